@@ -1,0 +1,93 @@
+//! Every diagnostic code the compiler can report.
+//!
+//! Codes are grouped by stage (E00xx reading files, E01xx parse, E02xx schemas, E03xx check,
+//! E04xx emit, E05xx build) and are stable: a code that has shipped is never reused for another
+//! meaning, even when the check that produced it is removed. `docs/errors.md` lists them all.
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal : $summary:literal, )*) => {
+        /// A stable diagnostic code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            /// All codes, in numeric order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The code as printed: `fdi::E0301`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => concat!("fdi::", $code), )* }
+            }
+
+            /// One line saying what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $( Code::$variant => $summary, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    // Reading files
+    FileNotFound = "E0001": "a mapping file cannot be read",
+    NotUtf8 = "E0002": "a mapping file is not valid UTF-8 text",
+    EmptyFile = "E0003": "a mapping file is empty",
+
+    // Parse
+    Syntax = "E0101": "the mapping file does not follow the grammar",
+    TooDeep = "E0102": "expressions are nested too deeply",
+    BadEscape = "E0103": "a string literal has an invalid escape sequence",
+    NumberOutOfRange = "E0104": "a number literal is out of range",
+
+    // Schemas
+    SchemaNotFound = "E0201": "a schema file cannot be read",
+    InvalidYaml = "E0202": "a schema file is not valid YAML",
+    SchemaShape = "E0203": "a schema file does not have the expected structure",
+    UnknownSchemaType = "E0204": "a schema field names a type that does not exist",
+    InvalidPattern = "E0205": "an identifier type's pattern is not a valid regular expression",
+    DuplicateSchemaName = "E0206": "two schema declarations have the same name",
+    InvalidEnumCode = "E0207": "an enum code is not a valid code, or is listed twice",
+    NoSchema = "E0208": "the mapping declares no schema file",
+
+    // Check
+    DuplicateName = "E0301": "two declarations in a mapping have the same name",
+    UnknownEntity = "E0302": "a declaration names an entity the schemas do not define",
+    UnknownDeclaration = "E0303": "a flow names a source or target that is not declared",
+    UnknownField = "E0304": "a field does not exist on the record",
+    UnknownName = "E0305": "a name in an expression is not defined",
+    TypeMismatch = "E0306": "a value has the wrong type",
+    IdentifierMixUp = "E0307": "an identifier type is used where another type is expected",
+    NonExhaustiveMatch = "E0308": "a match over an enum does not cover every code",
+    MissingTargetField = "E0309": "a required target field is not assigned",
+    UnhandledOptional = "E0310": "an optional value may be absent and is not handled",
+    UnhandledLookupMiss = "E0311": "a lookup may miss and the miss is not handled",
+    UnhandledFailure = "E0312": "an operation may fail and the failure is not handled",
+    DuplicateAssignment = "E0313": "a target field is assigned twice",
+    UnknownTargetField = "E0314": "an assignment names a field the target entity does not have",
+    BadLookupKey = "E0315": "a lookup key is not a usable field, or has the wrong type",
+    UnknownFunction = "E0316": "a function call names a function that does not exist",
+    WrongArgumentCount = "E0317": "a function is called with the wrong number of arguments",
+    MatchWithoutWildcard = "E0318": "a match over strings or numbers has no `_` arm",
+    UnknownEnumCode = "E0319": "an enum code does not exist in its enum",
+    NothingToHandle = "E0320": "`else reject` or `??` is used on a value that cannot be absent",
+    BadTargetKey = "E0321": "a target key names a field that is unknown or optional",
+    DuplicateBinding = "E0322": "a `let` binding reuses a name already bound in the flow",
+    PatternMismatch = "E0323": "a literal does not match its identifier type's rules",
+    UnknownConnector = "E0324": "a connector is unknown, or its arguments are wrong",
+    ArmTypeMismatch = "E0325": "the arms of a match produce different types",
+    DuplicatePattern = "E0326": "a match lists the same pattern twice",
+    NotAValue = "E0327": "a name that is not a value is used as one",
+
+    // Emit
+    InternalEmit = "E0401": "internal compiler error while generating code",
+
+    // Build
+    BuildFailed = "E0501": "cargo could not build the generated program",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,7 @@
+#![doc = include_str!("../../ARCHITECTURE.md")]
+
+pub mod codes;
+pub mod diagnostic;
+pub mod schema;
+pub mod source_map;
+pub mod syntax;

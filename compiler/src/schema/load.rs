@@ -1,0 +1,465 @@
+//! Reading and validating schema files.
+
+use std::path::Path;
+
+use serde_yaml::{Mapping, Value};
+
+use super::locate::{locate_in_value, locate_key};
+use super::*;
+use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::source_map::{FileId, SourceMap, Span};
+use crate::syntax::ast::{MappingFile, StringLit};
+
+/// Reads every schema file the mapping names (relative to the mapping file's folder) and
+/// validates it. All problems of all schema files are reported together.
+pub fn load_schemas(
+    mapping: &MappingFile,
+    mapping_dir: &Path,
+    sources: &mut SourceMap,
+) -> Result<SchemaSet, Vec<Diagnostic>> {
+    let mut set = SchemaSet::default();
+    let mut errors = Vec::new();
+    let mut pending = Vec::new();
+    let schemas: Vec<&StringLit> = mapping.schemas().collect();
+    if schemas.is_empty() {
+        errors.push(
+            Diagnostic::error(Code::NoSchema, "this mapping declares no schema file")
+                .label(mapping.name.span, "mapping without `schema`")
+                .help("add `schema \"schemas/plant.yaml\"` after the mapping line; the schema declares the entities that sources, lookups and targets use"),
+        );
+    }
+    for literal in schemas {
+        let path = mapping_dir.join(&literal.value);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                errors.push(
+                    Diagnostic::error(
+                        Code::SchemaNotFound,
+                        format!("cannot read schema file `{}`", literal.value),
+                    )
+                    .label(literal.span, format!("{}", io_reason(&e)))
+                    .help(format!(
+                        "schema paths are relative to the mapping file's folder; this one resolves to {}",
+                        path.display()
+                    )),
+                );
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let file = sources.add(&path, text.as_str());
+        let mut loader = FileLoader { file, text: &text, errors: &mut errors, pending: &mut pending };
+        loader.load(&mut set);
+    }
+    resolve_field_types(&mut set, pending, &mut errors);
+    if errors.is_empty() {
+        Ok(set)
+    } else {
+        Err(errors)
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file",
+        std::io::ErrorKind::PermissionDenied => "permission denied",
+        _ => "cannot be read",
+    }
+}
+
+/// Loads one file into the set, pushing diagnostics for whatever is wrong.
+struct FileLoader<'a> {
+    file: FileId,
+    text: &'a str,
+    errors: &'a mut Vec<Diagnostic>,
+    pending: &'a mut Vec<PendingType>,
+}
+
+/// A field type written as a name, resolved once every schema file is loaded.
+struct PendingType {
+    entity: String,
+    field: String,
+    type_name: String,
+    span: Span,
+}
+
+fn resolve_field_types(set: &mut SchemaSet, pending: Vec<PendingType>, errors: &mut Vec<Diagnostic>) {
+    for p in pending {
+        let ty = if let Some(builtin) = FieldType::builtin(&p.type_name) {
+            builtin
+        } else if set.identifiers.contains_key(&p.type_name) {
+            FieldType::Identifier(p.type_name.clone())
+        } else if set.enums.contains_key(&p.type_name) {
+            FieldType::Enum(p.type_name.clone())
+        } else {
+            let (message, help) = if set.entities.contains_key(&p.type_name) {
+                (
+                    format!("field `{}` of `{}` has the entity `{}` as its type", p.field, p.entity, p.type_name),
+                    "fields hold single values; nested entities are not supported, use an identifier field that refers to it".to_string(),
+                )
+            } else {
+                let candidates = FieldType::BUILTIN
+                    .iter()
+                    .copied()
+                    .chain(set.identifiers.keys().map(String::as_str))
+                    .chain(set.enums.keys().map(String::as_str));
+                (
+                    format!("unknown type `{}` for field `{}` of `{}`", p.type_name, p.field, p.entity),
+                    did_you_mean(&p.type_name, candidates).unwrap_or_else(|| {
+                        "a field's type is string, int, float, bool, timestamp, or an identifier type or enum declared in a schema".to_string()
+                    }),
+                )
+            };
+            errors.push(
+                Diagnostic::error(Code::UnknownSchemaType, message)
+                    .label(p.span, "unknown type")
+                    .help(help),
+            );
+            continue;
+        };
+        if let Some(field) = set
+            .entities
+            .get_mut(&p.entity)
+            .and_then(|e| e.fields.iter_mut().find(|f| f.name == p.field))
+        {
+            field.ty = ty;
+        }
+    }
+}
+
+impl FileLoader<'_> {
+    fn key_span(&self, path: &[&str]) -> Span {
+        match locate_key(self.text, path) {
+            Some((s, e)) => Span::new(self.file, s, e),
+            None => Span::new(self.file, 0, 0),
+        }
+    }
+
+    fn value_span(&self, path: &[&str], needle: &str) -> Span {
+        match locate_in_value(self.text, path, needle) {
+            Some((s, e)) => Span::new(self.file, s, e),
+            None => self.key_span(path),
+        }
+    }
+
+    fn shape_error(&mut self, path: &[&str], message: String, help: impl Into<String>) {
+        let span = self.key_span(path);
+        self.errors.push(
+            Diagnostic::error(Code::SchemaShape, message)
+                .label(span, "here")
+                .help(help),
+        );
+    }
+
+    fn load(&mut self, set: &mut SchemaSet) {
+        let root: Value = match serde_yaml::from_str(self.text) {
+            Ok(v) => v,
+            Err(e) => {
+                let at = e.location().map(|l| l.index()).unwrap_or(0).min(self.text.len());
+                let message = e.to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                self.errors.push(
+                    Diagnostic::error(Code::InvalidYaml, "the schema file is not valid YAML")
+                        .label(Span::new(self.file, at, at), message)
+                        .help("check the indentation and quoting around this place"),
+                );
+                return;
+            }
+        };
+        let root = match root {
+            Value::Mapping(m) => m,
+            Value::Null => Mapping::new(),
+            _ => {
+                self.shape_error(
+                    &[],
+                    "a schema file must be a mapping with `identifiers`, `enums` and `entities`".into(),
+                    "start the file with `entities:` (and optionally `identifiers:` and `enums:`)",
+                );
+                return;
+            }
+        };
+        const SECTIONS: [&str; 3] = ["identifiers", "enums", "entities"];
+        for (key, value) in &root {
+            let Some(key) = key.as_str() else { continue };
+            let Some(section) = self.mapping_of(&[key], value) else { continue };
+            match key {
+                "identifiers" => {
+                    for (name, decl) in &section {
+                        if let Some(name) = self.name_of(&[key], name) {
+                            self.identifier(set, &name, decl);
+                        }
+                    }
+                }
+                "enums" => {
+                    for (name, decl) in &section {
+                        if let Some(name) = self.name_of(&[key], name) {
+                            self.enumeration(set, &name, decl);
+                        }
+                    }
+                }
+                "entities" => {
+                    for (name, decl) in &section {
+                        if let Some(name) = self.name_of(&[key], name) {
+                            self.entity(set, &name, decl);
+                        }
+                    }
+                }
+                other => {
+                    let help = did_you_mean(other, SECTIONS)
+                        .unwrap_or_else(|| "the sections are `identifiers`, `enums` and `entities`".into());
+                    self.shape_error(&[other], format!("unknown schema section `{other}`"), help);
+                }
+            }
+        }
+    }
+
+    fn mapping_of(&mut self, path: &[&str], value: &Value) -> Option<Mapping> {
+        match value {
+            Value::Mapping(m) => Some(m.clone()),
+            Value::Null => Some(Mapping::new()),
+            _ => {
+                self.shape_error(
+                    path,
+                    format!("`{}` must be a mapping of names to declarations", path.join(".")),
+                    "indent the declarations below the key, one `Name:` per line",
+                );
+                None
+            }
+        }
+    }
+
+    fn name_of(&mut self, parent: &[&str], key: &Value) -> Option<String> {
+        let name = match key {
+            Value::String(s) => s.clone(),
+            other => {
+                let text = serde_yaml::to_string(other).unwrap_or_default();
+                self.shape_error(parent, format!("`{}` is not a valid name", text.trim()), "names are words such as `EquipmentId`");
+                return None;
+            }
+        };
+        if !is_name(&name) {
+            let mut path = parent.to_vec();
+            path.push(&name);
+            self.shape_error(
+                &path,
+                format!("`{name}` is not a valid name"),
+                "names start with a letter or `_` and contain only letters, digits and `_`; use `column:` to give a field another external name",
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    fn declared(&mut self, set: &SchemaSet, path: &[&str], name: &str) -> bool {
+        let previous = set
+            .identifiers
+            .get(name)
+            .map(|d| d.span)
+            .or_else(|| set.enums.get(name).map(|d| d.span))
+            .or_else(|| set.entities.get(name).map(|d| d.span));
+        if let Some(previous) = previous {
+            let span = self.key_span(path);
+            self.errors.push(
+                Diagnostic::error(Code::DuplicateSchemaName, format!("`{name}` is declared twice"))
+                    .label(span, "declared again here")
+                    .label(previous, "first declared here")
+                    .help("identifier types, enums and entities share one namespace; rename one of them"),
+            );
+            return true;
+        }
+        false
+    }
+
+    fn identifier(&mut self, set: &mut SchemaSet, name: &str, decl: &Value) {
+        let path = ["identifiers", name];
+        if self.declared(set, &path, name) {
+            return;
+        }
+        let Some(decl) = self.mapping_of(&path, decl) else { return };
+        let mut base = IdBase::String;
+        let mut pattern = None;
+        let mut description = None;
+        for (key, value) in &decl {
+            let key = key.as_str().unwrap_or("");
+            let key_path = ["identifiers", name, key];
+            match (key, value) {
+                ("base", Value::String(b)) => match b.as_str() {
+                    "string" => base = IdBase::String,
+                    "int" => base = IdBase::Int,
+                    other => {
+                        let span = self.value_span(&key_path, other);
+                        self.errors.push(
+                            Diagnostic::error(Code::UnknownSchemaType, format!("`{other}` cannot be the base of an identifier type"))
+                                .label(span, "not `string` or `int`")
+                                .help("identifier types are based on `string` or `int`"),
+                        );
+                    }
+                },
+                ("pattern", Value::String(p)) => {
+                    if let Err(e) = regex::Regex::new(&format!("^(?:{p})$")) {
+                        let span = self.value_span(&key_path, p.get(..p.len().min(1)).unwrap_or(""));
+                        let reason = e.to_string();
+                        let reason = reason.lines().last().unwrap_or("invalid").trim().to_string();
+                        self.errors.push(
+                            Diagnostic::error(Code::InvalidPattern, format!("the pattern of `{name}` is not a valid regular expression"))
+                                .label(span, reason)
+                                .help("patterns use the syntax of Rust's regex crate; the whole value must match, so `^` and `$` are implied"),
+                        );
+                    }
+                    pattern = Some(p.clone());
+                }
+                ("description", Value::String(d)) => description = Some(d.clone()),
+                ("base" | "pattern" | "description", _) => self.shape_error(
+                    &key_path,
+                    format!("`{key}` of `{name}` must be a string"),
+                    "quote the value",
+                ),
+                (other, _) => {
+                    let help = did_you_mean(other, ["base", "pattern", "description"])
+                        .unwrap_or_else(|| "an identifier type has `base`, `pattern` and `description`".into());
+                    self.shape_error(&key_path, format!("unknown key `{other}` in identifier type `{name}`"), help);
+                }
+            }
+        }
+        let span = self.key_span(&path);
+        set.identifiers.insert(
+            name.to_string(),
+            IdentifierType { name: name.to_string(), base, pattern, description, span },
+        );
+    }
+
+    fn enumeration(&mut self, set: &mut SchemaSet, name: &str, decl: &Value) {
+        let path = ["enums", name];
+        if self.declared(set, &path, name) {
+            return;
+        }
+        let (codes_value, description) = match decl {
+            Value::Sequence(_) => (decl.clone(), None),
+            Value::Mapping(m) => (
+                m.get("codes").cloned().unwrap_or(Value::Null),
+                m.get("description").and_then(Value::as_str).map(str::to_string),
+            ),
+            _ => (Value::Null, None),
+        };
+        let Value::Sequence(items) = codes_value else {
+            self.shape_error(
+                &path,
+                format!("enum `{name}` must list its codes"),
+                "write `Name: [CODE_A, CODE_B]` or `Name: { codes: [CODE_A, CODE_B] }`",
+            );
+            return;
+        };
+        let mut codes: Vec<String> = Vec::new();
+        for item in items {
+            let code = match &item {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => String::new(),
+            };
+            let problem = if !is_name(&code) {
+                Some(format!("`{code}` is not a valid enum code"))
+            } else if codes.contains(&code) {
+                Some(format!("`{code}` is listed twice in enum `{name}`"))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                let span = if code.is_empty() { self.key_span(&path) } else { self.value_span(&path, &code) };
+                self.errors.push(
+                    Diagnostic::error(Code::InvalidEnumCode, message)
+                        .label(span, "this code")
+                        .help("codes are words of letters, digits and `_` (such as `RUNNING`), each listed once"),
+                );
+                continue;
+            }
+            codes.push(code);
+        }
+        let span = self.key_span(&path);
+        set.enums.insert(name.to_string(), EnumType { name: name.to_string(), codes, description, span });
+    }
+
+    fn entity(&mut self, set: &mut SchemaSet, name: &str, decl: &Value) {
+        let path = ["entities", name];
+        if self.declared(set, &path, name) {
+            return;
+        }
+        let Some(decl) = self.mapping_of(&path, decl) else { return };
+        let mut fields = Vec::new();
+        let mut description = None;
+        for (key, value) in &decl {
+            match key.as_str().unwrap_or("") {
+                "description" => description = value.as_str().map(str::to_string),
+                "fields" => {
+                    let fields_path = ["entities", name, "fields"];
+                    let Some(map) = self.mapping_of(&fields_path, value) else { continue };
+                    for (field_name, spec) in &map {
+                        if let Some(field_name) = self.name_of(&fields_path, field_name) {
+                            fields.push((field_name, spec.clone()));
+                        }
+                    }
+                }
+                other => {
+                    let help = did_you_mean(other, ["fields", "description"])
+                        .unwrap_or_else(|| "an entity has `fields` and `description`".into());
+                    self.shape_error(&["entities", name, other], format!("unknown key `{other}` in entity `{name}`"), help);
+                }
+            }
+        }
+        let span = self.key_span(&path);
+        let fields = fields.into_iter().filter_map(|(f, spec)| self.field(name, &f, &spec)).collect();
+        set.entities.insert(name.to_string(), Entity { name: name.to_string(), fields, description, span });
+    }
+
+    /// A field's declaration; types are resolved later by [`resolve_field_types`], once every
+    /// file is loaded, so that a field may use a type declared in another schema file.
+    fn field(&mut self, entity: &str, name: &str, spec: &Value) -> Option<Field> {
+        let path = ["entities", entity, "fields", name];
+        let span = self.key_span(&path);
+        let (type_name, optional, column) = match spec {
+            Value::String(t) => match t.strip_suffix('?') {
+                Some(t) => (t.trim().to_string(), true, None),
+                None => (t.clone(), false, None),
+            },
+            Value::Mapping(m) => {
+                for key in m.keys() {
+                    let key = key.as_str().unwrap_or("");
+                    if !["type", "optional", "column", "description"].contains(&key) {
+                        let help = did_you_mean(key, ["type", "optional", "column", "description"])
+                            .unwrap_or_else(|| "a field has `type`, `optional`, `column` and `description`".into());
+                        self.shape_error(&path, format!("unknown key `{key}` in field `{name}`"), help);
+                    }
+                }
+                let Some(t) = m.get("type").and_then(Value::as_str) else {
+                    self.shape_error(&path, format!("field `{name}` has no `type`"), "write `type: string` (or int, float, bool, timestamp, or a declared type)");
+                    return None;
+                };
+                let optional = m.get("optional").and_then(Value::as_bool).unwrap_or(false);
+                let column = m.get("column").and_then(Value::as_str).map(str::to_string);
+                (t.to_string(), optional, column)
+            }
+            _ => {
+                self.shape_error(&path, format!("field `{name}` needs a type"), "write `name: string`, or `name: { type: string, optional: true }`");
+                return None;
+            }
+        };
+        // Unresolved for now: an identifier or enum name that `resolve` checks.
+        let ty = FieldType::builtin(&type_name).unwrap_or(FieldType::Identifier(type_name.clone()));
+        let type_span = self.value_span(&path, &type_name);
+        self.pending.push(PendingType {
+            entity: entity.to_string(),
+            field: name.to_string(),
+            type_name,
+            span: type_span,
+        });
+        Some(Field { name: name.to_string(), ty, optional, column, span })
+    }
+}
+
+/// Names in schemas must be usable in mappings.
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

@@ -1,0 +1,198 @@
+//! The syntax tree of a mapping file, as written: names are not resolved and nothing is typed.
+//! Every node carries the [`Span`] of the text it came from.
+
+use crate::source_map::Span;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A string literal with its escapes already resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StringLit {
+    pub value: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappingFile {
+    pub name: Ident,
+    pub version: StringLit,
+    pub items: Vec<Item>,
+}
+
+impl MappingFile {
+    pub fn schemas(&self) -> impl Iterator<Item = &StringLit> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Schema(s) => Some(s),
+            _ => None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Schema(StringLit),
+    Source(SourceDecl),
+    Lookup(LookupDecl),
+    Target(TargetDecl),
+    DeadLetter(Connector),
+    Flow(FlowDecl),
+}
+
+/// `source mill: csv("data/experiment_01.csv") as MillSample`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceDecl {
+    pub name: Ident,
+    pub connector: Connector,
+    pub entity: Ident,
+}
+
+/// `lookup machines: csv("master/machines.csv") as Machine key machine_code`
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookupDecl {
+    pub name: Ident,
+    pub connector: Connector,
+    pub entity: Ident,
+    pub key: Ident,
+}
+
+/// `target history: sqlite("out/line.db", table: "spindle_history") as SpindleReading key (a, b)`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetDecl {
+    pub name: Ident,
+    pub connector: Connector,
+    pub entity: Ident,
+    pub key: Vec<Ident>,
+}
+
+/// `csv("path")`, `sqlite("path", table: "t")`: a connector kind, its location and named options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connector {
+    pub kind: Ident,
+    pub location: StringLit,
+    pub options: Vec<(Ident, StringLit)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowDecl {
+    pub name: Ident,
+    pub source: Ident,
+    pub target: Ident,
+    pub filter: Option<Expr>,
+    pub statements: Vec<Statement>,
+    /// The header `flow name: source -> target`, where "missing field" errors point.
+    pub header_span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// `let name = value [else reject "reason"]`
+    Let {
+        name: Ident,
+        value: Expr,
+        else_reject: Option<StringLit>,
+    },
+    /// `field = value [else reject "reason"]`
+    Assign {
+        field: Ident,
+        value: Expr,
+        else_reject: Option<StringLit>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Literal(Literal),
+    Name(Ident),
+    /// `base.field`
+    Field(Box<Expr>, Ident),
+    /// `base[key]`
+    Index(Box<Expr>, Box<Expr>),
+    Call(Ident, Vec<Expr>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    Match(Box<Expr>, Vec<MatchArm>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    String(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Coalesce,
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Coalesce => "??",
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchArm {
+    pub patterns: Vec<Pattern>,
+    pub body: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pattern {
+    pub kind: PatternKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatternKind {
+    Wildcard,
+    Literal(Literal),
+    /// `EquipmentState.SETUP`
+    EnumCode(Ident, Ident),
+}

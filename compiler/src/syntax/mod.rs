@@ -1,0 +1,8 @@
+//! The parse stage: `.fdi` text to [`ast::MappingFile`].
+
+pub mod ast;
+mod escape;
+mod parser;
+
+pub use escape::unescape;
+pub use parser::{parse_text, MAX_BRACKET_DEPTH, MAX_EXPR_DEPTH};

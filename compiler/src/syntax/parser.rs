@@ -1,0 +1,511 @@
+//! Text to syntax tree, with the grammar in `grammar/fdi.pest`.
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+use std::sync::OnceLock;
+
+use super::ast::*;
+use super::escape::unescape;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source_map::{FileId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../../grammar/fdi.pest"]
+struct FdiParser;
+
+/// Brackets nested deeper than this are refused before parsing, so that no input can exhaust
+/// the parser's stack.
+pub const MAX_BRACKET_DEPTH: usize = 64;
+/// Expressions nested deeper than this (counting operators too) are refused after parsing, so
+/// that the checker and emitter, which recurse over expressions, stay within their stack.
+pub const MAX_EXPR_DEPTH: usize = 128;
+
+/// Parses one mapping file. A file has at most one syntax error reported: the parser stops at
+/// the first place the text leaves the grammar.
+pub fn parse_text(file: FileId, text: &str) -> Result<MappingFile, Vec<Diagnostic>> {
+    if text.trim().is_empty() {
+        return Err(vec![Diagnostic::error(Code::EmptyFile, "the mapping file is empty")
+            .label(Span::new(file, 0, text.len()), "nothing here")
+            .help("a mapping starts with `mapping NAME version \"1.0.0\"`; see docs/language.md")]);
+    }
+    if let Some(diagnostic) = check_bracket_depth(file, text) {
+        return Err(vec![diagnostic]);
+    }
+    let mut pairs = FdiParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(file, text, e)])?;
+    let mut builder = Builder { file, errors: Vec::new() };
+    let file_pair = pairs.next().expect("the grammar's file rule always produces one pair");
+    let mapping = builder.file(file_pair);
+    if let Some(d) = mapping.as_ref().and_then(|m| builder.check_depth(m)) {
+        builder.errors.push(d);
+    }
+    match mapping {
+        Some(m) if builder.errors.is_empty() => Ok(m),
+        _ => Err(builder.errors),
+    }
+}
+
+fn check_bracket_depth(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '/' if chars.peek().map(|p| p.1) == Some('/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_BRACKET_DEPTH {
+                    return Some(too_deep(Span::new(file, i, i + 1)));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn too_deep(span: Span) -> Diagnostic {
+    Diagnostic::error(Code::TooDeep, "this expression is nested too deeply")
+        .label(span, "nesting goes too deep here")
+        .help(format!(
+            "split the expression with `let` bindings; brackets may nest {MAX_BRACKET_DEPTH} deep and expressions {MAX_EXPR_DEPTH} deep"
+        ))
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    PRATT.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::or, Assoc::Left))
+            .op(Op::infix(Rule::and, Assoc::Left))
+            .op(Op::prefix(Rule::not))
+            .op(Op::infix(Rule::eq, Assoc::Left) | Op::infix(Rule::ne, Assoc::Left))
+            .op(Op::infix(Rule::lt, Assoc::Left)
+                | Op::infix(Rule::le, Assoc::Left)
+                | Op::infix(Rule::gt, Assoc::Left)
+                | Op::infix(Rule::ge, Assoc::Left))
+            .op(Op::infix(Rule::coalesce, Assoc::Right))
+            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left)
+                | Op::infix(Rule::div, Assoc::Left)
+                | Op::infix(Rule::rem, Assoc::Left))
+            .op(Op::prefix(Rule::neg))
+            .op(Op::postfix(Rule::field) | Op::postfix(Rule::index))
+    })
+}
+
+/// Walks pest's pairs into the syntax tree. Problems the grammar cannot see (bad escapes,
+/// numbers out of range) are collected rather than stopping at the first.
+struct Builder {
+    file: FileId,
+    errors: Vec<Diagnostic>,
+}
+
+impl Builder {
+    fn span(&self, pair: &Pair<Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn ident(&self, pair: Pair<Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn string(&mut self, pair: Pair<Rule>) -> StringLit {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next();
+        let raw = inner.as_ref().map(|p| p.as_str()).unwrap_or("");
+        let inner_start = span.start + 1;
+        let value = match unescape(raw) {
+            Ok(v) => v,
+            Err((offset, len, what)) => {
+                let at = Span::new(self.file, inner_start + offset, inner_start + offset + len);
+                self.errors.push(
+                    Diagnostic::error(Code::BadEscape, format!("invalid escape sequence `{what}` in a string"))
+                        .label(at, "not a valid escape")
+                        .help("the escapes are \\\" \\\\ \\n \\r \\t \\0 and \\u{...} with 1 to 6 hex digits"),
+                );
+                String::new()
+            }
+        };
+        StringLit { value, span }
+    }
+
+    fn file(&mut self, pair: Pair<Rule>) -> Option<MappingFile> {
+        let mut inner = pair.into_inner();
+        let mut header = inner.next()?.into_inner();
+        let name = self.ident(header.next()?);
+        let version = self.string(header.next()?);
+        let mut items = Vec::new();
+        for item in inner {
+            let item = match item.as_rule() {
+                Rule::schema_decl => Item::Schema(self.string(item.into_inner().next()?)),
+                Rule::source_decl => {
+                    let mut p = item.into_inner();
+                    Item::Source(SourceDecl {
+                        name: self.ident(p.next()?),
+                        connector: self.connector(p.next()?)?,
+                        entity: self.ident(p.next()?),
+                    })
+                }
+                Rule::lookup_decl => {
+                    let mut p = item.into_inner();
+                    Item::Lookup(LookupDecl {
+                        name: self.ident(p.next()?),
+                        connector: self.connector(p.next()?)?,
+                        entity: self.ident(p.next()?),
+                        key: self.ident(p.next()?),
+                    })
+                }
+                Rule::target_decl => {
+                    let mut p = item.into_inner();
+                    let name = self.ident(p.next()?);
+                    let connector = self.connector(p.next()?)?;
+                    let entity = self.ident(p.next()?);
+                    let key = match p.next() {
+                        Some(k) => k.into_inner().map(|i| self.ident(i)).collect(),
+                        None => Vec::new(),
+                    };
+                    Item::Target(TargetDecl { name, connector, entity, key })
+                }
+                Rule::dead_letter_decl => Item::DeadLetter(self.connector(item.into_inner().next()?)?),
+                Rule::flow_decl => Item::Flow(self.flow(item)?),
+                Rule::EOI => continue,
+                _ => continue,
+            };
+            items.push(item);
+        }
+        Some(MappingFile { name, version, items })
+    }
+
+    fn connector(&mut self, pair: Pair<Rule>) -> Option<Connector> {
+        let span = self.span(&pair);
+        let mut p = pair.into_inner();
+        let kind = self.ident(p.next()?);
+        let location = self.string(p.next()?);
+        let mut options = Vec::new();
+        for arg in p {
+            let mut a = arg.into_inner();
+            let key = self.ident(a.next()?);
+            let value = self.string(a.next()?);
+            options.push((key, value));
+        }
+        Some(Connector { kind, location, options, span })
+    }
+
+    fn flow(&mut self, pair: Pair<Rule>) -> Option<FlowDecl> {
+        let mut p = pair.into_inner().peekable();
+        let name = self.ident(p.next()?);
+        let source = self.ident(p.next()?);
+        let target = self.ident(p.next()?);
+        let header_span = name.span.to(target.span);
+        let mut filter = None;
+        let mut statements = Vec::new();
+        for part in p {
+            match part.as_rule() {
+                Rule::where_clause => filter = Some(self.expr(part.into_inner().next()?.into_inner())),
+                Rule::let_stmt | Rule::assign_stmt => {
+                    let is_let = part.as_rule() == Rule::let_stmt;
+                    let mut s = part.into_inner();
+                    let target_name = self.ident(s.next()?);
+                    let value = self.expr(s.next()?.into_inner());
+                    let else_reject = match s.next() {
+                        Some(e) => Some(self.string(e.into_inner().next()?)),
+                        None => None,
+                    };
+                    statements.push(if is_let {
+                        Statement::Let { name: target_name, value, else_reject }
+                    } else {
+                        Statement::Assign { field: target_name, value, else_reject }
+                    });
+                }
+                _ => {}
+            }
+        }
+        Some(FlowDecl { name, source, target, filter, statements, header_span })
+    }
+
+    fn expr(&mut self, pairs: Pairs<Rule>) -> Expr {
+        // The Pratt parser's callbacks cannot borrow `self` mutably all at once, so errors found
+        // inside are collected through a RefCell.
+        let this = std::cell::RefCell::new(self);
+        let expr = pratt()
+            .map_primary(|p| this.borrow_mut().primary(p))
+            .map_prefix(|op, rhs| {
+                let b = this.borrow();
+                let span = b.span(&op).to(rhs.span);
+                let op = if op.as_rule() == Rule::not { UnaryOp::Not } else { UnaryOp::Neg };
+                Expr { kind: ExprKind::Unary(op, Box::new(rhs)), span }
+            })
+            .map_postfix(|lhs, op| {
+                let mut b = this.borrow_mut();
+                let span = lhs.span.to(b.span(&op));
+                match op.as_rule() {
+                    Rule::field => {
+                        let field = op.into_inner().next().map(|f| b.ident(f));
+                        match field {
+                            Some(f) => Expr { kind: ExprKind::Field(Box::new(lhs), f), span },
+                            None => lhs,
+                        }
+                    }
+                    _ => {
+                        let key = match op.into_inner().next() {
+                            Some(k) => b.expr(k.into_inner()),
+                            None => return lhs,
+                        };
+                        Expr { kind: ExprKind::Index(Box::new(lhs), Box::new(key)), span }
+                    }
+                }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let op = match op.as_rule() {
+                    Rule::coalesce => BinaryOp::Coalesce,
+                    Rule::or => BinaryOp::Or,
+                    Rule::and => BinaryOp::And,
+                    Rule::eq => BinaryOp::Eq,
+                    Rule::ne => BinaryOp::Ne,
+                    Rule::lt => BinaryOp::Lt,
+                    Rule::le => BinaryOp::Le,
+                    Rule::gt => BinaryOp::Gt,
+                    Rule::ge => BinaryOp::Ge,
+                    Rule::add => BinaryOp::Add,
+                    Rule::sub => BinaryOp::Sub,
+                    Rule::mul => BinaryOp::Mul,
+                    Rule::div => BinaryOp::Div,
+                    _ => BinaryOp::Rem,
+                };
+                let span = lhs.span.to(rhs.span);
+                Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span }
+            })
+            .parse(pairs);
+        expr
+    }
+
+    fn primary(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::expr => return self.expr(pair.into_inner()),
+            Rule::ident => ExprKind::Name(self.ident(pair)),
+            Rule::call => {
+                let mut p = pair.into_inner();
+                let func = p.next().map(|f| self.ident(f));
+                let args = p.map(|a| self.expr(a.into_inner())).collect();
+                match func {
+                    Some(f) => ExprKind::Call(f, args),
+                    None => ExprKind::Literal(Literal::Bool(false)),
+                }
+            }
+            Rule::match_expr => {
+                let mut p = pair.into_inner();
+                let scrutinee = match p.next() {
+                    Some(s) => self.expr(s.into_inner()),
+                    None => return Expr { kind: ExprKind::Literal(Literal::Bool(false)), span },
+                };
+                let arms = p.filter_map(|arm| self.arm(arm)).collect();
+                ExprKind::Match(Box::new(scrutinee), arms)
+            }
+            _ => ExprKind::Literal(self.literal(pair)),
+        };
+        Expr { kind, span }
+    }
+
+    fn arm(&mut self, pair: Pair<Rule>) -> Option<MatchArm> {
+        let mut patterns = Vec::new();
+        let mut body = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::pattern => {
+                    let span = self.span(&p);
+                    let inner = p.into_inner().next()?;
+                    let kind = match inner.as_rule() {
+                        Rule::wildcard => PatternKind::Wildcard,
+                        Rule::enum_code => {
+                            let mut parts = inner.into_inner();
+                            let enum_name = self.ident(parts.next()?);
+                            let code = self.ident(parts.next()?);
+                            PatternKind::EnumCode(enum_name, code)
+                        }
+                        _ => PatternKind::Literal(self.literal(inner)),
+                    };
+                    patterns.push(Pattern { kind, span });
+                }
+                _ => body = Some(self.expr(p.into_inner())),
+            }
+        }
+        Some(MatchArm { patterns, body: body? })
+    }
+
+    fn literal(&mut self, pair: Pair<Rule>) -> Literal {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::string => Literal::String(self.string(pair).value),
+            Rule::boolean => Literal::Bool(pair.as_str() == "true"),
+            Rule::int => match pair.as_str().parse::<i64>() {
+                Ok(v) => Literal::Int(v),
+                Err(_) => {
+                    self.errors.push(
+                        Diagnostic::error(Code::NumberOutOfRange, "this integer does not fit in 64 bits")
+                            .label(span, "out of range")
+                            .help(format!("integers range from {} to {}", i64::MIN, i64::MAX)),
+                    );
+                    Literal::Int(0)
+                }
+            },
+            _ => match pair.as_str().parse::<f64>() {
+                Ok(v) if v.is_finite() => Literal::Float(v),
+                _ => {
+                    self.errors.push(
+                        Diagnostic::error(Code::NumberOutOfRange, "this number is too large to be a float")
+                            .label(span, "out of range")
+                            .help(format!("floats go up to about {:e}", f64::MAX)),
+                    );
+                    Literal::Float(0.0)
+                }
+            },
+        }
+    }
+
+    /// The first expression nested deeper than [`MAX_EXPR_DEPTH`], if any.
+    fn check_depth(&self, file: &MappingFile) -> Option<Diagnostic> {
+        fn depth_exceeded(e: &Expr, depth: usize) -> Option<Span> {
+            if depth > MAX_EXPR_DEPTH {
+                return Some(e.span);
+            }
+            let d = depth + 1;
+            match &e.kind {
+                ExprKind::Literal(_) | ExprKind::Name(_) => None,
+                ExprKind::Field(b, _) | ExprKind::Unary(_, b) => depth_exceeded(b, d),
+                ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+                    depth_exceeded(a, d).or_else(|| depth_exceeded(b, d))
+                }
+                ExprKind::Call(_, args) => args.iter().find_map(|a| depth_exceeded(a, d)),
+                ExprKind::Match(s, arms) => depth_exceeded(s, d)
+                    .or_else(|| arms.iter().find_map(|a| depth_exceeded(&a.body, d))),
+            }
+        }
+        file.items.iter().find_map(|item| match item {
+            Item::Flow(flow) => flow
+                .filter
+                .iter()
+                .chain(flow.statements.iter().map(|s| match s {
+                    Statement::Let { value, .. } | Statement::Assign { value, .. } => value,
+                }))
+                .find_map(|e| depth_exceeded(e, 0))
+                .map(too_deep),
+            _ => None,
+        })
+    }
+}
+
+/// Turns pest's error into a diagnostic that names what was expected in words.
+fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let start = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let found_len = text[start..]
+        .chars()
+        .next()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                text[start..]
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(text.len() - start)
+            } else {
+                c.len_utf8()
+            }
+        })
+        .unwrap_or(0);
+    let found = &text[start..start + found_len];
+    let expected: Vec<&str> = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let message = if found.is_empty() {
+        "unexpected end of file".to_string()
+    } else {
+        format!("unexpected `{found}`")
+    };
+    let label = match expected.as_slice() {
+        [] => "not expected here".to_string(),
+        [one] => format!("expected {one}"),
+        many => format!(
+            "expected {} or {}",
+            many[..many.len() - 1].join(", "),
+            many[many.len() - 1]
+        ),
+    };
+    let mut diagnostic = Diagnostic::error(Code::Syntax, message)
+        .label(Span::new(file, start, start + found_len), label);
+    diagnostic = diagnostic.help(syntax_hint(found, &expected));
+    diagnostic
+}
+
+fn syntax_hint(found: &str, expected: &[&str]) -> String {
+    if ["true", "false", "and", "or", "not", "match", "let", "else", "reject", "where"].contains(&found)
+        && expected.contains(&"a name")
+    {
+        return format!("`{found}` is a reserved word and cannot be used as a name");
+    }
+    if expected.contains(&"a declaration") {
+        return "a mapping holds `schema`, `source`, `lookup`, `target`, `dead_letter` and `flow` declarations; see docs/language.md".to_string();
+    }
+    if expected.contains(&"`mapping`") {
+        return "a mapping file starts with `mapping NAME version \"1.0.0\"`".to_string();
+    }
+    "see docs/language.md for the syntax of mappings".to_string()
+}
+
+/// Words for the grammar's rules, as an error message names them.
+fn describe(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::ident => "a name",
+        Rule::string | Rule::string_inner => "a string",
+        Rule::expr | Rule::literal | Rule::int | Rule::float | Rule::boolean | Rule::call
+        | Rule::match_expr | Rule::not | Rule::neg => "an expression",
+        Rule::header => "`mapping`",
+        Rule::schema_decl | Rule::source_decl | Rule::lookup_decl | Rule::target_decl
+        | Rule::dead_letter_decl | Rule::flow_decl => "a declaration",
+        Rule::let_stmt | Rule::assign_stmt => "a statement",
+        Rule::else_reject => "`else reject`",
+        Rule::where_clause => "`where`",
+        Rule::key_clause => "`key`",
+        Rule::connector => "a connector such as csv(\"...\")",
+        Rule::named_arg => "an option such as `table: \"...\"`",
+        Rule::arm => "a match arm",
+        Rule::pattern | Rule::wildcard | Rule::enum_code => "a pattern",
+        Rule::field => "`.`",
+        Rule::index => "`[`",
+        Rule::coalesce | Rule::or | Rule::and | Rule::eq | Rule::ne | Rule::le | Rule::ge | Rule::lt
+        | Rule::gt | Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::rem => "an operator",
+        Rule::EOI => "end of file",
+        _ => return None,
+    })
+}
