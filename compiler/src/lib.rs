@@ -5,3 +5,5 @@ pub mod diagnostic;
 pub mod schema;
 pub mod source_map;
 pub mod syntax;
+pub mod check;
+pub mod ir;

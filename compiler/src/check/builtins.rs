@@ -1,0 +1,122 @@
+//! Typing calls of the standard library's functions.
+
+use super::expr::{expr, Scope};
+use super::flow::a;
+use super::Checker;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{self, Builtin, ExprKind, Maybe, Type};
+use crate::syntax::ast::{self, Ident};
+
+pub(super) fn call(
+    checker: &mut Checker,
+    builtin: Builtin,
+    whole: &ast::Expr,
+    function: &Ident,
+    args: &[ast::Expr],
+    scope: &mut Scope,
+) -> Option<ir::Expr> {
+    let name = builtin.name();
+    let arity_ok = match builtin {
+        Builtin::Round => (1..=2).contains(&args.len()),
+        Builtin::Concat => !args.is_empty(),
+        Builtin::Coalesce => args.len() >= 2,
+        _ => args.len() == 1,
+    };
+    if !arity_ok {
+        let expected = match builtin {
+            Builtin::Round => "1 or 2 arguments (the value, and the number of decimals)",
+            Builtin::Concat => "1 or more arguments",
+            Builtin::Coalesce => "2 or more arguments",
+            _ => "1 argument",
+        };
+        checker.wrong_arity(whole.span, name, expected, args.len());
+        return None;
+    }
+    let _ = function;
+    // Check every argument, so that all errors in them are reported.
+    let checked: Vec<Option<ir::Expr>> = args.iter().map(|arg| checker.expr(arg, scope)).collect();
+    let checked: Vec<ir::Expr> = checked.into_iter().collect::<Option<_>>()?;
+
+    if builtin == Builtin::Coalesce {
+        return coalesce(checker, whole, args, checked);
+    }
+    let context = format!("`{name}(...)`");
+    let mut plain = true;
+    for (value, arg) in checked.iter().zip(args) {
+        plain &= checker.expect_plain(value, arg.span, &context).is_some();
+    }
+    if !plain {
+        return None;
+    }
+    let expect = |checker: &mut Checker, value: ir::Expr, ty: Type, arg: &ast::Expr| {
+        checker.coerce(value, &ty, arg.span, &format!("`{name}(...)`"), None)
+    };
+    let mut values = checked.into_iter();
+    let first = values.next()?;
+    let fails = |operation: &str| Some(Maybe::Failure { operation: operation.to_string() });
+    let (args_out, ty, maybe) = match builtin {
+        Builtin::Trim | Builtin::Lower | Builtin::Upper => {
+            (vec![expect(checker, first, Type::String, &args[0])?], Type::String, None)
+        }
+        Builtin::Round => {
+            let value = expect(checker, first, Type::Float, &args[0])?;
+            let mut out = vec![value];
+            if let Some(digits) = values.next() {
+                out.push(expect(checker, digits, Type::Int, &args[1])?);
+            }
+            (out, Type::Float, None)
+        }
+        Builtin::ParseInt => (vec![expect(checker, first, Type::String, &args[0])?], Type::Int, fails("`parse_int`")),
+        Builtin::ParseFloat => (vec![expect(checker, first, Type::String, &args[0])?], Type::Float, fails("`parse_float`")),
+        Builtin::ParseTimestamp => {
+            (vec![expect(checker, first, Type::String, &args[0])?], Type::Timestamp, fails("`parse_timestamp`"))
+        }
+        Builtin::ToInt => (vec![expect(checker, first, Type::Float, &args[0])?], Type::Int, fails("`to_int`")),
+        Builtin::ToFloat => (vec![expect(checker, first, Type::Int, &args[0])?], Type::Float, None),
+        Builtin::Concat => {
+            let mut out = vec![expect(checker, first, Type::String, &args[0])?];
+            for (value, arg) in values.zip(&args[1..]) {
+                out.push(expect(checker, value, Type::String, arg)?);
+            }
+            (out, Type::String, None)
+        }
+        Builtin::String => {
+            if let Type::Entity(_) = first.ty {
+                checker.report(
+                    Diagnostic::error(Code::TypeMismatch, format!("`string(...)` cannot turn {} into text", a(&first.ty)))
+                        .label(args[0].span, "a whole record")
+                        .help("pick one of its fields, such as `record.field`"),
+                );
+                return None;
+            }
+            (vec![first], Type::String, None)
+        }
+        Builtin::Coalesce => unreachable!("handled above"),
+    };
+    Some(expr(ExprKind::Call { function: builtin, args: args_out }, ty, maybe))
+}
+
+/// `coalesce(a, b, ..., last)`: the first value that is present. Every value but the last
+/// may be absent; the result may be absent only if the last may.
+fn coalesce(checker: &mut Checker, whole: &ast::Expr, args: &[ast::Expr], values: Vec<ir::Expr>) -> Option<ir::Expr> {
+    let ty = if values.iter().any(|v| v.ty == Type::Float) && values.iter().all(|v| matches!(v.ty, Type::Int | Type::Float)) {
+        Type::Float
+    } else {
+        values[0].ty.clone()
+    };
+    let last = values.len() - 1;
+    if !values[..last].iter().any(ir::Expr::is_fallible) {
+        checker.report(
+            Diagnostic::error(Code::NothingToHandle, "no value before the last one can be absent, so `coalesce` always gives the first")
+                .label(whole.span, "nothing to coalesce")
+                .help("use the first value directly"),
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    for (value, arg) in values.into_iter().zip(args) {
+        out.push(checker.coerce(value, &ty, arg.span, "`coalesce(...)`", None)?);
+    }
+    let maybe = out[last].maybe.clone();
+    Some(expr(ExprKind::Call { function: Builtin::Coalesce, args: out }, ty, maybe))
+}

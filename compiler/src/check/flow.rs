@@ -1,0 +1,239 @@
+//! Checking a flow: its source and target, its filter, its statements, and that every
+//! required target field is assigned exactly once.
+
+use super::expr::Scope;
+use super::{Checker, DeclKind, Declared};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::ir::{self, Maybe, Type};
+use crate::schema::Entity;
+use crate::source_map::Span;
+use crate::syntax::ast::{self, Ident};
+
+impl<'a> Checker<'a> {
+    pub(super) fn flow(&mut self, flow: &ast::FlowDecl, declared: &Declared) -> Option<ir::Flow> {
+        let source = self.flow_end(&flow.source, DeclKind::Source, declared);
+        let target = self.flow_end(&flow.target, DeclKind::Target, declared);
+        let source_decl = source.and_then(|name| declared.source(&name));
+        let source_entity = source_decl.and_then(|s| self.schema.entities.get(&s.entity));
+        let target_decl = target.and_then(|name| declared.target(&name));
+        let target_entity = target_decl.and_then(|t| self.schema.entities.get(&t.entity));
+
+        // With an unknown source, names in the body cannot be resolved; checking them would
+        // only produce knock-on errors.
+        let mut scope = Scope::new(declared, source_entity, source_decl.is_none());
+        let filter = flow.filter.as_ref().and_then(|f| {
+            let checked = self.expr(f, &mut scope)?;
+            self.expect_plain(&checked, f.span, "a `where` filter")?;
+            if checked.ty != Type::Bool {
+                self.report(
+                    Diagnostic::error(Code::TypeMismatch, "a `where` filter must be true or false")
+                        .label(f.span, format!("this is {}", a(&checked.ty)))
+                        .help("compare the value, for example `Machining_Process != \"end\"`"),
+                );
+                return None;
+            }
+            Some(checked)
+        });
+
+        let mut steps = Vec::new();
+        let mut assigned: Vec<(String, Span)> = Vec::new();
+        let mut complete = filter.is_some() || flow.filter.is_none();
+        for statement in &flow.statements {
+            match statement {
+                ast::Statement::Let { name, value, else_reject } => {
+                    let checked = self.expr(value, &mut scope);
+                    let checked = checked.and_then(|c| self.handle(c, value.span, else_reject.as_ref()));
+                    if let Some(previous) = scope.local_span(&name.name) {
+                        self.report(
+                            Diagnostic::error(Code::DuplicateBinding, format!("`{}` is already bound in this flow", name.name))
+                                .label(name.span, "bound again here")
+                                .label(previous, "first bound here")
+                                .help("give the second binding another name"),
+                        );
+                    }
+                    match checked {
+                        Some(value) => {
+                            scope.bind(&name.name, name.span, Some((value.ty.clone(), value.maybe.clone())));
+                            steps.push(ir::Step::Let {
+                                name: name.name.clone(),
+                                value,
+                                on_failure: else_reject.as_ref().map(|r| r.value.clone()),
+                            });
+                        }
+                        None => {
+                            // Bound as poisoned, so uses of it do not report again.
+                            scope.bind(&name.name, name.span, None);
+                            complete = false;
+                        }
+                    }
+                }
+                ast::Statement::Assign { field, value, else_reject } => {
+                    let step = self.assignment(field, value, else_reject.as_ref(), target_entity, &mut scope, &mut assigned);
+                    match step {
+                        Some(step) => steps.push(step),
+                        None => complete = false,
+                    }
+                }
+            }
+        }
+        if let Some(entity) = target_entity {
+            self.required_fields(flow, entity, &assigned);
+        }
+        if !complete {
+            return None;
+        }
+        Some(ir::Flow {
+            name: flow.name.name.clone(),
+            source: source_decl?.name.clone(),
+            source_entity: source_entity?.name.clone(),
+            target: target_decl?.name.clone(),
+            target_entity: target_entity?.name.clone(),
+            filter,
+            steps,
+        })
+    }
+
+    /// Resolves the source or target named in a flow's header.
+    fn flow_end(&mut self, name: &Ident, want: DeclKind, declared: &Declared) -> Option<String> {
+        match self.decls.get(&name.name).copied() {
+            Some((kind, _)) if kind == want => {
+                // Declared, but its declaration may have had errors of its own.
+                let ok = match want {
+                    DeclKind::Source => declared.source(&name.name).is_some(),
+                    _ => declared.target(&name.name).is_some(),
+                };
+                ok.then(|| name.name.clone())
+            }
+            Some((kind, span)) => {
+                self.report(
+                    Diagnostic::error(
+                        Code::UnknownDeclaration,
+                        format!("`{}` is {}, not {}", name.name, kind.describe(), want.describe()),
+                    )
+                    .label(name.span, format!("{} is expected here", want.describe()))
+                    .label(span, format!("declared as {} here", kind.describe()))
+                    .help("a flow reads from a `source` and writes to a `target`"),
+                );
+                None
+            }
+            None => {
+                let candidates: Vec<&str> = self
+                    .decls
+                    .iter()
+                    .filter(|(_, (k, _))| *k == want)
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                self.report(
+                    Diagnostic::error(
+                        Code::UnknownDeclaration,
+                        format!("there is no {} `{}`", if want == DeclKind::Source { "source" } else { "target" }, name.name),
+                    )
+                    .label(name.span, "not declared")
+                    .help(did_you_mean(&name.name, candidates.iter().copied()).unwrap_or_else(|| {
+                        format!("declare it with `{} {}: ...`", if want == DeclKind::Source { "source" } else { "target" }, name.name)
+                    })),
+                );
+                None
+            }
+        }
+    }
+
+    fn assignment(
+        &mut self,
+        field: &Ident,
+        value: &ast::Expr,
+        else_reject: Option<&ast::StringLit>,
+        target_entity: Option<&Entity>,
+        scope: &mut Scope,
+        assigned: &mut Vec<(String, Span)>,
+    ) -> Option<ir::Step> {
+        let checked = self.expr(value, scope);
+        let entity = target_entity?;
+        let Some(schema_field) = entity.field(&field.name) else {
+            self.report(
+                Diagnostic::error(Code::UnknownTargetField, format!("`{}` has no field `{}`", entity.name, field.name))
+                    .label(field.span, "not a field of the target")
+                    .label(entity.span, format!("`{}` is declared here", entity.name))
+                    .help(
+                        did_you_mean(&field.name, entity.field_names())
+                            .unwrap_or_else(|| format!("the fields of `{}` are {}", entity.name, entity.field_names().collect::<Vec<_>>().join(", "))),
+                    ),
+            );
+            return None;
+        };
+        if let Some((_, previous)) = assigned.iter().find(|(n, _)| *n == field.name) {
+            self.report(
+                Diagnostic::error(Code::DuplicateAssignment, format!("`{}` is assigned twice", field.name))
+                    .label(field.span, "assigned again here")
+                    .label(*previous, "first assigned here")
+                    .help("a target field gets one value per record; remove one of the assignments"),
+            );
+            return None;
+        }
+        assigned.push((field.name.clone(), field.span));
+        let checked = checked?;
+        let field_ty = super::types::field_type(&schema_field.ty);
+        let coerced = self.coerce(checked, &field_ty, value.span, &format!("field `{}`", field.name), Some(schema_field.span))?;
+        let handled = if else_reject.is_some() || !coerced.is_fallible() {
+            self.handle(coerced, value.span, else_reject)?
+        } else if schema_field.optional && matches!(coerced.maybe, Some(Maybe::Optional { .. })) {
+            // An optional value may flow into an optional field: absent stays absent.
+            coerced
+        } else {
+            self.expect_plain(&coerced, value.span, &format!("field `{}`", field.name))?;
+            coerced
+        };
+        Some(ir::Step::Assign {
+            field: field.name.clone(),
+            optional_field: schema_field.optional,
+            value: handled,
+            on_failure: else_reject.map(|r| r.value.clone()),
+        })
+    }
+
+    /// Applies `else reject`: the value must be one that can fail, and is no longer fallible.
+    pub(super) fn handle(&mut self, value: ir::Expr, span: Span, else_reject: Option<&ast::StringLit>) -> Option<ir::Expr> {
+        let Some(reject) = else_reject else { return Some(value) };
+        if !value.is_fallible() {
+            self.report(
+                Diagnostic::error(Code::NothingToHandle, "this value cannot be absent, so `else reject` never happens")
+                    .label(span, "always has a value")
+                    .label(reject.span, "this reject is unreachable")
+                    .help("remove `else reject ...`"),
+            );
+            return None;
+        }
+        Some(ir::Expr { maybe: None, ..value })
+    }
+
+    fn required_fields(&mut self, flow: &ast::FlowDecl, entity: &Entity, assigned: &[(String, Span)]) {
+        let missing: Vec<&str> = entity
+            .fields
+            .iter()
+            .filter(|f| !f.optional && !assigned.iter().any(|(n, _)| *n == f.name))
+            .map(|f| f.name.as_str())
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let names = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+        let (message, label) = if missing.len() == 1 {
+            (format!("required field {names} of `{}` is not assigned", entity.name), format!("{names} is never assigned in this flow"))
+        } else {
+            (format!("{} required fields of `{}` are not assigned", missing.len(), entity.name), format!("{names} are never assigned in this flow"))
+        };
+        self.report(
+            Diagnostic::error(Code::MissingTargetField, message)
+                .label(flow.header_span, label)
+                .label(entity.span, format!("`{}` is declared here", entity.name))
+                .help(format!("assign it in the flow, for example `{} = ...`, or mark it `optional: true` in the schema", missing[0])),
+        );
+    }
+}
+
+/// "a string", "an int", "an EquipmentId".
+pub(super) fn a(ty: &Type) -> String {
+    let name = ty.to_string();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+    format!("{article} {name}")
+}

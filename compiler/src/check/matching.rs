@@ -1,0 +1,167 @@
+//! Checking `match`: pattern types, duplicate patterns, exhaustiveness, and one result type.
+
+use super::expr::{expr, literal, Scope};
+use super::flow::a;
+use super::Checker;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{self, ExprKind, Type};
+use crate::syntax::ast::{self, PatternKind};
+
+impl Checker<'_> {
+    pub(super) fn match_expr(
+        &mut self,
+        whole: &ast::Expr,
+        scrutinee: &ast::Expr,
+        arms: &[ast::MatchArm],
+        scope: &mut Scope,
+    ) -> Option<ir::Expr> {
+        let value = self.expr(scrutinee, scope);
+        // Arm bodies are checked even when the scrutinee has an error, to report their errors.
+        let bodies: Vec<Option<ir::Expr>> = arms.iter().map(|arm| self.expr(&arm.body, scope)).collect();
+        let value = value?;
+        self.expect_plain(&value, scrutinee.span, "`match`")?;
+        if matches!(value.ty, Type::Float | Type::Entity(_) | Type::Timestamp) {
+            self.report(
+                Diagnostic::error(Code::TypeMismatch, format!("cannot match on {}", a(&value.ty)))
+                    .label(scrutinee.span, format!("this is {}", a(&value.ty)))
+                    .help("match on a string, an int, a bool, an identifier or an enum; compare floats with `<` and `>`"),
+            );
+            return None;
+        }
+
+        let mut ir_arms = Vec::new();
+        let mut seen: Vec<(ir::Pattern, crate::source_map::Span)> = Vec::new();
+        let mut has_wildcard = false;
+        let mut patterns_ok = true;
+        for arm in arms {
+            let mut patterns = Vec::new();
+            for pattern in &arm.patterns {
+                match self.pattern(pattern, &value.ty) {
+                    Some(None) => has_wildcard = true,
+                    Some(Some(p)) => {
+                        if let Some((_, first)) = seen.iter().find(|(q, _)| *q == p) {
+                            self.report(
+                                Diagnostic::error(Code::DuplicatePattern, "this pattern is already matched by an earlier arm")
+                                    .label(pattern.span, "matched again")
+                                    .label(*first, "first matched here")
+                                    .help("remove one of them; only the first arm that matches is used"),
+                            );
+                            patterns_ok = false;
+                        }
+                        seen.push((p.clone(), pattern.span));
+                        patterns.push(p);
+                    }
+                    None => patterns_ok = false,
+                }
+            }
+            ir_arms.push(patterns);
+        }
+
+        let missing_codes: Vec<String> = match &value.ty {
+            Type::Enum(name) if !has_wildcard => self.schema.enums[name]
+                .codes
+                .iter()
+                .filter(|code| !seen.iter().any(|(p, _)| matches!(p, ir::Pattern::EnumCode { code: c, .. } if c == *code)))
+                .cloned()
+                .collect(),
+            Type::Bool if !has_wildcard => [true, false]
+                .iter()
+                .filter(|b| !seen.iter().any(|(p, _)| *p == ir::Pattern::Literal(ir::Literal::Bool(**b))))
+                .map(|b| b.to_string())
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !missing_codes.is_empty() {
+            let listed = missing_codes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+            let mut d = Diagnostic::error(Code::NonExhaustiveMatch, format!("this match does not cover {listed}"))
+                .label(scrutinee.span, format!("{} is not handled", listed))
+                .help(format!("add an arm for {listed}, or a `_ => ...` arm for every other code"));
+            if let Type::Enum(name) = &value.ty {
+                d = d.label(self.schema.enums[name].span, format!("the codes of `{name}` are declared here"));
+            }
+            self.report(d);
+            patterns_ok = false;
+        }
+        if matches!(value.ty, Type::String | Type::Int | Type::Identifier(_)) && !has_wildcard {
+            self.report(
+                Diagnostic::error(Code::MatchWithoutWildcard, format!("a match on {} needs a `_` arm", a(&value.ty)))
+                    .label(whole.span, "no `_` arm")
+                    .help("add `_ => ...` for every other value: data from machines contains values nobody listed"),
+            );
+            patterns_ok = false;
+        }
+
+        let bodies: Vec<ir::Expr> = bodies.into_iter().collect::<Option<_>>()?;
+        if !patterns_ok {
+            return None;
+        }
+        let result_ty = arm_type(&bodies);
+        let mut out = Vec::new();
+        for ((patterns, body), arm) in ir_arms.into_iter().zip(bodies).zip(arms) {
+            let body = if body.ty == result_ty {
+                body
+            } else if body.ty == Type::Int && result_ty == Type::Float {
+                let maybe = body.maybe.clone();
+                expr(ExprKind::IntToFloat(Box::new(body)), Type::Float, maybe)
+            } else {
+                self.report(
+                    Diagnostic::error(Code::ArmTypeMismatch, format!("this arm gives {}, the first gives {}", a(&body.ty), a(&result_ty)))
+                        .label(arm.body.span, format!("this is {}", a(&body.ty)))
+                        .label(arms[0].body.span, format!("this is {}", a(&result_ty)))
+                        .help("every arm of a match must give the same type"),
+                );
+                return None;
+            };
+            out.push(ir::MatchArm { patterns, body });
+        }
+        let maybe = out.iter().find_map(|arm| arm.body.maybe.clone());
+        Some(expr(ExprKind::Match { scrutinee: Box::new(value), arms: out }, result_ty, maybe))
+    }
+
+    /// `Some(None)` for `_`, `Some(Some(p))` for a valid pattern, `None` after an error.
+    fn pattern(&mut self, pattern: &ast::Pattern, ty: &Type) -> Option<Option<ir::Pattern>> {
+        let found = match &pattern.kind {
+            PatternKind::Wildcard => return Some(None),
+            PatternKind::EnumCode(enum_name, code) => {
+                if let Type::Enum(expected) = ty {
+                    if enum_name.name == *expected {
+                        if self.schema.enums[expected].codes.contains(&code.name) {
+                            return Some(Some(ir::Pattern::EnumCode { enum_name: expected.clone(), code: code.name.clone() }));
+                        }
+                        self.unknown_code(expected, code);
+                        return None;
+                    }
+                }
+                Type::Enum(enum_name.name.clone())
+            }
+            PatternKind::Literal(lit) => {
+                let value = literal(lit);
+                let ok = value.ty == *ty || matches!(ty, Type::Identifier(_)) && value.ty == Type::String;
+                if ok {
+                    let ExprKind::Literal(l) = value.kind else { return None };
+                    return Some(Some(ir::Pattern::Literal(l)));
+                }
+                value.ty
+            }
+        };
+        self.report(
+            Diagnostic::error(Code::TypeMismatch, format!("this pattern is {}, but the value matched is {}", a(&found), a(ty)))
+                .label(pattern.span, format!("this is {}", a(&found)))
+                .help(match ty {
+                    Type::Enum(name) => format!("write the codes as `{name}.CODE`"),
+                    _ => format!("patterns must be {} literals", ty),
+                }),
+        );
+        None
+    }
+}
+
+/// The type all arms give: the first arm's, or float when ints and floats mix.
+fn arm_type(bodies: &[ir::Expr]) -> Type {
+    let all_numeric = bodies.iter().all(|b| matches!(b.ty, Type::Int | Type::Float));
+    if all_numeric && bodies.iter().any(|b| b.ty == Type::Float) {
+        Type::Float
+    } else {
+        bodies.first().map(|b| b.ty.clone()).unwrap_or(Type::Bool)
+    }
+}

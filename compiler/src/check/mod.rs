@@ -1,0 +1,104 @@
+//! The check stage: syntax tree + schemas to the typed [`ir::Program`], or every error found.
+//!
+//! The checker does no IO. It reports all errors of a file, and avoids knock-on errors: an
+//! expression that already failed to check becomes `None`, and nothing built on it reports
+//! again.
+
+mod declarations;
+mod expr;
+mod flow;
+mod types;
+mod builtins;
+mod matching;
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::ir;
+use crate::schema::SchemaSet;
+use crate::source_map::Span;
+use crate::syntax::ast;
+
+/// Checks a parsed mapping against its schemas.
+pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program, Vec<Diagnostic>> {
+    let mut checker = Checker { schema, errors: Vec::new(), decls: BTreeMap::new() };
+    let declared = checker.declarations(file);
+    let flows: Vec<ir::Flow> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            ast::Item::Flow(flow) => checker.flow(flow, &declared),
+            _ => None,
+        })
+        .collect();
+    if !checker.errors.is_empty() {
+        checker.errors.sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
+        return Err(checker.errors);
+    }
+    Ok(ir::Program {
+        name: file.name.name.clone(),
+        version: file.version.value.clone(),
+        schema: schema.clone(),
+        sources: declared.sources,
+        lookups: declared.lookups,
+        targets: declared.targets,
+        flows,
+        dead_letter: declared
+            .dead_letter
+            .unwrap_or_else(|| format!("out/{}.dead-letter.jsonl", file.name.name)),
+    })
+}
+
+/// What a declared name is, for resolving flows and expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeclKind {
+    Source,
+    Lookup,
+    Target,
+    Flow,
+}
+
+impl DeclKind {
+    fn describe(self) -> &'static str {
+        match self {
+            DeclKind::Source => "a source",
+            DeclKind::Lookup => "a lookup",
+            DeclKind::Target => "a target",
+            DeclKind::Flow => "a flow",
+        }
+    }
+}
+
+/// The checked declarations, before flows.
+#[derive(Debug, Default)]
+struct Declared {
+    sources: Vec<ir::Source>,
+    lookups: Vec<ir::Lookup>,
+    targets: Vec<ir::Target>,
+    dead_letter: Option<String>,
+}
+
+impl Declared {
+    fn source(&self, name: &str) -> Option<&ir::Source> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+    fn lookup(&self, name: &str) -> Option<&ir::Lookup> {
+        self.lookups.iter().find(|s| s.name == name)
+    }
+    fn target(&self, name: &str) -> Option<&ir::Target> {
+        self.targets.iter().find(|s| s.name == name)
+    }
+}
+
+struct Checker<'a> {
+    schema: &'a SchemaSet,
+    errors: Vec<Diagnostic>,
+    /// Every declared name with its kind and the span of its name.
+    decls: BTreeMap<String, (DeclKind, Span)>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.errors.push(diagnostic);
+    }
+}

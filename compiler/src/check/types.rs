@@ -1,0 +1,118 @@
+//! Type compatibility: which values may go where, and the diagnostics when they may not.
+
+use super::flow::a;
+use super::Checker;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{self, ExprKind, Maybe, Type};
+use crate::schema::FieldType;
+use crate::source_map::Span;
+
+pub(super) fn field_type(ty: &FieldType) -> Type {
+    match ty {
+        FieldType::String => Type::String,
+        FieldType::Int => Type::Int,
+        FieldType::Float => Type::Float,
+        FieldType::Bool => Type::Bool,
+        FieldType::Timestamp => Type::Timestamp,
+        FieldType::Identifier(n) => Type::Identifier(n.clone()),
+        FieldType::Enum(n) => Type::Enum(n.clone()),
+    }
+}
+
+impl Checker<'_> {
+    /// Makes `value` fit `expected`: the same type, or an int widened to a float. Anything else
+    /// is reported; identifier types get their own diagnostic, since mixing them up is the
+    /// mistake they exist to catch.
+    pub(super) fn coerce(
+        &mut self,
+        value: ir::Expr,
+        expected: &Type,
+        span: Span,
+        what: &str,
+        declared_at: Option<Span>,
+    ) -> Option<ir::Expr> {
+        if &value.ty == expected {
+            return Some(value);
+        }
+        if value.ty == Type::Int && *expected == Type::Float {
+            let maybe = value.maybe.clone();
+            return Some(ir::Expr { kind: ExprKind::IntToFloat(Box::new(value)), ty: Type::Float, maybe });
+        }
+        let mut diagnostic = match (&value.ty, expected) {
+            (Type::String, Type::Identifier(id)) => Diagnostic::error(
+                Code::IdentifierMixUp,
+                format!("{what} expects an `{id}`, not a plain string"),
+            )
+            .label(span, "this is a string")
+            .help(format!("identifiers are checked against their rules: convert with `{id}(...)`, which may fail and must be handled")),
+            (Type::Identifier(found), Type::Identifier(id)) => Diagnostic::error(
+                Code::IdentifierMixUp,
+                format!("{what} expects an `{id}`, but this is an `{found}`"),
+            )
+            .label(span, format!("this is an `{found}`"))
+            .help(format!("`{found}` and `{id}` are different identifier types; if this really is the same thing, map it through a lookup (a crosswalk) from `{found}` to `{id}`")),
+            (Type::Identifier(found), Type::String) => Diagnostic::error(
+                Code::IdentifierMixUp,
+                format!("{what} expects a string, but this is an `{found}`"),
+            )
+            .label(span, format!("this is an `{found}`"))
+            .help("write `string(...)` to use the identifier's text"),
+            (found, Type::Identifier(id)) => Diagnostic::error(
+                Code::IdentifierMixUp,
+                format!("{what} expects an `{id}`, but this is {}", a(found)),
+            )
+            .label(span, format!("this is {}", a(found)))
+            .help(format!("build the identifier with `{id}(...)` from its text")),
+            (Type::Float, Type::Int) => Diagnostic::error(Code::TypeMismatch, format!("{what} expects an int, but this is a float"))
+                .label(span, "this is a float")
+                .help("convert with `to_int(...)` (fails on fractions) or `to_int(round(x, 0))`"),
+            (found, expected) => Diagnostic::error(Code::TypeMismatch, format!("{what} expects {}, but this is {}", a(expected), a(found)))
+                .label(span, format!("this is {}", a(found)))
+                .help(conversion_hint(found, expected)),
+        };
+        if let Some(declared_at) = declared_at {
+            diagnostic = diagnostic.label(declared_at, format!("declared as {} here", a(expected)));
+        }
+        self.report(diagnostic);
+        None
+    }
+
+    /// Reports a value that may be absent or fail where a plain value is needed.
+    pub(super) fn expect_plain(&mut self, value: &ir::Expr, span: Span, context: &str) -> Option<()> {
+        let Some(maybe) = &value.maybe else { return Some(()) };
+        let handle = "handle it with `?? default`, or with `else reject \"reason\"` on a `let` or assignment";
+        let diagnostic = match maybe {
+            Maybe::Optional { field } => Diagnostic::error(
+                Code::UnhandledOptional,
+                format!("`{field}` is optional and may be absent, but {context} needs a value"),
+            )
+            .label(span, "may be absent")
+            .help(format!("{handle}; an optional value may also go into an optional target field")),
+            Maybe::LookupMiss { lookup } => Diagnostic::error(
+                Code::UnhandledLookupMiss,
+                format!("lookup `{lookup}` may have no entry for this key, but {context} needs a value"),
+            )
+            .label(span, "may miss")
+            .help(format!("{handle}; master data changes, so a miss must be decided in the mapping")),
+            Maybe::Failure { operation } => Diagnostic::error(
+                Code::UnhandledFailure,
+                format!("{operation} may fail, but {context} needs a value"),
+            )
+            .label(span, "may fail")
+            .help(handle.to_string()),
+        };
+        self.report(diagnostic);
+        None
+    }
+}
+
+fn conversion_hint(found: &Type, expected: &Type) -> String {
+    match (found, expected) {
+        (Type::String, Type::Int) => "parse it with `parse_int(...)`, which may fail and must be handled".into(),
+        (Type::String, Type::Float) => "parse it with `parse_float(...)`, which may fail and must be handled".into(),
+        (Type::String, Type::Timestamp) => "parse it with `parse_timestamp(...)`, which may fail and must be handled".into(),
+        (_, Type::String) => "convert it with `string(...)`".into(),
+        (Type::String, Type::Enum(e)) => format!("map the text to a code with `match`, for example `match x {{ \"a\" => {e}.CODE, _ => ... }}`"),
+        _ => format!("the value must be {}", a(expected)),
+    }
+}

@@ -1,0 +1,271 @@
+//! The typed program: what the checker proves and the emitter prints.
+//!
+//! Every name here is resolved and every expression has a [`Type`] and knows whether it may
+//! fail. A program only exists when the checker found no error, so the emitter can rely on
+//! all of this without checking again.
+
+use crate::schema::SchemaSet;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub version: String,
+    pub schema: SchemaSet,
+    pub sources: Vec<Source>,
+    pub lookups: Vec<Lookup>,
+    pub targets: Vec<Target>,
+    pub flows: Vec<Flow>,
+    /// Path of the dead-letter file, relative to the mapping's folder unless absolute.
+    pub dead_letter: String,
+}
+
+impl Program {
+    pub fn flows_of<'a>(&'a self, source: &'a str) -> impl Iterator<Item = &'a Flow> + 'a {
+        self.flows.iter().filter(move |f| f.source == source)
+    }
+
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub name: String,
+    pub format: FileFormat,
+    pub path: String,
+    pub entity: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lookup {
+    pub name: String,
+    pub format: FileFormat,
+    pub path: String,
+    pub entity: String,
+    pub key_field: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub name: String,
+    pub kind: TargetKind,
+    pub entity: String,
+    /// Fields of the upsert key; empty for append-only targets.
+    pub key: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetKind {
+    Sqlite { path: String, table: String },
+    Jsonl { path: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flow {
+    pub name: String,
+    pub source: String,
+    pub source_entity: String,
+    pub target: String,
+    pub target_entity: String,
+    pub filter: Option<Expr>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Let {
+        name: String,
+        value: Expr,
+        on_failure: Option<String>,
+    },
+    Assign {
+        field: String,
+        /// Whether the target field is optional (the value is then written as present or absent).
+        optional_field: bool,
+        value: Expr,
+        on_failure: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Type {
+    String,
+    Int,
+    Float,
+    Bool,
+    Timestamp,
+    Identifier(String),
+    Enum(String),
+    /// A record of a lookup table (only as a value inside a flow, never written as a whole).
+    Entity(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    /// `Some` when the value may be absent or may fail, and why. Such a value is a
+    /// `Result<T, fdi_runtime::Failure>` in the generated code.
+    pub maybe: Option<Maybe>,
+}
+
+impl Expr {
+    pub fn is_fallible(&self) -> bool {
+        self.maybe.is_some()
+    }
+}
+
+/// Why a value may be missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Maybe {
+    /// An optional field (of the source record or a lookup record).
+    Optional { field: String },
+    /// A lookup that may not have the key.
+    LookupMiss { lookup: String },
+    /// A conversion or operation that may fail.
+    Failure { operation: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    String(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Literal(Literal),
+    /// A field of the flow's source record; `optional` fields are fallible.
+    SourceField { name: String, optional: bool },
+    /// `source.position`: the record's 1-based position in its source.
+    SourcePosition,
+    /// `source.name`
+    SourceName,
+    Local(String),
+    /// A field of an entity value (a lookup record).
+    EntityField { base: Box<Expr>, field: String, optional: bool },
+    /// `lookup[key]`
+    Lookup { lookup: String, key: Box<Expr> },
+    EnumCode { enum_name: String, code: String },
+    /// `EquipmentId(text)`: checked construction of an identifier. `checked` is true when the
+    /// value is a literal the compiler has validated already.
+    MakeIdentifier { id_type: String, value: Box<Expr>, checked: bool },
+    Call { function: Builtin, args: Vec<Expr> },
+    /// An int used where a float is expected.
+    IntToFloat(Box<Expr>),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    /// `value ?? default`
+    Coalesce { value: Box<Expr>, default: Box<Expr> },
+    Match { scrutinee: Box<Expr>, arms: Vec<MatchArm> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    /// `+` on strings
+    Concat,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchArm {
+    /// Empty for the `_` arm.
+    pub patterns: Vec<Pattern>,
+    pub body: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    Literal(Literal),
+    EnumCode { enum_name: String, code: String },
+}
+
+/// The standard library; `docs/language.md` documents each function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Trim,
+    Lower,
+    Upper,
+    Round,
+    ParseInt,
+    ParseFloat,
+    ParseTimestamp,
+    ToInt,
+    ToFloat,
+    Concat,
+    Coalesce,
+    String,
+}
+
+impl Builtin {
+    pub const ALL: &'static [Builtin] = &[
+        Builtin::Trim,
+        Builtin::Lower,
+        Builtin::Upper,
+        Builtin::Round,
+        Builtin::ParseInt,
+        Builtin::ParseFloat,
+        Builtin::ParseTimestamp,
+        Builtin::ToInt,
+        Builtin::ToFloat,
+        Builtin::Concat,
+        Builtin::Coalesce,
+        Builtin::String,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Trim => "trim",
+            Builtin::Lower => "lower",
+            Builtin::Upper => "upper",
+            Builtin::Round => "round",
+            Builtin::ParseInt => "parse_int",
+            Builtin::ParseFloat => "parse_float",
+            Builtin::ParseTimestamp => "parse_timestamp",
+            Builtin::ToInt => "to_int",
+            Builtin::ToFloat => "to_float",
+            Builtin::Concat => "concat",
+            Builtin::Coalesce => "coalesce",
+            Builtin::String => "string",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.iter().copied().find(|b| b.name() == name)
+    }
+}
+
+impl std::fmt::Display for Type {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Type::String => f.write_str("string"),
+            Type::Int => f.write_str("int"),
+            Type::Float => f.write_str("float"),
+            Type::Bool => f.write_str("bool"),
+            Type::Timestamp => f.write_str("timestamp"),
+            Type::Identifier(n) | Type::Enum(n) | Type::Entity(n) => f.write_str(n),
+        }
+    }
+}
