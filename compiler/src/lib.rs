@@ -1,9 +1,57 @@
 #![doc = include_str!("../../ARCHITECTURE.md")]
 
+pub mod build;
+pub mod check;
 pub mod codes;
 pub mod diagnostic;
+pub mod emit;
+pub mod ir;
 pub mod schema;
 pub mod source_map;
 pub mod syntax;
-pub mod check;
-pub mod ir;
+
+use std::path::{Path, PathBuf};
+
+use diagnostic::{Code, Diagnostic};
+use source_map::{FileId, SourceMap};
+
+/// Reads a mapping file into the source map. The compiler's input stage: the one place a
+/// mapping's bytes are read.
+pub fn read_mapping(path: &Path, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error(Code::FileNotFound, format!("cannot read mapping file {}: {}", path.display(), e))
+            .help("check the path; mapping files are usually named `*.fdi`")
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(sources.add(path, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = sources.add(path, text);
+            // The lossy text replaces the bad byte with a 3-byte character at the same offset.
+            Err(Diagnostic::error(Code::NotUtf8, "the mapping file is not valid UTF-8")
+                .label(source_map::Span::new(file, at, at + '\u{FFFD}'.len_utf8()), "invalid byte here")
+                .help("save the file as UTF-8"))
+        }
+    }
+}
+
+/// The parse stage.
+pub fn parse(sources: &SourceMap, file: FileId) -> Result<syntax::ast::MappingFile, Vec<Diagnostic>> {
+    syntax::parse_text(file, &sources.get(file).text)
+}
+
+/// The folder relative paths in a mapping resolve against.
+pub fn mapping_dir(path: &Path) -> PathBuf {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    dir.canonicalize().unwrap_or(dir)
+}
+
+/// Read, parse, load schemas and check: everything up to a typed program.
+pub fn compile(path: &Path, sources: &mut SourceMap) -> Result<ir::Program, Vec<Diagnostic>> {
+    let file = read_mapping(path, sources).map_err(|d| vec![d])?;
+    let ast = parse(sources, file)?;
+    let schemas = schema::load_schemas(&ast, &mapping_dir(path), sources)?;
+    check::check(&ast, &schemas)
+}

@@ -1,0 +1,85 @@
+//! The build stage: writes a [`GeneratedCrate`] to disk and has cargo build it. The only
+//! stage that runs another program.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::emit::GeneratedCrate;
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Where the generated crate is written.
+    pub crate_dir: PathBuf,
+    /// Cargo's target directory, shared by every generated crate so that the runtime and its
+    /// dependencies are compiled once.
+    pub target_dir: PathBuf,
+    pub release: bool,
+}
+
+/// The shared target directory: `FDI_TARGET_DIR`, else a cache folder in the home directory.
+pub fn default_target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("FDI_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("fdi").join("target")
+}
+
+/// Writes the crate (leaving files that did not change untouched, so cargo does not rebuild
+/// them) and builds it. Returns the path of the binary.
+pub fn build(generated: &GeneratedCrate, bin_name: &str, options: &BuildOptions) -> Result<PathBuf, Diagnostic> {
+    write_crate(generated, &options.crate_dir).map_err(|e| {
+        Diagnostic::error(Code::BuildFailed, format!("cannot write the generated crate to {}: {e}", options.crate_dir.display()))
+            .help("check that the output folder is writable")
+    })?;
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo
+        .arg("build")
+        .arg("--quiet")
+        .arg("--manifest-path")
+        .arg(options.crate_dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&options.target_dir);
+    if options.release {
+        cargo.arg("--release");
+    }
+    let output = cargo.output().map_err(|e| {
+        Diagnostic::error(Code::BuildFailed, format!("cannot run cargo: {e}"))
+            .help("fdi builds the generated program with cargo; install the Rust toolchain or put cargo on PATH")
+    })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+        return Err(Diagnostic::error(Code::BuildFailed, "cargo could not build the generated program")
+            .help(format!(
+                "this is a bug in fdi if the mapping checked without errors; please report it with the mapping.\ncargo said:\n{}",
+                tail.join("\n")
+            )));
+    }
+    let profile = if options.release { "release" } else { "debug" };
+    Ok(options.target_dir.join(profile).join(bin_name))
+}
+
+fn write_crate(generated: &GeneratedCrate, dir: &Path) -> std::io::Result<()> {
+    for (path, text) in &generated.files {
+        let file = dir.join(path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&file, text)?;
+        }
+    }
+    // Resolve dependencies to the versions the fdi workspace itself was tested with, so the
+    // shared target directory reuses their builds.
+    let lock = dir.join("Cargo.lock");
+    let workspace_lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    if !lock.exists() && workspace_lock.exists() {
+        std::fs::copy(workspace_lock, lock)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! Expressions of the typed program as Rust expressions.
+//!
+//! A value that may fail (`maybe` set) is a `Result<T, fdi_runtime::Failure>`; everything else
+//! is a plain value. Strings and identifiers are cloned out of records; numbers, bools,
+//! timestamps, enums and lookup records (`&T`) are copied.
+
+use std::collections::HashMap;
+
+use super::names::field_ident;
+use crate::ir::{BinaryOp, Builtin, Expr, ExprKind, Literal, Pattern, Type};
+
+/// Emits the expressions of one flow, knowing the Rust names of its `let` bindings.
+pub struct ExprEmitter {
+    pub locals: HashMap<String, String>,
+}
+
+fn is_copy(ty: &Type) -> bool {
+    !matches!(ty, Type::String | Type::Identifier(_))
+}
+
+fn float_literal(f: f64) -> String {
+    let text = format!("{f:?}");
+    if text.contains(['.', 'e', 'E']) || text.contains("inf") || text.contains("NaN") {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+/// Wraps an expression in parentheses unless it is a single term.
+fn paren(code: String) -> String {
+    let simple = code.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '"'))
+        || (code.ends_with(')') && !code.starts_with('(') && !code.contains(' '));
+    if simple {
+        code
+    } else {
+        format!("({code})")
+    }
+}
+
+impl ExprEmitter {
+    fn local(&self, name: &str) -> String {
+        self.locals.get(name).cloned().unwrap_or_else(|| field_ident(name))
+    }
+
+    /// A path to an existing value (no clone), when the expression is one.
+    fn place(&self, e: &Expr) -> Option<String> {
+        if e.is_fallible() {
+            return None;
+        }
+        match &e.kind {
+            ExprKind::SourceField { name, optional: false } => Some(format!("record.{}", field_ident(name))),
+            ExprKind::Local(name) => Some(self.local(name)),
+            ExprKind::EntityField { base, field, optional: false } => {
+                self.place(base).map(|b| format!("{b}.{}", field_ident(field)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The expression for reading a value in place (comparisons, copies): no clone.
+    fn operand(&self, e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Literal(Literal::String(s)) => format!("{s:?}"),
+            _ => self.place(e).unwrap_or_else(|| self.value(e)),
+        }
+    }
+
+    /// A `&str` for a string (or identifier) value.
+    pub fn text(&self, e: &Expr) -> String {
+        match (&e.kind, &e.ty) {
+            (ExprKind::Literal(Literal::String(s)), _) => format!("{s:?}"),
+            (_, Type::String | Type::Identifier(_)) => match self.place(e) {
+                Some(p) => format!("{p}.as_str()"),
+                None => format!("{}.as_str()", paren(self.value(e))),
+            },
+            _ => format!("&{}.to_string()", paren(self.operand(e))),
+        }
+    }
+
+    /// An owned value, or a `Result` of one when the expression may fail.
+    pub fn value(&self, e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Literal(Literal::String(s)) => format!("String::from({s:?})"),
+            ExprKind::Literal(Literal::Int(i)) => i.to_string(),
+            ExprKind::Literal(Literal::Float(f)) => float_literal(*f),
+            ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
+            ExprKind::SourceField { name, optional: true } => {
+                format!("fdi_runtime::present(record.{}.clone(), {name:?})", field_ident(name))
+            }
+            ExprKind::SourcePosition => "raw.position() as i64".into(),
+            ExprKind::SourceName => "raw.source().to_string()".into(),
+            ExprKind::Local(name) if e.is_fallible() => format!("{}.clone()", self.local(name)),
+            ExprKind::EntityField { base, field, optional } if base.is_fallible() => {
+                let f = field_ident(field);
+                let base = self.value(base);
+                if *optional {
+                    format!("{base}.and_then(|row| fdi_runtime::present(row.{f}.clone(), {field:?}))")
+                } else if is_copy(&e.ty) {
+                    format!("{base}.map(|row| row.{f})")
+                } else {
+                    format!("{base}.map(|row| row.{f}.clone())")
+                }
+            }
+            ExprKind::EntityField { base, field, optional: true } => {
+                format!("fdi_runtime::present({}.{}.clone(), {field:?})", self.operand(base), field_ident(field))
+            }
+            ExprKind::SourceField { .. } | ExprKind::Local(_) | ExprKind::EntityField { .. } => {
+                let place = self.place(e).unwrap_or_default();
+                if is_copy(&e.ty) {
+                    place
+                } else {
+                    format!("{place}.clone()")
+                }
+            }
+            ExprKind::Lookup { lookup, key } => {
+                format!("lookups.{}.get({})", field_ident(lookup), self.text(key))
+            }
+            ExprKind::EnumCode { enum_name, code } => format!("crate::types::{enum_name}::{}", field_ident(code)),
+            ExprKind::MakeIdentifier { id_type, value, checked } => {
+                let parse = format!("crate::types::{id_type}::parse({})", self.text(value));
+                if *checked {
+                    format!("{parse}.expect(\"fdi checked this literal against the identifier's rules\")")
+                } else {
+                    parse
+                }
+            }
+            ExprKind::Call { function, args } => self.call(*function, args),
+            ExprKind::IntToFloat(inner) => match &inner.kind {
+                ExprKind::Literal(Literal::Int(i)) => float_literal(*i as f64),
+                _ if inner.is_fallible() => format!("{}.map(|n| n as f64)", self.value(inner)),
+                _ => format!("{} as f64", paren(self.operand(inner))),
+            },
+            ExprKind::Not(inner) => format!("!{}", paren(self.operand(inner))),
+            ExprKind::Neg(inner) if inner.ty == Type::Int => format!("{}.saturating_neg()", paren(self.operand(inner))),
+            ExprKind::Neg(inner) => format!("-{}", paren(self.operand(inner))),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
+            ExprKind::Coalesce { value, default } => {
+                let v = self.value(value);
+                let d = self.value(default);
+                if default.is_fallible() {
+                    format!("{v}.or_else(|_| {d})")
+                } else if matches!(default.kind, ExprKind::Literal(_)) && default.ty != Type::String {
+                    format!("{v}.unwrap_or({d})")
+                } else {
+                    format!("{v}.unwrap_or_else(|_| {d})")
+                }
+            }
+            ExprKind::Match { scrutinee, arms } => self.match_expr(e, scrutinee, arms),
+        }
+    }
+
+    fn call(&self, function: Builtin, args: &[Expr]) -> String {
+        let std = |name: &str, args: String| format!("fdi_runtime::stdlib::{name}({args})");
+        match function {
+            Builtin::Trim | Builtin::Lower | Builtin::Upper | Builtin::ParseInt | Builtin::ParseFloat
+            | Builtin::ParseTimestamp => std(function.name(), self.text(&args[0])),
+            Builtin::Round => {
+                let digits = args.get(1).map(|d| self.operand(d)).unwrap_or_else(|| "0".into());
+                std("round", format!("{}, {digits}", self.operand(&args[0])))
+            }
+            Builtin::ToInt | Builtin::ToFloat => std(function.name(), self.operand(&args[0])),
+            Builtin::String => match args[0].ty {
+                Type::String => self.value(&args[0]),
+                _ => std("string", format!("&{}", paren(self.operand(&args[0])))),
+            },
+            Builtin::Concat => {
+                let parts: Vec<String> = args.iter().map(|a| self.text(a)).collect();
+                format!("[{}].concat()", parts.join(", "))
+            }
+            Builtin::Coalesce => {
+                let (last, rest) = args.split_last().expect("coalesce has at least two arguments");
+                let mut code = self.value(&rest[0]);
+                for arg in &rest[1..] {
+                    let v = self.value(arg);
+                    code = if arg.is_fallible() {
+                        format!("{code}.or_else(|_| {v})")
+                    } else {
+                        format!("{code}.or_else(|_| Ok::<_, fdi_runtime::Failure>({v}))")
+                    };
+                }
+                let l = self.value(last);
+                if last.is_fallible() {
+                    format!("{code}.or_else(|_| {l})")
+                } else {
+                    format!("{code}.unwrap_or_else(|_| {l})")
+                }
+            }
+        }
+    }
+
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> String {
+        let strings = matches!(lhs.ty, Type::String) || matches!(rhs.ty, Type::String);
+        let (l, r) = if strings {
+            (self.text(lhs), self.text(rhs))
+        } else {
+            (paren(self.operand(lhs)), paren(self.operand(rhs)))
+        };
+        let int = lhs.ty == Type::Int && rhs.ty == Type::Int;
+        match op {
+            BinaryOp::Concat => {
+                let mut parts = Vec::new();
+                self.concat_parts(lhs, &mut parts);
+                self.concat_parts(rhs, &mut parts);
+                format!("[{}].concat()", parts.join(", "))
+            }
+            BinaryOp::Add if int => format!("{l}.saturating_add({r})"),
+            BinaryOp::Sub if int => format!("{l}.saturating_sub({r})"),
+            BinaryOp::Mul if int => format!("{l}.saturating_mul({r})"),
+            BinaryOp::Div if int => format!("fdi_runtime::stdlib::div_int({l}, {r})"),
+            BinaryOp::Rem if int => format!("fdi_runtime::stdlib::rem_int({l}, {r})"),
+            _ => {
+                let symbol = match op {
+                    BinaryOp::Or => "||",
+                    BinaryOp::And => "&&",
+                    BinaryOp::Eq => "==",
+                    BinaryOp::Ne => "!=",
+                    BinaryOp::Lt => "<",
+                    BinaryOp::Le => "<=",
+                    BinaryOp::Gt => ">",
+                    BinaryOp::Ge => ">=",
+                    BinaryOp::Add => "+",
+                    BinaryOp::Sub => "-",
+                    BinaryOp::Mul => "*",
+                    BinaryOp::Div => "/",
+                    BinaryOp::Rem | BinaryOp::Concat => "%",
+                };
+                format!("{l} {symbol} {r}")
+            }
+        }
+    }
+
+    /// `a + b + c` on strings becomes one `[a, b, c].concat()`.
+    fn concat_parts(&self, e: &Expr, parts: &mut Vec<String>) {
+        match &e.kind {
+            ExprKind::Binary { op: BinaryOp::Concat, lhs, rhs } => {
+                self.concat_parts(lhs, parts);
+                self.concat_parts(rhs, parts);
+            }
+            _ => parts.push(self.text(e)),
+        }
+    }
+
+    fn match_expr(&self, whole: &Expr, scrutinee: &Expr, arms: &[crate::ir::MatchArm]) -> String {
+        let subject = match scrutinee.ty {
+            Type::String | Type::Identifier(_) => self.text(scrutinee),
+            _ => self.operand(scrutinee),
+        };
+        let mut lines = vec![format!("match {subject} {{")];
+        for arm in arms {
+            let pattern = if arm.patterns.is_empty() {
+                "_".to_string()
+            } else {
+                arm.patterns.iter().map(pattern).collect::<Vec<_>>().join(" | ")
+            };
+            let body = self.value(&arm.body);
+            let body = if whole.is_fallible() && !arm.body.is_fallible() { format!("Ok({body})") } else { body };
+            let body = body.replace('\n', "\n    ");
+            lines.push(format!("    {pattern} => {body},"));
+        }
+        lines.push("}".into());
+        lines.join("\n")
+    }
+}
+
+fn pattern(p: &Pattern) -> String {
+    match p {
+        Pattern::Literal(Literal::String(s)) => format!("{s:?}"),
+        Pattern::Literal(Literal::Int(i)) => i.to_string(),
+        Pattern::Literal(Literal::Float(f)) => float_literal(*f),
+        Pattern::Literal(Literal::Bool(b)) => b.to_string(),
+        Pattern::EnumCode { enum_name, code } => format!("crate::types::{enum_name}::{}", field_ident(code)),
+    }
+}

@@ -1,0 +1,165 @@
+//! `src/types.rs`: the schema's identifier types, enums and entities as Rust types.
+
+use codegen::Scope;
+
+use super::names::{field_ident, screaming_snake};
+use crate::ir;
+use crate::schema::{Entity, FieldType, IdBase};
+
+/// The Rust type of a field's value (without `Option` for optional fields).
+pub fn rust_type(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String => "String".into(),
+        FieldType::Int => "i64".into(),
+        FieldType::Float => "f64".into(),
+        FieldType::Bool => "bool".into(),
+        FieldType::Timestamp => "fdi_runtime::Timestamp".into(),
+        FieldType::Identifier(n) | FieldType::Enum(n) => format!("crate::types::{n}"),
+    }
+}
+
+/// The name of the column list of an entity written to SQL tables.
+pub fn columns_const(entity: &str) -> String {
+    format!("{}_COLUMNS", screaming_snake(entity))
+}
+
+pub fn types_rs(program: &ir::Program) -> String {
+    let schema = &program.schema;
+    let mut scope = Scope::new();
+    scope.raw(super::header(program));
+    scope.raw("//! The types declared in the mapping's schema files.");
+    for id in schema.identifiers.values() {
+        let rule = format!("{}Rule", id.name);
+        let mut doc = format!("The rules of identifier type `{}`.", id.name);
+        if let Some(d) = &id.description {
+            doc = format!("{d}\n\n{doc}");
+        }
+        scope.new_enum(&rule).vis("pub").doc(doc);
+        let base = match id.base {
+            IdBase::String => "fdi_runtime::IdBase::Text",
+            IdBase::Int => "fdi_runtime::IdBase::Integer",
+        };
+        let pattern = match &id.pattern {
+            Some(p) => format!("Some({p:?})"),
+            None => "None".into(),
+        };
+        scope.raw(format!(
+            "impl fdi_runtime::IdRule for {rule} {{\n    \
+                 const TYPE_NAME: &'static str = {name:?};\n    \
+                 const BASE: fdi_runtime::IdBase = {base};\n    \
+                 const PATTERN: Option<&'static str> = {pattern};\n\n    \
+                 fn compiled_pattern() -> &'static std::sync::OnceLock<fdi_runtime::Regex> {{\n        \
+                     static COMPILED: std::sync::OnceLock<fdi_runtime::Regex> = std::sync::OnceLock::new();\n        \
+                     &COMPILED\n    \
+                 }}\n\
+             }}",
+            name = id.name
+        ));
+        scope.new_type_alias(&id.name, format!("fdi_runtime::Id<{rule}>")).vis("pub");
+    }
+    for e in schema.enums.values() {
+        let en = scope
+            .new_enum(&e.name)
+            .vis("pub")
+            .derive("Debug")
+            .derive("Clone")
+            .derive("Copy")
+            .derive("PartialEq")
+            .derive("Eq")
+            .derive("Hash")
+            .derive("fdi_runtime::serde::Serialize")
+            .derive("fdi_runtime::serde::Deserialize")
+            .r#macro("#[serde(crate = \"fdi_runtime::serde\")]")
+            .allow("non_camel_case_types");
+        if let Some(d) = &e.description {
+            en.doc(d);
+        }
+        for code in &e.codes {
+            let variant = en.new_variant(field_ident(code));
+            if field_ident(code) != *code {
+                variant.annotation(format!("#[serde(rename = {code:?})]"));
+            }
+        }
+        let arms: Vec<String> = e
+            .codes
+            .iter()
+            .map(|c| format!("            {}::{} => {c:?},", e.name, field_ident(c)))
+            .collect();
+        scope.raw(format!(
+            "impl fdi_runtime::EnumCode for {name} {{\n    \
+                 fn code(&self) -> &'static str {{\n        \
+                     match self {{\n{arms}\n        }}\n    \
+                 }}\n\
+             }}",
+            name = e.name,
+            arms = arms.join("\n")
+        ));
+    }
+    let sql_entities: Vec<&str> = program
+        .targets
+        .iter()
+        .filter(|t| matches!(t.kind, ir::TargetKind::Sqlite { .. }))
+        .map(|t| t.entity.as_str())
+        .collect();
+    for entity in schema.entities.values() {
+        entity_struct(&mut scope, entity);
+        if sql_entities.contains(&entity.name.as_str()) {
+            scope.raw(columns(entity, schema));
+        }
+    }
+    scope.to_string() + "\n"
+}
+
+fn entity_struct(scope: &mut Scope, entity: &Entity) {
+    let st = scope
+        .new_struct(&entity.name)
+        .vis("pub")
+        .derive("Debug")
+        .derive("Clone")
+        .derive("PartialEq")
+        .derive("fdi_runtime::serde::Serialize")
+        .derive("fdi_runtime::serde::Deserialize")
+        .r#macro("#[serde(crate = \"fdi_runtime::serde\")]")
+        .allow("non_snake_case");
+    if let Some(d) = &entity.description {
+        st.doc(d);
+    }
+    for field in &entity.fields {
+        let ty = rust_type(&field.ty);
+        let ty = if field.optional { format!("Option<{ty}>") } else { ty };
+        let f = st.new_field(field_ident(&field.name), ty).vis("pub");
+        if field.column.is_some() {
+            f.annotation(format!("#[serde(rename = {:?})]", field.external_name()));
+        }
+        if field.optional {
+            f.annotation("#[serde(default)]");
+        }
+    }
+}
+
+/// The column list a SQLite target creates its table from.
+fn columns(entity: &Entity, schema: &crate::schema::SchemaSet) -> String {
+    let lines: Vec<String> = entity
+        .fields
+        .iter()
+        .map(|f| {
+            let sql = match &f.ty {
+                FieldType::Int | FieldType::Bool => "Integer",
+                FieldType::Identifier(id) if schema.identifiers.get(id).is_some_and(|i| i.base == IdBase::Int) => "Integer",
+                FieldType::Float => "Real",
+                _ => "Text",
+            };
+            format!(
+                "    fdi_runtime::Column {{ name: {:?}, sql_type: fdi_runtime::SqlType::{sql}, nullable: {} }},",
+                f.external_name(),
+                f.optional
+            )
+        })
+        .collect();
+    format!(
+        "/// The table columns of `{}`, in declaration order.\npub const {}: &[fdi_runtime::Column] = &[\n{}\n];",
+        entity.name,
+        columns_const(&entity.name),
+        lines.join("\n")
+    )
+}
