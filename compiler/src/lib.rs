@@ -41,10 +41,20 @@ pub fn parse(sources: &SourceMap, file: FileId) -> Result<syntax::ast::MappingFi
     syntax::parse_text(file, &sources.get(file).text)
 }
 
-/// The folder relative paths in a mapping resolve against.
-pub fn mapping_dir(path: &Path) -> PathBuf {
+/// The folder relative paths in a mapping resolve against, as the user wrote it (so that
+/// diagnostics show short paths).
+pub fn mapping_folder(path: &Path) -> PathBuf {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    }
+}
+
+/// The mapping's folder as an absolute path, for the generated program's default base folder.
+pub fn mapping_dir(path: &Path) -> PathBuf {
+    let dir = mapping_folder(path);
     dir.canonicalize().unwrap_or(dir)
 }
 
@@ -52,6 +62,6 @@ pub fn mapping_dir(path: &Path) -> PathBuf {
 pub fn compile(path: &Path, sources: &mut SourceMap) -> Result<ir::Program, Vec<Diagnostic>> {
     let file = read_mapping(path, sources).map_err(|d| vec![d])?;
     let ast = parse(sources, file)?;
-    let schemas = schema::load_schemas(&ast, &mapping_dir(path), sources)?;
+    let schemas = schema::load_schemas(&ast, &mapping_folder(path), sources)?;
     check::check(&ast, &schemas)
 }

@@ -1,6 +1,6 @@
 //! Reading and validating schema files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
@@ -29,7 +29,7 @@ pub fn load_schemas(
         );
     }
     for literal in schemas {
-        let path = mapping_dir.join(&literal.value);
+        let path = normalize(&mapping_dir.join(&literal.value));
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -58,6 +58,23 @@ pub fn load_schemas(
     } else {
         Err(errors)
     }
+}
+
+/// Removes `.` and `dir/..` from a path without touching the file system, so diagnostics
+/// show `tests/schemas/plant.yaml` rather than `tests/cases/../schemas/plant.yaml`.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
 }
 
 fn io_reason(e: &std::io::Error) -> &'static str {
