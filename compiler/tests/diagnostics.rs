@@ -23,6 +23,8 @@ fn expectation(text: &str) -> &str {
 
 #[test]
 fn diagnostics() {
+    // Every case is snapshotted before any expectation fails, so one run shows them all.
+    let mut failures: Vec<String> = Vec::new();
     insta::glob!("../../tests/cases", "**/*.fdi", |path| {
         let text = std::fs::read_to_string(path).expect("case file is readable");
         let expected = expectation(&text).to_string();
@@ -33,21 +35,52 @@ fn diagnostics() {
         let diagnostics = result.err().unwrap_or_default();
         let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
         if expected == "ok" {
-            assert!(diagnostics.is_empty(), "{} should compile, got {codes:?}", relative.display());
+            if !diagnostics.is_empty() {
+                failures.push(format!("{} should compile, got {codes:?}", relative.display()));
+            }
         } else {
             let code = Code::ALL
                 .iter()
-                .find(|c| c.as_str().ends_with(&expected))
-                .unwrap_or_else(|| panic!("unknown code {expected}"));
-            assert!(
-                codes.contains(&code.as_str()),
-                "{} should report {expected}, got {codes:?}",
-                relative.display()
-            );
+                .find(|c| c.as_str().ends_with(&format!("::{expected}")))
+                .unwrap_or_else(|| panic!("{}: unknown code {expected}", relative.display()));
+            if !codes.contains(&code.as_str()) {
+                failures.push(format!("{} should report {expected}, got {codes:?}", relative.display()));
+            }
         }
         let rendered: Vec<String> = diagnostics.iter().map(|d| d.render_plain(&sources)).collect();
         insta::assert_snapshot!(rendered.join("\n"));
     });
+    assert!(failures.is_empty(), "cases with unexpected diagnostics:\n{}", failures.join("\n"));
+}
+
+/// Every code a mapping or schema can trigger has at least one case, so a new code cannot
+/// ship without a test showing how it reads.
+#[test]
+fn every_input_code_has_a_case() {
+    let cases = workspace_root().join("tests/cases");
+    let mut expected = std::collections::BTreeSet::new();
+    collect_expectations(&cases, &mut expected);
+    // E0001 and E0002 cannot be case files (the harness reads them as text); robustness.rs
+    // covers them. E04xx and E05xx come from later stages than the check.
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str().trim_start_matches("fdi::"))
+        .filter(|c| c < &"E0400" && !["E0001", "E0002"].contains(c))
+        .filter(|c| !expected.contains(*c))
+        .collect();
+    assert!(missing.is_empty(), "codes without a case under tests/cases: {missing:?}");
+}
+
+fn collect_expectations(dir: &Path, out: &mut std::collections::BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).expect("tests/cases is readable") {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            collect_expectations(&path, out);
+        } else if path.extension().is_some_and(|e| e == "fdi") {
+            let text = std::fs::read_to_string(&path).expect("case file is readable");
+            out.insert(expectation(&text).to_string());
+        }
+    }
 }
 
 /// Cases run with the workspace root as working directory, one at a time.

@@ -24,9 +24,14 @@ pub const MAX_EXPR_DEPTH: usize = 128;
 /// Parses one mapping file. A file has at most one syntax error reported: the parser stops at
 /// the first place the text leaves the grammar.
 pub fn parse_text(file: FileId, text: &str) -> Result<MappingFile, Vec<Diagnostic>> {
-    if text.trim().is_empty() {
-        return Err(vec![Diagnostic::error(Code::EmptyFile, "the mapping file is empty")
-            .label(Span::new(file, 0, text.len()), "nothing here")
+    if is_blank(text) {
+        let message = if text.trim().is_empty() {
+            "the mapping file is empty"
+        } else {
+            "the mapping file holds only comments"
+        };
+        return Err(vec![Diagnostic::error(Code::EmptyFile, message)
+            .label(Span::new(file, 0, text.trim_end().len()), "no mapping here")
             .help("a mapping starts with `mapping NAME version \"1.0.0\"`; see docs/language.md")]);
     }
     if let Some(diagnostic) = check_bracket_depth(file, text) {
@@ -43,6 +48,14 @@ pub fn parse_text(file: FileId, text: &str) -> Result<MappingFile, Vec<Diagnosti
         Some(m) if builder.errors.is_empty() => Ok(m),
         _ => Err(builder.errors),
     }
+}
+
+/// True when the text holds nothing but whitespace and `//` comments.
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with("//")
+    })
 }
 
 fn check_bracket_depth(file: FileId, text: &str) -> Option<Diagnostic> {
