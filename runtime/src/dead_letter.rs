@@ -1,0 +1,162 @@
+//! The dead letter: where every record that was not written goes, with the reason, so nothing is silently
+//! dropped.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::RunError;
+use crate::outcome::Reject;
+use crate::record::{OriginalRecord, Position, RawRecord};
+use crate::target::Durable;
+
+/// The stage at which a record was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Decode,
+    Map,
+    Write,
+}
+
+/// One line of the dead letter.
+#[derive(Serialize)]
+struct Entry<'a> {
+    /// `None` for decode rejects, which concern every flow of the source.
+    flow: Option<&'a str>,
+    stage: Stage,
+    reason: &'a str,
+    detail: Option<&'a str>,
+    source: &'a str,
+    position: Position,
+    record: OriginalRecord<'a>,
+}
+
+/// A JSON Lines file of rejected records:
+/// `{"flow": "spindle" | null, "stage": "decode"|"map"|"write", "reason": "...", "detail": "..." | null,
+///   "source": "mill", "position": 17, "record": <original>}`.
+///
+/// Created (truncated) at the start of a run so it never mixes runs, and flushed with the targets at every
+/// checkpoint: a position is only acknowledged once its rejects are durable too.
+pub struct DeadLetter {
+    path: PathBuf,
+    writer: BufWriter<File>,
+    records: u64,
+}
+
+impl DeadLetter {
+    /// Creates (or truncates) the file, creating its parent directories.
+    pub fn create(path: &Path) -> Result<Self, RunError> {
+        let file = crate::files::create_file(path, "dead letter")?;
+        Ok(DeadLetter {
+            path: path.to_path_buf(),
+            writer: BufWriter::new(file),
+            records: 0,
+        })
+    }
+
+    /// Appends one rejected record.
+    pub fn write(
+        &mut self,
+        flow: Option<&str>,
+        stage: Stage,
+        reject: &Reject,
+        raw: &RawRecord,
+    ) -> Result<(), RunError> {
+        let entry = Entry {
+            flow,
+            stage,
+            reason: &reject.reason,
+            detail: reject.detail.as_deref(),
+            source: raw.source(),
+            position: raw.position(),
+            record: raw.original_view(),
+        };
+        let mut line = serde_json::to_vec(&entry).map_err(|e| {
+            RunError::io(
+                "write the dead letter",
+                &self.path,
+                std::io::Error::other(e),
+            )
+        })?;
+        line.push(b'\n');
+        self.writer
+            .write_all(&line)
+            .map_err(|e| RunError::io("write the dead letter", &self.path, e))?;
+        self.records += 1;
+        Ok(())
+    }
+
+    /// The dead-letter file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records written to it in this run.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+}
+
+impl Durable for DeadLetter {
+    fn name(&self) -> &str {
+        "dead letter"
+    }
+
+    fn flush(&mut self) -> Result<(), RunError> {
+        self.writer
+            .flush()
+            .map_err(|e| RunError::io("write the dead letter", &self.path, e))?;
+        self.writer
+            .get_ref()
+            .sync_data()
+            .map_err(|e| RunError::io("sync the dead letter", &self.path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+    use std::sync::Arc;
+
+    #[test]
+    fn writes_one_line_per_reject_and_truncates_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out/dl.jsonl");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "from an earlier run\n").unwrap();
+
+        let mut dead_letter = DeadLetter::create(&path).unwrap();
+        let raw = RawRecord::csv(
+            Arc::from("mill"),
+            17,
+            Arc::new(csv::StringRecord::from(vec!["b", "a"])),
+            csv::StringRecord::from(vec!["1", "2"]),
+        );
+        let reject =
+            Reject::new("unknown machine").with_detail("lookup machines has no entry \"X\"");
+        dead_letter
+            .write(Some("spindle"), Stage::Map, &reject, &raw)
+            .unwrap();
+        dead_letter
+            .write(None, Stage::Decode, &Reject::new("bad"), &raw)
+            .unwrap();
+        dead_letter.flush().unwrap();
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0],
+            r#"{"flow":"spindle","stage":"map","reason":"unknown machine","detail":"lookup machines has no entry \"X\"","source":"mill","position":17,"record":{"b":"1","a":"2"}}"#
+        );
+        let second: Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(second["flow"], Value::Null);
+        assert_eq!(second["stage"], json!("decode"));
+        assert_eq!(second["detail"], Value::Null);
+        assert_eq!(dead_letter.records(), 2);
+    }
+}

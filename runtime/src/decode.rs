@@ -1,0 +1,287 @@
+//! The decode stage: a raw record to the source's typed struct.
+//!
+//! Records are deserialized as a map of named fields, one entry per CSV column or JSON member, so struct fields
+//! match by (serde-renamed) column name, extra columns are ignored, and an error names the column it is about
+//! (`column "load": "1,5" is not a number`), which neither csv's nor serde_json's own errors do.
+//!
+//! CSV values are text: a text field takes the column's text exactly as it is (no type guessing, so `"0042"`
+//! stays `"0042"`), numbers and booleans are parsed (surrounding spaces allowed), and an empty field is `None`
+//! for an `Option` field.
+
+use std::fmt::{self, Display};
+
+use serde::de::value::{StrDeserializer, StringDeserializer};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor,
+};
+
+use crate::outcome::Reject;
+use crate::record::{Payload, RawRecord};
+
+/// Decode stage: a raw record to the source's typed struct.
+///
+/// On failure: `Err(Reject)` with reason "record does not match MillSample" (from the caller-supplied type
+/// name) and as detail the error text, which names the column. A CSV row whose number of fields differs from
+/// the header's is rejected (a missing or unquoted separator would otherwise shift values into the wrong
+/// columns); so is a record that is not valid UTF-8 or (JSON Lines) not valid JSON.
+pub fn decode<T: DeserializeOwned>(raw: &RawRecord, type_name: &str) -> Result<T, Reject> {
+    decode_payload(&raw.payload).map_err(|detail| {
+        Reject::new(format!("record does not match {type_name}")).with_detail(detail)
+    })
+}
+
+fn decode_payload<T: DeserializeOwned>(payload: &Payload) -> Result<T, String> {
+    match payload {
+        Payload::Csv {
+            encoding_error: Some(error),
+            ..
+        }
+        | Payload::JsonLine {
+            encoding_error: Some(error),
+            ..
+        } => Err(error.clone()),
+        Payload::Csv {
+            headers, fields, ..
+        } => {
+            if fields.len() != headers.len() {
+                return Err(format!(
+                    "the row has {} fields but the header has {} columns",
+                    fields.len(),
+                    headers.len()
+                ));
+            }
+            let entries = headers.iter().zip(fields.iter().map(CsvField));
+            T::deserialize(NamedFields::new("column", entries)).map_err(|e| e.0)
+        }
+        Payload::JsonLine { text, .. } => {
+            let value: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| format!("the line is not valid JSON: {e}"))?;
+            match value {
+                serde_json::Value::Object(members) => {
+                    T::deserialize(NamedFields::new("field", members.into_iter())).map_err(|e| e.0)
+                }
+                other => serde_json::from_value(other).map_err(|e| e.to_string()),
+            }
+        }
+    }
+}
+
+/// The error of the decode stage's deserializers: just the text, which becomes the reject's detail.
+#[derive(Debug)]
+pub(crate) struct DecodeError(pub(crate) String);
+
+impl Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl de::Error for DecodeError {
+    fn custom<M: Display>(msg: M) -> Self {
+        DecodeError(msg.to_string())
+    }
+}
+
+/// A record as a map of named values; errors from a value are prefixed with its name.
+struct NamedFields<I, K, F> {
+    /// "column" or "field", for messages.
+    kind: &'static str,
+    entries: I,
+    pending: Option<(K, F)>,
+}
+
+impl<I, K, F> NamedFields<I, K, F> {
+    fn new(kind: &'static str, entries: I) -> Self {
+        NamedFields {
+            kind,
+            entries,
+            pending: None,
+        }
+    }
+}
+
+impl<'de, I, K, F> Deserializer<'de> for NamedFields<I, K, F>
+where
+    I: Iterator<Item = (K, F)>,
+    K: AsRef<str>,
+    F: Deserializer<'de>,
+    F::Error: Display,
+{
+    type Error = DecodeError;
+
+    fn deserialize_any<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        visitor.visit_map(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'de, I, K, F> MapAccess<'de> for NamedFields<I, K, F>
+where
+    I: Iterator<Item = (K, F)>,
+    K: AsRef<str>,
+    F: Deserializer<'de>,
+    F::Error: Display,
+{
+    type Error = DecodeError;
+
+    fn next_key_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, DecodeError> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        let name: StrDeserializer<'_, DecodeError> = key.as_ref().into_deserializer();
+        let decoded = seed.deserialize(name)?;
+        self.pending = Some((key, value));
+        Ok(Some(decoded))
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, DecodeError> {
+        let (key, value) = self.pending.take().ok_or_else(|| {
+            DecodeError("internal error: a value was requested before its name".into())
+        })?;
+        seed.deserialize(value)
+            .map_err(|e| DecodeError(format!("{} {:?}: {e}", self.kind, key.as_ref())))
+    }
+}
+
+/// One CSV field's text as a serde deserializer.
+struct CsvField<'a>(&'a str);
+
+impl CsvField<'_> {
+    fn parse<N: std::str::FromStr>(&self, what: &str) -> Result<N, DecodeError> {
+        self.0
+            .trim()
+            .parse::<N>()
+            .map_err(|_| DecodeError(format!("{:?} is not {what}", self.0)))
+    }
+
+    fn parse_finite(&self) -> Result<f64, DecodeError> {
+        match self.parse::<f64>("a number")? {
+            x if x.is_finite() => Ok(x),
+            _ => Err(DecodeError(format!("{:?} is not a finite number", self.0))),
+        }
+    }
+}
+
+macro_rules! parse_as {
+    ($($method:ident => $visit:ident: $ty:ty, $what:literal;)*) => {
+        $(fn $method<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+            visitor.$visit(self.parse::<$ty>($what)?)
+        })*
+    };
+}
+
+impl<'de> Deserializer<'de> for CsvField<'_> {
+    type Error = DecodeError;
+
+    /// Untyped consumers (identifiers, `serde_json::Value`...) get the text as it is.
+    fn deserialize_any<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        visitor.visit_str(self.0)
+    }
+
+    parse_as! {
+        deserialize_i8 => visit_i8: i8, "an integer";
+        deserialize_i16 => visit_i16: i16, "an integer";
+        deserialize_i32 => visit_i32: i32, "an integer";
+        deserialize_i64 => visit_i64: i64, "an integer";
+        deserialize_i128 => visit_i128: i128, "an integer";
+        deserialize_u8 => visit_u8: u8, "a non-negative integer";
+        deserialize_u16 => visit_u16: u16, "a non-negative integer";
+        deserialize_u32 => visit_u32: u32, "a non-negative integer";
+        deserialize_u64 => visit_u64: u64, "a non-negative integer";
+        deserialize_u128 => visit_u128: u128, "a non-negative integer";
+        deserialize_char => visit_char: char, "a single character";
+    }
+
+    fn deserialize_f32<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        visitor.visit_f32(self.parse_finite()? as f32)
+    }
+
+    fn deserialize_f64<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        visitor.visit_f64(self.parse_finite()?)
+    }
+
+    /// `true`/`false` in any case, surrounding spaces allowed.
+    fn deserialize_bool<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        match self.0.trim().to_ascii_lowercase().as_str() {
+            "true" => visitor.visit_bool(true),
+            "false" => visitor.visit_bool(false),
+            _ => Err(DecodeError(format!("{:?} is not true or false", self.0))),
+        }
+    }
+
+    fn deserialize_str<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        visitor.visit_str(self.0)
+    }
+
+    fn deserialize_string<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        visitor.visit_str(self.0)
+    }
+
+    fn deserialize_bytes<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        visitor.visit_bytes(self.0.as_bytes())
+    }
+
+    fn deserialize_byte_buf<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        visitor.visit_bytes(self.0.as_bytes())
+    }
+
+    /// An empty field is `None`.
+    fn deserialize_option<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        if self.0.is_empty() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        if self.0.is_empty() {
+            visitor.visit_unit()
+        } else {
+            Err(DecodeError(format!("{:?} is not empty", self.0)))
+        }
+    }
+
+    fn deserialize_newtype_struct<W: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: W,
+    ) -> Result<W::Value, DecodeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    /// Generated enums are unit variants named by their code: the field's text is the variant.
+    fn deserialize_enum<W: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: W,
+    ) -> Result<W::Value, DecodeError> {
+        let variant: StringDeserializer<DecodeError> = self.0.to_string().into_deserializer();
+        visitor.visit_enum(variant)
+    }
+
+    fn deserialize_ignored_any<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        unit_struct seq tuple tuple_struct map struct identifier
+    }
+}
+
+#[cfg(test)]
+#[path = "decode_tests.rs"]
+mod tests;

@@ -1,0 +1,209 @@
+//! The unit that travels through the stages: one record as a source produced it.
+
+use std::sync::Arc;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// 1-based number of the record within its source (for CSV: the data row number, header excluded;
+/// for JSON Lines: the line number, blank lines included).
+pub type Position = u64;
+
+/// One record as it came in, before decoding: which source, where in it, and the payload.
+///
+/// It is kept next to the decoded record through the whole pipeline because a reject at any stage writes
+/// the *original* record to the dead letter, and because acknowledging needs its position.
+#[derive(Debug, Clone)]
+pub struct RawRecord {
+    source: Arc<str>,
+    position: Position,
+    pub(crate) payload: Payload,
+}
+
+/// The payload of a raw record, per source format.
+#[derive(Debug, Clone)]
+pub(crate) enum Payload {
+    /// A CSV row with the source's header (shared, not copied per row).
+    Csv {
+        headers: Arc<csv::StringRecord>,
+        fields: csv::StringRecord,
+        /// Set when the row was not valid UTF-8; `fields` then holds a lossy copy for the dead letter and the
+        /// decode stage rejects the record with this text.
+        encoding_error: Option<String>,
+    },
+    /// One line of a JSON Lines file, without its line terminator.
+    JsonLine {
+        text: String,
+        encoding_error: Option<String>,
+    },
+}
+
+impl RawRecord {
+    /// A CSV row. `fields` may be shorter or longer than `headers`.
+    pub fn csv(
+        source: Arc<str>,
+        position: Position,
+        headers: Arc<csv::StringRecord>,
+        fields: csv::StringRecord,
+    ) -> Self {
+        Self::csv_with_encoding_error(source, position, headers, fields, None)
+    }
+
+    pub(crate) fn csv_with_encoding_error(
+        source: Arc<str>,
+        position: Position,
+        headers: Arc<csv::StringRecord>,
+        fields: csv::StringRecord,
+        encoding_error: Option<String>,
+    ) -> Self {
+        RawRecord {
+            source,
+            position,
+            payload: Payload::Csv {
+                headers,
+                fields,
+                encoding_error,
+            },
+        }
+    }
+
+    /// One line of JSON text (not necessarily valid JSON: decoding decides).
+    pub fn json_line(source: Arc<str>, position: Position, text: impl Into<String>) -> Self {
+        Self::json_line_with_encoding_error(source, position, text.into(), None)
+    }
+
+    pub(crate) fn json_line_with_encoding_error(
+        source: Arc<str>,
+        position: Position,
+        text: String,
+        encoding_error: Option<String>,
+    ) -> Self {
+        RawRecord {
+            source,
+            position,
+            payload: Payload::JsonLine {
+                text,
+                encoding_error,
+            },
+        }
+    }
+
+    /// The name of the source that produced the record.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Where the record is in its source.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The record as it came in, for the dead letter: CSV -> JSON object header -> string value (all present
+    /// columns in header order; a row with more fields than headers keeps the extras under `_extra_1`,
+    /// `_extra_2`, ...; columns missing from a short row are left out), JSON Lines -> the parsed JSON value, or a
+    /// JSON string holding the raw line when it is not valid JSON.
+    ///
+    /// Key order of the returned `Value` follows serde_json's map (sorted unless its `preserve_order` feature
+    /// is on); the dead letter serializes [`RawRecord::original_view`] instead, which always keeps header order.
+    pub fn original(&self) -> serde_json::Value {
+        serde_json::to_value(self.original_view()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A serializable view of [`RawRecord::original`] that keeps CSV header order.
+    pub fn original_view(&self) -> OriginalRecord<'_> {
+        OriginalRecord { record: self }
+    }
+}
+
+/// See [`RawRecord::original_view`].
+pub struct OriginalRecord<'a> {
+    record: &'a RawRecord,
+}
+
+impl Serialize for OriginalRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.record.payload {
+            Payload::Csv {
+                headers, fields, ..
+            } => {
+                let keys = csv_keys(headers, fields.len());
+                let mut map = serializer.serialize_map(Some(fields.len()))?;
+                for (key, value) in keys.iter().zip(fields.iter()) {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+            Payload::JsonLine {
+                text,
+                encoding_error,
+            } => {
+                let parsed = match encoding_error {
+                    Some(_) => None,
+                    None => serde_json::from_str::<serde_json::Value>(text).ok(),
+                };
+                match parsed {
+                    Some(value) => value.serialize(serializer),
+                    None => serializer.serialize_str(text),
+                }
+            }
+        }
+    }
+}
+
+/// The object keys for a CSV row of `field_count` fields: the header names, made unique (a repeated name gets
+/// `#<column number>`), then `_extra_N` for fields beyond the header.
+fn csv_keys(headers: &csv::StringRecord, field_count: usize) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::with_capacity(field_count.max(headers.len()));
+    for (index, name) in headers.iter().enumerate() {
+        if keys.iter().any(|k| k == name) {
+            keys.push(format!("{name}#{}", index + 1));
+        } else {
+            keys.push(name.to_string());
+        }
+    }
+    for extra in 1..=field_count.saturating_sub(headers.len()) {
+        keys.push(format!("_extra_{extra}"));
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn csv_record(headers: &[&str], fields: &[&str]) -> RawRecord {
+        RawRecord::csv(
+            Arc::from("mill"),
+            3,
+            Arc::new(csv::StringRecord::from(headers.to_vec())),
+            csv::StringRecord::from(fields.to_vec()),
+        )
+    }
+
+    #[test]
+    fn csv_original_keeps_header_order_and_extras() {
+        let record = csv_record(&["", "b", "a"], &["0", "x", "y", "z"]);
+        let text = serde_json::to_string(&record.original_view()).unwrap();
+        assert_eq!(text, r#"{"":"0","b":"x","a":"y","_extra_1":"z"}"#);
+        assert_eq!(
+            record.original(),
+            json!({"": "0", "b": "x", "a": "y", "_extra_1": "z"})
+        );
+        assert_eq!(record.source(), "mill");
+        assert_eq!(record.position(), 3);
+    }
+
+    #[test]
+    fn csv_original_of_short_row_and_repeated_header() {
+        let record = csv_record(&["a", "a", "c"], &["1", "2"]);
+        assert_eq!(record.original(), json!({"a": "1", "a#2": "2"}));
+    }
+
+    #[test]
+    fn json_original_is_parsed_value_or_raw_text() {
+        let good = RawRecord::json_line(Arc::from("s"), 1, r#"{"x": 1}"#);
+        assert_eq!(good.original(), json!({"x": 1}));
+        let bad = RawRecord::json_line(Arc::from("s"), 2, "{not json");
+        assert_eq!(bad.original(), json!("{not json"));
+    }
+}

@@ -1,0 +1,195 @@
+//! CSV files as a source.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{AcknowledgedPosition, Source};
+use crate::error::RunError;
+use crate::record::{Position, RawRecord};
+
+/// A CSV file with a header row, read one row at a time.
+///
+/// Rows may have more or fewer fields than the header (`flexible`): such a row is not a read error but a record
+/// that the decode stage may reject, so it ends up in the dead letter instead of stopping the run. A header may
+/// be empty (pandas writes its unnamed index column as `""`).
+pub struct CsvSource {
+    name: Arc<str>,
+    path: PathBuf,
+    reader: csv::Reader<BufReader<File>>,
+    headers: Arc<csv::StringRecord>,
+    rows_read: Position,
+    acknowledged: AcknowledgedPosition,
+}
+
+impl CsvSource {
+    /// Opens `path` and reads its header row. A missing file or an unreadable header is fatal.
+    pub fn open(name: &str, path: &Path) -> Result<Self, RunError> {
+        let file = File::open(path)
+            .map_err(|e| RunError::io(format!("open the input of source {name}"), path, e))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(BufReader::new(file));
+        let headers = reader.headers().map_err(|e| RunError::Csv {
+            what: format!("header of source {name}"),
+            path: path.to_path_buf(),
+            detail: format!("{e}; the first line must be the column names, in UTF-8"),
+        })?;
+        Ok(CsvSource {
+            name: Arc::from(name),
+            path: path.to_path_buf(),
+            headers: Arc::new(headers.clone()),
+            reader,
+            rows_read: 0,
+            acknowledged: AcknowledgedPosition::default(),
+        })
+    }
+
+    /// The column names, in file order.
+    pub fn headers(&self) -> &csv::StringRecord {
+        &self.headers
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Source for CsvSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn read(&mut self) -> Result<Option<RawRecord>, RunError> {
+        let mut row = csv::ByteRecord::new();
+        let more = self
+            .reader
+            .read_byte_record(&mut row)
+            .map_err(|e| RunError::Csv {
+                what: format!("source {}", self.name),
+                path: self.path.clone(),
+                detail: e.to_string(),
+            })?;
+        if !more {
+            return Ok(None);
+        }
+        self.rows_read += 1;
+        // Invalid UTF-8 is a problem of this row only: keep a lossy copy for the dead letter and let the decode
+        // stage reject it.
+        let (fields, encoding_error) = match csv::StringRecord::from_byte_record(row) {
+            Ok(fields) => (fields, None),
+            Err(e) => {
+                let error = format!("the row is not valid UTF-8: {}", e.utf8_error());
+                let lossy: Vec<String> = e
+                    .into_byte_record()
+                    .iter()
+                    .map(|field| String::from_utf8_lossy(field).into_owned())
+                    .collect();
+                (csv::StringRecord::from(lossy), Some(error))
+            }
+        };
+        Ok(Some(RawRecord::csv_with_encoding_error(
+            self.name.clone(),
+            self.rows_read,
+            self.headers.clone(),
+            fields,
+            encoding_error,
+        )))
+    }
+
+    fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
+        self.acknowledged.advance_to(position);
+        Ok(())
+    }
+
+    fn acknowledged(&self) -> Option<Position> {
+        self.acknowledged.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::io::Write;
+
+    fn write_file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.path().join(name);
+        let mut file = File::create(&path).unwrap();
+        file.write_all(bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn streams_rows_with_unnamed_first_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(
+            &dir,
+            "m.csv",
+            b",machine,load\n0,MILL-01,1.5\n1,MILL-02\n2,MILL-03,2,extra\n",
+        );
+        let mut source = CsvSource::open("mill", &path).unwrap();
+        assert_eq!(
+            source.headers().iter().collect::<Vec<_>>(),
+            vec!["", "machine", "load"]
+        );
+
+        let first = source.read().unwrap().unwrap();
+        assert_eq!(first.position(), 1);
+        assert_eq!(first.source(), "mill");
+        assert_eq!(
+            first.original(),
+            json!({"": "0", "machine": "MILL-01", "load": "1.5"})
+        );
+        let second = source.read().unwrap().unwrap();
+        assert_eq!(second.position(), 2);
+        assert_eq!(second.original(), json!({"": "1", "machine": "MILL-02"}));
+        let third = source.read().unwrap().unwrap();
+        assert_eq!(third.original()["_extra_1"], json!("extra"));
+        assert!(source.read().unwrap().is_none());
+        assert!(source.read().unwrap().is_none());
+    }
+
+    #[test]
+    fn utf8_byte_order_mark_is_not_part_of_the_first_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(&dir, "m.csv", b"\xef\xbb\xbfmachine,load\nMILL-01,1\n");
+        let source = CsvSource::open("mill", &path).unwrap();
+        assert_eq!(&source.headers()[0], "machine");
+    }
+
+    #[test]
+    fn acknowledged_only_moves_forward() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(&dir, "m.csv", b"a\n1\n");
+        let mut source = CsvSource::open("mill", &path).unwrap();
+        assert_eq!(source.acknowledged(), None);
+        source.acknowledge(5).unwrap();
+        source.acknowledge(3).unwrap();
+        assert_eq!(source.acknowledged(), Some(5));
+    }
+
+    #[test]
+    fn invalid_utf8_row_is_a_record_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(&dir, "m.csv", b"a,b\nok,\xff\nnext,1\n");
+        let mut source = CsvSource::open("mill", &path).unwrap();
+        let bad = source.read().unwrap().unwrap();
+        assert_eq!(bad.original()["a"], json!("ok"));
+        let next = source.read().unwrap().unwrap();
+        assert_eq!(next.position(), 2);
+    }
+
+    #[test]
+    fn missing_file_names_source_and_path() {
+        let err = CsvSource::open("mill", Path::new("/nonexistent/x.csv"))
+            .err()
+            .unwrap();
+        let text = err.to_string();
+        assert!(text.contains("source mill"), "{text}");
+        assert!(text.contains("/nonexistent/x.csv"), "{text}");
+    }
+}

@@ -1,0 +1,133 @@
+//! JSON Lines files as a source.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{AcknowledgedPosition, Source};
+use crate::error::RunError;
+use crate::record::{Position, RawRecord};
+
+/// A JSON Lines file, read one line at a time into a reused buffer.
+///
+/// Blank lines are skipped but still count as a line, so a record's position is its line number. A line that
+/// is not valid JSON (or not UTF-8) is still a record: the decode stage rejects it and the dead letter keeps the
+/// raw text.
+pub struct JsonlSource {
+    name: Arc<str>,
+    path: PathBuf,
+    reader: BufReader<File>,
+    line: Vec<u8>,
+    line_number: Position,
+    acknowledged: AcknowledgedPosition,
+}
+
+impl JsonlSource {
+    /// Opens `path`. A missing file is fatal.
+    pub fn open(name: &str, path: &Path) -> Result<Self, RunError> {
+        let file = File::open(path)
+            .map_err(|e| RunError::io(format!("open the input of source {name}"), path, e))?;
+        Ok(JsonlSource {
+            name: Arc::from(name),
+            path: path.to_path_buf(),
+            reader: BufReader::new(file),
+            line: Vec::new(),
+            line_number: 0,
+            acknowledged: AcknowledgedPosition::default(),
+        })
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Source for JsonlSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn read(&mut self) -> Result<Option<RawRecord>, RunError> {
+        loop {
+            self.line.clear();
+            // read_until rather than read_line: a line that is not UTF-8 must become a rejected record, not a
+            // fatal error.
+            let bytes = self.reader.read_until(b'\n', &mut self.line).map_err(|e| {
+                RunError::io(
+                    format!("read the input of source {}", self.name),
+                    &self.path,
+                    e,
+                )
+            })?;
+            if bytes == 0 {
+                return Ok(None);
+            }
+            self.line_number += 1;
+            let content = trim_line_end(&self.line);
+            if content.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let (text, encoding_error) = match std::str::from_utf8(content) {
+                Ok(text) => (text.to_string(), None),
+                Err(e) => (
+                    String::from_utf8_lossy(content).into_owned(),
+                    Some(format!("line is not valid UTF-8: {e}")),
+                ),
+            };
+            return Ok(Some(RawRecord::json_line_with_encoding_error(
+                self.name.clone(),
+                self.line_number,
+                text,
+                encoding_error,
+            )));
+        }
+    }
+
+    fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
+        self.acknowledged.advance_to(position);
+        Ok(())
+    }
+
+    fn acknowledged(&self) -> Option<Position> {
+        self.acknowledged.get()
+    }
+}
+
+/// The line without its `\n` or `\r\n` terminator.
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn blank_lines_are_skipped_but_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, "{\"a\":1}\r\n\n   \n{bad\n{\"a\":2}").unwrap();
+        let mut source = JsonlSource::open("events", &path).unwrap();
+
+        let first = source.read().unwrap().unwrap();
+        assert_eq!((first.position(), first.original()), (1, json!({"a": 1})));
+        let bad = source.read().unwrap().unwrap();
+        assert_eq!((bad.position(), bad.original()), (4, json!("{bad")));
+        let last = source.read().unwrap().unwrap();
+        assert_eq!((last.position(), last.original()), (5, json!({"a": 2})));
+        assert!(source.read().unwrap().is_none());
+        assert_eq!(source.name(), "events");
+    }
+
+    #[test]
+    fn missing_file_is_fatal_and_named() {
+        let err = JsonlSource::open("events", Path::new("/nope/in.jsonl"))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("/nope/in.jsonl"));
+    }
+}

@@ -1,0 +1,50 @@
+//! The read and acknowledge stages.
+//!
+//! A source hands out [`RawRecord`]s one at a time (streaming: nothing is loaded whole) and is told, through
+//! [`Source::acknowledge`], when every record up to a position has been durably written or dead-lettered. File
+//! sources just remember that position (it is reported in the summary); network sources (MQTT, OPC UA) will
+//! commit their offset there, which is what makes delivery at-least-once.
+
+mod csv;
+mod jsonl;
+
+pub use self::csv::CsvSource;
+pub use self::jsonl::JsonlSource;
+
+use crate::error::RunError;
+use crate::record::{Position, RawRecord};
+
+/// The read and acknowledge stages of one source.
+pub trait Source {
+    /// The source's name in the mapping (used in the dead letter and the summary).
+    fn name(&self) -> &str;
+
+    /// Read stage: the next record, `Ok(None)` at end of input. Errors are fatal (I/O), not per-record
+    /// problems: a record that cannot be understood is still returned, and the decode stage rejects it.
+    fn read(&mut self) -> Result<Option<RawRecord>, RunError>;
+
+    /// Acknowledge stage: every record up to and including `position` has been durably written or
+    /// dead-lettered. File sources record it (it appears in the summary as `acknowledged`); network sources will
+    /// commit their offset here.
+    fn acknowledge(&mut self, position: Position) -> Result<(), RunError>;
+
+    /// The last acknowledged position, `None` before the first acknowledgement.
+    fn acknowledged(&self) -> Option<Position>;
+}
+
+/// Acknowledgement bookkeeping shared by the file sources: positions only move forward.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct AcknowledgedPosition(Option<Position>);
+
+impl AcknowledgedPosition {
+    pub(crate) fn advance_to(&mut self, position: Position) {
+        // `None` orders before every `Some`, so the first acknowledgement always advances.
+        if self.0 < Some(position) {
+            self.0 = Some(position);
+        }
+    }
+
+    pub(crate) fn get(&self) -> Option<Position> {
+        self.0
+    }
+}

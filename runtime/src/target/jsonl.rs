@@ -1,0 +1,149 @@
+//! JSON Lines files as a target.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{check_writable, Durable, Target};
+use crate::error::RunError;
+use crate::outcome::Reject;
+
+/// Writes each record as one line of JSON.
+///
+/// The file is truncated when the target is opened: one run produces one output file.
+pub struct JsonlTarget<T> {
+    name: String,
+    path: PathBuf,
+    writer: BufWriter<File>,
+    written: u64,
+    _record: PhantomData<fn(&T)>,
+}
+
+impl<T> JsonlTarget<T> {
+    /// Creates (or truncates) `path`, creating its parent directories.
+    pub fn create(name: &str, path: &Path) -> Result<Self, RunError> {
+        let file = crate::files::create_file(path, &format!("output of target {name}"))?;
+        Ok(JsonlTarget {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            writer: BufWriter::new(file),
+            written: 0,
+            _record: PhantomData,
+        })
+    }
+
+    /// The file written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records written so far (not all of them necessarily flushed).
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    fn io_error(&self, action: &str, error: std::io::Error) -> RunError {
+        RunError::io(
+            format!("{action} the output of target {}", self.name),
+            &self.path,
+            error,
+        )
+    }
+}
+
+impl<T> Durable for JsonlTarget<T> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn flush(&mut self) -> Result<(), RunError> {
+        self.writer.flush().map_err(|e| self.io_error("write", e))?;
+        self.writer
+            .get_ref()
+            .sync_data()
+            .map_err(|e| self.io_error("sync", e))
+    }
+}
+
+impl<T: Serialize> Target<T> for JsonlTarget<T> {
+    fn write(&mut self, record: &T) -> Result<Result<(), Reject>, RunError> {
+        if let Err(reject) = check_writable(record) {
+            return Ok(Err(reject));
+        }
+        // Serialize to memory first so that a serialization error cannot leave half a line in the file.
+        let mut line = match serde_json::to_vec(record) {
+            Ok(line) => line,
+            Err(e) => {
+                return Ok(Err(
+                    Reject::new("record cannot be serialized").with_detail(e.to_string())
+                ))
+            }
+        };
+        line.push(b'\n');
+        self.writer
+            .write_all(&line)
+            .map_err(|e| self.io_error("write", e))?;
+        self.written += 1;
+        Ok(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+
+    #[derive(Serialize)]
+    struct State {
+        machine: String,
+        load: f64,
+    }
+
+    #[test]
+    fn writes_lines_truncates_and_rejects_nan() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out/nested/states.jsonl");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "old content\n").unwrap();
+
+        let mut target = JsonlTarget::<State>::create("states", &path).unwrap();
+        assert_eq!(
+            target
+                .write(&State {
+                    machine: "M1".into(),
+                    load: 1.5
+                })
+                .unwrap(),
+            Ok(())
+        );
+        let reject = target
+            .write(&State {
+                machine: "M2".into(),
+                load: f64::NAN,
+            })
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(reject.reason, "value is not a finite number");
+        assert_eq!(reject.detail.as_deref(), Some("field load is NaN"));
+        target.flush().unwrap();
+
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"machine\":\"M1\",\"load\":1.5}\n"
+        );
+        assert_eq!(target.written(), 1);
+        assert_eq!(target.name(), "states");
+    }
+
+    #[test]
+    fn creates_parent_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/c.jsonl");
+        let mut target = JsonlTarget::<State>::create("states", &path).unwrap();
+        target.flush().unwrap();
+        assert!(path.exists());
+    }
+}

@@ -1,0 +1,65 @@
+//! The write stage.
+//!
+//! A target buffers what it is given and makes it durable on [`Durable::flush`]; the run flushes every target
+//! (and the dead letter) before it acknowledges a source position, which is what at-least-once delivery rests
+//! on. A record that cannot be written (a NaN, a constraint the database enforces) is a [`Reject`] that the run
+//! dead-letters; only problems that are not about one record are fatal [`RunError`]s.
+
+mod finite;
+mod jsonl;
+mod sqlite;
+
+pub use self::jsonl::JsonlTarget;
+pub use self::sqlite::{SqliteDatabase, SqliteTarget};
+
+use crate::error::RunError;
+use crate::outcome::Reject;
+
+/// Something that buffers writes and can make them durable.
+pub trait Durable {
+    /// The target's name in the mapping.
+    fn name(&self) -> &str;
+    /// Make everything written so far durable (SQLite: commit; files: flush and sync).
+    fn flush(&mut self) -> Result<(), RunError>;
+}
+
+/// The write stage of one target for records of type `T`.
+pub trait Target<T>: Durable {
+    /// Write stage. `Ok(Err(Reject))` when the record cannot be written (e.g. a NaN or infinite float: reason
+    /// "value is not a finite number", detail naming the field); the caller dead-letters it. The outer `Err` is
+    /// fatal.
+    fn write(&mut self, record: &T) -> Result<Result<(), Reject>, RunError>;
+}
+
+/// Column description generated per target entity.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub sql_type: SqlType,
+    pub nullable: bool,
+}
+
+/// The SQLite storage class of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    Text,
+    Integer,
+    Real,
+}
+
+impl SqlType {
+    /// The type name used in `CREATE TABLE`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            SqlType::Text => "TEXT",
+            SqlType::Integer => "INTEGER",
+            SqlType::Real => "REAL",
+        }
+    }
+}
+
+/// The write-stage checks shared by all targets: the record must serialize, and every float in it must be
+/// finite (JSON has no NaN, and serde_json would silently write `null` instead).
+pub(crate) fn check_writable<T: serde::Serialize>(record: &T) -> Result<(), Reject> {
+    finite::check_finite(record)
+}
