@@ -56,7 +56,14 @@ pub(crate) fn header(program: &ir::Program) -> String {
 
 /// Generates the program's crate.
 pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
-    let package = format!("fdi-{}", program.name.replace('_', "-").to_lowercase());
+    // Cargo keys its build cache by package name within a shared target directory, and would
+    // take one mapping's build for another's of the same name: the mapping's folder is part of
+    // the package name.
+    let package = format!(
+        "fdi-{}-{:08x}",
+        program.name.replace('_', "-").to_lowercase(),
+        fnv1a(options.mapping_dir.as_bytes()) as u32
+    );
     let mut files = BTreeMap::new();
     files.insert("Cargo.toml".to_string(), cargo_toml(&package, program, options));
     files.insert("src/main.rs".to_string(), main_rs::main_rs(program, options));
@@ -91,4 +98,9 @@ fn cargo_toml(package: &str, program: &ir::Program, options: &EmitOptions) -> St
         program.name,
         options.runtime_dependency
     )
+}
+
+/// FNV-1a: a hash that is the same on every machine and toolchain, for stable crate names.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }

@@ -1,0 +1,99 @@
+//! What the end-to-end tests share: building a mapping into a binary and running it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("workspace root")
+}
+
+/// One cargo target directory for every generated program the tests build, so the runtime
+/// and its dependencies are compiled once.
+pub fn shared_target_dir() -> PathBuf {
+    workspace_root().join("target").join("fdi-test-programs")
+}
+
+/// Copies a folder (recursively) so a test can run a mapping without writing into the repo.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create destination");
+    for entry in std::fs::read_dir(from).expect("read source folder") {
+        let entry = entry.expect("folder entry");
+        let path = entry.path();
+        let dest = to.join(entry.file_name());
+        if path.is_dir() {
+            if entry.file_name() != "out" {
+                copy_dir(&path, &dest);
+            }
+        } else {
+            std::fs::copy(&path, &dest).expect("copy file");
+        }
+    }
+}
+
+/// Builds `mapping` with the `fdi` binary (debug profile) and returns the program's path.
+pub fn build(mapping: &Path, crate_dir: &Path) -> PathBuf {
+    let output = Command::new(env!("CARGO_BIN_EXE_fdi"))
+        .arg("build")
+        .arg(mapping)
+        .arg("-o")
+        .arg(crate_dir)
+        .arg("--target-dir")
+        .arg(shared_target_dir())
+        .arg("--debug")
+        .output()
+        .expect("run fdi build");
+    assert!(
+        output.status.success(),
+        "fdi build failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}
+
+/// Runs a built program with `--format json` and returns its exit code and parsed summary.
+pub fn run_json(binary: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let output = Command::new(binary)
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .expect("run the generated program");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !stderr.is_empty() {
+        eprintln!("{} said on stderr:\n{stderr}", binary.display());
+    }
+    let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "summary is not JSON ({e}):\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap_or(-1), summary)
+}
+
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+/// The counters of one flow in a run summary.
+pub fn flow<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    summary["flows"]
+        .as_array()
+        .and_then(|flows| flows.iter().find(|f| f["name"] == name))
+        .unwrap_or_else(|| panic!("no flow {name} in {summary}"))
+}
+
+/// read = written + rejected + filtered, for every flow.
+pub fn assert_balanced(summary: &serde_json::Value) {
+    for f in summary["flows"].as_array().expect("flows") {
+        let n = |k: &str| f[k].as_u64().expect("a count");
+        assert_eq!(n("read"), n("written") + n("rejected") + n("filtered"), "flow {} does not balance", f["name"]);
+        assert_eq!(f["balanced"], true);
+    }
+}
