@@ -31,7 +31,11 @@ pub fn default_target_dir() -> PathBuf {
 
 /// Writes the crate (leaving files that did not change untouched, so cargo does not rebuild
 /// them) and builds it. Returns the path of the binary, copied to `bin/` in the crate folder.
-pub fn build(generated: &GeneratedCrate, bin_name: &str, options: &BuildOptions) -> Result<PathBuf, Diagnostic> {
+pub fn build(
+    generated: &GeneratedCrate,
+    bin_name: &str,
+    options: &BuildOptions,
+) -> Result<PathBuf, Diagnostic> {
     write_crate(generated, &options.crate_dir).map_err(|e| write_error(&options.crate_dir, e))?;
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
@@ -47,16 +51,26 @@ pub fn build(generated: &GeneratedCrate, bin_name: &str, options: &BuildOptions)
     // Generated programs share the target directory, where two programs of the same name
     // would overwrite each other's binary: builds take turns, and each binary is copied into
     // its own crate folder before the next build may start.
-    std::fs::create_dir_all(&options.target_dir).map_err(|e| write_error(&options.target_dir, e))?;
-    let lock = std::fs::File::create(options.target_dir.join("fdi-build.lock")).map_err(|e| write_error(&options.target_dir, e))?;
-    lock.lock().map_err(|e| write_error(&options.target_dir, e))?;
+    std::fs::create_dir_all(&options.target_dir)
+        .map_err(|e| write_error(&options.target_dir, e))?;
+    let lock = std::fs::File::create(options.target_dir.join("fdi-build.lock"))
+        .map_err(|e| write_error(&options.target_dir, e))?;
+    lock.lock()
+        .map_err(|e| write_error(&options.target_dir, e))?;
     let output = cargo.output().map_err(|e| {
         Diagnostic::error(Code::BuildFailed, format!("cannot run cargo: {e}"))
             .help("fdi builds the generated program with cargo; install the Rust toolchain or put cargo on PATH")
     })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: Vec<&str> = stderr
+            .lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         return Err(Diagnostic::error(Code::BuildFailed, "cargo could not build the generated program")
             .help(format!(
                 "this is a bug in fdi if the mapping checked without errors; please report it with the mapping.\ncargo said:\n{}",
@@ -66,15 +80,19 @@ pub fn build(generated: &GeneratedCrate, bin_name: &str, options: &BuildOptions)
     let profile = if options.release { "release" } else { "debug" };
     let built = options.target_dir.join(profile).join(bin_name);
     let binary = options.crate_dir.join("bin").join(bin_name);
-    std::fs::create_dir_all(options.crate_dir.join("bin")).map_err(|e| write_error(&options.crate_dir, e))?;
+    std::fs::create_dir_all(options.crate_dir.join("bin"))
+        .map_err(|e| write_error(&options.crate_dir, e))?;
     std::fs::copy(&built, &binary).map_err(|e| write_error(&binary, e))?;
     drop(lock);
     Ok(binary)
 }
 
 fn write_error(path: &Path, e: std::io::Error) -> Diagnostic {
-    Diagnostic::error(Code::BuildFailed, format!("cannot write {}: {e}", path.display()))
-        .help("check that the folder is writable")
+    Diagnostic::error(
+        Code::BuildFailed,
+        format!("cannot write {}: {e}", path.display()),
+    )
+    .help("check that the folder is writable")
 }
 
 fn write_crate(generated: &GeneratedCrate, dir: &Path) -> std::io::Result<()> {

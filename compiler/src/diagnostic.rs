@@ -99,7 +99,10 @@ impl Diagnostic {
                     message: label.text.clone(),
                     help: None,
                     source: Some(named_source(sources, label.span)),
-                    labels: vec![LabeledSpan::new_with_span(None, SourceSpan::from(label.span))],
+                    labels: vec![LabeledSpan::new_with_span(
+                        None,
+                        SourceSpan::from(label.span),
+                    )],
                     related: Vec::new(),
                 });
             }
@@ -120,10 +123,9 @@ impl Diagnostic {
 
     /// The diagnostic as plain text with miette's graphical renderer, without colour.
     pub fn render_plain(&self, sources: &SourceMap) -> String {
-        let handler = miette::GraphicalReportHandler::new_themed(
-            miette::GraphicalTheme::unicode_nocolor(),
-        )
-        .with_width(100);
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_width(100);
         let mut out = String::new();
         let rendered = self.render(sources);
         if handler.render_report(&mut out, &rendered).is_err() {
@@ -250,6 +252,9 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// "did you mean `x`?" when something close exists.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }

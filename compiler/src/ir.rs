@@ -145,29 +145,59 @@ pub enum Literal {
 pub enum ExprKind {
     Literal(Literal),
     /// A field of the flow's source record; `optional` fields are fallible.
-    SourceField { name: String, optional: bool },
+    SourceField {
+        name: String,
+        optional: bool,
+    },
     /// `source.position`: the record's 1-based position in its source.
     SourcePosition,
     /// `source.name`
     SourceName,
     Local(String),
     /// A field of an entity value (a lookup record).
-    EntityField { base: Box<Expr>, field: String, optional: bool },
+    EntityField {
+        base: Box<Expr>,
+        field: String,
+        optional: bool,
+    },
     /// `lookup[key]`
-    Lookup { lookup: String, key: Box<Expr> },
-    EnumCode { enum_name: String, code: String },
+    Lookup {
+        lookup: String,
+        key: Box<Expr>,
+    },
+    EnumCode {
+        enum_name: String,
+        code: String,
+    },
     /// `EquipmentId(text)`: checked construction of an identifier. `checked` is true when the
     /// value is a literal the compiler has validated already.
-    MakeIdentifier { id_type: String, value: Box<Expr>, checked: bool },
-    Call { function: Builtin, args: Vec<Expr> },
+    MakeIdentifier {
+        id_type: String,
+        value: Box<Expr>,
+        checked: bool,
+    },
+    Call {
+        function: Builtin,
+        args: Vec<Expr>,
+    },
     /// An int used where a float is expected.
     IntToFloat(Box<Expr>),
     Not(Box<Expr>),
     Neg(Box<Expr>),
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `value ?? default`
-    Coalesce { value: Box<Expr>, default: Box<Expr> },
-    Match { scrutinee: Box<Expr>, arms: Vec<MatchArm> },
+    Coalesce {
+        value: Box<Expr>,
+        default: Box<Expr>,
+    },
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<MatchArm>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,8 +19,11 @@ use source_map::{FileId, SourceMap};
 /// mapping's bytes are read.
 pub fn read_mapping(path: &Path, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
     let bytes = std::fs::read(path).map_err(|e| {
-        Diagnostic::error(Code::FileNotFound, format!("cannot read mapping file {}: {}", path.display(), e))
-            .help("check the path; mapping files are usually named `*.fdi`")
+        Diagnostic::error(
+            Code::FileNotFound,
+            format!("cannot read mapping file {}: {}", path.display(), e),
+        )
+        .help("check the path; mapping files are usually named `*.fdi`")
     })?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(sources.add(path, text)),
@@ -29,15 +32,23 @@ pub fn read_mapping(path: &Path, sources: &mut SourceMap) -> Result<FileId, Diag
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let file = sources.add(path, text);
             // The lossy text replaces the bad byte with a 3-byte character at the same offset.
-            Err(Diagnostic::error(Code::NotUtf8, "the mapping file is not valid UTF-8")
-                .label(source_map::Span::new(file, at, at + '\u{FFFD}'.len_utf8()), "invalid byte here")
-                .help("save the file as UTF-8"))
+            Err(
+                Diagnostic::error(Code::NotUtf8, "the mapping file is not valid UTF-8")
+                    .label(
+                        source_map::Span::new(file, at, at + '\u{FFFD}'.len_utf8()),
+                        "invalid byte here",
+                    )
+                    .help("save the file as UTF-8"),
+            )
         }
     }
 }
 
 /// The parse stage.
-pub fn parse(sources: &SourceMap, file: FileId) -> Result<syntax::ast::MappingFile, Vec<Diagnostic>> {
+pub fn parse(
+    sources: &SourceMap,
+    file: FileId,
+) -> Result<syntax::ast::MappingFile, Vec<Diagnostic>> {
     syntax::parse_text(file, &sources.get(file).text)
 }
 

@@ -74,7 +74,9 @@ struct BuildArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Deeply nested input recurses deeply; a large stack keeps that a diagnostic, not a crash.
-    let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || run(cli));
+    let worker = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || run(cli));
     match worker.map(|w| w.join()) {
         Ok(Ok(code)) => code,
         _ => {
@@ -97,14 +99,24 @@ fn run(cli: Cli) -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Build { file, out, build: args } => match build_program(&file, &out, &args) {
+        Command::Build {
+            file,
+            out,
+            build: args,
+        } => match build_program(&file, &out, &args) {
             Ok(binary) => {
                 println!("{}", binary.display());
                 ExitCode::SUCCESS
             }
             Err(code) => code,
         },
-        Command::Run { file, build: args, format, fail_on_reject, program_args } => {
+        Command::Run {
+            file,
+            build: args,
+            format,
+            fail_on_reject,
+            program_args,
+        } => {
             let crate_dir = run_crate_dir(&file, &args);
             let binary = match build_program(&file, &crate_dir, &args) {
                 Ok(b) => b,
@@ -209,6 +221,11 @@ fn run_crate_dir(file: &Path, args: &BuildArgs) -> PathBuf {
     let absolute = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     absolute.hash(&mut hasher);
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    target.with_file_name("crates").join(format!("{stem}-{:016x}", hasher.finish()))
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target
+        .with_file_name("crates")
+        .join(format!("{stem}-{:016x}", hasher.finish()))
 }

@@ -26,7 +26,11 @@ impl Span {
 
     /// The smallest span that covers both (both must be in the same file).
     pub fn to(self, other: Span) -> Span {
-        Span::new(self.file, self.start.min(other.start), self.end.max(other.end))
+        Span::new(
+            self.file,
+            self.start.min(other.start),
+            self.end.max(other.end),
+        )
     }
 
     pub fn len(self) -> usize {

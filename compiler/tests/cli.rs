@@ -16,22 +16,43 @@ fn fdi(args: &[&str]) -> Output {
 
 #[test]
 fn check_reports_json_for_ci() {
-    let out = fdi(&["check", "--format", "json", "tests/cases/flows/missing_required_target_field.fdi"]);
+    let out = fdi(&[
+        "check",
+        "--format",
+        "json",
+        "tests/cases/flows/missing_required_target_field.fdi",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(doc["ok"], false);
     let first = &doc["diagnostics"][0];
     assert_eq!(first["code"], "fdi::E0309");
-    assert_eq!(first["file"], "tests/cases/flows/missing_required_target_field.fdi");
+    assert_eq!(
+        first["file"],
+        "tests/cases/flows/missing_required_target_field.fdi"
+    );
     assert_eq!(first["line"], 7, "the flow header is on line 7: {first}");
     assert!(first["help"].as_str().is_some_and(|h| !h.is_empty()));
 }
 
 #[test]
 fn check_accepts_the_example_and_checks_several_files() {
-    let out = fdi(&["check", "examples/mill-to-mes/mill_to_mes.fdi", "tests/cases/flows/field_assigned_twice.fdi"]);
-    assert_eq!(out.status.code(), Some(1), "one of the two files has an error");
-    let out = fdi(&["check", "--format", "json", "examples/mill-to-mes/mill_to_mes.fdi"]);
+    let out = fdi(&[
+        "check",
+        "examples/mill-to-mes/mill_to_mes.fdi",
+        "tests/cases/flows/field_assigned_twice.fdi",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one of the two files has an error"
+    );
+    let out = fdi(&[
+        "check",
+        "--format",
+        "json",
+        "examples/mill-to-mes/mill_to_mes.fdi",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(doc, serde_json::json!({ "ok": true, "diagnostics": [] }));
@@ -44,5 +65,9 @@ fn missing_files_and_usage_errors_have_their_exit_codes() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(doc["diagnostics"][0]["code"], "fdi::E0001");
     assert_eq!(fdi(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(fdi(&["check"]).status.code(), Some(2), "check needs at least one file");
+    assert_eq!(
+        fdi(&["check"]).status.code(),
+        Some(2),
+        "check needs at least one file"
+    );
 }

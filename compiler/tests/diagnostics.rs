@@ -18,7 +18,9 @@ fn expectation(text: &str) -> &str {
         .next()
         .and_then(|l| l.strip_prefix("// expect:"))
         .map(str::trim)
-        .unwrap_or_else(|| panic!("a case file must start with `// expect: ok` or `// expect: E0xxx`"))
+        .unwrap_or_else(|| {
+            panic!("a case file must start with `// expect: ok` or `// expect: E0xxx`")
+        })
 }
 
 #[test]
@@ -28,7 +30,9 @@ fn diagnostics() {
     insta::glob!("../../tests/cases", "**/*.fdi", |path| {
         let text = std::fs::read_to_string(path).expect("case file is readable");
         let expected = expectation(&text).to_string();
-        let relative = path.strip_prefix(workspace_root().canonicalize().unwrap()).unwrap_or(path);
+        let relative = path
+            .strip_prefix(workspace_root().canonicalize().unwrap())
+            .unwrap_or(path);
         let _cwd = CwdGuard::enter(&workspace_root());
         let mut sources = SourceMap::new();
         let result = fdi_compiler::compile(relative, &mut sources);
@@ -36,7 +40,10 @@ fn diagnostics() {
         let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
         if expected == "ok" {
             if !diagnostics.is_empty() {
-                failures.push(format!("{} should compile, got {codes:?}", relative.display()));
+                failures.push(format!(
+                    "{} should compile, got {codes:?}",
+                    relative.display()
+                ));
             }
         } else {
             let code = Code::ALL
@@ -44,13 +51,23 @@ fn diagnostics() {
                 .find(|c| c.as_str().ends_with(&format!("::{expected}")))
                 .unwrap_or_else(|| panic!("{}: unknown code {expected}", relative.display()));
             if !codes.contains(&code.as_str()) {
-                failures.push(format!("{} should report {expected}, got {codes:?}", relative.display()));
+                failures.push(format!(
+                    "{} should report {expected}, got {codes:?}",
+                    relative.display()
+                ));
             }
         }
-        let rendered: Vec<String> = diagnostics.iter().map(|d| d.render_plain(&sources)).collect();
+        let rendered: Vec<String> = diagnostics
+            .iter()
+            .map(|d| d.render_plain(&sources))
+            .collect();
         insta::assert_snapshot!(rendered.join("\n"));
     });
-    assert!(failures.is_empty(), "cases with unexpected diagnostics:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "cases with unexpected diagnostics:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Every code a mapping or schema can trigger has at least one case, so a new code cannot
@@ -68,7 +85,10 @@ fn every_input_code_has_a_case() {
         .filter(|c| c < &"E0400" && !["E0001", "E0002"].contains(c))
         .filter(|c| !expected.contains(*c))
         .collect();
-    assert!(missing.is_empty(), "codes without a case under tests/cases: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes without a case under tests/cases: {missing:?}"
+    );
 }
 
 fn collect_expectations(dir: &Path, out: &mut std::collections::BTreeSet<String>) {
@@ -95,7 +115,10 @@ impl CwdGuard {
         let lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let previous = std::env::current_dir().expect("current dir");
         std::env::set_current_dir(dir).expect("workspace root exists");
-        CwdGuard { previous, _lock: lock }
+        CwdGuard {
+            previous,
+            _lock: lock,
+        }
     }
 }
 

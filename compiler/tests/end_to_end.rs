@@ -20,7 +20,12 @@ fn read_samples(csv_path: &Path) -> Vec<Sample> {
     let mut reader = csv::Reader::from_path(csv_path).expect("open input CSV");
     let headers = reader.headers().expect("headers").clone();
     let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
-    let (v, c, p, w) = (col("S1_ActualVelocity"), col("S1_OutputCurrent"), col("Machining_Process"), col("tool_condition"));
+    let (v, c, p, w) = (
+        col("S1_ActualVelocity"),
+        col("S1_OutputCurrent"),
+        col("Machining_Process"),
+        col("tool_condition"),
+    );
     reader
         .records()
         .map(|r| {
@@ -57,7 +62,11 @@ fn mill_to_mes_moves_every_sample_and_balances() {
     let example = example_copy(tmp.path());
     let binary = build(&example.join("mill_to_mes.fdi"), &tmp.path().join("crate"));
     let samples = read_samples(&example.join("data/experiment_01.csv"));
-    assert_eq!(samples.len(), 1055, "the data set's experiment 1 has 1055 rows");
+    assert_eq!(
+        samples.len(),
+        1055,
+        "the data set's experiment 1 has 1055 rows"
+    );
 
     let (code, summary) = run_json(&binary, &[]);
     assert_eq!(code, 0, "{summary}");
@@ -65,7 +74,10 @@ fn mill_to_mes_moves_every_sample_and_balances() {
     let spindle = flow(&summary, "spindle");
     assert_eq!(spindle["read"], 1055);
     assert_eq!(spindle["written"], 1055);
-    let filtered = samples.iter().filter(|s| expected_state(&s.process).is_none()).count();
+    let filtered = samples
+        .iter()
+        .filter(|s| expected_state(&s.process).is_none())
+        .count();
     let phase = flow(&summary, "phase");
     assert_eq!(phase["filtered"].as_u64(), Some(filtered as u64));
     assert_eq!(phase["written"].as_u64(), Some((1055 - filtered) as u64));
@@ -80,10 +92,16 @@ fn mill_to_mes_moves_every_sample_and_balances() {
     }
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for line in &states {
-        *counts.entry(line["state"].as_str().expect("state")).or_default() += 1;
+        *counts
+            .entry(line["state"].as_str().expect("state"))
+            .or_default() += 1;
         let n = line["sample_no"].as_u64().expect("sample_no") as usize;
         let sample = &samples[n - 1];
-        assert_eq!(line["state"].as_str(), expected_state(&sample.process), "sample {n}");
+        assert_eq!(
+            line["state"].as_str(),
+            expected_state(&sample.process),
+            "sample {n}"
+        );
         assert_eq!(line["phase"].as_str(), Some(sample.process.trim()));
         assert_eq!(line["equipment_id"], "EQ-MILL-0001");
         assert_eq!(line["line"], "LINE-A");
@@ -93,7 +111,9 @@ fn mill_to_mes_moves_every_sample_and_balances() {
 
     // The historian: one row per sample, speeds rounded to one decimal.
     let db = rusqlite::Connection::open(example.join("out/line.db")).expect("open SQLite");
-    let rows: i64 = db.query_row("SELECT count(*) FROM spindle_history", [], |r| r.get(0)).expect("count");
+    let rows: i64 = db
+        .query_row("SELECT count(*) FROM spindle_history", [], |r| r.get(0))
+        .expect("count");
     assert_eq!(rows, 1055);
     for n in [1usize, 2, 100, 517, 1055] {
         let (speed, current, worn): (f64, f64, bool) = db
@@ -104,17 +124,26 @@ fn mill_to_mes_moves_every_sample_and_balances() {
             )
             .expect("row for sample");
         let s = &samples[n - 1];
-        assert!((speed - (s.velocity * 10.0).round() / 10.0).abs() < 1e-9, "sample {n}: {speed} vs {}", s.velocity);
+        assert!(
+            (speed - (s.velocity * 10.0).round() / 10.0).abs() < 1e-9,
+            "sample {n}: {speed} vs {}",
+            s.velocity
+        );
         assert_eq!(current, s.current);
         assert_eq!(worn, s.worn);
     }
     let dead = std::fs::read_to_string(example.join("out/rejected.jsonl")).unwrap_or_default();
-    assert!(dead.is_empty(), "nothing is rejected from the clean data set: {dead}");
+    assert!(
+        dead.is_empty(),
+        "nothing is rejected from the clean data set: {dead}"
+    );
 
     // A second run upserts on (equipment_id, sample_no): the table does not grow.
     let (code, _) = run_json(&binary, &[]);
     assert_eq!(code, 0);
-    let rows: i64 = db.query_row("SELECT count(*) FROM spindle_history", [], |r| r.get(0)).expect("count");
+    let rows: i64 = db
+        .query_row("SELECT count(*) FROM spindle_history", [], |r| r.get(0))
+        .expect("count");
     assert_eq!(rows, 1055);
 }
 
@@ -129,8 +158,14 @@ fn bad_rows_and_missing_master_data_go_to_the_dead_letter_with_their_reason() {
     let text = std::fs::read_to_string(&csv_path).expect("read CSV");
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let headers: Vec<&str> = lines[0].split(',').collect();
-    let power = headers.iter().position(|h| *h == "S1_OutputPower").expect("power column");
-    let program = headers.iter().position(|h| *h == "M1_CURRENT_PROGRAM_NUMBER").expect("program column");
+    let power = headers
+        .iter()
+        .position(|h| *h == "S1_OutputPower")
+        .expect("power column");
+    let program = headers
+        .iter()
+        .position(|h| *h == "M1_CURRENT_PROGRAM_NUMBER")
+        .expect("program column");
     let set = |line: &str, col: usize, value: &str| {
         let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
         fields[col] = value.to_string();
@@ -143,45 +178,86 @@ fn bad_rows_and_missing_master_data_go_to_the_dead_letter_with_their_reason() {
     std::fs::write(&csv_path, lines.join("\n") + "\n").expect("write CSV");
 
     let (code, summary) = run_json(&binary, &["--fail-on-reject"]);
-    assert_eq!(code, 3, "--fail-on-reject makes rejects visible in the exit code");
+    assert_eq!(
+        code, 3,
+        "--fail-on-reject makes rejects visible in the exit code"
+    );
     assert_balanced(&summary);
     assert_eq!(flow(&summary, "spindle")["rejected"], 2);
     assert_eq!(flow(&summary, "phase")["rejected"], 3);
-    assert_eq!(flow(&summary, "phase")["reasons"]["program number is not a whole number"], 1);
+    assert_eq!(
+        flow(&summary, "phase")["reasons"]["program number is not a whole number"],
+        1
+    );
 
     let dead = read_jsonl(&example.join("out/rejected.jsonl"));
     let at = |position: u64| dead.iter().filter(move |d| d["position"] == position);
     let decode: Vec<_> = at(10).collect();
-    assert_eq!(decode.len(), 1, "a decode failure is dead-lettered once for the source");
+    assert_eq!(
+        decode.len(),
+        1,
+        "a decode failure is dead-lettered once for the source"
+    );
     assert_eq!(decode[0]["stage"], "decode");
     assert_eq!(decode[0]["source"], "mill");
-    assert_eq!(decode[0]["record"]["S1_OutputPower"], "n/a", "the original record is kept");
-    assert!(decode[0]["detail"].as_str().unwrap_or("").contains("S1_OutputPower"), "{}", decode[0]);
+    assert_eq!(
+        decode[0]["record"]["S1_OutputPower"], "n/a",
+        "the original record is kept"
+    );
+    assert!(
+        decode[0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("S1_OutputPower"),
+        "{}",
+        decode[0]
+    );
     assert_eq!(at(20).count(), 1);
     let program_reject: Vec<_> = at(30).collect();
     assert_eq!(program_reject.len(), 1);
     assert_eq!(program_reject[0]["flow"], "phase");
-    assert_eq!(program_reject[0]["reason"], "program number is not a whole number");
-    assert_eq!(program_reject[0]["record"]["M1_CURRENT_PROGRAM_NUMBER"], "1.5");
+    assert_eq!(
+        program_reject[0]["reason"],
+        "program number is not a whole number"
+    );
+    assert_eq!(
+        program_reject[0]["record"]["M1_CURRENT_PROGRAM_NUMBER"],
+        "1.5"
+    );
     let states = read_jsonl(&example.join("out/equipment_state.jsonl"));
-    let sample_40 = states.iter().find(|s| s["sample_no"] == 40).expect("sample 40 written");
-    assert_eq!(sample_40["program"], 0, "an absent program number defaults to 0");
+    let sample_40 = states
+        .iter()
+        .find(|s| s["sample_no"] == 40)
+        .expect("sample 40 written");
+    assert_eq!(
+        sample_40["program"], 0,
+        "an absent program number defaults to 0"
+    );
 
     // Master data without the mill: every mapped record is rejected with the mapping's reason.
-    std::fs::write(example.join("master/machines.csv"), "machine_code,equipment_id,line,description\nMILL-02,EQ-MILL-0002,LINE-A,\n")
-        .expect("write master data");
+    std::fs::write(
+        example.join("master/machines.csv"),
+        "machine_code,equipment_id,line,description\nMILL-02,EQ-MILL-0002,LINE-A,\n",
+    )
+    .expect("write master data");
     let (code, summary) = run_json(&binary, &[]);
     assert_eq!(code, 0, "rejects alone do not fail a run unless asked");
     assert_balanced(&summary);
     assert_eq!(flow(&summary, "spindle")["written"], 0);
-    assert_eq!(flow(&summary, "spindle")["reasons"]["MILL-01 is not in master data"], 1053);
+    assert_eq!(
+        flow(&summary, "spindle")["reasons"]["MILL-01 is not in master data"],
+        1053
+    );
 }
 
 #[test]
 fn string_literals_survive_as_data() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().join("escape");
-    copy_dir(&workspace_root().join("tests/programs/escaped_literal"), &dir);
+    copy_dir(
+        &workspace_root().join("tests/programs/escaped_literal"),
+        &dir,
+    );
     let binary = build(&dir.join("escaped_literal.fdi"), &tmp.path().join("crate"));
     let (code, summary) = run_json(&binary, &[]);
     assert_eq!(code, 0, "the literal must not run as code: {summary}");

@@ -1,8 +1,6 @@
 //! The generated program of every example, file by file, so a change in what fdi emits is
 //! reviewed like any other code change.
 
-use std::path::Path;
-
 use fdi_compiler::emit::{emit, EmitOptions};
 use fdi_compiler::source_map::SourceMap;
 
@@ -12,15 +10,29 @@ fn generated_code_of_examples() {
         let mut sources = SourceMap::new();
         let program = fdi_compiler::compile(path, &mut sources).unwrap_or_else(|d| {
             let rendered: Vec<String> = d.iter().map(|d| d.render_plain(&sources)).collect();
-            panic!("{} does not check:\n{}", path.display(), rendered.join("\n"))
+            panic!(
+                "{} does not check:\n{}",
+                path.display(),
+                rendered.join("\n")
+            )
         });
         // Machine-independent options, so the snapshot is the same everywhere.
         let options = EmitOptions {
             runtime_dependency: "{ path = \"../../runtime\" }".into(),
-            mapping_dir: format!("/examples/{}", path.parent().and_then(Path::file_name).unwrap_or_default().to_string_lossy()),
+            mapping_dir: format!(
+                "/examples/{}",
+                path.parent()
+                    .and_then(|p| p.file_name())
+                    .unwrap_or_default()
+                    .to_string_lossy()
+            ),
         };
         let generated = emit(&program, &options);
-        let all: Vec<String> = generated.files.iter().map(|(file, text)| format!("===== {file} =====\n{text}")).collect();
+        let all: Vec<String> = generated
+            .files
+            .iter()
+            .map(|(file, text)| format!("===== {file} =====\n{text}"))
+            .collect();
         insta::assert_snapshot!(all.join("\n"));
     });
 }

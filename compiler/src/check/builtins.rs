@@ -29,7 +29,13 @@ pub(super) fn call(
             Builtin::Coalesce => "2 or more arguments",
             _ => "1 argument",
         };
-        checker.wrong_arity(whole.span, name, expected, args.len());
+        let usage = match builtin {
+            Builtin::Round => "`round(value)` or `round(value, decimals)`".to_string(),
+            Builtin::Concat => "`concat(text, more_text, ...)`".to_string(),
+            Builtin::Coalesce => "`coalesce(maybe_absent, ..., default)`".to_string(),
+            _ => format!("`{name}(value)`"),
+        };
+        checker.wrong_arity(whole.span, name, expected, args.len(), &usage);
         return None;
     }
     let _ = function;
@@ -53,11 +59,17 @@ pub(super) fn call(
     };
     let mut values = checked.into_iter();
     let first = values.next()?;
-    let fails = |operation: &str| Some(Maybe::Failure { operation: operation.to_string() });
+    let fails = |operation: &str| {
+        Some(Maybe::Failure {
+            operation: operation.to_string(),
+        })
+    };
     let (args_out, ty, maybe) = match builtin {
-        Builtin::Trim | Builtin::Lower | Builtin::Upper => {
-            (vec![expect(checker, first, Type::String, &args[0])?], Type::String, None)
-        }
+        Builtin::Trim | Builtin::Lower | Builtin::Upper => (
+            vec![expect(checker, first, Type::String, &args[0])?],
+            Type::String,
+            None,
+        ),
         Builtin::Round => {
             let value = expect(checker, first, Type::Float, &args[0])?;
             let mut out = vec![value];
@@ -66,13 +78,31 @@ pub(super) fn call(
             }
             (out, Type::Float, None)
         }
-        Builtin::ParseInt => (vec![expect(checker, first, Type::String, &args[0])?], Type::Int, fails("`parse_int`")),
-        Builtin::ParseFloat => (vec![expect(checker, first, Type::String, &args[0])?], Type::Float, fails("`parse_float`")),
-        Builtin::ParseTimestamp => {
-            (vec![expect(checker, first, Type::String, &args[0])?], Type::Timestamp, fails("`parse_timestamp`"))
-        }
-        Builtin::ToInt => (vec![expect(checker, first, Type::Float, &args[0])?], Type::Int, fails("`to_int`")),
-        Builtin::ToFloat => (vec![expect(checker, first, Type::Int, &args[0])?], Type::Float, None),
+        Builtin::ParseInt => (
+            vec![expect(checker, first, Type::String, &args[0])?],
+            Type::Int,
+            fails("`parse_int`"),
+        ),
+        Builtin::ParseFloat => (
+            vec![expect(checker, first, Type::String, &args[0])?],
+            Type::Float,
+            fails("`parse_float`"),
+        ),
+        Builtin::ParseTimestamp => (
+            vec![expect(checker, first, Type::String, &args[0])?],
+            Type::Timestamp,
+            fails("`parse_timestamp`"),
+        ),
+        Builtin::ToInt => (
+            vec![expect(checker, first, Type::Float, &args[0])?],
+            Type::Int,
+            fails("`to_int`"),
+        ),
+        Builtin::ToFloat => (
+            vec![expect(checker, first, Type::Int, &args[0])?],
+            Type::Float,
+            None,
+        ),
         Builtin::Concat => {
             let mut out = vec![expect(checker, first, Type::String, &args[0])?];
             for (value, arg) in values.zip(&args[1..]) {
@@ -83,9 +113,12 @@ pub(super) fn call(
         Builtin::String => {
             if let Type::Entity(_) = first.ty {
                 checker.report(
-                    Diagnostic::error(Code::TypeMismatch, format!("`string(...)` cannot turn {} into text", a(&first.ty)))
-                        .label(args[0].span, "a whole record")
-                        .help("pick one of its fields, such as `record.field`"),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("`string(...)` cannot turn {} into text", a(&first.ty)),
+                    )
+                    .label(args[0].span, "a whole record")
+                    .help("pick one of its fields, such as `record.field`"),
                 );
                 return None;
             }
@@ -93,13 +126,29 @@ pub(super) fn call(
         }
         Builtin::Coalesce => unreachable!("handled above"),
     };
-    Some(expr(ExprKind::Call { function: builtin, args: args_out }, ty, maybe))
+    Some(expr(
+        ExprKind::Call {
+            function: builtin,
+            args: args_out,
+        },
+        ty,
+        maybe,
+    ))
 }
 
 /// `coalesce(a, b, ..., last)`: the first value that is present. Every value but the last
 /// may be absent; the result may be absent only if the last may.
-fn coalesce(checker: &mut Checker, whole: &ast::Expr, args: &[ast::Expr], values: Vec<ir::Expr>) -> Option<ir::Expr> {
-    let ty = if values.iter().any(|v| v.ty == Type::Float) && values.iter().all(|v| matches!(v.ty, Type::Int | Type::Float)) {
+fn coalesce(
+    checker: &mut Checker,
+    whole: &ast::Expr,
+    args: &[ast::Expr],
+    values: Vec<ir::Expr>,
+) -> Option<ir::Expr> {
+    let ty = if values.iter().any(|v| v.ty == Type::Float)
+        && values
+            .iter()
+            .all(|v| matches!(v.ty, Type::Int | Type::Float))
+    {
         Type::Float
     } else {
         values[0].ty.clone()
@@ -107,9 +156,12 @@ fn coalesce(checker: &mut Checker, whole: &ast::Expr, args: &[ast::Expr], values
     let last = values.len() - 1;
     if !values[..last].iter().any(ir::Expr::is_fallible) {
         checker.report(
-            Diagnostic::error(Code::NothingToHandle, "no value before the last one can be absent, so `coalesce` always gives the first")
-                .label(whole.span, "nothing to coalesce")
-                .help("use the first value directly"),
+            Diagnostic::error(
+                Code::NothingToHandle,
+                "no value before the last one can be absent, so `coalesce` always gives the first",
+            )
+            .label(whole.span, "nothing to coalesce")
+            .help("use the first value directly"),
         );
         return None;
     }
@@ -118,5 +170,12 @@ fn coalesce(checker: &mut Checker, whole: &ast::Expr, args: &[ast::Expr], values
         out.push(checker.coerce(value, &ty, arg.span, "`coalesce(...)`", None)?);
     }
     let maybe = out[last].maybe.clone();
-    Some(expr(ExprKind::Call { function: Builtin::Coalesce, args: out }, ty, maybe))
+    Some(expr(
+        ExprKind::Call {
+            function: Builtin::Coalesce,
+            args: out,
+        },
+        ty,
+        maybe,
+    ))
 }

@@ -31,7 +31,9 @@ impl<'a> Checker<'a> {
                     let format = self.file_format(&decl.connector, "lookup");
                     let entity = self.entity(&decl.entity);
                     let key_ok = entity.is_some_and(|e| self.lookup_key(e, &decl.key));
-                    if let (true, Some(format), Some(entity), true) = (named, format, entity, key_ok) {
+                    if let (true, Some(format), Some(entity), true) =
+                        (named, format, entity, key_ok)
+                    {
                         declared.lookups.push(ir::Lookup {
                             name: decl.name.name.clone(),
                             format,
@@ -58,10 +60,13 @@ impl<'a> Checker<'a> {
                 ast::Item::DeadLetter(connector) => {
                     if let Some(previous) = dead_letter_span {
                         self.report(
-                            Diagnostic::error(Code::DuplicateName, "the dead letter is declared twice")
-                                .label(connector.span, "declared again here")
-                                .label(previous, "first declared here")
-                                .help("a mapping has one dead-letter file; remove one declaration"),
+                            Diagnostic::error(
+                                Code::DuplicateName,
+                                "the dead letter is declared twice",
+                            )
+                            .label(connector.span, "declared again here")
+                            .label(previous, "first declared here")
+                            .help("a mapping has one dead-letter file; remove one declaration"),
                         );
                     }
                     dead_letter_span = Some(connector.span);
@@ -81,10 +86,21 @@ impl<'a> Checker<'a> {
     fn declare(&mut self, name: &Ident, kind: DeclKind) -> bool {
         if let Some((previous_kind, previous)) = self.decls.get(&name.name).copied() {
             self.report(
-                Diagnostic::error(Code::DuplicateName, format!("`{}` is declared twice", name.name))
-                    .label(name.span, format!("declared again here as {}", kind.describe()))
-                    .label(previous, format!("first declared here as {}", previous_kind.describe()))
-                    .help("sources, lookups, targets and flows share one namespace; rename one of them"),
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    format!("`{}` is declared twice", name.name),
+                )
+                .label(
+                    name.span,
+                    format!("declared again here as {}", kind.describe()),
+                )
+                .label(
+                    previous,
+                    format!("first declared here as {}", previous_kind.describe()),
+                )
+                .help(
+                    "sources, lookups, targets and flows share one namespace; rename one of them",
+                ),
             );
             return false;
         }
@@ -137,12 +153,21 @@ impl<'a> Checker<'a> {
             "sqlite" => {
                 let table = connector.options.iter().find(|(k, _)| k.name == "table");
                 match table {
-                    Some((_, table)) => Some(ir::TargetKind::Sqlite { path, table: table.value.clone() }),
+                    Some((_, table)) => Some(ir::TargetKind::Sqlite {
+                        path,
+                        table: table.value.clone(),
+                    }),
                     None => {
                         self.report(
-                            Diagnostic::error(Code::UnknownConnector, "a sqlite target needs a table")
-                                .label(connector.span, "no `table:` given")
-                                .help(format!("write sqlite(\"{}\", table: \"name\")", connector.location.value)),
+                            Diagnostic::error(
+                                Code::UnknownConnector,
+                                "a sqlite target needs a table",
+                            )
+                            .label(connector.span, "no `table:` given")
+                            .help(format!(
+                                "write sqlite(\"{}\", table: \"name\")",
+                                connector.location.value
+                            )),
                         );
                         None
                     }
@@ -163,7 +188,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks the connector's kind against what the role allows, and its options.
-    fn connector(&mut self, connector: &Connector, kinds: &[&str], options: &[&str], role: &str) -> bool {
+    fn connector(
+        &mut self,
+        connector: &Connector,
+        kinds: &[&str],
+        options: &[&str],
+        role: &str,
+    ) -> bool {
         let mut ok = true;
         if !kinds.contains(&connector.kind.name.as_str()) {
             let hint = did_you_mean(&connector.kind.name, kinds.iter().copied());
@@ -179,9 +210,12 @@ impl<'a> Checker<'a> {
         }
         if connector.location.value.trim().is_empty() {
             self.report(
-                Diagnostic::error(Code::UnknownConnector, format!("the {role} has an empty path"))
-                    .label(connector.location.span, "empty")
-                    .help("give a file path, relative to the mapping file's folder"),
+                Diagnostic::error(
+                    Code::UnknownConnector,
+                    format!("the {role} has an empty path"),
+                )
+                .label(connector.location.span, "empty")
+                .help("give a file path, relative to the mapping file's folder"),
             );
             ok = false;
         }
@@ -195,9 +229,12 @@ impl<'a> Checker<'a> {
                     }
                 });
                 self.report(
-                    Diagnostic::error(Code::UnknownConnector, format!("unknown option `{}`", key.name))
-                        .label(key.span, "not an option here")
-                        .help(help),
+                    Diagnostic::error(
+                        Code::UnknownConnector,
+                        format!("unknown option `{}`", key.name),
+                    )
+                    .label(key.span, "not an option here")
+                    .help(help),
                 );
                 ok = false;
             }
@@ -208,20 +245,36 @@ impl<'a> Checker<'a> {
     fn lookup_key(&mut self, entity: &Entity, key: &Ident) -> bool {
         let Some(field) = entity.field(&key.name) else {
             self.report(
-                Diagnostic::error(Code::BadLookupKey, format!("`{}` has no field `{}`", entity.name, key.name))
-                    .label(key.span, "unknown field")
-                    .label(entity.span, format!("`{}` is declared here", entity.name))
-                    .maybe_help(did_you_mean(&key.name, entity.field_names())),
+                Diagnostic::error(
+                    Code::BadLookupKey,
+                    format!("`{}` has no field `{}`", entity.name, key.name),
+                )
+                .label(key.span, "unknown field")
+                .label(entity.span, format!("`{}` is declared here", entity.name))
+                .maybe_help(did_you_mean(&key.name, entity.field_names())),
             );
             return false;
         };
-        let usable = matches!(field.ty, FieldType::String | FieldType::Identifier(_) | FieldType::Int);
+        let usable = matches!(
+            field.ty,
+            FieldType::String | FieldType::Identifier(_) | FieldType::Int
+        );
         if !usable || field.optional {
             self.report(
-                Diagnostic::error(Code::BadLookupKey, format!("`{}` cannot be a lookup key", key.name))
-                    .label(key.span, if field.optional { "this field is optional" } else { "not a string, int or identifier" })
-                    .label(field.span, "declared here")
-                    .help("a lookup key is a required string, int or identifier field"),
+                Diagnostic::error(
+                    Code::BadLookupKey,
+                    format!("`{}` cannot be a lookup key", key.name),
+                )
+                .label(
+                    key.span,
+                    if field.optional {
+                        "this field is optional"
+                    } else {
+                        "not a string, int or identifier"
+                    },
+                )
+                .label(field.span, "declared here")
+                .help("a lookup key is a required string, int or identifier field"),
             );
             return false;
         }
@@ -233,9 +286,12 @@ impl<'a> Checker<'a> {
         for (i, k) in key.iter().enumerate() {
             if key[..i].iter().any(|earlier| earlier.name == k.name) {
                 self.report(
-                    Diagnostic::error(Code::BadTargetKey, format!("`{}` is listed twice in the key", k.name))
-                        .label(k.span, "listed again")
-                        .help("list each key field once"),
+                    Diagnostic::error(
+                        Code::BadTargetKey,
+                        format!("`{}` is listed twice in the key", k.name),
+                    )
+                    .label(k.span, "listed again")
+                    .help("list each key field once"),
                 );
                 ok = false;
                 continue;
@@ -243,28 +299,37 @@ impl<'a> Checker<'a> {
             match entity.field(&k.name) {
                 None => {
                     self.report(
-                        Diagnostic::error(Code::BadTargetKey, format!("`{}` has no field `{}`", entity.name, k.name))
-                            .label(k.span, "unknown key field")
-                            .label(entity.span, format!("`{}` is declared here", entity.name))
-                            .maybe_help(did_you_mean(&k.name, entity.field_names())),
+                        Diagnostic::error(
+                            Code::BadTargetKey,
+                            format!("`{}` has no field `{}`", entity.name, k.name),
+                        )
+                        .label(k.span, "unknown key field")
+                        .label(entity.span, format!("`{}` is declared here", entity.name))
+                        .maybe_help(did_you_mean(&k.name, entity.field_names())),
                     );
                     ok = false;
                 }
                 Some(field) if field.optional => {
                     self.report(
-                        Diagnostic::error(Code::BadTargetKey, format!("key field `{}` is optional", k.name))
-                            .label(k.span, "an optional field cannot be part of a key")
-                            .label(field.span, "declared optional here")
-                            .help("make the field required in the schema, or choose another key"),
+                        Diagnostic::error(
+                            Code::BadTargetKey,
+                            format!("key field `{}` is optional", k.name),
+                        )
+                        .label(k.span, "an optional field cannot be part of a key")
+                        .label(field.span, "declared optional here")
+                        .help("make the field required in the schema, or choose another key"),
                     );
                     ok = false;
                 }
                 Some(field) if field.ty == FieldType::Float => {
                     self.report(
-                        Diagnostic::error(Code::BadTargetKey, format!("key field `{}` is a float", k.name))
-                            .label(k.span, "floats are not reliable keys")
-                            .label(field.span, "declared here")
-                            .help("use a string, int, timestamp, enum or identifier field as key"),
+                        Diagnostic::error(
+                            Code::BadTargetKey,
+                            format!("key field `{}` is a float", k.name),
+                        )
+                        .label(k.span, "floats are not reliable keys")
+                        .label(field.span, "declared here")
+                        .help("use a string, int, timestamp, enum or identifier field as key"),
                     );
                     ok = false;
                 }
@@ -280,6 +345,10 @@ fn list(items: &[&str]) -> String {
     match quoted.as_slice() {
         [] => String::new(),
         [one] => one.clone(),
-        many => format!("{} or {}", many[..many.len() - 1].join(", "), many[many.len() - 1]),
+        many => format!(
+            "{} or {}",
+            many[..many.len() - 1].join(", "),
+            many[many.len() - 1]
+        ),
     }
 }

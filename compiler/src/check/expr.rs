@@ -28,12 +28,25 @@ struct Local {
 }
 
 impl<'d> Scope<'d> {
-    pub fn new(declared: &'d Declared, source_entity: Option<&'d Entity>, source_unresolved: bool) -> Self {
-        Scope { declared, source_entity, source_unresolved, locals: Vec::new() }
+    pub fn new(
+        declared: &'d Declared,
+        source_entity: Option<&'d Entity>,
+        source_unresolved: bool,
+    ) -> Self {
+        Scope {
+            declared,
+            source_entity,
+            source_unresolved,
+            locals: Vec::new(),
+        }
     }
 
     pub fn bind(&mut self, name: &str, span: Span, value: Option<(Type, Option<Maybe>)>) {
-        self.locals.push(Local { name: name.to_string(), span, value });
+        self.locals.push(Local {
+            name: name.to_string(),
+            span,
+            value,
+        });
     }
 
     pub fn local_span(&self, name: &str) -> Option<Span> {
@@ -77,16 +90,21 @@ impl<'a> Checker<'a> {
                 };
                 self.expect_plain(&value, operand.span, context)?;
                 match (op, &value.ty) {
-                    (UnaryOp::Not, Type::Bool) => Some(expr(ExprKind::Not(Box::new(value)), Type::Bool, None)),
+                    (UnaryOp::Not, Type::Bool) => {
+                        Some(expr(ExprKind::Not(Box::new(value)), Type::Bool, None))
+                    }
                     (UnaryOp::Neg, Type::Int | Type::Float) => {
                         let ty = value.ty.clone();
                         Some(expr(ExprKind::Neg(Box::new(value)), ty, None))
                     }
                     (_, ty) => {
                         self.report(
-                            Diagnostic::error(Code::TypeMismatch, format!("{context} needs {wanted}, but this is {}", a(ty)))
-                                .label(operand.span, format!("this is {}", a(ty)))
-                                .help(format!("{context} applies to {wanted}")),
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                format!("{context} needs {wanted}, but this is {}", a(ty)),
+                            )
+                            .label(operand.span, format!("this is {}", a(ty)))
+                            .help(format!("{context} applies to {wanted}")),
                         );
                         None
                     }
@@ -103,9 +121,14 @@ impl<'a> Checker<'a> {
             return Some(expr(ExprKind::Local(name.name.clone()), ty, maybe));
         }
         if let Some(field) = scope.source_entity.and_then(|e| e.field(&name.name)) {
-            let maybe = field.optional.then(|| Maybe::Optional { field: field.name.clone() });
+            let maybe = field.optional.then(|| Maybe::Optional {
+                field: field.name.clone(),
+            });
             return Some(expr(
-                ExprKind::SourceField { name: field.name.clone(), optional: field.optional },
+                ExprKind::SourceField {
+                    name: field.name.clone(),
+                    optional: field.optional,
+                },
                 field_type(&field.ty),
                 maybe,
             ));
@@ -114,26 +137,56 @@ impl<'a> Checker<'a> {
             return None;
         }
         let not_a_value = if name.name == "source" {
-            Some(("`source` stands for the record's origin".to_string(), "use `source.position` or `source.name`".to_string()))
+            Some((
+                "`source` stands for the record's origin".to_string(),
+                "use `source.position` or `source.name`".to_string(),
+            ))
         } else if let Some((kind, _)) = self.decls.get(&name.name) {
             Some(match kind {
-                DeclKind::Lookup => (format!("`{}` is a lookup table, not a value", name.name), format!("look a record up with `{}[key]`", name.name)),
-                _ => (format!("`{}` is {}, not a value", name.name, kind.describe()), "flows read the fields of their source's record by name".to_string()),
+                DeclKind::Lookup => (
+                    format!("`{}` is a lookup table, not a value", name.name),
+                    format!("look a record up with `{}[key]`", name.name),
+                ),
+                _ => (
+                    format!("`{}` is {}, not a value", name.name, kind.describe()),
+                    "flows read the fields of their source's record by name".to_string(),
+                ),
             })
         } else if self.schema.enums.contains_key(&name.name) {
-            Some((format!("`{}` is an enum, not a value", name.name), format!("name one of its codes, such as `{}.{}`", name.name, self.schema.enums[&name.name].codes.first().map(String::as_str).unwrap_or("CODE"))))
+            Some((
+                format!("`{}` is an enum, not a value", name.name),
+                format!(
+                    "name one of its codes, such as `{}.{}`",
+                    name.name,
+                    self.schema.enums[&name.name]
+                        .codes
+                        .first()
+                        .map(String::as_str)
+                        .unwrap_or("CODE")
+                ),
+            ))
         } else if self.schema.identifiers.contains_key(&name.name) {
-            Some((format!("`{}` is an identifier type, not a value", name.name), format!("build one with `{}(text)`", name.name)))
+            Some((
+                format!("`{}` is an identifier type, not a value", name.name),
+                format!("build one with `{}(text)`", name.name),
+            ))
         } else {
             None
         };
         if let Some((message, help)) = not_a_value {
-            self.report(Diagnostic::error(Code::NotAValue, message).label(name.span, "not a value").help(help));
+            self.report(
+                Diagnostic::error(Code::NotAValue, message)
+                    .label(name.span, "not a value")
+                    .help(help),
+            );
             return None;
         }
-        let entity = scope.source_entity.map(|e| e.name.as_str()).unwrap_or("the source record");
+        let entity = scope
+            .source_entity
+            .map(|e| e.name.as_str())
+            .unwrap_or("the source record");
         self.report(
-            Diagnostic::error(Code::UnknownName, format!("`{}` is not a field of `{entity}` nor a `let` binding", name.name))
+            Diagnostic::error(Code::UnknownName, format!("`{}` is neither a field of `{entity}` nor a `let` binding", name.name))
                 .label(name.span, "unknown name")
                 .maybe_help(did_you_mean(&name.name, scope.value_names()))
                 .maybe_help(scope.source_entity.filter(|_| did_you_mean(&name.name, scope.value_names()).is_none()).map(|e| {
@@ -143,10 +196,18 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn field(&mut self, whole: &ast::Expr, base: &ast::Expr, field: &Ident, scope: &mut Scope) -> Option<ir::Expr> {
+    fn field(
+        &mut self,
+        whole: &ast::Expr,
+        base: &ast::Expr,
+        field: &Ident,
+        scope: &mut Scope,
+    ) -> Option<ir::Expr> {
         if let ast::ExprKind::Name(name) = &base.kind {
             let shadowed = scope.local(&name.name).is_some()
-                || scope.source_entity.is_some_and(|e| e.field(&name.name).is_some());
+                || scope
+                    .source_entity
+                    .is_some_and(|e| e.field(&name.name).is_some());
             if !shadowed {
                 if name.name == "source" {
                     return match field.name.as_str() {
@@ -154,9 +215,16 @@ impl<'a> Checker<'a> {
                         "name" => Some(expr(ExprKind::SourceName, Type::String, None)),
                         other => {
                             self.report(
-                                Diagnostic::error(Code::UnknownField, format!("`source` has no `{other}`"))
-                                    .label(field.span, "unknown")
-                                    .help(did_you_mean(other, ["position", "name"]).unwrap_or_else(|| "`source` has `position` and `name`".into())),
+                                Diagnostic::error(
+                                    Code::UnknownField,
+                                    format!("`source` has no `{other}`"),
+                                )
+                                .label(field.span, "unknown")
+                                .help(
+                                    did_you_mean(other, ["position", "name"]).unwrap_or_else(
+                                        || "`source` has `position` and `name`".into(),
+                                    ),
+                                ),
                             );
                             None
                         }
@@ -165,7 +233,10 @@ impl<'a> Checker<'a> {
                 if let Some(enumeration) = self.schema.enums.get(&name.name) {
                     if enumeration.codes.contains(&field.name) {
                         return Some(expr(
-                            ExprKind::EnumCode { enum_name: name.name.clone(), code: field.name.clone() },
+                            ExprKind::EnumCode {
+                                enum_name: name.name.clone(),
+                                code: field.name.clone(),
+                            },
                             Type::Enum(name.name.clone()),
                             None,
                         ));
@@ -178,29 +249,40 @@ impl<'a> Checker<'a> {
         let value = self.expr(base, scope)?;
         let Type::Entity(entity_name) = &value.ty else {
             self.report(
-                Diagnostic::error(Code::UnknownField, format!("{} has no fields", a(&value.ty)))
-                    .label(field.span, format!("`.{}` on {}", field.name, a(&value.ty)))
-                    .help("only records from lookups have fields"),
+                Diagnostic::error(
+                    Code::UnknownField,
+                    format!("{} has no fields", a(&value.ty)),
+                )
+                .label(field.span, format!("`.{}` on {}", field.name, a(&value.ty)))
+                .help("only records from lookups have fields"),
             );
             return None;
         };
         let entity = &self.schema.entities[entity_name];
         let Some(schema_field) = entity.field(&field.name) else {
             self.report(
-                Diagnostic::error(Code::UnknownField, format!("`{}` has no field `{}`", entity.name, field.name))
-                    .label(field.span, "unknown field")
-                    .label(entity.span, format!("`{}` is declared here", entity.name))
-                    .maybe_help(did_you_mean(&field.name, entity.field_names())),
+                Diagnostic::error(
+                    Code::UnknownField,
+                    format!("`{}` has no field `{}`", entity.name, field.name),
+                )
+                .label(field.span, "unknown field")
+                .label(entity.span, format!("`{}` is declared here", entity.name))
+                .maybe_help(did_you_mean(&field.name, entity.field_names())),
             );
             return None;
         };
         let _ = whole;
-        let maybe = value
-            .maybe
-            .clone()
-            .or_else(|| schema_field.optional.then(|| Maybe::Optional { field: field.name.clone() }));
+        let maybe = value.maybe.clone().or_else(|| {
+            schema_field.optional.then(|| Maybe::Optional {
+                field: field.name.clone(),
+            })
+        });
         Some(expr(
-            ExprKind::EntityField { base: Box::new(value), field: field.name.clone(), optional: schema_field.optional },
+            ExprKind::EntityField {
+                base: Box::new(value),
+                field: field.name.clone(),
+                optional: schema_field.optional,
+            },
             field_type(&schema_field.ty),
             maybe,
         ))
@@ -209,26 +291,48 @@ impl<'a> Checker<'a> {
     pub(super) fn unknown_code(&mut self, enum_name: &str, code: &Ident) {
         let enumeration = &self.schema.enums[enum_name];
         self.report(
-            Diagnostic::error(Code::UnknownEnumCode, format!("`{}` is not a code of `{enum_name}`", code.name))
-                .label(code.span, "unknown code")
-                .label(enumeration.span, format!("`{enum_name}` is declared here"))
-                .help(did_you_mean(&code.name, enumeration.codes.iter().map(String::as_str)).unwrap_or_else(|| {
-                    format!("the codes of `{enum_name}` are {}", enumeration.codes.join(", "))
-                })),
+            Diagnostic::error(
+                Code::UnknownEnumCode,
+                format!("`{}` is not a code of `{enum_name}`", code.name),
+            )
+            .label(code.span, "unknown code")
+            .label(enumeration.span, format!("`{enum_name}` is declared here"))
+            .help(
+                did_you_mean(&code.name, enumeration.codes.iter().map(String::as_str))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "the codes of `{enum_name}` are {}",
+                            enumeration.codes.join(", ")
+                        )
+                    }),
+            ),
         );
     }
 
-    fn index(&mut self, whole: &ast::Expr, base: &ast::Expr, key: &ast::Expr, scope: &mut Scope) -> Option<ir::Expr> {
+    fn index(
+        &mut self,
+        whole: &ast::Expr,
+        base: &ast::Expr,
+        key: &ast::Expr,
+        scope: &mut Scope,
+    ) -> Option<ir::Expr> {
         let lookup = match &base.kind {
             ast::ExprKind::Name(name) => match scope.declared.lookup(&name.name) {
                 Some(lookup) => Some(lookup),
-                None if matches!(self.decls.get(&name.name), Some((DeclKind::Lookup, _))) => return None,
+                None if matches!(self.decls.get(&name.name), Some((DeclKind::Lookup, _))) => {
+                    return None
+                }
                 None => None,
             },
             _ => None,
         };
         let Some(lookup) = lookup else {
-            let lookups: Vec<&str> = scope.declared.lookups.iter().map(|l| l.name.as_str()).collect();
+            let lookups: Vec<&str> = scope
+                .declared
+                .lookups
+                .iter()
+                .map(|l| l.name.as_str())
+                .collect();
             let hint = match &base.kind {
                 ast::ExprKind::Name(n) => did_you_mean(&n.name, lookups.iter().copied()),
                 _ => None,
@@ -236,66 +340,126 @@ impl<'a> Checker<'a> {
             self.report(
                 Diagnostic::error(Code::NotAValue, "only lookups can be indexed with `[...]`")
                     .label(base.span, "not a lookup")
-                    .help(hint.unwrap_or_else(|| "declare a lookup with `lookup name: csv(\"...\") as Entity key field`".into())),
+                    .help(hint.unwrap_or_else(|| {
+                        "declare a lookup with `lookup name: csv(\"...\") as Entity key field`"
+                            .into()
+                    })),
             );
             return None;
         };
         let key_value = self.expr(key, scope)?;
-        self.expect_plain(&key_value, key.span, &format!("the key of lookup `{}`", lookup.name))?;
+        self.expect_plain(
+            &key_value,
+            key.span,
+            &format!("the key of lookup `{}`", lookup.name),
+        )?;
         let entity = &self.schema.entities[&lookup.entity];
         let key_field = entity.field(&lookup.key_field)?;
         let key_ty = field_type(&key_field.ty);
-        let key_value = self.coerce(key_value, &key_ty, key.span, &format!("the key of lookup `{}`", lookup.name), Some(key_field.span))?;
+        let key_value = self.coerce(
+            key_value,
+            &key_ty,
+            key.span,
+            &format!("the key of lookup `{}`", lookup.name),
+            Some(key_field.span),
+        )?;
         let _ = whole;
         Some(expr(
-            ExprKind::Lookup { lookup: lookup.name.clone(), key: Box::new(key_value) },
+            ExprKind::Lookup {
+                lookup: lookup.name.clone(),
+                key: Box::new(key_value),
+            },
             Type::Entity(lookup.entity.clone()),
-            Some(Maybe::LookupMiss { lookup: lookup.name.clone() }),
+            Some(Maybe::LookupMiss {
+                lookup: lookup.name.clone(),
+            }),
         ))
     }
 
-    fn call(&mut self, whole: &ast::Expr, function: &Ident, args: &[ast::Expr], scope: &mut Scope) -> Option<ir::Expr> {
+    fn call(
+        &mut self,
+        whole: &ast::Expr,
+        function: &Ident,
+        args: &[ast::Expr],
+        scope: &mut Scope,
+    ) -> Option<ir::Expr> {
         if let Some(id_type) = self.schema.identifiers.get(&function.name) {
             let id_type = id_type.clone();
             let [arg] = args else {
-                self.wrong_arity(whole.span, &function.name, "1 argument (the text)", args.len());
+                self.wrong_arity(
+                    whole.span,
+                    &function.name,
+                    "1 argument (the text)",
+                    args.len(),
+                    &format!("`{}(text)`", function.name),
+                );
                 return None;
             };
             let value = self.expr(arg, scope)?;
             self.expect_plain(&value, arg.span, &format!("`{}(...)`", function.name))?;
-            let accepted = value.ty == Type::String || (id_type.base == IdBase::Int && value.ty == Type::Int);
+            let accepted =
+                value.ty == Type::String || (id_type.base == IdBase::Int && value.ty == Type::Int);
             if !accepted {
                 self.report(
-                    Diagnostic::error(Code::TypeMismatch, format!("`{}(...)` takes text, but this is {}", function.name, a(&value.ty)))
-                        .label(arg.span, format!("this is {}", a(&value.ty)))
-                        .help("convert it with `string(...)` first"),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!(
+                            "`{}(...)` takes text, but this is {}",
+                            function.name,
+                            a(&value.ty)
+                        ),
+                    )
+                    .label(arg.span, format!("this is {}", a(&value.ty)))
+                    .help("convert it with `string(...)` first"),
                 );
                 return None;
             }
             if let ExprKind::Literal(ir::Literal::String(text)) = &value.kind {
                 if let Some(problem) = identifier_problem(&id_type, text) {
                     self.report(
-                        Diagnostic::error(Code::PatternMismatch, format!("\"{text}\" is not a valid `{}`", function.name))
-                            .label(arg.span, problem)
-                            .label(id_type.span, format!("`{}` is declared here", function.name))
-                            .help("fix the literal, or the identifier type's rule in the schema"),
+                        Diagnostic::error(
+                            Code::PatternMismatch,
+                            format!("\"{text}\" is not a valid `{}`", function.name),
+                        )
+                        .label(arg.span, problem)
+                        .label(
+                            id_type.span,
+                            format!("`{}` is declared here", function.name),
+                        )
+                        .help("fix the literal, or the identifier type's rule in the schema"),
                     );
                     return None;
                 }
                 return Some(expr(
-                    ExprKind::MakeIdentifier { id_type: function.name.clone(), value: Box::new(value), checked: true },
+                    ExprKind::MakeIdentifier {
+                        id_type: function.name.clone(),
+                        value: Box::new(value),
+                        checked: true,
+                    },
                     Type::Identifier(function.name.clone()),
                     None,
                 ));
             }
             return Some(expr(
-                ExprKind::MakeIdentifier { id_type: function.name.clone(), value: Box::new(value), checked: false },
+                ExprKind::MakeIdentifier {
+                    id_type: function.name.clone(),
+                    value: Box::new(value),
+                    checked: false,
+                },
                 Type::Identifier(function.name.clone()),
-                Some(Maybe::Failure { operation: format!("building an `{}` from text", function.name) }),
+                Some(Maybe::Failure {
+                    operation: format!(
+                        "building {} from text",
+                        super::flow::a_named(&function.name)
+                    ),
+                }),
             ));
         }
         let Some(builtin) = Builtin::from_name(&function.name) else {
-            let candidates = Builtin::ALL.iter().map(|b| b.name()).chain(self.schema.identifiers.keys().map(String::as_str));
+            let candidates = Builtin::ALL
+                .iter()
+                .map(|b| b.name())
+                .chain(self.schema.identifiers.keys().map(String::as_str));
             self.report(
                 Diagnostic::error(Code::UnknownFunction, format!("there is no function `{}`", function.name))
                     .label(function.span, "unknown function")
@@ -308,107 +472,209 @@ impl<'a> Checker<'a> {
         super::builtins::call(self, builtin, whole, function, args, scope)
     }
 
-    pub(super) fn wrong_arity(&mut self, span: Span, name: &str, expected: &str, found: usize) {
+    /// `usage` shows the call written correctly, such as "round(value, decimals)".
+    pub(super) fn wrong_arity(
+        &mut self,
+        span: Span,
+        name: &str,
+        expected: &str,
+        found: usize,
+        usage: &str,
+    ) {
+        let given = match found {
+            0 => "none was given".to_string(),
+            1 => "1 was given".to_string(),
+            n => format!("{n} were given"),
+        };
         self.report(
-            Diagnostic::error(Code::WrongArgumentCount, format!("`{name}` takes {expected}, but {found} were given"))
-                .label(span, format!("{found} argument{}", if found == 1 { "" } else { "s" }))
-                .help(format!("call it as described in docs/language.md: `{name}` takes {expected}")),
+            Diagnostic::error(
+                Code::WrongArgumentCount,
+                format!("`{name}` takes {expected}, but {given}"),
+            )
+            .label(
+                span,
+                format!("{found} argument{}", if found == 1 { "" } else { "s" }),
+            )
+            .help(format!("write {usage}")),
         );
     }
 
-    fn binary(&mut self, op: BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, scope: &mut Scope) -> Option<ir::Expr> {
+    /// After an operand of `op` was reported as possibly absent: `a + b ?? 0` groups as
+    /// `(a + b) ?? 0`, which is rarely what was meant, so say how to group it.
+    fn hint_coalesce_precedence(&mut self, reported: bool, symbol: &str) {
+        if !reported {
+            return;
+        }
+        if let Some(help) = self.errors.last_mut().and_then(|d| d.help.as_mut()) {
+            help.push_str(&format!(
+                "; inside `{symbol}`, put the default in parentheses, as in `(value ?? default)`, since `??` binds more loosely than `{symbol}`"
+            ));
+        }
+    }
+
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        scope: &mut Scope,
+    ) -> Option<ir::Expr> {
         let left = self.expr(lhs, scope);
         let right = self.expr(rhs, scope);
         let (left, right) = (left?, right?);
         if op == BinaryOp::Coalesce {
             if !left.is_fallible() {
                 self.report(
-                    Diagnostic::error(Code::NothingToHandle, "this value cannot be absent, so the `??` default is never used")
-                        .label(lhs.span, "always has a value")
-                        .help("remove `?? ...`"),
+                    Diagnostic::error(
+                        Code::NothingToHandle,
+                        "this value cannot be absent, so the `??` default is never used",
+                    )
+                    .label(lhs.span, "always has a value")
+                    .help("remove `?? ...`"),
                 );
                 return None;
             }
             let ty = left.ty.clone();
             let right = self.coerce(right, &ty, rhs.span, "the default after `??`", None)?;
             let maybe = right.maybe.clone();
-            return Some(expr(ExprKind::Coalesce { value: Box::new(left), default: Box::new(right) }, ty, maybe));
+            return Some(expr(
+                ExprKind::Coalesce {
+                    value: Box::new(left),
+                    default: Box::new(right),
+                },
+                ty,
+                maybe,
+            ));
         }
         let symbol = op.symbol();
         let context = format!("`{symbol}`");
         let l_ok = self.expect_plain(&left, lhs.span, &context);
+        self.hint_coalesce_precedence(l_ok.is_none(), symbol);
         let r_ok = self.expect_plain(&right, rhs.span, &context);
+        self.hint_coalesce_precedence(r_ok.is_none(), symbol);
         l_ok?;
         r_ok?;
         let mismatch = |this: &mut Self, wanted: &str| {
             let mut d = Diagnostic::error(
                 Code::TypeMismatch,
-                format!("`{symbol}` cannot combine {} and {}", a(&left.ty), a(&right.ty)),
+                format!(
+                    "`{symbol}` cannot combine {} and {}",
+                    a(&left.ty),
+                    a(&right.ty)
+                ),
             )
             .label(lhs.span, format!("this is {}", a(&left.ty)))
             .label(rhs.span, format!("this is {}", a(&right.ty)))
             .help(wanted.to_string());
-            if matches!((&left.ty, &right.ty), (Type::Identifier(_), Type::String) | (Type::String, Type::Identifier(_))) {
+            if let (Type::Identifier(id), Type::String) | (Type::String, Type::Identifier(id)) =
+                (&left.ty, &right.ty)
+            {
                 d.code = Code::IdentifierMixUp;
-                d.help = Some("an identifier is not a plain string: compare with `string(id)`, or build the identifier with its type's name".into());
+                d.help = Some(format!(
+                    "an identifier is not a plain string: build one to compare with, as in `{id}(\"...\")`, or compare the identifier's text with `string(...)`"
+                ));
             }
             this.report(d);
         };
-        let (kind_op, ty, maybe) = match op {
-            BinaryOp::And | BinaryOp::Or => {
-                if left.ty != Type::Bool || right.ty != Type::Bool {
-                    mismatch(self, "`and` and `or` combine two bools");
-                    return None;
+        let (kind_op, ty, maybe) =
+            match op {
+                BinaryOp::And | BinaryOp::Or => {
+                    if left.ty != Type::Bool || right.ty != Type::Bool {
+                        mismatch(self, "`and` and `or` combine two bools");
+                        return None;
+                    }
+                    (
+                        if op == BinaryOp::And {
+                            ir::BinaryOp::And
+                        } else {
+                            ir::BinaryOp::Or
+                        },
+                        Type::Bool,
+                        None,
+                    )
                 }
-                (if op == BinaryOp::And { ir::BinaryOp::And } else { ir::BinaryOp::Or }, Type::Bool, None)
-            }
-            BinaryOp::Eq | BinaryOp::Ne => {
-                let comparable = left.ty == right.ty && !matches!(left.ty, Type::Entity(_))
-                    || is_numeric(&left.ty) && is_numeric(&right.ty);
-                if !comparable {
-                    mismatch(self, "`==` and `!=` compare two values of the same type");
-                    return None;
+                BinaryOp::Eq | BinaryOp::Ne => {
+                    let comparable = left.ty == right.ty && !matches!(left.ty, Type::Entity(_))
+                        || is_numeric(&left.ty) && is_numeric(&right.ty);
+                    if !comparable {
+                        mismatch(self, "`==` and `!=` compare two values of the same type");
+                        return None;
+                    }
+                    (
+                        if op == BinaryOp::Eq {
+                            ir::BinaryOp::Eq
+                        } else {
+                            ir::BinaryOp::Ne
+                        },
+                        Type::Bool,
+                        None,
+                    )
                 }
-                (if op == BinaryOp::Eq { ir::BinaryOp::Eq } else { ir::BinaryOp::Ne }, Type::Bool, None)
-            }
-            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                let ordered = is_numeric(&left.ty) && is_numeric(&right.ty)
-                    || left.ty == right.ty && matches!(left.ty, Type::String | Type::Timestamp);
-                if !ordered {
-                    mismatch(self, "ordering compares two numbers, two strings or two timestamps");
-                    return None;
+                BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                    let ordered = is_numeric(&left.ty) && is_numeric(&right.ty)
+                        || left.ty == right.ty && matches!(left.ty, Type::String | Type::Timestamp);
+                    if !ordered {
+                        mismatch(
+                            self,
+                            "ordering compares two numbers, two strings or two timestamps",
+                        );
+                        return None;
+                    }
+                    let ir_op = match op {
+                        BinaryOp::Lt => ir::BinaryOp::Lt,
+                        BinaryOp::Le => ir::BinaryOp::Le,
+                        BinaryOp::Gt => ir::BinaryOp::Gt,
+                        _ => ir::BinaryOp::Ge,
+                    };
+                    (ir_op, Type::Bool, None)
                 }
-                let ir_op = match op {
-                    BinaryOp::Lt => ir::BinaryOp::Lt,
-                    BinaryOp::Le => ir::BinaryOp::Le,
-                    BinaryOp::Gt => ir::BinaryOp::Gt,
-                    _ => ir::BinaryOp::Ge,
-                };
-                (ir_op, Type::Bool, None)
-            }
-            BinaryOp::Add if left.ty == Type::String && right.ty == Type::String => (ir::BinaryOp::Concat, Type::String, None),
-            _ => {
-                if !(is_numeric(&left.ty) && is_numeric(&right.ty)) {
-                    let wanted = if op == BinaryOp::Add { "`+` adds two numbers or joins two strings" } else { "arithmetic needs two numbers" };
-                    mismatch(self, wanted);
-                    return None;
+                BinaryOp::Add if left.ty == Type::String && right.ty == Type::String => {
+                    (ir::BinaryOp::Concat, Type::String, None)
                 }
-                let ty = if left.ty == Type::Int && right.ty == Type::Int { Type::Int } else { Type::Float };
-                let ir_op = match op {
-                    BinaryOp::Add => ir::BinaryOp::Add,
-                    BinaryOp::Sub => ir::BinaryOp::Sub,
-                    BinaryOp::Mul => ir::BinaryOp::Mul,
-                    BinaryOp::Div => ir::BinaryOp::Div,
-                    _ => ir::BinaryOp::Rem,
-                };
-                let maybe = (ty == Type::Int && matches!(op, BinaryOp::Div | BinaryOp::Rem))
-                    .then(|| Maybe::Failure { operation: "integer division (by zero)".into() });
-                (ir_op, ty, maybe)
-            }
-        };
+                _ => {
+                    if !(is_numeric(&left.ty) && is_numeric(&right.ty)) {
+                        let wanted = if op == BinaryOp::Add {
+                            "`+` adds two numbers or joins two strings"
+                        } else {
+                            "arithmetic needs two numbers"
+                        };
+                        mismatch(self, wanted);
+                        return None;
+                    }
+                    let ty = if left.ty == Type::Int && right.ty == Type::Int {
+                        Type::Int
+                    } else {
+                        Type::Float
+                    };
+                    let ir_op = match op {
+                        BinaryOp::Add => ir::BinaryOp::Add,
+                        BinaryOp::Sub => ir::BinaryOp::Sub,
+                        BinaryOp::Mul => ir::BinaryOp::Mul,
+                        BinaryOp::Div => ir::BinaryOp::Div,
+                        _ => ir::BinaryOp::Rem,
+                    };
+                    let maybe = (ty == Type::Int && matches!(op, BinaryOp::Div | BinaryOp::Rem))
+                        .then(|| Maybe::Failure {
+                            operation: if op == BinaryOp::Div {
+                                "integer division".into()
+                            } else {
+                                "integer remainder (`%`)".into()
+                            },
+                        });
+                    (ir_op, ty, maybe)
+                }
+            };
         // Mixed int and float operands: the int is widened.
         let (left, right) = widen_pair(left, right);
-        Some(expr(ExprKind::Binary { op: kind_op, lhs: Box::new(left), rhs: Box::new(right) }, ty, maybe))
+        Some(expr(
+            ExprKind::Binary {
+                op: kind_op,
+                lhs: Box::new(left),
+                rhs: Box::new(right),
+            },
+            ty,
+            maybe,
+        ))
     }
 }
 
@@ -427,7 +693,11 @@ pub(super) fn widen_pair(left: ir::Expr, right: ir::Expr) -> (ir::Expr, ir::Expr
 
 pub(super) fn literal(lit: &Literal) -> ir::Expr {
     match lit {
-        Literal::String(s) => expr(ExprKind::Literal(ir::Literal::String(s.clone())), Type::String, None),
+        Literal::String(s) => expr(
+            ExprKind::Literal(ir::Literal::String(s.clone())),
+            Type::String,
+            None,
+        ),
         Literal::Int(i) => expr(ExprKind::Literal(ir::Literal::Int(*i)), Type::Int, None),
         Literal::Float(f) => expr(ExprKind::Literal(ir::Literal::Float(*f)), Type::Float, None),
         Literal::Bool(b) => expr(ExprKind::Literal(ir::Literal::Bool(*b)), Type::Bool, None),
@@ -435,9 +705,15 @@ pub(super) fn literal(lit: &Literal) -> ir::Expr {
 }
 
 /// Why a literal cannot be a value of the identifier type, if it cannot.
-pub(super) fn identifier_problem(id_type: &crate::schema::IdentifierType, text: &str) -> Option<String> {
-    if id_type.base == IdBase::Int && text.trim().parse::<i64>().is_err() {
-        return Some(format!("`{}` is based on int, and this is not an integer", id_type.name));
+pub(super) fn identifier_problem(
+    id_type: &crate::schema::IdentifierType,
+    text: &str,
+) -> Option<String> {
+    if id_type.base == IdBase::Int && text.parse::<i64>().is_err() {
+        return Some(format!(
+            "`{}` is based on int, and this is not an integer",
+            id_type.name
+        ));
     }
     let pattern = id_type.pattern.as_ref()?;
     let regex = regex::Regex::new(&format!("^(?:{pattern})$")).ok()?;

@@ -28,7 +28,7 @@ impl<'a> Checker<'a> {
                 self.report(
                     Diagnostic::error(Code::TypeMismatch, "a `where` filter must be true or false")
                         .label(f.span, format!("this is {}", a(&checked.ty)))
-                        .help("compare the value, for example `Machining_Process != \"end\"`"),
+                        .help("a filter keeps the records for which it is true: compare the value, for example with `==`, `!=`, `<` or `>`"),
                 );
                 return None;
             }
@@ -40,20 +40,32 @@ impl<'a> Checker<'a> {
         let mut complete = filter.is_some() || flow.filter.is_none();
         for statement in &flow.statements {
             match statement {
-                ast::Statement::Let { name, value, else_reject } => {
+                ast::Statement::Let {
+                    name,
+                    value,
+                    else_reject,
+                } => {
                     let checked = self.expr(value, &mut scope);
-                    let checked = checked.and_then(|c| self.handle(c, value.span, else_reject.as_ref()));
+                    let checked =
+                        checked.and_then(|c| self.handle(c, value.span, else_reject.as_ref()));
                     if let Some(previous) = scope.local_span(&name.name) {
                         self.report(
-                            Diagnostic::error(Code::DuplicateBinding, format!("`{}` is already bound in this flow", name.name))
-                                .label(name.span, "bound again here")
-                                .label(previous, "first bound here")
-                                .help("give the second binding another name"),
+                            Diagnostic::error(
+                                Code::DuplicateBinding,
+                                format!("`{}` is already bound in this flow", name.name),
+                            )
+                            .label(name.span, "bound again here")
+                            .label(previous, "first bound here")
+                            .help("give the second binding another name"),
                         );
                     }
                     match checked {
                         Some(value) => {
-                            scope.bind(&name.name, name.span, Some((value.ty.clone(), value.maybe.clone())));
+                            scope.bind(
+                                &name.name,
+                                name.span,
+                                Some((value.ty.clone(), value.maybe.clone())),
+                            );
                             steps.push(ir::Step::Let {
                                 name: name.name.clone(),
                                 value,
@@ -67,8 +79,19 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                ast::Statement::Assign { field, value, else_reject } => {
-                    let step = self.assignment(field, value, else_reject.as_ref(), target_entity, &mut scope, &mut assigned);
+                ast::Statement::Assign {
+                    field,
+                    value,
+                    else_reject,
+                } => {
+                    let step = self.assignment(
+                        field,
+                        value,
+                        else_reject.as_ref(),
+                        target_entity,
+                        &mut scope,
+                        &mut assigned,
+                    );
                     match step {
                         Some(step) => steps.push(step),
                         None => complete = false,
@@ -108,7 +131,12 @@ impl<'a> Checker<'a> {
                 self.report(
                     Diagnostic::error(
                         Code::UnknownDeclaration,
-                        format!("`{}` is {}, not {}", name.name, kind.describe(), want.describe()),
+                        format!(
+                            "`{}` is {}, not {}",
+                            name.name,
+                            kind.describe(),
+                            want.describe()
+                        ),
                     )
                     .label(name.span, format!("{} is expected here", want.describe()))
                     .label(span, format!("declared as {} here", kind.describe()))
@@ -126,12 +154,30 @@ impl<'a> Checker<'a> {
                 self.report(
                     Diagnostic::error(
                         Code::UnknownDeclaration,
-                        format!("there is no {} `{}`", if want == DeclKind::Source { "source" } else { "target" }, name.name),
+                        format!(
+                            "there is no {} `{}`",
+                            if want == DeclKind::Source {
+                                "source"
+                            } else {
+                                "target"
+                            },
+                            name.name
+                        ),
                     )
                     .label(name.span, "not declared")
-                    .help(did_you_mean(&name.name, candidates.iter().copied()).unwrap_or_else(|| {
-                        format!("declare it with `{} {}: ...`", if want == DeclKind::Source { "source" } else { "target" }, name.name)
-                    })),
+                    .help(
+                        did_you_mean(&name.name, candidates.iter().copied()).unwrap_or_else(|| {
+                            format!(
+                                "declare it with `{} {}: ...`",
+                                if want == DeclKind::Source {
+                                    "source"
+                                } else {
+                                    "target"
+                                },
+                                name.name
+                            )
+                        }),
+                    ),
                 );
                 None
             }
@@ -151,29 +197,46 @@ impl<'a> Checker<'a> {
         let entity = target_entity?;
         let Some(schema_field) = entity.field(&field.name) else {
             self.report(
-                Diagnostic::error(Code::UnknownTargetField, format!("`{}` has no field `{}`", entity.name, field.name))
-                    .label(field.span, "not a field of the target")
-                    .label(entity.span, format!("`{}` is declared here", entity.name))
-                    .help(
-                        did_you_mean(&field.name, entity.field_names())
-                            .unwrap_or_else(|| format!("the fields of `{}` are {}", entity.name, entity.field_names().collect::<Vec<_>>().join(", "))),
-                    ),
+                Diagnostic::error(
+                    Code::UnknownTargetField,
+                    format!("`{}` has no field `{}`", entity.name, field.name),
+                )
+                .label(field.span, "not a field of the target")
+                .label(entity.span, format!("`{}` is declared here", entity.name))
+                .help(
+                    did_you_mean(&field.name, entity.field_names()).unwrap_or_else(|| {
+                        format!(
+                            "the fields of `{}` are {}",
+                            entity.name,
+                            entity.field_names().collect::<Vec<_>>().join(", ")
+                        )
+                    }),
+                ),
             );
             return None;
         };
         if let Some((_, previous)) = assigned.iter().find(|(n, _)| *n == field.name) {
             self.report(
-                Diagnostic::error(Code::DuplicateAssignment, format!("`{}` is assigned twice", field.name))
-                    .label(field.span, "assigned again here")
-                    .label(*previous, "first assigned here")
-                    .help("a target field gets one value per record; remove one of the assignments"),
+                Diagnostic::error(
+                    Code::DuplicateAssignment,
+                    format!("`{}` is assigned twice", field.name),
+                )
+                .label(field.span, "assigned again here")
+                .label(*previous, "first assigned here")
+                .help("a target field gets one value per record; remove one of the assignments"),
             );
             return None;
         }
         assigned.push((field.name.clone(), field.span));
         let checked = checked?;
         let field_ty = super::types::field_type(&schema_field.ty);
-        let coerced = self.coerce(checked, &field_ty, value.span, &format!("field `{}`", field.name), Some(schema_field.span))?;
+        let coerced = self.coerce(
+            checked,
+            &field_ty,
+            value.span,
+            &format!("field `{}`", field.name),
+            Some(schema_field.span),
+        )?;
         let handled = if else_reject.is_some() || !coerced.is_fallible() {
             self.handle(coerced, value.span, else_reject)?
         } else if schema_field.optional && matches!(coerced.maybe, Some(Maybe::Optional { .. })) {
@@ -192,21 +255,39 @@ impl<'a> Checker<'a> {
     }
 
     /// Applies `else reject`: the value must be one that can fail, and is no longer fallible.
-    pub(super) fn handle(&mut self, value: ir::Expr, span: Span, else_reject: Option<&ast::StringLit>) -> Option<ir::Expr> {
-        let Some(reject) = else_reject else { return Some(value) };
+    pub(super) fn handle(
+        &mut self,
+        value: ir::Expr,
+        span: Span,
+        else_reject: Option<&ast::StringLit>,
+    ) -> Option<ir::Expr> {
+        let Some(reject) = else_reject else {
+            return Some(value);
+        };
         if !value.is_fallible() {
             self.report(
-                Diagnostic::error(Code::NothingToHandle, "this value cannot be absent, so `else reject` never happens")
-                    .label(span, "always has a value")
-                    .label(reject.span, "this reject is unreachable")
-                    .help("remove `else reject ...`"),
+                Diagnostic::error(
+                    Code::NothingToHandle,
+                    "this value cannot be absent, so `else reject` never happens",
+                )
+                .label(span, "always has a value")
+                .label(reject.span, "this reject is unreachable")
+                .help("remove `else reject ...`"),
             );
             return None;
         }
-        Some(ir::Expr { maybe: None, ..value })
+        Some(ir::Expr {
+            maybe: None,
+            ..value
+        })
     }
 
-    fn required_fields(&mut self, flow: &ast::FlowDecl, entity: &Entity, assigned: &[(String, Span)]) {
+    fn required_fields(
+        &mut self,
+        flow: &ast::FlowDecl,
+        entity: &Entity,
+        assigned: &[(String, Span)],
+    ) {
         let missing: Vec<&str> = entity
             .fields
             .iter()
@@ -216,24 +297,67 @@ impl<'a> Checker<'a> {
         if missing.is_empty() {
             return;
         }
-        let names = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+        let quoted: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+        let names = match quoted.as_slice() {
+            [one] => one.clone(),
+            many => format!(
+                "{} and {}",
+                many[..many.len() - 1].join(", "),
+                many[many.len() - 1]
+            ),
+        };
         let (message, label) = if missing.len() == 1 {
-            (format!("required field {names} of `{}` is not assigned", entity.name), format!("{names} is never assigned in this flow"))
+            (
+                format!(
+                    "required field {names} of `{}` is not assigned",
+                    entity.name
+                ),
+                format!("{names} is never assigned in this flow"),
+            )
         } else {
-            (format!("{} required fields of `{}` are not assigned", missing.len(), entity.name), format!("{names} are never assigned in this flow"))
+            (
+                format!(
+                    "{} required fields of `{}` are not assigned",
+                    missing.len(),
+                    entity.name
+                ),
+                format!("{names} are never assigned in this flow"),
+            )
         };
         self.report(
             Diagnostic::error(Code::MissingTargetField, message)
                 .label(flow.header_span, label)
                 .label(entity.span, format!("`{}` is declared here", entity.name))
-                .help(format!("assign it in the flow, for example `{} = ...`, or mark it `optional: true` in the schema", missing[0])),
+                .help(format!(
+                    "assign {} in the flow, for example `{} = ...`, or mark {} `optional: true` in the schema",
+                    if missing.len() == 1 { "it" } else { "each" },
+                    missing[0],
+                    if missing.len() == 1 { "it" } else { "them" },
+                )),
         );
     }
 }
 
-/// "a string", "an int", "an EquipmentId".
+/// "a string", "an int", "an `EquipmentId`": declared types are quoted as code.
 pub(super) fn a(ty: &Type) -> String {
-    let name = ty.to_string();
-    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
-    format!("{article} {name}")
+    match ty {
+        Type::Identifier(n) | Type::Enum(n) | Type::Entity(n) => a_named(n),
+        _ => {
+            let name = ty.to_string();
+            format!("{} {name}", article(&name))
+        }
+    }
+}
+
+/// "an `EquipmentId`", "a `WorkOrderId`".
+pub(super) fn a_named(name: &str) -> String {
+    format!("{} `{name}`", article(name))
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    }
 }

@@ -17,7 +17,8 @@ impl Checker<'_> {
     ) -> Option<ir::Expr> {
         let value = self.expr(scrutinee, scope);
         // Arm bodies are checked even when the scrutinee has an error, to report their errors.
-        let bodies: Vec<Option<ir::Expr>> = arms.iter().map(|arm| self.expr(&arm.body, scope)).collect();
+        let bodies: Vec<Option<ir::Expr>> =
+            arms.iter().map(|arm| self.expr(&arm.body, scope)).collect();
         let value = value?;
         self.expect_plain(&value, scrutinee.span, "`match`")?;
         if matches!(value.ty, Type::Float | Type::Entity(_) | Type::Timestamp) {
@@ -41,10 +42,15 @@ impl Checker<'_> {
                     Some(Some(p)) => {
                         if let Some((_, first)) = seen.iter().find(|(q, _)| *q == p) {
                             self.report(
-                                Diagnostic::error(Code::DuplicatePattern, "this pattern is already matched by an earlier arm")
-                                    .label(pattern.span, "matched again")
-                                    .label(*first, "first matched here")
-                                    .help("remove one of them; only the first arm that matches is used"),
+                                Diagnostic::error(
+                                    Code::DuplicatePattern,
+                                    "this pattern is already matched by an earlier arm",
+                                )
+                                .label(pattern.span, "matched again")
+                                .label(*first, "first matched here")
+                                .help(
+                                    "remove one of them; only the first arm that matches is used",
+                                ),
                             );
                             patterns_ok = false;
                         }
@@ -61,23 +67,58 @@ impl Checker<'_> {
             Type::Enum(name) if !has_wildcard => self.schema.enums[name]
                 .codes
                 .iter()
-                .filter(|code| !seen.iter().any(|(p, _)| matches!(p, ir::Pattern::EnumCode { code: c, .. } if c == *code)))
+                .filter(|code| {
+                    !seen.iter().any(
+                        |(p, _)| matches!(p, ir::Pattern::EnumCode { code: c, .. } if c == *code),
+                    )
+                })
                 .cloned()
                 .collect(),
             Type::Bool if !has_wildcard => [true, false]
                 .iter()
-                .filter(|b| !seen.iter().any(|(p, _)| *p == ir::Pattern::Literal(ir::Literal::Bool(**b))))
+                .filter(|b| {
+                    !seen
+                        .iter()
+                        .any(|(p, _)| *p == ir::Pattern::Literal(ir::Literal::Bool(**b)))
+                })
                 .map(|b| b.to_string())
                 .collect(),
             _ => Vec::new(),
         };
         if !missing_codes.is_empty() {
-            let listed = missing_codes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
-            let mut d = Diagnostic::error(Code::NonExhaustiveMatch, format!("this match does not cover {listed}"))
-                .label(scrutinee.span, format!("{} is not handled", listed))
-                .help(format!("add an arm for {listed}, or a `_ => ...` arm for every other code"));
+            let shown: Vec<String> = missing_codes
+                .iter()
+                .map(|c| match &value.ty {
+                    Type::Enum(name) => format!("`{name}.{c}`"),
+                    _ => format!("`{c}`"),
+                })
+                .collect();
+            let listed = match shown.as_slice() {
+                [one] => one.clone(),
+                many => format!(
+                    "{} and {}",
+                    many[..many.len() - 1].join(", "),
+                    many[many.len() - 1]
+                ),
+            };
+            let (verb, arms, other) = match (&value.ty, shown.len()) {
+                (Type::Enum(_), 1) => ("is", "an arm", "every other code"),
+                (Type::Enum(_), _) => ("are", "arms", "every other code"),
+                _ => ("is", "an arm", "the other value"),
+            };
+            let mut d = Diagnostic::error(
+                Code::NonExhaustiveMatch,
+                format!("this match does not cover {listed}"),
+            )
+            .label(scrutinee.span, format!("{listed} {verb} not handled"))
+            .help(format!(
+                "add {arms} for {listed}, or a `_ => ...` arm for {other}"
+            ));
             if let Type::Enum(name) = &value.ty {
-                d = d.label(self.schema.enums[name].span, format!("the codes of `{name}` are declared here"));
+                d = d.label(
+                    self.schema.enums[name].span,
+                    format!("the codes of `{name}` are declared here"),
+                );
             }
             self.report(d);
             patterns_ok = false;
@@ -105,17 +146,40 @@ impl Checker<'_> {
                 expr(ExprKind::IntToFloat(Box::new(body)), Type::Float, maybe)
             } else {
                 self.report(
-                    Diagnostic::error(Code::ArmTypeMismatch, format!("this arm gives {}, the first gives {}", a(&body.ty), a(&result_ty)))
-                        .label(arm.body.span, format!("this is {}", a(&body.ty)))
-                        .label(arms[0].body.span, format!("this is {}", a(&result_ty)))
-                        .help("every arm of a match must give the same type"),
+                    Diagnostic::error(
+                        Code::ArmTypeMismatch,
+                        format!(
+                            "this arm gives {}, the first gives {}",
+                            a(&body.ty),
+                            a(&result_ty)
+                        ),
+                    )
+                    .label(arm.body.span, format!("this is {}", a(&body.ty)))
+                    .label(arms[0].body.span, format!("this is {}", a(&result_ty)))
+                    .help("every arm of a match must give the same type"),
                 );
                 return None;
             };
             out.push(ir::MatchArm { patterns, body });
         }
-        let maybe = out.iter().find_map(|arm| arm.body.maybe.clone());
-        Some(expr(ExprKind::Match { scrutinee: Box::new(value), arms: out }, result_ty, maybe))
+        // The reason that matters most: an optional value may go into an optional field, but a
+        // lookup miss or a failure in any arm must not be written as absent.
+        let maybe = out
+            .iter()
+            .filter_map(|arm| arm.body.maybe.clone())
+            .max_by_key(|m| match m {
+                ir::Maybe::Optional { .. } => 0,
+                ir::Maybe::LookupMiss { .. } => 1,
+                ir::Maybe::Failure { .. } => 2,
+            });
+        Some(expr(
+            ExprKind::Match {
+                scrutinee: Box::new(value),
+                arms: out,
+            },
+            result_ty,
+            maybe,
+        ))
     }
 
     /// `Some(None)` for `_`, `Some(Some(p))` for a valid pattern, `None` after an error.
@@ -126,7 +190,10 @@ impl Checker<'_> {
                 if let Type::Enum(expected) = ty {
                     if enum_name.name == *expected {
                         if self.schema.enums[expected].codes.contains(&code.name) {
-                            return Some(Some(ir::Pattern::EnumCode { enum_name: expected.clone(), code: code.name.clone() }));
+                            return Some(Some(ir::Pattern::EnumCode {
+                                enum_name: expected.clone(),
+                                code: code.name.clone(),
+                            }));
                         }
                         self.unknown_code(expected, code);
                         return None;
@@ -136,21 +203,31 @@ impl Checker<'_> {
             }
             PatternKind::Literal(lit) => {
                 let value = literal(lit);
-                let ok = value.ty == *ty || matches!(ty, Type::Identifier(_)) && value.ty == Type::String;
+                let ok = value.ty == *ty
+                    || matches!(ty, Type::Identifier(_)) && value.ty == Type::String;
                 if ok {
-                    let ExprKind::Literal(l) = value.kind else { return None };
+                    let ExprKind::Literal(l) = value.kind else {
+                        return None;
+                    };
                     return Some(Some(ir::Pattern::Literal(l)));
                 }
                 value.ty
             }
         };
         self.report(
-            Diagnostic::error(Code::TypeMismatch, format!("this pattern is {}, but the value matched is {}", a(&found), a(ty)))
-                .label(pattern.span, format!("this is {}", a(&found)))
-                .help(match ty {
-                    Type::Enum(name) => format!("write the codes as `{name}.CODE`"),
-                    _ => format!("patterns must be {} literals", ty),
-                }),
+            Diagnostic::error(
+                Code::TypeMismatch,
+                format!(
+                    "this pattern is {}, but the value matched is {}",
+                    a(&found),
+                    a(ty)
+                ),
+            )
+            .label(pattern.span, format!("this is {}", a(&found)))
+            .help(match ty {
+                Type::Enum(name) => format!("write the codes as `{name}.CODE`"),
+                _ => format!("patterns must be {} literals", ty),
+            }),
         );
         None
     }
@@ -158,7 +235,9 @@ impl Checker<'_> {
 
 /// The type all arms give: the first arm's, or float when ints and floats mix.
 fn arm_type(bodies: &[ir::Expr]) -> Type {
-    let all_numeric = bodies.iter().all(|b| matches!(b.ty, Type::Int | Type::Float));
+    let all_numeric = bodies
+        .iter()
+        .all(|b| matches!(b.ty, Type::Int | Type::Float));
     if all_numeric && bodies.iter().any(|b| b.ty == Type::Float) {
         Type::Float
     } else {

@@ -4,12 +4,12 @@
 //! expression that already failed to check becomes `None`, and nothing built on it reports
 //! again.
 
+mod builtins;
 mod declarations;
 mod expr;
 mod flow;
-mod types;
-mod builtins;
 mod matching;
+mod types;
 
 use std::collections::BTreeMap;
 
@@ -21,7 +21,11 @@ use crate::syntax::ast;
 
 /// Checks a parsed mapping against its schemas.
 pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program, Vec<Diagnostic>> {
-    let mut checker = Checker { schema, errors: Vec::new(), decls: BTreeMap::new() };
+    let mut checker = Checker {
+        schema,
+        errors: Vec::new(),
+        decls: BTreeMap::new(),
+    };
     let declared = checker.declarations(file);
     let flows: Vec<ir::Flow> = file
         .items
@@ -32,7 +36,9 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
         })
         .collect();
     if !checker.errors.is_empty() {
-        checker.errors.sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
+        checker
+            .errors
+            .sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
         return Err(checker.errors);
     }
     Ok(ir::Program {

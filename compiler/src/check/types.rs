@@ -1,6 +1,6 @@
 //! Type compatibility: which values may go where, and the diagnostics when they may not.
 
-use super::flow::a;
+use super::flow::{a, a_named};
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, ExprKind, Maybe, Type};
@@ -36,30 +36,34 @@ impl Checker<'_> {
         }
         if value.ty == Type::Int && *expected == Type::Float {
             let maybe = value.maybe.clone();
-            return Some(ir::Expr { kind: ExprKind::IntToFloat(Box::new(value)), ty: Type::Float, maybe });
+            return Some(ir::Expr {
+                kind: ExprKind::IntToFloat(Box::new(value)),
+                ty: Type::Float,
+                maybe,
+            });
         }
         let mut diagnostic = match (&value.ty, expected) {
             (Type::String, Type::Identifier(id)) => Diagnostic::error(
                 Code::IdentifierMixUp,
-                format!("{what} expects an `{id}`, not a plain string"),
+                format!("{what} expects {}, not a plain string", a_named(id)),
             )
             .label(span, "this is a string")
             .help(format!("identifiers are checked against their rules: convert with `{id}(...)`, which may fail and must be handled")),
             (Type::Identifier(found), Type::Identifier(id)) => Diagnostic::error(
                 Code::IdentifierMixUp,
-                format!("{what} expects an `{id}`, but this is an `{found}`"),
+                format!("{what} expects {}, but this is {}", a_named(id), a_named(found)),
             )
-            .label(span, format!("this is an `{found}`"))
+            .label(span, format!("this is {}", a_named(found)))
             .help(format!("`{found}` and `{id}` are different identifier types; if this really is the same thing, map it through a lookup (a crosswalk) from `{found}` to `{id}`")),
             (Type::Identifier(found), Type::String) => Diagnostic::error(
                 Code::IdentifierMixUp,
-                format!("{what} expects a string, but this is an `{found}`"),
+                format!("{what} expects a string, but this is {}", a_named(found)),
             )
-            .label(span, format!("this is an `{found}`"))
+            .label(span, format!("this is {}", a_named(found)))
             .help("write `string(...)` to use the identifier's text"),
             (found, Type::Identifier(id)) => Diagnostic::error(
                 Code::IdentifierMixUp,
-                format!("{what} expects an `{id}`, but this is {}", a(found)),
+                format!("{what} expects {}, but this is {}", a_named(id), a(found)),
             )
             .label(span, format!("this is {}", a(found)))
             .help(format!("build the identifier with `{id}(...)` from its text")),
@@ -78,8 +82,15 @@ impl Checker<'_> {
     }
 
     /// Reports a value that may be absent or fail where a plain value is needed.
-    pub(super) fn expect_plain(&mut self, value: &ir::Expr, span: Span, context: &str) -> Option<()> {
-        let Some(maybe) = &value.maybe else { return Some(()) };
+    pub(super) fn expect_plain(
+        &mut self,
+        value: &ir::Expr,
+        span: Span,
+        context: &str,
+    ) -> Option<()> {
+        let Some(maybe) = &value.maybe else {
+            return Some(());
+        };
         let handle = "handle it with `?? default`, or with `else reject \"reason\"` on a `let` or assignment";
         let diagnostic = match maybe {
             Maybe::Optional { field } => Diagnostic::error(
@@ -87,13 +98,19 @@ impl Checker<'_> {
                 format!("`{field}` is optional and may be absent, but {context} needs a value"),
             )
             .label(span, "may be absent")
-            .help(format!("{handle}; an optional value may also go into an optional target field")),
+            .help(format!(
+                "{handle}; an optional value may also go into an optional target field"
+            )),
             Maybe::LookupMiss { lookup } => Diagnostic::error(
                 Code::UnhandledLookupMiss,
-                format!("lookup `{lookup}` may have no entry for this key, but {context} needs a value"),
+                format!(
+                    "lookup `{lookup}` may have no entry for this key, but {context} needs a value"
+                ),
             )
             .label(span, "may miss")
-            .help(format!("{handle}; master data changes, so a miss must be decided in the mapping")),
+            .help(format!(
+                "{handle}; master data changes, so a miss must be decided in the mapping"
+            )),
             Maybe::Failure { operation } => Diagnostic::error(
                 Code::UnhandledFailure,
                 format!("{operation} may fail, but {context} needs a value"),

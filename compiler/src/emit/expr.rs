@@ -29,7 +29,9 @@ fn float_literal(f: f64) -> String {
 
 /// Wraps an expression in parentheses unless it is a single term.
 fn paren(code: String) -> String {
-    let simple = code.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '"'))
+    let simple = code
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '"'))
         || (code.ends_with(')') && !code.starts_with('(') && !code.contains(' '));
     if simple {
         code
@@ -40,7 +42,10 @@ fn paren(code: String) -> String {
 
 impl ExprEmitter {
     fn local(&self, name: &str) -> String {
-        self.locals.get(name).cloned().unwrap_or_else(|| field_ident(name))
+        self.locals
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| field_ident(name))
     }
 
     /// A path to an existing value (no clone), when the expression is one.
@@ -49,11 +54,18 @@ impl ExprEmitter {
             return None;
         }
         match &e.kind {
-            ExprKind::SourceField { name, optional: false } => Some(format!("record.{}", field_ident(name))),
+            ExprKind::SourceField {
+                name,
+                optional: false,
+            } => Some(format!("record.{}", field_ident(name))),
             ExprKind::Local(name) => Some(self.local(name)),
-            ExprKind::EntityField { base, field, optional: false } => {
-                self.place(base).map(|b| format!("{b}.{}", field_ident(field)))
-            }
+            ExprKind::EntityField {
+                base,
+                field,
+                optional: false,
+            } => self
+                .place(base)
+                .map(|b| format!("{b}.{}", field_ident(field))),
             _ => None,
         }
     }
@@ -85,25 +97,45 @@ impl ExprEmitter {
             ExprKind::Literal(Literal::Int(i)) => i.to_string(),
             ExprKind::Literal(Literal::Float(f)) => float_literal(*f),
             ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
-            ExprKind::SourceField { name, optional: true } => {
-                format!("fdi_runtime::present(record.{}.clone(), {name:?})", field_ident(name))
+            ExprKind::SourceField {
+                name,
+                optional: true,
+            } => {
+                format!(
+                    "fdi_runtime::present(record.{}.clone(), {name:?})",
+                    field_ident(name)
+                )
             }
             ExprKind::SourcePosition => "raw.position() as i64".into(),
             ExprKind::SourceName => "raw.source().to_string()".into(),
             ExprKind::Local(name) if e.is_fallible() => format!("{}.clone()", self.local(name)),
-            ExprKind::EntityField { base, field, optional } if base.is_fallible() => {
+            ExprKind::EntityField {
+                base,
+                field,
+                optional,
+            } if base.is_fallible() => {
                 let f = field_ident(field);
                 let base = self.value(base);
                 if *optional {
-                    format!("{base}.and_then(|row| fdi_runtime::present(row.{f}.clone(), {field:?}))")
+                    format!(
+                        "{base}.and_then(|row| fdi_runtime::present(row.{f}.clone(), {field:?}))"
+                    )
                 } else if is_copy(&e.ty) {
                     format!("{base}.map(|row| row.{f})")
                 } else {
                     format!("{base}.map(|row| row.{f}.clone())")
                 }
             }
-            ExprKind::EntityField { base, field, optional: true } => {
-                format!("fdi_runtime::present({}.{}.clone(), {field:?})", self.operand(base), field_ident(field))
+            ExprKind::EntityField {
+                base,
+                field,
+                optional: true,
+            } => {
+                format!(
+                    "fdi_runtime::present({}.{}.clone(), {field:?})",
+                    self.operand(base),
+                    field_ident(field)
+                )
             }
             ExprKind::SourceField { .. } | ExprKind::Local(_) | ExprKind::EntityField { .. } => {
                 let place = self.place(e).unwrap_or_default();
@@ -116,8 +148,14 @@ impl ExprEmitter {
             ExprKind::Lookup { lookup, key } => {
                 format!("lookups.{}.get({})", field_ident(lookup), self.text(key))
             }
-            ExprKind::EnumCode { enum_name, code } => format!("crate::types::{enum_name}::{}", field_ident(code)),
-            ExprKind::MakeIdentifier { id_type, value, checked } => {
+            ExprKind::EnumCode { enum_name, code } => {
+                format!("crate::types::{enum_name}::{}", field_ident(code))
+            }
+            ExprKind::MakeIdentifier {
+                id_type,
+                value,
+                checked,
+            } => {
                 let parse = format!("crate::types::{id_type}::parse({})", self.text(value));
                 if *checked {
                     format!("{parse}.expect(\"fdi checked this literal against the identifier's rules\")")
@@ -132,7 +170,9 @@ impl ExprEmitter {
                 _ => format!("{} as f64", paren(self.operand(inner))),
             },
             ExprKind::Not(inner) => format!("!{}", paren(self.operand(inner))),
-            ExprKind::Neg(inner) if inner.ty == Type::Int => format!("{}.saturating_neg()", paren(self.operand(inner))),
+            ExprKind::Neg(inner) if inner.ty == Type::Int => {
+                format!("{}.saturating_neg()", paren(self.operand(inner)))
+            }
             ExprKind::Neg(inner) => format!("-{}", paren(self.operand(inner))),
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
             ExprKind::Coalesce { value, default } => {
@@ -140,7 +180,8 @@ impl ExprEmitter {
                 let d = self.value(default);
                 if default.is_fallible() {
                     format!("{v}.or_else(|_| {d})")
-                } else if matches!(default.kind, ExprKind::Literal(_)) && default.ty != Type::String {
+                } else if matches!(default.kind, ExprKind::Literal(_)) && default.ty != Type::String
+                {
                     format!("{v}.unwrap_or({d})")
                 } else {
                     format!("{v}.unwrap_or_else(|_| {d})")
@@ -153,10 +194,17 @@ impl ExprEmitter {
     fn call(&self, function: Builtin, args: &[Expr]) -> String {
         let std = |name: &str, args: String| format!("fdi_runtime::stdlib::{name}({args})");
         match function {
-            Builtin::Trim | Builtin::Lower | Builtin::Upper | Builtin::ParseInt | Builtin::ParseFloat
+            Builtin::Trim
+            | Builtin::Lower
+            | Builtin::Upper
+            | Builtin::ParseInt
+            | Builtin::ParseFloat
             | Builtin::ParseTimestamp => std(function.name(), self.text(&args[0])),
             Builtin::Round => {
-                let digits = args.get(1).map(|d| self.operand(d)).unwrap_or_else(|| "0".into());
+                let digits = args
+                    .get(1)
+                    .map(|d| self.operand(d))
+                    .unwrap_or_else(|| "0".into());
                 std("round", format!("{}, {digits}", self.operand(&args[0])))
             }
             Builtin::ToInt | Builtin::ToFloat => std(function.name(), self.operand(&args[0])),
@@ -169,7 +217,9 @@ impl ExprEmitter {
                 format!("[{}].concat()", parts.join(", "))
             }
             Builtin::Coalesce => {
-                let (last, rest) = args.split_last().expect("coalesce has at least two arguments");
+                let (last, rest) = args
+                    .split_last()
+                    .expect("coalesce has at least two arguments");
                 let mut code = self.value(&rest[0]);
                 for arg in &rest[1..] {
                     let v = self.value(arg);
@@ -233,7 +283,11 @@ impl ExprEmitter {
     /// `a + b + c` on strings becomes one `[a, b, c].concat()`.
     fn concat_parts(&self, e: &Expr, parts: &mut Vec<String>) {
         match &e.kind {
-            ExprKind::Binary { op: BinaryOp::Concat, lhs, rhs } => {
+            ExprKind::Binary {
+                op: BinaryOp::Concat,
+                lhs,
+                rhs,
+            } => {
                 self.concat_parts(lhs, parts);
                 self.concat_parts(rhs, parts);
             }
@@ -251,10 +305,18 @@ impl ExprEmitter {
             let pattern = if arm.patterns.is_empty() {
                 "_".to_string()
             } else {
-                arm.patterns.iter().map(pattern).collect::<Vec<_>>().join(" | ")
+                arm.patterns
+                    .iter()
+                    .map(pattern)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
             };
             let body = self.value(&arm.body);
-            let body = if whole.is_fallible() && !arm.body.is_fallible() { format!("Ok({body})") } else { body };
+            let body = if whole.is_fallible() && !arm.body.is_fallible() {
+                format!("Ok({body})")
+            } else {
+                body
+            };
             let body = body.replace('\n', "\n    ");
             lines.push(format!("    {pattern} => {body},"));
         }
@@ -269,6 +331,8 @@ fn pattern(p: &Pattern) -> String {
         Pattern::Literal(Literal::Int(i)) => i.to_string(),
         Pattern::Literal(Literal::Float(f)) => float_literal(*f),
         Pattern::Literal(Literal::Bool(b)) => b.to_string(),
-        Pattern::EnumCode { enum_name, code } => format!("crate::types::{enum_name}::{}", field_ident(code)),
+        Pattern::EnumCode { enum_name, code } => {
+            format!("crate::types::{enum_name}::{}", field_ident(code))
+        }
     }
 }

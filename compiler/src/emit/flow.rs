@@ -22,15 +22,20 @@ pub fn flows_mod_rs(program: &ir::Program) -> String {
     for flow in &program.flows {
         scope.raw(format!("pub use {}::{};", flow.name, flow.name));
     }
-    let lookups = scope
-        .new_struct("Lookups")
-        .vis("pub")
-        .doc("The master-data tables the flows look records up in, loaded before any source is read.");
+    let lookups = scope.new_struct("Lookups").vis("pub").doc(
+        "The master-data tables the flows look records up in, loaded before any source is read.",
+    );
     for lookup in &program.lookups {
         lookups
-            .new_field(field_ident(&lookup.name), format!("fdi_runtime::Lookup<crate::types::{}>", lookup.entity))
+            .new_field(
+                field_ident(&lookup.name),
+                format!("fdi_runtime::Lookup<crate::types::{}>", lookup.entity),
+            )
             .vis("pub")
-            .doc(format!("`{}`: `{}` records by `{}`.", lookup.name, lookup.entity, lookup.key_field));
+            .doc(format!(
+                "`{}`: `{}` records by `{}`.",
+                lookup.name, lookup.entity, lookup.key_field
+            ));
     }
     scope.to_string() + "\n"
 }
@@ -38,7 +43,10 @@ pub fn flows_mod_rs(program: &ir::Program) -> String {
 pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
-    scope.raw(format!("//! flow {}: {} -> {}", flow.name, flow.source, flow.target));
+    scope.raw(format!(
+        "//! flow {}: {} -> {}",
+        flow.name, flow.source, flow.target
+    ));
     let (let_locals, field_locals) = local_names(flow);
     let emitter = ExprEmitter { locals: let_locals };
     let uses = Uses::of(flow);
@@ -51,10 +59,22 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
             "Maps one `{}` record of source `{}` to a `{}` for target `{}`.",
             flow.source_entity, flow.source, flow.target_entity, flow.target
         ))
-        .arg(if uses.record { "record" } else { "_record" }, format!("&crate::types::{}", flow.source_entity))
-        .arg(if uses.raw { "raw" } else { "_raw" }, "&fdi_runtime::RawRecord")
-        .arg(if uses.lookups { "lookups" } else { "_lookups" }, "&super::Lookups")
-        .ret(format!("fdi_runtime::MapOutcome<crate::types::{}>", flow.target_entity));
+        .arg(
+            if uses.record { "record" } else { "_record" },
+            format!("&crate::types::{}", flow.source_entity),
+        )
+        .arg(
+            if uses.raw { "raw" } else { "_raw" },
+            "&fdi_runtime::RawRecord",
+        )
+        .arg(
+            if uses.lookups { "lookups" } else { "_lookups" },
+            "&super::Lookups",
+        )
+        .ret(format!(
+            "fdi_runtime::MapOutcome<crate::types::{}>",
+            flow.target_entity
+        ));
 
     if let Some(filter) = &flow.filter {
         function.line(format!("if !({}) {{", emitter.value(filter)));
@@ -64,11 +84,20 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
     let mut assigned: HashMap<&str, String> = HashMap::new();
     for step in &flow.steps {
         match step {
-            Step::Let { name, value, on_failure } => {
+            Step::Let {
+                name,
+                value,
+                on_failure,
+            } => {
                 let local = &emitter.locals[name];
                 function.line(bind(local, &emitter.value(value), on_failure.as_deref()));
             }
-            Step::Assign { field, optional_field, value, on_failure } => {
+            Step::Assign {
+                field,
+                optional_field,
+                value,
+                on_failure,
+            } => {
                 let local = field_locals[field].clone();
                 let code = emitter.value(value);
                 let code = match (on_failure, value.is_fallible(), optional_field) {
@@ -134,7 +163,11 @@ fn local_names(flow: &ir::Flow) -> (HashMap<String, String>, HashMap<String, Str
     }
     for step in &flow.steps {
         if let Step::Assign { field, .. } = step {
-            let local = if lets.contains_key(field) { format!("out_{field}") } else { local_ident(field, RESERVED) };
+            let local = if lets.contains_key(field) {
+                format!("out_{field}")
+            } else {
+                local_ident(field, RESERVED)
+            };
             fields.insert(field.clone(), local);
         }
     }
@@ -150,7 +183,11 @@ struct Uses {
 
 impl Uses {
     fn of(flow: &ir::Flow) -> Uses {
-        let mut uses = Uses { record: false, raw: false, lookups: false };
+        let mut uses = Uses {
+            record: false,
+            raw: false,
+            lookups: false,
+        };
         let exprs = flow.filter.iter().chain(flow.steps.iter().map(|s| match s {
             Step::Let { value, .. } | Step::Assign { value, .. } => value,
         }));
@@ -172,7 +209,9 @@ impl Uses {
             ExprKind::EntityField { base, .. } => self.visit(base),
             ExprKind::MakeIdentifier { value, .. } => self.visit(value),
             ExprKind::Call { args, .. } => args.iter().for_each(|a| self.visit(a)),
-            ExprKind::IntToFloat(inner) | ExprKind::Not(inner) | ExprKind::Neg(inner) => self.visit(inner),
+            ExprKind::IntToFloat(inner) | ExprKind::Not(inner) | ExprKind::Neg(inner) => {
+                self.visit(inner)
+            }
             ExprKind::Binary { lhs, rhs, .. } => {
                 self.visit(lhs);
                 self.visit(rhs);

@@ -72,7 +72,10 @@ fn run_fn(program: &ir::Program) -> Function {
                     .key
                     .iter()
                     .map(|k| {
-                        let field = program.schema.entities[&t.entity].field(k).map(|f| f.external_name()).unwrap_or(k);
+                        let field = program.schema.entities[&t.entity]
+                            .field(k)
+                            .map(|f| f.external_name())
+                            .unwrap_or(k);
                         format!("{field:?}")
                     })
                     .collect();
@@ -102,15 +105,32 @@ fn run_fn(program: &ir::Program) -> Function {
         }
         f.line("");
         let flow_names: Vec<String> = flows.iter().map(|fl| fl.name.clone()).collect();
-        f.line(format!("// Source `{}` feeds {}.", source.name, flow_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")));
+        f.line(format!(
+            "// Source `{}` feeds {}.",
+            source.name,
+            flow_names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         let open = match source.format {
             FileFormat::Csv => "csv_source",
             FileFormat::Jsonl => "jsonl_source",
         };
         let src = name(&source.name);
-        f.line(format!("let mut {src} = run.{open}({:?}, {:?})?;", source.name, source.path));
+        f.line(format!(
+            "let mut {src} = run.{open}({:?}, {:?})?;",
+            source.name, source.path
+        ));
         for fl in &flows {
-            f.line(format!("let {} = run.flow({:?}, {:?}, {:?});", name(&fl.name), fl.name, fl.source, fl.target));
+            f.line(format!(
+                "let {} = run.flow({:?}, {:?}, {:?});",
+                name(&fl.name),
+                fl.name,
+                fl.source,
+                fl.target
+            ));
         }
         let mut targets: Vec<String> = Vec::new();
         for fl in &flows {
@@ -136,8 +156,13 @@ fn run_fn(program: &ir::Program) -> Function {
             ));
         }
         body.push("    }".into());
-        body.push(format!("    run.checkpoint(&mut {src}, raw.position(), &mut [{targets}])?;"));
-        f.line(format!("while let Some(raw) = {src}.read()? {{\n{}\n}}", body.join("\n")));
+        body.push(format!(
+            "    run.checkpoint(&mut {src}, raw.position(), &mut [{targets}])?;"
+        ));
+        f.line(format!(
+            "while let Some(raw) = {src}.read()? {{\n{}\n}}",
+            body.join("\n")
+        ));
         f.line(format!("run.finish(&mut {src}, &mut [{targets}])?;"));
     }
     f.line("Ok(())");

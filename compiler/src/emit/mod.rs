@@ -65,12 +65,21 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
         fnv1a(options.mapping_dir.as_bytes()) as u32
     );
     let mut files = BTreeMap::new();
-    files.insert("Cargo.toml".to_string(), cargo_toml(&package, program, options));
-    files.insert("src/main.rs".to_string(), main_rs::main_rs(program, options));
+    files.insert(
+        "Cargo.toml".to_string(),
+        cargo_toml(&package, program, options),
+    );
+    files.insert(
+        "src/main.rs".to_string(),
+        main_rs::main_rs(program, options),
+    );
     files.insert("src/types.rs".to_string(), types::types_rs(program));
     files.insert("src/flows/mod.rs".to_string(), flow::flows_mod_rs(program));
     for f in &program.flows {
-        files.insert(format!("src/flows/{}.rs", f.name), flow::flow_rs(program, f));
+        files.insert(
+            format!("src/flows/{}.rs", f.name),
+            flow::flow_rs(program, f),
+        );
     }
     GeneratedCrate { package, files }
 }
@@ -102,5 +111,7 @@ fn cargo_toml(package: &str, program: &ir::Program, options: &EmitOptions) -> St
 
 /// FNV-1a: a hash that is the same on every machine and toolchain, for stable crate names.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

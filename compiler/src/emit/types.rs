@@ -55,7 +55,9 @@ pub fn types_rs(program: &ir::Program) -> String {
              }}",
             name = id.name
         ));
-        scope.new_type_alias(&id.name, format!("fdi_runtime::Id<{rule}>")).vis("pub");
+        scope
+            .new_type_alias(&id.name, format!("fdi_runtime::Id<{rule}>"))
+            .vis("pub");
     }
     for e in schema.enums.values() {
         let en = scope
@@ -126,7 +128,11 @@ fn entity_struct(scope: &mut Scope, entity: &Entity) {
     }
     for field in &entity.fields {
         let ty = rust_type(&field.ty);
-        let ty = if field.optional { format!("Option<{ty}>") } else { ty };
+        let ty = if field.optional {
+            format!("Option<{ty}>")
+        } else {
+            ty
+        };
         let f = st.new_field(field_ident(&field.name), ty).vis("pub");
         if field.column.is_some() {
             f.annotation(format!("#[serde(rename = {:?})]", field.external_name()));

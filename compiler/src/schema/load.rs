@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
-use super::locate::{locate_in_value, locate_key};
+use super::locate::{locate_in_value, locate_key, locate_word_in_value};
 use super::*;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::source_map::{FileId, SourceMap, Span};
@@ -38,7 +38,7 @@ pub fn load_schemas(
                         Code::SchemaNotFound,
                         format!("cannot read schema file `{}`", literal.value),
                     )
-                    .label(literal.span, format!("{}", io_reason(&e)))
+                    .label(literal.span, io_reason(&e))
                     .help(format!(
                         "schema paths are relative to the mapping file's folder; this one resolves to {}",
                         path.display()
@@ -49,7 +49,12 @@ pub fn load_schemas(
         };
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let file = sources.add(&path, text.as_str());
-        let mut loader = FileLoader { file, text: &text, errors: &mut errors, pending: &mut pending };
+        let mut loader = FileLoader {
+            file,
+            text: &text,
+            errors: &mut errors,
+            pending: &mut pending,
+        };
         loader.load(&mut set);
     }
     resolve_field_types(&mut set, pending, &mut errors);
@@ -101,7 +106,11 @@ struct PendingType {
     span: Span,
 }
 
-fn resolve_field_types(set: &mut SchemaSet, pending: Vec<PendingType>, errors: &mut Vec<Diagnostic>) {
+fn resolve_field_types(
+    set: &mut SchemaSet,
+    pending: Vec<PendingType>,
+    errors: &mut Vec<Diagnostic>,
+) {
     for p in pending {
         let ty = if let Some(builtin) = FieldType::builtin(&p.type_name) {
             builtin
@@ -160,11 +169,17 @@ impl FileLoader<'_> {
         }
     }
 
-    fn shape_error(&mut self, path: &[&str], message: String, help: impl Into<String>) {
+    fn shape_error(
+        &mut self,
+        path: &[&str],
+        label: &str,
+        message: String,
+        help: impl Into<String>,
+    ) {
         let span = self.key_span(path);
         self.errors.push(
             Diagnostic::error(Code::SchemaShape, message)
-                .label(span, "here")
+                .label(span, label)
                 .help(help),
         );
     }
@@ -173,14 +188,32 @@ impl FileLoader<'_> {
         let root: Value = match serde_yaml::from_str(self.text) {
             Ok(v) => v,
             Err(e) => {
-                let at = e.location().map(|l| l.index()).unwrap_or(0).min(self.text.len());
+                let at = e
+                    .location()
+                    .map(|l| l.index())
+                    .unwrap_or(0)
+                    .min(self.text.len());
                 let message = e.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-                self.errors.push(
-                    Diagnostic::error(Code::InvalidYaml, "the schema file is not valid YAML")
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
+                let unclosed = ["']'", "'}'"]
+                    .iter()
+                    .any(|b| message.contains(b))
+                    .then(|| unclosed_yaml_bracket(&self.text[..at]))
+                    .flatten();
+                let diagnostic = match unclosed {
+                    Some((open, open_at)) => Diagnostic::error(Code::InvalidYaml, format!("a `{open}` in the schema file is never closed"))
+                        .label(Span::new(self.file, open_at, open_at + 1), format!("this `{open}` has no matching `{}`", if open == '[' { ']' } else { '}' }))
+                        .label(Span::new(self.file, at, at), message)
+                        .help("close the list or mapping on the line it starts, or write it as an indented block"),
+                    None => Diagnostic::error(Code::InvalidYaml, "the schema file is not valid YAML")
                         .label(Span::new(self.file, at, at), message)
                         .help("check the indentation and quoting around this place"),
-                );
+                };
+                self.errors.push(diagnostic);
                 return;
             }
         };
@@ -190,7 +223,9 @@ impl FileLoader<'_> {
             _ => {
                 self.shape_error(
                     &[],
-                    "a schema file must be a mapping with `identifiers`, `enums` and `entities`".into(),
+                    "not a mapping",
+                    "a schema file must be a mapping with `identifiers`, `enums` and `entities`"
+                        .into(),
                     "start the file with `entities:` (and optionally `identifiers:` and `enums:`)",
                 );
                 return;
@@ -199,7 +234,9 @@ impl FileLoader<'_> {
         const SECTIONS: [&str; 3] = ["identifiers", "enums", "entities"];
         for (key, value) in &root {
             let Some(key) = key.as_str() else { continue };
-            let Some(section) = self.mapping_of(&[key], value) else { continue };
+            let Some(section) = self.mapping_of(&[key], value) else {
+                continue;
+            };
             match key {
                 "identifiers" => {
                     for (name, decl) in &section {
@@ -223,9 +260,15 @@ impl FileLoader<'_> {
                     }
                 }
                 other => {
-                    let help = did_you_mean(other, SECTIONS)
-                        .unwrap_or_else(|| "the sections are `identifiers`, `enums` and `entities`".into());
-                    self.shape_error(&[other], format!("unknown schema section `{other}`"), help);
+                    let help = did_you_mean(other, SECTIONS).unwrap_or_else(|| {
+                        "the sections are `identifiers`, `enums` and `entities`".into()
+                    });
+                    self.shape_error(
+                        &[other],
+                        "unknown section",
+                        format!("unknown schema section `{other}`"),
+                        help,
+                    );
                 }
             }
         }
@@ -238,7 +281,11 @@ impl FileLoader<'_> {
             _ => {
                 self.shape_error(
                     path,
-                    format!("`{}` must be a mapping of names to declarations", path.join(".")),
+                    "not a mapping",
+                    format!(
+                        "`{}` must be a mapping of names to declarations",
+                        path.join(".")
+                    ),
                     "indent the declarations below the key, one `Name:` per line",
                 );
                 None
@@ -251,7 +298,12 @@ impl FileLoader<'_> {
             Value::String(s) => s.clone(),
             other => {
                 let text = serde_yaml::to_string(other).unwrap_or_default();
-                self.shape_error(parent, format!("`{}` is not a valid name", text.trim()), "names are words such as `EquipmentId`");
+                self.shape_error(
+                    parent,
+                    "not a name",
+                    format!("`{}` is not a valid name", text.trim()),
+                    "names are words such as `EquipmentId`",
+                );
                 return None;
             }
         };
@@ -259,7 +311,7 @@ impl FileLoader<'_> {
             let mut path = parent.to_vec();
             path.push(&name);
             self.shape_error(
-                &path,
+                &path, "not a valid name",
                 format!("`{name}` is not a valid name"),
                 "names start with a letter or `_` and contain only letters, digits and `_`; use `column:` to give a field another external name",
             );
@@ -278,10 +330,15 @@ impl FileLoader<'_> {
         if let Some(previous) = previous {
             let span = self.key_span(path);
             self.errors.push(
-                Diagnostic::error(Code::DuplicateSchemaName, format!("`{name}` is declared twice"))
-                    .label(span, "declared again here")
-                    .label(previous, "first declared here")
-                    .help("identifier types, enums and entities share one namespace; rename one of them"),
+                Diagnostic::error(
+                    Code::DuplicateSchemaName,
+                    format!("`{name}` is declared twice"),
+                )
+                .label(span, "declared again here")
+                .label(previous, "first declared here")
+                .help(
+                    "identifier types, enums and entities share one namespace; rename one of them",
+                ),
             );
             return true;
         }
@@ -293,7 +350,9 @@ impl FileLoader<'_> {
         if self.declared(set, &path, name) {
             return;
         }
-        let Some(decl) = self.mapping_of(&path, decl) else { return };
+        let Some(decl) = self.mapping_of(&path, decl) else {
+            return;
+        };
         let mut base = IdBase::String;
         let mut pattern = None;
         let mut description = None;
@@ -307,17 +366,41 @@ impl FileLoader<'_> {
                     other => {
                         let span = self.value_span(&key_path, other);
                         self.errors.push(
-                            Diagnostic::error(Code::UnknownSchemaType, format!("`{other}` cannot be the base of an identifier type"))
-                                .label(span, "not `string` or `int`")
-                                .help("identifier types are based on `string` or `int`"),
+                            Diagnostic::error(
+                                Code::UnknownSchemaType,
+                                format!("`{other}` cannot be the base of an identifier type"),
+                            )
+                            .label(span, "not `string` or `int`")
+                            .help("identifier types are based on `string` or `int`"),
                         );
                     }
                 },
                 ("pattern", Value::String(p)) => {
-                    if let Err(e) = regex::Regex::new(&format!("^(?:{p})$")) {
-                        let span = self.value_span(&key_path, p.get(..p.len().min(1)).unwrap_or(""));
-                        let reason = e.to_string();
-                        let reason = reason.lines().last().unwrap_or("invalid").trim().to_string();
+                    // Checked on its own first, so that the error's position is in the user's text.
+                    let error = regex::Regex::new(p)
+                        .and_then(|_| regex::Regex::new(&format!("^(?:{p})$")))
+                        .err();
+                    if let Some(e) = error {
+                        let (reason, place) = regex_error(&e.to_string());
+                        let whole = self.value_span(&key_path, p);
+                        let found_verbatim =
+                            self.text.get(whole.start..whole.end) == Some(p.as_str());
+                        let span = match place {
+                            Some((start, len)) if found_verbatim => {
+                                let byte = |chars: usize| {
+                                    p.char_indices()
+                                        .nth(chars)
+                                        .map(|(i, _)| i)
+                                        .unwrap_or(p.len())
+                                };
+                                Span::new(
+                                    self.file,
+                                    whole.start + byte(start),
+                                    whole.start + byte(start + len).max(byte(start) + 1),
+                                )
+                            }
+                            _ => whole,
+                        };
                         self.errors.push(
                             Diagnostic::error(Code::InvalidPattern, format!("the pattern of `{name}` is not a valid regular expression"))
                                 .label(span, reason)
@@ -329,20 +412,34 @@ impl FileLoader<'_> {
                 ("description", Value::String(d)) => description = Some(d.clone()),
                 ("base" | "pattern" | "description", _) => self.shape_error(
                     &key_path,
+                    "not a string",
                     format!("`{key}` of `{name}` must be a string"),
                     "quote the value",
                 ),
                 (other, _) => {
                     let help = did_you_mean(other, ["base", "pattern", "description"])
-                        .unwrap_or_else(|| "an identifier type has `base`, `pattern` and `description`".into());
-                    self.shape_error(&key_path, format!("unknown key `{other}` in identifier type `{name}`"), help);
+                        .unwrap_or_else(|| {
+                            "an identifier type has `base`, `pattern` and `description`".into()
+                        });
+                    self.shape_error(
+                        &key_path,
+                        "unknown key",
+                        format!("unknown key `{other}` in identifier type `{name}`"),
+                        help,
+                    );
                 }
             }
         }
         let span = self.key_span(&path);
         set.identifiers.insert(
             name.to_string(),
-            IdentifierType { name: name.to_string(), base, pattern, description, span },
+            IdentifierType {
+                name: name.to_string(),
+                base,
+                pattern,
+                description,
+                span,
+            },
         );
     }
 
@@ -355,19 +452,23 @@ impl FileLoader<'_> {
             Value::Sequence(_) => (decl.clone(), None),
             Value::Mapping(m) => (
                 m.get("codes").cloned().unwrap_or(Value::Null),
-                m.get("description").and_then(Value::as_str).map(str::to_string),
+                m.get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             ),
             _ => (Value::Null, None),
         };
         let Value::Sequence(items) = codes_value else {
             self.shape_error(
                 &path,
+                "no codes listed",
                 format!("enum `{name}` must list its codes"),
                 "write `Name: [CODE_A, CODE_B]` or `Name: { codes: [CODE_A, CODE_B] }`",
             );
             return;
         };
         let mut codes: Vec<String> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
         for item in items {
             let code = match &item {
                 Value::String(s) => s.clone(),
@@ -375,26 +476,69 @@ impl FileLoader<'_> {
                 Value::Bool(b) => b.to_string(),
                 _ => String::new(),
             };
-            let problem = if !is_name(&code) {
-                Some(format!("`{code}` is not a valid enum code"))
-            } else if codes.contains(&code) {
-                Some(format!("`{code}` is listed twice in enum `{name}`"))
-            } else {
-                None
+            let nth = seen.iter().filter(|c| **c == code).count();
+            seen.push(code.clone());
+            let code_span = |this: &Self, nth: usize| match locate_word_in_value(
+                this.text, &path, &code, nth,
+            ) {
+                Some((s, e)) if !code.is_empty() => Span::new(this.file, s, e),
+                _ => this.key_span(&path),
             };
-            if let Some(message) = problem {
-                let span = if code.is_empty() { self.key_span(&path) } else { self.value_span(&path, &code) };
+            if !is_name(&code) {
+                let span = code_span(self, nth);
+                let shown = if code.is_empty() {
+                    serde_yaml::to_string(&item)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string()
+                } else {
+                    code.clone()
+                };
                 self.errors.push(
-                    Diagnostic::error(Code::InvalidEnumCode, message)
-                        .label(span, "this code")
-                        .help("codes are words of letters, digits and `_` (such as `RUNNING`), each listed once"),
+                    Diagnostic::error(
+                        Code::InvalidEnumCode,
+                        format!("`{shown}` is not a valid enum code"),
+                    )
+                    .label(span, "not a valid code")
+                    .help(format!(
+                        "codes are words of letters, digits and `_`{}",
+                        if code.contains('-') {
+                            format!(", such as `{}`", code.replace('-', "_"))
+                        } else {
+                            " such as `RUNNING`".to_string()
+                        }
+                    )),
                 );
+                continue;
+            }
+            if codes.contains(&code) {
+                let again = code_span(self, nth);
+                let first = code_span(self, 0);
+                let mut d = Diagnostic::error(
+                    Code::InvalidEnumCode,
+                    format!("`{code}` is listed twice in enum `{name}`"),
+                )
+                .label(again, "listed again here");
+                if first != again {
+                    d = d.label(first, "first listed here");
+                }
+                self.errors.push(d.help(format!(
+                    "remove the second `{code}`; each code is listed once"
+                )));
                 continue;
             }
             codes.push(code);
         }
         let span = self.key_span(&path);
-        set.enums.insert(name.to_string(), EnumType { name: name.to_string(), codes, description, span });
+        set.enums.insert(
+            name.to_string(),
+            EnumType {
+                name: name.to_string(),
+                codes,
+                description,
+                span,
+            },
+        );
     }
 
     fn entity(&mut self, set: &mut SchemaSet, name: &str, decl: &Value) {
@@ -402,7 +546,9 @@ impl FileLoader<'_> {
         if self.declared(set, &path, name) {
             return;
         }
-        let Some(decl) = self.mapping_of(&path, decl) else { return };
+        let Some(decl) = self.mapping_of(&path, decl) else {
+            return;
+        };
         let mut fields = Vec::new();
         let mut description = None;
         for (key, value) in &decl {
@@ -410,7 +556,9 @@ impl FileLoader<'_> {
                 "description" => description = value.as_str().map(str::to_string),
                 "fields" => {
                     let fields_path = ["entities", name, "fields"];
-                    let Some(map) = self.mapping_of(&fields_path, value) else { continue };
+                    let Some(map) = self.mapping_of(&fields_path, value) else {
+                        continue;
+                    };
                     for (field_name, spec) in &map {
                         if let Some(field_name) = self.name_of(&fields_path, field_name) {
                             fields.push((field_name, spec.clone()));
@@ -420,13 +568,29 @@ impl FileLoader<'_> {
                 other => {
                     let help = did_you_mean(other, ["fields", "description"])
                         .unwrap_or_else(|| "an entity has `fields` and `description`".into());
-                    self.shape_error(&["entities", name, other], format!("unknown key `{other}` in entity `{name}`"), help);
+                    self.shape_error(
+                        &["entities", name, other],
+                        "unknown key",
+                        format!("unknown key `{other}` in entity `{name}`"),
+                        help,
+                    );
                 }
             }
         }
         let span = self.key_span(&path);
-        let fields = fields.into_iter().filter_map(|(f, spec)| self.field(name, &f, &spec)).collect();
-        set.entities.insert(name.to_string(), Entity { name: name.to_string(), fields, description, span });
+        let fields = fields
+            .into_iter()
+            .filter_map(|(f, spec)| self.field(name, &f, &spec))
+            .collect();
+        set.entities.insert(
+            name.to_string(),
+            Entity {
+                name: name.to_string(),
+                fields,
+                description,
+                span,
+            },
+        );
     }
 
     /// A field's declaration; types are resolved later by [`resolve_field_types`], once every
@@ -444,12 +608,27 @@ impl FileLoader<'_> {
                     let key = key.as_str().unwrap_or("");
                     if !["type", "optional", "column", "description"].contains(&key) {
                         let help = did_you_mean(key, ["type", "optional", "column", "description"])
-                            .unwrap_or_else(|| "a field has `type`, `optional`, `column` and `description`".into());
-                        self.shape_error(&path, format!("unknown key `{key}` in field `{name}`"), help);
+                            .unwrap_or_else(|| {
+                                "a field has `type`, `optional`, `column` and `description`".into()
+                            });
+                        let span = self.value_span(&path, key);
+                        self.errors.push(
+                            Diagnostic::error(
+                                Code::SchemaShape,
+                                format!("unknown key `{key}` in field `{name}`"),
+                            )
+                            .label(span, "unknown key")
+                            .help(help),
+                        );
                     }
                 }
                 let Some(t) = m.get("type").and_then(Value::as_str) else {
-                    self.shape_error(&path, format!("field `{name}` has no `type`"), "write `type: string` (or int, float, bool, timestamp, or a declared type)");
+                    self.shape_error(
+                        &path,
+                        "no `type`",
+                        format!("field `{name}` has no `type`"),
+                        "write `type: string` (or int, float, bool, timestamp, or a declared type)",
+                    );
                     return None;
                 };
                 let optional = m.get("optional").and_then(Value::as_bool).unwrap_or(false);
@@ -457,7 +636,12 @@ impl FileLoader<'_> {
                 (t.to_string(), optional, column)
             }
             _ => {
-                self.shape_error(&path, format!("field `{name}` needs a type"), "write `name: string`, or `name: { type: string, optional: true }`");
+                self.shape_error(
+                    &path,
+                    "no type given",
+                    format!("field `{name}` needs a type"),
+                    "write `name: string`, or `name: { type: string, optional: true }`",
+                );
                 return None;
             }
         };
@@ -470,8 +654,67 @@ impl FileLoader<'_> {
             type_name,
             span: type_span,
         });
-        Some(Field { name: name.to_string(), ty, optional, column, span })
+        Some(Field {
+            name: name.to_string(),
+            ty,
+            optional,
+            column,
+            span,
+        })
     }
+}
+
+/// The innermost `[` or `{` that YAML text opens and does not close, skipping quoted text and
+/// comments: its character and offset.
+fn unclosed_yaml_bracket(text: &str) -> Option<(char, usize)> {
+    let mut stack = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut previous = '\n';
+    for (i, c) in text.char_indices() {
+        if comment {
+            comment = c != '\n';
+        } else if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                '#' if previous.is_whitespace() => comment = true,
+                '"' | '\'' if previous.is_whitespace() || "[{,:".contains(previous) => {
+                    quote = Some(c)
+                }
+                '[' | '{' => stack.push((c, i)),
+                ']' | '}' => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+        previous = c;
+    }
+    stack.pop()
+}
+
+/// The reason of a regex crate error, and the place it points at within the pattern (in
+/// characters: start and length), read from the error's caret line.
+fn regex_error(message: &str) -> (String, Option<(usize, usize)>) {
+    let lines: Vec<&str> = message.lines().collect();
+    let reason = lines
+        .last()
+        .map(|l| l.trim().trim_start_matches("error: ").to_string())
+        .unwrap_or_else(|| "invalid".to_string());
+    let place = match lines.as_slice() {
+        [_, pattern, carets, _]
+            if pattern.starts_with("    ") && carets.trim_start().starts_with('^') =>
+        {
+            let start = carets.chars().take_while(|c| *c == ' ').count();
+            let len = carets.trim().chars().count();
+            start.checked_sub(4).map(|s| (s, len))
+        }
+        _ => None,
+    };
+    (reason, place)
 }
 
 /// Names in schemas must be usable in mappings.

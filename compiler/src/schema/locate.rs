@@ -29,9 +29,38 @@ pub fn locate_key(text: &str, path: &[&str]) -> Option<(usize, usize)> {
 /// (a shorthand `x: flaot`, or a flow mapping `x: { type: flaot }`).
 pub fn locate_in_value(text: &str, path: &[&str], needle: &str) -> Option<(usize, usize)> {
     let (_, key_end) = locate_key(text, path)?;
-    let line_end = text[key_end..].find('\n').map(|i| key_end + i).unwrap_or(text.len());
+    let line_end = text[key_end..]
+        .find('\n')
+        .map(|i| key_end + i)
+        .unwrap_or(text.len());
     let rest = &text[key_end..line_end];
     let at = rest.find(needle)?;
+    Some((key_end + at, key_end + at + needle.len()))
+}
+
+/// Like [`locate_in_value`], for the `nth` (0-based) whole-word occurrence of `needle`: a
+/// code in `[SETUP, RUNNING, RUNNING]`, not a part of a longer word.
+pub fn locate_word_in_value(
+    text: &str,
+    path: &[&str],
+    needle: &str,
+    nth: usize,
+) -> Option<(usize, usize)> {
+    let (_, key_end) = locate_key(text, path)?;
+    let line_end = text[key_end..]
+        .find('\n')
+        .map(|i| key_end + i)
+        .unwrap_or(text.len());
+    let rest = &text[key_end..line_end];
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let (at, _) = rest
+        .match_indices(needle)
+        .filter(|(i, _)| {
+            let before = rest[..*i].chars().next_back();
+            let after = rest[i + needle.len()..].chars().next();
+            !before.is_some_and(is_word) && !after.is_some_and(is_word)
+        })
+        .nth(nth)?;
     Some((key_end + at, key_end + at + needle.len()))
 }
 
@@ -77,7 +106,12 @@ mod tests {
 
     #[test]
     fn finds_a_word_in_a_value() {
-        let (s, e) = locate_in_value(TEXT, &["entities", "Machine", "fields", "id"], "EquipmentId").unwrap();
+        let (s, e) = locate_in_value(
+            TEXT,
+            &["entities", "Machine", "fields", "id"],
+            "EquipmentId",
+        )
+        .unwrap();
         assert_eq!(&TEXT[s..e], "EquipmentId");
     }
 }

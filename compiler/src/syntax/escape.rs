@@ -26,7 +26,9 @@ pub fn unescape(raw: &str) -> Result<String, (usize, usize, String)> {
                 let close = rest.find('}');
                 let decoded = match (rest.strip_prefix('{'), close) {
                     (Some(_), Some(close)) if (2..=7).contains(&close) => {
-                        u32::from_str_radix(&rest[1..close], 16).ok().and_then(char::from_u32)
+                        u32::from_str_radix(&rest[1..close], 16)
+                            .ok()
+                            .and_then(char::from_u32)
                     }
                     _ => None,
                 };

@@ -32,14 +32,25 @@ pub fn parse_text(file: FileId, text: &str) -> Result<MappingFile, Vec<Diagnosti
         };
         return Err(vec![Diagnostic::error(Code::EmptyFile, message)
             .label(Span::new(file, 0, text.trim_end().len()), "no mapping here")
-            .help("a mapping starts with `mapping NAME version \"1.0.0\"`; see docs/language.md")]);
+            .help(
+                "a mapping starts with `mapping NAME version \"1.0.0\"`; see docs/language.md",
+            )]);
     }
     if let Some(diagnostic) = check_bracket_depth(file, text) {
         return Err(vec![diagnostic]);
     }
-    let mut pairs = FdiParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(file, text, e)])?;
-    let mut builder = Builder { file, errors: Vec::new() };
-    let file_pair = pairs.next().expect("the grammar's file rule always produces one pair");
+    // With error detail on, pest also records the literal tokens (`=`, `->`, `:`) it expected at
+    // the furthest position it reached, which names the missing piece exactly.
+    pest::set_error_detail(true);
+    let mut pairs =
+        FdiParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(file, text, e)])?;
+    let mut builder = Builder {
+        file,
+        errors: Vec::new(),
+    };
+    let file_pair = pairs
+        .next()
+        .expect("the grammar's file rule always produces one pair");
     let mapping = builder.file(file_pair);
     if let Some(d) = mapping.as_ref().and_then(|m| builder.check_depth(m)) {
         builder.errors.push(d);
@@ -200,16 +211,27 @@ impl Builder {
                         Some(k) => k.into_inner().map(|i| self.ident(i)).collect(),
                         None => Vec::new(),
                     };
-                    Item::Target(TargetDecl { name, connector, entity, key })
+                    Item::Target(TargetDecl {
+                        name,
+                        connector,
+                        entity,
+                        key,
+                    })
                 }
-                Rule::dead_letter_decl => Item::DeadLetter(self.connector(item.into_inner().next()?)?),
+                Rule::dead_letter_decl => {
+                    Item::DeadLetter(self.connector(item.into_inner().next()?)?)
+                }
                 Rule::flow_decl => Item::Flow(self.flow(item)?),
                 Rule::EOI => continue,
                 _ => continue,
             };
             items.push(item);
         }
-        Some(MappingFile { name, version, items })
+        Some(MappingFile {
+            name,
+            version,
+            items,
+        })
     }
 
     fn connector(&mut self, pair: Pair<Rule>) -> Option<Connector> {
@@ -224,7 +246,12 @@ impl Builder {
             let value = self.string(a.next()?);
             options.push((key, value));
         }
-        Some(Connector { kind, location, options, span })
+        Some(Connector {
+            kind,
+            location,
+            options,
+            span,
+        })
     }
 
     fn flow(&mut self, pair: Pair<Rule>) -> Option<FlowDecl> {
@@ -237,7 +264,9 @@ impl Builder {
         let mut statements = Vec::new();
         for part in p {
             match part.as_rule() {
-                Rule::where_clause => filter = Some(self.expr(part.into_inner().next()?.into_inner())),
+                Rule::where_clause => {
+                    filter = Some(self.expr(part.into_inner().next()?.into_inner()))
+                }
                 Rule::let_stmt | Rule::assign_stmt => {
                     let is_let = part.as_rule() == Rule::let_stmt;
                     let mut s = part.into_inner();
@@ -248,15 +277,30 @@ impl Builder {
                         None => None,
                     };
                     statements.push(if is_let {
-                        Statement::Let { name: target_name, value, else_reject }
+                        Statement::Let {
+                            name: target_name,
+                            value,
+                            else_reject,
+                        }
                     } else {
-                        Statement::Assign { field: target_name, value, else_reject }
+                        Statement::Assign {
+                            field: target_name,
+                            value,
+                            else_reject,
+                        }
                     });
                 }
                 _ => {}
             }
         }
-        Some(FlowDecl { name, source, target, filter, statements, header_span })
+        Some(FlowDecl {
+            name,
+            source,
+            target,
+            filter,
+            statements,
+            header_span,
+        })
     }
 
     fn expr(&mut self, pairs: Pairs<Rule>) -> Expr {
@@ -268,8 +312,15 @@ impl Builder {
             .map_prefix(|op, rhs| {
                 let b = this.borrow();
                 let span = b.span(&op).to(rhs.span);
-                let op = if op.as_rule() == Rule::not { UnaryOp::Not } else { UnaryOp::Neg };
-                Expr { kind: ExprKind::Unary(op, Box::new(rhs)), span }
+                let op = if op.as_rule() == Rule::not {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Neg
+                };
+                Expr {
+                    kind: ExprKind::Unary(op, Box::new(rhs)),
+                    span,
+                }
             })
             .map_postfix(|lhs, op| {
                 let mut b = this.borrow_mut();
@@ -278,7 +329,10 @@ impl Builder {
                     Rule::field => {
                         let field = op.into_inner().next().map(|f| b.ident(f));
                         match field {
-                            Some(f) => Expr { kind: ExprKind::Field(Box::new(lhs), f), span },
+                            Some(f) => Expr {
+                                kind: ExprKind::Field(Box::new(lhs), f),
+                                span,
+                            },
                             None => lhs,
                         }
                     }
@@ -287,7 +341,10 @@ impl Builder {
                             Some(k) => b.expr(k.into_inner()),
                             None => return lhs,
                         };
-                        Expr { kind: ExprKind::Index(Box::new(lhs), Box::new(key)), span }
+                        Expr {
+                            kind: ExprKind::Index(Box::new(lhs), Box::new(key)),
+                            span,
+                        }
                     }
                 }
             })
@@ -309,7 +366,10 @@ impl Builder {
                     _ => BinaryOp::Rem,
                 };
                 let span = lhs.span.to(rhs.span);
-                Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span }
+                Expr {
+                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    span,
+                }
             })
             .parse(pairs);
         expr
@@ -333,7 +393,12 @@ impl Builder {
                 let mut p = pair.into_inner();
                 let scrutinee = match p.next() {
                     Some(s) => self.expr(s.into_inner()),
-                    None => return Expr { kind: ExprKind::Literal(Literal::Bool(false)), span },
+                    None => {
+                        return Expr {
+                            kind: ExprKind::Literal(Literal::Bool(false)),
+                            span,
+                        }
+                    }
                 };
                 let arms = p.filter_map(|arm| self.arm(arm)).collect();
                 ExprKind::Match(Box::new(scrutinee), arms)
@@ -366,7 +431,10 @@ impl Builder {
                 _ => body = Some(self.expr(p.into_inner())),
             }
         }
-        Some(MatchArm { patterns, body: body? })
+        Some(MatchArm {
+            patterns,
+            body: body?,
+        })
     }
 
     fn literal(&mut self, pair: Pair<Rule>) -> Literal {
@@ -378,9 +446,16 @@ impl Builder {
                 Ok(v) => Literal::Int(v),
                 Err(_) => {
                     self.errors.push(
-                        Diagnostic::error(Code::NumberOutOfRange, "this integer does not fit in 64 bits")
-                            .label(span, "out of range")
-                            .help(format!("integers range from {} to {}", i64::MIN, i64::MAX)),
+                        Diagnostic::error(
+                            Code::NumberOutOfRange,
+                            "this integer does not fit in 64 bits",
+                        )
+                        .label(span, "out of range")
+                        .help(format!(
+                            "integers range from {} to {}",
+                            i64::MIN,
+                            i64::MAX
+                        )),
                     );
                     Literal::Int(0)
                 }
@@ -389,9 +464,12 @@ impl Builder {
                 Ok(v) if v.is_finite() => Literal::Float(v),
                 _ => {
                     self.errors.push(
-                        Diagnostic::error(Code::NumberOutOfRange, "this number is too large to be a float")
-                            .label(span, "out of range")
-                            .help(format!("floats go up to about {:e}", f64::MAX)),
+                        Diagnostic::error(
+                            Code::NumberOutOfRange,
+                            "this number is too large to be a float",
+                        )
+                        .label(span, "out of range")
+                        .help(format!("floats go up to about {:e}", f64::MAX)),
                     );
                     Literal::Float(0.0)
                 }
@@ -438,21 +516,7 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let found_len = text[start..]
-        .chars()
-        .next()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '_' {
-                text[start..]
-                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .unwrap_or(text.len() - start)
-            } else {
-                c.len_utf8()
-            }
-        })
-        .unwrap_or(0);
-    let found = &text[start..start + found_len];
-    let expected: Vec<&str> = match &error.variant {
+    let rules: Vec<&str> = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
             names.sort_unstable();
@@ -460,6 +524,36 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
             names
         }
         ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let found = token_at(text, start);
+    if let Some(d) = special_syntax_error(file, text, start, found, &rules) {
+        return d;
+    }
+    let reserved_name = RESERVED_WORDS.contains(&found) && rules.contains(&"a name");
+    // Pest reports where the last rule failed; a literal token (`->`, `:`, `=`) missing further
+    // on is the better place to point at (`flow f: a b {` lacks `->`).
+    let further = error
+        .parse_attempts()
+        .filter(|a| !reserved_name && a.max_position > start && a.max_position < text.len())
+        .map(|a| {
+            let tokens: Vec<String> = a
+                .expected_tokens()
+                .iter()
+                .map(|t| t.to_string())
+                .filter(|t| {
+                    !t.trim().is_empty() && t != "//" && t != "BUILTIN_RULE" && !t.contains("..")
+                })
+                .map(|t| format!("`{t}`"))
+                .collect();
+            (a.max_position, tokens)
+        })
+        .filter(|(at, tokens)| !tokens.is_empty() && !token_at(text, *at).trim().is_empty());
+    let (start, tokens) = further.unwrap_or((start, Vec::new()));
+    let found = token_at(text, start);
+    let expected: Vec<&str> = if tokens.is_empty() {
+        rules
+    } else {
+        tokens.iter().map(String::as_str).collect()
     };
     let message = if found.is_empty() {
         "unexpected end of file".to_string()
@@ -475,17 +569,196 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
             many[many.len() - 1]
         ),
     };
-    let mut diagnostic = Diagnostic::error(Code::Syntax, message)
-        .label(Span::new(file, start, start + found_len), label);
-    diagnostic = diagnostic.help(syntax_hint(found, &expected));
-    diagnostic
+    let mut span = Span::new(file, start, start + found.len());
+    let label = if found.is_empty() {
+        // At the very end there is nothing to underline: point at the last thing written.
+        let end = text.trim_end().len();
+        let last = text[..end]
+            .char_indices()
+            .last()
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        span = Span::new(file, last, end);
+        format!("the file ends after this; {label}")
+    } else {
+        label
+    };
+    Diagnostic::error(Code::Syntax, message)
+        .label(span, label)
+        .help(syntax_hint(found, &expected))
+}
+
+const RESERVED_WORDS: [&str; 10] = [
+    "true", "false", "and", "or", "not", "match", "let", "else", "reject", "where",
+];
+
+/// The word or the single character at `at`: what the reader sees as "the next thing".
+fn token_at(text: &str, at: usize) -> &str {
+    let rest = &text[at..];
+    let len = match rest.chars().next() {
+        Some(c) if c.is_alphanumeric() || c == '_' => rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len()),
+        Some(c) => c.len_utf8(),
+        None => 0,
+    };
+    &rest[..len]
+}
+
+const DECLARATION_WORDS: [&str; 6] = [
+    "schema",
+    "source",
+    "lookup",
+    "target",
+    "dead_letter",
+    "flow",
+];
+
+/// Syntax errors that have a better explanation than "unexpected X, expected Y": an unclosed
+/// bracket, an unterminated string, an assignment without `=`.
+fn special_syntax_error(
+    file: FileId,
+    text: &str,
+    start: usize,
+    found: &str,
+    expected: &[&str],
+) -> Option<Diagnostic> {
+    let span = |s: usize, e: usize| Span::new(file, s, e);
+    // The file ends, or a new declaration starts, inside a bracket.
+    let inside_flow_body = expected.contains(&"a statement") && DECLARATION_WORDS.contains(&found);
+    if found.is_empty() || inside_flow_body {
+        if let Some((open, at)) = unclosed_bracket(&text[..start]) {
+            let close = match open {
+                '(' => ')',
+                '[' => ']',
+                _ => '}',
+            };
+            let mut d = Diagnostic::error(Code::Syntax, format!("this `{open}` is never closed"))
+                .label(
+                    span(at, at + 1),
+                    format!("this `{open}` has no matching `{close}`"),
+                );
+            if !found.is_empty() {
+                d = d.label(
+                    span(start, start + found.len()),
+                    format!("a new declaration starts here, before the `{close}`"),
+                );
+            }
+            return Some(d.help(format!(
+                "add `{close}` where the {} ends",
+                if open == '{' { "block" } else { "expression" }
+            )));
+        }
+    }
+    // A string literal that runs to the end of its line.
+    if found == "\"" {
+        let line_end = text[start..]
+            .find('\n')
+            .map(|i| start + i)
+            .unwrap_or(text.len());
+        let rest = &text[start + 1..line_end];
+        let mut escaped = false;
+        let closed = rest.chars().any(|c| {
+            let close = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            close
+        });
+        if !closed {
+            let end = text[..line_end].trim_end().len().max(start + 1);
+            return Some(
+                Diagnostic::error(Code::Syntax, "this string is never closed")
+                    .label(span(start, end), "the string starts here and runs to the end of the line")
+                    .help("close it with `\"` on the same line; a string cannot span lines (write `\\n` for a line break)"),
+            );
+        }
+    }
+    // `field value` or `let name value`: the `=` is missing.
+    if expected.contains(&"a statement") {
+        let mut rest = &text[start..];
+        let mut words = Vec::new();
+        for _ in 0..2 {
+            let word_len = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if word_len == 0 {
+                break;
+            }
+            words.push(&rest[..word_len]);
+            let after = &rest[word_len..];
+            rest = after.trim_start();
+            if words[0] != "let" {
+                break;
+            }
+        }
+        let named = match words.as_slice() {
+            ["let", name] => Some(format!("let {name}")),
+            [field] if *field != "let" => Some((*field).to_string()),
+            _ => None,
+        };
+        if let Some(named) = named.filter(|_| !rest.starts_with('=')) {
+            let at = text.len() - rest.len();
+            let next_len = rest.chars().next().map(|c| {
+                if c.is_alphanumeric() || c == '_' {
+                    rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len())
+                } else {
+                    c.len_utf8()
+                }
+            });
+            let next_span = span(at, at + next_len.unwrap_or(0));
+            return Some(
+                Diagnostic::error(Code::Syntax, format!("expected `=` after `{named}`"))
+                    .label(next_span, "expected `=` here")
+                    .help("a statement is `field = expression` or `let name = expression`"),
+            );
+        }
+    }
+    None
+}
+
+/// The innermost bracket that `text` opens and does not close: its character and offset.
+/// Strings and comments are skipped.
+fn unclosed_bracket(text: &str) -> Option<(char, usize)> {
+    let mut stack: Vec<(char, usize)> = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                let mut escaped = false;
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' || (c == '"' && !escaped) {
+                        break;
+                    }
+                    escaped = c == '\\' && !escaped;
+                }
+            }
+            '/' if chars.peek().map(|p| p.1) == Some('/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => stack.push((c, i)),
+            ')' | ']' | '}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
 }
 
 fn syntax_hint(found: &str, expected: &[&str]) -> String {
-    if ["true", "false", "and", "or", "not", "match", "let", "else", "reject", "where"].contains(&found)
-        && expected.contains(&"a name")
-    {
+    if RESERVED_WORDS.contains(&found) && expected.contains(&"a name") {
         return format!("`{found}` is a reserved word and cannot be used as a name");
+    }
+    if expected.contains(&"`->`") {
+        return "a flow is written `flow name: source -> target { ... }`".to_string();
+    }
+    if expected.contains(&"`:`") {
+        return "a declaration is written like `source name: csv(\"file.csv\") as Entity`"
+            .to_string();
     }
     if expected.contains(&"a declaration") {
         return "a mapping holds `schema`, `source`, `lookup`, `target`, `dead_letter` and `flow` declarations; see docs/language.md".to_string();
@@ -501,11 +774,22 @@ fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::ident => "a name",
         Rule::string | Rule::string_inner => "a string",
-        Rule::expr | Rule::literal | Rule::int | Rule::float | Rule::boolean | Rule::call
-        | Rule::match_expr | Rule::not | Rule::neg => "an expression",
+        Rule::expr
+        | Rule::literal
+        | Rule::int
+        | Rule::float
+        | Rule::boolean
+        | Rule::call
+        | Rule::match_expr
+        | Rule::not
+        | Rule::neg => "an expression",
         Rule::header => "`mapping`",
-        Rule::schema_decl | Rule::source_decl | Rule::lookup_decl | Rule::target_decl
-        | Rule::dead_letter_decl | Rule::flow_decl => "a declaration",
+        Rule::schema_decl
+        | Rule::source_decl
+        | Rule::lookup_decl
+        | Rule::target_decl
+        | Rule::dead_letter_decl
+        | Rule::flow_decl => "a declaration",
         Rule::let_stmt | Rule::assign_stmt => "a statement",
         Rule::else_reject => "`else reject`",
         Rule::where_clause => "`where`",
@@ -516,8 +800,20 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::pattern | Rule::wildcard | Rule::enum_code => "a pattern",
         Rule::field => "`.`",
         Rule::index => "`[`",
-        Rule::coalesce | Rule::or | Rule::and | Rule::eq | Rule::ne | Rule::le | Rule::ge | Rule::lt
-        | Rule::gt | Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::rem => "an operator",
+        Rule::coalesce
+        | Rule::or
+        | Rule::and
+        | Rule::eq
+        | Rule::ne
+        | Rule::le
+        | Rule::ge
+        | Rule::lt
+        | Rule::gt
+        | Rule::add
+        | Rule::sub
+        | Rule::mul
+        | Rule::div
+        | Rule::rem => "an operator",
         Rule::EOI => "end of file",
         _ => return None,
     })

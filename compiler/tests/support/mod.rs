@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// One cargo target directory for every generated program the tests build, so the runtime
@@ -93,7 +96,12 @@ pub fn flow<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::V
 pub fn assert_balanced(summary: &serde_json::Value) {
     for f in summary["flows"].as_array().expect("flows") {
         let n = |k: &str| f[k].as_u64().expect("a count");
-        assert_eq!(n("read"), n("written") + n("rejected") + n("filtered"), "flow {} does not balance", f["name"]);
+        assert_eq!(
+            n("read"),
+            n("written") + n("rejected") + n("filtered"),
+            "flow {} does not balance",
+            f["name"]
+        );
         assert_eq!(f["balanced"], true);
     }
 }
