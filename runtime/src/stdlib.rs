@@ -27,6 +27,13 @@ pub fn upper(s: &str) -> String {
 /// Rounds the *decimal* number the value prints as (its shortest round-trip form), so `round(2.675, 2)` is
 /// `2.68` as a person expects, although the binary value closest to 2.675 is slightly below it. Non-finite
 /// values are returned unchanged.
+///
+/// ```
+/// use fdi_runtime::stdlib::round;
+/// assert_eq!(round(2.675, 2), 2.68);
+/// assert_eq!(round(-1.25, 1), -1.3);
+/// assert_eq!(round(1234.0, -2), 1200.0);
+/// ```
 pub fn round(x: f64, digits: i64) -> f64 {
     if !x.is_finite() || x == 0.0 {
         return x;
