@@ -23,10 +23,6 @@ impl Program {
     pub fn flows_of<'a>(&'a self, source: &'a str) -> impl Iterator<Item = &'a Flow> + 'a {
         self.flows.iter().filter(move |f| f.source == source)
     }
-
-    pub fn target(&self, name: &str) -> Option<&Target> {
-        self.targets.iter().find(|t| t.name == name)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -86,17 +86,4 @@ impl SourceMap {
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
-
-    /// The text a span covers.
-    pub fn slice(&self, span: Span) -> &str {
-        let text = &self.get(span.file).text;
-        text.get(span.start..span.end).unwrap_or("")
-    }
-
-    pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .map(|i| FileId(i as u32))
-    }
 }

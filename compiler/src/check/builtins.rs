@@ -5,13 +5,12 @@ use super::flow::a;
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Builtin, ExprKind, Maybe, Type};
-use crate::syntax::ast::{self, Ident};
+use crate::syntax::ast;
 
 pub(super) fn call(
     checker: &mut Checker,
     builtin: Builtin,
     whole: &ast::Expr,
-    function: &Ident,
     args: &[ast::Expr],
     scope: &mut Scope,
 ) -> Option<ir::Expr> {
@@ -38,7 +37,6 @@ pub(super) fn call(
         checker.wrong_arity(whole.span, name, expected, args.len(), &usage);
         return None;
     }
-    let _ = function;
     // Check every argument, so that all errors in them are reported.
     let checked: Vec<Option<ir::Expr>> = args.iter().map(|arg| checker.expr(arg, scope)).collect();
     let checked: Vec<ir::Expr> = checked.into_iter().collect::<Option<_>>()?;

@@ -79,8 +79,8 @@ impl<'a> Checker<'a> {
         match &e.kind {
             ast::ExprKind::Literal(lit) => Some(literal(lit)),
             ast::ExprKind::Name(name) => self.name(name, scope),
-            ast::ExprKind::Field(base, field) => self.field(e, base, field, scope),
-            ast::ExprKind::Index(base, key) => self.index(e, base, key, scope),
+            ast::ExprKind::Field(base, field) => self.field(base, field, scope),
+            ast::ExprKind::Index(base, key) => self.index(base, key, scope),
             ast::ExprKind::Call(function, args) => self.call(e, function, args, scope),
             ast::ExprKind::Unary(op, operand) => {
                 let value = self.expr(operand, scope)?;
@@ -196,13 +196,7 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn field(
-        &mut self,
-        whole: &ast::Expr,
-        base: &ast::Expr,
-        field: &Ident,
-        scope: &mut Scope,
-    ) -> Option<ir::Expr> {
+    fn field(&mut self, base: &ast::Expr, field: &Ident, scope: &mut Scope) -> Option<ir::Expr> {
         if let ast::ExprKind::Name(name) = &base.kind {
             let shadowed = scope.local(&name.name).is_some()
                 || scope
@@ -271,7 +265,6 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
-        let _ = whole;
         let maybe = value.maybe.clone().or_else(|| {
             schema_field.optional.then(|| Maybe::Optional {
                 field: field.name.clone(),
@@ -309,13 +302,7 @@ impl<'a> Checker<'a> {
         );
     }
 
-    fn index(
-        &mut self,
-        whole: &ast::Expr,
-        base: &ast::Expr,
-        key: &ast::Expr,
-        scope: &mut Scope,
-    ) -> Option<ir::Expr> {
+    fn index(&mut self, base: &ast::Expr, key: &ast::Expr, scope: &mut Scope) -> Option<ir::Expr> {
         let lookup = match &base.kind {
             ast::ExprKind::Name(name) => match scope.declared.lookup(&name.name) {
                 Some(lookup) => Some(lookup),
@@ -363,7 +350,6 @@ impl<'a> Checker<'a> {
             &format!("the key of lookup `{}`", lookup.name),
             Some(key_field.span),
         )?;
-        let _ = whole;
         Some(expr(
             ExprKind::Lookup {
                 lookup: lookup.name.clone(),
@@ -469,7 +455,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
-        super::builtins::call(self, builtin, whole, function, args, scope)
+        super::builtins::call(self, builtin, whole, args, scope)
     }
 
     /// `usage` shows the call written correctly, such as "round(value, decimals)".

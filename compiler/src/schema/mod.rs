@@ -22,17 +22,6 @@ pub struct SchemaSet {
     pub entities: BTreeMap<String, Entity>,
 }
 
-impl SchemaSet {
-    /// Every declared type name, for "did you mean" hints.
-    pub fn type_names(&self) -> impl Iterator<Item = &str> {
-        self.identifiers
-            .keys()
-            .chain(self.enums.keys())
-            .chain(self.entities.keys())
-            .map(String::as_str)
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdBase {
     String,
