@@ -8,10 +8,12 @@ use std::collections::HashMap;
 
 use super::names::field_ident;
 use crate::ir::{BinaryOp, Builtin, Expr, ExprKind, Literal, Pattern, Type};
+use crate::schema::{IdBase, SchemaSet};
 
 /// Emits the expressions of one flow, knowing the Rust names of its `let` bindings.
-pub struct ExprEmitter {
+pub struct ExprEmitter<'p> {
     pub locals: HashMap<String, String>,
+    pub schema: &'p SchemaSet,
 }
 
 fn is_copy(ty: &Type) -> bool {
@@ -40,7 +42,7 @@ fn paren(code: String) -> String {
     }
 }
 
-impl ExprEmitter {
+impl ExprEmitter<'_> {
     fn local(&self, name: &str) -> String {
         self.locals
             .get(name)
@@ -82,6 +84,23 @@ impl ExprEmitter {
     pub fn text(&self, e: &Expr) -> String {
         match (&e.kind, &e.ty) {
             (ExprKind::Literal(Literal::String(s)), _) => format!("{s:?}"),
+            // A text identifier the compiler has validated is its literal: no need to
+            // build it (and match its pattern) for every record just to read its text.
+            (
+                ExprKind::MakeIdentifier {
+                    id_type,
+                    value,
+                    checked: true,
+                },
+                _,
+            ) if self
+                .schema
+                .identifiers
+                .get(id_type)
+                .is_some_and(|i| i.base == IdBase::String) =>
+            {
+                self.text(value)
+            }
             (_, Type::String | Type::Identifier(_)) => match self.place(e) {
                 Some(p) => format!("{p}.as_str()"),
                 None => format!("{}.as_str()", paren(self.value(e))),

@@ -48,7 +48,10 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
         flow.name, flow.source, flow.target
     ));
     let (let_locals, field_locals) = local_names(flow);
-    let emitter = ExprEmitter { locals: let_locals };
+    let emitter = ExprEmitter {
+        locals: let_locals,
+        schema: &program.schema,
+    };
     let uses = Uses::of(flow);
 
     let mut function = Function::new(&flow.name);
