@@ -126,9 +126,20 @@ impl Diagnostic {
         let handler =
             miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
                 .with_width(100);
+        self.render_with(&handler, sources)
+    }
+
+    /// The diagnostic as text with the given miette renderer (the terminal's, with colour).
+    pub fn render_with(
+        &self,
+        handler: &miette::GraphicalReportHandler,
+        sources: &SourceMap,
+    ) -> String {
         let mut out = String::new();
-        let rendered = self.render(sources);
-        if handler.render_report(&mut out, &rendered).is_err() {
+        if handler
+            .render_report(&mut out, &self.render(sources))
+            .is_err()
+        {
             out = format!("{}: {}", self.code, self.message);
         }
         out

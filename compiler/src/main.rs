@@ -173,12 +173,7 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
 fn report(diagnostics: &[Diagnostic], sources: &SourceMap) {
     let handler = miette::GraphicalReportHandler::new();
     for d in diagnostics {
-        let mut out = String::new();
-        let rendered = d.render(sources);
-        if handler.render_report(&mut out, &rendered).is_err() {
-            out = format!("{}: {}", d.code, d.message);
-        }
-        eprintln!("{out}");
+        eprintln!("{}", d.render_with(&handler, sources));
     }
     if !diagnostics.is_empty() {
         let n = diagnostics.len();
