@@ -14,6 +14,8 @@ struct Sample {
     current: f64,
     process: String,
     worn: bool,
+    /// `M1_CURRENT_PROGRAM_NUMBER`, written as a float in the data set.
+    program: f64,
 }
 
 fn read_samples(csv_path: &Path) -> Vec<Sample> {
@@ -26,6 +28,7 @@ fn read_samples(csv_path: &Path) -> Vec<Sample> {
         col("Machining_Process"),
         col("tool_condition"),
     );
+    let program = col("M1_CURRENT_PROGRAM_NUMBER");
     reader
         .records()
         .map(|r| {
@@ -35,6 +38,7 @@ fn read_samples(csv_path: &Path) -> Vec<Sample> {
                 current: r[c].parse().expect("current"),
                 process: r[p].to_string(),
                 worn: &r[w] == "worn",
+                program: r[program].parse().expect("program number"),
             }
         })
         .collect()
@@ -105,7 +109,7 @@ fn mill_to_mes_moves_every_sample_and_balances() {
         assert_eq!(line["phase"].as_str(), Some(sample.process.trim()));
         assert_eq!(line["equipment_id"], "EQ-MILL-0001");
         assert_eq!(line["line"], "LINE-A");
-        assert_eq!(line["program"], 1);
+        assert_eq!(line["program"].as_f64(), Some(sample.program), "sample {n}");
     }
     assert_eq!(counts, expected_counts);
 
