@@ -16,10 +16,13 @@ pub struct StringLit {
     pub span: Span,
 }
 
+/// A parsed `.fdi` file: a mapping (`mapping NAME version "..."`), which compiles to a program,
+/// or a module (`module NAME`), which mappings import for its functions, lookups and schemas.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MappingFile {
     pub name: Ident,
-    pub version: StringLit,
+    /// `None` for a module.
+    pub version: Option<StringLit>,
     pub items: Vec<Item>,
 }
 
@@ -40,6 +43,81 @@ pub enum Item {
     Target(TargetDecl),
     DeadLetter(Connector),
     Flow(FlowDecl),
+    /// `import "common/units.fdi"`
+    Import(StringLit),
+    Function(FnDecl),
+    Test(TestDecl),
+}
+
+/// `fn to_mm(x: float[in]) -> float[mm] = x as [mm]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct FnDecl {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub returns: TypeRef,
+    pub body: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: TypeRef,
+}
+
+/// A type as written in a mapping: `string`, `EquipmentId`, `float[mm]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeRef {
+    pub name: Ident,
+    pub unit: Option<UnitRef>,
+    pub span: Span,
+}
+
+/// The text of a unit between square brackets, `mm/min` in `[mm/min]`; the span covers the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitRef {
+    pub text: String,
+    pub span: Span,
+}
+
+/// `test "name" { input ... lookup ... expect ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestDecl {
+    pub name: StringLit,
+    pub parts: Vec<TestPart>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestPart {
+    /// `input source { records }`: the records the source delivers.
+    Input { source: Ident, records: Vec<RecordLit> },
+    /// `lookup name { records }`: replaces the lookup's file for this test.
+    Lookup { lookup: Ident, records: Vec<RecordLit> },
+    /// `expect target { records }`; the target `rejected` means the dead letter.
+    Expect { target: Ident, records: Vec<RecordLit> },
+}
+
+/// `{ serial: "SN1", measured: 12.04 }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordLit {
+    pub fields: Vec<(Ident, ValueLit)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueLit {
+    pub kind: ValueKind,
+    pub span: Span,
+}
+
+/// A value in a test record, as JSON would have it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
 }
 
 /// `source mill: csv("data/experiment_01.csv") as MillSample`
@@ -119,6 +197,10 @@ pub enum ExprKind {
     /// `base[key]`
     Index(Box<Expr>, Box<Expr>),
     Call(Ident, Vec<Expr>),
+    /// `25.4[mm]`: a number with a unit.
+    Quantity(Literal, UnitRef),
+    /// `value as [unit]`: converts to the unit, or states it for a value without one.
+    As(Box<Expr>, UnitRef),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     Match(Box<Expr>, Vec<MatchArm>),

@@ -3,6 +3,7 @@
 pub mod ast;
 mod escape;
 mod parser;
+mod syntax_error;
 
 pub use escape::unescape;
 pub use parser::{parse_text, MAX_BRACKET_DEPTH, MAX_EXPR_DEPTH};

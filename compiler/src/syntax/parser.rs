@@ -7,12 +7,15 @@ use std::sync::OnceLock;
 
 use super::ast::*;
 use super::escape::unescape;
+use super::syntax_error::syntax_error;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source_map::{FileId, Span};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammar/fdi.pest"]
 struct FdiParser;
+
+pub(super) use self::Rule as GrammarRule;
 
 /// Brackets nested deeper than this are refused before parsing, so that no input can exhaust
 /// the parser's stack.
@@ -132,7 +135,7 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::div, Assoc::Left)
                 | Op::infix(Rule::rem, Assoc::Left))
             .op(Op::prefix(Rule::neg))
-            .op(Op::postfix(Rule::field) | Op::postfix(Rule::index))
+            .op(Op::postfix(Rule::field) | Op::postfix(Rule::index) | Op::postfix(Rule::as_unit))
     })
 }
 
@@ -180,7 +183,8 @@ impl Builder {
         let mut inner = pair.into_inner();
         let mut header = inner.next()?.into_inner();
         let name = self.ident(header.next()?);
-        let version = self.string(header.next()?);
+        // A module header has no version.
+        let version = header.next().map(|v| self.string(v));
         let mut items = Vec::new();
         for item in inner {
             let item = match item.as_rule() {
@@ -222,6 +226,9 @@ impl Builder {
                     Item::DeadLetter(self.connector(item.into_inner().next()?)?)
                 }
                 Rule::flow_decl => Item::Flow(self.flow(item)?),
+                Rule::import_decl => Item::Import(self.string(item.into_inner().next()?)),
+                Rule::fn_decl => Item::Function(self.function(item)?),
+                Rule::test_decl => Item::Test(self.test(item)?),
                 Rule::EOI => continue,
                 _ => continue,
             };
@@ -232,6 +239,145 @@ impl Builder {
             version,
             items,
         })
+    }
+
+    fn function(&mut self, pair: Pair<Rule>) -> Option<FnDecl> {
+        let mut p = pair.into_inner();
+        let name = self.ident(p.next()?);
+        let mut params = Vec::new();
+        let mut returns = None;
+        let mut body = None;
+        for part in p {
+            match part.as_rule() {
+                Rule::param => {
+                    let mut q = part.into_inner();
+                    let name = self.ident(q.next()?);
+                    let ty = self.type_ref(q.next()?)?;
+                    params.push(Param { name, ty });
+                }
+                Rule::type_ref => returns = Some(self.type_ref(part)?),
+                _ => body = Some(self.expr(part.into_inner())),
+            }
+        }
+        Some(FnDecl {
+            name,
+            params,
+            returns: returns?,
+            body: body?,
+        })
+    }
+
+    fn type_ref(&mut self, pair: Pair<Rule>) -> Option<TypeRef> {
+        let span = self.span(&pair);
+        let mut p = pair.into_inner();
+        let name = self.ident(p.next()?);
+        let unit = p.next().map(|u| self.unit(u));
+        Some(TypeRef { name, unit, span })
+    }
+
+    /// `[mm/min]` to the unit's text, trimmed, with the span of the text.
+    fn unit(&self, pair: Pair<Rule>) -> UnitRef {
+        let whole = self.span(&pair);
+        let raw = pair.into_inner().next().map(|t| t.as_str()).unwrap_or("");
+        let lead = raw.len() - raw.trim_start().len();
+        let text = raw.trim();
+        let start = whole.start + 1 + lead;
+        UnitRef {
+            text: text.to_string(),
+            span: Span::new(self.file, start, start + text.len()),
+        }
+    }
+
+    fn test(&mut self, pair: Pair<Rule>) -> Option<TestDecl> {
+        let span = self.span(&pair);
+        let mut p = pair.into_inner();
+        let name = self.string(p.next()?);
+        let mut parts = Vec::new();
+        for part in p {
+            let rule = part.as_rule();
+            let mut q = part.into_inner();
+            let subject = self.ident(q.next()?);
+            let records = q
+                .next()?
+                .into_inner()
+                .map(|r| self.record(r))
+                .collect::<Option<Vec<_>>>()?;
+            parts.push(match rule {
+                Rule::test_input => TestPart::Input {
+                    source: subject,
+                    records,
+                },
+                Rule::test_lookup => TestPart::Lookup {
+                    lookup: subject,
+                    records,
+                },
+                _ => TestPart::Expect {
+                    target: subject,
+                    records,
+                },
+            });
+        }
+        Some(TestDecl { name, parts, span })
+    }
+
+    fn record(&mut self, pair: Pair<Rule>) -> Option<RecordLit> {
+        let span = self.span(&pair);
+        let mut fields = Vec::new();
+        for field in pair.into_inner() {
+            let mut q = field.into_inner();
+            let key = q.next()?;
+            let key = if key.as_rule() == Rule::string {
+                let s = self.string(key);
+                Ident {
+                    name: s.value,
+                    span: s.span,
+                }
+            } else {
+                self.ident(key)
+            };
+            let value = q.next()?;
+            let value_span = self.span(&value);
+            let kind = match value.as_rule() {
+                Rule::null => ValueKind::Null,
+                Rule::boolean => ValueKind::Bool(value.as_str() == "true"),
+                Rule::string => ValueKind::String(self.string(value).value),
+                _ => self.number_value(value.as_str(), value_span),
+            };
+            fields.push((
+                key,
+                ValueLit {
+                    kind,
+                    span: value_span,
+                },
+            ));
+        }
+        Some(RecordLit { fields, span })
+    }
+
+    /// A number in a test record: an int when it has no fraction or exponent.
+    fn number_value(&mut self, text: &str, span: Span) -> ValueKind {
+        let integral = !text.contains(['.', 'e', 'E']);
+        if integral {
+            if let Ok(v) = text.parse::<i64>() {
+                return ValueKind::Int(v);
+            }
+        }
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && !integral => ValueKind::Float(v),
+            _ => {
+                self.errors.push(
+                    Diagnostic::error(Code::NumberOutOfRange, "this number is out of range")
+                        .label(span, "out of range")
+                        .help(format!(
+                            "integers range from {} to {}; floats go up to about {:e}",
+                            i64::MIN,
+                            i64::MAX,
+                            f64::MAX
+                        )),
+                );
+                ValueKind::Int(0)
+            }
+        }
     }
 
     fn connector(&mut self, pair: Pair<Rule>) -> Option<Connector> {
@@ -326,6 +472,13 @@ impl Builder {
                 let mut b = this.borrow_mut();
                 let span = lhs.span.to(b.span(&op));
                 match op.as_rule() {
+                    Rule::as_unit => match op.into_inner().next() {
+                        Some(unit) => Expr {
+                            kind: ExprKind::As(Box::new(lhs), b.unit(unit)),
+                            span,
+                        },
+                        None => lhs,
+                    },
                     Rule::field => {
                         let field = op.into_inner().next().map(|f| b.ident(f));
                         match field {
@@ -388,6 +541,16 @@ impl Builder {
                     Some(f) => ExprKind::Call(f, args),
                     None => ExprKind::Literal(Literal::Bool(false)),
                 }
+            }
+            Rule::quantity => {
+                let mut p = pair.into_inner();
+                let (Some(number), Some(unit)) = (p.next(), p.next()) else {
+                    return Expr {
+                        kind: ExprKind::Literal(Literal::Bool(false)),
+                        span,
+                    };
+                };
+                ExprKind::Quantity(self.literal(number), self.unit(unit))
             }
             Rule::match_expr => {
                 let mut p = pair.into_inner();
@@ -486,7 +649,10 @@ impl Builder {
             let d = depth + 1;
             match &e.kind {
                 ExprKind::Literal(_) | ExprKind::Name(_) => None,
-                ExprKind::Field(b, _) | ExprKind::Unary(_, b) => depth_exceeded(b, d),
+                ExprKind::Quantity(..) => None,
+                ExprKind::Field(b, _) | ExprKind::Unary(_, b) | ExprKind::As(b, _) => {
+                    depth_exceeded(b, d)
+                }
                 ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
                     depth_exceeded(a, d).or_else(|| depth_exceeded(b, d))
                 }
@@ -504,317 +670,8 @@ impl Builder {
                 }))
                 .find_map(|e| depth_exceeded(e, 0))
                 .map(too_deep),
+            Item::Function(f) => depth_exceeded(&f.body, 0).map(too_deep),
             _ => None,
         })
     }
-}
-
-/// Turns pest's error into a diagnostic that names what was expected in words.
-fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Diagnostic {
-    use pest::error::{ErrorVariant, InputLocation};
-    let start = match error.location {
-        InputLocation::Pos(p) => p,
-        InputLocation::Span((s, _)) => s,
-    };
-    let rules: Vec<&str> = match &error.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
-            names.sort_unstable();
-            names.dedup();
-            names
-        }
-        ErrorVariant::CustomError { .. } => Vec::new(),
-    };
-    let found = token_at(text, start);
-    if let Some(d) = special_syntax_error(file, text, start, found, &rules) {
-        return d;
-    }
-    let reserved_name = RESERVED_WORDS.contains(&found) && rules.contains(&"a name");
-    // Pest reports where the last rule failed; a literal token (`->`, `:`, `=`) missing further
-    // on is the better place to point at (`flow f: a b {` lacks `->`).
-    let further = error
-        .parse_attempts()
-        .filter(|a| !reserved_name && a.max_position > start && a.max_position < text.len())
-        .map(|a| {
-            let tokens: Vec<String> = a
-                .expected_tokens()
-                .iter()
-                .map(|t| t.to_string())
-                .filter(|t| {
-                    !t.trim().is_empty() && t != "//" && t != "BUILTIN_RULE" && !t.contains("..")
-                })
-                .map(|t| format!("`{t}`"))
-                .collect();
-            (a.max_position, tokens)
-        })
-        .filter(|(at, tokens)| !tokens.is_empty() && !token_at(text, *at).trim().is_empty());
-    let (start, tokens) = further.unwrap_or((start, Vec::new()));
-    let found = token_at(text, start);
-    let expected: Vec<&str> = if tokens.is_empty() {
-        rules
-    } else {
-        tokens.iter().map(String::as_str).collect()
-    };
-    let message = if found.is_empty() {
-        "unexpected end of file".to_string()
-    } else {
-        format!("unexpected `{found}`")
-    };
-    let label = match expected.as_slice() {
-        [] => "not expected here".to_string(),
-        [one] => format!("expected {one}"),
-        many => format!(
-            "expected {} or {}",
-            many[..many.len() - 1].join(", "),
-            many[many.len() - 1]
-        ),
-    };
-    let mut span = Span::new(file, start, start + found.len());
-    let label = if found.is_empty() {
-        // At the very end there is nothing to underline: point at the last thing written.
-        let end = text.trim_end().len();
-        let last = text[..end]
-            .char_indices()
-            .last()
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        span = Span::new(file, last, end);
-        format!("the file ends after this; {label}")
-    } else {
-        label
-    };
-    Diagnostic::error(Code::Syntax, message)
-        .label(span, label)
-        .help(syntax_hint(found, &expected))
-}
-
-const RESERVED_WORDS: [&str; 10] = [
-    "true", "false", "and", "or", "not", "match", "let", "else", "reject", "where",
-];
-
-/// The word or the single character at `at`: what the reader sees as "the next thing".
-fn token_at(text: &str, at: usize) -> &str {
-    let rest = &text[at..];
-    let len = match rest.chars().next() {
-        Some(c) if c.is_alphanumeric() || c == '_' => rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len()),
-        Some(c) => c.len_utf8(),
-        None => 0,
-    };
-    &rest[..len]
-}
-
-const DECLARATION_WORDS: [&str; 6] = [
-    "schema",
-    "source",
-    "lookup",
-    "target",
-    "dead_letter",
-    "flow",
-];
-
-/// Syntax errors that have a better explanation than "unexpected X, expected Y": an unclosed
-/// bracket, an unterminated string, an assignment without `=`.
-fn special_syntax_error(
-    file: FileId,
-    text: &str,
-    start: usize,
-    found: &str,
-    expected: &[&str],
-) -> Option<Diagnostic> {
-    let span = |s: usize, e: usize| Span::new(file, s, e);
-    // The file ends, or a new declaration starts, inside a bracket.
-    let inside_flow_body = expected.contains(&"a statement") && DECLARATION_WORDS.contains(&found);
-    if found.is_empty() || inside_flow_body {
-        if let Some((open, at)) = unclosed_bracket(&text[..start]) {
-            let close = match open {
-                '(' => ')',
-                '[' => ']',
-                _ => '}',
-            };
-            let mut d = Diagnostic::error(Code::Syntax, format!("this `{open}` is never closed"))
-                .label(
-                    span(at, at + 1),
-                    format!("this `{open}` has no matching `{close}`"),
-                );
-            if !found.is_empty() {
-                d = d.label(
-                    span(start, start + found.len()),
-                    format!("a new declaration starts here, before the `{close}`"),
-                );
-            }
-            return Some(d.help(format!(
-                "add `{close}` where the {} ends",
-                if open == '{' { "block" } else { "expression" }
-            )));
-        }
-    }
-    // A string literal that runs to the end of its line.
-    if found == "\"" {
-        let line_end = text[start..]
-            .find('\n')
-            .map(|i| start + i)
-            .unwrap_or(text.len());
-        let rest = &text[start + 1..line_end];
-        let mut escaped = false;
-        let closed = rest.chars().any(|c| {
-            let close = c == '"' && !escaped;
-            escaped = c == '\\' && !escaped;
-            close
-        });
-        if !closed {
-            let end = text[..line_end].trim_end().len().max(start + 1);
-            return Some(
-                Diagnostic::error(Code::Syntax, "this string is never closed")
-                    .label(span(start, end), "the string starts here and runs to the end of the line")
-                    .help("close it with `\"` on the same line; a string cannot span lines (write `\\n` for a line break)"),
-            );
-        }
-    }
-    // `field value` or `let name value`: the `=` is missing.
-    if expected.contains(&"a statement") {
-        let mut rest = &text[start..];
-        let mut words = Vec::new();
-        for _ in 0..2 {
-            let word_len = rest
-                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            if word_len == 0 {
-                break;
-            }
-            words.push(&rest[..word_len]);
-            let after = &rest[word_len..];
-            rest = after.trim_start();
-            if words[0] != "let" {
-                break;
-            }
-        }
-        let named = match words.as_slice() {
-            ["let", name] => Some(format!("let {name}")),
-            [field] if *field != "let" => Some((*field).to_string()),
-            _ => None,
-        };
-        if let Some(named) = named.filter(|_| !rest.starts_with('=')) {
-            let at = text.len() - rest.len();
-            let next_len = rest.chars().next().map(|c| {
-                if c.is_alphanumeric() || c == '_' {
-                    rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .unwrap_or(rest.len())
-                } else {
-                    c.len_utf8()
-                }
-            });
-            let next_span = span(at, at + next_len.unwrap_or(0));
-            return Some(
-                Diagnostic::error(Code::Syntax, format!("expected `=` after `{named}`"))
-                    .label(next_span, "expected `=` here")
-                    .help("a statement is `field = expression` or `let name = expression`"),
-            );
-        }
-    }
-    None
-}
-
-/// The innermost bracket that `text` opens and does not close: its character and offset.
-/// Strings and comments are skipped.
-fn unclosed_bracket(text: &str) -> Option<(char, usize)> {
-    let mut stack: Vec<(char, usize)> = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => {
-                let mut escaped = false;
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' || (c == '"' && !escaped) {
-                        break;
-                    }
-                    escaped = c == '\\' && !escaped;
-                }
-            }
-            '/' if chars.peek().map(|p| p.1) == Some('/') => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '(' | '[' | '{' => stack.push((c, i)),
-            ')' | ']' | '}' => {
-                stack.pop();
-            }
-            _ => {}
-        }
-    }
-    stack.pop()
-}
-
-fn syntax_hint(found: &str, expected: &[&str]) -> String {
-    if RESERVED_WORDS.contains(&found) && expected.contains(&"a name") {
-        return format!("`{found}` is a reserved word and cannot be used as a name");
-    }
-    if expected.contains(&"`->`") {
-        return "a flow is written `flow name: source -> target { ... }`".to_string();
-    }
-    if expected.contains(&"`:`") {
-        return "a declaration is written like `source name: csv(\"file.csv\") as Entity`"
-            .to_string();
-    }
-    if expected.contains(&"a declaration") {
-        return "a mapping holds `schema`, `source`, `lookup`, `target`, `dead_letter` and `flow` declarations; see docs/language.md".to_string();
-    }
-    if expected.contains(&"`mapping`") {
-        return "a mapping file starts with `mapping NAME version \"1.0.0\"`".to_string();
-    }
-    "see docs/language.md for the syntax of mappings".to_string()
-}
-
-/// Words for the grammar's rules, as an error message names them.
-fn describe(rule: Rule) -> Option<&'static str> {
-    Some(match rule {
-        Rule::ident => "a name",
-        Rule::string | Rule::string_inner => "a string",
-        Rule::expr
-        | Rule::literal
-        | Rule::int
-        | Rule::float
-        | Rule::boolean
-        | Rule::call
-        | Rule::match_expr
-        | Rule::not
-        | Rule::neg => "an expression",
-        Rule::header => "`mapping`",
-        Rule::schema_decl
-        | Rule::source_decl
-        | Rule::lookup_decl
-        | Rule::target_decl
-        | Rule::dead_letter_decl
-        | Rule::flow_decl => "a declaration",
-        Rule::let_stmt | Rule::assign_stmt => "a statement",
-        Rule::else_reject => "`else reject`",
-        Rule::where_clause => "`where`",
-        Rule::key_clause => "`key`",
-        Rule::connector => "a connector such as csv(\"...\")",
-        Rule::named_arg => "an option such as `table: \"...\"`",
-        Rule::arm => "a match arm",
-        Rule::pattern | Rule::wildcard | Rule::enum_code => "a pattern",
-        Rule::field => "`.`",
-        Rule::index => "`[`",
-        Rule::coalesce
-        | Rule::or
-        | Rule::and
-        | Rule::eq
-        | Rule::ne
-        | Rule::le
-        | Rule::ge
-        | Rule::lt
-        | Rule::gt
-        | Rule::add
-        | Rule::sub
-        | Rule::mul
-        | Rule::div
-        | Rule::rem => "an operator",
-        Rule::EOI => "end of file",
-        _ => return None,
-    })
 }
