@@ -112,6 +112,8 @@ impl<'a> Checker<'a> {
             }
             ast::ExprKind::Binary(op, lhs, rhs) => self.binary(*op, lhs, rhs, scope),
             ast::ExprKind::Match(scrutinee, arms) => self.match_expr(e, scrutinee, arms, scope),
+            // Units are checked once the units module lands (work in progress).
+            ast::ExprKind::Quantity(..) | ast::ExprKind::As(..) => None,
         }
     }
 

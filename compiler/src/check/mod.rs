@@ -43,7 +43,11 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
     }
     Ok(ir::Program {
         name: file.name.name.clone(),
-        version: file.version.value.clone(),
+        version: file
+            .version
+            .as_ref()
+            .map(|v| v.value.clone())
+            .unwrap_or_default(),
         schema: schema.clone(),
         sources: declared.sources,
         lookups: declared.lookups,
