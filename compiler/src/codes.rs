@@ -33,6 +33,8 @@ codes! {
     FileNotFound = "E0001": "a mapping file cannot be read",
     NotUtf8 = "E0002": "a mapping file is not valid UTF-8 text",
     EmptyFile = "E0003": "a mapping file is empty",
+    ImportCycle = "E0004": "mapping files import each other in a cycle",
+    MisplacedItem = "E0005": "a declaration is in a kind of file that cannot hold it",
 
     // Parse
     Syntax = "E0101": "the mapping file does not follow the grammar",
@@ -78,6 +80,15 @@ codes! {
     ArmTypeMismatch = "E0325": "the arms of a match produce different types",
     DuplicatePattern = "E0326": "a match lists the same pattern twice",
     NotAValue = "E0327": "a name that is not a value is used as one",
+    DimensionMismatch = "E0328": "values of different physical dimensions are combined",
+    MissingConversion = "E0329": "values in different units of the same dimension are combined without a conversion",
+    MissingUnit = "E0330": "a value without a unit is used where a unit is required",
+    UnknownUnit = "E0331": "a unit of measure in a mapping is not known",
+    UnitArithmetic = "E0332": "an operation is not defined for these units",
+    UnhandledQuality = "E0333": "a value whose quality is not known to be good is not handled",
+    RecursiveFunction = "E0334": "a function calls itself, directly or through other functions",
+    BadTest = "E0335": "a test names something the mapping does not have, or a test value has the wrong type",
+    BadTimeArgument = "E0336": "a time format or time zone given to a time function is not valid",
 
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",

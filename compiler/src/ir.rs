@@ -15,8 +15,14 @@ pub struct Program {
     pub lookups: Vec<Lookup>,
     pub targets: Vec<Target>,
     pub flows: Vec<Flow>,
+    /// Pure functions declared with `fn`, in an order where each comes after those it calls.
+    pub functions: Vec<Function>,
+    /// The mapping's `test` blocks.
+    pub tests: Vec<Test>,
     /// Path of the dead-letter file, relative to the mapping's folder unless absolute.
     pub dead_letter: String,
+    /// True when the file is a module (`module NAME`): it can be checked, not built.
+    pub is_module: bool,
 }
 
 impl Program {
@@ -72,6 +78,64 @@ pub struct Flow {
     pub target_entity: String,
     pub filter: Option<Expr>,
     pub steps: Vec<Step>,
+}
+
+/// `fn name(params) -> returns = body`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<(String, Type)>,
+    pub returns: Type,
+    /// Refers to the parameters as `ExprKind::Local`.
+    pub body: Expr,
+}
+
+impl Function {
+    /// Whether a call may fail (its body may): the generated function then returns a `Result`.
+    pub fn is_fallible(&self) -> bool {
+        self.body.is_fallible()
+    }
+}
+
+/// A `test` block: records fed to sources (and lookups), and what the targets must receive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Test {
+    pub name: String,
+    /// Where the test is declared, for reporting its failures.
+    pub span: crate::source_map::Span,
+    /// Per source: the records it delivers, keyed by external (column) names.
+    pub inputs: Vec<TestRecords>,
+    /// Per lookup whose file the test replaces.
+    pub lookups: Vec<TestRecords>,
+    /// Per target (or [`DEAD_LETTER`]): the records it must receive, keyed by external names.
+    pub expects: Vec<TestRecords>,
+}
+
+/// The name `expect rejected { ... }` uses for the dead letter.
+pub const DEAD_LETTER: &str = "rejected";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestRecords {
+    /// A source, lookup or target name, or [`DEAD_LETTER`].
+    pub name: String,
+    /// For sources and lookups, their format (the harness writes the records as a file of it).
+    pub format: Option<FileFormat>,
+    pub records: Vec<TestRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestRecord {
+    pub fields: Vec<(String, TestValue)>,
+    pub span: crate::source_map::Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +238,11 @@ pub enum ExprKind {
     },
     Call {
         function: Builtin,
+        args: Vec<Expr>,
+    },
+    /// A call of a function declared with `fn`.
+    CallFunction {
+        name: String,
         args: Vec<Expr>,
     },
     /// An int used where a float is expected.

@@ -5,6 +5,7 @@ pub mod check;
 pub mod codes;
 pub mod diagnostic;
 pub mod emit;
+pub mod imports;
 pub mod ir;
 pub mod schema;
 pub mod source_map;
@@ -69,10 +70,20 @@ pub fn mapping_dir(path: &Path) -> PathBuf {
     dir.canonicalize().unwrap_or(dir)
 }
 
-/// Read, parse, load schemas and check: everything up to a typed program.
-pub fn compile(path: &Path, sources: &mut SourceMap) -> Result<ir::Program, Vec<Diagnostic>> {
+/// Read, parse and load imports: the mapping's syntax tree with the items of every module it
+/// imports.
+pub fn parse_with_imports(
+    path: &Path,
+    sources: &mut SourceMap,
+) -> Result<syntax::ast::MappingFile, Vec<Diagnostic>> {
     let file = read_mapping(path, sources).map_err(|d| vec![d])?;
     let ast = parse(sources, file)?;
+    imports::load_imports(ast, path, sources)
+}
+
+/// Read, parse, load imports, load schemas and check: everything up to a typed program.
+pub fn compile(path: &Path, sources: &mut SourceMap) -> Result<ir::Program, Vec<Diagnostic>> {
+    let ast = parse_with_imports(path, sources)?;
     let schemas = schema::load_schemas(&ast, &mapping_folder(path), sources)?;
     check::check(&ast, &schemas)
 }

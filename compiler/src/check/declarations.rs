@@ -85,7 +85,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Registers a name; false (and a diagnostic) when it is taken.
-    fn declare(&mut self, name: &Ident, kind: DeclKind) -> bool {
+    pub(super) fn declare(&mut self, name: &Ident, kind: DeclKind) -> bool {
         if let Some((previous_kind, previous)) = self.decls.get(&name.name).copied() {
             self.report(
                 Diagnostic::error(
@@ -101,7 +101,7 @@ impl<'a> Checker<'a> {
                     format!("first declared here as {}", previous_kind.describe()),
                 )
                 .help(
-                    "sources, lookups, targets and flows share one namespace; rename one of them",
+                    "sources, lookups, targets, flows and functions share one namespace; rename one of them",
                 ),
             );
             return false;

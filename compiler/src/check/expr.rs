@@ -17,6 +17,8 @@ pub(super) struct Scope<'d> {
     /// The flow's source did not resolve: unknown names are not reported, since every name of
     /// the record would be.
     source_unresolved: bool,
+    /// Inside the body of this function: there is no source record.
+    function: Option<String>,
     locals: Vec<Local>,
 }
 
@@ -37,6 +39,18 @@ impl<'d> Scope<'d> {
             declared,
             source_entity,
             source_unresolved,
+            function: None,
+            locals: Vec::new(),
+        }
+    }
+
+    /// The scope of a function body: only its parameters (bound by the caller).
+    pub fn function(declared: &'d Declared, name: &str) -> Self {
+        Scope {
+            declared,
+            source_entity: None,
+            source_unresolved: false,
+            function: Some(name.to_string()),
             locals: Vec::new(),
         }
     }
@@ -138,6 +152,19 @@ impl<'a> Checker<'a> {
         if scope.source_unresolved {
             return None;
         }
+        if let Some(function) = &scope.function {
+            self.report(
+                Diagnostic::error(
+                    Code::UnknownName,
+                    format!("`{}` is not a parameter of function `{function}`", name.name),
+                )
+                .label(name.span, "unknown name")
+                .help(did_you_mean(&name.name, scope.value_names()).unwrap_or_else(|| {
+                    "a function sees only its parameters (no source record, no lookups); pass what it needs as an argument".into()
+                })),
+            );
+            return None;
+        }
         let not_a_value = if name.name == "source" {
             Some((
                 "`source` stands for the record's origin".to_string(),
@@ -205,7 +232,7 @@ impl<'a> Checker<'a> {
                     .source_entity
                     .is_some_and(|e| e.field(&name.name).is_some());
             if !shadowed {
-                if name.name == "source" {
+                if name.name == "source" && scope.function.is_none() {
                     return match field.name.as_str() {
                         "position" => Some(expr(ExprKind::SourcePosition, Type::Int, None)),
                         "name" => Some(expr(ExprKind::SourceName, Type::String, None)),
@@ -442,6 +469,9 @@ impl<'a> Checker<'a> {
                     ),
                 }),
             ));
+        }
+        if let Some(call) = self.function_call(whole, function, args, scope) {
+            return call;
         }
         let Some(builtin) = Builtin::from_name(&function.name) else {
             let candidates = Builtin::ALL

@@ -8,6 +8,7 @@ mod builtins;
 mod declarations;
 mod expr;
 mod flow;
+mod functions;
 mod matching;
 mod types;
 
@@ -25,8 +26,10 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
         schema,
         errors: Vec::new(),
         decls: BTreeMap::new(),
+        signatures: BTreeMap::new(),
     };
     let declared = checker.declarations(file);
+    let functions = checker.functions(file);
     let flows: Vec<ir::Flow> = file
         .items
         .iter()
@@ -53,6 +56,9 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
         lookups: declared.lookups,
         targets: declared.targets,
         flows,
+        functions,
+        tests: Vec::new(),
+        is_module: file.version.is_none(),
         dead_letter: declared
             .dead_letter
             .unwrap_or_else(|| format!("out/{}.dead-letter.jsonl", file.name.name)),
@@ -66,6 +72,7 @@ enum DeclKind {
     Lookup,
     Target,
     Flow,
+    Function,
 }
 
 impl DeclKind {
@@ -75,6 +82,7 @@ impl DeclKind {
             DeclKind::Lookup => "a lookup",
             DeclKind::Target => "a target",
             DeclKind::Flow => "a flow",
+            DeclKind::Function => "a function",
         }
     }
 }
@@ -105,6 +113,8 @@ struct Checker<'a> {
     errors: Vec<Diagnostic>,
     /// Every declared name with its kind and the span of its name.
     decls: BTreeMap<String, (DeclKind, Span)>,
+    /// Functions whose declaration checked, by name.
+    signatures: BTreeMap<String, functions::Signature>,
 }
 
 impl Checker<'_> {

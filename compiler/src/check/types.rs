@@ -2,10 +2,11 @@
 
 use super::flow::{a, a_named};
 use super::Checker;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, ExprKind, Maybe, Type};
 use crate::schema::FieldType;
 use crate::source_map::Span;
+use crate::syntax::ast;
 
 pub(super) fn field_type(ty: &FieldType) -> Type {
     match ty {
@@ -20,6 +21,48 @@ pub(super) fn field_type(ty: &FieldType) -> Type {
 }
 
 impl Checker<'_> {
+    /// A type as written in a function signature: a built-in type, an identifier type or an
+    /// enum, and for floats an optional unit.
+    pub(super) fn type_ref(&mut self, written: &ast::TypeRef) -> Option<Type> {
+        let name = written.name.name.as_str();
+        let ty = if let Some(builtin) = FieldType::builtin(name) {
+            field_type(&builtin)
+        } else if self.schema.identifiers.contains_key(name) {
+            Type::Identifier(name.to_string())
+        } else if self.schema.enums.contains_key(name) {
+            Type::Enum(name.to_string())
+        } else {
+            let candidates = FieldType::BUILTIN
+                .iter()
+                .copied()
+                .chain(self.schema.identifiers.keys().map(String::as_str))
+                .chain(self.schema.enums.keys().map(String::as_str));
+            self.report(
+                Diagnostic::error(Code::UnknownName, format!("unknown type `{name}`"))
+                    .label(written.name.span, "not a type")
+                    .help(did_you_mean(name, candidates).unwrap_or_else(|| {
+                        "a type is string, int, float (with a unit: float[mm]), bool, timestamp, or an identifier type or enum of the schemas".into()
+                    })),
+            );
+            return None;
+        };
+        match (&written.unit, ty) {
+            (None, ty) => Some(ty),
+            (Some(unit), Type::Float) => self.unit_type(unit),
+            (Some(unit), other) => {
+                self.report(
+                    Diagnostic::error(
+                        Code::UnitArithmetic,
+                        format!("{} cannot have a unit", a(&other)),
+                    )
+                    .label(unit.span, "unit on a type that is not float")
+                    .help("units of measure go on floats: `float[mm]`"),
+                );
+                None
+            }
+        }
+    }
+
     /// Makes `value` fit `expected`: the same type, or an int widened to a float. Anything else
     /// is reported; identifier types get their own diagnostic, since mixing them up is the
     /// mistake they exist to catch.
@@ -131,5 +174,16 @@ fn conversion_hint(found: &Type, expected: &Type) -> String {
         (_, Type::String) => "convert it with `string(...)`".into(),
         (Type::String, Type::Enum(e)) => format!("map the text to a code with `match`, for example `match x {{ \"a\" => {e}.CODE, _ => ... }}`"),
         _ => format!("the value must be {}", a(expected)),
+    }
+}
+
+impl Checker<'_> {
+    /// The type `float[unit]`. Placeholder until the units module is wired in.
+    pub(super) fn unit_type(&mut self, unit: &ast::UnitRef) -> Option<Type> {
+        self.report(
+            Diagnostic::error(Code::UnknownUnit, format!("unknown unit `{}`", unit.text))
+                .label(unit.span, "unknown unit"),
+        );
+        None
     }
 }

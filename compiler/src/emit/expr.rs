@@ -183,6 +183,10 @@ impl ExprEmitter<'_> {
                 }
             }
             ExprKind::Call { function, args } => self.call(*function, args),
+            ExprKind::CallFunction { name, args } => {
+                let args: Vec<String> = args.iter().map(|a| self.value(a)).collect();
+                format!("crate::functions::{name}({})", args.join(", "))
+            }
             ExprKind::IntToFloat(inner) => match &inner.kind {
                 ExprKind::Literal(Literal::Int(i)) => float_literal(*i as f64),
                 _ if inner.is_fallible() => format!("{}.map(|n| n as f64)", self.value(inner)),

@@ -211,7 +211,9 @@ impl Uses {
             ExprKind::Literal(_) | ExprKind::Local(_) | ExprKind::EnumCode { .. } => {}
             ExprKind::EntityField { base, .. } => self.visit(base),
             ExprKind::MakeIdentifier { value, .. } => self.visit(value),
-            ExprKind::Call { args, .. } => args.iter().for_each(|a| self.visit(a)),
+            ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {
+                args.iter().for_each(|a| self.visit(a))
+            }
             ExprKind::IntToFloat(inner) | ExprKind::Not(inner) | ExprKind::Neg(inner) => {
                 self.visit(inner)
             }

@@ -18,7 +18,12 @@ pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
         "//! The integration program of mapping `{}` version {:?}.\n//!\n//! Run it with `--help` for its options. Every record read is written to its targets,\n//! filtered, or rejected into the dead-letter file with its reason.",
         program.name, program.version
     ));
-    scope.raw("mod flows;\nmod types;\n\n// The read stage of every source.\nuse fdi_runtime::Source as _;");
+    scope.raw(if program.functions.is_empty() {
+        "mod flows;\nmod types;"
+    } else {
+        "mod flows;\nmod functions;\nmod types;"
+    });
+    scope.raw("// The read stage of every source.\nuse fdi_runtime::Source as _;");
     scope.raw(format!(
         "/// What the runtime needs to know about this program.\npub const PROGRAM: fdi_runtime::ProgramInfo = fdi_runtime::ProgramInfo {{\n    \
              mapping: {:?},\n    \

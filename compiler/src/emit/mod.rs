@@ -7,6 +7,7 @@
 
 mod expr;
 mod flow;
+mod functions;
 mod main_rs;
 mod names;
 mod types;
@@ -74,6 +75,12 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
         main_rs::main_rs(program, options),
     );
     files.insert("src/types.rs".to_string(), types::types_rs(program));
+    if !program.functions.is_empty() {
+        files.insert(
+            "src/functions.rs".to_string(),
+            functions::functions_rs(program),
+        );
+    }
     files.insert("src/flows/mod.rs".to_string(), flow::flows_mod_rs(program));
     for f in &program.flows {
         files.insert(

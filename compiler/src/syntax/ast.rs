@@ -90,11 +90,20 @@ pub struct TestDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestPart {
     /// `input source { records }`: the records the source delivers.
-    Input { source: Ident, records: Vec<RecordLit> },
+    Input {
+        source: Ident,
+        records: Vec<RecordLit>,
+    },
     /// `lookup name { records }`: replaces the lookup's file for this test.
-    Lookup { lookup: Ident, records: Vec<RecordLit> },
+    Lookup {
+        lookup: Ident,
+        records: Vec<RecordLit>,
+    },
     /// `expect target { records }`; the target `rejected` means the dead letter.
-    Expect { target: Ident, records: Vec<RecordLit> },
+    Expect {
+        target: Ident,
+        records: Vec<RecordLit>,
+    },
 }
 
 /// `{ serial: "SN1", measured: 12.04 }`

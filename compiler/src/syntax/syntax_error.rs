@@ -6,7 +6,11 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source_map::{FileId, Span};
 
 /// Turns pest's error into a diagnostic that names what was expected in words.
-pub(super) fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Diagnostic {
+pub(super) fn syntax_error(
+    file: FileId,
+    text: &str,
+    error: pest::error::Error<Rule>,
+) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
     let start = match error.location {
         InputLocation::Pos(p) => p,
@@ -298,9 +302,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::unit | Rule::unit_text => "a unit such as `[mm]`",
         Rule::quantity => "an expression",
         Rule::as_unit => "`as [unit]`",
-        Rule::test_input | Rule::test_lookup | Rule::test_expect => {
-            "`input`, `lookup` or `expect`"
-        }
+        Rule::test_input | Rule::test_lookup | Rule::test_expect => "`input`, `lookup` or `expect`",
         Rule::record_block | Rule::record => "a record such as `{ field: \"value\" }`",
         Rule::record_field => "a field such as `name: \"value\"`",
         Rule::null | Rule::signed_number => "a value",

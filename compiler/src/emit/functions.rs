@@ -1,0 +1,61 @@
+//! `src/functions.rs`: the mapping's `fn` declarations as plain Rust functions.
+//!
+//! A function whose body may fail returns `Result<T, fdi_runtime::Failure>`, like every other
+//! fallible value in generated code; parameters are owned values.
+
+use std::collections::HashMap;
+
+use codegen::{Function, Scope};
+
+use super::expr::ExprEmitter;
+use super::names::local_ident;
+use crate::ir::{self, Type};
+
+pub fn functions_rs(program: &ir::Program) -> String {
+    let mut scope = Scope::new();
+    scope.raw(super::header(program));
+    scope
+        .raw("//! The mapping's functions. They see only their parameters: no record, no lookups.");
+    for function in &program.functions {
+        scope.push_fn(function_fn(program, function));
+    }
+    scope.to_string() + "\n"
+}
+
+fn function_fn(program: &ir::Program, function: &ir::Function) -> Function {
+    let locals: HashMap<String, String> = function
+        .params
+        .iter()
+        .map(|(name, _)| (name.clone(), local_ident(name, &[])))
+        .collect();
+    let emitter = ExprEmitter {
+        locals,
+        schema: &program.schema,
+    };
+    let mut f = Function::new(&function.name);
+    f.vis("pub").allow("non_snake_case");
+    for (name, ty) in &function.params {
+        f.arg(&emitter.locals[name], rust_type(ty));
+    }
+    let returns = rust_type(&function.returns);
+    if function.is_fallible() {
+        f.ret(format!("Result<{returns}, fdi_runtime::Failure>"));
+    } else {
+        f.ret(returns);
+    }
+    f.line(emitter.value(&function.body));
+    f
+}
+
+/// The Rust type of a value of the typed program.
+pub fn rust_type(ty: &Type) -> String {
+    match ty {
+        Type::String => "String".into(),
+        Type::Int => "i64".into(),
+        Type::Float => "f64".into(),
+        Type::Bool => "bool".into(),
+        Type::Timestamp => "fdi_runtime::Timestamp".into(),
+        Type::Identifier(n) | Type::Enum(n) => format!("crate::types::{n}"),
+        Type::Entity(n) => format!("&crate::types::{n}"),
+    }
+}

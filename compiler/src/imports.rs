@@ -1,0 +1,268 @@
+//! The imports stage: a parsed mapping and the modules it imports, merged into one syntax tree.
+//!
+//! `import "common/units.fdi"` reads a module file (one that starts with `module NAME`) and
+//! makes its functions, lookups and schemas part of the importing mapping. Modules may import
+//! modules. Each file is read once however often it is imported; an import that leads back to
+//! a file still being imported is a cycle, reported with the whole chain.
+//!
+//! Paths inside a module (its schemas, its lookups' files, its imports) are relative to the
+//! module's own folder. The merged tree rewrites them to be relative to the mapping's folder,
+//! so that every later stage resolves every path against one folder. Spans are untouched:
+//! a diagnostic about an imported item still points into the module file.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source_map::SourceMap;
+use crate::syntax::ast::{Item, MappingFile, StringLit};
+
+/// Reads and parses every module `root` imports, transitively, and returns `root` with their
+/// items appended. `root_path` is the mapping file's path as the user gave it.
+pub fn load_imports(
+    root: MappingFile,
+    root_path: &Path,
+    sources: &mut SourceMap,
+) -> Result<MappingFile, Vec<Diagnostic>> {
+    let mut loader = Loader {
+        root_folder: crate::mapping_folder(root_path),
+        sources,
+        loaded: Vec::new(),
+        errors: Vec::new(),
+        modules: Vec::new(),
+    };
+    let root_key = identity(root_path);
+    loader
+        .errors
+        .extend(misplaced_items(&root, root.version.is_none()));
+    loader.visit_imports(&root, &root_path.to_path_buf(), &mut vec![root_key.clone()]);
+    loader.loaded.push(root_key);
+    if !loader.errors.is_empty() {
+        return Err(loader.errors);
+    }
+    let mut merged = root;
+    for module in loader.modules {
+        merged.items.extend(module.items);
+    }
+    Ok(merged)
+}
+
+struct Loader<'s> {
+    root_folder: PathBuf,
+    sources: &'s mut SourceMap,
+    /// Files already read (by canonical path), so a module imported twice is merged once.
+    loaded: Vec<PathBuf>,
+    errors: Vec<Diagnostic>,
+    /// Imported modules in the order they were first reached, paths already rebased.
+    modules: Vec<MappingFile>,
+}
+
+impl Loader<'_> {
+    /// Follows the imports of `file` (read from `path`). `chain` holds the files being imported
+    /// right now, outermost first: reaching one of them again is a cycle.
+    fn visit_imports(&mut self, file: &MappingFile, path: &Path, chain: &mut Vec<PathBuf>) {
+        let folder = crate::mapping_folder(path);
+        for item in &file.items {
+            let Item::Import(import) = item else { continue };
+            let target = normalize(&folder.join(&import.value));
+            let key = identity(&target);
+            if let Some(at) = chain.iter().position(|p| *p == key) {
+                self.errors.push(cycle(import, &chain[at..], &key));
+                continue;
+            }
+            if self.loaded.contains(&key) {
+                continue;
+            }
+            let Some(module) = self.read_module(import, &target) else {
+                continue;
+            };
+            chain.push(key.clone());
+            self.visit_imports(&module, &target, chain);
+            chain.pop();
+            self.loaded.push(key);
+            let rebase = relative_to(&self.root_folder, &crate::mapping_folder(&target));
+            self.modules.push(rebase_paths(module, &rebase));
+        }
+    }
+
+    fn read_module(&mut self, import: &StringLit, path: &Path) -> Option<MappingFile> {
+        let file = match crate::read_mapping(path, self.sources) {
+            Ok(file) => file,
+            Err(mut d) => {
+                if d.code == Code::FileNotFound {
+                    d = Diagnostic::error(
+                        Code::FileNotFound,
+                        format!("cannot read imported file `{}`", import.value),
+                    )
+                    .label(import.span, "imported here")
+                    .help(format!(
+                        "import paths are relative to the importing file's folder; this one resolves to {}",
+                        path.display()
+                    ));
+                }
+                self.errors.push(d);
+                return None;
+            }
+        };
+        let module = match crate::parse(self.sources, file) {
+            Ok(module) => module,
+            Err(errors) => {
+                self.errors.extend(errors);
+                return None;
+            }
+        };
+        if module.version.is_some() {
+            self.errors.push(
+                Diagnostic::error(
+                    Code::MisplacedItem,
+                    format!("`{}` is a mapping, and only modules can be imported", import.value),
+                )
+                .label(import.span, "imports a mapping")
+                .label(module.name.span, "this file starts with `mapping`")
+                .help("move what should be shared into a file that starts with `module NAME`, and import that from both mappings"),
+            );
+            return None;
+        }
+        self.errors.extend(misplaced_items(&module, true));
+        Some(module)
+    }
+}
+
+/// Sources, targets, flows, the dead letter and tests belong to a mapping: a module only
+/// shares definitions (imports, schemas, lookups, functions).
+fn misplaced_items(file: &MappingFile, is_module: bool) -> Vec<Diagnostic> {
+    if !is_module {
+        return Vec::new();
+    }
+    file.items
+        .iter()
+        .filter_map(|item| {
+            let (what, span) = match item {
+                Item::Source(s) => ("a source", s.name.span),
+                Item::Target(t) => ("a target", t.name.span),
+                Item::Flow(f) => ("a flow", f.header_span),
+                Item::DeadLetter(c) => ("a dead letter", c.span),
+                Item::Test(t) => ("a test", t.name.span),
+                _ => return None,
+            };
+            Some(
+                Diagnostic::error(Code::MisplacedItem, format!("a module cannot declare {what}"))
+                    .label(span, format!("{what} in module `{}`", file.name.name))
+                    .help("modules share imports, schemas, lookups and functions; declare sources, targets, flows and tests in the mapping that imports the module"),
+            )
+        })
+        .collect()
+}
+
+fn cycle(import: &StringLit, chain: &[PathBuf], back_to: &Path) -> Diagnostic {
+    let names: Vec<String> = chain
+        .iter()
+        .map(|p| file_name(p))
+        .chain(std::iter::once(file_name(back_to)))
+        .collect();
+    Diagnostic::error(
+        Code::ImportCycle,
+        format!("import cycle: {}", names.join(" -> ")),
+    )
+    .label(import.span, "this import closes the cycle")
+    .help("modules cannot import each other in a circle; move what both need into a third module that both import")
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// A file's identity for cycle and duplicate detection: its canonical path when it exists.
+fn identity(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| normalize(path))
+}
+
+/// Rewrites the paths in a module's items, which are relative to the module's folder, to be
+/// relative to the mapping's folder (`rebase` is the module's folder seen from there).
+fn rebase_paths(mut module: MappingFile, rebase: &Path) -> MappingFile {
+    let fix = |lit: &mut StringLit| {
+        if !Path::new(&lit.value).is_absolute() {
+            let joined = normalize(&rebase.join(&lit.value));
+            lit.value = joined.to_string_lossy().replace('\\', "/");
+        }
+    };
+    for item in &mut module.items {
+        match item {
+            Item::Schema(path) => fix(path),
+            Item::Lookup(lookup) => fix(&mut lookup.connector.location),
+            _ => {}
+        }
+    }
+    module
+}
+
+/// Removes `.` and `dir/..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
+}
+
+/// `to` seen from `from`, both folders: `common` for `./common` from `.`, `../shared` for
+/// `shared` from `mappings`. Falls back to the absolute path when the two have no common root.
+fn relative_to(from: &Path, to: &Path) -> PathBuf {
+    let (from_abs, to_abs) = match (from.canonicalize(), to.canonicalize()) {
+        (Ok(f), Ok(t)) => (f, t),
+        _ => (normalize(from), normalize(to)),
+    };
+    let from_parts: Vec<Component> = from_abs.components().collect();
+    let to_parts: Vec<Component> = to_abs.components().collect();
+    let common = from_parts
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return to_abs;
+    }
+    let mut out = PathBuf::new();
+    for _ in common..from_parts.len() {
+        out.push("..");
+    }
+    for part in &to_parts[common..] {
+        out.push(part.as_os_str());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_between_folders() {
+        let rel = relative_to(
+            Path::new("/plant/mappings"),
+            Path::new("/plant/shared/units"),
+        );
+        assert_eq!(rel, PathBuf::from("../shared/units"));
+        assert_eq!(
+            relative_to(Path::new("/plant"), Path::new("/plant")),
+            PathBuf::new()
+        );
+        assert_eq!(
+            relative_to(Path::new("/plant"), Path::new("/plant/common")),
+            PathBuf::from("common")
+        );
+    }
+
+    #[test]
+    fn normalize_removes_dots() {
+        assert_eq!(normalize(Path::new("a/./b/../c")), PathBuf::from("a/c"));
+        assert_eq!(normalize(Path::new("../a")), PathBuf::from("../a"));
+    }
+}
