@@ -10,6 +10,7 @@ mod expr;
 mod flow;
 mod functions;
 mod matching;
+mod tests;
 mod types;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,7 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
             _ => None,
         })
         .collect();
+    let tests = checker.tests(file, &declared);
     if !checker.errors.is_empty() {
         checker
             .errors
@@ -57,7 +59,7 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
         targets: declared.targets,
         flows,
         functions,
-        tests: Vec::new(),
+        tests,
         is_module: file.version.is_none(),
         dead_letter: declared
             .dead_letter

@@ -1,0 +1,345 @@
+//! Checking `test` blocks: what they feed and expect must exist in the mapping, with values of
+//! the right kind, so a test fails only when the mapping is wrong, never because of a typo in
+//! the test.
+//!
+//! Input records are written as the source file would hold them: a field may be given as text
+//! even when it is a number (that is how a damaged value is tested), or as `null` for a
+//! missing value. Expected records are what the target receives, so their values must have the
+//! field's type. Keys are the schema's field names; the typed test speaks of external (column)
+//! names, which is what files and the program's captured output use.
+
+use super::{Checker, Declared};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::ir::{self, TestRecord, TestRecords, TestValue, DEAD_LETTER};
+use crate::schema::{Entity, Field, FieldType};
+use crate::syntax::ast::{self, Ident, RecordLit, TestPart, ValueKind};
+
+/// The keys an expected dead-letter record may have, as the dead-letter file names them.
+const DEAD_LETTER_KEYS: &[&str] = &["flow", "reason", "stage", "detail", "source", "position"];
+
+/// Whether a record is fed into the program or expected from it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Input,
+    Expected,
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn tests(&mut self, file: &ast::MappingFile, declared: &Declared) -> Vec<ir::Test> {
+        let mut tests: Vec<ir::Test> = Vec::new();
+        for item in &file.items {
+            let ast::Item::Test(test) = item else {
+                continue;
+            };
+            if let Some(previous) = tests.iter().find(|t| t.name == test.name.value) {
+                self.report(
+                    Diagnostic::error(
+                        Code::BadTest,
+                        format!("two tests are named \"{}\"", test.name.value),
+                    )
+                    .label(test.name.span, "named again here")
+                    .label(previous.span, "first test of that name")
+                    .help("give each test its own name, so a failure report says which one failed"),
+                );
+                continue;
+            }
+            if let Some(checked) = self.test(test, declared) {
+                tests.push(checked);
+            }
+        }
+        tests
+    }
+
+    fn test(&mut self, test: &ast::TestDecl, declared: &Declared) -> Option<ir::Test> {
+        let mut checked = ir::Test {
+            name: test.name.value.clone(),
+            span: test.name.span,
+            inputs: Vec::new(),
+            lookups: Vec::new(),
+            expects: Vec::new(),
+        };
+        let mut ok = true;
+        for part in &test.parts {
+            let result = match part {
+                TestPart::Input { source, records } => self
+                    .test_input(source, records, declared)
+                    .map(|r| checked.inputs.push(r)),
+                TestPart::Lookup { lookup, records } => self
+                    .test_lookup(lookup, records, declared)
+                    .map(|r| checked.lookups.push(r)),
+                TestPart::Expect { target, records } => self
+                    .test_expect(target, records, declared)
+                    .map(|r| checked.expects.push(r)),
+            };
+            ok &= result.is_some();
+        }
+        if test
+            .parts
+            .iter()
+            .all(|p| !matches!(p, TestPart::Input { .. }))
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::BadTest,
+                    format!("test \"{}\" gives no input", test.name.value),
+                )
+                .label(test.name.span, "no `input` block")
+                .help(
+                    "give the records a source delivers with `input SOURCE { { field: value } }`",
+                ),
+            );
+            ok = false;
+        }
+        ok.then_some(checked)
+    }
+
+    fn test_input(
+        &mut self,
+        name: &Ident,
+        records: &[RecordLit],
+        declared: &Declared,
+    ) -> Option<TestRecords> {
+        let Some(source) = declared.source(&name.name) else {
+            let names = declared.sources.iter().map(|s| s.name.as_str());
+            self.unknown_in_test(name, "source", names);
+            return None;
+        };
+        let entity = &self.schema.entities[&source.entity];
+        let records = self.test_records(entity, records, Direction::Input)?;
+        Some(TestRecords {
+            name: name.name.clone(),
+            format: Some(source.format),
+            records,
+        })
+    }
+
+    fn test_lookup(
+        &mut self,
+        name: &Ident,
+        records: &[RecordLit],
+        declared: &Declared,
+    ) -> Option<TestRecords> {
+        let Some(lookup) = declared.lookup(&name.name) else {
+            let names = declared.lookups.iter().map(|l| l.name.as_str());
+            self.unknown_in_test(name, "lookup", names);
+            return None;
+        };
+        let entity = &self.schema.entities[&lookup.entity];
+        let records = self.test_records(entity, records, Direction::Input)?;
+        Some(TestRecords {
+            name: name.name.clone(),
+            format: Some(lookup.format),
+            records,
+        })
+    }
+
+    fn test_expect(
+        &mut self,
+        name: &Ident,
+        records: &[RecordLit],
+        declared: &Declared,
+    ) -> Option<TestRecords> {
+        if name.name == DEAD_LETTER {
+            return self
+                .dead_letter_records(records)
+                .map(|records| TestRecords {
+                    name: DEAD_LETTER.to_string(),
+                    format: None,
+                    records,
+                });
+        }
+        let Some(target) = declared.target(&name.name) else {
+            let names = declared
+                .targets
+                .iter()
+                .map(|t| t.name.as_str())
+                .chain([DEAD_LETTER]);
+            self.unknown_in_test(name, "target", names);
+            return None;
+        };
+        let entity = &self.schema.entities[&target.entity];
+        let records = self.test_records(entity, records, Direction::Expected)?;
+        Some(TestRecords {
+            name: name.name.clone(),
+            format: None,
+            records,
+        })
+    }
+
+    fn unknown_in_test<'n>(
+        &mut self,
+        name: &Ident,
+        what: &str,
+        names: impl Iterator<Item = &'n str>,
+    ) {
+        let names: Vec<&str> = names.collect();
+        let help = did_you_mean(&name.name, names.iter().copied()).unwrap_or_else(|| {
+            if names.is_empty() {
+                format!("the mapping declares no {what}")
+            } else {
+                format!("the mapping's {what}s are {}", names.join(", "))
+            }
+        });
+        self.report(
+            Diagnostic::error(
+                Code::BadTest,
+                format!(
+                    "the test names {what} `{}`, which the mapping does not declare",
+                    name.name
+                ),
+            )
+            .label(name.span, format!("not a {what} of this mapping"))
+            .help(help),
+        );
+    }
+
+    fn test_records(
+        &mut self,
+        entity: &Entity,
+        records: &[RecordLit],
+        direction: Direction,
+    ) -> Option<Vec<TestRecord>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for record in records {
+            let mut fields = Vec::new();
+            for (key, value) in &record.fields {
+                match self.test_field(entity, key, value, direction) {
+                    Some(field) => fields.push(field),
+                    None => ok = false,
+                }
+            }
+            out.push(TestRecord {
+                fields,
+                span: record.span,
+            });
+        }
+        ok.then_some(out)
+    }
+
+    fn test_field(
+        &mut self,
+        entity: &Entity,
+        key: &Ident,
+        value: &ast::ValueLit,
+        direction: Direction,
+    ) -> Option<(String, TestValue)> {
+        let Some(field) = entity.field(&key.name) else {
+            self.report(
+                Diagnostic::error(
+                    Code::BadTest,
+                    format!("`{}` has no field `{}`", entity.name, key.name),
+                )
+                .label(key.span, "unknown field")
+                .label(entity.span, format!("`{}` is declared here", entity.name))
+                .maybe_help(did_you_mean(&key.name, entity.field_names())),
+            );
+            return None;
+        };
+        if let Some(expected) = value_problem(field, &value.kind, direction) {
+            self.report(
+                Diagnostic::error(
+                    Code::BadTest,
+                    format!("field `{}` of `{}` cannot hold this value", field.name, entity.name),
+                )
+                .label(value.span, format!("expected {expected}"))
+                .label(field.span, "the field is declared here")
+                .help(match direction {
+                    Direction::Input => "input values are written as the source file holds them: text is always allowed, `null` means missing",
+                    Direction::Expected => "an expected value has the field's type: a number for int and float fields, text for strings, identifiers, enum codes and timestamps, `null` only for optional fields",
+                }),
+            );
+            return None;
+        }
+        Some((field.external_name().to_string(), test_value(&value.kind)))
+    }
+
+    fn dead_letter_records(&mut self, records: &[RecordLit]) -> Option<Vec<TestRecord>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for record in records {
+            let mut fields = Vec::new();
+            for (key, value) in &record.fields {
+                if !DEAD_LETTER_KEYS.contains(&key.name.as_str()) {
+                    self.report(
+                        Diagnostic::error(
+                            Code::BadTest,
+                            format!("a rejected record has no `{}`", key.name),
+                        )
+                        .label(key.span, "unknown key")
+                        .help(
+                            did_you_mean(&key.name, DEAD_LETTER_KEYS.iter().copied())
+                                .unwrap_or_else(|| {
+                                    format!(
+                                        "an expected reject may give {}",
+                                        DEAD_LETTER_KEYS.join(", ")
+                                    )
+                                }),
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
+                let is_position = key.name == "position";
+                let fits = match &value.kind {
+                    ValueKind::Int(_) => is_position,
+                    ValueKind::String(_) => !is_position,
+                    _ => false,
+                };
+                if !fits {
+                    self.report(
+                        Diagnostic::error(Code::BadTest, format!("`{}` of a rejected record cannot hold this value", key.name))
+                            .label(value.span, if is_position { "expected an int" } else { "expected text" })
+                            .help("`position` is the record's 1-based position in its source; the other keys are text"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                fields.push((key.name.clone(), test_value(&value.kind)));
+            }
+            out.push(TestRecord {
+                fields,
+                span: record.span,
+            });
+        }
+        ok.then_some(out)
+    }
+}
+
+/// What the field needed, when the value does not fit it.
+fn value_problem(field: &Field, value: &ValueKind, direction: Direction) -> Option<&'static str> {
+    let input = direction == Direction::Input;
+    let fits = match (value, &field.ty) {
+        (ValueKind::Null, _) => input || field.optional,
+        (ValueKind::String(_), FieldType::Int | FieldType::Float | FieldType::Bool) => input,
+        (ValueKind::String(_), _) => true,
+        (ValueKind::Int(_), FieldType::Int | FieldType::Float) => true,
+        (ValueKind::Float(_), FieldType::Float) => true,
+        (ValueKind::Bool(_), FieldType::Bool) => true,
+        (ValueKind::Int(_), FieldType::Identifier(_)) => input,
+        _ => false,
+    };
+    if fits {
+        return None;
+    }
+    Some(match (&field.ty, value) {
+        (_, ValueKind::Null) => "a value: the field is not optional",
+        (FieldType::Int, _) => "an int",
+        (FieldType::Float, _) => "a number",
+        (FieldType::Bool, _) => "`true` or `false`",
+        (FieldType::Timestamp, _) => "a timestamp as text",
+        (FieldType::Enum(_), _) => "an enum code as text",
+        (FieldType::Identifier(_), _) => "an identifier as text",
+        (FieldType::String, _) => "text",
+    })
+}
+
+fn test_value(value: &ValueKind) -> TestValue {
+    match value {
+        ValueKind::Null => TestValue::Null,
+        ValueKind::Bool(b) => TestValue::Bool(*b),
+        ValueKind::Int(i) => TestValue::Int(*i),
+        ValueKind::Float(f) => TestValue::Float(*f),
+        ValueKind::String(s) => TestValue::String(s.clone()),
+    }
+}
