@@ -159,6 +159,8 @@ pub enum Type {
     String,
     Int,
     Float,
+    /// A float with a unit of measure: `float[mm]`.
+    Quantity(crate::units::Unit),
     Bool,
     Timestamp,
     Identifier(String),
@@ -179,6 +181,13 @@ pub struct Expr {
 impl Expr {
     pub fn is_fallible(&self) -> bool {
         self.maybe.is_some()
+    }
+}
+
+impl Type {
+    /// A float, with or without a unit: an `f64` in generated code.
+    pub fn is_float(&self) -> bool {
+        matches!(self, Type::Float | Type::Quantity(_))
     }
 }
 
@@ -247,6 +256,13 @@ pub enum ExprKind {
     },
     /// An int used where a float is expected.
     IntToFloat(Box<Expr>),
+    /// `value as [unit]` between two units of one dimension: `value * scale + shift`, with the
+    /// constants computed by the compiler.
+    Convert {
+        value: Box<Expr>,
+        scale: f64,
+        shift: f64,
+    },
     Not(Box<Expr>),
     Neg(Box<Expr>),
     Binary {
@@ -312,6 +328,10 @@ pub enum Builtin {
     Concat,
     Coalesce,
     String,
+    FromEpochSeconds,
+    FromEpochMillis,
+    ToEpochMillis,
+    FormatTimestamp,
 }
 
 impl Builtin {
@@ -328,6 +348,10 @@ impl Builtin {
         Builtin::Concat,
         Builtin::Coalesce,
         Builtin::String,
+        Builtin::FromEpochSeconds,
+        Builtin::FromEpochMillis,
+        Builtin::ToEpochMillis,
+        Builtin::FormatTimestamp,
     ];
 
     pub fn name(self) -> &'static str {
@@ -344,6 +368,10 @@ impl Builtin {
             Builtin::Concat => "concat",
             Builtin::Coalesce => "coalesce",
             Builtin::String => "string",
+            Builtin::FromEpochSeconds => "from_epoch_seconds",
+            Builtin::FromEpochMillis => "from_epoch_millis",
+            Builtin::ToEpochMillis => "to_epoch_millis",
+            Builtin::FormatTimestamp => "format_timestamp",
         }
     }
 
@@ -358,6 +386,7 @@ impl std::fmt::Display for Type {
             Type::String => f.write_str("string"),
             Type::Int => f.write_str("int"),
             Type::Float => f.write_str("float"),
+            Type::Quantity(unit) => write!(f, "float[{unit}]"),
             Type::Bool => f.write_str("bool"),
             Type::Timestamp => f.write_str("timestamp"),
             Type::Identifier(n) | Type::Enum(n) | Type::Entity(n) => f.write_str(n),

@@ -17,6 +17,8 @@ pub(super) fn call(
     let name = builtin.name();
     let arity_ok = match builtin {
         Builtin::Round => (1..=2).contains(&args.len()),
+        Builtin::ParseTimestamp => args.len() == 1 || args.len() == 3,
+        Builtin::FormatTimestamp => args.len() == 3,
         Builtin::Concat => !args.is_empty(),
         Builtin::Coalesce => args.len() >= 2,
         _ => args.len() == 1,
@@ -26,12 +28,16 @@ pub(super) fn call(
             Builtin::Round => "1 or 2 arguments (the value, and the number of decimals)",
             Builtin::Concat => "1 or more arguments",
             Builtin::Coalesce => "2 or more arguments",
+            Builtin::ParseTimestamp => "1 argument (ISO 8601 text) or 3 (text, format, zone)",
+            Builtin::FormatTimestamp => "3 arguments (the timestamp, the format, the zone)",
             _ => "1 argument",
         };
         let usage = match builtin {
             Builtin::Round => "`round(value)` or `round(value, decimals)`".to_string(),
             Builtin::Concat => "`concat(text, more_text, ...)`".to_string(),
             Builtin::Coalesce => "`coalesce(maybe_absent, ..., default)`".to_string(),
+            Builtin::ParseTimestamp => "`parse_timestamp(text)` or `parse_timestamp(text, \"%d.%m.%Y %H:%M\", \"Europe/Berlin\")`".to_string(),
+            Builtin::FormatTimestamp => "`format_timestamp(ts, \"%Y-%m-%d %H:%M:%S\", \"Europe/Berlin\")`".to_string(),
             _ => format!("`{name}(value)`"),
         };
         checker.wrong_arity(whole.span, name, expected, args.len(), &usage);
@@ -69,12 +75,14 @@ pub(super) fn call(
             None,
         ),
         Builtin::Round => {
-            let value = expect(checker, first, Type::Float, &args[0])?;
+            // Rounding keeps a quantity's unit.
+            let ty = if first.ty.is_float() { first.ty.clone() } else { Type::Float };
+            let value = expect(checker, first, ty.clone(), &args[0])?;
             let mut out = vec![value];
             if let Some(digits) = values.next() {
                 out.push(expect(checker, digits, Type::Int, &args[1])?);
             }
-            (out, Type::Float, None)
+            (out, ty, None)
         }
         Builtin::ParseInt => (
             vec![expect(checker, first, Type::String, &args[0])?],
@@ -86,10 +94,38 @@ pub(super) fn call(
             Type::Float,
             fails("`parse_float`"),
         ),
-        Builtin::ParseTimestamp => (
-            vec![expect(checker, first, Type::String, &args[0])?],
+        Builtin::ParseTimestamp => {
+            let mut out = vec![expect(checker, first, Type::String, &args[0])?];
+            if args.len() == 3 {
+                let format = values.next()?;
+                let zone = values.next()?;
+                out.push(time_literal(checker, format, &args[1], TimeArg::InputFormat)?);
+                out.push(time_literal(checker, zone, &args[2], TimeArg::Zone)?);
+            }
+            (out, Type::Timestamp, fails("`parse_timestamp`"))
+        }
+        Builtin::FormatTimestamp => {
+            let ts = expect(checker, first, Type::Timestamp, &args[0])?;
+            let format = values.next()?;
+            let zone = values.next()?;
+            let format = time_literal(checker, format, &args[1], TimeArg::OutputFormat)?;
+            let zone = time_literal(checker, zone, &args[2], TimeArg::Zone)?;
+            (vec![ts, format, zone], Type::String, None)
+        }
+        Builtin::FromEpochSeconds => (
+            vec![expect(checker, first, Type::Float, &args[0])?],
             Type::Timestamp,
-            fails("`parse_timestamp`"),
+            fails("`from_epoch_seconds`"),
+        ),
+        Builtin::FromEpochMillis => (
+            vec![expect(checker, first, Type::Int, &args[0])?],
+            Type::Timestamp,
+            fails("`from_epoch_millis`"),
+        ),
+        Builtin::ToEpochMillis => (
+            vec![expect(checker, first, Type::Timestamp, &args[0])?],
+            Type::Int,
+            None,
         ),
         Builtin::ToInt => (
             vec![expect(checker, first, Type::Float, &args[0])?],
@@ -176,4 +212,51 @@ fn coalesce(
         ty,
         maybe,
     ))
+}
+
+#[derive(Clone, Copy)]
+enum TimeArg {
+    InputFormat,
+    OutputFormat,
+    Zone,
+}
+
+/// A format or zone argument of a time function: a string literal, validated now so that a
+/// typo in a zone name fails `fdi check` rather than every record after deployment.
+fn time_literal(
+    checker: &mut Checker,
+    value: ir::Expr,
+    arg: &ast::Expr,
+    kind: TimeArg,
+) -> Option<ir::Expr> {
+    let what = match kind {
+        TimeArg::InputFormat | TimeArg::OutputFormat => "time format",
+        TimeArg::Zone => "time zone",
+    };
+    let ExprKind::Literal(ir::Literal::String(text)) = &value.kind else {
+        checker.report(
+            Diagnostic::error(Code::BadTimeArgument, format!("the {what} must be written as a string literal"))
+                .label(arg.span, "not a literal")
+                .help(format!("write the {what} in the mapping, such as \"Europe/Berlin\" or \"%Y-%m-%d %H:%M:%S\", so it is checked before deployment")),
+        );
+        return None;
+    };
+    let problem = match kind {
+        TimeArg::InputFormat => fdi_runtime::time::validate_format(text),
+        TimeArg::OutputFormat => fdi_runtime::time::validate_output_format(text),
+        TimeArg::Zone => fdi_runtime::time::validate_zone(text),
+    };
+    if let Err(problem) = problem {
+        let help = match kind {
+            TimeArg::Zone => "a zone is an IANA name such as \"Europe/Berlin\" or \"America/Detroit\", \"UTC\", or a fixed offset such as \"+01:00\"",
+            _ => "formats use strftime fields: %Y %m %d %H %M %S, %.3f for milliseconds; see docs/language.md",
+        };
+        checker.report(
+            Diagnostic::error(Code::BadTimeArgument, format!("\"{text}\" is not a valid {what}"))
+                .label(arg.span, problem)
+                .help(help),
+        );
+        return None;
+    }
+    Some(value)
 }

@@ -85,7 +85,7 @@ pub(super) fn expr(kind: ExprKind, ty: Type, maybe: Option<Maybe>) -> ir::Expr {
 }
 
 fn is_numeric(ty: &Type) -> bool {
-    matches!(ty, Type::Int | Type::Float)
+    matches!(ty, Type::Int | Type::Float | Type::Quantity(_))
 }
 
 impl<'a> Checker<'a> {
@@ -107,7 +107,7 @@ impl<'a> Checker<'a> {
                     (UnaryOp::Not, Type::Bool) => {
                         Some(expr(ExprKind::Not(Box::new(value)), Type::Bool, None))
                     }
-                    (UnaryOp::Neg, Type::Int | Type::Float) => {
+                    (UnaryOp::Neg, Type::Int | Type::Float | Type::Quantity(_)) => {
                         let ty = value.ty.clone();
                         Some(expr(ExprKind::Neg(Box::new(value)), ty, None))
                     }
@@ -126,8 +126,11 @@ impl<'a> Checker<'a> {
             }
             ast::ExprKind::Binary(op, lhs, rhs) => self.binary(*op, lhs, rhs, scope),
             ast::ExprKind::Match(scrutinee, arms) => self.match_expr(e, scrutinee, arms, scope),
-            // Units are checked once the units module lands (work in progress).
-            ast::ExprKind::Quantity(..) | ast::ExprKind::As(..) => None,
+            ast::ExprKind::Quantity(number, unit) => self.quantity(number, unit),
+            ast::ExprKind::As(value, unit) => {
+                let checked = self.expr(value, scope)?;
+                self.convert(checked, value.span, unit)
+            }
         }
     }
 
@@ -594,6 +597,19 @@ impl<'a> Checker<'a> {
             }
             this.report(d);
         };
+        if let Some(typed) = self.unit_binary(op, &left, &right, lhs, rhs) {
+            let (kind_op, ty) = typed?;
+            let (left, right) = widen_pair(left, right);
+            return Some(expr(
+                ExprKind::Binary {
+                    op: kind_op,
+                    lhs: Box::new(left),
+                    rhs: Box::new(right),
+                },
+                ty,
+                None,
+            ));
+        }
         let (kind_op, ty, maybe) =
             match op {
                 BinaryOp::And | BinaryOp::Or => {
@@ -703,8 +719,8 @@ pub(super) fn widen_pair(left: ir::Expr, right: ir::Expr) -> (ir::Expr, ir::Expr
         expr(ExprKind::IntToFloat(Box::new(e)), Type::Float, maybe)
     };
     match (&left.ty, &right.ty) {
-        (Type::Int, Type::Float) => (to_float(left), right),
-        (Type::Float, Type::Int) => (left, to_float(right)),
+        (Type::Int, t) if t.is_float() => (to_float(left), right),
+        (t, Type::Int) if t.is_float() => (left, to_float(right)),
         _ => (left, right),
     }
 }

@@ -12,6 +12,7 @@ mod functions;
 mod matching;
 mod tests;
 mod types;
+mod units;
 
 use std::collections::BTreeMap;
 

@@ -77,6 +77,22 @@ impl Checker<'_> {
         if &value.ty == expected {
             return Some(value);
         }
+        if let Some(diagnostic) = self.unit_mismatch(&value, expected, span, what, declared_at) {
+            // A literal 0 is zero in any unit without an offset.
+            let zero = matches!(value.kind, ExprKind::Literal(ir::Literal::Int(0)))
+                || matches!(value.kind, ExprKind::Literal(ir::Literal::Float(f)) if f == 0.0);
+            if let (true, Type::Quantity(unit)) = (zero, expected) {
+                if !unit.has_offset() {
+                    return Some(ir::Expr {
+                        kind: ExprKind::Literal(ir::Literal::Float(0.0)),
+                        ty: expected.clone(),
+                        maybe: value.maybe,
+                    });
+                }
+            }
+            self.report(diagnostic);
+            return None;
+        }
         if value.ty == Type::Int && *expected == Type::Float {
             let maybe = value.maybe.clone();
             return Some(ir::Expr {
@@ -174,16 +190,5 @@ fn conversion_hint(found: &Type, expected: &Type) -> String {
         (_, Type::String) => "convert it with `string(...)`".into(),
         (Type::String, Type::Enum(e)) => format!("map the text to a code with `match`, for example `match x {{ \"a\" => {e}.CODE, _ => ... }}`"),
         _ => format!("the value must be {}", a(expected)),
-    }
-}
-
-impl Checker<'_> {
-    /// The type `float[unit]`. Placeholder until the units module is wired in.
-    pub(super) fn unit_type(&mut self, unit: &ast::UnitRef) -> Option<Type> {
-        self.report(
-            Diagnostic::error(Code::UnknownUnit, format!("unknown unit `{}`", unit.text))
-                .label(unit.span, "unknown unit"),
-        );
-        None
     }
 }

@@ -221,8 +221,32 @@ impl ExprEmitter<'_> {
             | Builtin::Lower
             | Builtin::Upper
             | Builtin::ParseInt
-            | Builtin::ParseFloat
-            | Builtin::ParseTimestamp => std(function.name(), self.text(&args[0])),
+            | Builtin::ParseFloat => std(function.name(), self.text(&args[0])),
+            // The checker allows `parse_timestamp(text)` and `parse_timestamp(text, format, zone)`.
+            Builtin::ParseTimestamp => match args {
+                [text, format, zone] => format!(
+                    "fdi_runtime::time::parse_timestamp_in({}, {}, {})",
+                    self.text(text),
+                    self.text(format),
+                    self.text(zone)
+                ),
+                _ => std("parse_timestamp", self.text(&args[0])),
+            },
+            Builtin::FormatTimestamp => format!(
+                "fdi_runtime::time::format_timestamp(&{}, {}, {})",
+                paren(self.operand(&args[0])),
+                self.text(&args[1]),
+                self.text(&args[2])
+            ),
+            Builtin::FromEpochSeconds | Builtin::FromEpochMillis => format!(
+                "fdi_runtime::time::{}({})",
+                function.name(),
+                self.operand(&args[0])
+            ),
+            Builtin::ToEpochMillis => format!(
+                "fdi_runtime::time::to_epoch_millis(&{})",
+                paren(self.operand(&args[0]))
+            ),
             Builtin::Round => {
                 let digits = args
                     .get(1)
