@@ -192,6 +192,24 @@ impl ExprEmitter<'_> {
                 _ if inner.is_fallible() => format!("{}.map(|n| n as f64)", self.value(inner)),
                 _ => format!("{} as f64", paren(self.operand(inner))),
             },
+            ExprKind::Convert {
+                value,
+                scale,
+                shift,
+            } => {
+                let arithmetic = |x: &str| match (*scale == 1.0, *shift == 0.0) {
+                    (true, _) => format!("{x} + {}", float_literal(*shift)),
+                    (false, true) => format!("{x} * {}", float_literal(*scale)),
+                    (false, false) => {
+                        format!("{x} * {} + {}", float_literal(*scale), float_literal(*shift))
+                    }
+                };
+                if value.is_fallible() {
+                    format!("{}.map(|x| {})", self.value(value), arithmetic("x"))
+                } else {
+                    arithmetic(&paren(self.operand(value)))
+                }
+            }
             ExprKind::Not(inner) => format!("!{}", paren(self.operand(inner))),
             ExprKind::Neg(inner) if inner.ty == Type::Int => {
                 format!("{}.saturating_neg()", paren(self.operand(inner)))
@@ -294,6 +312,9 @@ impl ExprEmitter<'_> {
             (paren(self.operand(lhs)), paren(self.operand(rhs)))
         };
         let int = lhs.ty == Type::Int && rhs.ty == Type::Int;
+        if let Some(code) = time_arithmetic(op, lhs, rhs, &l, &r) {
+            return code;
+        }
         match op {
             BinaryOp::Concat => {
                 let mut parts = Vec::new();
@@ -381,5 +402,40 @@ fn pattern(p: &Pattern) -> String {
         Pattern::EnumCode { enum_name, code } => {
             format!("crate::types::{enum_name}::{}", field_ident(code))
         }
+    }
+}
+
+/// Arithmetic on timestamps: a difference in seconds, or a timestamp moved by a duration
+/// (converted to seconds with the compiler's constant).
+fn time_arithmetic(op: BinaryOp, lhs: &Expr, rhs: &Expr, l: &str, r: &str) -> Option<String> {
+    let to_seconds = |duration: &Expr, code: &str| match &duration.ty {
+        Type::Quantity(unit) => {
+            let seconds = crate::units::Unit::parse("s").ok()?;
+            let scale = unit.conversion_to(&seconds)?.scale;
+            Some(if scale == 1.0 {
+                code.to_string()
+            } else {
+                format!("{code} * {}", float_literal(scale))
+            })
+        }
+        _ => None,
+    };
+    match (op, &lhs.ty, &rhs.ty) {
+        (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => Some(format!(
+            "fdi_runtime::time::seconds_between(&{l}, &{r})"
+        )),
+        (BinaryOp::Add, Type::Timestamp, _) => Some(format!(
+            "fdi_runtime::time::add_seconds_saturating(&{l}, {})",
+            to_seconds(rhs, r)?
+        )),
+        (BinaryOp::Sub, Type::Timestamp, _) => Some(format!(
+            "fdi_runtime::time::add_seconds_saturating(&{l}, -({}))",
+            to_seconds(rhs, r)?
+        )),
+        (BinaryOp::Add, _, Type::Timestamp) => Some(format!(
+            "fdi_runtime::time::add_seconds_saturating(&{r}, {})",
+            to_seconds(lhs, l)?
+        )),
+        _ => None,
     }
 }

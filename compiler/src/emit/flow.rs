@@ -214,7 +214,10 @@ impl Uses {
             ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {
                 args.iter().for_each(|a| self.visit(a))
             }
-            ExprKind::IntToFloat(inner) | ExprKind::Not(inner) | ExprKind::Neg(inner) => {
+            ExprKind::IntToFloat(inner)
+            | ExprKind::Not(inner)
+            | ExprKind::Neg(inner)
+            | ExprKind::Convert { value: inner, .. } => {
                 self.visit(inner)
             }
             ExprKind::Binary { lhs, rhs, .. } => {

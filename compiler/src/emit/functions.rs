@@ -52,7 +52,7 @@ pub fn rust_type(ty: &Type) -> String {
     match ty {
         Type::String => "String".into(),
         Type::Int => "i64".into(),
-        Type::Float => "f64".into(),
+        Type::Float | Type::Quantity(_) => "f64".into(),
         Type::Bool => "bool".into(),
         Type::Timestamp => "fdi_runtime::Timestamp".into(),
         Type::Identifier(n) | Type::Enum(n) => format!("crate::types::{n}"),
