@@ -54,4 +54,7 @@ pub use source::{CsvSource, JsonlSource, Source};
 pub use stdlib::{AsText, EnumCode};
 pub use summary::RunSummary;
 pub use target::{Column, Durable, JsonlTarget, SqlType, SqliteDatabase, SqliteTarget, Target};
-pub use time::Timestamp;
+pub use time::{
+    deserialize_optional_timestamp_with, deserialize_timestamp_with, validate_format,
+    validate_zone, TimeFormat, Timestamp,
+};
