@@ -76,7 +76,11 @@ pub(super) fn call(
         ),
         Builtin::Round => {
             // Rounding keeps a quantity's unit.
-            let ty = if first.ty.is_float() { first.ty.clone() } else { Type::Float };
+            let ty = if first.ty.is_float() {
+                first.ty.clone()
+            } else {
+                Type::Float
+            };
             let value = expect(checker, first, ty.clone(), &args[0])?;
             let mut out = vec![value];
             if let Some(digits) = values.next() {
@@ -99,7 +103,12 @@ pub(super) fn call(
             if args.len() == 3 {
                 let format = values.next()?;
                 let zone = values.next()?;
-                out.push(time_literal(checker, format, &args[1], TimeArg::InputFormat)?);
+                out.push(time_literal(
+                    checker,
+                    format,
+                    &args[1],
+                    TimeArg::InputFormat,
+                )?);
                 out.push(time_literal(checker, zone, &args[2], TimeArg::Zone)?);
             }
             (out, Type::Timestamp, fails("`parse_timestamp`"))
@@ -247,14 +256,14 @@ fn time_literal(
         TimeArg::Zone => fdi_runtime::time::validate_zone(text),
     };
     if let Err(problem) = problem {
-        let help = match kind {
-            TimeArg::Zone => "a zone is an IANA name such as \"Europe/Berlin\" or \"America/Detroit\", \"UTC\", or a fixed offset such as \"+01:00\"",
-            _ => "formats use strftime fields: %Y %m %d %H %M %S, %.3f for milliseconds; see docs/language.md",
-        };
+        // The runtime's explanation already says what a valid value looks like.
         checker.report(
-            Diagnostic::error(Code::BadTimeArgument, format!("\"{text}\" is not a valid {what}"))
-                .label(arg.span, problem)
-                .help(help),
+            Diagnostic::error(
+                Code::BadTimeArgument,
+                format!("\"{text}\" is not a valid {what}"),
+            )
+            .label(arg.span, format!("not a valid {what}"))
+            .help(problem),
         );
         return None;
     }

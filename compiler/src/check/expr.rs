@@ -599,6 +599,10 @@ impl<'a> Checker<'a> {
         };
         if let Some(typed) = self.unit_binary(op, &left, &right, lhs, rhs) {
             let (kind_op, ty) = typed?;
+            let maybe = moves_by_computed_duration(&ty, &left, &right).then(|| Maybe::Failure {
+                operation: "moving a timestamp by a computed duration (it may not be finite)"
+                    .into(),
+            });
             let (left, right) = widen_pair(left, right);
             return Some(expr(
                 ExprKind::Binary {
@@ -607,7 +611,7 @@ impl<'a> Checker<'a> {
                     rhs: Box::new(right),
                 },
                 ty,
-                None,
+                maybe,
             ));
         }
         let (kind_op, ty, maybe) =
@@ -710,6 +714,17 @@ impl<'a> Checker<'a> {
             maybe,
         ))
     }
+}
+
+/// A timestamp plus or minus a duration that is not a literal: the duration may be NaN or
+/// huge, so the result may fail. (`t + 5[min]` cannot.) The emitter applies the same rule.
+pub(super) fn moves_by_computed_duration(result: &Type, left: &ir::Expr, right: &ir::Expr) -> bool {
+    let duration = match (&left.ty, &right.ty) {
+        (Type::Timestamp, Type::Quantity(_)) => right,
+        (Type::Quantity(_), Type::Timestamp) => left,
+        _ => return false,
+    };
+    *result == Type::Timestamp && !matches!(duration.kind, ExprKind::Literal(_))
 }
 
 /// When one operand is an int and the other a float, the int becomes a float.

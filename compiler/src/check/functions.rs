@@ -115,6 +115,8 @@ impl<'a> Checker<'a> {
 
     fn function(&mut self, decl: &FnDecl, empty: &Declared) -> Option<ir::Function> {
         let mut params = Vec::new();
+        // Parameters whose type had an error: bound without a type, so uses stay silent.
+        let mut untyped = Vec::new();
         let mut ok = true;
         for p in &decl.params {
             if params
@@ -134,7 +136,10 @@ impl<'a> Checker<'a> {
             }
             match self.type_ref(&p.ty) {
                 Some(ty) => params.push((p.name.name.clone(), ty)),
-                None => ok = false,
+                None => {
+                    ok = false;
+                    untyped.push(p.name.clone());
+                }
             }
         }
         let returns = self.type_ref(&decl.returns);
@@ -148,16 +153,15 @@ impl<'a> Checker<'a> {
                 .unwrap_or(decl.name.span);
             scope.bind(name, span, Some((ty.clone(), None)));
         }
+        for name in &untyped {
+            scope.bind(&name.name, name.span, None);
+        }
         let body = self.expr(&decl.body, &mut scope);
         let (returns, body) = (returns?, body?);
         if !ok {
             return None;
         }
-        let what = format!(
-            "function `{}`, which returns {}",
-            decl.name.name,
-            super::flow::a(&returns)
-        );
+        let what = format!("the result of function `{}`", decl.name.name);
         let body = self.coerce(
             body,
             &returns,

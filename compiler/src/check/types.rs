@@ -77,6 +77,15 @@ impl Checker<'_> {
         if &value.ty == expected {
             return Some(value);
         }
+        // `N*m*rad/s` is `W`: the same unit under another name needs no conversion.
+        if let (Type::Quantity(found), Type::Quantity(want)) = (&value.ty, expected) {
+            if found.same_unit(want) {
+                return Some(ir::Expr {
+                    ty: expected.clone(),
+                    ..value
+                });
+            }
+        }
         if let Some(diagnostic) = self.unit_mismatch(&value, expected, span, what, declared_at) {
             // A literal 0 is zero in any unit without an offset.
             let zero = matches!(value.kind, ExprKind::Literal(ir::Literal::Int(0)))

@@ -50,7 +50,11 @@ impl Checker<'_> {
     }
 
     /// `25.4[mm]`
-    pub(super) fn quantity(&mut self, number: &ast::Literal, written: &UnitRef) -> Option<ir::Expr> {
+    pub(super) fn quantity(
+        &mut self,
+        number: &ast::Literal,
+        written: &UnitRef,
+    ) -> Option<ir::Expr> {
         let unit = self.unit(written)?;
         let value = match number {
             ast::Literal::Int(i) => *i as f64,
@@ -66,7 +70,12 @@ impl Checker<'_> {
 
     /// `value as [unit]`: converts a quantity to another unit of its dimension, or states the
     /// unit of a number that has none.
-    pub(super) fn convert(&mut self, value: ir::Expr, value_span: Span, written: &UnitRef) -> Option<ir::Expr> {
+    pub(super) fn convert(
+        &mut self,
+        value: ir::Expr,
+        value_span: Span,
+        written: &UnitRef,
+    ) -> Option<ir::Expr> {
         let to = self.unit(written)?;
         let maybe = value.maybe.clone();
         match value.ty.clone() {
@@ -110,9 +119,14 @@ impl Checker<'_> {
             }
             other => {
                 self.report(
-                    Diagnostic::error(Code::TypeMismatch, format!("{} cannot have a unit", a(&other)))
-                        .label(value_span, format!("this is {}", a(&other)))
-                        .help("units of measure go on numbers: parse text first with `parse_float(...)`"),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("{} cannot have a unit", a(&other)),
+                    )
+                    .label(value_span, format!("this is {}", a(&other)))
+                    .help(
+                        "units of measure go on numbers: parse text first with `parse_float(...)`",
+                    ),
                 );
                 None
             }
@@ -141,7 +155,12 @@ impl Checker<'_> {
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Rem => self
                 .same_units(symbol, left, right, lhs, rhs)
                 .map(|unit| (arith(op), Type::Quantity(unit))),
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => self
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge => self
                 .same_units(symbol, left, right, lhs, rhs)
                 .map(|_| (compare(op), Type::Bool)),
             BinaryOp::Mul | BinaryOp::Div => self.derive(op, left, right, lhs, rhs),
@@ -151,7 +170,14 @@ impl Checker<'_> {
     }
 
     /// The unit two operands share; reports when they have none in common.
-    fn same_units(&mut self, symbol: &str, left: &ir::Expr, right: &ir::Expr, lhs: &ast::Expr, rhs: &ast::Expr) -> Option<Unit> {
+    fn same_units(
+        &mut self,
+        symbol: &str,
+        left: &ir::Expr,
+        right: &ir::Expr,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+    ) -> Option<Unit> {
         match (&left.ty, &right.ty) {
             (Type::Quantity(l), Type::Quantity(r)) => {
                 if l.same_unit(r) {
@@ -172,16 +198,27 @@ impl Checker<'_> {
                 None
             }
             (Type::Quantity(unit), other) | (other, Type::Quantity(unit)) => {
-                let (bare, bare_span) = if matches!(left.ty, Type::Quantity(_)) { (right, rhs.span) } else { (left, lhs.span) };
+                let (bare, bare_span) = if matches!(left.ty, Type::Quantity(_)) {
+                    (right, rhs.span)
+                } else {
+                    (left, lhs.span)
+                };
                 if is_zero_literal(bare) && !unit.has_offset() {
                     return Some(unit.clone());
                 }
                 let message = if matches!(other, Type::Int | Type::Float) {
                     format!("`{symbol}` combines a value in {unit} with a number that has no unit")
                 } else {
-                    format!("`{symbol}` cannot combine a value in {unit} with {}", a(other))
+                    format!(
+                        "`{symbol}` cannot combine a value in {unit} with {}",
+                        a(other)
+                    )
                 };
-                let code = if matches!(other, Type::Int | Type::Float) { Code::MissingUnit } else { Code::TypeMismatch };
+                let code = if matches!(other, Type::Int | Type::Float) {
+                    Code::MissingUnit
+                } else {
+                    Code::TypeMismatch
+                };
                 self.report(
                     Diagnostic::error(code, message)
                         .label(bare_span, format!("this is {}", a(other)))
@@ -194,29 +231,53 @@ impl Checker<'_> {
     }
 
     /// `*` and `/`: scaling by a plain number keeps the unit; two quantities derive one.
-    fn derive(&mut self, op: BinaryOp, left: &ir::Expr, right: &ir::Expr, lhs: &ast::Expr, rhs: &ast::Expr) -> Option<(ir::BinaryOp, Type)> {
+    fn derive(
+        &mut self,
+        op: BinaryOp,
+        left: &ir::Expr,
+        right: &ir::Expr,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+    ) -> Option<(ir::BinaryOp, Type)> {
         let plain = |t: &Type| matches!(t, Type::Int | Type::Float);
         let unit = match (&left.ty, &right.ty) {
             (Type::Quantity(u), t) if plain(t) => u.clone(),
             (t, Type::Quantity(u)) if plain(t) && op == BinaryOp::Mul => u.clone(),
-            (t, Type::Quantity(u)) if plain(t) => self.unit_result(Unit::dimensionless().div(u), rhs.span)?,
+            (t, Type::Quantity(u)) if plain(t) => {
+                self.unit_result(Unit::dimensionless().div(u), rhs.span)?
+            }
             (Type::Quantity(l), Type::Quantity(r)) => {
-                let derived = if op == BinaryOp::Mul { l.mul(r) } else { l.div(r) };
+                let derived = if op == BinaryOp::Mul {
+                    l.mul(r)
+                } else {
+                    l.div(r)
+                };
                 self.unit_result(derived, lhs.span.to(rhs.span))?
             }
             (l, r) => {
                 let other = if matches!(l, Type::Quantity(_)) { r } else { l };
                 self.report(
-                    Diagnostic::error(Code::TypeMismatch, format!("`{}` cannot combine a quantity with {}", op.symbol(), a(other)))
-                        .label(lhs.span, format!("this is {}", a(l)))
-                        .label(rhs.span, format!("this is {}", a(r)))
-                        .help("arithmetic needs numbers"),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!(
+                            "`{}` cannot combine a quantity with {}",
+                            op.symbol(),
+                            a(other)
+                        ),
+                    )
+                    .label(lhs.span, format!("this is {}", a(l)))
+                    .label(rhs.span, format!("this is {}", a(r)))
+                    .help("arithmetic needs numbers"),
                 );
                 return None;
             }
         };
         // A ratio of like quantities (mm/mm) is a plain number again.
-        let ty = if unit.is_dimensionless() && unit.conversion_to(&Unit::dimensionless()).is_some_and(|c| c.is_identity()) {
+        let ty = if unit.is_dimensionless()
+            && unit
+                .conversion_to(&Unit::dimensionless())
+                .is_some_and(|c| c.is_identity())
+        {
             Type::Float
         } else {
             Type::Quantity(unit)
@@ -224,14 +285,23 @@ impl Checker<'_> {
         Some((arith(op), ty))
     }
 
-    fn unit_result(&mut self, result: Result<Unit, crate::units::UnitError>, span: Span) -> Option<Unit> {
+    fn unit_result(
+        &mut self,
+        result: Result<Unit, crate::units::UnitError>,
+        span: Span,
+    ) -> Option<Unit> {
         match result {
             Ok(unit) => Some(unit),
             Err(e) => {
                 self.report(
                     Diagnostic::error(Code::UnitArithmetic, e.message.clone())
                         .label(span, "no unit for this result")
-                        .help(e.suggestion.unwrap_or_else(|| "convert to an absolute unit first, such as `t as [K]`".into())),
+                        .help(match e.suggestion {
+                            Some(unit) => {
+                                format!("convert to `{unit}` first, as in `(value as [{unit}])`")
+                            }
+                            None => "check the units of both operands".into(),
+                        }),
                 );
                 None
             }
@@ -239,15 +309,35 @@ impl Checker<'_> {
     }
 
     /// Timestamps: `t2 - t1` is seconds, `t ± duration` is a timestamp, timestamps compare.
-    fn time_binary(&mut self, op: BinaryOp, left: &ir::Expr, right: &ir::Expr, lhs: &ast::Expr, rhs: &ast::Expr) -> Option<Option<(ir::BinaryOp, Type)>> {
+    fn time_binary(
+        &mut self,
+        op: BinaryOp,
+        left: &ir::Expr,
+        right: &ir::Expr,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+    ) -> Option<Option<(ir::BinaryOp, Type)>> {
         let is_duration = |t: &Type| matches!(t, Type::Quantity(u) if u.same_dimension(&seconds()));
         let result = match (op, &left.ty, &right.ty) {
-            (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => Some((ir::BinaryOp::Sub, Type::Quantity(seconds()))),
-            (BinaryOp::Add | BinaryOp::Sub, Type::Timestamp, d) if is_duration(d) => Some((arith(op), Type::Timestamp)),
-            (BinaryOp::Add, d, Type::Timestamp) if is_duration(d) => Some((ir::BinaryOp::Add, Type::Timestamp)),
-            (BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge, Type::Timestamp, Type::Timestamp) => {
-                Some((compare(op), Type::Bool))
+            (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => {
+                Some((ir::BinaryOp::Sub, Type::Quantity(seconds())))
             }
+            (BinaryOp::Add | BinaryOp::Sub, Type::Timestamp, d) if is_duration(d) => {
+                Some((arith(op), Type::Timestamp))
+            }
+            (BinaryOp::Add, d, Type::Timestamp) if is_duration(d) => {
+                Some((ir::BinaryOp::Add, Type::Timestamp))
+            }
+            (
+                BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge,
+                Type::Timestamp,
+                Type::Timestamp,
+            ) => Some((compare(op), Type::Bool)),
             (BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce, ..) => return None,
             _ => None,
         };
@@ -263,10 +353,18 @@ impl Checker<'_> {
                 ),
             };
             self.report(
-                Diagnostic::error(code, format!("`{}` cannot combine {} and {}", op.symbol(), a(&left.ty), a(&right.ty)))
-                    .label(lhs.span, format!("this is {}", a(&left.ty)))
-                    .label(rhs.span, format!("this is {}", a(&right.ty)))
-                    .help(help),
+                Diagnostic::error(
+                    code,
+                    format!(
+                        "`{}` cannot combine {} and {}",
+                        op.symbol(),
+                        a(&left.ty),
+                        a(&right.ty)
+                    ),
+                )
+                .label(lhs.span, format!("this is {}", a(&left.ty)))
+                .label(rhs.span, format!("this is {}", a(&right.ty)))
+                .help(help),
             );
         }
         Some(result)
@@ -275,7 +373,14 @@ impl Checker<'_> {
     /// Where a value must fit a unit (assignment, argument, `??` default), or a unit-less
     /// float: the diagnostics for every way a unit can be wrong. `None` when neither side
     /// has a unit.
-    pub(super) fn unit_mismatch(&mut self, value: &ir::Expr, expected: &Type, span: Span, what: &str, declared_at: Option<Span>) -> Option<Diagnostic> {
+    pub(super) fn unit_mismatch(
+        &mut self,
+        value: &ir::Expr,
+        expected: &Type,
+        span: Span,
+        what: &str,
+        declared_at: Option<Span>,
+    ) -> Option<Diagnostic> {
         let diagnostic = match (&value.ty, expected) {
             (Type::Quantity(found), Type::Quantity(want)) if found.same_dimension(want) => Diagnostic::error(
                 Code::MissingConversion,
@@ -310,13 +415,18 @@ fn seconds() -> Unit {
 }
 
 fn is_zero_literal(e: &ir::Expr) -> bool {
-    matches!(e.kind, ExprKind::Literal(Literal::Int(0))) || matches!(e.kind, ExprKind::Literal(Literal::Float(f)) if f == 0.0)
+    matches!(e.kind, ExprKind::Literal(Literal::Int(0)))
+        || matches!(e.kind, ExprKind::Literal(Literal::Float(f)) if f == 0.0)
 }
 
 fn dimension_mismatch(symbol: &str, l: &Unit, r: &Unit, ls: Span, rs: Span) -> Diagnostic {
     Diagnostic::error(
         Code::DimensionMismatch,
-        format!("`{symbol}` combines {} in {l} with {} in {r}", l.dimension_name(), r.dimension_name()),
+        format!(
+            "`{symbol}` combines {} in {l} with {} in {r}",
+            l.dimension_name(),
+            r.dimension_name()
+        ),
     )
     .label(ls, format!("{} in {l}", l.dimension_name()))
     .label(rs, format!("{} in {r}", r.dimension_name()))

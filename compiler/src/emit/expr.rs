@@ -201,7 +201,11 @@ impl ExprEmitter<'_> {
                     (true, _) => format!("{x} + {}", float_literal(*shift)),
                     (false, true) => format!("{x} * {}", float_literal(*scale)),
                     (false, false) => {
-                        format!("{x} * {} + {}", float_literal(*scale), float_literal(*shift))
+                        format!(
+                            "{x} * {} + {}",
+                            float_literal(*scale),
+                            float_literal(*shift)
+                        )
                     }
                 };
                 if value.is_fallible() {
@@ -420,22 +424,27 @@ fn time_arithmetic(op: BinaryOp, lhs: &Expr, rhs: &Expr, l: &str, r: &str) -> Op
         }
         _ => None,
     };
+    // As the checker decides: a literal duration cannot fail, a computed one may.
+    let add = |duration: &Expr| {
+        if matches!(duration.kind, ExprKind::Literal(_)) {
+            "fdi_runtime::time::add_seconds_saturating"
+        } else {
+            "fdi_runtime::time::add_seconds"
+        }
+    };
     match (op, &lhs.ty, &rhs.ty) {
-        (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => Some(format!(
-            "fdi_runtime::time::seconds_between(&{l}, &{r})"
-        )),
-        (BinaryOp::Add, Type::Timestamp, _) => Some(format!(
-            "fdi_runtime::time::add_seconds_saturating(&{l}, {})",
-            to_seconds(rhs, r)?
-        )),
-        (BinaryOp::Sub, Type::Timestamp, _) => Some(format!(
-            "fdi_runtime::time::add_seconds_saturating(&{l}, -({}))",
-            to_seconds(rhs, r)?
-        )),
-        (BinaryOp::Add, _, Type::Timestamp) => Some(format!(
-            "fdi_runtime::time::add_seconds_saturating(&{r}, {})",
-            to_seconds(lhs, l)?
-        )),
+        (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => {
+            Some(format!("fdi_runtime::time::seconds_between(&{l}, &{r})"))
+        }
+        (BinaryOp::Add, Type::Timestamp, _) => {
+            Some(format!("{}(&{l}, {})", add(rhs), to_seconds(rhs, r)?))
+        }
+        (BinaryOp::Sub, Type::Timestamp, _) => {
+            Some(format!("{}(&{l}, -({}))", add(rhs), to_seconds(rhs, r)?))
+        }
+        (BinaryOp::Add, _, Type::Timestamp) => {
+            Some(format!("{}(&{r}, {})", add(lhs), to_seconds(lhs, l)?))
+        }
         _ => None,
     }
 }

@@ -217,9 +217,7 @@ impl Uses {
             ExprKind::IntToFloat(inner)
             | ExprKind::Not(inner)
             | ExprKind::Neg(inner)
-            | ExprKind::Convert { value: inner, .. } => {
-                self.visit(inner)
-            }
+            | ExprKind::Convert { value: inner, .. } => self.visit(inner),
             ExprKind::Binary { lhs, rhs, .. } => {
                 self.visit(lhs);
                 self.visit(rhs);

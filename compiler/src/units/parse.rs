@@ -25,10 +25,15 @@ pub(crate) struct ParseError {
 enum Fix {
     None,
     /// Replace a span, e.g. an unknown symbol with a known one. Further fixes may follow.
-    Replace { span: Range<usize>, with: String },
+    Replace {
+        span: Range<usize>,
+        with: String,
+    },
     /// Two units with only space between them (`N m`): try `*`, then nothing (`deg C`), and
     /// take whichever parses without further fixes, since guessing on a guess goes astray here.
-    MissingOperator { gap: Range<usize> },
+    MissingOperator {
+        gap: Range<usize>,
+    },
 }
 
 impl ParseError {

@@ -61,6 +61,20 @@ pub fn add_seconds(instant: &Timestamp, seconds: f64) -> Result<Timestamp, Failu
         .ok_or_else(out_of_range)
 }
 
+/// `instant` moved by a duration the mapping wrote as a literal (`t + 5[min]`), which is finite:
+/// the result is clamped to the timestamp range instead of failing, since only a timestamp
+/// within minutes of year ±262,000 could leave it.
+pub fn add_seconds_saturating(instant: &Timestamp, seconds: f64) -> Timestamp {
+    add_seconds(instant, seconds).unwrap_or_else(|_| {
+        let limit = if seconds < 0.0 {
+            chrono::DateTime::<chrono::Utc>::MIN_UTC
+        } else {
+            chrono::DateTime::<chrono::Utc>::MAX_UTC
+        };
+        Timestamp(limit)
+    })
+}
+
 /// The unit of an epoch time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum EpochUnit {

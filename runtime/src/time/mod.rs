@@ -16,7 +16,8 @@ pub use self::deserialize::{
     deserialize_optional_timestamp_with, deserialize_timestamp_with, TimeFormat,
 };
 pub use self::epoch::{
-    add_seconds, from_epoch_millis, from_epoch_seconds, seconds_between, to_epoch_millis,
+    add_seconds, add_seconds_saturating, from_epoch_millis, from_epoch_seconds, seconds_between,
+    to_epoch_millis,
 };
 pub use self::pattern::{
     format_timestamp, parse_timestamp_in, validate_format, validate_output_format,
