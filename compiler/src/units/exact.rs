@@ -64,7 +64,11 @@ impl Exact {
     }
 
     pub fn integer(n: i128) -> Exact {
-        Exact { num: n, den: 1, pi: 0 }
+        Exact {
+            num: n,
+            den: 1,
+            pi: 0,
+        }
     }
 
     pub fn is_zero(self) -> bool {
@@ -215,16 +219,24 @@ mod tests {
 
     #[test]
     fn decimals_are_exact() {
-        assert_eq!(Exact::parse("0.0254"), Ok(Exact::new(127, 5000, 0).unwrap()));
+        assert_eq!(
+            Exact::parse("0.0254"),
+            Ok(Exact::new(127, 5000, 0).unwrap())
+        );
         assert_eq!(Exact::parse("3.6e6"), Ok(Exact::integer(3_600_000)));
-        assert_eq!(Exact::parse("1e-9"), Ok(Exact::new(1, 1_000_000_000, 0).unwrap()));
+        assert_eq!(
+            Exact::parse("1e-9"),
+            Ok(Exact::new(1, 1_000_000_000, 0).unwrap())
+        );
         assert_eq!(Exact::parse("2*pi/60"), Ok(Exact::new(1, 30, 1).unwrap()));
         assert_eq!(Exact::parse("0.0254^2").unwrap().to_f64(), 0.00064516);
     }
 
     #[test]
     fn bad_factors_are_errors() {
-        for text in ["", "x", "1..2", "1e", "*", "2**3", "2^x", "1/0", "10^999", "-1"] {
+        for text in [
+            "", "x", "1..2", "1e", "*", "2**3", "2^x", "1/0", "10^999", "-1",
+        ] {
             assert!(Exact::parse(text).is_err(), "{text}");
         }
     }

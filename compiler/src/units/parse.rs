@@ -25,10 +25,15 @@ pub(crate) struct ParseError {
 enum Fix {
     None,
     /// Replace a span, e.g. an unknown symbol with a known one. Further fixes may follow.
-    Replace { span: Range<usize>, with: String },
+    Replace {
+        span: Range<usize>,
+        with: String,
+    },
     /// Two units with only space between them (`N m`): try `*`, then nothing (`deg C`), and
     /// take whichever parses without further fixes, since guessing on a guess goes astray here.
-    MissingOperator { gap: Range<usize> },
+    MissingOperator {
+        gap: Range<usize>,
+    },
 }
 
 impl ParseError {
@@ -159,11 +164,14 @@ pub(crate) fn parse_unit(text: &str) -> Result<Unit, ParseError> {
         }
         let (word, span) = cursor.word();
         let term = read_term(word, &span)?;
+        let mut term_end = cursor.pos;
         cursor.skip_space();
         let exp = if cursor.peek() == Some('^') {
             cursor.bump('^');
             cursor.skip_space();
-            read_exponent(cursor.word().0, word)?
+            let exp = read_exponent(cursor.word().0, word)?;
+            term_end = cursor.pos;
+            exp
         } else {
             1
         };
@@ -185,7 +193,6 @@ pub(crate) fn parse_unit(text: &str) -> Result<Unit, ParseError> {
         terms += 1;
 
         // Then an operator or the end.
-        let gap_start = cursor.pos;
         cursor.skip_space();
         match cursor.peek() {
             None => return Ok(unit),
@@ -193,11 +200,11 @@ pub(crate) fn parse_unit(text: &str) -> Result<Unit, ParseError> {
             Some('/') => operator = Operator::Per,
             Some('^') => {
                 return Err(ParseError::new(format!(
-                    "`{word}` has two powers in `{text}`; write one, as in `{word}^6`"
+                    "`{word}` has two powers in `{text}`; write a single power"
                 )))
             }
             Some(c) => {
-                let message = if gap_start == cursor.pos {
+                let message = if term_end == cursor.pos {
                     format!("unexpected `{c}` after `{word}` in `{text}`")
                 } else {
                     format!("`{text}` needs `*` or `/` between units")
@@ -205,7 +212,7 @@ pub(crate) fn parse_unit(text: &str) -> Result<Unit, ParseError> {
                 return Err(ParseError {
                     message,
                     fix: Fix::MissingOperator {
-                        gap: gap_start..cursor.pos,
+                        gap: term_end..cursor.pos,
                     },
                 });
             }

@@ -140,7 +140,10 @@ impl Table {
             }
             let dim = entry.dim.dimension();
             if !offset.is_zero() && dim != Dimension::new([0, 0, 0, 0, 1, 0, 0]) {
-                return Err(format!("`{}`: only temperatures have offsets", entry.symbol));
+                return Err(format!(
+                    "`{}`: only temperatures have offsets",
+                    entry.symbol
+                ));
             }
             atoms.push(Atom {
                 symbol: entry.symbol,
@@ -195,7 +198,10 @@ mod tests {
     fn the_embedded_table_loads() {
         let table = table();
         assert!(table.atoms.len() >= 60, "{} units", table.atoms.len());
-        assert_eq!(table.find("millimetre").map(|i| &*table.atoms[i].symbol), Some("mm"));
+        assert_eq!(
+            table.find("millimetre").map(|i| &*table.atoms[i].symbol),
+            Some("mm")
+        );
     }
 
     #[test]
@@ -203,13 +209,25 @@ mod tests {
         let unit = |line: &str| format!("quantities: []\nunits:\n  - {line}\n");
         let cases = [
             ("{symbol: m, name: a, factor: \"1\", colour: red}", "colour"),
-            ("{symbol: m, name: a, dim: {lenght: 1}, factor: \"1\"}", "lenght"),
+            (
+                "{symbol: m, name: a, dim: {lenght: 1}, factor: \"1\"}",
+                "lenght",
+            ),
             ("{symbol: m, name: a, aliases: [m], factor: \"1\"}", "twice"),
-            ("{symbol: \"m/s\", name: a, factor: \"1\"}", "cannot be written"),
-            ("{symbol: \"2m\", name: a, factor: \"1\"}", "cannot be written"),
+            (
+                "{symbol: \"m/s\", name: a, factor: \"1\"}",
+                "cannot be written",
+            ),
+            (
+                "{symbol: \"2m\", name: a, factor: \"1\"}",
+                "cannot be written",
+            ),
             ("{symbol: m, name: a, factor: \"0\"}", "positive"),
             ("{symbol: m, name: a, factor: \"x\"}", "not a number"),
-            ("{symbol: m, name: a, factor: \"1\", offset: \"1\"}", "offsets"),
+            (
+                "{symbol: m, name: a, factor: \"1\", offset: \"1\"}",
+                "offsets",
+            ),
         ];
         for (line, expected) in cases {
             let err = Table::load(&unit(line)).expect_err(line);
