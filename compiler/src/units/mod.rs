@@ -62,11 +62,19 @@ pub struct Unit {
     offset: Exact,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Term {
     /// Index into the unit table.
     atom: usize,
     exp: i32,
+}
+
+/// Shows the symbol, not the table index, so that debug output (and any snapshot of it) does
+/// not change when a unit is added to the table.
+impl fmt::Debug for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}^{}", table().atoms[self.atom].symbol, self.exp)
+    }
 }
 
 /// `Eq` holds: the f64 field is never NaN, since it is checked finite when a unit is made.

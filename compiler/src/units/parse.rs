@@ -175,9 +175,12 @@ pub(crate) fn parse_unit(text: &str) -> Result<Unit, ParseError> {
         } else {
             1
         };
-        let term = term.powi(exp).map_err(|e| match term.has_offset() {
-            true => with_fix(e, &span, "K"),
-            false => ParseError::new(e.message),
+        let term = term.powi(exp).map_err(|e| {
+            if term.has_offset() {
+                with_fix(e, &span, "K")
+            } else {
+                ParseError::new(e.message)
+            }
         })?;
         if term.has_offset() {
             offset_span = Some(span.clone());

@@ -202,4 +202,6 @@ fn units_know_their_names_and_factors() {
     assert_eq!(unit("mm").si_factor(), 0.001);
     assert_eq!(unit("mm").si_offset(), 0.0);
     assert_eq!("kPa".parse::<Unit>(), Ok(unit("kPa")));
+    let debug = format!("{:?}", unit("N*m/s"));
+    assert!(debug.contains("[N^1, m^1, s^-1]"), "{debug}");
 }
