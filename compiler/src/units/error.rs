@@ -30,12 +30,16 @@ impl UnitError {
 pub(crate) fn offset_combined(unit: &Unit, action: &str) -> UnitError {
     UnitError {
         message: format!(
-            "cannot {action}: 0 {unit} is not zero temperature, so `{unit}` cannot be \
-             multiplied, divided or raised to a power; convert to `K` first"
+            "cannot {action}: `{unit}` has an offset (0 {unit} is not zero temperature); \
+             convert to `K` first"
         ),
         suggestion: Some("K".to_owned()),
     }
 }
+
+/// Words longer than this are not compared by edit distance: no unit is that long, and the
+/// comparison costs time proportional to the length.
+const MAX_GUESS_LENGTH: usize = 24;
 
 /// What to write instead of a word that is not a unit, if anything is close enough. Not yet
 /// checked to parse: the parser splices it into the whole text and tries.
@@ -73,7 +77,7 @@ pub(crate) fn suggest_atom(atom: &str) -> Option<String> {
     // `rmp`, `celcius`: a letter wrong, missing, extra or swapped. Short words are too close to
     // too many units for a guess to help.
     let length = atom.chars().count();
-    if length < 3 {
+    if !(3..=MAX_GUESS_LENGTH).contains(&length) {
         return None;
     }
     let limit = if length <= 4 { 1 } else { 2 };

@@ -16,11 +16,12 @@
 //! - **Offset units** (degC, degF) cannot be multiplied, divided or raised to a power: 0 degC is
 //!   not zero temperature, so `degC/min` or `1/degC` would be meaningless. The error says to
 //!   convert to `K` first (a temperature rate is `K/min`).
-//! - **Two kinds of equality.** `==` (and `Hash`) compares units as written, after
-//!   normalisation: `N*m` and `m*N` are equal, `N*m` and `J` are not, so a type shows the unit
-//!   its author wrote. Whether a value needs converting is [`Unit::same_unit`]: same dimension,
-//!   factor and offset to within 1e-12, so `N*m` and `J` are the same unit. `Hash` cannot follow
-//!   a tolerance, which is why `==` is the structural one.
+//! - **Two kinds of equality.** `==` (and `Hash`) compares units as written, after merging
+//!   repeated units (`m*m` is `m^2`) and aliases (`inch` is `in`): `N*m` equals `N * m` but not
+//!   `m*N` or `J`, so a type shows the unit its author wrote. Whether a value needs converting
+//!   is [`Unit::same_unit`]: same dimension, factor and offset to within 1e-12, so `N*m`, `m*N`
+//!   and `J` are all the same unit. `Hash` cannot follow a tolerance, which is why `==` is the
+//!   structural one; the checker compares units with `same_unit`.
 
 mod dimension;
 mod error;
@@ -61,11 +62,19 @@ pub struct Unit {
     offset: Exact,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Term {
     /// Index into the unit table.
     atom: usize,
     exp: i32,
+}
+
+/// Shows the symbol, not the table index, so that debug output (and any snapshot of it) does
+/// not change when a unit is added to the table.
+impl fmt::Debug for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}^{}", table().atoms[self.atom].symbol, self.exp)
+    }
 }
 
 /// `Eq` holds: the f64 field is never NaN, since it is checked finite when a unit is made.
@@ -372,7 +381,7 @@ impl fmt::Display for TermsText<'_> {
             if wrote_above {
                 f.write_str("*")?;
             }
-            write_power(f, &atoms[t.atom].symbol, t.exp)?;
+            write_power(f, &atoms[t.atom].symbol, t.exp.unsigned_abs())?;
             wrote_above = true;
         }
         if !wrote_above {
@@ -380,13 +389,13 @@ impl fmt::Display for TermsText<'_> {
         }
         for t in self.0.iter().filter(|t| t.exp < 0) {
             f.write_str("/")?;
-            write_power(f, &atoms[t.atom].symbol, -t.exp)?;
+            write_power(f, &atoms[t.atom].symbol, t.exp.unsigned_abs())?;
         }
         Ok(())
     }
 }
 
-fn write_power(f: &mut fmt::Formatter<'_>, symbol: &str, exp: i32) -> fmt::Result {
+fn write_power(f: &mut fmt::Formatter<'_>, symbol: &str, exp: u32) -> fmt::Result {
     if exp == 1 {
         f.write_str(symbol)
     } else {

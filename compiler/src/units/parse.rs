@@ -164,17 +164,23 @@ pub(crate) fn parse_unit(text: &str) -> Result<Unit, ParseError> {
         }
         let (word, span) = cursor.word();
         let term = read_term(word, &span)?;
+        let mut term_end = cursor.pos;
         cursor.skip_space();
         let exp = if cursor.peek() == Some('^') {
             cursor.bump('^');
             cursor.skip_space();
-            read_exponent(cursor.word().0, word)?
+            let exp = read_exponent(cursor.word().0, word)?;
+            term_end = cursor.pos;
+            exp
         } else {
             1
         };
-        let term = term.powi(exp).map_err(|e| match term.has_offset() {
-            true => with_fix(e, &span, "K"),
-            false => ParseError::new(e.message),
+        let term = term.powi(exp).map_err(|e| {
+            if term.has_offset() {
+                with_fix(e, &span, "K")
+            } else {
+                ParseError::new(e.message)
+            }
         })?;
         if term.has_offset() {
             offset_span = Some(span.clone());
@@ -190,7 +196,6 @@ pub(crate) fn parse_unit(text: &str) -> Result<Unit, ParseError> {
         terms += 1;
 
         // Then an operator or the end.
-        let gap_start = cursor.pos;
         cursor.skip_space();
         match cursor.peek() {
             None => return Ok(unit),
@@ -198,11 +203,11 @@ pub(crate) fn parse_unit(text: &str) -> Result<Unit, ParseError> {
             Some('/') => operator = Operator::Per,
             Some('^') => {
                 return Err(ParseError::new(format!(
-                    "`{word}` has two powers in `{text}`; write one, as in `{word}^6`"
+                    "`{word}` has two powers in `{text}`; write a single power"
                 )))
             }
             Some(c) => {
-                let message = if gap_start == cursor.pos {
+                let message = if term_end == cursor.pos {
                     format!("unexpected `{c}` after `{word}` in `{text}`")
                 } else {
                     format!("`{text}` needs `*` or `/` between units")
@@ -210,7 +215,7 @@ pub(crate) fn parse_unit(text: &str) -> Result<Unit, ParseError> {
                 return Err(ParseError {
                     message,
                     fix: Fix::MissingOperator {
-                        gap: gap_start..cursor.pos,
+                        gap: term_end..cursor.pos,
                     },
                 });
             }
