@@ -122,7 +122,7 @@ impl Checker<'_> {
                 format!("{what} expects {}, but this is {}", a_named(id), a_named(found)),
             )
             .label(span, format!("this is {}", a_named(found)))
-            .help(format!("`{found}` and `{id}` are different identifier types; if this really is the same thing, map it through a lookup (a crosswalk) from `{found}` to `{id}`")),
+            .help(self.crosswalk_hint(&value, id).unwrap_or_else(|| format!("`{found}` and `{id}` are different identifier types; if this really is the same thing, map it through a lookup (a crosswalk) from `{found}` to `{id}`"))),
             (Type::Identifier(found), Type::String) => Diagnostic::error(
                 Code::IdentifierMixUp,
                 format!("{what} expects a string, but this is {}", a_named(found)),
@@ -147,6 +147,31 @@ impl Checker<'_> {
         }
         self.report(diagnostic);
         None
+    }
+
+    /// When a field of a lookup record has the wrong identifier type and the same record has a
+    /// field of the right one (a crosswalk row read on the wrong side), names that field.
+    fn crosswalk_hint(&self, value: &ir::Expr, wanted: &str) -> Option<String> {
+        let ExprKind::EntityField { base, field, .. } = &value.kind else {
+            return None;
+        };
+        let Type::Entity(entity) = &base.ty else {
+            return None;
+        };
+        let entity = self.schema.entities.get(entity)?;
+        let right = entity
+            .fields
+            .iter()
+            .find(|f| f.ty == FieldType::Identifier(wanted.to_string()))?;
+        let found = entity.field(field)?;
+        let found_ty = match &found.ty {
+            FieldType::Identifier(t) => t.as_str(),
+            _ => return None,
+        };
+        Some(format!(
+            "did you mean `.{}`? `{}` relates `{found_ty}` (`.{field}`) to `{wanted}` (`.{}`), and this reads the `{found_ty}` side",
+            right.name, entity.name, right.name
+        ))
     }
 
     /// Reports a value that may be absent or fail where a plain value is needed.
