@@ -43,6 +43,15 @@ pub enum Quality {
     Bad,
 }
 
+/// The codes as the mapping language spells them, so that generated code names
+/// `crate::types::Quality::GOOD` like any enum code, in expressions and in match patterns.
+#[allow(non_upper_case_globals)]
+impl Quality {
+    pub const GOOD: Quality = Quality::Good;
+    pub const UNCERTAIN: Quality = Quality::Uncertain;
+    pub const BAD: Quality = Quality::Bad;
+}
+
 impl Quality {
     /// Reads a quality from text, ignoring case and surrounding whitespace:
     /// * `good`, `uncertain`, `bad`, and OPC UA status names, which start with one of them (`GoodClamped`,

@@ -278,3 +278,16 @@ fn identifier_samples_validate_and_keep_bad_text() {
     let from_json: SampleValue<MachineCode> = serde_json::from_str("\"MILL-02\"").unwrap();
     assert_eq!(from_json.value("machine").unwrap().as_str(), "MILL-02");
 }
+
+#[test]
+fn quality_codes_are_usable_as_match_patterns() {
+    // Generated code matches on `Quality::GOOD` like on any enum code.
+    let describe = |q: Quality| match q {
+        Quality::GOOD => "good",
+        Quality::UNCERTAIN => "uncertain",
+        Quality::BAD => "bad",
+    };
+    assert_eq!(describe(Quality::Good), "good");
+    assert_eq!(describe(Quality::Uncertain), "uncertain");
+    assert_eq!(describe(Quality::Bad), "bad");
+}

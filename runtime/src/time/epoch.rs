@@ -160,7 +160,7 @@ fn decimal_nanos(text: &str, unit: EpochUnit) -> Option<i128> {
         // while the caller still reports "out of range".
         nanos = (nanos * 10 + i128::from(digit - b'0')).min(10_i128.pow(30));
     }
-    nanos *= unit.nanos();
+    nanos = nanos.saturating_mul(unit.nanos());
     // Each fraction digit is worth a tenth of the one before; those worth less than a nanosecond only round.
     let mut place = unit.nanos();
     let mut digits = fraction.bytes();

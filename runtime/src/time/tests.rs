@@ -415,3 +415,23 @@ fn every_format_reads_text_and_numbers() {
         .unwrap_err()
         .contains("is a number, not a timestamp"));
 }
+
+#[test]
+fn moving_by_a_literal_duration_clamps_at_the_range_instead_of_failing() {
+    let t = at("2026-03-29T01:30:00Z");
+    assert_eq!(
+        rfc(&add_seconds_saturating(&t, 300.0).to_rfc3339()),
+        "2026-03-29T01:35:00Z"
+    );
+    assert_eq!(
+        rfc(&add_seconds_saturating(&t, -0.25).to_rfc3339()),
+        "2026-03-29T01:29:59.750Z"
+    );
+    let far = add_seconds_saturating(&t, 1e300);
+    assert_eq!(far.as_datetime(), chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    let before = add_seconds_saturating(&t, -1e300);
+    assert_eq!(
+        before.as_datetime(),
+        chrono::DateTime::<chrono::Utc>::MIN_UTC
+    );
+}
