@@ -45,7 +45,7 @@ pub struct Options {
     /// directory); repeatable
     #[arg(long = "lookup", value_name = "NAME=PATH", value_parser = parse_replacement)]
     pub lookups: Vec<(String, PathBuf)>,
-    /// Write every target, whatever its kind, as JSON Lines to DIR/<target name>.jsonl instead (for tests)
+    /// Write every target, whatever its kind, as JSON Lines to DIR/NAME.jsonl (NAME: the target's) instead, for tests
     #[arg(long, value_name = "DIR")]
     pub capture_targets: Option<PathBuf>,
     /// Print the mapping's name and version and the fdi-runtime version
