@@ -21,6 +21,11 @@
 //! Generated code names only this crate: it derives through [`serde`] (re-exported, with
 //! `#[serde(crate = "fdi_runtime::serde")]`) and builds identifier patterns with [`Regex`]. Its `main` is
 //! [`cli::main`].
+//!
+//! Source fields that carry a signal quality decode as a [`SampleValue`] with a [`Quality`] (see [`sample`]);
+//! timestamp fields with a declared format decode through [`deserialize_timestamp_with`] and a [`TimeFormat`].
+//! The compiler checks identifier literals, time zones and time formats with [`validate_id`], [`validate_zone`]
+//! and [`validate_format`], the functions the runtime itself uses.
 
 pub mod cli;
 pub mod dead_letter;
@@ -55,7 +60,9 @@ pub use sample::{good, Quality, SampleValue};
 pub use source::{CsvSource, JsonlSource, Source};
 pub use stdlib::{AsText, EnumCode};
 pub use summary::RunSummary;
-pub use target::{Column, Durable, JsonlTarget, SqlType, SqliteDatabase, SqliteTarget, Target};
+pub use target::{
+    Column, Durable, JsonlTarget, SqlType, SqliteDatabase, SqliteTarget, Target, TargetHandle,
+};
 pub use time::{
     deserialize_optional_timestamp_with, deserialize_timestamp_with, validate_format,
     validate_zone, TimeFormat, Timestamp,

@@ -33,8 +33,8 @@ pub fn to_epoch_millis(instant: &Timestamp) -> i64 {
     instant.0.timestamp_millis()
 }
 
-/// `later - earlier` in seconds, negative when `later` is before `earlier`. Exact to the nanosecond for spans
-/// up to about 100 days; beyond, to the precision of an f64.
+/// `later - earlier` in seconds, negative when `later` is before `earlier`, to the precision of an f64: that
+/// resolves nanoseconds for spans up to about 100 days, and coarser steps beyond.
 pub fn seconds_between(later: &Timestamp, earlier: &Timestamp) -> f64 {
     let span = later.0 - earlier.0;
     // Whole seconds and the nanoseconds past them have the same sign, so their sum is the span.
