@@ -196,6 +196,20 @@ pub enum SampleValue<T> {
     Garbled(String),
 }
 
+/// Written back as it came: the value, garbled text as text, `UNAVAILABLE` as that marker, a
+/// missing value as null. (Generated records derive `Serialize`; samples are read from sources
+/// and never written to a target, but the dead letter and tests may show a whole record.)
+impl<T: Serialize> Serialize for SampleValue<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SampleValue::Missing => serializer.serialize_none(),
+            SampleValue::Unavailable => serializer.serialize_str(UNAVAILABLE),
+            SampleValue::Value(v) => v.serialize(serializer),
+            SampleValue::Garbled(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
 /// The marker MTConnect agents send for a data item that has no value.
 const UNAVAILABLE: &str = "UNAVAILABLE";
 
