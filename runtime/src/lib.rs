@@ -45,7 +45,7 @@ pub use serde_json;
 pub use dead_letter::{DeadLetter, Stage};
 pub use decode::decode;
 pub use error::RunError;
-pub use identifier::{Id, IdBase, IdRule};
+pub use identifier::{validate_id, validate_id_spec, CheckDigit, Id, IdBase, IdRule, IdSpec};
 pub use lookup::Lookup;
 pub use outcome::{present, Failure, MapOutcome, Reject};
 pub use record::{Position, RawRecord};
