@@ -32,6 +32,7 @@ pub mod lookup;
 pub mod outcome;
 pub mod record;
 pub mod run;
+pub mod sample;
 pub mod source;
 pub mod stdlib;
 pub mod summary;
@@ -50,8 +51,12 @@ pub use lookup::Lookup;
 pub use outcome::{present, Failure, MapOutcome, Reject};
 pub use record::{Position, RawRecord};
 pub use run::{FlowId, ProgramInfo, Run, RunConfig};
+pub use sample::{good, Quality, SampleValue};
 pub use source::{CsvSource, JsonlSource, Source};
 pub use stdlib::{AsText, EnumCode};
 pub use summary::RunSummary;
 pub use target::{Column, Durable, JsonlTarget, SqlType, SqliteDatabase, SqliteTarget, Target};
-pub use time::Timestamp;
+pub use time::{
+    deserialize_optional_timestamp_with, deserialize_timestamp_with, validate_format,
+    validate_zone, TimeFormat, Timestamp,
+};

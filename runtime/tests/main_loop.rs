@@ -211,8 +211,8 @@ fn run(run: &mut fdi_runtime::Run) -> Result<(), fdi_runtime::RunError> {
 
 const MILL_CSV: &str = "\
 ,machine,sample_no,load,phase,taken_at
-0,MILL-01,1,1.5,RUN,2024-03-01 12:00:00
-1,MILL-09,2,2.0,RUN,2024-03-01 12:00:01
+0,MILL-01,1,1.5,RUN,2024-03-01 12:00:00Z
+1,MILL-09,2,2.0,RUN,2024-03-01 12:00:01+00:00
 2,MILL-02,3
 3,MILL-02,4,,IDLE,2024-03-01T12:00:03Z
 4,MILL-02,5,3.0,RUN,2024-03-01T12:00:04Z
@@ -306,7 +306,7 @@ fn main_loop_accounts_for_every_record() {
         json!({"flow": "spindle", "stage": "map", "reason": "machine is not in master data",
                "detail": "lookup machines has no entry \"MILL-09\"", "source": "mill", "position": 2,
                "record": {"": "1", "machine": "MILL-09", "sample_no": "2", "load": "2.0", "phase": "RUN",
-                          "taken_at": "2024-03-01 12:00:01"}})
+                          "taken_at": "2024-03-01 12:00:01+00:00"}})
     );
     assert_eq!(
         dead[1],

@@ -5,7 +5,7 @@
 //! type per identifier type and an alias `pub type EquipmentId = fdi_runtime::Id<EquipmentIdRule>;`, so two
 //! identifier types never mix up even though both are text underneath.
 //!
-//! The rules are checked by one function ([`spec::check`]), used both by [`Id::parse`] at run time and, through
+//! The rules are checked by one function (`spec::check`), used both by [`Id::parse`] at run time and, through
 //! [`validate_id`], by the compiler for literals.
 
 mod check_digit;
