@@ -9,6 +9,7 @@ pub mod ir;
 pub mod schema;
 pub mod source_map;
 pub mod syntax;
+pub mod units;
 
 use std::path::{Path, PathBuf};
 

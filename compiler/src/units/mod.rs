@@ -1,0 +1,401 @@
+//! Units of measure for schema fields and expressions: parsing (`mm/min`, `N*m`, `m/s^2`),
+//! dimensions, derived units and conversions.
+//!
+//! A pure module the type checker uses; it does no IO and never panics on any input text.
+//!
+//! - **The table is data.** Every unit symbol, its aliases, dimension, factor to SI and offset
+//!   is one line of `units.yaml`. Prefixes are not applied automatically (`min` is minutes, not
+//!   milli-inches), so a unit exists exactly when the table lists it.
+//! - **Angles are dimensionless, as in SI**: `rad` = 1, `deg` = pi/180, `rev` = 2*pi, so that
+//!   torque times angular speed is power (`N*m * rad/s` is `W`). **`Hz` counts cycles**: it is
+//!   `rev/s` = 2*pi rad/s, so rpm -> Hz divides by 60 and rad/s -> Hz divides by 2*pi. The price
+//!   of both: `1/s` means `rad/s`, not `Hz`.
+//! - **Conversions are one multiply-add**, `to = from * scale + shift`, whose constants are
+//!   computed once from exact factors (see `exact.rs`) so that well-known pairs come out exact:
+//!   in -> mm is `25.4`, degC -> degF is `1.8` and `32`, rpm -> Hz is `1/60`.
+//! - **Offset units** (degC, degF) cannot be multiplied, divided or raised to a power: 0 degC is
+//!   not zero temperature, so `degC/min` or `1/degC` would be meaningless. The error says to
+//!   convert to `K` first (a temperature rate is `K/min`).
+//! - **Two kinds of equality.** `==` (and `Hash`) compares units as written, after
+//!   normalisation: `N*m` and `m*N` are equal, `N*m` and `J` are not, so a type shows the unit
+//!   its author wrote. Whether a value needs converting is [`Unit::same_unit`]: same dimension,
+//!   factor and offset to within 1e-12, so `N*m` and `J` are the same unit. `Hash` cannot follow
+//!   a tolerance, which is why `==` is the structural one.
+
+mod dimension;
+mod error;
+mod exact;
+mod parse;
+mod table;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+pub use dimension::{Dimension, BASE_DIMENSIONS};
+pub use error::UnitError;
+
+use exact::Exact;
+use table::table;
+
+/// The largest power of a unit or dimension, to keep factors within f64 and exponents readable.
+pub const MAX_EXPONENT: u32 = 12;
+
+/// A unit of measure: a product of table units raised to powers, e.g. `kg*m/s^2`.
+///
+/// Equality is structural (see the module docs); use [`Unit::same_unit`] to ask whether values
+/// need converting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    /// As written, with repeated units merged and those with a positive power first. The other
+    /// fields are computed from the terms alone, so equal terms mean equal units.
+    terms: Vec<Term>,
+    dim: Dimension,
+    /// Value of one unit in SI units; always finite and positive.
+    factor: f64,
+    /// The factor exactly, when it fits (see `exact.rs`).
+    exact: Option<Exact>,
+    /// SI value of the unit's zero: non-zero only for degC and degF.
+    offset: Exact,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Term {
+    /// Index into the unit table.
+    atom: usize,
+    exp: i32,
+}
+
+/// `Eq` holds: the f64 field is never NaN, since it is checked finite when a unit is made.
+impl Eq for Unit {}
+
+/// Hashes the terms, which determine every other field, so it agrees with `==`.
+impl Hash for Unit {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.terms.hash(state);
+    }
+}
+
+/// A conversion between two units of the same dimension: `to = from * scale + shift`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Conversion {
+    pub scale: f64,
+    pub shift: f64,
+}
+
+impl Conversion {
+    pub const IDENTITY: Conversion = Conversion {
+        scale: 1.0,
+        shift: 0.0,
+    };
+
+    /// Whether the conversion changes nothing, so the checker need not emit one.
+    #[must_use]
+    pub fn is_identity(&self) -> bool {
+        self.scale == 1.0 && self.shift == 0.0
+    }
+
+    /// The converted value, computed as generated code computes it.
+    #[must_use]
+    pub fn apply(&self, x: f64) -> f64 {
+        x * self.scale + self.shift
+    }
+}
+
+/// The symbols of every unit in the table (not their aliases), in table order, e.g. for help
+/// texts.
+pub fn known_units() -> impl Iterator<Item = &'static str> {
+    table().atoms.iter().map(|a| a.symbol.as_str())
+}
+
+impl Unit {
+    /// Reads a unit expression: table units joined by `*` and `/` (left to right, so
+    /// `kg/m/s^2` is kg/(m*s^2)), each with an optional integer power `^2`, `^-1`; `1` is the
+    /// dimensionless unit (`1`, `1/s`). Whitespace around operators is allowed. Parentheses are
+    /// not.
+    pub fn parse(text: &str) -> Result<Unit, UnitError> {
+        parse::parse_unit(text).map_err(|e| e.into_unit_error(text))
+    }
+
+    /// The unit of pure numbers, written `1`.
+    #[must_use]
+    pub fn dimensionless() -> Unit {
+        Unit {
+            terms: Vec::new(),
+            dim: Dimension::NONE,
+            factor: 1.0,
+            exact: Some(Exact::ONE),
+            offset: Exact::ZERO,
+        }
+    }
+
+    /// Whether values of the two units measure the same kind of quantity (and so can be
+    /// converted into each other).
+    #[must_use]
+    pub fn same_dimension(&self, other: &Unit) -> bool {
+        self.dim == other.dim
+    }
+
+    /// Whether values of the two units can be used as each other without conversion: same
+    /// dimension, factor and offset to within 1e-12 relative (`N*m` and `J`, `ml` and `cm3`).
+    #[must_use]
+    pub fn same_unit(&self, other: &Unit) -> bool {
+        self.dim == other.dim
+            && nearly_equal(self.factor, other.factor)
+            && nearly_equal(self.offset.to_f64(), other.offset.to_f64())
+    }
+
+    /// The conversion from this unit to `to`, or `None` when the dimensions differ. The
+    /// identity when [`Unit::same_unit`] holds.
+    #[must_use]
+    pub fn conversion_to(&self, to: &Unit) -> Option<Conversion> {
+        if self.dim != to.dim {
+            return None;
+        }
+        if self.same_unit(to) {
+            return Some(Conversion::IDENTITY);
+        }
+        let exact = || {
+            let to_factor = to.exact?;
+            let scale = self.exact?.div(to_factor)?;
+            let shift = self.offset.sub(to.offset)?.div(to_factor)?;
+            Some(Conversion {
+                scale: scale.to_f64(),
+                shift: shift.to_f64(),
+            })
+        };
+        Some(exact().unwrap_or_else(|| Conversion {
+            scale: self.factor / to.factor,
+            shift: (self.offset.to_f64() - to.offset.to_f64()) / to.factor,
+        }))
+    }
+
+    /// The unit of a product, e.g. `N*m` times `rad/s` is `N*m*rad/s` (a power). An error for
+    /// offset units (degC, degF) and for units with too large powers.
+    pub fn mul(&self, other: &Unit) -> Result<Unit, UnitError> {
+        if let Some(offset_unit) = self.offset_operand(other) {
+            return Err(error::offset_combined(
+                offset_unit,
+                &format!("multiply `{self}` by `{other}`"),
+            ));
+        }
+        let terms = self.terms.iter().chain(&other.terms).copied().collect();
+        Unit::from_terms(terms)
+    }
+
+    /// The unit of a quotient, e.g. `mm` divided by `min` is `mm/min` (a feed). An error for
+    /// offset units (degC, degF) and for units with too large powers.
+    pub fn div(&self, other: &Unit) -> Result<Unit, UnitError> {
+        let offset_unit = if other.has_offset() {
+            Some(other)
+        } else {
+            self.offset_operand(other)
+        };
+        if let Some(offset_unit) = offset_unit {
+            return Err(error::offset_combined(
+                offset_unit,
+                &format!("divide `{self}` by `{other}`"),
+            ));
+        }
+        let inverse = other.terms.iter().map(|t| Term {
+            atom: t.atom,
+            exp: -t.exp,
+        });
+        Unit::from_terms(self.terms.iter().copied().chain(inverse).collect())
+    }
+
+    /// The unit raised to an integer power, e.g. `m` to the 2 is `m^2`.
+    pub fn powi(&self, exp: i32) -> Result<Unit, UnitError> {
+        if self.has_offset() && exp != 1 {
+            return Err(error::offset_combined(
+                self,
+                &format!("raise `{self}` to the power {exp}"),
+            ));
+        }
+        let terms = self
+            .terms
+            .iter()
+            .map(|t| Term {
+                atom: t.atom,
+                exp: t.exp.saturating_mul(exp),
+            })
+            .collect();
+        Unit::from_terms(terms)
+    }
+
+    /// Whether the unit's zero is not the quantity's zero (degC, degF), so that converting needs
+    /// a shift and the unit cannot be multiplied or divided.
+    #[must_use]
+    pub fn has_offset(&self) -> bool {
+        !self.offset.is_zero()
+    }
+
+    /// Whether the unit measures pure numbers: `1`, `%`, `ppm`, angles, `mm/m`.
+    #[must_use]
+    pub fn is_dimensionless(&self) -> bool {
+        self.dim.is_dimensionless()
+    }
+
+    /// The name of the unit's dimension for messages: `length`, `power`, `angular speed or
+    /// frequency`, or a formula such as `length/time` where the table names none.
+    #[must_use]
+    pub fn dimension_name(&self) -> String {
+        table().dimension_name(self.dim)
+    }
+
+    /// The unit's name when it is one table unit (`revolution per minute` for `rpm`), for
+    /// messages; `None` for derived units such as `mm/min`.
+    #[must_use]
+    pub fn name(&self) -> Option<&'static str> {
+        match self.terms.as_slice() {
+            [t] if t.exp == 1 => Some(table().atoms[t.atom].name.as_str()),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn dimension(&self) -> Dimension {
+        self.dim
+    }
+
+    /// Value of one unit in SI units (1 mm is 0.001 m).
+    #[must_use]
+    pub fn si_factor(&self) -> f64 {
+        self.factor
+    }
+
+    /// SI value of the unit's zero (0 degC is 273.15 K); 0 for all but degC and degF.
+    #[must_use]
+    pub fn si_offset(&self) -> f64 {
+        self.offset.to_f64()
+    }
+
+    /// The one of two operands of a product that has an offset while the other is not `1`.
+    fn offset_operand<'a>(&'a self, other: &'a Unit) -> Option<&'a Unit> {
+        if self.has_offset() && !other.terms.is_empty() {
+            Some(self)
+        } else if other.has_offset() && !self.terms.is_empty() {
+            Some(other)
+        } else {
+            None
+        }
+    }
+
+    /// Makes a unit from terms: merges repeated units, drops zero powers, puts positive powers
+    /// first (keeping the written order otherwise) and computes dimension, factor and offset.
+    fn from_terms(raw: Vec<Term>) -> Result<Unit, UnitError> {
+        let mut merged: Vec<Term> = Vec::with_capacity(raw.len());
+        for term in raw {
+            match merged.iter_mut().find(|m| m.atom == term.atom) {
+                Some(m) => m.exp = m.exp.saturating_add(term.exp),
+                None => merged.push(term),
+            }
+        }
+        merged.retain(|t| t.exp != 0);
+        let (mut terms, below): (Vec<Term>, Vec<Term>) =
+            merged.into_iter().partition(|t| t.exp > 0);
+        terms.extend(below);
+
+        let atoms = &table().atoms;
+        let mut dim = Dimension::NONE;
+        let mut exact = Some(Exact::ONE);
+        let mut approx = 1.0_f64;
+        for t in &terms {
+            let atom = &atoms[t.atom];
+            dim = dim.plus_times(atom.dim, t.exp);
+            exact = exact.and_then(|e| e.mul(atom.factor.powi(t.exp)?));
+            approx *= atom.factor.to_f64().powi(t.exp);
+        }
+        let factor = exact.map_or(approx, Exact::to_f64);
+        let too_large = terms.iter().any(|t| t.exp.unsigned_abs() > MAX_EXPONENT)
+            || dim.max_abs_exponent() > MAX_EXPONENT
+            || !(factor.is_finite() && factor > 0.0);
+        if too_large {
+            return Err(UnitError::new(format!(
+                "the unit `{}` is too large: powers go up to {MAX_EXPONENT}",
+                TermsText(&terms)
+            )));
+        }
+        let offset = match terms.as_slice() {
+            [t] if t.exp == 1 => atoms[t.atom].offset,
+            _ => Exact::ZERO,
+        };
+        // mul, div and powi reject offset units before they get here; a last guard.
+        if offset.is_zero() && terms.iter().any(|t| !atoms[t.atom].offset.is_zero()) {
+            return Err(UnitError::new(format!(
+                "`{}` combines a temperature that has an offset; convert to `K` first",
+                TermsText(&terms)
+            )));
+        }
+        Ok(Unit {
+            terms,
+            dim,
+            factor,
+            exact,
+            offset,
+        })
+    }
+
+    /// The unit of one table entry.
+    fn atom(index: usize) -> Result<Unit, UnitError> {
+        Unit::from_terms(vec![Term {
+            atom: index,
+            exp: 1,
+        }])
+    }
+}
+
+impl std::str::FromStr for Unit {
+    type Err = UnitError;
+
+    fn from_str(text: &str) -> Result<Unit, UnitError> {
+        Unit::parse(text)
+    }
+}
+
+/// Relative equality within 1e-12; both zero is equal.
+fn nearly_equal(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+}
+
+/// Writes terms compactly and so that [`Unit::parse`] reads them back: `N*m*rad/s`, `m/s^2`,
+/// `kg/m/s^2`, `1/s`, `1`.
+struct TermsText<'a>(&'a [Term]);
+
+impl fmt::Display for TermsText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let atoms = &table().atoms;
+        let mut wrote_above = false;
+        for t in self.0.iter().filter(|t| t.exp > 0) {
+            if wrote_above {
+                f.write_str("*")?;
+            }
+            write_power(f, &atoms[t.atom].symbol, t.exp)?;
+            wrote_above = true;
+        }
+        if !wrote_above {
+            f.write_str("1")?;
+        }
+        for t in self.0.iter().filter(|t| t.exp < 0) {
+            f.write_str("/")?;
+            write_power(f, &atoms[t.atom].symbol, -t.exp)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_power(f: &mut fmt::Formatter<'_>, symbol: &str, exp: i32) -> fmt::Result {
+    if exp == 1 {
+        f.write_str(symbol)
+    } else {
+        write!(f, "{symbol}^{exp}")
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        TermsText(&self.terms).fmt(f)
+    }
+}
