@@ -1,10 +1,23 @@
 //! Entities and their fields.
 
-use serde_yaml::Value;
+use serde_yaml::{Mapping, Value};
 
 use super::{FileLoader, PendingType};
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::schema::{Entity, Field, FieldType, SchemaSet};
+
+/// The keys of a field written as a mapping.
+const FIELD_KEYS: [&str; 10] = [
+    "type",
+    "optional",
+    "column",
+    "description",
+    "unit",
+    "quality",
+    "quality_column",
+    "timestamp_column",
+    "format",
+    "zone",
+];
 
 impl FileLoader<'_> {
     pub(super) fn entity(&mut self, set: &mut SchemaSet, name: &str, decl: &Value) {
@@ -31,23 +44,20 @@ impl FileLoader<'_> {
                         }
                     }
                 }
-                other => {
-                    let help = did_you_mean(other, ["fields", "description"])
-                        .unwrap_or_else(|| "an entity has `fields` and `description`".into());
-                    self.shape_error(
-                        &["entities", name, other],
-                        "unknown key",
-                        format!("unknown key `{other}` in entity `{name}`"),
-                        help,
-                    );
-                }
+                other => self.unknown_key(
+                    &["entities", name, other],
+                    &format!("entity `{name}`"),
+                    "an entity",
+                    &["fields", "description"],
+                ),
             }
         }
         let span = self.key_span(&path);
-        let fields = fields
+        let fields: Vec<Field> = fields
             .into_iter()
             .filter_map(|(f, spec)| self.field(name, &f, &spec))
             .collect();
+        self.columns_distinct(name, &fields);
         set.entities.insert(
             name.to_string(),
             Entity {
@@ -59,32 +69,26 @@ impl FileLoader<'_> {
         );
     }
 
-    /// A field's declaration; types are resolved later by [`resolve_field_types`], once every
-    /// file is loaded, so that a field may use a type declared in another schema file.
+    /// A field's declaration; types are resolved later by [`super::resolve_field_types`], once
+    /// every file is loaded, so that a field may use a type declared in another schema file.
     fn field(&mut self, entity: &str, name: &str, spec: &Value) -> Option<Field> {
         let path = ["entities", entity, "fields", name];
         let span = self.key_span(&path);
-        let (type_name, optional, column) = match spec {
+        let no_options = Mapping::new();
+        let (written, optional, options) = match spec {
             Value::String(t) => match t.strip_suffix('?') {
-                Some(t) => (t.trim().to_string(), true, None),
-                None => (t.clone(), false, None),
+                Some(t) => (t.trim(), true, &no_options),
+                None => (t.as_str(), false, &no_options),
             },
             Value::Mapping(m) => {
                 for key in m.keys() {
                     let key = key.as_str().unwrap_or("");
-                    if !["type", "optional", "column", "description"].contains(&key) {
-                        let help = did_you_mean(key, ["type", "optional", "column", "description"])
-                            .unwrap_or_else(|| {
-                                "a field has `type`, `optional`, `column` and `description`".into()
-                            });
-                        let span = self.value_span(&path, key);
-                        self.errors.push(
-                            Diagnostic::error(
-                                Code::SchemaShape,
-                                format!("unknown key `{key}` in field `{name}`"),
-                            )
-                            .label(span, "unknown key")
-                            .help(help),
+                    if !FIELD_KEYS.contains(&key) {
+                        self.unknown_key(
+                            &["entities", entity, "fields", name, key],
+                            &format!("field `{name}`"),
+                            "a field",
+                            &FIELD_KEYS,
                         );
                     }
                 }
@@ -97,9 +101,8 @@ impl FileLoader<'_> {
                     );
                     return None;
                 };
-                let optional = m.get("optional").and_then(Value::as_bool).unwrap_or(false);
-                let column = m.get("column").and_then(Value::as_str).map(str::to_string);
-                (t.to_string(), optional, column)
+                let optional = self.flag(&path, "optional", m).unwrap_or(false);
+                (t, optional, m)
             }
             _ => {
                 self.shape_error(
@@ -111,21 +114,57 @@ impl FileLoader<'_> {
                 return None;
             }
         };
-        // Unresolved for now: an identifier or enum name that `resolve` checks.
-        let ty = FieldType::builtin(&type_name).unwrap_or(FieldType::Identifier(type_name.clone()));
-        let type_span = self.value_span(&path, &type_name);
-        self.pending.push(PendingType {
+        let column = options
+            .get("column")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        self.reserved_field_name(entity, name, written, column.is_some());
+        let type_path: Vec<&str> = match spec {
+            Value::Mapping(_) => vec!["entities", entity, "fields", name, "type"],
+            _ => path.to_vec(),
+        };
+        let (type_name, unit_in_type) = self.split_unit(&type_path, name, written)?;
+        let mut pending = PendingType {
             entity: entity.to_string(),
             field: name.to_string(),
-            type_name,
-            span: type_span,
-        });
+            type_name: type_name.clone(),
+            span: self.value_span(&type_path, &type_name),
+            misplaced_unit: None,
+            misplaced_format: None,
+        };
+        let unit = self.field_unit(&path, &mut pending, unit_in_type, options);
+        let quality = self.quality_columns(&path, column.as_deref().unwrap_or(name), options);
+        let time_format = self.time_format(&path, &mut pending, options);
+        self.pending.push(pending);
+        // Unresolved for now: an identifier or enum name that `resolve` checks.
+        let ty = FieldType::builtin(&type_name).unwrap_or(FieldType::Identifier(type_name));
         Some(Field {
             name: name.to_string(),
             ty,
             optional,
             column,
+            unit,
+            quality,
+            time_format,
             span,
         })
+    }
+
+    /// A `true`/`false` option of a field; `None` when it is not given or not a bool (which is
+    /// reported).
+    pub(super) fn flag(&mut self, path: &[&str], key: &str, options: &Mapping) -> Option<bool> {
+        match options.get(key)? {
+            Value::Bool(b) => Some(*b),
+            _ => {
+                let field = path.last().copied().unwrap_or("");
+                self.shape_error(
+                    &[path, &[key]].concat(),
+                    "not `true` or `false`",
+                    format!("`{key}` of field `{field}` must be `true` or `false`"),
+                    format!("write `{key}: true` or leave it out"),
+                );
+                None
+            }
+        }
     }
 }

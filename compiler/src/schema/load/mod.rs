@@ -3,17 +3,25 @@
 
 mod entity;
 mod enumeration;
+mod field_options;
 mod identifier;
+mod master_data;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
-use super::locate::{self, locate_in_value, locate_key};
+use super::locate::{self, locate_nested_key, locate_nested_value};
 use super::*;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::source_map::{FileId, SourceMap, Span};
 use crate::syntax::ast::{MappingFile, StringLit};
+
+/// The words a mapping cannot use as names (the grammar's `keyword` rule).
+pub(super) const RESERVED_WORDS: [&str; 10] = [
+    "true", "false", "and", "or", "not", "match", "let", "else", "reject", "where",
+];
 
 /// Reads every schema file the mapping names (relative to the mapping file's folder) and
 /// validates it. All problems of all schema files are reported together.
@@ -25,6 +33,7 @@ pub fn load_schemas(
     let mut set = SchemaSet::default();
     let mut errors = Vec::new();
     let mut pending = Vec::new();
+    let mut master_files = BTreeMap::new();
     let schemas: Vec<&StringLit> = mapping.schemas().collect();
     if schemas.is_empty() {
         errors.push(
@@ -57,6 +66,9 @@ pub fn load_schemas(
         let mut loader = FileLoader {
             file,
             text: &text,
+            dir: path.parent().unwrap_or(Path::new("")),
+            sources,
+            master_files: &mut master_files,
             errors: &mut errors,
             pending: &mut pending,
         };
@@ -99,6 +111,13 @@ fn io_reason(e: &std::io::Error) -> &'static str {
 struct FileLoader<'a> {
     file: FileId,
     text: &'a str,
+    /// The schema file's folder: master-data paths are relative to it.
+    dir: &'a Path,
+    /// Master-data files are added here, so that labels can point at their rows.
+    sources: &'a mut SourceMap,
+    /// Master-data files already read (by normalized path), so that two enums reading one
+    /// file add it to the source map once.
+    master_files: &'a mut BTreeMap<PathBuf, FileId>,
     errors: &'a mut Vec<Diagnostic>,
     pending: &'a mut Vec<PendingType>,
 }
@@ -109,6 +128,11 @@ struct PendingType {
     field: String,
     type_name: String,
     span: Span,
+    /// A unit or time format given on a type that is not a builtin: wrong once the name
+    /// resolves (identifiers and enums take neither), not worth a second error when it
+    /// does not.
+    misplaced_unit: Option<Span>,
+    misplaced_format: Option<Span>,
 }
 
 fn resolve_field_types(
@@ -149,6 +173,20 @@ fn resolve_field_types(
             );
             continue;
         };
+        if let Some(span) = p.misplaced_unit {
+            errors.push(field_options::unit_on_non_float(
+                span,
+                &p.field,
+                &p.type_name,
+            ));
+        }
+        if let Some(span) = p.misplaced_format {
+            errors.push(field_options::format_on_non_timestamp(
+                span,
+                &p.field,
+                &p.type_name,
+            ));
+        }
         if let Some(field) = set
             .entities
             .get_mut(&p.entity)
@@ -160,18 +198,38 @@ fn resolve_field_types(
 }
 
 impl FileLoader<'_> {
+    /// The key at `path` (in block or flow form), or the nearest enclosing key found.
     fn key_span(&self, path: &[&str]) -> Span {
-        match locate_key(self.text, path) {
-            Some((s, e)) => Span::new(self.file, s, e),
-            None => Span::new(self.file, 0, 0),
-        }
+        (1..=path.len())
+            .rev()
+            .find_map(|k| locate_nested_key(self.text, &path[..k]))
+            .map(|(s, e)| Span::new(self.file, s, e))
+            .unwrap_or(Span::new(self.file, 0, 0))
     }
 
+    /// `needle` in the value of the key at `path`, or the key.
     fn value_span(&self, path: &[&str], needle: &str) -> Span {
-        match locate_in_value(self.text, path, needle) {
+        match locate_nested_value(self.text, path, needle) {
             Some((s, e)) => Span::new(self.file, s, e),
             None => self.key_span(path),
         }
+    }
+
+    /// The error for a key that `owner` (say "field `speed`") does not have, with the closest
+    /// of the keys `a_kind` (say "a field") has.
+    fn unknown_key(&mut self, path: &[&str], owner: &str, a_kind: &str, known: &[&str]) {
+        let key = path.last().copied().unwrap_or("");
+        let help = did_you_mean(key, known.iter().copied()).unwrap_or_else(|| {
+            let (last, rest) = known.split_last().unwrap_or((&"", &[]));
+            let list = rest.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>();
+            format!("{a_kind} has {} and `{last}`", list.join(", "))
+        });
+        let span = self.key_span(path);
+        self.errors.push(
+            Diagnostic::error(Code::SchemaShape, format!("unknown key `{key}` in {owner}"))
+                .label(span, "unknown key")
+                .help(help),
+        );
     }
 
     fn shape_error(
