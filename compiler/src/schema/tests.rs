@@ -184,3 +184,77 @@ fn reserved_words_are_the_grammars_keywords() {
     listed.sort_unstable();
     assert_eq!(listed, keywords);
 }
+
+/// Odd values in every new option are reported, without a panic, each with labels inside
+/// their file's text.
+#[test]
+fn odd_options_are_reported_with_labels_in_their_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).expect("write a test file");
+    };
+    write(
+        "bom.csv",
+        "\u{feff}code,desc\nA,ä\n\"B\",\"x,y\"\nÄ-1,z\nA,dup\n",
+    );
+    write(
+        "odd.yaml",
+        "- [A, B]\n- code: ~\n- \"\"\n- {code: X}\n- X\n",
+    );
+    write("flow.yaml", "[A, B, A]\n");
+    write("empty.csv", "");
+    write("s.yaml", ODD_SCHEMA);
+    let text = "mapping t version \"1\"\nschema \"s.yaml\"\n";
+    let mut sources = SourceMap::new();
+    let file = sources.add("t.fdi", text);
+    let mapping = crate::syntax::parse_text(file, text).expect("the mapping parses");
+    let errors = load_schemas(&mapping, dir.path(), &mut sources).expect_err("odd schema");
+    assert!(errors.len() >= 30, "{} errors", errors.len());
+    for d in &errors {
+        for label in &d.labels {
+            let text = &sources.get(label.span.file).text;
+            assert!(
+                text.get(label.span.start..label.span.end).is_some(),
+                "{}: label {:?} outside its file",
+                d.message,
+                label.text
+            );
+        }
+    }
+}
+
+const ODD_SCHEMA: &str = r#"
+identifiers:
+  A: { length: { min: -1, max: x, mid: 3 }, check_digit: 7 }
+  B: { length: {} , check_digit: gs1_mod10, base: string }
+  C: { length: 1, check_digit: gs1_mod10 }
+  D: { length: 99999999999999999999.5 }
+enums:
+  E1: { from: bom.csv, column: code }
+  E2: { from: odd.yaml }
+  E3: { from: flow.yaml }
+  E4: { from: empty.csv, column: code }
+  E5: { from: "" }
+  E6: { from: ".", column: x }
+  E7: { from: bom.csv, column: [x] }
+  E8: { from: nope.yaml, column: x }
+  E9: { codes: [A], colum: x }
+entities:
+  X:
+    fields:
+      a: "float["
+      b: "float[]"
+      c: "float[]]"
+      d: "float[ü]"
+      e: { type: float, unit: 3 }
+      f: { type: timestamp, format: "%", zone: "+25:00" }
+      g: { type: timestamp, zone: UTC }
+      h: { type: timestamp, format: 3 }
+      i: { type: bool, quality: yes, quality_column: 1 }
+      j: { type: int, quality: false, timestamp_column: j_t }
+      not: { type: string, column: n }
+      k: { type: "Nope[rpm]", format: iso8601 }
+      l: { type: E1, format: iso8601, unit: m }
+      m: { type: int, optional: maybe }
+      n: "float[mm]???"
+"#;

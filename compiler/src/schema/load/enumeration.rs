@@ -227,14 +227,32 @@ pub(super) fn scalar_code(item: &Value) -> (String, String) {
         _ => String::new(),
     };
     let shown = if code.is_empty() {
-        serde_yaml::to_string(item)
-            .unwrap_or_default()
-            .trim()
-            .to_string()
+        compact(item)
     } else {
         code.clone()
     };
     (code, shown)
+}
+
+/// A YAML value on one line, for messages: `[A, B]`, `{code: X}`.
+fn compact(value: &Value) -> String {
+    let list = |items: Vec<String>| items.join(", ");
+    match value {
+        Value::Null => "~".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Sequence(items) => format!("[{}]", list(items.iter().map(compact).collect())),
+        Value::Mapping(m) => format!(
+            "{{{}}}",
+            list(
+                m.iter()
+                    .map(|(k, v)| format!("{}: {}", compact(k), compact(v)))
+                    .collect()
+            )
+        ),
+        Value::Tagged(t) => format!("{} {}", t.tag, compact(&t.value)),
+    }
 }
 
 /// Adds a label on the schema's `from:` to a diagnostic about a master-data file.

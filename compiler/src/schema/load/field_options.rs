@@ -53,7 +53,7 @@ impl FileLoader<'_> {
             self.errors.push(
                 Diagnostic::error(
                     Code::SchemaShape,
-                    format!("the type of field `{field}` opens a unit with `[` and does not close it"),
+                    format!("the type of field `{field}` does not end with the `]` of its unit"),
                 )
                 .label(span, "no `]` at the end")
                 .help("write the unit in brackets at the end of the type: `float[rpm]`, or `\"float[rpm]?\"` for an optional field"),
@@ -128,13 +128,15 @@ impl FileLoader<'_> {
                 let help = e.suggestion.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
                     "units are written like `mm`, `rpm`, `N*m`, `m/s^2`; see the list of units in the language reference".to_string()
                 });
+                let message = if text.is_empty() {
+                    format!("field `{}` has empty unit brackets", pending.field)
+                } else {
+                    format!("unknown unit `{text}` on field `{}`", pending.field)
+                };
                 self.errors.push(
-                    Diagnostic::error(
-                        Code::UnknownUnit,
-                        format!("unknown unit `{text}` on field `{}`", pending.field),
-                    )
-                    .label(span, e.message)
-                    .help(help),
+                    Diagnostic::error(Code::UnknownUnit, message)
+                        .label(span, e.message)
+                        .help(help),
                 );
                 None
             }

@@ -106,6 +106,10 @@ impl FileLoader<'_> {
                 return None;
             }
         };
+        if headers.is_empty() {
+            // An empty file: no codes, which `empty_enum` explains.
+            return Some(Vec::new());
+        }
         let header_line = line_at(text, 0);
         let header_span = Span::new(origin.file, header_line.0, header_line.1);
         let listed = headers
@@ -252,10 +256,15 @@ impl FileLoader<'_> {
                 },
                 other => other,
             };
-            let (code, shown) = scalar_code(value);
-            if matches!(value, Value::Null) || code.trim().is_empty() && shown.is_empty() {
+            let blank = match value {
+                Value::Null => true,
+                Value::String(s) => s.trim().is_empty(),
+                _ => false,
+            };
+            if blank {
                 continue;
             }
+            let (code, shown) = scalar_code(value);
             let nth = codes.iter().filter(|c| c.code == code).count();
             let span = match range {
                 Some(r) => locate_word_in(text, r, &code),
@@ -290,7 +299,10 @@ fn read_text(path: &Path) -> Result<String, (&'static str, String)> {
 
 /// The line containing byte `at`, without its line break.
 fn line_at(text: &str, at: usize) -> (usize, usize) {
-    let at = at.min(text.len());
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
     let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
     (start, text[start..end].trim_end_matches('\r').len() + start)
