@@ -51,6 +51,15 @@ codes! {
     DuplicateSchemaName = "E0206": "two schema declarations have the same name",
     InvalidEnumCode = "E0207": "an enum code is not a valid code, or is listed twice",
     NoSchema = "E0208": "the mapping declares no schema file",
+    UnknownUnit = "E0209": "a field's unit is not a known unit",
+    UnitOnNonFloat = "E0210": "a unit is given on a field that is not a float",
+    BadIdentifierRule = "E0211": "an identifier type's length or check digit is invalid",
+    MasterDataUnreadable = "E0212": "an enum's master-data file cannot be read as a list of codes",
+    MasterDataColumn = "E0213": "an enum's master-data column is not named or does not exist",
+    EmptyEnum = "E0214": "an enum has no codes",
+    BadTimeFormat = "E0215": "a timestamp field's format or zone is invalid or incomplete",
+    ReservedFieldName = "E0216": "a schema field is named like a mapping keyword",
+    ColumnClash = "E0217": "two fields of an entity read the same column",
 
     // Check
     DuplicateName = "E0301": "two declarations in a mapping have the same name",

@@ -1,18 +1,21 @@
 //! The load-schemas stage: master-data schema files (YAML) to a [`SchemaSet`].
 //!
-//! A schema declares identifier types (nominal ids with an optional pattern), enums (closed
-//! sets of codes) and entities (records with typed fields). Every declaration keeps the span of
-//! its name in the YAML file, so that the checker can point at the schema when it explains a
-//! type.
+//! A schema declares identifier types (nominal ids with an optional pattern, length and check
+//! digit), enums (closed sets of codes, written inline or read from a master-data file) and
+//! entities (records with typed fields, which may carry a unit, quality columns or a time
+//! format). Every declaration keeps the span of its name in the YAML file, so that the checker
+//! can point at the schema when it explains a type.
 
 mod load;
 mod locate;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
 pub use load::load_schemas;
 
-use crate::source_map::Span;
+use crate::source_map::{FileId, Span};
 
 /// Every type the schema files of one mapping declare.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,23 +31,63 @@ pub enum IdBase {
     Int,
 }
 
-/// `EquipmentId: { base: string, pattern: "MILL-[0-9]{2}" }`
+/// `EquipmentId: { base: string, pattern: "MILL-[0-9]{2}" }`,
+/// `Gtin: { base: string, length: 13, check_digit: gs1_mod10 }`
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdentifierType {
     pub name: String,
     pub base: IdBase,
     /// A regular expression the whole value must match.
     pub pattern: Option<String>,
+    /// The fewest characters a value may have (`length: 13` sets both bounds).
+    pub min_len: Option<usize>,
+    /// The most characters a value may have.
+    pub max_len: Option<usize>,
+    /// The scheme the last character must satisfy.
+    pub check_digit: Option<fdi_runtime::CheckDigit>,
     pub description: Option<String>,
     pub span: Span,
 }
 
-/// `EquipmentState: [SETUP, IDLE, RUNNING]`
+impl IdentifierType {
+    /// The rules as the runtime checks them, so that the checker validates a literal with the
+    /// same code that validates values at run time.
+    pub fn spec(&self) -> fdi_runtime::IdSpec<'_> {
+        fdi_runtime::IdSpec {
+            type_name: &self.name,
+            base: match self.base {
+                IdBase::String => fdi_runtime::IdBase::Text,
+                IdBase::Int => fdi_runtime::IdBase::Integer,
+            },
+            pattern: self.pattern.as_deref(),
+            min_len: self.min_len,
+            max_len: self.max_len,
+            check_digit: self.check_digit,
+        }
+    }
+}
+
+/// `EquipmentState: [SETUP, IDLE, RUNNING]`, or
+/// `MachineState: { from: "../master/states.csv", column: code }`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnumType {
     pub name: String,
+    /// In the order written (or read from the master-data file).
     pub codes: Vec<String>,
     pub description: Option<String>,
+    /// Where the codes come from, when they are read from a master-data file.
+    pub origin: Option<EnumOrigin>,
+    pub span: Span,
+}
+
+/// The master-data file an enum's codes are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumOrigin {
+    /// The path as written after `from:` (relative to the schema file's folder).
+    pub path: String,
+    /// The file in the source map, for labels on its rows.
+    pub file: FileId,
+    /// The `from:` value in the schema file.
     pub span: Span,
 }
 
@@ -73,7 +116,44 @@ pub struct Field {
     pub optional: bool,
     /// The column or JSON key in external data, when it differs from `name`.
     pub column: Option<String>,
+    /// The unit of a `float` field: `float[rpm]`, or `unit: rpm`.
+    pub unit: Option<FieldUnit>,
+    /// The columns that carry the value's quality and source timestamp (`quality: true`).
+    pub quality: Option<QualityColumns>,
+    /// How a `timestamp` field is written in the data; `None` is the default (RFC 3339 and the
+    /// shop-floor forms taken as UTC).
+    pub time_format: Option<TimeFormatSpec>,
     pub span: Span,
+}
+
+/// A float field's unit, and where the schema writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldUnit {
+    pub unit: crate::units::Unit,
+    /// The unit's text in the YAML (`rpm` in `float[rpm]`).
+    pub span: Span,
+}
+
+/// The external names of a field's quality and source-timestamp columns:
+/// `<column>_quality` and `<column>_timestamp` unless the schema names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualityColumns {
+    pub quality: String,
+    pub timestamp: String,
+}
+
+/// `format:` of a timestamp field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TimeFormatSpec {
+    /// `iso8601`: RFC 3339 text with an offset.
+    Iso8601,
+    /// `epoch_s`: seconds since 1970-01-01T00:00:00Z.
+    EpochSeconds,
+    /// `epoch_ms`: milliseconds since 1970-01-01T00:00:00Z.
+    EpochMillis,
+    /// A strftime pattern and the zone its wall-clock times are in (an IANA name, `UTC` or
+    /// an offset such as `+01:00`), both as written.
+    Pattern { format: String, zone: String },
 }
 
 impl Field {
