@@ -98,6 +98,7 @@ codes! {
     RecursiveFunction = "E0334": "a function calls itself, directly or through other functions",
     BadTest = "E0335": "a test names something the mapping does not have, or a test value has the wrong type",
     BadTimeArgument = "E0336": "a time format or time zone given to a time function is not valid",
+    QualityNotHere = "E0337": "a lookup or target uses an entity whose fields carry a quality",
 
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",

@@ -200,6 +200,21 @@ pub enum Maybe {
     LookupMiss { lookup: String },
     /// A conversion or operation that may fail.
     Failure { operation: String },
+    /// A source value whose quality may not be GOOD.
+    Quality { field: String },
+}
+
+/// Which part of a source field with quality an expression reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SamplePart {
+    /// `speed`: the value when its quality is GOOD.
+    Good,
+    /// `speed.value`: the value whatever its quality.
+    Value,
+    /// `speed.quality`
+    Quality,
+    /// `speed.timestamp`: the source timestamp.
+    Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -218,6 +233,8 @@ pub enum ExprKind {
         name: String,
         optional: bool,
     },
+    /// A part of a source field that carries a quality and a source timestamp.
+    SourceSample { field: String, part: SamplePart },
     /// `source.position`: the record's 1-based position in its source.
     SourcePosition,
     /// `source.name`

@@ -13,7 +13,8 @@ impl<'a> Checker<'a> {
         for item in &file.items {
             match item {
                 ast::Item::Schema(_) => {}
-                // Checked by the module and test stages (work in progress).
+                // Imports are merged by the imports stage; functions and tests are checked
+                // after the declarations (check/functions.rs, check/tests.rs).
                 ast::Item::Import(_) | ast::Item::Function(_) | ast::Item::Test(_) => {}
                 ast::Item::Source(decl) => {
                     let named = self.declare(&decl.name, DeclKind::Source);
@@ -33,8 +34,10 @@ impl<'a> Checker<'a> {
                     let format = self.file_format(&decl.connector, "lookup");
                     let entity = self.entity(&decl.entity);
                     let key_ok = entity.is_some_and(|e| self.lookup_key(e, &decl.key));
-                    if let (true, Some(format), Some(entity), true) =
-                        (named, format, entity, key_ok)
+                    let plain =
+                        entity.is_none_or(|e| self.no_quality_fields(e, "lookup", &decl.name));
+                    if let (true, Some(format), Some(entity), true, true) =
+                        (named, format, entity, key_ok, plain)
                     {
                         declared.lookups.push(ir::Lookup {
                             name: decl.name.name.clone(),
@@ -50,7 +53,11 @@ impl<'a> Checker<'a> {
                     let kind = self.target_kind(&decl.connector);
                     let entity = self.entity(&decl.entity);
                     let key_ok = entity.is_some_and(|e| self.target_key(e, &decl.key));
-                    if let (true, Some(kind), Some(entity), true) = (named, kind, entity, key_ok) {
+                    let plain =
+                        entity.is_none_or(|e| self.no_quality_fields(e, "target", &decl.name));
+                    if let (true, Some(kind), Some(entity), true, true) =
+                        (named, kind, entity, key_ok, plain)
+                    {
                         declared.targets.push(ir::Target {
                             name: decl.name.name.clone(),
                             kind,

@@ -2,7 +2,7 @@
 //! may be absent or fail.
 
 use super::flow::a;
-use super::types::field_type;
+use super::types::value_type;
 use super::{Checker, DeclKind, Declared};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, Builtin, ExprKind, Maybe, Type};
@@ -140,6 +140,9 @@ impl<'a> Checker<'a> {
             return Some(expr(ExprKind::Local(name.name.clone()), ty, maybe));
         }
         if let Some(field) = scope.source_entity.and_then(|e| e.field(&name.name)) {
+            if field.quality.is_some() {
+                return Some(self.good_sample(field));
+            }
             let maybe = field.optional.then(|| Maybe::Optional {
                 field: field.name.clone(),
             });
@@ -148,7 +151,7 @@ impl<'a> Checker<'a> {
                     name: field.name.clone(),
                     optional: field.optional,
                 },
-                field_type(&field.ty),
+                value_type(field),
                 maybe,
             ));
         }
@@ -230,6 +233,13 @@ impl<'a> Checker<'a> {
 
     fn field(&mut self, base: &ast::Expr, field: &Ident, scope: &mut Scope) -> Option<ir::Expr> {
         if let ast::ExprKind::Name(name) = &base.kind {
+            let sample = scope
+                .source_entity
+                .and_then(|e| e.field(&name.name))
+                .filter(|f| f.quality.is_some() && scope.local(&name.name).is_none());
+            if let Some(sample) = sample {
+                return self.sample_part(sample, field);
+            }
             let shadowed = scope.local(&name.name).is_some()
                 || scope
                     .source_entity
@@ -308,7 +318,7 @@ impl<'a> Checker<'a> {
                 field: field.name.clone(),
                 optional: schema_field.optional,
             },
-            field_type(&schema_field.ty),
+            value_type(schema_field),
             maybe,
         ))
     }
@@ -374,7 +384,7 @@ impl<'a> Checker<'a> {
         )?;
         let entity = &self.schema.entities[&lookup.entity];
         let key_field = entity.field(&lookup.key_field)?;
-        let key_ty = field_type(&key_field.ty);
+        let key_ty = value_type(key_field);
         let key_value = self.coerce(
             key_value,
             &key_ty,
@@ -753,18 +763,11 @@ pub(super) fn literal(lit: &Literal) -> ir::Expr {
     }
 }
 
-/// Why a literal cannot be a value of the identifier type, if it cannot.
+/// Why a literal cannot be a value of the identifier type, if it cannot: the runtime's own
+/// check, so that a literal the compiler accepts is one the program accepts.
 pub(super) fn identifier_problem(
     id_type: &crate::schema::IdentifierType,
     text: &str,
 ) -> Option<String> {
-    if id_type.base == IdBase::Int && text.parse::<i64>().is_err() {
-        return Some(format!(
-            "`{}` is based on int, and this is not an integer",
-            id_type.name
-        ));
-    }
-    let pattern = id_type.pattern.as_ref()?;
-    let regex = regex::Regex::new(&format!("^(?:{pattern})$")).ok()?;
-    (!regex.is_match(text)).then(|| format!("does not match the pattern `{pattern}`"))
+    fdi_runtime::validate_id(&id_type.spec(), text).err()
 }

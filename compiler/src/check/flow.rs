@@ -229,7 +229,7 @@ impl<'a> Checker<'a> {
         }
         assigned.push((field.name.clone(), field.span));
         let checked = checked?;
-        let field_ty = super::types::field_type(&schema_field.ty);
+        let field_ty = super::types::value_type(schema_field);
         let coerced = self.coerce(
             checked,
             &field_ty,

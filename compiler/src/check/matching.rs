@@ -169,8 +169,9 @@ impl Checker<'_> {
             .filter_map(|arm| arm.body.maybe.clone())
             .max_by_key(|m| match m {
                 ir::Maybe::Optional { .. } => 0,
-                ir::Maybe::LookupMiss { .. } => 1,
-                ir::Maybe::Failure { .. } => 2,
+                ir::Maybe::Quality { .. } => 1,
+                ir::Maybe::LookupMiss { .. } => 2,
+                ir::Maybe::Failure { .. } => 3,
             });
         Some(expr(
             ExprKind::Match {

@@ -10,6 +10,7 @@ mod expr;
 mod flow;
 mod functions;
 mod matching;
+mod quality;
 mod tests;
 mod types;
 mod units;

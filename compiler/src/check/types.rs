@@ -8,6 +8,14 @@ use crate::schema::FieldType;
 use crate::source_map::Span;
 use crate::syntax::ast;
 
+/// The type of a schema field's value: its type, with the field's unit for floats.
+pub(super) fn value_type(field: &crate::schema::Field) -> Type {
+    match (&field.ty, &field.unit) {
+        (FieldType::Float, Some(unit)) => Type::Quantity(unit.unit.clone()),
+        (ty, _) => field_type(ty),
+    }
+}
+
 pub(super) fn field_type(ty: &FieldType) -> Type {
     match ty {
         FieldType::String => Type::String,
@@ -210,6 +218,14 @@ impl Checker<'_> {
             )
             .label(span, "may fail")
             .help(handle.to_string()),
+            Maybe::Quality { field } => Diagnostic::error(
+                Code::UnhandledQuality,
+                format!("`{field}` is a value only when its quality is GOOD, but {context} needs a value"),
+            )
+            .label(span, "quality may be UNCERTAIN or BAD")
+            .help(format!(
+                "{handle}; or use `{field}.value` to take the value whatever its quality, deciding with `{field}.quality`"
+            )),
         };
         self.report(diagnostic);
         None

@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use super::names::field_ident;
-use crate::ir::{BinaryOp, Builtin, Expr, ExprKind, Literal, Pattern, Type};
+use super::names::{field_ident, sample_ident};
+use crate::ir::{BinaryOp, Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
 use crate::schema::{IdBase, SchemaSet};
 
 /// Emits the expressions of one flow, knowing the Rust names of its `let` bindings.
@@ -124,6 +124,22 @@ impl ExprEmitter<'_> {
                     "fdi_runtime::present(record.{}.clone(), {name:?})",
                     field_ident(name)
                 )
+            }
+            ExprKind::SourceSample { field, part } => {
+                let f = field_ident(field);
+                match part {
+                    SamplePart::Good => format!(
+                        "fdi_runtime::good(&record.{f}, record.{}, {field:?})",
+                        sample_ident(field, "quality")
+                    ),
+                    SamplePart::Value => format!("record.{f}.value({field:?})"),
+                    SamplePart::Quality => format!("record.{}", sample_ident(field, "quality")),
+                    SamplePart::Timestamp => format!(
+                        "fdi_runtime::present(record.{}, {:?})",
+                        sample_ident(field, "timestamp"),
+                        format!("{field}.timestamp")
+                    ),
+                }
             }
             ExprKind::SourcePosition => "raw.position() as i64".into(),
             ExprKind::SourceName => "raw.source().to_string()".into(),

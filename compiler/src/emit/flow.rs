@@ -202,7 +202,7 @@ impl Uses {
 
     fn visit(&mut self, e: &ir::Expr) {
         match &e.kind {
-            ExprKind::SourceField { .. } => self.record = true,
+            ExprKind::SourceField { .. } | ExprKind::SourceSample { .. } => self.record = true,
             ExprKind::SourcePosition | ExprKind::SourceName => self.raw = true,
             ExprKind::Lookup { key, .. } => {
                 self.lookups = true;

@@ -63,3 +63,8 @@ mod tests {
         assert_eq!(screaming_snake("QIFResult"), "QIF_RESULT");
     }
 }
+
+/// The struct field holding a sample's quality or source timestamp: `speed__quality`.
+pub fn sample_ident(field: &str, part: &str) -> String {
+    field_ident(&format!("{field}__{part}"))
+}

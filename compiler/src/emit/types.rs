@@ -2,9 +2,9 @@
 
 use codegen::Scope;
 
-use super::names::{field_ident, screaming_snake};
+use super::names::{field_ident, sample_ident, screaming_snake};
 use crate::ir;
-use crate::schema::{Entity, FieldType, IdBase};
+use crate::schema::{Entity, FieldType, IdBase, TimeFormatSpec};
 
 /// The Rust type of a field's value (without `Option` for optional fields).
 pub fn rust_type(ty: &FieldType) -> String {
@@ -43,11 +43,25 @@ pub fn types_rs(program: &ir::Program) -> String {
             Some(p) => format!("Some({p:?})"),
             None => "None".into(),
         };
+        // Length and check-digit rules only when declared: the trait's defaults say "none".
+        let mut rules = String::new();
+        if let Some(min) = id.min_len {
+            rules.push_str(&format!("    const MIN_LEN: Option<usize> = Some({min});\n"));
+        }
+        if let Some(max) = id.max_len {
+            rules.push_str(&format!("    const MAX_LEN: Option<usize> = Some({max});\n"));
+        }
+        if let Some(digit) = id.check_digit {
+            rules.push_str(&format!(
+                "    const CHECK_DIGIT: Option<fdi_runtime::CheckDigit> = Some(fdi_runtime::CheckDigit::{digit:?});\n"
+            ));
+        }
         scope.raw(format!(
             "impl fdi_runtime::IdRule for {rule} {{\n    \
                  const TYPE_NAME: &'static str = {name:?};\n    \
                  const BASE: fdi_runtime::IdBase = {base};\n    \
-                 const PATTERN: Option<&'static str> = {pattern};\n\n    \
+                 const PATTERN: Option<&'static str> = {pattern};\n\
+             {rules}\n    \
                  fn compiled_pattern() -> &'static std::sync::OnceLock<fdi_runtime::Regex> {{\n        \
                      static COMPILED: std::sync::OnceLock<fdi_runtime::Regex> = std::sync::OnceLock::new();\n        \
                      &COMPILED\n    \
@@ -60,6 +74,11 @@ pub fn types_rs(program: &ir::Program) -> String {
             .vis("pub");
     }
     for e in schema.enums.values() {
+        if e.name == crate::schema::QUALITY_ENUM {
+            // The built-in enum of a sample's quality is the runtime's own type.
+            scope.raw("pub use fdi_runtime::Quality;");
+            continue;
+        }
         let en = scope
             .new_enum(&e.name)
             .vis("pub")
@@ -126,7 +145,26 @@ fn entity_struct(scope: &mut Scope, entity: &Entity) {
     if let Some(d) = &entity.description {
         st.doc(d);
     }
+    let mut readers = Vec::new();
     for field in &entity.fields {
+        if let Some(columns) = &field.quality {
+            // A sample: the value as delivered, its quality and its source timestamp, each
+            // from its own column; none of them is a decode error when missing.
+            let value = format!("fdi_runtime::SampleValue<{}>", rust_type(&field.ty));
+            st.new_field(field_ident(&field.name), value)
+                .vis("pub")
+                .annotation(format!("#[serde(rename = {:?}, default)]", field.external_name()));
+            st.new_field(sample_ident(&field.name, "quality"), "fdi_runtime::Quality")
+                .vis("pub")
+                .annotation(format!("#[serde(rename = {:?}, default)]", columns.quality));
+            st.new_field(
+                sample_ident(&field.name, "timestamp"),
+                "Option<fdi_runtime::Timestamp>",
+            )
+            .vis("pub")
+            .annotation(format!("#[serde(rename = {:?}, default)]", columns.timestamp));
+            continue;
+        }
         let ty = rust_type(&field.ty);
         let ty = if field.optional {
             format!("Option<{ty}>")
@@ -140,7 +178,48 @@ fn entity_struct(scope: &mut Scope, entity: &Entity) {
         if field.optional {
             f.annotation("#[serde(default)]");
         }
+        if let Some(format) = &field.time_format {
+            let reader = format!("read_{}_{}", entity.name, field.name);
+            f.annotation(format!(
+                "#[serde(deserialize_with = \"{reader}\")]"
+            ));
+            readers.push(time_reader(&reader, format, field.optional));
+        }
     }
+    for reader in readers {
+        scope.push_fn(reader);
+    }
+}
+
+/// A serde `deserialize_with` function that reads a timestamp in its declared format.
+fn time_reader(name: &str, format: &TimeFormatSpec, optional: bool) -> codegen::Function {
+    let format = match format {
+        TimeFormatSpec::Iso8601 => "fdi_runtime::time::TimeFormat::Iso8601".to_string(),
+        TimeFormatSpec::EpochSeconds => "fdi_runtime::time::TimeFormat::EpochSeconds".to_string(),
+        TimeFormatSpec::EpochMillis => "fdi_runtime::time::TimeFormat::EpochMillis".to_string(),
+        TimeFormatSpec::Pattern { format, zone } => format!(
+            "fdi_runtime::time::TimeFormat::Pattern {{ format: {format:?}, zone: {zone:?} }}"
+        ),
+    };
+    let (ty, read) = if optional {
+        (
+            "Option<fdi_runtime::Timestamp>",
+            "deserialize_optional_timestamp_with",
+        )
+    } else {
+        ("fdi_runtime::Timestamp", "deserialize_timestamp_with")
+    };
+    let mut f = codegen::Function::new(name);
+    f.doc("Reads the field's text in the format its schema declares.")
+        .allow("non_snake_case")
+        .generic("'de")
+        .generic("D: fdi_runtime::serde::Deserializer<'de>")
+        .arg("deserializer", "D")
+        .ret(format!("Result<{ty}, D::Error>"))
+        .line(format!(
+            "fdi_runtime::time::{read}(deserializer, {format})"
+        ));
+    f
 }
 
 /// The column list a SQLite target creates its table from.
