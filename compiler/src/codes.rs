@@ -92,7 +92,7 @@ codes! {
     DimensionMismatch = "E0328": "values of different physical dimensions are combined",
     MissingConversion = "E0329": "values in different units of the same dimension are combined without a conversion",
     MissingUnit = "E0330": "a value without a unit is used where a unit is required",
-    UnknownUnit = "E0331": "a unit of measure in a mapping is not known",
+    UnknownUnitInMapping = "E0331": "a unit of measure in a mapping is not known",
     UnitArithmetic = "E0332": "an operation is not defined for these units",
     UnhandledQuality = "E0333": "a value whose quality is not known to be good is not handled",
     RecursiveFunction = "E0334": "a function calls itself, directly or through other functions",

@@ -234,7 +234,10 @@ pub enum ExprKind {
         optional: bool,
     },
     /// A part of a source field that carries a quality and a source timestamp.
-    SourceSample { field: String, part: SamplePart },
+    SourceSample {
+        field: String,
+        part: SamplePart,
+    },
     /// `source.position`: the record's 1-based position in its source.
     SourcePosition,
     /// `source.name`

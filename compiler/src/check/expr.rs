@@ -769,5 +769,12 @@ pub(super) fn identifier_problem(
     id_type: &crate::schema::IdentifierType,
     text: &str,
 ) -> Option<String> {
-    fdi_runtime::validate_id(&id_type.spec(), text).err()
+    // The runtime says `"EQ-12" is not a valid EquipmentId: it does not match ...`; the
+    // diagnostic's message already says the first half.
+    fdi_runtime::validate_id(&id_type.spec(), text)
+        .err()
+        .map(|problem| match problem.split_once(": ") {
+            Some((_, why)) => why.to_string(),
+            None => problem,
+        })
 }

@@ -25,9 +25,10 @@ use crate::syntax::ast;
 
 /// Checks a parsed mapping against its schemas.
 pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program, Vec<Diagnostic>> {
+    let (schema, builtin_clash) = quality::with_quality_enum(schema);
     let mut checker = Checker {
-        schema,
-        errors: Vec::new(),
+        schema: &schema,
+        errors: builtin_clash.into_iter().collect(),
         decls: BTreeMap::new(),
         signatures: BTreeMap::new(),
     };

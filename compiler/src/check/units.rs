@@ -32,7 +32,7 @@ impl Checker<'_> {
             Ok(unit) => Some(unit),
             Err(e) => {
                 self.report(
-                    Diagnostic::error(Code::UnknownUnit, e.message.clone())
+                    Diagnostic::error(Code::UnknownUnitInMapping, e.message.clone())
                         .label(written.span, "not a unit fdi knows")
                         .help(match e.suggestion {
                             Some(s) => format!("did you mean `{s}`?"),

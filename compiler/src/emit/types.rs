@@ -46,10 +46,14 @@ pub fn types_rs(program: &ir::Program) -> String {
         // Length and check-digit rules only when declared: the trait's defaults say "none".
         let mut rules = String::new();
         if let Some(min) = id.min_len {
-            rules.push_str(&format!("    const MIN_LEN: Option<usize> = Some({min});\n"));
+            rules.push_str(&format!(
+                "    const MIN_LEN: Option<usize> = Some({min});\n"
+            ));
         }
         if let Some(max) = id.max_len {
-            rules.push_str(&format!("    const MAX_LEN: Option<usize> = Some({max});\n"));
+            rules.push_str(&format!(
+                "    const MAX_LEN: Option<usize> = Some({max});\n"
+            ));
         }
         if let Some(digit) = id.check_digit {
             rules.push_str(&format!(
@@ -153,7 +157,10 @@ fn entity_struct(scope: &mut Scope, entity: &Entity) {
             let value = format!("fdi_runtime::SampleValue<{}>", rust_type(&field.ty));
             st.new_field(field_ident(&field.name), value)
                 .vis("pub")
-                .annotation(format!("#[serde(rename = {:?}, default)]", field.external_name()));
+                .annotation(format!(
+                    "#[serde(rename = {:?}, default)]",
+                    field.external_name()
+                ));
             st.new_field(sample_ident(&field.name, "quality"), "fdi_runtime::Quality")
                 .vis("pub")
                 .annotation(format!("#[serde(rename = {:?}, default)]", columns.quality));
@@ -162,7 +169,10 @@ fn entity_struct(scope: &mut Scope, entity: &Entity) {
                 "Option<fdi_runtime::Timestamp>",
             )
             .vis("pub")
-            .annotation(format!("#[serde(rename = {:?}, default)]", columns.timestamp));
+            .annotation(format!(
+                "#[serde(rename = {:?}, default)]",
+                columns.timestamp
+            ));
             continue;
         }
         let ty = rust_type(&field.ty);
@@ -180,9 +190,7 @@ fn entity_struct(scope: &mut Scope, entity: &Entity) {
         }
         if let Some(format) = &field.time_format {
             let reader = format!("read_{}_{}", entity.name, field.name);
-            f.annotation(format!(
-                "#[serde(deserialize_with = \"{reader}\")]"
-            ));
+            f.annotation(format!("#[serde(deserialize_with = \"{reader}\")]"));
             readers.push(time_reader(&reader, format, field.optional));
         }
     }
@@ -216,9 +224,7 @@ fn time_reader(name: &str, format: &TimeFormatSpec, optional: bool) -> codegen::
         .generic("D: fdi_runtime::serde::Deserializer<'de>")
         .arg("deserializer", "D")
         .ret(format!("Result<{ty}, D::Error>"))
-        .line(format!(
-            "fdi_runtime::time::{read}(deserializer, {format})"
-        ));
+        .line(format!("fdi_runtime::time::{read}(deserializer, {format})"));
     f
 }
 

@@ -80,6 +80,11 @@ pub struct EnumType {
     pub span: Span,
 }
 
+/// The built-in enum of a sample's quality (`speed.quality`), present whenever a field carries
+/// a quality. Its codes are the runtime's `fdi_runtime::Quality`.
+pub const QUALITY_ENUM: &str = "Quality";
+pub const QUALITY_CODES: [&str; 3] = ["GOOD", "UNCERTAIN", "BAD"];
+
 /// The master-data file an enum's codes are read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnumOrigin {
