@@ -115,10 +115,20 @@ impl Checker<'_> {
                 "add {arms} for {listed}, or a `_ => ...` arm for {other}"
             ));
             if let Type::Enum(name) = &value.ty {
-                d = d.label(
-                    self.schema.enums[name].span,
-                    format!("the codes of `{name}` are declared here"),
-                );
+                let enumeration = &self.schema.enums[name];
+                d = match &enumeration.origin {
+                    // Codes from master data: a code added there is why this match broke.
+                    Some(origin) => d
+                        .label(origin.span, format!("the codes of `{name}` are read from {}", origin.path))
+                        .help(format!(
+                            "add {arms} for {listed}, or a `_ => ...` arm for {other}; the codes of `{name}` come from the master-data file {}, so a code added there must be mapped here before deployment",
+                            origin.path
+                        )),
+                    None => d.label(
+                        enumeration.span,
+                        format!("the codes of `{name}` are declared here"),
+                    ),
+                };
             }
             self.report(d);
             patterns_ok = false;
