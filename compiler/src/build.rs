@@ -29,6 +29,25 @@ pub fn default_target_dir() -> PathBuf {
     cache.join("fdi").join("target")
 }
 
+/// Where a mapping's generated crate is kept between builds: beside the shared target
+/// directory, one folder per mapping file, so that building the same mapping again (to run it
+/// or to test it) rewrites only what changed and cargo rebuilds only what it must.
+pub fn mapping_crate_dir(mapping: &Path, target_dir: &Path) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let absolute = mapping
+        .canonicalize()
+        .unwrap_or_else(|_| mapping.to_path_buf());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    absolute.hash(&mut hasher);
+    let stem = mapping
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target_dir
+        .with_file_name("crates")
+        .join(format!("{stem}-{:016x}", hasher.finish()))
+}
+
 /// Writes the crate (leaving files that did not change untouched, so cargo does not rebuild
 /// them) and builds it. Returns the path of the binary, copied to `bin/` in the crate folder.
 pub fn build(

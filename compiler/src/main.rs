@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use fdi_compiler::build::{build, default_target_dir, BuildOptions};
+use fdi_compiler::build::{build, default_target_dir, mapping_crate_dir, BuildOptions};
 use fdi_compiler::diagnostic::Diagnostic;
 use fdi_compiler::emit::{emit, EmitOptions, GeneratedCrate};
 use fdi_compiler::source_map::SourceMap;
@@ -208,19 +208,8 @@ fn build_program(file: &Path, crate_dir: &Path, args: &BuildArgs) -> Result<Path
     })
 }
 
-/// Where `fdi run` keeps a mapping's generated crate: beside the shared target directory,
-/// one folder per mapping file.
+/// Where `fdi run` keeps a mapping's generated crate.
 fn run_crate_dir(file: &Path, args: &BuildArgs) -> PathBuf {
-    use std::hash::{Hash, Hasher};
     let target = args.target_dir.clone().unwrap_or_else(default_target_dir);
-    let absolute = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    absolute.hash(&mut hasher);
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    target
-        .with_file_name("crates")
-        .join(format!("{stem}-{:016x}", hasher.finish()))
+    mapping_crate_dir(file, &target)
 }
