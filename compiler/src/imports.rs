@@ -34,7 +34,7 @@ pub fn load_imports(
     loader
         .errors
         .extend(misplaced_items(&root, root.version.is_none()));
-    loader.visit_imports(&root, &root_path.to_path_buf(), &mut vec![root_key.clone()]);
+    loader.visit_imports(&root, root_path, &mut vec![root_key.clone()]);
     loader.loaded.push(root_key);
     if !loader.errors.is_empty() {
         return Err(loader.errors);
