@@ -55,7 +55,6 @@ pub fn build(
     bin_name: &str,
     options: &BuildOptions,
 ) -> Result<PathBuf, Diagnostic> {
-    write_crate(generated, &options.crate_dir).map_err(|e| write_error(&options.crate_dir, e))?;
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
         .arg("build")
@@ -69,13 +68,15 @@ pub fn build(
     }
     // Generated programs share the target directory, where two programs of the same name
     // would overwrite each other's binary: builds take turns, and each binary is copied into
-    // its own crate folder before the next build may start.
+    // its own crate folder before the next build may start. Writing the crate is part of the
+    // turn, since two runs of one mapping (`fdi test` and `fdi run`) write the same folder.
     std::fs::create_dir_all(&options.target_dir)
         .map_err(|e| write_error(&options.target_dir, e))?;
     let lock = std::fs::File::create(options.target_dir.join("fdi-build.lock"))
         .map_err(|e| write_error(&options.target_dir, e))?;
     lock.lock()
         .map_err(|e| write_error(&options.target_dir, e))?;
+    write_crate(generated, &options.crate_dir).map_err(|e| write_error(&options.crate_dir, e))?;
     let output = cargo.output().map_err(|e| {
         Diagnostic::error(Code::BuildFailed, format!("cannot run cargo: {e}"))
             .help("fdi builds the generated program with cargo; install the Rust toolchain or put cargo on PATH")
@@ -101,7 +102,11 @@ pub fn build(
     let binary = options.crate_dir.join("bin").join(bin_name);
     std::fs::create_dir_all(options.crate_dir.join("bin"))
         .map_err(|e| write_error(&options.crate_dir, e))?;
-    std::fs::copy(&built, &binary).map_err(|e| write_error(&binary, e))?;
+    // Copied beside it and renamed over it: the binary in place may be running (another
+    // `fdi test` of the same mapping), and a running binary cannot be overwritten.
+    let copied = binary.with_extension("new");
+    std::fs::copy(&built, &copied).map_err(|e| write_error(&copied, e))?;
+    std::fs::rename(&copied, &binary).map_err(|e| write_error(&binary, e))?;
     drop(lock);
     Ok(binary)
 }
