@@ -1,10 +1,15 @@
 //! `main()` for generated programs: options, running, summary, exit code.
 //!
 //! Exit codes: 0 success; 1 the run stopped on an error (the summary of what happened so far is still
-//! printed); 2 usage error; 3 `--fail-on-reject` and something was rejected.
+//! printed); 2 usage error, including `--source`/`--lookup` with a name the mapping does not have; 3
+//! `--fail-on-reject` and something was rejected.
+//!
+//! `--source`, `--lookup` and `--capture-targets` are for test runs (`fdi test`): they run the program on other
+//! input files and write what every target receives as JSON Lines to a directory, leaving the real targets alone.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -32,6 +37,17 @@ pub struct Options {
     /// Records between checkpoints (flush targets, then acknowledge the source)
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH_SIZE, value_parser = parse_batch_size)]
     pub batch_size: usize,
+    /// Read source NAME from PATH instead of the mapping's file (same format; relative to the current
+    /// directory); repeatable
+    #[arg(long = "source", value_name = "NAME=PATH", value_parser = parse_replacement)]
+    pub sources: Vec<(String, PathBuf)>,
+    /// Load lookup NAME from PATH instead of the mapping's file (same format; relative to the current
+    /// directory); repeatable
+    #[arg(long = "lookup", value_name = "NAME=PATH", value_parser = parse_replacement)]
+    pub lookups: Vec<(String, PathBuf)>,
+    /// Write every target, whatever its kind, as JSON Lines to DIR/<target name>.jsonl instead (for tests)
+    #[arg(long, value_name = "DIR")]
+    pub capture_targets: Option<PathBuf>,
     /// Print the mapping's name and version and the fdi-runtime version
     #[arg(long)]
     pub version: bool,
@@ -48,6 +64,16 @@ fn parse_batch_size(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("{text:?} is not a positive integer")),
+    }
+}
+
+/// `NAME=PATH`, split at the first `=` (a path may contain `=`, a name cannot).
+fn parse_replacement(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!("{text:?} is not NAME=PATH")),
     }
 }
 
@@ -108,8 +134,48 @@ where
         "Runs the fdi mapping {} {}",
         program.mapping, program.version
     ));
-    let matches = command.try_get_matches_from(args)?;
-    Options::from_arg_matches(&matches)
+    let mut command = command;
+    let matches = command.try_get_matches_from_mut(args)?;
+    let options = Options::from_arg_matches(&matches)?;
+    // Refuse unknown or repeated names here, where they are usage errors, before anything runs.
+    config(program, &options)
+        .and_then(|config| config.check_names(program))
+        .map_err(|message| command.error(clap::error::ErrorKind::ValueValidation, message))?;
+    Ok(options)
+}
+
+/// The run configuration `options` ask for. Paths given on the command line are relative to where the command
+/// runs, not to the base directory, so they are made absolute here. Fails for a source or lookup replaced twice.
+pub fn config(program: &ProgramInfo, options: &Options) -> Result<RunConfig, String> {
+    let mut config = RunConfig::new(program);
+    if let Some(base_dir) = &options.base_dir {
+        config.base_dir = base_dir.clone();
+    }
+    if let Some(dead_letter) = &options.dead_letter {
+        config.dead_letter = absolute(dead_letter);
+    }
+    config.batch_size = options.batch_size;
+    config.source_paths = replacements("source", &options.sources)?;
+    config.lookup_paths = replacements("lookup", &options.lookups)?;
+    config.capture_targets = options.capture_targets.as_deref().map(absolute);
+    Ok(config)
+}
+
+fn replacements(
+    kind: &str,
+    given: &[(String, PathBuf)],
+) -> Result<BTreeMap<String, PathBuf>, String> {
+    let mut paths = BTreeMap::new();
+    for (name, path) in given {
+        if paths.insert(name.clone(), absolute(path)).is_some() {
+            return Err(format!("--{kind} {name}=... is given more than once"));
+        }
+    }
+    Ok(paths)
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// "mill_to_mes 0.1.0 (fdi-runtime 0.1.0)".
@@ -127,42 +193,16 @@ pub fn execute<F>(program: &ProgramInfo, options: &Options, run_fn: F) -> Execut
 where
     F: FnOnce(&mut Run) -> Result<(), RunError>,
 {
-    let mut config = RunConfig::new(program);
-    if let Some(base_dir) = &options.base_dir {
-        config.base_dir = base_dir.clone();
-    }
-    if let Some(dead_letter) = &options.dead_letter {
-        // A path given on the command line is relative to where the command runs, not to the base directory.
-        config.dead_letter =
-            std::path::absolute(dead_letter).unwrap_or_else(|_| dead_letter.clone());
-    }
-    config.batch_size = options.batch_size;
-
-    let mut run = match Run::new(program, config.clone()) {
+    let config = config(program, options);
+    let started = match &config {
+        Ok(config) => Run::new(program, config.clone()),
+        Err(message) => Err(RunError::Usage(message.clone())),
+    };
+    let mut run = match started {
         Ok(run) => run,
         Err(error) => {
-            let summary = RunSummary {
-                mapping: program.mapping.to_string(),
-                version: program.version.to_string(),
-                ok: false,
-                error: Some(error.to_string()),
-                sources: Vec::new(),
-                flows: Vec::new(),
-                targets: Vec::new(),
-                dead_letter: DeadLetterSummary {
-                    path: config
-                        .base_dir
-                        .join(&config.dead_letter)
-                        .display()
-                        .to_string(),
-                    records: 0,
-                },
-            };
-            return Execution {
-                summary,
-                error: Some(error),
-                exit_code: 1,
-            };
+            let config = config.unwrap_or_else(|_| RunConfig::new(program));
+            return not_started(program, &config, error);
         }
     };
 
@@ -195,6 +235,36 @@ where
     }
 }
 
+/// The execution of a run that failed before it started: nothing read, a usage error exits with 2.
+fn not_started(program: &ProgramInfo, config: &RunConfig, error: RunError) -> Execution {
+    let summary = RunSummary {
+        mapping: program.mapping.to_string(),
+        version: program.version.to_string(),
+        ok: false,
+        error: Some(error.to_string()),
+        sources: Vec::new(),
+        flows: Vec::new(),
+        targets: Vec::new(),
+        dead_letter: DeadLetterSummary {
+            path: config
+                .base_dir
+                .join(&config.dead_letter)
+                .display()
+                .to_string(),
+            records: 0,
+        },
+    };
+    let exit_code = match error {
+        RunError::Usage(_) => 2,
+        _ => 1,
+    };
+    Execution {
+        summary,
+        error: Some(error),
+        exit_code,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +274,8 @@ mod tests {
         version: "0.1.0",
         mapping_dir: "/nonexistent",
         dead_letter: "out/dl.jsonl",
+        sources: &["mill"],
+        lookups: &["machines"],
     };
 
     #[test]
@@ -243,6 +315,35 @@ mod tests {
             let err = parse_options(&PROGRAM, args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");
         }
+    }
+
+    #[test]
+    fn command_line_paths_are_relative_to_the_current_directory() {
+        let options = parse_options(
+            &PROGRAM,
+            [
+                "prog",
+                "--base-dir",
+                "/base",
+                "--source",
+                "mill=cases/a=b.csv",
+                "--lookup",
+                "machines=/abs/m.csv",
+                "--capture-targets",
+                "captured",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            options.sources,
+            vec![("mill".to_string(), PathBuf::from("cases/a=b.csv"))]
+        );
+        let config = config(&PROGRAM, &options).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(config.source_paths["mill"], cwd.join("cases/a=b.csv"));
+        assert_eq!(config.lookup_paths["machines"], PathBuf::from("/abs/m.csv"));
+        assert_eq!(config.capture_targets, Some(cwd.join("captured")));
+        assert_eq!(config.base_dir, PathBuf::from("/base"));
     }
 
     #[test]

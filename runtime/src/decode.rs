@@ -155,8 +155,9 @@ where
     }
 }
 
-/// One CSV field's text as a serde deserializer.
-struct CsvField<'a>(&'a str);
+/// One CSV field's text as a serde deserializer. Also how a [`SampleValue`](crate::SampleValue) reads its
+/// text, from CSV and JSON alike, so that a value means the same whichever format carried it.
+pub(crate) struct CsvField<'a>(pub(crate) &'a str);
 
 impl CsvField<'_> {
     fn parse<N: std::str::FromStr>(&self, what: &str) -> Result<N, DecodeError> {

@@ -76,6 +76,11 @@ pub enum RunError {
         row: u64,
     },
 
+    /// The run was asked for something the program does not have, e.g. `--source` with a name that is not one
+    /// of the mapping's sources. Found before any file is touched; the command line exits with code 2.
+    #[error("{0}")]
+    Usage(String),
+
     /// The generated program asked for something inconsistent (e.g. a key that is not a column). This is a
     /// compiler bug, not a data problem.
     #[error("invalid program: {0} (this is a bug in the fdi compiler, please report it)")]

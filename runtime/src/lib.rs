@@ -21,6 +21,11 @@
 //! Generated code names only this crate: it derives through [`serde`] (re-exported, with
 //! `#[serde(crate = "fdi_runtime::serde")]`) and builds identifier patterns with [`Regex`]. Its `main` is
 //! [`cli::main`].
+//!
+//! Source fields that carry a signal quality decode as a [`SampleValue`] with a [`Quality`] (see [`sample`]);
+//! timestamp fields with a declared format decode through [`deserialize_timestamp_with`] and a [`TimeFormat`].
+//! The compiler checks identifier literals, time zones and time formats with [`validate_id`], [`validate_zone`]
+//! and [`validate_format`], the functions the runtime itself uses.
 
 pub mod cli;
 pub mod dead_letter;
@@ -32,6 +37,7 @@ pub mod lookup;
 pub mod outcome;
 pub mod record;
 pub mod run;
+pub mod sample;
 pub mod source;
 pub mod stdlib;
 pub mod summary;
@@ -45,13 +51,19 @@ pub use serde_json;
 pub use dead_letter::{DeadLetter, Stage};
 pub use decode::decode;
 pub use error::RunError;
-pub use identifier::{Id, IdBase, IdRule};
+pub use identifier::{validate_id, validate_id_spec, CheckDigit, Id, IdBase, IdRule, IdSpec};
 pub use lookup::Lookup;
 pub use outcome::{present, Failure, MapOutcome, Reject};
 pub use record::{Position, RawRecord};
 pub use run::{FlowId, ProgramInfo, Run, RunConfig};
+pub use sample::{good, Quality, SampleValue};
 pub use source::{CsvSource, JsonlSource, Source};
 pub use stdlib::{AsText, EnumCode};
 pub use summary::RunSummary;
-pub use target::{Column, Durable, JsonlTarget, SqlType, SqliteDatabase, SqliteTarget, Target};
-pub use time::Timestamp;
+pub use target::{
+    Column, Durable, JsonlTarget, SqlType, SqliteDatabase, SqliteTarget, Target, TargetHandle,
+};
+pub use time::{
+    deserialize_optional_timestamp_with, deserialize_timestamp_with, validate_format,
+    validate_zone, TimeFormat, Timestamp,
+};

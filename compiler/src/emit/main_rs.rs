@@ -24,14 +24,26 @@ pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
         "mod flows;\nmod functions;\nmod types;"
     });
     scope.raw("// The read stage of every source.\nuse fdi_runtime::Source as _;");
+    // The names let `--source NAME=PATH` and `--lookup NAME=PATH` refuse a name the mapping does not have.
+    let names = |names: Vec<&String>| {
+        let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+        format!("&[{}]", quoted.join(", "))
+    };
     scope.raw(format!(
         "/// What the runtime needs to know about this program.\npub const PROGRAM: fdi_runtime::ProgramInfo = fdi_runtime::ProgramInfo {{\n    \
              mapping: {:?},\n    \
              version: {:?},\n    \
              mapping_dir: {:?},\n    \
-             dead_letter: {:?},\n\
+             dead_letter: {:?},\n    \
+             sources: {},\n    \
+             lookups: {},\n\
          }};",
-        program.name, program.version, options.mapping_dir, program.dead_letter
+        program.name,
+        program.version,
+        options.mapping_dir,
+        program.dead_letter,
+        names(program.sources.iter().map(|s| &s.name).collect()),
+        names(program.lookups.iter().map(|l| &l.name).collect()),
     ));
     scope
         .new_fn("main")

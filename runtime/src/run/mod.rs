@@ -10,59 +10,28 @@
 //!   acknowledges the source position. This is where at-least-once delivery hooks in: a network source commits
 //!   its offset in `acknowledge`, so a crash replays at most the records since the last checkpoint, and never
 //!   loses one.
+//!
+//! Opening sources, lookups and targets (`open.rs`) is where a test run's replacements apply: other input
+//! files by name, and every target captured as JSON Lines (see [`RunConfig`]).
 
+mod config;
+mod open;
+
+pub use self::config::{ProgramInfo, RunConfig, DEFAULT_BATCH_SIZE};
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::rc::{Rc, Weak};
+use std::rc::Weak;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::dead_letter::{DeadLetter, Stage};
 use crate::error::RunError;
-use crate::lookup::Lookup;
 use crate::outcome::{MapOutcome, Reject};
 use crate::record::{Position, RawRecord};
-use crate::source::{CsvSource, JsonlSource, Source};
+use crate::source::Source;
 use crate::summary::{DeadLetterSummary, FlowSummary, RunSummary, SourceSummary, TargetSummary};
-use crate::target::{Column, Durable, JsonlTarget, SqliteDatabase, SqliteTarget, Target};
-
-/// What the compiler knows about the program it generated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProgramInfo {
-    /// The mapping's name.
-    pub mapping: &'static str,
-    /// The mapping's version.
-    pub version: &'static str,
-    /// The directory of the mapping file: the default base directory for relative paths.
-    pub mapping_dir: &'static str,
-    /// The default dead-letter file, relative to the base directory.
-    pub dead_letter: &'static str,
-}
-
-/// How to run: the command-line options after defaults were applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunConfig {
-    /// Relative paths of the mapping are resolved against this directory.
-    pub base_dir: PathBuf,
-    /// The dead-letter file; relative paths are resolved against `base_dir`.
-    pub dead_letter: PathBuf,
-    /// Records between checkpoints (flush + acknowledge), and per SQLite transaction.
-    pub batch_size: usize,
-}
-
-impl RunConfig {
-    /// The defaults of `program`: base directory = the mapping's directory, its dead letter, batches of 1000.
-    pub fn new(program: &ProgramInfo) -> Self {
-        RunConfig {
-            base_dir: PathBuf::from(program.mapping_dir),
-            dead_letter: PathBuf::from(program.dead_letter),
-            batch_size: DEFAULT_BATCH_SIZE,
-        }
-    }
-}
-
-/// Records between checkpoints unless `--batch-size` says otherwise.
-pub const DEFAULT_BATCH_SIZE: usize = 1000;
+use crate::target::{Durable, SqliteDatabase, Target};
 
 /// A flow registered with [`Run::flow`]; copied into every `decode` and `deliver` call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,17 +62,23 @@ pub struct Run {
     targets: Vec<TargetSummary>,
     databases: Vec<(PathBuf, Weak<SqliteDatabase>)>,
     records_since_checkpoint: usize,
+    /// Replacement files of sources and lookups, by name (see [`RunConfig`]).
+    source_paths: BTreeMap<String, PathBuf>,
+    lookup_paths: BTreeMap<String, PathBuf>,
+    /// The directory capturing every target as JSON Lines, absolute.
+    capture_targets: Option<PathBuf>,
 }
 
 impl Run {
-    /// Starts a run: creates (truncates) the dead letter.
+    /// Starts a run: checks that the sources and lookups `config` replaces exist ([`RunError::Usage`] if not,
+    /// before any file is touched), then creates (truncates) the dead letter.
     pub fn new(program: &ProgramInfo, config: RunConfig) -> Result<Self, RunError> {
+        config.check_names(program).map_err(RunError::Usage)?;
         let base_dir = std::path::absolute(&config.base_dir)
             .map_err(|e| RunError::io("resolve the base directory", &config.base_dir, e))?;
         let dead_letter = DeadLetter::create(&base_dir.join(&config.dead_letter))?;
         Ok(Run {
             program: *program,
-            base_dir,
             batch_size: config.batch_size.max(1),
             dead_letter,
             sources: Vec::new(),
@@ -111,6 +86,10 @@ impl Run {
             targets: Vec::new(),
             databases: Vec::new(),
             records_since_checkpoint: 0,
+            capture_targets: config.capture_targets.map(|dir| base_dir.join(dir)),
+            source_paths: config.source_paths,
+            lookup_paths: config.lookup_paths,
+            base_dir,
         })
     }
 
@@ -127,83 +106,6 @@ impl Run {
     /// Records between checkpoints.
     pub fn batch_size(&self) -> usize {
         self.batch_size
-    }
-
-    /// Opens a CSV source.
-    pub fn csv_source(&mut self, name: &str, path: &str) -> Result<CsvSource, RunError> {
-        let source = CsvSource::open(name, &self.resolve(path))?;
-        self.source_index(name);
-        Ok(source)
-    }
-
-    /// Opens a JSON Lines source.
-    pub fn jsonl_source(&mut self, name: &str, path: &str) -> Result<JsonlSource, RunError> {
-        let source = JsonlSource::open(name, &self.resolve(path))?;
-        self.source_index(name);
-        Ok(source)
-    }
-
-    /// Loads a CSV master-data table (see [`Lookup::load_csv`]).
-    pub fn lookup_csv<T: DeserializeOwned>(
-        &mut self,
-        name: &str,
-        path: &str,
-        type_name: &str,
-        key: fn(&T) -> String,
-    ) -> Result<Lookup<T>, RunError> {
-        Lookup::load_csv(name, &self.resolve(path), type_name, key)
-    }
-
-    /// Loads a JSON Lines master-data table (see [`Lookup::load_jsonl`]).
-    pub fn lookup_jsonl<T: DeserializeOwned>(
-        &mut self,
-        name: &str,
-        path: &str,
-        type_name: &str,
-        key: fn(&T) -> String,
-    ) -> Result<Lookup<T>, RunError> {
-        Lookup::load_jsonl(name, &self.resolve(path), type_name, key)
-    }
-
-    /// Opens an SQLite target writing `table` of the database at `path`. Targets on the same file share one
-    /// connection (see [`SqliteDatabase`]).
-    pub fn sqlite_target<T: Serialize>(
-        &mut self,
-        name: &str,
-        path: &str,
-        table: &str,
-        columns: &'static [Column],
-        keys: &[&str],
-    ) -> Result<SqliteTarget<T>, RunError> {
-        let path = self.resolve(path);
-        let shared = self
-            .databases
-            .iter()
-            .find(|(open_path, _)| *open_path == path)
-            .and_then(|(_, database)| database.upgrade());
-        let database = match shared {
-            Some(database) => database,
-            None => {
-                let database = SqliteDatabase::open(&path, self.batch_size, name)?;
-                self.databases.retain(|(open_path, _)| *open_path != path);
-                self.databases.push((path, Rc::downgrade(&database)));
-                database
-            }
-        };
-        let target = SqliteTarget::create(name, database, table, columns, keys)?;
-        self.target_index(name);
-        Ok(target)
-    }
-
-    /// Opens (truncates) a JSON Lines target.
-    pub fn jsonl_target<T: Serialize>(
-        &mut self,
-        name: &str,
-        path: &str,
-    ) -> Result<JsonlTarget<T>, RunError> {
-        let target = JsonlTarget::create(name, &self.resolve(path))?;
-        self.target_index(name);
-        Ok(target)
     }
 
     /// Registers a flow from `source` to `target` and its counters.
@@ -420,5 +322,4 @@ fn flush_all(
 }
 
 #[cfg(test)]
-#[path = "run_tests.rs"]
 mod tests;

@@ -1,9 +1,18 @@
 //! Identifier types: nominal newtypes over text, validated on construction.
 //!
-//! The mapping language declares identifier types (`EquipmentId`, `OrderNo`...) with a base (text or integer)
-//! and an optional pattern. The compiler emits one uninhabited rule type per identifier type and an alias
-//! `pub type EquipmentId = fdi_runtime::Id<EquipmentIdRule>;`, so two identifier types never mix up even though
-//! both are text underneath.
+//! The mapping language declares identifier types (`EquipmentId`, `OrderNo`, `Gtin`...) with a base (text or
+//! integer) and optional rules: a pattern, length bounds, a check digit. The compiler emits one uninhabited rule
+//! type per identifier type and an alias `pub type EquipmentId = fdi_runtime::Id<EquipmentIdRule>;`, so two
+//! identifier types never mix up even though both are text underneath.
+//!
+//! The rules are checked by one function (`spec::check`), used both by [`Id::parse`] at run time and, through
+//! [`validate_id`], by the compiler for literals.
+
+mod check_digit;
+mod spec;
+
+pub use self::check_digit::CheckDigit;
+pub use self::spec::{validate_id, validate_id_spec, IdSpec};
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -34,6 +43,13 @@ pub trait IdRule: 'static {
     const BASE: IdBase;
     /// A regex; the runtime anchors it (`^(?:...)$`) so the whole value must match.
     const PATTERN: Option<&'static str>;
+    /// The fewest characters a value may have. Defaulted so that code generated before length rules existed
+    /// still compiles.
+    const MIN_LEN: Option<usize> = None;
+    /// The most characters a value may have.
+    const MAX_LEN: Option<usize> = None;
+    /// The check-digit scheme the last character must satisfy.
+    const CHECK_DIGIT: Option<CheckDigit> = None;
     /// The compiled pattern's cell; each rule owns a static so the regex is compiled once.
     fn compiled_pattern() -> &'static OnceLock<Regex>;
 }
@@ -47,43 +63,42 @@ pub struct Id<R: IdRule> {
 }
 
 impl<R: IdRule> Id<R> {
-    /// Fallible construction:
+    /// Fallible construction, checking pattern, base, length and check digit in that order; the failure names
+    /// the rule that failed:
     /// `Err(Failure("\"MX-1\" is not a valid EquipmentId: it does not match ^MILL-[0-9]{2}$"))`.
     pub fn parse(text: &str) -> Result<Self, Failure> {
-        if let Some(pattern) = R::PATTERN {
-            let regex = R::compiled_pattern().get_or_init(|| {
-                Regex::new(&format!("^(?:{pattern})$")).expect(
-                    "an identifier pattern failed to compile at run time; the fdi compiler validates patterns, \
-                     so this is a compiler bug",
-                )
-            });
-            if !regex.is_match(text) {
-                return Err(invalid::<R>(
-                    text,
-                    &format!("it does not match ^{pattern}$"),
-                ));
-            }
-        }
+        let pattern = match R::PATTERN {
+            Some(pattern) => Some(Self::compiled(pattern)?),
+            None => None,
+        };
+        spec::check(&IdSpec::of::<R>(), pattern, text).map_err(Failure::new)?;
         match R::BASE {
             IdBase::Text => Ok(Id {
                 text: text.to_string(),
                 number: None,
                 _rule: PhantomData,
             }),
-            IdBase::Integer => match text.parse::<i64>() {
-                Ok(number) => Ok(Self::from_number(number)),
-                Err(e) => {
-                    let why = match e.kind() {
-                        std::num::IntErrorKind::PosOverflow
-                        | std::num::IntErrorKind::NegOverflow => {
-                            "it is out of the 64-bit integer range"
-                        }
-                        _ => "it is not an integer",
-                    };
-                    Err(invalid::<R>(text, why))
-                }
-            },
+            // `check` has verified that the text is an i64.
+            IdBase::Integer => text.parse::<i64>().map(Self::from_number).map_err(|e| {
+                Failure::new(format!("{text:?} is not a valid {}: {e}", R::TYPE_NAME))
+            }),
         }
+    }
+
+    /// The rule's anchored pattern, compiled once per rule type. The compiler validates patterns, so failing to
+    /// compile one is a compiler bug; it fails each value rather than panicking.
+    fn compiled(pattern: &str) -> Result<&'static Regex, Failure> {
+        let cell = R::compiled_pattern();
+        if let Some(regex) = cell.get() {
+            return Ok(regex);
+        }
+        let regex = spec::anchored(pattern).map_err(|e| {
+            Failure::new(format!(
+                "identifier type {}: {e} (this is a bug in the fdi compiler, please report it)",
+                R::TYPE_NAME
+            ))
+        })?;
+        Ok(cell.get_or_init(|| regex))
     }
 
     /// Construction from an integer (from a JSON number, or an integer expression in a mapping). Goes through
@@ -109,10 +124,6 @@ impl<R: IdRule> Id<R> {
     pub fn as_int(&self) -> Option<i64> {
         self.number
     }
-}
-
-fn invalid<R: IdRule>(text: &str, why: &str) -> Failure {
-    Failure::new(format!("{text:?} is not a valid {}: {why}", R::TYPE_NAME))
 }
 
 // Manual impls: derives would require `R: Clone` etc., which rule types (uninhabited enums) do not have.
@@ -236,6 +247,24 @@ mod tests {
     }
     pub type OrderNo = crate::Id<OrderNoRule>;
 
+    /// A rule with every optional constant set, as the compiler generates for `Gtin: { base: string,
+    /// length: 13, check_digit: gs1_mod10 }`.
+    pub enum GtinRule {}
+    impl crate::IdRule for GtinRule {
+        const TYPE_NAME: &'static str = "Gtin";
+        const BASE: crate::IdBase = crate::IdBase::Text;
+        const PATTERN: Option<&'static str> = None;
+        const MIN_LEN: Option<usize> = Some(13);
+        const MAX_LEN: Option<usize> = Some(13);
+        const CHECK_DIGIT: Option<crate::identifier::CheckDigit> =
+            Some(crate::identifier::CheckDigit::Gs1Mod10);
+        fn compiled_pattern() -> &'static std::sync::OnceLock<crate::Regex> {
+            static COMPILED: std::sync::OnceLock<crate::Regex> = std::sync::OnceLock::new();
+            &COMPILED
+        }
+    }
+    pub type Gtin = crate::Id<GtinRule>;
+
     #[test]
     fn parse_checks_the_whole_value_against_the_pattern() {
         let id = EquipmentId::parse("MILL-01").unwrap();
@@ -281,6 +310,56 @@ mod tests {
         let order: OrderNo = serde_json::from_str("\"43\"").unwrap();
         assert_eq!(order.as_int(), Some(43));
         assert!(serde_json::from_str::<OrderNo>("1.5").is_err());
+    }
+
+    #[test]
+    fn parse_checks_length_and_check_digit() {
+        assert_eq!(
+            Gtin::parse("4006381333931").unwrap().as_str(),
+            "4006381333931"
+        );
+        assert_eq!(
+            Gtin::parse("0614141000419").unwrap_err().detail(),
+            "\"0614141000419\" is not a valid Gtin: its check digit 9 does not match GS1 mod 10 (expected 8)"
+        );
+        assert_eq!(
+            Gtin::parse("061414100041").unwrap_err().detail(),
+            "\"061414100041\" is not a valid Gtin: it has 12 characters, 13 required"
+        );
+        // The same message through serde, which is how a decoded record gets it.
+        let err = serde_json::from_str::<Gtin>("\"4006381333932\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("its check digit 2 does not match GS1 mod 10 (expected 1)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn parse_and_validate_id_agree() {
+        let spec = crate::identifier::IdSpec::of::<GtinRule>();
+        for text in [
+            "4006381333931",
+            "4006381333932",
+            "400638133393",
+            "40063813339311",
+            "x",
+        ] {
+            assert_eq!(
+                crate::identifier::validate_id(&spec, text),
+                Gtin::parse(text)
+                    .map(|_| ())
+                    .map_err(|f| f.detail().to_string()),
+                "{text}"
+            );
+        }
+        let spec = crate::identifier::IdSpec::of::<EquipmentIdRule>();
+        assert_eq!(spec.pattern, Some("MILL-[0-9]{2}"));
+        assert_eq!(
+            (spec.min_len, spec.max_len, spec.check_digit),
+            (None, None, None)
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
 use super::*;
+use crate::source::JsonlSource;
+use crate::target::{Column, TargetHandle};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -20,6 +22,8 @@ fn program(dead_letter: &'static str) -> ProgramInfo {
         version: "1.2.3",
         mapping_dir: "/nonexistent",
         dead_letter,
+        sources: &["events"],
+        lookups: &[],
     }
 }
 
@@ -45,7 +49,7 @@ fn read_lines(path: &Path) -> Vec<Value> {
 fn pump(
     run: &mut Run,
     source: &mut JsonlSource,
-    target: &mut JsonlTarget<Count>,
+    target: &mut TargetHandle<Count>,
     flow: FlowId,
     limit: usize,
 ) {

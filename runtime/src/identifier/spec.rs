@@ -1,0 +1,263 @@
+//! The rules of an identifier type as plain data, and the one function that checks a value against them.
+//!
+//! [`Id::parse`](super::Id::parse) checks every value read at run time with [`check`]; the compiler validates
+//! identifier literals in a mapping with [`validate_id`], which runs the same code, so a literal the compiler
+//! accepts never fails at run time and both report the same message.
+
+use regex::Regex;
+
+use super::check_digit::CheckDigit;
+use super::{IdBase, IdRule};
+
+/// The rules of one identifier type, as the compiler reads them from a schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdSpec<'a> {
+    /// The identifier type's name, used in messages: "Gtin".
+    pub type_name: &'a str,
+    pub base: IdBase,
+    /// A regex the whole value must match (anchored by the check).
+    pub pattern: Option<&'a str>,
+    /// The fewest characters (Unicode scalar values) a value may have.
+    pub min_len: Option<usize>,
+    /// The most characters a value may have.
+    pub max_len: Option<usize>,
+    /// The scheme the last character must satisfy.
+    pub check_digit: Option<CheckDigit>,
+}
+
+impl IdSpec<'static> {
+    /// The rules of a generated rule type.
+    pub fn of<R: IdRule>() -> Self {
+        IdSpec {
+            type_name: R::TYPE_NAME,
+            base: R::BASE,
+            pattern: R::PATTERN,
+            min_len: R::MIN_LEN,
+            max_len: R::MAX_LEN,
+            check_digit: R::CHECK_DIGIT,
+        }
+    }
+}
+
+/// Checks `text` against `spec`, compiling its pattern. For the compiler, which validates identifier literals
+/// with this before it emits them. The error is the whole message:
+/// `"0614141000419" is not a valid Gtin: its check digit 9 does not match GS1 mod 10 (expected 8)`.
+///
+/// An invalid pattern is an error too (the compiler reports patterns separately, with [`validate_id_spec`]).
+pub fn validate_id(spec: &IdSpec, text: &str) -> Result<(), String> {
+    let pattern = spec.pattern.map(anchored).transpose()?;
+    check(spec, pattern.as_ref(), text)
+}
+
+/// Checks that `spec` itself makes sense: the pattern compiles, `min_len <= max_len`, and a check digit has room
+/// for at least one digit before it. The error says what is wrong, e.g. "min_len 5 is greater than max_len 3".
+pub fn validate_id_spec(spec: &IdSpec) -> Result<(), String> {
+    if let Some(pattern) = spec.pattern {
+        anchored(pattern)?;
+    }
+    if let (Some(min), Some(max)) = (spec.min_len, spec.max_len) {
+        if min > max {
+            return Err(format!("min_len {min} is greater than max_len {max}"));
+        }
+    }
+    if let (Some(scheme), Some(max)) = (spec.check_digit, spec.max_len) {
+        if max < 2 {
+            return Err(format!(
+                "max_len {max} leaves no room for a digit before the {scheme} check digit"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The pattern as the checks use it: anchored, so the whole value must match.
+pub(crate) fn anchored(pattern: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{pattern})$"))
+        .map_err(|e| format!("the pattern {pattern:?} is not a valid regex: {e}"))
+}
+
+/// The checks in order (pattern, base, length, check digit); the first that fails gives the message. `pattern`
+/// is `spec.pattern` compiled by [`anchored`]; the caller may cache it.
+///
+/// All checks apply to the text as given: for an integer identifier `"007"` has three characters, although the
+/// identifier's canonical text is `"7"`.
+pub(crate) fn check(spec: &IdSpec, pattern: Option<&Regex>, text: &str) -> Result<(), String> {
+    let invalid = |why: String| format!("{text:?} is not a valid {}: {why}", spec.type_name);
+    if let (Some(source), Some(regex)) = (spec.pattern, pattern) {
+        if !regex.is_match(text) {
+            return Err(invalid(format!("it does not match ^{source}$")));
+        }
+    }
+    if spec.base == IdBase::Integer {
+        if let Err(e) = text.parse::<i64>() {
+            let why = match e.kind() {
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                    "it is out of the 64-bit integer range"
+                }
+                _ => "it is not an integer",
+            };
+            return Err(invalid(why.to_string()));
+        }
+    }
+    if let Some(why) = length_problem(spec, text.chars().count()) {
+        return Err(invalid(why));
+    }
+    if let Some(scheme) = spec.check_digit {
+        scheme.verify(text).map_err(invalid)?;
+    }
+    Ok(())
+}
+
+/// "it has 12 characters, 13 required" and the like, or `None` when the length is allowed.
+fn length_problem(spec: &IdSpec, len: usize) -> Option<String> {
+    let required = match (spec.min_len, spec.max_len) {
+        (Some(min), Some(max)) if min == max => format!("{min} required"),
+        (Some(min), Some(max)) => format!("between {min} and {max} required"),
+        (Some(min), None) => format!("at least {min} required"),
+        (None, Some(max)) => format!("at most {max} required"),
+        (None, None) => return None,
+    };
+    let too_short = spec.min_len.is_some_and(|min| len < min);
+    let too_long = spec.max_len.is_some_and(|max| len > max);
+    let plural = if len == 1 { "" } else { "s" };
+    (too_short || too_long).then(|| format!("it has {len} character{plural}, {required}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GTIN: IdSpec<'static> = IdSpec {
+        type_name: "Gtin",
+        base: IdBase::Text,
+        pattern: Some("[0-9]+"),
+        min_len: Some(13),
+        max_len: Some(13),
+        check_digit: Some(CheckDigit::Gs1Mod10),
+    };
+
+    #[test]
+    fn messages_name_the_rule_that_failed() {
+        assert_eq!(validate_id(&GTIN, "4006381333931"), Ok(()));
+        assert_eq!(
+            validate_id(&GTIN, "0614141000419").unwrap_err(),
+            "\"0614141000419\" is not a valid Gtin: its check digit 9 does not match GS1 mod 10 (expected 8)"
+        );
+        assert_eq!(
+            validate_id(&GTIN, "061414100041").unwrap_err(),
+            "\"061414100041\" is not a valid Gtin: it has 12 characters, 13 required"
+        );
+        assert_eq!(
+            validate_id(&GTIN, "06141410004-8").unwrap_err(),
+            "\"06141410004-8\" is not a valid Gtin: it does not match ^[0-9]+$"
+        );
+    }
+
+    #[test]
+    fn length_bounds_count_characters() {
+        let batch = IdSpec {
+            type_name: "BatchNo",
+            base: IdBase::Text,
+            pattern: None,
+            min_len: Some(8),
+            max_len: Some(20),
+            check_digit: None,
+        };
+        assert_eq!(
+            validate_id(&batch, "B-123").unwrap_err(),
+            "\"B-123\" is not a valid BatchNo: it has 5 characters, between 8 and 20 required"
+        );
+        // Eight characters, but ten bytes in UTF-8.
+        assert_eq!(validate_id(&batch, "Charge-ü"), Ok(()));
+        assert!(validate_id(&batch, &"9".repeat(21)).is_err());
+        let at_least = IdSpec {
+            max_len: None,
+            ..batch
+        };
+        assert_eq!(
+            validate_id(&at_least, "B").unwrap_err(),
+            "\"B\" is not a valid BatchNo: it has 1 character, at least 8 required"
+        );
+        assert_eq!(validate_id(&at_least, &"9".repeat(100)), Ok(()));
+        let at_most = IdSpec {
+            min_len: None,
+            max_len: Some(3),
+            ..batch
+        };
+        assert_eq!(
+            validate_id(&at_most, "ABCD").unwrap_err(),
+            "\"ABCD\" is not a valid BatchNo: it has 4 characters, at most 3 required"
+        );
+        assert_eq!(validate_id(&at_most, ""), Ok(()));
+    }
+
+    #[test]
+    fn orcid_digits_with_iso7064() {
+        let orcid = IdSpec {
+            type_name: "Orcid",
+            base: IdBase::Text,
+            pattern: Some("[0-9]{15}[0-9X]"),
+            min_len: None,
+            max_len: None,
+            check_digit: Some(CheckDigit::Iso7064Mod11_2),
+        };
+        assert_eq!(validate_id(&orcid, "0000000218250097"), Ok(()));
+        assert_eq!(
+            validate_id(&orcid, "0000000218250096").unwrap_err(),
+            "\"0000000218250096\" is not a valid Orcid: its check digit 6 does not match ISO 7064 MOD 11-2 \
+             (expected 7)"
+        );
+    }
+
+    #[test]
+    fn integer_base_is_checked_before_length() {
+        let order = IdSpec {
+            type_name: "OrderNo",
+            base: IdBase::Integer,
+            pattern: None,
+            min_len: Some(3),
+            max_len: None,
+            check_digit: None,
+        };
+        assert_eq!(validate_id(&order, "007"), Ok(()));
+        assert_eq!(
+            validate_id(&order, "7").unwrap_err(),
+            "\"7\" is not a valid OrderNo: it has 1 character, at least 3 required"
+        );
+        assert_eq!(
+            validate_id(&order, "12a").unwrap_err(),
+            "\"12a\" is not a valid OrderNo: it is not an integer"
+        );
+    }
+
+    #[test]
+    fn spec_validation() {
+        assert_eq!(validate_id_spec(&GTIN), Ok(()));
+        let bad_pattern = IdSpec {
+            pattern: Some("[0-9"),
+            ..GTIN
+        };
+        assert!(validate_id_spec(&bad_pattern)
+            .unwrap_err()
+            .starts_with("the pattern \"[0-9\" is not a valid regex"));
+        assert!(validate_id(&bad_pattern, "1").is_err());
+        let crossed = IdSpec {
+            min_len: Some(5),
+            max_len: Some(3),
+            ..GTIN
+        };
+        assert_eq!(
+            validate_id_spec(&crossed).unwrap_err(),
+            "min_len 5 is greater than max_len 3"
+        );
+        let no_room = IdSpec {
+            min_len: None,
+            max_len: Some(1),
+            ..GTIN
+        };
+        assert_eq!(
+            validate_id_spec(&no_room).unwrap_err(),
+            "max_len 1 leaves no room for a digit before the GS1 mod 10 check digit"
+        );
+    }
+}

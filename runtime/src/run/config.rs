@@ -1,0 +1,85 @@
+//! What a run needs to know before it starts: the program's facts and the options it runs with.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// What the compiler knows about the program it generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgramInfo {
+    /// The mapping's name.
+    pub mapping: &'static str,
+    /// The mapping's version.
+    pub version: &'static str,
+    /// The directory of the mapping file: the default base directory for relative paths.
+    pub mapping_dir: &'static str,
+    /// The default dead-letter file, relative to the base directory.
+    pub dead_letter: &'static str,
+    /// The names of the mapping's sources, so that `--source NAME=PATH` can refuse a name that is not one
+    /// before anything is read.
+    pub sources: &'static [&'static str],
+    /// The names of the mapping's lookups, for `--lookup NAME=PATH`.
+    pub lookups: &'static [&'static str],
+}
+
+/// How to run: the command-line options after defaults were applied.
+///
+/// Relative paths in it are resolved against `base_dir`; the command line makes its paths absolute first, so
+/// that there they are relative to where the command runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunConfig {
+    /// Relative paths of the mapping are resolved against this directory.
+    pub base_dir: PathBuf,
+    /// The dead-letter file.
+    pub dead_letter: PathBuf,
+    /// Records between checkpoints (flush + acknowledge), and per SQLite transaction.
+    pub batch_size: usize,
+    /// Source name -> the file to read instead of the mapping's (same format).
+    pub source_paths: BTreeMap<String, PathBuf>,
+    /// Lookup name -> the file to load instead of the mapping's (same format).
+    pub lookup_paths: BTreeMap<String, PathBuf>,
+    /// When set, every target, whatever its kind, writes JSON Lines to `<dir>/<target name>.jsonl` instead, so a
+    /// test harness can read what each target received.
+    pub capture_targets: Option<PathBuf>,
+}
+
+impl RunConfig {
+    /// The defaults of `program`: base directory = the mapping's directory, its dead letter, batches of 1000,
+    /// the mapping's own files and targets.
+    pub fn new(program: &ProgramInfo) -> Self {
+        RunConfig {
+            base_dir: PathBuf::from(program.mapping_dir),
+            dead_letter: PathBuf::from(program.dead_letter),
+            batch_size: DEFAULT_BATCH_SIZE,
+            source_paths: BTreeMap::new(),
+            lookup_paths: BTreeMap::new(),
+            capture_targets: None,
+        }
+    }
+
+    /// Checks that every source and lookup the configuration replaces exists in `program`. The error names the
+    /// option, the unknown name and the known ones:
+    /// `--source mil=...: mapping mill_to_mes has no source "mil"; its sources are: mill`.
+    pub fn check_names(&self, program: &ProgramInfo) -> Result<(), String> {
+        let checks = [
+            ("source", &self.source_paths, program.sources),
+            ("lookup", &self.lookup_paths, program.lookups),
+        ];
+        for (kind, replaced, known) in checks {
+            if let Some(name) = replaced.keys().find(|name| !known.contains(&name.as_str())) {
+                let listed = if known.is_empty() {
+                    format!("it has no {kind}s")
+                } else {
+                    format!("its {kind}s are: {}", known.join(", "))
+                };
+                return Err(format!(
+                    "--{kind} {name}=...: mapping {} has no {kind} {name:?}; {listed}",
+                    program.mapping
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Records between checkpoints unless `--batch-size` says otherwise.
+pub const DEFAULT_BATCH_SIZE: usize = 1000;

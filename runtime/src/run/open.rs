@@ -1,0 +1,137 @@
+//! Opening the run's sources, lookups and targets, with the replacements a test run asks for: another file for
+//! a source or lookup (`--source`, `--lookup`), and every target captured as JSON Lines (`--capture-targets`).
+
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::Run;
+use crate::error::RunError;
+use crate::lookup::Lookup;
+use crate::source::{CsvSource, JsonlSource};
+use crate::target::{Column, JsonlTarget, SqliteDatabase, SqliteTarget, TargetHandle};
+
+impl Run {
+    /// Opens a CSV source: the file at `path`, or the one the run replaces it with.
+    pub fn csv_source(&mut self, name: &str, path: &str) -> Result<CsvSource, RunError> {
+        let source = CsvSource::open(name, &self.source_path(name, path))?;
+        self.source_index(name);
+        Ok(source)
+    }
+
+    /// Opens a JSON Lines source: the file at `path`, or the one the run replaces it with.
+    pub fn jsonl_source(&mut self, name: &str, path: &str) -> Result<JsonlSource, RunError> {
+        let source = JsonlSource::open(name, &self.source_path(name, path))?;
+        self.source_index(name);
+        Ok(source)
+    }
+
+    /// Loads a CSV master-data table (see [`Lookup::load_csv`]) from `path` or its replacement.
+    pub fn lookup_csv<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        path: &str,
+        type_name: &str,
+        key: fn(&T) -> String,
+    ) -> Result<Lookup<T>, RunError> {
+        Lookup::load_csv(name, &self.lookup_path(name, path), type_name, key)
+    }
+
+    /// Loads a JSON Lines master-data table (see [`Lookup::load_jsonl`]) from `path` or its replacement.
+    pub fn lookup_jsonl<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        path: &str,
+        type_name: &str,
+        key: fn(&T) -> String,
+    ) -> Result<Lookup<T>, RunError> {
+        Lookup::load_jsonl(name, &self.lookup_path(name, path), type_name, key)
+    }
+
+    /// Opens an SQLite target writing `table` of the database at `path`. Targets on the same file share one
+    /// connection (see [`SqliteDatabase`]). When the run captures targets, the database is not touched and the
+    /// target writes JSON Lines instead (see [`Run::jsonl_target`]).
+    pub fn sqlite_target<T: Serialize>(
+        &mut self,
+        name: &str,
+        path: &str,
+        table: &str,
+        columns: &'static [Column],
+        keys: &[&str],
+    ) -> Result<TargetHandle<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let path = self.resolve(path);
+        let shared = self
+            .databases
+            .iter()
+            .find(|(open_path, _)| *open_path == path)
+            .and_then(|(_, database)| database.upgrade());
+        let database = match shared {
+            Some(database) => database,
+            None => {
+                let database = SqliteDatabase::open(&path, self.batch_size, name)?;
+                self.databases.retain(|(open_path, _)| *open_path != path);
+                self.databases.push((path, Rc::downgrade(&database)));
+                database
+            }
+        };
+        let target = SqliteTarget::create(name, database, table, columns, keys)?;
+        self.target_index(name);
+        Ok(TargetHandle::Sqlite(target))
+    }
+
+    /// Opens (truncates) a JSON Lines target. When the run captures targets, it writes
+    /// `<capture dir>/<name>.jsonl` instead of `path`.
+    pub fn jsonl_target<T: Serialize>(
+        &mut self,
+        name: &str,
+        path: &str,
+    ) -> Result<TargetHandle<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let target = JsonlTarget::create(name, &self.resolve(path))?;
+        self.target_index(name);
+        Ok(TargetHandle::Jsonl(target))
+    }
+
+    /// The JSON Lines file that captures target `name`, when the run captures targets. It is written exactly
+    /// as a JSON Lines target writes (one record per line, the same serialization and the same rejects), but
+    /// it records every write: an SQLite target's upserts on its key appear as the writes they were.
+    fn capture<T: Serialize>(&mut self, name: &str) -> Result<Option<TargetHandle<T>>, RunError> {
+        let Some(dir) = &self.capture_targets else {
+            return Ok(None);
+        };
+        // Target names are identifiers of the mapping; anything that could leave the directory is a bug.
+        let plain =
+            !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+        if !plain {
+            return Err(RunError::Program(format!(
+                "target name {name:?} cannot name a capture file"
+            )));
+        }
+        let target = JsonlTarget::create(name, &dir.join(format!("{name}.jsonl")))?;
+        self.target_index(name);
+        Ok(Some(TargetHandle::Jsonl(target)))
+    }
+
+    /// The file source `name` reads: its replacement, or the mapping's `path` resolved against the base directory.
+    fn source_path(&self, name: &str, path: &str) -> PathBuf {
+        match self.source_paths.get(name) {
+            Some(replacement) => self.base_dir.join(replacement),
+            None => self.resolve(path),
+        }
+    }
+
+    /// The file lookup `name` loads, like [`Run::source_path`].
+    fn lookup_path(&self, name: &str, path: &str) -> PathBuf {
+        match self.lookup_paths.get(name) {
+            Some(replacement) => self.base_dir.join(replacement),
+            None => self.resolve(path),
+        }
+    }
+}

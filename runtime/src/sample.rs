@@ -1,0 +1,271 @@
+//! Signal quality: a value together with how far its source vouches for it.
+//!
+//! Machine data comes with a quality (OPC UA status codes, MQTT Sparkplug qualities, MTConnect's `UNAVAILABLE`),
+//! and a value of bad quality is often junk: a frozen last value, a sensor's error code, an empty string. Sources
+//! carry the quality and the source timestamp in sibling columns (`speed`, `speed_quality`, `speed_timestamp`),
+//! which the generated source struct reads as:
+//!
+//! ```
+//! #[derive(fdi_runtime::serde::Deserialize)]
+//! #[serde(crate = "fdi_runtime::serde")]
+//! #[allow(non_snake_case)]
+//! pub struct Sample {
+//!     #[serde(rename = "speed", default)]
+//!     pub speed: fdi_runtime::SampleValue<f64>,
+//!     #[serde(rename = "speed_quality", default)]
+//!     pub speed__quality: fdi_runtime::Quality,
+//!     #[serde(rename = "speed_timestamp", default)]
+//!     pub speed__timestamp: Option<fdi_runtime::Timestamp>,
+//! }
+//! ```
+//!
+//! Decoding never rejects a record for its value: a value that does not parse is kept as
+//! [`SampleValue::Garbled`], and the mapping decides, through [`good`] or [`SampleValue::value`], what a
+//! missing, unavailable, garbled or doubtful value means.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::decode::CsvField;
+use crate::outcome::Failure;
+use crate::stdlib::EnumCode;
+
+/// How far the source vouches for a value: the language's built-in enum `Quality`.
+///
+/// The default is `Uncertain`, not `Good`: a value whose quality is missing is not known to be good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Quality {
+    Good,
+    #[default]
+    Uncertain,
+    Bad,
+}
+
+impl Quality {
+    /// Reads a quality from text, ignoring case and surrounding whitespace:
+    /// * `good`, `uncertain`, `bad`, and OPC UA status names, which start with one of them (`GoodClamped`,
+    ///   `UncertainLastUsableValue`, `BadCommunicationError`);
+    /// * an OPC UA numeric status code, decimal or `0x` hex (see [`Quality::from_status_code`]);
+    /// * empty text: `Uncertain`, as for a missing quality.
+    pub fn parse(text: &str) -> Result<Quality, String> {
+        let trimmed = text.trim();
+        let lower = trimmed.to_ascii_lowercase();
+        if lower.is_empty() {
+            return Ok(Quality::Uncertain);
+        }
+        for (prefix, quality) in [
+            ("good", Quality::Good),
+            ("uncertain", Quality::Uncertain),
+            ("bad", Quality::Bad),
+        ] {
+            if lower.starts_with(prefix) {
+                return Ok(quality);
+            }
+        }
+        let code = match lower.strip_prefix("0x") {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => lower
+                .parse::<u32>()
+                .ok()
+                // Some systems store the 32-bit code as a signed integer.
+                .or_else(|| lower.parse::<i32>().ok().map(|signed| signed as u32)),
+        };
+        code.map(Quality::from_status_code).ok_or_else(|| {
+            format!(
+                "{text:?} is not a signal quality (expected good, uncertain or bad, an OPC UA status name such \
+                 as BadCommunicationError, or an OPC UA status code such as 0x80050000)"
+            )
+        })
+    }
+
+    /// The quality of an OPC UA StatusCode: its severity, the top two bits (00 good, 01 uncertain, 10 and 11
+    /// bad). `0` is Good.
+    pub fn from_status_code(code: u32) -> Quality {
+        match code >> 30 {
+            0 => Quality::Good,
+            1 => Quality::Uncertain,
+            _ => Quality::Bad,
+        }
+    }
+}
+
+impl EnumCode for Quality {
+    fn code(&self) -> &'static str {
+        match self {
+            Quality::Good => "GOOD",
+            Quality::Uncertain => "UNCERTAIN",
+            Quality::Bad => "BAD",
+        }
+    }
+}
+
+impl fmt::Display for Quality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// As its code, like every enum of the language: `"GOOD"`.
+impl Serialize for Quality {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+/// From text (see [`Quality::parse`]) or a JSON number (an OPC UA status code); `null` is `Uncertain`.
+impl<'de> Deserialize<'de> for Quality {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(QualityVisitor)
+    }
+}
+
+struct QualityVisitor;
+
+impl<'de> Visitor<'de> for QualityVisitor {
+    type Value = Quality;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a signal quality (good, uncertain, bad, or an OPC UA status)")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Quality, E> {
+        Quality::parse(text).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, code: u64) -> Result<Quality, E> {
+        u32::try_from(code)
+            .map(Quality::from_status_code)
+            .map_err(|_| E::custom(format!("{code} is not an OPC UA status code (32 bits)")))
+    }
+
+    fn visit_i64<E: de::Error>(self, code: i64) -> Result<Quality, E> {
+        match (u32::try_from(code), i32::try_from(code)) {
+            (Ok(code), _) => Ok(Quality::from_status_code(code)),
+            // Negative: a 32-bit code stored as a signed integer.
+            (_, Ok(signed)) => Ok(Quality::from_status_code(signed as u32)),
+            _ => Err(E::custom(format!(
+                "{code} is not an OPC UA status code (32 bits)"
+            ))),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, code: f64) -> Result<Quality, E> {
+        if code.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&code) {
+            return Ok(Quality::from_status_code(code as u32));
+        }
+        Err(E::custom(format!(
+            "{code} is not an OPC UA status code (32 bits)"
+        )))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Quality, E> {
+        Ok(Quality::Uncertain)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Quality, E> {
+        Ok(Quality::Uncertain)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Quality, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// A value as a source delivered it, whatever state it is in.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum SampleValue<T> {
+    /// Empty, `null` or absent.
+    #[default]
+    Missing,
+    /// The source said it has no value: MTConnect's `UNAVAILABLE` (exactly so).
+    Unavailable,
+    /// A value of the declared type.
+    Value(T),
+    /// Text that is not a value of the declared type, kept as it came.
+    Garbled(String),
+}
+
+/// The marker MTConnect agents send for a data item that has no value.
+const UNAVAILABLE: &str = "UNAVAILABLE";
+
+impl<T: DeserializeOwned> SampleValue<T> {
+    /// What `text` means as a value of `T`, read as a CSV field is: numbers and booleans are parsed (surrounding
+    /// whitespace allowed), text is taken as it is.
+    pub fn from_text(text: &str) -> Self {
+        if text == UNAVAILABLE {
+            return SampleValue::Unavailable;
+        }
+        if text.trim().is_empty() {
+            return SampleValue::Missing;
+        }
+        match T::deserialize(CsvField(text)) {
+            Ok(value) => SampleValue::Value(value),
+            Err(_) => SampleValue::Garbled(text.to_string()),
+        }
+    }
+}
+
+impl<T: Clone + DeserializeOwned> SampleValue<T> {
+    /// The value, whatever its quality. Fails when it is missing, unavailable or garbled; the failure names
+    /// `field`: "speed is UNAVAILABLE", "speed: \"abc\" is not a number".
+    pub fn value(&self, field: &str) -> Result<T, Failure> {
+        match self {
+            SampleValue::Value(value) => Ok(value.clone()),
+            SampleValue::Missing => Err(Failure::missing_field(field)),
+            SampleValue::Unavailable => Err(Failure::new(format!("{field} is {UNAVAILABLE}"))),
+            SampleValue::Garbled(text) => {
+                // The reason is the one decoding found; it is worked out again here, on the rare failure path,
+                // rather than stored in every garbled value.
+                let why = match T::deserialize(CsvField(text)) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => format!("{text:?} is not a valid value"),
+                };
+                Err(Failure::new(format!("{field}: {why}")))
+            }
+        }
+    }
+}
+
+/// The value of `field` when its quality is Good: generated code writes
+/// `fdi_runtime::good(&record.speed, record.speed__quality, "speed")`.
+///
+/// Fails when there is no value ("field speed is empty", "speed is UNAVAILABLE"), when the quality is not Good
+/// ("speed has quality BAD"), or when the value is garbled ("speed: \"abc\" is not a number"). A garbled value of
+/// doubtful quality fails for its quality, which is usually why it is garbled.
+pub fn good<T: Clone + DeserializeOwned>(
+    value: &SampleValue<T>,
+    quality: Quality,
+    field: &str,
+) -> Result<T, Failure> {
+    match value {
+        SampleValue::Missing | SampleValue::Unavailable => value.value(field),
+        _ if quality != Quality::Good => Err(Failure::new(format!(
+            "{field} has quality {}",
+            quality.code()
+        ))),
+        _ => value.value(field),
+    }
+}
+
+/// From the field's text or JSON value: `UNAVAILABLE` is [`SampleValue::Unavailable`]; empty text, `null` and
+/// an absent field are [`SampleValue::Missing`] (absent needs `#[serde(default)]`); a JSON number or boolean is
+/// read as the text it is written as, so CSV and JSON give the same values; anything that does not read as a
+/// `T` is [`SampleValue::Garbled`], never a decode error.
+impl<'de, T: DeserializeOwned> Deserialize<'de> for SampleValue<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::Value;
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Null => SampleValue::Missing,
+            Value::String(text) => SampleValue::from_text(&text),
+            Value::Number(number) => SampleValue::from_text(&number.to_string()),
+            Value::Bool(flag) => SampleValue::from_text(&flag.to_string()),
+            other => SampleValue::Garbled(other.to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "sample_tests.rs"]
+mod tests;

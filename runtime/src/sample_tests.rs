@@ -1,0 +1,280 @@
+use super::*;
+use crate::decode::decode;
+use crate::record::RawRecord;
+use crate::time::Timestamp;
+use std::sync::Arc;
+
+/// The shape the compiler generates for a source field with quality and source timestamp (generated structs
+/// allow non-snake-case names, since schema field names are kept as they are).
+#[derive(Debug, Deserialize)]
+#[allow(non_snake_case)]
+struct Spindle {
+    #[serde(rename = "speed", default)]
+    speed: SampleValue<f64>,
+    #[serde(rename = "speed_quality", default)]
+    speed__quality: Quality,
+    #[serde(rename = "speed_timestamp", default)]
+    speed__timestamp: Option<Timestamp>,
+    #[serde(rename = "count", default)]
+    count: SampleValue<i64>,
+    #[serde(rename = "program", default)]
+    program: SampleValue<String>,
+    #[serde(rename = "running", default)]
+    running: SampleValue<bool>,
+    #[serde(rename = "changed_at", default)]
+    changed_at: SampleValue<Timestamp>,
+}
+
+const HEADERS: &[&str] = &[
+    "speed",
+    "speed_quality",
+    "speed_timestamp",
+    "count",
+    "program",
+    "running",
+    "changed_at",
+];
+
+fn from_csv(fields: &[&str]) -> Spindle {
+    let raw = RawRecord::csv(
+        Arc::from("mill"),
+        1,
+        Arc::new(csv::StringRecord::from(HEADERS.to_vec())),
+        csv::StringRecord::from(fields.to_vec()),
+    );
+    decode(&raw, "Spindle").unwrap()
+}
+
+fn from_jsonl(line: &str) -> Spindle {
+    decode(&RawRecord::json_line(Arc::from("mill"), 1, line), "Spindle").unwrap()
+}
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+#[test]
+fn csv_values_of_every_kind() {
+    let row = from_csv(&[
+        " 1200.5",
+        "Good",
+        "2026-03-01T12:00:00Z",
+        "7",
+        "O1234",
+        "TRUE",
+        "2026-03-01T11:59:00+00:00",
+    ]);
+    assert_eq!(row.speed, SampleValue::Value(1200.5));
+    assert_eq!(row.speed__quality, Quality::Good);
+    assert_eq!(row.speed__timestamp, Some(at("2026-03-01T12:00:00Z")));
+    assert_eq!(row.count, SampleValue::Value(7));
+    assert_eq!(row.program, SampleValue::Value("O1234".to_string()));
+    assert_eq!(row.running, SampleValue::Value(true));
+    assert_eq!(
+        row.changed_at,
+        SampleValue::Value(at("2026-03-01T11:59:00Z"))
+    );
+    assert_eq!(good(&row.speed, row.speed__quality, "speed"), Ok(1200.5));
+}
+
+#[test]
+fn csv_unavailable_missing_and_garbled_are_not_decode_errors() {
+    let row = from_csv(&["UNAVAILABLE", "", "", "", "UNAVAILABLE", "yes", "soon"]);
+    assert_eq!(row.speed, SampleValue::Unavailable);
+    assert_eq!(row.speed__quality, Quality::Uncertain);
+    assert_eq!(row.speed__timestamp, None);
+    assert_eq!(row.count, SampleValue::Missing);
+    // Exactly UNAVAILABLE, even for text.
+    assert_eq!(row.program, SampleValue::Unavailable);
+    assert_eq!(row.running, SampleValue::Garbled("yes".to_string()));
+    assert_eq!(row.changed_at, SampleValue::Garbled("soon".to_string()));
+
+    let row = from_csv(&["abc", "bad", "", "1.5", "unavailable", " ", ""]);
+    assert_eq!(row.speed, SampleValue::Garbled("abc".to_string()));
+    assert_eq!(row.count, SampleValue::Garbled("1.5".to_string()));
+    assert_eq!(row.program, SampleValue::Value("unavailable".to_string()));
+    assert_eq!(row.running, SampleValue::Missing);
+}
+
+#[test]
+fn jsonl_values_numbers_text_null_and_absent() {
+    let row = from_jsonl(
+        r#"{"speed": 1200.5, "speed_quality": 0, "count": 7, "program": "O1234", "running": false,
+            "changed_at": "2026-03-01T11:59:00Z", "speed_timestamp": "2026-03-01T12:00:00Z"}"#,
+    );
+    assert_eq!(row.speed, SampleValue::Value(1200.5));
+    assert_eq!(row.speed__quality, Quality::Good);
+    assert_eq!(row.speed__timestamp, Some(at("2026-03-01T12:00:00Z")));
+    assert_eq!(row.count, SampleValue::Value(7));
+    assert_eq!(row.running, SampleValue::Value(false));
+
+    let row = from_jsonl(
+        r#"{"speed": "UNAVAILABLE", "speed_quality": 2147483648, "count": null, "program": 42,
+            "running": [true]}"#,
+    );
+    assert_eq!(row.speed, SampleValue::Unavailable);
+    assert_eq!(row.speed__quality, Quality::Bad);
+    assert_eq!(row.speed__timestamp, None);
+    assert_eq!(row.count, SampleValue::Missing);
+    // A number where text is declared reads as the text it is written as, as it would from CSV.
+    assert_eq!(row.program, SampleValue::Value("42".to_string()));
+    assert_eq!(row.running, SampleValue::Garbled("[true]".to_string()));
+    assert_eq!(row.changed_at, SampleValue::Missing);
+
+    let row = from_jsonl(r#"{"speed": "1.5e3", "count": 2.5}"#);
+    assert_eq!(row.speed, SampleValue::Value(1500.0));
+    assert_eq!(row.speed__quality, Quality::Uncertain);
+    assert_eq!(row.count, SampleValue::Garbled("2.5".to_string()));
+}
+
+#[test]
+fn quality_from_names_and_status_codes() {
+    let cases = [
+        ("good", Quality::Good),
+        ("GOOD", Quality::Good),
+        (" Uncertain ", Quality::Uncertain),
+        ("bad", Quality::Bad),
+        ("GoodClamped", Quality::Good),
+        ("UncertainLastUsableValue", Quality::Uncertain),
+        ("BadCommunicationError", Quality::Bad),
+        ("0", Quality::Good),
+        ("0x00A30000", Quality::Good),
+        ("1083310080", Quality::Uncertain), // 0x40920000 UncertainSubNormal
+        ("0x80050000", Quality::Bad),       // BadCommunicationError
+        ("2147483648", Quality::Bad),       // 0x80000000 as unsigned...
+        ("-2147483648", Quality::Bad),      // ...and as a signed 32-bit integer
+        ("0xC0000000", Quality::Bad),
+        ("", Quality::Uncertain),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(Quality::parse(text), Ok(expected), "{text:?}");
+    }
+    for bad in ["ok", "1.0", "0xZZ", "99999999999", "0x1FFFFFFFF"] {
+        let err = Quality::parse(bad).unwrap_err();
+        assert!(err.contains("is not a signal quality"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn quality_errors_are_decode_errors_naming_the_column() {
+    let raw = RawRecord::csv(
+        Arc::from("mill"),
+        3,
+        Arc::new(csv::StringRecord::from(HEADERS.to_vec())),
+        csv::StringRecord::from(vec!["1", "fine", "", "", "", "", ""]),
+    );
+    let reject = decode::<Spindle>(&raw, "Spindle").unwrap_err();
+    let detail = reject.detail.unwrap();
+    assert!(
+        detail.starts_with("column \"speed_quality\": \"fine\" is not a signal quality"),
+        "{detail}"
+    );
+    let reject = decode::<Spindle>(
+        &RawRecord::json_line(Arc::from("mill"), 1, r#"{"speed_quality": -1.5}"#),
+        "Spindle",
+    )
+    .unwrap_err();
+    assert!(reject
+        .detail
+        .unwrap()
+        .contains("is not an OPC UA status code"));
+}
+
+#[test]
+fn quality_is_the_builtin_enum() {
+    assert_eq!(Quality::default(), Quality::Uncertain);
+    assert_eq!(Quality::Bad.code(), "BAD");
+    assert_eq!(crate::stdlib::string(&Quality::Good), "GOOD");
+    assert_eq!(
+        serde_json::to_string(&Quality::Uncertain).unwrap(),
+        "\"UNCERTAIN\""
+    );
+    let back: Quality = serde_json::from_str("\"UNCERTAIN\"").unwrap();
+    assert_eq!(back, Quality::Uncertain);
+}
+
+#[test]
+fn good_and_value_explain_what_is_wrong() {
+    let speed = SampleValue::Value(1200.5);
+    assert_eq!(good(&speed, Quality::Good, "speed"), Ok(1200.5));
+    assert_eq!(
+        good(&speed, Quality::Bad, "speed").unwrap_err().detail(),
+        "speed has quality BAD"
+    );
+    assert_eq!(
+        good(&speed, Quality::Uncertain, "speed")
+            .unwrap_err()
+            .detail(),
+        "speed has quality UNCERTAIN"
+    );
+    assert_eq!(speed.value("speed"), Ok(1200.5));
+
+    let unavailable = SampleValue::<f64>::Unavailable;
+    assert_eq!(
+        good(&unavailable, Quality::Good, "speed")
+            .unwrap_err()
+            .detail(),
+        "speed is UNAVAILABLE"
+    );
+    assert_eq!(
+        unavailable.value("speed").unwrap_err().detail(),
+        "speed is UNAVAILABLE"
+    );
+    assert_eq!(
+        SampleValue::<f64>::Missing
+            .value("speed")
+            .unwrap_err()
+            .detail(),
+        "field speed is empty"
+    );
+
+    let garbled = SampleValue::<f64>::Garbled("abc".to_string());
+    assert_eq!(
+        good(&garbled, Quality::Good, "speed").unwrap_err().detail(),
+        "speed: \"abc\" is not a number"
+    );
+    // Junk of bad quality fails for its quality.
+    assert_eq!(
+        good(&garbled, Quality::Bad, "speed").unwrap_err().detail(),
+        "speed has quality BAD"
+    );
+    assert_eq!(
+        garbled.value("speed").unwrap_err().detail(),
+        "speed: \"abc\" is not a number"
+    );
+    let garbled_time = SampleValue::<Timestamp>::Garbled("2026-03-01 12:00".to_string());
+    assert!(garbled_time
+        .value("changed_at")
+        .unwrap_err()
+        .detail()
+        .starts_with("changed_at: \"2026-03-01 12:00\" is not a timestamp"));
+}
+
+enum MachineCodeRule {}
+impl crate::IdRule for MachineCodeRule {
+    const TYPE_NAME: &'static str = "MachineCode";
+    const BASE: crate::IdBase = crate::IdBase::Text;
+    const PATTERN: Option<&'static str> = Some("MILL-[0-9]{2}");
+    fn compiled_pattern() -> &'static std::sync::OnceLock<crate::Regex> {
+        static COMPILED: std::sync::OnceLock<crate::Regex> = std::sync::OnceLock::new();
+        &COMPILED
+    }
+}
+type MachineCode = crate::Id<MachineCodeRule>;
+
+#[test]
+fn identifier_samples_validate_and_keep_bad_text() {
+    let valid = SampleValue::<MachineCode>::from_text("MILL-01");
+    assert_eq!(
+        valid.value("machine").unwrap(),
+        MachineCode::parse("MILL-01").unwrap()
+    );
+    let invalid = SampleValue::<MachineCode>::from_text("MX-1");
+    assert_eq!(invalid, SampleValue::Garbled("MX-1".to_string()));
+    assert_eq!(
+        invalid.value("machine").unwrap_err().detail(),
+        "machine: \"MX-1\" is not a valid MachineCode: it does not match ^MILL-[0-9]{2}$"
+    );
+    let from_json: SampleValue<MachineCode> = serde_json::from_str("\"MILL-02\"").unwrap();
+    assert_eq!(from_json.value("machine").unwrap().as_str(), "MILL-02");
+}
