@@ -78,13 +78,13 @@ pub fn run_and_report(files: &[PathBuf], options: &TestOptions, format: ReportFo
         }
         outcomes.push(outcome);
     }
-    match format {
-        ReportFormat::Human => println!("{}", report::summary_line(&outcomes)),
-        ReportFormat::Json => println!(
-            "{}",
+    let end = match format {
+        ReportFormat::Human => report::summary_line(&outcomes),
+        ReportFormat::Json => {
             serde_json::to_string_pretty(&report::to_json(&outcomes)).unwrap_or_default()
-        ),
-    }
+        }
+    };
+    report::print(&format!("{end}\n"));
     u8::from(!outcomes.iter().all(MappingOutcome::ok))
 }
 

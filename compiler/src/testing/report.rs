@@ -24,7 +24,15 @@ pub fn print_human(outcome: &MappingOutcome) {
         let n = outcome.diagnostics.len();
         eprintln!("{n} error{}", if n == 1 { "" } else { "s" });
     }
-    print!("{}", human(outcome));
+    print(&human(outcome));
+}
+
+/// Writes to stdout; a reader that went away (`fdi test ... | head`) is not an error of the
+/// tests, so a failed write is ignored rather than a panic.
+pub fn print(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// The stdout part of [`print_human`].
