@@ -62,7 +62,7 @@ fn failures_as_json_for_ci() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(
         (&doc["ok"], &doc["passed"], &doc["failed"]),
-        (&false.into(), &1.into(), &6.into())
+        (&false.into(), &1.into(), &7.into())
     );
     let kinds: Vec<Vec<&str>> = doc["mappings"][0]["tests"]
         .as_array()
@@ -87,6 +87,7 @@ fn failures_as_json_for_ci() {
             vec!["extra"],
             vec!["missing"],
             vec!["run_failed"],
+            vec!["run_failed"],
         ]
     );
     insta::assert_json_snapshot!(doc);
@@ -106,7 +107,7 @@ fn exit_codes() {
         (
             &["tests/cases/tests/test_names_unknown_target.fdi"],
             1,
-            "not tested: the mapping has errors",
+            "test_names_unknown_target.fdi: not tested because of errors",
         ),
         (&["no/such/mapping.fdi"], 1, "1 mapping not tested"),
         (&[], 2, ""),

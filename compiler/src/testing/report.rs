@@ -38,7 +38,7 @@ pub fn print(text: &str) {
 /// The stdout part of [`print_human`].
 pub fn human(outcome: &MappingOutcome) -> String {
     if !outcome.diagnostics.is_empty() {
-        return format!("{}: not tested: the mapping has errors\n", outcome.file);
+        return format!("{}: not tested because of errors\n", outcome.file);
     }
     if outcome.tests.is_empty() {
         return format!("{}: no tests\n", outcome.file);
