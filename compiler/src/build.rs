@@ -29,6 +29,25 @@ pub fn default_target_dir() -> PathBuf {
     cache.join("fdi").join("target")
 }
 
+/// Where a mapping's generated crate is kept between builds: beside the shared target
+/// directory, one folder per mapping file, so that building the same mapping again (to run it
+/// or to test it) rewrites only what changed and cargo rebuilds only what it must.
+pub fn mapping_crate_dir(mapping: &Path, target_dir: &Path) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let absolute = mapping
+        .canonicalize()
+        .unwrap_or_else(|_| mapping.to_path_buf());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    absolute.hash(&mut hasher);
+    let stem = mapping
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target_dir
+        .with_file_name("crates")
+        .join(format!("{stem}-{:016x}", hasher.finish()))
+}
+
 /// Writes the crate (leaving files that did not change untouched, so cargo does not rebuild
 /// them) and builds it. Returns the path of the binary, copied to `bin/` in the crate folder.
 pub fn build(
@@ -36,7 +55,6 @@ pub fn build(
     bin_name: &str,
     options: &BuildOptions,
 ) -> Result<PathBuf, Diagnostic> {
-    write_crate(generated, &options.crate_dir).map_err(|e| write_error(&options.crate_dir, e))?;
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
         .arg("build")
@@ -50,13 +68,15 @@ pub fn build(
     }
     // Generated programs share the target directory, where two programs of the same name
     // would overwrite each other's binary: builds take turns, and each binary is copied into
-    // its own crate folder before the next build may start.
+    // its own crate folder before the next build may start. Writing the crate is part of the
+    // turn, since two runs of one mapping (`fdi test` and `fdi run`) write the same folder.
     std::fs::create_dir_all(&options.target_dir)
         .map_err(|e| write_error(&options.target_dir, e))?;
     let lock = std::fs::File::create(options.target_dir.join("fdi-build.lock"))
         .map_err(|e| write_error(&options.target_dir, e))?;
     lock.lock()
         .map_err(|e| write_error(&options.target_dir, e))?;
+    write_crate(generated, &options.crate_dir).map_err(|e| write_error(&options.crate_dir, e))?;
     let output = cargo.output().map_err(|e| {
         Diagnostic::error(Code::BuildFailed, format!("cannot run cargo: {e}"))
             .help("fdi builds the generated program with cargo; install the Rust toolchain or put cargo on PATH")
@@ -82,7 +102,11 @@ pub fn build(
     let binary = options.crate_dir.join("bin").join(bin_name);
     std::fs::create_dir_all(options.crate_dir.join("bin"))
         .map_err(|e| write_error(&options.crate_dir, e))?;
-    std::fs::copy(&built, &binary).map_err(|e| write_error(&binary, e))?;
+    // Copied beside it and renamed over it: the binary in place may be running (another
+    // `fdi test` of the same mapping), and a running binary cannot be overwritten.
+    let copied = binary.with_extension("new");
+    std::fs::copy(&built, &copied).map_err(|e| write_error(&copied, e))?;
+    std::fs::rename(&copied, &binary).map_err(|e| write_error(&binary, e))?;
     drop(lock);
     Ok(binary)
 }

@@ -10,6 +10,7 @@ pub mod ir;
 pub mod schema;
 pub mod source_map;
 pub mod syntax;
+pub mod testing;
 pub mod units;
 
 use std::path::{Path, PathBuf};

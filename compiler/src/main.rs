@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use fdi_compiler::build::{build, default_target_dir, BuildOptions};
+use fdi_compiler::build::{build, default_target_dir, mapping_crate_dir, BuildOptions};
 use fdi_compiler::diagnostic::Diagnostic;
 use fdi_compiler::emit::{emit, EmitOptions, GeneratedCrate};
 use fdi_compiler::source_map::SourceMap;
-use fdi_compiler::{compile, ir, mapping_dir};
+use fdi_compiler::{compile, ir, mapping_dir, testing};
 
 #[derive(Parser)]
 #[command(name = "fdi", version, about = "The fdi integration mapping compiler")]
@@ -59,6 +59,16 @@ enum Command {
         #[arg(last = true)]
         program_args: Vec<String>,
     },
+    /// Build each mapping's program and run the mapping's `test` blocks through it.
+    Test {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Cargo target directory shared by generated programs [default: $FDI_TARGET_DIR or ~/.cache/fdi/target].
+        #[arg(long, value_name = "DIR")]
+        target_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -89,6 +99,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { files, format } => check(&files, format),
+        Command::Test {
+            files,
+            format,
+            target_dir,
+        } => test(&files, format, target_dir),
         Command::Emit { file } => match generate(&file) {
             Ok((_, generated)) => {
                 let mut out = std::io::stdout().lock();
@@ -139,6 +154,17 @@ fn run(cli: Cli) -> ExitCode {
             }
         }
     }
+}
+
+fn test(files: &[PathBuf], format: Format, target_dir: Option<PathBuf>) -> ExitCode {
+    let options = testing::TestOptions {
+        target_dir: target_dir.unwrap_or_else(default_target_dir),
+    };
+    let format = match format {
+        Format::Human => testing::ReportFormat::Human,
+        Format::Json => testing::ReportFormat::Json,
+    };
+    ExitCode::from(testing::run_and_report(files, &options, format))
 }
 
 fn check(files: &[PathBuf], format: Format) -> ExitCode {
@@ -208,19 +234,8 @@ fn build_program(file: &Path, crate_dir: &Path, args: &BuildArgs) -> Result<Path
     })
 }
 
-/// Where `fdi run` keeps a mapping's generated crate: beside the shared target directory,
-/// one folder per mapping file.
+/// Where `fdi run` keeps a mapping's generated crate.
 fn run_crate_dir(file: &Path, args: &BuildArgs) -> PathBuf {
-    use std::hash::{Hash, Hasher};
     let target = args.target_dir.clone().unwrap_or_else(default_target_dir);
-    let absolute = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    absolute.hash(&mut hasher);
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    target
-        .with_file_name("crates")
-        .join(format!("{stem}-{:016x}", hasher.finish()))
+    mapping_crate_dir(file, &target)
 }
