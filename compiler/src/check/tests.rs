@@ -51,6 +51,7 @@ impl<'a> Checker<'a> {
     }
 
     fn test(&mut self, test: &ast::TestDecl, declared: &Declared) -> Option<ir::Test> {
+        let duplicates_ok = self.no_duplicate_blocks(test);
         let mut checked = ir::Test {
             name: test.name.value.clone(),
             span: test.name.span,
@@ -90,7 +91,33 @@ impl<'a> Checker<'a> {
             );
             ok = false;
         }
-        ok.then_some(checked)
+        (ok && duplicates_ok).then_some(checked)
+    }
+
+    /// One block per source, lookup and target in a test: two would be merged or one
+    /// ignored, and neither is what the author meant.
+    fn no_duplicate_blocks(&mut self, test: &ast::TestDecl) -> bool {
+        let mut seen: Vec<(&str, &str, &Ident)> = Vec::new();
+        let mut ok = true;
+        for part in &test.parts {
+            let (kind, name) = match part {
+                TestPart::Input { source, .. } => ("input", source),
+                TestPart::Lookup { lookup, .. } => ("lookup", lookup),
+                TestPart::Expect { target, .. } => ("expect", target),
+            };
+            if let Some((_, _, first)) = seen.iter().find(|(k, n, _)| *k == kind && *n == name.name) {
+                self.report(
+                    Diagnostic::error(Code::BadTest, format!("`{kind} {}` is given twice in one test", name.name))
+                        .label(name.span, "given again here")
+                        .label(first.span, "first given here")
+                        .help("put all of its records in one block"),
+                );
+                ok = false;
+            } else {
+                seen.push((kind, &name.name, name));
+            }
+        }
+        ok
     }
 
     fn test_input(
@@ -251,7 +278,56 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        Some((field.external_name().to_string(), test_value(&value.kind)))
+        let checked = match direction {
+            Direction::Input => test_value(&value.kind),
+            Direction::Expected => self.expected_value(field, value)?,
+        };
+        Some((field.external_name().to_string(), checked))
+    }
+
+    /// An expected value as the program writes it, checked against the field's rules: an enum
+    /// code must exist, an identifier must pass its rules, and a timestamp is compared in the
+    /// program's own form (RFC 3339 in UTC), however the test writes it.
+    fn expected_value(&mut self, field: &Field, value: &ast::ValueLit) -> Option<TestValue> {
+        let ValueKind::String(text) = &value.kind else {
+            return Some(test_value(&value.kind));
+        };
+        let problem = match &field.ty {
+            FieldType::Enum(name) => {
+                let codes = &self.schema.enums[name].codes;
+                (!codes.contains(text)).then(|| {
+                    (
+                        format!("`{text}` is not a code of `{name}`"),
+                        did_you_mean(text, codes.iter().map(String::as_str))
+                            .unwrap_or_else(|| format!("the codes are {}", codes.join(", "))),
+                    )
+                })
+            }
+            FieldType::Identifier(name) => {
+                let id_type = &self.schema.identifiers[name];
+                fdi_runtime::validate_id(&id_type.spec(), text)
+                    .err()
+                    .map(|why| (why, "the program can only write identifiers that pass their rules".to_string()))
+            }
+            FieldType::Timestamp => match fdi_runtime::Timestamp::parse(text) {
+                Ok(instant) => return Some(TestValue::String(instant.to_rfc3339())),
+                Err(failure) => Some((
+                    failure.detail().to_string(),
+                    "write an expected timestamp with its offset, such as \"2026-03-01T12:00:00Z\"".to_string(),
+                )),
+            },
+            _ => None,
+        };
+        if let Some((message, help)) = problem {
+            self.report(
+                Diagnostic::error(Code::BadTest, format!("field `{}` can never hold this value", field.name))
+                    .label(value.span, message)
+                    .label(field.span, "the field is declared here")
+                    .help(help),
+            );
+            return None;
+        }
+        Some(test_value(&value.kind))
     }
 
     fn dead_letter_records(&mut self, records: &[RecordLit]) -> Option<Vec<TestRecord>> {
@@ -316,7 +392,8 @@ fn value_problem(field: &Field, value: &ValueKind, direction: Direction) -> Opti
         (ValueKind::Int(_), FieldType::Int | FieldType::Float) => true,
         (ValueKind::Float(_), FieldType::Float) => true,
         (ValueKind::Bool(_), FieldType::Bool) => true,
-        (ValueKind::Int(_), FieldType::Identifier(_)) => input,
+        // An int-based identifier is written as a number.
+        (ValueKind::Int(_), FieldType::Identifier(_)) => true,
         _ => false,
     };
     if fits {

@@ -140,9 +140,6 @@ fn file_line(sources: &SourceMap, span: Span) -> (String, usize) {
 
 /// Runs one test in a folder of its own and returns how it failed (nothing when it passed).
 fn run_test(program: &Program, test: &Test, binary: &Path, sources: &SourceMap) -> Vec<Failure> {
-    if let Some(problem) = repeated_block(test) {
-        return vec![not_run(problem)];
-    }
     let scratch = match Scratch::create() {
         Ok(scratch) => scratch,
         Err(e) => {
@@ -202,28 +199,6 @@ fn run_test(program: &Program, test: &Test, binary: &Path, sources: &SourceMap) 
         &dead_letter,
     );
     failures
-}
-
-/// The checker lets a test give two blocks for one source, lookup or target, and whether the
-/// second adds records or replaces the first is not decided: such a test is not run, rather
-/// than run with a guess.
-fn repeated_block(test: &Test) -> Option<String> {
-    let parts = [
-        ("input", &test.inputs),
-        ("lookup", &test.lookups),
-        ("expect", &test.expects),
-    ];
-    for (part, blocks) in parts {
-        for (i, block) in blocks.iter().enumerate() {
-            if blocks[..i].iter().any(|b| b.name == block.name) {
-                return Some(format!(
-                    "the test gives `{part} {}` twice; put its records in one block",
-                    block.name
-                ));
-            }
-        }
-    }
-    None
 }
 
 fn not_run(message: String) -> Failure {
