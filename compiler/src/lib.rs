@@ -5,6 +5,7 @@ pub mod check;
 pub mod codes;
 pub mod diagnostic;
 pub mod emit;
+pub mod explain;
 pub mod format;
 pub mod ir;
 pub mod schema;
