@@ -45,7 +45,7 @@ pub fn parse_code(input: &str) -> Result<Code, UnknownCode> {
     }
     let suggestion = Code::ALL
         .iter()
-        .map(|c| (strsim::levenshtein(short(*c), &wanted), *c))
+        .map(|c| (strsim::osa_distance(short(*c), &wanted), *c))
         .filter(|(distance, _)| *distance <= 2)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c);
