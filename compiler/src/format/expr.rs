@@ -135,9 +135,11 @@ pub fn expr(w: &mut Writer, e: &Expr) {
             w.write(")");
         }
         ExprKind::Unary(op, x) => {
-            w.write(match op {
-                UnaryOp::Not => "not ",
-                UnaryOp::Neg => "-",
+            w.write(match (op, &x.kind) {
+                (UnaryOp::Not, _) => "not ",
+                // `--a` would read as a decrement to many; the parser takes either.
+                (UnaryOp::Neg, ExprKind::Unary(UnaryOp::Neg, _)) => "- ",
+                (UnaryOp::Neg, _) => "-",
             });
             operand(w, x, operand_needs_brackets(*op, x));
         }
