@@ -116,7 +116,8 @@ fn to_plain_text(markdown: &str) -> String {
     out
 }
 
-/// `[text](target)` becomes `text`, or `text (target)` for a web address.
+/// `[text](target)` becomes `text (target)`, with a page of the docs named by its path from
+/// the repository's root (`docs/language.md`), and a link within the page becomes `text`.
 fn links_as_text(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
@@ -130,9 +131,20 @@ fn links_as_text(line: &str) -> String {
         let text = &rest[open + 1..close];
         let target = &rest[close + 2..end];
         out.push_str(&rest[..open]);
-        out.push_str(text);
-        if target.starts_with("http") {
-            out.push_str(&format!(" ({target})"));
+        let page = target.split('#').next().unwrap_or("");
+        let target = if target.starts_with("http") {
+            target.to_string()
+        } else if page.is_empty() {
+            String::new()
+        } else {
+            format!("docs/{page}")
+        };
+        if target.is_empty() {
+            out.push_str(text);
+        } else if text == page {
+            out.push_str(&target);
+        } else {
+            out.push_str(&format!("{text} ({target})"));
         }
         rest = &rest[end + 1..];
     }
@@ -164,10 +176,10 @@ mod tests {
 
     #[test]
     fn markdown_becomes_plain_text() {
-        let md = "## fdi::E9 — x\n\n**Fix:** see [language.md](language.md) and [regex](https://docs.rs/regex).\n\n```fdi\nflow f: a -> b {\n\n}\n```\n";
+        let md = "## fdi::E9 — x\n\n**Fix:** see [language.md](language.md), [regex](https://docs.rs/regex), [section 5](language.md#5-schema-files) and [above](#e00xx).\n\n```fdi\nflow f: a -> b {\n\n}\n```\n";
         assert_eq!(
             to_plain_text(md),
-            "fdi::E9 — x\n\nFix: see language.md and regex (https://docs.rs/regex).\n\n    flow f: a -> b {\n\n    }\n"
+            "fdi::E9 — x\n\nFix: see docs/language.md, regex (https://docs.rs/regex), section 5 (docs/language.md) and above.\n\n    flow f: a -> b {\n\n    }\n"
         );
     }
 }

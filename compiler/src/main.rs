@@ -279,21 +279,22 @@ fn print_fmt_diff(path: &Path, text: &str, formatted: &str) {
     }
 }
 
-/// The files named, with folders replaced by the `*.fdi` files under them (sorted, hidden
-/// folders skipped).
+/// The files named, with folders replaced by the `*.fdi` files under them (sorted). Hidden
+/// folders are skipped, and so are links to folders, which could loop.
 fn mapping_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
         let entries =
             std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            let hidden = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if path.is_dir() && !hidden {
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+        entries.sort_by_key(|e| e.path());
+        for entry in entries {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let is_real_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_real_dir && !hidden {
                 walk(&path, out)?;
-            } else if path.is_file() && path.extension().is_some_and(|e| e == "fdi") {
+            } else if !is_real_dir && path.is_file() && path.extension().is_some_and(|e| e == "fdi")
+            {
                 out.push(path);
             }
         }

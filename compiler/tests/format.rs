@@ -110,16 +110,37 @@ fn every_mapping_in_the_repository_formats_stably_and_keeps_its_meaning() {
 #[test]
 fn every_one_character_deletion_keeps_the_promises() {
     let dir = workspace_root().join("compiler/tests/format_cases");
-    for case in [
-        "comments_everywhere.fdi",
-        "matches.fdi",
-        "brackets_and_operators.fdi",
-    ] {
+    for case in ["comments_everywhere.fdi", "brackets_and_operators.fdi"] {
         let text = std::fs::read_to_string(dir.join(case)).expect("case file is readable");
         for (at, c) in text.char_indices() {
             let mut cut = text.clone();
             cut.replace_range(at..at + c.len_utf8(), "");
             format_checked(&format!("{case} without byte {at}"), &cut);
+        }
+    }
+}
+
+/// A trailing comment and a comment on its own line put at every place a comment may go
+/// (before whitespace or a bracket) in the example and in the nested matches: none may be
+/// lost, and where the formatter puts it must be stable.
+#[test]
+fn a_comment_anywhere_is_kept() {
+    let root = workspace_root();
+    for case in [
+        "examples/mill-to-mes/mill_to_mes.fdi",
+        "compiler/tests/format_cases/matches.fdi",
+    ] {
+        let text = std::fs::read_to_string(root.join(case)).expect("mapping is readable");
+        let places = text
+            .char_indices()
+            .filter(|(_, c)| c.is_whitespace() || "(){}[],".contains(*c))
+            .map(|(at, _)| at);
+        for at in places {
+            for comment in [" // trailing\n", "\n// own line\n"] {
+                let mut with_comment = text.clone();
+                with_comment.insert_str(at, comment);
+                format_checked(&format!("{case} with a comment at {at}"), &with_comment);
+            }
         }
     }
 }
