@@ -308,6 +308,10 @@ fn mapping_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             files.push(path.clone());
         }
     }
+    // Nothing to do is more likely a wrong path (in CI, say) than a success.
+    if files.is_empty() {
+        return Err("no mapping files (`*.fdi`) in the folders given".to_string());
+    }
     Ok(files)
 }
 

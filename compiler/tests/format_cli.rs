@@ -112,6 +112,14 @@ fn unreadable_input_has_its_exit_code() {
         Some(2),
         "fmt needs a path"
     );
+    std::fs::create_dir(dir.path().join("empty")).expect("create a folder");
+    let out = fdi(dir.path(), &["fmt", "--check", "empty"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a folder without mappings is a mistake"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no mapping files"));
 }
 
 /// What CI runs: the repository's mappings, except the case files, are formatted.
