@@ -5,6 +5,8 @@ pub mod check;
 pub mod codes;
 pub mod diagnostic;
 pub mod emit;
+pub mod explain;
+pub mod format;
 pub mod imports;
 pub mod ir;
 pub mod schema;

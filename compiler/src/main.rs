@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use fdi_compiler::build::{build, default_target_dir, mapping_crate_dir, BuildOptions};
-use fdi_compiler::diagnostic::Diagnostic;
+use fdi_compiler::diagnostic::{Code, Diagnostic};
 use fdi_compiler::emit::{emit, EmitOptions, GeneratedCrate};
+use fdi_compiler::format::{format_text, FormatError};
 use fdi_compiler::source_map::SourceMap;
-use fdi_compiler::{compile, ir, mapping_dir, testing};
+use fdi_compiler::{compile, ir, mapping_dir, read_mapping, testing};
 
 #[derive(Parser)]
 #[command(name = "fdi", version, about = "The fdi integration mapping compiler")]
@@ -69,6 +70,24 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         target_dir: Option<PathBuf>,
     },
+    /// Format mapping files in place, in the one canonical layout.
+    Fmt {
+        /// Mapping files, or folders to search for `*.fdi` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write nothing: show what would change, and exit 1 if any file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Explain a diagnostic code: `fdi explain E0311`.
+    Explain {
+        /// The code, as `E0311`, `fdi::E0311`, `e0311` or `0311`.
+        #[arg(required_unless_present = "list")]
+        code: Option<String>,
+        /// List every code with its one-line summary.
+        #[arg(long, conflicts_with = "code")]
+        list: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -104,6 +123,8 @@ fn run(cli: Cli) -> ExitCode {
             format,
             target_dir,
         } => test(&files, format, target_dir),
+        Command::Fmt { paths, check } => fmt(&paths, check),
+        Command::Explain { code, list } => explain(code.as_deref(), list),
         Command::Emit { file } => match generate(&file) {
             Ok((_, generated)) => {
                 let mut out = std::io::stdout().lock();
@@ -196,6 +217,161 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
     }
 }
 
+/// `fdi fmt`: formats every file, or with `check` only reports the files that would change.
+/// A file that does not parse is reported and left alone.
+fn fmt(paths: &[PathBuf], check: bool) -> ExitCode {
+    let files = match mapping_files(paths) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut failed = false;
+    let mut unformatted = 0;
+    for path in &files {
+        let mut sources = SourceMap::new();
+        let file = match read_mapping(path, &mut sources) {
+            Ok(file) => file,
+            Err(d) => {
+                report(&[d], &sources);
+                failed = true;
+                continue;
+            }
+        };
+        let text = sources.get(file).text.clone();
+        let formatted = match format_text(file, &text) {
+            Ok(formatted) if formatted == *text => continue,
+            Ok(formatted) => formatted,
+            Err(FormatError::Parse(diagnostics)) => {
+                report(&diagnostics, &sources);
+                failed = true;
+                continue;
+            }
+            Err(FormatError::WouldChangeMeaning(why)) => {
+                eprintln!(
+                    "error: formatting {} would change it ({why}); it was left as it is. Please report this with the file.",
+                    path.display()
+                );
+                failed = true;
+                continue;
+            }
+        };
+        if check {
+            unformatted += 1;
+            print_fmt_diff(path, &text, &formatted);
+        } else if let Err(e) = std::fs::write(path, &formatted) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            failed = true;
+        } else {
+            eprintln!("formatted {}", path.display());
+        }
+    }
+    if unformatted > 0 {
+        eprintln!(
+            "{unformatted} of {} file{} not formatted; `fdi fmt` formats {}",
+            files.len(),
+            if files.len() == 1 { " is" } else { "s are" },
+            if unformatted == 1 { "it" } else { "them" }
+        );
+    }
+    if failed || unformatted > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The diff `fmt --check` shows for one file, cut short after a screenful.
+fn print_fmt_diff(path: &Path, text: &str, formatted: &str) {
+    const MAX_LINES: usize = 40;
+    let diff = fdi_compiler::format::unified_diff(text, formatted, 2);
+    let mut lines: Vec<&str> = diff.lines().collect();
+    if lines.is_empty() {
+        lines.push("(only line endings or the end of the file change)");
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "--- {}\n+++ {} (formatted)",
+        path.display(),
+        path.display()
+    );
+    for line in lines.iter().take(MAX_LINES) {
+        let _ = writeln!(out, "{line}");
+    }
+    if lines.len() > MAX_LINES {
+        let _ = writeln!(out, "... {} more lines of diff", lines.len() - MAX_LINES);
+    }
+}
+
+/// The files named, with folders replaced by the `*.fdi` files under them (sorted). Hidden
+/// folders are skipped, and so are links to folders, which could loop.
+fn mapping_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+        entries.sort_by_key(|e| e.path());
+        for entry in entries {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let is_real_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_real_dir && !hidden {
+                walk(&path, out)?;
+            } else if !is_real_dir && path.is_file() && path.extension().is_some_and(|e| e == "fdi")
+            {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    // Nothing to do is more likely a wrong path (in CI, say) than a success.
+    if files.is_empty() {
+        return Err("no mapping files (`*.fdi`) in the folders given".to_string());
+    }
+    Ok(files)
+}
+
+/// `fdi explain`: a code's section of docs/errors.md, or the list of codes.
+fn explain(code: Option<&str>, list: bool) -> ExitCode {
+    if list {
+        for code in Code::ALL {
+            println!(
+                "{}  {}",
+                code.as_str().trim_start_matches("fdi::"),
+                code.summary()
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let code = match fdi_compiler::explain::parse_code(code.unwrap_or_default()) {
+        Ok(code) => code,
+        Err(unknown) => {
+            eprintln!("error: {unknown}");
+            return ExitCode::from(2);
+        }
+    };
+    match fdi_compiler::explain::explanation(code) {
+        Some(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("error: {code} has no explanation in docs/errors.md");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn report(diagnostics: &[Diagnostic], sources: &SourceMap) {
     let handler = miette::GraphicalReportHandler::new();
     for d in diagnostics {
@@ -204,6 +380,26 @@ fn report(diagnostics: &[Diagnostic], sources: &SourceMap) {
     if !diagnostics.is_empty() {
         let n = diagnostics.len();
         eprintln!("{n} error{}", if n == 1 { "" } else { "s" });
+        eprintln!("{}", explain_hint(diagnostics));
+    }
+}
+
+/// Points at `fdi explain` for the codes just reported, as the diagnostics themselves
+/// cannot (they are rendered by diagnostic.rs, for the snapshots too).
+fn explain_hint(diagnostics: &[Diagnostic]) -> String {
+    let mut codes: Vec<Code> = diagnostics.iter().map(|d| d.code).collect();
+    codes.sort();
+    codes.dedup();
+    let names: Vec<&str> = codes
+        .iter()
+        .map(|c| fdi_compiler::explain::short(*c))
+        .collect();
+    match names.as_slice() {
+        [one] => format!("For more about this error, run `fdi explain {one}`."),
+        many => format!(
+            "For more about an error, run `fdi explain CODE` ({}).",
+            many.join(", ")
+        ),
     }
 }
 

@@ -1,0 +1,263 @@
+//! The header, declarations, flows and statements: one function per kind of node.
+//!
+//! Each function starts the node's line with [`Writer::node_line`], giving where the node
+//! starts in the original text (so comments before it come first) and where its first line
+//! ends (so comments inside it can be moved before it).
+
+use super::expr::{expr, first_break, string_lit};
+use super::writer::{Blank, Writer};
+use crate::syntax::ast::{
+    Connector, FlowDecl, FnDecl, Item, LookupDecl, MappingFile, SourceDecl, Statement, StringLit,
+    TargetDecl, TypeRef,
+};
+
+/// Top-level declarations are printed in groups separated by one blank line: the header,
+/// schemas, inputs (sources and lookups), outputs (targets and the dead letter), and each flow
+/// on its own. Declarations are never reordered; a group is a run of neighbours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Imports,
+    Schemas,
+    Inputs,
+    Outputs,
+    Functions,
+    /// Flows and tests are never grouped: the index keeps two of them apart.
+    Flow(usize),
+}
+
+fn group(index: usize, item: &Item) -> Group {
+    match item {
+        Item::Import(_) => Group::Imports,
+        Item::Schema(_) => Group::Schemas,
+        Item::Function(_) => Group::Functions,
+        Item::Test(_) => Group::Flow(index),
+        Item::Source(_) | Item::Lookup(_) => Group::Inputs,
+        Item::Target(_) | Item::DeadLetter(_) => Group::Outputs,
+        Item::Flow(_) => Group::Flow(index),
+    }
+}
+
+pub fn mapping(w: &mut Writer, m: &MappingFile) {
+    header(w, m);
+    let mut previous = None;
+    for (index, item) in m.items.iter().enumerate() {
+        let this = group(index, item);
+        w.set_blank(if previous == Some(this) {
+            Blank::AsWritten
+        } else {
+            Blank::Always
+        });
+        previous = Some(this);
+        match item {
+            Item::Schema(path) => schema(w, path),
+            Item::Source(d) => source(w, d),
+            Item::Lookup(d) => lookup(w, d),
+            Item::Target(d) => target(w, d),
+            Item::DeadLetter(c) => dead_letter(w, c),
+            Item::Flow(f) => flow(w, f),
+            Item::Import(path) => import(w, path),
+            Item::Function(f) => function(w, f),
+            Item::Test(t) => super::test_blocks::test(w, t),
+        }
+    }
+}
+
+fn header(w: &mut Writer, m: &MappingFile) {
+    let start = w.trivia().first_code();
+    match &m.version {
+        Some(version) => {
+            w.node_line(start, version.span.end);
+            let version = string_lit(w, version);
+            w.write(&format!("mapping {} version {version}", m.name.name));
+        }
+        None => {
+            w.node_line(start, m.name.span.end);
+            w.write(&format!("module {}", m.name.name));
+        }
+    }
+}
+
+fn import(w: &mut Writer, path: &StringLit) {
+    let start = keyword_start(w, "import", path.span.start);
+    w.node_line(start, path.span.end);
+    let path = string_lit(w, path);
+    w.write(&format!("import {path}"));
+}
+
+/// `fn name(a: float[mm], b: string) -> bool = body`
+fn function(w: &mut Writer, f: &FnDecl) {
+    let start = keyword_start(w, "fn", f.name.span.start);
+    let first = first_break(w.trivia(), &f.body).unwrap_or(f.body.span.end);
+    w.node_line(start, first);
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .map(|p| format!("{}: {}", p.name.name, type_ref(&p.ty)))
+        .collect();
+    w.write(&format!(
+        "fn {}({}) -> {} = ",
+        f.name.name,
+        params.join(", "),
+        type_ref(&f.returns)
+    ));
+    expr(w, &f.body);
+}
+
+fn type_ref(t: &TypeRef) -> String {
+    match &t.unit {
+        Some(unit) => format!("{}[{}]", t.name.name, unit.text),
+        None => t.name.name.clone(),
+    }
+}
+
+/// Where a declaration starts: its keyword, the last one before its first node.
+fn keyword_start(w: &Writer, keyword: &str, first_node: usize) -> usize {
+    w.trivia()
+        .keyword_before(first_node, keyword)
+        .unwrap_or(first_node)
+}
+
+fn schema(w: &mut Writer, path: &StringLit) {
+    let start = keyword_start(w, "schema", path.span.start);
+    w.node_line(start, path.span.end);
+    let path = string_lit(w, path);
+    w.write(&format!("schema {path}"));
+}
+
+fn source(w: &mut Writer, d: &SourceDecl) {
+    let start = keyword_start(w, "source", d.name.span.start);
+    w.node_line(start, d.entity.span.end);
+    w.write(&format!(
+        "source {}: {} as {}",
+        d.name.name,
+        connector(w, &d.connector),
+        d.entity.name
+    ));
+}
+
+fn lookup(w: &mut Writer, d: &LookupDecl) {
+    let start = keyword_start(w, "lookup", d.name.span.start);
+    w.node_line(start, d.key.span.end);
+    w.write(&format!(
+        "lookup {}: {} as {} key {}",
+        d.name.name,
+        connector(w, &d.connector),
+        d.entity.name,
+        d.key.name
+    ));
+}
+
+fn target(w: &mut Writer, d: &TargetDecl) {
+    let start = keyword_start(w, "target", d.name.span.start);
+    let end = d.key.last().map_or(d.entity.span.end, |k| k.span.end);
+    w.node_line(start, end);
+    let key = match d.key.as_slice() {
+        [] => String::new(),
+        [one] => format!(" key {}", one.name),
+        many => {
+            let names: Vec<&str> = many.iter().map(|k| k.name.as_str()).collect();
+            format!(" key ({})", names.join(", "))
+        }
+    };
+    w.write(&format!(
+        "target {}: {} as {}{key}",
+        d.name.name,
+        connector(w, &d.connector),
+        d.entity.name
+    ));
+}
+
+fn dead_letter(w: &mut Writer, c: &Connector) {
+    let start = keyword_start(w, "dead_letter", c.span.start);
+    w.node_line(start, c.span.end);
+    let connector = connector(w, c);
+    w.write(&format!("dead_letter: {connector}"));
+}
+
+/// `csv("path")`, `sqlite("path", table: "t")`.
+fn connector(w: &Writer, c: &Connector) -> String {
+    let mut out = format!("{}({}", c.kind.name, string_lit(w, &c.location));
+    for (name, value) in &c.options {
+        out.push_str(&format!(", {}: {}", name.name, string_lit(w, value)));
+    }
+    out.push(')');
+    out
+}
+
+fn flow(w: &mut Writer, f: &FlowDecl) {
+    let trivia = w.trivia();
+    let start = keyword_start(w, "flow", f.name.span.start);
+    let header_end = f.filter.as_ref().map_or(f.target.span.end, |e| e.span.end);
+    let open = trivia
+        .code_char_after(header_end, '{')
+        .unwrap_or(header_end);
+    let first = f
+        .filter
+        .as_ref()
+        .and_then(|e| first_break(trivia, e))
+        .unwrap_or(open);
+    w.node_line(start, first);
+    w.write(&format!(
+        "flow {}: {} -> {}",
+        f.name.name, f.source.name, f.target.name
+    ));
+    if let Some(filter) = &f.filter {
+        w.write(" where ");
+        expr(w, filter);
+    }
+    w.write(" {");
+    let body_end = f.statements.last().map_or(open + 1, statement_end);
+    let close = trivia
+        .code_char_after(body_end.max(open + 1), '}')
+        .unwrap_or(trivia.text.len());
+    if f.statements.is_empty() && !w.has_comments_before(close) {
+        w.write("}");
+        return;
+    }
+    w.indent();
+    w.set_blank(Blank::Never);
+    for s in &f.statements {
+        statement(w, s);
+    }
+    w.close_block(close);
+}
+
+fn statement(w: &mut Writer, s: &Statement) {
+    let (start, keyword, name, value, else_reject) = match s {
+        Statement::Let {
+            name,
+            value,
+            else_reject,
+        } => {
+            let start = keyword_start(w, "let", name.span.start);
+            (start, "let ", name, value, else_reject)
+        }
+        Statement::Assign {
+            field,
+            value,
+            else_reject,
+        } => (field.span.start, "", field, value, else_reject),
+    };
+    let first = first_break(w.trivia(), value).unwrap_or_else(|| statement_end(s));
+    w.node_line(start, first);
+    w.write(keyword);
+    w.write(&name.name);
+    w.write(" = ");
+    expr(w, value);
+    if let Some(reason) = else_reject {
+        let reason = string_lit(w, reason);
+        w.write(" else reject ");
+        w.write(&reason);
+    }
+}
+
+fn statement_end(s: &Statement) -> usize {
+    match s {
+        Statement::Let {
+            value, else_reject, ..
+        }
+        | Statement::Assign {
+            value, else_reject, ..
+        } => else_reject.as_ref().map_or(value.span.end, |r| r.span.end),
+    }
+}

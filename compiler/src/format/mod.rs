@@ -1,0 +1,59 @@
+//! `fdi fmt`: prints a mapping file in the one canonical layout.
+//!
+//! The layout comes from the syntax tree, not from the text: two-space indentation, one
+//! statement and one match arm per line, single spaces around operators, the fewest brackets
+//! that keep the tree, strings re-escaped. From the text come only what the tree drops: the
+//! comments, and the single blank lines an author left between declarations of a group,
+//! statements or arms (see [`trivia`]). [`writer`] puts the comments back; [`items`] and
+//! [`expr`] have one printing function per kind of node, so a new kind of node in the
+//! grammar is one new function.
+//!
+//! Formatting never changes what a mapping means: [`format_text`] parses its own output and
+//! refuses it unless it is the same tree with the same comments.
+
+mod diff;
+mod expr;
+mod items;
+mod test_blocks;
+mod trivia;
+mod verify;
+mod writer;
+
+use crate::diagnostic::Diagnostic;
+use crate::source_map::FileId;
+use crate::syntax::ast::MappingFile;
+use crate::syntax::parse_text;
+
+pub use diff::unified_diff;
+pub use trivia::{comments, Comment};
+pub use verify::{same_mapping, without_spans};
+
+/// Why a file could not be formatted.
+#[derive(Debug)]
+pub enum FormatError {
+    /// The text does not parse; these are the parser's diagnostics.
+    Parse(Vec<Diagnostic>),
+    /// The formatted text would not mean the same as the original (a bug in the formatter,
+    /// caught before anything is written). Says what differed.
+    WouldChangeMeaning(String),
+}
+
+/// Formats a mapping file's text: parses it, prints it, and checks the result.
+pub fn format_text(file: FileId, text: &str) -> Result<String, FormatError> {
+    let mapping = parse_text(file, text).map_err(FormatError::Parse)?;
+    let formatted = format_mapping(&mapping, text);
+    verify::check(file, text, &mapping, &formatted).map_err(FormatError::WouldChangeMeaning)?;
+    Ok(formatted)
+}
+
+/// Prints `mapping`, which was parsed from `text`, with the comments of `text`. Unchecked:
+/// [`format_text`] is the safe entry point.
+pub fn format_mapping(mapping: &MappingFile, text: &str) -> String {
+    let trivia = trivia::Trivia::new(text);
+    let mut w = writer::Writer::new(&trivia);
+    items::mapping(&mut w, mapping);
+    w.finish()
+}
+
+#[cfg(test)]
+mod expr_tests;
