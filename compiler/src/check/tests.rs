@@ -105,12 +105,16 @@ impl<'a> Checker<'a> {
                 TestPart::Lookup { lookup, .. } => ("lookup", lookup),
                 TestPart::Expect { target, .. } => ("expect", target),
             };
-            if let Some((_, _, first)) = seen.iter().find(|(k, n, _)| *k == kind && *n == name.name) {
+            if let Some((_, _, first)) = seen.iter().find(|(k, n, _)| *k == kind && *n == name.name)
+            {
                 self.report(
-                    Diagnostic::error(Code::BadTest, format!("`{kind} {}` is given twice in one test", name.name))
-                        .label(name.span, "given again here")
-                        .label(first.span, "first given here")
-                        .help("put all of its records in one block"),
+                    Diagnostic::error(
+                        Code::BadTest,
+                        format!("`{kind} {}` is given twice in one test", name.name),
+                    )
+                    .label(name.span, "given again here")
+                    .label(first.span, "first given here")
+                    .help("put all of its records in one block"),
                 );
                 ok = false;
             } else {
@@ -251,6 +255,26 @@ impl<'a> Checker<'a> {
         value: &ast::ValueLit,
         direction: Direction,
     ) -> Option<(String, TestValue)> {
+        let sample_column = entity.fields.iter().find_map(|f| {
+            let columns = f.quality.as_ref()?;
+            (columns.quality == key.name || columns.timestamp == key.name).then_some(f)
+        });
+        if let (Some(_), Direction::Input) = (sample_column, direction) {
+            // A quality or source-timestamp column of a sample: text, as the source holds it.
+            return match &value.kind {
+                ValueKind::String(_) | ValueKind::Null | ValueKind::Int(_) => {
+                    Some((key.name.clone(), test_value(&value.kind)))
+                }
+                _ => {
+                    self.report(
+                        Diagnostic::error(Code::BadTest, format!("column `{}` cannot hold this value", key.name))
+                            .label(value.span, "expected text")
+                            .help("a quality is written as GOOD, UNCERTAIN, BAD, an OPC UA status name or code; a source timestamp as text"),
+                    );
+                    None
+                }
+            };
+        }
         let Some(field) = entity.field(&key.name) else {
             self.report(
                 Diagnostic::error(
@@ -307,23 +331,33 @@ impl<'a> Checker<'a> {
                 let id_type = &self.schema.identifiers[name];
                 fdi_runtime::validate_id(&id_type.spec(), text)
                     .err()
-                    .map(|why| (why, "the program can only write identifiers that pass their rules".to_string()))
+                    .map(|why| {
+                        (
+                            why,
+                            "the program can only write identifiers that pass their rules"
+                                .to_string(),
+                        )
+                    })
             }
             FieldType::Timestamp => match fdi_runtime::Timestamp::parse(text) {
                 Ok(instant) => return Some(TestValue::String(instant.to_rfc3339())),
                 Err(failure) => Some((
                     failure.detail().to_string(),
-                    "write an expected timestamp with its offset, such as \"2026-03-01T12:00:00Z\"".to_string(),
+                    "write an expected timestamp with its offset, such as \"2026-03-01T12:00:00Z\""
+                        .to_string(),
                 )),
             },
             _ => None,
         };
         if let Some((message, help)) = problem {
             self.report(
-                Diagnostic::error(Code::BadTest, format!("field `{}` can never hold this value", field.name))
-                    .label(value.span, message)
-                    .label(field.span, "the field is declared here")
-                    .help(help),
+                Diagnostic::error(
+                    Code::BadTest,
+                    format!("field `{}` can never hold this value", field.name),
+                )
+                .label(value.span, message)
+                .label(field.span, "the field is declared here")
+                .help(help),
             );
             return None;
         }
@@ -360,13 +394,15 @@ impl<'a> Checker<'a> {
                 let fits = match &value.kind {
                     ValueKind::Int(_) => is_position,
                     ValueKind::String(_) => !is_position,
+                    // A record that fails to decode reaches no flow: `flow: null` says so.
+                    ValueKind::Null => key.name == "flow",
                     _ => false,
                 };
                 if !fits {
                     self.report(
                         Diagnostic::error(Code::BadTest, format!("`{}` of a rejected record cannot hold this value", key.name))
                             .label(value.span, if is_position { "expected an int" } else { "expected text" })
-                            .help("`position` is the record's 1-based position in its source; the other keys are text"),
+                            .help("`position` is the record's 1-based position in its source; the other keys are text, and `flow` may be `null` for a record that failed to decode"),
                     );
                     ok = false;
                     continue;

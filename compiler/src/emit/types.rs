@@ -164,15 +164,21 @@ fn entity_struct(scope: &mut Scope, entity: &Entity) {
             st.new_field(sample_ident(&field.name, "quality"), "fdi_runtime::Quality")
                 .vis("pub")
                 .annotation(format!("#[serde(rename = {:?}, default)]", columns.quality));
-            st.new_field(
-                sample_ident(&field.name, "timestamp"),
-                "Option<fdi_runtime::Timestamp>",
-            )
-            .vis("pub")
-            .annotation(format!(
-                "#[serde(rename = {:?}, default)]",
-                columns.timestamp
-            ));
+            let stamp = st
+                .new_field(
+                    sample_ident(&field.name, "timestamp"),
+                    "Option<fdi_runtime::Timestamp>",
+                )
+                .vis("pub")
+                .annotation(format!(
+                    "#[serde(rename = {:?}, default)]",
+                    columns.timestamp
+                ));
+            if let Some(format) = &columns.timestamp_format {
+                let reader = format!("read_{}_{}_timestamp", entity.name, field.name);
+                stamp.annotation(format!("#[serde(deserialize_with = \"{reader}\")]"));
+                readers.push(time_reader(&reader, format, true));
+            }
             continue;
         }
         let ty = rust_type(&field.ty);

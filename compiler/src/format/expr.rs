@@ -119,7 +119,10 @@ pub fn expr(w: &mut Writer, e: &Expr) {
         }
         ExprKind::Index(base, key) => {
             // `1.5[...]` would read as a number with a unit.
-            let number = matches!(base.kind, ExprKind::Literal(Literal::Int(_) | Literal::Float(_)));
+            let number = matches!(
+                base.kind,
+                ExprKind::Literal(Literal::Int(_) | Literal::Float(_))
+            );
             operand(w, base, base_needs_brackets(base) || number);
             w.write("[");
             expr(w, key);
@@ -155,9 +158,17 @@ pub fn expr(w: &mut Writer, e: &Expr) {
         ExprKind::Match(scrutinee, arms) => match_expr(w, e, scrutinee, arms),
         ExprKind::Quantity(number, unit) => {
             // The number as written (`1500`, `25.4`), then its unit.
-            let written = w.trivia().text.get(e.span.start..unit.span.start).unwrap_or("");
+            let written = w
+                .trivia()
+                .text
+                .get(e.span.start..unit.span.start)
+                .unwrap_or("");
             let written = written.trim_end().trim_end_matches('[').trim_end();
-            let text = literal(w, number, Span::new(e.span.file, e.span.start, e.span.start + written.len()));
+            let text = literal(
+                w,
+                number,
+                Span::new(e.span.file, e.span.start, e.span.start + written.len()),
+            );
             w.write(&format!("{text}[{}]", unit.text));
         }
         ExprKind::As(base, unit) => {

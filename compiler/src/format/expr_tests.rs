@@ -60,10 +60,16 @@ impl Gen {
                 3 => {
                     // A number followed by `[` is a quantity, never an index.
                     let base = match self.expr(depth - 1) {
-                        e if matches!(e.kind, ExprKind::Literal(Literal::Int(_) | Literal::Float(_))) => Expr {
-                            kind: ExprKind::Name(self.ident("g")),
-                            span: self.span,
-                        },
+                        e if matches!(
+                            e.kind,
+                            ExprKind::Literal(Literal::Int(_) | Literal::Float(_))
+                        ) =>
+                        {
+                            Expr {
+                                kind: ExprKind::Name(self.ident("g")),
+                                span: self.span,
+                            }
+                        }
                         e => e,
                     };
                     ExprKind::Index(Box::new(base), Box::new(self.expr(depth - 1)))

@@ -16,7 +16,6 @@ use crate::syntax::ast::{
 /// on its own. Declarations are never reordered; a group is a run of neighbours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Group {
-    Imports,
     Schemas,
     Inputs,
     Outputs,
@@ -27,7 +26,7 @@ enum Group {
 
 fn group(index: usize, item: &Item) -> Group {
     match item {
-        Item::Import(_) => Group::Imports,
+        Item::Import(_) => Group::Schemas,
         Item::Schema(_) => Group::Schemas,
         Item::Function(_) => Group::Functions,
         Item::Test(_) => Group::Flow(index),

@@ -78,7 +78,11 @@ fn record(w: &Writer, r: &RecordLit) -> String {
 
 /// A key as written: a name, or a string for a column whose name is not one.
 fn key_text(w: &Writer, key: &Ident) -> String {
-    let written = w.trivia().text.get(key.span.start..key.span.end).unwrap_or("");
+    let written = w
+        .trivia()
+        .text
+        .get(key.span.start..key.span.end)
+        .unwrap_or("");
     if written.starts_with('"') {
         string_lit(
             w,

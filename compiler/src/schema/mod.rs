@@ -145,6 +145,9 @@ pub struct FieldUnit {
 pub struct QualityColumns {
     pub quality: String,
     pub timestamp: String,
+    /// How the timestamp column is written (`timestamp_format:`, `timestamp_zone:`); `None`
+    /// is RFC 3339 with an offset.
+    pub timestamp_format: Option<TimeFormatSpec>,
 }
 
 /// `format:` of a timestamp field.

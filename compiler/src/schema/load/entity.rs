@@ -6,7 +6,7 @@ use super::{FileLoader, PendingType};
 use crate::schema::{Entity, Field, FieldType, SchemaSet};
 
 /// The keys of a field written as a mapping.
-const FIELD_KEYS: [&str; 10] = [
+const FIELD_KEYS: [&str; 12] = [
     "type",
     "optional",
     "column",
@@ -15,6 +15,8 @@ const FIELD_KEYS: [&str; 10] = [
     "quality",
     "quality_column",
     "timestamp_column",
+    "timestamp_format",
+    "timestamp_zone",
     "format",
     "zone",
 ];
@@ -133,7 +135,11 @@ impl FileLoader<'_> {
             misplaced_format: None,
         };
         let unit = self.field_unit(&path, &mut pending, unit_in_type, options);
-        let quality = self.quality_columns(&path, column.as_deref().unwrap_or(name), options);
+        let mut quality = self.quality_columns(&path, column.as_deref().unwrap_or(name), options);
+        let sample_time = self.sample_time_format(&path, &mut pending, options);
+        if let Some(q) = quality.as_mut() {
+            q.timestamp_format = sample_time;
+        }
         let time_format = self.time_format(&path, &mut pending, options);
         self.pending.push(pending);
         // Unresolved for now: an identifier or enum name that `resolve` checks.

@@ -166,8 +166,14 @@ impl FileLoader<'_> {
                 None
             }
         };
-        let named =
-            options.contains_key("quality_column") || options.contains_key("timestamp_column");
+        let named = [
+            "quality_column",
+            "timestamp_column",
+            "timestamp_format",
+            "timestamp_zone",
+        ]
+        .iter()
+        .any(|k| options.contains_key(*k));
         if flag == Some(false) && named {
             self.shape_error(
                 &[path, &["quality"]].concat(),
@@ -185,6 +191,7 @@ impl FileLoader<'_> {
         Some(QualityColumns {
             quality: quality?,
             timestamp: timestamp?,
+            timestamp_format: None,
         })
     }
 
@@ -195,15 +202,41 @@ impl FileLoader<'_> {
         pending: &mut PendingType,
         options: &Mapping,
     ) -> Option<TimeFormatSpec> {
-        let format_path = [path, &["format"]].concat();
-        let zone_path = [path, &["zone"]].concat();
-        let format = options.get("format");
-        let zone = options.get("zone");
+        self.time_format_keys(path, pending, options, TimeKeys::VALUE)
+    }
+
+    /// `timestamp_format:` and `timestamp_zone:` of a field with quality: how its source
+    /// timestamp column is written (RFC 3339 unless said otherwise).
+    pub(super) fn sample_time_format(
+        &mut self,
+        path: &[&str],
+        pending: &mut PendingType,
+        options: &Mapping,
+    ) -> Option<TimeFormatSpec> {
+        self.time_format_keys(path, pending, options, TimeKeys::SAMPLE)
+    }
+
+    fn time_format_keys(
+        &mut self,
+        path: &[&str],
+        pending: &mut PendingType,
+        options: &Mapping,
+        keys: TimeKeys,
+    ) -> Option<TimeFormatSpec> {
+        let TimeKeys {
+            format: format_key,
+            zone: zone_key,
+            on_value,
+        } = keys;
+        let format_path = [path, &[format_key]].concat();
+        let zone_path = [path, &[zone_key]].concat();
+        let format = options.get(format_key);
+        let zone = options.get(zone_key);
         let field = pending.field.clone();
         if format.is_none() && zone.is_none() {
             return None;
         }
-        if pending.type_name != "timestamp" {
+        if on_value && pending.type_name != "timestamp" {
             let span = self.key_span(if format.is_some() {
                 &format_path
             } else {
@@ -230,15 +263,18 @@ impl FileLoader<'_> {
                 None
             }
         };
-        let (format, zone) = (text_of(self, "format", format), text_of(self, "zone", zone));
+        let (format, zone) = (
+            text_of(self, format_key, format),
+            text_of(self, zone_key, zone),
+        );
         let zone = zone.map(|z| {
             let span = self.value_span(&zone_path, &z);
             (z, span)
         });
         let Some(format) = format else {
-            if let Some((_, span)) = zone.filter(|_| !options.contains_key("format")) {
+            if let Some((_, span)) = zone.filter(|_| !options.contains_key(format_key)) {
                 self.errors.push(
-                    Diagnostic::error(Code::BadTimeFormat, format!("field `{field}` has a `zone:` but no `format:` pattern"))
+                    Diagnostic::error(Code::BadTimeFormat, format!("field `{field}` has a `{zone_key}:` but no `{format_key}:` pattern"))
                         .label(span, "a zone without a pattern")
                         .help("a zone says which wall clock the times of a `format:` pattern are in, as in `format: \"%d.%m.%Y %H:%M:%S\"`; RFC 3339 text carries its own offset, so remove `zone:` if the data is written that way"),
                 );
@@ -249,7 +285,7 @@ impl FileLoader<'_> {
         if let Some((_, spec)) = NAMED_FORMATS.iter().find(|(name, _)| *name == format) {
             if let Some((_, zone_span)) = zone {
                 self.errors.push(
-                    Diagnostic::error(Code::BadTimeFormat, format!("field `{field}` has a `zone:`, but its format `{format}` is not a pattern"))
+                    Diagnostic::error(Code::BadTimeFormat, format!("field `{field}` has a `{zone_key}:`, but its format `{format}` is not a pattern"))
                         .label(zone_span, "a zone without a pattern")
                         .label(format_span, "not a pattern")
                         .help("`iso8601` text carries its own offset and epoch times count from UTC, so they take no zone; remove `zone:`"),
@@ -285,7 +321,7 @@ impl FileLoader<'_> {
         let Some((zone, zone_span)) = zone else {
             self.errors.push(
                 Diagnostic::error(Code::BadTimeFormat, format!("the time format of field `{field}` has no zone"))
-                    .label(format_span, "a pattern without `zone:`")
+                    .label(format_span, format!("a pattern without `{zone_key}:`"))
                     .help(format!("shop-floor clocks show local time, which is ambiguous without its zone; {ZONE_HELP}")),
             );
             return None;
@@ -383,4 +419,27 @@ impl FileLoader<'_> {
 fn locate_column(loader: &FileLoader<'_>, key_path: &[&str], column: &str) -> Option<Span> {
     let span = loader.value_span(key_path, column);
     (loader.text.get(span.start..span.end) == Some(column)).then_some(span)
+}
+
+/// The keys a time format is read from: `format:`/`zone:` of a timestamp field's value, or
+/// `timestamp_format:`/`timestamp_zone:` of a sample's source timestamp column.
+#[derive(Clone, Copy)]
+struct TimeKeys {
+    format: &'static str,
+    zone: &'static str,
+    /// True for the field's own value, which must then be a timestamp.
+    on_value: bool,
+}
+
+impl TimeKeys {
+    const VALUE: TimeKeys = TimeKeys {
+        format: "format",
+        zone: "zone",
+        on_value: true,
+    };
+    const SAMPLE: TimeKeys = TimeKeys {
+        format: "timestamp_format",
+        zone: "timestamp_zone",
+        on_value: false,
+    };
 }
