@@ -128,6 +128,7 @@ fn quality_columns_default_to_the_column_name() {
         Some(QualityColumns {
             quality: q.to_string(),
             timestamp: t.to_string(),
+            timestamp_format: None,
         })
     };
     assert_eq!(
@@ -258,3 +259,16 @@ entities:
       m: { type: int, optional: maybe }
       n: "float[mm]???"
 "#;
+
+#[test]
+fn a_sample_timestamp_may_declare_its_format_and_zone() {
+    let (set, _) = load("quality_columns.yaml");
+    let quality = field(&set, "OpcSample", "line_pressure").quality.clone();
+    assert_eq!(
+        quality.and_then(|q| q.timestamp_format),
+        Some(TimeFormatSpec::Pattern {
+            format: "%d.%m.%Y %H:%M:%S".into(),
+            zone: "Europe/Berlin".into()
+        })
+    );
+}

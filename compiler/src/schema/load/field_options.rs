@@ -320,9 +320,15 @@ impl FileLoader<'_> {
         }
         let Some((zone, zone_span)) = zone else {
             self.errors.push(
-                Diagnostic::error(Code::BadTimeFormat, format!("the time format of field `{field}` has no zone"))
-                    .label(format_span, format!("a pattern without `{zone_key}:`"))
-                    .help(format!("shop-floor clocks show local time, which is ambiguous without its zone; {ZONE_HELP}")),
+                Diagnostic::error(
+                    Code::BadTimeFormat,
+                    format!("the time format of field `{field}` has no zone"),
+                )
+                .label(format_span, format!("a pattern without `{zone_key}:`"))
+                .help(format!(
+                    "shop-floor clocks show local time, which is ambiguous without its zone; {}",
+                    ZONE_HELP.replace("zone:", &format!("{zone_key}:"))
+                )),
             );
             return None;
         };
@@ -333,7 +339,7 @@ impl FileLoader<'_> {
                     format!("unknown time zone `{zone}` on field `{field}`"),
                 )
                 .label(zone_span, why)
-                .help(ZONE_HELP),
+                .help(ZONE_HELP.replace("zone:", &format!("{zone_key}:"))),
             );
             return None;
         }
