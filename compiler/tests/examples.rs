@@ -170,10 +170,7 @@ fn cmm_to_qms_run_matches_its_input() {
         .expect("rows")
         .map(|r| r.expect("row"))
         .collect();
-    assert_eq!(
-        stored.len() as u64,
-        g["written"].as_u64().unwrap_or(0) as u64
-    );
+    assert_eq!(stored.len() as u64, g["written"].as_u64().unwrap_or(0));
     for (serial, _, mm) in &stored {
         let inches: Vec<f64> = decoded
             .iter()

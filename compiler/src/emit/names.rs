@@ -50,6 +50,11 @@ pub fn screaming_snake(name: &str) -> String {
     out
 }
 
+/// The struct field holding a sample's quality or source timestamp: `speed__quality`.
+pub fn sample_ident(field: &str, part: &str) -> String {
+    field_ident(&format!("{field}__{part}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,9 +67,4 @@ mod tests {
         assert_eq!(screaming_snake("SpindleReading"), "SPINDLE_READING");
         assert_eq!(screaming_snake("QIFResult"), "QIF_RESULT");
     }
-}
-
-/// The struct field holding a sample's quality or source timestamp: `speed__quality`.
-pub fn sample_ident(field: &str, part: &str) -> String {
-    field_ident(&format!("{field}__{part}"))
 }
