@@ -5,11 +5,13 @@
 //! again.
 
 mod builtins;
+mod calls;
 mod declarations;
 mod expr;
 mod flow;
 mod functions;
 mod matching;
+mod operators;
 mod quality;
 mod tests;
 mod types;
