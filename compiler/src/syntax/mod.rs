@@ -4,6 +4,7 @@ pub mod ast;
 mod escape;
 mod parser;
 mod syntax_error;
+mod test_blocks;
 
 pub use escape::unescape;
 pub use parser::{parse_text, MAX_BRACKET_DEPTH, MAX_EXPR_DEPTH};

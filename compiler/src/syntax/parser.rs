@@ -141,25 +141,25 @@ fn pratt() -> &'static PrattParser<Rule> {
 
 /// Walks pest's pairs into the syntax tree. Problems the grammar cannot see (bad escapes,
 /// numbers out of range) are collected rather than stopping at the first.
-struct Builder {
-    file: FileId,
-    errors: Vec<Diagnostic>,
+pub(super) struct Builder {
+    pub(super) file: FileId,
+    pub(super) errors: Vec<Diagnostic>,
 }
 
 impl Builder {
-    fn span(&self, pair: &Pair<Rule>) -> Span {
+    pub(super) fn span(&self, pair: &Pair<Rule>) -> Span {
         let s = pair.as_span();
         Span::new(self.file, s.start(), s.end())
     }
 
-    fn ident(&self, pair: Pair<Rule>) -> Ident {
+    pub(super) fn ident(&self, pair: Pair<Rule>) -> Ident {
         Ident {
             name: pair.as_str().to_string(),
             span: self.span(&pair),
         }
     }
 
-    fn string(&mut self, pair: Pair<Rule>) -> StringLit {
+    pub(super) fn string(&mut self, pair: Pair<Rule>) -> StringLit {
         let span = self.span(&pair);
         let inner = pair.into_inner().next();
         let raw = inner.as_ref().map(|p| p.as_str()).unwrap_or("");
@@ -285,98 +285,6 @@ impl Builder {
         UnitRef {
             text: text.to_string(),
             span: Span::new(self.file, start, start + text.len()),
-        }
-    }
-
-    fn test(&mut self, pair: Pair<Rule>) -> Option<TestDecl> {
-        let span = self.span(&pair);
-        let mut p = pair.into_inner();
-        let name = self.string(p.next()?);
-        let mut parts = Vec::new();
-        for part in p {
-            let rule = part.as_rule();
-            let mut q = part.into_inner();
-            let subject = self.ident(q.next()?);
-            let records = q
-                .next()?
-                .into_inner()
-                .map(|r| self.record(r))
-                .collect::<Option<Vec<_>>>()?;
-            parts.push(match rule {
-                Rule::test_input => TestPart::Input {
-                    source: subject,
-                    records,
-                },
-                Rule::test_lookup => TestPart::Lookup {
-                    lookup: subject,
-                    records,
-                },
-                _ => TestPart::Expect {
-                    target: subject,
-                    records,
-                },
-            });
-        }
-        Some(TestDecl { name, parts, span })
-    }
-
-    fn record(&mut self, pair: Pair<Rule>) -> Option<RecordLit> {
-        let span = self.span(&pair);
-        let mut fields = Vec::new();
-        for field in pair.into_inner() {
-            let mut q = field.into_inner();
-            let key = q.next()?;
-            let key = if key.as_rule() == Rule::string {
-                let s = self.string(key);
-                Ident {
-                    name: s.value,
-                    span: s.span,
-                }
-            } else {
-                self.ident(key)
-            };
-            let value = q.next()?;
-            let value_span = self.span(&value);
-            let kind = match value.as_rule() {
-                Rule::null => ValueKind::Null,
-                Rule::boolean => ValueKind::Bool(value.as_str() == "true"),
-                Rule::string => ValueKind::String(self.string(value).value),
-                _ => self.number_value(value.as_str(), value_span),
-            };
-            fields.push((
-                key,
-                ValueLit {
-                    kind,
-                    span: value_span,
-                },
-            ));
-        }
-        Some(RecordLit { fields, span })
-    }
-
-    /// A number in a test record: an int when it has no fraction or exponent.
-    fn number_value(&mut self, text: &str, span: Span) -> ValueKind {
-        let integral = !text.contains(['.', 'e', 'E']);
-        if integral {
-            if let Ok(v) = text.parse::<i64>() {
-                return ValueKind::Int(v);
-            }
-        }
-        match text.parse::<f64>() {
-            Ok(v) if v.is_finite() && !integral => ValueKind::Float(v),
-            _ => {
-                self.errors.push(
-                    Diagnostic::error(Code::NumberOutOfRange, "this number is out of range")
-                        .label(span, "out of range")
-                        .help(format!(
-                            "integers range from {} to {}; floats go up to about {:e}",
-                            i64::MIN,
-                            i64::MAX,
-                            f64::MAX
-                        )),
-                );
-                ValueKind::Int(0)
-            }
         }
     }
 
