@@ -141,7 +141,7 @@ fn run(cli: Cli) -> ExitCode {
             build: args,
         } => match build_program(&file, &out, &args) {
             Ok(binary) => {
-                println!("{}", binary.display());
+                print_out(&format!("{}\n", binary.display()));
                 ExitCode::SUCCESS
             }
             Err(code) => code,
@@ -208,7 +208,10 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
     }
     if format == Format::Json {
         let doc = serde_json::json!({ "ok": !failed, "diagnostics": all });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        print_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
     }
     if failed {
         ExitCode::from(1)
@@ -344,13 +347,17 @@ fn mapping_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// `fdi explain`: a code's section of docs/errors.md, or the list of codes.
 fn explain(code: Option<&str>, list: bool) -> ExitCode {
     if list {
-        for code in Code::ALL {
-            println!(
-                "{}  {}",
-                code.as_str().trim_start_matches("fdi::"),
-                code.summary()
-            );
-        }
+        let lines: Vec<String> = Code::ALL
+            .iter()
+            .map(|code| {
+                format!(
+                    "{}  {}\n",
+                    code.as_str().trim_start_matches("fdi::"),
+                    code.summary()
+                )
+            })
+            .collect();
+        print_out(&lines.concat());
         return ExitCode::SUCCESS;
     }
     let code = match fdi_compiler::explain::parse_code(code.unwrap_or_default()) {
@@ -362,7 +369,7 @@ fn explain(code: Option<&str>, list: bool) -> ExitCode {
     };
     match fdi_compiler::explain::explanation(code) {
         Some(text) => {
-            print!("{text}");
+            print_out(&text);
             ExitCode::SUCCESS
         }
         None => {
@@ -434,4 +441,11 @@ fn build_program(file: &Path, crate_dir: &Path, args: &BuildArgs) -> Result<Path
 fn run_crate_dir(file: &Path, args: &BuildArgs) -> PathBuf {
     let target = args.target_dir.clone().unwrap_or_else(default_target_dir);
     mapping_crate_dir(file, &target)
+}
+
+/// Writes to standard output. A reader that has gone away (`fdi explain --list | head`) is
+/// not an error of fdi's, so a broken pipe ends the output quietly instead of panicking as
+/// `println!` would.
+fn print_out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
