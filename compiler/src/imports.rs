@@ -13,6 +13,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::normalize;
 use crate::source_map::SourceMap;
 use crate::syntax::ast::{Item, MappingFile, StringLit};
 
@@ -195,21 +196,6 @@ fn rebase_paths(mut module: MappingFile, rebase: &Path) -> MappingFile {
         }
     }
     module
-}
-
-/// Removes `.` and `dir/..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out.iter().collect()
 }
 
 /// `to` seen from `from`, both folders: `common` for `./common` from `.`, `../shared` for

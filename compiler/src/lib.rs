@@ -68,6 +68,23 @@ pub fn mapping_folder(path: &Path) -> PathBuf {
     }
 }
 
+/// Removes `.` and `dir/..` from a path without touching the file system, so diagnostics
+/// show `tests/schemas/plant.yaml` rather than `tests/cases/../schemas/plant.yaml`.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
+}
+
 /// The mapping's folder as an absolute path, for the generated program's default base folder.
 pub fn mapping_dir(path: &Path) -> PathBuf {
     let dir = mapping_folder(path);

@@ -2,17 +2,7 @@
 
 mod support;
 
-use std::process::{Command, Output};
-
-use support::workspace_root;
-
-fn fdi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fdi"))
-        .args(args)
-        .current_dir(workspace_root())
-        .output()
-        .expect("run fdi")
-}
+use support::fdi;
 
 #[test]
 fn check_reports_json_for_ci() {
@@ -31,7 +21,19 @@ fn check_reports_json_for_ci() {
         first["file"],
         "tests/cases/flows/missing_required_target_field.fdi"
     );
-    assert_eq!(first["line"], 7, "the flow header is on line 7: {first}");
+    let case = std::fs::read_to_string(
+        support::workspace_root().join("tests/cases/flows/missing_required_target_field.fdi"),
+    )
+    .expect("case file");
+    let header_line = case
+        .lines()
+        .position(|l| l.starts_with("flow "))
+        .expect("a flow")
+        + 1;
+    assert_eq!(
+        first["line"], header_line,
+        "the flow header's line: {first}"
+    );
     assert!(first["help"].as_str().is_some_and(|h| !h.is_empty()));
 }
 

@@ -3,19 +3,9 @@
 
 mod support;
 
-use std::process::{Command, Output};
-
 use fdi_compiler::diagnostic::Code;
 use fdi_compiler::explain::{explanation, parse_code, section, ERRORS_PAGE};
-use support::workspace_root;
-
-fn fdi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fdi"))
-        .args(args)
-        .current_dir(workspace_root())
-        .output()
-        .expect("run fdi")
-}
+use support::fdi;
 
 #[test]
 fn every_code_has_an_explanation() {

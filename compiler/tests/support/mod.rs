@@ -18,6 +18,15 @@ pub fn shared_target_dir() -> PathBuf {
     workspace_root().join("target").join("fdi-test-programs")
 }
 
+/// Runs the `fdi` binary in the workspace root, so paths in its output read as a user's.
+pub fn fdi(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fdi"))
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .expect("run fdi")
+}
+
 /// Copies a folder (recursively) so a test can run a mapping without writing into the repo.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create destination");

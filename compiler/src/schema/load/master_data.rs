@@ -9,8 +9,9 @@ use serde_yaml::Value;
 
 use super::enumeration::{scalar_code, CodeAt};
 use super::locate::{locate_sequence_items, locate_word_in};
-use super::{io_reason, normalize, FileLoader};
+use super::{io_reason, FileLoader};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::normalize;
 use crate::schema::EnumOrigin;
 use crate::source_map::Span;
 

@@ -15,6 +15,7 @@ use serde_yaml::{Mapping, Value};
 use super::locate::{self, locate_nested_key, locate_nested_value};
 use super::*;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::normalize;
 use crate::source_map::{FileId, SourceMap, Span};
 use crate::syntax::ast::{MappingFile, StringLit};
 
@@ -80,23 +81,6 @@ pub fn load_schemas(
     } else {
         Err(errors)
     }
-}
-
-/// Removes `.` and `dir/..` from a path without touching the file system, so diagnostics
-/// show `tests/schemas/plant.yaml` rather than `tests/cases/../schemas/plant.yaml`.
-fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out: Vec<Component> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out.iter().collect()
 }
 
 fn io_reason(e: &std::io::Error) -> &'static str {
