@@ -181,19 +181,8 @@ fn floats_match(want: f64, got: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source_map::{SourceMap, Span};
+    use crate::testing::record;
     use serde_json::json;
-
-    fn expected(fields: &[(&str, TestValue)]) -> TestRecord {
-        let file = SourceMap::new().add("t.fdi", "");
-        TestRecord {
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-            span: Span::new(file, 0, 0),
-        }
-    }
 
     fn output(line: &str) -> OutputRecord {
         OutputRecord::parse(line).expect("a JSON object")
@@ -236,7 +225,7 @@ mod tests {
     fn only_the_fields_given_are_compared() {
         let failures = compare(
             "t",
-            &[expected(&[("a", TestValue::Int(1))])],
+            &[record(&[("a", TestValue::Int(1))])],
             &[output(r#"{"a":1,"b":"anything"}"#)],
             &|_| 7,
         );
@@ -246,11 +235,11 @@ mod tests {
     #[test]
     fn differing_missing_and_extra_records_are_reported_by_index() {
         let want = [
-            expected(&[
+            record(&[
                 ("a", TestValue::Int(1)),
                 ("b", TestValue::String("x".into())),
             ]),
-            expected(&[("a", TestValue::Int(2))]),
+            record(&[("a", TestValue::Int(2))]),
         ];
         let failures = compare("t", &want, &[output(r#"{"a":5}"#)], &|_| 7);
         assert_eq!(

@@ -171,18 +171,8 @@ fn json_string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source_map::{SourceMap, Span};
-
-    fn record(fields: &[(&str, TestValue)]) -> TestRecord {
-        let file = SourceMap::new().add("t.fdi", "");
-        TestRecord {
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-            span: Span::new(file, 0, 0),
-        }
-    }
+    use crate::source_map::SourceMap;
+    use crate::testing::record;
 
     #[test]
     fn every_source_and_each_replaced_lookup_gets_a_file_and_an_option() {

@@ -261,3 +261,16 @@ impl Drop for Scratch {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
+
+/// A test record with the given fields, for the unit tests of this module's parts.
+#[cfg(test)]
+fn record(fields: &[(&str, crate::ir::TestValue)]) -> TestRecord {
+    let file = crate::source_map::SourceMap::new().add("t.fdi", "");
+    TestRecord {
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        span: crate::source_map::Span::new(file, 0, 0),
+    }
+}
