@@ -1,5 +1,6 @@
 //! JSON Lines files as a target.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::marker::PhantomData;
@@ -19,6 +20,8 @@ pub struct JsonlTarget<T> {
     path: PathBuf,
     writer: BufWriter<File>,
     written: u64,
+    /// The line being written, kept between records so that writing allocates nothing.
+    line: Vec<u8>,
     _record: PhantomData<fn(&T)>,
 }
 
@@ -31,6 +34,7 @@ impl<T> JsonlTarget<T> {
             path: path.to_path_buf(),
             writer: BufWriter::new(file),
             written: 0,
+            line: Vec::new(),
             _record: PhantomData,
         })
     }
@@ -70,24 +74,40 @@ impl<T> Durable for JsonlTarget<T> {
 
 impl<T: Serialize> Target<T> for JsonlTarget<T> {
     fn write(&mut self, record: &T) -> Result<Result<(), Reject>, RunError> {
-        if let Err(reject) = check_writable(record) {
-            return Ok(Err(reject));
+        // Serialize to memory first so that a serialization error cannot leave half a line in
+        // the file. serde_json writes NaN and infinities as `null`: when a line holds a null,
+        // the record is checked for non-finite floats before the line is used (a null from an
+        // absent optional value passes that check).
+        self.line.clear();
+        let wrote_null = Cell::new(false);
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut self.line, NullSpotter(&wrote_null));
+        if let Err(e) = record.serialize(&mut serializer) {
+            return Ok(Err(
+                Reject::new("record cannot be serialized").with_detail(e.to_string())
+            ));
         }
-        // Serialize to memory first so that a serialization error cannot leave half a line in the file.
-        let mut line = match serde_json::to_vec(record) {
-            Ok(line) => line,
-            Err(e) => {
-                return Ok(Err(
-                    Reject::new("record cannot be serialized").with_detail(e.to_string())
-                ))
+        if wrote_null.get() {
+            if let Err(reject) = check_writable(record) {
+                return Ok(Err(reject));
             }
-        };
-        line.push(b'\n');
+        }
+        self.line.push(b'\n');
         self.writer
-            .write_all(&line)
+            .write_all(&self.line)
             .map_err(|e| self.io_error("write", e))?;
         self.written += 1;
         Ok(Ok(()))
+    }
+}
+
+/// serde_json's compact format, noting whether a `null` was written.
+struct NullSpotter<'a>(&'a Cell<bool>);
+
+impl serde_json::ser::Formatter for NullSpotter<'_> {
+    fn write_null<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.set(true);
+        writer.write_all(b"null")
     }
 }
 

@@ -10,6 +10,7 @@
 mod deserialize;
 pub mod epoch;
 mod pattern;
+mod rfc3339;
 mod zone;
 
 pub use self::deserialize::{
@@ -97,13 +98,24 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_rfc3339())
+        let mut buffer = [0; 30];
+        match rfc3339::write(self, &mut buffer) {
+            // The buffer holds ASCII digits and separators only.
+            Some(len) => f.write_str(std::str::from_utf8(&buffer[..len]).unwrap_or_default()),
+            None => f.write_str(&self.to_rfc3339()),
+        }
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_rfc3339())
+        let mut buffer = [0; 30];
+        match rfc3339::write(self, &mut buffer) {
+            Some(len) => {
+                serializer.serialize_str(std::str::from_utf8(&buffer[..len]).unwrap_or_default())
+            }
+            None => serializer.serialize_str(&self.to_rfc3339()),
+        }
     }
 }
 
