@@ -8,6 +8,7 @@
 mod finite;
 mod handle;
 mod jsonl;
+mod sql_row;
 mod sqlite;
 
 pub use self::handle::TargetHandle;

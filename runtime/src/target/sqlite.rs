@@ -92,6 +92,9 @@ pub struct SqliteTarget<T> {
     columns: &'static [Column],
     insert_sql: String,
     written: u64,
+    /// The row being written and its fields' names, kept between records (see `sql_row`).
+    row: Vec<SqlValue>,
+    row_names: Vec<&'static str>,
     _record: PhantomData<fn(&T)>,
 }
 
@@ -172,6 +175,8 @@ impl<T> SqliteTarget<T> {
             columns,
             insert_sql,
             written: 0,
+            row: Vec::new(),
+            row_names: Vec::new(),
             _record: PhantomData,
         })
     }
@@ -194,6 +199,53 @@ impl<T> Durable for SqliteTarget<T> {
 
 impl<T: Serialize> Target<T> for SqliteTarget<T> {
     fn write(&mut self, record: &T) -> Result<Result<(), Reject>, RunError> {
+        // The usual record goes straight into the row; one that is not flat, holds a
+        // non-finite float, or does not list its fields as the table's columns goes the
+        // general way, which also words the reject.
+        let flat = super::sql_row::fill_row(record, &mut self.row, &mut self.row_names)
+            && self.row_names.len() == self.columns.len()
+            && self
+                .row_names
+                .iter()
+                .zip(self.columns)
+                .all(|(name, column)| *name == column.name);
+        if !flat {
+            match self.general_row(record)? {
+                Ok(values) => self.row = values,
+                Err(reject) => return Ok(Err(reject)),
+            }
+        }
+        let database = &self.database;
+        database.begin_if_needed(&self.name)?;
+        let fail = |action: &str, e| RunError::sqlite(&self.name, &database.path, action, e);
+        let mut statement = database
+            .connection
+            .prepare_cached(&self.insert_sql)
+            .map_err(|e| fail("prepare the insert", e))?;
+        match statement.execute(rusqlite::params_from_iter(self.row.iter())) {
+            Ok(_) => {}
+            // A constraint (NOT NULL, CHECK, a trigger's RAISE...) is about this record: reject it, keep going.
+            Err(rusqlite::Error::SqliteFailure(e, message))
+                if e.code == ErrorCode::ConstraintViolation =>
+            {
+                let detail = message.unwrap_or_else(|| e.to_string());
+                return Ok(Err(
+                    Reject::new("the database rejected the record").with_detail(detail)
+                ));
+            }
+            Err(e) => return Err(fail("insert a record", e)),
+        }
+        drop(statement);
+        self.written += 1;
+        database.record_written(&self.name)?;
+        Ok(Ok(()))
+    }
+}
+
+impl<T: Serialize> SqliteTarget<T> {
+    /// The row's values by way of `serde_json::Value`, which handles any record and says what
+    /// is wrong with one that cannot be stored.
+    fn general_row(&self, record: &T) -> Result<Result<Vec<SqlValue>, Reject>, RunError> {
         if let Err(reject) = check_writable(record) {
             return Ok(Err(reject));
         }
@@ -221,31 +273,7 @@ impl<T: Serialize> Target<T> for SqliteTarget<T> {
                 }
             }
         }
-
-        let database = &self.database;
-        database.begin_if_needed(&self.name)?;
-        let fail = |action: &str, e| RunError::sqlite(&self.name, &database.path, action, e);
-        let mut statement = database
-            .connection
-            .prepare_cached(&self.insert_sql)
-            .map_err(|e| fail("prepare the insert", e))?;
-        match statement.execute(rusqlite::params_from_iter(values)) {
-            Ok(_) => {}
-            // A constraint (NOT NULL, CHECK, a trigger's RAISE...) is about this record: reject it, keep going.
-            Err(rusqlite::Error::SqliteFailure(e, message))
-                if e.code == ErrorCode::ConstraintViolation =>
-            {
-                let detail = message.unwrap_or_else(|| e.to_string());
-                return Ok(Err(
-                    Reject::new("the database rejected the record").with_detail(detail)
-                ));
-            }
-            Err(e) => return Err(fail("insert a record", e)),
-        }
-        drop(statement);
-        self.written += 1;
-        database.record_written(&self.name)?;
-        Ok(Ok(()))
+        Ok(Ok(values))
     }
 }
 
