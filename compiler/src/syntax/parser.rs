@@ -3,7 +3,7 @@
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use super::ast::*;
 use super::escape::unescape;
@@ -43,10 +43,30 @@ pub fn parse_text(file: FileId, text: &str) -> Result<MappingFile, Vec<Diagnosti
         return Err(vec![diagnostic]);
     }
     // With error detail on, pest also records the literal tokens (`=`, `->`, `:`) it expected at
-    // the furthest position it reached, which names the missing piece exactly.
-    pest::set_error_detail(true);
-    let mut pairs =
-        FdiParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(file, text, e)])?;
+    // the furthest position it reached, which names the missing piece exactly. That bookkeeping
+    // costs most of the parse, so a file is parsed without it first, and again with it only when
+    // it has a syntax error to explain.
+    let mut pairs = match FdiParser::parse(Rule::file, text) {
+        Ok(pairs) => pairs,
+        Err(_) => {
+            // The setting is global to pest: detailed parses take turns, so that another
+            // thread's detailed parse cannot switch it off in the middle of this one. (A fast
+            // parse that runs meanwhile is only slower.)
+            static DETAILED: Mutex<()> = Mutex::new(());
+            let turn = DETAILED
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            pest::set_error_detail(true);
+            let detailed = FdiParser::parse(Rule::file, text);
+            pest::set_error_detail(false);
+            drop(turn);
+            return Err(vec![match detailed {
+                Err(e) => syntax_error(file, text, e),
+                // Both parses read the same text with the same grammar.
+                Ok(_) => unreachable_parse(file),
+            }]);
+        }
+    };
     let mut builder = Builder {
         file,
         errors: Vec::new(),
@@ -62,6 +82,17 @@ pub fn parse_text(file: FileId, text: &str) -> Result<MappingFile, Vec<Diagnosti
         Some(m) if builder.errors.is_empty() => Ok(m),
         _ => Err(builder.errors),
     }
+}
+
+/// A parse that failed without error detail and succeeded with it: pest does not do that, but
+/// if it ever did, the file is reported rather than the compiler stopping.
+fn unreachable_parse(file: FileId) -> Diagnostic {
+    Diagnostic::error(
+        Code::Syntax,
+        "the parser disagreed with itself on this file",
+    )
+    .label(Span::new(file, 0, 0), "parsed twice with different results")
+    .help("this is a compiler bug; please report it with the file")
 }
 
 /// True when the text holds nothing but whitespace and `//` comments.
