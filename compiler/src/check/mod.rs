@@ -17,7 +17,7 @@ mod tests;
 mod types;
 mod units;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::Diagnostic;
 use crate::ir;
@@ -33,6 +33,7 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
         errors: builtin_clash.into_iter().collect(),
         decls: BTreeMap::new(),
         signatures: BTreeMap::new(),
+        units: HashMap::new(),
     };
     let declared = checker.declarations(file);
     let functions = checker.functions(file);
@@ -122,6 +123,8 @@ struct Checker<'a> {
     decls: BTreeMap<String, (DeclKind, Span)>,
     /// Functions whose declaration checked, by name.
     signatures: BTreeMap<String, functions::Signature>,
+    /// Units already read, by their text: a mapping writes the same few units many times.
+    units: HashMap<String, crate::units::Unit>,
 }
 
 impl Checker<'_> {

@@ -28,8 +28,14 @@ use crate::units::Unit;
 impl Checker<'_> {
     /// The unit of a `[unit]` written in a mapping.
     pub(super) fn unit(&mut self, written: &UnitRef) -> Option<Unit> {
+        if let Some(unit) = self.units.get(&written.text) {
+            return Some(unit.clone());
+        }
         match Unit::parse(&written.text) {
-            Ok(unit) => Some(unit),
+            Ok(unit) => {
+                self.units.insert(written.text.clone(), unit.clone());
+                Some(unit)
+            }
             Err(e) => {
                 self.report(
                     Diagnostic::error(Code::UnknownUnitInMapping, e.message.clone())
