@@ -105,6 +105,12 @@ impl Durable for DeadLetter {
         "dead letter"
     }
 
+    fn hand_over(&mut self) -> Result<(), RunError> {
+        self.writer
+            .flush()
+            .map_err(|e| RunError::io("write the dead letter", &self.path, e))
+    }
+
     fn flush(&mut self) -> Result<(), RunError> {
         self.writer
             .flush()

@@ -189,7 +189,10 @@ impl Run {
     }
 
     /// Acknowledge stage, called once per record after every flow delivered it: every `batch_size` records,
-    /// flushes `targets` and the dead letter, then acknowledges `position` to the source.
+    /// flushes `targets` and the dead letter, then acknowledges `position` to the source. For a source that
+    /// commits its positions, flushing means durable (synced, committed); for one that does not (a file, read
+    /// again from its start after a crash), the writes are handed to the OS and made durable at the end
+    /// ([`Run::finish`]), which is what keeps a checkpoint from costing an fsync per batch.
     pub fn checkpoint<S: Source + ?Sized>(
         &mut self,
         source: &mut S,
@@ -200,7 +203,12 @@ impl Run {
         self.sources[index].last_position = Some(position);
         self.records_since_checkpoint += 1;
         if self.records_since_checkpoint >= self.batch_size {
-            self.flush_and_acknowledge(source, position, targets)?;
+            if source.commits_positions() {
+                self.flush_and_acknowledge(source, position, targets)?;
+            } else {
+                hand_over_all(targets, &mut self.dead_letter)?;
+                self.acknowledge(source, position)?;
+            }
         }
         Ok(())
     }
@@ -226,6 +234,14 @@ impl Run {
         targets: &mut [&mut dyn Durable],
     ) -> Result<(), RunError> {
         flush_all(targets, &mut self.dead_letter)?;
+        self.acknowledge(source, position)
+    }
+
+    fn acknowledge<S: Source + ?Sized>(
+        &mut self,
+        source: &mut S,
+        position: Position,
+    ) -> Result<(), RunError> {
         source.acknowledge(position)?;
         let index = self.source_index(source.name());
         self.sources[index].acknowledged = source.acknowledged();
@@ -319,6 +335,16 @@ fn flush_all(
         target.flush()?;
     }
     dead_letter.flush()
+}
+
+fn hand_over_all(
+    targets: &mut [&mut dyn Durable],
+    dead_letter: &mut DeadLetter,
+) -> Result<(), RunError> {
+    for target in targets.iter_mut() {
+        target.hand_over()?;
+    }
+    dead_letter.hand_over()
 }
 
 #[cfg(test)]

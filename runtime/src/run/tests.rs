@@ -220,3 +220,77 @@ fn sqlite_targets_of_one_file_share_the_database() {
     };
     assert_eq!((count("a"), count("b")), (1, 3));
 }
+
+/// A target that only records how it was asked to persist.
+#[derive(Default)]
+struct Recorder {
+    calls: Vec<&'static str>,
+}
+
+impl Durable for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+    fn flush(&mut self) -> Result<(), RunError> {
+        self.calls.push("flush");
+        Ok(())
+    }
+    fn hand_over(&mut self) -> Result<(), RunError> {
+        self.calls.push("hand_over");
+        Ok(())
+    }
+}
+
+/// A source whose acknowledgements leave the process, as a broker offset would.
+struct Committing {
+    acknowledged: Option<Position>,
+}
+
+impl Source for Committing {
+    fn name(&self) -> &str {
+        "events"
+    }
+    fn read(&mut self) -> Result<Option<crate::record::RawRecord>, RunError> {
+        Ok(None)
+    }
+    fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
+        self.acknowledged = Some(position);
+        Ok(())
+    }
+    fn acknowledged(&self) -> Option<Position> {
+        self.acknowledged
+    }
+    fn commits_positions(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn checkpoints_sync_only_for_sources_that_commit_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    std::fs::write(&path, "").unwrap();
+
+    // A file source: checkpoints hand the writes to the OS; the end of the source syncs.
+    let mut run = start(dir.path(), 2);
+    let mut file = run.jsonl_source("events", "events.jsonl").unwrap();
+    let mut target = Recorder::default();
+    for position in 1..=4 {
+        run.checkpoint(&mut file, position, &mut [&mut target])
+            .unwrap();
+    }
+    run.finish(&mut file, &mut [&mut target]).unwrap();
+    assert_eq!(target.calls, ["hand_over", "hand_over", "flush"]);
+    assert_eq!(file.acknowledged(), Some(4));
+
+    // A source that commits: every checkpoint makes the targets durable before acknowledging.
+    let mut run = start(dir.path(), 2);
+    let mut broker = Committing { acknowledged: None };
+    let mut target = Recorder::default();
+    for position in 1..=4 {
+        run.checkpoint(&mut broker, position, &mut [&mut target])
+            .unwrap();
+    }
+    assert_eq!(target.calls, ["flush", "flush"]);
+    assert_eq!(broker.acknowledged, Some(4));
+}

@@ -30,6 +30,13 @@ pub trait Source {
 
     /// The last acknowledged position, `None` before the first acknowledgement.
     fn acknowledged(&self) -> Option<Position>;
+
+    /// Whether acknowledging commits the position outside this process (a broker offset), so
+    /// that every checkpoint must make the targets durable first. A file source commits
+    /// nothing: after a crash it is read again from its start.
+    fn commits_positions(&self) -> bool {
+        false
+    }
 }
 
 /// Acknowledgement bookkeeping shared by the file sources: positions only move forward.

@@ -37,6 +37,10 @@ impl<T> Durable for TargetHandle<T> {
     fn flush(&mut self) -> Result<(), RunError> {
         self.durable().flush()
     }
+
+    fn hand_over(&mut self) -> Result<(), RunError> {
+        self.durable().hand_over()
+    }
 }
 
 impl<T: Serialize> Target<T> for TargetHandle<T> {

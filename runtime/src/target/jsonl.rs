@@ -63,6 +63,10 @@ impl<T> Durable for JsonlTarget<T> {
         &self.name
     }
 
+    fn hand_over(&mut self) -> Result<(), RunError> {
+        self.writer.flush().map_err(|e| self.io_error("write", e))
+    }
+
     fn flush(&mut self) -> Result<(), RunError> {
         self.writer.flush().map_err(|e| self.io_error("write", e))?;
         self.writer

@@ -24,6 +24,14 @@ pub trait Durable {
     fn name(&self) -> &str;
     /// Make everything written so far durable (SQLite: commit; files: flush and sync).
     fn flush(&mut self) -> Result<(), RunError>;
+
+    /// Hand everything written so far to the operating system (files: flush, no sync), at a
+    /// checkpoint of a source that does not commit its positions: such a source is read again
+    /// from its start after a crash, so syncing at every checkpoint would buy nothing. The end
+    /// of the source still calls [`Durable::flush`]. By default the same as `flush`.
+    fn hand_over(&mut self) -> Result<(), RunError> {
+        self.flush()
+    }
 }
 
 /// The write stage of one target for records of type `T`.
