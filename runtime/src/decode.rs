@@ -50,8 +50,7 @@ fn decode_payload<T: DeserializeOwned>(payload: &Payload) -> Result<T, String> {
                     headers.len()
                 ));
             }
-            let entries = headers.iter().zip(fields.iter().map(CsvField));
-            T::deserialize(NamedFields::new("column", entries)).map_err(|e| e.0)
+            T::deserialize(crate::decode_csv::CsvRow { headers, fields }).map_err(|e| e.0)
         }
         Payload::JsonLine { text, .. } => {
             // The common case, straight from the text into the struct without building a
@@ -91,7 +90,7 @@ impl de::Error for DecodeError {
 }
 
 /// A record as a map of named values; errors from a value are prefixed with its name.
-struct NamedFields<I, K, F> {
+pub(crate) struct NamedFields<I, K, F> {
     /// "column" or "field", for messages.
     kind: &'static str,
     entries: I,
@@ -99,7 +98,7 @@ struct NamedFields<I, K, F> {
 }
 
 impl<I, K, F> NamedFields<I, K, F> {
-    fn new(kind: &'static str, entries: I) -> Self {
+    pub(crate) fn new(kind: &'static str, entries: I) -> Self {
         NamedFields {
             kind,
             entries,

@@ -30,6 +30,7 @@
 pub mod cli;
 pub mod dead_letter;
 pub mod decode;
+mod decode_csv;
 pub mod error;
 mod files;
 pub mod identifier;
