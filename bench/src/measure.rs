@@ -3,12 +3,17 @@
 use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What one run of a program cost, and what it said.
 pub struct Measured {
     pub wall: Duration,
-    /// The child's maximum resident set size, from `wait4`'s `rusage` (Linux reports KiB).
+    /// The child's peak resident set size in KiB: `VmHWM` of `/proc/<pid>/status`, polled
+    /// while it runs. `wait4`'s `ru_maxrss` cannot be used alone: Linux carries the spawning
+    /// process's high-water mark over into the child at `exec`, so every program would show
+    /// at least the bench's own size. It is the fallback for a run too short to be polled.
     pub peak_rss_kib: u64,
     pub exit_code: Option<i32>,
     pub stdout: String,
@@ -22,9 +27,7 @@ impl Measured {
 }
 
 /// Runs `command` to completion. Output goes to files in `log_dir` rather than pipes, so that
-/// nothing has to read pipes while the child runs and the measurement stays one `wait4`.
-/// `wait4` (not `getrusage(RUSAGE_CHILDREN)`, the maximum over every child so far) gives the
-/// peak of this child alone.
+/// nothing has to read pipes while the child runs.
 pub fn run_measured(
     command: &mut Command,
     log_dir: &Path,
@@ -42,17 +45,69 @@ pub fn run_measured(
     let child = command
         .spawn()
         .map_err(|e| format!("start {:?}: {e}", command.get_program()))?;
-    let (status, usage) = wait4(child.id() as libc::pid_t)?;
+    let pid = child.id() as libc::pid_t;
+    let done = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(Ordering::Relaxed) {
+                peak = peak.max(vm_hwm_kib(pid).unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
+    // Wait for the exit without reaping, so the pid cannot be reused while the poller reads.
+    let exited = wait_for_exit(pid);
     let wall = start.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let polled = poller.join().unwrap_or(0);
+    exited?;
+    let (status, usage) = wait4(pid)?;
     let exit_code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
     Ok(Measured {
         wall,
-        peak_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        peak_rss_kib: if polled > 0 {
+            polled
+        } else {
+            u64::try_from(usage.ru_maxrss).unwrap_or(0)
+        },
         exit_code,
         stdout: read(&out_path),
         stderr: read(&err_path),
     })
+}
+
+/// The high-water mark of a running process's resident set, in KiB.
+fn vm_hwm_kib(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Blocks until the child has exited, leaving it to be reaped by [`wait4`].
+fn wait_for_exit(pid: libc::pid_t) -> Result<(), String> {
+    loop {
+        // SAFETY: siginfo_t is plain old data that waitid fills; pid is our unreaped child.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let result = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if result == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(format!("wait for process {pid}: {error}"));
+        }
+    }
 }
 
 fn wait4(pid: libc::pid_t) -> Result<(libc::c_int, libc::rusage), String> {
