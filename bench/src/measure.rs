@@ -1,0 +1,170 @@
+//! Runs one program in its own child process and measures its wall time and peak memory.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What one run of a program cost, and what it said.
+pub struct Measured {
+    pub wall: Duration,
+    /// The child's peak resident set size in KiB: `VmHWM` of `/proc/<pid>/status`, polled
+    /// while it runs. `wait4`'s `ru_maxrss` cannot be used alone: Linux carries the spawning
+    /// process's high-water mark over into the child at `exec`, so every program would show
+    /// at least the bench's own size. It is the fallback for a run too short to be polled.
+    pub peak_rss_kib: u64,
+    pub exit_code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Measured {
+    pub fn succeeded(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+}
+
+/// Runs `command` to completion. Output goes to files in `log_dir` rather than pipes, so that
+/// nothing has to read pipes while the child runs.
+pub fn run_measured(
+    command: &mut Command,
+    log_dir: &Path,
+    label: &str,
+) -> Result<Measured, String> {
+    std::fs::create_dir_all(log_dir).map_err(|e| format!("create {}: {e}", log_dir.display()))?;
+    let out_path = log_dir.join(format!("{label}.stdout"));
+    let err_path = log_dir.join(format!("{label}.stderr"));
+    let open = |p: &Path| File::create(p).map_err(|e| format!("create {}: {e}", p.display()));
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(open(&out_path)?))
+        .stderr(Stdio::from(open(&err_path)?));
+    let start = Instant::now();
+    let child = command
+        .spawn()
+        .map_err(|e| format!("start {:?}: {e}", command.get_program()))?;
+    let pid = child.id() as libc::pid_t;
+    let done = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(Ordering::Relaxed) {
+                peak = peak.max(vm_hwm_kib(pid).unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
+    // Wait for the exit without reaping, so the pid cannot be reused while the poller reads.
+    let exited = wait_for_exit(pid);
+    let wall = start.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let polled = poller.join().unwrap_or(0);
+    exited?;
+    let (status, usage) = wait4(pid)?;
+    let exit_code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    Ok(Measured {
+        wall,
+        peak_rss_kib: if polled > 0 {
+            polled
+        } else {
+            u64::try_from(usage.ru_maxrss).unwrap_or(0)
+        },
+        exit_code,
+        stdout: read(&out_path),
+        stderr: read(&err_path),
+    })
+}
+
+/// The high-water mark of a running process's resident set, in KiB.
+fn vm_hwm_kib(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Blocks until the child has exited, leaving it to be reaped by [`wait4`].
+fn wait_for_exit(pid: libc::pid_t) -> Result<(), String> {
+    loop {
+        // SAFETY: siginfo_t is plain old data that waitid fills; pid is our unreaped child.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let result = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if result == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(format!("wait for process {pid}: {error}"));
+        }
+    }
+}
+
+fn wait4(pid: libc::pid_t) -> Result<(libc::c_int, libc::rusage), String> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data; all-zero is a valid value that wait4 overwrites.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pid is our own child, not yet reaped (std's Child was never waited on), and
+        // both out-pointers point to live locals.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            return Ok((status, usage));
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(format!("wait for process {pid}: {error}"));
+        }
+    }
+}
+
+/// The median of some durations (the mean of the middle two for an even count).
+pub fn median(values: &[Duration]) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    match sorted.len() {
+        0 => Duration::ZERO,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_a_child_and_its_exit_code() {
+        let dir = std::env::temp_dir().join(format!("fdi-bench-measure-{}", std::process::id()));
+        let m = run_measured(
+            Command::new("sh").args(["-c", "echo hi; exit 3"]),
+            &dir,
+            "sh",
+        )
+        .unwrap();
+        assert_eq!(m.exit_code, Some(3));
+        assert_eq!(m.stdout, "hi\n");
+        assert!(m.peak_rss_kib > 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        let ms = Duration::from_millis;
+        assert_eq!(median(&[ms(5), ms(1), ms(3)]), ms(3));
+        assert_eq!(
+            median(&[ms(4), ms(1), ms(3), ms(2)]),
+            Duration::from_micros(2500)
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! Runs the workloads: generated program and baseline alternately, each in its own process,
+//! with the outputs compared after every run.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::compare::{self, Agreement};
+use crate::fdi::Fdi;
+use crate::generate::{self, Input, MappingSize};
+use crate::measure::{run_measured, Measured};
+use crate::workload::{remove, Layout, Output, Workload, DEAD_LETTER};
+
+pub struct Settings {
+    pub records: u64,
+    pub runs: usize,
+    pub flows: usize,
+    pub layout: Layout,
+    pub fdi: Fdi,
+}
+
+/// Times and peak memory of one program over the runs.
+#[derive(Default)]
+pub struct Samples {
+    pub walls: Vec<Duration>,
+    pub peak_rss_kib: Vec<u64>,
+}
+
+impl Samples {
+    fn add(&mut self, m: &Measured) {
+        self.walls.push(m.wall);
+        self.peak_rss_kib.push(m.peak_rss_kib);
+    }
+}
+
+pub struct ProgramsResult {
+    pub workload: Workload,
+    pub input: Input,
+    pub generated: Samples,
+    pub baseline: Samples,
+    /// What agreed in the last run (every run must agree).
+    pub agreement: Agreement,
+}
+
+pub struct CompilerResult {
+    pub lines: usize,
+    pub flows: usize,
+    pub checks: Vec<Duration>,
+    pub first_build: Duration,
+    pub rebuilds: Vec<Duration>,
+    pub change: String,
+}
+
+pub enum Outcome {
+    Programs(ProgramsResult),
+    Compiler(CompilerResult),
+}
+
+pub fn workload(settings: &Settings, workload: Workload) -> Result<Outcome, String> {
+    match workload {
+        Workload::Compiler => compiler(settings).map(Outcome::Compiler),
+        _ => programs(settings, workload).map(Outcome::Programs),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Generated,
+    Baseline,
+}
+
+fn programs(settings: &Settings, workload: Workload) -> Result<ProgramsResult, String> {
+    let layout = &settings.layout;
+    let (run_dir, logs) = (layout.run_dir(workload), layout.logs(workload));
+    let name = workload.name();
+    eprintln!(
+        "{name}: generating {} records (if not already there)",
+        settings.records
+    );
+    let input = generate::ensure_input(layout, workload, settings.records)?;
+    if let Some((relative, committed)) = workload.master_data() {
+        let copy = run_dir.join(relative);
+        std::fs::create_dir_all(copy.parent().unwrap_or(&run_dir)).map_err(|e| e.to_string())?;
+        std::fs::copy(&committed, &copy).map_err(|e| format!("{}: {e}", committed.display()))?;
+    }
+    eprintln!("{name}: fdi build {}", workload.mapping().display());
+    let (program, _) =
+        settings
+            .fdi
+            .build_program(&workload.mapping(), &layout.crate_dir(workload), &logs)?;
+    let self_exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let (mut generated, mut baseline) = (Samples::default(), Samples::default());
+    let mut agreement = Agreement::default();
+    for run in 0..settings.runs {
+        // Alternate which goes first, so neither always gets the warmer page cache.
+        let order = if run % 2 == 0 {
+            [Side::Generated, Side::Baseline]
+        } else {
+            [Side::Baseline, Side::Generated]
+        };
+        remove(&run_dir.join("out"))?;
+        remove(&layout.baseline_dir(workload))?;
+        for side in order {
+            let (mut command, label) = match side {
+                Side::Generated => {
+                    let mut c = Command::new(&program);
+                    c.arg("--base-dir").arg(&run_dir).args(["--format", "json"]);
+                    (c, format!("generated-{run}"))
+                }
+                Side::Baseline => {
+                    let mut c = Command::new(&self_exe);
+                    c.args(["baseline", name, "--run-dir"])
+                        .arg(&run_dir)
+                        .arg("--out")
+                        .arg(layout.baseline_dir(workload));
+                    (c, format!("baseline-{run}"))
+                }
+            };
+            let measured = run_measured(&mut command, &logs, &label)?;
+            check_run(&measured, side, &label)?;
+            match side {
+                Side::Generated => generated.add(&measured),
+                Side::Baseline => baseline.add(&measured),
+            }
+        }
+        agreement = compare_outputs(settings, workload)
+            .map_err(|e| format!("{name}, run {}: the outputs disagree: {e}", run + 1))?;
+        eprintln!(
+            "{name}: run {}: generated {:.2} s, hand-written {:.2} s, outputs agree",
+            run + 1,
+            generated.walls[run].as_secs_f64(),
+            baseline.walls[run].as_secs_f64()
+        );
+    }
+    Ok(ProgramsResult {
+        workload,
+        input,
+        generated,
+        baseline,
+        agreement,
+    })
+}
+
+/// A run must succeed, and the generated program's summary must say so (every flow balanced).
+fn check_run(measured: &Measured, side: Side, label: &str) -> Result<(), String> {
+    let said = || format!("{}{}", measured.stdout, measured.stderr);
+    if !measured.succeeded() {
+        return Err(format!(
+            "{label} exited with {:?}:\n{}",
+            measured.exit_code,
+            said()
+        ));
+    }
+    if side == Side::Generated {
+        let summary: serde_json::Value = serde_json::from_str(measured.stdout.trim())
+            .map_err(|e| format!("{label}: the summary is not JSON ({e}):\n{}", said()))?;
+        if summary["ok"] != true {
+            return Err(format!("{label}: the run summary is not ok:\n{}", said()));
+        }
+    }
+    Ok(())
+}
+
+fn compare_outputs(settings: &Settings, workload: Workload) -> Result<Agreement, String> {
+    let layout = &settings.layout;
+    let generated: PathBuf = layout.run_dir(workload);
+    let baseline = layout.baseline_dir(workload);
+    let mut agreement = Agreement::default();
+    match workload.output() {
+        Some(Output::Jsonl(file)) => {
+            compare::jsonl(&generated.join(file), &baseline.join(file), &mut agreement)?
+        }
+        Some(Output::Sqlite(file, table, key)) => compare::sqlite(
+            &generated.join(file),
+            &baseline.join(file),
+            table,
+            key,
+            &mut agreement,
+        )?,
+        None => return Ok(agreement),
+    }
+    compare::rejects(
+        &generated.join(DEAD_LETTER),
+        &baseline.join(DEAD_LETTER),
+        &mut agreement,
+    )?;
+    Ok(agreement)
+}
+
+/// How many warm rebuilds to time: each is a full build of the changed crate, so fewer than
+/// the program runs when those are many.
+const MAX_REBUILDS: usize = 3;
+
+fn compiler(settings: &Settings) -> Result<CompilerResult, String> {
+    let layout = &settings.layout;
+    let workload = Workload::Compiler;
+    let (dir, logs) = (layout.run_dir(workload), layout.logs(workload));
+    let size = MappingSize {
+        flows: settings.flows,
+    };
+    let (mapping, lines) = generate::generate_mapping(&dir, size, false)?;
+    eprintln!("compiler: fdi check of {lines} lines, {} flows", size.flows);
+    let checks = (0..settings.runs)
+        .map(|_| settings.fdi.check(&mapping, &logs).map(|m| m.wall))
+        .collect::<Result<Vec<_>, _>>()?;
+    eprintln!("compiler: first fdi build of the generated mapping");
+    let crate_dir = layout.crate_dir(workload);
+    let (_, first) = settings.fdi.build_program(&mapping, &crate_dir, &logs)?;
+    let mut rebuilds = Vec::new();
+    for n in 0..settings.runs.min(MAX_REBUILDS) {
+        generate::generate_mapping(&dir, size, n % 2 == 0)?;
+        let (_, measured) = settings.fdi.build_program(&mapping, &crate_dir, &logs)?;
+        eprintln!(
+            "compiler: rebuild {} after a one-line change: {:.1} s",
+            n + 1,
+            measured.wall.as_secs_f64()
+        );
+        rebuilds.push(measured.wall);
+    }
+    Ok(CompilerResult {
+        lines,
+        flows: size.flows,
+        checks,
+        first_build: first.wall,
+        rebuilds,
+        change: generate::one_line_change(size),
+    })
+}

@@ -1,0 +1,137 @@
+//! The workloads and where each keeps its files.
+
+use std::path::{Path, PathBuf};
+
+use crate::fdi::workspace_root;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    /// JSON Lines machine-state events through a lookup, an enum mapping, unit conversions
+    /// and identifier checks into JSON Lines; 1% bad records.
+    #[value(name = "machine_state")]
+    MachineState,
+    /// CSV rows shaped like the CNC mill samples (48 numeric columns) converted column by
+    /// column into JSON Lines.
+    #[value(name = "wide_csv")]
+    WideCsv,
+    /// JSON Lines counter events upserted into SQLite, half of them updates.
+    #[value(name = "sqlite_upsert")]
+    SqliteUpsert,
+    /// `fdi check` of a 10,000-line mapping and a warm rebuild after a one-line change.
+    #[value(name = "compiler")]
+    Compiler,
+}
+
+/// Where a workload's mapped output is, for the comparison.
+pub enum Output {
+    Jsonl(&'static str),
+    /// Database file, table, and the key columns to order rows by.
+    Sqlite(&'static str, &'static str, &'static str),
+}
+
+impl Workload {
+    pub const ALL: [Workload; 4] = [
+        Workload::MachineState,
+        Workload::WideCsv,
+        Workload::SqliteUpsert,
+        Workload::Compiler,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::MachineState => "machine_state",
+            Workload::WideCsv => "wide_csv",
+            Workload::SqliteUpsert => "sqlite_upsert",
+            Workload::Compiler => "compiler",
+        }
+    }
+
+    /// The committed mapping (the compiler workload's is generated instead).
+    pub fn mapping(self) -> PathBuf {
+        let name = self.name();
+        workspace_root()
+            .join("bench/workloads")
+            .join(name)
+            .join(format!("{name}.fdi"))
+    }
+
+    /// The input file, relative to the run folder, as the mapping names it.
+    pub fn input(self) -> &'static str {
+        match self {
+            Workload::MachineState => "data/events.jsonl",
+            Workload::WideCsv => "data/mill.csv",
+            Workload::SqliteUpsert => "data/counters.jsonl",
+            Workload::Compiler => "generated.fdi",
+        }
+    }
+
+    /// What the mapping writes; `None` for the compiler workload, which runs no program.
+    pub fn output(self) -> Option<Output> {
+        match self {
+            Workload::MachineState => Some(Output::Jsonl("out/equipment_events.jsonl")),
+            Workload::WideCsv => Some(Output::Jsonl("out/mill_si.jsonl")),
+            Workload::SqliteUpsert => Some(Output::Sqlite(
+                "out/jobs.db",
+                "job_counters",
+                "equipment_id, job",
+            )),
+            Workload::Compiler => None,
+        }
+    }
+
+    /// Master data the mapping's lookups read (relative to the run folder), kept in the repo.
+    pub fn master_data(self) -> Option<(&'static str, PathBuf)> {
+        match self {
+            Workload::MachineState | Workload::SqliteUpsert => Some((
+                "master/machines.csv",
+                workspace_root().join("bench/workloads/machine_state/master/machines.csv"),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The dead letter, relative to the run folder, for both programs.
+pub const DEAD_LETTER: &str = "out/rejected.jsonl";
+
+/// The folders of one bench invocation, all under the work folder (`target/fdi-bench`).
+pub struct Layout {
+    pub work: PathBuf,
+}
+
+impl Layout {
+    /// A workload's run folder: the generated program's `--base-dir` (it reads `data/` and
+    /// `master/` and writes `out/` there).
+    pub fn run_dir(&self, w: Workload) -> PathBuf {
+        self.work.join(w.name())
+    }
+
+    /// Where the baseline reads from (the same run folder) and writes to.
+    pub fn baseline_dir(&self, w: Workload) -> PathBuf {
+        self.run_dir(w).join("baseline")
+    }
+
+    pub fn logs(&self, w: Workload) -> PathBuf {
+        self.run_dir(w).join("logs")
+    }
+
+    /// The generated program's crate (`fdi build -o`).
+    pub fn crate_dir(&self, w: Workload) -> PathBuf {
+        self.work.join("crates").join(w.name())
+    }
+}
+
+/// Removes a file or folder if it is there.
+pub fn remove(path: &Path) -> Result<(), String> {
+    let result = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("remove {}: {e}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
