@@ -6,7 +6,7 @@
 
 /// The byte range of the key at `path` (e.g. `["entities", "MillSample", "fields", "x"]`).
 pub fn locate_key(text: &str, path: &[&str]) -> Option<(usize, usize)> {
-    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut stack: Vec<(usize, &str)> = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let line_start = offset;
@@ -17,7 +17,7 @@ pub fn locate_key(text: &str, path: &[&str]) -> Option<(usize, usize)> {
         while stack.last().is_some_and(|(i, _)| *i >= indent) {
             stack.pop();
         }
-        stack.push((indent, key.to_string()));
+        stack.push((indent, key));
         if stack.len() == path.len() && stack.iter().zip(path).all(|((_, k), p)| k == p) {
             return Some((line_start + key_start, line_start + key_start + key.len()));
         }
@@ -52,30 +52,72 @@ pub fn locate_word_in_value(
     Some((key_end + at, key_end + at + needle.len()))
 }
 
-/// The byte range of the key at `path`, where the end of the path may continue into flow
-/// mappings on one line: `["identifiers", "Gtin", "length", "min"]` finds `min` in
-/// `Gtin: { length: { min: 8 } }` as well as in indented blocks.
-pub fn locate_nested_key(text: &str, path: &[&str]) -> Option<(usize, usize)> {
-    nested(text, path).map(|(key, _)| key)
+/// Every block key of a YAML text by its path, at its first occurrence: what [`locate_key`]
+/// finds, worked out in one pass. The loader asks for the span of every declaration and field;
+/// walking the text for each was quadratic in the size of the schema.
+pub struct KeyIndex<'t> {
+    text: &'t str,
+    /// Paths joined with NUL, which cannot occur in a key.
+    keys: std::collections::HashMap<String, (usize, usize)>,
 }
 
-/// The byte range of `needle` in the value of the key at `path` (block or flow form, as for
-/// [`locate_nested_key`]), on the key's line.
-pub fn locate_nested_value(text: &str, path: &[&str], needle: &str) -> Option<(usize, usize)> {
-    if needle.is_empty() {
-        return None;
+impl<'t> KeyIndex<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let mut keys = std::collections::HashMap::new();
+        let mut stack: Vec<(usize, &str)> = Vec::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let line_start = offset;
+            offset += line.len();
+            let Some((indent, key, key_start)) = key_of_line(line) else {
+                continue;
+            };
+            while stack.last().is_some_and(|(i, _)| *i >= indent) {
+                stack.pop();
+            }
+            stack.push((indent, key));
+            let path: Vec<&str> = stack.iter().map(|(_, k)| *k).collect();
+            let start = line_start + key_start;
+            keys.entry(path.join("\0"))
+                .or_insert((start, start + key.len()));
+        }
+        KeyIndex { text, keys }
     }
-    let ((_, key_end), line_end) = nested(text, path)?;
-    let at = text[key_end..line_end].find(needle)?;
-    Some((key_end + at, key_end + at + needle.len()))
+
+    /// The byte range of the key at `path`, as [`locate_key`] finds it.
+    pub fn key(&self, path: &[&str]) -> Option<(usize, usize)> {
+        self.keys.get(&path.join("\0")).copied()
+    }
+
+    /// The byte range of the key at `path`, where the end of the path may continue into flow
+    /// mappings on one line: `["identifiers", "Gtin", "length", "min"]` finds `min` in
+    /// `Gtin: { length: { min: 8 } }` as well as in indented blocks.
+    pub fn nested_key(&self, path: &[&str]) -> Option<(usize, usize)> {
+        nested(self.text, path, |p| self.key(p)).map(|(key, _)| key)
+    }
+
+    /// The byte range of `needle` in the value of the key at `path` (block or flow form, as
+    /// for [`KeyIndex::nested_key`]), on the key's line.
+    pub fn nested_value(&self, path: &[&str], needle: &str) -> Option<(usize, usize)> {
+        if needle.is_empty() {
+            return None;
+        }
+        let ((_, key_end), line_end) = nested(self.text, path, |p| self.key(p))?;
+        let at = self.text[key_end..line_end].find(needle)?;
+        Some((key_end + at, key_end + at + needle.len()))
+    }
 }
 
 /// The key's range and the end of its line: the longest prefix of `path` that has a line of
-/// its own, then the rest of the path as `key:` words on that line.
-fn nested(text: &str, path: &[&str]) -> Option<((usize, usize), usize)> {
+/// its own (found by `block_key`), then the rest of the path as `key:` words on that line.
+fn nested(
+    text: &str,
+    path: &[&str],
+    block_key: impl Fn(&[&str]) -> Option<(usize, usize)>,
+) -> Option<((usize, usize), usize)> {
     let (block, (mut start, mut end)) = (1..=path.len())
         .rev()
-        .find_map(|k| locate_key(text, &path[..k]).map(|range| (k, range)))?;
+        .find_map(|k| block_key(&path[..k]).map(|range| (k, range)))?;
     let line_end = text[end..]
         .find('\n')
         .map(|i| end + i)
@@ -179,34 +221,52 @@ mod tests {
     }
 
     #[test]
-    fn finds_a_word_in_a_value() {
-        let (s, e) = locate_nested_value(
-            TEXT,
+    fn the_index_finds_what_a_walk_finds() {
+        let index = KeyIndex::new(TEXT);
+        for path in [
+            &["entities"][..],
             &["entities", "Machine", "fields", "id"],
-            "EquipmentId",
-        )
-        .unwrap();
+            &["enums"],
+            &["entities", "Nothing"],
+        ] {
+            assert_eq!(index.key(path), locate_key(TEXT, path), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn finds_a_word_in_a_value() {
+        let (s, e) = KeyIndex::new(TEXT)
+            .nested_value(&["entities", "Machine", "fields", "id"], "EquipmentId")
+            .unwrap();
         assert_eq!(&TEXT[s..e], "EquipmentId");
     }
 
     #[test]
     fn follows_a_path_into_flow_mappings() {
         let text = "identifiers:\n  Gtin: { base: string, length: { min: 8, max: 20 } }\n  Sscc:\n    length:\n      min: 18\n";
-        let (s, e) = locate_nested_key(text, &["identifiers", "Gtin", "length", "max"]).unwrap();
+        let (s, e) = KeyIndex::new(text)
+            .nested_key(&["identifiers", "Gtin", "length", "max"])
+            .unwrap();
         assert_eq!(&text[s..e], "max");
-        let (s, e) =
-            locate_nested_value(text, &["identifiers", "Gtin", "length", "max"], "20").unwrap();
+        let (s, e) = KeyIndex::new(text)
+            .nested_value(&["identifiers", "Gtin", "length", "max"], "20")
+            .unwrap();
         assert_eq!(&text[s..e], "20");
-        let (s, e) =
-            locate_nested_value(text, &["identifiers", "Sscc", "length", "min"], "18").unwrap();
+        let (s, e) = KeyIndex::new(text)
+            .nested_value(&["identifiers", "Sscc", "length", "min"], "18")
+            .unwrap();
         assert_eq!(&text[s..e], "18");
-        assert!(locate_nested_key(text, &["identifiers", "Gtin", "pattern"]).is_none());
+        assert!(KeyIndex::new(text)
+            .nested_key(&["identifiers", "Gtin", "pattern"])
+            .is_none());
     }
 
     #[test]
     fn a_word_used_as_a_value_is_not_a_key() {
         let text = "fields:\n  x: { type: unit, unit: rpm }\n";
-        let (s, _) = locate_nested_key(text, &["fields", "x", "unit"]).unwrap();
+        let (s, _) = KeyIndex::new(text)
+            .nested_key(&["fields", "x", "unit"])
+            .unwrap();
         assert_eq!(&text[s..s + 9], "unit: rpm");
     }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
-use super::locate::{self, locate_nested_key, locate_nested_value};
+use super::locate::{self, KeyIndex};
 use super::*;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::normalize;
@@ -67,6 +67,7 @@ pub fn load_schemas(
         let mut loader = FileLoader {
             file,
             text: &text,
+            keys: KeyIndex::new(&text),
             dir: path.parent().unwrap_or(Path::new("")),
             sources,
             master_files: &mut master_files,
@@ -95,6 +96,8 @@ fn io_reason(e: &std::io::Error) -> &'static str {
 struct FileLoader<'a> {
     file: FileId,
     text: &'a str,
+    /// Where each key of `text` is, for labels.
+    keys: KeyIndex<'a>,
     /// The schema file's folder: master-data paths are relative to it.
     dir: &'a Path,
     /// Master-data files are added here, so that labels can point at their rows.
@@ -186,14 +189,14 @@ impl FileLoader<'_> {
     fn key_span(&self, path: &[&str]) -> Span {
         (1..=path.len())
             .rev()
-            .find_map(|k| locate_nested_key(self.text, &path[..k]))
+            .find_map(|k| self.keys.nested_key(&path[..k]))
             .map(|(s, e)| Span::new(self.file, s, e))
             .unwrap_or(Span::new(self.file, 0, 0))
     }
 
     /// `needle` in the value of the key at `path`, or the key.
     fn value_span(&self, path: &[&str], needle: &str) -> Span {
-        match locate_nested_value(self.text, path, needle) {
+        match self.keys.nested_value(path, needle) {
             Some((s, e)) => Span::new(self.file, s, e),
             None => self.key_span(path),
         }
