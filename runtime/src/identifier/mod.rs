@@ -18,7 +18,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
@@ -56,7 +56,9 @@ pub trait IdRule: 'static {
 
 /// A value of the identifier type described by `R`.
 pub struct Id<R: IdRule> {
-    text: String,
+    /// Shared, so that copying an identifier from a master-data record into every record that
+    /// refers to it does not copy its text.
+    text: Arc<str>,
     /// The value for `IdBase::Integer`, `None` for text identifiers.
     number: Option<i64>,
     _rule: PhantomData<fn() -> R>,
@@ -74,7 +76,7 @@ impl<R: IdRule> Id<R> {
         spec::check(&IdSpec::of::<R>(), pattern, text).map_err(Failure::new)?;
         match R::BASE {
             IdBase::Text => Ok(Id {
-                text: text.to_string(),
+                text: Arc::from(text),
                 number: None,
                 _rule: PhantomData,
             }),
@@ -109,7 +111,7 @@ impl<R: IdRule> Id<R> {
 
     fn from_number(number: i64) -> Self {
         Id {
-            text: number.to_string(),
+            text: Arc::from(number.to_string()),
             number: Some(number),
             _rule: PhantomData,
         }
@@ -152,7 +154,7 @@ impl<R: IdRule> fmt::Display for Id<R> {
 
 impl<R: IdRule> PartialEq for Id<R> {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        *self.text == *other.text
     }
 }
 
