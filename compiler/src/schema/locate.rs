@@ -6,6 +6,23 @@
 
 /// The byte range of the key at `path` (e.g. `["entities", "MillSample", "fields", "x"]`).
 pub fn locate_key(text: &str, path: &[&str]) -> Option<(usize, usize)> {
+    let mut found = None;
+    walk_keys(text, |stack, start, key| {
+        if stack.len() == path.len() && stack.iter().zip(path).all(|((_, k), p)| k == p) {
+            found = Some((start, start + key.len()));
+            return false;
+        }
+        true
+    });
+    found
+}
+
+/// Calls `visit` with every block key of `text` in order: the path of keys down to it (with
+/// their indentation), the key's offset and the key; stops when `visit` returns false.
+fn walk_keys<'t>(
+    text: &'t str,
+    mut visit: impl FnMut(&[(usize, &'t str)], usize, &'t str) -> bool,
+) {
     let mut stack: Vec<(usize, &str)> = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -18,11 +35,10 @@ pub fn locate_key(text: &str, path: &[&str]) -> Option<(usize, usize)> {
             stack.pop();
         }
         stack.push((indent, key));
-        if stack.len() == path.len() && stack.iter().zip(path).all(|((_, k), p)| k == p) {
-            return Some((line_start + key_start, line_start + key_start + key.len()));
+        if !visit(&stack, line_start + key_start, key) {
+            return;
         }
     }
-    None
 }
 
 /// The byte range of the `nth` (0-based) whole-word occurrence of `needle` (a code in
@@ -64,23 +80,12 @@ pub struct KeyIndex<'t> {
 impl<'t> KeyIndex<'t> {
     pub fn new(text: &'t str) -> Self {
         let mut keys = std::collections::HashMap::new();
-        let mut stack: Vec<(usize, &str)> = Vec::new();
-        let mut offset = 0;
-        for line in text.split_inclusive('\n') {
-            let line_start = offset;
-            offset += line.len();
-            let Some((indent, key, key_start)) = key_of_line(line) else {
-                continue;
-            };
-            while stack.last().is_some_and(|(i, _)| *i >= indent) {
-                stack.pop();
-            }
-            stack.push((indent, key));
+        walk_keys(text, |stack, start, key| {
             let path: Vec<&str> = stack.iter().map(|(_, k)| *k).collect();
-            let start = line_start + key_start;
             keys.entry(path.join("\0"))
                 .or_insert((start, start + key.len()));
-        }
+            true
+        });
         KeyIndex { text, keys }
     }
 
