@@ -102,9 +102,34 @@ pub fn parse_with_imports(
     imports::load_imports(ast, path, sources)
 }
 
-/// Read, parse, load imports, load schemas and check: everything up to a typed program.
+/// Read, parse, load imports, load schemas and check: everything up to a typed program. A
+/// module checks too (`fdi check` of a shared file); [`compile_mapping`] refuses it.
 pub fn compile(path: &Path, sources: &mut SourceMap) -> Result<ir::Program, Vec<Diagnostic>> {
     let ast = parse_with_imports(path, sources)?;
+    let schemas = schema::load_schemas(&ast, &mapping_folder(path), sources)?;
+    check::check(&ast, &schemas)
+}
+
+/// [`compile`] for what is built and run: a module has no sources or flows, so building it
+/// would make a program that does nothing; it is refused (E0005).
+pub fn compile_mapping(
+    path: &Path,
+    sources: &mut SourceMap,
+) -> Result<ir::Program, Vec<Diagnostic>> {
+    let ast = parse_with_imports(path, sources)?;
+    if ast.version.is_none() {
+        return Err(vec![Diagnostic::error(
+            Code::MisplacedItem,
+            format!(
+                "`{}` is a module, and only mappings are built",
+                ast.name.name
+            ),
+        )
+        .label(ast.name.span, "this file starts with `module`")
+        .help(
+            "build a mapping that imports this module; `fdi check` checks a module on its own",
+        )]);
+    }
     let schemas = schema::load_schemas(&ast, &mapping_folder(path), sources)?;
     check::check(&ast, &schemas)
 }

@@ -412,7 +412,7 @@ fn explain_hint(diagnostics: &[Diagnostic]) -> String {
 
 fn generate(file: &Path) -> Result<(ir::Program, GeneratedCrate), ExitCode> {
     let mut sources = SourceMap::new();
-    match compile(file, &mut sources) {
+    match fdi_compiler::compile_mapping(file, &mut sources) {
         Ok(program) => {
             let generated = emit(&program, &EmitOptions::for_mapping_dir(&mapping_dir(file)));
             Ok((program, generated))

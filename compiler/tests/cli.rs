@@ -73,3 +73,15 @@ fn missing_files_and_usage_errors_have_their_exit_codes() {
         "check needs at least one file"
     );
 }
+
+#[test]
+fn a_module_checks_but_is_not_built() {
+    let module = "tests/cases/reuse/module_is_not_built.fdi";
+    assert_eq!(fdi(&["check", module]).status.code(), Some(0));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().to_string_lossy().into_owned();
+    let build = fdi(&["build", module, "-o", &out]);
+    assert_eq!(build.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(stderr.contains("fdi::E0005"), "{stderr}");
+}

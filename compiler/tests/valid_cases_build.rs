@@ -1,34 +1,49 @@
-//! Every case under `tests/cases/valid/` checks without error; here each is also emitted and
-//! built with cargo, so that "emit never fails on a checked program" includes "and the Rust
-//! it writes compiles" for every construct those cases use.
+//! Every case under `tests/cases/` that is expected to check (`// expect: ok`) and is a mapping
+//! (not a module, which is not built) is also emitted and built with cargo here, so that "emit
+//! never fails on a checked program" includes "and the Rust it writes compiles" for every
+//! construct the cases use.
 
 mod support;
 
+use std::path::{Path, PathBuf};
+
 use support::*;
+
+fn valid_mappings(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("case folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            valid_mappings(&path, out);
+        } else if path.extension().is_some_and(|e| e == "fdi") {
+            let text = std::fs::read_to_string(&path).expect("case file");
+            let ok = text.lines().next() == Some("// expect: ok");
+            let mapping = text
+                .lines()
+                .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//"))
+                .is_some_and(|l| l.starts_with("mapping "));
+            if ok && mapping {
+                out.push(path);
+            }
+        }
+    }
+}
 
 #[test]
 fn every_valid_case_builds() {
-    let cases = workspace_root().join("tests/cases/valid");
+    let mut cases = Vec::new();
+    valid_mappings(&workspace_root().join("tests/cases"), &mut cases);
+    cases.sort();
     let tmp = tempfile::tempdir().expect("temp dir");
-    let mut built = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&cases)
-        .expect("valid cases")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for case in entries
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "fdi"))
-    {
+    for case in &cases {
+        // A crate folder per case, named after its folder and file (`units-conversions...`).
         let name = case
-            .file_stem()
-            .expect("file name")
+            .strip_prefix(workspace_root().join("tests/cases"))
+            .unwrap_or(case)
+            .with_extension("")
             .to_string_lossy()
-            .into_owned();
-        let binary = build(&case, &tmp.path().join(&name));
+            .replace(['/', '\\'], "-");
+        let binary = build(case, &tmp.path().join(name));
         assert!(binary.exists(), "{} built no binary", case.display());
-        built += 1;
     }
-    assert!(built >= 1, "no valid cases found in {}", cases.display());
+    assert!(cases.len() >= 10, "found only {cases:?}");
 }

@@ -36,7 +36,8 @@ pub fn load_schemas(
     let mut pending = Vec::new();
     let mut master_files = BTreeMap::new();
     let schemas: Vec<&StringLit> = mapping.schemas().collect();
-    if schemas.is_empty() {
+    // A module may share only functions, which need no schema; a mapping needs entities.
+    if schemas.is_empty() && mapping.version.is_some() {
         errors.push(
             Diagnostic::error(Code::NoSchema, "this mapping declares no schema file")
                 .label(mapping.name.span, "mapping without `schema`")
