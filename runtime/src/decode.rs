@@ -12,7 +12,7 @@ use std::fmt::{self, Display};
 
 use serde::de::value::{StrDeserializer, StringDeserializer};
 use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor,
+    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor,
 };
 
 use crate::outcome::Reject;
@@ -24,13 +24,15 @@ use crate::record::{Payload, RawRecord};
 /// name) and as detail the error text, which names the column. A CSV row whose number of fields differs from
 /// the header's is rejected (a missing or unquoted separator would otherwise shift values into the wrong
 /// columns); so is a record that is not valid UTF-8 or (JSON Lines) not valid JSON.
-pub fn decode<T: DeserializeOwned>(raw: &RawRecord, type_name: &str) -> Result<T, Reject> {
+/// The record may borrow text from `raw` (a generated source struct's `Cow<str>` fields do), so
+/// that a field read as it is does not copy it.
+pub fn decode<'r, T: Deserialize<'r>>(raw: &'r RawRecord, type_name: &str) -> Result<T, Reject> {
     decode_payload(&raw.payload).map_err(|detail| {
         Reject::new(format!("record does not match {type_name}")).with_detail(detail)
     })
 }
 
-fn decode_payload<T: DeserializeOwned>(payload: &Payload) -> Result<T, String> {
+fn decode_payload<'r, T: Deserialize<'r>>(payload: &'r Payload) -> Result<T, String> {
     match payload {
         Payload::Csv {
             encoding_error: Some(error),
@@ -65,7 +67,7 @@ fn decode_payload<T: DeserializeOwned>(payload: &Payload) -> Result<T, String> {
                 serde_json::Value::Object(members) => {
                     T::deserialize(NamedFields::new("field", members.into_iter())).map_err(|e| e.0)
                 }
-                other => serde_json::from_value(other).map_err(|e| e.to_string()),
+                other => T::deserialize(other).map_err(|e| e.to_string()),
             }
         }
     }
@@ -188,12 +190,12 @@ macro_rules! parse_as {
     };
 }
 
-impl<'de> Deserializer<'de> for CsvField<'_> {
+impl<'de> Deserializer<'de> for CsvField<'de> {
     type Error = DecodeError;
 
     /// Untyped consumers (identifiers, `serde_json::Value`...) get the text as it is.
     fn deserialize_any<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
-        visitor.visit_str(self.0)
+        visitor.visit_borrowed_str(self.0)
     }
 
     parse_as! {
@@ -228,11 +230,11 @@ impl<'de> Deserializer<'de> for CsvField<'_> {
     }
 
     fn deserialize_str<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
-        visitor.visit_str(self.0)
+        visitor.visit_borrowed_str(self.0)
     }
 
     fn deserialize_string<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
-        visitor.visit_str(self.0)
+        visitor.visit_borrowed_str(self.0)
     }
 
     fn deserialize_bytes<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {

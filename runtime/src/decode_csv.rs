@@ -52,7 +52,7 @@ fn plan(headers: &Arc<csv::StringRecord>, field_names: &'static [&'static str]) 
     })
 }
 
-impl<'de> Deserializer<'de> for CsvRow<'_> {
+impl<'de> Deserializer<'de> for CsvRow<'de> {
     type Error = DecodeError;
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -90,7 +90,7 @@ struct PlannedRow<'a> {
     pending: Option<usize>,
 }
 
-impl<'de> MapAccess<'de> for PlannedRow<'_> {
+impl<'de> MapAccess<'de> for PlannedRow<'de> {
     type Error = DecodeError;
 
     fn next_key_seed<S: DeserializeSeed<'de>>(

@@ -101,7 +101,13 @@ impl ExprEmitter<'_> {
             {
                 self.text(value)
             }
-            (_, Type::String | Type::Identifier(_)) => match self.place(e) {
+            // `&*` rather than `.as_str()`: a source record's text may be a `Cow<str>`
+            // borrowed from the raw record, and dereferences to `str` as a `String` does.
+            (_, Type::String) => match self.place(e) {
+                Some(p) => format!("&*{p}"),
+                None => format!("{}.as_str()", paren(self.value(e))),
+            },
+            (_, Type::Identifier(_)) => match self.place(e) {
                 Some(p) => format!("{p}.as_str()"),
                 None => format!("{}.as_str()", paren(self.value(e))),
             },
@@ -116,6 +122,14 @@ impl ExprEmitter<'_> {
             ExprKind::Literal(Literal::Int(i)) => i.to_string(),
             ExprKind::Literal(Literal::Float(f)) => float_literal(*f),
             ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
+            // Source text may be borrowed (`Cow<str>`): an owned value is made with `to_string`.
+            ExprKind::SourceField {
+                name,
+                optional: true,
+            } if e.ty == Type::String => format!(
+                "fdi_runtime::present(record.{}.as_deref().map(str::to_string), {name:?})",
+                field_ident(name)
+            ),
             ExprKind::SourceField {
                 name,
                 optional: true,
@@ -124,6 +138,9 @@ impl ExprEmitter<'_> {
                     "fdi_runtime::present(record.{}.clone(), {name:?})",
                     field_ident(name)
                 )
+            }
+            ExprKind::SourceField { .. } if e.ty == Type::String => {
+                format!("{}.to_string()", self.place(e).unwrap_or_default())
             }
             ExprKind::SourceSample { field, part } => {
                 let f = field_ident(field);

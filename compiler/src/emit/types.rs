@@ -126,8 +126,18 @@ pub fn types_rs(program: &ir::Program) -> String {
         .filter(|t| matches!(t.kind, ir::TargetKind::Sqlite { .. }))
         .map(|t| t.entity.as_str())
         .collect();
+    // Records read only from sources borrow their text from the raw record; lookups hold
+    // their records for the whole run and targets are built by flows, so theirs own it.
+    let owned: Vec<&str> = program
+        .lookups
+        .iter()
+        .map(|l| l.entity.as_str())
+        .chain(program.targets.iter().map(|t| t.entity.as_str()))
+        .collect();
     for entity in schema.entities.values() {
-        entity_struct(&mut scope, entity);
+        let borrows = program.sources.iter().any(|s| s.entity == entity.name)
+            && !owned.contains(&entity.name.as_str());
+        entity_struct(&mut scope, entity, borrows);
         if sql_entities.contains(&entity.name.as_str()) {
             scope.raw(columns(entity, schema));
         }
@@ -135,7 +145,14 @@ pub fn types_rs(program: &ir::Program) -> String {
     scope.to_string() + "\n"
 }
 
-fn entity_struct(scope: &mut Scope, entity: &Entity) {
+/// Whether a field's text is borrowed from the raw record (a `Cow<'r, str>`) in a struct that
+/// borrows.
+fn borrowed_text(field: &crate::schema::Field, borrows: bool) -> bool {
+    borrows && field.ty == FieldType::String && field.quality.is_none()
+}
+
+fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool) {
+    let lifetime = entity.fields.iter().any(|f| borrowed_text(f, borrows));
     let st = scope
         .new_struct(&entity.name)
         .vis("pub")
@@ -146,6 +163,9 @@ fn entity_struct(scope: &mut Scope, entity: &Entity) {
         .derive("fdi_runtime::serde::Deserialize")
         .r#macro("#[serde(crate = \"fdi_runtime::serde\")]")
         .allow("non_snake_case");
+    if lifetime {
+        st.generic("'r");
+    }
     if let Some(d) = &entity.description {
         st.doc(d);
     }
@@ -181,13 +201,21 @@ fn entity_struct(scope: &mut Scope, entity: &Entity) {
             }
             continue;
         }
-        let ty = rust_type(&field.ty);
+        let borrowed = borrowed_text(field, borrows);
+        let ty = if borrowed {
+            "std::borrow::Cow<'r, str>".to_string()
+        } else {
+            rust_type(&field.ty)
+        };
         let ty = if field.optional {
             format!("Option<{ty}>")
         } else {
             ty
         };
         let f = st.new_field(field_ident(&field.name), ty).vis("pub");
+        if borrowed {
+            f.annotation("#[serde(borrow)]");
+        }
         if field.column.is_some() {
             f.annotation(format!("#[serde(rename = {:?})]", field.external_name()));
         }

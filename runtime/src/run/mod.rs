@@ -23,8 +23,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::rc::Weak;
 
-use serde::de::DeserializeOwned;
-
 use crate::dead_letter::{DeadLetter, Stage};
 use crate::error::RunError;
 use crate::outcome::{MapOutcome, Reject};
@@ -132,9 +130,9 @@ impl Run {
     /// Decode stage: counts `raw` as read for each of `flows`. When it does not decode, writes ONE dead-letter
     /// line (flow null, stage "decode"), counts a reject (`"record does not match <Type>"`) for each of the flows
     /// and returns `Ok(None)`.
-    pub fn decode<T: DeserializeOwned>(
+    pub fn decode<'r, T: serde::Deserialize<'r>>(
         &mut self,
-        raw: &RawRecord,
+        raw: &'r RawRecord,
         type_name: &str,
         flows: &[FlowId],
     ) -> Result<Option<T>, RunError> {
