@@ -4,6 +4,8 @@
 //! block's braces, so the formatter finds them in the text here. All searches skip comments,
 //! so a `let` or `}` written inside a comment is never taken for code.
 
+use crate::syntax::scan::{pieces, Piece};
+
 /// One `//` comment, as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
@@ -103,38 +105,19 @@ impl<'a> Trivia<'a> {
 /// Every `//` comment in `text`. A `//` inside a string literal is not a comment; strings
 /// cannot span lines, so a newline ends one even when it is unterminated.
 pub fn comments(text: &str) -> Vec<Comment> {
-    let mut found = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
-                _ => {}
+    pieces(text)
+        .filter_map(|piece| match piece {
+            Piece::Comment { start, end } => {
+                let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
+                Some(Comment {
+                    start,
+                    text: text[start..end].trim_end().to_string(),
+                    own_line: text[line_start..start].trim().is_empty(),
+                })
             }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '/' if chars.peek().map(|p| p.1) == Some('/') => {
-                let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
-                let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
-                found.push(Comment {
-                    start: i,
-                    text: text[i..end].trim_end().to_string(),
-                    own_line: text[line_start..i].trim().is_empty(),
-                });
-                while chars.peek().is_some_and(|(j, _)| *j < end) {
-                    chars.next();
-                }
-            }
-            _ => {}
-        }
-    }
-    found
+            Piece::Code(..) => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

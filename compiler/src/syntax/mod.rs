@@ -3,6 +3,7 @@
 pub mod ast;
 mod escape;
 mod parser;
+pub mod scan;
 mod syntax_error;
 mod test_blocks;
 

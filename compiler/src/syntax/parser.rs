@@ -7,6 +7,7 @@ use std::sync::{Mutex, OnceLock};
 
 use super::ast::*;
 use super::escape::unescape;
+use super::scan::Piece;
 use super::syntax_error::syntax_error;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source_map::{FileId, Span};
@@ -105,35 +106,15 @@ fn is_blank(text: &str) -> bool {
 
 fn check_bracket_depth(file: FileId, text: &str) -> Option<Diagnostic> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '/' if chars.peek().map(|p| p.1) == Some('/') => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '(' | '[' | '{' => {
+    for piece in super::scan::pieces(text) {
+        match piece {
+            Piece::Code(i, '(' | '[' | '{') => {
                 depth += 1;
                 if depth > MAX_BRACKET_DEPTH {
                     return Some(too_deep(Span::new(file, i, i + 1)));
                 }
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            Piece::Code(_, ')' | ']' | '}') => depth = depth.saturating_sub(1),
             _ => {}
         }
     }

@@ -2,6 +2,7 @@
 //! names the missing piece, with hints for the mistakes people make most.
 
 use super::parser::GrammarRule as Rule;
+use super::scan::Piece;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source_map::{FileId, Span};
 
@@ -223,27 +224,10 @@ fn special_syntax_error(
 /// Strings and comments are skipped.
 fn unclosed_bracket(text: &str) -> Option<(char, usize)> {
     let mut stack: Vec<(char, usize)> = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => {
-                let mut escaped = false;
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' || (c == '"' && !escaped) {
-                        break;
-                    }
-                    escaped = c == '\\' && !escaped;
-                }
-            }
-            '/' if chars.peek().map(|p| p.1) == Some('/') => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '(' | '[' | '{' => stack.push((c, i)),
-            ')' | ']' | '}' => {
+    for piece in super::scan::pieces(text) {
+        match piece {
+            Piece::Code(i, c @ ('(' | '[' | '{')) => stack.push((c, i)),
+            Piece::Code(_, ')' | ']' | '}') => {
                 stack.pop();
             }
             _ => {}
