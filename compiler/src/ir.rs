@@ -21,8 +21,6 @@ pub struct Program {
     pub tests: Vec<Test>,
     /// Path of the dead-letter file, relative to the mapping's folder unless absolute.
     pub dead_letter: String,
-    /// True when the file is a module (`module NAME`): it can be checked, not built.
-    pub is_module: bool,
 }
 
 impl Program {

@@ -106,8 +106,7 @@ pub fn parse_with_imports(
 /// module checks too (`fdi check` of a shared file); [`compile_mapping`] refuses it.
 pub fn compile(path: &Path, sources: &mut SourceMap) -> Result<ir::Program, Vec<Diagnostic>> {
     let ast = parse_with_imports(path, sources)?;
-    let schemas = schema::load_schemas(&ast, &mapping_folder(path), sources)?;
-    check::check(&ast, &schemas)
+    load_schemas_and_check(&ast, path, sources)
 }
 
 /// [`compile`] for what is built and run: a module has no sources or flows, so building it
@@ -130,6 +129,15 @@ pub fn compile_mapping(
             "build a mapping that imports this module; `fdi check` checks a module on its own",
         )]);
     }
-    let schemas = schema::load_schemas(&ast, &mapping_folder(path), sources)?;
-    check::check(&ast, &schemas)
+    load_schemas_and_check(&ast, path, sources)
+}
+
+/// The load-schemas and check stages of a parsed file (with its imports).
+fn load_schemas_and_check(
+    ast: &syntax::ast::MappingFile,
+    path: &Path,
+    sources: &mut SourceMap,
+) -> Result<ir::Program, Vec<Diagnostic>> {
+    let schemas = schema::load_schemas(ast, &mapping_folder(path), sources)?;
+    check::check(ast, &schemas)
 }

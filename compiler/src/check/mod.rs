@@ -66,7 +66,6 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
         flows,
         functions,
         tests,
-        is_module: file.version.is_none(),
         dead_letter: declared
             .dead_letter
             .unwrap_or_else(|| format!("out/{}.dead-letter.jsonl", file.name.name)),

@@ -103,8 +103,8 @@ pub fn test_mapping(file: &Path, options: &TestOptions) -> MappingOutcome {
             return outcome;
         }
     };
-    // A module has no sources, so it cannot have tests; it is also never built.
-    if program.tests.is_empty() || program.is_module {
+    // A module cannot hold tests (E0005), so it ends here too and is never built.
+    if program.tests.is_empty() {
         return outcome;
     }
     let generated = emit(&program, &EmitOptions::for_mapping_dir(&mapping_dir(file)));
