@@ -206,8 +206,9 @@ impl<'a> Checker<'a> {
 }
 
 /// A timestamp plus or minus a duration that is not a literal: the duration may be NaN or
-/// huge, so the result may fail. (`t + 5[min]` cannot.) The emitter applies the same rule.
-pub(super) fn moves_by_computed_duration(result: &Type, left: &ir::Expr, right: &ir::Expr) -> bool {
+/// huge, so the result may fail. (`t + 5[min]` cannot.) The emitter reads the verdict from
+/// the expression's `maybe`.
+fn moves_by_computed_duration(result: &Type, left: &ir::Expr, right: &ir::Expr) -> bool {
     let duration = match (&left.ty, &right.ty) {
         (Type::Timestamp, Type::Quantity(_)) => right,
         (Type::Quantity(_), Type::Timestamp) => left,

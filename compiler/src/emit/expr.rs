@@ -252,7 +252,7 @@ impl ExprEmitter<'_> {
                 format!("{}.saturating_neg()", paren(self.operand(inner)))
             }
             ExprKind::Neg(inner) => format!("-{}", paren(self.operand(inner))),
-            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.is_fallible()),
             ExprKind::Coalesce { value, default } => {
                 let v = self.value(value);
                 let d = self.value(default);
@@ -341,7 +341,9 @@ impl ExprEmitter<'_> {
         }
     }
 
-    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> String {
+    /// `fallible`: the checker's verdict on the whole operation (moving a timestamp by a
+    /// computed duration may fail).
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, fallible: bool) -> String {
         let strings = matches!(lhs.ty, Type::String) || matches!(rhs.ty, Type::String);
         let (l, r) = if strings {
             (self.text(lhs), self.text(rhs))
@@ -349,7 +351,7 @@ impl ExprEmitter<'_> {
             (paren(self.operand(lhs)), paren(self.operand(rhs)))
         };
         let int = lhs.ty == Type::Int && rhs.ty == Type::Int;
-        if let Some(code) = time_arithmetic(op, lhs, rhs, &l, &r) {
+        if let Some(code) = time_arithmetic(op, lhs, rhs, &l, &r, fallible) {
             return code;
         }
         match op {
@@ -444,7 +446,14 @@ fn pattern(p: &Pattern) -> String {
 
 /// Arithmetic on timestamps: a difference in seconds, or a timestamp moved by a duration
 /// (converted to seconds with the compiler's constant).
-fn time_arithmetic(op: BinaryOp, lhs: &Expr, rhs: &Expr, l: &str, r: &str) -> Option<String> {
+fn time_arithmetic(
+    op: BinaryOp,
+    lhs: &Expr,
+    rhs: &Expr,
+    l: &str,
+    r: &str,
+    fallible: bool,
+) -> Option<String> {
     let to_seconds = |duration: &Expr, code: &str| match &duration.ty {
         Type::Quantity(unit) => {
             let seconds = crate::units::Unit::parse("s").ok()?;
@@ -457,26 +466,25 @@ fn time_arithmetic(op: BinaryOp, lhs: &Expr, rhs: &Expr, l: &str, r: &str) -> Op
         }
         _ => None,
     };
-    // As the checker decides: a literal duration cannot fail, a computed one may.
-    let add = |duration: &Expr| {
-        if matches!(duration.kind, ExprKind::Literal(_)) {
-            "fdi_runtime::time::add_seconds_saturating"
-        } else {
-            "fdi_runtime::time::add_seconds"
-        }
+    // The checker decided whether moving the timestamp may fail (a computed duration) or not
+    // (a literal one); the emitter follows that verdict rather than deciding again.
+    let add = if fallible {
+        "fdi_runtime::time::add_seconds"
+    } else {
+        "fdi_runtime::time::add_seconds_saturating"
     };
     match (op, &lhs.ty, &rhs.ty) {
         (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => {
             Some(format!("fdi_runtime::time::seconds_between(&{l}, &{r})"))
         }
         (BinaryOp::Add, Type::Timestamp, _) => {
-            Some(format!("{}(&{l}, {})", add(rhs), to_seconds(rhs, r)?))
+            Some(format!("{}(&{l}, {})", add, to_seconds(rhs, r)?))
         }
         (BinaryOp::Sub, Type::Timestamp, _) => {
-            Some(format!("{}(&{l}, -({}))", add(rhs), to_seconds(rhs, r)?))
+            Some(format!("{}(&{l}, -({}))", add, to_seconds(rhs, r)?))
         }
         (BinaryOp::Add, _, Type::Timestamp) => {
-            Some(format!("{}(&{r}, {})", add(lhs), to_seconds(lhs, l)?))
+            Some(format!("{}(&{r}, {})", add, to_seconds(lhs, l)?))
         }
         _ => None,
     }
