@@ -130,18 +130,11 @@ impl<'a> Checker<'a> {
         records: &[RecordLit],
         declared: &Declared,
     ) -> Option<TestRecords> {
-        let Some(source) = declared.source(&name.name) else {
-            let names = declared.sources.iter().map(|s| s.name.as_str());
-            self.unknown_in_test(name, "source", names);
-            return None;
-        };
-        let entity = &self.schema.entities[&source.entity];
-        let records = self.test_records(entity, records, Direction::Input)?;
-        Some(TestRecords {
-            name: name.name.clone(),
-            format: Some(source.format),
-            records,
-        })
+        let found = declared
+            .source(&name.name)
+            .map(|s| (s.entity.as_str(), s.format));
+        let names = declared.sources.iter().map(|s| s.name.as_str());
+        self.test_feed(name, records, found, "source", names)
     }
 
     fn test_lookup(
@@ -150,16 +143,31 @@ impl<'a> Checker<'a> {
         records: &[RecordLit],
         declared: &Declared,
     ) -> Option<TestRecords> {
-        let Some(lookup) = declared.lookup(&name.name) else {
-            let names = declared.lookups.iter().map(|l| l.name.as_str());
-            self.unknown_in_test(name, "lookup", names);
+        let found = declared
+            .lookup(&name.name)
+            .map(|l| (l.entity.as_str(), l.format));
+        let names = declared.lookups.iter().map(|l| l.name.as_str());
+        self.test_feed(name, records, found, "lookup", names)
+    }
+
+    /// Records a test feeds to a source or lookup (`found`: its entity and file format).
+    fn test_feed<'n>(
+        &mut self,
+        name: &Ident,
+        records: &[RecordLit],
+        found: Option<(&str, ir::FileFormat)>,
+        what: &str,
+        names: impl Iterator<Item = &'n str>,
+    ) -> Option<TestRecords> {
+        let Some((entity, format)) = found else {
+            self.unknown_in_test(name, what, names);
             return None;
         };
-        let entity = &self.schema.entities[&lookup.entity];
+        let entity = &self.schema.entities[entity];
         let records = self.test_records(entity, records, Direction::Input)?;
         Some(TestRecords {
             name: name.name.clone(),
-            format: Some(lookup.format),
+            format: Some(format),
             records,
         })
     }
