@@ -95,6 +95,9 @@ pub struct SqliteTarget<T> {
     /// The row being written and its fields' names, kept between records (see `sql_row`).
     row: Vec<SqlValue>,
     row_names: Vec<&'static str>,
+    /// Whether the record type's fields are the table's columns, in order: the same for every
+    /// record of `T`, so compared once, on the first flat record.
+    names_match: Option<bool>,
     _record: PhantomData<fn(&T)>,
 }
 
@@ -177,6 +180,7 @@ impl<T> SqliteTarget<T> {
             written: 0,
             row: Vec::new(),
             row_names: Vec::new(),
+            names_match: None,
             _record: PhantomData,
         })
     }
@@ -203,12 +207,14 @@ impl<T: Serialize> Target<T> for SqliteTarget<T> {
         // non-finite float, or does not list its fields as the table's columns goes the
         // general way, which also words the reject.
         let flat = super::sql_row::fill_row(record, &mut self.row, &mut self.row_names)
-            && self.row_names.len() == self.columns.len()
-            && self
-                .row_names
-                .iter()
-                .zip(self.columns)
-                .all(|(name, column)| *name == column.name);
+            && *self.names_match.get_or_insert_with(|| {
+                self.row_names.len() == self.columns.len()
+                    && self
+                        .row_names
+                        .iter()
+                        .zip(self.columns)
+                        .all(|(name, column)| *name == column.name)
+            });
         if !flat {
             match self.general_row(record)? {
                 Ok(values) => self.row = values,
