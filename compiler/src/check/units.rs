@@ -323,10 +323,11 @@ impl Checker<'_> {
         lhs: &ast::Expr,
         rhs: &ast::Expr,
     ) -> Option<Option<(ir::BinaryOp, Type)>> {
-        let is_duration = |t: &Type| matches!(t, Type::Quantity(u) if u.same_dimension(&seconds()));
+        let is_duration =
+            |t: &Type| matches!(t, Type::Quantity(u) if u.same_dimension(&Unit::second()));
         let result = match (op, &left.ty, &right.ty) {
             (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => {
-                Some((ir::BinaryOp::Sub, Type::Quantity(seconds())))
+                Some((ir::BinaryOp::Sub, Type::Quantity(Unit::second())))
             }
             (BinaryOp::Add | BinaryOp::Sub, Type::Timestamp, d) if is_duration(d) => {
                 Some((arith(op), Type::Timestamp))
@@ -414,10 +415,6 @@ impl Checker<'_> {
             None => diagnostic,
         })
     }
-}
-
-fn seconds() -> Unit {
-    Unit::parse("s").expect("the unit table has seconds")
 }
 
 fn is_zero_literal(e: &ir::Expr) -> bool {

@@ -456,7 +456,7 @@ fn time_arithmetic(
 ) -> Option<String> {
     let to_seconds = |duration: &Expr, code: &str| match &duration.ty {
         Type::Quantity(unit) => {
-            let seconds = crate::units::Unit::parse("s").ok()?;
+            let seconds = crate::units::Unit::second();
             let scale = unit.conversion_to(&seconds)?.scale;
             Some(if scale == 1.0 {
                 code.to_string()

@@ -128,6 +128,13 @@ impl Unit {
         parse::parse_unit(text).map_err(|e| e.into_unit_error(text))
     }
 
+    /// The second, the unit timestamp arithmetic works in. The table always has it: the
+    /// table is compiled in, and `second_is_in_the_table` below fails if that ever changes.
+    #[must_use]
+    pub fn second() -> Unit {
+        Unit::parse("s").expect("the embedded unit table defines `s`")
+    }
+
     /// The unit of pure numbers, written `1`.
     #[must_use]
     pub fn dimensionless() -> Unit {
@@ -406,5 +413,13 @@ fn write_power(f: &mut fmt::Formatter<'_>, symbol: &str, exp: u32) -> fmt::Resul
 impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         TermsText(&self.terms).fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod second_tests {
+    #[test]
+    fn second_is_in_the_table() {
+        assert!(super::Unit::parse("s").is_ok_and(|s| s.same_unit(&super::Unit::second())));
     }
 }
