@@ -52,7 +52,7 @@ impl DeadLetter {
         let file = crate::files::create_file(path, "dead letter")?;
         Ok(DeadLetter {
             path: path.to_path_buf(),
-            writer: BufWriter::new(file),
+            writer: BufWriter::with_capacity(crate::files::IO_BUFFER_BYTES, file),
             records: 0,
         })
     }

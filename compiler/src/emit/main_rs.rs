@@ -176,6 +176,8 @@ fn run_fn(program: &ir::Program) -> Function {
         body.push(format!(
             "    run.checkpoint(&mut {src}, raw.position(), &mut [{targets}])?;"
         ));
+        // Hands the record's buffers back for the next read.
+        body.push(format!("    {src}.recycle(raw);"));
         f.line(format!(
             "while let Some(raw) = {src}.read()? {{\n{}\n}}",
             body.join("\n")

@@ -18,7 +18,9 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
+
+use smol_str::SmolStr;
 
 use regex::Regex;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
@@ -56,9 +58,10 @@ pub trait IdRule: 'static {
 
 /// A value of the identifier type described by `R`.
 pub struct Id<R: IdRule> {
-    /// Shared, so that copying an identifier from a master-data record into every record that
-    /// refers to it does not copy its text.
-    text: Arc<str>,
+    /// Inline up to 23 bytes, so that building an identifier from a record's text does not
+    /// allocate; longer texts are shared, so that copying an identifier from a master-data record
+    /// into every record that refers to it does not copy its text.
+    text: SmolStr,
     /// The value for `IdBase::Integer`, `None` for text identifiers.
     number: Option<i64>,
     _rule: PhantomData<fn() -> R>,
@@ -76,7 +79,7 @@ impl<R: IdRule> Id<R> {
         spec::check(&IdSpec::of::<R>(), pattern, text).map_err(Failure::new)?;
         match R::BASE {
             IdBase::Text => Ok(Id {
-                text: Arc::from(text),
+                text: SmolStr::new(text),
                 number: None,
                 _rule: PhantomData,
             }),
@@ -111,7 +114,7 @@ impl<R: IdRule> Id<R> {
 
     fn from_number(number: i64) -> Self {
         Id {
-            text: Arc::from(number.to_string()),
+            text: smol_str::format_smolstr!("{number}"),
             number: Some(number),
             _rule: PhantomData,
         }

@@ -99,8 +99,11 @@ pub(crate) fn check(spec: &IdSpec, pattern: Option<&Regex>, text: &str) -> Resul
             return Err(invalid(why.to_string()));
         }
     }
-    if let Some(why) = length_problem(spec, text.chars().count()) {
-        return Err(invalid(why));
+    // Counting characters is a walk over the text: only done when there is a length rule.
+    if spec.min_len.is_some() || spec.max_len.is_some() {
+        if let Some(why) = length_problem(spec, text.chars().count()) {
+            return Err(invalid(why));
+        }
     }
     if let Some(scheme) = spec.check_digit {
         scheme.verify(text).map_err(invalid)?;
@@ -110,6 +113,11 @@ pub(crate) fn check(spec: &IdSpec, pattern: Option<&Regex>, text: &str) -> Resul
 
 /// "it has 12 characters, 13 required" and the like, or `None` when the length is allowed.
 fn length_problem(spec: &IdSpec, len: usize) -> Option<String> {
+    let too_short = spec.min_len.is_some_and(|min| len < min);
+    let too_long = spec.max_len.is_some_and(|max| len > max);
+    if !(too_short || too_long) {
+        return None;
+    }
     let required = match (spec.min_len, spec.max_len) {
         (Some(min), Some(max)) if min == max => format!("{min} required"),
         (Some(min), Some(max)) => format!("between {min} and {max} required"),
@@ -117,10 +125,8 @@ fn length_problem(spec: &IdSpec, len: usize) -> Option<String> {
         (None, Some(max)) => format!("at most {max} required"),
         (None, None) => return None,
     };
-    let too_short = spec.min_len.is_some_and(|min| len < min);
-    let too_long = spec.max_len.is_some_and(|max| len > max);
     let plural = if len == 1 { "" } else { "s" };
-    (too_short || too_long).then(|| format!("it has {len} character{plural}, {required}"))
+    Some(format!("it has {len} character{plural}, {required}"))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{AcknowledgedPosition, Source};
 use crate::error::RunError;
-use crate::record::{Position, RawRecord};
+use crate::record::{Payload, Position, RawRecord};
 
 /// A JSON Lines file, read one line at a time into a reused buffer.
 ///
@@ -21,6 +21,8 @@ pub struct JsonlSource {
     line: Vec<u8>,
     line_number: Position,
     acknowledged: AcknowledgedPosition,
+    /// The text buffer of a recycled record, filled again by the next read.
+    spare: Option<String>,
 }
 
 impl JsonlSource {
@@ -31,10 +33,11 @@ impl JsonlSource {
         Ok(JsonlSource {
             name: Arc::from(name),
             path: path.to_path_buf(),
-            reader: BufReader::new(file),
+            reader: BufReader::with_capacity(crate::files::IO_BUFFER_BYTES, file),
             line: Vec::new(),
             line_number: 0,
             acknowledged: AcknowledgedPosition::default(),
+            spare: None,
         })
     }
 
@@ -70,7 +73,12 @@ impl Source for JsonlSource {
                 continue;
             }
             let (text, encoding_error) = match std::str::from_utf8(content) {
-                Ok(text) => (text.to_string(), None),
+                Ok(text) => {
+                    let mut owned = self.spare.take().unwrap_or_default();
+                    owned.clear();
+                    owned.push_str(text);
+                    (owned, None)
+                }
                 Err(e) => (
                     String::from_utf8_lossy(content).into_owned(),
                     Some(format!("line is not valid UTF-8: {e}")),
@@ -82,6 +90,12 @@ impl Source for JsonlSource {
                 text,
                 encoding_error,
             )));
+        }
+    }
+
+    fn recycle(&mut self, raw: RawRecord) {
+        if let Payload::JsonLine { text, .. } = raw.payload {
+            self.spare = Some(text);
         }
     }
 
@@ -121,6 +135,32 @@ mod tests {
         assert_eq!((last.position(), last.original()), (5, json!({"a": 2})));
         assert!(source.read().unwrap().is_none());
         assert_eq!(source.name(), "events");
+    }
+
+    #[test]
+    fn a_recycled_line_leaves_nothing_in_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(
+            &path,
+            b"{\"machine\":\"MILL-0001\"}\n{\"a\":1}\n\"\xff\"\n{}\n",
+        )
+        .unwrap();
+        let mut source = JsonlSource::open("events", &path).unwrap();
+        let mut originals = Vec::new();
+        while let Some(raw) = source.read().unwrap() {
+            originals.push(raw.original());
+            source.recycle(raw);
+        }
+        assert_eq!(
+            originals,
+            vec![
+                json!({"machine": "MILL-0001"}),
+                json!({"a": 1}),
+                json!("\"\u{fffd}\""),
+                json!({})
+            ]
+        );
     }
 
     #[test]

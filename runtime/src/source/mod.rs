@@ -23,6 +23,13 @@ pub trait Source {
     /// problems: a record that cannot be understood is still returned, and the decode stage rejects it.
     fn read(&mut self) -> Result<Option<RawRecord>, RunError>;
 
+    /// Takes back a record after its last use, so that the next [`Source::read`] can reuse its
+    /// buffers instead of allocating new ones (a wide CSV row is dozens of allocations). Optional:
+    /// a record that is simply dropped costs only the allocations.
+    fn recycle(&mut self, raw: RawRecord) {
+        drop(raw);
+    }
+
     /// Acknowledge stage: every record up to and including `position` has been durably written or
     /// dead-lettered. File sources record it (it appears in the summary as `acknowledged`); network sources will
     /// commit their offset here.

@@ -32,7 +32,7 @@ impl<T> JsonlTarget<T> {
         Ok(JsonlTarget {
             name: name.to_string(),
             path: path.to_path_buf(),
-            writer: BufWriter::new(file),
+            writer: BufWriter::with_capacity(crate::files::IO_BUFFER_BYTES, file),
             written: 0,
             line: Vec::new(),
             _record: PhantomData,
