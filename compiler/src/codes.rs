@@ -99,6 +99,8 @@ codes! {
     BadTest = "E0335": "a test names something the mapping does not have, or a test value has the wrong type",
     BadTimeArgument = "E0336": "a time format or time zone given to a time function is not valid",
     QualityNotHere = "E0337": "a lookup or target uses an entity whose fields carry a quality",
+    RejectOutsideFlow = "E0340": "`reject` is used where no record can be rejected",
+    EveryArmRejects = "E0341": "every arm of a match rejects, so the match gives no value",
 
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",

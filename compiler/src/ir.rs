@@ -297,6 +297,11 @@ pub enum ExprKind {
         scrutinee: Box<Expr>,
         arms: Vec<MatchArm>,
     },
+    /// `reject "reason"` as the body of a match arm: the record is rejected with `reason`. Its
+    /// type is the type of the match it ends, so that arms compare without a "never" type.
+    Reject {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

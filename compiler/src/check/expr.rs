@@ -131,7 +131,28 @@ impl<'a> Checker<'a> {
                 let checked = self.expr(value, scope)?;
                 self.convert(checked, value.span, unit)
             }
+            ast::ExprKind::Reject(reason) => self.reject_arm(e.span, &reason.value, scope),
         }
+    }
+
+    /// `reject "reason"`, which the grammar allows only as a match arm's body. The type is a
+    /// placeholder: the match gives the arm the type of its other arms.
+    fn reject_arm(&mut self, span: Span, reason: &str, scope: &Scope) -> Option<ir::Expr> {
+        if let Some(function) = &scope.function {
+            self.report(
+                Diagnostic::error(Code::RejectOutsideFlow, format!("function `{function}` cannot reject a record"))
+                    .label(span, "a function gives a value; it has no record to reject")
+                    .help("return a value the flow can test, or move this match into the flow, where an arm may reject"),
+            );
+            return None;
+        }
+        Some(expr(
+            ExprKind::Reject {
+                reason: reason.to_string(),
+            },
+            Type::Bool,
+            None,
+        ))
     }
 
     fn name(&mut self, name: &Ident, scope: &Scope) -> Option<ir::Expr> {

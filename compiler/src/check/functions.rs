@@ -259,7 +259,7 @@ fn calls<'e>(e: &'e ast::Expr, known: &BTreeMap<&str, &FnDecl>, out: &mut Vec<(&
             }
             args.iter().for_each(|a| calls(a, known, out));
         }
-        K::Literal(_) | K::Name(_) | K::Quantity(..) => {}
+        K::Literal(_) | K::Name(_) | K::Quantity(..) | K::Reject(_) => {}
         K::Field(b, _) | K::Unary(_, b) | K::As(b, _) => calls(b, known, out),
         K::Index(a, b) | K::Binary(_, a, b) => {
             calls(a, known, out);

@@ -146,10 +146,25 @@ impl Checker<'_> {
         if !patterns_ok {
             return None;
         }
-        let result_ty = arm_type(&bodies);
+        let values: Vec<&ir::Expr> = bodies.iter().filter(|b| !is_reject(b)).collect();
+        let Some(first_value) = arms
+            .iter()
+            .find(|arm| !matches!(arm.body.kind, ast::ExprKind::Reject(_)))
+        else {
+            self.report(
+                Diagnostic::error(Code::EveryArmRejects, "every arm of this match rejects the record")
+                    .label(whole.span, "this match gives no value")
+                    .help("give at least one arm a value: a match whose every arm rejects sends every record of the source to the dead letter"),
+            );
+            return None;
+        };
+        let result_ty = arm_type(&values);
         let mut out = Vec::new();
-        for ((patterns, body), arm) in ir_arms.into_iter().zip(bodies).zip(arms) {
-            let body = if body.ty == result_ty {
+        for ((patterns, mut body), arm) in ir_arms.into_iter().zip(bodies).zip(arms) {
+            let body = if is_reject(&body) {
+                body.ty = result_ty.clone();
+                body
+            } else if body.ty == result_ty {
                 body
             } else if body.ty == Type::Int && result_ty == Type::Float {
                 let maybe = body.maybe.clone();
@@ -165,7 +180,7 @@ impl Checker<'_> {
                         ),
                     )
                     .label(arm.body.span, format!("this is {}", a(&body.ty)))
-                    .label(arms[0].body.span, format!("this is {}", a(&result_ty)))
+                    .label(first_value.body.span, format!("this is {}", a(&result_ty)))
                     .help("every arm of a match must give the same type"),
                 );
                 return None;
@@ -244,8 +259,12 @@ impl Checker<'_> {
     }
 }
 
-/// The type all arms give: the first arm's, or float when ints and floats mix.
-fn arm_type(bodies: &[ir::Expr]) -> Type {
+fn is_reject(body: &ir::Expr) -> bool {
+    matches!(body.kind, ExprKind::Reject { .. })
+}
+
+/// The type all arms that give a value give: the first one's, or float when ints and floats mix.
+fn arm_type(bodies: &[&ir::Expr]) -> Type {
     let all_numeric = bodies
         .iter()
         .all(|b| matches!(b.ty, Type::Int | Type::Float));

@@ -256,7 +256,16 @@ impl ExprEmitter<'_> {
             ExprKind::Coalesce { value, default } => {
                 let v = self.value(value);
                 let d = self.value(default);
-                if default.is_fallible() {
+                if contains_reject(default) {
+                    // A `return` cannot leave the flow from inside a closure.
+                    let ok = if default.is_fallible() {
+                        "Ok(value)"
+                    } else {
+                        "value"
+                    };
+                    let d = d.replace('\n', "\n    ");
+                    format!("match {v} {{\n    Ok(value) => {ok},\n    Err(_) => {d},\n}}")
+                } else if default.is_fallible() {
                     format!("{v}.or_else(|_| {d})")
                 } else if matches!(default.kind, ExprKind::Literal(_)) && default.ty != Type::String
                 {
@@ -266,6 +275,9 @@ impl ExprEmitter<'_> {
                 }
             }
             ExprKind::Match { scrutinee, arms } => self.match_expr(e, scrutinee, arms),
+            ExprKind::Reject { reason } => {
+                format!("return fdi_runtime::MapOutcome::Rejected(fdi_runtime::Reject::new({reason:?}))")
+            }
         }
     }
 
@@ -418,6 +430,18 @@ impl ExprEmitter<'_> {
                     .collect::<Vec<_>>()
                     .join(" | ")
             };
+            if let ExprKind::Reject { reason } = &arm.body.kind {
+                // The value that reached this arm is the reject's detail.
+                let binding = if arm.patterns.is_empty() {
+                    "value".to_string()
+                } else {
+                    format!("value @ ({pattern})")
+                };
+                lines.push(format!(
+                    "    {binding} => return fdi_runtime::MapOutcome::Rejected(fdi_runtime::Reject::new({reason:?}).with_detail(format!(\"the match got {{value:?}}\"))),"
+                ));
+                continue;
+            }
             let body = self.value(&arm.body);
             let body = if whole.is_fallible() && !arm.body.is_fallible() {
                 format!("Ok({body})")
@@ -487,5 +511,35 @@ fn time_arithmetic(
             Some(format!("{}(&{r}, {})", add, to_seconds(lhs, l)?))
         }
         _ => None,
+    }
+}
+
+/// Whether evaluating `e` may reject the record (a match arm `reject "..."` inside it): such code
+/// must stay in the flow function's body, where `return` leaves the flow.
+fn contains_reject(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Reject { .. } => true,
+        ExprKind::Match { scrutinee, arms } => {
+            contains_reject(scrutinee) || arms.iter().any(|arm| contains_reject(&arm.body))
+        }
+        ExprKind::Coalesce { value, default } => contains_reject(value) || contains_reject(default),
+        ExprKind::Binary { lhs, rhs, .. } => contains_reject(lhs) || contains_reject(rhs),
+        ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {
+            args.iter().any(contains_reject)
+        }
+        ExprKind::Lookup { key: inner, .. }
+        | ExprKind::EntityField { base: inner, .. }
+        | ExprKind::MakeIdentifier { value: inner, .. }
+        | ExprKind::IntToFloat(inner)
+        | ExprKind::Not(inner)
+        | ExprKind::Neg(inner)
+        | ExprKind::Convert { value: inner, .. } => contains_reject(inner),
+        ExprKind::Literal(_)
+        | ExprKind::SourceField { .. }
+        | ExprKind::SourceSample { .. }
+        | ExprKind::SourcePosition
+        | ExprKind::SourceName
+        | ExprKind::Local(_)
+        | ExprKind::EnumCode { .. } => false,
     }
 }

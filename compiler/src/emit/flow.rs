@@ -208,7 +208,10 @@ impl Uses {
                 self.lookups = true;
                 self.visit(key);
             }
-            ExprKind::Literal(_) | ExprKind::Local(_) | ExprKind::EnumCode { .. } => {}
+            ExprKind::Literal(_)
+            | ExprKind::Local(_)
+            | ExprKind::EnumCode { .. }
+            | ExprKind::Reject { .. } => {}
             ExprKind::EntityField { base, .. } => self.visit(base),
             ExprKind::MakeIdentifier { value, .. } => self.visit(value),
             ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {

@@ -175,6 +175,11 @@ pub fn expr(w: &mut Writer, e: &Expr) {
             operand(w, base, base_needs_brackets(base));
             w.write(&format!(" as [{}]", unit.text));
         }
+        ExprKind::Reject(reason) => {
+            let text = string_lit(w, reason);
+            w.write("reject ");
+            w.write(&text);
+        }
     }
 }
 
@@ -228,7 +233,9 @@ fn arm_start(arm: &MatchArm) -> usize {
 /// `{` of the first match with arms. Comments before it are moved before the statement.
 pub fn first_break(t: &Trivia, e: &Expr) -> Option<usize> {
     match &e.kind {
-        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Quantity(..) => None,
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Quantity(..) | ExprKind::Reject(_) => {
+            None
+        }
         ExprKind::Field(x, _) | ExprKind::Unary(_, x) | ExprKind::As(x, _) => first_break(t, x),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
             first_break(t, a).or_else(|| first_break(t, b))

@@ -213,6 +213,9 @@ pub enum ExprKind {
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     Match(Box<Expr>, Vec<MatchArm>),
+    /// `reject "reason"`, which the grammar allows only as the body of a match arm: the record
+    /// is rejected with this reason instead of the match giving a value.
+    Reject(StringLit),
 }
 
 #[derive(Debug, Clone, PartialEq)]

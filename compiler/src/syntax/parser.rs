@@ -511,6 +511,14 @@ impl Builder {
                     };
                     patterns.push(Pattern { kind, span });
                 }
+                Rule::arm_reject => {
+                    let span = self.span(&p);
+                    let reason = self.string(p.into_inner().next()?);
+                    body = Some(Expr {
+                        kind: ExprKind::Reject(reason),
+                        span,
+                    });
+                }
                 _ => body = Some(self.expr(p.into_inner())),
             }
         }
@@ -569,7 +577,7 @@ impl Builder {
             let d = depth + 1;
             match &e.kind {
                 ExprKind::Literal(_) | ExprKind::Name(_) => None,
-                ExprKind::Quantity(..) => None,
+                ExprKind::Quantity(..) | ExprKind::Reject(_) => None,
                 ExprKind::Field(b, _) | ExprKind::Unary(_, b) | ExprKind::As(b, _) => {
                     depth_exceeded(b, d)
                 }

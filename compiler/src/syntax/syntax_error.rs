@@ -297,6 +297,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::connector => "a connector such as csv(\"...\")",
         Rule::named_arg => "an option such as `table: \"...\"`",
         Rule::arm => "a match arm",
+        Rule::arm_reject => "`reject \"reason\"`",
         Rule::pattern | Rule::wildcard | Rule::enum_code => "a pattern",
         Rule::field => "`.`",
         Rule::index => "`[`",
