@@ -19,7 +19,7 @@
 //! [`RunSummary`] printed at the end of a run says whether that holds.
 //!
 //! Generated code names only this crate: it derives through [`serde`] (re-exported, with
-//! `#[serde(crate = "fdi_runtime::serde")]`) and builds identifier patterns with [`Regex`]. Its `main` is
+//! `#[serde(crate = "fdi_runtime::serde")]`) and checks identifier patterns with [`IdPattern`]. Its `main` is
 //! [`cli::main`].
 //!
 //! Source fields that carry a signal quality decode as a [`SampleValue`] with a [`Quality`] (see [`sample`]);
@@ -45,14 +45,15 @@ pub mod summary;
 pub mod target;
 pub mod time;
 
-pub use regex::Regex;
 pub use serde;
 pub use serde_json;
 
 pub use dead_letter::{DeadLetter, Stage};
 pub use decode::decode;
 pub use error::RunError;
-pub use identifier::{validate_id, validate_id_spec, CheckDigit, Id, IdBase, IdRule, IdSpec};
+pub use identifier::{
+    validate_id, validate_id_spec, CheckDigit, Id, IdBase, IdPattern, IdRule, IdSpec,
+};
 pub use lookup::Lookup;
 pub use outcome::{present, Failure, MapOutcome, Reject};
 pub use record::{Position, RawRecord};

@@ -255,8 +255,8 @@ impl crate::IdRule for MachineCodeRule {
     const TYPE_NAME: &'static str = "MachineCode";
     const BASE: crate::IdBase = crate::IdBase::Text;
     const PATTERN: Option<&'static str> = Some("MILL-[0-9]{2}");
-    fn compiled_pattern() -> &'static std::sync::OnceLock<crate::Regex> {
-        static COMPILED: std::sync::OnceLock<crate::Regex> = std::sync::OnceLock::new();
+    fn compiled_pattern() -> &'static std::sync::OnceLock<crate::IdPattern> {
+        static COMPILED: std::sync::OnceLock<crate::IdPattern> = std::sync::OnceLock::new();
         &COMPILED
     }
 }

@@ -66,8 +66,8 @@ pub fn types_rs(program: &ir::Program) -> String {
                  const BASE: fdi_runtime::IdBase = {base};\n    \
                  const PATTERN: Option<&'static str> = {pattern};\n\
              {rules}\n    \
-                 fn compiled_pattern() -> &'static std::sync::OnceLock<fdi_runtime::Regex> {{\n        \
-                     static COMPILED: std::sync::OnceLock<fdi_runtime::Regex> = std::sync::OnceLock::new();\n        \
+                 fn compiled_pattern() -> &'static std::sync::OnceLock<fdi_runtime::IdPattern> {{\n        \
+                     static COMPILED: std::sync::OnceLock<fdi_runtime::IdPattern> = std::sync::OnceLock::new();\n        \
                      &COMPILED\n    \
                  }}\n\
              }}",

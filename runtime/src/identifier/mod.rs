@@ -9,9 +9,11 @@
 //! [`validate_id`], by the compiler for literals.
 
 mod check_digit;
+mod pattern;
 mod spec;
 
 pub use self::check_digit::CheckDigit;
+pub use self::pattern::IdPattern;
 pub use self::spec::{validate_id, validate_id_spec, IdSpec};
 
 use std::cmp::Ordering;
@@ -22,7 +24,6 @@ use std::sync::OnceLock;
 
 use smol_str::SmolStr;
 
-use regex::Regex;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, Serializer};
 
@@ -53,7 +54,7 @@ pub trait IdRule: 'static {
     /// The check-digit scheme the last character must satisfy.
     const CHECK_DIGIT: Option<CheckDigit> = None;
     /// The compiled pattern's cell; each rule owns a static so the regex is compiled once.
-    fn compiled_pattern() -> &'static OnceLock<Regex>;
+    fn compiled_pattern() -> &'static OnceLock<IdPattern>;
 }
 
 /// A value of the identifier type described by `R`.
@@ -92,12 +93,12 @@ impl<R: IdRule> Id<R> {
 
     /// The rule's anchored pattern, compiled once per rule type. The compiler validates patterns, so failing to
     /// compile one is a compiler bug; it fails each value rather than panicking.
-    fn compiled(pattern: &str) -> Result<&'static Regex, Failure> {
+    fn compiled(pattern: &str) -> Result<&'static IdPattern, Failure> {
         let cell = R::compiled_pattern();
         if let Some(regex) = cell.get() {
             return Ok(regex);
         }
-        let regex = spec::anchored(pattern).map_err(|e| {
+        let regex = IdPattern::new(pattern).map_err(|e| {
             Failure::new(format!(
                 "identifier type {}: {e} (this is a bug in the fdi compiler, please report it)",
                 R::TYPE_NAME
@@ -233,8 +234,8 @@ mod tests {
         const TYPE_NAME: &'static str = "EquipmentId";
         const BASE: crate::IdBase = crate::IdBase::Text;
         const PATTERN: Option<&'static str> = Some("MILL-[0-9]{2}");
-        fn compiled_pattern() -> &'static std::sync::OnceLock<crate::Regex> {
-            static COMPILED: std::sync::OnceLock<crate::Regex> = std::sync::OnceLock::new();
+        fn compiled_pattern() -> &'static std::sync::OnceLock<crate::IdPattern> {
+            static COMPILED: std::sync::OnceLock<crate::IdPattern> = std::sync::OnceLock::new();
             &COMPILED
         }
     }
@@ -245,8 +246,8 @@ mod tests {
         const TYPE_NAME: &'static str = "OrderNo";
         const BASE: crate::IdBase = crate::IdBase::Integer;
         const PATTERN: Option<&'static str> = None;
-        fn compiled_pattern() -> &'static std::sync::OnceLock<crate::Regex> {
-            static COMPILED: std::sync::OnceLock<crate::Regex> = std::sync::OnceLock::new();
+        fn compiled_pattern() -> &'static std::sync::OnceLock<crate::IdPattern> {
+            static COMPILED: std::sync::OnceLock<crate::IdPattern> = std::sync::OnceLock::new();
             &COMPILED
         }
     }
@@ -263,8 +264,8 @@ mod tests {
         const MAX_LEN: Option<usize> = Some(13);
         const CHECK_DIGIT: Option<crate::identifier::CheckDigit> =
             Some(crate::identifier::CheckDigit::Gs1Mod10);
-        fn compiled_pattern() -> &'static std::sync::OnceLock<crate::Regex> {
-            static COMPILED: std::sync::OnceLock<crate::Regex> = std::sync::OnceLock::new();
+        fn compiled_pattern() -> &'static std::sync::OnceLock<crate::IdPattern> {
+            static COMPILED: std::sync::OnceLock<crate::IdPattern> = std::sync::OnceLock::new();
             &COMPILED
         }
     }

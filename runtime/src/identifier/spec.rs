@@ -4,10 +4,8 @@
 //! identifier literals in a mapping with [`validate_id`], which runs the same code, so a literal the compiler
 //! accepts never fails at run time and both report the same message.
 
-use regex::Regex;
-
 use super::check_digit::CheckDigit;
-use super::{IdBase, IdRule};
+use super::{IdBase, IdPattern, IdRule};
 
 /// The rules of one identifier type, as the compiler reads them from a schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +43,7 @@ impl IdSpec<'static> {
 ///
 /// An invalid pattern is an error too (the compiler reports patterns separately, with [`validate_id_spec`]).
 pub fn validate_id(spec: &IdSpec, text: &str) -> Result<(), String> {
-    let pattern = spec.pattern.map(anchored).transpose()?;
+    let pattern = spec.pattern.map(IdPattern::new).transpose()?;
     check(spec, pattern.as_ref(), text)
 }
 
@@ -53,7 +51,7 @@ pub fn validate_id(spec: &IdSpec, text: &str) -> Result<(), String> {
 /// for at least one digit before it. The error says what is wrong, e.g. "min_len 5 is greater than max_len 3".
 pub fn validate_id_spec(spec: &IdSpec) -> Result<(), String> {
     if let Some(pattern) = spec.pattern {
-        anchored(pattern)?;
+        IdPattern::new(pattern)?;
     }
     if let (Some(min), Some(max)) = (spec.min_len, spec.max_len) {
         if min > max {
@@ -70,18 +68,12 @@ pub fn validate_id_spec(spec: &IdSpec) -> Result<(), String> {
     Ok(())
 }
 
-/// The pattern as the checks use it: anchored, so the whole value must match.
-pub(crate) fn anchored(pattern: &str) -> Result<Regex, String> {
-    Regex::new(&format!("^(?:{pattern})$"))
-        .map_err(|e| format!("the pattern {pattern:?} is not a valid regex: {e}"))
-}
-
 /// The checks in order (pattern, base, length, check digit); the first that fails gives the message. `pattern`
-/// is `spec.pattern` compiled by [`anchored`]; the caller may cache it.
+/// is `spec.pattern` compiled by [`IdPattern::new`]; the caller may cache it.
 ///
 /// All checks apply to the text as given: for an integer identifier `"007"` has three characters, although the
 /// identifier's canonical text is `"7"`.
-pub(crate) fn check(spec: &IdSpec, pattern: Option<&Regex>, text: &str) -> Result<(), String> {
+pub(crate) fn check(spec: &IdSpec, pattern: Option<&IdPattern>, text: &str) -> Result<(), String> {
     let invalid = |why: String| format!("{text:?} is not a valid {}: {why}", spec.type_name);
     if let (Some(source), Some(regex)) = (spec.pattern, pattern) {
         if !regex.is_match(text) {

@@ -28,8 +28,8 @@ impl fdi_runtime::IdRule for EquipmentIdRule {
     const TYPE_NAME: &'static str = "EquipmentId";
     const BASE: fdi_runtime::IdBase = fdi_runtime::IdBase::Text;
     const PATTERN: Option<&'static str> = Some("MILL-[0-9]{2}");
-    fn compiled_pattern() -> &'static std::sync::OnceLock<fdi_runtime::Regex> {
-        static COMPILED: std::sync::OnceLock<fdi_runtime::Regex> = std::sync::OnceLock::new();
+    fn compiled_pattern() -> &'static std::sync::OnceLock<fdi_runtime::IdPattern> {
+        static COMPILED: std::sync::OnceLock<fdi_runtime::IdPattern> = std::sync::OnceLock::new();
         &COMPILED
     }
 }
