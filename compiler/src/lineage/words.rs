@@ -70,16 +70,22 @@ fn describe_flow(out: &mut String, answer: &FieldAnswer, flow: &FlowAnswer) {
         "lookup fields",
         reads(|o| matches!(o, Origin::LookupField { .. })),
     );
-    for (lookup, keys) in keys_by_lookup(d) {
-        let keys: Vec<String> = keys.iter().map(|o| o.describe(&flow.source)).collect();
-        line(out, &format!("{lookup} row by"), vec![keys.join(", ")]);
-    }
-    for lookup in constant_key_lookups(d) {
-        line(
-            out,
-            &format!("{lookup} row by"),
-            vec!["a constant key".to_string()],
-        );
+    // Each lookup row as `lookup[what its key reads]`, one per line.
+    let mut rows: Vec<String> = keys_by_lookup(d)
+        .into_iter()
+        .map(|(lookup, keys)| {
+            let keys: Vec<String> = keys.iter().map(|o| o.describe(&flow.source)).collect();
+            format!("{lookup}[{}]", keys.join(", "))
+        })
+        .collect();
+    rows.extend(
+        constant_key_lookups(d)
+            .into_iter()
+            .map(|lookup| format!("{lookup}[a constant key]")),
+    );
+    if !rows.is_empty() {
+        let pad = format!("\n{:18}", "");
+        line(out, "lookup rows", vec![rows.join(&pad)]);
     }
     if d.is_constant() {
         line(
