@@ -90,7 +90,8 @@ fn every_input_code_has_a_case() {
     let missing: Vec<&str> = Code::ALL
         .iter()
         .map(|c| c.as_str().trim_start_matches("fdi::"))
-        .filter(|c| (c < &"E0400" || c > &"E0600") && !["E0001", "E0002", "E0604"].contains(c))
+        .filter(|c| !c.starts_with("E04") && !c.starts_with("E05"))
+        .filter(|c| !["E0001", "E0002", "E0604"].contains(c))
         .filter(|c| !expected.contains(*c))
         .collect();
     assert!(

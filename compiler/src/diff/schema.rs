@@ -53,8 +53,8 @@ pub fn compare(old: &SchemaSet, new: &SchemaSet, out: &mut Vec<Change>) {
                 subject: String::new(),
                 kind: kind_of(a.is_some(), b.is_some()),
                 aspect: Aspect::Schema,
-                old: a.map(|e| entity_summary(e)),
-                new: b.map(|e| entity_summary(e)),
+                old: a.map(entity_summary),
+                new: b.map(entity_summary),
             }),
         }
     }
