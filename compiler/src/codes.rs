@@ -1,8 +1,9 @@
 //! Every diagnostic code the compiler can report.
 //!
 //! Codes are grouped by stage (E00xx reading files, E01xx parse, E02xx schemas, E03xx check,
-//! E04xx emit, E05xx build) and are stable: a code that has shipped is never reused for another
-//! meaning, even when the check that produced it is removed. `docs/errors.md` lists them all.
+//! E04xx emit, E05xx build, E06xx the traceability commands `fdi lineage` and `fdi diff`)
+//! and are stable: a code that has shipped is never reused for another meaning, even when
+//! the check that produced it is removed. `docs/errors.md` lists them all.
 
 macro_rules! codes {
     ($( $variant:ident = $code:literal : $summary:literal, )*) => {
@@ -107,6 +108,12 @@ codes! {
 
     // Build
     BuildFailed = "E0501": "cargo could not build the generated program",
+
+    // Traceability: graph, lineage, diff
+    UnknownLineageTarget = "E0601": "`fdi lineage` names a target the mapping does not declare",
+    UnknownLineageField = "E0602": "`fdi lineage` names a field the target's entity does not have",
+    BadLineageQuery = "E0603": "the field given to `fdi lineage` is not written TARGET.FIELD",
+    GitRevisionUnreadable = "E0604": "`fdi diff --git` cannot read the mapping at a revision",
 }
 
 impl std::fmt::Display for Code {

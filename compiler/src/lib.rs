@@ -4,11 +4,13 @@ pub mod build;
 pub mod check;
 pub mod codes;
 pub mod diagnostic;
+pub mod diff;
 pub mod emit;
 pub mod explain;
 pub mod format;
 pub mod imports;
 pub mod ir;
+pub mod lineage;
 pub mod schema;
 pub mod source_map;
 pub mod syntax;
@@ -107,6 +109,17 @@ pub fn parse_with_imports(
 pub fn compile(path: &Path, sources: &mut SourceMap) -> Result<ir::Program, Vec<Diagnostic>> {
     let ast = parse_with_imports(path, sources)?;
     load_schemas_and_check(&ast, path, sources)
+}
+
+/// [`compile`], keeping the syntax tree (with its imports) beside the typed program: what
+/// `fdi diff` compares.
+pub fn compile_with_tree(
+    path: &Path,
+    sources: &mut SourceMap,
+) -> Result<(syntax::ast::MappingFile, ir::Program), Vec<Diagnostic>> {
+    let ast = parse_with_imports(path, sources)?;
+    let program = load_schemas_and_check(&ast, path, sources)?;
+    Ok((ast, program))
 }
 
 /// [`compile`] for what is built and run: a module has no sources or flows, so building it

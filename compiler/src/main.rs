@@ -1,5 +1,7 @@
 //! `fdi`: check, emit, build and run integration mappings.
 
+mod cli_trace;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,7 +23,7 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Human,
     Json,
 }
@@ -79,6 +81,34 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Draw sources, lookups, flows and targets, with which fields each target field reads.
+    Graph {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: cli_trace::GraphFormat,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "OUT")]
+        out: Option<PathBuf>,
+    },
+    /// Say what one target field depends on: `fdi lineage FILE states.line`.
+    Lineage {
+        file: PathBuf,
+        /// The target field, as TARGET.FIELD.
+        field: String,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// Show what changes in meaning between two versions of a mapping (exit 1 if anything does).
+    Diff {
+        /// OLD.fdi NEW.fdi, or with --git: REV1 REV2 FILE.
+        #[arg(required = true, num_args = 2..=3)]
+        args: Vec<String>,
+        /// Compare FILE at two git revisions (with its imports and schemas at each).
+        #[arg(long)]
+        git: bool,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
     /// Explain a diagnostic code: `fdi explain E0311`.
     Explain {
         /// The code, as `E0311`, `fdi::E0311`, `e0311` or `0311`.
@@ -125,6 +155,13 @@ fn run(cli: Cli) -> ExitCode {
         } => test(&files, format, target_dir),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Explain { code, list } => explain(code.as_deref(), list),
+        Command::Graph { file, format, out } => cli_trace::graph(&file, format, out.as_deref()),
+        Command::Lineage {
+            file,
+            field,
+            format,
+        } => cli_trace::lineage(&file, &field, format),
+        Command::Diff { args, git, format } => cli_trace::diff(&args, git, format),
         Command::Emit { file } => match generate(&file) {
             Ok((_, generated)) => {
                 let mut out = std::io::stdout().lock();
@@ -379,7 +416,7 @@ fn explain(code: Option<&str>, list: bool) -> ExitCode {
     }
 }
 
-fn report(diagnostics: &[Diagnostic], sources: &SourceMap) {
+pub(crate) fn report(diagnostics: &[Diagnostic], sources: &SourceMap) {
     let handler = miette::GraphicalReportHandler::new();
     for d in diagnostics {
         eprintln!("{}", d.render_with(&handler, sources));
@@ -446,6 +483,6 @@ fn run_crate_dir(file: &Path, args: &BuildArgs) -> PathBuf {
 /// Writes to standard output. A reader that has gone away (`fdi explain --list | head`) is
 /// not an error of fdi's, so a broken pipe ends the output quietly instead of panicking as
 /// `println!` would.
-fn print_out(text: &str) {
+pub(crate) fn print_out(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -47,17 +47,22 @@ pub fn mapping(w: &mut Writer, m: &MappingFile) {
             Blank::Always
         });
         previous = Some(this);
-        match item {
-            Item::Schema(path) => schema(w, path),
-            Item::Source(d) => source(w, d),
-            Item::Lookup(d) => lookup(w, d),
-            Item::Target(d) => target(w, d),
-            Item::DeadLetter(c) => dead_letter(w, c),
-            Item::Flow(f) => flow(w, f),
-            Item::Import(path) => import(w, path),
-            Item::Function(f) => function(w, f),
-            Item::Test(t) => super::test_blocks::test(w, t),
-        }
+        item_node(w, item);
+    }
+}
+
+/// One declaration, flow or test.
+pub fn item_node(w: &mut Writer, item: &Item) {
+    match item {
+        Item::Schema(path) => schema(w, path),
+        Item::Source(d) => source(w, d),
+        Item::Lookup(d) => lookup(w, d),
+        Item::Target(d) => target(w, d),
+        Item::DeadLetter(c) => dead_letter(w, c),
+        Item::Flow(f) => flow(w, f),
+        Item::Import(path) => import(w, path),
+        Item::Function(f) => function(w, f),
+        Item::Test(t) => super::test_blocks::test(w, t),
     }
 }
 

@@ -21,7 +21,7 @@ mod writer;
 
 use crate::diagnostic::Diagnostic;
 use crate::source_map::FileId;
-use crate::syntax::ast::MappingFile;
+use crate::syntax::ast::{Expr, Item, MappingFile};
 use crate::syntax::parse_text;
 
 pub use diff::unified_diff;
@@ -53,6 +53,31 @@ pub fn format_mapping(mapping: &MappingFile, text: &str) -> String {
     let mut w = writer::Writer::new(&trivia);
     items::mapping(&mut w, mapping);
     w.finish()
+}
+
+/// One expression in the canonical layout, without comments and with literals written
+/// canonically (`1e3` as `1000.0`): how `fdi diff` shows an old and a new value, so that two
+/// spellings of one tree print alike.
+pub fn format_expression(e: &Expr) -> String {
+    let trivia = trivia::Trivia::new("");
+    let mut w = writer::Writer::new(&trivia);
+    w.node_line(0, 0);
+    expr::expr(&mut w, e);
+    w.finish().trim_end().to_string()
+}
+
+/// A string literal as the formatter writes one: quoted, with quotes, backslashes, control
+/// and invisible characters escaped.
+pub fn quote(value: &str) -> String {
+    expr::string(value)
+}
+
+/// One declaration (or flow, or test) in the canonical layout, like [`format_expression`].
+pub fn format_item(item: &Item) -> String {
+    let trivia = trivia::Trivia::new("");
+    let mut w = writer::Writer::new(&trivia);
+    items::item_node(&mut w, item);
+    w.finish().trim_end().to_string()
 }
 
 #[cfg(test)]

@@ -1,0 +1,251 @@
+//! The diff of one flow present in both versions: route, filter, bindings, target fields,
+//! reject rules.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{same, Aspect, Change, ChangeKind};
+use crate::format::{format_expression, quote};
+use crate::syntax::ast::{Expr, ExprKind, FlowDecl, MatchArm, Statement, StringLit};
+
+/// One statement of a flow, keyed: `let NAME` or the target field it assigns.
+struct Stmt<'a> {
+    is_let: bool,
+    name: &'a str,
+    value: &'a Expr,
+    else_reject: Option<&'a StringLit>,
+}
+
+fn statements(f: &FlowDecl) -> Vec<Stmt<'_>> {
+    f.statements
+        .iter()
+        .map(|s| match s {
+            Statement::Let {
+                name,
+                value,
+                else_reject,
+            } => Stmt {
+                is_let: true,
+                name: &name.name,
+                value,
+                else_reject: else_reject.as_ref(),
+            },
+            Statement::Assign {
+                field,
+                value,
+                else_reject,
+            } => Stmt {
+                is_let: false,
+                name: &field.name,
+                value,
+                else_reject: else_reject.as_ref(),
+            },
+        })
+        .collect()
+}
+
+pub fn compare(old: &FlowDecl, new: &FlowDecl, out: &mut Vec<Change>) {
+    let group = format!("flow {}", new.name.name);
+    let change = |subject: String, kind, aspect, old: Option<String>, new: Option<String>| Change {
+        group: group.clone(),
+        subject,
+        kind,
+        aspect,
+        old,
+        new,
+    };
+    let route = |f: &FlowDecl| format!("{} -> {}", f.source.name, f.target.name);
+    if route(old) != route(new) {
+        out.push(change(
+            "route".to_string(),
+            ChangeKind::Changed,
+            Aspect::Route,
+            Some(route(old)),
+            Some(route(new)),
+        ));
+    }
+    match (&old.filter, &new.filter) {
+        (Some(a), Some(b)) if same(a, b) => {}
+        (None, None) => {}
+        (a, b) => out.push(change(
+            "where".to_string(),
+            kind_of(a.is_some(), b.is_some()),
+            Aspect::Filter,
+            a.as_ref().map(format_expression),
+            b.as_ref().map(format_expression),
+        )),
+    }
+
+    let (before, after) = (statements(old), statements(new));
+    let key = |s: &Stmt| (s.is_let, s.name.to_string());
+    let by_key = |list: &[Stmt<'_>]| -> Vec<(bool, String)> { list.iter().map(key).collect() };
+    let (old_keys, new_keys) = (by_key(&before), by_key(&after));
+    let find = |list: &'_ [Stmt<'_>], k: &(bool, String)| list.iter().position(|s| key(s) == *k);
+
+    // Bindings first: what target fields read through them is reported with the fields.
+    let mut changed_lets: BTreeSet<String> = BTreeSet::new();
+    let mut keys: Vec<(bool, String)> = old_keys.clone();
+    for k in &new_keys {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    keys.sort_by_key(|(is_let, name)| (!is_let, name.clone()));
+    let target = &new.target.name;
+    for k in &keys {
+        let a = find(&before, k).map(|i| &before[i]);
+        let b = find(&after, k).map(|i| &after[i]);
+        let subject = if k.0 {
+            format!("let {}", k.1)
+        } else {
+            format!("{target}.{}", k.1)
+        };
+        let aspect = if k.0 {
+            Aspect::Binding
+        } else {
+            Aspect::Mapping
+        };
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                if !same(a.value, b.value) {
+                    if k.0 {
+                        changed_lets.insert(k.1.clone());
+                    }
+                    out.push(change(
+                        subject.clone(),
+                        ChangeKind::Changed,
+                        aspect,
+                        Some(format_expression(a.value)),
+                        Some(format_expression(b.value)),
+                    ));
+                } else if !k.0 {
+                    let through = reads_through(b.value, &after, &changed_lets);
+                    if !through.is_empty() {
+                        let lets: Vec<String> =
+                            through.iter().map(|l| format!("`let {l}`")).collect();
+                        out.push(change(
+                            subject.clone(),
+                            ChangeKind::Changed,
+                            Aspect::Mapping,
+                            None,
+                            Some(format!(
+                                "{} (unchanged, but reads {}, which changed)",
+                                format_expression(b.value),
+                                lets.join(", ")
+                            )),
+                        ));
+                    }
+                }
+                let reason = |s: &Stmt| s.else_reject.map(|r| quote(&r.value));
+                if reason(a) != reason(b) {
+                    out.push(change(
+                        format!("{subject}: else reject"),
+                        kind_of(a.else_reject.is_some(), b.else_reject.is_some()),
+                        Aspect::Reject,
+                        reason(a),
+                        reason(b),
+                    ));
+                }
+            }
+            (a, b) => {
+                if k.0 {
+                    changed_lets.insert(k.1.clone());
+                }
+                let text = |s: &Stmt| {
+                    let mut t = format_expression(s.value);
+                    if let Some(r) = s.else_reject {
+                        t.push_str(&format!(" else reject {}", quote(&r.value)));
+                    }
+                    t
+                };
+                out.push(change(
+                    subject,
+                    kind_of(a.is_some(), b.is_some()),
+                    aspect,
+                    a.map(text),
+                    b.map(text),
+                ));
+            }
+        }
+    }
+
+    // The first `else reject` that fires names the reason: their order is part of the meaning.
+    let rules = |list: &[Stmt<'_>], other: &[(bool, String)]| -> Vec<String> {
+        list.iter()
+            .filter(|s| s.else_reject.is_some() && other.contains(&key(s)))
+            .map(|s| {
+                if s.is_let {
+                    format!("let {}", s.name)
+                } else {
+                    format!("{target}.{}", s.name)
+                }
+            })
+            .collect()
+    };
+    let (old_rules, new_rules) = (rules(&before, &new_keys), rules(&after, &old_keys));
+    if old_rules != new_rules {
+        out.push(change(
+            "order of reject rules".to_string(),
+            ChangeKind::Changed,
+            Aspect::Reject,
+            Some(old_rules.join(", ")),
+            Some(new_rules.join(", ")),
+        ));
+    }
+}
+
+fn kind_of(before: bool, after: bool) -> ChangeKind {
+    match (before, after) {
+        (false, true) => ChangeKind::Added,
+        (true, false) => ChangeKind::Dropped,
+        _ => ChangeKind::Changed,
+    }
+}
+
+/// The changed `let`s that `e` reads, directly or through other `let`s of the flow.
+fn reads_through(e: &Expr, flow: &[Stmt<'_>], changed: &BTreeSet<String>) -> BTreeSet<String> {
+    let lets: BTreeMap<&str, &Expr> = flow
+        .iter()
+        .filter(|s| s.is_let)
+        .map(|s| (s.name, s.value))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<String> = names(e).into_iter().collect();
+    let mut hits = BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if changed.contains(&name) {
+            hits.insert(name.clone());
+        }
+        if let Some(value) = lets.get(name.as_str()) {
+            todo.extend(names(value));
+        }
+    }
+    hits
+}
+
+/// The bare names an expression reads (bindings or source fields).
+fn names(e: &Expr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        match &e.kind {
+            ExprKind::Name(n) => {
+                out.insert(n.name.clone());
+            }
+            ExprKind::Literal(_) | ExprKind::Quantity(..) => {}
+            ExprKind::Field(x, _) | ExprKind::Unary(_, x) | ExprKind::As(x, _) => todo.push(x),
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+                todo.push(a);
+                todo.push(b);
+            }
+            ExprKind::Call(_, args) => todo.extend(args.iter()),
+            ExprKind::Match(x, arms) => {
+                todo.push(x);
+                todo.extend(arms.iter().map(|a: &MatchArm| &a.body));
+            }
+        }
+    }
+    out
+}

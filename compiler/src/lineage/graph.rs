@@ -1,0 +1,501 @@
+//! Field-level lineage of a checked program: for every field a flow assigns, what it reads.
+//!
+//! The analysis walks the typed program (`ir`), where every name is already resolved: a bare
+//! name is a source field or a `let` binding, `m.line` is a field of a lookup row. What a
+//! `let` reads is remembered under its name, so a target field that uses the binding depends
+//! on what the binding read; a call of a `fn` depends on the arguments whose parameters the
+//! body reads. A lookup row depends on its key: the key's origins are kept apart from the
+//! values (`keys`), so that a picture can draw them into the lookup's key field and a
+//! reader can tell "the value comes from master data" from "the row was chosen by this".
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ir::{Expr, ExprKind, Flow, Function, Literal, Program, SamplePart, Step};
+
+/// Where a value comes from. Ordered, so every set of origins prints in one stable order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    /// A field of the flow's source record; `part` is `value`, `quality` or `timestamp` for
+    /// a field that carries a signal quality and is read as such (`speed.quality`).
+    SourceField {
+        field: String,
+        part: Option<&'static str>,
+    },
+    /// A field of a lookup's row.
+    LookupField { lookup: String, field: String },
+    /// `source.position`: the record's position in its source.
+    Position,
+    /// `source.name`
+    SourceName,
+}
+
+impl Origin {
+    /// How the origin reads in words and pictures, with the flow's source name.
+    pub fn describe(&self, source: &str) -> String {
+        match self {
+            Origin::SourceField { field, part: None } => format!("{source}.{field}"),
+            Origin::SourceField {
+                field,
+                part: Some(part),
+            } => format!("{source}.{field}.{part}"),
+            Origin::LookupField { lookup, field } => format!("{lookup}.{field}"),
+            Origin::Position => format!("{source}.position"),
+            Origin::SourceName => format!("{source}.name"),
+        }
+    }
+}
+
+/// What one value depends on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deps {
+    /// The origins whose values flow into this one.
+    pub values: BTreeSet<Origin>,
+    /// `(lookup, origin)`: `origin` is read by the key that chooses a row of `lookup` whose
+    /// fields flow into this value (directly, or through a chain of lookups).
+    pub keys: BTreeSet<(String, Origin)>,
+    /// Lookups whose whole row this value is (a `let m = machines[...]`), not yet a field.
+    rows: BTreeSet<String>,
+    /// Constants that take part: literals and enum codes, as written in a mapping.
+    pub constants: BTreeSet<String>,
+    /// `let` bindings the value goes through.
+    pub bindings: BTreeSet<String>,
+    /// Functions called on the way, standard and declared with `fn`.
+    pub functions: BTreeSet<String>,
+    /// The `else reject` reasons of the bindings and of the assignment the value goes through:
+    /// when one fires, the record is rejected instead of written.
+    pub rejects: BTreeSet<String>,
+}
+
+impl Deps {
+    fn union(mut self, other: Deps) -> Deps {
+        self.values.extend(other.values);
+        self.keys.extend(other.keys);
+        self.rows.extend(other.rows);
+        self.constants.extend(other.constants);
+        self.bindings.extend(other.bindings);
+        self.functions.extend(other.functions);
+        self.rejects.extend(other.rejects);
+        self
+    }
+
+    /// True when no source or lookup value and no lookup key takes part: a constant (or a
+    /// value computed from constants only).
+    pub fn is_constant(&self) -> bool {
+        self.values.is_empty() && self.keys.is_empty()
+    }
+}
+
+/// One field a flow assigns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldLineage {
+    pub field: String,
+    pub deps: Deps,
+}
+
+/// One lookup row a flow reads, with what its key reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupUse {
+    pub lookup: String,
+    pub key: Deps,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowLineage {
+    pub name: String,
+    pub source: String,
+    pub target: String,
+    /// What the `where` condition reads. A filter decides whether the record is written at
+    /// all, so it is a dependency of every field of the flow, shown once per flow.
+    pub filter: Option<Deps>,
+    /// Every lookup indexed in the flow (each distinct key once), in the order first read.
+    pub lookups: Vec<LookupUse>,
+    /// The assigned fields, in the order written.
+    pub fields: Vec<FieldLineage>,
+}
+
+/// A declaration drawn as a box: a source, a lookup or a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub name: String,
+    pub entity: String,
+    /// The fields that take part in some lineage, in the entity's order. For a lookup, its
+    /// key field comes first.
+    pub fields: Vec<String>,
+}
+
+/// The lineage of a whole program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lineage {
+    pub mapping: String,
+    pub sources: Vec<Endpoint>,
+    pub lookups: Vec<Endpoint>,
+    /// The key field of each lookup, by lookup name.
+    pub lookup_keys: BTreeMap<String, String>,
+    pub targets: Vec<Endpoint>,
+    pub flows: Vec<FlowLineage>,
+}
+
+/// The lineage stage: what every assigned target field of every flow depends on.
+pub fn lineage(program: &Program) -> Lineage {
+    let params_read = params_read_by_functions(&program.functions);
+    let flows: Vec<FlowLineage> = program
+        .flows
+        .iter()
+        .map(|f| flow_lineage(f, &params_read))
+        .collect();
+    let entity_order = |entity: &str, used: &BTreeSet<String>| -> Vec<String> {
+        let mut fields: Vec<String> = program
+            .schema
+            .entities
+            .get(entity)
+            .map(|e| {
+                e.fields
+                    .iter()
+                    .filter(|f| used.contains(&f.name))
+                    .map(|f| f.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Parts of quality fields (`speed.quality`) and anything the schema does not list
+        // come after, in name order.
+        for name in used {
+            if !fields.contains(name) {
+                fields.push(name.clone());
+            }
+        }
+        fields
+    };
+    let mut used_by_source: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut used_by_lookup: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut used_by_target: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for flow in &flows {
+        let source_fields = used_by_source.entry(&flow.source).or_default();
+        let mut all_deps: Vec<&Deps> = flow.fields.iter().map(|f| &f.deps).collect();
+        all_deps.extend(flow.filter.iter());
+        all_deps.extend(flow.lookups.iter().map(|l| &l.key));
+        for deps in all_deps {
+            let origins = deps.values.iter().chain(deps.keys.iter().map(|(_, o)| o));
+            for origin in origins {
+                match origin {
+                    Origin::SourceField { .. } | Origin::Position | Origin::SourceName => {
+                        source_fields.insert(port_name(origin));
+                    }
+                    Origin::LookupField { lookup, field } => {
+                        used_by_lookup
+                            .entry(lookup.as_str())
+                            .or_default()
+                            .insert(field.clone());
+                    }
+                }
+            }
+        }
+        for use_ in &flow.lookups {
+            used_by_lookup.entry(use_.lookup.as_str()).or_default();
+        }
+        used_by_target
+            .entry(&flow.target)
+            .or_default()
+            .extend(flow.fields.iter().map(|f| f.field.clone()));
+    }
+    let empty = BTreeSet::new();
+    let sources = program
+        .sources
+        .iter()
+        .map(|s| Endpoint {
+            name: s.name.clone(),
+            entity: s.entity.clone(),
+            fields: entity_order(
+                &s.entity,
+                used_by_source.get(s.name.as_str()).unwrap_or(&empty),
+            ),
+        })
+        .collect();
+    let lookups = program
+        .lookups
+        .iter()
+        .map(|l| {
+            let mut used = used_by_lookup
+                .get(l.name.as_str())
+                .cloned()
+                .unwrap_or_default();
+            used.remove(&l.key_field);
+            let mut fields = vec![l.key_field.clone()];
+            fields.extend(entity_order(&l.entity, &used));
+            Endpoint {
+                name: l.name.clone(),
+                entity: l.entity.clone(),
+                fields,
+            }
+        })
+        .collect();
+    let targets = program
+        .targets
+        .iter()
+        .map(|t| Endpoint {
+            name: t.name.clone(),
+            entity: t.entity.clone(),
+            fields: entity_order(
+                &t.entity,
+                used_by_target.get(t.name.as_str()).unwrap_or(&empty),
+            ),
+        })
+        .collect();
+    Lineage {
+        mapping: program.name.clone(),
+        sources,
+        lookups,
+        lookup_keys: program
+            .lookups
+            .iter()
+            .map(|l| (l.name.clone(), l.key_field.clone()))
+            .collect(),
+        targets,
+        flows,
+    }
+}
+
+/// The name of the row that stands for an origin in a source's box: the field, a part of a
+/// quality field (`speed.quality`), or `position` / `name` for the record's built-ins (in
+/// brackets, so they cannot clash with a field).
+pub fn port_name(origin: &Origin) -> String {
+    match origin {
+        Origin::SourceField { field, part: None } => field.clone(),
+        Origin::SourceField {
+            field,
+            part: Some(part),
+        } => format!("{field}.{part}"),
+        Origin::LookupField { field, .. } => field.clone(),
+        Origin::Position => "(position)".to_string(),
+        Origin::SourceName => "(name)".to_string(),
+    }
+}
+
+fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowLineage {
+    let mut walker = Walker {
+        bindings: BTreeMap::new(),
+        params_read,
+        lookups: Vec::new(),
+    };
+    let filter = flow.filter.as_ref().map(|e| walker.expr(e));
+    let mut fields = Vec::new();
+    for step in &flow.steps {
+        match step {
+            Step::Let {
+                name,
+                value,
+                on_failure,
+            } => {
+                let mut deps = walker.expr(value);
+                deps.rejects.extend(on_failure.iter().cloned());
+                walker.bindings.insert(name.clone(), deps);
+            }
+            Step::Assign {
+                field,
+                value,
+                on_failure,
+                ..
+            } => {
+                let mut deps = walker.expr(value);
+                deps.rejects.extend(on_failure.iter().cloned());
+                deps.rows.clear();
+                fields.push(FieldLineage {
+                    field: field.clone(),
+                    deps,
+                });
+            }
+        }
+    }
+    FlowLineage {
+        name: flow.name.clone(),
+        source: flow.source.clone(),
+        target: flow.target.clone(),
+        filter: filter.map(|mut d| {
+            d.rows.clear();
+            d
+        }),
+        lookups: walker.lookups,
+        fields,
+    }
+}
+
+struct Walker<'a> {
+    bindings: BTreeMap<String, Deps>,
+    params_read: &'a BTreeMap<String, Vec<bool>>,
+    lookups: Vec<LookupUse>,
+}
+
+impl Walker<'_> {
+    fn expr(&mut self, e: &Expr) -> Deps {
+        match &e.kind {
+            ExprKind::Literal(l) => constant(literal_text(l)),
+            ExprKind::EnumCode { enum_name, code } => constant(format!("{enum_name}.{code}")),
+            ExprKind::SourceField { name, .. } => origin(Origin::SourceField {
+                field: name.clone(),
+                part: None,
+            }),
+            ExprKind::SourceSample { field, part } => origin(Origin::SourceField {
+                field: field.clone(),
+                part: match part {
+                    SamplePart::Good => None,
+                    SamplePart::Value => Some("value"),
+                    SamplePart::Quality => Some("quality"),
+                    SamplePart::Timestamp => Some("timestamp"),
+                },
+            }),
+            ExprKind::SourcePosition => origin(Origin::Position),
+            ExprKind::SourceName => origin(Origin::SourceName),
+            ExprKind::Local(name) => {
+                let mut deps = self.bindings.get(name).cloned().unwrap_or_default();
+                deps.bindings.insert(name.clone());
+                deps
+            }
+            ExprKind::EntityField { base, field, .. } => {
+                let mut deps = self.expr(base);
+                let rows = std::mem::take(&mut deps.rows);
+                deps.values
+                    .extend(rows.into_iter().map(|lookup| Origin::LookupField {
+                        lookup,
+                        field: field.clone(),
+                    }));
+                deps
+            }
+            ExprKind::Lookup { lookup, key } => {
+                let key_deps = self.expr(key);
+                let use_ = LookupUse {
+                    lookup: lookup.clone(),
+                    key: key_deps.clone(),
+                };
+                if !self.lookups.contains(&use_) {
+                    self.lookups.push(use_);
+                }
+                let mut deps = key_deps;
+                let key_values = std::mem::take(&mut deps.values);
+                deps.keys
+                    .extend(key_values.into_iter().map(|o| (lookup.clone(), o)));
+                deps.rows.insert(lookup.clone());
+                deps
+            }
+            ExprKind::MakeIdentifier { id_type, value, .. } => {
+                let mut deps = self.expr(value);
+                deps.functions.insert(id_type.clone());
+                deps
+            }
+            ExprKind::Call { function, args } => {
+                let mut deps = self.all(args);
+                deps.functions.insert(function.name().to_string());
+                deps
+            }
+            ExprKind::CallFunction { name, args } => {
+                let read = self.params_read.get(name);
+                let mut deps = Deps::default();
+                for (i, arg) in args.iter().enumerate() {
+                    let arg_deps = self.expr(arg);
+                    if read.is_none_or(|r| r.get(i).copied().unwrap_or(true)) {
+                        deps = deps.union(arg_deps);
+                    }
+                }
+                deps.functions.insert(name.clone());
+                deps
+            }
+            ExprKind::IntToFloat(x) | ExprKind::Not(x) | ExprKind::Neg(x) => self.expr(x),
+            ExprKind::Convert { value, .. } => self.expr(value),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                let l = self.expr(lhs);
+                l.union(self.expr(rhs))
+            }
+            ExprKind::Coalesce { value, default } => {
+                let v = self.expr(value);
+                v.union(self.expr(default))
+            }
+            ExprKind::Match { scrutinee, arms } => {
+                let mut deps = self.expr(scrutinee);
+                for arm in arms {
+                    deps = deps.union(self.expr(&arm.body));
+                }
+                deps
+            }
+        }
+    }
+
+    fn all(&mut self, es: &[Expr]) -> Deps {
+        es.iter()
+            .fold(Deps::default(), |acc, e| acc.union(self.expr(e)))
+    }
+}
+
+fn constant(text: String) -> Deps {
+    let mut deps = Deps::default();
+    deps.constants.insert(text);
+    deps
+}
+
+fn origin(o: Origin) -> Deps {
+    let mut deps = Deps::default();
+    deps.values.insert(o);
+    deps
+}
+
+fn literal_text(l: &Literal) -> String {
+    match l {
+        Literal::String(s) => crate::format::quote(s),
+        Literal::Int(i) => i.to_string(),
+        Literal::Float(f) => format!("{f:?}"),
+        Literal::Bool(b) => b.to_string(),
+    }
+}
+
+/// For each function, which of its parameters its body reads (directly or through the
+/// functions it calls). Functions come callees first, so one pass suffices.
+fn params_read_by_functions(functions: &[Function]) -> BTreeMap<String, Vec<bool>> {
+    let mut read: BTreeMap<String, Vec<bool>> = BTreeMap::new();
+    for f in functions {
+        let mut locals = BTreeSet::new();
+        locals_read(&f.body, &read, &mut locals);
+        let flags = f
+            .params
+            .iter()
+            .map(|(name, _)| locals.contains(name))
+            .collect();
+        read.insert(f.name.clone(), flags);
+    }
+    read
+}
+
+fn locals_read(e: &Expr, read: &BTreeMap<String, Vec<bool>>, out: &mut BTreeSet<String>) {
+    let children: Vec<&Expr> = match &e.kind {
+        ExprKind::Local(name) => {
+            out.insert(name.clone());
+            Vec::new()
+        }
+        ExprKind::CallFunction { name, args } => {
+            let flags = read.get(name);
+            args.iter()
+                .enumerate()
+                .filter(|(i, _)| flags.is_none_or(|f| f.get(*i).copied().unwrap_or(true)))
+                .map(|(_, a)| a)
+                .collect()
+        }
+        ExprKind::Call { args, .. } => args.iter().collect(),
+        ExprKind::EntityField { base: x, .. }
+        | ExprKind::Lookup { key: x, .. }
+        | ExprKind::MakeIdentifier { value: x, .. }
+        | ExprKind::IntToFloat(x)
+        | ExprKind::Convert { value: x, .. }
+        | ExprKind::Not(x)
+        | ExprKind::Neg(x) => vec![x],
+        ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+        ExprKind::Coalesce { value, default } => vec![value, default],
+        ExprKind::Match { scrutinee, arms } => std::iter::once(&**scrutinee)
+            .chain(arms.iter().map(|a| &a.body))
+            .collect(),
+        ExprKind::Literal(_)
+        | ExprKind::EnumCode { .. }
+        | ExprKind::SourceField { .. }
+        | ExprKind::SourceSample { .. }
+        | ExprKind::SourcePosition
+        | ExprKind::SourceName => Vec::new(),
+    };
+    for child in children {
+        locals_read(child, read, out);
+    }
+}

@@ -1,0 +1,217 @@
+//! The lineage as boxes with rows and arrows between rows, the one shape every renderer
+//! (Mermaid, DOT, SVG) draws. Deciding what is drawn happens here, once; the renderers only
+//! spell it.
+//!
+//! - A source is a box whose rows are the fields the mapping reads (and `(position)` /
+//!   `(name)` when `source.position` / `source.name` are read).
+//! - A lookup is a box whose first row is its key field, then the fields the mapping reads.
+//! - A flow is a box whose first row is `where` when it has a filter, then one row per
+//!   assigned target field. A field computed from constants only says `(constant)`.
+//! - A target is a box without rows: the flow's rows are its fields, and one thick arrow per
+//!   flow says which target receives them.
+//!
+//! Arrows: a value arrow from each source or lookup field to each flow row that reads it; a
+//! filter arrow (dashed) from each field the `where` reads to the flow's `where` row, since
+//! a filter decides about the whole record; a key arrow (dotted) from each field a lookup's
+//! key reads into that lookup's key row; a records arrow from each flow to its target.
+
+use std::collections::BTreeSet;
+
+use super::graph::{port_name, Deps, Lineage, Origin};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BoxKind {
+    Source,
+    Lookup,
+    Flow,
+    Target,
+}
+
+impl BoxKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            BoxKind::Source => "source",
+            BoxKind::Lookup => "lookup",
+            BoxKind::Flow => "flow",
+            BoxKind::Target => "target",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// A short id made of the kind's letter and an index (`s0`, `l1`, `f2`, `t0`): safe in
+    /// every output language whatever the names.
+    pub id: String,
+    pub kind: BoxKind,
+    pub title: String,
+    pub rows: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EdgeKind {
+    Value,
+    Filter,
+    Key,
+    Records,
+}
+
+/// An end of an arrow: a box, and a row of it or the box as a whole.
+pub type End = (usize, Option<usize>);
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edge {
+    pub from: End,
+    pub to: End,
+    pub kind: EdgeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub title: String,
+    pub nodes: Vec<Node>,
+    /// Sorted and without duplicates.
+    pub edges: Vec<Edge>,
+}
+
+/// Lays the lineage out as boxes and arrows.
+pub fn picture(lineage: &Lineage) -> Picture {
+    let mut nodes = Vec::new();
+    for (i, s) in lineage.sources.iter().enumerate() {
+        nodes.push(Node {
+            id: format!("s{i}"),
+            kind: BoxKind::Source,
+            title: format!("source {}: {}", s.name, s.entity),
+            rows: s.fields.clone(),
+        });
+    }
+    let lookup_base = nodes.len();
+    for (i, l) in lineage.lookups.iter().enumerate() {
+        let mut rows = l.fields.clone();
+        if let Some(key) = rows.first_mut() {
+            *key = format!("{key} (key)");
+        }
+        nodes.push(Node {
+            id: format!("l{i}"),
+            kind: BoxKind::Lookup,
+            title: format!("lookup {}: {}", l.name, l.entity),
+            rows,
+        });
+    }
+    let flow_base = nodes.len();
+    for (i, f) in lineage.flows.iter().enumerate() {
+        let mut rows = Vec::new();
+        if f.filter.is_some() {
+            rows.push("where".to_string());
+        }
+        rows.extend(f.fields.iter().map(|field| {
+            if field.deps.is_constant() {
+                format!("{} (constant)", field.field)
+            } else {
+                field.field.clone()
+            }
+        }));
+        nodes.push(Node {
+            id: format!("f{i}"),
+            kind: BoxKind::Flow,
+            title: format!("flow {}", f.name),
+            rows,
+        });
+    }
+    let target_base = nodes.len();
+    for (i, t) in lineage.targets.iter().enumerate() {
+        nodes.push(Node {
+            id: format!("t{i}"),
+            kind: BoxKind::Target,
+            title: format!("target {}: {}", t.name, t.entity),
+            rows: Vec::new(),
+        });
+    }
+
+    // Where each origin is drawn: (box, row).
+    let source_end = |source: &str, origin: &Origin| -> Option<End> {
+        let i = lineage.sources.iter().position(|s| s.name == source)?;
+        let row = lineage.sources[i]
+            .fields
+            .iter()
+            .position(|f| *f == port_name(origin))?;
+        Some((i, Some(row)))
+    };
+    let lookup_end = |lookup: &str, field: &str| -> Option<End> {
+        let i = lineage.lookups.iter().position(|l| l.name == lookup)?;
+        let row = lineage.lookups[i].fields.iter().position(|f| f == field)?;
+        Some((lookup_base + i, Some(row)))
+    };
+    let origin_end = |source: &str, origin: &Origin| -> Option<End> {
+        match origin {
+            Origin::LookupField { lookup, field } => lookup_end(lookup, field),
+            _ => source_end(source, origin),
+        }
+    };
+
+    let mut edges = BTreeSet::new();
+    let key_edges = |source: &str, deps: &Deps, edges: &mut BTreeSet<Edge>| {
+        for (lookup, origin) in &deps.keys {
+            let key_field = lineage.lookup_keys.get(lookup).map(String::as_str);
+            if let (Some(from), Some(to)) = (
+                origin_end(source, origin),
+                key_field.and_then(|k| lookup_end(lookup, k)),
+            ) {
+                edges.insert(Edge {
+                    from,
+                    to,
+                    kind: EdgeKind::Key,
+                });
+            }
+        }
+    };
+    for (i, f) in lineage.flows.iter().enumerate() {
+        let flow = flow_base + i;
+        let mut row = 0;
+        if let Some(filter) = &f.filter {
+            for origin in &filter.values {
+                if let Some(from) = origin_end(&f.source, origin) {
+                    edges.insert(Edge {
+                        from,
+                        to: (flow, Some(0)),
+                        kind: EdgeKind::Filter,
+                    });
+                }
+            }
+            key_edges(&f.source, filter, &mut edges);
+            row = 1;
+        }
+        for field in &f.fields {
+            for origin in &field.deps.values {
+                if let Some(from) = origin_end(&f.source, origin) {
+                    edges.insert(Edge {
+                        from,
+                        to: (flow, Some(row)),
+                        kind: EdgeKind::Value,
+                    });
+                }
+            }
+            key_edges(&f.source, &field.deps, &mut edges);
+            row += 1;
+        }
+        for use_ in &f.lookups {
+            let mut deps = use_.key.clone();
+            let key_values = std::mem::take(&mut deps.values);
+            deps.keys
+                .extend(key_values.into_iter().map(|o| (use_.lookup.clone(), o)));
+            key_edges(&f.source, &deps, &mut edges);
+        }
+        if let Some(t) = lineage.targets.iter().position(|t| t.name == f.target) {
+            edges.insert(Edge {
+                from: (flow, None),
+                to: (target_base + t, None),
+                kind: EdgeKind::Records,
+            });
+        }
+    }
+    Picture {
+        title: format!("lineage of mapping {}", lineage.mapping),
+        nodes,
+        edges: edges.into_iter().collect(),
+    }
+}
