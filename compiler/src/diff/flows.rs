@@ -234,7 +234,7 @@ fn names(e: &Expr) -> BTreeSet<String> {
             ExprKind::Name(n) => {
                 out.insert(n.name.clone());
             }
-            ExprKind::Literal(_) | ExprKind::Quantity(..) => {}
+            ExprKind::Literal(_) | ExprKind::Quantity(..) | ExprKind::Reject(_) => {}
             ExprKind::Field(x, _) | ExprKind::Unary(_, x) | ExprKind::As(x, _) => todo.push(x),
             ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
                 todo.push(a);

@@ -342,6 +342,8 @@ impl Walker<'_> {
                     SamplePart::Timestamp => Some("timestamp"),
                 },
             }),
+            // A rejecting match arm gives no value, so the field depends on nothing through it.
+            ExprKind::Reject { .. } => Deps::default(),
             ExprKind::SourcePosition => origin(Origin::Position),
             ExprKind::SourceName => origin(Origin::SourceName),
             ExprKind::Local(name) => {
@@ -493,7 +495,8 @@ fn locals_read(e: &Expr, read: &BTreeMap<String, Vec<bool>>, out: &mut BTreeSet<
         | ExprKind::SourceField { .. }
         | ExprKind::SourceSample { .. }
         | ExprKind::SourcePosition
-        | ExprKind::SourceName => Vec::new(),
+        | ExprKind::SourceName
+        | ExprKind::Reject { .. } => Vec::new(),
     };
     for child in children {
         locals_read(child, read, out);
