@@ -9,7 +9,9 @@ use super::EmitOptions;
 use crate::ir::{self, FileFormat, TargetKind};
 
 /// Names `run` uses itself.
-const RESERVED: &[&str] = &["run", "raw", "record", "lookups", "main", "flows", "types"];
+const RESERVED: &[&str] = &[
+    "run", "raw", "record", "lookups", "main", "flows", "types", "manifest", "read_at",
+];
 
 pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
     let mut scope = Scope::new();
@@ -19,9 +21,9 @@ pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
         program.name, program.version
     ));
     scope.raw(if program.functions.is_empty() {
-        "mod flows;\nmod types;"
+        "mod flows;\nmod manifest;\nmod types;"
     } else {
-        "mod flows;\nmod functions;\nmod types;"
+        "mod flows;\nmod functions;\nmod manifest;\nmod types;"
     });
     scope.raw("// The read stage of every source.\nuse fdi_runtime::Source as _;");
     // The names let `--source NAME=PATH` and `--lookup NAME=PATH` refuse a name the mapping does not have.
@@ -36,7 +38,8 @@ pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
              mapping_dir: {:?},\n    \
              dead_letter: {:?},\n    \
              sources: {},\n    \
-             lookups: {},\n\
+             lookups: {},\n    \
+             manifest: &manifest::MANIFEST,\n\
          }};",
         program.name,
         program.version,
