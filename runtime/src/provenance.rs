@@ -16,6 +16,9 @@ use crate::record::RawRecord;
 use crate::target::{Column, SqlType};
 use crate::time::Timestamp;
 
+/// The prefix of every provenance column; schema fields may not take it.
+pub const PREFIX: &str = "_fdi_";
+
 /// The provenance columns, in the order they follow the record's own.
 pub const COLUMNS: [Column; 6] = [
     column(SOURCE, SqlType::Text, false),
