@@ -15,6 +15,50 @@ pub struct BuildOptions {
     /// dependencies are compiled once.
     pub target_dir: PathBuf,
     pub release: bool,
+    /// The git state of the mapping's files, for the program's manifest (see [`git_state`]).
+    pub git: Option<GitState>,
+}
+
+/// The commit checked out where the mapping lives, and whether its files differ from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitState {
+    pub commit: String,
+    pub dirty: bool,
+}
+
+/// The git state of `files` (the mapping first, then every file its compilation read): the
+/// commit checked out in the repository holding the mapping, and whether any of the files is
+/// modified or not committed. `None` when the mapping is not in a git repository or git is not
+/// installed.
+pub fn git_state(files: &[PathBuf]) -> Option<GitState> {
+    let mapping = files.first()?.canonicalize().ok()?;
+    let folder = mapping.parent()?;
+    let git = |args: &[&std::ffi::OsStr]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(folder)
+            .args(args)
+            .output()
+            .ok()
+    };
+    let head = git(&["rev-parse".as_ref(), "--verify".as_ref(), "HEAD".as_ref()])?;
+    if !head.status.success() {
+        return None;
+    }
+    let commit = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    let mut status_args: Vec<&std::ffi::OsStr> =
+        vec!["status".as_ref(), "--porcelain".as_ref(), "--".as_ref()];
+    let absolute: Vec<PathBuf> = files
+        .iter()
+        .map(|f| f.canonicalize().unwrap_or_else(|_| f.clone()))
+        .collect();
+    status_args.extend(absolute.iter().map(|f| f.as_os_str()));
+    // A file git cannot vouch for (outside the repository, say) makes the state dirty.
+    let dirty = match git(&status_args) {
+        Some(status) if status.status.success() => !status.stdout.is_empty(),
+        _ => true,
+    };
+    Some(GitState { commit, dirty })
 }
 
 /// The shared target directory: `FDI_TARGET_DIR`, else a cache folder in the home directory.
@@ -76,7 +120,10 @@ pub fn build(
         .map_err(|e| write_error(&options.target_dir, e))?;
     lock.lock()
         .map_err(|e| write_error(&options.target_dir, e))?;
-    write_crate(generated, &options.crate_dir).map_err(|e| write_error(&options.crate_dir, e))?;
+    let changed = write_crate(generated, &options.crate_dir)
+        .map_err(|e| write_error(&options.crate_dir, e))?;
+    let stamp = BuildStamp::for_build(options, changed);
+    stamp.set_env(&mut cargo);
     let output = cargo.output().map_err(|e| {
         Diagnostic::error(Code::BuildFailed, format!("cannot run cargo: {e}"))
             .help("fdi builds the generated program with cargo; install the Rust toolchain or put cargo on PATH")
@@ -107,6 +154,7 @@ pub fn build(
     let copied = binary.with_extension("new");
     std::fs::copy(&built, &copied).map_err(|e| write_error(&copied, e))?;
     std::fs::rename(&copied, &binary).map_err(|e| write_error(&binary, e))?;
+    stamp.save(&options.crate_dir);
     drop(lock);
     Ok(binary)
 }
@@ -119,7 +167,91 @@ fn write_error(path: &Path, e: std::io::Error) -> Diagnostic {
     .help("check that the folder is writable")
 }
 
-fn write_crate(generated: &GeneratedCrate, dir: &Path) -> std::io::Result<()> {
+/// The manifest's volatile part, given to cargo as the environment variables the generated
+/// `src/manifest.rs` reads with `option_env!`.
+///
+/// cargo rebuilds a crate when such a variable changes, so a new time on every build would
+/// recompile every program every time it is run: the build time is that of the build that last
+/// changed the program (its code or its git state), kept in the crate folder. With
+/// `SOURCE_DATE_EPOCH` set, that time is used instead, for reproducible builds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BuildStamp {
+    git: Option<GitState>,
+    profile: &'static str,
+    built_at: String,
+}
+
+impl BuildStamp {
+    fn for_build(options: &BuildOptions, crate_changed: bool) -> Self {
+        let mut stamp = BuildStamp {
+            git: options.git.clone(),
+            profile: if options.release { "release" } else { "debug" },
+            built_at: String::new(),
+        };
+        let reproducible = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .and_then(|s| fdi_runtime::time::from_epoch_millis(s.saturating_mul(1000)).ok());
+        let previous = std::fs::read_to_string(stamp.file(&options.crate_dir)).ok();
+        stamp.built_at = match (reproducible, previous) {
+            (Some(time), _) => time.to_rfc3339(),
+            (None, Some(previous)) if !crate_changed => match previous.split_once('\n') {
+                Some((time, key)) if key == stamp.key() => time.to_string(),
+                _ => now_to_the_second(),
+            },
+            _ => now_to_the_second(),
+        };
+        stamp
+    }
+
+    /// What the build time is kept for: the same git state and profile.
+    fn key(&self) -> String {
+        match &self.git {
+            Some(git) => format!("{} {} {}", self.profile, git.commit, git.dirty),
+            None => format!("{} none", self.profile),
+        }
+    }
+
+    fn set_env(&self, cargo: &mut Command) {
+        match &self.git {
+            Some(git) => {
+                cargo
+                    .env("FDI_GIT_COMMIT", &git.commit)
+                    .env("FDI_GIT_DIRTY", git.dirty.to_string());
+            }
+            None => {
+                cargo
+                    .env_remove("FDI_GIT_COMMIT")
+                    .env_remove("FDI_GIT_DIRTY");
+            }
+        }
+        cargo.env("FDI_BUILT_AT", &self.built_at);
+    }
+
+    /// One per profile, since `fdi test` (debug) and `fdi run` (release) share the crate folder.
+    fn file(&self, crate_dir: &Path) -> PathBuf {
+        crate_dir.join(format!("build-stamp-{}", self.profile))
+    }
+
+    /// Best effort: without the file, the next build takes a new time and recompiles.
+    fn save(&self, crate_dir: &Path) {
+        let _ = std::fs::write(
+            self.file(crate_dir),
+            format!("{}\n{}", self.built_at, self.key()),
+        );
+    }
+}
+
+fn now_to_the_second() -> String {
+    let millis = fdi_runtime::time::to_epoch_millis(&fdi_runtime::Timestamp::now());
+    fdi_runtime::time::from_epoch_millis(millis - millis.rem_euclid(1000))
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
+}
+
+/// Writes the files that differ from what is on disk; `true` when any did.
+fn write_crate(generated: &GeneratedCrate, dir: &Path) -> std::io::Result<bool> {
+    let mut changed = false;
     for (path, text) in &generated.files {
         let file = dir.join(path);
         if let Some(parent) = file.parent() {
@@ -127,6 +259,7 @@ fn write_crate(generated: &GeneratedCrate, dir: &Path) -> std::io::Result<()> {
         }
         if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&file, text)?;
+            changed = true;
         }
     }
     // Resolve dependencies to the versions the fdi workspace itself was tested with, so the
@@ -136,5 +269,5 @@ fn write_crate(generated: &GeneratedCrate, dir: &Path) -> std::io::Result<()> {
     if !lock.exists() && workspace_lock.exists() {
         std::fs::copy(workspace_lock, lock)?;
     }
-    Ok(())
+    Ok(changed)
 }

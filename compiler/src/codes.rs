@@ -59,7 +59,7 @@ codes! {
     MasterDataColumn = "E0213": "an enum's master-data column is not named or does not exist",
     EmptyEnum = "E0214": "an enum has no codes",
     BadTimeFormat = "E0215": "a timestamp field's format or zone is invalid or incomplete",
-    ReservedFieldName = "E0216": "a schema field is named like a mapping keyword",
+    ReservedFieldName = "E0216": "a schema field is named like a mapping keyword, or takes the prefix `_fdi_`",
     ColumnClash = "E0217": "two fields of an entity read the same column",
 
     // Check
@@ -100,6 +100,8 @@ codes! {
     BadTest = "E0335": "a test names something the mapping does not have, or a test value has the wrong type",
     BadTimeArgument = "E0336": "a time format or time zone given to a time function is not valid",
     QualityNotHere = "E0337": "a lookup or target uses an entity whose fields carry a quality",
+    UnknownTargetOption = "E0338": "a target's `with` clause names something other than `provenance`",
+    BadSourceTime = "E0339": "a source's `time` field is not a required timestamp field of its entity",
     RejectOutsideFlow = "E0340": "`reject` is used where no record can be rejected",
     EveryArmRejects = "E0341": "every arm of a match rejects, so the match gives no value",
 

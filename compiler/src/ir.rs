@@ -41,6 +41,9 @@ pub struct Source {
     pub format: FileFormat,
     pub path: String,
     pub entity: String,
+    /// The required timestamp field holding each record's own time (`time FIELD`), for
+    /// provenance; without one, provenance records when the record was read.
+    pub time_field: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +62,8 @@ pub struct Target {
     pub entity: String,
     /// Fields of the upsert key; empty for append-only targets.
     pub key: Vec<String>,
+    /// `with provenance`: each record is written with where it came from.
+    pub provenance: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -11,6 +11,7 @@ pub mod format;
 pub mod imports;
 pub mod ir;
 pub mod lineage;
+pub mod manifest;
 pub mod schema;
 pub mod source_map;
 pub mod syntax;
@@ -91,6 +92,15 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
 pub fn mapping_dir(path: &Path) -> PathBuf {
     let dir = mapping_folder(path);
     dir.canonicalize().unwrap_or(dir)
+}
+
+/// The emit options of the mapping at `path`, whose compilation read `sources`: the program's
+/// default base folder and the hashes of its inputs for the build manifest.
+pub fn emit_options(path: &Path, sources: &SourceMap) -> emit::EmitOptions {
+    emit::EmitOptions::for_mapping_dir(
+        &mapping_dir(path),
+        manifest::inputs(sources, &mapping_folder(path)),
+    )
 }
 
 /// Read, parse and load imports: the mapping's syntax tree with the items of every module it

@@ -8,12 +8,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use fdi_compiler::build::{build, default_target_dir, mapping_crate_dir, BuildOptions};
+use fdi_compiler::build::{build, default_target_dir, git_state, mapping_crate_dir, BuildOptions};
 use fdi_compiler::diagnostic::{Code, Diagnostic};
-use fdi_compiler::emit::{emit, EmitOptions, GeneratedCrate};
+use fdi_compiler::emit::{emit, GeneratedCrate};
 use fdi_compiler::format::{format_text, FormatError};
 use fdi_compiler::source_map::SourceMap;
-use fdi_compiler::{compile, ir, mapping_dir, read_mapping, testing};
+use fdi_compiler::{compile, emit_options, ir, read_mapping, testing};
 
 #[derive(Parser)]
 #[command(name = "fdi", version, about = "The fdi integration mapping compiler")]
@@ -163,7 +163,7 @@ fn run(cli: Cli) -> ExitCode {
         } => cli_trace::lineage(&file, &field, format),
         Command::Diff { args, git, format } => cli_trace::diff(&args, git, format),
         Command::Emit { file } => match generate(&file) {
-            Ok((_, generated)) => {
+            Ok((_, generated, _)) => {
                 let mut out = std::io::stdout().lock();
                 for (path, text) in &generated.files {
                     let _ = writeln!(out, "// ===== {path} =====\n{text}");
@@ -447,12 +447,14 @@ fn explain_hint(diagnostics: &[Diagnostic]) -> String {
     }
 }
 
-fn generate(file: &Path) -> Result<(ir::Program, GeneratedCrate), ExitCode> {
+/// Compiles and emits `file`; also returns the paths of every file the compilation read.
+fn generate(file: &Path) -> Result<(ir::Program, GeneratedCrate, Vec<PathBuf>), ExitCode> {
     let mut sources = SourceMap::new();
     match fdi_compiler::compile_mapping(file, &mut sources) {
         Ok(program) => {
-            let generated = emit(&program, &EmitOptions::for_mapping_dir(&mapping_dir(file)));
-            Ok((program, generated))
+            let generated = emit(&program, &emit_options(file, &sources));
+            let inputs = sources.files().map(|f| f.path.clone()).collect();
+            Ok((program, generated, inputs))
         }
         Err(diagnostics) => {
             report(&diagnostics, &sources);
@@ -462,11 +464,12 @@ fn generate(file: &Path) -> Result<(ir::Program, GeneratedCrate), ExitCode> {
 }
 
 fn build_program(file: &Path, crate_dir: &Path, args: &BuildArgs) -> Result<PathBuf, ExitCode> {
-    let (program, generated) = generate(file)?;
+    let (program, generated, inputs) = generate(file)?;
     let options = BuildOptions {
         crate_dir: crate_dir.to_path_buf(),
         target_dir: args.target_dir.clone().unwrap_or_else(default_target_dir),
         release: !args.debug,
+        git: git_state(&inputs),
     };
     build(&generated, &program.name, &options).map_err(|d| {
         report(&[d], &SourceMap::new());

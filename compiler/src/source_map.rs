@@ -53,6 +53,17 @@ impl From<Span> for miette::SourceSpan {
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
+    pub kind: FileKind,
+}
+
+/// What a file is to the compilation, for the build manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A mapping or a module it imports (the first one added is the mapping).
+    Mapping,
+    Schema,
+    /// A master-data file an enum reads its codes `from:`.
+    MasterData,
 }
 
 impl SourceFile {
@@ -74,13 +85,29 @@ impl SourceMap {
         Self::default()
     }
 
+    /// Adds a mapping or module file.
     pub fn add(&mut self, path: impl AsRef<Path>, text: impl Into<Arc<str>>) -> FileId {
+        self.add_as(path, text, FileKind::Mapping)
+    }
+
+    pub fn add_as(
+        &mut self,
+        path: impl AsRef<Path>,
+        text: impl Into<Arc<str>>,
+        kind: FileKind,
+    ) -> FileId {
         let id = FileId(self.files.len() as u32);
         self.files.push(SourceFile {
             path: path.as_ref().to_path_buf(),
             text: text.into(),
+            kind,
         });
         id
+    }
+
+    /// Every file, in the order added.
+    pub fn files(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter()
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {

@@ -17,6 +17,7 @@ fn generated_code_of_examples() {
             )
         });
         // Machine-independent options, so the snapshot is the same everywhere.
+        let folder = path.parent().unwrap_or(path);
         let options = EmitOptions {
             runtime_dependency: "{ path = \"../../runtime\" }".into(),
             mapping_dir: format!(
@@ -26,6 +27,7 @@ fn generated_code_of_examples() {
                     .unwrap_or_default()
                     .to_string_lossy()
             ),
+            inputs: fdi_compiler::manifest::inputs(&sources, folder),
         };
         let generated = emit(&program, &options);
         let all: Vec<String> = generated

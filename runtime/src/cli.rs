@@ -48,9 +48,22 @@ pub struct Options {
     /// Write every target, whatever its kind, as JSON Lines to DIR/NAME.jsonl (NAME: the target's) instead, for tests
     #[arg(long, value_name = "DIR")]
     pub capture_targets: Option<PathBuf>,
-    /// Print the mapping's name and version and the fdi-runtime version
+    /// Print the mapping's name and version, the start of its hash, the fdi version and the git commit
     #[arg(long)]
     pub version: bool,
+    #[command(subcommand)]
+    pub command: Option<ProgramCommand>,
+}
+
+/// What a program can do besides running.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum ProgramCommand {
+    /// Print what the program was built from: the SHA-256 of the mapping, its modules, schemas, master data and
+    /// generated code, the fdi version, the git commit and the build time
+    Manifest {
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
 }
 
 /// Summary formats.
@@ -111,6 +124,17 @@ where
     };
     if options.version {
         println!("{}", version_text(program));
+        return ExitCode::SUCCESS;
+    }
+    if let Some(ProgramCommand::Manifest { format }) = options.command {
+        let manifest = program.manifest;
+        match format {
+            Format::Human => print!(
+                "{}",
+                manifest.render_human(program.mapping, program.version)
+            ),
+            Format::Json => println!("{}", manifest.to_json(program.mapping, program.version)),
+        }
         return ExitCode::SUCCESS;
     }
     let execution = execute(program, &options, run_fn);
@@ -178,14 +202,9 @@ fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// "mill_to_mes 0.1.0 (fdi-runtime 0.1.0)".
+/// "mill_to_mes 0.1.0 (mapping sha256 3f2a9c1b07de, fdi 0.1.0, git 1a2b3c4d5e6f)".
 pub fn version_text(program: &ProgramInfo) -> String {
-    format!(
-        "{} {} (fdi-runtime {})",
-        program.mapping,
-        program.version,
-        env!("CARGO_PKG_VERSION")
-    )
+    crate::manifest::version_line(program.mapping, program.version, program.manifest)
 }
 
 /// Runs `run_fn` with `options` and works out the summary and exit code, printing nothing.
@@ -276,6 +295,7 @@ mod tests {
         dead_letter: "out/dl.jsonl",
         sources: &["mill"],
         lookups: &["machines"],
+        manifest: &crate::Manifest::UNKNOWN,
     };
 
     #[test]
@@ -350,10 +370,14 @@ mod tests {
     fn version_names_mapping_and_runtime() {
         assert_eq!(
             version_text(&PROGRAM),
-            format!(
-                "mill_to_mes 0.1.0 (fdi-runtime {})",
-                env!("CARGO_PKG_VERSION")
-            )
+            "mill_to_mes 0.1.0 (mapping sha256 unknown, fdi unknown, not in git)"
+        );
+        let options = parse_options(&PROGRAM, ["prog", "manifest", "--format", "json"]).unwrap();
+        assert_eq!(
+            options.command,
+            Some(ProgramCommand::Manifest {
+                format: Format::Json
+            })
         );
         assert!(
             parse_options(&PROGRAM, ["prog", "--version"])

@@ -35,7 +35,9 @@ pub mod error;
 mod files;
 pub mod identifier;
 pub mod lookup;
+pub mod manifest;
 pub mod outcome;
+pub mod provenance;
 pub mod record;
 pub mod run;
 pub mod sample;
@@ -55,7 +57,9 @@ pub use identifier::{
     validate_id, validate_id_spec, CheckDigit, Id, IdBase, IdPattern, IdRule, IdSpec,
 };
 pub use lookup::Lookup;
+pub use manifest::{InputFile, Manifest};
 pub use outcome::{present, Failure, MapOutcome, Reject};
+pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
 pub use run::{FlowId, ProgramInfo, Run, RunConfig};
 pub use sample::{good, Quality, SampleValue};

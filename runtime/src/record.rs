@@ -16,6 +16,8 @@ pub type Position = u64;
 pub struct RawRecord {
     source: Arc<str>,
     position: Position,
+    /// The line of its file the record starts on (see [`RawRecord::line`]).
+    line: u64,
     pub(crate) payload: Payload,
 }
 
@@ -38,7 +40,9 @@ pub(crate) enum Payload {
 }
 
 impl RawRecord {
-    /// A CSV row. `fields` may be shorter or longer than `headers`.
+    /// A CSV row. `fields` may be shorter or longer than `headers`. Its line is taken to be
+    /// `position + 1` (the header on line 1, one line per row); a source that knows better says so
+    /// with [`RawRecord::at_line`].
     pub fn csv(
         source: Arc<str>,
         position: Position,
@@ -58,6 +62,7 @@ impl RawRecord {
         RawRecord {
             source,
             position,
+            line: position.saturating_add(1),
             payload: Payload::Csv {
                 headers,
                 fields,
@@ -80,6 +85,7 @@ impl RawRecord {
         RawRecord {
             source,
             position,
+            line: position,
             payload: Payload::JsonLine {
                 text,
                 encoding_error,
@@ -95,6 +101,22 @@ impl RawRecord {
     /// Where the record is in its source.
     pub fn position(&self) -> Position {
         self.position
+    }
+
+    /// The source's name, shared (for provenance, which keeps it with the written record).
+    pub fn source_name(&self) -> &Arc<str> {
+        &self.source
+    }
+
+    /// The 1-based line of its file the record starts on: for JSON Lines the position; for CSV the header is
+    /// line 1, and a row with a quoted line break spans several lines.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The same record, starting on `line` of its file.
+    pub fn at_line(self, line: u64) -> Self {
+        RawRecord { line, ..self }
     }
 
     /// The record as it came in, for the dead letter: CSV -> JSON object header -> string value (all present

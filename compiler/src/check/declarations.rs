@@ -20,12 +20,19 @@ impl<'a> Checker<'a> {
                     let named = self.declare(&decl.name, DeclKind::Source);
                     let format = self.file_format(&decl.connector, "source");
                     let entity = self.entity(&decl.entity);
-                    if let (true, Some(format), Some(entity)) = (named, format, entity) {
+                    let time_ok = match (&decl.time, entity) {
+                        (Some(time), Some(entity)) => self.source_time(entity, time),
+                        _ => true,
+                    };
+                    if let (true, Some(format), Some(entity), true) =
+                        (named, format, entity, time_ok)
+                    {
                         declared.sources.push(ir::Source {
                             name: decl.name.name.clone(),
                             format,
                             path: decl.connector.location.value.clone(),
                             entity: entity.name.clone(),
+                            time_field: decl.time.as_ref().map(|t| t.name.clone()),
                         });
                     }
                 }
@@ -55,14 +62,16 @@ impl<'a> Checker<'a> {
                     let key_ok = entity.is_some_and(|e| self.target_key(e, &decl.key));
                     let plain =
                         entity.is_none_or(|e| self.no_quality_fields(e, "target", &decl.name));
-                    if let (true, Some(kind), Some(entity), true, true) =
-                        (named, kind, entity, key_ok, plain)
+                    let with_ok = decl.with.as_ref().is_none_or(|w| self.target_option(w));
+                    if let (true, Some(kind), Some(entity), true, true, true) =
+                        (named, kind, entity, key_ok, plain, with_ok)
                     {
                         declared.targets.push(ir::Target {
                             name: decl.name.name.clone(),
                             kind,
                             entity: entity.name.clone(),
                             key: decl.key.iter().map(|k| k.name.clone()).collect(),
+                            provenance: decl.with.is_some(),
                         });
                     }
                 }
@@ -249,6 +258,78 @@ impl<'a> Checker<'a> {
             }
         }
         ok
+    }
+
+    /// `with WORD` on a target: only `with provenance` exists.
+    fn target_option(&mut self, word: &Ident) -> bool {
+        if word.name == "provenance" {
+            return true;
+        }
+        self.report(
+            Diagnostic::error(
+                Code::UnknownTargetOption,
+                format!("a target cannot be written `with {}`", word.name),
+            )
+            .label(word.span, "not `provenance`")
+            .help(did_you_mean(&word.name, ["provenance"]).unwrap_or_else(|| {
+                "`with provenance` writes, beside each record, where it came from; leave the clause out otherwise".to_string()
+            })),
+        );
+        false
+    }
+
+    /// `time FIELD` on a source: a required, plain timestamp field of its entity.
+    fn source_time(&mut self, entity: &Entity, time: &Ident) -> bool {
+        let timestamps = || {
+            entity
+                .fields
+                .iter()
+                .filter(|f| f.ty == FieldType::Timestamp && !f.optional && f.quality.is_none())
+                .map(|f| f.name.as_str())
+        };
+        let Some(field) = entity.field(&time.name) else {
+            self.report(
+                Diagnostic::error(
+                    Code::BadSourceTime,
+                    format!("`{}` has no field `{}`", entity.name, time.name),
+                )
+                .label(time.span, "unknown field")
+                .label(entity.span, format!("`{}` is declared here", entity.name))
+                .maybe_help(did_you_mean(&time.name, timestamps())),
+            );
+            return false;
+        };
+        let problem = if field.ty != FieldType::Timestamp {
+            Some("not a timestamp field")
+        } else if field.optional {
+            Some("this field is optional")
+        } else if field.quality.is_some() {
+            Some("this field carries a quality")
+        } else {
+            None
+        };
+        let Some(problem) = problem else {
+            return true;
+        };
+        let candidates: Vec<&str> = timestamps().collect();
+        let help = if candidates.is_empty() {
+            format!("`{}` has no required timestamp field; leave `time` out and provenance records when each record was read", entity.name)
+        } else {
+            format!(
+                "a source's time is a required timestamp field: {}",
+                list(&candidates)
+            )
+        };
+        self.report(
+            Diagnostic::error(
+                Code::BadSourceTime,
+                format!("`{}` cannot be the time of the source's records", time.name),
+            )
+            .label(time.span, problem)
+            .label(field.span, "declared here")
+            .help(help),
+        );
+        false
     }
 
     fn lookup_key(&mut self, entity: &Entity, key: &Ident) -> bool {

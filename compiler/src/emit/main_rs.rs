@@ -4,12 +4,14 @@
 use codegen::{Function, Scope};
 
 use super::names::{field_ident, local_ident};
-use super::types::columns_const;
+use super::types::{columns_const, traced_columns_const};
 use super::EmitOptions;
 use crate::ir::{self, FileFormat, TargetKind};
 
 /// Names `run` uses itself.
-const RESERVED: &[&str] = &["run", "raw", "record", "lookups", "main", "flows", "types"];
+const RESERVED: &[&str] = &[
+    "run", "raw", "record", "lookups", "main", "flows", "types", "manifest", "read_at",
+];
 
 pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
     let mut scope = Scope::new();
@@ -19,9 +21,9 @@ pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
         program.name, program.version
     ));
     scope.raw(if program.functions.is_empty() {
-        "mod flows;\nmod types;"
+        "mod flows;\nmod manifest;\nmod types;"
     } else {
-        "mod flows;\nmod functions;\nmod types;"
+        "mod flows;\nmod functions;\nmod manifest;\nmod types;"
     });
     scope.raw("// The read stage of every source.\nuse fdi_runtime::Source as _;");
     // The names let `--source NAME=PATH` and `--lookup NAME=PATH` refuse a name the mapping does not have.
@@ -36,7 +38,8 @@ pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
              mapping_dir: {:?},\n    \
              dead_letter: {:?},\n    \
              sources: {},\n    \
-             lookups: {},\n\
+             lookups: {},\n    \
+             manifest: &manifest::MANIFEST,\n\
          }};",
         program.name,
         program.version,
@@ -51,6 +54,15 @@ pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
         .line("fdi_runtime::cli::main(&PROGRAM, run)");
     scope.push_fn(run_fn(program));
     scope.to_string() + "\n"
+}
+
+/// The type of the records a target receives: its entity's, traced when it keeps provenance.
+fn record_type(target: &ir::Target) -> String {
+    if target.provenance {
+        format!("fdi_runtime::Traced<types::{}>", target.entity)
+    } else {
+        format!("types::{}", target.entity)
+    }
 }
 
 fn name(n: &str) -> String {
@@ -96,19 +108,23 @@ fn run_fn(program: &ir::Program) -> Function {
                         format!("{field:?}")
                     })
                     .collect();
+                let columns = if t.provenance {
+                    traced_columns_const(&t.entity)
+                } else {
+                    columns_const(&t.entity)
+                };
                 format!(
-                    "let mut {} = run.sqlite_target::<types::{}>({:?}, {path:?}, {table:?}, types::{}, &[{}])?;",
+                    "let mut {} = run.sqlite_target::<{}>({:?}, {path:?}, {table:?}, types::{columns}, &[{}])?;",
                     name(&t.name),
-                    t.entity,
+                    record_type(t),
                     t.name,
-                    columns_const(&t.entity),
                     key.join(", ")
                 )
             }
             TargetKind::Jsonl { path } => format!(
-                "let mut {} = run.jsonl_target::<types::{}>({:?}, {path:?})?;",
+                "let mut {} = run.jsonl_target::<{}>({:?}, {path:?})?;",
                 name(&t.name),
-                t.entity,
+                record_type(t),
                 t.name
             ),
         };
@@ -158,16 +174,41 @@ fn run_fn(program: &ir::Program) -> Function {
         }
         let targets = targets.join(", ");
         let ids: Vec<String> = flows.iter().map(|fl| name(&fl.name)).collect();
-        let mut body = vec![format!(
+        let traced = |fl: &ir::Flow| {
+            program
+                .targets
+                .iter()
+                .any(|t| t.name == fl.target && t.provenance)
+        };
+        let mut body = Vec::new();
+        // Provenance of a source without a time of its own: when the record was read.
+        let source_time = match &source.time_field {
+            Some(field) => format!("record.{}", field_ident(field)),
+            None => {
+                if flows.iter().any(|fl| traced(fl)) {
+                    body.push("    let read_at = fdi_runtime::Timestamp::now();".to_string());
+                }
+                "read_at".to_string()
+            }
+        };
+        body.push(format!(
             "    if let Some(record) = run.decode::<types::{}>(&raw, {:?}, &[{}])? {{",
             source.entity,
             source.entity,
             ids.join(", ")
-        )];
+        ));
         for fl in &flows {
+            let mapped = format!("flows::{}(&record, &raw, &lookups)", fl.name);
+            let outcome = if traced(fl) {
+                format!(
+                    "fdi_runtime::FlowTrace::new({:?}, &manifest::MANIFEST).attach({mapped}, &raw, {source_time})",
+                    fl.name
+                )
+            } else {
+                mapped
+            };
             body.push(format!(
-                "        run.deliver({id}, &raw, flows::{}(&record, &raw, &lookups), &mut {})?;",
-                fl.name,
+                "        run.deliver({id}, &raw, {outcome}, &mut {})?;",
                 name(&fl.target),
                 id = name(&fl.name)
             ));

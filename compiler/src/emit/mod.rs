@@ -9,6 +9,7 @@ mod expr;
 mod flow;
 mod functions;
 mod main_rs;
+mod manifest_rs;
 mod names;
 mod types;
 
@@ -31,16 +32,20 @@ pub struct EmitOptions {
     pub runtime_dependency: String,
     /// The folder of the mapping file: the default base for relative paths at run time.
     pub mapping_dir: String,
+    /// The hashes of the files the compilation read, for the program's build manifest.
+    pub inputs: crate::manifest::Inputs,
 }
 
 impl EmitOptions {
-    /// Depends on the runtime crate of the source tree this compiler was built from.
-    pub fn for_mapping_dir(mapping_dir: &std::path::Path) -> Self {
+    /// Depends on the runtime crate of the source tree this compiler was built from; `inputs` are
+    /// the hashes of what the compilation read (`manifest::inputs`).
+    pub fn for_mapping_dir(mapping_dir: &std::path::Path, inputs: crate::manifest::Inputs) -> Self {
         let runtime = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
         let runtime = runtime.canonicalize().unwrap_or(runtime);
         EmitOptions {
             runtime_dependency: format!("{{ path = {:?} }}", runtime.to_string_lossy()),
             mapping_dir: mapping_dir.to_string_lossy().into_owned(),
+            inputs,
         }
     }
 }
@@ -88,6 +93,12 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
             flow::flow_rs(program, f),
         );
     }
+    // Last, since it holds the hash of every other file.
+    let code_sha256 = crate::manifest::code_sha256(&files);
+    files.insert(
+        crate::manifest::MANIFEST_FILE.to_string(),
+        manifest_rs::manifest_rs(program, &options.inputs, &code_sha256),
+    );
     GeneratedCrate { package, files }
 }
 

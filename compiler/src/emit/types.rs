@@ -120,11 +120,12 @@ pub fn types_rs(program: &ir::Program) -> String {
             arms = arms.join("\n")
         ));
     }
-    let sql_entities: Vec<&str> = program
+    // The column lists SQLite targets create their tables from: (entity, with provenance).
+    let sql_tables: Vec<(&str, bool)> = program
         .targets
         .iter()
         .filter(|t| matches!(t.kind, ir::TargetKind::Sqlite { .. }))
-        .map(|t| t.entity.as_str())
+        .map(|t| (t.entity.as_str(), t.provenance))
         .collect();
     // Records read only from sources borrow their text from the raw record; lookups hold
     // their records for the whole run and targets are built by flows, so theirs own it.
@@ -138,8 +139,10 @@ pub fn types_rs(program: &ir::Program) -> String {
         let borrows = program.sources.iter().any(|s| s.entity == entity.name)
             && !owned.contains(&entity.name.as_str());
         entity_struct(&mut scope, entity, borrows);
-        if sql_entities.contains(&entity.name.as_str()) {
-            scope.raw(columns(entity, schema));
+        for traced in [false, true] {
+            if sql_tables.contains(&(entity.name.as_str(), traced)) {
+                scope.raw(columns(entity, schema, traced));
+            }
         }
     }
     scope.to_string() + "\n"
@@ -262,9 +265,15 @@ fn time_reader(name: &str, format: &TimeFormatSpec, optional: bool) -> codegen::
     f
 }
 
-/// The column list a SQLite target creates its table from.
-fn columns(entity: &Entity, schema: &crate::schema::SchemaSet) -> String {
-    let lines: Vec<String> = entity
+/// The name of the column list of an entity written with provenance.
+pub fn traced_columns_const(entity: &str) -> String {
+    format!("{}_TRACED_COLUMNS", screaming_snake(entity))
+}
+
+/// The column list a SQLite target creates its table from; `traced` adds the provenance
+/// columns after the entity's own.
+fn columns(entity: &Entity, schema: &crate::schema::SchemaSet, traced: bool) -> String {
+    let mut lines: Vec<String> = entity
         .fields
         .iter()
         .map(|f| {
@@ -281,10 +290,24 @@ fn columns(entity: &Entity, schema: &crate::schema::SchemaSet) -> String {
             )
         })
         .collect();
+    if !traced {
+        return format!(
+            "/// The table columns of `{}`, in declaration order.\npub const {}: &[fdi_runtime::Column] = &[\n{}\n];",
+            entity.name,
+            columns_const(&entity.name),
+            lines.join("\n")
+        );
+    }
+    lines.extend(fdi_runtime::provenance::COLUMNS.iter().map(|c| {
+        format!(
+            "    fdi_runtime::Column {{ name: {:?}, sql_type: fdi_runtime::SqlType::{:?}, nullable: {} }},",
+            c.name, c.sql_type, c.nullable
+        )
+    }));
     format!(
-        "/// The table columns of `{}`, in declaration order.\npub const {}: &[fdi_runtime::Column] = &[\n{}\n];",
+        "/// The table columns of `{}` written with provenance: its fields, then where each record\n/// came from.\npub const {}: &[fdi_runtime::Column] = &[\n{}\n];",
         entity.name,
-        columns_const(&entity.name),
+        traced_columns_const(&entity.name),
         lines.join("\n")
     )
 }

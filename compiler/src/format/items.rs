@@ -130,9 +130,14 @@ fn schema(w: &mut Writer, path: &StringLit) {
 
 fn source(w: &mut Writer, d: &SourceDecl) {
     let start = keyword_start(w, "source", d.name.span.start);
-    w.node_line(start, d.entity.span.end);
+    let end = d.time.as_ref().map_or(d.entity.span.end, |t| t.span.end);
+    w.node_line(start, end);
+    let time = match &d.time {
+        Some(field) => format!(" time {}", field.name),
+        None => String::new(),
+    };
     w.write(&format!(
-        "source {}: {} as {}",
+        "source {}: {} as {}{time}",
         d.name.name,
         connector(w, &d.connector),
         d.entity.name
@@ -154,6 +159,7 @@ fn lookup(w: &mut Writer, d: &LookupDecl) {
 fn target(w: &mut Writer, d: &TargetDecl) {
     let start = keyword_start(w, "target", d.name.span.start);
     let end = d.key.last().map_or(d.entity.span.end, |k| k.span.end);
+    let end = d.with.as_ref().map_or(end, |w| w.span.end);
     w.node_line(start, end);
     let key = match d.key.as_slice() {
         [] => String::new(),
@@ -163,8 +169,12 @@ fn target(w: &mut Writer, d: &TargetDecl) {
             format!(" key ({})", names.join(", "))
         }
     };
+    let with = match &d.with {
+        Some(word) => format!(" with {}", word.name),
+        None => String::new(),
+    };
     w.write(&format!(
-        "target {}: {} as {}{key}",
+        "target {}: {} as {}{key}{with}",
         d.name.name,
         connector(w, &d.connector),
         d.entity.name

@@ -135,6 +135,8 @@ pub struct SourceDecl {
     pub name: Ident,
     pub connector: Connector,
     pub entity: Ident,
+    /// `time FIELD`: the field holding each record's own timestamp.
+    pub time: Option<Ident>,
 }
 
 /// `lookup machines: csv("master/machines.csv") as Machine key machine_code`
@@ -146,13 +148,15 @@ pub struct LookupDecl {
     pub key: Ident,
 }
 
-/// `target history: sqlite("out/line.db", table: "spindle_history") as SpindleReading key (a, b)`
+/// `target history: sqlite("out/line.db", table: "spindle_history") as SpindleReading key (a, b) with provenance`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetDecl {
     pub name: Ident,
     pub connector: Connector,
     pub entity: Ident,
     pub key: Vec<Ident>,
+    /// The word after `with` (`provenance`), as written.
+    pub with: Option<Ident>,
 }
 
 /// `csv("path")`, `sqlite("path", table: "t")`: a connector kind, its location and named options.

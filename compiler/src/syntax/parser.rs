@@ -207,6 +207,7 @@ impl Builder {
                         name: self.ident(p.next()?),
                         connector: self.connector(p.next()?)?,
                         entity: self.ident(p.next()?),
+                        time: p.next().and_then(|clause| self.clause_word(clause)),
                     })
                 }
                 Rule::lookup_decl => {
@@ -223,15 +224,22 @@ impl Builder {
                     let name = self.ident(p.next()?);
                     let connector = self.connector(p.next()?)?;
                     let entity = self.ident(p.next()?);
-                    let key = match p.next() {
-                        Some(k) => k.into_inner().map(|i| self.ident(i)).collect(),
-                        None => Vec::new(),
-                    };
+                    let mut key = Vec::new();
+                    let mut with = None;
+                    for clause in p {
+                        match clause.as_rule() {
+                            Rule::key_clause => {
+                                key = clause.into_inner().map(|i| self.ident(i)).collect()
+                            }
+                            _ => with = self.clause_word(clause),
+                        }
+                    }
                     Item::Target(TargetDecl {
                         name,
                         connector,
                         entity,
                         key,
+                        with,
                     })
                 }
                 Rule::dead_letter_decl => {
@@ -251,6 +259,12 @@ impl Builder {
             version,
             items,
         })
+    }
+
+    /// The name in a `time NAME` or `with NAME` clause.
+    fn clause_word(&mut self, clause: Pair<Rule>) -> Option<Ident> {
+        let word = clause.into_inner().find(|p| p.as_rule() == Rule::ident)?;
+        Some(self.ident(word))
     }
 
     fn function(&mut self, pair: Pair<Rule>) -> Option<FnDecl> {

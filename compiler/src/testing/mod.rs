@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::build::{build, mapping_crate_dir, BuildOptions};
+use crate::build::{build, git_state, mapping_crate_dir, BuildOptions};
+use crate::compile;
 use crate::diagnostic::{line_column, Diagnostic};
-use crate::emit::{emit, EmitOptions};
+use crate::emit::emit;
 use crate::ir::{Program, Test, TestRecord, DEAD_LETTER};
 use crate::source_map::{SourceMap, Span};
-use crate::{compile, mapping_dir};
 
 use compare::{compare, Failure, OutputRecord};
 pub use report::ReportFormat;
@@ -107,12 +107,19 @@ pub fn test_mapping(file: &Path, options: &TestOptions) -> MappingOutcome {
     if program.tests.is_empty() {
         return outcome;
     }
-    let generated = emit(&program, &EmitOptions::for_mapping_dir(&mapping_dir(file)));
+    let generated = emit(&program, &crate::emit_options(file, &outcome.sources));
     let build_options = BuildOptions {
         crate_dir: mapping_crate_dir(file, &options.target_dir),
         target_dir: options.target_dir.clone(),
         // Tests run small inputs: building fast matters, running fast does not.
         release: false,
+        git: git_state(
+            &outcome
+                .sources
+                .files()
+                .map(|f| f.path.clone())
+                .collect::<Vec<_>>(),
+        ),
     };
     let binary = match build(&generated, &program.name, &build_options) {
         Ok(binary) => binary,

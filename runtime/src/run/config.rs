@@ -19,6 +19,8 @@ pub struct ProgramInfo {
     pub sources: &'static [&'static str],
     /// The names of the mapping's lookups, for `--lookup NAME=PATH`.
     pub lookups: &'static [&'static str],
+    /// What the program was built from (`--version`, `manifest`).
+    pub manifest: &'static crate::manifest::Manifest,
 }
 
 /// How to run: the command-line options after defaults were applied.

@@ -24,6 +24,7 @@ fn program(dead_letter: &'static str) -> ProgramInfo {
         dead_letter,
         sources: &["events"],
         lookups: &[],
+        manifest: &crate::Manifest::UNKNOWN,
     }
 }
 

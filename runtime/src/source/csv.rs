@@ -81,6 +81,8 @@ impl Source for CsvSource {
             return Ok(None);
         }
         self.rows_read += 1;
+        // The line the row starts on, for provenance: rows may span lines (quoted line breaks).
+        let line = row.position().map_or(self.rows_read + 1, |p| p.line());
         // Invalid UTF-8 is a problem of this row only: keep a lossy copy for the dead letter and let the decode
         // stage reject it.
         let (fields, encoding_error) = match csv::StringRecord::from_byte_record(row) {
@@ -95,13 +97,16 @@ impl Source for CsvSource {
                 (csv::StringRecord::from(lossy), Some(error))
             }
         };
-        Ok(Some(RawRecord::csv_with_encoding_error(
-            self.name.clone(),
-            self.rows_read,
-            self.headers.clone(),
-            fields,
-            encoding_error,
-        )))
+        Ok(Some(
+            RawRecord::csv_with_encoding_error(
+                self.name.clone(),
+                self.rows_read,
+                self.headers.clone(),
+                fields,
+                encoding_error,
+            )
+            .at_line(line),
+        ))
     }
 
     fn recycle(&mut self, raw: RawRecord) {
@@ -136,6 +141,21 @@ mod tests {
         let mut file = File::create(&path).unwrap();
         file.write_all(bytes).unwrap();
         path
+    }
+
+    #[test]
+    fn a_row_knows_the_line_it_starts_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(
+            &dir,
+            "m.csv",
+            b"machine,note\nMILL-01,\"two\nlines\"\nMILL-02,x\n",
+        );
+        let mut source = CsvSource::open("mill", &path).unwrap();
+        let lines: Vec<(Position, u64)> = std::iter::from_fn(|| source.read().unwrap())
+            .map(|r| (r.position(), r.line()))
+            .collect();
+        assert_eq!(lines, vec![(1, 2), (2, 4)]);
     }
 
     #[test]

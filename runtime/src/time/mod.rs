@@ -80,6 +80,11 @@ impl Timestamp {
         )))
     }
 
+    /// The current instant, from the system clock.
+    pub fn now() -> Self {
+        Timestamp(Utc::now())
+    }
+
     /// A chrono instant as a timestamp.
     pub fn from_datetime(instant: DateTime<Utc>) -> Self {
         Timestamp(instant)

@@ -21,6 +21,7 @@ pub const PROGRAM: fdi_runtime::ProgramInfo = fdi_runtime::ProgramInfo {
     dead_letter: "out/mill_to_mes.dead-letter.jsonl",
     sources: &["mill"],
     lookups: &["machines"],
+    manifest: &fdi_runtime::Manifest::UNKNOWN,
 };
 
 pub enum EquipmentIdRule {}

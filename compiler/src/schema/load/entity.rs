@@ -120,7 +120,7 @@ impl FileLoader<'_> {
             .get("column")
             .and_then(Value::as_str)
             .map(str::to_string);
-        self.reserved_field_name(entity, name, written, column.is_some());
+        self.reserved_field_name(entity, name, written, column.as_deref());
         let type_path: Vec<&str> = match spec {
             Value::Mapping(_) => vec!["entities", entity, "fields", name, "type"],
             _ => path.to_vec(),

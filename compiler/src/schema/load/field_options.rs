@@ -352,8 +352,36 @@ impl FileLoader<'_> {
         entity: &str,
         name: &str,
         written_type: &str,
-        has_column: bool,
+        column: Option<&str>,
     ) {
+        let has_column = column.is_some();
+        // Provenance columns (`_fdi_source`, ...) follow a target's own: a field or column
+        // of that prefix could collide with them.
+        let prefixed = [Some(name), column]
+            .into_iter()
+            .flatten()
+            .find(|n| n.starts_with(fdi_runtime::provenance::PREFIX));
+        if let Some(prefixed) = prefixed {
+            let path = ["entities", entity, "fields", name];
+            let (span, what, label) = if prefixed == name {
+                (self.key_span(&path), String::new(), "a reserved prefix")
+            } else {
+                (
+                    self.key_span(&[&path[..], &["column"]].concat()),
+                    format!(" (its column `{prefixed}`)"),
+                    "this column's name takes a reserved prefix",
+                )
+            };
+            self.errors.push(
+                Diagnostic::error(
+                    Code::ReservedFieldName,
+                    format!("field `{name}` of `{entity}`{what} uses the prefix `_fdi_`, which is reserved for provenance columns"),
+                )
+                .label(span, label)
+                .help("rename it; a CSV or JSON source ignores columns its entity does not declare, so data written with provenance can be read without them"),
+            );
+            return;
+        }
         if !RESERVED_WORDS.contains(&name) {
             return;
         }

@@ -13,7 +13,7 @@ use super::{io_reason, FileLoader};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::normalize;
 use crate::schema::EnumOrigin;
-use crate::source_map::Span;
+use crate::source_map::{FileKind, Span};
 
 enum Format {
     Csv,
@@ -54,7 +54,7 @@ impl FileLoader<'_> {
             Some(file) => *file,
             None => match read_text(&path) {
                 Ok(text) => {
-                    let file = self.sources.add(&path, text);
+                    let file = self.sources.add_as(&path, text, FileKind::MasterData);
                     self.master_files.insert(path.clone(), file);
                     file
                 }

@@ -16,7 +16,7 @@ use super::locate::{self, KeyIndex};
 use super::*;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::normalize;
-use crate::source_map::{FileId, SourceMap, Span};
+use crate::source_map::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::{MappingFile, StringLit};
 
 /// The words a mapping cannot use as names (the grammar's `keyword` rule).
@@ -64,7 +64,7 @@ pub fn load_schemas(
             }
         };
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let file = sources.add(&path, text.as_str());
+        let file = sources.add_as(&path, text.as_str(), FileKind::Schema);
         let mut loader = FileLoader {
             file,
             text: &text,
