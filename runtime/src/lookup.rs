@@ -18,7 +18,10 @@ use crate::source::{CsvSource, JsonlSource, Source};
 #[derive(Debug, Clone)]
 pub struct Lookup<T> {
     name: String,
-    rows: HashMap<String, T>,
+    /// Keyed by text with foldhash: every record looks up here, and SipHash (std's default,
+    /// built against hash flooding by untrusted keys) cost 2% of the machine_state bench.
+    /// foldhash is seeded per process, so keys crafted in advance do not collide.
+    rows: foldhash::HashMap<String, T>,
 }
 
 impl<T: DeserializeOwned> Lookup<T> {
@@ -52,7 +55,7 @@ impl<T: DeserializeOwned> Lookup<T> {
         key: fn(&T) -> String,
         mut source: impl Source,
     ) -> Result<Self, RunError> {
-        let mut rows = HashMap::new();
+        let mut rows = foldhash::HashMap::default();
         let mut first_row_of_key: HashMap<String, Position> = HashMap::new();
         while let Some(raw) = source.read()? {
             let row: T = decode(&raw, type_name).map_err(|reject| RunError::BadMasterData {
@@ -87,7 +90,7 @@ impl<T> Lookup<T> {
     pub fn from_rows(name: &str, rows: HashMap<String, T>) -> Self {
         Lookup {
             name: name.to_string(),
-            rows,
+            rows: rows.into_iter().collect(),
         }
     }
 

@@ -9,7 +9,7 @@ use super::{AcknowledgedPosition, Source};
 use crate::error::RunError;
 use crate::record::{Payload, Position, RawRecord};
 
-/// A JSON Lines file, read one line at a time into a reused buffer.
+/// A JSON Lines file, read one line at a time into a buffer reused through [`Source::recycle`].
 ///
 /// Blank lines are skipped but still count as a line, so a record's position is its line number. A line that
 /// is not valid JSON (or not UTF-8) is still a record: the decode stage rejects it and the dead letter keeps the
@@ -18,7 +18,6 @@ pub struct JsonlSource {
     name: Arc<str>,
     path: PathBuf,
     reader: BufReader<File>,
-    line: Vec<u8>,
     line_number: Position,
     acknowledged: AcknowledgedPosition,
     /// The text buffer of a recycled record, filled again by the next read.
@@ -34,7 +33,6 @@ impl JsonlSource {
             name: Arc::from(name),
             path: path.to_path_buf(),
             reader: BufReader::with_capacity(crate::files::IO_BUFFER_BYTES, file),
-            line: Vec::new(),
             line_number: 0,
             acknowledged: AcknowledgedPosition::default(),
             spare: None,
@@ -53,11 +51,18 @@ impl Source for JsonlSource {
     }
 
     fn read(&mut self) -> Result<Option<RawRecord>, RunError> {
+        // The line is read straight into the buffer the record will own (a recycled one when
+        // there is one), so its bytes are copied once, from the reader's buffer.
+        let mut line = self
+            .spare
+            .take()
+            .map(String::into_bytes)
+            .unwrap_or_default();
         loop {
-            self.line.clear();
+            line.clear();
             // read_until rather than read_line: a line that is not UTF-8 must become a rejected record, not a
             // fatal error.
-            let bytes = self.reader.read_until(b'\n', &mut self.line).map_err(|e| {
+            let bytes = self.reader.read_until(b'\n', &mut line).map_err(|e| {
                 RunError::io(
                     format!("read the input of source {}", self.name),
                     &self.path,
@@ -68,20 +73,16 @@ impl Source for JsonlSource {
                 return Ok(None);
             }
             self.line_number += 1;
-            let content = trim_line_end(&self.line);
-            if content.iter().all(u8::is_ascii_whitespace) {
+            let content_len = trim_line_end(&line).len();
+            if line[..content_len].iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let (text, encoding_error) = match std::str::from_utf8(content) {
-                Ok(text) => {
-                    let mut owned = self.spare.take().unwrap_or_default();
-                    owned.clear();
-                    owned.push_str(text);
-                    (owned, None)
-                }
+            line.truncate(content_len);
+            let (text, encoding_error) = match String::from_utf8(line) {
+                Ok(text) => (text, None),
                 Err(e) => (
-                    String::from_utf8_lossy(content).into_owned(),
-                    Some(format!("line is not valid UTF-8: {e}")),
+                    String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    Some(format!("line is not valid UTF-8: {}", e.utf8_error())),
                 ),
             };
             return Ok(Some(RawRecord::json_line_with_encoding_error(

@@ -56,7 +56,7 @@ impl Timestamp {
     /// Text without an offset (`"2024-03-01 12:00:00"`) fails with a message saying to declare the zone: which
     /// instant it means depends on where it was written.
     pub fn parse(text: &str) -> Result<Self, Failure> {
-        let trimmed = text.trim();
+        let trimmed = crate::decode::trim_if_padded(text);
         if let Ok(with_offset) = DateTime::parse_from_rfc3339(trimmed) {
             return Ok(Timestamp(with_offset.with_timezone(&Utc)));
         }
