@@ -9,6 +9,7 @@
 
 use regex::Regex;
 use regex_automata::dfa::{dense, Automaton, StartKind};
+use regex_automata::util::primitives::StateID;
 use regex_automata::{Anchored, Input};
 
 /// Above this, a pattern is matched by `regex` instead of a DFA: a DFA is built once per
@@ -25,7 +26,7 @@ pub struct IdPattern {
 enum Matcher {
     /// The DFA, and the regex for what the DFA gives up on (it never should for a DFA built
     /// without heuristics, but a wrong answer would be worse than a slow one).
-    Dfa(Box<dense::DFA<Vec<u32>>>, Regex),
+    Dfa(Box<AnchoredDfa>, Regex),
     Regex(Regex),
 }
 
@@ -41,8 +42,16 @@ impl IdPattern {
             .start_kind(StartKind::Anchored)
             .dfa_size_limit(Some(DFA_SIZE_LIMIT))
             .determinize_size_limit(Some(DFA_SIZE_LIMIT));
-        let matcher = match dense::Builder::new().configure(config).build(&anchored) {
-            Ok(dfa) => Matcher::Dfa(Box::new(dfa), regex),
+        // No `^`: the search is anchored at the start, and without a look-behind assertion the
+        // DFA has one start state for every search, found once here instead of per value.
+        let matcher = match dense::Builder::new()
+            .configure(config)
+            .build(&format!("(?:{pattern})$"))
+        {
+            Ok(dfa) => {
+                let start = dfa.universal_start_state(Anchored::Yes);
+                Matcher::Dfa(Box::new(AnchoredDfa { dfa, start }), regex)
+            }
             Err(_) => Matcher::Regex(regex),
         };
         Ok(IdPattern { matcher })
@@ -52,29 +61,43 @@ impl IdPattern {
     pub fn is_match(&self, text: &str) -> bool {
         match &self.matcher {
             Matcher::Regex(regex) => regex.is_match(text),
-            Matcher::Dfa(dfa, regex) => {
-                dfa_match(dfa, text).unwrap_or_else(|| regex.is_match(text))
-            }
+            Matcher::Dfa(dfa, regex) => dfa.is_match(text).unwrap_or_else(|| regex.is_match(text)),
         }
     }
 }
 
-/// Walks the DFA over `text`, one transition per byte; `None` if the DFA gives up.
-fn dfa_match(dfa: &dense::DFA<Vec<u32>>, text: &str) -> Option<bool> {
-    let input = Input::new(text).anchored(Anchored::Yes);
-    let mut state = dfa.start_state_forward(&input).ok()?;
-    for &byte in text.as_bytes() {
-        state = dfa.next_state(state, byte);
-        if dfa.is_special_state(state) {
-            if dfa.is_dead_state(state) {
-                return Some(false);
-            }
-            if dfa.is_quit_state(state) {
-                return None;
+/// A DFA searched from the start of the value only.
+#[derive(Debug)]
+struct AnchoredDfa {
+    dfa: dense::DFA<Vec<u32>>,
+    /// The start state, when it does not depend on what precedes the value (the pattern does
+    /// not begin with a look-behind assertion such as `\b`).
+    start: Option<StateID>,
+}
+
+impl AnchoredDfa {
+    /// Walks the DFA over `text`, one transition per byte; `None` if the DFA gives up.
+    fn is_match(&self, text: &str) -> Option<bool> {
+        let dfa = &self.dfa;
+        let mut state = match self.start {
+            Some(start) => start,
+            None => dfa
+                .start_state_forward(&Input::new(text).anchored(Anchored::Yes))
+                .ok()?,
+        };
+        for &byte in text.as_bytes() {
+            state = dfa.next_state(state, byte);
+            if dfa.is_special_state(state) {
+                if dfa.is_dead_state(state) {
+                    return Some(false);
+                }
+                if dfa.is_quit_state(state) {
+                    return None;
+                }
             }
         }
+        Some(dfa.is_match_state(dfa.next_eoi_state(state)))
     }
-    Some(dfa.is_match_state(dfa.next_eoi_state(state)))
 }
 
 #[cfg(test)]
@@ -95,6 +118,8 @@ mod tests {
             "(?i)wo-[0-9]{6}",
             "",
             "[^,]*",
+            "^MILL-[0-9]+",
+            "(?m)^A$",
         ];
         let texts = [
             "",
@@ -133,7 +158,14 @@ mod tests {
     #[test]
     fn patterns_are_built_as_dfas_unless_they_cannot_be() {
         let dfa = |p: &str| matches!(IdPattern::new(p).unwrap().matcher, Matcher::Dfa(..));
+        let start_found_once = |p: &str| match IdPattern::new(p).unwrap().matcher {
+            Matcher::Dfa(dfa, _) => dfa.start.is_some(),
+            Matcher::Regex(_) => false,
+        };
         assert!(dfa("[A-Z]+-[0-9]{3}"));
+        assert!(start_found_once("[A-Z]+-[0-9]{3}"));
+        // A look-behind assertion at the start: the start state is found per value.
+        assert!(dfa("^MILL-[0-9]+") && !start_found_once("^MILL-[0-9]+"));
         // Unicode word boundaries are beyond a DFA; a huge counted repetition is too large.
         assert!(!dfa("\\bLOT\\b-[0-9]+"));
         assert!(!dfa("\\w{200}"));
