@@ -2,13 +2,13 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{jsonl_writer, utc_timestamp, write_line, Machine, Rejects};
+use super::{finish_file, jsonl_writer, utc_timestamp, write_line, Machine, Rejects};
 
 #[derive(Deserialize)]
 struct MachineEvent<'a> {
@@ -123,6 +123,6 @@ pub fn run(
         }
         write_line(&mut out, &record)?;
     }
-    out.flush().map_err(|e| e.to_string())?;
+    finish_file(out)?;
     rejects.finish()
 }

@@ -60,6 +60,14 @@ pub fn jsonl_writer(path: &Path) -> Result<BufWriter<File>, String> {
     Ok(BufWriter::with_capacity(1 << 16, file))
 }
 
+/// Flushes `out` and makes it durable, as the generated program does with its file targets and
+/// dead letter when a source ends: a run that reports success has its output on disk. Without
+/// it, the comparison would credit the baseline with leaving the disk writeback for later.
+pub fn finish_file(mut out: BufWriter<File>) -> Result<(), String> {
+    out.flush().map_err(|e| e.to_string())?;
+    out.get_ref().sync_data().map_err(|e| e.to_string())
+}
+
 pub fn write_line<T: Serialize>(out: &mut impl Write, record: &T) -> Result<(), String> {
     serde_json::to_writer(&mut *out, record).map_err(|e| e.to_string())?;
     out.write_all(b"\n").map_err(|e| e.to_string())
@@ -105,8 +113,8 @@ impl Rejects {
         write_line(&mut self.out, &reject)
     }
 
-    pub fn finish(mut self) -> Result<(), String> {
-        self.out.flush().map_err(|e| e.to_string())
+    pub fn finish(self) -> Result<(), String> {
+        finish_file(self.out)
     }
 }
 

@@ -2,12 +2,11 @@
 //! numeric columns and their conversion factors declares the row in, the row out and the
 //! conversion, so the 48 columns are written once.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{jsonl_writer, whole, write_line, Rejects};
+use super::{finish_file, jsonl_writer, whole, write_line, Rejects};
 
 const MM_TO_M: f64 = 1e-3;
 const MM_PER_S_TO_M_PER_MIN: f64 = 0.06;
@@ -123,6 +122,6 @@ pub fn run(input: &Path, out_dir: &Path, mut rejects: Rejects) -> Result<(), Str
             Err(reason) => rejects.reject("map", reason, "", position, &original())?,
         }
     }
-    out.flush().map_err(|e| e.to_string())?;
+    finish_file(out)?;
     rejects.finish()
 }
