@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{check_writable, Durable, Target};
+use super::{check_writable, json_line, Durable, Target};
 use crate::error::RunError;
 use crate::outcome::Reject;
 
@@ -79,20 +79,12 @@ impl<T> Durable for JsonlTarget<T> {
 impl<T: Serialize> Target<T> for JsonlTarget<T> {
     fn write(&mut self, record: &T) -> Result<Result<(), Reject>, RunError> {
         // Serialize to memory first so that a serialization error cannot leave half a line in
-        // the file. serde_json writes NaN and infinities as `null`: when a line holds a null,
-        // the record is checked for non-finite floats before the line is used (a null from an
-        // absent optional value passes that check).
+        // the file. A flat record of plain values takes the fast path; anything else is
+        // written by serde_json, with the same text.
         self.line.clear();
-        let wrote_null = Cell::new(false);
-        let mut serializer =
-            serde_json::Serializer::with_formatter(&mut self.line, NullSpotter(&wrote_null));
-        if let Err(e) = record.serialize(&mut serializer) {
-            return Ok(Err(
-                Reject::new("record cannot be serialized").with_detail(e.to_string())
-            ));
-        }
-        if wrote_null.get() {
-            if let Err(reject) = check_writable(record) {
+        if json_line::write_flat(record, &mut self.line).is_err() {
+            self.line.clear();
+            if let Err(reject) = serialize_with_serde_json(record, &mut self.line) {
                 return Ok(Err(reject));
             }
         }
@@ -103,6 +95,21 @@ impl<T: Serialize> Target<T> for JsonlTarget<T> {
         self.written += 1;
         Ok(Ok(()))
     }
+}
+
+/// The general path: serde_json writes NaN and infinities as `null`, so when a line holds a
+/// null, the record is checked for non-finite floats before the line is used (a null from an
+/// absent optional value passes that check).
+fn serialize_with_serde_json<T: Serialize>(record: &T, line: &mut Vec<u8>) -> Result<(), Reject> {
+    let wrote_null = Cell::new(false);
+    let mut serializer = serde_json::Serializer::with_formatter(line, NullSpotter(&wrote_null));
+    if let Err(e) = record.serialize(&mut serializer) {
+        return Err(Reject::new("record cannot be serialized").with_detail(e.to_string()));
+    }
+    if wrote_null.get() {
+        check_writable(record)?;
+    }
+    Ok(())
 }
 
 /// serde_json's compact format, noting whether a `null` was written.

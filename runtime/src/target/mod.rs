@@ -7,6 +7,7 @@
 
 mod finite;
 mod handle;
+mod json_line;
 mod jsonl;
 mod sql_row;
 mod sqlite;
