@@ -57,6 +57,9 @@ impl Timestamp {
     /// instant it means depends on where it was written.
     pub fn parse(text: &str) -> Result<Self, Failure> {
         let trimmed = crate::decode::trim_if_padded(text);
+        if let Some(instant) = rfc3339::parse(trimmed) {
+            return Ok(instant);
+        }
         if let Ok(with_offset) = DateTime::parse_from_rfc3339(trimmed) {
             return Ok(Timestamp(with_offset.with_timezone(&Utc)));
         }
