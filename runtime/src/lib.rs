@@ -35,6 +35,7 @@ pub mod error;
 mod files;
 pub mod identifier;
 pub mod lookup;
+pub mod ops;
 pub mod outcome;
 pub mod record;
 pub mod run;
@@ -58,7 +59,7 @@ pub use outcome::{present, Failure, MapOutcome, Reject};
 pub use record::{Position, RawRecord};
 pub use run::{FlowId, ProgramInfo, Run, RunConfig};
 pub use sample::{good, Quality, SampleValue};
-pub use source::{CsvSource, JsonlSource, Source};
+pub use source::{CsvSource, JsonlSource, ReadProgress, Source};
 pub use stdlib::{AsText, EnumCode};
 pub use summary::RunSummary;
 pub use target::{

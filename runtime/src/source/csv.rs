@@ -5,7 +5,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{AcknowledgedPosition, Source};
+use super::{AcknowledgedPosition, ReadProgress, Source};
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
 
@@ -21,6 +21,8 @@ pub struct CsvSource {
     headers: Arc<csv::StringRecord>,
     rows_read: Position,
     acknowledged: AcknowledgedPosition,
+    /// The file's size when opened.
+    size: Option<u64>,
 }
 
 impl CsvSource {
@@ -28,6 +30,7 @@ impl CsvSource {
     pub fn open(name: &str, path: &Path) -> Result<Self, RunError> {
         let file = File::open(path)
             .map_err(|e| RunError::io(format!("open the input of source {name}"), path, e))?;
+        let size = file.metadata().ok().map(|m| m.len());
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
@@ -44,6 +47,7 @@ impl CsvSource {
             reader,
             rows_read: 0,
             acknowledged: AcknowledgedPosition::default(),
+            size,
         })
     }
 
@@ -107,6 +111,13 @@ impl Source for CsvSource {
 
     fn acknowledged(&self) -> Option<Position> {
         self.acknowledged.get()
+    }
+
+    fn progress(&self) -> Option<ReadProgress> {
+        Some(ReadProgress {
+            read_bytes: self.reader.position().byte(),
+            total_bytes: self.size,
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{AcknowledgedPosition, Source};
+use super::{AcknowledgedPosition, ReadProgress, Source};
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
 
@@ -21,6 +21,9 @@ pub struct JsonlSource {
     line: Vec<u8>,
     line_number: Position,
     acknowledged: AcknowledgedPosition,
+    read_bytes: u64,
+    /// The file's size when opened.
+    size: Option<u64>,
 }
 
 impl JsonlSource {
@@ -28,6 +31,7 @@ impl JsonlSource {
     pub fn open(name: &str, path: &Path) -> Result<Self, RunError> {
         let file = File::open(path)
             .map_err(|e| RunError::io(format!("open the input of source {name}"), path, e))?;
+        let size = file.metadata().ok().map(|m| m.len());
         Ok(JsonlSource {
             name: Arc::from(name),
             path: path.to_path_buf(),
@@ -35,6 +39,8 @@ impl JsonlSource {
             line: Vec::new(),
             line_number: 0,
             acknowledged: AcknowledgedPosition::default(),
+            read_bytes: 0,
+            size,
         })
     }
 
@@ -64,6 +70,7 @@ impl Source for JsonlSource {
             if bytes == 0 {
                 return Ok(None);
             }
+            self.read_bytes += bytes as u64;
             self.line_number += 1;
             let content = trim_line_end(&self.line);
             if content.iter().all(u8::is_ascii_whitespace) {
@@ -92,6 +99,13 @@ impl Source for JsonlSource {
 
     fn acknowledged(&self) -> Option<Position> {
         self.acknowledged.get()
+    }
+
+    fn progress(&self) -> Option<ReadProgress> {
+        Some(ReadProgress {
+            read_bytes: self.read_bytes,
+            total_bytes: self.size,
+        })
     }
 }
 
