@@ -22,6 +22,9 @@
 //! `#[serde(crate = "fdi_runtime::serde")]`) and builds identifier patterns with [`Regex`]. Its `main` is
 //! [`cli::main`].
 //!
+//! A run can be watched while it runs ([`ops`]): Prometheus metrics and a health check over HTTP, `tracing`
+//! logs (human or JSON) and a progress bar, none of which changes what it writes.
+//!
 //! Source fields that carry a signal quality decode as a [`SampleValue`] with a [`Quality`] (see [`sample`]);
 //! timestamp fields with a declared format decode through [`deserialize_timestamp_with`] and a [`TimeFormat`].
 //! The compiler checks identifier literals, time zones and time formats with [`validate_id`], [`validate_zone`]
