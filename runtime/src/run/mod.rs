@@ -178,10 +178,7 @@ impl Run {
                 return Ok(());
             }
             MapOutcome::Rejected(reject) => (Stage::Map, reject),
-            MapOutcome::Mapped(record) => match match target.write(&record) {
-                Ok(written) => written,
-                Err(error) => self.ops.with_retries(target, error, |t| t.write(&record))?,
-            } {
+            MapOutcome::Mapped(record) => match self.write_to(target, &record)? {
                 Ok(()) => {
                     let stats = self.flow_stats(flow)?;
                     stats.summary.written += 1;

@@ -4,8 +4,9 @@
 use super::Run;
 use crate::error::RunError;
 use crate::ops::metrics::{FlowFigures, SourceFigures};
+use crate::outcome::Reject;
 use crate::source::{ReadProgress, Source};
-use crate::target::Durable;
+use crate::target::{Durable, Target};
 
 impl Run {
     /// Publishes the figures after a record of source `index`: relaxed stores into the metrics' atomics, and
@@ -72,6 +73,20 @@ impl Run {
             acknowledged = stats.acknowledged.unwrap_or(0),
             "source finished"
         );
+    }
+
+    /// Write stage: `target.write(record)`, retried while the target is unreachable (see
+    /// `Operations::with_retries`).
+    #[inline]
+    pub(super) fn write_to<T, W: Target<T> + ?Sized>(
+        &mut self,
+        target: &mut W,
+        record: &T,
+    ) -> Result<Result<(), Reject>, RunError> {
+        match target.write(record) {
+            Err(error) => self.ops.with_retries(target, error, |t| t.write(record)),
+            written => written,
+        }
     }
 
     /// Makes `targets` durable (`durable`: flush; else hand over to the OS), then the dead letter. A target that
