@@ -124,7 +124,10 @@ pub fn build(
         .map_err(|e| write_error(&options.crate_dir, e))?;
     let stamp = BuildStamp::for_build(options, changed);
     stamp.set_env(&mut cargo);
-    let output = cargo.output().map_err(|e| {
+    let spinner = crate::build_progress::BuildSpinner::start(bin_name);
+    let output = cargo.output();
+    drop(spinner);
+    let output = output.map_err(|e| {
         Diagnostic::error(Code::BuildFailed, format!("cannot run cargo: {e}"))
             .help("fdi builds the generated program with cargo; install the Rust toolchain or put cargo on PATH")
     })?;

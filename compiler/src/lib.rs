@@ -1,6 +1,7 @@
 #![doc = include_str!("../../ARCHITECTURE.md")]
 
 pub mod build;
+mod build_progress;
 pub mod check;
 pub mod codes;
 pub mod diagnostic;

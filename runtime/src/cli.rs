@@ -51,6 +51,9 @@ pub struct Options {
     /// Print the mapping's name and version, the start of its hash, the fdi version and the git commit
     #[arg(long)]
     pub version: bool,
+    /// Metrics, health, retries and logs (see `crate::ops`).
+    #[command(flatten)]
+    pub operations: crate::ops::OpsOptions,
     #[command(subcommand)]
     pub command: Option<ProgramCommand>,
 }
@@ -137,14 +140,16 @@ where
         }
         return ExitCode::SUCCESS;
     }
+    crate::ops::init_logging(&options.operations);
     let execution = execute(program, &options, run_fn);
     if let Some(error) = &execution.error {
-        eprintln!("error: {error}");
+        crate::ops::report_run_error(&options.operations, error);
     }
     match options.format {
         Format::Human => print!("{}", execution.summary.render_human()),
         Format::Json => println!("{}", execution.summary.to_json()),
     }
+    crate::ops::serve_until_stopped(&options.operations);
     ExitCode::from(execution.exit_code)
 }
 
@@ -182,6 +187,7 @@ pub fn config(program: &ProgramInfo, options: &Options) -> Result<RunConfig, Str
     config.source_paths = replacements("source", &options.sources)?;
     config.lookup_paths = replacements("lookup", &options.lookups)?;
     config.capture_targets = options.capture_targets.as_deref().map(absolute);
+    config.operations = options.operations.clone();
     Ok(config)
 }
 

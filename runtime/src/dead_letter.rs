@@ -21,6 +21,17 @@ pub enum Stage {
     Write,
 }
 
+impl Stage {
+    /// The stage as the dead letter, the logs and the metrics name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Decode => "decode",
+            Stage::Map => "map",
+            Stage::Write => "write",
+        }
+    }
+}
+
 /// One line of the dead letter.
 #[derive(Serialize)]
 struct Entry<'a> {
@@ -86,6 +97,16 @@ impl DeadLetter {
             .write_all(&line)
             .map_err(|e| RunError::io("write the dead letter", &self.path, e))?;
         self.records += 1;
+        tracing::info!(
+            target: "fdi::reject",
+            flow,
+            stage = stage.as_str(),
+            source = raw.source(),
+            position = raw.position(),
+            reason = %reject.reason,
+            detail = reject.detail.as_deref(),
+            "record rejected"
+        );
         Ok(())
     }
 

@@ -81,6 +81,13 @@ pub enum RunError {
     #[error("{0}")]
     Usage(String),
 
+    /// The metrics and health endpoint could not be served (`--metrics-listen`).
+    #[error("cannot serve metrics and health on {address}: {detail}; is another program using that port? choose another with --metrics-listen")]
+    Listen {
+        address: std::net::SocketAddr,
+        detail: String,
+    },
+
     /// The generated program asked for something inconsistent (e.g. a key that is not a column). This is a
     /// compiler bug, not a data problem.
     #[error("invalid program: {0} (this is a bug in the fdi compiler, please report it)")]

@@ -22,6 +22,9 @@
 //! `#[serde(crate = "fdi_runtime::serde")]`) and checks identifier patterns with [`IdPattern`]. Its `main` is
 //! [`cli::main`].
 //!
+//! A run can be watched while it runs ([`ops`]): Prometheus metrics and a health check over HTTP, `tracing`
+//! logs (human or JSON) and a progress bar, none of which changes what it writes.
+//!
 //! Source fields that carry a signal quality decode as a [`SampleValue`] with a [`Quality`] (see [`sample`]);
 //! timestamp fields with a declared format decode through [`deserialize_timestamp_with`] and a [`TimeFormat`].
 //! The compiler checks identifier literals, time zones and time formats with [`validate_id`], [`validate_zone`]
@@ -36,6 +39,7 @@ mod files;
 pub mod identifier;
 pub mod lookup;
 pub mod manifest;
+pub mod ops;
 pub mod outcome;
 pub mod provenance;
 pub mod record;
@@ -63,7 +67,7 @@ pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
 pub use run::{FlowId, ProgramInfo, Run, RunConfig};
 pub use sample::{good, Quality, SampleValue};
-pub use source::{CsvSource, JsonlSource, Source};
+pub use source::{CsvSource, JsonlSource, ReadProgress, Source};
 pub use stdlib::{AsText, EnumCode};
 pub use summary::RunSummary;
 pub use target::{

@@ -42,6 +42,8 @@ pub struct RunConfig {
     /// When set, every target, whatever its kind, writes JSON Lines to `<dir>/<target name>.jsonl` instead, so a
     /// test harness can read what each target received.
     pub capture_targets: Option<PathBuf>,
+    /// Metrics, health, retries and logs (see `crate::ops`).
+    pub operations: crate::ops::OpsOptions,
 }
 
 impl RunConfig {
@@ -55,6 +57,7 @@ impl RunConfig {
             source_paths: BTreeMap::new(),
             lookup_paths: BTreeMap::new(),
             capture_targets: None,
+            operations: crate::ops::OpsOptions::default(),
         }
     }
 

@@ -15,6 +15,7 @@
 //! files by name, and every target captured as JSON Lines (see [`RunConfig`]).
 
 mod config;
+mod observe;
 mod open;
 
 pub use self::config::{ProgramInfo, RunConfig, DEFAULT_BATCH_SIZE};
@@ -25,6 +26,7 @@ use std::rc::Weak;
 
 use crate::dead_letter::{DeadLetter, Stage};
 use crate::error::RunError;
+use crate::ops::Operations;
 use crate::outcome::{MapOutcome, Reject};
 use crate::record::{Position, RawRecord};
 use crate::source::Source;
@@ -47,6 +49,8 @@ struct SourceStats {
 struct FlowStats {
     summary: FlowSummary,
     target: usize,
+    /// Rejects by stage (`ops::metrics::stage_index`), for the metrics.
+    rejected_by_stage: [u64; 3],
 }
 
 /// The context of one run of a generated program.
@@ -65,6 +69,8 @@ pub struct Run {
     lookup_paths: BTreeMap<String, PathBuf>,
     /// The directory capturing every target as JSON Lines, absolute.
     capture_targets: Option<PathBuf>,
+    /// Metrics, health, retries, progress (see `crate::ops` and `observe.rs`).
+    ops: Operations,
 }
 
 impl Run {
@@ -74,8 +80,10 @@ impl Run {
         config.check_names(program).map_err(RunError::Usage)?;
         let base_dir = std::path::absolute(&config.base_dir)
             .map_err(|e| RunError::io("resolve the base directory", &config.base_dir, e))?;
+        let ops = Operations::start(program, &config.operations)?;
         let dead_letter = DeadLetter::create(&base_dir.join(&config.dead_letter))?;
         Ok(Run {
+            ops,
             program: *program,
             batch_size: config.batch_size.max(1),
             dead_letter,
@@ -123,7 +131,9 @@ impl Run {
                 balanced: true,
             },
             target: target_index,
+            rejected_by_stage: [0; 3],
         });
+        self.ops.add_flow(name);
         FlowId(self.flows.len() - 1)
     }
 
@@ -146,7 +156,7 @@ impl Run {
             Err(reject) => {
                 self.dead_letter.write(None, Stage::Decode, &reject, raw)?;
                 for flow in flows {
-                    count_reject(&mut self.flow_stats(*flow)?.summary, &reject);
+                    count_reject(self.flow_stats(*flow)?, Stage::Decode, &reject);
                 }
                 Ok(None)
             }
@@ -168,7 +178,7 @@ impl Run {
                 return Ok(());
             }
             MapOutcome::Rejected(reject) => (Stage::Map, reject),
-            MapOutcome::Mapped(record) => match target.write(&record)? {
+            MapOutcome::Mapped(record) => match self.write_to(target, &record)? {
                 Ok(()) => {
                     let stats = self.flow_stats(flow)?;
                     stats.summary.written += 1;
@@ -182,7 +192,7 @@ impl Run {
         let flow_name = self.flow_stats(flow)?.summary.name.clone();
         self.dead_letter
             .write(Some(&flow_name), stage, &reject, raw)?;
-        count_reject(&mut self.flow_stats(flow)?.summary, &reject);
+        count_reject(self.flow_stats(flow)?, stage, &reject);
         Ok(())
     }
 
@@ -204,10 +214,11 @@ impl Run {
             if source.commits_positions() {
                 self.flush_and_acknowledge(source, position, targets)?;
             } else {
-                hand_over_all(targets, &mut self.dead_letter)?;
+                self.flush_all(targets, false)?;
                 self.acknowledge(source, position)?;
             }
         }
+        self.observe(index, source);
         Ok(())
     }
 
@@ -220,9 +231,11 @@ impl Run {
     ) -> Result<(), RunError> {
         let index = self.source_index(source.name());
         match self.sources[index].last_position {
-            Some(position) => self.flush_and_acknowledge(source, position, targets),
-            None => flush_all(targets, &mut self.dead_letter),
+            Some(position) => self.flush_and_acknowledge(source, position, targets)?,
+            None => self.flush_all(targets, true)?,
         }
+        self.observe_finished(index, source);
+        Ok(())
     }
 
     fn flush_and_acknowledge<S: Source + ?Sized>(
@@ -231,7 +244,7 @@ impl Run {
         position: Position,
         targets: &mut [&mut dyn Durable],
     ) -> Result<(), RunError> {
-        flush_all(targets, &mut self.dead_letter)?;
+        self.flush_all(targets, true)?;
         self.acknowledge(source, position)
     }
 
@@ -295,6 +308,7 @@ impl Run {
                     name: name.to_string(),
                     ..SourceStats::default()
                 });
+                self.ops.add_source(name);
                 self.sources.len() - 1
             }
         }
@@ -308,6 +322,7 @@ impl Run {
                     name: name.to_string(),
                     written: 0,
                 });
+                self.ops.add_target(name);
                 self.targets.len() - 1
             }
         }
@@ -320,29 +335,11 @@ impl Run {
     }
 }
 
-fn count_reject(flow: &mut FlowSummary, reject: &Reject) {
+fn count_reject(flow: &mut FlowStats, stage: Stage, reject: &Reject) {
+    flow.rejected_by_stage[crate::ops::metrics::stage_index(stage)] += 1;
+    let flow = &mut flow.summary;
     flow.rejected += 1;
     *flow.reasons.entry(reject.reason.clone()).or_insert(0) += 1;
-}
-
-fn flush_all(
-    targets: &mut [&mut dyn Durable],
-    dead_letter: &mut DeadLetter,
-) -> Result<(), RunError> {
-    for target in targets.iter_mut() {
-        target.flush()?;
-    }
-    dead_letter.flush()
-}
-
-fn hand_over_all(
-    targets: &mut [&mut dyn Durable],
-    dead_letter: &mut DeadLetter,
-) -> Result<(), RunError> {
-    for target in targets.iter_mut() {
-        target.hand_over()?;
-    }
-    dead_letter.hand_over()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{AcknowledgedPosition, Source};
+use super::{AcknowledgedPosition, ReadProgress, Source};
 use crate::error::RunError;
 use crate::record::{Payload, Position, RawRecord};
 
@@ -22,6 +22,8 @@ pub struct CsvSource {
     acknowledged: AcknowledgedPosition,
     /// The buffers of a recycled row, filled again by the next read.
     spare: Option<csv::ByteRecord>,
+    /// The file's size when opened.
+    size: Option<u64>,
 }
 
 impl CsvSource {
@@ -29,6 +31,7 @@ impl CsvSource {
     pub fn open(name: &str, path: &Path) -> Result<Self, RunError> {
         let file = File::open(path)
             .map_err(|e| RunError::io(format!("open the input of source {name}"), path, e))?;
+        let size = file.metadata().ok().map(|m| m.len());
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
@@ -48,6 +51,7 @@ impl CsvSource {
             rows_read: 0,
             acknowledged: AcknowledgedPosition::default(),
             spare: None,
+            size,
         })
     }
 
@@ -127,6 +131,13 @@ impl Source for CsvSource {
 
     fn acknowledged(&self) -> Option<Position> {
         self.acknowledged.get()
+    }
+
+    fn progress(&self) -> Option<ReadProgress> {
+        Some(ReadProgress {
+            read_bytes: self.reader.position().byte(),
+            total_bytes: self.size,
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{AcknowledgedPosition, Source};
+use super::{AcknowledgedPosition, ReadProgress, Source};
 use crate::error::RunError;
 use crate::record::{Payload, Position, RawRecord};
 
@@ -22,6 +22,9 @@ pub struct JsonlSource {
     acknowledged: AcknowledgedPosition,
     /// The text buffer of a recycled record, filled again by the next read.
     spare: Option<String>,
+    read_bytes: u64,
+    /// The file's size when opened.
+    size: Option<u64>,
 }
 
 impl JsonlSource {
@@ -29,6 +32,7 @@ impl JsonlSource {
     pub fn open(name: &str, path: &Path) -> Result<Self, RunError> {
         let file = File::open(path)
             .map_err(|e| RunError::io(format!("open the input of source {name}"), path, e))?;
+        let size = file.metadata().ok().map(|m| m.len());
         Ok(JsonlSource {
             name: Arc::from(name),
             path: path.to_path_buf(),
@@ -36,6 +40,8 @@ impl JsonlSource {
             line_number: 0,
             acknowledged: AcknowledgedPosition::default(),
             spare: None,
+            read_bytes: 0,
+            size,
         })
     }
 
@@ -72,6 +78,7 @@ impl Source for JsonlSource {
             if bytes == 0 {
                 return Ok(None);
             }
+            self.read_bytes += bytes as u64;
             self.line_number += 1;
             let content_len = trim_line_end(&line).len();
             if line[..content_len].iter().all(u8::is_ascii_whitespace) {
@@ -107,6 +114,13 @@ impl Source for JsonlSource {
 
     fn acknowledged(&self) -> Option<Position> {
         self.acknowledged.get()
+    }
+
+    fn progress(&self) -> Option<ReadProgress> {
+        Some(ReadProgress {
+            read_bytes: self.read_bytes,
+            total_bytes: self.size,
+        })
     }
 }
 

@@ -44,6 +44,19 @@ pub trait Source {
     fn commits_positions(&self) -> bool {
         false
     }
+
+    /// How far the source has read, for metrics and the progress bar: bytes read and, when known, the size of
+    /// the input (a file's size when it was opened). `None` for a source without such a measure.
+    fn progress(&self) -> Option<ReadProgress> {
+        None
+    }
+}
+
+/// Bytes read of a source's input, and its size when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadProgress {
+    pub read_bytes: u64,
+    pub total_bytes: Option<u64>,
 }
 
 /// Acknowledgement bookkeeping shared by the file sources: positions only move forward.

@@ -41,6 +41,13 @@ impl<T> Durable for TargetHandle<T> {
     fn hand_over(&mut self) -> Result<(), RunError> {
         self.durable().hand_over()
     }
+
+    fn is_transient(&self, error: &RunError) -> bool {
+        match self {
+            TargetHandle::Sqlite(target) => target.is_transient(error),
+            TargetHandle::Jsonl(target) => target.is_transient(error),
+        }
+    }
 }
 
 impl<T: Serialize> Target<T> for TargetHandle<T> {

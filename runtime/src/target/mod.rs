@@ -33,6 +33,15 @@ pub trait Durable {
     fn hand_over(&mut self) -> Result<(), RunError> {
         self.flush()
     }
+
+    /// Whether `error`, returned by this target's `write`, `flush` or `hand_over`, means the target is
+    /// unreachable for now (a database locked by another program; for network targets, a lost connection) and
+    /// the same call may succeed later with nothing lost or written twice. The run then retries it for
+    /// `--retry-targets-for` and reports the target unreachable meanwhile (see `ops`). By default, no error is.
+    fn is_transient(&self, error: &RunError) -> bool {
+        let _ = error;
+        false
+    }
 }
 
 /// The write stage of one target for records of type `T`.

@@ -57,7 +57,9 @@ impl SqliteDatabase {
     fn begin_if_needed(&self, target: &str) -> Result<(), RunError> {
         if !self.in_transaction.get() {
             self.connection
-                .execute_batch("BEGIN")
+                // IMMEDIATE takes the write lock now: a database locked by another writer fails here, where no
+                // transaction is open and the write can simply be tried again (see `is_transient`).
+                .execute_batch("BEGIN IMMEDIATE")
                 .map_err(|e| RunError::sqlite(target, &self.path, "begin a transaction", e))?;
             self.in_transaction.set(true);
         }
@@ -70,6 +72,20 @@ impl SqliteDatabase {
             self.commit(target)?;
         }
         Ok(())
+    }
+
+    /// Whether `error` is the database being locked by another connection while this one has no transaction
+    /// open (SQLite's view and ours agree): nothing written is at stake, and the write may be tried again.
+    fn is_transient(&self, error: &RunError) -> bool {
+        let locked = matches!(
+            error,
+            RunError::Sqlite { source, .. }
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                )
+        );
+        locked && !self.in_transaction.get() && self.connection.is_autocommit()
     }
 
     /// Commits the open transaction, if any: everything written so far is durable afterwards.
@@ -198,6 +214,10 @@ impl<T> Durable for SqliteTarget<T> {
 
     fn flush(&mut self) -> Result<(), RunError> {
         self.database.commit(&self.name)
+    }
+
+    fn is_transient(&self, error: &RunError) -> bool {
+        self.database.is_transient(error)
     }
 }
 

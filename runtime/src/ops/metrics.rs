@@ -1,0 +1,421 @@
+//! Prometheus metrics of a run (prometheus-client registry, OpenMetrics text).
+//!
+//! The run keeps its own counters (the summary's); after every record it *publishes* them into the atomics of
+//! the metrics below with relaxed stores, and the HTTP thread encodes the registry when scraped. The run thread
+//! never takes a lock to publish and never waits for a scrape: the series of every source, flow and target are
+//! created when the run registers them, before the first record.
+//!
+//! | metric | labels | meaning |
+//! |---|---|---|
+//! | `fdi_build_info` | `mapping`, `version`, `runtime` | always 1 |
+//! | `fdi_source_records_read_total` | `source` | records read |
+//! | `fdi_source_position` | `source` | position of the last record read (CSV row, JSON Lines line) |
+//! | `fdi_source_acknowledged_position` | `source` | last position acknowledged (everything up to it durable) |
+//! | `fdi_source_read_bytes` | `source` | bytes of the file read so far (file sources) |
+//! | `fdi_source_lag_bytes` | `source` | bytes of the file not read yet: its size when opened minus `read_bytes` |
+//! | `fdi_source_finished` | `source` | 1 once the source is exhausted and everything from it is durable |
+//! | `fdi_flow_records_read_total` | `flow` | records the flow read |
+//! | `fdi_flow_records_written_total` | `flow` | written to the flow's target |
+//! | `fdi_flow_records_filtered_total` | `flow` | filtered by `where` |
+//! | `fdi_flow_records_rejected_total` | `flow`, `stage` | dead-lettered, by stage: `decode`, `map`, `write` |
+//! | `fdi_target_records_written_total` | `target` | records the target took |
+//! | `fdi_target_queue_depth` | `target` | records taken since the target was last made durable (or handed to the OS) |
+//! | `fdi_target_last_flush_timestamp_seconds` | `target` | Unix time of the last successful flush, 0 before it |
+//! | `fdi_target_unreachable_since_timestamp_seconds` | `target` | Unix time of the first failure of an outage, 0 while reachable |
+//! | `fdi_dead_letter_records_total` | | lines written to the dead letter |
+//!
+//! For every flow, `read = written + filtered + sum by (flow) (rejected)`, as in the summary.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::dead_letter::Stage;
+use crate::run::ProgramInfo;
+
+type Labels = Vec<(&'static str, String)>;
+type TimeGauge = Gauge<f64, AtomicU64>;
+
+/// The stages a reject is labelled with, in the order of [`stage_index`].
+pub const STAGES: [Stage; 3] = [Stage::Decode, Stage::Map, Stage::Write];
+
+/// The index of `stage` in [`STAGES`].
+pub fn stage_index(stage: Stage) -> usize {
+    match stage {
+        Stage::Decode => 0,
+        Stage::Map => 1,
+        Stage::Write => 2,
+    }
+}
+
+/// What a source's metrics are published from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourceFigures {
+    pub read: u64,
+    pub position: u64,
+    pub acknowledged: u64,
+    pub read_bytes: Option<u64>,
+    pub total_bytes: Option<u64>,
+}
+
+/// What a flow's metrics are published from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FlowFigures {
+    pub read: u64,
+    pub written: u64,
+    pub filtered: u64,
+    pub rejected_by_stage: [u64; 3],
+}
+
+struct SourceSeries {
+    read: Counter,
+    position: Gauge,
+    acknowledged: Gauge,
+    read_bytes: Gauge,
+    lag_bytes: Gauge,
+    finished: Gauge,
+}
+
+struct FlowSeries {
+    read: Counter,
+    written: Counter,
+    filtered: Counter,
+    rejected: [Counter; 3],
+}
+
+struct TargetSeries {
+    written: Counter,
+    queue_depth: Gauge,
+    last_flush: TimeGauge,
+    unreachable_since: TimeGauge,
+}
+
+#[derive(Default, Clone)]
+struct Families {
+    source_read: Family<Labels, Counter>,
+    source_position: Family<Labels, Gauge>,
+    source_acknowledged: Family<Labels, Gauge>,
+    source_read_bytes: Family<Labels, Gauge>,
+    source_lag_bytes: Family<Labels, Gauge>,
+    source_finished: Family<Labels, Gauge>,
+    flow_read: Family<Labels, Counter>,
+    flow_written: Family<Labels, Counter>,
+    flow_filtered: Family<Labels, Counter>,
+    flow_rejected: Family<Labels, Counter>,
+    target_written: Family<Labels, Counter>,
+    target_queue_depth: Family<Labels, Gauge>,
+    target_last_flush: Family<Labels, TimeGauge>,
+    target_unreachable_since: Family<Labels, TimeGauge>,
+}
+
+/// The metrics of one run: the registry the endpoint encodes, and the series the run publishes into, by the
+/// index the run gives its sources, flows and targets.
+pub struct RunMetrics {
+    registry: Arc<Registry>,
+    families: Families,
+    dead_letter: Counter,
+    sources: Vec<SourceSeries>,
+    flows: Vec<FlowSeries>,
+    targets: Vec<TargetSeries>,
+}
+
+impl RunMetrics {
+    pub fn new(program: &ProgramInfo) -> Self {
+        let mut registry = Registry::with_prefix("fdi");
+        let families = Families::default();
+        let dead_letter = Counter::default();
+        let build_info: Family<Labels, Gauge> = Family::default();
+        build_info
+            .get_or_create(&vec![
+                ("mapping", program.mapping.to_string()),
+                ("version", program.version.to_string()),
+                ("runtime", env!("CARGO_PKG_VERSION").to_string()),
+            ])
+            .set(1);
+        registry.register(
+            "build_info",
+            "The mapping and runtime this program was built from",
+            build_info,
+        );
+        let f = families.clone();
+        registry.register(
+            "source_records_read",
+            "Records read from the source",
+            f.source_read,
+        );
+        registry.register(
+            "source_position",
+            "Position of the last record read (CSV row, JSON Lines line)",
+            f.source_position,
+        );
+        registry.register(
+            "source_acknowledged_position",
+            "Last position acknowledged: every record up to it is durable or dead-lettered",
+            f.source_acknowledged,
+        );
+        registry.register(
+            "source_read_bytes",
+            "Bytes of the source file read so far",
+            f.source_read_bytes,
+        );
+        registry.register(
+            "source_lag_bytes",
+            "Bytes of the source file not read yet (its size when opened minus the bytes read)",
+            f.source_lag_bytes,
+        );
+        registry.register(
+            "source_finished",
+            "1 once the source is exhausted and everything read from it is durable",
+            f.source_finished,
+        );
+        registry.register("flow_records_read", "Records the flow read", f.flow_read);
+        registry.register(
+            "flow_records_written",
+            "Records the flow wrote to its target",
+            f.flow_written,
+        );
+        registry.register(
+            "flow_records_filtered",
+            "Records the flow's where condition filtered",
+            f.flow_filtered,
+        );
+        registry.register(
+            "flow_records_rejected",
+            "Records of the flow dead-lettered, by stage (decode, map, write)",
+            f.flow_rejected,
+        );
+        registry.register(
+            "target_records_written",
+            "Records the target took",
+            f.target_written,
+        );
+        registry.register(
+            "target_queue_depth",
+            "Records the target took since it was last made durable or handed to the operating system",
+            f.target_queue_depth,
+        );
+        registry.register(
+            "target_last_flush_timestamp_seconds",
+            "Unix time of the target's last successful flush; 0 before the first",
+            f.target_last_flush,
+        );
+        registry.register(
+            "target_unreachable_since_timestamp_seconds",
+            "Unix time of the first failed write or flush of the target's current outage; 0 while reachable",
+            f.target_unreachable_since,
+        );
+        registry.register(
+            "dead_letter_records",
+            "Lines written to the dead letter",
+            dead_letter.clone(),
+        );
+        RunMetrics {
+            registry: Arc::new(registry),
+            families,
+            dead_letter,
+            sources: Vec::new(),
+            flows: Vec::new(),
+            targets: Vec::new(),
+        }
+    }
+
+    /// The registry, for the endpoint.
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry.clone()
+    }
+
+    /// Creates the series of the run's next source (index `sources.len()`).
+    pub fn add_source(&mut self, name: &str) {
+        let labels = vec![("source", name.to_string())];
+        let f = &self.families;
+        self.sources.push(SourceSeries {
+            read: f.source_read.get_or_create(&labels).clone(),
+            position: f.source_position.get_or_create(&labels).clone(),
+            acknowledged: f.source_acknowledged.get_or_create(&labels).clone(),
+            read_bytes: f.source_read_bytes.get_or_create(&labels).clone(),
+            lag_bytes: f.source_lag_bytes.get_or_create(&labels).clone(),
+            finished: f.source_finished.get_or_create(&labels).clone(),
+        });
+    }
+
+    /// Creates the series of the run's next flow.
+    pub fn add_flow(&mut self, name: &str) {
+        let labels = vec![("flow", name.to_string())];
+        let f = &self.families;
+        let rejected = STAGES.map(|stage| {
+            let labels = vec![
+                ("flow", name.to_string()),
+                ("stage", stage.as_str().to_string()),
+            ];
+            f.flow_rejected.get_or_create(&labels).clone()
+        });
+        self.flows.push(FlowSeries {
+            read: f.flow_read.get_or_create(&labels).clone(),
+            written: f.flow_written.get_or_create(&labels).clone(),
+            filtered: f.flow_filtered.get_or_create(&labels).clone(),
+            rejected,
+        });
+    }
+
+    /// Creates the series of the run's next target.
+    pub fn add_target(&mut self, name: &str) {
+        let labels = vec![("target", name.to_string())];
+        let f = &self.families;
+        self.targets.push(TargetSeries {
+            written: f.target_written.get_or_create(&labels).clone(),
+            queue_depth: f.target_queue_depth.get_or_create(&labels).clone(),
+            last_flush: f.target_last_flush.get_or_create(&labels).clone(),
+            unreachable_since: f.target_unreachable_since.get_or_create(&labels).clone(),
+        });
+    }
+
+    pub fn publish_source(&self, index: usize, figures: SourceFigures) {
+        let Some(series) = self.sources.get(index) else {
+            return;
+        };
+        store(&series.read, figures.read);
+        series.position.set(saturating_i64(figures.position));
+        series
+            .acknowledged
+            .set(saturating_i64(figures.acknowledged));
+        if let Some(read_bytes) = figures.read_bytes {
+            series.read_bytes.set(saturating_i64(read_bytes));
+            if let Some(total) = figures.total_bytes {
+                series
+                    .lag_bytes
+                    .set(saturating_i64(total.saturating_sub(read_bytes)));
+            }
+        }
+    }
+
+    pub fn source_finished(&self, index: usize) {
+        if let Some(series) = self.sources.get(index) {
+            series.finished.set(1);
+        }
+    }
+
+    pub fn publish_flow(&self, index: usize, figures: FlowFigures) {
+        let Some(series) = self.flows.get(index) else {
+            return;
+        };
+        store(&series.read, figures.read);
+        store(&series.written, figures.written);
+        store(&series.filtered, figures.filtered);
+        for (counter, value) in series.rejected.iter().zip(figures.rejected_by_stage) {
+            store(counter, value);
+        }
+    }
+
+    pub fn publish_target(&self, index: usize, written: u64, queue_depth: u64) {
+        if let Some(series) = self.targets.get(index) {
+            store(&series.written, written);
+            series.queue_depth.set(saturating_i64(queue_depth));
+        }
+    }
+
+    pub fn target_flushed(&self, index: usize, at: SystemTime) {
+        if let Some(series) = self.targets.get(index) {
+            series.last_flush.set(unix_seconds(at));
+        }
+    }
+
+    pub fn target_unreachable_since(&self, index: usize, since: Option<SystemTime>) {
+        if let Some(series) = self.targets.get(index) {
+            series
+                .unreachable_since
+                .set(since.map_or(0.0, unix_seconds));
+        }
+    }
+
+    pub fn publish_dead_letter(&self, records: u64) {
+        store(&self.dead_letter, records);
+    }
+}
+
+/// The OpenMetrics text of `registry`.
+pub fn encode_text(registry: &Registry) -> String {
+    let mut text = String::new();
+    // Writing into a String cannot fail; an encoder error would be a bug in a metric's name.
+    if let Err(e) = encode(&mut text, registry) {
+        text = format!("# metrics could not be encoded: {e}\n# EOF\n");
+    }
+    text
+}
+
+/// Counters are monotonic in the run, which owns the counts: publishing stores its current value.
+fn store(counter: &Counter, value: u64) {
+    counter.inner().store(value, Ordering::Relaxed);
+}
+
+fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn unix_seconds(at: SystemTime) -> f64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROGRAM: ProgramInfo = ProgramInfo {
+        mapping: "mill_to_mes",
+        version: "0.1.0",
+        mapping_dir: "/nonexistent",
+        dead_letter: "out/dl.jsonl",
+        sources: &["mill"],
+        lookups: &[],
+        manifest: &crate::Manifest::UNKNOWN,
+    };
+
+    #[test]
+    fn published_figures_are_what_the_endpoint_shows() {
+        let mut metrics = RunMetrics::new(&PROGRAM);
+        metrics.add_source("mill");
+        metrics.add_flow("spindle");
+        metrics.add_target("history");
+        metrics.publish_source(
+            0,
+            SourceFigures {
+                read: 10,
+                position: 10,
+                acknowledged: 8,
+                read_bytes: Some(400),
+                total_bytes: Some(1000),
+            },
+        );
+        metrics.publish_flow(
+            0,
+            FlowFigures {
+                read: 10,
+                written: 6,
+                filtered: 1,
+                rejected_by_stage: [1, 2, 0],
+            },
+        );
+        metrics.publish_target(0, 6, 2);
+        let text = encode_text(&metrics.registry());
+        for line in [
+            r#"fdi_build_info{mapping="mill_to_mes",version="0.1.0",runtime=""#,
+            r#"fdi_source_records_read_total{source="mill"} 10"#,
+            r#"fdi_source_acknowledged_position{source="mill"} 8"#,
+            r#"fdi_source_lag_bytes{source="mill"} 600"#,
+            r#"fdi_flow_records_written_total{flow="spindle"} 6"#,
+            r#"fdi_flow_records_rejected_total{flow="spindle",stage="map"} 2"#,
+            r#"fdi_flow_records_rejected_total{flow="spindle",stage="write"} 0"#,
+            r#"fdi_target_queue_depth{target="history"} 2"#,
+            "# EOF",
+        ] {
+            assert!(text.contains(line), "no {line} in\n{text}");
+        }
+    }
+}
