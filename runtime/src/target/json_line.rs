@@ -39,11 +39,35 @@ impl ser::Error for Fallback {
 pub(crate) fn write_flat<T: Serialize + ?Sized>(
     record: &T,
     line: &mut Vec<u8>,
+    keys: &mut CleanKeys,
 ) -> Result<(), Fallback> {
     record.serialize(&mut LineWriter {
         out: line,
         in_record: false,
+        keys,
     })
+}
+
+/// The field names already found to need no escape, by field index: a target writes the same
+/// struct again and again, and serde passes each field name as the same `&'static str`, so a
+/// name is checked once per target rather than once per record.
+#[derive(Debug, Default)]
+pub(crate) struct CleanKeys {
+    /// (address, length) of the field name at each index.
+    names: Vec<(usize, usize)>,
+}
+
+impl CleanKeys {
+    fn is_clean(&self, index: usize, name: &'static str) -> bool {
+        self.names.get(index) == Some(&(name.as_ptr() as usize, name.len()))
+    }
+
+    fn remember(&mut self, index: usize, name: &'static str) {
+        if self.names.len() <= index {
+            self.names.resize(index + 1, (0, 0));
+        }
+        self.names[index] = (name.as_ptr() as usize, name.len());
+    }
 }
 
 /// Writes the record (a struct), then each field's value; a value that is a struct itself
@@ -51,6 +75,7 @@ pub(crate) fn write_flat<T: Serialize + ?Sized>(
 struct LineWriter<'a> {
     out: &'a mut Vec<u8>,
     in_record: bool,
+    keys: &'a mut CleanKeys,
 }
 
 impl LineWriter<'_> {
@@ -59,11 +84,16 @@ impl LineWriter<'_> {
         if needs_escape(text.as_bytes()) {
             return Err(Fallback);
         }
+        self.quoted(text);
+        Ok(())
+    }
+
+    /// `text`, known to need no escape, between quotes.
+    fn quoted(&mut self, text: &str) {
         self.out.reserve(text.len() + 2);
         self.out.push(b'"');
         self.out.extend_from_slice(text.as_bytes());
         self.out.push(b'"');
-        Ok(())
     }
 
     fn formatted(
@@ -198,7 +228,7 @@ impl<'a, 'w> ser::Serializer for &'a mut LineWriter<'w> {
         self.out.push(b'{');
         Ok(Fields {
             writer: self,
-            first: true,
+            index: 0,
         })
     }
 
@@ -228,7 +258,8 @@ impl<'a, 'w> ser::Serializer for &'a mut LineWriter<'w> {
 /// The fields of the record's struct.
 pub(crate) struct Fields<'a, 'w> {
     writer: &'a mut LineWriter<'w>,
-    first: bool,
+    /// The index of the next field.
+    index: usize,
 }
 
 impl ser::SerializeStruct for Fields<'_, '_> {
@@ -240,11 +271,16 @@ impl ser::SerializeStruct for Fields<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Fallback> {
-        if !self.first {
+        if self.index > 0 {
             self.writer.out.push(b',');
         }
-        self.first = false;
-        self.writer.string(key)?;
+        if self.writer.keys.is_clean(self.index, key) {
+            self.writer.quoted(key);
+        } else {
+            self.writer.string(key)?;
+            self.writer.keys.remember(self.index, key);
+        }
+        self.index += 1;
         self.writer.out.push(b':');
         value.serialize(&mut *self.writer)
     }
@@ -322,6 +358,8 @@ mod tests {
             "\u{7f}",
         ];
         let mut fast_paths = 0;
+        // One cache across rows, as a target keeps it.
+        let mut keys = CleanKeys::default();
         for (i, speed) in floats.iter().enumerate() {
             for (j, text) in texts.iter().enumerate() {
                 let row = Row {
@@ -338,7 +376,7 @@ mod tests {
                     id: crate::identifier::Id::parse(&format!("C{i}")).unwrap(),
                 };
                 let mut fast = Vec::new();
-                match write_flat(&row, &mut fast) {
+                match write_flat(&row, &mut fast, &mut keys) {
                     Ok(()) => {
                         fast_paths += 1;
                         assert_eq!(
@@ -388,13 +426,10 @@ mod tests {
             x: i64,
         }
         let mut out = Vec::new();
-        assert!(write_flat(
-            &Outer {
-                inner: Inner { x: 1 }
-            },
-            &mut out
-        )
-        .is_err());
-        assert!(write_flat(&vec![1, 2], &mut Vec::new()).is_err());
+        let outer = Outer {
+            inner: Inner { x: 1 },
+        };
+        assert!(write_flat(&outer, &mut out, &mut CleanKeys::default()).is_err());
+        assert!(write_flat(&vec![1, 2], &mut Vec::new(), &mut CleanKeys::default()).is_err());
     }
 }

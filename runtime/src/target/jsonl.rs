@@ -22,6 +22,8 @@ pub struct JsonlTarget<T> {
     written: u64,
     /// The line being written, kept between records so that writing allocates nothing.
     line: Vec<u8>,
+    /// The record's field names that need no escape, checked on the first record.
+    clean_keys: json_line::CleanKeys,
     _record: PhantomData<fn(&T)>,
 }
 
@@ -35,6 +37,7 @@ impl<T> JsonlTarget<T> {
             writer: BufWriter::with_capacity(crate::files::IO_BUFFER_BYTES, file),
             written: 0,
             line: Vec::new(),
+            clean_keys: json_line::CleanKeys::default(),
             _record: PhantomData,
         })
     }
@@ -82,7 +85,7 @@ impl<T: Serialize> Target<T> for JsonlTarget<T> {
         // the file. A flat record of plain values takes the fast path; anything else is
         // written by serde_json, with the same text.
         self.line.clear();
-        if json_line::write_flat(record, &mut self.line).is_err() {
+        if json_line::write_flat(record, &mut self.line, &mut self.clean_keys).is_err() {
             self.line.clear();
             if let Err(reject) = serialize_with_serde_json(record, &mut self.line) {
                 return Ok(Err(reject));
