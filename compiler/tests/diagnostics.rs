@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use fdi_compiler::diagnostic::Code;
 use fdi_compiler::source_map::SourceMap;
 
+mod support;
+use support::CwdGuard;
+
 /// The workspace root: case paths in snapshots are relative to it, so they read like the
 /// paths a user would type.
 fn workspace_root() -> PathBuf {
@@ -109,30 +112,5 @@ fn collect_expectations(dir: &Path, out: &mut std::collections::BTreeSet<String>
             let text = std::fs::read_to_string(&path).expect("case file is readable");
             out.insert(expectation(&text).to_string());
         }
-    }
-}
-
-/// Cases run with the workspace root as working directory, one at a time.
-struct CwdGuard {
-    previous: PathBuf,
-    _lock: std::sync::MutexGuard<'static, ()>,
-}
-
-impl CwdGuard {
-    fn enter(dir: &Path) -> Self {
-        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let previous = std::env::current_dir().expect("current dir");
-        std::env::set_current_dir(dir).expect("workspace root exists");
-        CwdGuard {
-            previous,
-            _lock: lock,
-        }
-    }
-}
-
-impl Drop for CwdGuard {
-    fn drop(&mut self) {
-        let _ = std::env::set_current_dir(&self.previous);
     }
 }

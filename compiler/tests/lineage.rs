@@ -10,7 +10,7 @@ use std::path::Path;
 
 use fdi_compiler::lineage::{self, FieldAnswer};
 use fdi_compiler::source_map::SourceMap;
-use support::{fdi, workspace_root};
+use support::{fdi, workspace_root, CwdGuard};
 
 /// The mappings whose pictures are snapshotted: both examples and small cases that show a
 /// crosswalk, quality fields, functions from a module and every construct.
@@ -306,29 +306,4 @@ fn graph_writes_to_a_file() {
     let text = std::fs::read_to_string(&out).expect("the file");
     assert!(text.contains("digraph lineage"));
     assert_eq!(fdi(&["graph", "no/such.fdi"]).status.code(), Some(1));
-}
-
-/// Cases run with the workspace root as working directory, one at a time.
-struct CwdGuard {
-    previous: std::path::PathBuf,
-    _lock: std::sync::MutexGuard<'static, ()>,
-}
-
-impl CwdGuard {
-    fn enter(dir: &Path) -> Self {
-        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let previous = std::env::current_dir().expect("current dir");
-        std::env::set_current_dir(dir).expect("workspace root exists");
-        CwdGuard {
-            previous,
-            _lock: lock,
-        }
-    }
-}
-
-impl Drop for CwdGuard {
-    fn drop(&mut self) {
-        let _ = std::env::set_current_dir(&self.previous);
-    }
 }

@@ -212,13 +212,8 @@ x
 ",
         );
         let mut source = CsvSource::open("mill", &path).unwrap();
-        let mut originals = Vec::new();
-        while let Some(raw) = source.read().unwrap() {
-            originals.push(raw.original());
-            source.recycle(raw);
-        }
         assert_eq!(
-            originals,
+            super::super::originals_recycling(&mut source),
             vec![
                 json!({"a": "long-value", "b": "2", "c": "3"}),
                 json!({"a": "x"}),

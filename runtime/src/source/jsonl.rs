@@ -162,13 +162,8 @@ mod tests {
         )
         .unwrap();
         let mut source = JsonlSource::open("events", &path).unwrap();
-        let mut originals = Vec::new();
-        while let Some(raw) = source.read().unwrap() {
-            originals.push(raw.original());
-            source.recycle(raw);
-        }
         assert_eq!(
-            originals,
+            super::super::originals_recycling(&mut source),
             vec![
                 json!({"machine": "MILL-0001"}),
                 json!({"a": 1}),

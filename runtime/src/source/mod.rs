@@ -75,3 +75,15 @@ impl AcknowledgedPosition {
         self.0
     }
 }
+
+/// Every record of `source` as its original JSON, each handed back after use as the generated
+/// loop does, so a test sees what reused buffers would leave behind.
+#[cfg(test)]
+pub(crate) fn originals_recycling(source: &mut impl Source) -> Vec<serde_json::Value> {
+    let mut originals = Vec::new();
+    while let Some(raw) = source.read().expect("readable") {
+        originals.push(raw.original());
+        source.recycle(raw);
+    }
+    originals
+}
