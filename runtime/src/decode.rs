@@ -165,6 +165,7 @@ where
 /// `text.trim()`, after a look at its first and last bytes: most numbers and timestamps in a
 /// file are not padded, and `trim` walks Unicode whitespace tables for each one (5% of a wide
 /// CSV run).
+#[inline]
 pub(crate) fn trim_if_padded(text: &str) -> &str {
     let plain = |b: &u8| b.is_ascii_graphic();
     match (text.as_bytes().first(), text.as_bytes().last()) {

@@ -58,6 +58,7 @@ impl IdPattern {
     }
 
     /// Whether the whole of `text` matches.
+    #[inline]
     pub fn is_match(&self, text: &str) -> bool {
         match &self.matcher {
             Matcher::Regex(regex) => regex.is_match(text),
@@ -77,6 +78,7 @@ struct AnchoredDfa {
 
 impl AnchoredDfa {
     /// Walks the DFA over `text`, one transition per byte; `None` if the DFA gives up.
+    #[inline]
     fn is_match(&self, text: &str) -> Option<bool> {
         let dfa = &self.dfa;
         let mut state = match self.start {

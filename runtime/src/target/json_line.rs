@@ -107,6 +107,7 @@ impl LineWriter<'_> {
 /// Whether `bytes` holds a control character, `"` or `\\`, the bytes JSON escapes. Eight bytes
 /// at a time (a byte-at-a-time check cost as much as serde_json's whole routine): a word has a
 /// byte below 0x20, or equal to a given byte, when the classic "has zero byte" test says so.
+#[inline]
 fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
