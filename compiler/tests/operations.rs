@@ -275,6 +275,27 @@ fn metrics_over_http_agree_with_the_summary_and_logs_are_json_with_flow_and_posi
             "{name}"
         );
         assert_eq!(rejected("decode"), 1.0, "{name}");
+        // By reason: the same counts as the summary's, series by series.
+        let by_reason = |reason: &str| -> f64 {
+            metrics
+                .lines()
+                .filter(|l| l.starts_with("fdi_flow_records_rejected_by_reason_total{"))
+                .filter(|l| {
+                    l.contains(&format!(r#"flow="{name}""#))
+                        && l.contains(&format!(r#"reason="{reason}""#))
+                })
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum()
+        };
+        let reasons = f["reasons"].as_object().expect("reasons");
+        assert!(!reasons.is_empty(), "{name} has rejects to count");
+        for (reason, count) in reasons {
+            assert_eq!(
+                by_reason(reason),
+                count.as_f64().unwrap(),
+                "{name}: {reason}"
+            );
+        }
     }
     assert_eq!(
         sample(

@@ -18,6 +18,7 @@
 //! | `fdi_flow_records_written_total` | `flow` | written to the flow's target |
 //! | `fdi_flow_records_filtered_total` | `flow` | filtered by `where` |
 //! | `fdi_flow_records_rejected_total` | `flow`, `stage` | dead-lettered, by stage: `decode`, `map`, `write` |
+//! | `fdi_flow_records_rejected_by_reason_total` | `flow`, `stage`, `reason` | the same by reason, a fixed text per rule of the mapping or the runtime; a series appears at its first reject |
 //! | `fdi_target_records_written_total` | `target` | records the target took |
 //! | `fdi_target_queue_depth` | `target` | records taken since the target was last made durable (or handed to the OS) |
 //! | `fdi_target_last_flush_timestamp_seconds` | `target` | Unix time of the last successful flush, 0 before it |
@@ -108,6 +109,7 @@ struct Families {
     flow_written: Family<Labels, Counter>,
     flow_filtered: Family<Labels, Counter>,
     flow_rejected: Family<Labels, Counter>,
+    flow_rejected_by_reason: Family<Labels, Counter>,
     target_written: Family<Labels, Counter>,
     target_queue_depth: Family<Labels, Gauge>,
     target_last_flush: Family<Labels, TimeGauge>,
@@ -189,6 +191,11 @@ impl RunMetrics {
             "flow_records_rejected",
             "Records of the flow dead-lettered, by stage (decode, map, write)",
             f.flow_rejected,
+        );
+        registry.register(
+            "flow_records_rejected_by_reason",
+            "Records of the flow dead-lettered, by stage and reason (the mapping's fixed text per rule)",
+            f.flow_rejected_by_reason,
         );
         registry.register(
             "target_records_written",
@@ -310,6 +317,21 @@ impl RunMetrics {
         for (counter, value) in series.rejected.iter().zip(figures.rejected_by_stage) {
             store(counter, value);
         }
+    }
+
+    /// Counts a reject of flow `flow` by its reason. A reason is a fixed text of the mapping
+    /// (`else reject "..."`, a match arm) or of the runtime ("record does not match Reading"),
+    /// never per-record detail, so the series stay few; each is created at its first reject.
+    pub fn count_reject_reason(&self, flow: &str, stage: Stage, reason: &str) {
+        let labels = vec![
+            ("flow", flow.to_string()),
+            ("stage", stage.as_str().to_string()),
+            ("reason", reason.to_string()),
+        ];
+        self.families
+            .flow_rejected_by_reason
+            .get_or_create(&labels)
+            .inc();
     }
 
     pub fn publish_target(&self, index: usize, written: u64, queue_depth: u64) {

@@ -156,7 +156,7 @@ impl Run {
             Err(reject) => {
                 self.dead_letter.write(None, Stage::Decode, &reject, raw)?;
                 for flow in flows {
-                    count_reject(self.flow_stats(*flow)?, Stage::Decode, &reject);
+                    self.count_reject(*flow, Stage::Decode, &reject)?;
                 }
                 Ok(None)
             }
@@ -192,8 +192,7 @@ impl Run {
         let flow_name = self.flow_stats(flow)?.summary.name.clone();
         self.dead_letter
             .write(Some(&flow_name), stage, &reject, raw)?;
-        count_reject(self.flow_stats(flow)?, stage, &reject);
-        Ok(())
+        self.count_reject(flow, stage, &reject)
     }
 
     /// Acknowledge stage, called once per record after every flow delivered it: every `batch_size` records,
@@ -329,17 +328,35 @@ impl Run {
     }
 
     fn flow_stats(&mut self, flow: FlowId) -> Result<&mut FlowStats, RunError> {
-        self.flows.get_mut(flow.0).ok_or_else(|| {
-            RunError::Program(format!("flow #{} was not registered with this run", flow.0))
-        })
+        self.flows.get_mut(flow.0).ok_or_else(|| unknown_flow(flow))
     }
 }
 
-fn count_reject(flow: &mut FlowStats, stage: Stage, reject: &Reject) {
-    flow.rejected_by_stage[crate::ops::metrics::stage_index(stage)] += 1;
-    let flow = &mut flow.summary;
-    flow.rejected += 1;
-    *flow.reasons.entry(reject.reason.clone()).or_insert(0) += 1;
+fn unknown_flow(flow: FlowId) -> RunError {
+    RunError::Program(format!("flow #{} was not registered with this run", flow.0))
+}
+
+impl Run {
+    /// Counts a reject of `flow` in the summary, by stage and reason, and in the metrics.
+    fn count_reject(
+        &mut self,
+        flow: FlowId,
+        stage: Stage,
+        reject: &Reject,
+    ) -> Result<(), RunError> {
+        let stats = self
+            .flows
+            .get_mut(flow.0)
+            .ok_or_else(|| unknown_flow(flow))?;
+        stats.rejected_by_stage[crate::ops::metrics::stage_index(stage)] += 1;
+        let summary = &mut stats.summary;
+        summary.rejected += 1;
+        *summary.reasons.entry(reject.reason.clone()).or_insert(0) += 1;
+        if let Some(metrics) = self.ops.metrics() {
+            metrics.count_reject_reason(&summary.name, stage, &reject.reason);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
