@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod escape;
+mod expressions;
 mod parser;
 pub mod scan;
 mod syntax_error;
