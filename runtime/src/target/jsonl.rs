@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
@@ -18,10 +18,12 @@ use crate::outcome::Reject;
 pub struct JsonlTarget<T> {
     name: String,
     path: PathBuf,
-    writer: BufWriter<File>,
+    file: File,
     written: u64,
-    /// The line being written, kept between records so that writing allocates nothing.
-    line: Vec<u8>,
+    /// Lines not yet written to the file. Records are serialized straight into it (a line that
+    /// fails is cut off again), and it goes to the file when it holds 64 KiB: a `BufWriter`
+    /// would need each line serialized elsewhere first and copied.
+    buffer: Vec<u8>,
     /// The record's field names that need no escape, checked on the first record.
     clean_keys: json_line::CleanKeys,
     _record: PhantomData<fn(&T)>,
@@ -34,9 +36,9 @@ impl<T> JsonlTarget<T> {
         Ok(JsonlTarget {
             name: name.to_string(),
             path: path.to_path_buf(),
-            writer: BufWriter::with_capacity(crate::files::IO_BUFFER_BYTES, file),
+            file,
             written: 0,
-            line: Vec::new(),
+            buffer: Vec::with_capacity(crate::files::IO_BUFFER_BYTES + 4096),
             clean_keys: json_line::CleanKeys::default(),
             _record: PhantomData,
         })
@@ -52,6 +54,20 @@ impl<T> JsonlTarget<T> {
         self.written
     }
 
+    /// Writes the buffered lines to the file.
+    fn write_buffer(&mut self) -> Result<(), RunError> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        match self.file.write_all(&self.buffer) {
+            Ok(()) => {
+                self.buffer.clear();
+                Ok(())
+            }
+            Err(e) => Err(self.io_error("write", e)),
+        }
+    }
+
     fn io_error(&self, action: &str, error: std::io::Error) -> RunError {
         RunError::io(
             format!("{action} the output of target {}", self.name),
@@ -61,41 +77,47 @@ impl<T> JsonlTarget<T> {
     }
 }
 
+/// What is still buffered goes to the file, best effort, as a `BufWriter` would do: a run that
+/// stops on an error leaves the lines it wrote, though they are not acknowledged.
+impl<T> Drop for JsonlTarget<T> {
+    fn drop(&mut self) {
+        let _ = self.write_buffer();
+    }
+}
+
 impl<T> Durable for JsonlTarget<T> {
     fn name(&self) -> &str {
         &self.name
     }
 
     fn hand_over(&mut self) -> Result<(), RunError> {
-        self.writer.flush().map_err(|e| self.io_error("write", e))
+        self.write_buffer()
     }
 
     fn flush(&mut self) -> Result<(), RunError> {
-        self.writer.flush().map_err(|e| self.io_error("write", e))?;
-        self.writer
-            .get_ref()
-            .sync_data()
-            .map_err(|e| self.io_error("sync", e))
+        self.write_buffer()?;
+        self.file.sync_data().map_err(|e| self.io_error("sync", e))
     }
 }
 
 impl<T: Serialize> Target<T> for JsonlTarget<T> {
     fn write(&mut self, record: &T) -> Result<Result<(), Reject>, RunError> {
-        // Serialize to memory first so that a serialization error cannot leave half a line in
-        // the file. A flat record of plain values takes the fast path; anything else is
-        // written by serde_json, with the same text.
-        self.line.clear();
-        if json_line::write_flat(record, &mut self.line, &mut self.clean_keys).is_err() {
-            self.line.clear();
-            if let Err(reject) = serialize_with_serde_json(record, &mut self.line) {
+        // Serialized into the buffer, and cut off again if it fails, so that a serialization
+        // error cannot leave half a line in the file. A flat record of plain values takes the
+        // fast path; anything else is written by serde_json, with the same text.
+        let start = self.buffer.len();
+        if json_line::write_flat(record, &mut self.buffer, &mut self.clean_keys).is_err() {
+            self.buffer.truncate(start);
+            if let Err(reject) = serialize_with_serde_json(record, &mut self.buffer) {
+                self.buffer.truncate(start);
                 return Ok(Err(reject));
             }
         }
-        self.line.push(b'\n');
-        self.writer
-            .write_all(&self.line)
-            .map_err(|e| self.io_error("write", e))?;
+        self.buffer.push(b'\n');
         self.written += 1;
+        if self.buffer.len() >= crate::files::IO_BUFFER_BYTES {
+            self.write_buffer()?;
+        }
         Ok(Ok(()))
     }
 }
