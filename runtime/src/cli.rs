@@ -294,15 +294,7 @@ fn not_started(program: &ProgramInfo, config: &RunConfig, error: RunError) -> Ex
 mod tests {
     use super::*;
 
-    const PROGRAM: ProgramInfo = ProgramInfo {
-        mapping: "mill_to_mes",
-        version: "0.1.0",
-        mapping_dir: "/nonexistent",
-        dead_letter: "out/dl.jsonl",
-        sources: &["mill"],
-        lookups: &["machines"],
-        manifest: &crate::Manifest::UNKNOWN,
-    };
+    const PROGRAM: ProgramInfo = crate::run::MILL_PROGRAM;
 
     #[test]
     fn options_parse_with_defaults() {

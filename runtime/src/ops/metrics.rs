@@ -389,15 +389,7 @@ fn unix_seconds(at: SystemTime) -> f64 {
 mod tests {
     use super::*;
 
-    const PROGRAM: ProgramInfo = ProgramInfo {
-        mapping: "mill_to_mes",
-        version: "0.1.0",
-        mapping_dir: "/nonexistent",
-        dead_letter: "out/dl.jsonl",
-        sources: &["mill"],
-        lookups: &[],
-        manifest: &crate::Manifest::UNKNOWN,
-    };
+    const PROGRAM: ProgramInfo = crate::run::MILL_PROGRAM;
 
     #[test]
     fn published_figures_are_what_the_endpoint_shows() {

@@ -88,3 +88,15 @@ impl RunConfig {
 
 /// Records between checkpoints unless `--batch-size` says otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 1000;
+
+/// The program the runtime's own tests run as: the mill example's shape, without a build.
+#[cfg(test)]
+pub(crate) const MILL_PROGRAM: ProgramInfo = ProgramInfo {
+    mapping: "mill_to_mes",
+    version: "0.1.0",
+    mapping_dir: "/nonexistent",
+    dead_letter: "out/dl.jsonl",
+    sources: &["mill"],
+    lookups: &["machines"],
+    manifest: &crate::Manifest::UNKNOWN,
+};

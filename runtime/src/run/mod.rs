@@ -18,6 +18,8 @@ mod config;
 mod observe;
 mod open;
 
+#[cfg(test)]
+pub(crate) use self::config::MILL_PROGRAM;
 pub use self::config::{ProgramInfo, RunConfig, DEFAULT_BATCH_SIZE};
 
 use std::collections::BTreeMap;
