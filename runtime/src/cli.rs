@@ -149,7 +149,11 @@ where
         Format::Human => print!("{}", execution.summary.render_human()),
         Format::Json => println!("{}", execution.summary.to_json()),
     }
-    crate::ops::serve_until_stopped(&options.operations);
+    // Only a run that ended well keeps serving: a failed one must exit with its code, so that
+    // a supervisor (systemd's Restart=on-failure) sees the failure and restarts it.
+    if execution.error.is_none() {
+        crate::ops::serve_until_stopped(&options.operations);
+    }
     ExitCode::from(execution.exit_code)
 }
 
