@@ -34,10 +34,13 @@ impl IdPattern {
     /// Compiles `pattern` (Rust `regex` syntax), anchored at both ends. The error says why the
     /// pattern is invalid.
     pub fn new(pattern: &str) -> Result<Self, String> {
+        // `regex` is the judge of what is valid, and the pattern must be valid on its own: text
+        // such as `A)|(B` would otherwise close the anchoring group and match part of a value.
+        let invalid =
+            |e: regex::Error| format!("the pattern {pattern:?} is not a valid regex: {e}");
+        Regex::new(pattern).map_err(invalid)?;
         let anchored = format!("^(?:{pattern})$");
-        // `regex` is the judge of what is valid.
-        let regex = Regex::new(&anchored)
-            .map_err(|e| format!("the pattern {pattern:?} is not a valid regex: {e}"))?;
+        let regex = Regex::new(&anchored).map_err(invalid)?;
         let config = dense::Config::new()
             .start_kind(StartKind::Anchored)
             .dfa_size_limit(Some(DFA_SIZE_LIMIT))
@@ -177,5 +180,13 @@ mod tests {
     fn an_invalid_pattern_says_why() {
         let err = IdPattern::new("[A-Z").unwrap_err();
         assert!(err.contains("\"[A-Z\" is not a valid regex"), "{err}");
+    }
+
+    /// A pattern that would close the anchoring group (`^(?:A)|(B)$`) and so match only part of
+    /// a value is refused, not anchored on one side only.
+    #[test]
+    fn a_pattern_cannot_escape_its_anchors() {
+        let err = IdPattern::new("A)|(B").unwrap_err();
+        assert!(err.contains("is not a valid regex"), "{err}");
     }
 }
