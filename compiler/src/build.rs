@@ -34,7 +34,11 @@ pub fn git_state(files: &[PathBuf]) -> Option<GitState> {
     let mapping = files.first()?.canonicalize().ok()?;
     let folder = mapping.parent()?;
     let git = |args: &[&std::ffi::OsStr]| {
+        // No index refresh or lock (a commit running meanwhile must not fail), no fsmonitor
+        // hook from the mapping repository's config, and file names taken literally.
         Command::new("git")
+            .arg("--no-optional-locks")
+            .args(["-c", "core.fsmonitor=false", "--literal-pathspecs"])
             .arg("-C")
             .arg(folder)
             .args(args)
@@ -47,7 +51,13 @@ pub fn git_state(files: &[PathBuf]) -> Option<GitState> {
     }
     let commit = String::from_utf8_lossy(&head.stdout).trim().to_string();
     let mut status_args: Vec<&std::ffi::OsStr> =
-        vec!["status".as_ref(), "--porcelain".as_ref(), "--".as_ref()];
+        // `--ignored`: an input in an ignored folder (an ERP export) is not committed either.
+        vec![
+            "status".as_ref(),
+            "--porcelain".as_ref(),
+            "--ignored".as_ref(),
+            "--".as_ref(),
+        ];
     let absolute: Vec<PathBuf> = files
         .iter()
         .map(|f| f.canonicalize().unwrap_or_else(|_| f.clone()))
