@@ -59,13 +59,22 @@ impl<T> JsonlTarget<T> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        match self.file.write_all(&self.buffer) {
-            Ok(()) => {
-                self.buffer.clear();
-                Ok(())
+        // Like `BufWriter`: what the file took leaves the buffer even when a later write
+        // fails, so that no retry or drop writes those bytes twice.
+        let mut taken = 0;
+        let result = loop {
+            if taken == self.buffer.len() {
+                break Ok(());
             }
-            Err(e) => Err(self.io_error("write", e)),
-        }
+            match self.file.write(&self.buffer[taken..]) {
+                Ok(0) => break Err(std::io::Error::from(std::io::ErrorKind::WriteZero)),
+                Ok(n) => taken += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        self.buffer.drain(..taken);
+        result.map_err(|e| self.io_error("write", e))
     }
 
     fn io_error(&self, action: &str, error: std::io::Error) -> RunError {
