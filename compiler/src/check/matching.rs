@@ -36,9 +36,13 @@ impl Checker<'_> {
         let mut patterns_ok = true;
         for arm in arms {
             let mut patterns = Vec::new();
+            let mut arm_has_wildcard = false;
             for pattern in &arm.patterns {
                 match self.pattern(pattern, &value.ty) {
-                    Some(None) => has_wildcard = true,
+                    Some(None) => {
+                        has_wildcard = true;
+                        arm_has_wildcard = true;
+                    }
                     Some(Some(p)) => {
                         if let Some((_, first)) = seen.iter().find(|(q, _)| *q == p) {
                             self.report(
@@ -59,6 +63,10 @@ impl Checker<'_> {
                     }
                     None => patterns_ok = false,
                 }
+            }
+            // `"a" | _` matches everything, as `_` alone does: the IR's `_` arm has no patterns.
+            if arm_has_wildcard {
+                patterns.clear();
             }
             ir_arms.push(patterns);
         }

@@ -335,19 +335,31 @@ impl ExprEmitter<'_> {
                     .split_last()
                     .expect("coalesce has at least two arguments");
                 let mut code = self.value(&rest[0]);
+                // An argument that may reject is evaluated in a `match`, not in a closure, so
+                // that its `return` leaves the flow.
+                let in_match = |code: &str, ok: &str, otherwise: &str| {
+                    let otherwise = otherwise.replace('\n', "\n    ");
+                    format!(
+                        "match {code} {{\n    Ok(value) => {ok},\n    Err(_) => {otherwise},\n}}"
+                    )
+                };
                 for arg in &rest[1..] {
                     let v = self.value(arg);
-                    code = if arg.is_fallible() {
-                        format!("{code}.or_else(|_| {v})")
-                    } else {
-                        format!("{code}.or_else(|_| Ok::<_, fdi_runtime::Failure>({v}))")
+                    code = match (contains_reject(arg), arg.is_fallible()) {
+                        (true, true) => in_match(&code, "Ok(value)", &v),
+                        (true, false) => in_match(&code, "Ok(value)", &format!("Ok({v})")),
+                        (false, true) => format!("{code}.or_else(|_| {v})"),
+                        (false, false) => {
+                            format!("{code}.or_else(|_| Ok::<_, fdi_runtime::Failure>({v}))")
+                        }
                     };
                 }
                 let l = self.value(last);
-                if last.is_fallible() {
-                    format!("{code}.or_else(|_| {l})")
-                } else {
-                    format!("{code}.unwrap_or_else(|_| {l})")
+                match (contains_reject(last), last.is_fallible()) {
+                    (true, true) => in_match(&code, "Ok(value)", &l),
+                    (true, false) => in_match(&code, "value", &l),
+                    (false, true) => format!("{code}.or_else(|_| {l})"),
+                    (false, false) => format!("{code}.unwrap_or_else(|_| {l})"),
                 }
             }
         }
