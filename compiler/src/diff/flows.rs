@@ -168,10 +168,11 @@ pub fn compare(old: &FlowDecl, new: &FlowDecl, out: &mut Vec<Change>) {
         }
     }
 
-    // The first `else reject` that fires names the reason: their order is part of the meaning.
+    // The first rule that fires names the reason (an `else reject`, or a match arm that
+    // rejects): their order is part of the meaning.
     let rules = |list: &[Stmt<'_>], other: &[(bool, String)]| -> Vec<String> {
         list.iter()
-            .filter(|s| s.else_reject.is_some() && other.contains(&key(s)))
+            .filter(|s| (s.else_reject.is_some() || rejects(s.value)) && other.contains(&key(s)))
             .map(|s| {
                 if s.is_let {
                     format!("let {}", s.name)
@@ -223,6 +224,18 @@ fn reads_through(e: &Expr, flow: &[Stmt<'_>], changed: &BTreeSet<String>) -> BTr
         }
     }
     hits
+}
+
+/// Whether evaluating `e` may reject the record through a match arm `reject "..."`.
+fn rejects(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Reject(_) => true,
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Quantity(..) => false,
+        ExprKind::Field(x, _) | ExprKind::Unary(_, x) | ExprKind::As(x, _) => rejects(x),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => rejects(a) || rejects(b),
+        ExprKind::Call(_, args) => args.iter().any(rejects),
+        ExprKind::Match(x, arms) => rejects(x) || arms.iter().any(|a| rejects(&a.body)),
+    }
 }
 
 /// The bare names an expression reads (bindings or source fields).

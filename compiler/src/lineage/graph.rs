@@ -342,8 +342,13 @@ impl Walker<'_> {
                     SamplePart::Timestamp => Some("timestamp"),
                 },
             }),
-            // A rejecting match arm gives no value, so the field depends on nothing through it.
-            ExprKind::Reject { .. } => Deps::default(),
+            // A rejecting match arm gives no value, so the field depends on nothing through
+            // it; its reason is one of the rules that may reject the record on this path.
+            ExprKind::Reject { reason } => {
+                let mut deps = Deps::default();
+                deps.rejects.insert(reason.clone());
+                deps
+            }
             ExprKind::SourcePosition => origin(Origin::Position),
             ExprKind::SourceName => origin(Origin::SourceName),
             ExprKind::Local(name) => {
@@ -394,6 +399,10 @@ impl Walker<'_> {
                     let arg_deps = self.expr(arg);
                     if read.is_none_or(|r| r.get(i).copied().unwrap_or(true)) {
                         deps = deps.union(arg_deps);
+                    } else {
+                        // The value is not read, but the argument is still evaluated: its
+                        // rejects still apply.
+                        deps.rejects.extend(arg_deps.rejects);
                     }
                 }
                 deps.functions.insert(name.clone());
