@@ -152,18 +152,10 @@ pub fn diff(args: &[String], git: bool, format: Format) -> ExitCode {
 }
 
 /// A temporary folder removed when dropped.
-pub struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The repository's whole tree at `rev` in a temporary folder (`git archive`), so that the
 /// mapping's imports, schemas and master data are read as they were at that revision; and
 /// where `file` is in it.
-fn checkout_at(rev: &str, file: &Path) -> Result<(TempDir, PathBuf), Diagnostic> {
+fn checkout_at(rev: &str, file: &Path) -> Result<(tempfile::TempDir, PathBuf), Diagnostic> {
     let unreadable = |why: String| {
         Diagnostic::error(
             Code::GitRevisionUnreadable,
@@ -204,10 +196,11 @@ fn checkout_at(rev: &str, file: &Path) -> Result<(TempDir, PathBuf), Diagnostic>
     git(&["cat-file", "-e", &format!("{rev}:{}", relative.display())])
         .map_err(|_| unreadable("the file does not exist at that revision".to_string()))?;
 
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = TempDir(std::env::temp_dir().join(format!("fdi-diff-{}-{n}", std::process::id())));
-    std::fs::create_dir_all(&tmp.0)
+    // A fresh folder of our own (never one that already exists, which another user could
+    // have prepared), removed when the diff is done.
+    let tmp = tempfile::Builder::new()
+        .prefix("fdi-diff-")
+        .tempdir()
         .map_err(|e| unreadable(format!("cannot create a temporary folder ({e})")))?;
     let archive = Command::new("git")
         .arg("-C")
@@ -217,21 +210,26 @@ fn checkout_at(rev: &str, file: &Path) -> Result<(TempDir, PathBuf), Diagnostic>
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| unreadable(format!("cannot run git archive ({e})")))?;
+    let mut archive = archive;
     let stdout = archive
         .stdout
+        .take()
         .ok_or_else(|| unreadable("git archive gave no output".to_string()))?;
     let status = Command::new("tar")
         .arg("-x")
         .arg("-C")
-        .arg(&tmp.0)
+        .arg(tmp.path())
         .stdin(stdout)
         .status()
         .map_err(|e| unreadable(format!("cannot run tar ({e})")))?;
-    if !status.success() {
+    let archived = archive
+        .wait()
+        .map_err(|e| unreadable(format!("git archive did not finish ({e})")))?;
+    if !status.success() || !archived.success() {
         return Err(unreadable(
             "the revision's files could not be unpacked".to_string(),
         ));
     }
-    let path = tmp.0.join(relative);
+    let path = tmp.path().join(relative);
     Ok((tmp, path))
 }
