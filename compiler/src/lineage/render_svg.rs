@@ -20,6 +20,9 @@ const COLUMN_GAP: f64 = 120.0;
 const BOX_GAP: f64 = 24.0;
 const MARGIN: f64 = 20.0;
 const TITLE: f64 = 36.0;
+/// The width the legend under the picture needs: its 50-pixel sample line and its longest
+/// text (62 characters), between the margins.
+const LEGEND_WIDTH: f64 = 2.0 * MARGIN + 50.0 + 62.0 * CHAR;
 
 /// The picture as an SVG document.
 pub fn render_svg(picture: &Picture) -> String {
@@ -57,7 +60,10 @@ pub fn render_svg(picture: &Picture) -> String {
         column_x.push(x);
         x += w + COLUMN_GAP;
     }
-    let width = x - COLUMN_GAP + MARGIN;
+    // At least as wide as the title and the legend, also when there is nothing to draw (a
+    // module, a mapping without flows).
+    let title_width = picture.title.chars().count() as f64 * CHAR + 2.0 * MARGIN;
+    let width = (x - COLUMN_GAP + MARGIN).max(title_width).max(LEGEND_WIDTH);
     // Each column is centred vertically.
     let mut next_y: Vec<f64> = column_height
         .iter()
