@@ -465,6 +465,27 @@ fn a_bad_listen_address_or_a_port_in_use_is_a_clear_error_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     let summary: Value = serde_json::from_slice(&in_use.stdout).expect("summary");
     assert_eq!(summary["ok"], false);
+
+    // With JSON logs, the error is a JSON line, whatever the log filter lets through.
+    let filtered = Command::new(binary())
+        .args(["--base-dir", base, "--metrics-listen", &address])
+        .args(["--log-format", "json", "--log-level", "fdi::reject=info"])
+        .output()
+        .expect("run");
+    assert_eq!(filtered.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&filtered.stderr);
+    let errors: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .filter(|l: &Value| l["level"] == "ERROR")
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&format!("cannot serve metrics and health on {address}"))),
+        "{stderr}"
+    );
     // Nothing was read, so nothing was written: the targets from before are untouched.
     assert!(!example.join("out/line.db").exists());
 }

@@ -75,12 +75,23 @@ pub fn init_logging(options: &OpsOptions) {
     logging::init(options.log_format, options.log_level.as_deref());
 }
 
-/// Reports the error that stopped a run on stderr: `error: ...` for people, a JSON event with
-/// `--log-format json` (so that every line on stderr stays JSON).
+/// Reports the error that stopped a run on stderr: `error: ...` for people, a JSON line with
+/// `--log-format json` (so that every line on stderr stays JSON). Written directly, not through
+/// the logger, so that no log filter (`--log-level fdi::reject=info`) can hide it.
 pub fn report_run_error(options: &OpsOptions, error: &RunError) {
     match options.log_format {
         LogFormat::Human => eprintln!("error: {error}"),
-        LogFormat::Json => tracing::error!(target: "fdi::run", error = %error, "the run stopped"),
+        LogFormat::Json => {
+            let now = crate::Timestamp::from_datetime(chrono::Utc::now());
+            let event = serde_json::json!({
+                "timestamp": now.to_string(),
+                "level": "ERROR",
+                "target": "fdi::run",
+                "message": "the run stopped",
+                "error": error.to_string(),
+            });
+            eprintln!("{event}");
+        }
     }
 }
 
