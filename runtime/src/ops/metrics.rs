@@ -27,6 +27,7 @@
 //!
 //! For every flow, `read = written + filtered + sum by (flow) (rejected)`, as in the summary.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -84,10 +85,14 @@ struct SourceSeries {
 }
 
 struct FlowSeries {
+    name: String,
     read: Counter,
     written: Counter,
     filtered: Counter,
     rejected: [Counter; 3],
+    /// The per-reason counters met so far, by reason and stage: a reject looks its counter up
+    /// here, without allocating or locking, after the first reject of its kind.
+    rejected_by_reason: HashMap<String, [Option<Counter>; 3]>,
 }
 
 struct TargetSeries {
@@ -263,6 +268,8 @@ impl RunMetrics {
             f.flow_rejected.get_or_create(&labels).clone()
         });
         self.flows.push(FlowSeries {
+            name: name.to_string(),
+            rejected_by_reason: HashMap::new(),
             read: f.flow_read.get_or_create(&labels).clone(),
             written: f.flow_written.get_or_create(&labels).clone(),
             filtered: f.flow_filtered.get_or_create(&labels).clone(),
@@ -319,19 +326,33 @@ impl RunMetrics {
         }
     }
 
-    /// Counts a reject of flow `flow` by its reason. A reason is a fixed text of the mapping
-    /// (`else reject "..."`, a match arm) or of the runtime ("record does not match Reading"),
-    /// never per-record detail, so the series stay few; each is created at its first reject.
-    pub fn count_reject_reason(&self, flow: &str, stage: Stage, reason: &str) {
-        let labels = vec![
-            ("flow", flow.to_string()),
-            ("stage", stage.as_str().to_string()),
-            ("reason", reason.to_string()),
-        ];
-        self.families
-            .flow_rejected_by_reason
-            .get_or_create(&labels)
-            .inc();
+    /// Counts a reject of the flow at `index` by its reason. A reason is a fixed text of the
+    /// mapping (`else reject "..."`, a match arm) or of the runtime ("record does not match
+    /// Reading"), never per-record detail, so the series stay few; each is created at its first
+    /// reject, the only time this takes the family's lock.
+    pub fn count_reject_reason(&mut self, index: usize, stage: Stage, reason: &str) {
+        let Some(series) = self.flows.get_mut(index) else {
+            return;
+        };
+        let by_stage = match series.rejected_by_reason.get_mut(reason) {
+            Some(by_stage) => by_stage,
+            None => series
+                .rejected_by_reason
+                .entry(reason.to_string())
+                .or_default(),
+        };
+        let counter = by_stage[stage_index(stage)].get_or_insert_with(|| {
+            let labels = vec![
+                ("flow", series.name.clone()),
+                ("stage", stage.as_str().to_string()),
+                ("reason", reason.to_string()),
+            ];
+            self.families
+                .flow_rejected_by_reason
+                .get_or_create(&labels)
+                .clone()
+        });
+        counter.inc();
     }
 
     pub fn publish_target(&self, index: usize, written: u64, queue_depth: u64) {
@@ -390,6 +411,27 @@ mod tests {
     use super::*;
 
     const PROGRAM: ProgramInfo = crate::run::MILL_PROGRAM;
+
+    #[test]
+    fn rejects_are_counted_by_flow_stage_and_reason() {
+        let mut metrics = RunMetrics::new(&PROGRAM);
+        metrics.add_flow("spindle");
+        metrics.add_flow("phase");
+        metrics.count_reject_reason(1, Stage::Map, "unknown machine");
+        metrics.count_reject_reason(1, Stage::Map, "unknown machine");
+        metrics.count_reject_reason(1, Stage::Decode, "unknown machine");
+        metrics.count_reject_reason(0, Stage::Map, "bad \"quoted\" reason");
+        metrics.count_reject_reason(7, Stage::Map, "a flow that does not exist is ignored");
+        let text = encode_text(&metrics.registry());
+        for line in [
+            r#"fdi_flow_records_rejected_by_reason_total{flow="phase",stage="map",reason="unknown machine"} 2"#,
+            r#"fdi_flow_records_rejected_by_reason_total{flow="phase",stage="decode",reason="unknown machine"} 1"#,
+            r#"fdi_flow_records_rejected_by_reason_total{flow="spindle",stage="map",reason="bad \"quoted\" reason"} 1"#,
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        assert!(!text.contains("does not exist"), "{text}");
+    }
 
     #[test]
     fn published_figures_are_what_the_endpoint_shows() {

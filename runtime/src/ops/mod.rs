@@ -155,6 +155,10 @@ impl Operations {
         self.metrics.as_ref()
     }
 
+    pub(crate) fn metrics_mut(&mut self) -> Option<&mut RunMetrics> {
+        self.metrics.as_mut()
+    }
+
     pub(crate) fn progress(&mut self) -> Option<&mut Progress> {
         self.progress.as_mut()
     }

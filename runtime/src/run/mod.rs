@@ -354,8 +354,8 @@ impl Run {
         let summary = &mut stats.summary;
         summary.rejected += 1;
         *summary.reasons.entry(reject.reason.clone()).or_insert(0) += 1;
-        if let Some(metrics) = self.ops.metrics() {
-            metrics.count_reject_reason(&summary.name, stage, &reject.reason);
+        if let Some(metrics) = self.ops.metrics_mut() {
+            metrics.count_reject_reason(flow.0, stage, &reject.reason);
         }
         Ok(())
     }
