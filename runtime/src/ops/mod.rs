@@ -275,3 +275,6 @@ impl Operations {
         }
     }
 }
+
+#[cfg(test)]
+mod retry_tests;
