@@ -45,6 +45,7 @@ pub mod provenance;
 pub mod record;
 pub mod run;
 pub mod sample;
+mod serde_refuse;
 pub mod source;
 pub mod stdlib;
 pub mod summary;

@@ -13,6 +13,7 @@ use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
 use crate::manifest::Manifest;
 use crate::outcome::MapOutcome;
 use crate::record::RawRecord;
+use crate::serde_refuse::refuse;
 use crate::target::{Column, SqlType};
 use crate::time::Timestamp;
 
@@ -148,12 +149,6 @@ fn not_a_struct<E: ser::Error>() -> E {
     E::custom("a traced record must be a struct")
 }
 
-macro_rules! refuse {
-    ($($method:ident($($arg:ty),*) -> $ret:ty;)*) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<$ret, S::Error> { Err(not_a_struct()) })*
-    };
-}
-
 impl<'p, S: Serializer> Serializer for Extended<'p, S> {
     type Ok = S::Ok;
     type Error = S::Error;
@@ -177,6 +172,7 @@ impl<'p, S: Serializer> Serializer for Extended<'p, S> {
     }
 
     refuse! {
+        not_a_struct();
         serialize_bool(bool) -> S::Ok;
         serialize_i8(i8) -> S::Ok;
         serialize_i16(i16) -> S::Ok;

@@ -16,6 +16,8 @@ use std::fmt::Display;
 use serde::ser::{self, Impossible, Serialize};
 use serde_json::ser::{CompactFormatter, Formatter};
 
+use crate::serde_refuse::refuse;
+
 /// The record needs serde_json's general path.
 #[derive(Debug)]
 pub(crate) struct Fallback;
@@ -130,14 +132,6 @@ fn needs_escape(bytes: &[u8]) -> bool {
     special(word(&bytes[bytes.len() - 8..]))
 }
 
-macro_rules! falls_back {
-    ($($method:ident($($arg:ty),*) -> $ret:ty;)*) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<$ret, Fallback> {
-            Err(Fallback)
-        })*
-    };
-}
-
 impl<'a, 'w> ser::Serializer for &'a mut LineWriter<'w> {
     type Ok = ();
     type Error = Fallback;
@@ -233,7 +227,8 @@ impl<'a, 'w> ser::Serializer for &'a mut LineWriter<'w> {
         })
     }
 
-    falls_back! {
+    refuse! {
+        Fallback;
         serialize_char(char) -> ();
         serialize_bytes(&[u8]) -> ();
         serialize_unit_struct(&'static str) -> ();

@@ -11,6 +11,8 @@ use std::fmt::{self, Display};
 use rusqlite::types::Value as SqlValue;
 use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
 
+use crate::serde_refuse::refuse;
+
 /// Serializes `record` into `row`, one value per struct field in declaration order, with each
 /// field's serde name in `names`. `false` when the record needs the general path.
 pub(crate) fn fill_row<T: Serialize + ?Sized>(
@@ -46,12 +48,6 @@ struct RowSerializer<'a> {
     names: &'a mut Vec<&'static str>,
 }
 
-macro_rules! give_up {
-    ($($method:ident($($arg:ty),*) -> $ret:ty;)*) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<$ret, GiveUp> { Err(GiveUp) })*
-    };
-}
-
 impl<'a> Serializer for RowSerializer<'a> {
     type Ok = ();
     type Error = GiveUp;
@@ -67,7 +63,8 @@ impl<'a> Serializer for RowSerializer<'a> {
         Ok(self)
     }
 
-    give_up! {
+    refuse! {
+        GiveUp;
         serialize_bool(bool) -> ();
         serialize_i8(i8) -> ();
         serialize_i16(i16) -> ();
