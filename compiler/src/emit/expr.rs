@@ -257,14 +257,12 @@ impl ExprEmitter<'_> {
                 let v = self.value(value);
                 let d = self.value(default);
                 if contains_reject(default) {
-                    // A `return` cannot leave the flow from inside a closure.
                     let ok = if default.is_fallible() {
                         "Ok(value)"
                     } else {
                         "value"
                     };
-                    let d = d.replace('\n', "\n    ");
-                    format!("match {v} {{\n    Ok(value) => {ok},\n    Err(_) => {d},\n}}")
+                    or_in_match(&v, ok, &d)
                 } else if default.is_fallible() {
                     format!("{v}.or_else(|_| {d})")
                 } else if matches!(default.kind, ExprKind::Literal(_)) && default.ty != Type::String
@@ -335,19 +333,11 @@ impl ExprEmitter<'_> {
                     .split_last()
                     .expect("coalesce has at least two arguments");
                 let mut code = self.value(&rest[0]);
-                // An argument that may reject is evaluated in a `match`, not in a closure, so
-                // that its `return` leaves the flow.
-                let in_match = |code: &str, ok: &str, otherwise: &str| {
-                    let otherwise = otherwise.replace('\n', "\n    ");
-                    format!(
-                        "match {code} {{\n    Ok(value) => {ok},\n    Err(_) => {otherwise},\n}}"
-                    )
-                };
                 for arg in &rest[1..] {
                     let v = self.value(arg);
                     code = match (contains_reject(arg), arg.is_fallible()) {
-                        (true, true) => in_match(&code, "Ok(value)", &v),
-                        (true, false) => in_match(&code, "Ok(value)", &format!("Ok({v})")),
+                        (true, true) => or_in_match(&code, "Ok(value)", &v),
+                        (true, false) => or_in_match(&code, "Ok(value)", &format!("Ok({v})")),
                         (false, true) => format!("{code}.or_else(|_| {v})"),
                         (false, false) => {
                             format!("{code}.or_else(|_| Ok::<_, fdi_runtime::Failure>({v}))")
@@ -356,8 +346,8 @@ impl ExprEmitter<'_> {
                 }
                 let l = self.value(last);
                 match (contains_reject(last), last.is_fallible()) {
-                    (true, true) => in_match(&code, "Ok(value)", &l),
-                    (true, false) => in_match(&code, "value", &l),
+                    (true, true) => or_in_match(&code, "Ok(value)", &l),
+                    (true, false) => or_in_match(&code, "value", &l),
                     (false, true) => format!("{code}.or_else(|_| {l})"),
                     (false, false) => format!("{code}.unwrap_or_else(|_| {l})"),
                 }
@@ -524,6 +514,14 @@ fn time_arithmetic(
         }
         _ => None,
     }
+}
+
+/// `code`'s value, or `otherwise` when it failed, written as a `match` rather than with
+/// `or_else`/`unwrap_or_else`: an `otherwise` that may reject holds a `return`, which leaves the
+/// flow only from the flow function's own body, not from a closure.
+fn or_in_match(code: &str, ok: &str, otherwise: &str) -> String {
+    let otherwise = otherwise.replace('\n', "\n    ");
+    format!("match {code} {{\n    Ok(value) => {ok},\n    Err(_) => {otherwise},\n}}")
 }
 
 /// Whether evaluating `e` may reject the record (a match arm `reject "..."` inside it): such code
