@@ -116,8 +116,10 @@ pub fn parse_with_imports(
     imports::load_imports(ast, path, sources)
 }
 
-/// Read, parse, load imports, load schemas and check: everything up to a typed program. A
-/// module checks too (`fdi check` of a shared file); [`compile_mapping`] refuses it.
+/// Read, parse, load imports, load schemas and check: everything up to a typed program. Every
+/// file is read through the loader `sources` was made with ([`SourceMap::new`] reads the disk;
+/// [`SourceMap::reading`] takes a [`loader::DiskFiles`] in a folder or [`loader::MemoryFiles`]).
+/// A module checks too (`fdi check` of a shared file); [`compile_mapping`] refuses it.
 pub fn compile(path: &Path, sources: &mut SourceMap) -> Result<ir::Program, Vec<Diagnostic>> {
     let ast = parse_with_imports(path, sources)?;
     load_schemas_and_check(&ast, path, sources)
