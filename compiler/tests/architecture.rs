@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use fdi_compiler::diagnostic::Code;
-use fdi_compiler::loader::{FileLoader, MemoryFiles};
+use fdi_compiler::loader::{DiskFiles, FileLoader, MemoryFiles};
 use fdi_compiler::manifest::{self, sha256_hex};
 use fdi_compiler::source_map::{FileKind, SourceMap};
 use support::rust_source::{self, non_test_sources, rust_files};
@@ -382,9 +382,62 @@ fn a_file_missing_from_memory_is_reported_like_one_missing_from_disk() {
     assert_eq!(errors[0].code, Code::FileNotFound);
 }
 
+/// The loader is the only way in: every case and example, compiled again from memory holding
+/// exactly the texts its compilation from the disk read, gives the same diagnostics, word for
+/// word, and the same typed program.
+#[test]
+fn every_mapping_compiles_the_same_from_memory_as_from_the_disk() {
+    let root = workspace_root();
+    let mut compared = 0;
+    for mapping in mappings_to_compare() {
+        let relative = mapping.strip_prefix(&root).expect("under the root");
+        let mut from_disk = SourceMap::reading(DiskFiles::in_folder(&root));
+        let disk = fdi_compiler::compile(relative, &mut from_disk);
+        let mut files = MemoryFiles::new();
+        for file in from_disk.files() {
+            files.insert(&file.path, file.text.as_bytes());
+        }
+        let mut from_memory = SourceMap::reading(files);
+        let memory = fdi_compiler::compile(relative, &mut from_memory);
+        let rendered = |result: &Result<_, Vec<fdi_compiler::diagnostic::Diagnostic>>,
+                        sources: &SourceMap| {
+            result.as_ref().err().map(|errors| {
+                errors
+                    .iter()
+                    .map(|d| d.render_plain(sources))
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            rendered(&disk, &from_disk),
+            rendered(&memory, &from_memory),
+            "{}",
+            relative.display()
+        );
+        assert!(
+            disk.as_ref().ok() == memory.as_ref().ok(),
+            "{}: the typed programs differ",
+            relative.display()
+        );
+        compared += 1;
+    }
+    assert!(compared >= 100, "only {compared} mappings compared");
+}
+
+/// The examples, the programs the end-to-end tests build and every case file.
+fn mappings_to_compare() -> Vec<PathBuf> {
+    repository_mappings(|_| true)
+}
+
 /// The mappings whose generated code is inspected: the examples, the programs the end-to-end
-/// tests build, and every case that checks and is a mapping.
+/// tests build, and every case expected to check.
 fn mappings_that_check() -> Vec<PathBuf> {
+    repository_mappings(|text| !text.starts_with("// expect:") || text.starts_with("// expect: ok"))
+}
+
+/// The examples and the `.fdi` files under `tests/programs` and `tests/cases` whose text
+/// `keep` accepts.
+fn repository_mappings(keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     let root = workspace_root();
     let mut mappings: Vec<PathBuf> = [
         "examples/mill-to-mes/mill_to_mes.fdi",
@@ -402,9 +455,7 @@ fn mappings_that_check() -> Vec<PathBuf> {
                     pending.push(path);
                 } else if path.extension().is_some_and(|e| e == "fdi") {
                     let text = std::fs::read_to_string(&path).expect("a readable mapping");
-                    let expects_error =
-                        text.starts_with("// expect:") && !text.starts_with("// expect: ok");
-                    if !expects_error {
+                    if keep(&text) {
                         mappings.push(path);
                     }
                 }
