@@ -109,6 +109,30 @@ fn the_code_map_names_only_files_that_exist() {
     );
 }
 
+/// Tests run in parallel threads of one process, whose working directory they share: none
+/// changes it (a test that wants paths as a user types them reads through
+/// `DiskFiles::in_folder` or runs `fdi` in that folder).
+#[test]
+fn no_code_changes_the_working_directory() {
+    let root = workspace_root();
+    let changers: Vec<String> = MAPPED_FOLDERS
+        .iter()
+        .flat_map(|folder| rust_files(&root.join(folder)))
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).expect("a readable file");
+            rust_source::names(path, &text)
+                .paths
+                .iter()
+                .any(|p| p.ends_with("set_current_dir"))
+        })
+        .map(|path| path.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    assert!(
+        changers.is_empty(),
+        "these files change the working directory: {changers:?}"
+    );
+}
+
 /// The compiler's files that may touch the world: the loader (the one place inputs are read),
 /// the build stage, and the pipeline's clients (the CLI, `fdi test`).
 const MAY_DO_IO: [&str; 6] = [
