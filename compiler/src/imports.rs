@@ -10,32 +10,32 @@
 //! so that every later stage resolves every path against one folder. Spans are untouched:
 //! a diagnostic about an imported item still points into the module file.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::normalize;
 use crate::source_map::SourceMap;
 use crate::syntax::ast::{Item, MappingFile, StringLit};
 
-/// Reads and parses every module `root` imports, transitively, and returns `root` with their
-/// items appended. `root_path` is the mapping file's path as the user gave it.
+/// Reads (through the source map's loader) and parses every module `root` imports,
+/// transitively, and returns `root` with their items appended. `root_path` is the mapping
+/// file's path as the user gave it.
 pub fn load_imports(
     root: MappingFile,
     root_path: &Path,
     sources: &mut SourceMap,
 ) -> Result<MappingFile, Vec<Diagnostic>> {
+    let root_key = sources.identity(root_path);
     let mut loader = Loader {
-        root_folder: crate::mapping_folder(root_path),
         sources,
         loaded: Vec::new(),
         errors: Vec::new(),
         modules: Vec::new(),
     };
-    let root_key = identity(root_path);
     loader
         .errors
         .extend(misplaced_items(&root, root.version.is_none()));
-    loader.visit_imports(&root, root_path, &mut vec![root_key.clone()]);
+    loader.visit_imports(&root, root_path, Path::new(""), &mut vec![root_key.clone()]);
     loader.loaded.push(root_key);
     if !loader.errors.is_empty() {
         return Err(loader.errors);
@@ -48,9 +48,8 @@ pub fn load_imports(
 }
 
 struct Loader<'s> {
-    root_folder: PathBuf,
     sources: &'s mut SourceMap,
-    /// Files already read (by canonical path), so a module imported twice is merged once.
+    /// Files already read (by the loader's identity), so a module imported twice is merged once.
     loaded: Vec<PathBuf>,
     errors: Vec<Diagnostic>,
     /// Imported modules in the order they were first reached, paths already rebased.
@@ -58,14 +57,21 @@ struct Loader<'s> {
 }
 
 impl Loader<'_> {
-    /// Follows the imports of `file` (read from `path`). `chain` holds the files being imported
-    /// right now, outermost first: reaching one of them again is a cycle.
-    fn visit_imports(&mut self, file: &MappingFile, path: &Path, chain: &mut Vec<PathBuf>) {
+    /// Follows the imports of `file` (read from `path`, in the folder `rebase` seen from the
+    /// mapping's folder). `chain` holds the files being imported right now, outermost first:
+    /// reaching one of them again is a cycle.
+    fn visit_imports(
+        &mut self,
+        file: &MappingFile,
+        path: &Path,
+        rebase: &Path,
+        chain: &mut Vec<PathBuf>,
+    ) {
         let folder = crate::mapping_folder(path);
         for item in &file.items {
             let Item::Import(import) = item else { continue };
             let target = normalize(&folder.join(&import.value));
-            let key = identity(&target);
+            let key = self.sources.identity(&target);
             if let Some(at) = chain.iter().position(|p| *p == key) {
                 self.errors.push(cycle(import, &chain[at..], &key));
                 continue;
@@ -76,12 +82,17 @@ impl Loader<'_> {
             let Some(module) = self.read_module(import, &target) else {
                 continue;
             };
+            // The module's folder seen from the mapping's: found by following the import
+            // paths, so no file system is asked.
+            let module_rebase = normalize(&rebase.join(&import.value))
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             chain.push(key.clone());
-            self.visit_imports(&module, &target, chain);
+            self.visit_imports(&module, &target, &module_rebase, chain);
             chain.pop();
             self.loaded.push(key);
-            let rebase = relative_to(&self.root_folder, &crate::mapping_folder(&target));
-            self.modules.push(rebase_paths(module, &rebase));
+            self.modules.push(rebase_paths(module, &module_rebase));
         }
     }
 
@@ -174,11 +185,6 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// A file's identity for cycle and duplicate detection: its canonical path when it exists.
-fn identity(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| normalize(path))
-}
-
 /// Rewrites the paths in a module's items, which are relative to the module's folder, to be
 /// relative to the mapping's folder (`rebase` is the module's folder seen from there).
 fn rebase_paths(mut module: MappingFile, rebase: &Path) -> MappingFile {
@@ -198,57 +204,75 @@ fn rebase_paths(mut module: MappingFile, rebase: &Path) -> MappingFile {
     module
 }
 
-/// `to` seen from `from`, both folders: `common` for `./common` from `.`, `../shared` for
-/// `shared` from `mappings`. Falls back to the absolute path when the two have no common root.
-fn relative_to(from: &Path, to: &Path) -> PathBuf {
-    let (from_abs, to_abs) = match (from.canonicalize(), to.canonicalize()) {
-        (Ok(f), Ok(t)) => (f, t),
-        _ => (normalize(from), normalize(to)),
-    };
-    let from_parts: Vec<Component> = from_abs.components().collect();
-    let to_parts: Vec<Component> = to_abs.components().collect();
-    let common = from_parts
-        .iter()
-        .zip(&to_parts)
-        .take_while(|(a, b)| a == b)
-        .count();
-    if common == 0 {
-        return to_abs;
-    }
-    let mut out = PathBuf::new();
-    for _ in common..from_parts.len() {
-        out.push("..");
-    }
-    for part in &to_parts[common..] {
-        out.push(part.as_os_str());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loader::MemoryFiles;
+
+    /// The schemas and lookup files of the merged tree, as written after rebasing.
+    fn merged_paths(files: MemoryFiles, mapping: &str) -> Vec<String> {
+        let mut sources = SourceMap::reading(files);
+        let merged = crate::parse_with_imports(Path::new(mapping), &mut sources)
+            .unwrap_or_else(|d| panic!("{d:?}"));
+        merged
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Schema(path) => Some(path.value.clone()),
+                Item::Lookup(lookup) => Some(lookup.connector.location.value.clone()),
+                _ => None,
+            })
+            .collect()
+    }
 
     #[test]
-    fn relative_paths_between_folders() {
-        let rel = relative_to(
-            Path::new("/plant/mappings"),
-            Path::new("/plant/shared/units"),
-        );
-        assert_eq!(rel, PathBuf::from("../shared/units"));
+    fn module_paths_are_rebased_onto_the_mapping_folder_without_a_file_system() {
+        let files = MemoryFiles::new()
+            .with(
+                "plant/mappings/line.fdi",
+                "mapping line version \"1\"\nimport \"../shared/units.fdi\"\n",
+            )
+            .with(
+                "plant/shared/units.fdi",
+                "module units\nschema \"schemas/u.yaml\"\nimport \"deeper/codes.fdi\"\n",
+            )
+            .with(
+                "plant/shared/deeper/codes.fdi",
+                "module codes\nlookup m: csv(\"../../master/m.csv\") as M key code\n",
+            );
         assert_eq!(
-            relative_to(Path::new("/plant"), Path::new("/plant")),
-            PathBuf::new()
+            merged_paths(files, "plant/mappings/line.fdi"),
+            // A module's own imports are merged before it.
+            ["../master/m.csv", "../shared/schemas/u.yaml"]
         );
-        assert_eq!(
-            relative_to(Path::new("/plant"), Path::new("/plant/common")),
-            PathBuf::from("common")
-        );
+    }
+
+    #[test]
+    fn a_module_imported_twice_is_merged_once_and_a_cycle_is_named() {
+        let files = MemoryFiles::new()
+            .with(
+                "line.fdi",
+                "mapping line version \"1\"\nimport \"a.fdi\"\nimport \"./sub/../a.fdi\"\n",
+            )
+            .with("a.fdi", "module a\nschema \"a.yaml\"\n");
+        assert_eq!(merged_paths(files, "line.fdi"), ["a.yaml"]);
+
+        let files = MemoryFiles::new()
+            .with("line.fdi", "mapping line version \"1\"\nimport \"a.fdi\"\n")
+            .with("a.fdi", "module a\nimport \"b.fdi\"\n")
+            .with("b.fdi", "module b\nimport \"a.fdi\"\n");
+        let mut sources = SourceMap::reading(files);
+        let errors =
+            crate::parse_with_imports(Path::new("line.fdi"), &mut sources).expect_err("a cycle");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, Code::ImportCycle);
+        assert_eq!(errors[0].message, "import cycle: a.fdi -> b.fdi -> a.fdi");
     }
 
     #[test]
     fn normalize_removes_dots() {
         assert_eq!(normalize(Path::new("a/./b/../c")), PathBuf::from("a/c"));
         assert_eq!(normalize(Path::new("../a")), PathBuf::from("../a"));
+        assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
     }
 }

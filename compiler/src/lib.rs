@@ -12,6 +12,7 @@ pub mod format;
 pub mod imports;
 pub mod ir;
 pub mod lineage;
+pub mod loader;
 pub mod manifest;
 pub mod schema;
 pub mod source_map;
@@ -24,10 +25,10 @@ use std::path::{Path, PathBuf};
 use diagnostic::{Code, Diagnostic};
 use source_map::{FileId, SourceMap};
 
-/// Reads a mapping file into the source map. The compiler's input stage: the one place a
-/// mapping's bytes are read.
+/// Reads a mapping (or module) file into the source map, through the source map's loader. The
+/// compiler's input stage.
 pub fn read_mapping(path: &Path, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = sources.read(path).map_err(|e| {
         Diagnostic::error(
             Code::FileNotFound,
             format!("cannot read mapping file {}: {}", path.display(), e),
@@ -115,8 +116,10 @@ pub fn parse_with_imports(
     imports::load_imports(ast, path, sources)
 }
 
-/// Read, parse, load imports, load schemas and check: everything up to a typed program. A
-/// module checks too (`fdi check` of a shared file); [`compile_mapping`] refuses it.
+/// Read, parse, load imports, load schemas and check: everything up to a typed program. Every
+/// file is read through the loader `sources` was made with ([`SourceMap::new`] reads the disk;
+/// [`SourceMap::reading`] takes a [`loader::DiskFiles`] in a folder or [`loader::MemoryFiles`]).
+/// A module checks too (`fdi check` of a shared file); [`compile_mapping`] refuses it.
 pub fn compile(path: &Path, sources: &mut SourceMap) -> Result<ir::Program, Vec<Diagnostic>> {
     let ast = parse_with_imports(path, sources)?;
     load_schemas_and_check(&ast, path, sources)

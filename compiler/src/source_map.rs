@@ -3,9 +3,17 @@
 //! Mapping files and schema files are both registered here; a [`Span`] carries the
 //! [`FileId`] of the file it points into, which is how a diagnostic about a YAML schema
 //! shows the YAML file and one about a mapping shows the `.fdi` file.
+//!
+//! A source map is made with the [`FileLoader`] its compilation reads through
+//! ([`SourceMap::new`] reads the disk): the stages ask it for a file's bytes
+//! ([`SourceMap::read`]) and register the text they use, so that what the build manifest
+//! hashes is exactly what was read, wherever it came from.
 
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use crate::loader::{DiskFiles, FileLoader};
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,15 +82,43 @@ impl SourceFile {
     }
 }
 
-/// Every file read during one compilation.
-#[derive(Debug, Clone, Default)]
+/// Every file read during one compilation, and where its files are read from.
+#[derive(Debug, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    loader: Arc<dyn FileLoader>,
+}
+
+impl Default for SourceMap {
+    fn default() -> Self {
+        Self::reading(DiskFiles::new())
+    }
 }
 
 impl SourceMap {
+    /// A source map whose compilation reads the disk, relative paths against the working
+    /// directory: what the CLI uses.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A source map whose compilation reads its files through `loader`.
+    pub fn reading(loader: impl FileLoader + 'static) -> Self {
+        SourceMap {
+            files: Vec::new(),
+            loader: Arc::new(loader),
+        }
+    }
+
+    /// The bytes of the file at `path`, from this compilation's loader. The caller registers
+    /// the text it uses ([`SourceMap::add_as`]).
+    pub fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.loader.read(path)
+    }
+
+    /// The loader's identity of the file at `path` (see [`FileLoader::identity`]).
+    pub fn identity(&self, path: &Path) -> PathBuf {
+        self.loader.identity(path)
     }
 
     /// Adds a mapping or module file.

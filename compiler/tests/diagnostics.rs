@@ -5,10 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use fdi_compiler::diagnostic::Code;
+use fdi_compiler::loader::DiskFiles;
 use fdi_compiler::source_map::SourceMap;
-
-mod support;
-use support::CwdGuard;
 
 /// The workspace root: case paths in snapshots are relative to it, so they read like the
 /// paths a user would type.
@@ -36,8 +34,9 @@ fn diagnostics() {
         let relative = path
             .strip_prefix(workspace_root().canonicalize().unwrap())
             .unwrap_or(path);
-        let _cwd = CwdGuard::enter(&workspace_root());
-        let mut sources = SourceMap::new();
+        // Files are read relative to the workspace root, so paths in diagnostics are those a
+        // user types there.
+        let mut sources = SourceMap::reading(DiskFiles::in_folder(workspace_root()));
         let result = fdi_compiler::compile(relative, &mut sources);
         let diagnostics = result.err().unwrap_or_default();
         let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();

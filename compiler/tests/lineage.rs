@@ -9,8 +9,9 @@ mod support;
 use std::path::Path;
 
 use fdi_compiler::lineage::{self, FieldAnswer};
+use fdi_compiler::loader::DiskFiles;
 use fdi_compiler::source_map::SourceMap;
-use support::{fdi, workspace_root, CwdGuard};
+use support::{fdi, workspace_root};
 
 /// The mappings whose pictures are snapshotted: both examples and small cases that show a
 /// crosswalk, quality fields, functions from a module and every construct.
@@ -89,9 +90,9 @@ fn run_case(path: &Path) -> (String, String, String) {
         .next()
         .and_then(|l| l.split_once(' '))
         .expect("second line `MAPPING TARGET.FIELD`");
-    // Relative paths, so that diagnostics show the paths a user types.
-    let _cwd = CwdGuard::enter(&workspace_root());
-    let mut sources = SourceMap::new();
+    // Relative paths, read from the workspace root, so that diagnostics show the paths a user
+    // types.
+    let mut sources = SourceMap::reading(DiskFiles::in_folder(workspace_root()));
     let program =
         fdi_compiler::compile(Path::new(mapping), &mut sources).expect("the mapping checks");
     let query_file = sources.add("<TARGET.FIELD>", query);

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod rust_source;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -136,31 +138,4 @@ pub fn http_get(address: std::net::SocketAddr, path: &str) -> std::io::Result<(u
         .and_then(|code| code.parse().ok())
         .unwrap_or(0);
     Ok((status, body.to_string()))
-}
-
-/// The working directory set for a test that reads paths as a user types them (relative to
-/// the workspace root), restored on drop; one such test at a time, since the working
-/// directory belongs to the whole test process.
-pub struct CwdGuard {
-    previous: PathBuf,
-    _lock: std::sync::MutexGuard<'static, ()>,
-}
-
-impl CwdGuard {
-    pub fn enter(dir: &Path) -> Self {
-        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let previous = std::env::current_dir().expect("current dir");
-        std::env::set_current_dir(dir).expect("the directory exists");
-        CwdGuard {
-            previous,
-            _lock: lock,
-        }
-    }
-}
-
-impl Drop for CwdGuard {
-    fn drop(&mut self) {
-        let _ = std::env::set_current_dir(&self.previous);
-    }
 }

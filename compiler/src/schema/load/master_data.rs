@@ -13,7 +13,7 @@ use super::{io_reason, FileLoader};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::normalize;
 use crate::schema::EnumOrigin;
-use crate::source_map::{FileKind, Span};
+use crate::source_map::{FileKind, SourceMap, Span};
 
 enum Format {
     Csv,
@@ -52,7 +52,7 @@ impl FileLoader<'_> {
         };
         let file = match self.master_files.get(&path) {
             Some(file) => *file,
-            None => match read_text(&path) {
+            None => match read_text(self.sources, &path) {
                 Ok(text) => {
                     let file = self.sources.add_as(&path, text, FileKind::MasterData);
                     self.master_files.insert(path.clone(), file);
@@ -279,9 +279,10 @@ impl FileLoader<'_> {
     }
 }
 
-/// The file's text, or the label and help of why it cannot be used.
-fn read_text(path: &Path) -> Result<String, (&'static str, String)> {
-    let bytes = std::fs::read(path).map_err(|e| {
+/// The file's text, read through the compilation's loader, or the label and help of why it
+/// cannot be used.
+fn read_text(sources: &SourceMap, path: &Path) -> Result<String, (&'static str, String)> {
+    let bytes = sources.read(path).map_err(|e| {
         (
             io_reason(&e),
             format!(

@@ -24,8 +24,9 @@ pub(super) const RESERVED_WORDS: [&str; 10] = [
     "true", "false", "and", "or", "not", "match", "let", "else", "reject", "where",
 ];
 
-/// Reads every schema file the mapping names (relative to the mapping file's folder) and
-/// validates it. All problems of all schema files are reported together.
+/// Reads every schema file the mapping names (relative to the mapping file's folder), through
+/// the source map's loader, and validates it. All problems of all schema files are reported
+/// together.
 pub fn load_schemas(
     mapping: &MappingFile,
     mapping_dir: &Path,
@@ -46,7 +47,7 @@ pub fn load_schemas(
     }
     for literal in schemas {
         let path = normalize(&mapping_dir.join(&literal.value));
-        let bytes = match std::fs::read(&path) {
+        let bytes = match sources.read(&path) {
             Ok(bytes) => bytes,
             Err(e) => {
                 errors.push(
