@@ -279,6 +279,18 @@ pub fn is_snake_case(ident: &str) -> bool {
     !inner.chars().any(|c| c.is_uppercase()) && !inner.contains("__")
 }
 
+/// Whether rustc's `non_camel_case_types` lint accepts `ident` as the name of a type or variant:
+/// not starting with a small letter, no `__`, no `_` beside a letter (leading and trailing `_`
+/// aside).
+pub fn is_camel_case(ident: &str) -> bool {
+    let inner: Vec<char> = unraw(ident).trim_matches('_').chars().collect();
+    let cased = |c: char| c.is_lowercase() || c.is_uppercase();
+    !inner.first().is_some_and(|c| c.is_lowercase())
+        && !inner
+            .windows(2)
+            .any(|w| (w[0] == '_' && (w[1] == '_' || cased(w[1]))) || (cased(w[0]) && w[1] == '_'))
+}
+
 /// `SpindleReading` -> `SPINDLE_READING`, for constants.
 pub fn screaming_snake(name: &str) -> String {
     let mut out = String::new();

@@ -135,3 +135,13 @@ fn snake_case_as_rustc_lints_it() {
         assert!(!is_snake_case(ident), "{ident}");
     }
 }
+
+#[test]
+fn camel_case_as_rustc_lints_it() {
+    for ident in ["Reading", "Option_", "QIFResult", "Lot2", "OK", "_Hidden"] {
+        assert!(is_camel_case(ident), "{ident}");
+    }
+    for ident in ["Foo_Bar", "LotRule_2", "self_", "r#type", "A__B", "speed"] {
+        assert!(!is_camel_case(ident), "{ident}");
+    }
+}

@@ -2,7 +2,7 @@
 
 use codegen::Scope;
 
-use super::names::{unraw, Names, SampleField};
+use super::names::{is_camel_case, unraw, Names, SampleField};
 use crate::ir;
 use crate::schema::{Entity, FieldType, IdBase, TimeFormatSpec};
 
@@ -52,11 +52,10 @@ pub fn types_rs(program: &ir::Program, names: &Names) -> String {
         if let Some(d) = &id.description {
             doc = format!("{}\n\n{doc}", doc_text(d));
         }
-        scope
-            .new_enum(rule)
-            .vis("pub")
-            .doc(doc)
-            .allow("non_camel_case_types");
+        let rules_type = scope.new_enum(rule).vis("pub").doc(doc);
+        if !is_camel_case(rule) {
+            rules_type.allow("non_camel_case_types");
+        }
         let base = match id.base {
             IdBase::String => "::fdi_runtime::IdBase::Text",
             IdBase::Int => "::fdi_runtime::IdBase::Integer",
@@ -95,10 +94,12 @@ pub fn types_rs(program: &ir::Program, names: &Names) -> String {
              }}",
             name = id.name
         ));
-        scope
+        let alias = scope
             .new_type_alias(names.ty(&id.name), format!("::fdi_runtime::Id<{rule}>"))
-            .vis("pub")
-            .allow("non_camel_case_types");
+            .vis("pub");
+        if !is_camel_case(names.ty(&id.name)) {
+            alias.allow("non_camel_case_types");
+        }
     }
     for e in schema.enums.values() {
         if schema.is_builtin_quality(&e.name) {
@@ -120,8 +121,15 @@ pub fn types_rs(program: &ir::Program, names: &Names) -> String {
             .derive("Hash")
             .derive("::fdi_runtime::serde::Serialize")
             .derive("::fdi_runtime::serde::Deserialize")
-            .r#macro("#[serde(crate = \"::fdi_runtime::serde\")]")
-            .allow("non_camel_case_types");
+            .r#macro("#[serde(crate = \"::fdi_runtime::serde\")]");
+        let camel = is_camel_case(name)
+            && e.codes
+                .iter()
+                .all(|c| is_camel_case(names.variant(&e.name, c)));
+        if !camel {
+            // The schema's names are kept as they are: `Foo_Bar`, codes such as `in_progress`.
+            en.allow("non_camel_case_types");
+        }
         if let Some(d) = &e.description {
             en.doc(doc_text(d));
         }
@@ -196,8 +204,10 @@ fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool, names: &Name
         .derive("::fdi_runtime::serde::Serialize")
         .derive("::fdi_runtime::serde::Deserialize")
         .r#macro("#[serde(crate = \"::fdi_runtime::serde\")]")
-        .allow("non_camel_case_types")
         .allow("non_snake_case");
+    if !is_camel_case(names.ty(&entity.name)) {
+        st.allow("non_camel_case_types");
+    }
     if lifetime {
         st.generic("'r");
     }
