@@ -145,3 +145,103 @@ fn camel_case_as_rustc_lints_it() {
         assert!(!is_camel_case(ident), "{ident}");
     }
 }
+
+/// Whether `ident` can be written in Rust code as it is: an identifier that is no keyword, or a
+/// raw one.
+fn is_rust_identifier(ident: &str) -> bool {
+    let (raw, plain) = match ident.strip_prefix("r#") {
+        Some(plain) => (true, plain),
+        None => (false, ident),
+    };
+    let word = plain.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && plain.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    word && !NOT_RAW.contains(&plain) && KEYWORDS.contains(&plain) == raw
+}
+
+fn assert_distinct<'a>(scope: &str, idents: impl IntoIterator<Item = &'a String>, fold: bool) {
+    let mut seen = HashSet::new();
+    for ident in idents {
+        assert!(
+            is_rust_identifier(ident),
+            "{scope}: `{ident}` is not usable in Rust"
+        );
+        let key = unraw(ident);
+        let key = if fold {
+            key.to_ascii_lowercase()
+        } else {
+            key.to_string()
+        };
+        assert!(seen.insert(key), "{scope}: `{ident}` is given twice");
+    }
+}
+
+fn valid_cases(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("case folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            valid_cases(&path, out);
+        } else if path.extension().is_some_and(|e| e == "fdi") {
+            let text = std::fs::read_to_string(&path).expect("case file");
+            if text.starts_with("// expect: ok") {
+                out.push(path);
+            }
+        }
+    }
+}
+
+/// Over every case that checks: each scope of the names table holds usable, distinct names.
+#[test]
+fn every_scope_of_every_valid_case_holds_distinct_rust_names() {
+    let cases = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases");
+    let mut paths = Vec::new();
+    valid_cases(&cases, &mut paths);
+    assert!(paths.len() >= 10, "found only {paths:?}");
+    for path in paths {
+        let mut sources = crate::source_map::SourceMap::new();
+        let program = crate::compile(&path, &mut sources)
+            .unwrap_or_else(|_| panic!("{} checks", path.display()));
+        let names = Names::new(&program);
+        let case = path.display();
+        // One module, crate::types: types, their rules, column lists and time readers.
+        let types_module = names
+            .types
+            .iter()
+            .filter(|(name, _)| !program.schema.is_builtin_quality(name))
+            .map(|(_, ident)| ident)
+            .chain(names.rules.values())
+            .chain(names.columns.values())
+            .chain(names.time_readers.values());
+        assert_distinct(&format!("{case}: types"), types_module, false);
+        assert_distinct(
+            &format!("{case}: fields"),
+            names.fields.values().chain(names.samples.values()),
+            false,
+        );
+        for e in program.schema.enums.values() {
+            let variants: Vec<String> = e
+                .codes
+                .iter()
+                .map(|c| names.variant(&e.name, c).to_string())
+                .collect();
+            assert_distinct(&format!("{case}: enum {}", e.name), &variants, false);
+        }
+        assert_distinct(&format!("{case}: flows"), names.flows.values(), true);
+        assert_distinct(
+            &format!("{case}: functions"),
+            names.functions.values(),
+            false,
+        );
+        assert_distinct(&format!("{case}: lookups"), names.lookups.values(), false);
+        for ident in names
+            .flows
+            .values()
+            .chain(names.functions.values())
+            .chain(names.types.values())
+        {
+            assert!(
+                !PRELUDE.contains(&unraw(ident)),
+                "{case}: `{ident}` shadows the prelude"
+            );
+        }
+    }
+}
