@@ -362,3 +362,18 @@ fn columns(
         lines.join("\n")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::doc_text;
+
+    #[test]
+    fn descriptions_become_doc_comment_text() {
+        assert_eq!(doc_text("one\r\ntwo\rthree\nfour"), "one\ntwo\nthree\nfour");
+        assert_eq!(doc_text("tab\there"), "tab\there");
+        assert_eq!(doc_text("bell\u{7} nul\u{0}"), "bell\\u{7} nul\\u{0}");
+        // rustc refuses bidirectional-text controls in comments.
+        assert_eq!(doc_text("a\u{202E}b\u{2066}c"), "a\\u{202e}b\\u{2066}c");
+        assert_eq!(doc_text("Größe ± 0,1 mm"), "Größe ± 0,1 mm");
+    }
+}
