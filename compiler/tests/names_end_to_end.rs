@@ -63,21 +63,21 @@ fn row(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Fields called `crate`, `self` and `type` are read from and written to columns of those names,
+/// Fields called `crate`, `self`, `type` and `Some` are read from and written to columns of those names,
 /// the schema's own enum `Quality` accepts its codes and nothing else, and `let`s named like the
 /// generated code's locals keep their values.
 #[test]
 fn names_in_data_are_read_and_written_as_spelled() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let parts = [
-        ("C-1", "1", "bolt", "OK"),
-        ("C-2", "2", "nut", "NOK"),
+        ("C-1", "1", "bolt", "M8", "OK"),
+        ("C-2", "2", "nut", "M6", "NOK"),
         // The built-in quality's code, not one of the schema's `Quality`: a decode reject.
-        ("C-3", "3", "washer", "GOOD"),
+        ("C-3", "3", "washer", "M4", "GOOD"),
     ];
-    let mut csv = String::from("crate,self,type,status\n");
-    for (krate, this, kind, status) in parts {
-        csv.push_str(&format!("{krate},{this},{kind},{status}\n"));
+    let mut csv = String::from("crate,self,type,Some,status\n");
+    for (krate, this, kind, some, status) in parts {
+        csv.push_str(&format!("{krate},{this},{kind},{some},{status}\n"));
     }
     std::fs::write(tmp.path().join("parts.csv"), csv).expect("write the input");
 
@@ -91,12 +91,13 @@ fn names_in_data_are_read_and_written_as_spelled() {
     let expected: BTreeMap<String, BTreeMap<String, String>> = parts
         .iter()
         .filter(|(.., status)| ["OK", "NOK"].contains(status))
-        .map(|&(krate, this, kind, status)| {
+        .map(|&(krate, this, kind, some, status)| {
             let verdict = if status == "OK" { "pass" } else { "fail d" };
             let values = row(&[
                 ("crate", krate),
                 ("self", this),
                 ("type", kind),
+                ("Some", some),
                 ("status", status),
                 ("verdict", verdict),
                 ("s", "a"),
