@@ -24,15 +24,18 @@ use crate::schema::SchemaSet;
 /// Keywords of every edition from 2015 to 2024, strict and reserved, that a raw identifier
 /// (`r#type`) makes usable. Generated crates are of one edition, but a name that is a keyword in
 /// a later one is written raw too, so that moving to that edition changes nothing.
+#[rustfmt::skip]
 const KEYWORDS: &[&str] = &[
     // Strict keywords.
     "as", "break", "const", "continue", "else", "enum", "extern", "false", "fn", "for", "if",
     "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static",
     "struct", "trait", "true", "type", "unsafe", "use", "where", "while",
     // Strict since 2018.
-    "async", "await", "dyn", // Reserved.
+    "async", "await", "dyn",
+    // Reserved.
     "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized",
-    "virtual", "yield", // Reserved since 2018 and 2024.
+    "virtual", "yield",
+    // Reserved since 2018 and 2024.
     "try", "gen",
 ];
 
@@ -43,78 +46,20 @@ const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 /// prelude (`Some(x)`, `Ok(v)`, `String::from`, `Option<T>`; 2021 and 2024), the primitive types
 /// (a struct called `i64` would be the type of every `i64` field after it), and the crates
 /// generated code names.
+#[rustfmt::skip]
 const PRELUDE: &[&str] = &[
     // std::prelude: types, variants and functions.
-    "Option",
-    "Some",
-    "None",
-    "Result",
-    "Ok",
-    "Err",
-    "String",
-    "Vec",
-    "Box",
-    "drop",
+    "Option", "Some", "None", "Result", "Ok", "Err", "String", "Vec", "Box", "drop",
     // std::prelude: traits (and their derive macros).
-    "Copy",
-    "Send",
-    "Sized",
-    "Sync",
-    "Unpin",
-    "Drop",
-    "Fn",
-    "FnMut",
-    "FnOnce",
-    "ToOwned",
-    "Clone",
-    "PartialEq",
-    "PartialOrd",
-    "Eq",
-    "Ord",
-    "AsRef",
-    "AsMut",
-    "Into",
-    "From",
-    "Default",
-    "Iterator",
-    "Extend",
-    "IntoIterator",
-    "DoubleEndedIterator",
-    "ExactSizeIterator",
-    "ToString",
-    "TryFrom",
-    "TryInto",
-    "FromIterator",
-    "Future",
-    "IntoFuture",
-    "Debug",
-    "Hash",
+    "Copy", "Send", "Sized", "Sync", "Unpin", "Drop", "Fn", "FnMut", "FnOnce", "ToOwned", "Clone",
+    "PartialEq", "PartialOrd", "Eq", "Ord", "AsRef", "AsMut", "Into", "From", "Default",
+    "Iterator", "Extend", "IntoIterator", "DoubleEndedIterator", "ExactSizeIterator", "ToString",
+    "TryFrom", "TryInto", "FromIterator", "Future", "IntoFuture", "Debug", "Hash",
     // Primitive types.
-    "bool",
-    "char",
-    "str",
-    "i8",
-    "i16",
-    "i32",
-    "i64",
-    "i128",
-    "isize",
-    "u8",
-    "u16",
-    "u32",
-    "u64",
-    "u128",
-    "usize",
-    "f16",
-    "f32",
-    "f64",
-    "f128",
+    "bool", "char", "str", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64",
+    "u128", "usize", "f16", "f32", "f64", "f128",
     // Crates.
-    "std",
-    "core",
-    "alloc",
-    "fdi_runtime",
-    "serde",
+    "std", "core", "alloc", "fdi_runtime", "serde",
 ];
 
 /// Bindings that expression code introduces around the user's values (`|row| ...`,
