@@ -6,21 +6,27 @@ use std::collections::HashMap;
 use codegen::{Function, Scope};
 
 use super::expr::ExprEmitter;
-use super::names::{field_ident, local_ident};
+use super::names::{self, Names};
 use crate::ir::{self, ExprKind, Step};
 
-/// Names the generated flow function uses itself.
-const RESERVED: &[&str] = &["record", "raw", "lookups", "value", "failure", "row", "n"];
+/// Names the generated flow function uses itself: its parameters.
+const PARAMETERS: &[&str] = &["record", "raw", "lookups", "_record", "_raw", "_lookups"];
 
-pub fn flows_mod_rs(program: &ir::Program) -> String {
+pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw("//! The flows of the mapping: each maps one source record to one target record.");
     for flow in &program.flows {
-        scope.raw(format!("mod {};", flow.name));
+        let module = names.flow(&flow.name);
+        if names::is_snake_case(module) {
+            scope.raw(format!("mod {module};"));
+        } else {
+            scope.raw(format!("#[allow(non_snake_case)]\nmod {module};"));
+        }
     }
     for flow in &program.flows {
-        scope.raw(format!("pub use {}::{};", flow.name, flow.name));
+        let module = names.flow(&flow.name);
+        scope.raw(format!("pub use {module}::{module};"));
     }
     let lookups = scope.new_struct("Lookups").vis("pub").doc(
         "The master-data tables the flows look records up in, loaded before any source is read.",
@@ -28,8 +34,8 @@ pub fn flows_mod_rs(program: &ir::Program) -> String {
     for lookup in &program.lookups {
         lookups
             .new_field(
-                field_ident(&lookup.name),
-                format!("fdi_runtime::Lookup<crate::types::{}>", lookup.entity),
+                names.lookup(&lookup.name),
+                format!("fdi_runtime::Lookup<{}>", names.type_path(&lookup.entity)),
             )
             .vis("pub")
             .doc(format!(
@@ -40,7 +46,7 @@ pub fn flows_mod_rs(program: &ir::Program) -> String {
     scope.to_string() + "\n"
 }
 
-pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
+pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw(format!(
@@ -51,10 +57,11 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
     let emitter = ExprEmitter {
         locals: let_locals,
         schema: &program.schema,
+        names,
     };
     let uses = Uses::of(flow);
 
-    let mut function = Function::new(&flow.name);
+    let mut function = Function::new(names.flow(&flow.name));
     function
         .vis("pub")
         .allow("non_snake_case")
@@ -64,7 +71,7 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
         ))
         .arg(
             if uses.record { "record" } else { "_record" },
-            format!("&crate::types::{}", flow.source_entity),
+            format!("&{}", names.type_path(&flow.source_entity)),
         )
         .arg(
             if uses.raw { "raw" } else { "_raw" },
@@ -75,8 +82,8 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
             "&super::Lookups",
         )
         .ret(format!(
-            "fdi_runtime::MapOutcome<crate::types::{}>",
-            flow.target_entity
+            "fdi_runtime::MapOutcome<{}>",
+            names.type_path(&flow.target_entity)
         ));
 
     if let Some(filter) = &flow.filter {
@@ -126,7 +133,7 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
         .fields
         .iter()
         .map(|f| {
-            let name = field_ident(&f.name);
+            let name = names.field_ident(&f.name);
             match assigned.get(f.name.as_str()) {
                 Some(local) if *local == name => format!("    {name},"),
                 Some(local) => format!("    {name}: {local},"),
@@ -135,8 +142,8 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
         })
         .collect();
     function.line(format!(
-        "fdi_runtime::MapOutcome::Mapped(crate::types::{} {{\n{}\n}})",
-        flow.target_entity,
+        "fdi_runtime::MapOutcome::Mapped({} {{\n{}\n}})",
+        names.type_path(&flow.target_entity),
         fields.join("\n")
     ));
     scope.push_fn(function);
@@ -155,26 +162,39 @@ fn bind(local: &str, code: &str, on_failure: Option<&str>) -> String {
 }
 
 /// Rust locals for the flow's `let` bindings and for its assigned fields (two maps, since a
-/// binding and a field may share a name), all distinct.
+/// binding and a field may share a name), all distinct: one scope, in which a name the mapping
+/// wrote keeps its spelling before any other is renamed.
 fn local_names(flow: &ir::Flow) -> (HashMap<String, String>, HashMap<String, String>) {
-    let mut lets = HashMap::new();
-    let mut fields = HashMap::new();
-    for step in &flow.steps {
-        if let Step::Let { name, .. } = step {
-            lets.insert(name.clone(), local_ident(name, RESERVED));
-        }
-    }
-    for step in &flow.steps {
-        if let Step::Assign { field, .. } = step {
-            let local = if lets.contains_key(field) {
-                format!("out_{field}")
-            } else {
-                local_ident(field, RESERVED)
-            };
-            fields.insert(field.clone(), local);
-        }
-    }
-    (lets, fields)
+    let lets: Vec<&String> = flow
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Let { name, .. } => Some(name),
+            Step::Assign { .. } => None,
+        })
+        .collect();
+    let fields: Vec<&String> = flow
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Assign { field, .. } => Some(field),
+            Step::Let { .. } => None,
+        })
+        .collect();
+    let mut scope = names::Scope::locals(PARAMETERS);
+    names::EXPRESSION_BINDINGS
+        .iter()
+        .for_each(|binding| scope.take(binding));
+    let idents = scope.assign(&[&lets[..], &fields].concat());
+    let (let_idents, field_idents) = idents.split_at(lets.len());
+    let table = |names: &[&String], idents: &[String]| -> HashMap<String, String> {
+        names
+            .iter()
+            .map(|n| n.to_string())
+            .zip(idents.iter().cloned())
+            .collect()
+    };
+    (table(&lets, let_idents), table(&fields, field_idents))
 }
 
 /// Which parameters a flow's function reads, so unused ones are named `_x`.
