@@ -126,6 +126,16 @@ impl Entity {
     pub fn field_names(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|f| f.name.as_str())
     }
+
+    /// The columns (or JSON keys) a file of records of this entity must have: the data name of
+    /// every field that is not optional. A sample's quality and timestamp columns are not among
+    /// them (a value without them is read as of uncertain quality); its value column is.
+    pub fn required_columns(&self) -> impl Iterator<Item = (&str, &Field)> {
+        self.fields
+            .iter()
+            .filter(|f| !f.optional)
+            .map(|f| (f.external_name(), f))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

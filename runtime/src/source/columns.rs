@@ -71,6 +71,7 @@ pub enum FileSample {
     /// The header row of a CSV file.
     Header,
     /// The first records of a JSON Lines file (how many were read): a key is missing when none of them has it.
+    /// Blank lines are not records; lines that are not JSON objects are, and have no keys.
     FirstRecords(usize),
 }
 
@@ -99,18 +100,14 @@ impl fmt::Display for MissingColumns {
             )?,
             FileSample::FirstRecords(n) => write!(
                 f,
-                "{}: {} of {path} has {} ",
+                "{}: {} of {path} {} no key{} ",
                 self.reader,
                 match n {
                     1 => "the first record".to_string(),
-                    n => format!("none of the first {n} records"),
+                    n => format!("the first {n} records"),
                 },
-                match (n, plural) {
-                    (1, false) => "no field",
-                    (1, true) => "no fields",
-                    (_, false) => "a field",
-                    (_, true) => "the fields",
-                }
+                if n == 1 { "has" } else { "have" },
+                if plural { "s" } else { "" }
             )?,
         }
         for (i, column) in self.missing.iter().enumerate() {
@@ -191,7 +188,7 @@ mod tests {
         };
         assert_eq!(
             finding.to_string(),
-            "source `mill`: none of the first 100 records of data/mill.csv has a field `load`"
+            "source `mill`: the first 100 records of data/mill.csv have no key `load`"
         );
     }
 }
