@@ -121,12 +121,39 @@ fn record_type(target: &ir::Target, names: &Names) -> String {
 fn run_fn(program: &ir::Program, names: &Names) -> Function {
     let locals = RunLocals::new(program);
     let mut f = Function::new("run");
-    f.doc("Loads the lookups, opens the targets, then drives each source through its flows.")
+    f.doc("Opens the sources, loads the lookups, opens the targets, then drives each source through its flows.")
         .arg("run", "&mut ::fdi_runtime::Run")
         .ret("Result<(), ::fdi_runtime::RunError>");
     if !locals.all_snake_case() {
         // The locals are named after the mapping's targets, sources and flows.
         f.allow("non_snake_case");
+    }
+
+    // Every source opens first, so that a missing file, or a CSV header without a column the
+    // source's entity requires, stops the run before a target is created or emptied.
+    for source in &program.sources {
+        if program.flows_of(&source.name).next().is_none() {
+            continue;
+        }
+        let open = match source.format {
+            FileFormat::Csv => {
+                let required: Vec<String> = program.schema.entities[&source.entity]
+                    .required_columns()
+                    .map(|(column, _)| format!("{column:?}"))
+                    .collect();
+                format!(
+                    "csv_source({:?}, {:?}, &[{}])",
+                    source.name,
+                    source.path,
+                    required.join(", ")
+                )
+            }
+            FileFormat::Jsonl => format!("jsonl_source({:?}, {:?})", source.name, source.path),
+        };
+        f.line(format!(
+            "let mut {} = run.{open}?;",
+            locals.sources[&source.name]
+        ));
     }
 
     let mut lookups = vec!["let lookups = crate::flows::Lookups {".to_string()];
@@ -197,15 +224,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        let open = match source.format {
-            FileFormat::Csv => "csv_source",
-            FileFormat::Jsonl => "jsonl_source",
-        };
         let src = &locals.sources[&source.name];
-        f.line(format!(
-            "let mut {src} = run.{open}({:?}, {:?})?;",
-            source.name, source.path
-        ));
         for fl in &flows {
             f.line(format!(
                 "let {} = run.flow({:?}, {:?}, {:?});",
