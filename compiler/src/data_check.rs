@@ -6,8 +6,9 @@
 //! stage reads the start of each source's and lookup's file through the compilation's loader (a
 //! CSV file's header, the first [`SAMPLED_RECORDS`] records of a JSON Lines file) and reports
 //! every required column the file lacks, labelled on the schema's field, with the closest column
-//! the file has. The words are the runtime's ([`fdi_runtime::source::MissingColumns`]), which a
-//! CSV source says when it opens such a file, so `fdi check` and the program agree.
+//! the file has. The comparison and its words are the runtime's ([`EntityColumns`],
+//! [`MissingColumns`]), which a CSV source uses when it opens such a file, so `fdi check` and the
+//! program agree.
 //!
 //! A file that cannot be opened is not an error here: data files often exist only on the line.
 //! Neither is a file this stage cannot make sense of (no header, not UTF-8, no JSON object in
@@ -19,7 +20,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use fdi_runtime::source::{missing_columns, FileSample, MissingColumn, MissingColumns};
+use fdi_runtime::source::{EntityColumns, FileSample, MissingColumn, MissingColumns};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{FileFormat, Program};
@@ -71,7 +72,12 @@ pub fn check_data(
         };
         let required: Vec<(&str, &Field)> = entity.required_columns().collect();
         let names: Vec<&str> = required.iter().map(|(column, _)| *column).collect();
-        let missing = missing_columns(&names, present.iter().map(String::as_str));
+        let optional: Vec<&str> = entity.optional_columns().collect();
+        let columns = EntityColumns {
+            required: &names,
+            optional: &optional,
+        };
+        let missing = columns.missing_from(present.iter().map(String::as_str));
         if missing.is_empty() {
             continue;
         }
@@ -250,5 +256,191 @@ fn yaml_scalar(text: &str) -> String {
         text.to_string()
     } else {
         serde_json::Value::from(text).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loader::MemoryFiles;
+
+    const SCHEMA: &str = "\
+entities:
+  Reading:
+    fields:
+      machine: string
+      speed: { type: float, quality: true }
+      load: float
+      temp:
+        type: float
+        column: Temp C
+      note: \"string?\"
+  Out:
+    fields:
+      machine: string
+";
+
+    /// The mapping at `plant/line.fdi`, reading `path` (relative to `plant/`) as `format`.
+    fn mapping(format: &str, path: &str) -> String {
+        format!(
+            "mapping t version \"1\"\n\
+             schema \"schemas/s.yaml\"\n\
+             source readings: {format}(\"{path}\") as Reading\n\
+             target out: jsonl(\"out/o.jsonl\") as Out\n\
+             flow f: readings -> out {{ machine = machine }}\n"
+        )
+    }
+
+    /// The data check of the mapping reading `path` as `format`, with `files` (paths from the
+    /// workspace of the compilation) held in memory beside the mapping and its schema.
+    fn data_check(format: &str, path: &str, files: &[(&str, &str)]) -> Vec<String> {
+        let mut memory = MemoryFiles::new()
+            .with("plant/line.fdi", mapping(format, path))
+            .with("plant/schemas/s.yaml", SCHEMA);
+        for (path, text) in files {
+            memory.insert(path, *text);
+        }
+        let mut sources = SourceMap::reading(memory);
+        let mapping = Path::new("plant/line.fdi");
+        let program = crate::compile(mapping, &mut sources).expect("the mapping checks");
+        match check_data(&program, mapping, &sources) {
+            Ok(()) => Vec::new(),
+            Err(diagnostics) => diagnostics
+                .iter()
+                .map(|d| {
+                    assert_eq!(d.code, Code::DataFileLacksColumn);
+                    let labels: Vec<&str> = d.labels.iter().map(|l| l.text.as_str()).collect();
+                    format!(
+                        "{}\n{}\n{}",
+                        d.message,
+                        labels.join("\n"),
+                        d.help.as_deref().unwrap_or("")
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_there_is_not_checked() {
+        assert!(data_check("csv", "data/r.csv", &[]).is_empty());
+    }
+
+    #[test]
+    fn optional_fields_and_quality_columns_are_not_required() {
+        let header = "machine,speed,load,Temp C\n";
+        assert!(data_check("csv", "data/r.csv", &[("plant/data/r.csv", header)]).is_empty());
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_mappings_folder() {
+        let found = data_check(
+            "csv",
+            "../shared/r.csv",
+            &[("shared/r.csv", "machine,speed,load,temp\n")],
+        );
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with(
+                "source `readings`: the header of shared/r.csv has no column `Temp C` \
+                 (did you mean `temp`?)"
+            ),
+            "{}",
+            found[0]
+        );
+        // The field reads a renamed column already: the fix changes its `column:`.
+        assert!(
+            found[0].contains("`Reading` reads column `Temp C`, which the file lacks"),
+            "{}",
+            found[0]
+        );
+        assert!(
+            found[0].contains("change `column:` of field `temp` to `temp`"),
+            "{}",
+            found[0]
+        );
+    }
+
+    #[test]
+    fn every_missing_column_is_reported_once_with_the_file_and_the_fields() {
+        let found = data_check(
+            "csv",
+            "data/r.csv",
+            &[(
+                "plant/data/r.csv",
+                "Machine,speed_quality,Load\nM-1,GOOD,2\n",
+            )],
+        );
+        assert_eq!(
+            found,
+            vec![
+                "source `readings`: the header of plant/data/r.csv has no columns `machine` \
+                 (did you mean `Machine`?), `speed`, `load` (did you mean `Load`?), `Temp C`\n\
+                 `Reading` requires this column\n\
+                 `Reading` requires this column\n\
+                 `Reading` requires this column\n\
+                 `Reading` reads column `Temp C`, which the file lacks\n\
+                 if the file is right (its columns were renamed), say so in the schema: \
+                 `machine: { type: string, column: Machine }`, \
+                 `load: { type: float, column: Load }`; otherwise correct the file's header"
+                    .to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_csv_file_has_no_header_to_compare() {
+        assert!(data_check("csv", "data/r.csv", &[("plant/data/r.csv", "")]).is_empty());
+    }
+
+    #[test]
+    fn a_key_of_any_of_the_first_records_is_present() {
+        let records = "\
+{\"machine\": \"M-1\", \"speed\": 1}
+
+{\"load\": 2.5, \"Temp C\": 20}
+[\"not an object\"]
+";
+        assert!(data_check("jsonl", "data/r.jsonl", &[("plant/data/r.jsonl", records)]).is_empty());
+    }
+
+    #[test]
+    fn a_key_only_after_the_sampled_records_is_missing() {
+        let mut records =
+            "{\"machine\": \"M-1\", \"speed\": 1, \"Temp C\": 20}\n".repeat(SAMPLED_RECORDS);
+        records.push_str("{\"load\": 2.5}\n");
+        let found = data_check("jsonl", "data/r.jsonl", &[("plant/data/r.jsonl", &records)]);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with(
+                "source `readings`: the first 100 records of plant/data/r.jsonl have no key `load`\n\
+                 `Reading` requires this key\n\
+                 correct the file, or the schema"
+            ),
+            "{}",
+            found[0]
+        );
+    }
+
+    #[test]
+    fn a_jsonl_file_without_an_object_is_not_checked() {
+        let found = data_check(
+            "jsonl",
+            "data/r.jsonl",
+            &[("plant/data/r.jsonl", "machine,speed\nM-1,2\n")],
+        );
+        assert!(found.is_empty());
+    }
+
+    #[test]
+    fn schema_edits_quote_what_yaml_would_read_otherwise() {
+        assert_eq!(yaml_scalar("load_kw"), "load_kw");
+        assert_eq!(yaml_scalar("Spindle Temp"), "\"Spindle Temp\"");
+        assert_eq!(yaml_scalar("2024"), "\"2024\"");
+        assert_eq!(yaml_scalar("No"), "\"No\"");
+        assert_eq!(yaml_scalar(""), "\"\"");
+        assert_eq!(yaml_scalar("a: b"), "\"a: b\"");
+        assert_eq!(yaml_scalar("\"float[rpm]\""), "\"float[rpm]\"");
+        assert_eq!(yaml_scalar("float[rpm]"), "\"float[rpm]\"");
     }
 }

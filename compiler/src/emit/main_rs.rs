@@ -137,15 +137,17 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         }
         let open = match source.format {
             FileFormat::Csv => {
-                let required: Vec<String> = program.schema.entities[&source.entity]
-                    .required_columns()
-                    .map(|(column, _)| format!("{column:?}"))
-                    .collect();
+                let entity = &program.schema.entities[&source.entity];
+                let quoted = |columns: Vec<&str>| {
+                    let quoted: Vec<String> = columns.iter().map(|c| format!("{c:?}")).collect();
+                    quoted.join(", ")
+                };
                 format!(
-                    "csv_source({:?}, {:?}, &[{}])",
+                    "csv_source({:?}, {:?}, &::fdi_runtime::EntityColumns {{ required: &[{}], optional: &[{}] }})",
                     source.name,
                     source.path,
-                    required.join(", ")
+                    quoted(entity.required_columns().map(|(column, _)| column).collect()),
+                    quoted(entity.optional_columns().collect()),
                 )
             }
             FileFormat::Jsonl => format!("jsonl_source({:?}, {:?})", source.name, source.path),

@@ -136,6 +136,19 @@ impl Entity {
             .filter(|f| !f.optional)
             .map(|f| (f.external_name(), f))
     }
+
+    /// The other columns its records are read from, which a file may lack: those of optional
+    /// fields, and every sample's quality and timestamp columns.
+    pub fn optional_columns(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().flat_map(|f| {
+            let value = f.optional.then(|| f.external_name());
+            let quality = f
+                .quality
+                .iter()
+                .flat_map(|q| [q.quality.as_str(), q.timestamp.as_str()]);
+            value.into_iter().chain(quality)
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -32,27 +32,40 @@ impl fmt::Display for MissingColumn {
     }
 }
 
-/// The columns of `required` that `present` lacks, in the order of `required`, each with a suggestion among the
-/// columns of `present` that are not required (a column some field already reads is not another's new name).
-/// Names are compared exactly, as records are decoded: `Speed` is not `speed`, but is suggested for it.
-pub fn missing_columns<'a>(
-    required: &[&str],
-    present: impl IntoIterator<Item = &'a str>,
-) -> Vec<MissingColumn> {
-    let present: Vec<&str> = present.into_iter().collect();
-    let spare: Vec<&str> = present
-        .iter()
-        .copied()
-        .filter(|column| !required.contains(column))
-        .collect();
-    required
-        .iter()
-        .filter(|column| !present.contains(column))
-        .map(|column| MissingColumn {
-            column: column.to_string(),
-            closest: closest(column, &spare).map(str::to_string),
-        })
-        .collect()
+/// The columns an entity's records are read from, as a file must have them: what generated code hands a CSV
+/// source when it opens it, and what `fdi check` compares with the files it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityColumns<'a> {
+    /// The columns of the entity's required fields (a field's `column:`, else its name): a file must have them.
+    pub required: &'a [&'a str],
+    /// The other columns the entity reads: those of optional fields, and a sample's quality and timestamp
+    /// columns. A file may lack them; they are not suggested for a missing column, which they are not.
+    pub optional: &'a [&'a str],
+}
+
+impl EntityColumns<'_> {
+    /// The required columns `present` lacks, in their order, each with a suggestion among the columns of
+    /// `present` the entity does not read (a column some field reads already is not another's new name). Names
+    /// are compared exactly, as records are decoded: `Speed` is not `speed`, but is suggested for it.
+    pub fn missing_from<'p>(
+        &self,
+        present: impl IntoIterator<Item = &'p str>,
+    ) -> Vec<MissingColumn> {
+        let present: Vec<&str> = present.into_iter().collect();
+        let spare: Vec<&str> = present
+            .iter()
+            .copied()
+            .filter(|column| !self.required.contains(column) && !self.optional.contains(column))
+            .collect();
+        self.required
+            .iter()
+            .filter(|column| !present.contains(column))
+            .map(|column| MissingColumn {
+                column: column.to_string(),
+                closest: closest(column, &spare).map(str::to_string),
+            })
+            .collect()
+    }
 }
 
 fn closest<'a>(column: &str, candidates: &[&'a str]) -> Option<&'a str> {
@@ -124,12 +137,20 @@ impl fmt::Display for MissingColumns {
 mod tests {
     use super::*;
 
+    fn required(required: &'static [&'static str]) -> EntityColumns<'static> {
+        EntityColumns {
+            required,
+            optional: &[],
+        }
+    }
+
     #[test]
     fn a_renamed_column_is_missing_and_suggested() {
-        let missing = missing_columns(
-            &["S1_ActualVelocity", "tool_condition"],
-            ["", "S1_ActualVelocty", "tool_condition"],
-        );
+        let missing = required(&["S1_ActualVelocity", "tool_condition"]).missing_from([
+            "",
+            "S1_ActualVelocty",
+            "tool_condition",
+        ]);
         assert_eq!(
             missing,
             vec![MissingColumn {
@@ -140,24 +161,36 @@ mod tests {
     }
 
     #[test]
-    fn a_column_read_by_another_field_is_not_suggested() {
-        // `speed_rpm` is the file's column for another required field: not a new name of `speed`.
-        let missing = missing_columns(&["speed", "speed_rpm"], ["speed_rpm", "power"]);
-        assert_eq!(missing[0].closest, None);
-        assert_eq!(missing.len(), 1);
+    fn a_column_the_entity_reads_is_not_suggested() {
+        // `speed_rpm` is the file's column for another required field, `speed_quality` the quality of `speed`:
+        // neither is a new name of `speed`.
+        let columns = EntityColumns {
+            required: &["speed", "speed_rpm"],
+            optional: &["speed_quality", "speed_timestamp"],
+        };
+        let missing = columns.missing_from(["speed_rpm", "speed_quality", "power"]);
+        assert_eq!(
+            missing,
+            vec![MissingColumn {
+                column: "speed".into(),
+                closest: None,
+            }]
+        );
+        // An optional column the file lacks is not missing.
+        assert!(columns.missing_from(["speed", "speed_rpm"]).is_empty());
     }
 
     #[test]
     fn case_differs_and_is_still_suggested() {
-        let missing = missing_columns(&["Machine"], ["MACHINE", "load"]);
+        let missing = required(&["Machine"]).missing_from(["MACHINE", "load"]);
         assert_eq!(missing[0].closest.as_deref(), Some("MACHINE"));
     }
 
     #[test]
     fn nothing_close_suggests_nothing() {
-        let missing = missing_columns(&["feed_rate"], ["x", "timestamp"]);
+        let missing = required(&["feed_rate"]).missing_from(["x", "timestamp"]);
         assert_eq!(missing[0].closest, None);
-        assert!(missing_columns(&["x"], ["x", "y"]).is_empty());
+        assert!(required(&["x"]).missing_from(["x", "y"]).is_empty());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{
-    missing_columns, AcknowledgedPosition, FileSample, MissingColumns, ReadProgress, Source,
+    AcknowledgedPosition, EntityColumns, FileSample, MissingColumns, ReadProgress, Source,
 };
 use crate::error::RunError;
 use crate::record::{Payload, Position, RawRecord};
@@ -57,14 +57,14 @@ impl CsvSource {
         })
     }
 
-    /// Refuses a header that lacks a column of `required` ([`RunError::MissingSourceColumns`], naming each
-    /// missing column and the file's closest one): every record would be rejected for it. A file without a header
-    /// row (an empty file) holds no record and is not refused.
-    pub fn require_columns(&self, required: &[&str]) -> Result<(), RunError> {
+    /// Refuses a header that lacks a required column of `columns` ([`RunError::MissingSourceColumns`], naming
+    /// each missing column and the file's closest one): every record would be rejected for it. A file without a
+    /// header row (an empty file) holds no record and is not refused.
+    pub fn require_columns(&self, columns: &EntityColumns) -> Result<(), RunError> {
         if self.headers.is_empty() {
             return Ok(());
         }
-        let missing = missing_columns(required, self.headers.iter());
+        let missing = columns.missing_from(self.headers.iter());
         if missing.is_empty() {
             return Ok(());
         }
@@ -278,9 +278,15 @@ x
         let dir = tempfile::tempdir().unwrap();
         let path = write_file(&dir, "m.csv", b"machine,sped,load\nMILL-01,1,2\n");
         let source = CsvSource::open("mill", &path).unwrap();
-        source.require_columns(&["machine", "load"]).unwrap();
+        let columns = |required| EntityColumns {
+            required,
+            optional: &["note"],
+        };
+        source
+            .require_columns(&columns(&["machine", "load"]))
+            .unwrap();
         let text = source
-            .require_columns(&["machine", "speed", "feed"])
+            .require_columns(&columns(&["machine", "speed", "feed"]))
             .unwrap_err()
             .to_string();
         assert!(
@@ -298,7 +304,11 @@ x
         let dir = tempfile::tempdir().unwrap();
         let path = write_file(&dir, "m.csv", b"");
         let mut source = CsvSource::open("mill", &path).unwrap();
-        source.require_columns(&["machine"]).unwrap();
+        let columns = EntityColumns {
+            required: &["machine"],
+            optional: &[],
+        };
+        source.require_columns(&columns).unwrap();
         assert!(source.read().unwrap().is_none());
     }
 

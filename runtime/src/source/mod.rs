@@ -9,7 +9,7 @@ mod columns;
 mod csv;
 mod jsonl;
 
-pub use self::columns::{missing_columns, FileSample, MissingColumn, MissingColumns};
+pub use self::columns::{EntityColumns, FileSample, MissingColumn, MissingColumns};
 pub use self::csv::CsvSource;
 pub use self::jsonl::JsonlSource;
 

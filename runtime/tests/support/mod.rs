@@ -173,7 +173,10 @@ pub fn run(run: &mut fdi_runtime::Run) -> Result<(), fdi_runtime::RunError> {
     let mut mill = run.csv_source(
         "mill",
         "data/experiment_01.csv",
-        &["machine", "sample_no", "phase", "taken_at"],
+        &fdi_runtime::EntityColumns {
+            required: &["machine", "sample_no", "phase", "taken_at"],
+            optional: &["load"],
+        },
     )?;
     let lookups = flows::Lookups {
         machines: run.lookup_csv(
