@@ -165,7 +165,7 @@ impl<'a> Checker<'a> {
         let body = self.coerce(
             body,
             &returns,
-            decl.body.span,
+            &decl.body,
             &what,
             Some(decl.returns.span),
         )?;
@@ -228,7 +228,7 @@ impl<'a> Checker<'a> {
             if self.expect_plain(&value, arg.span, &context).is_none() {
                 continue;
             }
-            if let Some(value) = self.coerce(value, ty, arg.span, &context, None) {
+            if let Some(value) = self.coerce(value, ty, arg, &context, None) {
                 out.push(value);
             }
         }
