@@ -162,13 +162,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let what = format!("the result of function `{}`", decl.name.name);
-        let body = self.coerce(
-            body,
-            &returns,
-            &decl.body,
-            &what,
-            Some(decl.returns.span),
-        )?;
+        let body = self.coerce(body, &returns, &decl.body, &what, Some(decl.returns.span))?;
         self.signatures.insert(
             decl.name.name.clone(),
             Signature {

@@ -137,7 +137,10 @@ fn angle_rewrite(
     } else {
         format!("1[{angle}^{power}]")
     };
-    let angle_unit = Unit::parse(angle).ok()?.powi(i32::try_from(power).ok()?).ok()?;
+    let angle_unit = Unit::parse(angle)
+        .ok()?
+        .powi(i32::try_from(power).ok()?)
+        .ok()?;
     let (fixed, op) = if difference > 0 {
         (from.mul(&angle_unit).ok()?, "*")
     } else {

@@ -222,7 +222,12 @@ impl Checker<'_> {
         }
         if op == BinaryOp::Rem {
             let (unit, operand) = if l.has_offset() { (l, lhs) } else { (r, rhs) };
-            self.report(unit_help::offset_scaled(op, unit, operand, lhs.span.to(rhs.span)));
+            self.report(unit_help::offset_scaled(
+                op,
+                unit,
+                operand,
+                lhs.span.to(rhs.span),
+            ));
             return None;
         }
         if let Some(diagnostic) = unit_help::offset_operands(op, l, r, lhs, rhs) {
@@ -308,11 +313,18 @@ impl Checker<'_> {
                 } else {
                     Code::TypeMismatch
                 };
-                let bare_expr = if matches!(left.ty, Type::Quantity(_)) { rhs } else { lhs };
+                let bare_expr = if matches!(left.ty, Type::Quantity(_)) {
+                    rhs
+                } else {
+                    lhs
+                };
                 let help = if code == Code::MissingUnit {
                     format!(
                         "give the number its unit: {}",
-                        unit_help::replace(&unit_help::text(bare_expr), &unit_help::with_unit(bare_expr, unit))
+                        unit_help::replace(
+                            &unit_help::text(bare_expr),
+                            &unit_help::with_unit(bare_expr, unit)
+                        )
                     )
                 } else {
                     "units of measure go on numbers".to_owned()

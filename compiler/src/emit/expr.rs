@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 
 use super::names::{field_ident, sample_ident};
-use crate::units::Arithmetic;
 use crate::ir::{BinaryOp, Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
 use crate::schema::{IdBase, SchemaSet};
+use crate::units::Arithmetic;
 
 /// Emits the expressions of one flow, knowing the Rust names of its `let` bindings.
 pub struct ExprEmitter<'p> {
@@ -228,18 +228,27 @@ impl ExprEmitter<'_> {
             },
             ExprKind::Convert { value, arithmetic } => {
                 let arithmetic = |x: &str| match *arithmetic {
-                    Arithmetic::MultiplyAdd { scale, shift } => match (scale == 1.0, shift == 0.0) {
-                        (true, _) => format!("{x} + {}", float_literal(shift)),
-                        (false, true) => format!("{x} * {}", float_literal(scale)),
-                        (false, false) => {
-                            format!("{x} * {} + {}", float_literal(scale), float_literal(shift))
+                    Arithmetic::MultiplyAdd { scale, shift } => {
+                        match (scale == 1.0, shift == 0.0) {
+                            (true, _) => format!("{x} + {}", float_literal(shift)),
+                            (false, true) => format!("{x} * {}", float_literal(scale)),
+                            (false, false) => {
+                                format!("{x} * {} + {}", float_literal(scale), float_literal(shift))
+                            }
                         }
-                    },
-                    Arithmetic::AddDivide { shift: 0.0, divisor } => {
+                    }
+                    Arithmetic::AddDivide {
+                        shift: 0.0,
+                        divisor,
+                    } => {
                         format!("{x} / {}", float_literal(divisor))
                     }
                     Arithmetic::AddDivide { shift, divisor } => {
-                        format!("({x} + {}) / {}", float_literal(shift), float_literal(divisor))
+                        format!(
+                            "({x} + {}) / {}",
+                            float_literal(shift),
+                            float_literal(divisor)
+                        )
                     }
                 };
                 if value.is_fallible() {

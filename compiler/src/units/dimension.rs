@@ -115,9 +115,15 @@ mod tests {
             Dimension([2, 1, -3, 0, 0, 0, 0, 0]).formula(),
             "mass*length^2/time^3"
         );
-        assert_eq!(Dimension([1, 0, -1, 0, 0, 0, 0, 0]).formula(), "length/time");
+        assert_eq!(
+            Dimension([1, 0, -1, 0, 0, 0, 0, 0]).formula(),
+            "length/time"
+        );
         assert_eq!(Dimension([0, 0, -1, 0, 0, 0, 0, 0]).formula(), "1/time");
-        assert_eq!(Dimension([-3, 1, 0, 0, 0, 0, 0, 0]).formula(), "mass/length^3");
+        assert_eq!(
+            Dimension([-3, 1, 0, 0, 0, 0, 0, 0]).formula(),
+            "mass/length^3"
+        );
         assert_eq!(
             Dimension([1, 0, -2, -1, 0, 0, 0, 0]).formula(),
             "length/(time^2*current)"

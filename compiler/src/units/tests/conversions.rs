@@ -61,7 +61,10 @@ fn temperature_differences_convert_by_the_factor_only() {
         ("degC", "delta_degC"),
         ("degF", "delta_degF"),
     ] {
-        assert!(unit(from).conversion_to(&unit(to)).is_none(), "{from} -> {to}");
+        assert!(
+            unit(from).conversion_to(&unit(to)).is_none(),
+            "{from} -> {to}"
+        );
     }
 }
 
