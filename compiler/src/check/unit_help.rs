@@ -202,7 +202,8 @@ pub(super) fn difference_converted(from: &Unit, to: &Unit, value: &ast::Expr) ->
 }
 
 /// E0343 for a temperature difference where a temperature on an offset scale is expected, or
-/// the other way round. `declared` is the text of the declaration a label shows, if known.
+/// the other way round. The rewrite of the declaration (`float[degC]` to `float[delta_degC]`)
+/// matches the label the caller adds on a declaration in the mapping.
 pub(super) fn difference_assigned(
     what: &str,
     found: &Unit,
