@@ -111,6 +111,13 @@ const FIXED: &[Fixed] = &[
         expected: |x| Expected::Number(x[0] * rpm_to_rad_s(x[1]) / 1000.0),
     },
     Fixed {
+        // 100 events per second against 50 cycles per second (not 50 * 2 pi rad/s).
+        file: "rate_compared_with_hertz.fdi",
+        function: "over_limit",
+        inputs: &[100.0, 50.0],
+        expected: |x| Expected::Bool(x[0] > x[1]),
+    },
+    Fixed {
         // One revolution's worth of a feed per revolution.
         file: "feed_per_revolution_as_length.fdi",
         function: "feed_length",

@@ -97,7 +97,8 @@ pub(super) fn angle_not_stated(
     };
     // Dropping an angle from anything but a count takes it in radians, as SI does (power is
     // torque times angular speed in rad/s); revolutions would be a wrong value there.
-    let angles: &[&str] = if adding || counts(to.dimension()) {
+    let counting = counts(to.dimension());
+    let angles: &[&str] = if adding || counting {
         &["rev", "rad"]
     } else {
         &["rad"]
@@ -107,11 +108,12 @@ pub(super) fn angle_not_stated(
         .iter()
         .filter_map(|angle| {
             let new = angle_rewrite(from, to, difference, value, place, angle)?;
-            let meaning = match (*angle, adding) {
-                ("rev", true) => "if the angle is in revolutions or cycles (a count of events, one over a period, a value per revolution)",
-                ("rev", false) => "if the result counts revolutions or cycles",
-                (_, true) => "if it is in radians",
-                (_, false) => "drop it as radians, as SI does (power is torque times angular speed in rad/s, a length is a radius times an angle in rad)",
+            let meaning = match (*angle, adding, counting) {
+                ("rev", true, _) => "if the angle is in revolutions or cycles (a count of events, one over a period, a value per revolution)",
+                ("rev", false, _) => "if the result counts revolutions or cycles",
+                (_, true, _) => "if it is in radians",
+                (_, false, true) => "if it counts radians",
+                (_, false, false) => "drop it as radians, as SI does (power is torque times angular speed in rad/s, a length is a radius times an angle in rad)",
             };
             Some(format!("{meaning}, {}", replace(&old, &new)))
         })
