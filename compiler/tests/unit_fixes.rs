@@ -84,6 +84,13 @@ const FIXED: &[Fixed] = &[
         expected: |x| Expected::Number(x[0]),
     },
     Fixed {
+        // The number of degrees Celsius, as written.
+        file: "celsius_returned_as_plain_float.fdi",
+        function: "plain_temperature",
+        inputs: &[-12.5],
+        expected: |x| Expected::Number(x[0]),
+    },
+    Fixed {
         file: "unknown_unit_did_you_mean.fdi",
         function: "speed",
         inputs: &[1450.0],

@@ -53,6 +53,15 @@ pub(super) fn converted(e: &ast::Expr, to: &Unit) -> String {
     format!("{} as [{to}]", operand(e))
 }
 
+/// A quantity as a plain number in its unit: `x / 1[mm]`; a temperature on an offset scale,
+/// which cannot be divided, as its difference from the scale's zero: `(t - 0[degC]) / 1[delta_degC]`.
+pub(super) fn plain_number(e: &ast::Expr, unit: &Unit) -> String {
+    match unit.difference_unit() {
+        Some(difference) => format!("({} - 0[{unit}]) / 1[{difference}]", text(e)),
+        None => format!("{} / 1[{unit}]", operand(e)),
+    }
+}
+
 /// A number without a unit given one: `2.5[mm]` for a literal, `n as [mm]` otherwise.
 pub(super) fn with_unit(e: &ast::Expr, unit: &Unit) -> String {
     match &e.kind {

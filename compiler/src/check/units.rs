@@ -533,7 +533,7 @@ impl Checker<'_> {
                 format!("{what} declares no unit, but this value is in {found}"),
             )
             .label(span, format!("in {found}"))
-            .help(format!("declare the unit in the schema (`float[{found}]`), or turn the value into a plain number: {}", unit_help::replace(&old, &format!("{} / 1[{found}]", unit_help::operand(written))))),
+            .help(format!("declare the unit in the schema (`float[{found}]`), or turn the value into a plain number: {}", unit_help::replace(&old, &unit_help::plain_number(written, found)))),
             _ => return None,
         };
         Some(match declared_at {
