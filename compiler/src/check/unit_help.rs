@@ -342,3 +342,28 @@ pub(super) fn offset_scaled(
         replace(&old, &format!("({old} - 0[{unit}])"))
     ))
 }
+
+/// E0329 for operands in the same dimension but different units; the help converts `fix`
+/// (one of the operands) to the unit `to`.
+pub(super) fn missing_conversion(
+    symbol: &str,
+    (l, lhs): (&Unit, &ast::Expr),
+    (r, rhs): (&Unit, &ast::Expr),
+    (fix, to): (&ast::Expr, &Unit),
+) -> Diagnostic {
+    Diagnostic::error(
+        Code::MissingConversion,
+        format!("`{symbol}` combines {l} and {r} without a conversion"),
+    )
+    .label(lhs.span, format!("in {l}"))
+    .label(rhs.span, format!("in {r}"))
+    .help(format!(
+        "convert explicitly (fdi never converts silently): {}",
+        replace(&text(fix), &converted(fix, to))
+    ))
+}
+
+/// Whether an expression computes a unit (`a * b`, `a / b`) rather than reading one.
+pub(super) fn is_product(e: &ast::Expr) -> bool {
+    matches!(e.kind, ExprKind::Binary(BinaryOp::Mul | BinaryOp::Div, ..))
+}

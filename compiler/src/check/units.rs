@@ -239,7 +239,7 @@ impl Checker<'_> {
         if !matches!(op, BinaryOp::Add | BinaryOp::Sub) {
             // Temperatures compare on one scale; converting either side is exact.
             if !l.same_unit(r) {
-                self.report(missing_conversion(symbol, left, right, (rhs, l)));
+                self.report(unit_help::missing_conversion(symbol, left, right, (rhs, l)));
                 return None;
             }
             return Some((compare(op), Type::Bool));
@@ -256,7 +256,12 @@ impl Checker<'_> {
         };
         let fixed = if std::ptr::eq(fix, rhs) { r } else { l };
         if !fixed.same_unit(&to) {
-            self.report(missing_conversion(symbol, left, right, (fix, &to)));
+            self.report(unit_help::missing_conversion(
+                symbol,
+                left,
+                right,
+                (fix, &to),
+            ));
             return None;
         }
         Some((arith(op), Type::Quantity(result)))
@@ -277,10 +282,10 @@ impl Checker<'_> {
                     return Some(l.clone());
                 }
                 let diagnostic = if l.same_dimension(r) {
-                    missing_conversion(symbol, (l, lhs), (r, rhs), (rhs, l))
+                    unit_help::missing_conversion(symbol, (l, lhs), (r, rhs), (rhs, l))
                 } else if let Some(difference) = r.angle_difference(l) {
                     // Change the side that was computed, since declared units are deliberate.
-                    if is_product(rhs) || !is_product(lhs) {
+                    if unit_help::is_product(rhs) || !unit_help::is_product(lhs) {
                         unit_help::angle_not_stated(r, l, difference, rhs, Place::Operand)
                     } else {
                         unit_help::angle_not_stated(l, r, -difference, lhs, Place::Operand)
@@ -541,34 +546,6 @@ impl Checker<'_> {
             None => diagnostic,
         })
     }
-}
-
-/// E0329 for operands in the same dimension but different units; the help converts `fix`
-/// (one of the operands) to the unit `to`.
-fn missing_conversion(
-    symbol: &str,
-    (l, lhs): (&Unit, &ast::Expr),
-    (r, rhs): (&Unit, &ast::Expr),
-    (fix, to): (&ast::Expr, &Unit),
-) -> Diagnostic {
-    Diagnostic::error(
-        Code::MissingConversion,
-        format!("`{symbol}` combines {l} and {r} without a conversion"),
-    )
-    .label(lhs.span, format!("in {l}"))
-    .label(rhs.span, format!("in {r}"))
-    .help(format!(
-        "convert explicitly (fdi never converts silently): {}",
-        unit_help::replace(&unit_help::text(fix), &unit_help::converted(fix, to))
-    ))
-}
-
-/// Whether an expression computes a unit (`a * b`, `a / b`) rather than reading one.
-fn is_product(e: &ast::Expr) -> bool {
-    matches!(
-        e.kind,
-        ast::ExprKind::Binary(BinaryOp::Mul | BinaryOp::Div, ..)
-    )
 }
 
 fn is_zero_literal(e: &ir::Expr) -> bool {
