@@ -334,7 +334,7 @@ fn write_crate(generated: &GeneratedCrate, dir: &Path, runtime: &Path) -> std::i
         "# Written by `fdi build`: where this machine keeps the source of the runtime fdi carries.\n\
          [patch.crates-io]\n\
          fdi-runtime = {{ path = {} }}\n",
-        toml_string(&runtime.to_string_lossy())
+        toml::Value::String(runtime.to_string_lossy().into_owned())
     );
     write_if_changed(&dir.join(CARGO_CONFIG), &config)?;
     // Resolve dependencies to the versions the fdi workspace itself was tested with, so the
@@ -355,21 +355,6 @@ fn write_if_changed(file: &Path, text: &str) -> std::io::Result<bool> {
     }
     std::fs::write(file, text)?;
     Ok(true)
-}
-
-/// A TOML basic string: quoted, with backslashes, quotes and control characters escaped.
-fn toml_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Makes cargo rebuild the package when it was last built, in this target directory, from
