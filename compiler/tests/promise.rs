@@ -1,0 +1,108 @@
+//! The checker's promise, as a property: every mapping that passes `fdi check` builds, and the
+//! program maps what the mapping says.
+//!
+//! A seeded generator (`promise/generate.rs`, `promise/expressions.rs`) writes mappings that
+//! combine the language's features over generated schemas and names: `let`s (shadowing source
+//! fields), `??`, `coalesce`, matches with rejecting arms, identifier types (string and int
+//! based), a lookup (declared in the mapping or in an imported module), units and conversions,
+//! fallible arithmetic and parsing, timestamps, fields with a signal quality, functions (some
+//! in the module), a SQLite target with a key, targets `with provenance`, and names that are
+//! Rust keywords, prelude or std names, or names the generated program uses itself. Each
+//! mapping has many flows over one JSON Lines source, so one cargo build covers many
+//! expressions. `promise/print.rs` writes the files; mappings `fdi check` refuses are
+//! discarded and counted. The others are built and run on generated records (missing optional
+//! fields, values that make arithmetic fail, records that do not decode), and every target
+//! record, the dead letter (which records, which flow, stage and reason) and the summary's
+//! counts (read = written + rejected + filtered) are compared with `promise/oracle.rs`, an
+//! evaluator of docs/language.md written here, never with fdi's own output.
+//!
+//! In CI a few mappings run (`cargo test -p fdi-compiler --test promise`). A longer run:
+//!
+//! ```sh
+//! FDI_PROMISE_CASES=500 FDI_PROMISE_SEED=1 cargo test -p fdi-compiler --test promise -- --nocapture
+//! ```
+//!
+//! `FDI_PROMISE_FLOWS` sets the flows per mapping (default 24); `FDI_PROMISE_CHECK_ONLY=1`
+//! stops after `fdi check` (to see quickly how many generated mappings check). Each case's files stay in
+//! `target/fdi-promise/seed-N/` (`mapping.fdi`, `schema.yaml`, `lib/`, `data/`), so a failure
+//! is rebuilt with `fdi build target/fdi-promise/seed-N/mapping.fdi` or rerun alone with
+//! `FDI_PROMISE_SEED=N FDI_PROMISE_CASES=1`.
+
+mod support;
+
+#[path = "promise/ast.rs"]
+mod ast;
+#[path = "promise/expressions.rs"]
+mod expressions;
+#[path = "promise/generate.rs"]
+mod generate;
+#[path = "promise/names.rs"]
+mod names;
+#[path = "promise/oracle.rs"]
+mod oracle;
+#[path = "promise/print.rs"]
+mod print;
+#[path = "promise/rng.rs"]
+mod rng;
+#[path = "promise/run.rs"]
+mod run;
+#[path = "promise/time.rs"]
+mod time;
+
+use run::Verdict;
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} is not a number: {v}")))
+        .unwrap_or(default)
+}
+
+#[test]
+fn every_mapping_that_checks_builds_and_maps_what_it_says() {
+    let cases = setting("FDI_PROMISE_CASES", 3);
+    let first_seed = setting("FDI_PROMISE_SEED", 20_261_206);
+    let flows = setting("FDI_PROMISE_FLOWS", 24) as usize;
+    let (mut passed, mut discarded, mut failures) = (0, Vec::new(), Vec::new());
+    for seed in first_seed..first_seed + cases {
+        match run::run_case(seed, flows, 40) {
+            Verdict::Passed => passed += 1,
+            Verdict::Discarded(why) => discarded.push((seed, why)),
+            Verdict::Failed(why) => {
+                let mapping = run::case_dir(seed).join("mapping.fdi");
+                eprintln!("seed {seed} FAILED ({}): {why}", mapping.display());
+                failures.push((seed, why));
+            }
+        }
+    }
+    eprintln!(
+        "promise: {cases} mappings from seed {first_seed}: {passed} passed, {} failed, {} refused by fdi check",
+        failures.len(),
+        discarded.len()
+    );
+    for (seed, why) in &discarded {
+        eprintln!("seed {seed} refused by fdi check:\n{why}");
+    }
+    // The generator writes mostly valid mappings; if fdi check refuses most, the property
+    // tests nothing.
+    assert!(
+        discarded.len() * 2 <= cases as usize,
+        "fdi check refused {} of {cases} generated mappings",
+        discarded.len()
+    );
+    if !failures.is_empty() {
+        let report: Vec<String> = failures
+            .iter()
+            .map(|(seed, why)| {
+                let dir = run::case_dir(*seed);
+                let text = std::fs::read_to_string(dir.join("mapping.fdi")).unwrap_or_default();
+                format!("seed {seed} ({}):\n{why}\n--- mapping.fdi ---\n{text}", dir.display())
+            })
+            .collect();
+        panic!(
+            "{} of {cases} generated mappings broke the promise:\n\n{}",
+            failures.len(),
+            report.join("\n\n")
+        );
+    }
+}
