@@ -54,7 +54,10 @@ use run::Verdict;
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} is not a number: {v}")))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} is not a number: {v}"))
+        })
         .unwrap_or(default)
 }
 
@@ -96,7 +99,10 @@ fn every_mapping_that_checks_builds_and_maps_what_it_says() {
             .map(|(seed, why)| {
                 let dir = run::case_dir(*seed);
                 let text = std::fs::read_to_string(dir.join("mapping.fdi")).unwrap_or_default();
-                format!("seed {seed} ({}):\n{why}\n--- mapping.fdi ---\n{text}", dir.display())
+                format!(
+                    "seed {seed} ({}):\n{why}\n--- mapping.fdi ---\n{text}",
+                    dir.display()
+                )
             })
             .collect();
         panic!(

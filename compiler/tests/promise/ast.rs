@@ -29,10 +29,6 @@ impl Unit {
             Unit::Min => 60.0,
         }
     }
-
-    pub fn is_length(self) -> bool {
-        matches!(self, Unit::Mm | Unit::In)
-    }
 }
 
 /// The types of generated expressions. `Code` is a string-based identifier type with a
@@ -248,8 +244,6 @@ pub enum SampleValue {
 pub struct Sample {
     pub value: SampleValue,
     pub quality: Quality,
-    /// The quality column's text (`None`: left out of the record).
-    pub quality_text: Option<String>,
     pub timestamp: Option<i64>,
 }
 

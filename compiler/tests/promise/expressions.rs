@@ -63,11 +63,38 @@ pub struct Context {
 }
 
 pub const STRINGS: &[&str] = &[
-    "", " 42 ", "-7", "1.0", "abc", "AB12", "ab12", "k1", "k2", "k3", " k1", "Ünï", "a\"b",
-    "x\\y", "run", "1e3", "9223372036854775808", "  ", "0", "ZZ99",
+    "",
+    " 42 ",
+    "-7",
+    "1.0",
+    "abc",
+    "AB12",
+    "ab12",
+    "k1",
+    "k2",
+    "k3",
+    " k1",
+    "Ünï",
+    "a\"b",
+    "x\\y",
+    "run",
+    "1e3",
+    "9223372036854775808",
+    "  ",
+    "0",
+    "ZZ99",
 ];
 const INTS: &[i64] = &[
-    0, 1, 2, 3, 7, 42, 100, 3_000_000_000, 9_223_372_036_854_775_807, 65_536,
+    0,
+    1,
+    2,
+    3,
+    7,
+    42,
+    100,
+    3_000_000_000,
+    9_223_372_036_854_775_807,
+    65_536,
 ];
 const FLOATS: &[f64] = &[0.0, 0.5, 1.5, 2.675, 1234.5, 1e-3, 3.0, 25.4, 1e6, 7.25];
 const CODES: &[&str] = &["AB12", "ZZ99", "QX07"];
@@ -107,7 +134,9 @@ impl ExprGen<'_> {
                 let arms = arms.into_iter().map(|a| Arm::Value(a.e)).collect();
                 g(Expr::MatchQuality(field, arms), maybe)
             }
-            5 => self.call_fn(ty, d, sc).unwrap_or_else(|| self.typed(ty, d, sc)),
+            5 => self
+                .call_fn(ty, d, sc)
+                .unwrap_or_else(|| self.typed(ty, d, sc)),
             _ => self.typed(ty, d, sc),
         }
     }
@@ -137,9 +166,10 @@ impl ExprGen<'_> {
         fallback: impl FnOnce(&mut Self, Ty) -> Expr,
     ) -> Expr {
         match value {
-            Expr::Widen(inner) => {
+            value if int_typed(&value) => {
                 let fallback = fallback(self, Ty::Int);
-                Expr::Widen(Box::new(Expr::Default(inner, Box::new(fallback))))
+                let value = Box::new(unwiden(value));
+                Expr::Widen(Box::new(Expr::Default(value, Box::new(fallback))))
             }
             value => {
                 let fallback = fallback(self, ty);
@@ -255,7 +285,11 @@ impl ExprGen<'_> {
                     } else {
                         let x = self.present(ty, d, sc);
                         let digits = Expr::Lit(Value::Int(self.rng.range(0, 3)), None);
-                        let digits = if self.rng.chance(40) { Expr::Neg(Box::new(digits)) } else { digits };
+                        let digits = if self.rng.chance(40) {
+                            Expr::Neg(Box::new(digits))
+                        } else {
+                            digits
+                        };
                         g(Expr::Call(Builtin::Round, vec![x, digits]), Maybe::No)
                     }
                 }
@@ -269,7 +303,10 @@ impl ExprGen<'_> {
                     // A quantity divided by its unit is a plain number.
                     let x = self.present(Ty::Float(Some(Unit::Mm)), d, sc);
                     let one = Expr::Lit(Value::Float(1.0), Some(Unit::Mm));
-                    g(Expr::Arith(ArithOp::Div, Box::new(x), Box::new(one)), Maybe::No)
+                    g(
+                        Expr::Arith(ArithOp::Div, Box::new(x), Box::new(one)),
+                        Maybe::No,
+                    )
                 }
                 _ => self.leaf(ty, sc),
             },
@@ -308,7 +345,9 @@ impl ExprGen<'_> {
             },
             Ty::Str => match pick {
                 0 => {
-                    let f = *self.rng.pick(&[Builtin::Trim, Builtin::Lower, Builtin::Upper]);
+                    let f = *self
+                        .rng
+                        .pick(&[Builtin::Trim, Builtin::Lower, Builtin::Upper]);
                     self.call(f, &[Ty::Str], d, sc, Maybe::No)
                 }
                 1 => {
@@ -330,7 +369,11 @@ impl ExprGen<'_> {
                         Ty::Enum,
                         Ty::Time,
                     ]);
-                    let from = if sc.in_fn && from == Ty::Time { Ty::Int } else { from };
+                    let from = if sc.in_fn && from == Ty::Time {
+                        Ty::Int
+                    } else {
+                        from
+                    };
                     self.call(Builtin::String, &[from], d, sc, Maybe::No)
                 }
                 5 if !sc.in_fn => {
@@ -356,8 +399,19 @@ impl ExprGen<'_> {
                         Ty::Str,
                         Ty::Time,
                     ]);
-                    let on = if sc.in_fn && on != Ty::Int && on != Ty::Str { Ty::Int } else { on };
-                    let op = *self.rng.pick(&[CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::Eq, CmpOp::Ne]);
+                    let on = if sc.in_fn && on != Ty::Int && on != Ty::Str {
+                        Ty::Int
+                    } else {
+                        on
+                    };
+                    let op = *self.rng.pick(&[
+                        CmpOp::Lt,
+                        CmpOp::Le,
+                        CmpOp::Gt,
+                        CmpOp::Ge,
+                        CmpOp::Eq,
+                        CmpOp::Ne,
+                    ]);
                     self.compare(op, on, d, sc)
                 }
                 3 => {
@@ -368,10 +422,17 @@ impl ExprGen<'_> {
                 4 | 5 => {
                     let a = Box::new(self.present(Ty::Bool, d, sc));
                     let b = Box::new(self.present(Ty::Bool, d, sc));
-                    let e = if pick == 4 { Expr::And(a, b) } else { Expr::Or(a, b) };
+                    let e = if pick == 4 {
+                        Expr::And(a, b)
+                    } else {
+                        Expr::Or(a, b)
+                    };
                     g(e, Maybe::No)
                 }
-                6 => g(Expr::Not(Box::new(self.present(Ty::Bool, d, sc))), Maybe::No),
+                6 => g(
+                    Expr::Not(Box::new(self.present(Ty::Bool, d, sc))),
+                    Maybe::No,
+                ),
                 _ => self.leaf(ty, sc),
             },
             Ty::Time => {
@@ -382,7 +443,10 @@ impl ExprGen<'_> {
                     self.present(Ty::Time, d, sc)
                 };
                 let unit = *self.rng.pick(&[Unit::S, Unit::Min]);
-                g(Expr::Shift(Box::new(base), self.rng.range(-90, 90), unit), Maybe::No)
+                g(
+                    Expr::Shift(Box::new(base), self.rng.range(-90, 90), unit),
+                    Maybe::No,
+                )
             }
             // A literal argument is checked by `fdi check` and cannot fail: built as a literal.
             Ty::Code | Ty::Serial if pick < 5 => {
@@ -400,6 +464,16 @@ impl ExprGen<'_> {
     fn arith(&mut self, op: ArithOp, left: Ty, right: Ty, d: u32, sc: &Scope, maybe: Maybe) -> G {
         let a = self.operand(left, right, d, sc);
         let b = self.operand(right, left, d, sc);
+        if int_typed(&a) && int_typed(&b) {
+            // Two ints make int arithmetic, whatever the context expects: `/` truncates and
+            // may fail.
+            let fails = matches!(op, ArithOp::Div | ArithOp::Rem);
+            let int = Expr::Arith(op, Box::new(unwiden(a)), Box::new(unwiden(b)));
+            return g(
+                Expr::Widen(Box::new(int)),
+                if fails { Maybe::Other } else { maybe },
+            );
+        }
         g(Expr::Arith(op, Box::new(a), Box::new(b)), maybe)
     }
 
@@ -425,7 +499,13 @@ impl ExprGen<'_> {
     }
 
     fn call_fn(&mut self, ty: Ty, d: u32, sc: &Scope) -> Option<G> {
-        let candidates: Vec<_> = self.cx.functions.iter().filter(|f| f.2 == ty).cloned().collect();
+        let candidates: Vec<_> = self
+            .cx
+            .functions
+            .iter()
+            .filter(|f| f.2 == ty)
+            .cloned()
+            .collect();
         if candidates.is_empty() {
             return None;
         }
@@ -491,11 +571,17 @@ impl ExprGen<'_> {
     }
 
     fn match_expr(&mut self, ty: Ty, d: u32, sc: &Scope) -> G {
-        let on_ty = *self.rng.pick(&[Ty::Int, Ty::Str, Ty::Bool, Ty::Enum, Ty::Code]);
+        let on_ty = *self
+            .rng
+            .pick(&[Ty::Int, Ty::Str, Ty::Bool, Ty::Enum, Ty::Code]);
         let on = self.present(on_ty, d, sc);
         let mut pool: Vec<Value> = match on_ty {
             Ty::Int => (0..6).map(Value::Int).collect(),
-            Ty::Str => STRINGS.iter().take(12).map(|s| Value::Str(s.to_string())).collect(),
+            Ty::Str => STRINGS
+                .iter()
+                .take(12)
+                .map(|s| Value::Str(s.to_string()))
+                .collect(),
             Ty::Bool => vec![Value::Bool(true), Value::Bool(false)],
             Ty::Enum => (0..self.cx.enum_codes).map(Value::Enum).collect(),
             _ => CODES.iter().map(|c| Value::Code(c.to_string())).collect(),
@@ -528,7 +614,14 @@ impl ExprGen<'_> {
             maybe = maybe.max(value.maybe);
             arms[0].1 = Arm::Value(value.e);
         }
-        g(Expr::Match { on: Box::new(on), arms, wildcard }, maybe)
+        g(
+            Expr::Match {
+                on: Box::new(on),
+                arms,
+                wildcard,
+            },
+            maybe,
+        )
     }
 
     fn arm(&mut self, ty: Ty, d: u32, sc: &Scope, maybe: &mut Maybe, values: &mut u32) -> Arm {
@@ -544,4 +637,51 @@ impl ExprGen<'_> {
 
 pub fn str_lit(text: &str) -> Expr {
     Expr::Lit(Value::Str(text.to_string()), None)
+}
+
+/// Whether the checker types `e` as an int although it stands where a float is expected:
+/// an int, or a match, `coalesce` or `??` all of whose values are ints.
+pub fn int_typed(e: &Expr) -> bool {
+    let arm = |a: &Arm| match a {
+        Arm::Value(e) => Some(int_typed(e)),
+        Arm::Reject(_) => None,
+    };
+    let all = |arms: Vec<Option<bool>>| arms.iter().flatten().all(|b| *b);
+    match e {
+        Expr::Widen(_) => true,
+        Expr::Neg(x) => int_typed(x),
+        Expr::Match { arms, wildcard, .. } => {
+            let mut results: Vec<Option<bool>> = arms.iter().map(|(_, a)| arm(a)).collect();
+            results.extend(wildcard.iter().map(|a| arm(a)));
+            all(results)
+        }
+        Expr::MatchQuality(_, arms) => all(arms.iter().map(arm).collect()),
+        Expr::Coalesce(args) => args.iter().all(int_typed),
+        Expr::Default(a, b) => int_typed(a) && int_typed(b),
+        _ => false,
+    }
+}
+
+/// `e` as the int it is (see [`int_typed`]), its widenings taken off: widening commutes
+/// with choosing a value.
+pub fn unwiden(e: Expr) -> Expr {
+    let arm = |a: Arm| match a {
+        Arm::Value(e) => Arm::Value(unwiden(e)),
+        reject => reject,
+    };
+    match e {
+        Expr::Widen(inner) => *inner,
+        Expr::Neg(x) => Expr::Neg(Box::new(unwiden(*x))),
+        Expr::Match { on, arms, wildcard } => Expr::Match {
+            on,
+            arms: arms.into_iter().map(|(p, a)| (p, arm(a))).collect(),
+            wildcard: wildcard.map(|a| Box::new(arm(*a))),
+        },
+        Expr::MatchQuality(field, arms) => {
+            Expr::MatchQuality(field, arms.into_iter().map(arm).collect())
+        }
+        Expr::Coalesce(args) => Expr::Coalesce(args.into_iter().map(unwiden).collect()),
+        Expr::Default(a, b) => Expr::Default(Box::new(unwiden(*a)), Box::new(unwiden(*b))),
+        other => other,
+    }
 }

@@ -3,7 +3,7 @@
 //! and the records the source holds.
 
 use super::ast::*;
-use super::expressions::{Context, ExprGen, Maybe, Scope, STRINGS};
+use super::expressions::{int_typed, unwiden, Context, ExprGen, Maybe, Scope, STRINGS};
 use super::names::{fresh, Pools};
 use super::rng::Rng;
 use super::time::rfc3339;
@@ -83,16 +83,21 @@ pub fn mapping(seed: u64, flow_count: usize, record_count: usize) -> Mapping {
     let mut lookup_fields = Vec::new();
     let lookup_entity = Entity {
         name: fresh(rng, pools.types, &mut types, "Master"),
-        fields: [(Ty::Str, false), (Ty::Int, false), (Ty::Str, false), (Ty::Str, true)]
-            .iter()
-            .map(|(ty, optional)| Field {
-                name: fresh(rng, pools.values, &mut lookup_fields, "m"),
-                column: None,
-                ty: *ty,
-                optional: *optional,
-                quality: false,
-            })
-            .collect(),
+        fields: [
+            (Ty::Str, false),
+            (Ty::Int, false),
+            (Ty::Str, false),
+            (Ty::Str, true),
+        ]
+        .iter()
+        .map(|(ty, optional)| Field {
+            name: fresh(rng, pools.values, &mut lookup_fields, "m"),
+            column: None,
+            ty: *ty,
+            optional: *optional,
+            quality: false,
+        })
+        .collect(),
     };
     // Sources, lookups, targets, flows and functions share one namespace; functions may not
     // take an identifier type's name either.
@@ -116,7 +121,12 @@ pub fn mapping(seed: u64, flow_count: usize, record_count: usize) -> Mapping {
         .map(|i| {
             let target = target(rng, pools, i, &mut types, &mut declarations, flow_count);
             let name = fresh(rng, pools.values, &mut declarations, "flow");
-            let reserved = [&required_times[..], &type_names, &[lookup_name.clone()]].concat();
+            let reserved = [
+                &required_times[..],
+                &type_names,
+                std::slice::from_ref(&lookup_name),
+            ]
+            .concat();
             flow(rng, pools, &mut cx, name, target, &source, &reserved)
         })
         .collect();
@@ -157,7 +167,9 @@ fn source_entity(rng: &mut Rng, pools: Pools, name: String, type_names: &[String
     let mut fields = Vec::new();
     for (ty, optional, quality) in SOURCE_FIELDS {
         let field_name = fresh(rng, pools.values, &mut names, "f");
-        let column = rng.chance(20).then(|| fresh(rng, pools.values, &mut names, "col"));
+        let column = rng
+            .chance(20)
+            .then(|| fresh(rng, pools.values, &mut names, "col"));
         let data = column.clone().unwrap_or(field_name.clone());
         let mut data_names = vec![data.clone()];
         if *quality {
@@ -246,7 +258,9 @@ fn target(
     }];
     for _ in 0..rng.range(1, 4) {
         let name = fresh(rng, pools.values, &mut names, "v");
-        let column = rng.chance(15).then(|| fresh(rng, pools.values, &mut names, "c"));
+        let column = rng
+            .chance(15)
+            .then(|| fresh(rng, pools.values, &mut names, "c"));
         fields.push(Field {
             name,
             column,
@@ -262,7 +276,11 @@ fn target(
             name: fresh(rng, pools.types, types, "Out"),
             fields,
         },
-        kind: if sqlite { TargetKind::Sqlite } else { TargetKind::Jsonl },
+        kind: if sqlite {
+            TargetKind::Sqlite
+        } else {
+            TargetKind::Jsonl
+        },
         key: sqlite.then_some(position),
         provenance: index == 1 || rng.chance(10),
     }
@@ -282,11 +300,17 @@ fn flow(
         if f.quality {
             scope.samples.push(f.name.clone());
         } else {
-            let maybe = if f.optional { Maybe::Optional } else { Maybe::No };
+            let maybe = if f.optional {
+                Maybe::Optional
+            } else {
+                Maybe::No
+            };
             scope.vars.push((f.name.clone(), f.ty, maybe));
         }
     }
-    let filter = rng.chance(20).then(|| ExprGen { rng, cx }.present(Ty::Bool, 2, &scope));
+    let filter = rng
+        .chance(20)
+        .then(|| ExprGen { rng, cx }.present(Ty::Bool, 2, &scope));
     scope.may_reject = true;
     let mut stmts = Vec::new();
     let mut bound: Vec<String> = reserved.to_vec();
@@ -307,7 +331,14 @@ fn flow(
             let name = fresh(rng, pools.values, &mut bound, "l");
             let ty = *rng.pick(LET_TYPES);
             let mut ex = ExprGen { rng, cx };
-            let value = ex.expr(ty, 3, &scope);
+            let mut value = ex.expr(ty, 3, &scope);
+            // A binding has the type of its value: an int stays an int.
+            let ty = if int_typed(&value.e) {
+                value.e = unwiden(value.e);
+                Ty::Int
+            } else {
+                ty
+            };
             let (reject, maybe) = if value.maybe != Maybe::No && ex.rng.chance(50) {
                 (Some(ex.reason()), Maybe::No)
             } else {
@@ -395,7 +426,11 @@ fn record(rng: &mut Rng, source: &Entity, codes: &[String]) -> Record {
     }
     if broken {
         // A required int that is text: the record does not decode.
-        let f = source.fields.iter().find(|f| f.ty == Ty::Int && !f.optional).expect("int");
+        let f = source
+            .fields
+            .iter()
+            .find(|f| f.ty == Ty::Int && !f.optional)
+            .expect("int");
         json.insert(f.data_name().to_string(), serde_json::json!("n/a"));
     }
     Record {
@@ -405,7 +440,11 @@ fn record(rng: &mut Rng, source: &Entity, codes: &[String]) -> Record {
     }
 }
 
-fn sample(rng: &mut Rng, key: &str, json: &mut serde_json::Map<String, serde_json::Value>) -> Sample {
+fn sample(
+    rng: &mut Rng,
+    key: &str,
+    json: &mut serde_json::Map<String, serde_json::Value>,
+) -> Sample {
     let value = match rng.below(6) {
         0 => SampleValue::Missing,
         1 => SampleValue::Unavailable,
@@ -415,7 +454,10 @@ fn sample(rng: &mut Rng, key: &str, json: &mut serde_json::Map<String, serde_jso
     // MTConnect's UNAVAILABLE comes with a bad quality here, so that the test does not depend
     // on what an UNAVAILABLE value with a good quality column means (see docs/language.md 16).
     let qualities: &[(&str, Quality)] = if matches!(value, SampleValue::Unavailable) {
-        &[("BAD", Quality::Bad), ("BadCommunicationError", Quality::Bad)]
+        &[
+            ("BAD", Quality::Bad),
+            ("BadCommunicationError", Quality::Bad),
+        ]
     } else {
         &[
             ("GOOD", Quality::Good),
@@ -436,7 +478,9 @@ fn sample(rng: &mut Rng, key: &str, json: &mut serde_json::Map<String, serde_jso
         let (text, q) = *rng.pick(qualities);
         (Some(text.to_string()), q)
     };
-    let timestamp = rng.chance(70).then(|| BASE_TIME_MS + rng.range(-5000, 5000) * 1000);
+    let timestamp = rng
+        .chance(70)
+        .then(|| BASE_TIME_MS + rng.range(-5000, 5000) * 1000);
     match &value {
         SampleValue::Missing => {}
         SampleValue::Unavailable => {
@@ -449,16 +493,19 @@ fn sample(rng: &mut Rng, key: &str, json: &mut serde_json::Map<String, serde_jso
             json.insert(key.to_string(), serde_json::json!(x));
         }
     }
+    // Without a quality column the quality is UNCERTAIN, as for an empty one.
     if let Some(text) = &quality_text {
         json.insert(format!("{key}_quality"), serde_json::json!(text));
     }
     if let Some(ms) = timestamp {
-        json.insert(format!("{key}_timestamp"), serde_json::json!(rfc3339(ms, 0)));
+        json.insert(
+            format!("{key}_timestamp"),
+            serde_json::json!(rfc3339(ms, 0)),
+        );
     }
     Sample {
         value,
         quality,
-        quality_text,
         timestamp,
     }
 }

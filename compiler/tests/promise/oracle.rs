@@ -159,7 +159,11 @@ fn map_record<'a>(m: &'a Mapping, flow: &Flow, env: &mut Env<'a>) -> Outcome {
         .iter()
         .map(|f| {
             let value = assigned.remove(&f.name).flatten();
-            assert!(value.is_some() || f.optional, "required field {} absent", f.name);
+            assert!(
+                value.is_some() || f.optional,
+                "required field {} absent",
+                f.name
+            );
             (f.data_name().to_string(), f.ty, value)
         })
         .collect();
@@ -167,7 +171,12 @@ fn map_record<'a>(m: &'a Mapping, flow: &Flow, env: &mut Env<'a>) -> Outcome {
 }
 
 fn lookup_field(m: &Mapping, row: &LookupRow, field: &str) -> Option<Value> {
-    let names: Vec<&str> = m.lookup_entity.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = m
+        .lookup_entity
+        .fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     match names.iter().position(|n| *n == field) {
         Some(1) => Some(Value::Int(row.number)),
         Some(2) => Some(Value::Str(row.text.clone())),
@@ -178,7 +187,9 @@ fn lookup_field(m: &Mapping, row: &LookupRow, field: &str) -> Option<Value> {
 
 fn is_code(text: &str) -> bool {
     let b = text.as_bytes();
-    b.len() == 4 && b[..2].iter().all(u8::is_ascii_uppercase) && b[2..].iter().all(u8::is_ascii_digit)
+    b.len() == 4
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..].iter().all(u8::is_ascii_digit)
 }
 
 /// `round(x, digits)`: half away from zero on the decimal text of `x` as Rust prints it
@@ -222,7 +233,11 @@ pub fn round(x: f64, digits: i64) -> f64 {
     let text = if digits >= 0 {
         let d = digits as usize;
         let padded = format!("{number:0>width$}", width = d + 1);
-        format!("{}.{}", &padded[..padded.len() - d], &padded[padded.len() - d..])
+        format!(
+            "{}.{}",
+            &padded[..padded.len() - d],
+            &padded[padded.len() - d..]
+        )
     } else {
         format!("{number}{}", "0".repeat(-digits as usize))
     };
@@ -250,7 +265,11 @@ fn eval(m: &Mapping, e: &Expr, env: &Env) -> Ev {
     use Value::*;
     Ok(match e {
         Expr::Lit(v, _) => Some(v.clone()),
-        Expr::Var(name) => env.vars.get(name).unwrap_or_else(|| panic!("no {name}")).clone(),
+        Expr::Var(name) => env
+            .vars
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .clone(),
         Expr::Position => Some(Int(env.position)),
         Expr::Neg(x) => match eval(m, x, env)? {
             Some(Int(n)) => Some(Int(n.saturating_neg())),
@@ -326,7 +345,9 @@ fn eval(m: &Mapping, e: &Expr, env: &Env) -> Ev {
                 _ => None,
             };
             let hit = arms.iter().find(|(patterns, _)| {
-                patterns.iter().any(|p| *p == on || (text(p).is_some() && text(p) == text(&on)))
+                patterns
+                    .iter()
+                    .any(|p| *p == on || (text(p).is_some() && text(p) == text(&on)))
             });
             let arm = match hit {
                 Some((_, arm)) => arm,
@@ -373,7 +394,11 @@ fn eval(m: &Mapping, e: &Expr, env: &Env) -> Ev {
         },
         Expr::RecordField(record, field) => lookup_field(m, env.records[record], field),
         Expr::CallFn(name, args) => {
-            let f = m.functions.iter().find(|f| f.name == *name).expect("function");
+            let f = m
+                .functions
+                .iter()
+                .find(|f| f.name == *name)
+                .expect("function");
             let mut vars = HashMap::new();
             for ((param, _), arg) in f.params.iter().zip(args) {
                 vars.insert(param.clone(), eval(m, arg, env)?);
@@ -442,7 +467,9 @@ fn call(m: &Mapping, f: Builtin, args: &[Value]) -> Option<Value> {
             Float(x.is_finite().then_some(x)?)
         }
         (Builtin::ToInt, [Float(x)]) => {
-            let whole = x.fract() == 0.0 && *x >= -9.223_372_036_854_776e18 && *x < 9.223_372_036_854_776e18;
+            let whole = x.fract() == 0.0
+                && *x >= -9.223_372_036_854_776e18
+                && *x < 9.223_372_036_854_776e18;
             Int(whole.then_some(*x as i64)?)
         }
         (Builtin::ToFloat, [Int(n)]) => Float(*n as f64),

@@ -86,7 +86,10 @@ fn arm(m: &Mapping, a: &Arm) -> String {
 }
 
 fn list(m: &Mapping, args: &[Expr]) -> String {
-    args.iter().map(|a| expr(m, a)).collect::<Vec<_>>().join(", ")
+    args.iter()
+        .map(|a| expr(m, a))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every compound expression is bracketed, so the text means the tree whatever the precedence.
@@ -114,9 +117,15 @@ pub fn expr(m: &Mapping, e: &Expr) -> String {
             };
             bin(op, a, b)
         }
-        Expr::Join(a, b) | Expr::TimeDiff(a, b) => {
-            bin(if matches!(e, Expr::Join(..)) { "+" } else { "-" }, a, b)
-        }
+        Expr::Join(a, b) | Expr::TimeDiff(a, b) => bin(
+            if matches!(e, Expr::Join(..)) {
+                "+"
+            } else {
+                "-"
+            },
+            a,
+            b,
+        ),
         Expr::Cmp(op, a, b) => {
             let op = match op {
                 CmpOp::Lt => "<",
@@ -237,8 +246,16 @@ pub fn mapping_text(m: &Mapping, seed: u64) -> String {
             TargetKind::Jsonl => format!("jsonl(\"{}\")", target_file(i)),
             TargetKind::Sqlite => format!("sqlite(\"{SQLITE_FILE}\", table: \"t{i}\")"),
         };
-        let key = target.key.as_ref().map(|k| format!(" key {k}")).unwrap_or_default();
-        let provenance = if target.provenance { " with provenance" } else { "" };
+        let key = target
+            .key
+            .as_ref()
+            .map(|k| format!(" key {k}"))
+            .unwrap_or_default();
+        let provenance = if target.provenance {
+            " with provenance"
+        } else {
+            ""
+        };
         let _ = writeln!(
             t,
             "target {}: {connector} as {}{key}{provenance}",
@@ -331,7 +348,12 @@ pub fn input_jsonl(m: &Mapping) -> String {
 }
 
 pub fn master_jsonl(m: &Mapping) -> String {
-    let names: Vec<&str> = m.lookup_entity.fields.iter().map(|f| f.data_name()).collect();
+    let names: Vec<&str> = m
+        .lookup_entity
+        .fields
+        .iter()
+        .map(|f| f.data_name())
+        .collect();
     m.rows
         .iter()
         .map(|row| {

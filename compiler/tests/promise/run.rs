@@ -20,7 +20,10 @@ pub enum Verdict {
 
 /// Where a case's files go: kept after the test, so a failure can be looked at and rerun.
 pub fn case_dir(seed: u64) -> PathBuf {
-    workspace_root().join("target").join("fdi-promise").join(format!("seed-{seed}"))
+    workspace_root()
+        .join("target")
+        .join("fdi-promise")
+        .join(format!("seed-{seed}"))
 }
 
 fn write(dir: &Path, path: &str, text: &str) {
@@ -102,12 +105,19 @@ pub fn run_case(seed: u64, flows: usize, records: usize) -> Verdict {
         };
         compare_records(&m, flow, &expected.written[i], &actual, &mut problems);
     }
-    compare_dead_letter(&expected.dead_letter, &dir.join(print::DEAD_LETTER), &mut problems);
+    compare_dead_letter(
+        &expected.dead_letter,
+        &dir.join(print::DEAD_LETTER),
+        &mut problems,
+    );
     if problems.is_empty() {
         Verdict::Passed
     } else {
         problems.truncate(40);
-        Verdict::Failed(format!("it builds but maps wrongly:\n  {}", problems.join("\n  ")))
+        Verdict::Failed(format!(
+            "it builds but maps wrongly:\n  {}",
+            problems.join("\n  ")
+        ))
     }
 }
 
@@ -158,7 +168,12 @@ fn compare_counts(m: &Mapping, e: &Expected, summary: &serde_json::Value, out: &
             out.push(format!("flow {} is not in the summary", flow.name));
             continue;
         };
-        let expected = [counts.read, counts.written, counts.rejected, counts.filtered];
+        let expected = [
+            counts.read,
+            counts.written,
+            counts.rejected,
+            counts.filtered,
+        ];
         let got: Vec<u64> = ["read", "written", "rejected", "filtered"]
             .iter()
             .map(|k| actual[k].as_u64().unwrap_or(u64::MAX))
