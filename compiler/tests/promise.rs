@@ -36,6 +36,8 @@ mod ast;
 mod expressions;
 #[path = "promise/generate.rs"]
 mod generate;
+#[path = "promise/matches.rs"]
+mod matches;
 #[path = "promise/names.rs"]
 mod names;
 #[path = "promise/oracle.rs"]
@@ -48,6 +50,8 @@ mod rng;
 mod run;
 #[path = "promise/time.rs"]
 mod time;
+#[path = "promise/widening.rs"]
+mod widening;
 
 use run::Verdict;
 

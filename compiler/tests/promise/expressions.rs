@@ -4,6 +4,7 @@
 
 use super::ast::*;
 use super::rng::Rng;
+use super::widening::{int_typed, unwiden};
 
 /// Why a value may be absent, as far as the checker is concerned: only `Optional` (an
 /// optional field) may reach an optional target field unhandled.
@@ -19,7 +20,7 @@ pub struct G {
     pub maybe: Maybe,
 }
 
-fn g(e: Expr, maybe: Maybe) -> G {
+pub fn g(e: Expr, maybe: Maybe) -> G {
     G { e, maybe }
 }
 
@@ -97,7 +98,7 @@ const INTS: &[i64] = &[
     65_536,
 ];
 const FLOATS: &[f64] = &[0.0, 0.5, 1.5, 2.675, 1234.5, 1e-3, 3.0, 25.4, 1e6, 7.25];
-const CODES: &[&str] = &["AB12", "ZZ99", "QX07"];
+pub const CODES: &[&str] = &["AB12", "ZZ99", "QX07"];
 const PHRASES: &[&str] = &[
     "bad value",
     "say \"no\"",
@@ -569,119 +570,8 @@ impl ExprGen<'_> {
         }
         self.expr(ty, d, sc)
     }
-
-    fn match_expr(&mut self, ty: Ty, d: u32, sc: &Scope) -> G {
-        let on_ty = *self
-            .rng
-            .pick(&[Ty::Int, Ty::Str, Ty::Bool, Ty::Enum, Ty::Code]);
-        let on = self.present(on_ty, d, sc);
-        let mut pool: Vec<Value> = match on_ty {
-            Ty::Int => (0..6).map(Value::Int).collect(),
-            Ty::Str => STRINGS
-                .iter()
-                .take(12)
-                .map(|s| Value::Str(s.to_string()))
-                .collect(),
-            Ty::Bool => vec![Value::Bool(true), Value::Bool(false)],
-            Ty::Enum => (0..self.cx.enum_codes).map(Value::Enum).collect(),
-            _ => CODES.iter().map(|c| Value::Code(c.to_string())).collect(),
-        };
-        let mut arms = Vec::new();
-        let mut maybe = Maybe::No;
-        let mut values = 0;
-        while !pool.is_empty() && arms.len() < 3 {
-            let mut patterns = Vec::new();
-            for _ in 0..self.rng.range(1, 2) {
-                if !pool.is_empty() {
-                    patterns.push(pool.remove(self.rng.below(pool.len())));
-                }
-            }
-            let arm = self.arm(ty, d, sc, &mut maybe, &mut values);
-            arms.push((patterns, arm));
-            if self.rng.chance(30) {
-                break;
-            }
-        }
-        let closed = matches!(on_ty, Ty::Bool | Ty::Enum) && pool.is_empty();
-        let wildcard = if closed && self.rng.chance(60) {
-            None
-        } else {
-            Some(Box::new(self.arm(ty, d, sc, &mut maybe, &mut values)))
-        };
-        if values == 0 {
-            // E0341: at least one arm gives a value.
-            let value = self.arm_value(ty, d, sc);
-            maybe = maybe.max(value.maybe);
-            arms[0].1 = Arm::Value(value.e);
-        }
-        g(
-            Expr::Match {
-                on: Box::new(on),
-                arms,
-                wildcard,
-            },
-            maybe,
-        )
-    }
-
-    fn arm(&mut self, ty: Ty, d: u32, sc: &Scope, maybe: &mut Maybe, values: &mut u32) -> Arm {
-        if sc.may_reject && self.rng.chance(25) {
-            return Arm::Reject(self.reason());
-        }
-        let value = self.arm_value(ty, d, sc);
-        *maybe = (*maybe).max(value.maybe);
-        *values += 1;
-        Arm::Value(value.e)
-    }
 }
 
 pub fn str_lit(text: &str) -> Expr {
     Expr::Lit(Value::Str(text.to_string()), None)
-}
-
-/// Whether the checker types `e` as an int although it stands where a float is expected:
-/// an int, or a match, `coalesce` or `??` all of whose values are ints.
-pub fn int_typed(e: &Expr) -> bool {
-    let arm = |a: &Arm| match a {
-        Arm::Value(e) => Some(int_typed(e)),
-        Arm::Reject(_) => None,
-    };
-    let all = |arms: Vec<Option<bool>>| arms.iter().flatten().all(|b| *b);
-    match e {
-        Expr::Widen(_) => true,
-        Expr::Neg(x) => int_typed(x),
-        Expr::Match { arms, wildcard, .. } => {
-            let mut results: Vec<Option<bool>> = arms.iter().map(|(_, a)| arm(a)).collect();
-            results.extend(wildcard.iter().map(|a| arm(a)));
-            all(results)
-        }
-        Expr::MatchQuality(_, arms) => all(arms.iter().map(arm).collect()),
-        Expr::Coalesce(args) => args.iter().all(int_typed),
-        Expr::Default(a, b) => int_typed(a) && int_typed(b),
-        _ => false,
-    }
-}
-
-/// `e` as the int it is (see [`int_typed`]), its widenings taken off: widening commutes
-/// with choosing a value.
-pub fn unwiden(e: Expr) -> Expr {
-    let arm = |a: Arm| match a {
-        Arm::Value(e) => Arm::Value(unwiden(e)),
-        reject => reject,
-    };
-    match e {
-        Expr::Widen(inner) => *inner,
-        Expr::Neg(x) => Expr::Neg(Box::new(unwiden(*x))),
-        Expr::Match { on, arms, wildcard } => Expr::Match {
-            on,
-            arms: arms.into_iter().map(|(p, a)| (p, arm(a))).collect(),
-            wildcard: wildcard.map(|a| Box::new(arm(*a))),
-        },
-        Expr::MatchQuality(field, arms) => {
-            Expr::MatchQuality(field, arms.into_iter().map(arm).collect())
-        }
-        Expr::Coalesce(args) => Expr::Coalesce(args.into_iter().map(unwiden).collect()),
-        Expr::Default(a, b) => Expr::Default(Box::new(unwiden(*a)), Box::new(unwiden(*b))),
-        other => other,
-    }
 }

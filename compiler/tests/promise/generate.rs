@@ -3,10 +3,11 @@
 //! and the records the source holds.
 
 use super::ast::*;
-use super::expressions::{int_typed, unwiden, Context, ExprGen, Maybe, Scope, STRINGS};
+use super::expressions::{Context, ExprGen, Maybe, Scope, STRINGS};
 use super::names::{fresh, Pools};
 use super::rng::Rng;
 use super::time::rfc3339;
+use super::widening::{int_typed, unwiden};
 
 /// The kinds of source fields: (type, optional, with a quality).
 const SOURCE_FIELDS: &[(Ty, bool, bool)] = &[
