@@ -83,9 +83,15 @@ fn every_mapping_that_checks_builds_and_maps_what_it_says() {
     let cases = setting("FDI_PROMISE_CASES", 4);
     let first_seed = setting("FDI_PROMISE_SEED", 20_261_206);
     let flows = setting("FDI_PROMISE_FLOWS", 24) as usize;
+    let hostile = match std::env::var("FDI_PROMISE_NAMES").as_deref() {
+        Ok("hostile") => Some(true),
+        Ok("plain") => Some(false),
+        Ok("mixed") | Err(_) => None,
+        Ok(other) => panic!("FDI_PROMISE_NAMES is hostile, plain or mixed, not {other}"),
+    };
     let (mut passed, mut discarded, mut failures) = (0, Vec::new(), Vec::new());
     for seed in first_seed..first_seed + cases {
-        match run::run_case(seed, flows, 40) {
+        match run::run_case(seed, flows, 40, hostile) {
             Verdict::Passed => passed += 1,
             Verdict::Discarded(why) => discarded.push((seed, why)),
             Verdict::Failed(why) => {

@@ -61,9 +61,16 @@ const FN_TYPES: &[Ty] = &[Ty::Int, Ty::Float(None), Ty::Str, Ty::Bool];
 /// 2024-03-01T12:00:00Z, around which the records' times lie.
 const BASE_TIME_MS: i64 = 1_709_294_400_000;
 
-pub fn mapping(seed: u64, flow_count: usize, record_count: usize) -> Mapping {
+/// Which names a mapping takes: `None` draws hostile or plain names by seed.
+pub fn mapping(
+    seed: u64,
+    flow_count: usize,
+    record_count: usize,
+    hostile: Option<bool>,
+) -> Mapping {
     let rng = &mut Rng::new(seed);
-    let pools = Pools::new(rng.chance(50));
+    let drawn = rng.chance(50);
+    let pools = Pools::new(hostile.unwrap_or(drawn));
     let name = if rng.chance(40) && !pools.mappings.is_empty() {
         rng.pick(pools.mappings).to_string()
     } else {

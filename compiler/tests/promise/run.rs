@@ -40,8 +40,8 @@ fn fdi(args: &[&str], dir: &Path) -> std::process::Output {
         .expect("run fdi")
 }
 
-pub fn run_case(seed: u64, flows: usize, records: usize) -> Verdict {
-    let m = generate::mapping(seed, flows, records);
+pub fn run_case(seed: u64, flows: usize, records: usize, hostile: Option<bool>) -> Verdict {
+    let m = generate::mapping(seed, flows, records, hostile);
     let dir = case_dir(seed);
     let _ = std::fs::remove_dir_all(&dir);
     write(&dir, "mapping.fdi", &print::mapping_text(&m, seed));
