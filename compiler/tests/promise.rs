@@ -24,7 +24,8 @@
 //!
 //! Half the mappings (drawn by seed) take their names from the hostile pools of
 //! `promise/names.rs`, half get plain names (`flow3`, `f12`), so a failure of the emitter's
-//! expressions shows apart from a failure of its names.
+//! expressions shows apart from a failure of its names; `FDI_PROMISE_NAMES=plain` (or
+//! `hostile`) gives every mapping one kind.
 //!
 //! The longest run so far (2026-12-06, on the `prop` branch with the `exprs` branch merged
 //! in, 24 flows and 40 records a mapping): seeds 1000 to 1038, 39 mappings, all checked; the
@@ -35,8 +36,8 @@
 //! The cases under `tests/cases/promise/` are the minimal forms of each failure found.
 //!
 //! `FDI_PROMISE_FLOWS` sets the flows per mapping (default 24); `FDI_PROMISE_CHECK_ONLY=1`
-//! stops after `fdi check` (to see quickly how many generated mappings check). Each case's files stay in
-//! `target/fdi-promise/seed-N/` (`mapping.fdi`, `schema.yaml`, `lib/`, `data/`), so a failure
+//! stops after `fdi check` (to see quickly how many generated mappings check). Each case's
+//! files stay in `target/fdi-promise/seed-N/` (`mapping.fdi`, `schema.yaml`, `lib/`, `data/`), so a failure
 //! is rebuilt with `fdi build target/fdi-promise/seed-N/mapping.fdi` or rerun alone with
 //! `FDI_PROMISE_SEED=N FDI_PROMISE_CASES=1`.
 
