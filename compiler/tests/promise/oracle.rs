@@ -442,15 +442,18 @@ fn eval(m: &Mapping, e: &Expr, env: &Env) -> Ev {
     })
 }
 
-/// The exact ratios of the units the generator uses.
+/// A conversion is one multiplication by the exact ratio of the units rounded once
+/// (docs/language.md, section 14): `mm` to `in` is `x * (5/127)`, not `x / 25.4`, which can
+/// differ in the last bit and, after a subtraction, in the sign.
 fn convert(x: f64, from: Unit, to: Unit) -> f64 {
-    match (from, to) {
-        (Unit::Mm, Unit::In) => x / 25.4,
-        (Unit::In, Unit::Mm) => x * 25.4,
-        (Unit::S, Unit::Min) => x / 60.0,
-        (Unit::Min, Unit::S) => x * 60.0,
-        _ => x * from.to_si() / to.to_si(),
-    }
+    let (numerator, denominator) = match (from, to) {
+        (Unit::Mm, Unit::In) => (5.0, 127.0),
+        (Unit::In, Unit::Mm) => (127.0, 5.0),
+        (Unit::S, Unit::Min) => (1.0, 60.0),
+        (Unit::Min, Unit::S) => (60.0, 1.0),
+        _ => (1.0, 1.0),
+    };
+    x * (numerator / denominator)
 }
 
 fn call(m: &Mapping, f: Builtin, args: &[Value]) -> Option<Value> {
