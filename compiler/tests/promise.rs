@@ -42,13 +42,12 @@
 //!   handled twice, a regression of `exprs`, not on main).
 //!
 //! Without `exprs`, untyped integer literals and `else reject` on a match with an optional
-//! arm break most mappings.
-//! The cases under `tests/cases/promise/` are the minimal forms of each failure found.
+//! arm break most mappings. The cases under `tests/cases/promise/` are the minimal forms of each failure found.
 //!
 //! `FDI_PROMISE_FLOWS` sets the flows per mapping (default 24); `FDI_PROMISE_CHECK_ONLY=1`
 //! stops after `fdi check` (to see quickly how many generated mappings check). Each case's
-//! files stay in `target/fdi-promise/seed-N/` (`mapping.fdi`, `schema.yaml`, `lib/`, `data/`), so a failure
-//! is rebuilt with `fdi build target/fdi-promise/seed-N/mapping.fdi` or rerun alone with
+//! files stay in `target/fdi-promise/seed-N/` (`mapping.fdi`, `schema.yaml`, `lib/`,
+//! `data/`), so a failure is rebuilt with `fdi build target/fdi-promise/seed-N/mapping.fdi` or rerun alone with
 //! `FDI_PROMISE_SEED=N FDI_PROMISE_CASES=1`.
 
 mod support;
