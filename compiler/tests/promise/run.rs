@@ -60,18 +60,19 @@ pub fn run_case(seed: u64, flows: usize, records: usize, hostile: Option<bool>) 
         return Verdict::Passed;
     }
     let target_dir = shared_target_dir();
-    let build = fdi(
-        &[
-            "build",
-            "mapping.fdi",
-            "-o",
-            "crate",
-            "--target-dir",
-            target_dir.to_str().expect("a UTF-8 path"),
-            "--debug",
-        ],
-        &dir,
-    );
+    let mut args = vec![
+        "build",
+        "mapping.fdi",
+        "-o",
+        "crate",
+        "--target-dir",
+        target_dir.to_str().expect("a UTF-8 path"),
+        "--debug",
+    ];
+    if std::env::var_os("FDI_PROMISE_DENY_WARNINGS").is_some() {
+        args.push("--deny-warnings");
+    }
+    let build = fdi(&args, &dir);
     if !build.status.success() {
         return Verdict::Failed(format!(
             "`fdi check` accepts it but `fdi build` fails:\n{}",
