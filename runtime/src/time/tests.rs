@@ -427,11 +427,13 @@ fn moving_by_a_literal_duration_clamps_at_the_range_instead_of_failing() {
         rfc(&add_seconds_saturating(&t, -0.25).to_rfc3339()),
         "2026-03-29T01:29:59.750Z"
     );
-    let far = add_seconds_saturating(&t, 1e300);
-    assert_eq!(far.as_datetime(), chrono::DateTime::<chrono::Utc>::MAX_UTC);
-    let before = add_seconds_saturating(&t, -1e300);
+    // The ends of the years RFC 3339 can write, not chrono's far larger range.
     assert_eq!(
-        before.as_datetime(),
-        chrono::DateTime::<chrono::Utc>::MIN_UTC
+        add_seconds_saturating(&t, 1e300).to_string(),
+        "9999-12-31T23:59:59.999999999Z"
+    );
+    assert_eq!(
+        add_seconds_saturating(&t, -1e300).to_string(),
+        "0000-01-01T00:00:00Z"
     );
 }
