@@ -39,7 +39,11 @@ impl Zone {
         // database does, so that one zone has one spelling in every mapping.
         match TimeZoneDatabase::bundled().get(name) {
             Ok(tz) if tz.iana_name() == Some(name) => Ok(Zone::Named(tz)),
-            _ => Err(format!(
+            Ok(tz) => Err(format!(
+                "{name:?} is not a time zone: the tz database spells it {:?}",
+                tz.iana_name().unwrap_or_default()
+            )),
+            Err(_) => Err(format!(
                 "{name:?} is not a time zone: use an IANA name such as \"Europe/Berlin\" or \"UTC\", \
                  or a fixed offset such as \"+01:00\""
             )),
@@ -263,6 +267,16 @@ mod tests {
         assert_eq!(validate_zone("Europe/Berlin"), Ok(()));
         assert_eq!(validate_zone("UTC"), Ok(()));
         assert_eq!(validate_zone("America/Argentina/Buenos_Aires"), Ok(()));
+        // Links of the database's `backward` file, under their own names.
+        for alias in [
+            "US/Eastern",
+            "Asia/Calcutta",
+            "Etc/UTC",
+            "GMT",
+            "Europe/Kiev",
+        ] {
+            assert_eq!(validate_zone(alias), Ok(()), "{alias}");
+        }
         assert_eq!(
             Zone::parse("+01:00"),
             Ok(Zone::Fixed(FixedOffset::east_opt(3600).unwrap()))
@@ -288,7 +302,11 @@ mod tests {
             err.starts_with("\"Europe/Berlinn\" is not a time zone"),
             "{err}"
         );
-        assert!(validate_zone("europe/berlin").is_err(), "names are exact");
+        assert_eq!(
+            validate_zone("europe/berlin").unwrap_err(),
+            "\"europe/berlin\" is not a time zone: the tz database spells it \"Europe/Berlin\""
+        );
+        assert!(validate_zone("utc").is_err(), "names are exact");
         assert!(validate_zone("").is_err());
         assert!(validate_zone("CEST").is_err());
         for bad in [
