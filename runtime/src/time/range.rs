@@ -89,7 +89,8 @@ fn is_leap_second(instant: &DateTime<Utc>) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::time::{
-        add_seconds, from_epoch_millis, from_epoch_seconds, parse_timestamp_in, Timestamp,
+        add_seconds, from_epoch_millis, from_epoch_seconds, parse_timestamp_in, seconds_between,
+        to_epoch_millis, Timestamp,
     };
 
     fn written(text: &str) -> Result<String, String> {
@@ -118,6 +119,13 @@ mod tests {
         assert_eq!(Timestamp::parse(&leap.to_string()).unwrap(), leap);
         assert!(Timestamp::parse("2016-12-31T23:59:59Z").unwrap() < leap);
         assert!(leap < Timestamp::parse("2017-01-01T00:00:00Z").unwrap());
+        // Epoch times count no leap seconds (as Unix time does): the leap second's is the next
+        // second's, and the span across it is one second.
+        let next = Timestamp::parse("2017-01-01T00:00:00Z").unwrap();
+        let before = Timestamp::parse("2016-12-31T23:59:59Z").unwrap();
+        assert_eq!(to_epoch_millis(&leap), to_epoch_millis(&next));
+        assert_eq!(to_epoch_millis(&next), 1_483_228_800_000);
+        assert_eq!(seconds_between(&next, &before), 1.0);
     }
 
     #[test]
