@@ -119,7 +119,10 @@ pub fn validate_output_format(format: &str) -> Result<(), String> {
         .map_err(|_| format!("chrono cannot write timestamps with the time format {format:?}"))
 }
 
-/// Calls `f` with the format's items, which are kept for the format a thread used last: a
+/// How many formats [`with_items`] keeps per thread: a mapping reads and writes few.
+const FORMATS_KEPT: usize = 4;
+
+/// Calls `f` with the format's items, which are kept for the last formats a thread used: a
 /// program reads a field's every value with one format, and splitting it into items costs more
 /// than reading a value with them.
 fn with_items<T>(
@@ -127,17 +130,24 @@ fn with_items<T>(
     f: impl FnOnce(&[Item<'static>]) -> Result<T, String>,
 ) -> Result<T, String> {
     thread_local! {
-        static LAST: RefCell<(String, Vec<Item<'static>>)> = const { RefCell::new((String::new(), Vec::new())) };
+        static KEPT: RefCell<Vec<(Box<str>, Vec<Item<'static>>)>> = const { RefCell::new(Vec::new()) };
     }
-    LAST.with_borrow_mut(|(cached, items)| {
-        if *cached != format || items.is_empty() {
-            *items = self::items(format)?
-                .into_iter()
-                .map(Item::to_owned)
-                .collect();
-            format.clone_into(cached);
-        }
-        f(items)
+    KEPT.with_borrow_mut(|kept| {
+        let at = match kept.iter().position(|(kept, _)| **kept == *format) {
+            Some(at) => at,
+            None => {
+                let items = self::items(format)?
+                    .into_iter()
+                    .map(Item::to_owned)
+                    .collect();
+                if kept.len() == FORMATS_KEPT {
+                    kept.remove(0);
+                }
+                kept.push((format.into(), items));
+                kept.len() - 1
+            }
+        };
+        f(&kept[at].1)
     })
 }
 

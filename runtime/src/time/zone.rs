@@ -134,23 +134,29 @@ impl Zone {
         }
     }
 
-    /// The zone called `name`, as [`Zone::parse`] gives it, from a one-entry cache per thread: a
+    /// The zone called `name`, as [`Zone::parse`] gives it, from a small cache per thread: a
     /// program reads and writes its local times in one zone or few, and looking a name up in the
     /// database (a lock and a search) costs more than the conversion itself.
     pub(crate) fn named(name: &str) -> Result<Zone, String> {
         thread_local! {
-            static LAST: RefCell<Option<(Box<str>, Zone)>> = const { RefCell::new(None) };
+            static KEPT: RefCell<Vec<(Box<str>, Zone)>> = const { RefCell::new(Vec::new()) };
         }
-        LAST.with_borrow_mut(|last| match last {
-            Some((cached, zone)) if **cached == *name => Ok(zone.clone()),
-            _ => {
-                let zone = Zone::parse(name)?;
-                *last = Some((name.into(), zone.clone()));
-                Ok(zone)
+        KEPT.with_borrow_mut(|kept| {
+            if let Some((_, zone)) = kept.iter().find(|(kept, _)| **kept == *name) {
+                return Ok(zone.clone());
             }
+            let zone = Zone::parse(name)?;
+            if kept.len() == ZONES_KEPT {
+                kept.remove(0);
+            }
+            kept.push((name.into(), zone.clone()));
+            Ok(zone)
         })
     }
 }
+
+/// How many zones [`Zone::named`] keeps per thread.
+const ZONES_KEPT: usize = 4;
 
 /// A zone's offset at one instant, as chrono formats it: `%z` writes the offset, `%Z` the zone's
 /// abbreviation (which chrono's own `FixedOffset` does not know).
