@@ -99,10 +99,13 @@ pub fn mapping_dir(path: &Path) -> PathBuf {
 /// The emit options of the mapping at `path`, whose compilation read `sources`: the program's
 /// default base folder and the hashes of its inputs for the build manifest.
 pub fn emit_options(path: &Path, sources: &SourceMap) -> emit::EmitOptions {
-    emit::EmitOptions::for_mapping_dir(
-        &mapping_dir(path),
-        manifest::inputs(sources, &mapping_folder(path)),
-    )
+    emit::EmitOptions {
+        origins: emit::Origins::new(sources, &mapping_folder(path)),
+        ..emit::EmitOptions::for_mapping_dir(
+            &mapping_dir(path),
+            manifest::inputs(sources, &mapping_folder(path)),
+        )
+    }
 }
 
 /// Read, parse and load imports: the mapping's syntax tree with the items of every module it

@@ -182,6 +182,7 @@ impl<'a> Checker<'a> {
             params,
             returns,
             body,
+            span: decl.body.span,
         })
     }
 

@@ -1,8 +1,9 @@
 //! Expressions of the typed program as Rust expressions.
 //!
-//! A value that may fail (`maybe` set) is a `Result<T, fdi_runtime::Failure>`; everything else
+//! A value that may fail (`maybe` set) is a `Result<T, ::fdi_runtime::Failure>`; everything else
 //! is a plain value. Strings and identifiers are cloned out of records; numbers, bools,
-//! timestamps, enums and lookup records (`&T`) are copied.
+//! timestamps, enums and lookup records (`&T`) are copied. Literals carry their type (`1_i64`,
+//! `2.5_f64`), so that no expression depends on Rust's default for an untyped literal.
 
 use std::collections::HashMap;
 
@@ -20,21 +21,75 @@ fn is_copy(ty: &Type) -> bool {
     !matches!(ty, Type::String | Type::Identifier(_))
 }
 
+/// `.clone()` to take a value of type `ty` out of a record, or nothing for a `Copy` type.
+fn clone_unless_copy(ty: &Type) -> &'static str {
+    if is_copy(ty) {
+        ""
+    } else {
+        ".clone()"
+    }
+}
+
+/// A float constant where its type is known from the other operand (`x * 2.54`).
 fn float_literal(f: f64) -> String {
+    if f.is_nan() {
+        return "::std::f64::NAN".into();
+    }
+    if f.is_infinite() {
+        let sign = if f < 0.0 { "-" } else { "" };
+        return format!("{sign}::std::f64::INFINITY");
+    }
     let text = format!("{f:?}");
-    if text.contains(['.', 'e', 'E']) || text.contains("inf") || text.contains("NaN") {
+    if text.contains(['.', 'e', 'E']) {
         text
     } else {
         format!("{text}.0")
     }
 }
 
-/// Wraps an expression in parentheses unless it is a single term.
+/// A float literal of the mapping, typed: `2.5_f64`.
+fn typed_float(f: f64) -> String {
+    let text = float_literal(f);
+    if f.is_finite() {
+        format!("{text}_f64")
+    } else {
+        text
+    }
+}
+
+/// An integer literal of the mapping, typed: `1_i64`.
+fn typed_int(i: i64) -> String {
+    format!("{i}_i64")
+}
+
+/// Wraps an expression in parentheses unless it is a single term: a path, literal, call or
+/// method chain, whose brackets and strings may hold anything, but with no operator or space
+/// outside them.
 fn paren(code: String) -> String {
-    let simple = code
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '"'))
-        || (code.ends_with(')') && !code.starts_with('(') && !code.contains(' '));
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut simple = !code.starts_with(['-', '!', '&', '*']);
+    for c in code.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ if depth == 0 && !(c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '#')) => {
+                simple = false
+            }
+            _ => {}
+        }
+    }
     if simple {
         code
     } else {
@@ -84,6 +139,7 @@ impl ExprEmitter<'_> {
     pub fn text(&self, e: &Expr) -> String {
         match (&e.kind, &e.ty) {
             (ExprKind::Literal(Literal::String(s)), _) => format!("{s:?}"),
+            (ExprKind::SourceName, _) => "raw.source()".into(),
             // A text identifier the compiler has validated is its literal: no need to
             // build it (and match its pattern) for every record just to read its text.
             (
@@ -117,17 +173,29 @@ impl ExprEmitter<'_> {
 
     /// An owned value, or a `Result` of one when the expression may fail.
     pub fn value(&self, e: &Expr) -> String {
+        self.value_as(e, e.is_fallible())
+    }
+
+    /// The `Result` of an expression whose failure the mapping handles with `else reject`: the
+    /// checker cleared its `maybe`, but its code still fails.
+    pub fn result(&self, e: &Expr) -> String {
+        self.value_as(e, true)
+    }
+
+    /// `fallible`: whether the code must be a `Result` (the checker's verdict on `e`, or a
+    /// handled failure).
+    fn value_as(&self, e: &Expr, fallible: bool) -> String {
         match &e.kind {
-            ExprKind::Literal(Literal::String(s)) => format!("String::from({s:?})"),
-            ExprKind::Literal(Literal::Int(i)) => i.to_string(),
-            ExprKind::Literal(Literal::Float(f)) => float_literal(*f),
+            ExprKind::Literal(Literal::String(s)) => format!("{s:?}.to_owned()"),
+            ExprKind::Literal(Literal::Int(i)) => typed_int(*i),
+            ExprKind::Literal(Literal::Float(f)) => typed_float(*f),
             ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
             // Source text may be borrowed (`Cow<str>`): an owned value is made with `to_string`.
             ExprKind::SourceField {
                 name,
                 optional: true,
             } if e.ty == Type::String => format!(
-                "fdi_runtime::present(record.{}.as_deref().map(str::to_string), {name:?})",
+                "::fdi_runtime::present(record.{}.as_deref().map(str::to_owned), {name:?})",
                 field_ident(name)
             ),
             ExprKind::SourceField {
@@ -135,8 +203,9 @@ impl ExprEmitter<'_> {
                 optional: true,
             } => {
                 format!(
-                    "fdi_runtime::present(record.{}.clone(), {name:?})",
-                    field_ident(name)
+                    "::fdi_runtime::present(record.{}{}, {name:?})",
+                    field_ident(name),
+                    clone_unless_copy(&e.ty)
                 )
             }
             ExprKind::SourceField { .. } if e.ty == Type::String => {
@@ -146,20 +215,21 @@ impl ExprEmitter<'_> {
                 let f = field_ident(field);
                 match part {
                     SamplePart::Good => format!(
-                        "fdi_runtime::good(&record.{f}, record.{}, {field:?})",
+                        "::fdi_runtime::good(&record.{f}, record.{}, {field:?})",
                         sample_ident(field, "quality")
                     ),
                     SamplePart::Value => format!("record.{f}.value({field:?})"),
                     SamplePart::Quality => format!("record.{}", sample_ident(field, "quality")),
                     SamplePart::Timestamp => format!(
-                        "fdi_runtime::present(record.{}, {:?})",
+                        "::fdi_runtime::present(record.{}, {:?})",
                         sample_ident(field, "timestamp"),
                         format!("{field}.timestamp")
                     ),
                 }
             }
             ExprKind::SourcePosition => "raw.position() as i64".into(),
-            ExprKind::SourceName => "raw.source().to_string()".into(),
+            ExprKind::SourceName => "raw.source().to_owned()".into(),
+            // A `Result` is never `Copy` (its `Failure` holds text).
             ExprKind::Local(name) if e.is_fallible() => format!("{}.clone()", self.local(name)),
             ExprKind::EntityField {
                 base,
@@ -168,14 +238,13 @@ impl ExprEmitter<'_> {
             } if base.is_fallible() => {
                 let f = field_ident(field);
                 let base = self.value(base);
+                let copy = clone_unless_copy(&e.ty);
                 if *optional {
                     format!(
-                        "{base}.and_then(|row| fdi_runtime::present(row.{f}.clone(), {field:?}))"
+                        "{base}.and_then(|row| ::fdi_runtime::present(row.{f}{copy}, {field:?}))"
                     )
-                } else if is_copy(&e.ty) {
-                    format!("{base}.map(|row| row.{f})")
                 } else {
-                    format!("{base}.map(|row| row.{f}.clone())")
+                    format!("{base}.map(|row| row.{f}{copy})")
                 }
             }
             ExprKind::EntityField {
@@ -184,18 +253,15 @@ impl ExprEmitter<'_> {
                 optional: true,
             } => {
                 format!(
-                    "fdi_runtime::present({}.{}.clone(), {field:?})",
+                    "::fdi_runtime::present({}.{}{}, {field:?})",
                     self.operand(base),
-                    field_ident(field)
+                    field_ident(field),
+                    clone_unless_copy(&e.ty)
                 )
             }
             ExprKind::SourceField { .. } | ExprKind::Local(_) | ExprKind::EntityField { .. } => {
                 let place = self.place(e).unwrap_or_default();
-                if is_copy(&e.ty) {
-                    place
-                } else {
-                    format!("{place}.clone()")
-                }
+                format!("{place}{}", clone_unless_copy(&e.ty))
             }
             ExprKind::Lookup { lookup, key } => {
                 format!("lookups.{}.get({})", field_ident(lookup), self.text(key))
@@ -221,7 +287,7 @@ impl ExprEmitter<'_> {
                 format!("crate::functions::{name}({})", args.join(", "))
             }
             ExprKind::IntToFloat(inner) => match &inner.kind {
-                ExprKind::Literal(Literal::Int(i)) => float_literal(*i as f64),
+                ExprKind::Literal(Literal::Int(i)) => typed_float(*i as f64),
                 _ if inner.is_fallible() => format!("{}.map(|n| n as f64)", self.value(inner)),
                 _ => format!("{} as f64", paren(self.operand(inner))),
             },
@@ -247,40 +313,183 @@ impl ExprEmitter<'_> {
                     arithmetic(&paren(self.operand(value)))
                 }
             }
-            ExprKind::Not(inner) => format!("!{}", paren(self.operand(inner))),
-            ExprKind::Neg(inner) if inner.ty == Type::Int => {
-                format!("{}.saturating_neg()", paren(self.operand(inner)))
-            }
-            ExprKind::Neg(inner) => format!("-{}", paren(self.operand(inner))),
-            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.is_fallible()),
-            ExprKind::Coalesce { value, default } => {
-                let v = self.value(value);
-                let d = self.value(default);
-                if contains_reject(default) {
-                    let ok = if default.is_fallible() {
-                        "Ok(value)"
-                    } else {
-                        "value"
-                    };
-                    or_in_match(&v, ok, &d)
-                } else if default.is_fallible() {
-                    format!("{v}.or_else(|_| {d})")
-                } else if matches!(default.kind, ExprKind::Literal(_)) && default.ty != Type::String
-                {
-                    format!("{v}.unwrap_or({d})")
-                } else {
-                    format!("{v}.unwrap_or_else(|_| {d})")
+            ExprKind::Not(inner) => self.negated(inner),
+            // A negative literal is written as one: `-1_i64`, never `1_i64.saturating_neg()`.
+            ExprKind::Neg(inner) => match &inner.kind {
+                ExprKind::Literal(Literal::Int(i)) => typed_int(i.saturating_neg()),
+                ExprKind::Literal(Literal::Float(f)) => typed_float(-f),
+                _ if inner.ty == Type::Int => {
+                    format!("{}.saturating_neg()", paren(self.operand(inner)))
                 }
-            }
-            ExprKind::Match { scrutinee, arms } => self.match_expr(e, scrutinee, arms),
+                _ => format!("-{}", paren(self.operand(inner))),
+            },
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, fallible),
+            ExprKind::Coalesce { value, default } => match self.optional_or(value, default) {
+                Some(code) => code,
+                None => self.or_default(value, default).0,
+            },
+            ExprKind::Match { scrutinee, arms } => self.match_expr(fallible, scrutinee, arms),
             ExprKind::Reject { reason } => {
-                format!("return fdi_runtime::MapOutcome::Rejected(fdi_runtime::Reject::new({reason:?}))")
+                format!("return Err(::fdi_runtime::Reject::new({reason:?}))")
             }
         }
     }
 
+    /// `condition` negated, as a reader would write it: `a == b` rather than `!(a != b)`.
+    pub fn negated(&self, condition: &Expr) -> String {
+        let plain_order = |lhs: &Expr, rhs: &Expr| !lhs.ty.is_float() && !rhs.ty.is_float();
+        match &condition.kind {
+            ExprKind::Not(inner) => self.value(inner),
+            ExprKind::Binary {
+                op: op @ (BinaryOp::And | BinaryOp::Or),
+                lhs,
+                rhs,
+            } => {
+                let op = if *op == BinaryOp::And { "||" } else { "&&" };
+                // Each side negated is a comparison or a `!`, which bind tighter than `&&` and
+                // `||`, or again a `&&` or `||`, which needs brackets.
+                let side = |e: &Expr| {
+                    let code = self.negated(e);
+                    match &e.kind {
+                        ExprKind::Binary {
+                            op: BinaryOp::And | BinaryOp::Or,
+                            ..
+                        } => format!("({code})"),
+                        _ => code,
+                    }
+                };
+                format!("{} {op} {}", side(lhs), side(rhs))
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                // Floats are left alone: with NaN, `!(a < b)` is not `a >= b`.
+                let flipped = match op {
+                    BinaryOp::Eq => Some(BinaryOp::Ne),
+                    BinaryOp::Ne => Some(BinaryOp::Eq),
+                    BinaryOp::Lt if plain_order(lhs, rhs) => Some(BinaryOp::Ge),
+                    BinaryOp::Le if plain_order(lhs, rhs) => Some(BinaryOp::Gt),
+                    BinaryOp::Gt if plain_order(lhs, rhs) => Some(BinaryOp::Le),
+                    BinaryOp::Ge if plain_order(lhs, rhs) => Some(BinaryOp::Lt),
+                    _ => None,
+                };
+                match flipped {
+                    Some(op) => self.binary(op, lhs, rhs, false),
+                    None => format!("!{}", paren(self.value(condition))),
+                }
+            }
+            _ => format!("!{}", paren(self.operand(condition))),
+        }
+    }
+
+    /// The `Option` an optional field is, in place, when `e` is one (of the source record or of
+    /// a lookup record already found).
+    fn optional_place(&self, e: &Expr) -> Option<String> {
+        match &e.kind {
+            ExprKind::SourceField {
+                name,
+                optional: true,
+            } => Some(format!("record.{}", field_ident(name))),
+            ExprKind::EntityField {
+                base,
+                field,
+                optional: true,
+            } => Some(format!("{}.{}", self.place(base)?, field_ident(field))),
+            _ => None,
+        }
+    }
+
+    /// An optional field's value as an owned `Option`, for an optional target field: `None`
+    /// when `e` is not an optional field.
+    pub fn option(&self, e: &Expr) -> Option<String> {
+        let option = self.optional_place(e)?;
+        Some(match &e.ty {
+            Type::String => format!("{option}.as_deref().map(str::to_owned)"),
+            ty => format!("{option}{}", clone_unless_copy(ty)),
+        })
+    }
+
+    /// `field ?? default` on an optional field: the field's `Option` with `unwrap_or`, without
+    /// going through a `Result`. `None` when `value` is not an optional field or `default` may
+    /// fail or reject.
+    fn optional_or(&self, value: &Expr, default: &Expr) -> Option<String> {
+        if default.is_fallible() || contains_reject(default) {
+            return None;
+        }
+        let option = self.optional_place(value)?;
+        // Text is borrowed as it is (`&str`), so a literal or a field read in place costs nothing.
+        let cheap = match value.ty {
+            Type::String => {
+                matches!(default.kind, ExprKind::Literal(_)) || self.place(default).is_some()
+            }
+            _ => self.is_cheap_copy(default),
+        };
+        Some(match (&value.ty, cheap) {
+            // Source text may be borrowed (`Cow<str>`) and lookup text owned: both read as `&str`.
+            (Type::String, true) => {
+                format!(
+                    "{option}.as_deref().unwrap_or({}).to_owned()",
+                    self.text(default)
+                )
+            }
+            (Type::String, false) => format!(
+                "{option}.as_deref().map_or_else(|| {}, str::to_owned)",
+                self.value(default)
+            ),
+            (ty, true) => format!(
+                "{option}{}.unwrap_or({})",
+                clone_unless_copy(ty),
+                self.value(default)
+            ),
+            (ty, false) => format!(
+                "{option}{}.unwrap_or_else(|| {})",
+                clone_unless_copy(ty),
+                self.value(default)
+            ),
+        })
+    }
+
+    /// Whether `e` is a literal or a value read in place that is copied: evaluating it
+    /// when it is not needed costs nothing, so `unwrap_or(e)` rather than `unwrap_or_else`.
+    fn is_cheap_copy(&self, e: &Expr) -> bool {
+        is_copy(&e.ty) && (matches!(e.kind, ExprKind::Literal(_)) || self.place(e).is_some())
+    }
+
+    /// `value` (the code of a `Result`) or, when it failed, `default`: the step of `??` and of
+    /// `coalesce()`. Returns the code and whether it still is a `Result` (`default` may fail).
+    fn or_default(&self, value: &Expr, default: &Expr) -> (String, bool) {
+        self.or_default_of(self.value(value), self.option(value), default)
+    }
+
+    /// [`Self::or_default`] of code already written: `value`, a `Result`, or `option`, the
+    /// same value as an `Option` when it is an optional field.
+    fn or_default_of(
+        &self,
+        value: String,
+        option: Option<String>,
+        default: &Expr,
+    ) -> (String, bool) {
+        let d = self.value(default);
+        if contains_reject(default) {
+            let ok = if default.is_fallible() {
+                "Ok(value)"
+            } else {
+                "value"
+            };
+            let code = match option {
+                Some(option) => or_in_match(&option, ("Some(value)", ok), ("None", &d)),
+                None => or_in_match(&value, ("Ok(value)", ok), ("Err(_)", &d)),
+            };
+            (code, default.is_fallible())
+        } else if default.is_fallible() {
+            (format!("{value}.or_else(|_| {d})"), true)
+        } else if self.is_cheap_copy(default) {
+            (format!("{value}.unwrap_or({d})"), false)
+        } else {
+            (format!("{value}.unwrap_or_else(|_| {d})"), false)
+        }
+    }
+
     fn call(&self, function: Builtin, args: &[Expr]) -> String {
-        let std = |name: &str, args: String| format!("fdi_runtime::stdlib::{name}({args})");
+        let std = |name: &str, args: String| format!("::fdi_runtime::stdlib::{name}({args})");
         match function {
             Builtin::Trim
             | Builtin::Lower
@@ -290,7 +499,7 @@ impl ExprEmitter<'_> {
             // The checker allows `parse_timestamp(text)` and `parse_timestamp(text, format, zone)`.
             Builtin::ParseTimestamp => match args {
                 [text, format, zone] => format!(
-                    "fdi_runtime::time::parse_timestamp_in({}, {}, {})",
+                    "::fdi_runtime::time::parse_timestamp_in({}, {}, {})",
                     self.text(text),
                     self.text(format),
                     self.text(zone)
@@ -298,25 +507,25 @@ impl ExprEmitter<'_> {
                 _ => std("parse_timestamp", self.text(&args[0])),
             },
             Builtin::FormatTimestamp => format!(
-                "fdi_runtime::time::format_timestamp(&{}, {}, {})",
+                "::fdi_runtime::time::format_timestamp(&{}, {}, {})",
                 paren(self.operand(&args[0])),
                 self.text(&args[1]),
                 self.text(&args[2])
             ),
             Builtin::FromEpochSeconds | Builtin::FromEpochMillis => format!(
-                "fdi_runtime::time::{}({})",
+                "::fdi_runtime::time::{}({})",
                 function.name(),
                 self.operand(&args[0])
             ),
             Builtin::ToEpochMillis => format!(
-                "fdi_runtime::time::to_epoch_millis(&{})",
+                "::fdi_runtime::time::to_epoch_millis(&{})",
                 paren(self.operand(&args[0]))
             ),
             Builtin::Round => {
                 let digits = args
                     .get(1)
                     .map(|d| self.operand(d))
-                    .unwrap_or_else(|| "0".into());
+                    .unwrap_or_else(|| typed_int(0));
                 std("round", format!("{}, {digits}", self.operand(&args[0])))
             }
             Builtin::ToInt | Builtin::ToFloat => std(function.name(), self.operand(&args[0])),
@@ -328,29 +537,25 @@ impl ExprEmitter<'_> {
                 let parts: Vec<String> = args.iter().map(|a| self.text(a)).collect();
                 format!("[{}].concat()", parts.join(", "))
             }
+            // The first argument that has a value: each next argument is the default of what came
+            // before. Once an argument cannot fail, those after it are never reached.
             Builtin::Coalesce => {
-                let (last, rest) = args
-                    .split_last()
+                let (first, rest) = args
+                    .split_first()
                     .expect("coalesce has at least two arguments");
-                let mut code = self.value(&rest[0]);
-                for arg in &rest[1..] {
-                    let v = self.value(arg);
-                    code = match (contains_reject(arg), arg.is_fallible()) {
-                        (true, true) => or_in_match(&code, "Ok(value)", &v),
-                        (true, false) => or_in_match(&code, "Ok(value)", &format!("Ok({v})")),
-                        (false, true) => format!("{code}.or_else(|_| {v})"),
-                        (false, false) => {
-                            format!("{code}.or_else(|_| Ok::<_, fdi_runtime::Failure>({v}))")
-                        }
-                    };
+                if let Some(code) = self.optional_or(first, &rest[0]) {
+                    return code;
                 }
-                let l = self.value(last);
-                match (contains_reject(last), last.is_fallible()) {
-                    (true, true) => or_in_match(&code, "Ok(value)", &l),
-                    (true, false) => or_in_match(&code, "value", &l),
-                    (false, true) => format!("{code}.or_else(|_| {l})"),
-                    (false, false) => format!("{code}.unwrap_or_else(|_| {l})"),
+                let mut option = self.option(first);
+                let mut code = self.value(first);
+                for arg in rest {
+                    let (next, still_result) = self.or_default_of(code, option.take(), arg);
+                    code = next;
+                    if !still_result {
+                        break;
+                    }
                 }
+                code
             }
         }
     }
@@ -359,10 +564,26 @@ impl ExprEmitter<'_> {
     /// computed duration may fail).
     fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, fallible: bool) -> String {
         let strings = matches!(lhs.ty, Type::String) || matches!(rhs.ty, Type::String);
+        // An operand that is itself an operator binding tighter needs no brackets:
+        // `a * b + c`, `a < b && c`.
+        let parent = infix_precedence(op, lhs, rhs);
+        let side = |child: &Expr, left: bool| {
+            let code = self.operand(child);
+            let child = match &child.kind {
+                ExprKind::Binary { op, lhs, rhs } if !child.is_fallible() => {
+                    infix_precedence(*op, lhs, rhs)
+                }
+                _ => None,
+            };
+            match (parent, child) {
+                (Some(p), Some(c)) if c > p || (c == p && left && p != COMPARISON) => code,
+                _ => paren(code),
+            }
+        };
         let (l, r) = if strings {
             (self.text(lhs), self.text(rhs))
         } else {
-            (paren(self.operand(lhs)), paren(self.operand(rhs)))
+            (side(lhs, true), side(rhs, false))
         };
         let int = lhs.ty == Type::Int && rhs.ty == Type::Int;
         if let Some(code) = time_arithmetic(op, lhs, rhs, &l, &r, fallible) {
@@ -378,8 +599,8 @@ impl ExprEmitter<'_> {
             BinaryOp::Add if int => format!("{l}.saturating_add({r})"),
             BinaryOp::Sub if int => format!("{l}.saturating_sub({r})"),
             BinaryOp::Mul if int => format!("{l}.saturating_mul({r})"),
-            BinaryOp::Div if int => format!("fdi_runtime::stdlib::div_int({l}, {r})"),
-            BinaryOp::Rem if int => format!("fdi_runtime::stdlib::rem_int({l}, {r})"),
+            BinaryOp::Div if int => format!("::fdi_runtime::stdlib::div_int({l}, {r})"),
+            BinaryOp::Rem if int => format!("::fdi_runtime::stdlib::rem_int({l}, {r})"),
             _ => {
                 let symbol = match op {
                     BinaryOp::Or => "||",
@@ -416,7 +637,9 @@ impl ExprEmitter<'_> {
         }
     }
 
-    fn match_expr(&self, whole: &Expr, scrutinee: &Expr, arms: &[crate::ir::MatchArm]) -> String {
+    /// `fallible`: whether the match's value is a `Result` (then arms that cannot fail are
+    /// wrapped in `Ok`).
+    fn match_expr(&self, fallible: bool, scrutinee: &Expr, arms: &[crate::ir::MatchArm]) -> String {
         let subject = match scrutinee.ty {
             Type::String | Type::Identifier(_) => self.text(scrutinee),
             _ => self.operand(scrutinee),
@@ -434,18 +657,18 @@ impl ExprEmitter<'_> {
             };
             if let ExprKind::Reject { reason } = &arm.body.kind {
                 // The value that reached this arm is the reject's detail.
-                let binding = if arm.patterns.is_empty() {
-                    "value".to_string()
-                } else {
-                    format!("value @ ({pattern})")
+                let binding = match arm.patterns.len() {
+                    0 => "value".to_string(),
+                    1 => format!("value @ {pattern}"),
+                    _ => format!("value @ ({pattern})"),
                 };
                 lines.push(format!(
-                    "    {binding} => return fdi_runtime::MapOutcome::Rejected(fdi_runtime::Reject::new({reason:?}).with_detail(format!(\"the match got {{value:?}}\"))),"
+                    "    {binding} => return Err(::fdi_runtime::Reject::unmatched({reason:?}, value)),"
                 ));
                 continue;
             }
             let body = self.value(&arm.body);
-            let body = if whole.is_fallible() && !arm.body.is_fallible() {
+            let body = if fallible && !arm.body.is_fallible() {
                 format!("Ok({body})")
             } else {
                 body
@@ -458,11 +681,32 @@ impl ExprEmitter<'_> {
     }
 }
 
+/// The precedence level of Rust's comparison operators, which do not chain.
+const COMPARISON: u8 = 3;
+
+/// How tightly the Rust operator emitted for `lhs op rhs` binds, or `None` when the operation
+/// is emitted as a call (integer arithmetic saturates, timestamps move, strings concatenate).
+fn infix_precedence(op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Option<u8> {
+    let int = lhs.ty == Type::Int && rhs.ty == Type::Int;
+    let time = lhs.ty == Type::Timestamp || rhs.ty == Type::Timestamp;
+    match op {
+        BinaryOp::Or => Some(1),
+        BinaryOp::And => Some(2),
+        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+            Some(COMPARISON)
+        }
+        BinaryOp::Concat => None,
+        _ if int || time => None,
+        BinaryOp::Add | BinaryOp::Sub => Some(4),
+        BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => Some(5),
+    }
+}
+
 fn pattern(p: &Pattern) -> String {
     match p {
         Pattern::Literal(Literal::String(s)) => format!("{s:?}"),
-        Pattern::Literal(Literal::Int(i)) => i.to_string(),
-        Pattern::Literal(Literal::Float(f)) => float_literal(*f),
+        Pattern::Literal(Literal::Int(i)) => typed_int(*i),
+        Pattern::Literal(Literal::Float(f)) => typed_float(*f),
         Pattern::Literal(Literal::Bool(b)) => b.to_string(),
         Pattern::EnumCode { enum_name, code } => {
             format!("crate::types::{enum_name}::{}", field_ident(code))
@@ -495,13 +739,13 @@ fn time_arithmetic(
     // The checker decided whether moving the timestamp may fail (a computed duration) or not
     // (a literal one); the emitter follows that verdict rather than deciding again.
     let add = if fallible {
-        "fdi_runtime::time::add_seconds"
+        "::fdi_runtime::time::add_seconds"
     } else {
-        "fdi_runtime::time::add_seconds_saturating"
+        "::fdi_runtime::time::add_seconds_saturating"
     };
     match (op, &lhs.ty, &rhs.ty) {
         (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => {
-            Some(format!("fdi_runtime::time::seconds_between(&{l}, &{r})"))
+            Some(format!("::fdi_runtime::time::seconds_between(&{l}, &{r})"))
         }
         (BinaryOp::Add, Type::Timestamp, _) => {
             Some(format!("{}(&{l}, {})", add, to_seconds(rhs, r)?))
@@ -516,12 +760,15 @@ fn time_arithmetic(
     }
 }
 
-/// `code`'s value, or `otherwise` when it failed, written as a `match` rather than with
+/// `code`'s value, or `otherwise` when it has none, written as a `match` rather than with
 /// `or_else`/`unwrap_or_else`: an `otherwise` that may reject holds a `return`, which leaves the
-/// flow only from the flow function's own body, not from a closure.
-fn or_in_match(code: &str, ok: &str, otherwise: &str) -> String {
-    let otherwise = otherwise.replace('\n', "\n    ");
-    format!("match {code} {{\n    Ok(value) => {ok},\n    Err(_) => {otherwise},\n}}")
+/// flow only from the flow function's own body, not from a closure. Each arm is a pattern and
+/// its value: (`Ok(value)`, `value`) and (`Err(_)`, otherwise) for a `Result`.
+fn or_in_match(code: &str, present: (&str, &str), absent: (&str, &str)) -> String {
+    format!(
+        "match {code} {{\n    {} => {},\n    {} => {},\n}}",
+        present.0, present.1, absent.0, absent.1
+    )
 }
 
 /// Whether evaluating `e` may reject the record (a match arm `reject "..."` inside it): such code

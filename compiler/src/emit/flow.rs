@@ -1,16 +1,19 @@
 //! `src/flows/`: one module per flow, each with one function that maps a source record to a
 //! target record (the map stage).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use codegen::{Function, Scope};
 
 use super::expr::ExprEmitter;
-use super::names::{field_ident, local_ident};
+use super::names::field_ident;
+use super::origin::Origins;
 use crate::ir::{self, ExprKind, Step};
 
-/// Names the generated flow function uses itself.
-const RESERVED: &[&str] = &["record", "raw", "lookups", "value", "failure", "row", "n"];
+/// Names the generated flow function uses itself: its parameters (also as `_record` when
+/// unused). The bindings of the generated code's closures (`|row|`, `|x|`) and `match` arms
+/// (`Ok(value)`) never enclose code of the mapping, so a binding of the mapping may share them.
+const RESERVED: &[&str] = &["record", "raw", "lookups", "_record", "_raw", "_lookups"];
 
 pub fn flows_mod_rs(program: &ir::Program) -> String {
     let mut scope = Scope::new();
@@ -29,7 +32,7 @@ pub fn flows_mod_rs(program: &ir::Program) -> String {
         lookups
             .new_field(
                 field_ident(&lookup.name),
-                format!("fdi_runtime::Lookup<crate::types::{}>", lookup.entity),
+                format!("::fdi_runtime::Lookup<crate::types::{}>", lookup.entity),
             )
             .vis("pub")
             .doc(format!(
@@ -40,19 +43,22 @@ pub fn flows_mod_rs(program: &ir::Program) -> String {
     scope.to_string() + "\n"
 }
 
-pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
+pub fn flow_rs(program: &ir::Program, flow: &ir::Flow, origins: &Origins) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw(format!(
         "//! flow {}: {} -> {}",
         flow.name, flow.source, flow.target
     ));
-    let (let_locals, field_locals) = local_names(flow);
+    let uses = Uses::of(flow);
+    if uses.or_reject {
+        scope.raw("use ::fdi_runtime::OrReject as _;");
+    }
+    let locals = FlowLocals::of(flow);
     let emitter = ExprEmitter {
-        locals: let_locals,
+        locals: locals.lets.clone(),
         schema: &program.schema,
     };
-    let uses = Uses::of(flow);
 
     let mut function = Function::new(&flow.name);
     function
@@ -68,58 +74,76 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
         )
         .arg(
             if uses.raw { "raw" } else { "_raw" },
-            "&fdi_runtime::RawRecord",
+            "&::fdi_runtime::RawRecord",
         )
         .arg(
             if uses.lookups { "lookups" } else { "_lookups" },
             "&super::Lookups",
         )
         .ret(format!(
-            "fdi_runtime::MapOutcome<crate::types::{}>",
+            "Result<::fdi_runtime::MapOutcome<crate::types::{}>, ::fdi_runtime::Reject>",
             flow.target_entity
         ));
 
     if let Some(filter) = &flow.filter {
-        function.line(format!("if !({}) {{", emitter.value(filter)));
-        function.line("    return fdi_runtime::MapOutcome::Filtered;");
-        function.line("}");
+        function.line(format!(
+            "{}if {} {{\n    return Ok(::fdi_runtime::MapOutcome::Filtered);\n}}",
+            origins.comment(filter.span),
+            emitter.negated(&filter.condition)
+        ));
     }
+    // Per assigned field, what the target record's field is set to.
     let mut assigned: HashMap<&str, String> = HashMap::new();
     for step in &flow.steps {
-        match step {
+        let statement = match step {
             Step::Let {
                 name,
                 value,
                 on_failure,
+                ..
             } => {
                 let local = &emitter.locals[name];
-                function.line(bind(local, &emitter.value(value), on_failure.as_deref()));
+                match on_failure {
+                    Some(reason) => format!(
+                        "let {local} = {}.or_reject({reason:?})?;",
+                        emitter.result(value)
+                    ),
+                    None => format!("let {local} = {};", emitter.value(value)),
+                }
             }
             Step::Assign {
                 field,
                 optional_field,
                 value,
                 on_failure,
+                ..
             } => {
-                let local = field_locals[field].clone();
-                let code = emitter.value(value);
-                let code = match (on_failure, value.is_fallible(), optional_field) {
-                    (Some(reason), _, _) => {
-                        let b = bind(&local, &code, Some(reason));
-                        if *optional_field {
-                            format!("{b}\nlet {local} = Some({local});")
-                        } else {
-                            b
-                        }
+                let local = &locals.fields[field];
+                let (statement, field_value) = match on_failure {
+                    Some(reason) => (
+                        format!(
+                            "let {local} = {}.or_reject({reason:?})?;",
+                            emitter.result(value)
+                        ),
+                        wrap_optional(local, *optional_field),
+                    ),
+                    // An optional value into an optional field: absent stays absent.
+                    None if value.is_fallible() => {
+                        let option = emitter
+                            .option(value)
+                            .unwrap_or_else(|| format!("{}.ok()", emitter.value(value)));
+                        (format!("let {local} = {option};"), local.clone())
                     }
-                    (None, true, _) => format!("let {local} = {code}.ok();"),
-                    (None, false, true) => format!("let {local} = Some({code});"),
-                    (None, false, false) => format!("let {local} = {code};"),
+                    None => (
+                        format!("let {local} = {};", emitter.value(value)),
+                        wrap_optional(local, *optional_field),
+                    ),
                 };
-                function.line(code);
-                assigned.insert(field, local);
+                assigned.insert(field, field_value);
+                statement
             }
-        }
+        };
+        function.line(format!("{}{statement}", origins.comment(step.span())));
     }
     let entity = &program.schema.entities[&flow.target_entity];
     let fields: Vec<String> = entity
@@ -128,14 +152,14 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
         .map(|f| {
             let name = field_ident(&f.name);
             match assigned.get(f.name.as_str()) {
-                Some(local) if *local == name => format!("    {name},"),
-                Some(local) => format!("    {name}: {local},"),
+                Some(value) if *value == name => format!("    {name},"),
+                Some(value) => format!("    {name}: {value},"),
                 None => format!("    {name}: None,"),
             }
         })
         .collect();
     function.line(format!(
-        "fdi_runtime::MapOutcome::Mapped(crate::types::{} {{\n{}\n}})",
+        "Ok(::fdi_runtime::MapOutcome::Mapped(crate::types::{} {{\n{}\n}}))",
         flow.target_entity,
         fields.join("\n")
     ));
@@ -143,45 +167,124 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow) -> String {
     scope.to_string() + "\n"
 }
 
-/// `let x = value;` for a value that cannot fail, or a `match` that rejects the record with
-/// the mapping's reason when it does.
-fn bind(local: &str, code: &str, on_failure: Option<&str>) -> String {
-    match on_failure {
-        None => format!("let {local} = {code};"),
-        Some(reason) => format!(
-            "let {local} = match {code} {{\n    Ok(value) => value,\n    Err(failure) => return fdi_runtime::MapOutcome::Rejected(failure.reject({reason:?})),\n}};"
-        ),
+/// The value of an optional target field assigned a value that is always there.
+fn wrap_optional(local: &str, optional_field: bool) -> String {
+    if optional_field {
+        format!("Some({local})")
+    } else {
+        local.to_string()
     }
 }
 
-/// Rust locals for the flow's `let` bindings and for its assigned fields (two maps, since a
-/// binding and a field may share a name), all distinct.
-fn local_names(flow: &ir::Flow) -> (HashMap<String, String>, HashMap<String, String>) {
-    let mut lets = HashMap::new();
-    let mut fields = HashMap::new();
-    for step in &flow.steps {
-        if let Step::Let { name, .. } = step {
-            lets.insert(name.clone(), local_ident(name, RESERVED));
-        }
-    }
-    for step in &flow.steps {
-        if let Step::Assign { field, .. } = step {
-            let local = if lets.contains_key(field) {
-                format!("out_{field}")
-            } else {
-                local_ident(field, RESERVED)
-            };
-            fields.insert(field.clone(), local);
-        }
-    }
-    (lets, fields)
+/// The Rust locals of a flow's function: one per `let` binding and one per assigned field (a
+/// binding and a field may share a name), never two alike and never one the function uses
+/// itself.
+struct FlowLocals {
+    lets: HashMap<String, String>,
+    fields: HashMap<String, String>,
 }
+
+impl FlowLocals {
+    fn of(flow: &ir::Flow) -> FlowLocals {
+        let mut taken = LocalNames::new(RESERVED);
+        let lets: Vec<&String> = flow
+            .steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Let { name, .. } => Some(name),
+                Step::Assign { .. } => None,
+            })
+            .collect();
+        let fields: Vec<&String> = flow
+            .steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Assign { field, .. } => Some(field),
+                Step::Let { .. } => None,
+            })
+            .collect();
+        // Bindings first: a `let` keeps the name the user wrote whenever Rust allows it, so the
+        // generated code reads like the mapping; fields get `out_` when a binding has theirs.
+        let lets = taken.allocate_all(&lets, |name| vec![field_ident(name)]);
+        let fields = taken.allocate_all(&fields, |field| {
+            vec![field_ident(field), format!("out_{field}")]
+        });
+        FlowLocals { lets, fields }
+    }
+}
+
+/// Allocates Rust local names in one function against the names already taken, so that a
+/// generated name never stands for two things (`let out_s` beside a field `s` whose local
+/// would have been `out_s`).
+///
+/// A general allocator: it belongs with the other identifier rules in `names.rs`.
+pub(super) struct LocalNames {
+    taken: HashSet<String>,
+}
+
+impl LocalNames {
+    /// `reserved`: the names the generated function uses itself. Names that a binding cannot
+    /// take (`None`, `Some`, `Ok`, `Err`: patterns, not variables) are always taken.
+    pub(super) fn new(reserved: &[&str]) -> LocalNames {
+        let taken = reserved
+            .iter()
+            .chain(PRELUDE_VALUES)
+            .map(|name| name.to_string())
+            .collect();
+        LocalNames { taken }
+    }
+
+    /// A local for each name: the first of `candidates(name)` still free, when it is a valid
+    /// local; otherwise the first candidate with the first free `_N` suffix. Every name that
+    /// can have its first candidate gets it before any other name is renamed, so a renamed
+    /// name never takes a name the user wrote (`record_` beside `record`).
+    pub(super) fn allocate_all(
+        &mut self,
+        names: &[&String],
+        candidates: impl Fn(&str) -> Vec<String>,
+    ) -> HashMap<String, String> {
+        let mut locals = HashMap::new();
+        for name in names {
+            let first = candidates(name).remove(0);
+            if !self.taken.contains(&first) && !locals.values().any(|l| *l == first) {
+                locals.insert(name.to_string(), first);
+            }
+        }
+        self.taken.extend(locals.values().cloned());
+        for name in names {
+            if locals.contains_key(name.as_str()) {
+                continue;
+            }
+            let candidates = candidates(name);
+            let local = candidates
+                .iter()
+                .find(|c| !self.taken.contains(*c))
+                .cloned()
+                .unwrap_or_else(|| {
+                    let base = candidates.last().expect("at least one candidate");
+                    let base = base.trim_start_matches("r#");
+                    (2..)
+                        .map(|n| format!("{base}_{n}"))
+                        .find(|c| !self.taken.contains(c))
+                        .expect("a free suffix")
+                });
+            self.taken.insert(local.clone());
+            locals.insert(name.to_string(), local);
+        }
+        locals
+    }
+}
+
+/// Names of the prelude that are patterns in a `let`, never new variables.
+const PRELUDE_VALUES: &[&str] = &["None", "Some", "Ok", "Err"];
 
 /// Which parameters a flow's function reads, so unused ones are named `_x`.
 struct Uses {
     record: bool,
     raw: bool,
     lookups: bool,
+    /// Whether a statement has `else reject` (and the flow calls `or_reject`).
+    or_reject: bool,
 }
 
 impl Uses {
@@ -190,10 +293,18 @@ impl Uses {
             record: false,
             raw: false,
             lookups: false,
+            or_reject: false,
         };
-        let exprs = flow.filter.iter().chain(flow.steps.iter().map(|s| match s {
-            Step::Let { value, .. } | Step::Assign { value, .. } => value,
-        }));
+        let exprs = flow
+            .filter
+            .iter()
+            .map(|f| &f.condition)
+            .chain(flow.steps.iter().map(|s| match s {
+                Step::Let { value, .. } | Step::Assign { value, .. } => value,
+            }));
+        uses.or_reject = flow.steps.iter().any(|s| match s {
+            Step::Let { on_failure, .. } | Step::Assign { on_failure, .. } => on_failure.is_some(),
+        });
         for e in exprs {
             uses.visit(e);
         }

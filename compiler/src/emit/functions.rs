@@ -1,33 +1,30 @@
 //! `src/functions.rs`: the mapping's `fn` declarations as plain Rust functions.
 //!
-//! A function whose body may fail returns `Result<T, fdi_runtime::Failure>`, like every other
+//! A function whose body may fail returns `Result<T, ::fdi_runtime::Failure>`, like every other
 //! fallible value in generated code; parameters are owned values.
-
-use std::collections::HashMap;
 
 use codegen::{Function, Scope};
 
 use super::expr::ExprEmitter;
-use super::names::local_ident;
+use super::flow::LocalNames;
+use super::names::field_ident;
+use super::origin::Origins;
 use crate::ir::{self, Type};
 
-pub fn functions_rs(program: &ir::Program) -> String {
+pub fn functions_rs(program: &ir::Program, origins: &Origins) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope
         .raw("//! The mapping's functions. They see only their parameters: no record, no lookups.");
     for function in &program.functions {
-        scope.push_fn(function_fn(program, function));
+        scope.push_fn(function_fn(program, function, origins));
     }
     scope.to_string() + "\n"
 }
 
-fn function_fn(program: &ir::Program, function: &ir::Function) -> Function {
-    let locals: HashMap<String, String> = function
-        .params
-        .iter()
-        .map(|(name, _)| (name.clone(), local_ident(name, &[])))
-        .collect();
+fn function_fn(program: &ir::Program, function: &ir::Function, origins: &Origins) -> Function {
+    let params: Vec<&String> = function.params.iter().map(|(name, _)| name).collect();
+    let locals = LocalNames::new(&[]).allocate_all(&params, |name| vec![field_ident(name)]);
     let emitter = ExprEmitter {
         locals,
         schema: &program.schema,
@@ -39,11 +36,15 @@ fn function_fn(program: &ir::Program, function: &ir::Function) -> Function {
     }
     let returns = rust_type(&function.returns);
     if function.is_fallible() {
-        f.ret(format!("Result<{returns}, fdi_runtime::Failure>"));
+        f.ret(format!("Result<{returns}, ::fdi_runtime::Failure>"));
     } else {
         f.ret(returns);
     }
-    f.line(emitter.value(&function.body));
+    f.line(format!(
+        "{}{}",
+        origins.comment(function.span),
+        emitter.value(&function.body)
+    ));
     f
 }
 
@@ -54,7 +55,7 @@ pub fn rust_type(ty: &Type) -> String {
         Type::Int => "i64".into(),
         Type::Float | Type::Quantity(_) => "f64".into(),
         Type::Bool => "bool".into(),
-        Type::Timestamp => "fdi_runtime::Timestamp".into(),
+        Type::Timestamp => "::fdi_runtime::Timestamp".into(),
         Type::Identifier(n) | Type::Enum(n) => format!("crate::types::{n}"),
         Type::Entity(n) => format!("&crate::types::{n}"),
     }

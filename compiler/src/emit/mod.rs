@@ -7,15 +7,19 @@
 
 mod expr;
 mod flow;
+mod format;
 mod functions;
 mod main_rs;
 mod manifest_rs;
 mod names;
+mod origin;
 mod types;
 
 use std::collections::BTreeMap;
 
 use crate::ir;
+
+pub use origin::Origins;
 
 /// The generated crate: file path (relative to the crate root) to file text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,11 +38,15 @@ pub struct EmitOptions {
     pub mapping_dir: String,
     /// The hashes of the files the compilation read, for the program's build manifest.
     pub inputs: crate::manifest::Inputs,
+    /// The file names and lines of the mapping and its modules, for the generated code's
+    /// `// mapping.fdi:LINE` comments.
+    pub origins: Origins,
 }
 
 impl EmitOptions {
     /// Depends on the runtime crate of the source tree this compiler was built from; `inputs` are
-    /// the hashes of what the compilation read (`manifest::inputs`).
+    /// the hashes of what the compilation read (`manifest::inputs`). Without origins: set
+    /// `origins` (`Origins::new`) for the `// mapping.fdi:LINE` comments.
     pub fn for_mapping_dir(mapping_dir: &std::path::Path, inputs: crate::manifest::Inputs) -> Self {
         let runtime = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
         let runtime = runtime.canonicalize().unwrap_or(runtime);
@@ -46,6 +54,7 @@ impl EmitOptions {
             runtime_dependency: format!("{{ path = {:?} }}", runtime.to_string_lossy()),
             mapping_dir: mapping_dir.to_string_lossy().into_owned(),
             inputs,
+            origins: Origins::default(),
         }
     }
 }
@@ -83,21 +92,31 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
     if !program.functions.is_empty() {
         files.insert(
             "src/functions.rs".to_string(),
-            functions::functions_rs(program),
+            functions::functions_rs(program, &options.origins),
         );
     }
     files.insert("src/flows/mod.rs".to_string(), flow::flows_mod_rs(program));
     for f in &program.flows {
         files.insert(
             format!("src/flows/{}.rs", f.name),
-            flow::flow_rs(program, f),
+            flow::flow_rs(program, f, &options.origins),
         );
+    }
+    // One formatting pass over every Rust file, before the hash of the code is taken.
+    for (path, text) in files.iter_mut() {
+        if path.ends_with(".rs") {
+            *text = format::format_rust(text);
+        }
     }
     // Last, since it holds the hash of every other file.
     let code_sha256 = crate::manifest::code_sha256(&files);
     files.insert(
         crate::manifest::MANIFEST_FILE.to_string(),
-        manifest_rs::manifest_rs(program, &options.inputs, &code_sha256),
+        format::format_rust(&manifest_rs::manifest_rs(
+            program,
+            &options.inputs,
+            &code_sha256,
+        )),
     );
     GeneratedCrate { package, files }
 }
