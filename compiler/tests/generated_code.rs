@@ -1,5 +1,6 @@
 //! The generated program of every example, file by file, so a change in what fdi emits is
-//! reviewed like any other code change.
+//! reviewed like any other code change: formatted, with a `// mapping.fdi:LINE` comment above
+//! each statement of a flow or function.
 
 use fdi_compiler::emit::{emit, EmitOptions};
 use fdi_compiler::source_map::SourceMap;
@@ -28,6 +29,7 @@ fn generated_code_of_examples() {
                     .to_string_lossy()
             ),
             inputs: fdi_compiler::manifest::inputs(&sources, folder),
+            origins: fdi_compiler::emit::Origins::new(&sources, folder),
         };
         let generated = emit(&program, &options);
         let all: Vec<String> = generated

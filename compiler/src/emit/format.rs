@@ -40,14 +40,12 @@ pub fn format_rust(code: &str) -> String {
         return code.to_string();
     };
     let mut formatted = header;
-    let mut after_block = false;
+    let mut previous = "";
     for line in prettyplease::unparse(&file).lines() {
-        // A blank line after each item that ends with a block (functions, structs), as
-        // rustfmt leaves them and prettyplease does not.
-        if after_block && !line.is_empty() {
+        if separates_items(previous, line) {
             formatted.push('\n');
         }
-        after_block = line == "}" || line == "};";
+        previous = line;
         let trimmed = line.trim_start();
         let comment = trimmed
             .strip_prefix(PLACEHOLDER)
@@ -67,6 +65,27 @@ pub fn format_rust(code: &str) -> String {
     formatted
 }
 
+/// Whether a blank line goes between `previous` and `line` of prettyplease's output, which
+/// leaves none: between two top-level items (an item ends with `}` or `;` at the start of a
+/// line), except in a run of `mod` and `use` lines, and after the module's doc. A comment
+/// belongs to the item after it.
+fn separates_items(previous: &str, line: &str) -> bool {
+    let top_level = |l: &str| !l.is_empty() && !l.starts_with(char::is_whitespace);
+    let one_liner = |l: &str| {
+        ["mod ", "pub mod ", "use ", "pub use "]
+            .iter()
+            .any(|start| l.starts_with(start))
+    };
+    let after_module_doc = previous.starts_with("//!") && !line.starts_with("//");
+    after_module_doc
+        || top_level(previous)
+            && top_level(line)
+            && previous.ends_with(['}', ';'])
+            && !previous.starts_with(PLACEHOLDER)
+            && !line.starts_with(['}', ')', ']', '>'])
+            && !(one_liner(previous) && one_liner(line))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,7 +95,7 @@ mod tests {
         let code = "// header\n//! doc\nuse a::b;\n// item comment\nfn f() -> i64 { // not a line comment\n// one\nlet x = 1_i64;\n    // two\n x }\nfn g() {}\n";
         assert_eq!(
             format_rust(code),
-            "// header\n//! doc\nuse a::b;\n// item comment\nfn f() -> i64 {\n    // one\n    let x = 1_i64;\n    // two\n    x\n}\n\nfn g() {}\n"
+            "// header\n//! doc\n\nuse a::b;\n\n// item comment\nfn f() -> i64 {\n    // one\n    let x = 1_i64;\n    // two\n    x\n}\n\nfn g() {}\n"
         );
     }
 
