@@ -347,3 +347,28 @@ impl Uses {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_renamed_name_never_takes_a_name_in_use() {
+        let names: Vec<String> = ["record", "record_", "None", "type", "out_s", "s"]
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let names: Vec<&String> = names.iter().collect();
+        let mut taken = LocalNames::new(RESERVED);
+        let lets = taken.allocate_all(&names, |name| vec![field_ident(name)]);
+        assert_eq!(lets["record"], "record_2");
+        assert_eq!(lets["record_"], "record_");
+        assert_eq!(lets["None"], "None_2");
+        assert_eq!(lets["type"], "r#type");
+        let s = "s".to_string();
+        let fields = taken.allocate_all(&[&s], |field| {
+            vec![field_ident(field), format!("out_{field}")]
+        });
+        assert_eq!(fields["s"], "out_s_2");
+    }
+}
