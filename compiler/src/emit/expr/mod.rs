@@ -5,10 +5,13 @@
 //! timestamps, enums and lookup records (`&T`) are copied. Literals carry their type (`1_i64`,
 //! `2.5_f64`), so that no expression depends on Rust's default for an untyped literal.
 
+mod absent;
+mod operators;
+
 use std::collections::HashMap;
 
 use super::names::{field_ident, sample_ident};
-use crate::ir::{BinaryOp, Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
+use crate::ir::{Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
 use crate::schema::{IdBase, SchemaSet};
 
 /// Emits the expressions of one flow, knowing the Rust names of its `let` bindings.
@@ -335,159 +338,6 @@ impl ExprEmitter<'_> {
         }
     }
 
-    /// `condition` negated, as a reader would write it: `a == b` rather than `!(a != b)`.
-    pub fn negated(&self, condition: &Expr) -> String {
-        let plain_order = |lhs: &Expr, rhs: &Expr| !lhs.ty.is_float() && !rhs.ty.is_float();
-        match &condition.kind {
-            ExprKind::Not(inner) => self.value(inner),
-            ExprKind::Binary {
-                op: op @ (BinaryOp::And | BinaryOp::Or),
-                lhs,
-                rhs,
-            } => {
-                let op = if *op == BinaryOp::And { "||" } else { "&&" };
-                // Each side negated is a comparison or a `!`, which bind tighter than `&&` and
-                // `||`, or again a `&&` or `||`, which needs brackets.
-                let side = |e: &Expr| {
-                    let code = self.negated(e);
-                    match &e.kind {
-                        ExprKind::Binary {
-                            op: BinaryOp::And | BinaryOp::Or,
-                            ..
-                        } => format!("({code})"),
-                        _ => code,
-                    }
-                };
-                format!("{} {op} {}", side(lhs), side(rhs))
-            }
-            ExprKind::Binary { op, lhs, rhs } => {
-                // Floats are left alone: with NaN, `!(a < b)` is not `a >= b`.
-                let flipped = match op {
-                    BinaryOp::Eq => Some(BinaryOp::Ne),
-                    BinaryOp::Ne => Some(BinaryOp::Eq),
-                    BinaryOp::Lt if plain_order(lhs, rhs) => Some(BinaryOp::Ge),
-                    BinaryOp::Le if plain_order(lhs, rhs) => Some(BinaryOp::Gt),
-                    BinaryOp::Gt if plain_order(lhs, rhs) => Some(BinaryOp::Le),
-                    BinaryOp::Ge if plain_order(lhs, rhs) => Some(BinaryOp::Lt),
-                    _ => None,
-                };
-                match flipped {
-                    Some(op) => self.binary(op, lhs, rhs, false),
-                    None => format!("!{}", paren(self.value(condition))),
-                }
-            }
-            _ => format!("!{}", paren(self.operand(condition))),
-        }
-    }
-
-    /// The `Option` an optional field is, in place, when `e` is one (of the source record or of
-    /// a lookup record already found).
-    fn optional_place(&self, e: &Expr) -> Option<String> {
-        match &e.kind {
-            ExprKind::SourceField {
-                name,
-                optional: true,
-            } => Some(format!("record.{}", field_ident(name))),
-            ExprKind::EntityField {
-                base,
-                field,
-                optional: true,
-            } => Some(format!("{}.{}", self.place(base)?, field_ident(field))),
-            _ => None,
-        }
-    }
-
-    /// An optional field's value as an owned `Option`, for an optional target field: `None`
-    /// when `e` is not an optional field.
-    pub fn option(&self, e: &Expr) -> Option<String> {
-        let option = self.optional_place(e)?;
-        Some(match &e.ty {
-            Type::String => format!("{option}.as_deref().map(str::to_owned)"),
-            ty => format!("{option}{}", clone_unless_copy(ty)),
-        })
-    }
-
-    /// `field ?? default` on an optional field: the field's `Option` with `unwrap_or`, without
-    /// going through a `Result`. `None` when `value` is not an optional field or `default` may
-    /// fail or reject.
-    fn optional_or(&self, value: &Expr, default: &Expr) -> Option<String> {
-        if default.is_fallible() || contains_reject(default) {
-            return None;
-        }
-        let option = self.optional_place(value)?;
-        // Text is borrowed as it is (`&str`), so a literal or a field read in place costs nothing.
-        let cheap = match value.ty {
-            Type::String => {
-                matches!(default.kind, ExprKind::Literal(_)) || self.place(default).is_some()
-            }
-            _ => self.is_cheap_copy(default),
-        };
-        Some(match (&value.ty, cheap) {
-            // Source text may be borrowed (`Cow<str>`) and lookup text owned: both read as `&str`.
-            (Type::String, true) => {
-                format!(
-                    "{option}.as_deref().unwrap_or({}).to_owned()",
-                    self.text(default)
-                )
-            }
-            (Type::String, false) => format!(
-                "{option}.as_deref().map_or_else(|| {}, str::to_owned)",
-                self.value(default)
-            ),
-            (ty, true) => format!(
-                "{option}{}.unwrap_or({})",
-                clone_unless_copy(ty),
-                self.value(default)
-            ),
-            (ty, false) => format!(
-                "{option}{}.unwrap_or_else(|| {})",
-                clone_unless_copy(ty),
-                self.value(default)
-            ),
-        })
-    }
-
-    /// Whether `e` is a literal or a value read in place that is copied: evaluating it
-    /// when it is not needed costs nothing, so `unwrap_or(e)` rather than `unwrap_or_else`.
-    fn is_cheap_copy(&self, e: &Expr) -> bool {
-        is_copy(&e.ty) && (matches!(e.kind, ExprKind::Literal(_)) || self.place(e).is_some())
-    }
-
-    /// `value` (the code of a `Result`) or, when it failed, `default`: the step of `??` and of
-    /// `coalesce()`. Returns the code and whether it still is a `Result` (`default` may fail).
-    fn or_default(&self, value: &Expr, default: &Expr) -> (String, bool) {
-        self.or_default_of(self.value(value), self.option(value), default)
-    }
-
-    /// [`Self::or_default`] of code already written: `value`, a `Result`, or `option`, the
-    /// same value as an `Option` when it is an optional field.
-    fn or_default_of(
-        &self,
-        value: String,
-        option: Option<String>,
-        default: &Expr,
-    ) -> (String, bool) {
-        let d = self.value(default);
-        if contains_reject(default) {
-            let ok = if default.is_fallible() {
-                "Ok(value)"
-            } else {
-                "value"
-            };
-            let code = match option {
-                Some(option) => or_in_match(&option, ("Some(value)", ok), ("None", &d)),
-                None => or_in_match(&value, ("Ok(value)", ok), ("Err(_)", &d)),
-            };
-            (code, default.is_fallible())
-        } else if default.is_fallible() {
-            (format!("{value}.or_else(|_| {d})"), true)
-        } else if self.is_cheap_copy(default) {
-            (format!("{value}.unwrap_or({d})"), false)
-        } else {
-            (format!("{value}.unwrap_or_else(|_| {d})"), false)
-        }
-    }
-
     fn call(&self, function: Builtin, args: &[Expr]) -> String {
         let std = |name: &str, args: String| format!("::fdi_runtime::stdlib::{name}({args})");
         match function {
@@ -560,83 +410,6 @@ impl ExprEmitter<'_> {
         }
     }
 
-    /// `fallible`: the checker's verdict on the whole operation (moving a timestamp by a
-    /// computed duration may fail).
-    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, fallible: bool) -> String {
-        let strings = matches!(lhs.ty, Type::String) || matches!(rhs.ty, Type::String);
-        // An operand that is itself an operator binding tighter needs no brackets:
-        // `a * b + c`, `a < b && c`.
-        let parent = infix_precedence(op, lhs, rhs);
-        let side = |child: &Expr, left: bool| {
-            let code = self.operand(child);
-            let child = match &child.kind {
-                ExprKind::Binary { op, lhs, rhs } if !child.is_fallible() => {
-                    infix_precedence(*op, lhs, rhs)
-                }
-                _ => None,
-            };
-            match (parent, child) {
-                (Some(p), Some(c)) if c > p || (c == p && left && p != COMPARISON) => code,
-                _ => paren(code),
-            }
-        };
-        let (l, r) = if strings {
-            (self.text(lhs), self.text(rhs))
-        } else {
-            (side(lhs, true), side(rhs, false))
-        };
-        let int = lhs.ty == Type::Int && rhs.ty == Type::Int;
-        if let Some(code) = time_arithmetic(op, lhs, rhs, &l, &r, fallible) {
-            return code;
-        }
-        match op {
-            BinaryOp::Concat => {
-                let mut parts = Vec::new();
-                self.concat_parts(lhs, &mut parts);
-                self.concat_parts(rhs, &mut parts);
-                format!("[{}].concat()", parts.join(", "))
-            }
-            BinaryOp::Add if int => format!("{l}.saturating_add({r})"),
-            BinaryOp::Sub if int => format!("{l}.saturating_sub({r})"),
-            BinaryOp::Mul if int => format!("{l}.saturating_mul({r})"),
-            BinaryOp::Div if int => format!("::fdi_runtime::stdlib::div_int({l}, {r})"),
-            BinaryOp::Rem if int => format!("::fdi_runtime::stdlib::rem_int({l}, {r})"),
-            _ => {
-                let symbol = match op {
-                    BinaryOp::Or => "||",
-                    BinaryOp::And => "&&",
-                    BinaryOp::Eq => "==",
-                    BinaryOp::Ne => "!=",
-                    BinaryOp::Lt => "<",
-                    BinaryOp::Le => "<=",
-                    BinaryOp::Gt => ">",
-                    BinaryOp::Ge => ">=",
-                    BinaryOp::Add => "+",
-                    BinaryOp::Sub => "-",
-                    BinaryOp::Mul => "*",
-                    BinaryOp::Div => "/",
-                    BinaryOp::Rem | BinaryOp::Concat => "%",
-                };
-                format!("{l} {symbol} {r}")
-            }
-        }
-    }
-
-    /// `a + b + c` on strings becomes one `[a, b, c].concat()`.
-    fn concat_parts(&self, e: &Expr, parts: &mut Vec<String>) {
-        match &e.kind {
-            ExprKind::Binary {
-                op: BinaryOp::Concat,
-                lhs,
-                rhs,
-            } => {
-                self.concat_parts(lhs, parts);
-                self.concat_parts(rhs, parts);
-            }
-            _ => parts.push(self.text(e)),
-        }
-    }
-
     /// `fallible`: whether the match's value is a `Result` (then arms that cannot fail are
     /// wrapped in `Ok`).
     fn match_expr(&self, fallible: bool, scrutinee: &Expr, arms: &[crate::ir::MatchArm]) -> String {
@@ -681,27 +454,6 @@ impl ExprEmitter<'_> {
     }
 }
 
-/// The precedence level of Rust's comparison operators, which do not chain.
-const COMPARISON: u8 = 3;
-
-/// How tightly the Rust operator emitted for `lhs op rhs` binds, or `None` when the operation
-/// is emitted as a call (integer arithmetic saturates, timestamps move, strings concatenate).
-fn infix_precedence(op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Option<u8> {
-    let int = lhs.ty == Type::Int && rhs.ty == Type::Int;
-    let time = lhs.ty == Type::Timestamp || rhs.ty == Type::Timestamp;
-    match op {
-        BinaryOp::Or => Some(1),
-        BinaryOp::And => Some(2),
-        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-            Some(COMPARISON)
-        }
-        BinaryOp::Concat => None,
-        _ if int || time => None,
-        BinaryOp::Add | BinaryOp::Sub => Some(4),
-        BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => Some(5),
-    }
-}
-
 fn pattern(p: &Pattern) -> String {
     match p {
         Pattern::Literal(Literal::String(s)) => format!("{s:?}"),
@@ -711,92 +463,5 @@ fn pattern(p: &Pattern) -> String {
         Pattern::EnumCode { enum_name, code } => {
             format!("crate::types::{enum_name}::{}", field_ident(code))
         }
-    }
-}
-
-/// Arithmetic on timestamps: a difference in seconds, or a timestamp moved by a duration
-/// (converted to seconds with the compiler's constant).
-fn time_arithmetic(
-    op: BinaryOp,
-    lhs: &Expr,
-    rhs: &Expr,
-    l: &str,
-    r: &str,
-    fallible: bool,
-) -> Option<String> {
-    let to_seconds = |duration: &Expr, code: &str| match &duration.ty {
-        Type::Quantity(unit) => {
-            let seconds = crate::units::Unit::second();
-            let scale = unit.conversion_to(&seconds)?.scale;
-            Some(if scale == 1.0 {
-                code.to_string()
-            } else {
-                format!("{code} * {}", float_literal(scale))
-            })
-        }
-        _ => None,
-    };
-    // The checker decided whether moving the timestamp may fail (a computed duration) or not
-    // (a literal one); the emitter follows that verdict rather than deciding again.
-    let add = if fallible {
-        "::fdi_runtime::time::add_seconds"
-    } else {
-        "::fdi_runtime::time::add_seconds_saturating"
-    };
-    match (op, &lhs.ty, &rhs.ty) {
-        (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => {
-            Some(format!("::fdi_runtime::time::seconds_between(&{l}, &{r})"))
-        }
-        (BinaryOp::Add, Type::Timestamp, _) => {
-            Some(format!("{}(&{l}, {})", add, to_seconds(rhs, r)?))
-        }
-        (BinaryOp::Sub, Type::Timestamp, _) => {
-            Some(format!("{}(&{l}, -({}))", add, to_seconds(rhs, r)?))
-        }
-        (BinaryOp::Add, _, Type::Timestamp) => {
-            Some(format!("{}(&{r}, {})", add, to_seconds(lhs, l)?))
-        }
-        _ => None,
-    }
-}
-
-/// `code`'s value, or `otherwise` when it has none, written as a `match` rather than with
-/// `or_else`/`unwrap_or_else`: an `otherwise` that may reject holds a `return`, which leaves the
-/// flow only from the flow function's own body, not from a closure. Each arm is a pattern and
-/// its value: (`Ok(value)`, `value`) and (`Err(_)`, otherwise) for a `Result`.
-fn or_in_match(code: &str, present: (&str, &str), absent: (&str, &str)) -> String {
-    format!(
-        "match {code} {{\n    {} => {},\n    {} => {},\n}}",
-        present.0, present.1, absent.0, absent.1
-    )
-}
-
-/// Whether evaluating `e` may reject the record (a match arm `reject "..."` inside it): such code
-/// must stay in the flow function's body, where `return` leaves the flow.
-fn contains_reject(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::Reject { .. } => true,
-        ExprKind::Match { scrutinee, arms } => {
-            contains_reject(scrutinee) || arms.iter().any(|arm| contains_reject(&arm.body))
-        }
-        ExprKind::Coalesce { value, default } => contains_reject(value) || contains_reject(default),
-        ExprKind::Binary { lhs, rhs, .. } => contains_reject(lhs) || contains_reject(rhs),
-        ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {
-            args.iter().any(contains_reject)
-        }
-        ExprKind::Lookup { key: inner, .. }
-        | ExprKind::EntityField { base: inner, .. }
-        | ExprKind::MakeIdentifier { value: inner, .. }
-        | ExprKind::IntToFloat(inner)
-        | ExprKind::Not(inner)
-        | ExprKind::Neg(inner)
-        | ExprKind::Convert { value: inner, .. } => contains_reject(inner),
-        ExprKind::Literal(_)
-        | ExprKind::SourceField { .. }
-        | ExprKind::SourceSample { .. }
-        | ExprKind::SourcePosition
-        | ExprKind::SourceName
-        | ExprKind::Local(_)
-        | ExprKind::EnumCode { .. } => false,
     }
 }
