@@ -2,12 +2,12 @@
 //! `coalesce()`), and the `match` a default that may reject needs.
 
 use super::{clone_unless_copy, is_copy, ExprEmitter};
-use crate::emit::names::field_ident;
-use crate::ir::{Expr, ExprKind, Type};
+use crate::emit::names::{field_ident, sample_ident};
+use crate::ir::{Expr, ExprKind, SamplePart, Type};
 
 impl ExprEmitter<'_> {
-    /// The `Option` an optional field is, in place, when `e` is one (of the source record or of
-    /// a lookup record already found).
+    /// The `Option` an optional field is, in place, when `e` is one (of the source record, of a
+    /// lookup record already found, or a source timestamp).
     fn optional_place(&self, e: &Expr) -> Option<String> {
         match &e.kind {
             ExprKind::SourceField {
@@ -19,6 +19,10 @@ impl ExprEmitter<'_> {
                 field,
                 optional: true,
             } => Some(format!("{}.{}", self.place(base)?, field_ident(field))),
+            ExprKind::SourceSample {
+                field,
+                part: SamplePart::Timestamp,
+            } => Some(format!("record.{}", sample_ident(field, "timestamp"))),
             _ => None,
         }
     }
