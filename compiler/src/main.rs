@@ -464,14 +464,14 @@ fn generate(file: &Path) -> Result<(ir::Program, GeneratedCrate, Vec<PathBuf>), 
 }
 
 fn build_program(file: &Path, crate_dir: &Path, args: &BuildArgs) -> Result<PathBuf, ExitCode> {
-    let (program, generated, inputs) = generate(file)?;
+    let (_, generated, inputs) = generate(file)?;
     let options = BuildOptions {
         crate_dir: crate_dir.to_path_buf(),
         target_dir: args.target_dir.clone().unwrap_or_else(default_target_dir),
         release: !args.debug,
         git: git_state(&inputs),
     };
-    build(&generated, &program.name, &options).map_err(|d| {
+    build(&generated, &generated.bin, &options).map_err(|d| {
         report(&[d], &SourceMap::new());
         ExitCode::from(1)
     })

@@ -1,42 +1,63 @@
-//! The generated program of every example, file by file, so a change in what fdi emits is
-//! reviewed like any other code change: formatted, with a `// mapping.fdi:LINE` comment above
-//! each statement of a flow or function.
+//! The generated program of every example, and of the cases about names, file by file, so a
+//! change in what fdi emits is reviewed like any other code change: formatted, with a
+//! `// mapping.fdi:LINE` comment above each statement of a flow or function.
+
+use std::path::Path;
 
 use fdi_compiler::emit::{emit, EmitOptions};
 use fdi_compiler::source_map::SourceMap;
 
+/// Every file of the crate generated from `path`, emitted with options that are the same on
+/// every machine.
+fn generated_files(path: &Path) -> String {
+    let mut sources = SourceMap::new();
+    let program = fdi_compiler::compile(path, &mut sources).unwrap_or_else(|d| {
+        let rendered: Vec<String> = d.iter().map(|d| d.render_plain(&sources)).collect();
+        panic!(
+            "{} does not check:\n{}",
+            path.display(),
+            rendered.join("\n")
+        )
+    });
+    let folder = path.parent().unwrap_or(path);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("workspace root");
+    let options = EmitOptions {
+        runtime_dependency: "{ path = \"../../runtime\" }".into(),
+        // The folder from the workspace root: `/examples/mill-to-mes`.
+        mapping_dir: format!(
+            "/{}",
+            folder
+                .strip_prefix(&root)
+                .unwrap_or(folder)
+                .to_string_lossy()
+        ),
+        inputs: fdi_compiler::manifest::inputs(&sources, folder),
+        origins: fdi_compiler::emit::Origins::new(&sources, folder),
+    };
+    let generated = emit(&program, &options);
+    let all: Vec<String> = generated
+        .files
+        .iter()
+        .map(|(file, text)| format!("===== {file} =====\n{text}"))
+        .collect();
+    all.join("\n")
+}
+
 #[test]
 fn generated_code_of_examples() {
     insta::glob!("../../examples", "*/*.fdi", |path| {
-        let mut sources = SourceMap::new();
-        let program = fdi_compiler::compile(path, &mut sources).unwrap_or_else(|d| {
-            let rendered: Vec<String> = d.iter().map(|d| d.render_plain(&sources)).collect();
-            panic!(
-                "{} does not check:\n{}",
-                path.display(),
-                rendered.join("\n")
-            )
-        });
-        // Machine-independent options, so the snapshot is the same everywhere.
-        let folder = path.parent().unwrap_or(path);
-        let options = EmitOptions {
-            runtime_dependency: "{ path = \"../../runtime\" }".into(),
-            mapping_dir: format!(
-                "/examples/{}",
-                path.parent()
-                    .and_then(|p| p.file_name())
-                    .unwrap_or_default()
-                    .to_string_lossy()
-            ),
-            inputs: fdi_compiler::manifest::inputs(&sources, folder),
-            origins: fdi_compiler::emit::Origins::new(&sources, folder),
-        };
-        let generated = emit(&program, &options);
-        let all: Vec<String> = generated
-            .files
-            .iter()
-            .map(|(file, text)| format!("===== {file} =====\n{text}"))
-            .collect();
-        insta::assert_snapshot!(all.join("\n"));
+        insta::assert_snapshot!(generated_files(path));
+    });
+}
+
+/// Names Rust, cargo or the generated program would take for something else, and what the
+/// generated code calls them instead.
+#[test]
+fn generated_code_of_the_cases_about_names() {
+    insta::glob!("../../tests/cases/valid", "names_*.fdi", |path| {
+        insta::assert_snapshot!(generated_files(path));
     });
 }

@@ -230,6 +230,19 @@ impl<T: DeserializeOwned> SampleValue<T> {
     }
 }
 
+impl<T> SampleValue<T> {
+    /// The value's quality, given the one its source reported: BAD when the source said the value is
+    /// `UNAVAILABLE`, whatever the quality column holds (an unavailable value is not usable, as OPC UA's Bad
+    /// status codes say; MTConnect agents send no quality with it, which would read as UNCERTAIN), else
+    /// `reported`. Generated code writes `record.speed.quality(record.speed__quality)` for `speed.quality`.
+    pub fn quality(&self, reported: Quality) -> Quality {
+        match self {
+            SampleValue::Unavailable => Quality::Bad,
+            _ => reported,
+        }
+    }
+}
+
 impl<T: Clone + DeserializeOwned> SampleValue<T> {
     /// The value, whatever its quality. Fails when it is missing, unavailable or garbled; the failure names
     /// `field`: "speed is UNAVAILABLE", "speed: \"abc\" is not a number".

@@ -81,7 +81,9 @@ fn csv_values_of_every_kind() {
 fn csv_unavailable_missing_and_garbled_are_not_decode_errors() {
     let row = from_csv(&["UNAVAILABLE", "", "", "", "UNAVAILABLE", "yes", "soon"]);
     assert_eq!(row.speed, SampleValue::Unavailable);
+    // The column is empty, which reads as UNCERTAIN; the value's quality is BAD.
     assert_eq!(row.speed__quality, Quality::Uncertain);
+    assert_eq!(row.speed.quality(row.speed__quality), Quality::Bad);
     assert_eq!(row.speed__timestamp, None);
     assert_eq!(row.count, SampleValue::Missing);
     // Exactly UNAVAILABLE, even for text.
@@ -290,4 +292,21 @@ fn quality_codes_are_usable_as_match_patterns() {
     assert_eq!(describe(Quality::Good), "good");
     assert_eq!(describe(Quality::Uncertain), "uncertain");
     assert_eq!(describe(Quality::Bad), "bad");
+}
+
+#[test]
+fn an_unavailable_value_is_bad_whatever_its_quality_column_says() {
+    for reported in [Quality::Good, Quality::Uncertain, Quality::Bad] {
+        assert_eq!(
+            SampleValue::<f64>::Unavailable.quality(reported),
+            Quality::Bad
+        );
+        // Any other value has the quality its source reported.
+        assert_eq!(SampleValue::Value(1.0).quality(reported), reported);
+        assert_eq!(SampleValue::<f64>::Missing.quality(reported), reported);
+        assert_eq!(
+            SampleValue::<f64>::Garbled("abc".into()).quality(reported),
+            reported
+        );
+    }
 }

@@ -1,29 +1,34 @@
 //! `src/flows/`: one module per flow, each with one function that maps a source record to a
 //! target record (the map stage).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use codegen::{Function, Scope};
 
 use super::expr::ExprEmitter;
-use super::names::field_ident;
+use super::names::{self, Names};
 use super::origin::Origins;
 use crate::ir::{self, ExprKind, Step};
 
 /// Names the generated flow function uses itself: its parameters (also as `_record` when
-/// unused). The bindings of the generated code's closures (`|row|`, `|x|`) and `match` arms
-/// (`Ok(value)`) never enclose code of the mapping, so a binding of the mapping may share them.
-const RESERVED: &[&str] = &["record", "raw", "lookups", "_record", "_raw", "_lookups"];
+/// unused).
+const PARAMETERS: &[&str] = &["record", "raw", "lookups", "_record", "_raw", "_lookups"];
 
-pub fn flows_mod_rs(program: &ir::Program) -> String {
+pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw("//! The flows of the mapping: each maps one source record to one target record.");
     for flow in &program.flows {
-        scope.raw(format!("mod {};", flow.name));
+        let module = names.flow(&flow.name);
+        if names::is_snake_case(module) {
+            scope.raw(format!("mod {module};"));
+        } else {
+            scope.raw(format!("#[allow(non_snake_case)]\nmod {module};"));
+        }
     }
     for flow in &program.flows {
-        scope.raw(format!("pub use {}::{};", flow.name, flow.name));
+        let module = names.flow(&flow.name);
+        scope.raw(format!("pub use {module}::{module};"));
     }
     let lookups = scope.new_struct("Lookups").vis("pub").doc(
         "The master-data tables the flows look records up in, loaded before any source is read.",
@@ -31,8 +36,8 @@ pub fn flows_mod_rs(program: &ir::Program) -> String {
     for lookup in &program.lookups {
         lookups
             .new_field(
-                field_ident(&lookup.name),
-                format!("::fdi_runtime::Lookup<crate::types::{}>", lookup.entity),
+                names.lookup(&lookup.name),
+                format!("::fdi_runtime::Lookup<{}>", names.type_path(&lookup.entity)),
             )
             .vis("pub")
             .doc(format!(
@@ -43,7 +48,7 @@ pub fn flows_mod_rs(program: &ir::Program) -> String {
     scope.to_string() + "\n"
 }
 
-pub fn flow_rs(program: &ir::Program, flow: &ir::Flow, origins: &Origins) -> String {
+pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &Origins) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw(format!(
@@ -54,13 +59,14 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow, origins: &Origins) -> Str
     if uses.or_reject {
         scope.raw("use ::fdi_runtime::OrReject as _;");
     }
-    let locals = FlowLocals::of(flow);
+    let (let_locals, field_locals) = local_names(flow);
     let emitter = ExprEmitter {
-        locals: locals.lets.clone(),
+        locals: let_locals,
         schema: &program.schema,
+        names,
     };
 
-    let mut function = Function::new(&flow.name);
+    let mut function = Function::new(names.flow(&flow.name));
     function
         .vis("pub")
         .allow("non_snake_case")
@@ -70,7 +76,7 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow, origins: &Origins) -> Str
         ))
         .arg(
             if uses.record { "record" } else { "_record" },
-            format!("&crate::types::{}", flow.source_entity),
+            format!("&{}", names.type_path(&flow.source_entity)),
         )
         .arg(
             if uses.raw { "raw" } else { "_raw" },
@@ -81,8 +87,8 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow, origins: &Origins) -> Str
             "&super::Lookups",
         )
         .ret(format!(
-            "Result<::fdi_runtime::MapOutcome<crate::types::{}>, ::fdi_runtime::Reject>",
-            flow.target_entity
+            "Result<::fdi_runtime::MapOutcome<{}>, ::fdi_runtime::Reject>",
+            names.type_path(&flow.target_entity)
         ));
 
     if let Some(filter) = &flow.filter {
@@ -118,7 +124,7 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow, origins: &Origins) -> Str
                 on_failure,
                 ..
             } => {
-                let local = &locals.fields[field];
+                let local = &field_locals[field];
                 let (statement, field_value) = match on_failure {
                     Some(reason) => (
                         format!(
@@ -150,7 +156,7 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow, origins: &Origins) -> Str
         .fields
         .iter()
         .map(|f| {
-            let name = field_ident(&f.name);
+            let name = names.field_ident(&f.name);
             match assigned.get(f.name.as_str()) {
                 Some(value) if *value == name => format!("    {name},"),
                 Some(value) => format!("    {name}: {value},"),
@@ -159,8 +165,8 @@ pub fn flow_rs(program: &ir::Program, flow: &ir::Flow, origins: &Origins) -> Str
         })
         .collect();
     function.line(format!(
-        "Ok(::fdi_runtime::MapOutcome::Mapped(crate::types::{} {{\n{}\n}}))",
-        flow.target_entity,
+        "Ok(::fdi_runtime::MapOutcome::Mapped({} {{\n{}\n}}))",
+        names.type_path(&flow.target_entity),
         fields.join("\n")
     ));
     scope.push_fn(function);
@@ -176,107 +182,41 @@ fn wrap_optional(local: &str, optional_field: bool) -> String {
     }
 }
 
-/// The Rust locals of a flow's function: one per `let` binding and one per assigned field (a
-/// binding and a field may share a name), never two alike and never one the function uses
-/// itself.
-struct FlowLocals {
-    lets: HashMap<String, String>,
-    fields: HashMap<String, String>,
-}
-
-impl FlowLocals {
-    fn of(flow: &ir::Flow) -> FlowLocals {
-        let mut taken = LocalNames::new(RESERVED);
-        let lets: Vec<&String> = flow
-            .steps
+/// Rust locals for the flow's `let` bindings and for its assigned fields (two maps, since a
+/// binding and a field may share a name), all distinct: one scope, in which a name the mapping
+/// wrote keeps its spelling before any other is renamed.
+fn local_names(flow: &ir::Flow) -> (HashMap<String, String>, HashMap<String, String>) {
+    let lets: Vec<&String> = flow
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Let { name, .. } => Some(name),
+            Step::Assign { .. } => None,
+        })
+        .collect();
+    let fields: Vec<&String> = flow
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Assign { field, .. } => Some(field),
+            Step::Let { .. } => None,
+        })
+        .collect();
+    let mut scope = names::Scope::locals(PARAMETERS);
+    names::EXPRESSION_BINDINGS
+        .iter()
+        .for_each(|binding| scope.take(binding));
+    let idents = scope.assign(&[&lets[..], &fields].concat());
+    let (let_idents, field_idents) = idents.split_at(lets.len());
+    let table = |names: &[&String], idents: &[String]| -> HashMap<String, String> {
+        names
             .iter()
-            .filter_map(|step| match step {
-                Step::Let { name, .. } => Some(name),
-                Step::Assign { .. } => None,
-            })
-            .collect();
-        let fields: Vec<&String> = flow
-            .steps
-            .iter()
-            .filter_map(|step| match step {
-                Step::Assign { field, .. } => Some(field),
-                Step::Let { .. } => None,
-            })
-            .collect();
-        // Bindings first: a `let` keeps the name the user wrote whenever Rust allows it, so the
-        // generated code reads like the mapping; fields get `out_` when a binding has theirs.
-        let lets = taken.allocate_all(&lets, |name| vec![field_ident(name)]);
-        let fields = taken.allocate_all(&fields, |field| {
-            vec![field_ident(field), format!("out_{field}")]
-        });
-        FlowLocals { lets, fields }
-    }
+            .map(|n| n.to_string())
+            .zip(idents.iter().cloned())
+            .collect()
+    };
+    (table(&lets, let_idents), table(&fields, field_idents))
 }
-
-/// Allocates Rust local names in one function against the names already taken, so that a
-/// generated name never stands for two things (`let out_s` beside a field `s` whose local
-/// would have been `out_s`).
-///
-/// A general allocator: it belongs with the other identifier rules in `names.rs`.
-pub(super) struct LocalNames {
-    taken: HashSet<String>,
-}
-
-impl LocalNames {
-    /// `reserved`: the names the generated function uses itself. Names that a binding cannot
-    /// take (`None`, `Some`, `Ok`, `Err`: patterns, not variables) are always taken.
-    pub(super) fn new(reserved: &[&str]) -> LocalNames {
-        let taken = reserved
-            .iter()
-            .chain(PRELUDE_VALUES)
-            .map(|name| name.to_string())
-            .collect();
-        LocalNames { taken }
-    }
-
-    /// A local for each name: the first of `candidates(name)` still free, when it is a valid
-    /// local; otherwise the first candidate with the first free `_N` suffix. Every name that
-    /// can have its first candidate gets it before any other name is renamed, so a renamed
-    /// name never takes a name the user wrote (`record_` beside `record`).
-    pub(super) fn allocate_all(
-        &mut self,
-        names: &[&String],
-        candidates: impl Fn(&str) -> Vec<String>,
-    ) -> HashMap<String, String> {
-        let mut locals = HashMap::new();
-        for name in names {
-            let first = candidates(name).remove(0);
-            if !self.taken.contains(&first) && !locals.values().any(|l| *l == first) {
-                locals.insert(name.to_string(), first);
-            }
-        }
-        self.taken.extend(locals.values().cloned());
-        for name in names {
-            if locals.contains_key(name.as_str()) {
-                continue;
-            }
-            let candidates = candidates(name);
-            let local = candidates
-                .iter()
-                .find(|c| !self.taken.contains(*c))
-                .cloned()
-                .unwrap_or_else(|| {
-                    let base = candidates.last().expect("at least one candidate");
-                    let base = base.trim_start_matches("r#");
-                    (2..)
-                        .map(|n| format!("{base}_{n}"))
-                        .find(|c| !self.taken.contains(c))
-                        .expect("a free suffix")
-                });
-            self.taken.insert(local.clone());
-            locals.insert(name.to_string(), local);
-        }
-        locals
-    }
-}
-
-/// Names of the prelude that are patterns in a `let`, never new variables.
-const PRELUDE_VALUES: &[&str] = &["None", "Some", "Ok", "Err"];
 
 /// Which parameters a flow's function reads, so unused ones are named `_x`.
 struct Uses {
@@ -345,30 +285,5 @@ impl Uses {
                 arms.iter().for_each(|a| self.visit(&a.body));
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_renamed_name_never_takes_a_name_in_use() {
-        let names: Vec<String> = ["record", "record_", "None", "type", "out_s", "s"]
-            .iter()
-            .map(|n| n.to_string())
-            .collect();
-        let names: Vec<&String> = names.iter().collect();
-        let mut taken = LocalNames::new(RESERVED);
-        let lets = taken.allocate_all(&names, |name| vec![field_ident(name)]);
-        assert_eq!(lets["record"], "record_2");
-        assert_eq!(lets["record_"], "record_");
-        assert_eq!(lets["None"], "None_2");
-        assert_eq!(lets["type"], "r#type");
-        let s = "s".to_string();
-        let fields = taken.allocate_all(&[&s], |field| {
-            vec![field_ident(field), format!("out_{field}")]
-        });
-        assert_eq!(fields["s"], "out_s_2");
     }
 }

@@ -1,19 +1,71 @@
 //! `src/main.rs`: the program's entry point and the loop that drives every source through
 //! the stages read, decode, map, write and acknowledge.
 
+use std::collections::HashMap;
+
 use codegen::{Function, Scope};
 
-use super::names::{field_ident, local_ident};
-use super::types::{columns_const, traced_columns_const};
+use super::names::{self, Names};
 use super::EmitOptions;
 use crate::ir::{self, FileFormat, TargetKind};
 
-/// Names `run` uses itself.
-const RESERVED: &[&str] = &[
-    "run", "raw", "record", "lookups", "main", "flows", "types", "manifest", "read_at",
+/// Names `run` declares or uses itself: its parameter and locals, and the crate's items.
+const RUN_OWN: &[&str] = &[
+    "run",
+    "raw",
+    "record",
+    "lookups",
+    "read_at",
+    "main",
+    "PROGRAM",
+    "flows",
+    "functions",
+    "types",
+    "manifest",
 ];
 
-pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
+/// The locals of `run` that stand for the mapping's targets, sources and flows.
+struct RunLocals {
+    targets: HashMap<String, String>,
+    sources: HashMap<String, String>,
+    flows: HashMap<String, String>,
+}
+
+impl RunLocals {
+    fn new(program: &ir::Program) -> RunLocals {
+        let targets: Vec<&String> = program.targets.iter().map(|t| &t.name).collect();
+        let sources: Vec<&String> = program.sources.iter().map(|s| &s.name).collect();
+        let flows: Vec<&String> = program.flows.iter().map(|f| &f.name).collect();
+        // One scope: a target, a source and a flow may share a name.
+        let idents =
+            names::Scope::locals(RUN_OWN).assign(&[&targets[..], &sources, &flows].concat());
+        let (target_idents, rest) = idents.split_at(targets.len());
+        let (source_idents, flow_idents) = rest.split_at(sources.len());
+        let table = |names: &[&String], idents: &[String]| -> HashMap<String, String> {
+            names
+                .iter()
+                .map(|n| n.to_string())
+                .zip(idents.iter().cloned())
+                .collect()
+        };
+        RunLocals {
+            targets: table(&targets, target_idents),
+            sources: table(&sources, source_idents),
+            flows: table(&flows, flow_idents),
+        }
+    }
+}
+
+impl RunLocals {
+    fn all_snake_case(&self) -> bool {
+        [&self.targets, &self.sources, &self.flows]
+            .iter()
+            .flat_map(|table| table.values())
+            .all(|ident| names::is_snake_case(ident))
+    }
+}
+
+pub fn main_rs(program: &ir::Program, names: &Names, options: &EmitOptions) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw(format!(
@@ -25,70 +77,72 @@ pub fn main_rs(program: &ir::Program, options: &EmitOptions) -> String {
     } else {
         "mod flows;\nmod functions;\nmod manifest;\nmod types;"
     });
-    scope.raw("// The read stage of every source.\nuse fdi_runtime::Source as _;");
+    scope.raw("// The read stage of every source.\nuse ::fdi_runtime::Source as _;");
     // The names let `--source NAME=PATH` and `--lookup NAME=PATH` refuse a name the mapping does not have.
-    let names = |names: Vec<&String>| {
+    let quoted = |names: Vec<&String>| {
         let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
         format!("&[{}]", quoted.join(", "))
     };
     scope.raw(format!(
-        "/// What the runtime needs to know about this program.\npub const PROGRAM: fdi_runtime::ProgramInfo = fdi_runtime::ProgramInfo {{\n    \
+        "/// What the runtime needs to know about this program.\npub const PROGRAM: ::fdi_runtime::ProgramInfo = ::fdi_runtime::ProgramInfo {{\n    \
              mapping: {:?},\n    \
              version: {:?},\n    \
              mapping_dir: {:?},\n    \
              dead_letter: {:?},\n    \
              sources: {},\n    \
              lookups: {},\n    \
-             manifest: &manifest::MANIFEST,\n\
+             manifest: &crate::manifest::MANIFEST,\n\
          }};",
         program.name,
         program.version,
         options.mapping_dir,
         program.dead_letter,
-        names(program.sources.iter().map(|s| &s.name).collect()),
-        names(program.lookups.iter().map(|l| &l.name).collect()),
+        quoted(program.sources.iter().map(|s| &s.name).collect()),
+        quoted(program.lookups.iter().map(|l| &l.name).collect()),
     ));
     scope
         .new_fn("main")
-        .ret("std::process::ExitCode")
-        .line("fdi_runtime::cli::main(&PROGRAM, run)");
-    scope.push_fn(run_fn(program));
+        .ret("::std::process::ExitCode")
+        .line("::fdi_runtime::cli::main(&PROGRAM, run)");
+    scope.push_fn(run_fn(program, names));
     scope.to_string() + "\n"
 }
 
 /// The type of the records a target receives: its entity's, traced when it keeps provenance.
-fn record_type(target: &ir::Target) -> String {
+fn record_type(target: &ir::Target, names: &Names) -> String {
+    let entity = names.type_path(&target.entity);
     if target.provenance {
-        format!("fdi_runtime::Traced<types::{}>", target.entity)
+        format!("::fdi_runtime::Traced<{entity}>")
     } else {
-        format!("types::{}", target.entity)
+        entity
     }
 }
 
-fn name(n: &str) -> String {
-    local_ident(n, RESERVED)
-}
-
-fn run_fn(program: &ir::Program) -> Function {
+fn run_fn(program: &ir::Program, names: &Names) -> Function {
+    let locals = RunLocals::new(program);
     let mut f = Function::new("run");
     f.doc("Loads the lookups, opens the targets, then drives each source through its flows.")
-        .arg("run", "&mut fdi_runtime::Run")
-        .ret("Result<(), fdi_runtime::RunError>");
+        .arg("run", "&mut ::fdi_runtime::Run")
+        .ret("Result<(), ::fdi_runtime::RunError>");
+    if !locals.all_snake_case() {
+        // The locals are named after the mapping's targets, sources and flows.
+        f.allow("non_snake_case");
+    }
 
-    let mut lookups = vec!["let lookups = flows::Lookups {".to_string()];
+    let mut lookups = vec!["let lookups = crate::flows::Lookups {".to_string()];
     for l in &program.lookups {
         let load = match l.format {
             FileFormat::Csv => "lookup_csv",
             FileFormat::Jsonl => "lookup_jsonl",
         };
         lookups.push(format!(
-            "    {}: run.{load}({:?}, {:?}, {:?}, |row: &types::{}| row.{}.to_string())?,",
-            field_ident(&l.name),
+            "    {}: run.{load}({:?}, {:?}, {:?}, |row: &{}| row.{}.to_string())?,",
+            names.lookup(&l.name),
             l.name,
             l.path,
             l.entity,
-            l.entity,
-            field_ident(&l.key_field)
+            names.type_path(&l.entity),
+            names.field_ident(&l.key_field)
         ));
     }
     lookups.push("};".into());
@@ -108,23 +162,19 @@ fn run_fn(program: &ir::Program) -> Function {
                         format!("{field:?}")
                     })
                     .collect();
-                let columns = if t.provenance {
-                    traced_columns_const(&t.entity)
-                } else {
-                    columns_const(&t.entity)
-                };
+                let columns = names.columns(&t.entity, t.provenance);
                 format!(
-                    "let mut {} = run.sqlite_target::<{}>({:?}, {path:?}, {table:?}, types::{columns}, &[{}])?;",
-                    name(&t.name),
-                    record_type(t),
+                    "let mut {} = run.sqlite_target::<{}>({:?}, {path:?}, {table:?}, crate::types::{columns}, &[{}])?;",
+                    locals.targets[&t.name],
+                    record_type(t, names),
                     t.name,
                     key.join(", ")
                 )
             }
             TargetKind::Jsonl { path } => format!(
                 "let mut {} = run.jsonl_target::<{}>({:?}, {path:?})?;",
-                name(&t.name),
-                record_type(t),
+                locals.targets[&t.name],
+                record_type(t, names),
                 t.name
             ),
         };
@@ -151,7 +201,7 @@ fn run_fn(program: &ir::Program) -> Function {
             FileFormat::Csv => "csv_source",
             FileFormat::Jsonl => "jsonl_source",
         };
-        let src = name(&source.name);
+        let src = &locals.sources[&source.name];
         f.line(format!(
             "let mut {src} = run.{open}({:?}, {:?})?;",
             source.name, source.path
@@ -159,21 +209,21 @@ fn run_fn(program: &ir::Program) -> Function {
         for fl in &flows {
             f.line(format!(
                 "let {} = run.flow({:?}, {:?}, {:?});",
-                name(&fl.name),
-                fl.name,
-                fl.source,
-                fl.target
+                locals.flows[&fl.name], fl.name, fl.source, fl.target
             ));
         }
         let mut targets: Vec<String> = Vec::new();
         for fl in &flows {
-            let t = format!("&mut {}", name(&fl.target));
+            let t = format!("&mut {}", locals.targets[&fl.target]);
             if !targets.contains(&t) {
                 targets.push(t);
             }
         }
         let targets = targets.join(", ");
-        let ids: Vec<String> = flows.iter().map(|fl| name(&fl.name)).collect();
+        let ids: Vec<&str> = flows
+            .iter()
+            .map(|fl| locals.flows[&fl.name].as_str())
+            .collect();
         let traced = |fl: &ir::Flow| {
             program
                 .targets
@@ -183,25 +233,28 @@ fn run_fn(program: &ir::Program) -> Function {
         let mut body = Vec::new();
         // Provenance of a source without a time of its own: when the record was read.
         let source_time = match &source.time_field {
-            Some(field) => format!("record.{}", field_ident(field)),
+            Some(field) => format!("record.{}", names.field_ident(field)),
             None => {
                 if flows.iter().any(|fl| traced(fl)) {
-                    body.push("    let read_at = fdi_runtime::Timestamp::now();".to_string());
+                    body.push("    let read_at = ::fdi_runtime::Timestamp::now();".to_string());
                 }
                 "read_at".to_string()
             }
         };
         body.push(format!(
-            "    if let Some(record) = run.decode::<types::{}>(&raw, {:?}, &[{}])? {{",
-            source.entity,
+            "    if let Some(record) = run.decode::<{}>(&raw, {:?}, &[{}])? {{",
+            names.type_path(&source.entity),
             source.entity,
             ids.join(", ")
         ));
         for fl in &flows {
-            let mapped = format!("flows::{}(&record, &raw, &lookups)", fl.name);
+            let mapped = format!(
+                "crate::flows::{}(&record, &raw, &lookups)",
+                names.flow(&fl.name)
+            );
             let outcome = if traced(fl) {
                 format!(
-                    "fdi_runtime::FlowTrace::new({:?}, &manifest::MANIFEST).attach({mapped}, &raw, {source_time})",
+                    "::fdi_runtime::FlowTrace::new({:?}, &crate::manifest::MANIFEST).attach({mapped}, &raw, {source_time})",
                     fl.name
                 )
             } else {
@@ -209,8 +262,8 @@ fn run_fn(program: &ir::Program) -> Function {
             };
             body.push(format!(
                 "        run.deliver({id}, &raw, {outcome}, &mut {})?;",
-                name(&fl.target),
-                id = name(&fl.name)
+                locals.targets[&fl.target],
+                id = locals.flows[&fl.name]
             ));
         }
         body.push("    }".into());

@@ -7,7 +7,7 @@ use crate::manifest::{FileHash, Inputs};
 pub fn manifest_rs(program: &ir::Program, inputs: &Inputs, code_sha256: &str) -> String {
     let file = |f: &FileHash| {
         format!(
-            "fdi_runtime::InputFile {{\n        path: {:?},\n        sha256: {:?},\n    }}",
+            "::fdi_runtime::InputFile {{\n        path: {:?},\n        sha256: {:?},\n    }}",
             f.path, f.sha256
         )
     };
@@ -28,7 +28,7 @@ pub fn manifest_rs(program: &ir::Program, inputs: &Inputs, code_sha256: &str) ->
          //! covers every file of this crate but this one. The git state and the build time are given by\n\
          //! `fdi build` as environment variables when cargo compiles the program.\n\
          \n\
-         pub const MANIFEST: fdi_runtime::Manifest = fdi_runtime::Manifest {{\n    \
+         pub const MANIFEST: ::fdi_runtime::Manifest = ::fdi_runtime::Manifest {{\n    \
              compiler_version: {compiler:?},\n    \
              mapping: {mapping},\n    \
              modules: {modules},\n    \

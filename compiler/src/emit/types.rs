@@ -2,42 +2,63 @@
 
 use codegen::Scope;
 
-use super::names::{field_ident, sample_ident, screaming_snake};
+use super::names::{is_camel_case, unraw, Names, SampleField};
 use crate::ir;
 use crate::schema::{Entity, FieldType, IdBase, TimeFormatSpec};
 
 /// The Rust type of a field's value (without `Option` for optional fields).
-pub fn rust_type(ty: &FieldType) -> String {
+pub fn rust_type(ty: &FieldType, names: &Names) -> String {
     match ty {
         FieldType::String => "String".into(),
         FieldType::Int => "i64".into(),
         FieldType::Float => "f64".into(),
         FieldType::Bool => "bool".into(),
-        FieldType::Timestamp => "fdi_runtime::Timestamp".into(),
-        FieldType::Identifier(n) | FieldType::Enum(n) => format!("crate::types::{n}"),
+        FieldType::Timestamp => "::fdi_runtime::Timestamp".into(),
+        FieldType::Identifier(n) | FieldType::Enum(n) => names.type_path(n),
     }
 }
 
-/// The name of the column list of an entity written to SQL tables.
-pub fn columns_const(entity: &str) -> String {
-    format!("{}_COLUMNS", screaming_snake(entity))
+/// A schema's description as the text of a doc comment: line breaks of any kind become `\n`
+/// (a bare carriage return is an error in a doc comment), and other control characters and
+/// the bidirectional-text controls (which rustc refuses in comments) are written as escapes.
+fn doc_text(description: &str) -> String {
+    let lines = description.replace("\r\n", "\n").replace('\r', "\n");
+    lines
+        .chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if (c.is_control() && c != '\n' && c != '\t') || bidi {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
-pub fn types_rs(program: &ir::Program) -> String {
+/// `#[serde(rename = "...")]` when a field's or variant's Rust name is not its name in the data.
+fn rename(ident: &str, data_name: &str) -> Option<String> {
+    (unraw(ident) != data_name).then(|| format!("#[serde(rename = {data_name:?})]"))
+}
+
+pub fn types_rs(program: &ir::Program, names: &Names) -> String {
     let schema = &program.schema;
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw("//! The types declared in the mapping's schema files.");
     for id in schema.identifiers.values() {
-        let rule = format!("{}Rule", id.name);
+        let rule = names.rule(&id.name);
         let mut doc = format!("The rules of identifier type `{}`.", id.name);
         if let Some(d) = &id.description {
-            doc = format!("{d}\n\n{doc}");
+            doc = format!("{}\n\n{doc}", doc_text(d));
         }
-        scope.new_enum(&rule).vis("pub").doc(doc);
+        let rules_type = scope.new_enum(rule).vis("pub").doc(doc);
+        if !is_camel_case(rule) {
+            rules_type.allow("non_camel_case_types");
+        }
         let base = match id.base {
-            IdBase::String => "fdi_runtime::IdBase::Text",
-            IdBase::Int => "fdi_runtime::IdBase::Integer",
+            IdBase::String => "::fdi_runtime::IdBase::Text",
+            IdBase::Int => "::fdi_runtime::IdBase::Integer",
         };
         let pattern = match &id.pattern {
             Some(p) => format!("Some({p:?})"),
@@ -57,34 +78,40 @@ pub fn types_rs(program: &ir::Program) -> String {
         }
         if let Some(digit) = id.check_digit {
             rules.push_str(&format!(
-                "    const CHECK_DIGIT: Option<fdi_runtime::CheckDigit> = Some(fdi_runtime::CheckDigit::{digit:?});\n"
+                "    const CHECK_DIGIT: Option<::fdi_runtime::CheckDigit> = Some(::fdi_runtime::CheckDigit::{digit:?});\n"
             ));
         }
         scope.raw(format!(
-            "impl fdi_runtime::IdRule for {rule} {{\n    \
+            "impl ::fdi_runtime::IdRule for {rule} {{\n    \
                  const TYPE_NAME: &'static str = {name:?};\n    \
-                 const BASE: fdi_runtime::IdBase = {base};\n    \
+                 const BASE: ::fdi_runtime::IdBase = {base};\n    \
                  const PATTERN: Option<&'static str> = {pattern};\n\
              {rules}\n    \
-                 fn compiled_pattern() -> &'static std::sync::OnceLock<fdi_runtime::IdPattern> {{\n        \
-                     static COMPILED: std::sync::OnceLock<fdi_runtime::IdPattern> = std::sync::OnceLock::new();\n        \
+                 fn compiled_pattern() -> &'static ::std::sync::OnceLock<::fdi_runtime::IdPattern> {{\n        \
+                     static COMPILED: ::std::sync::OnceLock<::fdi_runtime::IdPattern> = ::std::sync::OnceLock::new();\n        \
                      &COMPILED\n    \
                  }}\n\
              }}",
             name = id.name
         ));
-        scope
-            .new_type_alias(&id.name, format!("fdi_runtime::Id<{rule}>"))
+        let alias = scope
+            .new_type_alias(names.ty(&id.name), format!("::fdi_runtime::Id<{rule}>"))
             .vis("pub");
+        if !is_camel_case(names.ty(&id.name)) {
+            alias.allow("non_camel_case_types");
+        }
     }
     for e in schema.enums.values() {
-        if e.name == crate::schema::QUALITY_ENUM {
-            // The built-in enum of a sample's quality is the runtime's own type.
-            scope.raw("pub use fdi_runtime::Quality;");
+        if schema.is_builtin_quality(&e.name) {
+            // The built-in enum of a sample's quality is the runtime's own type, named here so
+            // that `crate::types::Quality::GOOD` reads like any enum code; a mapping that never
+            // names a code does not use it.
+            scope.raw("#[allow(unused_imports)]\npub use ::fdi_runtime::Quality;");
             continue;
         }
+        let name = names.ty(&e.name);
         let en = scope
-            .new_enum(&e.name)
+            .new_enum(name)
             .vis("pub")
             .derive("Debug")
             .derive("Clone")
@@ -92,31 +119,43 @@ pub fn types_rs(program: &ir::Program) -> String {
             .derive("PartialEq")
             .derive("Eq")
             .derive("Hash")
-            .derive("fdi_runtime::serde::Serialize")
-            .derive("fdi_runtime::serde::Deserialize")
-            .r#macro("#[serde(crate = \"fdi_runtime::serde\")]")
-            .allow("non_camel_case_types");
+            .derive("::fdi_runtime::serde::Serialize")
+            .derive("::fdi_runtime::serde::Deserialize")
+            .r#macro("#[serde(crate = \"::fdi_runtime::serde\")]");
+        let camel = is_camel_case(name)
+            && e.codes
+                .iter()
+                .all(|c| is_camel_case(names.variant(&e.name, c)));
+        if !camel {
+            // The schema's names are kept as they are: `Foo_Bar`, codes such as `in_progress`.
+            en.allow("non_camel_case_types");
+        }
         if let Some(d) = &e.description {
-            en.doc(d);
+            en.doc(doc_text(d));
         }
         for code in &e.codes {
-            let variant = en.new_variant(field_ident(code));
-            if field_ident(code) != *code {
-                variant.annotation(format!("#[serde(rename = {code:?})]"));
+            let ident = names.variant(&e.name, code);
+            let variant = en.new_variant(ident);
+            if let Some(rename) = rename(ident, code) {
+                variant.annotation(rename);
             }
         }
         let arms: Vec<String> = e
             .codes
             .iter()
-            .map(|c| format!("            {}::{} => {c:?},", e.name, field_ident(c)))
+            .map(|c| {
+                format!(
+                    "            {name}::{} => {c:?},",
+                    names.variant(&e.name, c)
+                )
+            })
             .collect();
         scope.raw(format!(
-            "impl fdi_runtime::EnumCode for {name} {{\n    \
+            "impl ::fdi_runtime::EnumCode for {name} {{\n    \
                  fn code(&self) -> &'static str {{\n        \
                      match self {{\n{arms}\n        }}\n    \
                  }}\n\
              }}",
-            name = e.name,
             arms = arms.join("\n")
         ));
     }
@@ -138,10 +177,10 @@ pub fn types_rs(program: &ir::Program) -> String {
     for entity in schema.entities.values() {
         let borrows = program.sources.iter().any(|s| s.entity == entity.name)
             && !owned.contains(&entity.name.as_str());
-        entity_struct(&mut scope, entity, borrows);
+        entity_struct(&mut scope, entity, borrows, names);
         for traced in [false, true] {
             if sql_tables.contains(&(entity.name.as_str(), traced)) {
-                scope.raw(columns(entity, schema, traced));
+                scope.raw(columns(entity, schema, traced, names));
             }
         }
     }
@@ -154,43 +193,52 @@ fn borrowed_text(field: &crate::schema::Field, borrows: bool) -> bool {
     borrows && field.ty == FieldType::String && field.quality.is_none()
 }
 
-fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool) {
+fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool, names: &Names) {
     let lifetime = entity.fields.iter().any(|f| borrowed_text(f, borrows));
     let st = scope
-        .new_struct(&entity.name)
+        .new_struct(names.ty(&entity.name))
         .vis("pub")
         .derive("Debug")
         .derive("Clone")
         .derive("PartialEq")
-        .derive("fdi_runtime::serde::Serialize")
-        .derive("fdi_runtime::serde::Deserialize")
-        .r#macro("#[serde(crate = \"fdi_runtime::serde\")]")
+        .derive("::fdi_runtime::serde::Serialize")
+        .derive("::fdi_runtime::serde::Deserialize")
+        .r#macro("#[serde(crate = \"::fdi_runtime::serde\")]")
         .allow("non_snake_case");
+    if !is_camel_case(names.ty(&entity.name)) {
+        st.allow("non_camel_case_types");
+    }
     if lifetime {
         st.generic("'r");
     }
     if let Some(d) = &entity.description {
-        st.doc(d);
+        st.doc(doc_text(d));
     }
     let mut readers = Vec::new();
     for field in &entity.fields {
         if let Some(columns) = &field.quality {
             // A sample: the value as delivered, its quality and its source timestamp, each
             // from its own column; none of them is a decode error when missing.
-            let value = format!("fdi_runtime::SampleValue<{}>", rust_type(&field.ty));
-            st.new_field(field_ident(&field.name), value)
+            let value = format!(
+                "::fdi_runtime::SampleValue<{}>",
+                rust_type(&field.ty, names)
+            );
+            st.new_field(names.field_ident(&field.name), value)
                 .vis("pub")
                 .annotation(format!(
                     "#[serde(rename = {:?}, default)]",
                     field.external_name()
                 ));
-            st.new_field(sample_ident(&field.name, "quality"), "fdi_runtime::Quality")
-                .vis("pub")
-                .annotation(format!("#[serde(rename = {:?}, default)]", columns.quality));
+            st.new_field(
+                names.sample_ident(&field.name, SampleField::Quality),
+                "::fdi_runtime::Quality",
+            )
+            .vis("pub")
+            .annotation(format!("#[serde(rename = {:?}, default)]", columns.quality));
             let stamp = st
                 .new_field(
-                    sample_ident(&field.name, "timestamp"),
-                    "Option<fdi_runtime::Timestamp>",
+                    names.sample_ident(&field.name, SampleField::Timestamp),
+                    "Option<::fdi_runtime::Timestamp>",
                 )
                 .vis("pub")
                 .annotation(format!(
@@ -198,37 +246,39 @@ fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool) {
                     columns.timestamp
                 ));
             if let Some(format) = &columns.timestamp_format {
-                let reader = format!("read_{}_{}_timestamp", entity.name, field.name);
+                let reader =
+                    names.time_reader(&entity.name, &field.name, Some(SampleField::Timestamp));
                 stamp.annotation(format!("#[serde(deserialize_with = \"{reader}\")]"));
-                readers.push(time_reader(&reader, format, true));
+                readers.push(time_reader(reader, format, true));
             }
             continue;
         }
         let borrowed = borrowed_text(field, borrows);
         let ty = if borrowed {
-            "std::borrow::Cow<'r, str>".to_string()
+            "::std::borrow::Cow<'r, str>".to_string()
         } else {
-            rust_type(&field.ty)
+            rust_type(&field.ty, names)
         };
         let ty = if field.optional {
             format!("Option<{ty}>")
         } else {
             ty
         };
-        let f = st.new_field(field_ident(&field.name), ty).vis("pub");
+        let ident = names.field_ident(&field.name);
+        let f = st.new_field(ident, ty).vis("pub");
         if borrowed {
             f.annotation("#[serde(borrow)]");
         }
-        if field.column.is_some() {
-            f.annotation(format!("#[serde(rename = {:?})]", field.external_name()));
+        if let Some(rename) = rename(ident, field.external_name()) {
+            f.annotation(rename);
         }
         if field.optional {
             f.annotation("#[serde(default)]");
         }
         if let Some(format) = &field.time_format {
-            let reader = format!("read_{}_{}", entity.name, field.name);
+            let reader = names.time_reader(&entity.name, &field.name, None);
             f.annotation(format!("#[serde(deserialize_with = \"{reader}\")]"));
-            readers.push(time_reader(&reader, format, field.optional));
+            readers.push(time_reader(reader, format, field.optional));
         }
     }
     for reader in readers {
@@ -239,40 +289,42 @@ fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool) {
 /// A serde `deserialize_with` function that reads a timestamp in its declared format.
 fn time_reader(name: &str, format: &TimeFormatSpec, optional: bool) -> codegen::Function {
     let format = match format {
-        TimeFormatSpec::Iso8601 => "fdi_runtime::time::TimeFormat::Iso8601".to_string(),
-        TimeFormatSpec::EpochSeconds => "fdi_runtime::time::TimeFormat::EpochSeconds".to_string(),
-        TimeFormatSpec::EpochMillis => "fdi_runtime::time::TimeFormat::EpochMillis".to_string(),
+        TimeFormatSpec::Iso8601 => "::fdi_runtime::time::TimeFormat::Iso8601".to_string(),
+        TimeFormatSpec::EpochSeconds => "::fdi_runtime::time::TimeFormat::EpochSeconds".to_string(),
+        TimeFormatSpec::EpochMillis => "::fdi_runtime::time::TimeFormat::EpochMillis".to_string(),
         TimeFormatSpec::Pattern { format, zone } => format!(
-            "fdi_runtime::time::TimeFormat::Pattern {{ format: {format:?}, zone: {zone:?} }}"
+            "::fdi_runtime::time::TimeFormat::Pattern {{ format: {format:?}, zone: {zone:?} }}"
         ),
     };
     let (ty, read) = if optional {
         (
-            "Option<fdi_runtime::Timestamp>",
+            "Option<::fdi_runtime::Timestamp>",
             "deserialize_optional_timestamp_with",
         )
     } else {
-        ("fdi_runtime::Timestamp", "deserialize_timestamp_with")
+        ("::fdi_runtime::Timestamp", "deserialize_timestamp_with")
     };
     let mut f = codegen::Function::new(name);
     f.doc("Reads the field's text in the format its schema declares.")
         .allow("non_snake_case")
         .generic("'de")
-        .generic("D: fdi_runtime::serde::Deserializer<'de>")
+        .generic("D: ::fdi_runtime::serde::Deserializer<'de>")
         .arg("deserializer", "D")
         .ret(format!("Result<{ty}, D::Error>"))
-        .line(format!("fdi_runtime::time::{read}(deserializer, {format})"));
+        .line(format!(
+            "::fdi_runtime::time::{read}(deserializer, {format})"
+        ));
     f
-}
-
-/// The name of the column list of an entity written with provenance.
-pub fn traced_columns_const(entity: &str) -> String {
-    format!("{}_TRACED_COLUMNS", screaming_snake(entity))
 }
 
 /// The column list a SQLite target creates its table from; `traced` adds the provenance
 /// columns after the entity's own.
-fn columns(entity: &Entity, schema: &crate::schema::SchemaSet, traced: bool) -> String {
+fn columns(
+    entity: &Entity,
+    schema: &crate::schema::SchemaSet,
+    traced: bool,
+    names: &Names,
+) -> String {
     let mut lines: Vec<String> = entity
         .fields
         .iter()
@@ -284,30 +336,44 @@ fn columns(entity: &Entity, schema: &crate::schema::SchemaSet, traced: bool) -> 
                 _ => "Text",
             };
             format!(
-                "    fdi_runtime::Column {{ name: {:?}, sql_type: fdi_runtime::SqlType::{sql}, nullable: {} }},",
+                "    ::fdi_runtime::Column {{ name: {:?}, sql_type: ::fdi_runtime::SqlType::{sql}, nullable: {} }},",
                 f.external_name(),
                 f.optional
             )
         })
         .collect();
+    let name = names.columns(&entity.name, traced);
     if !traced {
         return format!(
-            "/// The table columns of `{}`, in declaration order.\npub const {}: &[fdi_runtime::Column] = &[\n{}\n];",
+            "/// The table columns of `{}`, in declaration order.\npub const {name}: &[::fdi_runtime::Column] = &[\n{}\n];",
             entity.name,
-            columns_const(&entity.name),
             lines.join("\n")
         );
     }
     lines.extend(fdi_runtime::provenance::COLUMNS.iter().map(|c| {
         format!(
-            "    fdi_runtime::Column {{ name: {:?}, sql_type: fdi_runtime::SqlType::{:?}, nullable: {} }},",
+            "    ::fdi_runtime::Column {{ name: {:?}, sql_type: ::fdi_runtime::SqlType::{:?}, nullable: {} }},",
             c.name, c.sql_type, c.nullable
         )
     }));
     format!(
-        "/// The table columns of `{}` written with provenance: its fields, then where each record\n/// came from.\npub const {}: &[fdi_runtime::Column] = &[\n{}\n];",
+        "/// The table columns of `{}` written with provenance: its fields, then where each record\n/// came from.\npub const {name}: &[::fdi_runtime::Column] = &[\n{}\n];",
         entity.name,
-        traced_columns_const(&entity.name),
         lines.join("\n")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::doc_text;
+
+    #[test]
+    fn descriptions_become_doc_comment_text() {
+        assert_eq!(doc_text("one\r\ntwo\rthree\nfour"), "one\ntwo\nthree\nfour");
+        assert_eq!(doc_text("tab\there"), "tab\there");
+        assert_eq!(doc_text("bell\u{7} nul\u{0}"), "bell\\u{7} nul\\u{0}");
+        // rustc refuses bidirectional-text controls in comments.
+        assert_eq!(doc_text("a\u{202E}b\u{2066}c"), "a\\u{202e}b\\u{2066}c");
+        assert_eq!(doc_text("Größe ± 0,1 mm"), "Größe ± 0,1 mm");
+    }
 }

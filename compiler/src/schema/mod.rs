@@ -25,6 +25,20 @@ pub struct SchemaSet {
     pub entities: BTreeMap<String, Entity>,
 }
 
+impl SchemaSet {
+    /// Whether the enum `name` is the built-in enum of signal quality rather than a schema's own:
+    /// the checker adds it to a program's schema when some field carries a quality (and refuses
+    /// a schema enum of that name then), so without such a field a `Quality` is the schema's.
+    pub fn is_builtin_quality(&self, name: &str) -> bool {
+        name == QUALITY_ENUM
+            && self
+                .entities
+                .values()
+                .flat_map(|e| &e.fields)
+                .any(|f| f.quality.is_some())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdBase {
     String,

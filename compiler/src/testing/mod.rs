@@ -121,7 +121,7 @@ pub fn test_mapping(file: &Path, options: &TestOptions) -> MappingOutcome {
                 .collect::<Vec<_>>(),
         ),
     };
-    let binary = match build(&generated, &program.name, &build_options) {
+    let binary = match build(&generated, &generated.bin, &build_options) {
         Ok(binary) => binary,
         Err(diagnostic) => {
             outcome.diagnostics.push(diagnostic);

@@ -2,7 +2,7 @@
 //! `coalesce()`), and the `match` a default that may reject needs.
 
 use super::{clone_unless_copy, is_copy, ExprEmitter};
-use crate::emit::names::{field_ident, sample_ident};
+use crate::emit::names::SampleField;
 use crate::ir::{Expr, ExprKind, SamplePart, Type};
 
 impl ExprEmitter<'_> {
@@ -13,16 +13,23 @@ impl ExprEmitter<'_> {
             ExprKind::SourceField {
                 name,
                 optional: true,
-            } => Some(format!("record.{}", field_ident(name))),
+            } => Some(format!("record.{}", self.names.field_ident(name))),
             ExprKind::EntityField {
                 base,
                 field,
                 optional: true,
-            } => Some(format!("{}.{}", self.place(base)?, field_ident(field))),
+            } => Some(format!(
+                "{}.{}",
+                self.place(base)?,
+                self.names.field_ident(field)
+            )),
             ExprKind::SourceSample {
                 field,
                 part: SamplePart::Timestamp,
-            } => Some(format!("record.{}", sample_ident(field, "timestamp"))),
+            } => Some(format!(
+                "record.{}",
+                self.names.sample_ident(field, SampleField::Timestamp)
+            )),
             _ => None,
         }
     }

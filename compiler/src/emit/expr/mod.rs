@@ -10,7 +10,7 @@ mod operators;
 
 use std::collections::HashMap;
 
-use super::names::{field_ident, sample_ident};
+use super::names::{Names, SampleField};
 use crate::ir::{Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
 use crate::schema::{IdBase, SchemaSet};
 
@@ -18,6 +18,7 @@ use crate::schema::{IdBase, SchemaSet};
 pub struct ExprEmitter<'p> {
     pub locals: HashMap<String, String>,
     pub schema: &'p SchemaSet,
+    pub names: &'p Names,
 }
 
 fn is_copy(ty: &Type) -> bool {
@@ -102,10 +103,7 @@ fn paren(code: String) -> String {
 
 impl ExprEmitter<'_> {
     fn local(&self, name: &str) -> String {
-        self.locals
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| field_ident(name))
+        self.locals[name].clone()
     }
 
     /// A path to an existing value (no clone), when the expression is one.
@@ -117,7 +115,7 @@ impl ExprEmitter<'_> {
             ExprKind::SourceField {
                 name,
                 optional: false,
-            } => Some(format!("record.{}", field_ident(name))),
+            } => Some(format!("record.{}", self.names.field_ident(name))),
             ExprKind::Local(name) => Some(self.local(name)),
             ExprKind::EntityField {
                 base,
@@ -125,7 +123,7 @@ impl ExprEmitter<'_> {
                 optional: false,
             } => self
                 .place(base)
-                .map(|b| format!("{b}.{}", field_ident(field))),
+                .map(|b| format!("{b}.{}", self.names.field_ident(field))),
             _ => None,
         }
     }
@@ -199,7 +197,7 @@ impl ExprEmitter<'_> {
                 optional: true,
             } if e.ty == Type::String => format!(
                 "::fdi_runtime::present(record.{}.as_deref().map(str::to_owned), {name:?})",
-                field_ident(name)
+                self.names.field_ident(name)
             ),
             ExprKind::SourceField {
                 name,
@@ -207,7 +205,7 @@ impl ExprEmitter<'_> {
             } => {
                 format!(
                     "::fdi_runtime::present(record.{}{}, {name:?})",
-                    field_ident(name),
+                    self.names.field_ident(name),
                     clone_unless_copy(&e.ty)
                 )
             }
@@ -215,17 +213,21 @@ impl ExprEmitter<'_> {
                 format!("{}.to_string()", self.place(e).unwrap_or_default())
             }
             ExprKind::SourceSample { field, part } => {
-                let f = field_ident(field);
+                let f = self.names.field_ident(field);
                 match part {
                     SamplePart::Good => format!(
                         "::fdi_runtime::good(&record.{f}, record.{}, {field:?})",
-                        sample_ident(field, "quality")
+                        self.names.sample_ident(field, SampleField::Quality)
                     ),
                     SamplePart::Value => format!("record.{f}.value({field:?})"),
-                    SamplePart::Quality => format!("record.{}", sample_ident(field, "quality")),
+                    // An UNAVAILABLE value is BAD whatever its quality column says.
+                    SamplePart::Quality => format!(
+                        "record.{f}.quality(record.{})",
+                        self.names.sample_ident(field, SampleField::Quality)
+                    ),
                     SamplePart::Timestamp => format!(
                         "::fdi_runtime::present(record.{}, {:?})",
-                        sample_ident(field, "timestamp"),
+                        self.names.sample_ident(field, SampleField::Timestamp),
                         format!("{field}.timestamp")
                     ),
                 }
@@ -239,7 +241,7 @@ impl ExprEmitter<'_> {
                 field,
                 optional,
             } if base.is_fallible() => {
-                let f = field_ident(field);
+                let f = self.names.field_ident(field);
                 let base = self.value(base);
                 let copy = clone_unless_copy(&e.ty);
                 if *optional {
@@ -258,7 +260,7 @@ impl ExprEmitter<'_> {
                 format!(
                     "::fdi_runtime::present({}.{}{}, {field:?})",
                     self.operand(base),
-                    field_ident(field),
+                    self.names.field_ident(field),
                     clone_unless_copy(&e.ty)
                 )
             }
@@ -267,17 +269,23 @@ impl ExprEmitter<'_> {
                 format!("{place}{}", clone_unless_copy(&e.ty))
             }
             ExprKind::Lookup { lookup, key } => {
-                format!("lookups.{}.get({})", field_ident(lookup), self.text(key))
+                format!(
+                    "lookups.{}.get({})",
+                    self.names.lookup(lookup),
+                    self.text(key)
+                )
             }
-            ExprKind::EnumCode { enum_name, code } => {
-                format!("crate::types::{enum_name}::{}", field_ident(code))
-            }
+            ExprKind::EnumCode { enum_name, code } => self.names.variant_path(enum_name, code),
             ExprKind::MakeIdentifier {
                 id_type,
                 value,
                 checked,
             } => {
-                let parse = format!("crate::types::{id_type}::parse({})", self.text(value));
+                let parse = format!(
+                    "{}::parse({})",
+                    self.names.type_path(id_type),
+                    self.text(value)
+                );
                 if *checked {
                     format!("{parse}.expect(\"fdi checked this literal against the identifier's rules\")")
                 } else {
@@ -287,7 +295,11 @@ impl ExprEmitter<'_> {
             ExprKind::Call { function, args } => self.call(*function, args),
             ExprKind::CallFunction { name, args } => {
                 let args: Vec<String> = args.iter().map(|a| self.value(a)).collect();
-                format!("crate::functions::{name}({})", args.join(", "))
+                format!(
+                    "crate::functions::{}({})",
+                    self.names.function(name),
+                    args.join(", ")
+                )
             }
             ExprKind::IntToFloat(inner) => match &inner.kind {
                 ExprKind::Literal(Literal::Int(i)) => typed_float(*i as f64),
@@ -424,7 +436,7 @@ impl ExprEmitter<'_> {
             } else {
                 arm.patterns
                     .iter()
-                    .map(pattern)
+                    .map(|p| pattern(p, self.names))
                     .collect::<Vec<_>>()
                     .join(" | ")
             };
@@ -454,14 +466,12 @@ impl ExprEmitter<'_> {
     }
 }
 
-fn pattern(p: &Pattern) -> String {
+fn pattern(p: &Pattern, names: &Names) -> String {
     match p {
         Pattern::Literal(Literal::String(s)) => format!("{s:?}"),
         Pattern::Literal(Literal::Int(i)) => typed_int(*i),
         Pattern::Literal(Literal::Float(f)) => typed_float(*f),
         Pattern::Literal(Literal::Bool(b)) => b.to_string(),
-        Pattern::EnumCode { enum_name, code } => {
-            format!("crate::types::{enum_name}::{}", field_ident(code))
-        }
+        Pattern::EnumCode { enum_name, code } => names.variant_path(enum_name, code),
     }
 }
