@@ -87,7 +87,9 @@ impl ExprEmitter<'_> {
     /// Whether `e` is a literal or a value read in place that is copied: evaluating it
     /// when it is not needed costs nothing, so `unwrap_or(e)` rather than `unwrap_or_else`.
     fn is_cheap_copy(&self, e: &Expr) -> bool {
-        is_copy(&e.ty) && (matches!(e.kind, ExprKind::Literal(_)) || self.place(e).is_some())
+        let literal = |e: &Expr| matches!(e.kind, ExprKind::Literal(_));
+        let negative_literal = matches!(&e.kind, ExprKind::Neg(inner) if literal(inner));
+        is_copy(&e.ty) && (literal(e) || negative_literal || self.place(e).is_some())
     }
 
     /// `value` (the code of a `Result`) or, when it failed, `default`: the step of `??` and of
