@@ -104,6 +104,8 @@ codes! {
     BadSourceTime = "E0339": "a source's `time` field is not a required timestamp field of its entity",
     RejectOutsideFlow = "E0340": "`reject` is used where no record can be rejected",
     EveryArmRejects = "E0341": "every arm of a match rejects, so the match gives no value",
+    AngleNotStated = "E0342": "a conversion would add or drop an angle that the mapping does not state",
+    TemperatureDifference = "E0343": "a temperature difference and a temperature on an offset scale are mixed up",
 
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",

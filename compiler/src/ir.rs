@@ -302,12 +302,12 @@ pub enum ExprKind {
     },
     /// An int used where a float is expected.
     IntToFloat(Box<Expr>),
-    /// `value as [unit]` between two units of one dimension: `value * scale + shift`, with the
-    /// constants computed by the compiler.
+    /// `value as [unit]` between two units of one dimension: `value * scale + shift` or
+    /// `(value + shift) / divisor`, with the constants computed by the compiler so that exact
+    /// values stay exact (see `units::Arithmetic`).
     Convert {
         value: Box<Expr>,
-        scale: f64,
-        shift: f64,
+        arithmetic: crate::units::Arithmetic,
     },
     Not(Box<Expr>),
     Neg(Box<Expr>),

@@ -73,6 +73,12 @@ fn conversions_match_the_textbook_formulas() {
             &what("N*m * rad/s -> kW"),
         );
         close(
+            num("coolant_rise_f"),
+            (celsius - 20.0) * 9.0 / 5.0,
+            &what("degC - degC -> delta_degF"),
+        );
+        assert_eq!(num("one_inch"), 1.0, "{}", what("25.4 mm -> in"));
+        close(
             num("feed_mm_min"),
             inches * 25.4 / minutes,
             &what("mm / min"),

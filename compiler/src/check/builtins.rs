@@ -59,7 +59,7 @@ pub(super) fn call(
         return None;
     }
     let expect = |checker: &mut Checker, value: ir::Expr, ty: Type, arg: &ast::Expr| {
-        checker.coerce(value, &ty, arg.span, &format!("`{name}(...)`"), None)
+        checker.coerce(value, &ty, arg, &format!("`{name}(...)`"), None)
     };
     let mut values = checked.into_iter();
     let first = values.next()?;
@@ -210,7 +210,7 @@ fn coalesce(
     }
     let mut out = Vec::new();
     for (value, arg) in values.into_iter().zip(args) {
-        out.push(checker.coerce(value, &ty, arg.span, "`coalesce(...)`", None)?);
+        out.push(checker.coerce(value, &ty, arg, "`coalesce(...)`", None)?);
     }
     let maybe = out[last].maybe.clone();
     Some(expr(

@@ -129,7 +129,7 @@ impl<'a> Checker<'a> {
             ast::ExprKind::Quantity(number, unit) => self.quantity(number, unit),
             ast::ExprKind::As(value, unit) => {
                 let checked = self.expr(value, scope)?;
-                self.convert(checked, value.span, unit)
+                self.convert(checked, value, unit)
             }
             ast::ExprKind::Reject(reason) => self.reject_arm(e.span, &reason.value, scope),
         }
@@ -409,7 +409,7 @@ impl<'a> Checker<'a> {
         let key_value = self.coerce(
             key_value,
             &key_ty,
-            key.span,
+            key,
             &format!("the key of lookup `{}`", lookup.name),
             Some(key_field.span),
         )?;

@@ -237,7 +237,7 @@ impl<'a> Checker<'a> {
         let coerced = self.coerce(
             checked,
             &field_ty,
-            value.span,
+            value,
             &format!("field `{}`", field.name),
             Some(schema_field.span),
         )?;

@@ -162,13 +162,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let what = format!("the result of function `{}`", decl.name.name);
-        let body = self.coerce(
-            body,
-            &returns,
-            decl.body.span,
-            &what,
-            Some(decl.returns.span),
-        )?;
+        let body = self.coerce(body, &returns, &decl.body, &what, Some(decl.returns.span))?;
         self.signatures.insert(
             decl.name.name.clone(),
             Signature {
@@ -229,7 +223,7 @@ impl<'a> Checker<'a> {
             if self.expect_plain(&value, arg.span, &context).is_none() {
                 continue;
             }
-            if let Some(value) = self.coerce(value, ty, arg.span, &context, None) {
+            if let Some(value) = self.coerce(value, ty, arg, &context, None) {
                 out.push(value);
             }
         }

@@ -15,6 +15,7 @@ mod operators;
 mod quality;
 mod tests;
 mod types;
+mod unit_help;
 mod units;
 
 use std::collections::{BTreeMap, HashMap};

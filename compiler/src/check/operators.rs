@@ -45,7 +45,7 @@ impl<'a> Checker<'a> {
                 return None;
             }
             let ty = left.ty.clone();
-            let right = self.coerce(right, &ty, rhs.span, "the default after `??`", None)?;
+            let right = self.coerce(right, &ty, rhs, "the default after `??`", None)?;
             let maybe = right.maybe.clone();
             return Some(expr(
                 ExprKind::Coalesce {

@@ -78,10 +78,11 @@ impl Checker<'_> {
         &mut self,
         value: ir::Expr,
         expected: &Type,
-        span: Span,
+        written: &ast::Expr,
         what: &str,
         declared_at: Option<Span>,
     ) -> Option<ir::Expr> {
+        let span = written.span;
         if &value.ty == expected {
             return Some(value);
         }
@@ -94,7 +95,7 @@ impl Checker<'_> {
                 });
             }
         }
-        if let Some(diagnostic) = self.unit_mismatch(&value, expected, span, what, declared_at) {
+        if let Some(diagnostic) = self.unit_mismatch(&value, expected, written, what, declared_at) {
             // A literal 0 is zero in any unit without an offset.
             let zero = matches!(value.kind, ExprKind::Literal(ir::Literal::Int(0)))
                 || matches!(value.kind, ExprKind::Literal(ir::Literal::Float(f)) if f == 0.0);

@@ -11,13 +11,23 @@
 //! - a number without a unit does not silently take one: `x_mm + 2.5` is an error (E0330)
 //!   unless the number is a literal 0, which is 0 in every unit without an offset;
 //! - `*` and `/` derive units (`N*m` times `rad/s` is power), and a unit with an offset (degC,
-//!   degF) cannot be multiplied with another unit (E0332).
+//!   degF) cannot be multiplied or divided (E0332);
+//! - angles are a dimension: a value becomes a unit with more or less angle only when the
+//!   mapping multiplies or divides by one (`* 1[rev]`, `/ 1[rad]`), never by a conversion
+//!   (E0342);
+//! - the difference of two temperatures on an offset scale is a temperature difference
+//!   (`degC - degC` is `delta_degC`), which moves a temperature (`degC + delta_degC` is
+//!   `degC`) but never becomes one, and nothing else is added to such a temperature (E0343).
+//!
+//! Every help that proposes a rewrite writes it out from the user's expression
+//! (see `unit_help.rs`), so that applying it literally gives the right value.
 //!
 //! A timestamp minus a timestamp is a duration in seconds (`float[s]`); a timestamp plus or
 //! minus a duration (any time unit) is a timestamp.
 
 use super::expr::expr;
 use super::flow::a;
+use super::unit_help::{self, Place};
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, ExprKind, Literal, Type};
@@ -41,7 +51,7 @@ impl Checker<'_> {
                     Diagnostic::error(Code::UnknownUnitInMapping, e.message.clone())
                         .label(written.span, "not a unit fdi knows")
                         .help(match e.suggestion {
-                            Some(s) => format!("did you mean `{s}`?"),
+                            Some(s) => format!("did you mean `{s}`? {}", unit_help::replace(&written.text, &s)),
                             None => "units are written like mm, rpm, N*m, mm/min, m/s^2, degC; docs/language.md lists them".into(),
                         }),
                 );
@@ -79,9 +89,10 @@ impl Checker<'_> {
     pub(super) fn convert(
         &mut self,
         value: ir::Expr,
-        value_span: Span,
+        value_expr: &ast::Expr,
         written: &UnitRef,
     ) -> Option<ir::Expr> {
+        let value_span = value_expr.span;
         let to = self.unit(written)?;
         let maybe = value.maybe.clone();
         match value.ty.clone() {
@@ -95,6 +106,20 @@ impl Checker<'_> {
                 maybe,
             )),
             Type::Quantity(from) => {
+                if from.confuses_difference(&to) {
+                    self.report(unit_help::difference_converted(&from, &to, value_expr));
+                    return None;
+                }
+                if let Some(difference) = from.angle_difference(&to) {
+                    self.report(unit_help::angle_not_stated(
+                        &from,
+                        &to,
+                        difference,
+                        value_expr,
+                        Place::AsOperand,
+                    ));
+                    return None;
+                }
                 let Some(conversion) = from.conversion_to(&to) else {
                     self.report(
                         Diagnostic::error(
@@ -116,8 +141,7 @@ impl Checker<'_> {
                 Some(expr(
                     ExprKind::Convert {
                         value: Box::new(value),
-                        scale: conversion.scale,
-                        shift: conversion.shift,
+                        arithmetic: conversion.arithmetic,
                     },
                     Type::Quantity(to),
                     maybe,
@@ -157,6 +181,12 @@ impl Checker<'_> {
             return self.time_binary(op, left, right, lhs, rhs);
         }
         let symbol = op.symbol();
+        if let (Type::Quantity(l), Type::Quantity(r)) = (&left.ty, &right.ty) {
+            let multiplies = matches!(op, BinaryOp::Mul | BinaryOp::Div);
+            if (l.has_offset() || r.has_offset()) && !multiplies {
+                return Some(self.offset_binary(op, l, r, lhs, rhs));
+            }
+        }
         let result = match op {
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Rem => self
                 .same_units(symbol, left, right, lhs, rhs)
@@ -175,6 +205,68 @@ impl Checker<'_> {
         Some(result)
     }
 
+    /// `+`, `-`, `%` and comparisons where a temperature on an offset scale (degC, degF) is
+    /// involved: `t1 - t2` is a difference, `t + d` and `d + t` are temperatures, `t - d` is
+    /// a temperature, temperatures compare with temperatures.
+    fn offset_binary(
+        &mut self,
+        op: BinaryOp,
+        l: &Unit,
+        r: &Unit,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+    ) -> Option<(ir::BinaryOp, Type)> {
+        if !l.same_dimension(r) {
+            self.report(dimension_mismatch(op.symbol(), l, r, lhs.span, rhs.span));
+            return None;
+        }
+        if op == BinaryOp::Rem {
+            let (unit, operand) = if l.has_offset() { (l, lhs) } else { (r, rhs) };
+            self.report(unit_help::offset_scaled(
+                op,
+                unit,
+                operand,
+                lhs.span.to(rhs.span),
+            ));
+            return None;
+        }
+        if let Some(diagnostic) = unit_help::offset_operands(op, l, r, lhs, rhs) {
+            self.report(diagnostic);
+            return None;
+        }
+        let symbol = op.symbol();
+        let (left, right) = ((l, lhs), (r, rhs));
+        if !matches!(op, BinaryOp::Add | BinaryOp::Sub) {
+            // Temperatures compare on one scale; converting either side is exact.
+            if !l.same_unit(r) {
+                self.report(unit_help::missing_conversion(symbol, left, right, (rhs, l)));
+                return None;
+            }
+            return Some((compare(op), Type::Bool));
+        }
+        let difference_of = |u: &Unit| u.difference_unit().unwrap_or_else(|| u.clone());
+        // Which operand must be in which unit, and the unit of the result.
+        let (fix, to, result) = match (l.has_offset(), r.has_offset()) {
+            // t1 - t2: temperatures on one scale give a difference.
+            (true, true) => (rhs, l.clone(), difference_of(l)),
+            // t ± d: a difference on the temperature's scale moves it.
+            (true, false) => (rhs, difference_of(l), l.clone()),
+            // d + t
+            (false, _) => (lhs, difference_of(r), r.clone()),
+        };
+        let fixed = if std::ptr::eq(fix, rhs) { r } else { l };
+        if !fixed.same_unit(&to) {
+            self.report(unit_help::missing_conversion(
+                symbol,
+                left,
+                right,
+                (fix, &to),
+            ));
+            return None;
+        }
+        Some((arith(op), Type::Quantity(result)))
+    }
+
     /// The unit two operands share; reports when they have none in common.
     fn same_units(
         &mut self,
@@ -190,13 +282,14 @@ impl Checker<'_> {
                     return Some(l.clone());
                 }
                 let diagnostic = if l.same_dimension(r) {
-                    Diagnostic::error(
-                        Code::MissingConversion,
-                        format!("`{symbol}` combines {l} and {r} without a conversion"),
-                    )
-                    .label(lhs.span, format!("in {l}"))
-                    .label(rhs.span, format!("in {r}"))
-                    .help(format!("convert one side explicitly, as in `(...) as [{l}]`; fdi never converts silently"))
+                    unit_help::missing_conversion(symbol, (l, lhs), (r, rhs), (rhs, l))
+                } else if let Some(difference) = r.angle_difference(l) {
+                    // Change the side that was computed, since declared units are deliberate.
+                    if unit_help::is_product(rhs) || !unit_help::is_product(lhs) {
+                        unit_help::angle_not_stated(r, l, difference, rhs, Place::Operand)
+                    } else {
+                        unit_help::angle_not_stated(l, r, -difference, lhs, Place::Operand)
+                    }
                 } else {
                     dimension_mismatch(symbol, l, r, lhs.span, rhs.span)
                 };
@@ -225,10 +318,26 @@ impl Checker<'_> {
                 } else {
                     Code::TypeMismatch
                 };
+                let bare_expr = if matches!(left.ty, Type::Quantity(_)) {
+                    rhs
+                } else {
+                    lhs
+                };
+                let help = if code == Code::MissingUnit {
+                    format!(
+                        "give the number its unit: {}",
+                        unit_help::replace(
+                            &unit_help::text(bare_expr),
+                            &unit_help::with_unit(bare_expr, unit)
+                        )
+                    )
+                } else {
+                    "units of measure go on numbers".to_owned()
+                };
                 self.report(
                     Diagnostic::error(code, message)
                         .label(bare_span, format!("this is {}", a(other)))
-                        .help(format!("write the number's unit, as in `2.5[{unit}]`, or state a value's unit with `value as [{unit}]`")),
+                        .help(help),
                 );
                 None
             }
@@ -246,6 +355,19 @@ impl Checker<'_> {
         rhs: &ast::Expr,
     ) -> Option<(ir::BinaryOp, Type)> {
         let plain = |t: &Type| matches!(t, Type::Int | Type::Float);
+        for (ty, operand) in [(&left.ty, lhs), (&right.ty, rhs)] {
+            if let Type::Quantity(unit) = ty {
+                if unit.has_offset() {
+                    self.report(unit_help::offset_scaled(
+                        op,
+                        unit,
+                        operand,
+                        lhs.span.to(rhs.span),
+                    ));
+                    return None;
+                }
+            }
+        }
         let unit = match (&left.ty, &right.ty) {
             (Type::Quantity(u), t) if plain(t) => u.clone(),
             (t, Type::Quantity(u)) if plain(t) && op == BinaryOp::Mul => u.clone(),
@@ -384,30 +506,39 @@ impl Checker<'_> {
         &mut self,
         value: &ir::Expr,
         expected: &Type,
-        span: Span,
+        written: &ast::Expr,
         what: &str,
         declared_at: Option<Span>,
     ) -> Option<Diagnostic> {
+        let span = written.span;
+        let old = unit_help::text(written);
         let diagnostic = match (&value.ty, expected) {
+            (Type::Quantity(found), Type::Quantity(want)) if found.confuses_difference(want) => {
+                unit_help::difference_assigned(what, found, want, written)
+            }
             (Type::Quantity(found), Type::Quantity(want)) if found.same_dimension(want) => Diagnostic::error(
                 Code::MissingConversion,
                 format!("{what} is in {want}, but this value is in {found}"),
             )
             .label(span, format!("in {found}"))
-            .help(format!("convert it explicitly with `... as [{want}]`; fdi never converts silently")),
+            .help(format!("convert it explicitly (fdi never converts silently): {}", unit_help::replace(&old, &unit_help::converted(written, want)))),
+            (Type::Quantity(found), Type::Quantity(want)) if found.angle_difference(want).is_some() => {
+                let difference = found.angle_difference(want).unwrap_or_default();
+                unit_help::angle_not_stated(found, want, difference, written, Place::Whole)
+            }
             (Type::Quantity(found), Type::Quantity(want)) => dimension_mismatch_into(what, found, want, span),
             (Type::Int | Type::Float, Type::Quantity(want)) => Diagnostic::error(
                 Code::MissingUnit,
                 format!("{what} is in {want}, but this value has no unit"),
             )
             .label(span, "no unit")
-            .help(format!("state the unit the value is in, as in `value as [{want}]` or `2.5[{want}]`; if the source field has a unit, declare it in the schema (`float[{want}]`)")),
+            .help(format!("state the unit the value is in: {}; if the source field has a unit, declare it in the schema (`float[{want}]`)", unit_help::replace(&old, &unit_help::with_unit(written, want)))),
             (Type::Quantity(found), Type::Float) => Diagnostic::error(
                 Code::MissingUnit,
                 format!("{what} declares no unit, but this value is in {found}"),
             )
             .label(span, format!("in {found}"))
-            .help(format!("declare the unit in the schema (`float[{found}]`), or turn the value into a plain number with `value / 1[{found}]`")),
+            .help(format!("declare the unit in the schema (`float[{found}]`), or turn the value into a plain number: {}", unit_help::replace(&old, &unit_help::plain_number(written, found)))),
             _ => return None,
         };
         Some(match declared_at {

@@ -1,9 +1,12 @@
-//! Dimensions: exponents of the seven SI base dimensions.
+//! Dimensions: exponents of the seven SI base dimensions, and of angle.
 
 use std::fmt::Write as _;
 
-/// The SI base dimensions, in the order [`Dimension::exponents`] lists them.
-pub const BASE_DIMENSIONS: [&str; 7] = [
+/// The SI base dimensions, then angle, in the order [`Dimension::exponents`] lists them.
+///
+/// SI counts angles as dimensionless; fdi tracks them as a dimension of their own so that a
+/// factor 2*pi can never appear or vanish silently (see `units.yaml`).
+pub const BASE_DIMENSIONS: [&str; 8] = [
     "length",
     "mass",
     "time",
@@ -11,31 +14,47 @@ pub const BASE_DIMENSIONS: [&str; 7] = [
     "temperature",
     "amount",
     "luminosity",
+    "angle",
 ];
+
+/// Where angle is in [`BASE_DIMENSIONS`].
+const ANGLE: usize = 7;
 
 /// The order base dimensions are written in a formula: mass first, as engineers write
 /// `mass*length^2/time^3`.
-const FORMULA_ORDER: [usize; 7] = [1, 0, 2, 3, 4, 5, 6];
+const FORMULA_ORDER: [usize; 8] = [1, 0, 7, 2, 3, 4, 5, 6];
 
-/// What a quantity is made of, e.g. power is mass * length^2 / time^3. Angles are
-/// dimensionless (see `units.yaml`), so there is no angle exponent.
+/// What a quantity is made of, e.g. power is mass * length^2 / time^3 and angular speed is
+/// angle / time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Dimension([i32; 7]);
+pub struct Dimension([i32; 8]);
 
 impl Dimension {
-    pub const NONE: Dimension = Dimension([0; 7]);
+    pub const NONE: Dimension = Dimension([0; 8]);
 
-    pub fn new(exponents: [i32; 7]) -> Dimension {
+    pub fn new(exponents: [i32; 8]) -> Dimension {
         Dimension(exponents)
     }
 
-    /// Exponents of length, mass, time, current, temperature, amount, luminosity.
-    pub fn exponents(&self) -> [i32; 7] {
+    /// Exponents of length, mass, time, current, temperature, amount, luminosity, angle.
+    pub fn exponents(&self) -> [i32; 8] {
         self.0
     }
 
     pub fn is_dimensionless(&self) -> bool {
-        self.0 == [0; 7]
+        self.0 == [0; 8]
+    }
+
+    /// The power of angle: 1 for `rad`, `rpm` and `Hz` (which counts cycles), 0 for `1/s`.
+    pub fn angle(&self) -> i32 {
+        self.0[ANGLE]
+    }
+
+    /// The dimension with angle left out: what SI would call it.
+    pub fn without_angle(&self) -> Dimension {
+        let mut exponents = self.0;
+        exponents[ANGLE] = 0;
+        Dimension(exponents)
     }
 
     /// The largest exponent in absolute value, to keep units bounded.
@@ -93,22 +112,29 @@ mod tests {
     #[test]
     fn formulas_put_mass_first_and_divide_once() {
         assert_eq!(
-            Dimension([2, 1, -3, 0, 0, 0, 0]).formula(),
+            Dimension([2, 1, -3, 0, 0, 0, 0, 0]).formula(),
             "mass*length^2/time^3"
         );
-        assert_eq!(Dimension([1, 0, -1, 0, 0, 0, 0]).formula(), "length/time");
-        assert_eq!(Dimension([0, 0, -1, 0, 0, 0, 0]).formula(), "1/time");
-        assert_eq!(Dimension([-3, 1, 0, 0, 0, 0, 0]).formula(), "mass/length^3");
         assert_eq!(
-            Dimension([1, 0, -2, -1, 0, 0, 0]).formula(),
+            Dimension([1, 0, -1, 0, 0, 0, 0, 0]).formula(),
+            "length/time"
+        );
+        assert_eq!(Dimension([0, 0, -1, 0, 0, 0, 0, 0]).formula(), "1/time");
+        assert_eq!(
+            Dimension([-3, 1, 0, 0, 0, 0, 0, 0]).formula(),
+            "mass/length^3"
+        );
+        assert_eq!(
+            Dimension([1, 0, -2, -1, 0, 0, 0, 0]).formula(),
             "length/(time^2*current)"
         );
+        assert_eq!(Dimension([0, 0, -1, 0, 0, 0, 0, 1]).formula(), "angle/time");
         assert_eq!(Dimension::NONE.formula(), "dimensionless");
     }
 
     #[test]
     fn exponents_saturate() {
-        let big = Dimension([i32::MAX; 7]).plus_times(Dimension([i32::MAX; 7]), i32::MAX);
-        assert_eq!(big.exponents(), [i32::MAX; 7]);
+        let big = Dimension([i32::MAX; 8]).plus_times(Dimension([i32::MAX; 8]), i32::MAX);
+        assert_eq!(big.exponents(), [i32::MAX; 8]);
     }
 }

@@ -107,6 +107,18 @@ impl Exact {
         Some(result)
     }
 
+    /// Whether the number is a finite decimal fraction (`25.4`, `0.001`, `60`), so that its
+    /// decimal literal is the exact value: no pi, and a denominator of only 2s and 5s.
+    pub fn is_finite_decimal(self) -> bool {
+        let mut den = self.den;
+        for prime in [2, 5] {
+            while den % prime == 0 {
+                den /= prime;
+            }
+        }
+        self.pi == 0 && den == 1
+    }
+
     /// Sum of two numbers with the same power of pi (offsets have none); `None` otherwise.
     pub fn add(self, other: Exact) -> Option<Exact> {
         if other.is_zero() {
@@ -247,6 +259,16 @@ mod tests {
         assert_eq!(pi_30.to_f64(), 2.0 * PI / 60.0);
         assert_eq!(pi_30.recip().unwrap().to_f64(), 60.0 / (2.0 * PI));
         assert_eq!(Exact::new(127, 5, 0).unwrap().to_f64(), 25.4);
+    }
+
+    #[test]
+    fn finite_decimals_are_recognised() {
+        for text in ["25.4", "0.001", "60", "1.8", "3.785411784"] {
+            assert!(Exact::parse(text).unwrap().is_finite_decimal(), "{text}");
+        }
+        for text in ["5/127", "1/60", "5/9", "pi", "2*pi/60"] {
+            assert!(!Exact::parse(text).unwrap().is_finite_decimal(), "{text}");
+        }
     }
 
     #[test]

@@ -6,16 +6,25 @@
 //! - **The table is data.** Every unit symbol, its aliases, dimension, factor to SI and offset
 //!   is one line of `units.yaml`. Prefixes are not applied automatically (`min` is minutes, not
 //!   milli-inches), so a unit exists exactly when the table lists it.
-//! - **Angles are dimensionless, as in SI**: `rad` = 1, `deg` = pi/180, `rev` = 2*pi, so that
-//!   torque times angular speed is power (`N*m * rad/s` is `W`). **`Hz` counts cycles**: it is
-//!   `rev/s` = 2*pi rad/s, so rpm -> Hz divides by 60 and rad/s -> Hz divides by 2*pi. The price
-//!   of both: `1/s` means `rad/s`, not `Hz`.
+//! - **Angles are a dimension** (SI calls them dimensionless): `rad` = 1, `deg` = pi/180,
+//!   `rev` = 2*pi, each of dimension angle. A conversion therefore never adds or drops a
+//!   factor 2*pi on its own: `N*m * rad/s` is `W` only after `/ 1[rad]`, and a count per
+//!   second becomes `Hz` only after `* 1[rev]`. [`Unit::angle_difference`] tells the checker
+//!   when that is the only thing wrong. **`Hz` counts cycles**: it is `rev/s` = 2*pi rad/s, so
+//!   rpm -> Hz divides by 60 and rad/s -> Hz divides by 2*pi.
 //! - **Conversions are one multiply-add**, `to = from * scale + shift`, whose constants are
 //!   computed once from exact factors (see `exact.rs`) so that well-known pairs come out exact:
-//!   in -> mm is `25.4`, degC -> degF is `1.8` and `32`, rpm -> Hz is `1/60`.
+//!   in -> mm is `25.4`, degC -> degF is `1.8` and `32`. Where the scale is not a finite
+//!   decimal but its reciprocal is (mm -> in is 1/25.4, rpm -> Hz is 1/60, degF -> degC is
+//!   1/1.8), the program divides by the exact reciprocal instead ([`Arithmetic::AddDivide`]),
+//!   so `25.4[mm] as [in]` is exactly 1 and 212 degF is exactly 100 degC.
 //! - **Offset units** (degC, degF) cannot be multiplied, divided or raised to a power: 0 degC is
 //!   not zero temperature, so `degC/min` or `1/degC` would be meaningless. The error says to
-//!   convert to `K` first (a temperature rate is `K/min`).
+//!   convert to `K` first (a temperature rate is `K/min` or `delta_degC/min`).
+//! - **Temperature differences** have units of their own, as in pint: `delta_degC` and
+//!   `delta_degF` ([`Unit::difference_unit`]). They convert by the factor only, and never into
+//!   or out of an offset unit ([`Unit::conversion_to`] refuses): 5 delta_degC is 5 K, not
+//!   -268.15 degC.
 //! - **Two kinds of equality.** `==` (and `Hash`) compares units as written, after merging
 //!   repeated units (`m*m` is `m^2`) and aliases (`inch` is `in`): `N*m` equals `N * m` but not
 //!   `m*N` or `J`, so a type shows the unit its author wrote. Whether a value needs converting
@@ -87,17 +96,36 @@ impl Hash for Unit {
     }
 }
 
-/// A conversion between two units of the same dimension: `to = from * scale + shift`.
+/// A conversion between two units of the same dimension: `to = from * scale + shift`,
+/// computed as [`Conversion::arithmetic`] says.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Conversion {
     pub scale: f64,
     pub shift: f64,
+    /// How generated code computes it, so that exact values stay exact.
+    pub arithmetic: Arithmetic,
+}
+
+/// The arithmetic of a conversion, with constants rounded once from exact factors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Arithmetic {
+    /// `x * scale + shift`: for scales that are finite decimals (in -> mm is `* 25.4`,
+    /// degC -> degF is `* 1.8 + 32`) or involve pi (rpm -> rad/s is `* (pi/30)`).
+    MultiplyAdd { scale: f64, shift: f64 },
+    /// `(x + shift) / divisor`: for scales whose reciprocal is a finite decimal and which are
+    /// not (mm -> in is `/ 25.4`, rpm -> Hz is `/ 60`, degF -> degC is `(x - 32) / 1.8`).
+    /// Multiplying by the rounded reciprocal would make `25.4 mm` 0.9999999999999999 in.
+    AddDivide { shift: f64, divisor: f64 },
 }
 
 impl Conversion {
     pub const IDENTITY: Conversion = Conversion {
         scale: 1.0,
         shift: 0.0,
+        arithmetic: Arithmetic::MultiplyAdd {
+            scale: 1.0,
+            shift: 0.0,
+        },
     };
 
     /// Whether the conversion changes nothing, so the checker need not emit one.
@@ -109,7 +137,19 @@ impl Conversion {
     /// The converted value, computed as generated code computes it.
     #[must_use]
     pub fn apply(&self, x: f64) -> f64 {
-        x * self.scale + self.shift
+        match self.arithmetic {
+            Arithmetic::MultiplyAdd { scale, shift } => x * scale + shift,
+            Arithmetic::AddDivide { shift, divisor } => (x + shift) / divisor,
+        }
+    }
+
+    /// `x * scale + shift` computed in f64, for factors too large to keep exact.
+    fn multiply_add(scale: f64, shift: f64) -> Conversion {
+        Conversion {
+            scale,
+            shift,
+            arithmetic: Arithmetic::MultiplyAdd { scale, shift },
+        }
     }
 }
 
@@ -148,10 +188,53 @@ impl Unit {
     }
 
     /// Whether values of the two units measure the same kind of quantity (and so can be
-    /// converted into each other).
+    /// converted into each other, unless one is a temperature difference and the other a
+    /// temperature on an offset scale, see [`Unit::confuses_difference`]).
     #[must_use]
     pub fn same_dimension(&self, other: &Unit) -> bool {
         self.dim == other.dim
+    }
+
+    /// When the two units differ only in their power of angle, `to`'s power minus this one's:
+    /// 1 for `1/s` -> `Hz` (a rate becoming an angular speed), -1 for `N*m*rad/s` -> `W`.
+    /// `None` when they differ otherwise or not at all.
+    #[must_use]
+    pub fn angle_difference(&self, to: &Unit) -> Option<i32> {
+        let difference = to.dim.angle() - self.dim.angle();
+        (difference != 0 && self.dim.without_angle() == to.dim.without_angle())
+            .then_some(difference)
+    }
+
+    /// The power of angle in the unit: 1 for `rad`, `rpm`, `Hz`; 0 for `1/s` and `W`.
+    #[must_use]
+    pub fn angle_power(&self) -> i32 {
+        self.dim.angle()
+    }
+
+    /// For a unit with an offset, the unit of a difference of two of its values:
+    /// `delta_degC` for `degC`. `None` for every other unit, whose differences are in itself.
+    #[must_use]
+    pub fn difference_unit(&self) -> Option<Unit> {
+        let atoms = &table().atoms;
+        match self.terms.as_slice() {
+            [t] if t.exp == 1 => Unit::atom(atoms[t.atom].difference?).ok(),
+            _ => None,
+        }
+    }
+
+    /// Whether the unit is that of temperature differences on an offset scale
+    /// (`delta_degC`, `delta_degF`).
+    #[must_use]
+    pub fn is_temperature_difference(&self) -> bool {
+        matches!(self.terms.as_slice(), [t] if t.exp == 1 && table().atoms[t.atom].is_difference)
+    }
+
+    /// Whether one unit is a temperature on an offset scale and the other a temperature
+    /// difference (`degC` and `delta_degC`): no conversion turns one into the other.
+    #[must_use]
+    pub fn confuses_difference(&self, other: &Unit) -> bool {
+        (self.has_offset() && other.is_temperature_difference())
+            || (other.has_offset() && self.is_temperature_difference())
     }
 
     /// Whether values of the two units can be used as each other without conversion: same
@@ -163,28 +246,46 @@ impl Unit {
             && nearly_equal(self.offset.to_f64(), other.offset.to_f64())
     }
 
-    /// The conversion from this unit to `to`, or `None` when the dimensions differ. The
-    /// identity when [`Unit::same_unit`] holds.
+    /// The conversion from this unit to `to`, or `None` when the dimensions differ or one is
+    /// a temperature difference and the other a temperature on an offset scale. The identity
+    /// when [`Unit::same_unit`] holds.
     #[must_use]
     pub fn conversion_to(&self, to: &Unit) -> Option<Conversion> {
-        if self.dim != to.dim {
+        if self.dim != to.dim || self.confuses_difference(to) {
             return None;
         }
         if self.same_unit(to) {
             return Some(Conversion::IDENTITY);
         }
         let exact = || {
+            let from_factor = self.exact?;
             let to_factor = to.exact?;
-            let scale = self.exact?.div(to_factor)?;
-            let shift = self.offset.sub(to.offset)?.div(to_factor)?;
+            let scale = from_factor.div(to_factor)?;
+            let offsets = self.offset.sub(to.offset)?;
+            let shift = offsets.div(to_factor)?;
+            let divisor = scale.recip()?;
+            let arithmetic = if !scale.is_finite_decimal() && divisor.is_finite_decimal() {
+                Arithmetic::AddDivide {
+                    shift: offsets.div(from_factor)?.to_f64(),
+                    divisor: divisor.to_f64(),
+                }
+            } else {
+                Arithmetic::MultiplyAdd {
+                    scale: scale.to_f64(),
+                    shift: shift.to_f64(),
+                }
+            };
             Some(Conversion {
                 scale: scale.to_f64(),
                 shift: shift.to_f64(),
+                arithmetic,
             })
         };
-        Some(exact().unwrap_or_else(|| Conversion {
-            scale: self.factor / to.factor,
-            shift: (self.offset.to_f64() - to.offset.to_f64()) / to.factor,
+        Some(exact().unwrap_or_else(|| {
+            Conversion::multiply_add(
+                self.factor / to.factor,
+                (self.offset.to_f64() - to.offset.to_f64()) / to.factor,
+            )
         }))
     }
 

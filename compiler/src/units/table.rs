@@ -24,6 +24,12 @@ pub(crate) struct Atom {
     pub factor: Exact,
     /// SI value of the scale's zero; non-zero only for degC and degF.
     pub offset: Exact,
+    /// For a unit with an offset: the atom that measures differences on its scale
+    /// (`delta_degC` for `degC`), the unit of `t1 - t2`.
+    pub difference: Option<usize>,
+    /// Whether the atom is the difference unit of an offset scale (`delta_degC`): such a value
+    /// is added to temperatures and never becomes one by a conversion.
+    pub is_difference: bool,
 }
 
 #[derive(Debug)]
@@ -67,6 +73,8 @@ struct UnitEntry {
     dim: DimEntry,
     factor: String,
     offset: Option<String>,
+    /// The symbol of the unit of differences on this unit's scale; only with an offset.
+    difference: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -79,6 +87,7 @@ struct DimEntry {
     temperature: i32,
     amount: i32,
     luminosity: i32,
+    angle: i32,
 }
 
 impl DimEntry {
@@ -91,6 +100,7 @@ impl DimEntry {
             self.temperature,
             self.amount,
             self.luminosity,
+            self.angle,
         ])
     }
 }
@@ -119,6 +129,7 @@ impl Table {
         let file: TableFile = serde_yaml::from_str(source).map_err(|e| e.to_string())?;
         let mut atoms = Vec::new();
         let mut lookup = HashMap::new();
+        let mut differences = Vec::new();
         for entry in file.units {
             let index = atoms.len();
             for name in std::iter::once(&entry.symbol).chain(&entry.aliases) {
@@ -139,19 +150,43 @@ impl Table {
                 return Err(format!("`{}` needs a positive factor", entry.symbol));
             }
             let dim = entry.dim.dimension();
-            if !offset.is_zero() && dim != Dimension::new([0, 0, 0, 0, 1, 0, 0]) {
+            if !offset.is_zero() && dim != Dimension::new([0, 0, 0, 0, 1, 0, 0, 0]) {
                 return Err(format!(
                     "`{}`: only temperatures have offsets",
                     entry.symbol
                 ));
             }
+            if offset.is_zero() != entry.difference.is_none() {
+                return Err(format!(
+                    "`{}`: a unit has a difference unit exactly when it has an offset",
+                    entry.symbol
+                ));
+            }
+            differences.push(entry.difference);
             atoms.push(Atom {
                 symbol: entry.symbol,
                 name: entry.name,
                 dim,
                 factor,
                 offset,
+                difference: None,
+                is_difference: false,
             });
+        }
+        for (index, difference) in differences.into_iter().enumerate() {
+            let Some(symbol) = difference else { continue };
+            let &delta = lookup
+                .get(&symbol)
+                .ok_or_else(|| format!("difference unit `{symbol}` is not in the table"))?;
+            let (scale, of) = (&atoms[index], &atoms[delta]);
+            if of.dim != scale.dim || of.factor != scale.factor || !of.offset.is_zero() {
+                return Err(format!(
+                    "`{symbol}` must have the dimension and factor of `{}` and no offset",
+                    scale.symbol
+                ));
+            }
+            atoms[index].difference = Some(delta);
+            atoms[delta].is_difference = true;
         }
         let mut quantities: Vec<(Dimension, String)> = Vec::new();
         for q in file.quantities {
@@ -228,6 +263,15 @@ mod tests {
                 "{symbol: m, name: a, factor: \"1\", offset: \"1\"}",
                 "offsets",
             ),
+            (
+                "{symbol: K, name: a, dim: {temperature: 1}, factor: \"1\", offset: \"1\"}",
+                "difference unit",
+            ),
+            (
+                "{symbol: K, name: a, dim: {temperature: 1}, factor: \"1\", offset: \"1\", \
+                 difference: dK}",
+                "not in the table",
+            ),
         ];
         for (line, expected) in cases {
             let err = Table::load(&unit(line)).expect_err(line);
@@ -237,10 +281,10 @@ mod tests {
 
     #[test]
     fn every_quantity_name_is_found() {
-        let power = Dimension::new([2, 1, -3, 0, 0, 0, 0]);
+        let power = Dimension::new([2, 1, -3, 0, 0, 0, 0, 0]);
         assert_eq!(table().dimension_name(power), "power");
         assert_eq!(table().dimension_name(Dimension::NONE), "dimensionless");
-        let speed = Dimension::new([1, 0, -1, 0, 0, 0, 0]);
+        let speed = Dimension::new([1, 0, -1, 0, 0, 0, 0, 0]);
         assert_eq!(table().dimension_name(speed), "length/time");
     }
 }

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use super::names::{Names, SampleField};
 use crate::ir::{Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
 use crate::schema::{IdBase, SchemaSet};
+use crate::units::Arithmetic;
 
 /// Emits the expressions of one flow, knowing the Rust names of its `let` bindings.
 pub struct ExprEmitter<'p> {
@@ -306,19 +307,28 @@ impl ExprEmitter<'_> {
                 _ if inner.is_fallible() => format!("{}.map(|n| n as f64)", self.value(inner)),
                 _ => format!("{} as f64", paren(self.operand(inner))),
             },
-            ExprKind::Convert {
-                value,
-                scale,
-                shift,
-            } => {
-                let arithmetic = |x: &str| match (*scale == 1.0, *shift == 0.0) {
-                    (true, _) => format!("{x} + {}", float_literal(*shift)),
-                    (false, true) => format!("{x} * {}", float_literal(*scale)),
-                    (false, false) => {
+            ExprKind::Convert { value, arithmetic } => {
+                let arithmetic = |x: &str| match *arithmetic {
+                    Arithmetic::MultiplyAdd { scale, shift } => {
+                        match (scale == 1.0, shift == 0.0) {
+                            (true, _) => format!("{x} + {}", float_literal(shift)),
+                            (false, true) => format!("{x} * {}", float_literal(scale)),
+                            (false, false) => {
+                                format!("{x} * {} + {}", float_literal(scale), float_literal(shift))
+                            }
+                        }
+                    }
+                    Arithmetic::AddDivide {
+                        shift: 0.0,
+                        divisor,
+                    } => {
+                        format!("{x} / {}", float_literal(divisor))
+                    }
+                    Arithmetic::AddDivide { shift, divisor } => {
                         format!(
-                            "{x} * {} + {}",
-                            float_literal(*scale),
-                            float_literal(*shift)
+                            "({x} + {}) / {}",
+                            float_literal(shift),
+                            float_literal(divisor)
                         )
                     }
                 };

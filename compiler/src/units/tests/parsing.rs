@@ -70,8 +70,11 @@ fn display_reads_back_as_the_same_unit() {
 fn products_and_quotients_derive_units() {
     let power = unit("N*m").mul(&unit("rad/s")).unwrap();
     assert_eq!(power.to_string(), "N*m*rad/s");
-    assert_eq!(power.dimension_name(), "power");
+    assert_eq!(power.dimension_name(), "mass*length^2*angle/time^3");
+    assert_eq!(power.angle_difference(&unit("W")), Some(-1));
+    let power = power.div(&unit("rad")).unwrap();
     assert!(power.same_unit(&unit("W")));
+    assert_eq!(power.dimension_name(), "power");
 
     let feed = unit("mm").div(&unit("min")).unwrap();
     assert_eq!(feed.to_string(), "mm/min");
@@ -82,7 +85,7 @@ fn products_and_quotients_derive_units() {
     assert_eq!(acceleration.to_string(), "m/s^2");
 
     let cycles = unit("Hz").mul(&unit("s")).unwrap();
-    assert!(cycles.is_dimensionless());
+    assert_eq!(cycles.dimension_name(), "angle");
     assert!(cycles.same_unit(&unit("rev")));
 
     let energy = unit("kW").mul(&unit("h")).unwrap();
@@ -105,9 +108,13 @@ fn dimensionless_is_the_unit_one() {
     assert_eq!(one, unit("1"));
     assert_eq!(one.mul(&unit("mm")).unwrap(), unit("mm"));
     assert_eq!(one.div(&unit("s")).unwrap(), unit("1/s"));
-    for text in ["%", "ppm", "deg", "rad", "rev", "mm/m", "1"] {
+    for text in ["%", "ppm", "mm/m", "rev/rad", "1"] {
         assert!(unit(text).is_dimensionless(), "{text}");
         assert!(unit(text).same_dimension(&one), "{text}");
+    }
+    for text in ["deg", "rad", "rev"] {
+        assert!(!unit(text).is_dimensionless(), "{text} is an angle");
+        assert_eq!(one.angle_difference(&unit(text)), Some(1), "{text}");
     }
 }
 
@@ -119,7 +126,8 @@ fn dimensions_have_names() {
         ("rpm", "angular speed or frequency"),
         ("Hz", "angular speed or frequency"),
         ("rad/s", "angular speed or frequency"),
-        ("1/s", "angular speed or frequency"),
+        ("1/s", "rate"),
+        ("deg", "angle"),
         ("kW", "power"),
         ("N*m", "energy or torque"),
         ("bar", "pressure"),
@@ -140,7 +148,7 @@ fn dimensions_have_names() {
     }
     assert_eq!(
         unit("m/s^2").dimension().exponents(),
-        [1, 0, -2, 0, 0, 0, 0]
+        [1, 0, -2, 0, 0, 0, 0, 0]
     );
 }
 
@@ -161,7 +169,18 @@ fn same_dimension_and_same_unit_differ() {
         !unit("rad/s").same_unit(&unit("Hz")),
         "Hz counts revolutions"
     );
-    assert!(unit("1/s").same_unit(&unit("rad/s")));
+    assert!(
+        !unit("1/s").same_dimension(&unit("rad/s")),
+        "a rate is not an angular speed"
+    );
+    assert_eq!(unit("1/s").angle_difference(&unit("Hz")), Some(1));
+    assert!(unit("K").same_unit(&unit("delta_degC")));
+    assert!(unit("degR").same_unit(&unit("delta_degF")));
+    assert!(unit("degC").confuses_difference(&unit("delta_degC")));
+    assert!(unit("delta_degF").confuses_difference(&unit("degC")));
+    assert!(!unit("K").confuses_difference(&unit("degC")));
+    assert_eq!(unit("degC").difference_unit(), Some(unit("delta_degC")));
+    assert_eq!(unit("K").difference_unit(), None);
 }
 
 #[test]
