@@ -1,5 +1,13 @@
 //! The build stage: writes a [`GeneratedCrate`] to disk and has cargo build it. The only
 //! stage that runs another program.
+//!
+//! What depends on the machine is added here, never by emit: the runtime's source, written
+//! from what fdi carries into a cache folder ([`runtime`]) and named to cargo by a `[patch]` in
+//! the crate's `.cargo/config.toml`; the mapping's folder, the git state and the build time,
+//! given to cargo as environment variables the generated code reads with `option_env!`.
+
+mod cargo_output;
+mod runtime;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,11 +20,17 @@ pub struct BuildOptions {
     /// Where the generated crate is written.
     pub crate_dir: PathBuf,
     /// Cargo's target directory, shared by every generated crate so that the runtime and its
-    /// dependencies are compiled once.
+    /// dependencies are compiled once. The runtime's source is kept beside it, in `runtime/`.
     pub target_dir: PathBuf,
     pub release: bool,
+    /// The mapping file's folder: where the program resolves relative paths unless told
+    /// otherwise (`--base-dir`). Given to the program's build as `FDI_MAPPING_DIR`.
+    pub mapping_dir: PathBuf,
     /// The git state of the mapping's files, for the program's manifest (see [`git_state`]).
     pub git: Option<GitState>,
+    /// Fail when the compiler warns about the generated code, which should never happen:
+    /// fdi's own tests build with it.
+    pub deny_warnings: bool,
 }
 
 /// The commit checked out where the mapping lives, and whether its files differ from it.
@@ -109,31 +123,46 @@ pub fn build(
     bin_name: &str,
     options: &BuildOptions,
 ) -> Result<PathBuf, Diagnostic> {
-    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cargo
-        .arg("build")
-        .arg("--quiet")
-        .arg("--manifest-path")
-        .arg(options.crate_dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&options.target_dir);
-    if options.release {
-        cargo.arg("--release");
-    }
+    // Absolute, since they are written into the crate's cargo configuration and compared with
+    // the paths in cargo's messages.
+    let crate_dir =
+        std::path::absolute(&options.crate_dir).map_err(|e| write_error(&options.crate_dir, e))?;
+    let target_dir = std::path::absolute(&options.target_dir)
+        .map_err(|e| write_error(&options.target_dir, e))?;
     // Generated programs share the target directory, where two programs of the same name
     // would overwrite each other's binary: builds take turns, and each binary is copied into
     // its own crate folder before the next build may start. Writing the crate is part of the
     // turn, since two runs of one mapping (`fdi test` and `fdi run`) write the same folder.
-    std::fs::create_dir_all(&options.target_dir)
-        .map_err(|e| write_error(&options.target_dir, e))?;
-    let lock = std::fs::File::create(options.target_dir.join("fdi-build.lock"))
-        .map_err(|e| write_error(&options.target_dir, e))?;
-    lock.lock()
-        .map_err(|e| write_error(&options.target_dir, e))?;
-    let changed = write_crate(generated, &options.crate_dir)
-        .map_err(|e| write_error(&options.crate_dir, e))?;
-    let stamp = BuildStamp::for_build(options, changed);
+    std::fs::create_dir_all(&target_dir).map_err(|e| write_error(&target_dir, e))?;
+    let lock = std::fs::File::create(target_dir.join("fdi-build.lock"))
+        .map_err(|e| write_error(&target_dir, e))?;
+    lock.lock().map_err(|e| write_error(&target_dir, e))?;
+    let runtime_cache = target_dir.with_file_name("runtime");
+    let runtime = runtime::install(&runtime_cache).map_err(|e| write_error(&runtime_cache, e))?;
+    let changed =
+        write_crate(generated, &crate_dir, &runtime).map_err(|e| write_error(&crate_dir, e))?;
+    claim_package(generated, &crate_dir, &target_dir).map_err(|e| write_error(&crate_dir, e))?;
+
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // The configuration file is named on the command line, so that it applies wherever fdi
+    // runs and outranks any configuration of the folders around the crate.
+    cargo
+        .arg("--config")
+        .arg(crate_dir.join(CARGO_CONFIG))
+        .arg("build")
+        .arg("--quiet")
+        .arg("--message-format")
+        .arg("json")
+        .arg("--manifest-path")
+        .arg(crate_dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
+    if options.release {
+        cargo.arg("--release");
+    }
+    let stamp = BuildStamp::for_build(options, &crate_dir, changed);
     stamp.set_env(&mut cargo);
+    cargo.env("FDI_MAPPING_DIR", &options.mapping_dir);
     let spinner = crate::build_progress::BuildSpinner::start(bin_name);
     let output = cargo.output();
     drop(spinner);
@@ -141,36 +170,65 @@ pub fn build(
         Diagnostic::error(Code::BuildFailed, format!("cannot run cargo: {e}"))
             .help("fdi builds the generated program with cargo; install the Rust toolchain or put cargo on PATH")
     })?;
+    let messages = cargo_output::compiler_messages(
+        &String::from_utf8_lossy(&output.stdout),
+        &crate_dir.join("Cargo.toml"),
+    );
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr
-            .lines()
-            .rev()
-            .take(40)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
+        let mut said: Vec<String> = messages
+            .iter()
+            .filter(|m| m.level == "error")
+            .map(|m| m.rendered.trim_end().to_string())
             .collect();
+        said.push(
+            String::from_utf8_lossy(&output.stderr)
+                .trim_end()
+                .to_string(),
+        );
         return Err(Diagnostic::error(Code::BuildFailed, "cargo could not build the generated program")
             .help(format!(
                 "this is a bug in fdi if the mapping checked without errors; please report it with the mapping.\ncargo said:\n{}",
-                tail.join("\n")
+                cargo_output::shorten(&said.join("\n"), MAX_LINES_SHOWN)
             )));
     }
+    let warnings: Vec<&str> = messages
+        .iter()
+        .filter(|m| m.in_generated_crate && m.level == "warning")
+        .map(|m| m.rendered.trim_end())
+        .collect();
+    if options.deny_warnings && !warnings.is_empty() {
+        return Err(Diagnostic::error(
+            Code::BuildFailed,
+            format!(
+                "the generated program compiles with {} warning{}",
+                warnings.len(),
+                if warnings.len() == 1 { "" } else { "s" }
+            ),
+        )
+        .help(format!(
+            "generated code should compile without warnings; this is a bug in fdi, please report it with the mapping.\nthe compiler said:\n{}",
+            cargo_output::shorten(&warnings.join("\n"), MAX_LINES_SHOWN)
+        )));
+    }
     let profile = if options.release { "release" } else { "debug" };
-    let built = options.target_dir.join(profile).join(bin_name);
-    let binary = options.crate_dir.join("bin").join(bin_name);
-    std::fs::create_dir_all(options.crate_dir.join("bin"))
-        .map_err(|e| write_error(&options.crate_dir, e))?;
+    let built = target_dir.join(profile).join(bin_name);
+    let binary = crate_dir.join("bin").join(bin_name);
+    std::fs::create_dir_all(crate_dir.join("bin")).map_err(|e| write_error(&crate_dir, e))?;
     // Copied beside it and renamed over it: the binary in place may be running (another
     // `fdi test` of the same mapping), and a running binary cannot be overwritten.
     let copied = binary.with_extension("new");
     std::fs::copy(&built, &copied).map_err(|e| write_error(&copied, e))?;
     std::fs::rename(&copied, &binary).map_err(|e| write_error(&binary, e))?;
-    stamp.save(&options.crate_dir);
+    stamp.save(&crate_dir);
     drop(lock);
     Ok(binary)
 }
+
+/// How much of cargo's output a failed build shows.
+const MAX_LINES_SHOWN: usize = 40;
+
+/// The crate's cargo configuration, written by the build: where the runtime's source is.
+const CARGO_CONFIG: &str = ".cargo/config.toml";
 
 fn write_error(path: &Path, e: std::io::Error) -> Diagnostic {
     Diagnostic::error(
@@ -195,7 +253,7 @@ struct BuildStamp {
 }
 
 impl BuildStamp {
-    fn for_build(options: &BuildOptions, crate_changed: bool) -> Self {
+    fn for_build(options: &BuildOptions, crate_dir: &Path, crate_changed: bool) -> Self {
         let mut stamp = BuildStamp {
             git: options.git.clone(),
             profile: if options.release { "release" } else { "debug" },
@@ -205,7 +263,7 @@ impl BuildStamp {
             .ok()
             .and_then(|s| s.trim().parse::<i64>().ok())
             .and_then(|s| fdi_runtime::time::from_epoch_millis(s.saturating_mul(1000)).ok());
-        let previous = std::fs::read_to_string(stamp.file(&options.crate_dir)).ok();
+        let previous = std::fs::read_to_string(stamp.file(crate_dir)).ok();
         stamp.built_at = match (reproducible, previous) {
             (Some(time), _) => time.to_rfc3339(),
             (None, Some(previous)) if !crate_changed => match previous.split_once('\n') {
@@ -262,25 +320,67 @@ fn now_to_the_second() -> String {
         .unwrap_or_default()
 }
 
-/// Writes the files that differ from what is on disk; `true` when any did.
-fn write_crate(generated: &GeneratedCrate, dir: &Path) -> std::io::Result<bool> {
+/// Writes the files that differ from what is on disk, and the build's own files beside them:
+/// the cargo configuration that points at `runtime`, and a `Cargo.lock` when there is none.
+/// `true` when any file of the generated crate changed.
+fn write_crate(generated: &GeneratedCrate, dir: &Path, runtime: &Path) -> std::io::Result<bool> {
     let mut changed = false;
     for (path, text) in &generated.files {
-        let file = dir.join(path);
-        if let Some(parent) = file.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&file, text)?;
-            changed = true;
-        }
+        changed |= write_if_changed(&dir.join(path), text)?;
     }
+    // The generated Cargo.toml asks for `fdi-runtime` by version alone, as `fdi emit` must not
+    // name a folder of this machine; the patch says where its source is.
+    let config = format!(
+        "# Written by `fdi build`: where this machine keeps the source of the runtime fdi carries.\n\
+         [patch.crates-io]\n\
+         fdi-runtime = {{ path = {} }}\n",
+        toml::Value::String(runtime.to_string_lossy().into_owned())
+    );
+    write_if_changed(&dir.join(CARGO_CONFIG), &config)?;
     // Resolve dependencies to the versions the fdi workspace itself was tested with, so the
-    // shared target directory reuses their builds.
+    // shared target directory reuses their builds. Cargo keeps it up to date from then on.
     let lock = dir.join("Cargo.lock");
-    let workspace_lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
-    if !lock.exists() && workspace_lock.exists() {
-        std::fs::copy(workspace_lock, lock)?;
+    if !lock.exists() {
+        std::fs::write(lock, runtime::LOCKFILE)?;
     }
     Ok(changed)
+}
+
+fn write_if_changed(file: &Path, text: &str) -> std::io::Result<bool> {
+    if std::fs::read_to_string(file).ok().as_deref() == Some(text) {
+        return Ok(false);
+    }
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(file, text)?;
+    Ok(true)
+}
+
+/// Makes cargo rebuild the package when it was last built, in this target directory, from
+/// another crate folder.
+///
+/// Cargo keeps one build per package name and version in a target directory, and judges
+/// whether it is fresh by comparing file times: a crate folder whose files did not change
+/// since its own last build looks fresh even when another folder's crate of the same package
+/// name (the same mapping name) was built since. Its files are touched in that case; the
+/// record of which folder built each package is kept in the target directory.
+fn claim_package(
+    generated: &GeneratedCrate,
+    crate_dir: &Path,
+    target_dir: &Path,
+) -> std::io::Result<()> {
+    let record = target_dir.join("fdi-packages").join(&generated.package);
+    let folder = crate_dir.to_string_lossy();
+    if std::fs::read_to_string(&record).ok().as_deref() == Some(folder.as_ref()) {
+        return Ok(());
+    }
+    let now = std::time::SystemTime::now();
+    for path in generated.files.keys() {
+        std::fs::File::options()
+            .write(true)
+            .open(crate_dir.join(path))?
+            .set_modified(now)?;
+    }
+    write_if_changed(&record, &folder).map(|_| ())
 }

@@ -90,22 +90,18 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
     out.iter().collect()
 }
 
-/// The mapping's folder as an absolute path, for the generated program's default base folder.
+/// The mapping's folder as an absolute path, for the generated program's default base folder
+/// (given to its build: `build::BuildOptions::mapping_dir`).
 pub fn mapping_dir(path: &Path) -> PathBuf {
     let dir = mapping_folder(path);
     dir.canonicalize().unwrap_or(dir)
 }
 
-/// The emit options of the mapping at `path`, whose compilation read `sources`: the program's
-/// default base folder and the hashes of its inputs for the build manifest.
+/// The emit options of the mapping at `path`, whose compilation read `sources`: the hashes of
+/// its inputs for the build manifest, with paths relative to the mapping's folder.
 pub fn emit_options(path: &Path, sources: &SourceMap) -> emit::EmitOptions {
-    emit::EmitOptions {
-        origins: emit::Origins::new(sources, &mapping_folder(path)),
-        ..emit::EmitOptions::for_mapping_dir(
-            &mapping_dir(path),
-            manifest::inputs(sources, &mapping_folder(path)),
-        )
-    }
+    emit::EmitOptions::new(manifest::inputs(sources, &mapping_folder(path)))
+        .with_origins(emit::Origins::new(sources, &mapping_folder(path)))
 }
 
 /// Read, parse and load imports: the mapping's syntax tree with the items of every module it

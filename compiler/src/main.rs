@@ -128,6 +128,9 @@ struct BuildArgs {
     /// Build without optimisations (faster to build, slower to run).
     #[arg(long)]
     debug: bool,
+    /// Fail if the compiler warns about the generated code (it should not: fdi's tests use this).
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 fn main() -> ExitCode {
@@ -469,7 +472,9 @@ fn build_program(file: &Path, crate_dir: &Path, args: &BuildArgs) -> Result<Path
         crate_dir: crate_dir.to_path_buf(),
         target_dir: args.target_dir.clone().unwrap_or_else(default_target_dir),
         release: !args.debug,
+        mapping_dir: fdi_compiler::mapping_dir(file),
         git: git_state(&inputs),
+        deny_warnings: args.deny_warnings,
     };
     build(&generated, &generated.bin, &options).map_err(|d| {
         report(&[d], &SourceMap::new());

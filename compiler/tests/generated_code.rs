@@ -7,8 +7,7 @@ use std::path::Path;
 use fdi_compiler::emit::{emit, EmitOptions};
 use fdi_compiler::source_map::SourceMap;
 
-/// Every file of the crate generated from `path`, emitted with options that are the same on
-/// every machine.
+/// Every file of the crate generated from `path`.
 fn generated_files(path: &Path) -> String {
     let mut sources = SourceMap::new();
     let program = fdi_compiler::compile(path, &mut sources).unwrap_or_else(|d| {
@@ -19,24 +18,11 @@ fn generated_files(path: &Path) -> String {
             rendered.join("\n")
         )
     });
+    // Nothing in it depends on the machine: the options are the inputs' hashes and the mapping
+    // files' names relative to the mapping's folder.
     let folder = path.parent().unwrap_or(path);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .expect("workspace root");
-    let options = EmitOptions {
-        runtime_dependency: "{ path = \"../../runtime\" }".into(),
-        // The folder from the workspace root: `/examples/mill-to-mes`.
-        mapping_dir: format!(
-            "/{}",
-            folder
-                .strip_prefix(&root)
-                .unwrap_or(folder)
-                .to_string_lossy()
-        ),
-        inputs: fdi_compiler::manifest::inputs(&sources, folder),
-        origins: fdi_compiler::emit::Origins::new(&sources, folder),
-    };
+    let options = EmitOptions::new(fdi_compiler::manifest::inputs(&sources, folder))
+        .with_origins(fdi_compiler::emit::Origins::new(&sources, folder));
     let generated = emit(&program, &options);
     let all: Vec<String> = generated
         .files

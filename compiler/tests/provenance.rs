@@ -32,7 +32,8 @@ fn code_hash(crate_dir: &Path) -> String {
                 .to_string_lossy()
                 .replace('\\', "/");
             if path.is_dir() {
-                if relative != "bin" {
+                // The build's own files: the binary and the cargo configuration.
+                if relative != "bin" && relative != ".cargo" {
                     walk(&path, root, out);
                 }
             } else if relative != "src/manifest.rs"

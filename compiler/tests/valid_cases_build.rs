@@ -1,7 +1,7 @@
 //! Every case under `tests/cases/` that is expected to check (`// expect: ok`) and is a mapping
 //! (not a module, which is not built) is also emitted and built with cargo here, so that "emit
-//! never fails on a checked program" includes "and the Rust it writes compiles" for every
-//! construct the cases use.
+//! never fails on a checked program" includes "and the Rust it writes compiles, without
+//! warnings" for every construct the cases use.
 
 mod support;
 
@@ -34,6 +34,8 @@ fn every_valid_case_builds() {
     valid_mappings(&workspace_root().join("tests/cases"), &mut cases);
     cases.sort();
     let tmp = tempfile::tempdir().expect("temp dir");
+    // Every case is built, and every failure reported at once.
+    let mut failures = Vec::new();
     for case in &cases {
         // A crate folder per case, named after its folder and file (`units-conversions...`).
         let name = case
@@ -42,8 +44,18 @@ fn every_valid_case_builds() {
             .with_extension("")
             .to_string_lossy()
             .replace(['/', '\\'], "-");
-        let binary = build(case, &tmp.path().join(name));
-        assert!(binary.exists(), "{} built no binary", case.display());
+        match try_build(case, &tmp.path().join(name)) {
+            Ok(binary) if binary.exists() => {}
+            Ok(_) => failures.push(format!("{} built no binary", case.display())),
+            Err(failure) => failures.push(failure),
+        }
     }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases do not build cleanly:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     assert!(cases.len() >= 10, "found only {cases:?}");
 }

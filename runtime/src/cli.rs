@@ -22,7 +22,8 @@ use crate::summary::{DeadLetterSummary, RunSummary};
 #[derive(Debug, Clone, PartialEq, Eq, clap::Parser)]
 #[command(disable_version_flag = true)]
 pub struct Options {
-    /// Directory that relative paths in the mapping are resolved against [default: the mapping file's directory]
+    /// Directory that relative paths in the mapping are resolved against [default: the mapping file's directory
+    /// when `fdi build` built the program, else the current directory]
     #[arg(long, value_name = "DIR")]
     pub base_dir: Option<PathBuf>,
     /// Dead-letter file (relative to the current directory) [default: the mapping's, relative to the base dir]

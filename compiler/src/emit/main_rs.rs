@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use codegen::{Function, Scope};
 
 use super::names::{self, Names};
-use super::EmitOptions;
 use crate::ir::{self, FileFormat, TargetKind};
 
 /// Names `run` declares or uses itself: its parameter and locals, and the crate's items.
@@ -65,7 +64,7 @@ impl RunLocals {
     }
 }
 
-pub fn main_rs(program: &ir::Program, names: &Names, options: &EmitOptions) -> String {
+pub fn main_rs(program: &ir::Program, names: &Names) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw(format!(
@@ -87,7 +86,7 @@ pub fn main_rs(program: &ir::Program, names: &Names, options: &EmitOptions) -> S
         "/// What the runtime needs to know about this program.\npub const PROGRAM: ::fdi_runtime::ProgramInfo = ::fdi_runtime::ProgramInfo {{\n    \
              mapping: {:?},\n    \
              version: {:?},\n    \
-             mapping_dir: {:?},\n    \
+             mapping_dir: option_env!(\"FDI_MAPPING_DIR\"),\n    \
              dead_letter: {:?},\n    \
              sources: {},\n    \
              lookups: {},\n    \
@@ -95,7 +94,6 @@ pub fn main_rs(program: &ir::Program, names: &Names, options: &EmitOptions) -> S
          }};",
         program.name,
         program.version,
-        options.mapping_dir,
         program.dead_letter,
         quoted(program.sources.iter().map(|s| &s.name).collect()),
         quoted(program.lookups.iter().map(|l| &l.name).collect()),

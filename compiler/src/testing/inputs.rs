@@ -193,7 +193,7 @@ mod tests {
             ]
         );
         let events = std::fs::read_to_string(events).expect("events written");
-        assert_eq!(events.lines().count(), 2);
+        assert_eq!(events.lines().count(), 3);
         assert!(events.starts_with(r#"{"machine":"M1","work_order":"WO-000001","#));
         assert_eq!(
             std::fs::read_to_string(machines).expect("machines written"),

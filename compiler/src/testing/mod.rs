@@ -113,6 +113,7 @@ pub fn test_mapping(file: &Path, options: &TestOptions) -> MappingOutcome {
         target_dir: options.target_dir.clone(),
         // Tests run small inputs: building fast matters, running fast does not.
         release: false,
+        mapping_dir: crate::mapping_dir(file),
         git: git_state(
             &outcome
                 .sources
@@ -120,6 +121,7 @@ pub fn test_mapping(file: &Path, options: &TestOptions) -> MappingOutcome {
                 .map(|f| f.path.clone())
                 .collect::<Vec<_>>(),
         ),
+        deny_warnings: false,
     };
     let binary = match build(&generated, &generated.bin, &build_options) {
         Ok(binary) => binary,

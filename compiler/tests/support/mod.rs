@@ -47,7 +47,13 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Builds `mapping` with the `fdi` binary (debug profile) and returns the program's path.
+/// Warnings in the generated code fail the build: generated code must have none.
 pub fn build(mapping: &Path, crate_dir: &Path) -> PathBuf {
+    try_build(mapping, crate_dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`build`], returning what went wrong instead of failing the test.
+pub fn try_build(mapping: &Path, crate_dir: &Path) -> Result<PathBuf, String> {
     let output = Command::new(env!("CARGO_BIN_EXE_fdi"))
         .arg("build")
         .arg(mapping)
@@ -56,14 +62,19 @@ pub fn build(mapping: &Path, crate_dir: &Path) -> PathBuf {
         .arg("--target-dir")
         .arg(shared_target_dir())
         .arg("--debug")
+        .arg("--deny-warnings")
         .output()
         .expect("run fdi build");
-    assert!(
-        output.status.success(),
-        "fdi build failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    if !output.status.success() {
+        return Err(format!(
+            "fdi build {} failed:\n{}",
+            mapping.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(PathBuf::from(
+        String::from_utf8_lossy(&output.stdout).trim(),
+    ))
 }
 
 /// Runs a built program with `--format json` and returns its exit code and parsed summary.

@@ -10,8 +10,10 @@ pub struct ProgramInfo {
     pub mapping: &'static str,
     /// The mapping's version.
     pub version: &'static str,
-    /// The directory of the mapping file: the default base directory for relative paths.
-    pub mapping_dir: &'static str,
+    /// The directory of the mapping file, as `fdi build` gives it to the program's build
+    /// (`FDI_MAPPING_DIR`): the default base directory for relative paths. `None` for a program
+    /// built from its crate by cargo alone; its base directory is the current directory.
+    pub mapping_dir: Option<&'static str>,
     /// The default dead-letter file, relative to the base directory.
     pub dead_letter: &'static str,
     /// The names of the mapping's sources, so that `--source NAME=PATH` can refuse a name that is not one
@@ -47,11 +49,11 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// The defaults of `program`: base directory = the mapping's directory, its dead letter, batches of 1000,
-    /// the mapping's own files and targets.
+    /// The defaults of `program`: base directory = the mapping's directory (else the current directory), its
+    /// dead letter, batches of 1000, the mapping's own files and targets.
     pub fn new(program: &ProgramInfo) -> Self {
         RunConfig {
-            base_dir: PathBuf::from(program.mapping_dir),
+            base_dir: PathBuf::from(program.mapping_dir.unwrap_or(".")),
             dead_letter: PathBuf::from(program.dead_letter),
             batch_size: DEFAULT_BATCH_SIZE,
             source_paths: BTreeMap::new(),
@@ -94,7 +96,7 @@ pub const DEFAULT_BATCH_SIZE: usize = 1000;
 pub(crate) const MILL_PROGRAM: ProgramInfo = ProgramInfo {
     mapping: "mill_to_mes",
     version: "0.1.0",
-    mapping_dir: "/nonexistent",
+    mapping_dir: Some("/nonexistent"),
     dead_letter: "out/dl.jsonl",
     sources: &["mill"],
     lookups: &["machines"],

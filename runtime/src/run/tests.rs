@@ -20,7 +20,7 @@ fn program(dead_letter: &'static str) -> ProgramInfo {
     ProgramInfo {
         mapping: "events_to_counts",
         version: "1.2.3",
-        mapping_dir: "/nonexistent",
+        mapping_dir: Some("/nonexistent"),
         dead_letter,
         sources: &["events"],
         lookups: &[],

@@ -17,7 +17,7 @@ fn main() -> std::process::ExitCode {
 pub const PROGRAM: fdi_runtime::ProgramInfo = fdi_runtime::ProgramInfo {
     mapping: "mill_to_mes",
     version: "0.1.0",
-    mapping_dir: "/abs/path/of/the/mapping/file/dir",
+    mapping_dir: Some("/abs/path/of/the/mapping/file/dir"),
     dead_letter: "out/mill_to_mes.dead-letter.jsonl",
     sources: &["mill"],
     lookups: &["machines"],
