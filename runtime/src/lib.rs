@@ -64,7 +64,7 @@ pub use identifier::{
 };
 pub use lookup::Lookup;
 pub use manifest::{InputFile, Manifest};
-pub use outcome::{present, Failure, MapOutcome, Reject};
+pub use outcome::{present, Failure, MapOutcome, OrReject, Reject};
 pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
 pub use run::{FlowId, ProgramInfo, Run, RunConfig};
