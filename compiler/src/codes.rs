@@ -62,6 +62,7 @@ codes! {
     BadTimeFormat = "E0215": "a timestamp field's format or zone is invalid or incomplete",
     ReservedFieldName = "E0216": "a schema field is named like a mapping keyword, or takes the prefix `_fdi_`",
     ColumnClash = "E0217": "two fields of an entity read the same column",
+    IntIdentifierRefusesItsNumber = "E0218": "an `int` identifier type accepts a text whose number, as written, it refuses",
 
     // Check
     DuplicateName = "E0301": "two declarations in a mapping have the same name",

@@ -5,6 +5,7 @@
 //! all of this without checking again.
 
 use crate::schema::SchemaSet;
+use crate::source_map::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Program {
@@ -79,8 +80,16 @@ pub struct Flow {
     pub source_entity: String,
     pub target: String,
     pub target_entity: String,
-    pub filter: Option<Expr>,
+    pub filter: Option<Filter>,
     pub steps: Vec<Step>,
+}
+
+/// A flow's `where` condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub condition: Expr,
+    /// Where the condition is written, for the generated code's `// mapping.fdi:LINE` comments.
+    pub span: Span,
 }
 
 /// `fn name(params) -> returns = body`
@@ -91,6 +100,8 @@ pub struct Function {
     pub returns: Type,
     /// Refers to the parameters as `ExprKind::Local`.
     pub body: Expr,
+    /// Where the body is written (in the mapping or the module that declares the function).
+    pub span: Span,
 }
 
 impl Function {
@@ -105,7 +116,7 @@ impl Function {
 pub struct Test {
     pub name: String,
     /// Where the test is declared, for reporting its failures.
-    pub span: crate::source_map::Span,
+    pub span: Span,
     /// Per source: the records it delivers, keyed by external (column) names.
     pub inputs: Vec<TestRecords>,
     /// Per lookup whose file the test replaces.
@@ -129,7 +140,7 @@ pub struct TestRecords {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestRecord {
     pub fields: Vec<(String, TestValue)>,
-    pub span: crate::source_map::Span,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -147,6 +158,8 @@ pub enum Step {
         name: String,
         value: Expr,
         on_failure: Option<String>,
+        /// Where the statement is written, as every step's `span`.
+        span: Span,
     },
     Assign {
         field: String,
@@ -154,7 +167,17 @@ pub enum Step {
         optional_field: bool,
         value: Expr,
         on_failure: Option<String>,
+        span: Span,
     },
+}
+
+impl Step {
+    /// Where the statement is written.
+    pub fn span(&self) -> Span {
+        match self {
+            Step::Let { span, .. } | Step::Assign { span, .. } => *span,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

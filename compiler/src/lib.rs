@@ -102,6 +102,7 @@ pub fn mapping_dir(path: &Path) -> PathBuf {
 /// its inputs for the build manifest, with paths relative to the mapping's folder.
 pub fn emit_options(path: &Path, sources: &SourceMap) -> emit::EmitOptions {
     emit::EmitOptions::new(manifest::inputs(sources, &mapping_folder(path)))
+        .with_origins(emit::Origins::new(sources, &mapping_folder(path)))
 }
 
 /// Read, parse and load imports: the mapping's syntax tree with the items of every module it

@@ -80,7 +80,7 @@ pub fn code_sha256(files: &BTreeMap<String, String>) -> String {
 
 /// `path` relative to `base`, both taken lexically (as the compiler built them, from the mapping's
 /// path), with forward slashes.
-fn relative_to(path: &Path, base: &Path) -> String {
+pub(crate) fn relative_to(path: &Path, base: &Path) -> String {
     let path = crate::normalize(path);
     let base = crate::normalize(base);
     let path: Vec<Component> = path.components().collect();

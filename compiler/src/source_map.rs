@@ -153,6 +153,13 @@ impl SourceMap {
         self.files.iter()
     }
 
+    /// Every file with its id, in the order added.
+    pub fn files_with_ids(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        (0u32..)
+            .zip(&self.files)
+            .map(|(index, file)| (FileId(index), file))
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

@@ -273,3 +273,70 @@ fn string_literals_survive_as_data() {
         assert_eq!(line["quoted"], "tab\there \\ \"quoted\" \u{e9}");
     }
 }
+
+/// Bindings named like the locals the generated code picks for fields (`out_s`, `record_`) or
+/// like Rust's prelude (`None`, `Some`), and integer literals where Rust would need a type: every
+/// output field is computed here from the input row, as the mapping's text says.
+#[test]
+fn bindings_and_literals_map_as_written() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("lets");
+    copy_dir(
+        &workspace_root().join("tests/programs/lets_and_literals"),
+        &dir,
+    );
+    let binary = build(
+        &dir.join("lets_and_literals.fdi"),
+        &tmp.path().join("crate"),
+    );
+    let (code, summary) = run_json(&binary, &[]);
+    assert_balanced(&summary);
+    let input = read_jsonl(&dir.join("input.jsonl"));
+    let mut expected = Vec::new();
+    let mut rejected = 0;
+    for row in &input {
+        let n = row["n"].as_i64().expect("n");
+        let x = row["x"].as_f64().expect("x");
+        let agent: i64 = match &row["agent"] {
+            serde_json::Value::String(text) => text.parse().expect("agent number"),
+            number => number.as_i64().expect("agent"),
+        };
+        // coalesce(p, match code { "x" => q, _ => reject }, 0)
+        let first_present = match (row["p"].as_i64(), row["code"].as_str()) {
+            (Some(p), _) => p,
+            (None, Some("x")) => row["q"].as_i64().unwrap_or(0),
+            (None, _) => {
+                rejected += 1;
+                continue;
+            }
+        };
+        let factor = if row["flag"].as_bool().expect("flag") {
+            1
+        } else {
+            2
+        };
+        expected.push(serde_json::json!({
+            "s": "a",
+            "t": "b",
+            "u": "c",
+            "v": "d",
+            "w": "e",
+            "minus_one": -1,
+            "one_plus_n": 1 + n,
+            "tens": (x / 10.0).round() * 10.0,
+            "scaled": factor * n,
+            "big": 3_000_000_000_i64,
+            "first_present": first_present,
+            "agent_name": if agent == 7 { "Bond" } else { "someone" },
+        }));
+    }
+    assert_eq!(code, 0, "{summary}");
+    let written = read_jsonl(&dir.join("out/outs.jsonl"));
+    assert_eq!(written, expected);
+    let dead = read_jsonl(&dir.join("out/lets_and_literals.dead-letter.jsonl"));
+    assert_eq!(dead.len(), rejected);
+    assert!(
+        dead.iter().all(|d| d["reason"] == "no value for code"),
+        "{dead:?}"
+    );
+}

@@ -59,11 +59,12 @@ pub use dead_letter::{DeadLetter, Stage};
 pub use decode::decode;
 pub use error::RunError;
 pub use identifier::{
-    validate_id, validate_id_spec, CheckDigit, Id, IdBase, IdPattern, IdRule, IdSpec,
+    round_trip_problem, validate_id, validate_id_spec, CheckDigit, Id, IdBase, IdPattern, IdRule,
+    IdSpec, RoundTripProblem,
 };
 pub use lookup::Lookup;
 pub use manifest::{InputFile, Manifest};
-pub use outcome::{present, Failure, MapOutcome, Reject};
+pub use outcome::{present, Failure, MapOutcome, OrReject, Reject};
 pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
 pub use run::{FlowId, ProgramInfo, Run, RunConfig};

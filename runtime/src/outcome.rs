@@ -13,6 +13,15 @@ pub enum MapOutcome<T> {
     Rejected(Reject),
 }
 
+/// What a generated flow function returns: `Ok` with the mapped record (or `Filtered`), or
+/// `Err` with the reject, so that the flow rejects with `?` on one line
+/// (`lookups.machines.get(key).or_reject("unknown machine")?`).
+impl<T> From<Result<MapOutcome<T>, Reject>> for MapOutcome<T> {
+    fn from(result: Result<MapOutcome<T>, Reject>) -> Self {
+        result.unwrap_or_else(MapOutcome::Rejected)
+    }
+}
+
 /// A record that cannot be written: the reason (from the mapping's `else reject "..."`, counted in the summary)
 /// and the detail (what exactly failed, e.g. `lookup machines has no entry "MILL-09"`).
 ///
@@ -30,6 +39,11 @@ impl Reject {
             reason: reason.into(),
             detail: None,
         }
+    }
+
+    /// The reject of a `match` arm `reject "..."`: the value that reached the arm is the detail.
+    pub fn unmatched(reason: impl Into<String>, value: impl fmt::Debug) -> Self {
+        Reject::new(reason).with_detail(format!("the match got {value:?}"))
     }
 
     /// The same reject with `detail` saying what exactly failed.
@@ -83,6 +97,18 @@ impl Failure {
     }
 }
 
+/// `else reject "reason"` on a value that may be absent: a failure becomes the record's reject
+/// with the mapping's reason, for the flow to return with `?`.
+pub trait OrReject<T> {
+    fn or_reject(self, reason: &str) -> Result<T, Reject>;
+}
+
+impl<T> OrReject<T> for Result<T, Failure> {
+    fn or_reject(self, reason: &str) -> Result<T, Reject> {
+        self.map_err(|failure| failure.reject(reason))
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.detail)
@@ -121,6 +147,26 @@ mod tests {
         assert_eq!(present(Some(3), "x"), Ok(3));
         let failure = present::<i64>(None, "M1_CURRENT_PROGRAM_NUMBER").unwrap_err();
         assert_eq!(failure.detail(), "field M1_CURRENT_PROGRAM_NUMBER is empty");
+    }
+
+    #[test]
+    fn or_reject_keeps_the_value_or_names_the_reason() {
+        assert_eq!(Ok::<_, Failure>(3).or_reject("bad"), Ok(3));
+        let reject = Err::<i64, _>(Failure::new("field x is empty"))
+            .or_reject("no x")
+            .unwrap_err();
+        assert_eq!(reject.to_string(), "no x (field x is empty)");
+    }
+
+    #[test]
+    fn a_flow_result_is_an_outcome() {
+        let mapped: MapOutcome<i64> = Ok(MapOutcome::Mapped(1)).into();
+        assert_eq!(mapped, MapOutcome::Mapped(1));
+        let rejected: MapOutcome<i64> = Err(Reject::unmatched("bad state", "X")).into();
+        assert_eq!(
+            rejected,
+            MapOutcome::Rejected(Reject::new("bad state").with_detail("the match got \"X\""))
+        );
     }
 
     #[test]

@@ -88,13 +88,14 @@ impl FlowTrace {
     }
 
     /// The flow's outcome for `raw`, with a mapped record traced to `raw` and `source_time`.
+    /// `outcome` is a `MapOutcome` or what a generated flow returns (`Result<MapOutcome<T>, Reject>`).
     pub fn attach<T>(
         &self,
-        outcome: MapOutcome<T>,
+        outcome: impl Into<MapOutcome<T>>,
         raw: &RawRecord,
         source_time: Timestamp,
     ) -> MapOutcome<Traced<T>> {
-        match outcome {
+        match outcome.into() {
             MapOutcome::Mapped(record) => MapOutcome::Mapped(Traced {
                 record,
                 provenance: Provenance {

@@ -140,7 +140,10 @@ impl<'a> Checker<'a> {
 
 /// Why a literal cannot be a value of the identifier type, if it cannot: the runtime's own
 /// check, so that a literal the compiler accepts is one the program accepts.
-fn identifier_problem(id_type: &crate::schema::IdentifierType, text: &str) -> Option<String> {
+pub(super) fn identifier_problem(
+    id_type: &crate::schema::IdentifierType,
+    text: &str,
+) -> Option<String> {
     // The runtime says `"EQ-12" is not a valid EquipmentId: it does not match ...`; the
     // diagnostic's message already says the first half.
     fdi_runtime::validate_id(&id_type.spec(), text)

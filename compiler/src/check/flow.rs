@@ -32,7 +32,10 @@ impl<'a> Checker<'a> {
                 );
                 return None;
             }
-            Some(checked)
+            Some(ir::Filter {
+                condition: checked,
+                span: f.span,
+            })
         });
 
         let mut steps = Vec::new();
@@ -70,6 +73,7 @@ impl<'a> Checker<'a> {
                                 name: name.name.clone(),
                                 value,
                                 on_failure: else_reject.as_ref().map(|r| r.value.clone()),
+                                span: name.span,
                             });
                         }
                         None => {
@@ -251,6 +255,7 @@ impl<'a> Checker<'a> {
             optional_field: schema_field.optional,
             value: handled,
             on_failure: else_reject.map(|r| r.value.clone()),
+            span: field.span,
         })
     }
 

@@ -176,6 +176,7 @@ impl<'a> Checker<'a> {
             params,
             returns,
             body,
+            span: decl.body.span,
         })
     }
 

@@ -5,6 +5,7 @@ use super::flow::a;
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, ExprKind, Type};
+use crate::schema::IdBase;
 use crate::syntax::ast::{self, PatternKind};
 
 impl Checker<'_> {
@@ -52,9 +53,7 @@ impl Checker<'_> {
                                 )
                                 .label(pattern.span, "matched again")
                                 .label(*first, "first matched here")
-                                .help(
-                                    "remove one of them; only the first arm that matches is used",
-                                ),
+                                .help(duplicate_help(&value.ty, self.schema)),
                             );
                             patterns_ok = false;
                         }
@@ -243,7 +242,12 @@ impl Checker<'_> {
                     let ExprKind::Literal(l) = value.kind else {
                         return None;
                     };
-                    return Some(Some(ir::Pattern::Literal(l)));
+                    return match (ty, l) {
+                        (Type::Identifier(id), ir::Literal::String(text)) => self
+                            .identifier_pattern(id, &text, pattern.span)
+                            .map(|text| Some(ir::Pattern::Literal(ir::Literal::String(text)))),
+                        (_, l) => Some(Some(ir::Pattern::Literal(l))),
+                    };
                 }
                 value.ty
             }
@@ -264,6 +268,57 @@ impl Checker<'_> {
             }),
         );
         None
+    }
+}
+
+impl Checker<'_> {
+    /// A string pattern on an identifier value is that identifier written as a literal, as in
+    /// `ItemNo("007")`: it must satisfy the type's rules (or it could never match), and an
+    /// int-based identifier is compared by its number, so the pattern becomes the number's text
+    /// (`"007"` matches the value read from `007` or `7`). `None` after an error.
+    fn identifier_pattern(
+        &mut self,
+        id_name: &str,
+        text: &str,
+        span: crate::source_map::Span,
+    ) -> Option<String> {
+        let id_type = &self.schema.identifiers[id_name];
+        if let Some(problem) = super::calls::identifier_problem(id_type, text) {
+            let declared = id_type.span;
+            self.report(
+                Diagnostic::error(
+                    Code::PatternMismatch,
+                    format!("\"{text}\" is not a valid `{id_name}`, so this arm never matches"),
+                )
+                .label(span, problem)
+                .label(declared, format!("`{id_name}` is declared here"))
+                .help("fix the pattern, or the identifier type's rule in the schema"),
+            );
+            return None;
+        }
+        Some(match id_type.base {
+            // The runtime's check accepted the text as an i64.
+            IdBase::Int => text
+                .parse::<i64>()
+                .map_or_else(|_| text.to_string(), |n| n.to_string()),
+            IdBase::String => text.to_string(),
+        })
+    }
+}
+
+/// The help of a duplicate pattern; on an int-based identifier the two may be spelled apart.
+fn duplicate_help(ty: &Type, schema: &crate::schema::SchemaSet) -> String {
+    let help = "remove one of them; only the first arm that matches is used";
+    match ty {
+        Type::Identifier(id)
+            if schema
+                .identifiers
+                .get(id)
+                .is_some_and(|i| i.base == IdBase::Int) =>
+        {
+            format!("{help} (`{id}` is int-based: `\"007\"` and `\"7\"` are the same value)")
+        }
+        _ => help.to_string(),
     }
 }
 

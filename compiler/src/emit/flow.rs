@@ -7,9 +7,11 @@ use codegen::{Function, Scope};
 
 use super::expr::ExprEmitter;
 use super::names::{self, Names};
+use super::origin::Origins;
 use crate::ir::{self, ExprKind, Step};
 
-/// Names the generated flow function uses itself: its parameters.
+/// Names the generated flow function uses itself: its parameters (also as `_record` when
+/// unused).
 const PARAMETERS: &[&str] = &["record", "raw", "lookups", "_record", "_raw", "_lookups"];
 
 pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
@@ -35,7 +37,7 @@ pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
         lookups
             .new_field(
                 names.lookup(&lookup.name),
-                format!("fdi_runtime::Lookup<{}>", names.type_path(&lookup.entity)),
+                format!("::fdi_runtime::Lookup<{}>", names.type_path(&lookup.entity)),
             )
             .vis("pub")
             .doc(format!(
@@ -46,20 +48,23 @@ pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
     scope.to_string() + "\n"
 }
 
-pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow) -> String {
+pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &Origins) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw(format!(
         "//! flow {}: {} -> {}",
         flow.name, flow.source, flow.target
     ));
+    let uses = Uses::of(flow);
+    if uses.or_reject {
+        scope.raw("use ::fdi_runtime::OrReject as _;");
+    }
     let (let_locals, field_locals) = local_names(flow);
     let emitter = ExprEmitter {
         locals: let_locals,
         schema: &program.schema,
         names,
     };
-    let uses = Uses::of(flow);
 
     let mut function = Function::new(names.flow(&flow.name));
     function
@@ -75,58 +80,76 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow) -> String 
         )
         .arg(
             if uses.raw { "raw" } else { "_raw" },
-            "&fdi_runtime::RawRecord",
+            "&::fdi_runtime::RawRecord",
         )
         .arg(
             if uses.lookups { "lookups" } else { "_lookups" },
             "&super::Lookups",
         )
         .ret(format!(
-            "fdi_runtime::MapOutcome<{}>",
+            "Result<::fdi_runtime::MapOutcome<{}>, ::fdi_runtime::Reject>",
             names.type_path(&flow.target_entity)
         ));
 
     if let Some(filter) = &flow.filter {
-        function.line(format!("if !({}) {{", emitter.value(filter)));
-        function.line("    return fdi_runtime::MapOutcome::Filtered;");
-        function.line("}");
+        function.line(format!(
+            "{}if {} {{\n    return Ok(::fdi_runtime::MapOutcome::Filtered);\n}}",
+            origins.comment(filter.span),
+            emitter.negated(&filter.condition)
+        ));
     }
+    // Per assigned field, what the target record's field is set to.
     let mut assigned: HashMap<&str, String> = HashMap::new();
     for step in &flow.steps {
-        match step {
+        let statement = match step {
             Step::Let {
                 name,
                 value,
                 on_failure,
+                ..
             } => {
                 let local = &emitter.locals[name];
-                function.line(bind(local, &emitter.value(value), on_failure.as_deref()));
+                match on_failure {
+                    Some(reason) => format!(
+                        "let {local} = {}.or_reject({reason:?})?;",
+                        emitter.result(value)
+                    ),
+                    None => format!("let {local} = {};", emitter.value(value)),
+                }
             }
             Step::Assign {
                 field,
                 optional_field,
                 value,
                 on_failure,
+                ..
             } => {
-                let local = field_locals[field].clone();
-                let code = emitter.value(value);
-                let code = match (on_failure, value.is_fallible(), optional_field) {
-                    (Some(reason), _, _) => {
-                        let b = bind(&local, &code, Some(reason));
-                        if *optional_field {
-                            format!("{b}\nlet {local} = Some({local});")
-                        } else {
-                            b
-                        }
+                let local = &field_locals[field];
+                let (statement, field_value) = match on_failure {
+                    Some(reason) => (
+                        format!(
+                            "let {local} = {}.or_reject({reason:?})?;",
+                            emitter.result(value)
+                        ),
+                        wrap_optional(local, *optional_field),
+                    ),
+                    // An optional value into an optional field: absent stays absent.
+                    None if value.is_fallible() => {
+                        let option = emitter
+                            .option(value)
+                            .unwrap_or_else(|| format!("{}.ok()", emitter.value(value)));
+                        (format!("let {local} = {option};"), local.clone())
                     }
-                    (None, true, _) => format!("let {local} = {code}.ok();"),
-                    (None, false, true) => format!("let {local} = Some({code});"),
-                    (None, false, false) => format!("let {local} = {code};"),
+                    None => (
+                        format!("let {local} = {};", emitter.value(value)),
+                        wrap_optional(local, *optional_field),
+                    ),
                 };
-                function.line(code);
-                assigned.insert(field, local);
+                assigned.insert(field, field_value);
+                statement
             }
-        }
+        };
+        function.line(format!("{}{statement}", origins.comment(step.span())));
     }
     let entity = &program.schema.entities[&flow.target_entity];
     let fields: Vec<String> = entity
@@ -135,14 +158,14 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow) -> String 
         .map(|f| {
             let name = names.field_ident(&f.name);
             match assigned.get(f.name.as_str()) {
-                Some(local) if *local == name => format!("    {name},"),
-                Some(local) => format!("    {name}: {local},"),
+                Some(value) if *value == name => format!("    {name},"),
+                Some(value) => format!("    {name}: {value},"),
                 None => format!("    {name}: None,"),
             }
         })
         .collect();
     function.line(format!(
-        "fdi_runtime::MapOutcome::Mapped({} {{\n{}\n}})",
+        "Ok(::fdi_runtime::MapOutcome::Mapped({} {{\n{}\n}}))",
         names.type_path(&flow.target_entity),
         fields.join("\n")
     ));
@@ -150,14 +173,12 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow) -> String 
     scope.to_string() + "\n"
 }
 
-/// `let x = value;` for a value that cannot fail, or a `match` that rejects the record with
-/// the mapping's reason when it does.
-fn bind(local: &str, code: &str, on_failure: Option<&str>) -> String {
-    match on_failure {
-        None => format!("let {local} = {code};"),
-        Some(reason) => format!(
-            "let {local} = match {code} {{\n    Ok(value) => value,\n    Err(failure) => return fdi_runtime::MapOutcome::Rejected(failure.reject({reason:?})),\n}};"
-        ),
+/// The value of an optional target field assigned a value that is always there.
+fn wrap_optional(local: &str, optional_field: bool) -> String {
+    if optional_field {
+        format!("Some({local})")
+    } else {
+        local.to_string()
     }
 }
 
@@ -202,6 +223,8 @@ struct Uses {
     record: bool,
     raw: bool,
     lookups: bool,
+    /// Whether a statement has `else reject` (and the flow calls `or_reject`).
+    or_reject: bool,
 }
 
 impl Uses {
@@ -210,10 +233,18 @@ impl Uses {
             record: false,
             raw: false,
             lookups: false,
+            or_reject: false,
         };
-        let exprs = flow.filter.iter().chain(flow.steps.iter().map(|s| match s {
-            Step::Let { value, .. } | Step::Assign { value, .. } => value,
-        }));
+        let exprs = flow
+            .filter
+            .iter()
+            .map(|f| &f.condition)
+            .chain(flow.steps.iter().map(|s| match s {
+                Step::Let { value, .. } | Step::Assign { value, .. } => value,
+            }));
+        uses.or_reject = flow.steps.iter().any(|s| match s {
+            Step::Let { on_failure, .. } | Step::Assign { on_failure, .. } => on_failure.is_some(),
+        });
         for e in exprs {
             uses.visit(e);
         }

@@ -9,20 +9,26 @@ use codegen::{Function, Scope};
 
 use super::expr::ExprEmitter;
 use super::names::{self, Names};
+use super::origin::Origins;
 use crate::ir::{self, Type};
 
-pub fn functions_rs(program: &ir::Program, names: &Names) -> String {
+pub fn functions_rs(program: &ir::Program, names: &Names, origins: &Origins) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope
         .raw("//! The mapping's functions. They see only their parameters: no record, no lookups.");
     for function in &program.functions {
-        scope.push_fn(function_fn(program, names, function));
+        scope.push_fn(function_fn(program, names, function, origins));
     }
     scope.to_string() + "\n"
 }
 
-fn function_fn(program: &ir::Program, names: &Names, function: &ir::Function) -> Function {
+fn function_fn(
+    program: &ir::Program,
+    names: &Names,
+    function: &ir::Function,
+    origins: &Origins,
+) -> Function {
     let params: Vec<&String> = function.params.iter().map(|(name, _)| name).collect();
     let idents = names::Scope::locals(names::EXPRESSION_BINDINGS).assign(&params);
     let locals: HashMap<String, String> =
@@ -43,7 +49,11 @@ fn function_fn(program: &ir::Program, names: &Names, function: &ir::Function) ->
     } else {
         f.ret(returns);
     }
-    f.line(emitter.value(&function.body));
+    f.line(format!(
+        "{}{}",
+        origins.comment(function.span),
+        emitter.value(&function.body)
+    ));
     f
 }
 

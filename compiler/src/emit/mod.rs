@@ -8,15 +8,19 @@
 
 mod expr;
 mod flow;
+mod format;
 mod functions;
 mod main_rs;
 mod manifest_rs;
 mod names;
+mod origin;
 mod types;
 
 use std::collections::BTreeMap;
 
 use crate::ir;
+
+pub use origin::Origins;
 
 /// The generated crate: file path (relative to the crate root) to file text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,12 +37,25 @@ pub struct GeneratedCrate {
 pub struct EmitOptions {
     /// The hashes of the files the compilation read, for the program's build manifest.
     pub inputs: crate::manifest::Inputs,
+    /// The file names and lines of the mapping and its modules, for the generated code's
+    /// `// mapping.fdi:LINE` comments.
+    pub origins: Origins,
 }
 
 impl EmitOptions {
-    /// `inputs` are the hashes of what the compilation read (`manifest::inputs`).
+    /// `inputs` are the hashes of what the compilation read (`manifest::inputs`). Without
+    /// origins, the generated code names no mapping line: see [`EmitOptions::with_origins`].
     pub fn new(inputs: crate::manifest::Inputs) -> Self {
-        EmitOptions { inputs }
+        EmitOptions {
+            inputs,
+            origins: Origins::default(),
+        }
+    }
+
+    /// The same options with `origins` (`Origins::new`), for the `// mapping.fdi:LINE`
+    /// comments.
+    pub fn with_origins(self, origins: Origins) -> Self {
+        EmitOptions { origins, ..self }
     }
 }
 
@@ -69,7 +86,7 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
     if !program.functions.is_empty() {
         files.insert(
             "src/functions.rs".to_string(),
-            functions::functions_rs(program, &names),
+            functions::functions_rs(program, &names, &options.origins),
         );
     }
     files.insert(
@@ -77,13 +94,26 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
         flow::flows_mod_rs(program, &names),
     );
     for f in &program.flows {
-        files.insert(names.flow_file(&f.name), flow::flow_rs(program, &names, f));
+        files.insert(
+            names.flow_file(&f.name),
+            flow::flow_rs(program, &names, f, &options.origins),
+        );
+    }
+    // One formatting pass over every Rust file, before the hash of the code is taken.
+    for (path, text) in files.iter_mut() {
+        if path.ends_with(".rs") {
+            *text = format::format_rust(text);
+        }
     }
     // Last, since it holds the hash of every other file.
     let code_sha256 = crate::manifest::code_sha256(&files);
     files.insert(
         crate::manifest::MANIFEST_FILE.to_string(),
-        manifest_rs::manifest_rs(program, &options.inputs, &code_sha256),
+        format::format_rust(&manifest_rs::manifest_rs(
+            program,
+            &options.inputs,
+            &code_sha256,
+        )),
     );
     GeneratedCrate {
         package,

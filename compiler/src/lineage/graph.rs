@@ -276,7 +276,7 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
         params_read,
         lookups: Vec::new(),
     };
-    let filter = flow.filter.as_ref().map(|e| walker.expr(e));
+    let filter = flow.filter.as_ref().map(|f| walker.expr(&f.condition));
     let mut fields = Vec::new();
     for step in &flow.steps {
         match step {
@@ -284,6 +284,7 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
                 name,
                 value,
                 on_failure,
+                ..
             } => {
                 let mut deps = walker.expr(value);
                 deps.rejects.extend(on_failure.iter().cloned());

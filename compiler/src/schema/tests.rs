@@ -77,7 +77,7 @@ fn identifier_rules_reach_the_runtime_check() {
     let sscc = &set.identifiers["Sscc"];
     assert_eq!(
         (sscc.base, sscc.min_len, sscc.max_len),
-        (IdBase::Int, Some(17), Some(18))
+        (IdBase::String, Some(17), Some(18))
     );
     let orcid = &set.identifiers["Orcid"];
     assert_eq!((orcid.min_len, orcid.max_len), (Some(16), None));
@@ -268,4 +268,61 @@ fn a_sample_timestamp_may_declare_its_format_and_zone() {
             zone: "Europe/Berlin".into()
         })
     );
+}
+
+/// Loads a schema held in memory.
+fn load_text(schema: &str) -> Result<SchemaSet, Vec<crate::diagnostic::Diagnostic>> {
+    let text = "mapping t version \"1\"\nschema \"s.yaml\"\n";
+    let mut sources = SourceMap::reading(crate::loader::MemoryFiles::new().with("s.yaml", schema));
+    let file = sources.add("t.fdi", text);
+    let mapping = crate::syntax::parse_text(file, text).expect("the mapping parses");
+    load_schemas(&mapping, Path::new("."), &mut sources)
+}
+
+/// E0218's help, applied as it is worded, gives a type that takes the value the error shows
+/// and, being text, writes it as read.
+#[test]
+fn the_help_of_e0218_applied_literally_keeps_the_leading_zeros() {
+    let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/schemas/broken");
+    for file in [
+        "identifier_gtin_kept_as_int.yaml",
+        "identifier_six_digit_pattern_on_int.yaml",
+    ] {
+        let schema = std::fs::read_to_string(broken.join(file)).expect("the schema is readable");
+        let errors = load_text(&schema).expect_err(file);
+        let [error] = &errors[..] else {
+            panic!("{file}: one error expected, got {errors:?}");
+        };
+        assert_eq!(
+            error.code,
+            crate::diagnostic::Code::IntIdentifierRefusesItsNumber
+        );
+        let accepted = error
+            .message
+            .split('"')
+            .nth(1)
+            .expect("the message quotes a value");
+        let help = error.help.as_deref().expect("a help");
+        let mut fixed = schema.replace("base: int", "base: string");
+        if help.starts_with("write `base: string` and `pattern: \"[0-9]+\"`:") {
+            fixed = fixed.replace(
+                "    base: string\n",
+                "    base: string\n    pattern: \"[0-9]+\"\n",
+            );
+        } else {
+            assert!(help.starts_with("write `base: string`:"), "{help}");
+        }
+        let set = load_text(&fixed).unwrap_or_else(|e| panic!("{file} fixed: {e:?}"));
+        let identifier = set
+            .identifiers
+            .values()
+            .next()
+            .expect("one identifier type");
+        assert_eq!(identifier.base, IdBase::String);
+        assert_eq!(
+            fdi_runtime::validate_id(&identifier.spec(), accepted),
+            Ok(())
+        );
+        assert_eq!(fdi_runtime::round_trip_problem(&identifier.spec()), None);
+    }
 }

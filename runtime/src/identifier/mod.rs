@@ -14,7 +14,7 @@ mod spec;
 
 pub use self::check_digit::CheckDigit;
 pub use self::pattern::IdPattern;
-pub use self::spec::{validate_id, validate_id_spec, IdSpec};
+pub use self::spec::{round_trip_problem, validate_id, validate_id_spec, IdSpec, RoundTripProblem};
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -34,8 +34,8 @@ use crate::outcome::Failure;
 pub enum IdBase {
     /// Any text (restricted by the pattern, if any).
     Text,
-    /// An integer in `i64` range. The text is kept in canonical form (`"007"` becomes `"7"`), so equal numbers
-    /// are equal identifiers.
+    /// An integer in `i64` range. The text is kept in canonical form (`"007"` and `" +7 "` become `"7"`), so
+    /// equal numbers are equal identifiers; like any number it may have surrounding whitespace.
     Integer,
 }
 
@@ -98,9 +98,12 @@ impl<R: IdRule> Id<R> {
                 _rule: PhantomData,
             }),
             // `check` has verified that the text is an i64.
-            IdBase::Integer => text.parse::<i64>().map(Self::from_number).map_err(|e| {
-                Failure::new(format!("{text:?} is not a valid {}: {e}", R::TYPE_NAME))
-            }),
+            IdBase::Integer => crate::decode::trim_if_padded(text)
+                .parse::<i64>()
+                .map(Self::from_number)
+                .map_err(|e| {
+                    Failure::new(format!("{text:?} is not a valid {}: {e}", R::TYPE_NAME))
+                }),
         }
     }
 
@@ -309,6 +312,10 @@ mod tests {
             OrderNo::parse("12a").unwrap_err().detail(),
             "\"12a\" is not a valid OrderNo: it is not an integer"
         );
+        // Surrounding spaces, as for any number.
+        let padded = OrderNo::parse(" 42 ").unwrap();
+        assert_eq!((padded.as_str(), padded.as_int()), ("42", Some(42)));
+        assert!(EquipmentId::parse(" MILL-01").is_err());
         assert!(OrderNo::parse("99999999999999999999")
             .unwrap_err()
             .detail()

@@ -70,6 +70,18 @@ impl IdPattern {
     }
 }
 
+impl IdPattern {
+    /// Whether some value that starts with `prefix` may match: `false` only when the DFA says
+    /// no continuation can (it reached its dead state). For the compiler's search of values an
+    /// identifier type takes (see `spec::round_trip_problem`), not for checking values.
+    pub(crate) fn may_match_after(&self, prefix: &str) -> bool {
+        match &self.matcher {
+            Matcher::Dfa(dfa, _) => dfa.may_match_after(prefix),
+            Matcher::Regex(_) => true,
+        }
+    }
+}
+
 /// A DFA searched from the start of the value only.
 #[derive(Debug)]
 struct AnchoredDfa {
@@ -102,6 +114,24 @@ impl AnchoredDfa {
             }
         }
         Some(dfa.is_match_state(dfa.next_eoi_state(state)))
+    }
+
+    fn may_match_after(&self, prefix: &str) -> bool {
+        let dfa = &self.dfa;
+        let start = match self.start {
+            Some(start) => Ok(start),
+            None => dfa.start_state_forward(&Input::new(prefix).anchored(Anchored::Yes)),
+        };
+        let Ok(mut state) = start else {
+            return true;
+        };
+        for &byte in prefix.as_bytes() {
+            state = dfa.next_state(state, byte);
+            if dfa.is_dead_state(state) {
+                return false;
+            }
+        }
+        true
     }
 }
 

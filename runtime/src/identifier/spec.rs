@@ -68,13 +68,106 @@ pub fn validate_id_spec(spec: &IdSpec) -> Result<(), String> {
     Ok(())
 }
 
+/// A value an `int` identifier type takes but whose written form it refuses: the type reads
+/// `"0614141000418"`, keeps the number, writes `614141000418`, and refuses that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundTripProblem {
+    /// A text the type accepts.
+    pub accepted: String,
+    /// How an identifier read from it is written: the number without leading zeros or `+`.
+    pub written: String,
+    /// Why the type refuses `written`, as its check says it: "it has 12 characters, 13 required".
+    pub why: String,
+}
+
+/// How many texts [`round_trip_problem`] tries before it concludes there is no problem.
+const ROUND_TRIP_SEARCH_LIMIT: usize = 20_000;
+
+/// For an `int` identifier type, a value it accepts whose written form it refuses, if the search
+/// finds one; `None` for text identifiers, which are written as read.
+///
+/// An `int` identifier is its number: `"007"`, `"+7"` and `"7"` are one identifier, written
+/// `7`. The type's rules apply to the text as read, so a length, a pattern or a check digit can
+/// accept `"007"` and refuse `"7"`; then the program writes values the same type, in the next
+/// program or the next run, rejects. Only texts that are not written as read can do that: a sign
+/// `+`, leading zeros, `-0`. The search walks those texts depth first, digit by digit, leaving a
+/// branch as soon as the pattern cannot match any continuation of it, up to 20 characters (an
+/// `i64` has at most 19 digits) and [`ROUND_TRIP_SEARCH_LIMIT`] texts. What it finds is a real
+/// problem; when it finds nothing within the limit there may still be one, in a pattern too
+/// large for a DFA.
+pub fn round_trip_problem(spec: &IdSpec) -> Option<RoundTripProblem> {
+    if spec.base != IdBase::Integer {
+        return None;
+    }
+    let pattern = spec.pattern.map(IdPattern::new).transpose().ok()?;
+    let mut search = RoundTripSearch {
+        spec,
+        pattern: pattern.as_ref(),
+        longest: spec.max_len.unwrap_or(20).min(20),
+        tried: 0,
+    };
+    ["0", "+", "-0"]
+        .into_iter()
+        .find_map(|start| search.from(&mut start.to_string()))
+}
+
+struct RoundTripSearch<'s> {
+    spec: &'s IdSpec<'s>,
+    pattern: Option<&'s IdPattern>,
+    longest: usize,
+    tried: usize,
+}
+
+impl RoundTripSearch<'_> {
+    /// A problem among `text` and the texts that continue it with digits.
+    fn from(&mut self, text: &mut String) -> Option<RoundTripProblem> {
+        self.tried += 1;
+        if self.tried > ROUND_TRIP_SEARCH_LIMIT || text.len() > self.longest {
+            return None;
+        }
+        if self.pattern.is_some_and(|p| !p.may_match_after(text)) {
+            return None;
+        }
+        if check(self.spec, self.pattern, text).is_ok() {
+            if let Ok(number) = text.parse::<i64>() {
+                let written = number.to_string();
+                if let Err(why) = check(self.spec, self.pattern, &written) {
+                    let why = why
+                        .split_once(": ")
+                        .map_or(why.clone(), |(_, why)| why.to_string());
+                    return Some(RoundTripProblem {
+                        accepted: text.clone(),
+                        written,
+                        why,
+                    });
+                }
+            }
+        }
+        // Other digits first: "0614..." reads more like a real code than "0000...".
+        for digit in ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'] {
+            text.push(digit);
+            let found = self.from(text);
+            text.pop();
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+}
+
 /// The checks in order (pattern, base, length, check digit); the first that fails gives the message. `pattern`
 /// is `spec.pattern` compiled by [`IdPattern::new`]; the caller may cache it.
 ///
-/// All checks apply to the text as given: for an integer identifier `"007"` has three characters, although the
-/// identifier's canonical text is `"7"`.
+/// The checks apply to the text as given, except that an integer identifier, like any number, may
+/// have surrounding whitespace: `" 007 "` is 7. For an integer identifier `"007"` has three
+/// characters, although the identifier's canonical text is `"7"` (see [`round_trip_problem`]).
 pub(crate) fn check(spec: &IdSpec, pattern: Option<&IdPattern>, text: &str) -> Result<(), String> {
     let invalid = |why: String| format!("{text:?} is not a valid {}: {why}", spec.type_name);
+    let text = match spec.base {
+        IdBase::Integer => crate::decode::trim_if_padded(text),
+        IdBase::Text => text,
+    };
     if let (Some(source), Some(regex)) = (spec.pattern, pattern) {
         if !regex.is_match(text) {
             return Err(invalid(format!("it does not match ^{source}$")));
@@ -257,5 +350,119 @@ mod tests {
             validate_id_spec(&no_room).unwrap_err(),
             "max_len 1 leaves no room for a digit before the GS1 mod 10 check digit"
         );
+    }
+
+    const ORDER: IdSpec<'static> = IdSpec {
+        type_name: "OrderNo",
+        base: IdBase::Integer,
+        pattern: None,
+        min_len: None,
+        max_len: None,
+        check_digit: None,
+    };
+
+    #[test]
+    fn an_int_identifier_with_a_length_refuses_what_it_writes() {
+        let gtin = IdSpec {
+            base: IdBase::Integer,
+            pattern: None,
+            ..GTIN
+        };
+        let problem = round_trip_problem(&gtin).expect("a GTIN kept as a number loses its zero");
+        // What the search found is true: accepted as read, refused as written.
+        assert_eq!(validate_id(&gtin, &problem.accepted), Ok(()));
+        assert!(problem.accepted.starts_with('0'), "{problem:?}");
+        assert_eq!(problem.accepted.len(), 13);
+        assert_eq!(
+            problem.written,
+            problem.accepted.trim_start_matches('0'),
+            "{problem:?}"
+        );
+        assert_eq!(problem.why, "it has 12 characters, 13 required");
+        let sscc = IdSpec {
+            min_len: Some(17),
+            max_len: Some(18),
+            ..gtin
+        };
+        assert!(round_trip_problem(&sscc).is_some());
+    }
+
+    #[test]
+    fn an_int_identifier_with_a_pattern_for_its_text_refuses_what_it_writes() {
+        let six_digits = IdSpec {
+            pattern: Some("[0-9]{6}"),
+            ..ORDER
+        };
+        let problem = round_trip_problem(&six_digits).unwrap();
+        assert_eq!(
+            (problem.accepted.as_str(), problem.written.as_str()),
+            ("011111", "11111")
+        );
+        assert_eq!(problem.why, "it does not match ^[0-9]{6}$");
+        // A sign is not written either.
+        let signed = IdSpec {
+            pattern: Some("\\+?[1-9][0-9]*"),
+            min_len: Some(2),
+            ..ORDER
+        };
+        let problem = round_trip_problem(&signed).unwrap();
+        assert_eq!(
+            (problem.accepted.as_str(), problem.written.as_str()),
+            ("+1", "1")
+        );
+    }
+
+    #[test]
+    fn int_identifiers_whose_rules_hold_for_the_number_have_no_problem() {
+        let no_leading_zero = IdSpec {
+            pattern: Some("[1-9][0-9]{12}"),
+            min_len: Some(13),
+            max_len: Some(13),
+            check_digit: Some(CheckDigit::Gs1Mod10),
+            ..ORDER
+        };
+        for fine in [
+            ORDER,
+            no_leading_zero,
+            IdSpec {
+                max_len: Some(10),
+                ..ORDER
+            },
+            IdSpec {
+                min_len: Some(1),
+                ..ORDER
+            },
+            // Leading zeros are allowed, and so is the number without them.
+            IdSpec {
+                pattern: Some("0*[1-9][0-9]*"),
+                ..ORDER
+            },
+            // Text identifiers are written as read.
+            GTIN,
+        ] {
+            assert_eq!(round_trip_problem(&fine), None, "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn int_identifiers_take_surrounding_spaces_like_numbers_and_text_identifiers_do_not() {
+        let three = IdSpec {
+            min_len: Some(3),
+            ..ORDER
+        };
+        assert_eq!(validate_id(&ORDER, " 42 "), Ok(()));
+        assert_eq!(validate_id(&ORDER, "\t42"), Ok(()));
+        // The rules apply to the number's text without the spaces.
+        assert_eq!(
+            validate_id(&three, " 42 ").unwrap_err(),
+            "\" 42 \" is not a valid OrderNo: it has 2 characters, at least 3 required"
+        );
+        assert!(validate_id(&ORDER, "4 2").is_err());
+        assert!(validate_id(&ORDER, " ").is_err());
+        let code = IdSpec {
+            pattern: Some("[0-9]+"),
+            ..GTIN
+        };
+        assert!(validate_id(&code, " 4006381333931").is_err());
     }
 }

@@ -82,7 +82,7 @@ pub fn report_run_error(options: &OpsOptions, error: &RunError) {
     match options.log_format {
         LogFormat::Human => eprintln!("error: {error}"),
         LogFormat::Json => {
-            let now = crate::Timestamp::from_datetime(chrono::Utc::now());
+            let now = crate::Timestamp::now();
             let event = serde_json::json!({
                 "timestamp": now.to_string(),
                 "level": "ERROR",

@@ -167,14 +167,15 @@ impl Run {
 
     /// Map outcome to write stage: `Mapped` -> `target.write` (a write reject is dead-lettered, stage "write"),
     /// `Filtered` -> counted, `Rejected` -> dead-lettered (stage "map") and counted by reason.
+    /// `outcome` is a `MapOutcome` or what a generated flow returns (`Result<MapOutcome<T>, Reject>`).
     pub fn deliver<T, W: Target<T> + ?Sized>(
         &mut self,
         flow: FlowId,
         raw: &RawRecord,
-        outcome: MapOutcome<T>,
+        outcome: impl Into<MapOutcome<T>>,
         target: &mut W,
     ) -> Result<(), RunError> {
-        let (stage, reject) = match outcome {
+        let (stage, reject) = match outcome.into() {
             MapOutcome::Filtered => {
                 self.flow_stats(flow)?.summary.filtered += 1;
                 return Ok(());

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, TimeDelta};
 
+use super::range;
 use super::Timestamp;
 use crate::outcome::Failure;
 
@@ -42,7 +43,7 @@ pub fn seconds_between(later: &Timestamp, earlier: &Timestamp) -> f64 {
 }
 
 /// `instant` moved by `seconds` (negative: back), to the nanosecond. Fails for a non-finite amount and for a
-/// result outside the timestamp range (about ±262,000 years).
+/// result outside the years 0000 to 9999.
 pub fn add_seconds(instant: &Timestamp, seconds: f64) -> Result<Timestamp, Failure> {
     let out_of_range = || {
         Failure::new(format!(
@@ -54,24 +55,25 @@ pub fn add_seconds(instant: &Timestamp, seconds: f64) -> Result<Timestamp, Failu
     let whole = i64::try_from(nanos.div_euclid(NANOS_PER_SECOND)).map_err(|_| out_of_range())?;
     let fraction = nanos.rem_euclid(NANOS_PER_SECOND) as u32;
     let delta = TimeDelta::new(whole, fraction).ok_or_else(out_of_range)?;
-    instant
+    let moved = instant
         .0
         .checked_add_signed(delta)
-        .map(Timestamp)
-        .ok_or_else(out_of_range)
+        .ok_or_else(out_of_range)?;
+    range::checked(moved, || format!("{instant} + {seconds} s")).map_err(Failure::new)
 }
 
 /// `instant` moved by a duration the mapping wrote as a literal (`t + 5[min]`), which is finite:
-/// the result is clamped to the timestamp range instead of failing, since only a timestamp
-/// within minutes of year ±262,000 could leave it.
+/// the result is clamped to the timestamp range (0000-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59.999999999Z) instead of failing, since only a timestamp within that
+/// duration of the range's ends could leave it.
 pub fn add_seconds_saturating(instant: &Timestamp, seconds: f64) -> Timestamp {
     add_seconds(instant, seconds).unwrap_or_else(|_| {
-        let limit = if seconds < 0.0 {
-            chrono::DateTime::<chrono::Utc>::MIN_UTC
+        let (limit, nanos) = if seconds < 0.0 {
+            (range::FIRST_SECOND, 0)
         } else {
-            chrono::DateTime::<chrono::Utc>::MAX_UTC
+            (range::LAST_SECOND, 999_999_999)
         };
-        Timestamp(limit)
+        Timestamp(DateTime::from_timestamp(limit, nanos).unwrap_or_default())
     })
 }
 
@@ -127,9 +129,8 @@ fn from_epoch_nanos(nanos: i128, shown: &str, unit: &str) -> Result<Timestamp, F
     };
     let seconds = i64::try_from(nanos.div_euclid(NANOS_PER_SECOND)).map_err(|_| out_of_range())?;
     let fraction = nanos.rem_euclid(NANOS_PER_SECOND) as u32;
-    DateTime::from_timestamp(seconds, fraction)
-        .map(Timestamp)
-        .ok_or_else(out_of_range)
+    let instant = DateTime::from_timestamp(seconds, fraction).ok_or_else(out_of_range)?;
+    range::checked(instant, || format!("{shown} epoch {unit}")).map_err(Failure::new)
 }
 
 /// A finite float in `unit` as nanoseconds, through the decimal it prints as.

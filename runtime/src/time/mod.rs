@@ -10,6 +10,7 @@
 mod deserialize;
 pub mod epoch;
 mod pattern;
+mod range;
 mod rfc3339;
 mod zone;
 
@@ -33,8 +34,9 @@ use serde::ser::{Serialize, Serializer};
 
 use crate::outcome::Failure;
 
-/// A UTC instant. Serializes as RFC 3339 text (`"2024-03-01T12:00:00Z"`, with fractional seconds when present);
-/// deserializes from whatever [`Timestamp::parse`] accepts.
+/// A UTC instant in the years 0000 to 9999. Serializes as RFC 3339 text (`"2024-03-01T12:00:00Z"`, with
+/// fractional seconds when present; a leap second as `23:59:60Z`); deserializes from whatever [`Timestamp::parse`]
+/// accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(chrono::DateTime<chrono::Utc>);
 
@@ -54,19 +56,23 @@ impl Timestamp {
     /// ignored.
     ///
     /// Text without an offset (`"2024-03-01 12:00:00"`) fails with a message saying to declare the zone: which
-    /// instant it means depends on where it was written.
+    /// instant it means depends on where it was written. So does an instant outside the years 0000 to 9999, and
+    /// a second 60 anywhere but at a leap second (`2016-12-31T23:59:60Z`, `2017-01-01T00:59:60+01:00`): see
+    /// `range.rs`.
     pub fn parse(text: &str) -> Result<Self, Failure> {
         let trimmed = crate::decode::trim_if_padded(text);
         if let Some(instant) = rfc3339::parse(trimmed) {
             return Ok(instant);
         }
-        if let Ok(with_offset) = DateTime::parse_from_rfc3339(trimmed) {
-            return Ok(Timestamp(with_offset.with_timezone(&Utc)));
-        }
-        for form in OFFSET_FORMS {
-            if let Ok(with_offset) = DateTime::parse_from_str(trimmed, form) {
-                return Ok(Timestamp(with_offset.with_timezone(&Utc)));
-            }
+        let with_offset = DateTime::parse_from_rfc3339(trimmed).or_else(|first| {
+            OFFSET_FORMS
+                .iter()
+                .find_map(|form| DateTime::parse_from_str(trimmed, form).ok())
+                .ok_or(first)
+        });
+        if let Ok(with_offset) = with_offset {
+            return range::checked(with_offset.with_timezone(&Utc), || format!("{text:?}"))
+                .map_err(Failure::new);
         }
         if NAIVE_FORMS
             .iter()
@@ -88,9 +94,10 @@ impl Timestamp {
         Timestamp(Utc::now())
     }
 
-    /// A chrono instant as a timestamp.
-    pub fn from_datetime(instant: DateTime<Utc>) -> Self {
-        Timestamp(instant)
+    /// A chrono instant as a timestamp; fails outside the years 0000 to 9999 and for a second 60
+    /// that was not a leap second.
+    pub fn from_datetime(instant: DateTime<Utc>) -> Result<Self, Failure> {
+        range::checked(instant, || instant.to_rfc3339()).map_err(Failure::new)
     }
 
     /// The instant as a chrono value.
@@ -147,5 +154,7 @@ impl Visitor<'_> for TimestampVisitor {
     }
 }
 
+#[cfg(test)]
+mod future_tests;
 #[cfg(test)]
 mod tests;

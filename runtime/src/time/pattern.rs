@@ -4,11 +4,13 @@
 //! declares the pattern and the zone, and [`parse_timestamp_in`] turns the text into an instant, failing (never
 //! guessing) for the local times a daylight-saving change skips or repeats.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 
 use chrono::format::{Item, Parsed, StrftimeItems};
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, Offset as _, Utc};
 
+use super::range;
 use super::zone::Zone;
 use super::Timestamp;
 use crate::outcome::Failure;
@@ -22,21 +24,20 @@ use crate::outcome::Failure;
 /// * A format with a date and no time of day means local midnight.
 /// * A local time that does not exist or happens twice in `zone` (a daylight-saving change) is a failure.
 pub fn parse_timestamp_in(text: &str, format: &str, zone: &str) -> Result<Timestamp, Failure> {
-    let zone_value = Zone::parse(zone).map_err(Failure::new)?;
-    parse_with(text, format, zone_value, zone).map_err(Failure::new)
+    let zone_value = Zone::named(zone).map_err(Failure::new)?;
+    parse_with(text, format, &zone_value, zone).map_err(Failure::new)
 }
 
-fn parse_with(text: &str, format: &str, zone: Zone, zone_name: &str) -> Result<Timestamp, String> {
-    let items = items(format)?;
+fn parse_with(text: &str, format: &str, zone: &Zone, zone_name: &str) -> Result<Timestamp, String> {
     let mut parsed = Parsed::new();
     let mismatch =
         |e: chrono::ParseError| format!("{text:?} does not match the time format {format:?} ({e})");
-    chrono::format::parse(&mut parsed, text.trim(), items.iter()).map_err(mismatch)?;
+    with_items(format, |items| {
+        chrono::format::parse(&mut parsed, text.trim(), items.iter()).map_err(mismatch)
+    })?;
     if parsed.offset().is_some() || parsed.timestamp().is_some() {
-        return parsed
-            .to_datetime()
-            .map(|instant| Timestamp(instant.with_timezone(&Utc)))
-            .map_err(mismatch);
+        let instant = parsed.to_datetime().map_err(mismatch)?;
+        return range::checked(instant.with_timezone(&Utc), || format!("{text:?}"));
     }
     let has_time_of_day = parsed.hour_div_12().is_some()
         || parsed.hour_mod_12().is_some()
@@ -51,7 +52,8 @@ fn parse_with(text: &str, format: &str, zone: Zone, zone_name: &str) -> Result<T
             .map_err(mismatch)?
             .and_time(NaiveTime::MIN)
     };
-    zone.instant_of(&local, text, zone_name).map(Timestamp)
+    let instant = zone.instant_of(&local, text, zone_name)?;
+    range::checked(instant, || format!("{text:?}"))
 }
 
 /// `instant` as local time in `zone`, written with the strftime pattern `format`.
@@ -60,37 +62,18 @@ fn parse_with(text: &str, format: &str, zone: Zone, zone_name: &str) -> Result<T
 /// so neither can be wrong at run time; should one be anyway, this writes RFC 3339 in UTC rather than
 /// panicking or writing half a text.
 pub fn format_timestamp(instant: &Timestamp, format: &str, zone: &str) -> String {
-    let Ok(items) = items(format) else {
+    let Ok(zone) = Zone::named(zone) else {
         return instant.to_rfc3339();
     };
+    let local = instant.0.with_timezone(&zone.offset_at(&instant.0));
     let mut text = String::new();
-    let written = match Zone::parse(zone) {
-        Ok(Zone::Named(tz)) => write!(
-            text,
-            "{}",
-            with_items(&instant.0.with_timezone(&tz), &items)
-        ),
-        Ok(Zone::Fixed(offset)) => write!(
-            text,
-            "{}",
-            with_items(&instant.0.with_timezone(&offset), &items)
-        ),
-        Err(_) => return instant.to_rfc3339(),
-    };
+    let written = with_items(format, |items| {
+        write!(text, "{}", local.format_with_items(items.iter())).map_err(|_| String::new())
+    });
     match written {
         Ok(()) => text,
         Err(_) => instant.to_rfc3339(),
     }
-}
-
-fn with_items<'a, Tz: chrono::TimeZone>(
-    local: &DateTime<Tz>,
-    items: &'a [Item<'a>],
-) -> impl std::fmt::Display + 'a
-where
-    Tz::Offset: std::fmt::Display + 'a,
-{
-    local.format_with_items(items.iter())
 }
 
 /// Checks a format the compiler reads for *parsing* timestamps: chrono must understand every `%` specifier, and
@@ -115,10 +98,9 @@ pub fn validate_format(format: &str) -> Result<(), String> {
              a year and day of the year (%Y, %j), or epoch seconds (%s)"
         ));
     }
-    let read =
-        parse_with(&written, format, Zone::Named(chrono_tz::Tz::UTC), "UTC").map_err(|e| {
-            format!("the time format {format:?} cannot be used to read timestamps: {e}")
-        })?;
+    let read = parse_with(&written, format, &Zone::Fixed(Utc.fix()), "UTC").map_err(|e| {
+        format!("the time format {format:?} cannot be used to read timestamps: {e}")
+    })?;
     if read.0.date_naive() != reference.0.date_naive() {
         return Err(format!(
             "the time format {format:?} does not read back the date it writes ({written:?} is read as {read})"
@@ -135,6 +117,38 @@ pub fn validate_output_format(format: &str) -> Result<(), String> {
     let mut text = String::new();
     write!(text, "{}", reference.format_with_items(items.iter()))
         .map_err(|_| format!("chrono cannot write timestamps with the time format {format:?}"))
+}
+
+/// How many formats [`with_items`] keeps per thread: a mapping reads and writes few.
+const FORMATS_KEPT: usize = 4;
+
+/// Calls `f` with the format's items, which are kept for the last formats a thread used: a
+/// program reads a field's every value with one format, and splitting it into items costs more
+/// than reading a value with them.
+fn with_items<T>(
+    format: &str,
+    f: impl FnOnce(&[Item<'static>]) -> Result<T, String>,
+) -> Result<T, String> {
+    thread_local! {
+        static KEPT: RefCell<Vec<(Box<str>, Vec<Item<'static>>)>> = const { RefCell::new(Vec::new()) };
+    }
+    KEPT.with_borrow_mut(|kept| {
+        let at = match kept.iter().position(|(kept, _)| **kept == *format) {
+            Some(at) => at,
+            None => {
+                let items = self::items(format)?
+                    .into_iter()
+                    .map(Item::to_owned)
+                    .collect();
+                if kept.len() == FORMATS_KEPT {
+                    kept.remove(0);
+                }
+                kept.push((format.into(), items));
+                kept.len() - 1
+            }
+        };
+        f(&kept[at].1)
+    })
 }
 
 /// The format's items, or an error when chrono does not understand a specifier.

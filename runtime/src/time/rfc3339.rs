@@ -11,6 +11,7 @@
 
 use chrono::{Datelike, Timelike};
 
+use super::range;
 use super::Timestamp;
 
 /// Enough for `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
@@ -113,7 +114,13 @@ pub(crate) fn parse(text: &str) -> Option<Timestamp> {
     };
     let local = days_from_civil(i64::from(year), month, day) * 86_400
         + i64::from(hour * 3600 + minute * 60 + second);
-    chrono::DateTime::from_timestamp(local - offset_seconds, nanos).map(Timestamp)
+    let utc = local - offset_seconds;
+    // An offset can move year 0000 or 9999 out of the range; chrono reads it, and the range
+    // check says why it is refused.
+    if !(range::FIRST_SECOND..=range::LAST_SECOND).contains(&utc) {
+        return None;
+    }
+    chrono::DateTime::from_timestamp(utc, nanos).map(Timestamp)
 }
 
 /// The two ASCII digits at `at` as a number; `None` if either is not a digit.
@@ -231,12 +238,23 @@ mod tests {
                     assert_eq!(Some(ours.0), chrono, "{text}");
                 }
                 None => assert!(
-                    chrono.is_none() || text.ends_with('z') || text.contains(":60"),
+                    chrono.is_none()
+                        || text.ends_with('z')
+                        || text.contains(":60")
+                        || chrono.is_some_and(|t| !(0..=9999).contains(&t.year())),
                     "{text} was left to chrono, which reads it as {chrono:?}"
                 ),
             }
         }
         assert!(taken > 40_000, "only {taken} texts took the fast path");
+    }
+
+    #[test]
+    fn leaves_instants_an_offset_moves_out_of_the_years_0000_to_9999_to_chrono() {
+        assert!(parse("9999-12-31T23:00:00+01:00").is_some());
+        assert_eq!(parse("9999-12-31T23:00:00-01:00"), None);
+        assert_eq!(parse("0000-01-01T00:30:00+01:00"), None);
+        assert!(parse("0000-01-01T00:30:00-01:00").is_some());
     }
 
     #[test]

@@ -427,11 +427,71 @@ fn moving_by_a_literal_duration_clamps_at_the_range_instead_of_failing() {
         rfc(&add_seconds_saturating(&t, -0.25).to_rfc3339()),
         "2026-03-29T01:29:59.750Z"
     );
-    let far = add_seconds_saturating(&t, 1e300);
-    assert_eq!(far.as_datetime(), chrono::DateTime::<chrono::Utc>::MAX_UTC);
-    let before = add_seconds_saturating(&t, -1e300);
+    // The ends of the years RFC 3339 can write, not chrono's far larger range.
     assert_eq!(
-        before.as_datetime(),
-        chrono::DateTime::<chrono::Utc>::MIN_UTC
+        add_seconds_saturating(&t, 1e300).to_string(),
+        "9999-12-31T23:59:59.999999999Z"
     );
+    assert_eq!(
+        add_seconds_saturating(&t, -1e300).to_string(),
+        "0000-01-01T00:00:00Z"
+    );
+}
+
+/// Formats and zones are kept per thread; interleaving more of them than are kept gives each
+/// call its own format and zone.
+#[test]
+fn interleaved_formats_and_zones_each_read_their_own() {
+    let cases = [
+        (
+            "01.07.2026 12:00",
+            "%d.%m.%Y %H:%M",
+            "Europe/Berlin",
+            "2026-07-01T10:00:00Z",
+        ),
+        (
+            "2026-07-01 12:00",
+            "%Y-%m-%d %H:%M",
+            "America/New_York",
+            "2026-07-01T16:00:00Z",
+        ),
+        (
+            "07/01/2026 12:00",
+            "%m/%d/%Y %H:%M",
+            "Australia/Sydney",
+            "2026-07-01T02:00:00Z",
+        ),
+        (
+            "2026 182 12:00",
+            "%Y %j %H:%M",
+            "Asia/Tokyo",
+            "2026-07-01T03:00:00Z",
+        ),
+        (
+            "20260701 1200",
+            "%Y%m%d %H%M",
+            "+05:30",
+            "2026-07-01T06:30:00Z",
+        ),
+        (
+            "1.7.2026 12:00",
+            "%-d.%-m.%Y %H:%M",
+            "UTC",
+            "2026-07-01T12:00:00Z",
+        ),
+    ];
+    for round in 0..3 {
+        for (text, format, zone, expected) in cases {
+            assert_eq!(
+                parse_timestamp_in(text, format, zone).map(|t| t.to_string()),
+                Ok(expected.to_string()),
+                "round {round}: {text} in {zone}"
+            );
+            assert_eq!(
+                format_timestamp(&at(expected), format, zone),
+                text,
+                "{zone}"
+            );
+        }
+    }
 }

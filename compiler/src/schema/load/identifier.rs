@@ -102,7 +102,58 @@ impl FileLoader<'_> {
                 );
             }
         }
+        if self.errors.len() == errors_before {
+            if let Some(base_span) = base.1 {
+                self.round_trip(&identifier, base_span, &length);
+            }
+        }
         set.identifiers.insert(name.to_string(), identifier);
+    }
+
+    /// An `int` identifier is written as its number, without leading zeros or a `+`; rules that
+    /// hold for the text as read but not for the number (a length of 13, a pattern of six digits)
+    /// make the program write values that the same type then refuses. The runtime searches for
+    /// such a value; one found is a real example to show.
+    fn round_trip(&mut self, identifier: &IdentifierType, base_span: Span, length: &Length) {
+        let Some(problem) = fdi_runtime::round_trip_problem(&identifier.spec()) else {
+            return;
+        };
+        let name = &identifier.name;
+        let mut d = Diagnostic::error(
+            Code::IntIdentifierRefusesItsNumber,
+            format!(
+                "identifier type `{name}` reads {:?} but writes it as {}, which it refuses",
+                problem.accepted, problem.written
+            ),
+        )
+        .label(
+            base_span,
+            "an `int` identifier is written as its number, without leading zeros",
+        );
+        let rule = if problem.why.starts_with("it has") {
+            length
+                .span
+                .map(|span| (span, format!("once written, {}", problem.why)))
+        } else if problem.why.starts_with("it does not match") {
+            identifier.pattern.as_deref().map(|p| {
+                let span = self.value_span(&["identifiers", name, "pattern"], p);
+                (span, format!("once written, {}", problem.why))
+            })
+        } else {
+            None
+        };
+        if let Some((span, text)) = rule {
+            d = d.label(span, text);
+        }
+        let fix = if identifier.pattern.is_some() {
+            "write `base: string`".to_string()
+        } else {
+            "write `base: string` and `pattern: \"[0-9]+\"`".to_string()
+        };
+        self.errors.push(d.help(format!(
+            "{fix}: a code with leading zeros (a GTIN, an SSCC, a part number) keeps them only as \
+             text; `base: int` is for numbers whose rules hold without leading zeros"
+        )));
     }
 
     /// Reports an invalid regular expression, pointing into it when the regex crate says where.

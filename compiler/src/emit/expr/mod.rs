@@ -1,13 +1,17 @@
 //! Expressions of the typed program as Rust expressions.
 //!
-//! A value that may fail (`maybe` set) is a `Result<T, fdi_runtime::Failure>`; everything else
+//! A value that may fail (`maybe` set) is a `Result<T, ::fdi_runtime::Failure>`; everything else
 //! is a plain value. Strings and identifiers are cloned out of records; numbers, bools,
-//! timestamps, enums and lookup records (`&T`) are copied.
+//! timestamps, enums and lookup records (`&T`) are copied. Literals carry their type (`1_i64`,
+//! `2.5_f64`), so that no expression depends on Rust's default for an untyped literal.
+
+mod absent;
+mod operators;
 
 use std::collections::HashMap;
 
 use super::names::{Names, SampleField};
-use crate::ir::{BinaryOp, Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
+use crate::ir::{Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
 use crate::schema::{IdBase, SchemaSet};
 use crate::units::Arithmetic;
 
@@ -22,21 +26,75 @@ fn is_copy(ty: &Type) -> bool {
     !matches!(ty, Type::String | Type::Identifier(_))
 }
 
+/// `.clone()` to take a value of type `ty` out of a record, or nothing for a `Copy` type.
+fn clone_unless_copy(ty: &Type) -> &'static str {
+    if is_copy(ty) {
+        ""
+    } else {
+        ".clone()"
+    }
+}
+
+/// A float constant where its type is known from the other operand (`x * 2.54`).
 fn float_literal(f: f64) -> String {
+    if f.is_nan() {
+        return "::std::f64::NAN".into();
+    }
+    if f.is_infinite() {
+        let sign = if f < 0.0 { "-" } else { "" };
+        return format!("{sign}::std::f64::INFINITY");
+    }
     let text = format!("{f:?}");
-    if text.contains(['.', 'e', 'E']) || text.contains("inf") || text.contains("NaN") {
+    if text.contains(['.', 'e', 'E']) {
         text
     } else {
         format!("{text}.0")
     }
 }
 
-/// Wraps an expression in parentheses unless it is a single term.
+/// A float literal of the mapping, typed: `2.5_f64`.
+fn typed_float(f: f64) -> String {
+    let text = float_literal(f);
+    if f.is_finite() {
+        format!("{text}_f64")
+    } else {
+        text
+    }
+}
+
+/// An integer literal of the mapping, typed: `1_i64`.
+fn typed_int(i: i64) -> String {
+    format!("{i}_i64")
+}
+
+/// Wraps an expression in parentheses unless it is a single term: a path, literal, call or
+/// method chain, whose brackets and strings may hold anything, but with no operator or space
+/// outside them.
 fn paren(code: String) -> String {
-    let simple = code
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '"'))
-        || (code.ends_with(')') && !code.starts_with('(') && !code.contains(' '));
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut simple = !code.starts_with(['-', '!', '&', '*']);
+    for c in code.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ if depth == 0 && !(c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '#')) => {
+                simple = false
+            }
+            _ => {}
+        }
+    }
     if simple {
         code
     } else {
@@ -83,6 +141,7 @@ impl ExprEmitter<'_> {
     pub fn text(&self, e: &Expr) -> String {
         match (&e.kind, &e.ty) {
             (ExprKind::Literal(Literal::String(s)), _) => format!("{s:?}"),
+            (ExprKind::SourceName, _) => "raw.source()".into(),
             // A text identifier the compiler has validated is its literal: no need to
             // build it (and match its pattern) for every record just to read its text.
             (
@@ -116,17 +175,29 @@ impl ExprEmitter<'_> {
 
     /// An owned value, or a `Result` of one when the expression may fail.
     pub fn value(&self, e: &Expr) -> String {
+        self.value_as(e, e.is_fallible())
+    }
+
+    /// The `Result` of an expression whose failure the mapping handles with `else reject`: the
+    /// checker cleared its `maybe`, but its code still fails.
+    pub fn result(&self, e: &Expr) -> String {
+        self.value_as(e, true)
+    }
+
+    /// `fallible`: whether the code must be a `Result` (the checker's verdict on `e`, or a
+    /// handled failure).
+    fn value_as(&self, e: &Expr, fallible: bool) -> String {
         match &e.kind {
-            ExprKind::Literal(Literal::String(s)) => format!("String::from({s:?})"),
-            ExprKind::Literal(Literal::Int(i)) => i.to_string(),
-            ExprKind::Literal(Literal::Float(f)) => float_literal(*f),
+            ExprKind::Literal(Literal::String(s)) => format!("{s:?}.to_owned()"),
+            ExprKind::Literal(Literal::Int(i)) => typed_int(*i),
+            ExprKind::Literal(Literal::Float(f)) => typed_float(*f),
             ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
             // Source text may be borrowed (`Cow<str>`): an owned value is made with `to_string`.
             ExprKind::SourceField {
                 name,
                 optional: true,
             } if e.ty == Type::String => format!(
-                "fdi_runtime::present(record.{}.as_deref().map(str::to_string), {name:?})",
+                "::fdi_runtime::present(record.{}.as_deref().map(str::to_owned), {name:?})",
                 self.names.field_ident(name)
             ),
             ExprKind::SourceField {
@@ -134,8 +205,9 @@ impl ExprEmitter<'_> {
                 optional: true,
             } => {
                 format!(
-                    "fdi_runtime::present(record.{}.clone(), {name:?})",
-                    self.names.field_ident(name)
+                    "::fdi_runtime::present(record.{}{}, {name:?})",
+                    self.names.field_ident(name),
+                    clone_unless_copy(&e.ty)
                 )
             }
             ExprKind::SourceField { .. } if e.ty == Type::String => {
@@ -145,7 +217,7 @@ impl ExprEmitter<'_> {
                 let f = self.names.field_ident(field);
                 match part {
                     SamplePart::Good => format!(
-                        "fdi_runtime::good(&record.{f}, record.{}, {field:?})",
+                        "::fdi_runtime::good(&record.{f}, record.{}, {field:?})",
                         self.names.sample_ident(field, SampleField::Quality)
                     ),
                     SamplePart::Value => format!("record.{f}.value({field:?})"),
@@ -155,14 +227,15 @@ impl ExprEmitter<'_> {
                         self.names.sample_ident(field, SampleField::Quality)
                     ),
                     SamplePart::Timestamp => format!(
-                        "fdi_runtime::present(record.{}, {:?})",
+                        "::fdi_runtime::present(record.{}, {:?})",
                         self.names.sample_ident(field, SampleField::Timestamp),
                         format!("{field}.timestamp")
                     ),
                 }
             }
             ExprKind::SourcePosition => "raw.position() as i64".into(),
-            ExprKind::SourceName => "raw.source().to_string()".into(),
+            ExprKind::SourceName => "raw.source().to_owned()".into(),
+            // A `Result` is never `Copy` (its `Failure` holds text).
             ExprKind::Local(name) if e.is_fallible() => format!("{}.clone()", self.local(name)),
             ExprKind::EntityField {
                 base,
@@ -171,14 +244,13 @@ impl ExprEmitter<'_> {
             } if base.is_fallible() => {
                 let f = self.names.field_ident(field);
                 let base = self.value(base);
+                let copy = clone_unless_copy(&e.ty);
                 if *optional {
                     format!(
-                        "{base}.and_then(|row| fdi_runtime::present(row.{f}.clone(), {field:?}))"
+                        "{base}.and_then(|row| ::fdi_runtime::present(row.{f}{copy}, {field:?}))"
                     )
-                } else if is_copy(&e.ty) {
-                    format!("{base}.map(|row| row.{f})")
                 } else {
-                    format!("{base}.map(|row| row.{f}.clone())")
+                    format!("{base}.map(|row| row.{f}{copy})")
                 }
             }
             ExprKind::EntityField {
@@ -187,18 +259,15 @@ impl ExprEmitter<'_> {
                 optional: true,
             } => {
                 format!(
-                    "fdi_runtime::present({}.{}.clone(), {field:?})",
+                    "::fdi_runtime::present({}.{}{}, {field:?})",
                     self.operand(base),
-                    self.names.field_ident(field)
+                    self.names.field_ident(field),
+                    clone_unless_copy(&e.ty)
                 )
             }
             ExprKind::SourceField { .. } | ExprKind::Local(_) | ExprKind::EntityField { .. } => {
                 let place = self.place(e).unwrap_or_default();
-                if is_copy(&e.ty) {
-                    place
-                } else {
-                    format!("{place}.clone()")
-                }
+                format!("{place}{}", clone_unless_copy(&e.ty))
             }
             ExprKind::Lookup { lookup, key } => {
                 format!(
@@ -234,7 +303,7 @@ impl ExprEmitter<'_> {
                 )
             }
             ExprKind::IntToFloat(inner) => match &inner.kind {
-                ExprKind::Literal(Literal::Int(i)) => float_literal(*i as f64),
+                ExprKind::Literal(Literal::Int(i)) => typed_float(*i as f64),
                 _ if inner.is_fallible() => format!("{}.map(|n| n as f64)", self.value(inner)),
                 _ => format!("{} as f64", paren(self.operand(inner))),
             },
@@ -269,40 +338,30 @@ impl ExprEmitter<'_> {
                     arithmetic(&paren(self.operand(value)))
                 }
             }
-            ExprKind::Not(inner) => format!("!{}", paren(self.operand(inner))),
-            ExprKind::Neg(inner) if inner.ty == Type::Int => {
-                format!("{}.saturating_neg()", paren(self.operand(inner)))
-            }
-            ExprKind::Neg(inner) => format!("-{}", paren(self.operand(inner))),
-            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.is_fallible()),
-            ExprKind::Coalesce { value, default } => {
-                let v = self.value(value);
-                let d = self.value(default);
-                if contains_reject(default) {
-                    let ok = if default.is_fallible() {
-                        "Ok(value)"
-                    } else {
-                        "value"
-                    };
-                    or_in_match(&v, ok, &d)
-                } else if default.is_fallible() {
-                    format!("{v}.or_else(|_| {d})")
-                } else if matches!(default.kind, ExprKind::Literal(_)) && default.ty != Type::String
-                {
-                    format!("{v}.unwrap_or({d})")
-                } else {
-                    format!("{v}.unwrap_or_else(|_| {d})")
+            ExprKind::Not(inner) => self.negated(inner),
+            // A negative literal is written as one: `-1_i64`, never `1_i64.saturating_neg()`.
+            ExprKind::Neg(inner) => match &inner.kind {
+                ExprKind::Literal(Literal::Int(i)) => typed_int(i.saturating_neg()),
+                ExprKind::Literal(Literal::Float(f)) => typed_float(-f),
+                _ if inner.ty == Type::Int => {
+                    format!("{}.saturating_neg()", paren(self.operand(inner)))
                 }
-            }
-            ExprKind::Match { scrutinee, arms } => self.match_expr(e, scrutinee, arms),
+                _ => format!("-{}", paren(self.operand(inner))),
+            },
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, fallible),
+            ExprKind::Coalesce { value, default } => match self.optional_or(value, default) {
+                Some(code) => code,
+                None => self.or_default(value, default).0,
+            },
+            ExprKind::Match { scrutinee, arms } => self.match_expr(fallible, scrutinee, arms),
             ExprKind::Reject { reason } => {
-                format!("return fdi_runtime::MapOutcome::Rejected(fdi_runtime::Reject::new({reason:?}))")
+                format!("return Err(::fdi_runtime::Reject::new({reason:?}))")
             }
         }
     }
 
     fn call(&self, function: Builtin, args: &[Expr]) -> String {
-        let std = |name: &str, args: String| format!("fdi_runtime::stdlib::{name}({args})");
+        let std = |name: &str, args: String| format!("::fdi_runtime::stdlib::{name}({args})");
         match function {
             Builtin::Trim
             | Builtin::Lower
@@ -312,7 +371,7 @@ impl ExprEmitter<'_> {
             // The checker allows `parse_timestamp(text)` and `parse_timestamp(text, format, zone)`.
             Builtin::ParseTimestamp => match args {
                 [text, format, zone] => format!(
-                    "fdi_runtime::time::parse_timestamp_in({}, {}, {})",
+                    "::fdi_runtime::time::parse_timestamp_in({}, {}, {})",
                     self.text(text),
                     self.text(format),
                     self.text(zone)
@@ -320,25 +379,25 @@ impl ExprEmitter<'_> {
                 _ => std("parse_timestamp", self.text(&args[0])),
             },
             Builtin::FormatTimestamp => format!(
-                "fdi_runtime::time::format_timestamp(&{}, {}, {})",
+                "::fdi_runtime::time::format_timestamp(&{}, {}, {})",
                 paren(self.operand(&args[0])),
                 self.text(&args[1]),
                 self.text(&args[2])
             ),
             Builtin::FromEpochSeconds | Builtin::FromEpochMillis => format!(
-                "fdi_runtime::time::{}({})",
+                "::fdi_runtime::time::{}({})",
                 function.name(),
                 self.operand(&args[0])
             ),
             Builtin::ToEpochMillis => format!(
-                "fdi_runtime::time::to_epoch_millis(&{})",
+                "::fdi_runtime::time::to_epoch_millis(&{})",
                 paren(self.operand(&args[0]))
             ),
             Builtin::Round => {
                 let digits = args
                     .get(1)
                     .map(|d| self.operand(d))
-                    .unwrap_or_else(|| "0".into());
+                    .unwrap_or_else(|| typed_int(0));
                 std("round", format!("{}, {digits}", self.operand(&args[0])))
             }
             Builtin::ToInt | Builtin::ToFloat => std(function.name(), self.operand(&args[0])),
@@ -350,95 +409,32 @@ impl ExprEmitter<'_> {
                 let parts: Vec<String> = args.iter().map(|a| self.text(a)).collect();
                 format!("[{}].concat()", parts.join(", "))
             }
+            // The first argument that has a value: each next argument is the default of what came
+            // before. Once an argument cannot fail, those after it are never reached.
             Builtin::Coalesce => {
-                let (last, rest) = args
-                    .split_last()
+                let (first, rest) = args
+                    .split_first()
                     .expect("coalesce has at least two arguments");
-                let mut code = self.value(&rest[0]);
-                for arg in &rest[1..] {
-                    let v = self.value(arg);
-                    code = match (contains_reject(arg), arg.is_fallible()) {
-                        (true, true) => or_in_match(&code, "Ok(value)", &v),
-                        (true, false) => or_in_match(&code, "Ok(value)", &format!("Ok({v})")),
-                        (false, true) => format!("{code}.or_else(|_| {v})"),
-                        (false, false) => {
-                            format!("{code}.or_else(|_| Ok::<_, fdi_runtime::Failure>({v}))")
-                        }
-                    };
+                if let Some(code) = self.optional_or(first, &rest[0]) {
+                    return code;
                 }
-                let l = self.value(last);
-                match (contains_reject(last), last.is_fallible()) {
-                    (true, true) => or_in_match(&code, "Ok(value)", &l),
-                    (true, false) => or_in_match(&code, "value", &l),
-                    (false, true) => format!("{code}.or_else(|_| {l})"),
-                    (false, false) => format!("{code}.unwrap_or_else(|_| {l})"),
+                let mut option = self.option(first);
+                let mut code = self.value(first);
+                for arg in rest {
+                    let (next, still_result) = self.or_default_of(code, option.take(), arg);
+                    code = next;
+                    if !still_result {
+                        break;
+                    }
                 }
+                code
             }
         }
     }
 
-    /// `fallible`: the checker's verdict on the whole operation (moving a timestamp by a
-    /// computed duration may fail).
-    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, fallible: bool) -> String {
-        let strings = matches!(lhs.ty, Type::String) || matches!(rhs.ty, Type::String);
-        let (l, r) = if strings {
-            (self.text(lhs), self.text(rhs))
-        } else {
-            (paren(self.operand(lhs)), paren(self.operand(rhs)))
-        };
-        let int = lhs.ty == Type::Int && rhs.ty == Type::Int;
-        if let Some(code) = time_arithmetic(op, lhs, rhs, &l, &r, fallible) {
-            return code;
-        }
-        match op {
-            BinaryOp::Concat => {
-                let mut parts = Vec::new();
-                self.concat_parts(lhs, &mut parts);
-                self.concat_parts(rhs, &mut parts);
-                format!("[{}].concat()", parts.join(", "))
-            }
-            BinaryOp::Add if int => format!("{l}.saturating_add({r})"),
-            BinaryOp::Sub if int => format!("{l}.saturating_sub({r})"),
-            BinaryOp::Mul if int => format!("{l}.saturating_mul({r})"),
-            BinaryOp::Div if int => format!("fdi_runtime::stdlib::div_int({l}, {r})"),
-            BinaryOp::Rem if int => format!("fdi_runtime::stdlib::rem_int({l}, {r})"),
-            _ => {
-                let symbol = match op {
-                    BinaryOp::Or => "||",
-                    BinaryOp::And => "&&",
-                    BinaryOp::Eq => "==",
-                    BinaryOp::Ne => "!=",
-                    BinaryOp::Lt => "<",
-                    BinaryOp::Le => "<=",
-                    BinaryOp::Gt => ">",
-                    BinaryOp::Ge => ">=",
-                    BinaryOp::Add => "+",
-                    BinaryOp::Sub => "-",
-                    BinaryOp::Mul => "*",
-                    BinaryOp::Div => "/",
-                    BinaryOp::Rem | BinaryOp::Concat => "%",
-                };
-                format!("{l} {symbol} {r}")
-            }
-        }
-    }
-
-    /// `a + b + c` on strings becomes one `[a, b, c].concat()`.
-    fn concat_parts(&self, e: &Expr, parts: &mut Vec<String>) {
-        match &e.kind {
-            ExprKind::Binary {
-                op: BinaryOp::Concat,
-                lhs,
-                rhs,
-            } => {
-                self.concat_parts(lhs, parts);
-                self.concat_parts(rhs, parts);
-            }
-            _ => parts.push(self.text(e)),
-        }
-    }
-
-    fn match_expr(&self, whole: &Expr, scrutinee: &Expr, arms: &[crate::ir::MatchArm]) -> String {
+    /// `fallible`: whether the match's value is a `Result` (then arms that cannot fail are
+    /// wrapped in `Ok`).
+    fn match_expr(&self, fallible: bool, scrutinee: &Expr, arms: &[crate::ir::MatchArm]) -> String {
         let subject = match scrutinee.ty {
             Type::String | Type::Identifier(_) => self.text(scrutinee),
             _ => self.operand(scrutinee),
@@ -456,18 +452,18 @@ impl ExprEmitter<'_> {
             };
             if let ExprKind::Reject { reason } = &arm.body.kind {
                 // The value that reached this arm is the reject's detail.
-                let binding = if arm.patterns.is_empty() {
-                    "value".to_string()
-                } else {
-                    format!("value @ ({pattern})")
+                let binding = match arm.patterns.len() {
+                    0 => "value".to_string(),
+                    1 => format!("value @ {pattern}"),
+                    _ => format!("value @ ({pattern})"),
                 };
                 lines.push(format!(
-                    "    {binding} => return fdi_runtime::MapOutcome::Rejected(fdi_runtime::Reject::new({reason:?}).with_detail(format!(\"the match got {{value:?}}\"))),"
+                    "    {binding} => return Err(::fdi_runtime::Reject::unmatched({reason:?}, value)),"
                 ));
                 continue;
             }
             let body = self.value(&arm.body);
-            let body = if whole.is_fallible() && !arm.body.is_fallible() {
+            let body = if fallible && !arm.body.is_fallible() {
                 format!("Ok({body})")
             } else {
                 body
@@ -483,93 +479,9 @@ impl ExprEmitter<'_> {
 fn pattern(p: &Pattern, names: &Names) -> String {
     match p {
         Pattern::Literal(Literal::String(s)) => format!("{s:?}"),
-        Pattern::Literal(Literal::Int(i)) => i.to_string(),
-        Pattern::Literal(Literal::Float(f)) => float_literal(*f),
+        Pattern::Literal(Literal::Int(i)) => typed_int(*i),
+        Pattern::Literal(Literal::Float(f)) => typed_float(*f),
         Pattern::Literal(Literal::Bool(b)) => b.to_string(),
         Pattern::EnumCode { enum_name, code } => names.variant_path(enum_name, code),
-    }
-}
-
-/// Arithmetic on timestamps: a difference in seconds, or a timestamp moved by a duration
-/// (converted to seconds with the compiler's constant).
-fn time_arithmetic(
-    op: BinaryOp,
-    lhs: &Expr,
-    rhs: &Expr,
-    l: &str,
-    r: &str,
-    fallible: bool,
-) -> Option<String> {
-    let to_seconds = |duration: &Expr, code: &str| match &duration.ty {
-        Type::Quantity(unit) => {
-            let seconds = crate::units::Unit::second();
-            let scale = unit.conversion_to(&seconds)?.scale;
-            Some(if scale == 1.0 {
-                code.to_string()
-            } else {
-                format!("{code} * {}", float_literal(scale))
-            })
-        }
-        _ => None,
-    };
-    // The checker decided whether moving the timestamp may fail (a computed duration) or not
-    // (a literal one); the emitter follows that verdict rather than deciding again.
-    let add = if fallible {
-        "fdi_runtime::time::add_seconds"
-    } else {
-        "fdi_runtime::time::add_seconds_saturating"
-    };
-    match (op, &lhs.ty, &rhs.ty) {
-        (BinaryOp::Sub, Type::Timestamp, Type::Timestamp) => {
-            Some(format!("fdi_runtime::time::seconds_between(&{l}, &{r})"))
-        }
-        (BinaryOp::Add, Type::Timestamp, _) => {
-            Some(format!("{}(&{l}, {})", add, to_seconds(rhs, r)?))
-        }
-        (BinaryOp::Sub, Type::Timestamp, _) => {
-            Some(format!("{}(&{l}, -({}))", add, to_seconds(rhs, r)?))
-        }
-        (BinaryOp::Add, _, Type::Timestamp) => {
-            Some(format!("{}(&{r}, {})", add, to_seconds(lhs, l)?))
-        }
-        _ => None,
-    }
-}
-
-/// `code`'s value, or `otherwise` when it failed, written as a `match` rather than with
-/// `or_else`/`unwrap_or_else`: an `otherwise` that may reject holds a `return`, which leaves the
-/// flow only from the flow function's own body, not from a closure.
-fn or_in_match(code: &str, ok: &str, otherwise: &str) -> String {
-    let otherwise = otherwise.replace('\n', "\n    ");
-    format!("match {code} {{\n    Ok(value) => {ok},\n    Err(_) => {otherwise},\n}}")
-}
-
-/// Whether evaluating `e` may reject the record (a match arm `reject "..."` inside it): such code
-/// must stay in the flow function's body, where `return` leaves the flow.
-fn contains_reject(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::Reject { .. } => true,
-        ExprKind::Match { scrutinee, arms } => {
-            contains_reject(scrutinee) || arms.iter().any(|arm| contains_reject(&arm.body))
-        }
-        ExprKind::Coalesce { value, default } => contains_reject(value) || contains_reject(default),
-        ExprKind::Binary { lhs, rhs, .. } => contains_reject(lhs) || contains_reject(rhs),
-        ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {
-            args.iter().any(contains_reject)
-        }
-        ExprKind::Lookup { key: inner, .. }
-        | ExprKind::EntityField { base: inner, .. }
-        | ExprKind::MakeIdentifier { value: inner, .. }
-        | ExprKind::IntToFloat(inner)
-        | ExprKind::Not(inner)
-        | ExprKind::Neg(inner)
-        | ExprKind::Convert { value: inner, .. } => contains_reject(inner),
-        ExprKind::Literal(_)
-        | ExprKind::SourceField { .. }
-        | ExprKind::SourceSample { .. }
-        | ExprKind::SourcePosition
-        | ExprKind::SourceName
-        | ExprKind::Local(_)
-        | ExprKind::EnumCode { .. } => false,
     }
 }
