@@ -33,6 +33,14 @@ pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
     let lookups = scope.new_struct("Lookups").vis("pub").doc(
         "The master-data tables the flows look records up in, loaded before any source is read.",
     );
+    // The fields keep the spelling of the mapping's lookups (`PROGRAM`).
+    if !program
+        .lookups
+        .iter()
+        .all(|l| names::is_snake_case(names.lookup(&l.name)))
+    {
+        lookups.allow("non_snake_case");
+    }
     for lookup in &program.lookups {
         lookups
             .new_field(

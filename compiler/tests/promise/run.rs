@@ -60,7 +60,7 @@ pub fn run_case(seed: u64, flows: usize, records: usize, hostile: Option<bool>) 
         return Verdict::Passed;
     }
     let target_dir = shared_target_dir();
-    let mut args = vec![
+    let args = vec![
         "build",
         "mapping.fdi",
         "-o",
