@@ -75,16 +75,24 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &
     };
 
     let mut function = Function::new(names.flow(&flow.name));
-    function.vis("pub").allow(
-        if flow
-            .expressions()
-            .any(|e| emitter.has_unreachable_wildcard(e))
-        {
-            "non_snake_case, unreachable_patterns"
-        } else {
-            "non_snake_case"
-        },
-    );
+    let mut allow = vec!["non_snake_case"];
+    if flow
+        .expressions()
+        .any(|e| emitter.has_unreachable_wildcard(e))
+    {
+        allow.push("unreachable_patterns");
+    }
+    // A binding keeps the mapping's spelling even when an enum has a code of that name (`let
+    // loop = Columns.Some` beside a code `loop`); in a `let` that is no mistake.
+    if emitter
+        .locals
+        .values()
+        .chain(field_locals.values())
+        .any(|local| names.is_variant(local))
+    {
+        allow.push("bindings_with_variant_name");
+    }
+    function.vis("pub").allow(allow.join(", "));
     function
         .doc(format!(
             "Maps one `{}` record of source `{}` to a `{}` for target `{}`.",

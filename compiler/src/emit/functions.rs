@@ -81,6 +81,10 @@ fn function_fn(
     if emitter.has_unreachable_wildcard(&function.body) {
         allow.push("unreachable_patterns");
     }
+    // A parameter keeps the mapping's spelling even when an enum has a code of that name.
+    if emitter.locals.values().any(|local| names.is_variant(local)) {
+        allow.push("bindings_with_variant_name");
+    }
     if !allow.is_empty() {
         f.allow(allow.join(", "));
     }

@@ -490,6 +490,12 @@ impl Names {
             .unwrap_or_else(|| missing("enum code", &format!("{enum_name}.{code}")))
     }
 
+    /// Whether `ident` is the Rust name of some enum code's variant. A binding of that name is
+    /// refused by rustc (`bindings_with_variant_name`) when its value is of that enum.
+    pub fn is_variant(&self, ident: &str) -> bool {
+        self.variants.values().any(|v| v == ident)
+    }
+
     /// The path of an enum code: `crate::types::Enum::CODE`.
     pub fn variant_path(&self, enum_name: &str, code: &str) -> String {
         format!(
