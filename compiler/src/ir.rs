@@ -84,6 +84,16 @@ pub struct Flow {
     pub steps: Vec<Step>,
 }
 
+impl Flow {
+    /// The flow's top-level expressions: its filter's condition, then each statement's value.
+    pub fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        let steps = self.steps.iter().map(|step| match step {
+            Step::Let { value, .. } | Step::Assign { value, .. } => value,
+        });
+        self.filter.iter().map(|f| &f.condition).chain(steps)
+    }
+}
+
 /// A flow's `where` condition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
@@ -207,6 +217,43 @@ pub struct Expr {
 impl Expr {
     pub fn is_fallible(&self) -> bool {
         self.maybe.is_some()
+    }
+
+    /// Calls `visit` on this expression and on every expression inside it, outermost first.
+    pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Expr)) {
+        visit(self);
+        match &self.kind {
+            ExprKind::Literal(_)
+            | ExprKind::SourceField { .. }
+            | ExprKind::SourceSample { .. }
+            | ExprKind::SourcePosition
+            | ExprKind::SourceName
+            | ExprKind::Local(_)
+            | ExprKind::EnumCode { .. }
+            | ExprKind::Reject { .. } => {}
+            ExprKind::EntityField { base: inner, .. }
+            | ExprKind::Lookup { key: inner, .. }
+            | ExprKind::MakeIdentifier { value: inner, .. }
+            | ExprKind::IntToFloat(inner)
+            | ExprKind::Convert { value: inner, .. }
+            | ExprKind::Not(inner)
+            | ExprKind::Neg(inner) => inner.walk(visit),
+            ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {
+                args.iter().for_each(|a| a.walk(visit))
+            }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.walk(visit);
+                rhs.walk(visit);
+            }
+            ExprKind::Coalesce { value, default } => {
+                value.walk(visit);
+                default.walk(visit);
+            }
+            ExprKind::Match { scrutinee, arms } => {
+                scrutinee.walk(visit);
+                arms.iter().for_each(|arm| arm.body.walk(visit));
+            }
+        }
     }
 }
 

@@ -46,9 +46,8 @@
 //!
 //! `FDI_PROMISE_FLOWS` sets the flows per mapping (default 24); `FDI_PROMISE_CHECK_ONLY=1`
 //! stops after `fdi check` (to see quickly how many generated mappings check);
-//! `FDI_PROMISE_DENY_WARNINGS=1` builds with `--deny-warnings` (not yet the default: a
-//! generated `let` the mapping never reads, or a `_` arm after `true | false`, still makes
-//! rustc warn). Each case's
+//! Every mapping is built with `--deny-warnings`: a generated program that makes rustc warn
+//! fails the property as a build error does. Each case's
 //! files stay in `target/fdi-promise/seed-N/` (`mapping.fdi`, `schema.yaml`, `lib/`,
 //! `data/`), so a failure is rebuilt with `fdi build target/fdi-promise/seed-N/mapping.fdi` or rerun alone with
 //! `FDI_PROMISE_SEED=N FDI_PROMISE_CASES=1`.

@@ -1,7 +1,7 @@
 //! `src/flows/`: one module per flow, each with one function that maps a source record to a
 //! target record (the map stage).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use codegen::{Function, Scope};
 
@@ -33,6 +33,14 @@ pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
     let lookups = scope.new_struct("Lookups").vis("pub").doc(
         "The master-data tables the flows look records up in, loaded before any source is read.",
     );
+    // The fields keep the spelling of the mapping's lookups (`PROGRAM`).
+    if !program
+        .lookups
+        .iter()
+        .all(|l| names::is_snake_case(names.lookup(&l.name)))
+    {
+        lookups.allow("non_snake_case");
+    }
     for lookup in &program.lookups {
         lookups
             .new_field(
@@ -67,9 +75,25 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &
     };
 
     let mut function = Function::new(names.flow(&flow.name));
+    let mut allow = vec!["non_snake_case"];
+    if flow
+        .expressions()
+        .any(|e| emitter.has_unreachable_wildcard(e))
+    {
+        allow.push("unreachable_patterns");
+    }
+    // A binding keeps the mapping's spelling even when an enum has a code of that name (`let
+    // loop = Columns.Some` beside a code `loop`); in a `let` that is no mistake.
+    if emitter
+        .locals
+        .values()
+        .chain(field_locals.values())
+        .any(|local| names.is_variant(local))
+    {
+        allow.push("bindings_with_variant_name");
+    }
+    function.vis("pub").allow(allow.join(", "));
     function
-        .vis("pub")
-        .allow("non_snake_case")
         .doc(format!(
             "Maps one `{}` record of source `{}` to a `{}` for target `{}`.",
             flow.source_entity, flow.source, flow.target_entity, flow.target
@@ -202,11 +226,32 @@ fn local_names(flow: &ir::Flow) -> (HashMap<String, String>, HashMap<String, Str
             Step::Let { .. } => None,
         })
         .collect();
+    // A binding no expression reads is still evaluated (it may reject the record), under a
+    // name that says it is unused, as rustc asks: `_spare`.
+    let mut read = HashSet::new();
+    for expr in flow.expressions() {
+        expr.walk(&mut |e| {
+            if let ExprKind::Local(name) = &e.kind {
+                read.insert(name.as_str());
+            }
+        });
+    }
+    let spellings: Vec<String> = lets
+        .iter()
+        .map(|name| {
+            if read.contains(name.as_str()) {
+                name.to_string()
+            } else {
+                format!("_{name}")
+            }
+        })
+        .chain(fields.iter().map(|field| field.to_string()))
+        .collect();
     let mut scope = names::Scope::locals(PARAMETERS);
     names::EXPRESSION_BINDINGS
         .iter()
         .for_each(|binding| scope.take(binding));
-    let idents = scope.assign(&[&lets[..], &fields].concat());
+    let idents = scope.assign(&spellings);
     let (let_idents, field_idents) = idents.split_at(lets.len());
     let table = |names: &[&String], idents: &[String]| -> HashMap<String, String> {
         names

@@ -71,12 +71,17 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
         "//! The integration program of mapping `{}` version {:?}.\n//!\n//! Run it with `--help` for its options. Every record read is written to its targets,\n//! filtered, or rejected into the dead-letter file with its reason.",
         program.name, program.version
     ));
+    // A mapping may compare a value with the limits of its type (`n <= 9223372036854775807`);
+    // that is the mapping's meaning, written as it is, and not a mistake of the generated code.
+    scope.raw("#![allow(unused_comparisons)]");
     scope.raw(if program.functions.is_empty() {
         "mod flows;\nmod manifest;\nmod types;"
     } else {
         "mod flows;\nmod functions;\nmod manifest;\nmod types;"
     });
-    scope.raw("// The read stage of every source.\nuse ::fdi_runtime::Source as _;");
+    if !program.flows.is_empty() {
+        scope.raw("// The read stage of every source.\nuse ::fdi_runtime::Source as _;");
+    }
     // The names let `--source NAME=PATH` and `--lookup NAME=PATH` refuse a name the mapping does not have.
     let quoted = |names: Vec<&String>| {
         let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
@@ -120,7 +125,16 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
     let locals = RunLocals::new(program);
     let mut f = Function::new("run");
     f.doc("Opens the sources, loads the lookups, opens the targets, then drives each source through its flows.")
-        .arg("run", "&mut ::fdi_runtime::Run")
+        .arg(
+            // A mapping of functions alone (for its tests) opens nothing and reads nothing.
+            if program.flows.is_empty() && program.lookups.is_empty() && program.targets.is_empty()
+            {
+                "_run"
+            } else {
+                "run"
+            },
+            "&mut ::fdi_runtime::Run",
+        )
         .ret("Result<(), ::fdi_runtime::RunError>");
     if !locals.all_snake_case() {
         // The locals are named after the mapping's targets, sources and flows.
@@ -156,7 +170,13 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         ));
     }
 
-    let mut lookups = vec!["let lookups = crate::flows::Lookups {".to_string()];
+    // Loaded even when no flow reads them, so that bad master data stops the program at start.
+    let lookups_local = if program.flows.is_empty() {
+        "_lookups"
+    } else {
+        "lookups"
+    };
+    let mut lookups = vec![format!("let {lookups_local} = crate::flows::Lookups {{")];
     for l in &program.lookups {
         let load = match l.format {
             FileFormat::Csv => "lookup_csv",
@@ -176,6 +196,14 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
     f.line(lookups.join("\n"));
 
     for t in &program.targets {
+        // A target no flow writes is opened all the same (its table created, its file
+        // started), as the mapping declares it, and closed at once.
+        let written = program.flows.iter().any(|fl| fl.target == t.name);
+        let binding = if written {
+            format!("let mut {} = ", locals.targets[&t.name])
+        } else {
+            String::new()
+        };
         let line = match &t.kind {
             TargetKind::Sqlite { path, table } => {
                 let key: Vec<String> = t
@@ -191,16 +219,14 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                     .collect();
                 let columns = names.columns(&t.entity, t.provenance);
                 format!(
-                    "let mut {} = run.sqlite_target::<{}>({:?}, {path:?}, {table:?}, crate::types::{columns}, &[{}])?;",
-                    locals.targets[&t.name],
+                    "{binding}run.sqlite_target::<{}>({:?}, {path:?}, {table:?}, crate::types::{columns}, &[{}])?;",
                     record_type(t, names),
                     t.name,
                     key.join(", ")
                 )
             }
             TargetKind::Jsonl { path } => format!(
-                "let mut {} = run.jsonl_target::<{}>({:?}, {path:?})?;",
-                locals.targets[&t.name],
+                "{binding}run.jsonl_target::<{}>({:?}, {path:?})?;",
                 record_type(t, names),
                 t.name
             ),

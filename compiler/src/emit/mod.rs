@@ -82,7 +82,6 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
         cargo_toml(&package, names.bin(), program),
     );
     files.insert("src/main.rs".to_string(), main_rs::main_rs(program, &names));
-    files.insert("src/types.rs".to_string(), types::types_rs(program, &names));
     if !program.functions.is_empty() {
         files.insert(
             "src/functions.rs".to_string(),
@@ -99,6 +98,8 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
             flow::flow_rs(program, &names, f, &options.origins),
         );
     }
+    // Last of the code, since it holds only the types the other files name.
+    files.insert("src/types.rs".to_string(), types::types_rs(program, &names));
     // One formatting pass over every Rust file, before the hash of the code is taken.
     for (path, text) in files.iter_mut() {
         if path.ends_with(".rs") {

@@ -16,7 +16,8 @@
 //! to one generated function (the locals of `run`, a flow's bindings, a function's parameters)
 //! are placed by the file that writes the function, with a [`Scope`] of its own.
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::ir;
 use crate::schema::SchemaSet;
@@ -293,6 +294,10 @@ pub struct Names {
     /// Lookups, as fields of `crate::flows::Lookups`.
     lookups: HashMap<String, String>,
     bin: String,
+    /// The schema types generated code has named so far through [`Names::type_path`]: `types.rs`
+    /// is written last and holds only these and what their fields need, so the program has no
+    /// type it never uses (rustc would warn of each one).
+    named_types: RefCell<BTreeSet<String>>,
 }
 
 impl Names {
@@ -310,6 +315,7 @@ impl Names {
             functions: HashMap::new(),
             lookups: HashMap::new(),
             bin: bin_name(&program.name),
+            named_types: RefCell::default(),
         };
         names.schema_types(program);
         names.fields_and_samples(schema);
@@ -436,7 +442,13 @@ impl Names {
 
     /// The path of a schema type: `crate::types::Name`.
     pub fn type_path(&self, name: &str) -> String {
+        self.named_types.borrow_mut().insert(name.to_string());
         format!("crate::types::{}", self.ty(name))
+    }
+
+    /// The schema types (by their names in the schema) that code written so far has named.
+    pub fn named_types(&self) -> BTreeSet<String> {
+        self.named_types.borrow().clone()
     }
 
     /// The type of an identifier type's rules, beside it in `crate::types`.
@@ -476,6 +488,12 @@ impl Names {
         self.variants
             .get(&(enum_name.to_string(), code.to_string()))
             .unwrap_or_else(|| missing("enum code", &format!("{enum_name}.{code}")))
+    }
+
+    /// Whether `ident` is the Rust name of some enum code's variant. A binding of that name is
+    /// refused by rustc (`bindings_with_variant_name`) when its value is of that enum.
+    pub fn is_variant(&self, ident: &str) -> bool {
+        self.variants.values().any(|v| v == ident)
     }
 
     /// The path of an enum code: `crate::types::Enum::CODE`.

@@ -1,5 +1,7 @@
 //! `src/types.rs`: the schema's identifier types, enums and entities as Rust types.
 
+use std::collections::BTreeSet;
+
 use codegen::Scope;
 
 use super::names::{is_camel_case, unraw, Names, SampleField};
@@ -41,12 +43,39 @@ fn rename(ident: &str, data_name: &str) -> Option<String> {
     (unraw(ident) != data_name).then(|| format!("#[serde(rename = {data_name:?})]"))
 }
 
+/// The schema types the program needs: those the rest of the generated code names (written
+/// before this file, see [`Names::named_types`]) and, for each entity among them, the types of
+/// its fields. A schema describes a whole plant; a mapping uses part of it, and a type the
+/// program never uses would be dead code that rustc warns about.
+fn used_types(schema: &crate::schema::SchemaSet, names: &Names) -> BTreeSet<String> {
+    let mut used = names.named_types();
+    let entities: Vec<&Entity> = schema
+        .entities
+        .values()
+        .filter(|e| used.contains(&e.name))
+        .collect();
+    for entity in entities {
+        for field in &entity.fields {
+            if let FieldType::Identifier(n) | FieldType::Enum(n) = &field.ty {
+                used.insert(n.clone());
+            }
+        }
+    }
+    used
+}
+
+/// `src/types.rs`. Written after every other file, since it holds only the types they use.
 pub fn types_rs(program: &ir::Program, names: &Names) -> String {
     let schema = &program.schema;
+    let used = used_types(schema, names);
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw("//! The types declared in the mapping's schema files.");
-    for id in schema.identifiers.values() {
+    for id in schema
+        .identifiers
+        .values()
+        .filter(|i| used.contains(&i.name))
+    {
         let rule = names.rule(&id.name);
         let mut doc = format!("The rules of identifier type `{}`.", id.name);
         if let Some(d) = &id.description {
@@ -101,12 +130,12 @@ pub fn types_rs(program: &ir::Program, names: &Names) -> String {
             alias.allow("non_camel_case_types");
         }
     }
-    for e in schema.enums.values() {
+    for e in schema.enums.values().filter(|e| used.contains(&e.name)) {
         if schema.is_builtin_quality(&e.name) {
-            // The built-in enum of a sample's quality is the runtime's own type, named here so
-            // that `crate::types::Quality::GOOD` reads like any enum code; a mapping that never
-            // names a code does not use it.
-            scope.raw("#[allow(unused_imports)]\npub use ::fdi_runtime::Quality;");
+            // The built-in enum of a sample's quality is the runtime's own type, named here (when
+            // the mapping names a code) so that `crate::types::Quality::GOOD` reads like any
+            // enum code.
+            scope.raw("pub use ::fdi_runtime::Quality;");
             continue;
         }
         let name = names.ty(&e.name);
@@ -174,7 +203,7 @@ pub fn types_rs(program: &ir::Program, names: &Names) -> String {
         .map(|l| l.entity.as_str())
         .chain(program.targets.iter().map(|t| t.entity.as_str()))
         .collect();
-    for entity in schema.entities.values() {
+    for entity in schema.entities.values().filter(|e| used.contains(&e.name)) {
         let borrows = program.sources.iter().any(|s| s.entity == entity.name)
             && !owned.contains(&entity.name.as_str());
         entity_struct(&mut scope, entity, borrows, names);

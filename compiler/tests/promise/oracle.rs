@@ -368,6 +368,12 @@ fn eval(m: &Mapping, e: &Expr, env: &Env) -> Ev {
         Expr::Call(f, args) => {
             let mut values = Vec::new();
             for arg in args {
+                // `string()` takes a value of any type, so the checker widens no int there: an
+                // int the generator put where it wanted a float is written as an int.
+                let arg = match (f, arg) {
+                    (Builtin::String, Expr::Widen(inner)) => inner,
+                    _ => arg,
+                };
                 match eval(m, arg, env)? {
                     Some(v) => values.push(v),
                     None => return Ok(None),
@@ -442,18 +448,19 @@ fn eval(m: &Mapping, e: &Expr, env: &Env) -> Ev {
     })
 }
 
-/// A conversion is one multiplication by the exact ratio of the units rounded once
-/// (docs/language.md, section 14): `mm` to `in` is `x * (5/127)`, not `x / 25.4`, which can
-/// differ in the last bit and, after a subtraction, in the sign.
+/// A conversion as docs/language.md (section 14) says: one multiplication by the exact ratio of
+/// the units rounded once, except where that ratio is not a finite decimal and its reciprocal
+/// is: then a division by the reciprocal, so that exact values stay exact (`mm` to `in` is
+/// `x / 25.4`, `s` to `min` is `x / 60`). The two can differ in the last bit and, after a
+/// subtraction or a rounding, in the sign.
 fn convert(x: f64, from: Unit, to: Unit) -> f64 {
-    let (numerator, denominator) = match (from, to) {
-        (Unit::Mm, Unit::In) => (5.0, 127.0),
-        (Unit::In, Unit::Mm) => (127.0, 5.0),
-        (Unit::S, Unit::Min) => (1.0, 60.0),
-        (Unit::Min, Unit::S) => (60.0, 1.0),
-        _ => (1.0, 1.0),
-    };
-    x * (numerator / denominator)
+    match (from, to) {
+        (Unit::Mm, Unit::In) => x / 25.4,
+        (Unit::In, Unit::Mm) => x * 25.4,
+        (Unit::S, Unit::Min) => x / 60.0,
+        (Unit::Min, Unit::S) => x * 60.0,
+        _ => x,
+    }
 }
 
 fn call(m: &Mapping, f: Builtin, args: &[Value]) -> Option<Value> {

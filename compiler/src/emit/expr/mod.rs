@@ -235,8 +235,10 @@ impl ExprEmitter<'_> {
             }
             ExprKind::SourcePosition => "raw.position() as i64".into(),
             ExprKind::SourceName => "raw.source().to_owned()".into(),
-            // A `Result` is never `Copy` (its `Failure` holds text).
-            ExprKind::Local(name) if e.is_fallible() => format!("{}.clone()", self.local(name)),
+            // A `Result` is never `Copy` (its `Failure` holds text), and the binding may be read
+            // again after this use. `fallible` rather than the expression's `maybe`: under
+            // `else reject` the checker cleared the `maybe` of what is still a `Result` here.
+            ExprKind::Local(name) if fallible => format!("{}.clone()", self.local(name)),
             ExprKind::EntityField {
                 base,
                 field,
@@ -473,6 +475,42 @@ impl ExprEmitter<'_> {
         }
         lines.push("}".into());
         lines.join("\n")
+    }
+
+    /// Whether `e` holds a match whose `_` arm comes after arms that name every value (`true |
+    /// false`, every code of an enum). The mapping may say `_` all the same; the arm is written
+    /// as the mapping has it (it also fixes the type of the match), and the function that holds
+    /// it allows rustc's `unreachable_patterns`.
+    pub fn has_unreachable_wildcard(&self, e: &Expr) -> bool {
+        let mut found = false;
+        e.walk(&mut |e| {
+            if let ExprKind::Match { scrutinee, arms } = &e.kind {
+                found |= arms.iter().enumerate().any(|(i, arm)| {
+                    arm.patterns.is_empty() && self.covers_every_value(&scrutinee.ty, &arms[..i])
+                });
+            }
+        });
+        found
+    }
+
+    /// Whether the patterns of `arms` name every value of `ty`, a bool or an enum.
+    fn covers_every_value(&self, ty: &Type, arms: &[crate::ir::MatchArm]) -> bool {
+        let patterns: Vec<&Pattern> = arms.iter().flat_map(|arm| &arm.patterns).collect();
+        match ty {
+            Type::Bool => [true, false].iter().all(|b| {
+                patterns
+                    .iter()
+                    .any(|p| matches!(p, Pattern::Literal(Literal::Bool(v)) if v == b))
+            }),
+            Type::Enum(name) => self.schema.enums.get(name).is_some_and(|e| {
+                e.codes.iter().all(|code| {
+                    patterns
+                        .iter()
+                        .any(|p| matches!(p, Pattern::EnumCode { code: c, .. } if c == code))
+                })
+            }),
+            _ => false,
+        }
     }
 }
 

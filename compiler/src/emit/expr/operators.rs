@@ -85,11 +85,20 @@ impl ExprEmitter<'_> {
                 self.concat_parts(rhs, &mut parts);
                 format!("[{}].concat()", parts.join(", "))
             }
-            BinaryOp::Add if int => format!("{l}.saturating_add({r})"),
-            BinaryOp::Sub if int => format!("{l}.saturating_sub({r})"),
-            BinaryOp::Mul if int => format!("{l}.saturating_mul({r})"),
-            BinaryOp::Div if int => format!("::fdi_runtime::stdlib::div_int({l}, {r})"),
-            BinaryOp::Rem if int => format!("::fdi_runtime::stdlib::rem_int({l}, {r})"),
+            // An argument needs no brackets (rustc warns of them); a receiver may.
+            BinaryOp::Add if int => format!("{l}.saturating_add({})", self.operand(rhs)),
+            BinaryOp::Sub if int => format!("{l}.saturating_sub({})", self.operand(rhs)),
+            BinaryOp::Mul if int => format!("{l}.saturating_mul({})", self.operand(rhs)),
+            BinaryOp::Div if int => format!(
+                "::fdi_runtime::stdlib::div_int({}, {})",
+                self.operand(lhs),
+                self.operand(rhs)
+            ),
+            BinaryOp::Rem if int => format!(
+                "::fdi_runtime::stdlib::rem_int({}, {})",
+                self.operand(lhs),
+                self.operand(rhs)
+            ),
             _ => {
                 let symbol = match op {
                     BinaryOp::Or => "||",
