@@ -1,7 +1,8 @@
 //! Every diagnostic code the compiler can report.
 //!
 //! Codes are grouped by stage (E00xx reading files, E01xx parse, E02xx schemas, E03xx check,
-//! E04xx emit, E05xx build, E06xx the traceability commands `fdi lineage` and `fdi diff`)
+//! E04xx emit, E05xx build, E06xx the traceability commands `fdi lineage` and `fdi diff`, E07xx
+//! the data files a checked mapping reads)
 //! and are stable: a code that has shipped is never reused for another meaning, even when
 //! the check that produced it is removed. `docs/errors.md` lists them all.
 
@@ -119,6 +120,9 @@ codes! {
     UnknownLineageField = "E0602": "`fdi lineage` names a field the target's entity does not have",
     BadLineageQuery = "E0603": "the field given to `fdi lineage` is not written TARGET.FIELD",
     GitRevisionUnreadable = "E0604": "`fdi diff --git` cannot read the mapping at a revision",
+
+    // Data: the mapping's data files, where they exist at check time
+    DataFileLacksColumn = "E0701": "a data file the mapping reads lacks a column its entity requires",
 }
 
 impl std::fmt::Display for Code {

@@ -24,6 +24,13 @@ pub trait FileLoader: fmt::Debug + Send + Sync {
     /// "no such file", "permission denied").
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
 
+    /// A reader of the file at `path` from its start, for a stage that needs only the beginning
+    /// of a file that may be large: the data check reads a source's header, not its gigabytes.
+    /// The default reads the whole file through [`FileLoader::read`].
+    fn open(&self, path: &Path) -> io::Result<Box<dyn io::Read + '_>> {
+        Ok(Box::new(io::Cursor::new(self.read(path)?)))
+    }
+
     /// What makes two paths the same file, so that a module imported along two paths is read
     /// once and an import cycle is seen whichever way it is spelled.
     fn identity(&self, path: &Path) -> PathBuf {
@@ -66,6 +73,10 @@ impl FileLoader for DiskFiles {
         std::fs::read(self.resolve(path))
     }
 
+    fn open(&self, path: &Path) -> io::Result<Box<dyn io::Read + '_>> {
+        Ok(Box::new(std::fs::File::open(self.resolve(path))?))
+    }
+
     /// The canonical path when the file exists, so that symbolic links and `..` through them
     /// name one file once.
     fn identity(&self, path: &Path) -> PathBuf {
@@ -101,14 +112,27 @@ impl MemoryFiles {
     }
 }
 
+impl MemoryFiles {
+    fn bytes(&self, path: &Path) -> io::Result<&[u8]> {
+        self.files
+            .get(&normalize(path))
+            .map(Vec::as_slice)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("no file {} in memory", path.display()),
+                )
+            })
+    }
+}
+
 impl FileLoader for MemoryFiles {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        self.files.get(&normalize(path)).cloned().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no file {} in memory", path.display()),
-            )
-        })
+        self.bytes(path).map(<[u8]>::to_vec)
+    }
+
+    fn open(&self, path: &Path) -> io::Result<Box<dyn io::Read + '_>> {
+        Ok(Box::new(self.bytes(path)?))
     }
 }
 
@@ -127,6 +151,14 @@ mod tests {
         );
         let missing = files.read(Path::new("plant/p.yaml")).unwrap_err();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        let mut opened = String::new();
+        io::Read::read_to_string(
+            &mut files.open(Path::new("plant/schemas/p.yaml")).unwrap(),
+            &mut opened,
+        )
+        .unwrap();
+        assert_eq!(opened, "entities: {}");
+        assert!(files.open(Path::new("plant/p.yaml")).is_err());
         assert_eq!(
             files.identity(Path::new("a/./b/../c.fdi")),
             PathBuf::from("a/c.fdi")
@@ -151,6 +183,15 @@ mod tests {
                 .expect("the file exists")
         );
         let missing = files.read(Path::new("units.fdi")).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        let mut start = [0u8; 6];
+        io::Read::read_exact(
+            &mut files.open(Path::new("common/units.fdi")).unwrap(),
+            &mut start,
+        )
+        .unwrap();
+        assert_eq!(&start, b"module");
+        let missing = files.open(Path::new("units.fdi")).err().unwrap();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
     }
 }

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use fdi_compiler::build::{build, default_target_dir, git_state, mapping_crate_dir, BuildOptions};
+use fdi_compiler::data_check::check_data;
 use fdi_compiler::diagnostic::{Code, Diagnostic};
 use fdi_compiler::emit::{emit, GeneratedCrate};
 use fdi_compiler::format::{format_text, FormatError};
@@ -233,8 +234,11 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
     let mut failed = false;
     for file in files {
         let mut sources = SourceMap::new();
-        let diagnostics = match compile(file, &mut sources) {
-            Ok(_) => Vec::new(),
+        // The data check follows the check: the files the mapping names, where they exist here.
+        let diagnostics = match compile(file, &mut sources)
+            .and_then(|program| check_data(&program, file, &sources))
+        {
+            Ok(()) => Vec::new(),
             Err(d) => d,
         };
         failed |= !diagnostics.is_empty();
@@ -450,10 +454,15 @@ fn explain_hint(diagnostics: &[Diagnostic]) -> String {
     }
 }
 
-/// Compiles and emits `file`; also returns the paths of every file the compilation read.
+/// Compiles `file`, checks its data files where they exist, and emits it; also returns the paths
+/// of every file the compilation read.
 fn generate(file: &Path) -> Result<(ir::Program, GeneratedCrate, Vec<PathBuf>), ExitCode> {
     let mut sources = SourceMap::new();
-    match fdi_compiler::compile_mapping(file, &mut sources) {
+    let checked = fdi_compiler::compile_mapping(file, &mut sources).and_then(|program| {
+        check_data(&program, file, &sources)?;
+        Ok(program)
+    });
+    match checked {
         Ok(program) => {
             let generated = emit(&program, &emit_options(file, &sources));
             let inputs = sources.files().map(|f| f.path.clone()).collect();

@@ -116,6 +116,13 @@ impl SourceMap {
         self.loader.read(path)
     }
 
+    /// A reader of the file at `path` from its start, from this compilation's loader (see
+    /// [`FileLoader::open`]). What is read this way is not registered: it is the data check's
+    /// sample of a data file, not an input of the compilation.
+    pub fn open(&self, path: &Path) -> io::Result<Box<dyn io::Read + '_>> {
+        self.loader.open(path)
+    }
+
     /// The loader's identity of the file at `path` (see [`FileLoader::identity`]).
     pub fn identity(&self, path: &Path) -> PathBuf {
         self.loader.identity(path)

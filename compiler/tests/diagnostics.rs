@@ -1,9 +1,11 @@
-//! Every `.fdi` file under `tests/cases/` is compiled up to the typed program and its
-//! diagnostics are snapshotted, rendered as a person sees them. The file's first line says
+//! Every `.fdi` file under `tests/cases/` is compiled up to the typed program, the data files it
+//! names that exist are checked against it (`tests/cases/drift/`), and its diagnostics are
+//! snapshotted, rendered as a person sees them. The file's first line says
 //! what must happen: `// expect: ok`, or `// expect: E0304` (that code must be reported).
 
 use std::path::{Path, PathBuf};
 
+use fdi_compiler::data_check::check_data;
 use fdi_compiler::diagnostic::Code;
 use fdi_compiler::loader::DiskFiles;
 use fdi_compiler::source_map::SourceMap;
@@ -37,7 +39,10 @@ fn diagnostics() {
         // Files are read relative to the workspace root, so paths in diagnostics are those a
         // user types there.
         let mut sources = SourceMap::reading(DiskFiles::in_folder(workspace_root()));
-        let result = fdi_compiler::compile(relative, &mut sources);
+        // The data check follows the check, as in `fdi check`: data files next to a case are
+        // compared with its entities.
+        let result = fdi_compiler::compile(relative, &mut sources)
+            .and_then(|program| check_data(&program, relative, &sources));
         let diagnostics = result.err().unwrap_or_default();
         let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
         if expected == "ok" {

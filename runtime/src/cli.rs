@@ -395,7 +395,11 @@ mod tests {
         let base = dir.path().to_str().unwrap();
         let options = parse_options(&PROGRAM, ["prog", "--base-dir", base]).unwrap();
         let failed = execute(&PROGRAM, &options, |run| {
-            run.csv_source("mill", "missing.csv").map(|_| ())
+            let columns = crate::EntityColumns {
+                required: &[],
+                optional: &[],
+            };
+            run.csv_source("mill", "missing.csv", &columns).map(|_| ())
         });
         assert_eq!(failed.exit_code, 1);
         assert!(!failed.summary.ok);

@@ -28,6 +28,14 @@ pub enum RunError {
         detail: String,
     },
 
+    /// A CSV source's header lacks columns its entity requires: every record would be rejected, so the run stops
+    /// when the source opens, before a record is read.
+    #[error(
+        "{0}; no record was read. Correct the file's header, or the schema (a field's `column:` names the \
+         column it reads) and build the program again"
+    )]
+    MissingSourceColumns(crate::source::MissingColumns),
+
     /// SQLite refused an operation that is not about one record (open, create table, commit...).
     #[error("SQLite target {target} ({path}): cannot {action}: {source}")]
     Sqlite {

@@ -69,7 +69,7 @@ pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
 pub use run::{FlowId, ProgramInfo, Run, RunConfig};
 pub use sample::{good, Quality, SampleValue};
-pub use source::{CsvSource, JsonlSource, ReadProgress, Source};
+pub use source::{CsvSource, EntityColumns, JsonlSource, ReadProgress, Source};
 pub use stdlib::{AsText, EnumCode};
 pub use summary::RunSummary;
 pub use target::{

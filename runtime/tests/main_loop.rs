@@ -173,7 +173,48 @@ fn missing_input_fails_with_exit_1_and_a_partial_summary() {
     assert!(error.contains("source mill"), "{error}");
     assert!(error.contains("data/experiment_01.csv"), "{error}");
     assert!(!execution.summary.ok);
-    assert_eq!(execution.summary.targets.len(), 2);
+    // The sources open first: no target was opened, so none was created or emptied.
+    assert!(execution.summary.targets.is_empty());
+    assert!(!base.join("out/equipment_state.jsonl").exists());
+    assert!(!base.join("out/line.db").exists());
+}
+
+#[test]
+fn a_header_without_a_required_column_stops_the_run_before_a_record_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path();
+    // The export renamed `phase`; every record would be rejected for it.
+    write(
+        base,
+        "data/experiment_01.csv",
+        &MILL_CSV.replacen(",phase,", ",Phase_,", 1),
+    );
+    write(base, "master/machines.csv", MACHINES_CSV);
+    let execution = cli::execute(&PROGRAM, &options(base, &[]), run);
+    assert_eq!(execution.exit_code, 1);
+    let error = execution.error.unwrap().to_string();
+    let path = base.join("data/experiment_01.csv");
+    assert!(
+        error.starts_with(&format!(
+            "source `mill`: the header of {} has no column `phase` (did you mean `Phase_`?); no record was read.",
+            path.display()
+        )),
+        "{error}"
+    );
+    let summary = execution.summary;
+    assert!(!summary.ok);
+    assert_eq!(summary.error.as_deref(), Some(error.as_str()));
+    // Every record is accounted for: none was read, none written, none dead-lettered.
+    assert_eq!(summary.sources.len(), 1);
+    assert_eq!(
+        (summary.sources[0].read, summary.sources[0].acknowledged),
+        (0, None)
+    );
+    assert!(summary.flows.is_empty() && summary.targets.is_empty());
+    assert_eq!(summary.dead_letter.records, 0);
+    assert!(dead_letter_lines(base).is_empty());
+    assert!(!base.join("out/equipment_state.jsonl").exists());
+    assert!(!base.join("out/line.db").exists());
 }
 
 #[test]
@@ -193,5 +234,8 @@ fn bad_master_data_stops_the_run_before_reading() {
         .unwrap()
         .to_string()
         .contains("\"MILL-01\" appears in row 1 and again in row 2"));
-    assert!(execution.summary.sources.is_empty());
+    // The source was opened (and its header checked) before the lookups were loaded; nothing was read.
+    assert_eq!(execution.summary.sources.len(), 1);
+    assert_eq!(execution.summary.sources[0].read, 0);
+    assert!(execution.summary.targets.is_empty());
 }

@@ -124,7 +124,7 @@ fn record_type(target: &ir::Target, names: &Names) -> String {
 fn run_fn(program: &ir::Program, names: &Names) -> Function {
     let locals = RunLocals::new(program);
     let mut f = Function::new("run");
-    f.doc("Loads the lookups, opens the targets, then drives each source through its flows.")
+    f.doc("Opens the sources, loads the lookups, opens the targets, then drives each source through its flows.")
         .arg(
             // A mapping of functions alone (for its tests) opens nothing and reads nothing.
             if program.flows.is_empty() && program.lookups.is_empty() && program.targets.is_empty()
@@ -139,6 +139,35 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
     if !locals.all_snake_case() {
         // The locals are named after the mapping's targets, sources and flows.
         f.allow("non_snake_case");
+    }
+
+    // Every source opens first, so that a missing file, or a CSV header without a column the
+    // source's entity requires, stops the run before a target is created or emptied.
+    for source in &program.sources {
+        if program.flows_of(&source.name).next().is_none() {
+            continue;
+        }
+        let open = match source.format {
+            FileFormat::Csv => {
+                let entity = &program.schema.entities[&source.entity];
+                let quoted = |columns: Vec<&str>| {
+                    let quoted: Vec<String> = columns.iter().map(|c| format!("{c:?}")).collect();
+                    quoted.join(", ")
+                };
+                format!(
+                    "csv_source({:?}, {:?}, &::fdi_runtime::EntityColumns {{ required: &[{}], optional: &[{}] }})",
+                    source.name,
+                    source.path,
+                    quoted(entity.required_columns().map(|(column, _)| column).collect()),
+                    quoted(entity.optional_columns().collect()),
+                )
+            }
+            FileFormat::Jsonl => format!("jsonl_source({:?}, {:?})", source.name, source.path),
+        };
+        f.line(format!(
+            "let mut {} = run.{open}?;",
+            locals.sources[&source.name]
+        ));
     }
 
     // Loaded even when no flow reads them, so that bad master data stops the program at start.
@@ -221,15 +250,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        let open = match source.format {
-            FileFormat::Csv => "csv_source",
-            FileFormat::Jsonl => "jsonl_source",
-        };
         let src = &locals.sources[&source.name];
-        f.line(format!(
-            "let mut {src} = run.{open}({:?}, {:?})?;",
-            source.name, source.path
-        ));
         for fl in &flows {
             f.line(format!(
                 "let {} = run.flow({:?}, {:?}, {:?});",

@@ -126,6 +126,29 @@ impl Entity {
     pub fn field_names(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|f| f.name.as_str())
     }
+
+    /// The columns (or JSON keys) a file of records of this entity must have: the data name of
+    /// every field that is not optional. A sample's quality and timestamp columns are not among
+    /// them (a value without them is read as of uncertain quality); its value column is.
+    pub fn required_columns(&self) -> impl Iterator<Item = (&str, &Field)> {
+        self.fields
+            .iter()
+            .filter(|f| !f.optional)
+            .map(|f| (f.external_name(), f))
+    }
+
+    /// The other columns its records are read from, which a file may lack: those of optional
+    /// fields, and every sample's quality and timestamp columns.
+    pub fn optional_columns(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().flat_map(|f| {
+            let value = f.optional.then(|| f.external_name());
+            let quality = f
+                .quality
+                .iter()
+                .flat_map(|q| [q.quality.as_str(), q.timestamp.as_str()]);
+            value.into_iter().chain(quality)
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

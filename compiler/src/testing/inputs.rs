@@ -22,7 +22,7 @@ pub fn write_inputs(program: &Program, test: &Test, dir: &Path) -> std::io::Resu
             .iter()
             .find(|r| r.name == source.name)
             .map_or(&[][..], |r| &r.records[..]);
-        let columns = external_names(program, &source.entity);
+        let columns = Columns::of(program, &source.entity);
         let path = write_file(dir, &source.name, source.format, records, &columns)?;
         args.push("--source".into());
         args.push(name_is_path(&source.name, &path));
@@ -31,7 +31,7 @@ pub fn write_inputs(program: &Program, test: &Test, dir: &Path) -> std::io::Resu
         let Some(lookup) = program.lookups.iter().find(|l| l.name == replaced.name) else {
             continue; // the checker only lets a test replace a declared lookup
         };
-        let columns = external_names(program, &lookup.entity);
+        let columns = Columns::of(program, &lookup.entity);
         let path = write_file(
             dir,
             &lookup.name,
@@ -45,13 +45,28 @@ pub fn write_inputs(program: &Program, test: &Test, dir: &Path) -> std::io::Resu
     Ok(args)
 }
 
-fn external_names<'p>(program: &'p Program, entity: &str) -> Vec<&'p str> {
-    program
-        .schema
-        .entities
-        .get(entity)
-        .map(|e| e.fields.iter().map(|f| f.external_name()).collect())
-        .unwrap_or_default()
+/// The columns of an entity, as a CSV file written for it needs them.
+#[derive(Debug, Default)]
+pub struct Columns<'p> {
+    /// Every column, in the schema's order.
+    pub all: Vec<&'p str>,
+    /// Those of its required fields: a CSV source refuses a header without them.
+    pub required: Vec<&'p str>,
+}
+
+impl<'p> Columns<'p> {
+    fn of(program: &'p Program, entity: &str) -> Self {
+        let Some(entity) = program.schema.entities.get(entity) else {
+            return Columns::default();
+        };
+        Columns {
+            all: entity.fields.iter().map(|f| f.external_name()).collect(),
+            required: entity
+                .required_columns()
+                .map(|(column, _)| column)
+                .collect(),
+        }
+    }
 }
 
 fn write_file(
@@ -59,7 +74,7 @@ fn write_file(
     name: &str,
     format: FileFormat,
     records: &[TestRecord],
-    columns: &[&str],
+    columns: &Columns,
 ) -> std::io::Result<std::path::PathBuf> {
     let (extension, text) = match format {
         FileFormat::Csv => ("csv", csv_text(records, columns)),
@@ -76,10 +91,12 @@ fn name_is_path(name: &str, path: &Path) -> OsString {
     arg
 }
 
-/// A CSV file: the header is every key the records use, in the order first seen (or
-/// `columns`, the entity's, when the records name none: a CSV file needs a header to be
-/// read at all); a key a record does not give, or gives as `null`, is an empty cell.
-pub fn csv_text(records: &[TestRecord], columns: &[&str]) -> String {
+/// A CSV file: the header is every key the records use, in the order first seen, then the
+/// required columns no record names (or every column of the entity when the records name none:
+/// a CSV file needs a header to be read at all); a key a record does not give, or gives as
+/// `null`, is an empty cell. A key every record leaves out is a missing value, as one that some
+/// record gives, not a column the file lacks (which the program refuses when it opens the file).
+pub fn csv_text(records: &[TestRecord], columns: &Columns) -> String {
     let mut header: Vec<&str> = Vec::new();
     for record in records {
         for (key, _) in &record.fields {
@@ -89,7 +106,13 @@ pub fn csv_text(records: &[TestRecord], columns: &[&str]) -> String {
         }
     }
     if header.is_empty() {
-        header = columns.to_vec();
+        header = columns.all.clone();
+    } else {
+        for column in &columns.required {
+            if !header.contains(column) {
+                header.push(column);
+            }
+        }
     }
     let mut out = csv_row(header.iter().map(|h| h.to_string()).collect());
     for record in records {
@@ -202,7 +225,7 @@ mod tests {
     }
 
     #[test]
-    fn csv_header_is_the_union_of_keys_in_first_seen_order() {
+    fn csv_header_is_the_union_of_keys_in_first_seen_order_then_the_required_columns() {
         let records = [
             record(&[
                 ("b", TestValue::Int(1)),
@@ -215,14 +238,24 @@ mod tests {
             ]),
         ];
         assert_eq!(
-            csv_text(&records, &["unused"]),
-            "b,a,c\n1,\"x,y\",\n2.0,,true\n"
+            csv_text(
+                &records,
+                &Columns {
+                    all: vec!["unused", "a", "d"],
+                    required: vec!["a", "d"],
+                }
+            ),
+            "b,a,c,d\n1,\"x,y\",,\n2.0,,true,\n"
         );
     }
 
     #[test]
     fn csv_without_records_has_the_entity_header() {
-        assert_eq!(csv_text(&[], &["id", "Speed"]), "id,Speed\n");
+        let columns = Columns {
+            all: vec!["id", "Speed"],
+            required: vec!["id"],
+        };
+        assert_eq!(csv_text(&[], &columns), "id,Speed\n");
     }
 
     #[test]
@@ -232,7 +265,7 @@ mod tests {
             record(&[("a", TestValue::String("say \"hi\"\nthere".into()))]),
         ];
         assert_eq!(
-            csv_text(&records, &[]),
+            csv_text(&records, &Columns::default()),
             "a\n\"\"\n\"say \"\"hi\"\"\nthere\"\n"
         );
     }

@@ -10,14 +10,23 @@ use serde::Serialize;
 use super::Run;
 use crate::error::RunError;
 use crate::lookup::Lookup;
-use crate::source::{CsvSource, JsonlSource};
+use crate::source::{CsvSource, EntityColumns, JsonlSource};
 use crate::target::{Column, JsonlTarget, SqliteDatabase, SqliteTarget, TargetHandle};
 
 impl Run {
-    /// Opens a CSV source: the file at `path`, or the one the run replaces it with.
-    pub fn csv_source(&mut self, name: &str, path: &str) -> Result<CsvSource, RunError> {
+    /// Opens a CSV source: the file at `path`, or the one the run replaces it with. Its header must have the
+    /// required columns of its entity's `columns`: a header that lacks one stops the run here, before a record is
+    /// read, rather than rejecting every record.
+    pub fn csv_source(
+        &mut self,
+        name: &str,
+        path: &str,
+        columns: &EntityColumns,
+    ) -> Result<CsvSource, RunError> {
         let source = CsvSource::open(name, &self.source_path(name, path))?;
+        // Registered before the header is checked, so the summary of a refused file shows it read nothing.
         self.source_index(name);
+        source.require_columns(columns)?;
         Ok(source)
     }
 

@@ -4,7 +4,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{AcknowledgedPosition, ReadProgress, Source};
+use super::{
+    AcknowledgedPosition, EntityColumns, FileSample, MissingColumns, ReadProgress, Source,
+};
 use crate::error::RunError;
 use crate::record::{Payload, Position, RawRecord};
 
@@ -53,6 +55,25 @@ impl CsvSource {
             spare: None,
             size,
         })
+    }
+
+    /// Refuses a header that lacks a required column of `columns` ([`RunError::MissingSourceColumns`], naming
+    /// each missing column and the file's closest one): every record would be rejected for it. A file without a
+    /// header row (an empty file) holds no record and is not refused.
+    pub fn require_columns(&self, columns: &EntityColumns) -> Result<(), RunError> {
+        if self.headers.is_empty() {
+            return Ok(());
+        }
+        let missing = columns.missing_from(self.headers.iter());
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(RunError::MissingSourceColumns(MissingColumns {
+            reader: format!("source `{}`", self.name),
+            path: self.path.clone(),
+            sample: FileSample::Header,
+            missing,
+        }))
     }
 
     /// The column names, in file order.
@@ -250,6 +271,45 @@ x
         assert_eq!(bad.original()["a"], json!("ok"));
         let next = source.read().unwrap().unwrap();
         assert_eq!(next.position(), 2);
+    }
+
+    #[test]
+    fn a_header_without_a_required_column_is_refused_with_the_closest_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(&dir, "m.csv", b"machine,sped,load\nMILL-01,1,2\n");
+        let source = CsvSource::open("mill", &path).unwrap();
+        let columns = |required| EntityColumns {
+            required,
+            optional: &["note"],
+        };
+        source
+            .require_columns(&columns(&["machine", "load"]))
+            .unwrap();
+        let text = source
+            .require_columns(&columns(&["machine", "speed", "feed"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.starts_with(&format!(
+                "source `mill`: the header of {} has no columns `speed` (did you mean `sped`?), `feed`; \
+                 no record was read.",
+                path.display()
+            )),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_empty_file_has_no_header_to_refuse() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(&dir, "m.csv", b"");
+        let mut source = CsvSource::open("mill", &path).unwrap();
+        let columns = EntityColumns {
+            required: &["machine"],
+            optional: &[],
+        };
+        source.require_columns(&columns).unwrap();
+        assert!(source.read().unwrap().is_none());
     }
 
     #[test]

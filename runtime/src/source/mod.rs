@@ -5,9 +5,11 @@
 //! sources just remember that position (it is reported in the summary); network sources (MQTT, OPC UA) will
 //! commit their offset there, which is what makes delivery at-least-once.
 
+mod columns;
 mod csv;
 mod jsonl;
 
+pub use self::columns::{EntityColumns, FileSample, MissingColumn, MissingColumns};
 pub use self::csv::CsvSource;
 pub use self::jsonl::JsonlSource;
 

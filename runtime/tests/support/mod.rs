@@ -168,6 +168,16 @@ pub mod flows {
 
 pub fn run(run: &mut fdi_runtime::Run) -> Result<(), fdi_runtime::RunError> {
     use fdi_runtime::Source;
+    // Every source opens first: a missing file or a header without a required column stops the run before a
+    // target is touched.
+    let mut mill = run.csv_source(
+        "mill",
+        "data/experiment_01.csv",
+        &fdi_runtime::EntityColumns {
+            required: &["machine", "sample_no", "phase", "taken_at"],
+            optional: &["load"],
+        },
+    )?;
     let lookups = flows::Lookups {
         machines: run.lookup_csv(
             "machines",
@@ -185,7 +195,6 @@ pub fn run(run: &mut fdi_runtime::Run) -> Result<(), fdi_runtime::RunError> {
     )?;
     let mut states = run.jsonl_target::<EquipmentStatus>("states", "out/equipment_state.jsonl")?;
 
-    let mut mill = run.csv_source("mill", "data/experiment_01.csv")?;
     let spindle = run.flow("spindle", "mill", "history");
     let phase = run.flow("phase", "mill", "states");
     while let Some(raw) = mill.read()? {
