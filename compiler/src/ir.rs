@@ -84,6 +84,21 @@ pub struct Flow {
     pub steps: Vec<Step>,
 }
 
+/// The names of the bindings (or parameters) that `exprs` read.
+pub fn locals_read<'a>(
+    exprs: impl IntoIterator<Item = &'a Expr>,
+) -> std::collections::HashSet<&'a str> {
+    let mut read = std::collections::HashSet::new();
+    for expr in exprs {
+        expr.walk(&mut |e| {
+            if let ExprKind::Local(name) = &e.kind {
+                read.insert(name.as_str());
+            }
+        });
+    }
+    read
+}
+
 impl Flow {
     /// The flow's top-level expressions: its filter's condition, then each statement's value.
     pub fn expressions(&self) -> impl Iterator<Item = &Expr> {

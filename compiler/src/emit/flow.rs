@@ -1,7 +1,7 @@
 //! `src/flows/`: one module per flow, each with one function that maps a source record to a
 //! target record (the map stage).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use codegen::{Function, Scope};
 
@@ -228,14 +228,7 @@ fn local_names(flow: &ir::Flow) -> (HashMap<String, String>, HashMap<String, Str
         .collect();
     // A binding no expression reads is still evaluated (it may reject the record), under a
     // name that says it is unused, as rustc asks: `_spare`.
-    let mut read = HashSet::new();
-    for expr in flow.expressions() {
-        expr.walk(&mut |e| {
-            if let ExprKind::Local(name) = &e.kind {
-                read.insert(name.as_str());
-            }
-        });
-    }
+    let read = ir::locals_read(flow.expressions());
     let spellings: Vec<String> = lets
         .iter()
         .map(|name| {
@@ -280,55 +273,17 @@ impl Uses {
             lookups: false,
             or_reject: false,
         };
-        let exprs = flow
-            .filter
-            .iter()
-            .map(|f| &f.condition)
-            .chain(flow.steps.iter().map(|s| match s {
-                Step::Let { value, .. } | Step::Assign { value, .. } => value,
-            }));
         uses.or_reject = flow.steps.iter().any(|s| match s {
             Step::Let { on_failure, .. } | Step::Assign { on_failure, .. } => on_failure.is_some(),
         });
-        for e in exprs {
-            uses.visit(e);
+        for expr in flow.expressions() {
+            expr.walk(&mut |e| match &e.kind {
+                ExprKind::SourceField { .. } | ExprKind::SourceSample { .. } => uses.record = true,
+                ExprKind::SourcePosition | ExprKind::SourceName => uses.raw = true,
+                ExprKind::Lookup { .. } => uses.lookups = true,
+                _ => {}
+            });
         }
         uses
-    }
-
-    fn visit(&mut self, e: &ir::Expr) {
-        match &e.kind {
-            ExprKind::SourceField { .. } | ExprKind::SourceSample { .. } => self.record = true,
-            ExprKind::SourcePosition | ExprKind::SourceName => self.raw = true,
-            ExprKind::Lookup { key, .. } => {
-                self.lookups = true;
-                self.visit(key);
-            }
-            ExprKind::Literal(_)
-            | ExprKind::Local(_)
-            | ExprKind::EnumCode { .. }
-            | ExprKind::Reject { .. } => {}
-            ExprKind::EntityField { base, .. } => self.visit(base),
-            ExprKind::MakeIdentifier { value, .. } => self.visit(value),
-            ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {
-                args.iter().for_each(|a| self.visit(a))
-            }
-            ExprKind::IntToFloat(inner)
-            | ExprKind::Not(inner)
-            | ExprKind::Neg(inner)
-            | ExprKind::Convert { value: inner, .. } => self.visit(inner),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                self.visit(lhs);
-                self.visit(rhs);
-            }
-            ExprKind::Coalesce { value, default } => {
-                self.visit(value);
-                self.visit(default);
-            }
-            ExprKind::Match { scrutinee, arms } => {
-                self.visit(scrutinee);
-                arms.iter().for_each(|a| self.visit(&a.body));
-            }
-        }
     }
 }

@@ -33,12 +33,7 @@ fn function_fn(
     origins: &Origins,
 ) -> Function {
     // A parameter the body never reads is named as unused, as rustc asks: `_limit`.
-    let mut read = HashSet::new();
-    function.body.walk(&mut |e| {
-        if let ir::ExprKind::Local(name) = &e.kind {
-            read.insert(name.as_str());
-        }
-    });
+    let read = ir::locals_read([&function.body]);
     let spellings: Vec<String> = function
         .params
         .iter()

@@ -142,29 +142,7 @@ fn or_in_match(code: &str, present: (&str, &str), absent: (&str, &str)) -> Strin
 /// Whether evaluating `e` may reject the record (a match arm `reject "..."` inside it): such code
 /// must stay in the flow function's body, where `return` leaves the flow.
 fn contains_reject(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::Reject { .. } => true,
-        ExprKind::Match { scrutinee, arms } => {
-            contains_reject(scrutinee) || arms.iter().any(|arm| contains_reject(&arm.body))
-        }
-        ExprKind::Coalesce { value, default } => contains_reject(value) || contains_reject(default),
-        ExprKind::Binary { lhs, rhs, .. } => contains_reject(lhs) || contains_reject(rhs),
-        ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {
-            args.iter().any(contains_reject)
-        }
-        ExprKind::Lookup { key: inner, .. }
-        | ExprKind::EntityField { base: inner, .. }
-        | ExprKind::MakeIdentifier { value: inner, .. }
-        | ExprKind::IntToFloat(inner)
-        | ExprKind::Not(inner)
-        | ExprKind::Neg(inner)
-        | ExprKind::Convert { value: inner, .. } => contains_reject(inner),
-        ExprKind::Literal(_)
-        | ExprKind::SourceField { .. }
-        | ExprKind::SourceSample { .. }
-        | ExprKind::SourcePosition
-        | ExprKind::SourceName
-        | ExprKind::Local(_)
-        | ExprKind::EnumCode { .. } => false,
-    }
+    let mut found = false;
+    e.walk(&mut |e| found |= matches!(e.kind, ExprKind::Reject { .. }));
+    found
 }
