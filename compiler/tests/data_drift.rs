@@ -43,15 +43,6 @@ fn write_with_renamed_column(from: &Path, to: &Path) {
     std::fs::write(to, format!("{}\n{rows}", renamed.join(","))).expect("write the CSV");
 }
 
-/// Runs `fdi` in `dir`, so that paths in its output are relative to the copy.
-fn fdi_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fdi"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run fdi")
-}
-
 /// 1-based line of the first line of `text` that starts (after indentation) with `key:`.
 fn line_of_key(text: &str, key: &str) -> usize {
     text.lines()

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{fdi, workspace_root};
+use support::{fdi, fdi_in, workspace_root};
 
 #[test]
 fn diff_cases() {
@@ -124,15 +124,6 @@ fn git(dir: &Path, args: &[&str]) {
         "git {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Runs `fdi` in `dir`.
-fn fdi_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fdi"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run fdi")
 }
 
 /// `--git` reads the mapping and its schema at each revision: a schema change between the

@@ -8,7 +8,7 @@ use super::ast::*;
 use super::oracle::{self, DeadLetter, Expected, Written};
 use super::time;
 use super::{generate, print};
-use crate::support::{read_jsonl, shared_target_dir, workspace_root};
+use crate::support::{fdi_in, read_jsonl, shared_target_dir, workspace_root};
 
 pub enum Verdict {
     /// `fdi check` refused the mapping: not part of the promise.
@@ -32,14 +32,6 @@ fn write(dir: &Path, path: &str, text: &str) {
     std::fs::write(&path, text).expect("write a case file");
 }
 
-fn fdi(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fdi"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run fdi")
-}
-
 pub fn run_case(seed: u64, flows: usize, records: usize, hostile: Option<bool>) -> Verdict {
     let m = generate::mapping(seed, flows, records, hostile);
     let dir = case_dir(seed);
@@ -52,7 +44,7 @@ pub fn run_case(seed: u64, flows: usize, records: usize, hostile: Option<bool>) 
     write(&dir, "data/input.jsonl", &print::input_jsonl(&m));
     write(&dir, "data/master.jsonl", &print::master_jsonl(&m));
 
-    let check = fdi(&["check", "mapping.fdi"], &dir);
+    let check = fdi_in(&dir, &["check", "mapping.fdi"]);
     if !check.status.success() {
         return Verdict::Discarded(String::from_utf8_lossy(&check.stderr).into_owned());
     }
@@ -71,7 +63,7 @@ pub fn run_case(seed: u64, flows: usize, records: usize, hostile: Option<bool>) 
         // Generated programs build without a warning, as the issue of the promise asks.
         "--deny-warnings",
     ];
-    let build = fdi(&args, &dir);
+    let build = fdi_in(&dir, &args);
     if !build.status.success() {
         return Verdict::Failed(format!(
             "`fdi check` accepts it but `fdi build` fails:\n{}",

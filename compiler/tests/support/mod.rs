@@ -22,9 +22,14 @@ pub fn shared_target_dir() -> PathBuf {
 
 /// Runs the `fdi` binary in the workspace root, so paths in its output read as a user's.
 pub fn fdi(args: &[&str]) -> std::process::Output {
+    fdi_in(&workspace_root(), args)
+}
+
+/// Runs the `fdi` binary in `dir`, so that paths in its output are relative to that folder.
+pub fn fdi_in(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_fdi"))
         .args(args)
-        .current_dir(workspace_root())
+        .current_dir(dir)
         .output()
         .expect("run fdi")
 }
