@@ -246,14 +246,10 @@ fn local_names(flow: &ir::Flow) -> (HashMap<String, String>, HashMap<String, Str
         .for_each(|binding| scope.take(binding));
     let idents = scope.assign(&spellings);
     let (let_idents, field_idents) = idents.split_at(lets.len());
-    let table = |names: &[&String], idents: &[String]| -> HashMap<String, String> {
-        names
-            .iter()
-            .map(|n| n.to_string())
-            .zip(idents.iter().cloned())
-            .collect()
-    };
-    (table(&lets, let_idents), table(&fields, field_idents))
+    (
+        names::by_name(&lets, let_idents),
+        names::by_name(&fields, field_idents),
+    )
 }
 
 /// Which parameters a flow's function reads, so unused ones are named `_x`.

@@ -3,7 +3,7 @@
 //! A function whose body may fail returns `Result<T, ::fdi_runtime::Failure>`, like every other
 //! fallible value in generated code; parameters are owned values.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use codegen::{Function, Scope};
 
@@ -43,12 +43,12 @@ fn function_fn(
         })
         .collect();
     let idents = names::Scope::locals(names::EXPRESSION_BINDINGS).assign(&spellings);
-    let locals: HashMap<String, String> = function
+    let params: Vec<&str> = function
         .params
         .iter()
-        .map(|(name, _)| name.clone())
-        .zip(idents)
+        .map(|(name, _)| name.as_str())
         .collect();
+    let locals = names::by_name(&params, &idents);
     let emitter = ExprEmitter {
         locals,
         schema: &program.schema,

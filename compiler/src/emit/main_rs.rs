@@ -40,17 +40,10 @@ impl RunLocals {
             names::Scope::locals(RUN_OWN).assign(&[&targets[..], &sources, &flows].concat());
         let (target_idents, rest) = idents.split_at(targets.len());
         let (source_idents, flow_idents) = rest.split_at(sources.len());
-        let table = |names: &[&String], idents: &[String]| -> HashMap<String, String> {
-            names
-                .iter()
-                .map(|n| n.to_string())
-                .zip(idents.iter().cloned())
-                .collect()
-        };
         RunLocals {
-            targets: table(&targets, target_idents),
-            sources: table(&sources, source_idents),
-            flows: table(&flows, flow_idents),
+            targets: names::by_name(&targets, target_idents),
+            sources: names::by_name(&sources, source_idents),
+            flows: names::by_name(&flows, flow_idents),
         }
     }
 }

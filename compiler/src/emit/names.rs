@@ -180,6 +180,15 @@ impl Scope {
     }
 }
 
+/// Pairs each name with the identifier [`Scope::assign`] gave it (in the same order).
+pub fn by_name<S: AsRef<str>>(names: &[S], idents: &[String]) -> HashMap<String, String> {
+    names
+        .iter()
+        .map(|n| n.as_ref().to_string())
+        .zip(idents.iter().cloned())
+        .collect()
+}
+
 /// `name` as a Rust identifier with the same spelling, if there is one: itself, or raw when it is
 /// a keyword.
 fn as_written(name: &str) -> Option<String> {
@@ -332,11 +341,11 @@ impl Names {
         let flows: Vec<&String> = program.flows.iter().map(|f| &f.name).collect();
         let mut flow_scope = Scope::files(&["Lookups", "mod"]);
         PRELUDE.iter().for_each(|p| flow_scope.take(p));
-        names.flows = zip(&flows, flow_scope.assign(&flows));
+        names.flows = by_name(&flows, &flow_scope.assign(&flows));
         let functions: Vec<&String> = program.functions.iter().map(|f| &f.name).collect();
-        names.functions = zip(&functions, Scope::new(PRELUDE).assign(&functions));
+        names.functions = by_name(&functions, &Scope::new(PRELUDE).assign(&functions));
         let lookups: Vec<&String> = program.lookups.iter().map(|l| &l.name).collect();
-        names.lookups = zip(&lookups, Scope::default().assign(&lookups));
+        names.lookups = by_name(&lookups, &Scope::default().assign(&lookups));
         names
     }
 
@@ -360,7 +369,8 @@ impl Names {
             .chain(schema.entities.keys())
             .filter(|name| Some(*name) != builtin_quality)
             .collect();
-        self.types.extend(zip(&declared, scope.assign(&declared)));
+        self.types
+            .extend(by_name(&declared, &scope.assign(&declared)));
         for id in schema.identifiers.keys() {
             let rule = scope.fresh(&format!("{}Rule", unraw(&self.types[id])));
             self.rules.insert(id.clone(), rule);
@@ -416,7 +426,7 @@ impl Names {
         fields.sort();
         fields.dedup();
         let mut scope = Scope::default();
-        self.fields = zip(&fields, scope.assign(&fields));
+        self.fields = by_name(&fields, &scope.assign(&fields));
         let mut samples: Vec<&String> = schema
             .entities
             .values()
@@ -541,10 +551,6 @@ fn bin_name(mapping: &str) -> String {
     } else {
         mapping.to_string()
     }
-}
-
-fn zip(names: &[&String], idents: Vec<String>) -> HashMap<String, String> {
-    names.iter().map(|n| n.to_string()).zip(idents).collect()
 }
 
 fn lookup<'a>(table: &'a HashMap<String, String>, name: &str, what: &str) -> &'a str {
