@@ -69,36 +69,47 @@ impl ExprEmitter<'_> {
                 _ => paren(code),
             }
         };
-        let (l, r) = if strings {
-            (self.text(lhs), self.text(rhs))
-        } else {
-            (side(lhs, true), side(rhs, false))
-        };
         let int = lhs.ty == Type::Int && rhs.ty == Type::Int;
-        if let Some(code) = time_arithmetic(op, lhs, rhs, &l, &r, fallible) {
-            return code;
-        }
+        // Each operand is written once: these forms need it bare (an argument needs no
+        // brackets, and rustc warns of them) or walk it themselves, the rest in brackets.
         match op {
             BinaryOp::Concat => {
                 let mut parts = Vec::new();
                 self.concat_parts(lhs, &mut parts);
                 self.concat_parts(rhs, &mut parts);
-                format!("[{}].concat()", parts.join(", "))
+                return format!("[{}].concat()", parts.join(", "));
             }
-            // An argument needs no brackets (rustc warns of them); a receiver may.
-            BinaryOp::Add if int => format!("{l}.saturating_add({})", self.operand(rhs)),
-            BinaryOp::Sub if int => format!("{l}.saturating_sub({})", self.operand(rhs)),
-            BinaryOp::Mul if int => format!("{l}.saturating_mul({})", self.operand(rhs)),
-            BinaryOp::Div if int => format!(
-                "::fdi_runtime::stdlib::div_int({}, {})",
-                self.operand(lhs),
-                self.operand(rhs)
-            ),
-            BinaryOp::Rem if int => format!(
-                "::fdi_runtime::stdlib::rem_int({}, {})",
-                self.operand(lhs),
-                self.operand(rhs)
-            ),
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul if int => {
+                let method = match op {
+                    BinaryOp::Add => "saturating_add",
+                    BinaryOp::Sub => "saturating_sub",
+                    _ => "saturating_mul",
+                };
+                return format!("{}.{method}({})", side(lhs, true), self.operand(rhs));
+            }
+            BinaryOp::Div | BinaryOp::Rem if int => {
+                let function = if op == BinaryOp::Div {
+                    "div_int"
+                } else {
+                    "rem_int"
+                };
+                return format!(
+                    "::fdi_runtime::stdlib::{function}({}, {})",
+                    self.operand(lhs),
+                    self.operand(rhs)
+                );
+            }
+            _ => {}
+        }
+        let (l, r) = if strings {
+            (self.text(lhs), self.text(rhs))
+        } else {
+            (side(lhs, true), side(rhs, false))
+        };
+        if let Some(code) = time_arithmetic(op, lhs, rhs, &l, &r, fallible) {
+            return code;
+        }
+        match op {
             _ => {
                 let symbol = match op {
                     BinaryOp::Or => "||",
