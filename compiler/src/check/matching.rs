@@ -297,8 +297,10 @@ impl Checker<'_> {
             return None;
         }
         Some(match id_type.base {
-            // The runtime's check accepted the text as an i64.
+            // The runtime's check accepted the text as an i64, surrounding spaces and all, as
+            // it reads an int-based identifier: `" 7"` matches 7.
             IdBase::Int => text
+                .trim()
                 .parse::<i64>()
                 .map_or_else(|_| text.to_string(), |n| n.to_string()),
             IdBase::String => text.to_string(),
