@@ -6,18 +6,12 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
-use support::{copy_dir, workspace_root};
+use support::{copy_dir, fdi_in, workspace_root};
 
 /// `fdi emit MAPPING` run in `cwd`: the printed crate.
 fn emit(mapping: &Path, cwd: &Path) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_fdi"))
-        .arg("emit")
-        .arg(mapping)
-        .current_dir(cwd)
-        .output()
-        .expect("run fdi emit");
+    let output = fdi_in(cwd, &["emit", mapping.to_str().expect("a UTF-8 path")]);
     assert!(
         output.status.success(),
         "fdi emit {} failed:\n{}",
