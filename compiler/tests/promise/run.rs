@@ -14,6 +14,8 @@ pub enum Verdict {
     /// `fdi check` refused the mapping: not part of the promise.
     Discarded(String),
     Passed,
+    /// `FDI_PROMISE_CHECK_ONLY`: it checked, and was neither built nor run.
+    CheckedOnly,
     /// The promise broke: why, with the mapping's folder.
     Failed(String),
 }
@@ -49,7 +51,7 @@ pub fn run_case(seed: u64, flows: usize, records: usize, hostile: Option<bool>) 
         return Verdict::Discarded(String::from_utf8_lossy(&check.stderr).into_owned());
     }
     if std::env::var_os("FDI_PROMISE_CHECK_ONLY").is_some() {
-        return Verdict::Passed;
+        return Verdict::CheckedOnly;
     }
     let target_dir = shared_target_dir();
     let args = vec![
