@@ -252,15 +252,7 @@ impl miette::Diagnostic for Rendered {
 }
 
 /// The closest of `candidates` to `name`, for "did you mean" hints.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
+pub use fdi_runtime::suggest::closest;
 
 /// "did you mean `x`?" when something close exists.
 pub fn did_you_mean<'a>(

@@ -48,6 +48,7 @@ pub mod sample;
 mod serde_refuse;
 pub mod source;
 pub mod stdlib;
+pub mod suggest;
 pub mod summary;
 pub mod target;
 pub mod time;

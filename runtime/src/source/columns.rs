@@ -9,10 +9,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// How close a column the file has must be to a missing one to be suggested (Jaro-Winkler, ignoring case): the
-/// threshold of the compiler's other "did you mean" hints.
-const SUGGESTION_SIMILARITY: f64 = 0.8;
-
 /// A required column the file lacks, and the file's column that is probably it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingColumn {
@@ -62,20 +58,10 @@ impl EntityColumns<'_> {
             .filter(|column| !present.contains(column))
             .map(|column| MissingColumn {
                 column: column.to_string(),
-                closest: closest(column, &spare).map(str::to_string),
+                closest: crate::suggest::closest(column, spare.iter().copied()).map(str::to_string),
             })
             .collect()
     }
-}
-
-fn closest<'a>(column: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let lower = column.to_lowercase();
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), *c))
-        .filter(|(score, _)| *score >= SUGGESTION_SIMILARITY)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
 }
 
 /// What of a file was compared with the required columns.
