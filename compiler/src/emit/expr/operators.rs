@@ -109,26 +109,23 @@ impl ExprEmitter<'_> {
         if let Some(code) = time_arithmetic(op, lhs, rhs, &l, &r, fallible) {
             return code;
         }
-        match op {
-            _ => {
-                let symbol = match op {
-                    BinaryOp::Or => "||",
-                    BinaryOp::And => "&&",
-                    BinaryOp::Eq => "==",
-                    BinaryOp::Ne => "!=",
-                    BinaryOp::Lt => "<",
-                    BinaryOp::Le => "<=",
-                    BinaryOp::Gt => ">",
-                    BinaryOp::Ge => ">=",
-                    BinaryOp::Add => "+",
-                    BinaryOp::Sub => "-",
-                    BinaryOp::Mul => "*",
-                    BinaryOp::Div => "/",
-                    BinaryOp::Rem | BinaryOp::Concat => "%",
-                };
-                format!("{l} {symbol} {r}")
-            }
-        }
+        let symbol = match op {
+            BinaryOp::Or => "||",
+            BinaryOp::And => "&&",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            // `+` on strings returned above, as a concatenation.
+            BinaryOp::Rem | BinaryOp::Concat => "%",
+        };
+        format!("{l} {symbol} {r}")
     }
 
     /// `a + b + c` on strings becomes one `[a, b, c].concat()`.
