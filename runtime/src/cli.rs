@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches};
 
 use crate::error::RunError;
-use crate::run::{ProgramInfo, Run, RunConfig, DEFAULT_BATCH_SIZE};
+use crate::run::{OutputMode, ProgramInfo, Run, RunConfig, DEFAULT_CHECKPOINT_EVERY};
 use crate::summary::{DeadLetterSummary, RunSummary};
 
 /// The options every generated program accepts.
@@ -35,9 +36,20 @@ pub struct Options {
     /// Exit with code 3 when any record was rejected
     #[arg(long)]
     pub fail_on_reject: bool,
-    /// Records between checkpoints (flush targets, then acknowledge the source)
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH_SIZE, value_parser = parse_batch_size)]
-    pub batch_size: usize,
+    /// Records of a source between its checkpoints at most (flush its targets, then acknowledge it)
+    #[arg(long, alias = "batch-size", value_name = "N", default_value_t = DEFAULT_CHECKPOINT_EVERY, value_parser = parse_checkpoint_every)]
+    pub checkpoint_every: usize,
+    /// The longest a record waits for its checkpoint: a quiet source is durable and acknowledged within it
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_positive_duration)]
+    pub checkpoint_interval: Duration,
+    /// After SIGTERM or SIGINT, the time to drain, flush and acknowledge before giving up (a second signal
+    /// exits at once)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::ops::duration::parse_duration)]
+    pub shutdown_timeout: Duration,
+    /// Whether the dead letter and JSON Lines targets are truncated or appended to at start [default: auto:
+    /// truncated when every source ends (files), appended to by a service]
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = OutputMode::Auto)]
+    pub outputs: OutputMode,
     /// Read source NAME from PATH instead of the mapping's file (same format; relative to the current
     /// directory); repeatable
     #[arg(long = "source", value_name = "NAME=PATH", value_parser = parse_replacement)]
@@ -77,7 +89,14 @@ pub enum Format {
     Json,
 }
 
-fn parse_batch_size(text: &str) -> Result<usize, String> {
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match crate::ops::duration::parse_duration(text)? {
+        duration if duration.is_zero() => Err(format!("{text:?} is not a positive duration")),
+        duration => Ok(duration),
+    }
+}
+
+fn parse_checkpoint_every(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("{text:?} is not a positive integer")),
@@ -102,8 +121,9 @@ pub struct Execution {
     pub exit_code: u8,
 }
 
-/// `main()` of a generated program: parses the command line, runs `run_fn`, prints the summary to stdout (and an
-/// error to stderr), and returns the exit code.
+/// `main()` of a generated program: parses the command line, lets `run_fn` open and register what the program
+/// has (lookups, targets, flows, and per source its map function), drives the run ([`Run::drive`]), prints the
+/// summary to stdout (and an error to stderr), and returns the exit code.
 pub fn main<F>(program: &ProgramInfo, run_fn: F) -> ExitCode
 where
     F: FnOnce(&mut Run) -> Result<(), RunError>,
@@ -188,7 +208,10 @@ pub fn config(program: &ProgramInfo, options: &Options) -> Result<RunConfig, Str
     if let Some(dead_letter) = &options.dead_letter {
         config.dead_letter = absolute(dead_letter);
     }
-    config.batch_size = options.batch_size;
+    config.checkpoint_every = options.checkpoint_every;
+    config.checkpoint_interval = options.checkpoint_interval;
+    config.shutdown_timeout = options.shutdown_timeout;
+    config.outputs = options.outputs;
     config.source_paths = replacements("source", &options.sources)?;
     config.lookup_paths = replacements("lookup", &options.lookups)?;
     config.capture_targets = options.capture_targets.as_deref().map(absolute);
@@ -218,7 +241,7 @@ pub fn version_text(program: &ProgramInfo) -> String {
     crate::manifest::version_line(program.mapping, program.version, program.manifest)
 }
 
-/// Runs `run_fn` with `options` and works out the summary and exit code, printing nothing.
+/// Runs `run_fn` with `options`, then [`Run::drive`], and works out the summary and exit code, printing nothing.
 pub fn execute<F>(program: &ProgramInfo, options: &Options, run_fn: F) -> Execution
 where
     F: FnOnce(&mut Run) -> Result<(), RunError>,
@@ -236,7 +259,7 @@ where
         }
     };
 
-    let result = run_fn(&mut run);
+    let result = run_fn(&mut run).and_then(|()| run.drive());
     let mut summary = run.summary();
     match result {
         Ok(()) => {
@@ -305,7 +328,9 @@ mod tests {
     fn options_parse_with_defaults() {
         let options = parse_options(&PROGRAM, ["prog"]).unwrap();
         assert_eq!(options.format, Format::Human);
-        assert_eq!(options.batch_size, 1000);
+        assert_eq!(options.checkpoint_every, 1000);
+        assert_eq!(options.checkpoint_interval, Duration::from_secs(1));
+        assert_eq!(options.outputs, OutputMode::Auto);
         assert!(!options.fail_on_reject);
         let options = parse_options(
             &PROGRAM,
@@ -323,7 +348,11 @@ mod tests {
         .unwrap();
         assert_eq!(options.base_dir, Some(PathBuf::from("/x")));
         assert_eq!(
-            (options.format, options.batch_size, options.fail_on_reject),
+            (
+                options.format,
+                options.checkpoint_every,
+                options.fail_on_reject
+            ),
             (Format::Json, 5, true)
         );
     }
@@ -332,6 +361,9 @@ mod tests {
     fn usage_errors_exit_with_2() {
         for args in [
             &["prog", "--batch-size", "0"][..],
+            &["prog", "--checkpoint-every", "0"],
+            &["prog", "--checkpoint-interval", "0"],
+            &["prog", "--outputs", "keep"],
             &["prog", "--format", "xml"],
             &["prog", "--nope"],
         ] {

@@ -60,7 +60,17 @@ pub struct DeadLetter {
 impl DeadLetter {
     /// Creates (or truncates) the file, creating its parent directories.
     pub fn create(path: &Path) -> Result<Self, RunError> {
-        let file = crate::files::create_file(path, "dead letter")?;
+        Self::open(path, false)
+    }
+
+    /// Opens the file: appending to it (`append`, a service's dead letter, which outlives restarts: see
+    /// `files::open_lines_for_append`) or truncating it (a batch run's).
+    pub fn open(path: &Path, append: bool) -> Result<Self, RunError> {
+        let file = if append {
+            crate::files::open_lines_for_append(path, "dead letter")?
+        } else {
+            crate::files::create_file(path, "dead letter")?
+        };
         Ok(DeadLetter {
             path: path.to_path_buf(),
             writer: BufWriter::with_capacity(crate::files::IO_BUFFER_BYTES, file),

@@ -72,9 +72,6 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
     } else {
         "mod flows;\nmod functions;\nmod manifest;\nmod types;"
     });
-    if !program.flows.is_empty() {
-        scope.raw("// The read stage of every source.\nuse ::fdi_runtime::Source as _;");
-    }
     // The names let `--source NAME=PATH` and `--lookup NAME=PATH` refuse a name the mapping does not have.
     let quoted = |names: Vec<&String>| {
         let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
@@ -86,6 +83,7 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
              version: {:?},\n    \
              mapping_dir: option_env!(\"FDI_MAPPING_DIR\"),\n    \
              dead_letter: {:?},\n    \
+             service: false,\n    \
              sources: {},\n    \
              lookups: {},\n    \
              manifest: &crate::manifest::MANIFEST,\n\
@@ -117,7 +115,7 @@ fn record_type(target: &ir::Target, names: &Names) -> String {
 fn run_fn(program: &ir::Program, names: &Names) -> Function {
     let locals = RunLocals::new(program);
     let mut f = Function::new("run");
-    f.doc("Opens the sources, loads the lookups, opens the targets, then drives each source through its flows.")
+    f.doc("Opens the sources, loads the lookups, opens the targets, and gives the runtime each source with the\nfunction that maps its records; the runtime then reads the sources side by side (`Run::drive`).")
         .arg(
             // A mapping of functions alone (for its tests) opens nothing and reads nothing.
             if program.flows.is_empty() && program.lookups.is_empty() && program.targets.is_empty()
@@ -158,7 +156,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
             FileFormat::Jsonl => format!("jsonl_source({:?}, {:?})", source.name, source.path),
         };
         f.line(format!(
-            "let mut {} = run.{open}?;",
+            "let {} = run.{open}?;",
             locals.sources[&source.name]
         ));
     }
@@ -169,7 +167,10 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
     } else {
         "lookups"
     };
-    let mut lookups = vec![format!("let {lookups_local} = crate::flows::Lookups {{")];
+    // Shared by the map functions of the sources (one closure each), which may run on other threads.
+    let mut lookups = vec![format!(
+        "let {lookups_local} = ::std::sync::Arc::new(crate::flows::Lookups {{"
+    )];
     for l in &program.lookups {
         let load = match l.format {
             FileFormat::Csv => "lookup_csv",
@@ -185,7 +186,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
             names.field_ident(&l.key_field)
         ));
     }
-    lookups.push("};".into());
+    lookups.push("});".into());
     f.line(lookups.join("\n"));
 
     for t in &program.targets {
@@ -193,7 +194,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         // started), as the mapping declares it, and closed at once.
         let written = program.flows.iter().any(|fl| fl.target == t.name);
         let binding = if written {
-            format!("let mut {} = ", locals.targets[&t.name])
+            format!("let {} = ", locals.targets[&t.name])
         } else {
             String::new()
         };
@@ -227,6 +228,11 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         f.line(line);
     }
 
+    let sources_with_flows = program
+        .sources
+        .iter()
+        .filter(|s| program.flows_of(&s.name).next().is_some())
+        .count();
     for source in &program.sources {
         let flows: Vec<&ir::Flow> = program.flows_of(&source.name).collect();
         if flows.is_empty() {
@@ -246,22 +252,10 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         let src = &locals.sources[&source.name];
         for fl in &flows {
             f.line(format!(
-                "let {} = run.flow({:?}, {:?}, {:?});",
-                locals.flows[&fl.name], fl.name, fl.source, fl.target
+                "let {} = run.flow({:?}, {:?}, {});",
+                locals.flows[&fl.name], fl.name, fl.source, locals.targets[&fl.target]
             ));
         }
-        let mut targets: Vec<String> = Vec::new();
-        for fl in &flows {
-            let t = format!("&mut {}", locals.targets[&fl.target]);
-            if !targets.contains(&t) {
-                targets.push(t);
-            }
-        }
-        let targets = targets.join(", ");
-        let ids: Vec<&str> = flows
-            .iter()
-            .map(|fl| locals.flows[&fl.name].as_str())
-            .collect();
         let traced = |fl: &ir::Flow| {
             program
                 .targets
@@ -274,47 +268,44 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
             Some(field) => format!("record.{}", names.field_ident(field)),
             None => {
                 if flows.iter().any(|fl| traced(fl)) {
-                    body.push("    let read_at = ::fdi_runtime::Timestamp::now();".to_string());
+                    body.push("let read_at = ::fdi_runtime::Timestamp::now();".to_string());
                 }
                 "read_at".to_string()
             }
         };
         body.push(format!(
-            "    if let Some(record) = run.decode::<{}>(&raw, {:?}, &[{}])? {{",
+            "if let Some(record) = run.decode::<{}>(raw, {:?})? {{",
             names.type_path(&source.entity),
             source.entity,
-            ids.join(", ")
         ));
         for fl in &flows {
             let mapped = format!(
-                "crate::flows::{}(&record, &raw, &lookups)",
+                "crate::flows::{}(&record, raw, &lookups)",
                 names.flow(&fl.name)
             );
             let outcome = if traced(fl) {
                 format!(
-                    "::fdi_runtime::FlowTrace::new({:?}, &crate::manifest::MANIFEST).attach({mapped}, &raw, {source_time})",
+                    "::fdi_runtime::FlowTrace::new({:?}, &crate::manifest::MANIFEST).attach({mapped}, raw, {source_time})",
                     fl.name
                 )
             } else {
                 mapped
             };
             body.push(format!(
-                "        run.deliver({id}, &raw, {outcome}, &mut {})?;",
-                locals.targets[&fl.target],
+                "    run.deliver({id}, raw, {outcome})?;",
                 id = locals.flows[&fl.name]
             ));
         }
-        body.push("    }".into());
-        body.push(format!(
-            "    run.checkpoint(&mut {src}, raw.position(), &mut [{targets}])?;"
-        ));
-        // Hands the record's buffers back for the next read.
-        body.push(format!("    {src}.recycle(raw);"));
-        f.line(format!(
-            "while let Some(raw) = {src}.read()? {{\n{}\n}}",
-            body.join("\n")
-        ));
-        f.line(format!("run.finish(&mut {src}, &mut [{targets}])?;"));
+        body.push("}".into());
+        body.push("Ok(())".into());
+        let closure = format!("move |run, raw| {{\n{}\n}}", body.join("\n"));
+        // Each source's function holds the lookups; with one source it can take them.
+        let map = if sources_with_flows > 1 {
+            format!("{{\nlet lookups = ::std::sync::Arc::clone(&lookups);\n{closure}\n}}")
+        } else {
+            closure
+        };
+        f.line(format!("run.source({src}, {map});"));
     }
     f.line("Ok(())");
     f

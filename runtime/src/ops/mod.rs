@@ -12,7 +12,7 @@
 //! relaxed atomic stores and takes a lock only when a target fails or recovers; a scrape never waits for the run
 //! and the run never waits for a scrape.
 
-mod duration;
+pub mod duration;
 pub mod health;
 mod http;
 pub mod logging;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// What the compiler knows about the program it generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +17,9 @@ pub struct ProgramInfo {
     pub mapping_dir: Option<&'static str>,
     /// The default dead-letter file, relative to the base directory.
     pub dead_letter: &'static str,
+    /// Whether a source of the mapping never ends (a broker topic, a polled table): the program is then a
+    /// service, which appends to its files instead of truncating them (see [`OutputMode`]).
+    pub service: bool,
     /// The names of the mapping's sources, so that `--source NAME=PATH` can refuse a name that is not one
     /// before anything is read.
     pub sources: &'static [&'static str],
@@ -35,8 +39,16 @@ pub struct RunConfig {
     pub base_dir: PathBuf,
     /// The dead-letter file.
     pub dead_letter: PathBuf,
-    /// Records between checkpoints (flush + acknowledge), and per SQLite transaction.
-    pub batch_size: usize,
+    /// Records of one source between its checkpoints (flush, then acknowledge) at most, and per SQLite
+    /// transaction.
+    pub checkpoint_every: usize,
+    /// The longest a record waits for its checkpoint: a quiet source is made durable and acknowledged
+    /// within this time.
+    pub checkpoint_interval: Duration,
+    /// After SIGTERM or SIGINT, how long the run may take to drain, flush and acknowledge before it gives up.
+    pub shutdown_timeout: Duration,
+    /// Whether files are truncated or appended to when the run starts.
+    pub outputs: OutputMode,
     /// Source name -> the file to read instead of the mapping's (same format).
     pub source_paths: BTreeMap<String, PathBuf>,
     /// Lookup name -> the file to load instead of the mapping's (same format).
@@ -50,12 +62,15 @@ pub struct RunConfig {
 
 impl RunConfig {
     /// The defaults of `program`: base directory = the mapping's directory (else the current directory), its
-    /// dead letter, batches of 1000, the mapping's own files and targets.
+    /// dead letter, checkpoints every 1000 records or second, the mapping's own files and targets.
     pub fn new(program: &ProgramInfo) -> Self {
         RunConfig {
             base_dir: PathBuf::from(program.mapping_dir.unwrap_or(".")),
             dead_letter: PathBuf::from(program.dead_letter),
-            batch_size: DEFAULT_BATCH_SIZE,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            outputs: OutputMode::Auto,
             source_paths: BTreeMap::new(),
             lookup_paths: BTreeMap::new(),
             capture_targets: None,
@@ -88,8 +103,36 @@ impl RunConfig {
     }
 }
 
-/// Records between checkpoints unless `--batch-size` says otherwise.
-pub const DEFAULT_BATCH_SIZE: usize = 1000;
+/// Records of a source between checkpoints unless `--checkpoint-every` says otherwise.
+pub const DEFAULT_CHECKPOINT_EVERY: usize = 1000;
+
+/// The longest a record waits for its checkpoint unless `--checkpoint-interval` says otherwise.
+pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The time a stopping run has to drain, unless `--shutdown-timeout` says otherwise.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What happens to the dead letter and the JSON Lines targets when a run starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputMode {
+    /// Truncate them for a batch run (every source ends), append for a service.
+    Auto,
+    /// Start them empty, as a batch job that produces its outputs again expects.
+    Truncate,
+    /// Keep what is there and add to it, as a service that restarts must.
+    Append,
+}
+
+impl OutputMode {
+    /// Whether a run of `program` in this mode appends.
+    pub fn appends(self, program: &ProgramInfo) -> bool {
+        match self {
+            OutputMode::Auto => program.service,
+            OutputMode::Truncate => false,
+            OutputMode::Append => true,
+        }
+    }
+}
 
 /// The program the runtime's own tests run as: the mill example's shape, without a build.
 #[cfg(test)]
@@ -98,6 +141,7 @@ pub(crate) const MILL_PROGRAM: ProgramInfo = ProgramInfo {
     version: "0.1.0",
     mapping_dir: Some("/nonexistent"),
     dead_letter: "out/dl.jsonl",
+    service: false,
     sources: &["mill"],
     lookups: &["machines"],
     manifest: &crate::Manifest::UNKNOWN,

@@ -1,50 +1,118 @@
-//! The run context: owns the dead letter and the counters, and drives the decode, deliver and acknowledge steps
-//! of the loop the generated `run` function spells out.
-//!
-//! The loop stays in generated code (read -> decode -> map -> write -> acknowledge, one line each) so the
-//! stages are visible; this module only makes each step account for every record:
+//! The run context: owns the targets, the dead letter and the counters, and makes each step of the loop
+//! ([`Run::drive`], in `drive.rs`) account for every record:
 //! * [`Run::decode`] counts each record as read by every flow of its source, and dead-letters it once if it
 //!   does not decode;
-//! * [`Run::deliver`] writes a mapped record, or counts it as filtered, or dead-letters it;
-//! * [`Run::checkpoint`] flushes the targets and the dead letter every `batch_size` records, and only then
-//!   acknowledges the source position. This is where at-least-once delivery hooks in: a network source commits
-//!   its offset in `acknowledge`, so a crash replays at most the records since the last checkpoint, and never
-//!   loses one.
+//! * [`Run::deliver`] writes a mapped record to its flow's target, or counts it as filtered, or dead-letters it;
+//! * the checkpoint of one source (`drive.rs`) flushes the targets that source feeds and the dead letter, and
+//!   only then acknowledges the source's position.
+//!
+//! A generated program registers what it has (targets, flows, and per source its reader and its map
+//! function: [`Run::source`]) and then hands the loop to [`Run::drive`].
 //!
 //! Opening sources, lookups and targets (`open.rs`) is where a test run's replacements apply: other input
 //! files by name, and every target captured as JSON Lines (see [`RunConfig`]).
 
 mod config;
+mod drive;
 mod observe;
 mod open;
+mod reader;
 
 #[cfg(test)]
 pub(crate) use self::config::MILL_PROGRAM;
-pub use self::config::{ProgramInfo, RunConfig, DEFAULT_BATCH_SIZE};
+pub use self::config::{
+    OutputMode, ProgramInfo, RunConfig, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_INTERVAL,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+};
+pub use self::drive::MapFn;
 
-use std::collections::BTreeMap;
+use std::any::Any;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::rc::Weak;
+use std::time::Instant;
 
 use crate::dead_letter::{DeadLetter, Stage};
 use crate::error::RunError;
 use crate::ops::Operations;
 use crate::outcome::{MapOutcome, Reject};
 use crate::record::{Position, RawRecord};
-use crate::source::Source;
+use crate::source::ReadProgress;
 use crate::summary::{DeadLetterSummary, FlowSummary, RunSummary, SourceSummary, TargetSummary};
 use crate::target::{Durable, SqliteDatabase, Target};
 
-/// A flow registered with [`Run::flow`]; copied into every `decode` and `deliver` call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlowId(usize);
+/// A flow registered with [`Run::flow`], whose target takes records of type `T`.
+pub struct FlowId<T> {
+    index: usize,
+    record: PhantomData<fn(T)>,
+}
 
-#[derive(Debug, Default)]
+/// A target opened by the run (`Run::sqlite_target`, `Run::jsonl_target`), taking records of type `T`.
+pub struct TargetId<T> {
+    index: usize,
+    record: PhantomData<fn(T)>,
+}
+
+// Derived `Clone`/`Copy` would require `T: Copy`; the ids are plain indices whatever `T` is.
+impl<T> Clone for FlowId<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for FlowId<T> {}
+impl<T> Clone for TargetId<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for TargetId<T> {}
+
+impl<T> std::fmt::Debug for FlowId<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FlowId({})", self.index)
+    }
+}
+impl<T> std::fmt::Debug for TargetId<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TargetId({})", self.index)
+    }
+}
+
+/// What the run knows of one source: its counters and its checkpoint bookkeeping.
+#[derive(Debug)]
 struct SourceStats {
     name: String,
     read: u64,
+    /// The position of the last record the core has handled.
     last_position: Option<Position>,
+    /// The last position acknowledged to the source's reader.
     acknowledged: Option<Position>,
+    /// The flows this source feeds, and the targets they write (each once).
+    flows: Vec<usize>,
+    targets: Vec<usize>,
+    /// Whether acknowledging commits the position outside this process (see `Source::commits_positions`).
+    commits_positions: bool,
+    /// Records handled since the last checkpoint, and when the first of them arrived.
+    since_checkpoint: u64,
+    pending_since: Option<Instant>,
+    progress: Option<ReadProgress>,
+}
+
+impl SourceStats {
+    fn new(name: &str) -> Self {
+        SourceStats {
+            name: name.to_string(),
+            read: 0,
+            last_position: None,
+            acknowledged: None,
+            flows: Vec::new(),
+            targets: Vec::new(),
+            commits_positions: false,
+            since_checkpoint: 0,
+            pending_since: None,
+            progress: None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -55,49 +123,80 @@ struct FlowStats {
     rejected_by_stage: [u64; 3],
 }
 
+/// A target as the run holds it, whatever the type of its records: flushed through [`Durable`], written
+/// through a downcast to `Output<T>` (see [`Run::deliver`]).
+trait OpenTarget: Durable {
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+struct Output<T> {
+    target: Box<dyn Target<T>>,
+}
+
+impl<T: 'static> OpenTarget for Output<T> {
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl<T> Durable for Output<T> {
+    fn name(&self) -> &str {
+        self.target.name()
+    }
+    fn flush(&mut self) -> Result<(), RunError> {
+        self.target.flush()
+    }
+    fn hand_over(&mut self) -> Result<(), RunError> {
+        self.target.hand_over()
+    }
+    fn is_transient(&self, error: &RunError) -> bool {
+        self.target.is_transient(error)
+    }
+}
+
 /// The context of one run of a generated program.
 pub struct Run {
     program: ProgramInfo,
+    config: RunConfig,
     base_dir: PathBuf,
-    batch_size: usize,
     dead_letter: DeadLetter,
     sources: Vec<SourceStats>,
     flows: Vec<FlowStats>,
     targets: Vec<TargetSummary>,
+    /// The open targets, by the index of their summary in `targets`.
+    outputs: Vec<Box<dyn OpenTarget>>,
     databases: Vec<(PathBuf, Weak<SqliteDatabase>)>,
-    records_since_checkpoint: usize,
-    /// Replacement files of sources and lookups, by name (see [`RunConfig`]).
-    source_paths: BTreeMap<String, PathBuf>,
-    lookup_paths: BTreeMap<String, PathBuf>,
-    /// The directory capturing every target as JSON Lines, absolute.
-    capture_targets: Option<PathBuf>,
+    /// What [`Run::source`] registered, started by [`Run::drive`].
+    readers: Vec<drive::SourceEntry>,
     /// Metrics, health, retries, progress (see `crate::ops` and `observe.rs`).
     ops: Operations,
 }
 
 impl Run {
     /// Starts a run: checks that the sources and lookups `config` replaces exist ([`RunError::Usage`] if not,
-    /// before any file is touched), then creates (truncates) the dead letter.
-    pub fn new(program: &ProgramInfo, config: RunConfig) -> Result<Self, RunError> {
+    /// before any file is touched), then opens the dead letter (truncated for a batch run, appended to by a
+    /// service: see [`OutputMode`]).
+    pub fn new(program: &ProgramInfo, mut config: RunConfig) -> Result<Self, RunError> {
         config.check_names(program).map_err(RunError::Usage)?;
         let base_dir = std::path::absolute(&config.base_dir)
             .map_err(|e| RunError::io("resolve the base directory", &config.base_dir, e))?;
         let ops = Operations::start(program, &config.operations)?;
-        let dead_letter = DeadLetter::create(&base_dir.join(&config.dead_letter))?;
+        config.capture_targets = config.capture_targets.map(|dir| base_dir.join(dir));
+        config.checkpoint_every = config.checkpoint_every.max(1);
+        let append = config.outputs.appends(program);
+        let dead_letter = DeadLetter::open(&base_dir.join(&config.dead_letter), append)?;
         Ok(Run {
             ops,
             program: *program,
-            batch_size: config.batch_size.max(1),
             dead_letter,
             sources: Vec::new(),
             flows: Vec::new(),
             targets: Vec::new(),
+            outputs: Vec::new(),
             databases: Vec::new(),
-            records_since_checkpoint: 0,
-            capture_targets: config.capture_targets.map(|dir| base_dir.join(dir)),
-            source_paths: config.source_paths,
-            lookup_paths: config.lookup_paths,
+            readers: Vec::new(),
             base_dir,
+            config,
         })
     }
 
@@ -111,20 +210,26 @@ impl Run {
         &self.base_dir
     }
 
-    /// Records between checkpoints.
-    pub fn batch_size(&self) -> usize {
-        self.batch_size
+    /// Records between checkpoints of a source (at most; a checkpoint also comes after
+    /// `--checkpoint-interval`).
+    pub fn checkpoint_every(&self) -> usize {
+        self.config.checkpoint_every
+    }
+
+    /// Whether this run appends to its files rather than truncating them when it starts.
+    pub fn appends(&self) -> bool {
+        self.config.outputs.appends(&self.program)
     }
 
     /// Registers a flow from `source` to `target` and its counters.
-    pub fn flow(&mut self, name: &str, source: &str, target: &str) -> FlowId {
-        self.source_index(source);
-        let target_index = self.target_index(target);
+    pub fn flow<T>(&mut self, name: &str, source: &str, target: TargetId<T>) -> FlowId<T> {
+        let source = self.source_index(source);
+        let index = self.flows.len();
         self.flows.push(FlowStats {
             summary: FlowSummary {
                 name: name.to_string(),
-                source: source.to_string(),
-                target: target.to_string(),
+                source: self.sources[source].name.clone(),
+                target: self.targets[target.index].name.clone(),
                 read: 0,
                 written: 0,
                 filtered: 0,
@@ -132,133 +237,82 @@ impl Run {
                 reasons: Default::default(),
                 balanced: true,
             },
-            target: target_index,
+            target: target.index,
             rejected_by_stage: [0; 3],
         });
+        let stats = &mut self.sources[source];
+        stats.flows.push(index);
+        if !stats.targets.contains(&target.index) {
+            stats.targets.push(target.index);
+        }
         self.ops.add_flow(name);
-        FlowId(self.flows.len() - 1)
+        FlowId {
+            index,
+            record: PhantomData,
+        }
     }
 
-    /// Decode stage: counts `raw` as read for each of `flows`. When it does not decode, writes ONE dead-letter
-    /// line (flow null, stage "decode"), counts a reject (`"record does not match <Type>"`) for each of the flows
-    /// and returns `Ok(None)`.
+    /// Decode stage: counts `raw` as read by every flow of its source. When it does not decode, writes ONE
+    /// dead-letter line (flow null, stage "decode"), counts a reject (`"record does not match <Type>"`) for each
+    /// of the flows and returns `Ok(None)`.
     pub fn decode<'r, T: serde::Deserialize<'r>>(
         &mut self,
         raw: &'r RawRecord,
         type_name: &str,
-        flows: &[FlowId],
     ) -> Result<Option<T>, RunError> {
         let source = self.source_index(raw.source());
         self.sources[source].read += 1;
-        for flow in flows {
-            self.flow_stats(*flow)?.summary.read += 1;
+        for &flow in &self.sources[source].flows {
+            self.flows[flow].summary.read += 1;
         }
         match crate::decode::decode::<T>(raw, type_name) {
             Ok(record) => Ok(Some(record)),
             Err(reject) => {
                 self.dead_letter.write(None, Stage::Decode, &reject, raw)?;
-                for flow in flows {
-                    self.count_reject(*flow, Stage::Decode, &reject)?;
+                for i in 0..self.sources[source].flows.len() {
+                    let flow = self.sources[source].flows[i];
+                    self.count_reject(flow, Stage::Decode, &reject);
                 }
                 Ok(None)
             }
         }
     }
 
-    /// Map outcome to write stage: `Mapped` -> `target.write` (a write reject is dead-lettered, stage "write"),
-    /// `Filtered` -> counted, `Rejected` -> dead-lettered (stage "map") and counted by reason.
+    /// Map outcome to write stage: `Mapped` -> the flow's target (a write reject is dead-lettered, stage
+    /// "write"), `Filtered` -> counted, `Rejected` -> dead-lettered (stage "map") and counted by reason.
     /// `outcome` is a `MapOutcome` or what a generated flow returns (`Result<MapOutcome<T>, Reject>`).
-    pub fn deliver<T, W: Target<T> + ?Sized>(
+    pub fn deliver<T: 'static>(
         &mut self,
-        flow: FlowId,
+        flow: FlowId<T>,
         raw: &RawRecord,
         outcome: impl Into<MapOutcome<T>>,
-        target: &mut W,
     ) -> Result<(), RunError> {
+        let stats = self
+            .flows
+            .get_mut(flow.index)
+            .ok_or_else(|| unknown_flow(flow.index))?;
         let (stage, reject) = match outcome.into() {
             MapOutcome::Filtered => {
-                self.flow_stats(flow)?.summary.filtered += 1;
+                stats.summary.filtered += 1;
                 return Ok(());
             }
             MapOutcome::Rejected(reject) => (Stage::Map, reject),
-            MapOutcome::Mapped(record) => match self.write_to(target, &record)? {
-                Ok(()) => {
-                    let stats = self.flow_stats(flow)?;
-                    stats.summary.written += 1;
-                    let target_index = stats.target;
-                    self.targets[target_index].written += 1;
-                    return Ok(());
+            MapOutcome::Mapped(record) => {
+                let target_index = stats.target;
+                match self.write_to(target_index, &record)? {
+                    Ok(()) => {
+                        self.flows[flow.index].summary.written += 1;
+                        self.targets[target_index].written += 1;
+                        return Ok(());
+                    }
+                    Err(reject) => (Stage::Write, reject),
                 }
-                Err(reject) => (Stage::Write, reject),
-            },
-        };
-        let flow_name = self.flow_stats(flow)?.summary.name.clone();
-        self.dead_letter
-            .write(Some(&flow_name), stage, &reject, raw)?;
-        self.count_reject(flow, stage, &reject)
-    }
-
-    /// Acknowledge stage, called once per record after every flow delivered it: every `batch_size` records,
-    /// flushes `targets` and the dead letter, then acknowledges `position` to the source. For a source that
-    /// commits its positions, flushing means durable (synced, committed); for one that does not (a file, read
-    /// again from its start after a crash), the writes are handed to the OS and made durable at the end
-    /// ([`Run::finish`]), which is what keeps a checkpoint from costing an fsync per batch.
-    pub fn checkpoint<S: Source + ?Sized>(
-        &mut self,
-        source: &mut S,
-        position: Position,
-        targets: &mut [&mut dyn Durable],
-    ) -> Result<(), RunError> {
-        let index = self.source_index(source.name());
-        self.sources[index].last_position = Some(position);
-        self.records_since_checkpoint += 1;
-        if self.records_since_checkpoint >= self.batch_size {
-            if source.commits_positions() {
-                self.flush_and_acknowledge(source, position, targets)?;
-            } else {
-                self.flush_all(targets, false)?;
-                self.acknowledge(source, position)?;
             }
-        }
-        self.observe(index, source);
-        Ok(())
-    }
-
-    /// End of a source: flushes `targets` and the dead letter and acknowledges the last position passed to
-    /// [`Run::checkpoint`]. With several sources, call it once per source.
-    pub fn finish<S: Source + ?Sized>(
-        &mut self,
-        source: &mut S,
-        targets: &mut [&mut dyn Durable],
-    ) -> Result<(), RunError> {
-        let index = self.source_index(source.name());
-        match self.sources[index].last_position {
-            Some(position) => self.flush_and_acknowledge(source, position, targets)?,
-            None => self.flush_all(targets, true)?,
-        }
-        self.observe_finished(index, source);
-        Ok(())
-    }
-
-    fn flush_and_acknowledge<S: Source + ?Sized>(
-        &mut self,
-        source: &mut S,
-        position: Position,
-        targets: &mut [&mut dyn Durable],
-    ) -> Result<(), RunError> {
-        self.flush_all(targets, true)?;
-        self.acknowledge(source, position)
-    }
-
-    fn acknowledge<S: Source + ?Sized>(
-        &mut self,
-        source: &mut S,
-        position: Position,
-    ) -> Result<(), RunError> {
-        source.acknowledge(position)?;
-        let index = self.source_index(source.name());
-        self.sources[index].acknowledged = source.acknowledged();
-        self.records_since_checkpoint = 0;
+        };
+        let flow_name = &self.flows[flow.index].summary.name;
+        self.dead_letter
+            .write(Some(flow_name), stage, &reject, raw)?;
+        self.count_reject(flow.index, stage, &reject);
         Ok(())
     }
 
@@ -306,60 +360,46 @@ impl Run {
         match self.sources.iter().position(|s| s.name == name) {
             Some(index) => index,
             None => {
-                self.sources.push(SourceStats {
-                    name: name.to_string(),
-                    ..SourceStats::default()
-                });
+                self.sources.push(SourceStats::new(name));
                 self.ops.add_source(name);
                 self.sources.len() - 1
             }
         }
     }
 
-    fn target_index(&mut self, name: &str) -> usize {
-        match self.targets.iter().position(|t| t.name == name) {
-            Some(index) => index,
-            None => {
-                self.targets.push(TargetSummary {
-                    name: name.to_string(),
-                    written: 0,
-                });
-                self.ops.add_target(name);
-                self.targets.len() - 1
-            }
+    /// Registers an open target under `name` and returns its id.
+    pub(crate) fn add_target<T: 'static>(
+        &mut self,
+        name: &str,
+        target: Box<dyn Target<T>>,
+    ) -> TargetId<T> {
+        self.targets.push(TargetSummary {
+            name: name.to_string(),
+            written: 0,
+        });
+        self.outputs.push(Box::new(Output { target }));
+        self.ops.add_target(name);
+        TargetId {
+            index: self.targets.len() - 1,
+            record: PhantomData,
         }
     }
 
-    fn flow_stats(&mut self, flow: FlowId) -> Result<&mut FlowStats, RunError> {
-        self.flows.get_mut(flow.0).ok_or_else(|| unknown_flow(flow))
-    }
-}
-
-fn unknown_flow(flow: FlowId) -> RunError {
-    RunError::Program(format!("flow #{} was not registered with this run", flow.0))
-}
-
-impl Run {
-    /// Counts a reject of `flow` in the summary, by stage and reason, and in the metrics.
-    fn count_reject(
-        &mut self,
-        flow: FlowId,
-        stage: Stage,
-        reject: &Reject,
-    ) -> Result<(), RunError> {
-        let stats = self
-            .flows
-            .get_mut(flow.0)
-            .ok_or_else(|| unknown_flow(flow))?;
+    /// Counts a reject of flow `flow` in the summary, by stage and reason, and in the metrics.
+    fn count_reject(&mut self, flow: usize, stage: Stage, reject: &Reject) {
+        let stats = &mut self.flows[flow];
         stats.rejected_by_stage[crate::ops::metrics::stage_index(stage)] += 1;
         let summary = &mut stats.summary;
         summary.rejected += 1;
         *summary.reasons.entry(reject.reason.clone()).or_insert(0) += 1;
         if let Some(metrics) = self.ops.metrics_mut() {
-            metrics.count_reject_reason(flow.0, stage, &reject.reason);
+            metrics.count_reject_reason(flow, stage, &reject.reason);
         }
-        Ok(())
     }
+}
+
+fn unknown_flow(flow: usize) -> RunError {
+    RunError::Program(format!("flow #{flow} was not registered with this run"))
 }
 
 #[cfg(test)]

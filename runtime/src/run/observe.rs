@@ -1,21 +1,21 @@
 //! What the run shows while it runs: its figures published to the metrics and the progress bar after every
-//! record, and the flushes of its targets, retried while a target is unreachable (see `crate::ops`).
+//! delivery, and the flushes of its targets, retried while a target is unreachable (see `crate::ops`).
 
-use super::Run;
+use super::{Output, Run};
 use crate::error::RunError;
 use crate::ops::metrics::{FlowFigures, SourceFigures};
 use crate::outcome::Reject;
-use crate::source::{ReadProgress, Source};
-use crate::target::{Durable, Target};
+use crate::source::ReadProgress;
+use crate::target::Durable;
 
 impl Run {
-    /// Publishes the figures after a record of source `index`: relaxed stores into the metrics' atomics, and
-    /// the progress bar. Nothing when neither is on.
-    pub(super) fn observe<S: Source + ?Sized>(&mut self, index: usize, source: &S) {
+    /// Publishes the figures of source `index` (after each delivery): relaxed stores into the metrics'
+    /// atomics, and the progress bar. Nothing when neither is on.
+    pub(super) fn observe(&mut self, index: usize) {
         if !self.ops.observed() {
             return;
         }
-        let progress = source.progress();
+        let progress = self.sources[index].progress;
         if let Some(metrics) = self.ops.metrics() {
             let stats = &self.sources[index];
             metrics.publish_source(
@@ -56,9 +56,9 @@ impl Run {
         }
     }
 
-    /// Source `index` is exhausted and everything read from it is durable.
-    pub(super) fn observe_finished<S: Source + ?Sized>(&mut self, index: usize, source: &S) {
-        self.observe(index, source);
+    /// Source `index` has ended and everything read from it is durable.
+    pub(super) fn observe_finished(&mut self, index: usize) {
+        self.observe(index);
         if let Some(metrics) = self.ops.metrics() {
             metrics.source_finished(index);
         }
@@ -75,38 +75,45 @@ impl Run {
         );
     }
 
-    /// Write stage: `target.write(record)`, retried while the target is unreachable (see
+    /// Write stage: `record` to target `index`, retried while the target is unreachable (see
     /// `Operations::with_retries`).
     #[inline]
-    pub(super) fn write_to<T, W: Target<T> + ?Sized>(
+    pub(super) fn write_to<T: 'static>(
         &mut self,
-        target: &mut W,
+        index: usize,
         record: &T,
     ) -> Result<Result<(), Reject>, RunError> {
-        match target.write(record) {
-            Err(error) => self.ops.with_retries(target, error, |t| t.write(record)),
+        let name = &self.targets[index].name;
+        let output = self.outputs[index]
+            .as_any_mut()
+            .downcast_mut::<Output<T>>()
+            .ok_or_else(|| {
+                RunError::Program(format!("target {name} does not take this flow's records"))
+            })?;
+        match output.target.write(record) {
+            Err(error) => self
+                .ops
+                .with_retries(output, error, |o| o.target.write(record)),
             written => written,
         }
     }
 
-    /// Makes `targets` durable (`durable`: flush; else hand over to the OS), then the dead letter. A target that
-    /// fails with a transient error is retried (`Operations::with_retries`); the dead letter, a local file, is
-    /// not.
-    pub(super) fn flush_all(
+    /// Makes the targets `indices` durable (`durable`: flush; else hand over to the OS), then the dead
+    /// letter. A target that fails with a transient error is retried (`Operations::with_retries`); the dead
+    /// letter, a local file, is not.
+    pub(super) fn flush_targets(
         &mut self,
-        targets: &mut [&mut dyn Durable],
+        indices: &[usize],
         durable: bool,
     ) -> Result<(), RunError> {
-        for target in targets.iter_mut() {
-            let target = &mut **target;
+        for &index in indices {
+            let target = &mut *self.outputs[index];
             if let Err(error) = flush_once(target, durable) {
                 self.ops
                     .with_retries(target, error, |t| flush_once(t, durable))?;
             }
-            if let Some(index) = self.ops.target(target.name()) {
-                let written = self.targets[index].written;
-                self.ops.flushed(target.name(), written);
-            }
+            let written = self.targets[index].written;
+            self.ops.flushed(&self.targets[index].name, written);
         }
         if durable {
             self.dead_letter.flush()

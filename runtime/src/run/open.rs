@@ -8,10 +8,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::Run;
+use super::TargetId;
 use crate::error::RunError;
 use crate::lookup::Lookup;
 use crate::source::{CsvSource, EntityColumns, JsonlSource};
-use crate::target::{Column, JsonlTarget, SqliteDatabase, SqliteTarget, TargetHandle};
+use crate::target::{Column, JsonlTarget, SqliteDatabase, SqliteTarget};
 
 impl Run {
     /// Opens a CSV source: the file at `path`, or the one the run replaces it with. Its header must have the
@@ -62,14 +63,14 @@ impl Run {
     /// Opens an SQLite target writing `table` of the database at `path`. Targets on the same file share one
     /// connection (see [`SqliteDatabase`]). When the run captures targets, the database is not touched and the
     /// target writes JSON Lines instead (see [`Run::jsonl_target`]).
-    pub fn sqlite_target<T: Serialize>(
+    pub fn sqlite_target<T: Serialize + 'static>(
         &mut self,
         name: &str,
         path: &str,
         table: &str,
         columns: &'static [Column],
         keys: &[&str],
-    ) -> Result<TargetHandle<T>, RunError> {
+    ) -> Result<TargetId<T>, RunError> {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
@@ -82,37 +83,39 @@ impl Run {
         let database = match shared {
             Some(database) => database,
             None => {
-                let database = SqliteDatabase::open(&path, self.batch_size, name)?;
+                let database = SqliteDatabase::open(&path, self.config.checkpoint_every, name)?;
                 self.databases.retain(|(open_path, _)| *open_path != path);
                 self.databases.push((path, Rc::downgrade(&database)));
                 database
             }
         };
         let target = SqliteTarget::create(name, database, table, columns, keys)?;
-        self.target_index(name);
-        Ok(TargetHandle::Sqlite(target))
+        Ok(self.add_target(name, Box::new(target)))
     }
 
-    /// Opens (truncates) a JSON Lines target. When the run captures targets, it writes
-    /// `<capture dir>/<name>.jsonl` instead of `path`.
-    pub fn jsonl_target<T: Serialize>(
+    /// Opens a JSON Lines target: truncated by a batch run, appended to by a service (see
+    /// [`super::OutputMode`]). When the run captures targets, it writes `<capture dir>/<name>.jsonl` instead
+    /// of `path`.
+    pub fn jsonl_target<T: Serialize + 'static>(
         &mut self,
         name: &str,
         path: &str,
-    ) -> Result<TargetHandle<T>, RunError> {
+    ) -> Result<TargetId<T>, RunError> {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
-        let target = JsonlTarget::create(name, &self.resolve(path))?;
-        self.target_index(name);
-        Ok(TargetHandle::Jsonl(target))
+        let target = JsonlTarget::open(name, &self.resolve(path), self.appends())?;
+        Ok(self.add_target(name, Box::new(target)))
     }
 
     /// The JSON Lines file that captures target `name`, when the run captures targets. It is written exactly
     /// as a JSON Lines target writes (one record per line, the same serialization and the same rejects), but
     /// it records every write: an SQLite target's upserts on its key appear as the writes they were.
-    fn capture<T: Serialize>(&mut self, name: &str) -> Result<Option<TargetHandle<T>>, RunError> {
-        let Some(dir) = &self.capture_targets else {
+    fn capture<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<TargetId<T>>, RunError> {
+        let Some(dir) = &self.config.capture_targets else {
             return Ok(None);
         };
         // Target names are identifiers of the mapping; anything that could leave the directory is a bug.
@@ -123,14 +126,13 @@ impl Run {
                 "target name {name:?} cannot name a capture file"
             )));
         }
-        let target = JsonlTarget::create(name, &dir.join(format!("{name}.jsonl")))?;
-        self.target_index(name);
-        Ok(Some(TargetHandle::Jsonl(target)))
+        let target = JsonlTarget::open(name, &dir.join(format!("{name}.jsonl")), false)?;
+        Ok(Some(self.add_target(name, Box::new(target))))
     }
 
     /// The file source `name` reads: its replacement, or the mapping's `path` resolved against the base directory.
     fn source_path(&self, name: &str, path: &str) -> PathBuf {
-        match self.source_paths.get(name) {
+        match self.config.source_paths.get(name) {
             Some(replacement) => self.base_dir.join(replacement),
             None => self.resolve(path),
         }
@@ -138,7 +140,7 @@ impl Run {
 
     /// The file lookup `name` loads, like [`Run::source_path`].
     fn lookup_path(&self, name: &str, path: &str) -> PathBuf {
-        match self.lookup_paths.get(name) {
+        match self.config.lookup_paths.get(name) {
             Some(replacement) => self.base_dir.join(replacement),
             None => self.resolve(path),
         }

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::SPARE_RECORDS;
 use super::{
     AcknowledgedPosition, EntityColumns, FileSample, MissingColumns, ReadProgress, Source,
 };
@@ -22,8 +23,8 @@ pub struct CsvSource {
     headers: Arc<csv::StringRecord>,
     rows_read: Position,
     acknowledged: AcknowledgedPosition,
-    /// The buffers of a recycled row, filled again by the next read.
-    spare: Option<csv::ByteRecord>,
+    /// The buffers of recycled rows (a chunk's worth at most), filled again by the next reads.
+    spare: Vec<csv::ByteRecord>,
     /// The file's size when opened.
     size: Option<u64>,
 }
@@ -52,7 +53,7 @@ impl CsvSource {
             reader,
             rows_read: 0,
             acknowledged: AcknowledgedPosition::default(),
-            spare: None,
+            spare: Vec::new(),
             size,
         })
     }
@@ -93,7 +94,7 @@ impl Source for CsvSource {
     }
 
     fn read(&mut self) -> Result<Option<RawRecord>, RunError> {
-        let mut row = self.spare.take().unwrap_or_default();
+        let mut row = self.spare.pop().unwrap_or_default();
         let more = self
             .reader
             .read_byte_record(&mut row)
@@ -141,7 +142,9 @@ impl Source for CsvSource {
             ..
         } = raw.payload
         {
-            self.spare = Some(fields.into_byte_record());
+            if self.spare.len() < SPARE_RECORDS {
+                self.spare.push(fields.into_byte_record());
+            }
         }
     }
 

@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::SPARE_RECORDS;
 use super::{AcknowledgedPosition, ReadProgress, Source};
 use crate::error::RunError;
 use crate::record::{Payload, Position, RawRecord};
@@ -20,8 +21,8 @@ pub struct JsonlSource {
     reader: BufReader<File>,
     line_number: Position,
     acknowledged: AcknowledgedPosition,
-    /// The text buffer of a recycled record, filled again by the next read.
-    spare: Option<String>,
+    /// The text buffers of recycled records (a chunk's worth at most), filled again by the next reads.
+    spare: Vec<String>,
     read_bytes: u64,
     /// The file's size when opened.
     size: Option<u64>,
@@ -39,7 +40,7 @@ impl JsonlSource {
             reader: BufReader::with_capacity(crate::files::IO_BUFFER_BYTES, file),
             line_number: 0,
             acknowledged: AcknowledgedPosition::default(),
-            spare: None,
+            spare: Vec::new(),
             read_bytes: 0,
             size,
         })
@@ -59,11 +60,7 @@ impl Source for JsonlSource {
     fn read(&mut self) -> Result<Option<RawRecord>, RunError> {
         // The line is read straight into the buffer the record will own (a recycled one when
         // there is one), so its bytes are copied once, from the reader's buffer.
-        let mut line = self
-            .spare
-            .take()
-            .map(String::into_bytes)
-            .unwrap_or_default();
+        let mut line = self.spare.pop().map(String::into_bytes).unwrap_or_default();
         loop {
             line.clear();
             // read_until rather than read_line: a line that is not UTF-8 must become a rejected record, not a
@@ -103,7 +100,9 @@ impl Source for JsonlSource {
 
     fn recycle(&mut self, raw: RawRecord) {
         if let Payload::JsonLine { text, .. } = raw.payload {
-            self.spare = Some(text);
+            if self.spare.len() < SPARE_RECORDS {
+                self.spare.push(text);
+            }
         }
     }
 

@@ -8,13 +8,18 @@
 mod columns;
 mod csv;
 mod jsonl;
+mod stream;
 
 pub use self::columns::{EntityColumns, FileSample, MissingColumn, MissingColumns};
 pub use self::csv::CsvSource;
 pub use self::jsonl::JsonlSource;
+pub use self::stream::{Delivery, StreamSource};
 
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
+
+/// How many recycled records a file source keeps for reuse: a delivery's worth (`run/reader.rs`).
+pub(crate) const SPARE_RECORDS: usize = 256;
 
 /// The read and acknowledge stages of one source.
 pub trait Source {
@@ -25,7 +30,7 @@ pub trait Source {
     /// problems: a record that cannot be understood is still returned, and the decode stage rejects it.
     fn read(&mut self) -> Result<Option<RawRecord>, RunError>;
 
-    /// Takes back a record after its last use, so that the next [`Source::read`] can reuse its
+    /// Takes back a record after its last use, so that a later [`Source::read`] can reuse its
     /// buffers instead of allocating new ones (a wide CSV row is dozens of allocations). Optional:
     /// a record that is simply dropped costs only the allocations.
     fn recycle(&mut self, raw: RawRecord) {

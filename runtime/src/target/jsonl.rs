@@ -32,7 +32,18 @@ pub struct JsonlTarget<T> {
 impl<T> JsonlTarget<T> {
     /// Creates (or truncates) `path`, creating its parent directories.
     pub fn create(name: &str, path: &Path) -> Result<Self, RunError> {
-        let file = crate::files::create_file(path, &format!("output of target {name}"))?;
+        Self::open(name, path, false)
+    }
+
+    /// Opens `path`: appending to it (`append`, a service's output: see `files::open_lines_for_append`) or
+    /// truncating it (a batch run's).
+    pub fn open(name: &str, path: &Path, append: bool) -> Result<Self, RunError> {
+        let what = format!("output of target {name}");
+        let file = if append {
+            crate::files::open_lines_for_append(path, &what)?
+        } else {
+            crate::files::create_file(path, &what)?
+        };
         Ok(JsonlTarget {
             name: name.to_string(),
             path: path.to_path_buf(),

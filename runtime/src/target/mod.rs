@@ -6,13 +6,11 @@
 //! dead-letters; only problems that are not about one record are fatal [`RunError`]s.
 
 mod finite;
-mod handle;
 mod json_line;
 mod jsonl;
 mod sql_row;
 mod sqlite;
 
-pub use self::handle::TargetHandle;
 pub use self::jsonl::JsonlTarget;
 pub use self::sqlite::{SqliteDatabase, SqliteTarget};
 

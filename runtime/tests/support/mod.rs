@@ -19,6 +19,7 @@ pub const PROGRAM: fdi_runtime::ProgramInfo = fdi_runtime::ProgramInfo {
     version: "0.1.0",
     mapping_dir: Some("/abs/path/of/the/mapping/file/dir"),
     dead_letter: "out/mill_to_mes.dead-letter.jsonl",
+    service: false,
     sources: &["mill"],
     lookups: &["machines"],
     manifest: &fdi_runtime::Manifest::UNKNOWN,
@@ -167,10 +168,9 @@ pub mod flows {
 }
 
 pub fn run(run: &mut fdi_runtime::Run) -> Result<(), fdi_runtime::RunError> {
-    use fdi_runtime::Source;
     // Every source opens first: a missing file or a header without a required column stops the run before a
     // target is touched.
-    let mut mill = run.csv_source(
+    let mill = run.csv_source(
         "mill",
         "data/experiment_01.csv",
         &fdi_runtime::EntityColumns {
@@ -178,43 +178,33 @@ pub fn run(run: &mut fdi_runtime::Run) -> Result<(), fdi_runtime::RunError> {
             optional: &["load"],
         },
     )?;
-    let lookups = flows::Lookups {
+    let lookups = std::sync::Arc::new(flows::Lookups {
         machines: run.lookup_csv(
             "machines",
             "master/machines.csv",
             "Machine",
             |row: &Machine| row.machine_code.to_string(),
         )?,
-    };
-    let mut history = run.sqlite_target::<SpindleReading>(
+    });
+    let history = run.sqlite_target::<SpindleReading>(
         "history",
         "out/line.db",
         "spindle_history",
         SPINDLE_READING_COLUMNS,
         &["equipment_id", "sample_no"],
     )?;
-    let mut states = run.jsonl_target::<EquipmentStatus>("states", "out/equipment_state.jsonl")?;
+    let states = run.jsonl_target::<EquipmentStatus>("states", "out/equipment_state.jsonl")?;
 
-    let spindle = run.flow("spindle", "mill", "history");
-    let phase = run.flow("phase", "mill", "states");
-    while let Some(raw) = mill.read()? {
-        if let Some(record) = run.decode::<MillSample>(&raw, "MillSample", &[spindle, phase])? {
-            run.deliver(
-                spindle,
-                &raw,
-                flows::spindle(&record, &raw, &lookups),
-                &mut history,
-            )?;
-            run.deliver(
-                phase,
-                &raw,
-                flows::phase(&record, &raw, &lookups),
-                &mut states,
-            )?;
+    // Source `mill` feeds `spindle`, `phase`.
+    let spindle = run.flow("spindle", "mill", history);
+    let phase = run.flow("phase", "mill", states);
+    run.source(mill, move |run, raw| {
+        if let Some(record) = run.decode::<MillSample>(raw, "MillSample")? {
+            run.deliver(spindle, raw, flows::spindle(&record, raw, &lookups))?;
+            run.deliver(phase, raw, flows::phase(&record, raw, &lookups))?;
         }
-        run.checkpoint(&mut mill, raw.position(), &mut [&mut history, &mut states])?;
-    }
-    run.finish(&mut mill, &mut [&mut history, &mut states])?;
+        Ok(())
+    });
     Ok(())
 }
 

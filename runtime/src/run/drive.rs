@@ -1,0 +1,337 @@
+//! The loop of a run: readers at the edges, a synchronous core, checkpoints per source.
+//!
+//! [`Run::drive`] starts one reader per source (`reader.rs`): a file source on a blocking thread of its own,
+//! a network source as a tokio task. Readers send [`Event::Delivery`]s on one bounded channel; the core, the
+//! thread that called `drive`, takes them one at a time and runs the source's map function (decode, then
+//! every flow of the source, generated code) on each record. Per source it counts the records since its last
+//! checkpoint and remembers when the oldest arrived; when either reaches `--checkpoint-every` or
+//! `--checkpoint-interval`, it flushes the targets the source feeds and the dead letter, and only then sends
+//! the reader the position to acknowledge. A timer sends [`Event::Tick`] so that a quiet source is checkpointed
+//! within the interval; a signal sends [`Event::Stop`], after which readers stop and the core drains.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::reader::{self, ReaderLink};
+use super::Run;
+use crate::error::RunError;
+use crate::record::{Position, RawRecord};
+use crate::source::{ReadProgress, Source, StreamSource};
+
+/// The map function of one source, generated per source: decode, then every flow of the source
+/// (`Run::decode`, the flows, `Run::deliver`). Pure but for what it hands to the run.
+pub type MapFn = Box<dyn FnMut(&mut Run, &RawRecord) -> Result<(), RunError>>;
+
+/// Deliveries in flight between the readers and the core: with file chunks of up to [`reader::CHUNK`]
+/// records, a few thousand records; a reader beyond it waits (back-pressure).
+const DELIVERIES_IN_FLIGHT: usize = 16;
+
+/// How long the readers have, after the core is done, to commit their last positions.
+const READERS_FINISH_WITHIN: Duration = Duration::from_secs(10);
+
+/// A source registered with [`Run::source`], started by [`Run::drive`].
+pub(super) struct SourceEntry {
+    /// Its index in `Run::sources`.
+    index: usize,
+    start: Box<dyn FnOnce(ReaderLink, &tokio::runtime::Handle) -> JoinHandle<()>>,
+    map: MapFn,
+}
+
+/// What readers, the timer and the signal handler tell the core.
+pub(crate) enum Event {
+    /// Records of source `source` that are acknowledged together, by `ack`: a chunk of a file, one broker
+    /// message (which may carry several records, or none).
+    Delivery {
+        source: usize,
+        records: Vec<RawRecord>,
+        ack: Position,
+        progress: Option<ReadProgress>,
+    },
+    /// Source `source` has ended (a file at its end, a reader told to stop), or failed.
+    Ended {
+        source: usize,
+        result: Result<(), RunError>,
+    },
+    /// Time to look for sources whose oldest unacknowledged record waits too long.
+    Tick,
+    /// SIGTERM or SIGINT: stop reading, drain, flush, acknowledge, exit.
+    Stop,
+}
+
+/// The core's link to one running reader.
+struct Running {
+    map: MapFn,
+    acks: mpsc::UnboundedSender<Position>,
+    spent: mpsc::Sender<Vec<RawRecord>>,
+    ended: bool,
+}
+
+impl Run {
+    /// Registers a source: its reader (`source`, started by [`Run::drive`]) and its map function.
+    pub fn source<S, F>(&mut self, source: S, map: F)
+    where
+        S: Source + Send + 'static,
+        F: FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static,
+    {
+        let index = self.source_index(source.name());
+        self.sources[index].commits_positions = source.commits_positions();
+        self.readers.push(SourceEntry {
+            index,
+            start: Box::new(move |link, runtime| {
+                reader::spawn_blocking_reader(source, link, runtime)
+            }),
+            map: Box::new(map),
+        });
+    }
+
+    /// Registers a source whose reads wait (a broker topic, a polled table): its reader is a tokio task.
+    pub fn stream_source<S, F>(&mut self, source: S, map: F)
+    where
+        S: StreamSource,
+        F: FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static,
+    {
+        let index = self.source_index(source.name());
+        self.sources[index].commits_positions = source.commits_positions();
+        self.readers.push(SourceEntry {
+            index,
+            start: Box::new(move |link, runtime| {
+                reader::spawn_stream_reader(source, link, runtime)
+            }),
+            map: Box::new(map),
+        });
+    }
+
+    /// Runs every registered source to its end (or until a signal stops the run), side by side, and makes
+    /// everything durable. See the module documentation.
+    pub fn drive(&mut self) -> Result<(), RunError> {
+        let entries = std::mem::take(&mut self.readers);
+        let result = if entries.is_empty() {
+            Ok(())
+        } else {
+            self.drive_sources(entries)
+        };
+        // Every target ends durable, also one no flow wrote.
+        let all: Vec<usize> = (0..self.outputs.len()).collect();
+        let flushed = self.flush_targets(&all, true);
+        result.and(flushed)
+    }
+
+    fn drive_sources(&mut self, entries: Vec<SourceEntry>) -> Result<(), RunError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fdi-io")
+            .enable_all()
+            .build()
+            .map_err(|e| RunError::Program(format!("cannot start the IO threads: {e}")))?;
+        let (events, mut incoming) = mpsc::channel(DELIVERIES_IN_FLIGHT);
+        let (stop, stopped) = watch::channel(false);
+        let mut running: Vec<Option<Running>> = (0..self.sources.len()).map(|_| None).collect();
+        let mut readers = Vec::new();
+        for entry in entries {
+            let (acks, ack_receiver) = mpsc::unbounded_channel();
+            let (spent, spent_receiver) = mpsc::channel(2);
+            let link = ReaderLink {
+                source: entry.index,
+                name: self.sources[entry.index].name.clone(),
+                events: events.clone(),
+                acks: ack_receiver,
+                spent: spent_receiver,
+                stop: stopped.clone(),
+                chunk: reader::CHUNK.min(self.config.checkpoint_every),
+            };
+            readers.push((entry.start)(link, runtime.handle()));
+            running[entry.index] = Some(Running {
+                map: entry.map,
+                acks,
+                spent,
+                ended: false,
+            });
+        }
+        runtime.spawn(tick(events.clone(), self.config.checkpoint_interval));
+        runtime.spawn(stop_on_signal(events));
+        let result = self.core(&mut running, &mut incoming, &stop);
+        // Readers still running (after an error) see the channel closed and end; readers that ended commit the
+        // last positions sent to them, and stop when their link to the core is dropped.
+        drop(incoming);
+        let _ = stop.send(true);
+        drop(running);
+        let finished = runtime.block_on(async {
+            let all = async {
+                for reader in readers {
+                    let _ = reader.await;
+                }
+            };
+            tokio::time::timeout(READERS_FINISH_WITHIN, all).await
+        });
+        if finished.is_err() {
+            tracing::warn!(target: "fdi::run", "a reader did not finish; what it did not commit is read again");
+        }
+        runtime.shutdown_background();
+        result
+    }
+
+    /// The core: handles events until every source has ended.
+    fn core(
+        &mut self,
+        running: &mut [Option<Running>],
+        incoming: &mut mpsc::Receiver<Event>,
+        stop: &watch::Sender<bool>,
+    ) -> Result<(), RunError> {
+        let mut open = running.iter().filter(|r| r.is_some()).count();
+        let mut deadline: Option<Instant> = None;
+        while open > 0 {
+            if deadline.is_some_and(|d| Instant::now() > d) {
+                return Err(RunError::Program(format!(
+                    "the run did not drain within --shutdown-timeout ({}); what was not acknowledged is \
+                     read again at the next start",
+                    format!("{:?}", self.config.shutdown_timeout)
+                )));
+            }
+            let Some(event) = incoming.blocking_recv() else {
+                return Err(RunError::Program(
+                    "every reader stopped unexpectedly".into(),
+                ));
+            };
+            match event {
+                Event::Delivery {
+                    source,
+                    records,
+                    ack,
+                    progress,
+                } => {
+                    let Some(reader) = running[source].as_mut() else {
+                        continue;
+                    };
+                    let stats = &mut self.sources[source];
+                    stats.progress = progress.or(stats.progress);
+                    stats.pending_since.get_or_insert_with(Instant::now);
+                    for raw in &records {
+                        (reader.map)(self, raw)?;
+                    }
+                    let stats = &mut self.sources[source];
+                    stats.last_position = Some(ack);
+                    stats.since_checkpoint += records.len() as u64;
+                    // The records' buffers go back to the reader; when it has enough, they are dropped.
+                    let _ = reader.spent.try_send(records);
+                    if self.checkpoint_due(source, Instant::now()) {
+                        self.checkpoint(source, running)?;
+                    }
+                    self.observe(source);
+                }
+                Event::Ended { source, result } => {
+                    result?;
+                    if let Some(reader) = running[source].as_mut() {
+                        if !reader.ended {
+                            reader.ended = true;
+                            open -= 1;
+                            self.finish_source(source, running)?;
+                        }
+                    }
+                }
+                Event::Tick => {
+                    let now = Instant::now();
+                    for source in 0..running.len() {
+                        if running[source].is_some() && self.checkpoint_due(source, now) {
+                            self.checkpoint(source, running)?;
+                        }
+                    }
+                }
+                Event::Stop => {
+                    tracing::info!(target: "fdi::run", "stopping: draining what was read");
+                    let _ = stop.send(true);
+                    deadline.get_or_insert(Instant::now() + self.config.shutdown_timeout);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether source `index` has waited long enough, by count or by time, for a checkpoint.
+    fn checkpoint_due(&self, index: usize, now: Instant) -> bool {
+        let stats = &self.sources[index];
+        let Some(since) = stats.pending_since else {
+            return false;
+        };
+        stats.since_checkpoint >= self.config.checkpoint_every as u64
+            || now.duration_since(since) >= self.config.checkpoint_interval
+    }
+
+    /// The checkpoint of source `index`: its targets and the dead letter are made durable (for a source that
+    /// commits its positions; a file source, read again from its start after a crash, hands them to the OS),
+    /// then its last position goes back to its reader.
+    fn checkpoint(&mut self, index: usize, running: &[Option<Running>]) -> Result<(), RunError> {
+        let durable = self.sources[index].commits_positions;
+        self.flush_and_acknowledge(index, durable, running)
+    }
+
+    /// The end of source `index`: everything it fed is made durable and its last position acknowledged.
+    fn finish_source(&mut self, index: usize, running: &[Option<Running>]) -> Result<(), RunError> {
+        self.flush_and_acknowledge(index, true, running)?;
+        self.observe_finished(index);
+        Ok(())
+    }
+
+    fn flush_and_acknowledge(
+        &mut self,
+        index: usize,
+        durable: bool,
+        running: &[Option<Running>],
+    ) -> Result<(), RunError> {
+        let targets = self.sources[index].targets.clone();
+        self.flush_targets(&targets, durable)?;
+        let stats = &mut self.sources[index];
+        stats.since_checkpoint = 0;
+        stats.pending_since = None;
+        if let Some(position) = stats.last_position {
+            stats.acknowledged = Some(position);
+            if let Some(reader) = &running[index] {
+                // A reader that has ended takes no more acknowledgements; its position is in the summary.
+                let _ = reader.acks.send(position);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sends [`Event::Tick`] a few times per checkpoint interval, so that a quiet source's records wait at most
+/// about the interval. A full channel means deliveries are flowing, and they check the time themselves.
+async fn tick(events: mpsc::Sender<Event>, interval: Duration) {
+    let period = (interval / 4).clamp(Duration::from_millis(5), Duration::from_secs(1));
+    let mut timer = tokio::time::interval(period);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        timer.tick().await;
+        match events.try_send(Event::Tick) {
+            Err(mpsc::error::TrySendError::Closed(_)) => return,
+            _ => continue,
+        }
+    }
+}
+
+/// The first SIGTERM or SIGINT asks the core to stop ([`Event::Stop`]); a second one exits at once (code 130),
+/// leaving what was not acknowledged to be read again at the next start.
+async fn stop_on_signal(events: mpsc::Sender<Event>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!(target: "fdi::run", "cannot listen for SIGTERM and SIGINT");
+        return;
+    };
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    if events.send(Event::Stop).await.is_err() {
+        return;
+    }
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    tracing::warn!(target: "fdi::run", "second signal: exiting without draining");
+    std::process::exit(130);
+}

@@ -1,0 +1,41 @@
+//! Sources that wait for their records (a broker topic, a polled table): read by a tokio task.
+
+use std::future::Future;
+
+use crate::error::RunError;
+use crate::record::{Position, RawRecord};
+
+/// What a stream source hands over at a time: the records of one unit it acknowledges as a whole (one MQTT
+/// message, which for Sparkplug B may carry many metrics, or none; one page of a polled table), and the
+/// position that acknowledges it. Positions are the source's own and only move forward.
+#[derive(Debug)]
+pub struct Delivery {
+    pub records: Vec<RawRecord>,
+    pub position: Position,
+}
+
+/// The read and acknowledge stages of a source whose reads wait (IO on tokio): its reader task
+/// (`run/reader.rs`) awaits [`StreamSource::next`] and, between deliveries, commits the positions the core
+/// made durable with [`StreamSource::acknowledge`].
+pub trait StreamSource: Send + 'static {
+    /// The source's name in the mapping.
+    fn name(&self) -> &str;
+
+    /// The next delivery; waits until there is one. `Ok(None)` when the source has ended (a service's sources
+    /// usually never do). Must be cancel-safe: the reader drops the future when an acknowledgement or the
+    /// stop arrives first, and calls it again later, so nothing may be lost between its awaits.
+    fn next(&mut self) -> impl Future<Output = Result<Option<Delivery>, RunError>> + Send;
+
+    /// Every delivery up to and including `position` is durably written, filtered or dead-lettered: commit
+    /// it in the source's terms (acknowledge packet ids, store a watermark).
+    fn acknowledge(
+        &mut self,
+        position: Position,
+    ) -> impl Future<Output = Result<(), RunError>> + Send;
+
+    /// Whether acknowledging commits the position outside this process, so that every checkpoint must make
+    /// the targets durable first. True for every network source.
+    fn commits_positions(&self) -> bool {
+        true
+    }
+}
