@@ -25,7 +25,7 @@ pub const COLUMNS: [Column; 6] = [
     column(SOURCE, SqlType::Text, false),
     column(STREAM, SqlType::Text, true),
     column(POSITION, SqlType::Integer, false),
-    column(SOURCE_TIME, SqlType::Text, false),
+    column(SOURCE_TIME, SqlType::Timestamp, false),
     column(FLOW, SqlType::Text, false),
     column(MAPPING, SqlType::Text, false),
 ];

@@ -359,7 +359,9 @@ fn columns(
         .iter()
         .map(|f| {
             let sql = match &f.ty {
-                FieldType::Int | FieldType::Bool => "Integer",
+                FieldType::Int => "Integer",
+                FieldType::Bool => "Boolean",
+                FieldType::Timestamp => "Timestamp",
                 FieldType::Identifier(id) if schema.identifiers.get(id).is_some_and(|i| i.base == IdBase::Int) => "Integer",
                 FieldType::Float => "Real",
                 _ => "Text",

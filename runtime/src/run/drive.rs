@@ -119,12 +119,7 @@ impl Run {
     }
 
     fn drive_sources(&mut self, entries: Vec<SourceEntry>) -> Result<(), RunError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("fdi-io")
-            .enable_all()
-            .build()
-            .map_err(|e| RunError::Program(format!("cannot start the IO threads: {e}")))?;
+        let runtime = self.io().clone();
         let (events, mut incoming) = mpsc::channel(DELIVERIES_IN_FLIGHT);
         let (stop, stopped) = watch::channel(false);
         let mut running: Vec<Option<Running>> = (0..self.sources.len()).map(|_| None).collect();
@@ -141,7 +136,7 @@ impl Run {
                 stop: stopped.clone(),
                 chunk: reader::CHUNK.min(self.config.checkpoint_every),
             };
-            readers.push((entry.start)(link, runtime.handle()));
+            readers.push((entry.start)(link, &runtime));
             running[entry.index] = Some(Running {
                 map: entry.map,
                 acks,
@@ -149,8 +144,8 @@ impl Run {
                 ended: false,
             });
         }
-        runtime.spawn(tick(events.clone(), self.config.checkpoint_interval));
-        runtime.spawn(stop_on_signal(events));
+        let timer = runtime.spawn(tick(events.clone(), self.config.checkpoint_interval));
+        let signals = runtime.spawn(stop_on_signal(events));
         let result = self.core(&mut running, &mut incoming, &stop);
         // Readers still running (after an error) see the channel closed and end; readers that ended commit the
         // last positions sent to them, and stop when their link to the core is dropped.
@@ -168,7 +163,8 @@ impl Run {
         if finished.is_err() {
             tracing::warn!(target: "fdi::run", "a reader did not finish; what it did not commit is read again");
         }
-        runtime.shutdown_background();
+        timer.abort();
+        signals.abort();
         result
     }
 

@@ -41,6 +41,9 @@ use crate::source::ReadProgress;
 use crate::summary::{DeadLetterSummary, FlowSummary, RunSummary, SourceSummary, TargetSummary};
 use crate::target::{Durable, SqliteDatabase, Target};
 
+/// Threads for IO: connectors wait on the network, they do not compute.
+const IO_THREADS: usize = 2;
+
 /// A flow registered with [`Run::flow`], whose target takes records of type `T`.
 pub struct FlowId<T> {
     index: usize,
@@ -170,6 +173,9 @@ pub struct Run {
     readers: Vec<drive::SourceEntry>,
     /// Metrics, health, retries, progress (see `crate::ops` and `observe.rs`).
     ops: Operations,
+    /// The IO threads: readers of network sources, network targets' clients, the timer and the signals.
+    /// Dropped last, after every target is closed.
+    io_threads: tokio::runtime::Runtime,
 }
 
 impl Run {
@@ -185,7 +191,14 @@ impl Run {
         config.checkpoint_every = config.checkpoint_every.max(1);
         let append = config.outputs.appends(program);
         let dead_letter = DeadLetter::open(&base_dir.join(&config.dead_letter), append)?;
+        let io_threads = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(IO_THREADS)
+            .thread_name("fdi-io")
+            .enable_all()
+            .build()
+            .map_err(|e| RunError::Program(format!("cannot start the IO threads: {e}")))?;
         Ok(Run {
+            io_threads,
             ops,
             program: *program,
             dead_letter,
@@ -198,6 +211,11 @@ impl Run {
             base_dir,
             config,
         })
+    }
+
+    /// The IO threads' runtime, for connectors that open their connections before the run is driven.
+    pub fn io(&self) -> &tokio::runtime::Handle {
+        self.io_threads.handle()
     }
 
     /// `path` resolved against the base directory (absolute paths stay as they are).

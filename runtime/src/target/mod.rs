@@ -58,20 +58,28 @@ pub struct Column {
     pub nullable: bool,
 }
 
-/// The SQLite storage class of a column.
+/// What a column holds, as precisely as the schema says: each SQL target maps it to its own types
+/// (SQLite's storage classes: [`SqlType::sql`]; a typed database to its column types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SqlType {
+    /// Text: strings, text identifiers, enum codes.
     Text,
+    /// A 64-bit integer: ints and int identifiers.
     Integer,
+    /// A 64-bit float.
     Real,
+    /// A boolean (SQLite stores 0 or 1).
+    Boolean,
+    /// An instant in UTC (SQLite stores its RFC 3339 text).
+    Timestamp,
 }
 
 impl SqlType {
-    /// The type name used in `CREATE TABLE`.
+    /// The SQLite type name used in `CREATE TABLE`.
     pub fn sql(self) -> &'static str {
         match self {
-            SqlType::Text => "TEXT",
-            SqlType::Integer => "INTEGER",
+            SqlType::Text | SqlType::Timestamp => "TEXT",
+            SqlType::Integer | SqlType::Boolean => "INTEGER",
             SqlType::Real => "REAL",
         }
     }
