@@ -75,7 +75,9 @@ pub use sample::{good, Quality, SampleValue};
 pub use source::{CsvSource, EntityColumns, JsonlSource, ReadProgress, Source};
 pub use stdlib::{AsText, EnumCode};
 pub use summary::RunSummary;
-pub use target::{Column, Durable, JsonlTarget, SqlType, SqliteDatabase, SqliteTarget, Target};
+pub use target::{
+    Column, Durable, JsonlTarget, Refusal, SqlType, SqliteDatabase, SqliteTarget, Target,
+};
 pub use time::{
     deserialize_optional_timestamp_with, deserialize_timestamp_with, validate_format,
     validate_zone, TimeFormat, Timestamp,

@@ -155,6 +155,12 @@ impl<T> Durable for Output<T> {
     fn is_transient(&self, error: &RunError) -> bool {
         self.target.is_transient(error)
     }
+    fn refuses_on_flush(&self) -> bool {
+        self.target.refuses_on_flush()
+    }
+    fn take_refused(&mut self) -> Vec<crate::target::Refusal> {
+        self.target.take_refused()
+    }
 }
 
 /// The context of one run of a generated program.
@@ -168,6 +174,9 @@ pub struct Run {
     targets: Vec<TargetSummary>,
     /// The open targets, by the index of their summary in `targets`.
     outputs: Vec<Box<dyn OpenTarget>>,
+    /// Per target that may refuse records when it flushes (`Durable::refuses_on_flush`), the flow and
+    /// original of every record written since its last flush; `None` for the others.
+    unflushed: Vec<Option<Vec<(usize, RawRecord)>>>,
     databases: Vec<(PathBuf, Weak<SqliteDatabase>)>,
     /// What [`Run::source`] registered, started by [`Run::drive`].
     readers: Vec<drive::SourceEntry>,
@@ -206,6 +215,7 @@ impl Run {
             flows: Vec::new(),
             targets: Vec::new(),
             outputs: Vec::new(),
+            unflushed: Vec::new(),
             databases: Vec::new(),
             readers: Vec::new(),
             base_dir,
@@ -321,6 +331,9 @@ impl Run {
                     Ok(()) => {
                         self.flows[flow.index].summary.written += 1;
                         self.targets[target_index].written += 1;
+                        if let Some(unflushed) = &mut self.unflushed[target_index] {
+                            unflushed.push((flow.index, raw.clone()));
+                        }
                         return Ok(());
                     }
                     Err(reject) => (Stage::Write, reject),
@@ -395,6 +408,8 @@ impl Run {
             name: name.to_string(),
             written: 0,
         });
+        self.unflushed
+            .push(target.refuses_on_flush().then(Vec::new));
         self.outputs.push(Box::new(Output { target }));
         self.ops.add_target(name);
         TargetId {

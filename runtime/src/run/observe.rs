@@ -2,6 +2,7 @@
 //! delivery, and the flushes of its targets, retried while a target is unreachable (see `crate::ops`).
 
 use super::{Output, Run};
+use crate::dead_letter::Stage;
 use crate::error::RunError;
 use crate::ops::metrics::{FlowFigures, SourceFigures};
 use crate::outcome::Reject;
@@ -112,6 +113,7 @@ impl Run {
                 self.ops
                     .with_retries(target, error, |t| flush_once(t, durable))?;
             }
+            self.dead_letter_refused(index)?;
             let written = self.targets[index].written;
             self.ops.flushed(&self.targets[index].name, written);
         }
@@ -120,6 +122,39 @@ impl Run {
         } else {
             self.dead_letter.hand_over()
         }
+    }
+}
+
+impl Run {
+    /// After a flush of target `index`: the records it refused are dead-lettered (stage "write") and counted
+    /// as rejected instead of written; the originals kept for it are let go.
+    fn dead_letter_refused(&mut self, index: usize) -> Result<(), RunError> {
+        let Some(unflushed) = self.unflushed[index].take() else {
+            return Ok(());
+        };
+        for refusal in self.outputs[index].take_refused() {
+            let Some((flow, raw)) = unflushed.get(refusal.write) else {
+                return Err(RunError::Program(format!(
+                    "target {} refused write #{} of {} since its last flush",
+                    self.targets[index].name,
+                    refusal.write,
+                    unflushed.len()
+                )));
+            };
+            self.dead_letter.write(
+                Some(&self.flows[*flow].summary.name),
+                Stage::Write,
+                &refusal.reject,
+                raw,
+            )?;
+            self.flows[*flow].summary.written -= 1;
+            self.targets[index].written -= 1;
+            self.count_reject(*flow, Stage::Write, &refusal.reject);
+        }
+        let mut unflushed = unflushed;
+        unflushed.clear();
+        self.unflushed[index] = Some(unflushed);
+        Ok(())
     }
 }
 

@@ -507,3 +507,81 @@ fn a_service_appends_to_its_outputs_and_a_batch_run_truncates_them() {
     assert!(OutputMode::Auto.appends(&service));
     assert!(!OutputMode::Auto.appends(&program(&["events"])));
 }
+
+/// A target that, like a database checking a constraint at commit, refuses odd counts when it flushes.
+struct RefusesOddAtFlush {
+    counts: Vec<i64>,
+    refused: Vec<crate::target::Refusal>,
+}
+
+impl Durable for RefusesOddAtFlush {
+    fn name(&self) -> &str {
+        "checked"
+    }
+    fn flush(&mut self) -> Result<(), RunError> {
+        for (write, count) in self.counts.drain(..).enumerate() {
+            if count % 2 == 1 {
+                self.refused.push(crate::target::Refusal {
+                    write,
+                    reject: Reject::new("the database rejected the record")
+                        .with_detail(format!("count {count} is odd")),
+                });
+            }
+        }
+        Ok(())
+    }
+    fn refuses_on_flush(&self) -> bool {
+        true
+    }
+    fn take_refused(&mut self) -> Vec<crate::target::Refusal> {
+        std::mem::take(&mut self.refused)
+    }
+}
+
+impl Target<Count> for RefusesOddAtFlush {
+    fn write(&mut self, record: &Count) -> Result<Result<(), Reject>, RunError> {
+        self.counts.push(record.count);
+        Ok(Ok(()))
+    }
+}
+
+#[test]
+fn records_a_target_refuses_when_it_flushes_are_dead_lettered_with_their_originals() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("events.jsonl"), event_lines(7)).unwrap();
+    let mut run = start(dir.path(), 3);
+    let source = run.jsonl_source("events", "events.jsonl").unwrap();
+    let target = run.add_target::<Count>(
+        "checked",
+        Box::new(RefusesOddAtFlush {
+            counts: Vec::new(),
+            refused: Vec::new(),
+        }),
+    );
+    let flow = run.flow("count", "events", target);
+    run.source(source, count_flow(flow));
+    run.drive().unwrap();
+
+    let summary = run.summary();
+    let flow = &summary.flows[0];
+    assert_eq!((flow.read, flow.written, flow.rejected), (7, 3, 4));
+    assert!(flow.balanced);
+    assert_eq!(summary.targets[0].written, 3);
+    let dead = read_lines(&dir.path().join("out/dl.jsonl"));
+    let refused: Vec<(Value, Value, Value)> = dead
+        .iter()
+        .map(|d| {
+            (
+                d["stage"].clone(),
+                d["position"].clone(),
+                d["detail"].clone(),
+            )
+        })
+        .collect();
+    let expected: Vec<(Value, Value, Value)> = [1, 3, 5, 7]
+        .iter()
+        .map(|n| (json!("write"), json!(n), json!(format!("count {n} is odd"))))
+        .collect();
+    assert_eq!(refused, expected);
+    assert_eq!(dead[2]["record"], json!({"machine": "M", "count": 5}));
+}

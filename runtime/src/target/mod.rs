@@ -32,6 +32,19 @@ pub trait Durable {
         self.flush()
     }
 
+    /// Whether this target may refuse records when it flushes (a database that checks a constraint when the
+    /// batch is sent): the run then keeps the original of every record written since the last flush, to
+    /// dead-letter the ones [`Durable::take_refused`] names. By default, no.
+    fn refuses_on_flush(&self) -> bool {
+        false
+    }
+
+    /// The records the last successful flush refused (the rest of the batch is durable), each by its index
+    /// among the writes since the flush before it, with its reason. Asked once after each flush.
+    fn take_refused(&mut self) -> Vec<Refusal> {
+        Vec::new()
+    }
+
     /// Whether `error`, returned by this target's `write`, `flush` or `hand_over`, means the target is
     /// unreachable for now (a database locked by another program; for network targets, a lost connection) and
     /// the same call may succeed later with nothing lost or written twice. The run then retries it for
@@ -40,6 +53,13 @@ pub trait Durable {
         let _ = error;
         false
     }
+}
+
+/// A record a target refused when it flushed: the `write`-th write (0-based) since the flush before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub write: usize,
+    pub reject: Reject,
 }
 
 /// The write stage of one target for records of type `T`.
