@@ -31,11 +31,14 @@ const DELIVERIES_IN_FLIGHT: usize = 16;
 /// How long the readers have, after the core is done, to commit their last positions.
 const READERS_FINISH_WITHIN: Duration = Duration::from_secs(10);
 
+/// Starts a source's reader on the IO threads.
+type StartReader = Box<dyn FnOnce(ReaderLink, &tokio::runtime::Handle) -> JoinHandle<()>>;
+
 /// A source registered with [`Run::source`], started by [`Run::drive`].
 pub(super) struct SourceEntry {
     /// Its index in `Run::sources`.
     index: usize,
-    start: Box<dyn FnOnce(ReaderLink, &tokio::runtime::Handle) -> JoinHandle<()>>,
+    start: StartReader,
     map: MapFn,
 }
 
@@ -180,9 +183,9 @@ impl Run {
         while open > 0 {
             if deadline.is_some_and(|d| Instant::now() > d) {
                 return Err(RunError::Program(format!(
-                    "the run did not drain within --shutdown-timeout ({}); what was not acknowledged is \
+                    "the run did not drain within --shutdown-timeout ({:?}); what was not acknowledged is \
                      read again at the next start",
-                    format!("{:?}", self.config.shutdown_timeout)
+                    self.config.shutdown_timeout
                 )));
             }
             let Some(event) = incoming.blocking_recv() else {
