@@ -4,6 +4,7 @@ pub mod build;
 mod build_progress;
 pub mod check;
 pub mod codes;
+pub mod connectors;
 pub mod data_check;
 pub mod diagnostic;
 pub mod diff;

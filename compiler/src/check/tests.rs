@@ -132,7 +132,7 @@ impl<'a> Checker<'a> {
     ) -> Option<TestRecords> {
         let found = declared
             .source(&name.name)
-            .map(|s| (s.entity.as_str(), s.format));
+            .map(|s| (s.entity.as_str(), s.file_format()));
         let names = declared.sources.iter().map(|s| s.name.as_str());
         self.test_feed(name, records, found, "source", names)
     }
