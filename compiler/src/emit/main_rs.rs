@@ -86,6 +86,7 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
              service: {},\n    \
              sources: {},\n    \
              lookups: {},\n    \
+             connections: {},\n    \
              manifest: &crate::manifest::MANIFEST,\n\
          }};",
         program.name,
@@ -94,6 +95,7 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
         program.sources.iter().any(ir::Source::endless),
         quoted(program.sources.iter().map(|s| &s.name).collect()),
         quoted(program.lookups.iter().map(|l| &l.name).collect()),
+        quoted(connections(program)),
     ));
     scope
         .new_fn("main")
@@ -101,6 +103,32 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
         .line("::fdi_runtime::cli::main(&PROGRAM, run)");
     scope.push_fn(run_fn(program, names));
     scope.to_string() + "\n"
+}
+
+/// The connections the mapping's connectors name, each once, in the order they first appear.
+fn connections(program: &ir::Program) -> Vec<&String> {
+    let named = program
+        .sources
+        .iter()
+        .filter_map(|s| match &s.kind {
+            SourceKind::Mqtt { connection, .. } | SourceKind::Postgres { connection, .. } => {
+                Some(connection)
+            }
+            SourceKind::File { .. } => None,
+        })
+        .chain(program.targets.iter().filter_map(|t| match &t.kind {
+            TargetKind::Mqtt { connection, .. } | TargetKind::Postgres { connection, .. } => {
+                Some(connection)
+            }
+            TargetKind::Sqlite { .. } | TargetKind::Jsonl { .. } => None,
+        }));
+    let mut connections: Vec<&String> = Vec::new();
+    for connection in named {
+        if !connections.contains(&connection) {
+            connections.push(connection);
+        }
+    }
+    connections
 }
 
 /// The columns of a target's key, quoted.
