@@ -94,6 +94,18 @@ impl<'a> Checker<'a> {
             return call;
         }
         let Some(builtin) = Builtin::from_name(&function.name) else {
+            // Another language's name for one of ours says more than the closest spelling.
+            if let Some(help) = self.alias_help(whole, function, args, scope) {
+                self.report(
+                    Diagnostic::error(
+                        Code::UnknownFunction,
+                        format!("there is no function `{}`", function.name),
+                    )
+                    .label(function.span, "unknown function")
+                    .help(help),
+                );
+                return None;
+            }
             let candidates = Builtin::ALL
                 .iter()
                 .map(|b| b.name())

@@ -112,6 +112,7 @@ impl Checker<'_> {
             return None;
         }
         if value.ty == Type::Int && *expected == Type::Float {
+            self.warn_int_division(written, &value, what);
             let maybe = value.maybe.clone();
             return Some(ir::Expr {
                 kind: ExprKind::IntToFloat(Box::new(value)),
