@@ -106,10 +106,17 @@ impl<'a> Checker<'a> {
                 );
                 return None;
             }
+            let functions: Vec<&str> = self
+                .decls
+                .iter()
+                .filter(|(_, (kind, _))| *kind == super::DeclKind::Function)
+                .map(|(name, _)| name.as_str())
+                .collect();
             let candidates = Builtin::ALL
                 .iter()
                 .map(|b| b.name())
-                .chain(self.schema.identifiers.keys().map(String::as_str));
+                .chain(self.schema.identifiers.keys().map(String::as_str))
+                .chain(functions);
             self.report(
                 Diagnostic::error(Code::UnknownFunction, format!("there is no function `{}`", function.name))
                     .label(function.span, "unknown function")

@@ -301,7 +301,14 @@ impl<'a> Checker<'a> {
                 .label(name.span, "unknown name")
                 .maybe_help(did_you_mean(&name.name, scope.value_names()))
                 .maybe_help(scope.source_entity.filter(|_| did_you_mean(&name.name, scope.value_names()).is_none()).map(|e| {
-                    format!("the fields of `{}` are declared in the schema; add the field there if the data has it", e.name)
+                    const SHOWN: usize = 12;
+                    let fields: Vec<String> = e.field_names().map(|f| format!("`{f}`")).collect();
+                    let listed = if fields.len() > SHOWN {
+                        format!("{}, and {} more", fields[..SHOWN].join(", "), fields.len() - SHOWN)
+                    } else {
+                        fields.join(", ")
+                    };
+                    format!("the fields of `{}` are {listed}; if the data has a field `{}`, add it to the schema", e.name, name.name)
                 })),
         );
         None

@@ -371,6 +371,17 @@ impl<'a> Checker<'a> {
         if missing.is_empty() {
             return;
         }
+        // `let rpm = ...` where `rpm = ...` was meant: a `let` only names a value.
+        let bound: Vec<(&str, Span)> = flow
+            .statements
+            .iter()
+            .filter_map(|s| match s {
+                ast::Statement::Let { name, .. } if missing.contains(&name.name.as_str()) => {
+                    Some((name.name.as_str(), name.span))
+                }
+                _ => None,
+            })
+            .collect();
         let quoted: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
         let names = match quoted.as_slice() {
             [one] => one.clone(),
@@ -398,16 +409,42 @@ impl<'a> Checker<'a> {
                 format!("{names} are never assigned in this flow"),
             )
         };
+        let mut diagnostic =
+            Diagnostic::error(Code::MissingTargetField, message).label(flow.header_span, label);
+        for (name, span) in &bound {
+            diagnostic = diagnostic.label(
+                *span,
+                format!("this `let` names a value `{name}`; it does not assign the field"),
+            );
+        }
+        let help = match bound.as_slice() {
+            [(name, _)] if flow_reads(flow, name) => format!(
+                "a `let` does not write the field: add `{name} = {name}` below the `let`{}",
+                if missing.len() > 1 {
+                    ", and assign the other fields, or mark them `optional: true` in the schema"
+                } else {
+                    ""
+                }
+            ),
+            [(name, _)] => format!(
+                "to write the value into the field, assign it: replace `let {name} =` with `{name} =`{}",
+                if missing.len() > 1 {
+                    ", and assign the other fields, or mark them `optional: true` in the schema"
+                } else {
+                    ""
+                }
+            ),
+            _ => format!(
+                "assign {} in the flow, for example `{} = ...`, or mark {} `optional: true` in the schema",
+                if missing.len() == 1 { "it" } else { "each" },
+                missing[0],
+                if missing.len() == 1 { "it" } else { "them" },
+            ),
+        };
         self.report(
-            Diagnostic::error(Code::MissingTargetField, message)
-                .label(flow.header_span, label)
+            diagnostic
                 .label(entity.span, format!("`{}` is declared here", entity.name))
-                .help(format!(
-                    "assign {} in the flow, for example `{} = ...`, or mark {} `optional: true` in the schema",
-                    if missing.len() == 1 { "it" } else { "each" },
-                    missing[0],
-                    if missing.len() == 1 { "it" } else { "them" },
-                )),
+                .help(help),
         );
     }
 }
@@ -434,4 +471,25 @@ fn article(word: &str) -> &'static str {
     } else {
         "a"
     }
+}
+
+/// Whether any expression of the flow reads the name `name`.
+fn flow_reads(flow: &ast::FlowDecl, name: &str) -> bool {
+    fn reads(e: &ast::Expr, name: &str) -> bool {
+        use ast::ExprKind as K;
+        match &e.kind {
+            K::Name(n) => n.name == name,
+            K::Literal(_) | K::Quantity(..) | K::Reject(_) => false,
+            K::Field(b, _) | K::Unary(_, b) | K::As(b, _) => reads(b, name),
+            K::Index(a, b) | K::Binary(_, a, b) => reads(a, name) || reads(b, name),
+            K::Call(_, args) => args.iter().any(|a| reads(a, name)),
+            K::Match(s, arms) => reads(s, name) || arms.iter().any(|a| reads(&a.body, name)),
+        }
+    }
+    flow.filter.as_ref().is_some_and(|f| reads(f, name))
+        || flow.statements.iter().any(|s| match s {
+            ast::Statement::Let { value, .. } | ast::Statement::Assign { value, .. } => {
+                reads(value, name)
+            }
+        })
 }

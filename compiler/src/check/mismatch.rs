@@ -52,8 +52,13 @@ impl Checker<'_> {
                 (Type::String, Type::Timestamp) if comparison => {
                     Some(self.text_compared_with_timestamp(this, scope))
                 }
-                (Type::String, ty) if comparison && (ty == &Type::Int || ty.is_float()) => {
+                (Type::String, ty)
+                    if op != BinaryOp::Add && (ty == &Type::Int || ty.is_float()) =>
+                {
                     number_literal(this, ty)
+                }
+                (Type::String, Type::Identifier(id)) if op_is_equality(op) => {
+                    Some(self.text_compared_with_identifier(this, other, id))
                 }
                 (Type::String, Type::Bool) if comparison => match string_literal(this) {
                     Some(text @ ("true" | "false")) => Some(Fix {
@@ -117,6 +122,44 @@ impl Checker<'_> {
                 label: format!("this is an `{enum_name}`, the other side is text"),
                 help: format!(
                     "compare the code's text with the text: {}",
+                    replace(
+                        &format_expression(value),
+                        &format!("string({})", format_expression(value))
+                    )
+                ),
+            },
+        }
+    }
+
+    /// `equipment_id == "EQ-0001"`: the literal built as an identifier (which the check
+    /// validates, so it cannot fail), or the identifier's text compared with the text.
+    fn text_compared_with_identifier<'e>(
+        &self,
+        text: &'e ast::Expr,
+        value: &'e ast::Expr,
+        id: &str,
+    ) -> Fix<'e> {
+        let id_type = &self.schema.identifiers[id];
+        match string_literal(text) {
+            Some(literal) => Fix {
+                operand: text,
+                label: format!("a plain string, not an `{id}`"),
+                help: match super::calls::identifier_problem(id_type, literal) {
+                    None => format!(
+                        "an identifier is not a plain string: build one to compare with, {}",
+                        replace(&quote(literal), &format!("{id}({})", quote(literal)))
+                    ),
+                    Some(problem) => format!(
+                        "an identifier is not a plain string, and {} is not a valid `{id}` ({problem}), so no `{id}` equals it",
+                        quote(literal)
+                    ),
+                },
+            },
+            None => Fix {
+                operand: value,
+                label: format!("this is an `{id}`, the other side is a plain string"),
+                help: format!(
+                    "compare the identifier's text with the text: {}",
                     replace(
                         &format_expression(value),
                         &format!("string({})", format_expression(value))
@@ -207,17 +250,14 @@ impl Checker<'_> {
             a(&right.ty)
         );
         let mut d = Diagnostic::error(Code::TypeMismatch, message);
-        if let (Type::Identifier(id), Type::String) | (Type::String, Type::Identifier(id)) =
-            (&left.ty, &right.ty)
-        {
+        let identifier_and_text = matches!(
+            (&left.ty, &right.ty),
+            (Type::Identifier(_), Type::String) | (Type::String, Type::Identifier(_))
+        );
+        if identifier_and_text {
             d.code = Code::IdentifierMixUp;
-            d = d
-                .label(lhs.span, format!("this is {}", a(&left.ty)))
-                .label(rhs.span, format!("this is {}", a(&right.ty)))
-                .help(format!(
-                    "an identifier is not a plain string: build one to compare with, as in `{id}(\"...\")`, or compare the identifier's text with `string(...)`"
-                ));
-        } else if let Some(fix) = self.operand_fix(op, (lhs, left), (rhs, right), scope) {
+        }
+        if let Some(fix) = self.operand_fix(op, (lhs, left), (rhs, right), scope) {
             let other = if std::ptr::eq(fix.operand, lhs) {
                 (rhs, right)
             } else {
@@ -227,6 +267,15 @@ impl Checker<'_> {
                 .label(fix.operand.span, fix.label)
                 .label(other.0.span, format!("this is {}", a(&other.1.ty)))
                 .help(fix.help);
+        } else if let (Type::Identifier(id), Type::String) | (Type::String, Type::Identifier(id)) =
+            (&left.ty, &right.ty)
+        {
+            d = d
+                .label(lhs.span, format!("this is {}", a(&left.ty)))
+                .label(rhs.span, format!("this is {}", a(&right.ty)))
+                .help(format!(
+                    "an identifier is not a plain string: build one to compare with, as in `{id}(\"...\")`, or compare the identifier's text with `string(...)`"
+                ));
         } else {
             d = d
                 .label(lhs.span, format!("this is {}", a(&left.ty)))

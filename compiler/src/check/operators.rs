@@ -2,6 +2,7 @@
 //! timestamps go through `units.rs` first.
 
 use super::expr::{expr, is_numeric, Scope};
+use super::flow::a;
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, ExprKind, Maybe, Type};
@@ -44,6 +45,31 @@ impl<'a> Checker<'a> {
                 return None;
             }
             let ty = left.ty.clone();
+            // A default written in the wrong type whose fix is known: the enum's code for its
+            // name as a string, the number for a number in quotes, ...
+            let fix = self
+                .operand_fix(BinaryOp::Eq, (lhs, &left), (rhs, &right), scope)
+                .filter(|fix| std::ptr::eq(fix.operand, rhs));
+            if let Some(fix) = fix {
+                let code = match ty {
+                    Type::Identifier(_) => Code::IdentifierMixUp,
+                    _ => Code::TypeMismatch,
+                };
+                self.report(
+                    Diagnostic::error(
+                        code,
+                        format!(
+                            "the default after `??` must be {}, like the value, but this is {}",
+                            a(&ty),
+                            a(&right.ty)
+                        ),
+                    )
+                    .label(rhs.span, fix.label)
+                    .label(lhs.span, format!("this is {}", a(&ty)))
+                    .help(fix.help),
+                );
+                return None;
+            }
             let right = self.coerce(right, &ty, rhs, "the default after `??`", None)?;
             let maybe = right.maybe.clone();
             return Some(expr(
