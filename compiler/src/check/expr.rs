@@ -449,7 +449,7 @@ impl<'a> Checker<'a> {
                 Code::UnknownName,
                 format!("there is no enum `{}`", enum_name.name),
             )
-            .label(enum_name.span, "not an enum")
+            .label(enum_name.span.to(code.span), "no enum of this name")
             .help(help),
         );
     }

@@ -340,7 +340,9 @@ impl<'a> Checker<'a> {
                 (!codes.contains(text)).then(|| {
                     (
                         format!("`{text}` is not a code of `{name}`"),
-                        did_you_mean(text, codes.iter().map(String::as_str))
+                        // The value stays a string in a test record: the suggestion is quoted.
+                        crate::diagnostic::closest(text, codes.iter().map(String::as_str))
+                            .map(|code| format!("did you mean `{}`?", crate::format::quote(code)))
                             .unwrap_or_else(|| format!("the codes are {}", codes.join(", "))),
                     )
                 })
