@@ -497,6 +497,36 @@ impl<'a> Checker<'a> {
                 ast::ExprKind::Name(n) => did_you_mean(&n.name, lookups.iter().copied()),
                 _ => None,
             };
+            // A name that is nothing at all: most likely a misspelt lookup, so it is told as
+            // an unknown name, not as a value that cannot be indexed.
+            if let ast::ExprKind::Name(n) = &base.kind {
+                let known = self.decls.contains_key(&n.name)
+                    || scope.local(&n.name).is_some()
+                    || scope.later.iter().any(|(l, ..)| *l == n.name)
+                    || scope
+                        .source_entity
+                        .is_some_and(|e| e.field(&n.name).is_some());
+                if !known {
+                    if !scope.source_unresolved {
+                        self.report(
+                            Diagnostic::error(
+                                Code::UnknownName,
+                                format!("there is no lookup `{}`", n.name),
+                            )
+                            .label(n.span, "not declared")
+                            .help(hint.unwrap_or_else(|| {
+                                format!(
+                                    "declare it with `lookup {}: csv(\"...\") as Entity key field`",
+                                    n.name
+                                )
+                            })),
+                        );
+                    }
+                    // The key is still checked, for its own errors.
+                    self.expr(key, scope);
+                    return None;
+                }
+            }
             self.report(
                 Diagnostic::error(Code::NotAValue, "only lookups can be indexed with `[...]`")
                     .label(base.span, "not a lookup")
