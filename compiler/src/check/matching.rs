@@ -306,6 +306,11 @@ impl Checker<'_> {
                     }
                 }
                 (Type::Enum(name), _) => format!("write the codes as `{name}.CODE`"),
+                // A code where the value is text: the code's text is what the data holds.
+                (Type::String, PatternKind::EnumCode(enum_name, code)) => format!(
+                    "the value matched is text, so its patterns are strings: replace `{}.{}` with `\"{}\"`, or match on a value of `{}`",
+                    enum_name.name, code.name, code.name, enum_name.name
+                ),
                 _ => format!("patterns must be {} literals", ty),
             }),
         );
