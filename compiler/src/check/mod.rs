@@ -1,8 +1,11 @@
 //! The check stage: syntax tree + schemas to the typed [`ir::Program`], or every error found.
 //!
-//! The checker does no IO. It reports all errors of a file, and avoids knock-on errors: an
-//! expression that already failed to check becomes `None`, and nothing built on it reports
-//! again.
+//! The checker does no IO. It reports all errors of a file, root causes only: an expression
+//! that already failed to check becomes `None`, and nothing built on it reports again; a `let`
+//! that failed is bound as poisoned; an assignment to a field the target lacks stands for the
+//! field it most likely meant (not reported as unassigned), and a pattern that failed for the
+//! code it most likely meant (not reported as missing from the match). Warnings (E0344) do
+//! not stop the check: they are reported with the errors, or travel on the program.
 
 mod aliases;
 mod builtins;
