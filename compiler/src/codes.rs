@@ -108,6 +108,7 @@ codes! {
     EveryArmRejects = "E0341": "every arm of a match rejects, so the match gives no value",
     AngleNotStated = "E0342": "a conversion would add or drop an angle that the mapping does not state",
     TemperatureDifference = "E0343": "a temperature difference and a temperature on an offset scale are mixed up",
+    IntegerDivisionAsFloat = "E0344": "warning: an integer division's result is used as a float, after its fraction was dropped",
 
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",

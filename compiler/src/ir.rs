@@ -22,6 +22,9 @@ pub struct Program {
     pub tests: Vec<Test>,
     /// Path of the dead-letter file, relative to the mapping's folder unless absolute.
     pub dead_letter: String,
+    /// What the check found doubtful but not wrong (each a `Severity::Warning` diagnostic),
+    /// for the CLI to print; nothing downstream reads them.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl Program {

@@ -167,5 +167,5 @@ fn load_schemas_and_check(
     sources: &mut SourceMap,
 ) -> Result<ir::Program, Vec<Diagnostic>> {
     let schemas = schema::load_schemas(ast, &mapping_folder(path), sources)?;
-    check::check(ast, &schemas)
+    check::check(ast, &schemas, sources)
 }
