@@ -50,6 +50,8 @@ pub mod sample;
 mod serde_refuse;
 pub mod settings;
 pub mod source;
+#[cfg(feature = "sparkplug")]
+pub mod sparkplug;
 pub mod stdlib;
 pub mod suggest;
 pub mod summary;
