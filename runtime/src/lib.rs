@@ -73,7 +73,7 @@ pub use manifest::{InputFile, Manifest};
 pub use outcome::{present, Failure, MapOutcome, OrReject, Reject};
 pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
-pub use run::{FlowId, MapFn, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
+pub use run::{FlowId, MapFn, OpenSource, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
 pub use sample::{good, Quality, SampleValue};
 pub use settings::{ConnectionSettings, Settings};
 pub use source::{CsvSource, EntityColumns, JsonlSource, ReadProgress, Source};

@@ -34,6 +34,56 @@ const READERS_FINISH_WITHIN: Duration = Duration::from_secs(10);
 /// Starts a source's reader on the IO threads.
 type StartReader = Box<dyn FnOnce(ReaderLink, &tokio::runtime::Handle) -> JoinHandle<()>>;
 
+/// A source opened and ready to be read: its name, whether it commits positions outside the
+/// process, and how to start its reader (on a thread for a [`Source`], as a task for a
+/// [`StreamSource`]).
+pub struct OpenSource {
+    name: String,
+    commits_positions: bool,
+    start: StartReader,
+}
+
+impl OpenSource {
+    /// A source that reads with blocking calls (a file), read on a thread of its own.
+    pub fn blocking<S: Source + Send + 'static>(source: S) -> Self {
+        OpenSource {
+            name: source.name().to_string(),
+            commits_positions: source.commits_positions(),
+            start: Box::new(move |link, runtime| {
+                reader::spawn_blocking_reader(source, link, runtime)
+            }),
+        }
+    }
+
+    /// A source whose reads wait (a broker topic, a polled table), read by a tokio task.
+    pub fn stream<S: StreamSource>(source: S) -> Self {
+        OpenSource {
+            name: source.name().to_string(),
+            commits_positions: source.commits_positions(),
+            start: Box::new(move |link, runtime| {
+                reader::spawn_stream_reader(source, link, runtime)
+            }),
+        }
+    }
+
+    /// The source's name in the mapping.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl From<crate::source::CsvSource> for OpenSource {
+    fn from(source: crate::source::CsvSource) -> Self {
+        OpenSource::blocking(source)
+    }
+}
+
+impl From<crate::source::JsonlSource> for OpenSource {
+    fn from(source: crate::source::JsonlSource) -> Self {
+        OpenSource::blocking(source)
+    }
+}
+
 /// A source registered with [`Run::source`], started by [`Run::drive`].
 pub(super) struct SourceEntry {
     /// Its index in `Run::sources`.
@@ -72,36 +122,18 @@ struct Running {
 }
 
 impl Run {
-    /// Registers a source: its reader (`source`, started by [`Run::drive`]) and its map function.
-    pub fn source<S, F>(&mut self, source: S, map: F)
+    /// Registers a source (a file source such as `CsvSource`, or an [`OpenSource`] a network connector
+    /// opened) with its map function; [`Run::drive`] starts its reader.
+    pub fn source<F>(&mut self, source: impl Into<OpenSource>, map: F)
     where
-        S: Source + Send + 'static,
         F: FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static,
     {
-        let index = self.source_index(source.name());
-        self.sources[index].commits_positions = source.commits_positions();
+        let source = source.into();
+        let index = self.source_index(&source.name);
+        self.sources[index].commits_positions = source.commits_positions;
         self.readers.push(SourceEntry {
             index,
-            start: Box::new(move |link, runtime| {
-                reader::spawn_blocking_reader(source, link, runtime)
-            }),
-            map: Box::new(map),
-        });
-    }
-
-    /// Registers a source whose reads wait (a broker topic, a polled table): its reader is a tokio task.
-    pub fn stream_source<S, F>(&mut self, source: S, map: F)
-    where
-        S: StreamSource,
-        F: FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static,
-    {
-        let index = self.source_index(source.name());
-        self.sources[index].commits_positions = source.commits_positions();
-        self.readers.push(SourceEntry {
-            index,
-            start: Box::new(move |link, runtime| {
-                reader::spawn_stream_reader(source, link, runtime)
-            }),
+            start: source.start,
             map: Box::new(map),
         });
     }

@@ -24,7 +24,7 @@ pub use self::config::{
     OutputMode, ProgramInfo, RunConfig, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_INTERVAL,
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
-pub use self::drive::MapFn;
+pub use self::drive::{MapFn, OpenSource};
 
 use std::any::Any;
 use std::marker::PhantomData;
