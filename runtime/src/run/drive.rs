@@ -97,6 +97,8 @@ impl Run {
     {
         let index = self.source_index(source.name());
         self.sources[index].commits_positions = source.commits_positions();
+        self.sources[index].unacknowledged_limit =
+            source.unacknowledged_limit().map(|limit| limit as u64);
         self.readers.push(SourceEntry {
             index,
             start: Box::new(move |link, runtime| {
@@ -212,6 +214,7 @@ impl Run {
                     let stats = &mut self.sources[source];
                     stats.last_position = Some(ack);
                     stats.since_checkpoint += records.len() as u64;
+                    stats.deliveries_since_checkpoint += 1;
                     // The records' buffers go back to the reader; when it has enough, they are dropped.
                     let _ = reader.spent.try_send(records);
                     if self.checkpoint_due(source, Instant::now()) {
@@ -254,6 +257,9 @@ impl Run {
             return false;
         };
         stats.since_checkpoint >= self.config.checkpoint_every as u64
+            || stats
+                .unacknowledged_limit
+                .is_some_and(|limit| stats.deliveries_since_checkpoint >= limit)
             || now.duration_since(since) >= self.config.checkpoint_interval
     }
 
@@ -282,6 +288,7 @@ impl Run {
         self.flush_targets(&targets, durable)?;
         let stats = &mut self.sources[index];
         stats.since_checkpoint = 0;
+        stats.deliveries_since_checkpoint = 0;
         stats.pending_since = None;
         if let Some(position) = stats.last_position {
             stats.acknowledged = Some(position);
