@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use rumqttc::{ConnectionError, MqttOptions};
 
+use super::tls::MqttTls;
+
 /// A password or token: its `Debug` and `Display` print `***`, so it never reaches a log, an error, a
 /// dead letter or a summary by accident. Only the client connecting to the broker reads it.
 #[derive(Clone, PartialEq, Eq)]
@@ -47,13 +49,16 @@ pub struct MqttConnection {
     pub username: Option<String>,
     /// The password, with `username`.
     pub password: Option<Secret>,
+    /// TLS to the broker; `None`: plain TCP.
+    pub tls: Option<MqttTls>,
     /// How often the client shows the broker it is alive; the broker considers it gone (and publishes
     /// its last will) after one and a half times this without a packet.
     pub keep_alive: Duration,
 }
 
 impl MqttConnection {
-    /// A connection to `host:port` as `client_id`, without credentials, with a keep-alive of 30 s.
+    /// A connection to `host:port` as `client_id` over plain TCP, without credentials, with a keep-alive of
+    /// 30 s.
     pub fn new(host: impl Into<String>, port: u16, client_id: impl Into<String>) -> Self {
         MqttConnection {
             host: host.into(),
@@ -61,6 +66,7 @@ impl MqttConnection {
             client_id: client_id.into(),
             username: None,
             password: None,
+            tls: None,
             keep_alive: Duration::from_secs(30),
         }
     }
@@ -96,6 +102,9 @@ impl MqttConnection {
             }
             (None, Some(_)) => return Err(format!("{what}: an MQTT password needs a user name")),
             (None, None) => {}
+        }
+        if let Some(tls) = &self.tls {
+            options.set_transport(tls.transport(what)?);
         }
         Ok(options)
     }
@@ -160,19 +169,20 @@ impl Backoff {
 }
 
 /// Whether a connection error is for good: the broker refused the client (bad credentials, a client
-/// id it does not accept), which no retry changes. Anything else (refused or lost connections, time-outs,
-/// a broker restarting) is retried.
+/// id it does not accept) or TLS refused the broker's certificate, which no retry changes. Anything else
+/// (refused or lost connections, time-outs, a broker restarting) is retried.
 pub(crate) fn is_fatal(error: &ConnectionError) -> bool {
     use rumqttc::ConnectReturnCode as Code;
-    matches!(
-        error,
-        ConnectionError::ConnectionRefused(
-            Code::BadUserNamePassword
-                | Code::NotAuthorized
-                | Code::BadClientId
-                | Code::RefusedProtocolVersion
+    super::tls::is_certificate_error(error)
+        || matches!(
+            error,
+            ConnectionError::ConnectionRefused(
+                Code::BadUserNamePassword
+                    | Code::NotAuthorized
+                    | Code::BadClientId
+                    | Code::RefusedProtocolVersion
+            )
         )
-    )
 }
 
 #[cfg(test)]

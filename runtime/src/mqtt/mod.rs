@@ -14,10 +14,12 @@ mod connection;
 mod source;
 mod target;
 mod template;
+mod tls;
 mod topic;
 
 pub use self::connection::{MqttConnection, MqttQos, Secret};
 pub use self::source::{MqttSource, MqttSourceOptions};
 pub use self::target::{MqttLastWill, MqttTarget, MqttTargetOptions};
 pub use self::template::{TopicTemplate, NO_TOPIC};
+pub use self::tls::{MqttClientCert, MqttTls};
 pub use self::topic::{TopicFilter, TopicLevels};

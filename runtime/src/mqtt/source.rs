@@ -26,6 +26,9 @@
 //!
 //! rumqttc's event loop runs in a task of its own that forwards each message into a channel, so
 //! [`StreamSource::next`] is cancel-safe and the connection keeps its keep-alive while the run works.
+//! The channel holds 256 messages; when the run falls that far behind (only QoS 0 messages can, since
+//! the broker's in-flight limit holds QoS 1 ones back), the task waits and sends no keep-alive, and a
+//! broker may drop a connection that stays silent for one and a half keep-alives: it is made again.
 //! A lost connection is reconnected with capped exponential backoff (100 ms doubling to 30 s). The
 //! source subscribes when it first connects (so a changed list of filters takes effect; a broker sends
 //! retained messages again then) and again whenever the broker no longer has its session.
@@ -305,7 +308,7 @@ async fn run_connection(mut task: ConnectionTask) {
                 task.connection.fetch_add(1, Ordering::SeqCst);
                 if is_fatal(&error) {
                     let error = RunError::Program(format!(
-                        "{}: the MQTT broker refused the connection: {error}",
+                        "{}: cannot connect to the MQTT broker: {error}",
                         task.what
                     ));
                     let _ = task.forward.send(Received::Failed(error)).await;

@@ -259,6 +259,10 @@ impl<T> Drop for MqttTarget<T> {
         let Some(task) = self.task.take() else {
             return;
         };
+        if task.is_finished() {
+            // The broker refused the client, or the IO threads are gone: there is no connection.
+            return;
+        }
         if tokio::runtime::Handle::try_current().is_ok() {
             // Dropped on a runtime thread, which must not block: the connection just ends.
             let _ = self.client.try_disconnect();
@@ -308,7 +312,7 @@ async fn run_connection(what: String, mut event_loop: EventLoop, report: watch::
                 unsent.extend(event_loop.pending.drain(..));
                 report.send_modify(|state| state.connected = false);
                 if is_fatal(&error) {
-                    let reason = format!("the MQTT broker refused the connection: {error}");
+                    let reason = format!("cannot connect to the MQTT broker: {error}");
                     report.send_modify(|state| state.failed = Some(reason));
                     return;
                 }
