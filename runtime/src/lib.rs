@@ -51,6 +51,8 @@ pub mod run;
 pub mod sample;
 mod serde_refuse;
 pub mod source;
+#[cfg(feature = "sparkplug")]
+pub mod sparkplug;
 pub mod stdlib;
 pub mod suggest;
 pub mod summary;
