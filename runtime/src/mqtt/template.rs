@@ -8,7 +8,7 @@ use crate::outcome::Reject;
 pub const NO_TOPIC: &str = "no topic for the record";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
+enum TemplatePiece {
     Text(String),
     Field(String),
 }
@@ -17,7 +17,7 @@ enum Part {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicTemplate {
     text: String,
-    parts: Vec<Part>,
+    parts: Vec<TemplatePiece>,
 }
 
 impl TopicTemplate {
@@ -40,7 +40,7 @@ impl TopicTemplate {
         while !rest.is_empty() {
             match rest.find(['{', '}']) {
                 None => {
-                    parts.push(Part::Text(rest.to_string()));
+                    parts.push(TemplatePiece::Text(rest.to_string()));
                     rest = "";
                 }
                 Some(at) if rest.as_bytes()[at] == b'}' => {
@@ -48,7 +48,7 @@ impl TopicTemplate {
                 }
                 Some(at) => {
                     if at > 0 {
-                        parts.push(Part::Text(rest[..at].to_string()));
+                        parts.push(TemplatePiece::Text(rest[..at].to_string()));
                     }
                     let after = &rest[at + 1..];
                     let Some(end) = after.find('}') else {
@@ -60,7 +60,7 @@ impl TopicTemplate {
                             "topic {text:?}: `{{...}}` must name one field of the record"
                         ));
                     }
-                    parts.push(Part::Field(field.to_string()));
+                    parts.push(TemplatePiece::Field(field.to_string()));
                     rest = &after[end + 1..];
                 }
             }
@@ -79,8 +79,8 @@ impl TopicTemplate {
     /// The fields the template takes from the record, in order (a field may appear twice).
     pub fn fields(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|part| match part {
-            Part::Field(name) => Some(name.as_str()),
-            Part::Text(_) => None,
+            TemplatePiece::Field(name) => Some(name.as_str()),
+            TemplatePiece::Text(_) => None,
         })
     }
 
@@ -95,8 +95,8 @@ impl TopicTemplate {
         let mut topic = String::with_capacity(self.text.len() + 16);
         for part in &self.parts {
             match part {
-                Part::Text(text) => topic.push_str(text),
-                Part::Field(name) => topic.push_str(&level_value(record, name)?),
+                TemplatePiece::Text(text) => topic.push_str(text),
+                TemplatePiece::Field(name) => topic.push_str(&level_value(record, name)?),
             }
         }
         if topic.len() > usize::from(u16::MAX) {
