@@ -41,6 +41,8 @@ mod files;
 pub mod identifier;
 pub mod lookup;
 pub mod manifest;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 pub mod ops;
 pub mod outcome;
 pub mod provenance;

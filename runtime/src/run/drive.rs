@@ -40,6 +40,8 @@ type StartReader = Box<dyn FnOnce(ReaderLink, &tokio::runtime::Handle) -> JoinHa
 pub struct OpenSource {
     name: String,
     commits_positions: bool,
+    /// Deliveries the source can have unacknowledged (see `StreamSource::unacknowledged_limit`).
+    unacknowledged_limit: Option<u64>,
     start: StartReader,
 }
 
@@ -49,6 +51,7 @@ impl OpenSource {
         OpenSource {
             name: source.name().to_string(),
             commits_positions: source.commits_positions(),
+            unacknowledged_limit: None,
             start: Box::new(move |link, runtime| {
                 reader::spawn_blocking_reader(source, link, runtime)
             }),
@@ -60,6 +63,7 @@ impl OpenSource {
         OpenSource {
             name: source.name().to_string(),
             commits_positions: source.commits_positions(),
+            unacknowledged_limit: source.unacknowledged_limit().map(|limit| limit as u64),
             start: Box::new(move |link, runtime| {
                 reader::spawn_stream_reader(source, link, runtime)
             }),
@@ -131,11 +135,22 @@ impl Run {
         let source = source.into();
         let index = self.source_index(&source.name);
         self.sources[index].commits_positions = source.commits_positions;
+        self.sources[index].unacknowledged_limit = source.unacknowledged_limit;
         self.readers.push(SourceEntry {
             index,
             start: source.start,
             map: Box::new(map),
         });
+    }
+
+    /// Registers a source whose reads wait (a broker topic, a polled table) with its map function:
+    /// `run.source(OpenSource::stream(source), map)`.
+    pub fn stream_source<S, F>(&mut self, source: S, map: F)
+    where
+        S: StreamSource,
+        F: FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static,
+    {
+        self.source(OpenSource::stream(source), map);
     }
 
     /// Runs every registered source to its end (or until a signal stops the run), side by side, and makes
@@ -244,6 +259,7 @@ impl Run {
                     let stats = &mut self.sources[source];
                     stats.last_position = Some(ack);
                     stats.since_checkpoint += records.len() as u64;
+                    stats.deliveries_since_checkpoint += 1;
                     // The records' buffers go back to the reader; when it has enough, they are dropped.
                     let _ = reader.spent.try_send(records);
                     if self.checkpoint_due(source, Instant::now()) {
@@ -286,6 +302,9 @@ impl Run {
             return false;
         };
         stats.since_checkpoint >= self.config.checkpoint_every as u64
+            || stats
+                .unacknowledged_limit
+                .is_some_and(|limit| stats.deliveries_since_checkpoint >= limit)
             || now.duration_since(since) >= self.config.checkpoint_interval
     }
 
@@ -314,6 +333,7 @@ impl Run {
         self.flush_targets(&targets, durable)?;
         let stats = &mut self.sources[index];
         stats.since_checkpoint = 0;
+        stats.deliveries_since_checkpoint = 0;
         stats.pending_since = None;
         if let Some(position) = stats.last_position {
             stats.acknowledged = Some(position);

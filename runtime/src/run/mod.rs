@@ -16,6 +16,8 @@ mod config;
 mod drive;
 mod observe;
 mod open;
+#[cfg(feature = "mqtt")]
+mod open_mqtt;
 mod reader;
 
 #[cfg(test)]
@@ -97,6 +99,10 @@ struct SourceStats {
     commits_positions: bool,
     /// Records handled since the last checkpoint, and when the first of them arrived.
     since_checkpoint: u64,
+    /// Deliveries since the last checkpoint, and how many the source can have unacknowledged at most
+    /// (`StreamSource::unacknowledged_limit`).
+    deliveries_since_checkpoint: u64,
+    unacknowledged_limit: Option<u64>,
     pending_since: Option<Instant>,
     progress: Option<ReadProgress>,
 }
@@ -112,6 +118,8 @@ impl SourceStats {
             targets: Vec::new(),
             commits_positions: false,
             since_checkpoint: 0,
+            deliveries_since_checkpoint: 0,
+            unacknowledged_limit: None,
             pending_since: None,
             progress: None,
         }
