@@ -75,6 +75,8 @@ pub use manifest::{InputFile, Manifest};
 pub use outcome::{present, Failure, MapOutcome, OrReject, Reject};
 pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
+#[cfg(feature = "mqtt")]
+pub use run::MessagePayload;
 pub use run::{FlowId, MapFn, OpenSource, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
 pub use sample::{good, Quality, SampleValue};
 pub use settings::{ConnectionSettings, Settings};

@@ -165,10 +165,10 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
             },
             OptionSpec {
                 name: "payload",
-                ty: OptionType::Choice(&["json", "sparkplug_b"]),
+                ty: OptionType::Choice(&["json"]),
                 default: Some("json"),
                 roles: SOURCE,
-                doc: "how a message's bytes are read: one JSON record, or a Sparkplug B payload whose metrics are the records",
+                doc: "how a message's bytes are read: one JSON object, one record (Sparkplug B payloads are to come)",
             },
             OptionSpec {
                 name: "topic",

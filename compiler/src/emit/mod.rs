@@ -124,7 +124,7 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
 }
 
 /// The runtime's cargo features for the connectors `program` uses, as the connector table names
-/// them (plus `sparkplug` for a Sparkplug B payload), so the program compiles no other.
+/// them, so the program compiles no other.
 fn runtime_features(program: &ir::Program) -> Vec<&'static str> {
     let kinds = program
         .sources
@@ -134,18 +134,6 @@ fn runtime_features(program: &ir::Program) -> Vec<&'static str> {
     let mut features: Vec<&'static str> = kinds
         .filter_map(|kind| crate::connectors::spec(kind).and_then(|c| c.feature))
         .collect();
-    let sparkplug = program.sources.iter().any(|s| {
-        matches!(
-            s.kind,
-            ir::SourceKind::Mqtt {
-                payload: ir::MessagePayload::SparkplugB,
-                ..
-            }
-        )
-    });
-    if sparkplug {
-        features.push("sparkplug");
-    }
     features.sort_unstable();
     features.dedup();
     features

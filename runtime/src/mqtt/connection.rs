@@ -4,9 +4,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::error::RunError;
+
 use rumqttc::{ConnectionError, MqttOptions};
 
-use super::tls::MqttTls;
+use super::tls::{MqttClientCert, MqttTls};
 
 /// A password or token: its `Debug` and `Display` print `***`, so it never reaches a log, an error, a
 /// dead letter or a summary by accident. Only the client connecting to the broker reads it.
@@ -69,6 +71,46 @@ impl MqttConnection {
             tls: None,
             keep_alive: Duration::from_secs(30),
         }
+    }
+
+    /// The connection the deployment settings describe (`[connections.NAME]` of `--config`, or
+    /// `FDI_NAME_*`): `host` and `client_id` (required), `port` (1883, or 8883 with TLS), `username`
+    /// and `password`, `ca_file` for TLS with `cert_file` and `key_file` for a client certificate,
+    /// `keep_alive_seconds` (30).
+    pub fn from_settings(settings: &crate::settings::ConnectionSettings) -> Result<Self, RunError> {
+        let tls = match settings.text("ca_file") {
+            Some(ca_file) => Some(MqttTls {
+                ca_file: ca_file.into(),
+                client_auth: match (settings.text("cert_file"), settings.text("key_file")) {
+                    (Some(cert_file), Some(key_file)) => Some(MqttClientCert {
+                        cert_file: cert_file.into(),
+                        key_file: key_file.into(),
+                    }),
+                    (None, None) => None,
+                    _ => {
+                        return Err(RunError::Usage(format!(
+                            "connection {:?}: give both `cert_file` and `key_file`, or neither",
+                            settings.name()
+                        )))
+                    }
+                },
+            }),
+            None => None,
+        };
+        let default_port = if tls.is_some() { 8883 } else { 1883 };
+        let mut connection = MqttConnection::new(
+            settings.required("host")?,
+            settings.number("port")?.unwrap_or(default_port),
+            settings.required("client_id")?,
+        );
+        connection.tls = tls;
+        connection.keep_alive =
+            Duration::from_secs(settings.number("keep_alive_seconds")?.unwrap_or(30));
+        if let Some(username) = settings.text("username") {
+            let password = Secret::new(settings.text("password").unwrap_or_default());
+            connection = connection.with_credentials(username, password);
+        }
+        Ok(connection)
     }
 
     /// The same connection with a user name and password.

@@ -302,6 +302,8 @@ async fn run_connection(mut task: ConnectionTask) {
                     let _ = task.forward.send(Received::Failed(error)).await;
                     return;
                 }
+                // Operators (and tests) learn here that messages published from now on reach the program.
+                tracing::info!(target: "fdi::mqtt", source = %task.what, "subscribed");
             }
             Ok(_) => {}
             Err(error) => {

@@ -27,6 +27,8 @@ pub use self::config::{
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use self::drive::{MapFn, OpenSource};
+#[cfg(feature = "mqtt")]
+pub use self::open_mqtt::MessagePayload;
 
 use std::any::Any;
 use std::marker::PhantomData;

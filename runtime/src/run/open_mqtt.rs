@@ -2,15 +2,83 @@
 
 use serde::Serialize;
 
-use super::{Run, TargetId};
+use super::{OpenSource, Run, TargetId};
 use crate::error::RunError;
-use crate::mqtt::{MqttConnection, MqttSource, MqttSourceOptions, MqttTarget, MqttTargetOptions};
+use crate::mqtt::{
+    MqttConnection, MqttQos, MqttSource, MqttSourceOptions, MqttTarget, MqttTargetOptions,
+    TopicFilter, TopicTemplate,
+};
+
+/// How the bytes of a broker message become records (the mapping's `payload:` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessagePayload {
+    /// One JSON object, one record.
+    Json,
+}
 
 impl Run {
+    /// Opens the MQTT source a mapping declares: `mqtt(connection: CONNECTION, topics: [...], qos: N)`.
+    /// The connection's settings come from the deployment settings (see [`MqttConnection::from_settings`]);
+    /// the source's client id is the connection's `client_id` and the source's name, so that a broker
+    /// keeps one session per source. In a test run that replaces the source with a file
+    /// (`--source NAME=PATH`), the file is read instead and the broker is not contacted.
+    pub fn mqtt_source(
+        &mut self,
+        name: &str,
+        connection: &str,
+        topics: &[&str],
+        qos: u8,
+        payload: MessagePayload,
+    ) -> Result<OpenSource, RunError> {
+        if let Some(replaced) = self.replaced_source(name)? {
+            return Ok(replaced);
+        }
+        let MessagePayload::Json = payload;
+        let mut settings = MqttConnection::from_settings(self.connection(connection)?)?;
+        settings.client_id = format!("{}-{name}", settings.client_id);
+        let qos = MqttQos::from_level(qos)
+            .ok_or_else(|| RunError::Program(format!("source {name}: QoS {qos} is not 0 or 1")))?;
+        let subscriptions = topics
+            .iter()
+            .map(|topic| {
+                TopicFilter::parse(topic)
+                    .map(|filter| (filter, qos))
+                    .map_err(|e| RunError::Program(format!("source {name}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let source =
+            self.connect_mqtt_source(name, &settings, MqttSourceOptions::new(subscriptions))?;
+        Ok(OpenSource::stream(source))
+    }
+
+    /// Opens the MQTT target a mapping declares: `mqtt(connection: CONNECTION, topic: "...", qos: N,
+    /// retain: B)`, publishing as the connection's `client_id` and the target's name.
+    pub fn mqtt_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        connection: &str,
+        topic: &str,
+        qos: u8,
+        retain: bool,
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let mut settings = MqttConnection::from_settings(self.connection(connection)?)?;
+        settings.client_id = format!("{}-{name}", settings.client_id);
+        let qos = MqttQos::from_level(qos)
+            .ok_or_else(|| RunError::Program(format!("target {name}: QoS {qos} is not 0 or 1")))?;
+        let template = TopicTemplate::parse(topic)
+            .map_err(|e| RunError::Program(format!("target {name}: {e}")))?;
+        let mut options = MqttTargetOptions::new(template, qos);
+        options.retain = retain;
+        self.connect_mqtt_target(name, &settings, options)
+    }
+
     /// Opens an MQTT source: subscribes to `options.subscriptions` as `connection.client_id`, with a
     /// persistent session and manual acknowledgements (see [`MqttSource`]). Register it with its map
     /// function through [`Run::stream_source`].
-    pub fn mqtt_source(
+    pub fn connect_mqtt_source(
         &mut self,
         name: &str,
         connection: &MqttConnection,
@@ -24,7 +92,7 @@ impl Run {
     /// Opens an MQTT target publishing records of type `T` as JSON (see [`MqttTarget`]). When the run
     /// captures targets, the broker is not contacted and the target writes JSON Lines instead (see
     /// [`Run::jsonl_target`]).
-    pub fn mqtt_target<T: Serialize + 'static>(
+    pub fn connect_mqtt_target<T: Serialize + 'static>(
         &mut self,
         name: &str,
         connection: &MqttConnection,

@@ -29,6 +29,7 @@ const PROGRAM: ProgramInfo = ProgramInfo {
     service: true,
     sources: &["broker", "orders"],
     lookups: &[],
+    connections: &[],
     manifest: &fdi_runtime::Manifest::UNKNOWN,
 };
 

@@ -35,7 +35,7 @@ fn run_states(
 ) -> (Result<(), RunError>, RunSummary) {
     let mut run = start_run(dir, checkpoint_every, checkpoint_interval);
     let source = run
-        .mqtt_source("broker", &connection, options(max_unacknowledged))
+        .connect_mqtt_source("broker", &connection, options(max_unacknowledged))
         .unwrap();
     let target: TargetId<Placed> = run.jsonl_target("states", "out/states.jsonl").unwrap();
     let flow = run.flow("place", "broker", target);

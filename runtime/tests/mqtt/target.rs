@@ -62,7 +62,7 @@ fn run_orders(
     );
     options.retain = retain;
     let target: TargetId<Order> = run
-        .mqtt_target("line_orders", &connection, options)
+        .connect_mqtt_target("line_orders", &connection, options)
         .unwrap();
     let flow = run.flow("publish", "orders", target);
     let source = run.jsonl_source("orders", "orders.jsonl").unwrap();

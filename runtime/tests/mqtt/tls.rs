@@ -202,7 +202,7 @@ fn a_target_and_a_source_reach_the_broker_over_tls_with_client_certificates() {
     let dir = tempfile::tempdir().unwrap();
     let mut run = start_run(dir.path(), 1000, Duration::from_secs(1));
     let source = run
-        .mqtt_source(
+        .connect_mqtt_source(
             "broker",
             &broker.connection(certs.path(), "line3-in", "ca"),
             MqttSourceOptions::new(vec![(
@@ -233,7 +233,7 @@ fn a_broker_whose_certificate_another_ca_signed_stops_the_run_with_the_reason() 
     let dir = tempfile::tempdir().unwrap();
     let mut run = start_run(dir.path(), 1000, Duration::from_secs(1));
     let source = run
-        .mqtt_source(
+        .connect_mqtt_source(
             "broker",
             &broker.connection(certs.path(), "line3-in", "other_ca"),
             MqttSourceOptions::new(vec![(
@@ -266,7 +266,7 @@ fn a_tls_file_that_is_missing_is_refused_when_the_source_opens() {
     });
     let mut run = start_run(dir.path(), 1000, Duration::from_secs(1));
     let error = run
-        .mqtt_source(
+        .connect_mqtt_source(
             "broker",
             &connection,
             MqttSourceOptions::new(vec![(

@@ -1,0 +1,227 @@
+//! A generated service against a real broker (mosquitto, started by `fdi-peers`): readings over
+//! MQTT into an SQLite table keyed by (machine, seq). The program is killed with SIGKILL while
+//! 10,000 messages stream in, started again, and stopped with SIGTERM: every published reading
+//! is in the table exactly once with the values computed here from what was published, the
+//! stop drains and exits 0 with everything acknowledged, and a third start receives nothing again.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use fdi_peers::{Mosquitto, MqttClient};
+
+const READINGS: u64 = 10_000;
+
+/// The reading a machine publishes as message `seq` (1-based), and its JSON.
+fn reading(seq: u64) -> (String, u64, f64) {
+    let machine = format!("M{}", seq % 3 + 1);
+    // Exact in binary, so the doubled value compares exactly.
+    let value = (seq % 1000) as f64 * 0.25;
+    (machine, seq, value)
+}
+
+fn payload(seq: u64) -> Vec<u8> {
+    let (machine, seq, value) = reading(seq);
+    format!(r#"{{"machine":"{machine}","seq":{seq},"value":{value}}}"#).into_bytes()
+}
+
+/// A running program and the lines it writes to stderr.
+struct Service {
+    child: Child,
+    logs: mpsc::Receiver<String>,
+}
+
+impl Service {
+    fn start(binary: &Path, dir: &Path) -> Service {
+        let mut child = Command::new(binary)
+            .args(["--base-dir", dir.to_str().unwrap()])
+            .args(["--config", dir.join("line.toml").to_str().unwrap()])
+            .args(["--checkpoint-interval", "100ms", "--format", "json"])
+            .env("FDI_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the generated program");
+        let stderr = child.stderr.take().unwrap();
+        let (lines, logs) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Service { child, logs }
+    }
+
+    /// Waits until the program logs that its subscription is in place.
+    fn wait_subscribed(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            match self.logs.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) if line.contains("subscribed") => return,
+                Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        panic!("the program did not subscribe within 60 s");
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) with the pid of our own child process.
+        let sent = unsafe { libc::kill(self.child.id() as i32, signal) };
+        assert_eq!(sent, 0, "kill({signal}) failed");
+    }
+
+    /// SIGTERM, then the exit code and the summary, within the shutdown timeout.
+    fn stop(mut self) -> (i32, serde_json::Value) {
+        self.signal(libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut stdout = String::new();
+                std::io::Read::read_to_string(self.child.stdout.as_mut().unwrap(), &mut stdout)
+                    .unwrap();
+                let summary = serde_json::from_str(&stdout)
+                    .unwrap_or_else(|e| panic!("summary is not JSON ({e}): {stdout}"));
+                return (status.code().unwrap_or(-1), summary);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the program did not stop within 40 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn kill(mut self) {
+        self.signal(libc::SIGKILL);
+        self.child.wait().unwrap();
+    }
+}
+
+fn rows(database: &Path) -> Vec<(String, i64, f64, f64)> {
+    if !database.exists() {
+        return Vec::new();
+    }
+    let connection = rusqlite::Connection::open(database).unwrap();
+    let Ok(mut statement) =
+        connection.prepare("SELECT machine, seq, value, doubled FROM readings ORDER BY seq")
+    else {
+        return Vec::new();
+    };
+    statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn wait_for_rows(database: &Path, at_least: usize) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while rows(database).len() < at_least {
+        assert!(
+            Instant::now() < deadline,
+            "fewer than {at_least} rows after 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn build_program() -> PathBuf {
+    let mapping =
+        support::workspace_root().join("tests/programs/mqtt_to_sqlite/mqtt_to_sqlite.fdi");
+    let scratch = tempfile::tempdir().unwrap();
+    let binary = support::build(&mapping, &scratch.path().join("crate"));
+    let kept = support::shared_target_dir().join("mqtt_to_sqlite-under-test");
+    std::fs::copy(&binary, &kept).unwrap();
+    kept
+}
+
+#[test]
+fn a_killed_service_loses_nothing_and_a_stopped_one_drains() {
+    let broker = Mosquitto::start().expect("mosquitto (install it with tests/peers/install)");
+    let binary = build_program();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("line.toml"),
+        format!(
+            "[connections.plant_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"line3\"\n",
+            broker.port()
+        ),
+    )
+    .unwrap();
+    let database = dir.path().join("out/line.db");
+
+    // First start: subscribe, then stream in; SIGKILL while messages are still arriving.
+    let first = Service::start(&binary, dir.path());
+    first.wait_subscribed();
+    let publisher = {
+        let mut client = MqttClient::connect(&broker, "machines", true);
+        std::thread::spawn(move || {
+            for chunk in (1..=READINGS).collect::<Vec<_>>().chunks(500) {
+                let payloads: Vec<Vec<u8>> = chunk.iter().map(|&seq| payload(seq)).collect();
+                client.publish_all("plant/m/readings", &payloads);
+            }
+            // Not records of the table: one that is not JSON, one that is filtered.
+            client.publish_all(
+                "plant/m/readings",
+                &[
+                    b"{not json".to_vec(),
+                    br#"{"machine":"M1","seq":0,"value":-1.0}"#.to_vec(),
+                ],
+            );
+            client.disconnect();
+        })
+    };
+    wait_for_rows(&database, 2_000);
+    first.kill();
+
+    // Second start: the broker kept the session; what was not acknowledged comes again.
+    let second = Service::start(&binary, dir.path());
+    publisher.join().unwrap();
+    wait_for_rows(&database, READINGS as usize);
+    let (code, summary) = second.stop();
+    assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
+    support::assert_balanced(&summary);
+    let source = &summary["sources"][0];
+    assert_eq!(
+        source["acknowledged"], source["read"],
+        "everything read was acknowledged before exit: {summary}"
+    );
+
+    let expected: Vec<(String, i64, f64, f64)> = (1..=READINGS)
+        .map(|seq| {
+            let (machine, seq, value) = reading(seq);
+            (machine, seq as i64, value, value * 2.0)
+        })
+        .collect();
+    assert_eq!(
+        rows(&database),
+        expected,
+        "every reading once, with its values"
+    );
+
+    // Third start: everything was acknowledged, so the broker has nothing to send again.
+    let third = Service::start(&binary, dir.path());
+    third.wait_subscribed();
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, summary) = third.stop();
+    assert_eq!(code, 0);
+    assert_eq!(
+        summary["sources"][0]["read"], 0,
+        "nothing delivered twice after a clean stop: {summary}"
+    );
+
+    // The message that was not JSON is in the dead letter (appended to across restarts), once.
+    let dead: Vec<serde_json::Value> =
+        support::read_jsonl(&dir.path().join("out/mqtt_to_sqlite.dead-letter.jsonl"));
+    let not_json: Vec<&serde_json::Value> =
+        dead.iter().filter(|d| d["record"] == "{not json").collect();
+    assert_eq!(not_json.len(), 1, "{dead:?}");
+    assert_eq!(not_json[0]["topic"], "plant/m/readings");
+}
