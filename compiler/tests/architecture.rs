@@ -17,13 +17,15 @@ use support::rust_source::{self, non_test_sources, rust_files};
 use support::workspace_root;
 
 /// The folders whose every `.rs` file the code map must name.
-const MAPPED_FOLDERS: [&str; 6] = [
+const MAPPED_FOLDERS: [&str; 8] = [
     "compiler/src",
     "compiler/tests",
     "runtime/src",
     "runtime/tests",
     "bench/src",
     "bench/tests",
+    "tests/peers/src",
+    "tests/peers/tests",
 ];
 
 /// The `.rs` files ARCHITECTURE.md names, each with the line that names it, relative to the
@@ -55,7 +57,7 @@ fn files_named_in_architecture() -> Vec<(PathBuf, usize)> {
             if !name.ends_with(".rs") || name.contains(['<', ' ']) {
                 continue;
             }
-            let from_root = ["compiler/", "runtime/", "bench/"]
+            let from_root = ["compiler/", "runtime/", "bench/", "tests/peers/"]
                 .iter()
                 .any(|crate_folder| name.starts_with(crate_folder));
             let path = if from_root {

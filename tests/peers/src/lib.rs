@@ -1,0 +1,25 @@
+//! Real test peers: servers that fdi's tests start on 127.0.0.1, on free ports, and that stop
+//! when their handle drops (the process is ended and waited for, its temporary folder removed).
+//! No mocks: what a test talks to is the distribution's mosquitto, the distribution's
+//! PostgreSQL, and Eclipse Tahu's JavaScript Sparkplug B edge node.
+//!
+//! A peer that is not installed makes `start()` return a [`PeerError`] whose message says how
+//! to install it (`tests/peers/install`), so a test that calls `.expect(...)` on it fails with
+//! that message and never passes silently.
+
+mod error;
+mod mosquitto;
+mod postgres;
+mod process;
+mod sparkplug;
+
+pub use error::PeerError;
+pub use mosquitto::Mosquitto;
+pub use postgres::Postgres;
+pub use sparkplug::{
+    decode_with_tahu, encode_with_tahu, DataMessage, EdgeNodePlan, PlanDevice, PlanMetric,
+    Published, SparkplugEdgeNode,
+};
+
+/// The address every peer listens on, and the only one tests talk to.
+pub const HOST: &str = "127.0.0.1";
