@@ -43,6 +43,8 @@ pub mod lookup;
 pub mod manifest;
 pub mod ops;
 pub mod outcome;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod provenance;
 pub mod record;
 pub mod run;

@@ -16,6 +16,8 @@ mod config;
 mod drive;
 mod observe;
 mod open;
+#[cfg(feature = "postgres")]
+mod open_postgres;
 mod reader;
 
 #[cfg(test)]

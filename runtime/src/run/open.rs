@@ -111,7 +111,7 @@ impl Run {
     /// The JSON Lines file that captures target `name`, when the run captures targets. It is written exactly
     /// as a JSON Lines target writes (one record per line, the same serialization and the same rejects), but
     /// it records every write: an SQLite target's upserts on its key appear as the writes they were.
-    fn capture<T: Serialize + 'static>(
+    pub(super) fn capture<T: Serialize + 'static>(
         &mut self,
         name: &str,
     ) -> Result<Option<TargetId<T>>, RunError> {
