@@ -95,7 +95,8 @@ impl Upsert {
     ) -> Result<Vec<RefusedRow>, tokio_postgres::Error> {
         let mut refused = Vec::new();
         // The parts still to write, the next on top: halves are pushed right first, so rows go in order.
-        let mut parts: Vec<Range<usize>> = vec![0..rows.len()];
+        let mut parts: Vec<Range<usize>> = Vec::new();
+        parts.push(0..rows.len());
         while let Some(part) = parts.pop() {
             if part.is_empty() {
                 continue;

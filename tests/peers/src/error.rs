@@ -73,6 +73,9 @@ mod tests {
         let debug = format!("{error:?}");
         assert_eq!(debug, error.to_string());
         assert!(debug.starts_with("test peer mosquitto: the `mosquitto` broker is not installed"));
-        assert!(debug.contains("to fix: run `tests/peers/install`"), "{debug}");
+        assert!(
+            debug.contains("to fix: run `tests/peers/install`"),
+            "{debug}"
+        );
     }
 }
