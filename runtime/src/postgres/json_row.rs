@@ -1,9 +1,10 @@
-//! A polled row as the JSON object its source's decode stage reads: column name -> JSON value.
+//! A polled row's values as JSON, for the object its source's decode stage reads (column name -> value).
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
-use serde_json::{Map, Number, Value};
-use tokio_postgres::types::Type;
-use tokio_postgres::Row;
+use std::error::Error;
+
+use serde_json::{Number, Value};
+use tokio_postgres::types::{FromSql, Type};
 
 /// How the value of one column is read from a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,56 +56,56 @@ impl ColumnRead {
     }
 }
 
-/// The first `names.len()` columns of `row` as a JSON object's text. A value JSON cannot hold as it is (a NaN
-/// float, an infinite timestamp) becomes a string saying what it is, which the decode stage rejects with the
-/// row as its original, rather than a `null` that would pass for an absent value.
-pub(crate) fn row_to_json(row: &Row, names: &[String], reads: &[ColumnRead]) -> String {
-    let mut object = Map::with_capacity(names.len());
-    for (index, (name, read)) in names.iter().zip(reads).enumerate() {
-        object.insert(name.clone(), value(row, index, *read));
+/// The value of one column as JSON, whatever its type: what the page query's rows are read as
+/// (`row.try_get::<_, PolledValue>(index)`), then finished by [`finish`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PolledValue(Value);
+
+impl<'a> FromSql<'a> for PolledValue {
+    fn from_sql(column_type: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn Error + Sync + Send>> {
+        let value = match ColumnRead::of(column_type) {
+            ColumnRead::Boolean => Value::Bool(bool::from_sql(column_type, raw)?),
+            ColumnRead::Int2 => Value::from(i16::from_sql(column_type, raw)?),
+            ColumnRead::Int4 => Value::from(i32::from_sql(column_type, raw)?),
+            ColumnRead::Int8 => Value::from(i64::from_sql(column_type, raw)?),
+            ColumnRead::Float4 => float(f64::from(f32::from_sql(column_type, raw)?)),
+            ColumnRead::Float8 => float(f64::from_sql(column_type, raw)?),
+            ColumnRead::Timestamptz => {
+                Value::String(rfc3339(DateTime::<Utc>::from_sql(column_type, raw)?))
+            }
+            ColumnRead::Timestamp => Value::String(rfc3339(
+                NaiveDateTime::from_sql(column_type, raw)?.and_utc(),
+            )),
+            // Selected as text (see `selected_as_text`), or text-like.
+            _ => Value::String(String::from_sql(column_type, raw)?),
+        };
+        Ok(PolledValue(value))
     }
-    Value::Object(object).to_string()
+
+    fn from_sql_null(_: &Type) -> Result<Self, Box<dyn Error + Sync + Send>> {
+        Ok(PolledValue(Value::Null))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
 }
 
-fn value(row: &Row, index: usize, read: ColumnRead) -> Value {
-    let unreadable = |e: tokio_postgres::Error| Value::String(format!("<unreadable value: {e}>"));
-    let result = match read {
-        ColumnRead::Boolean => row
-            .try_get::<_, Option<bool>>(index)
-            .map(|v| v.map(Value::Bool)),
-        ColumnRead::Int2 => row
-            .try_get::<_, Option<i16>>(index)
-            .map(|v| v.map(Value::from)),
-        ColumnRead::Int4 => row
-            .try_get::<_, Option<i32>>(index)
-            .map(|v| v.map(Value::from)),
-        ColumnRead::Int8 => row
-            .try_get::<_, Option<i64>>(index)
-            .map(|v| v.map(Value::from)),
-        ColumnRead::Float4 => row
-            .try_get::<_, Option<f32>>(index)
-            .map(|v| v.map(|x| float(f64::from(x)))),
-        ColumnRead::Float8 => row.try_get::<_, Option<f64>>(index).map(|v| v.map(float)),
-        ColumnRead::Text | ColumnRead::Other => row
-            .try_get::<_, Option<String>>(index)
-            .map(|v| v.map(Value::String)),
-        ColumnRead::Timestamptz => row
-            .try_get::<_, Option<DateTime<Utc>>>(index)
-            .map(|v| v.map(|t| Value::String(rfc3339(t)))),
-        ColumnRead::Timestamp => row
-            .try_get::<_, Option<NaiveDateTime>>(index)
-            .map(|v| v.map(|t| Value::String(rfc3339(t.and_utc())))),
-        ColumnRead::Numeric => row
-            .try_get::<_, Option<String>>(index)
-            .map(|v| v.map(|text| numeric(&text))),
-        ColumnRead::Json => row
-            .try_get::<_, Option<String>>(index)
-            .map(|v| v.map(|text| serde_json::from_str(&text).unwrap_or(Value::String(text)))),
-    };
-    match result {
-        Ok(Some(value)) => value,
-        Ok(None) => Value::Null,
-        Err(error) => unreadable(error),
+/// The JSON value of a column read as `read` (see [`ColumnRead`]): numerics and JSON columns, which the query
+/// selects as text, become what they are. A value JSON cannot hold as it is (a NaN float, an infinite
+/// timestamp) is a string saying what it is, which the decode stage rejects with the row as its original,
+/// rather than a `null` that would pass for an absent value.
+pub(crate) fn finish(
+    read: ColumnRead,
+    polled: Result<PolledValue, tokio_postgres::Error>,
+) -> Value {
+    match (read, polled) {
+        (ColumnRead::Numeric, Ok(PolledValue(Value::String(text)))) => numeric(&text),
+        (ColumnRead::Json, Ok(PolledValue(Value::String(text)))) => {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        }
+        (_, Ok(PolledValue(value))) => value,
+        (_, Err(error)) => Value::String(format!("<unreadable value: {error}>")),
     }
 }
 

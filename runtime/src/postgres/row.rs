@@ -18,13 +18,13 @@ pub(crate) enum Cell {
     Timestamp(DateTime<Utc>),
 }
 
-/// A row in the order of the target's columns.
-pub(crate) type Row = Vec<Cell>;
+/// The cells of one row, in the order of the target's columns.
+pub(crate) type Cells = Vec<Cell>;
 
 /// The row of `record` for `columns`: each field (by its serialized name) converted to its column's type. A
 /// value that does not fit (a NULL for a NOT NULL column, a timestamp that is not RFC 3339) is a [`Reject`]
 /// naming the column. The record has passed `check_writable` (it serializes, its floats are finite).
-pub(crate) fn row_of<T: Serialize>(record: &T, columns: &[Column]) -> Result<Row, Reject> {
+pub(crate) fn row_of<T: Serialize>(record: &T, columns: &[Column]) -> Result<Cells, Reject> {
     let value = serde_json::to_value(record)
         .map_err(|e| Reject::new("record cannot be serialized").with_detail(e.to_string()))?;
     let Value::Object(mut fields) = value else {

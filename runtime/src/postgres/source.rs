@@ -10,7 +10,7 @@ use tokio_postgres::{Client, Statement};
 
 use super::connection::PostgresConnection;
 use super::error::{describe, PostgresError};
-use super::json_row::{row_to_json, ColumnRead};
+use super::json_row::{finish, ColumnRead, PolledValue};
 use super::schema::{quote, TableName};
 use super::watermark::{self, Cursor};
 use crate::error::RunError;
@@ -193,8 +193,9 @@ impl PostgresSource {
         Ok(self.client.as_ref().expect("connected above"))
     }
 
-    /// The next page after the cursor (cancel-safe: nothing changes before the query's answer is in).
-    async fn poll_page(&mut self) -> Result<Vec<tokio_postgres::Row>, PostgresError> {
+    /// The next page after the cursor: each row as the JSON object's text, and the cursor of its last row
+    /// (cancel-safe: nothing changes before the query's answer is in).
+    async fn poll_page(&mut self) -> Result<Vec<(String, Cursor)>, PostgresError> {
         let limit = i64::from(self.settings.page_size.max(1));
         let cursor = self.cursor.clone();
         let (name, server) = (self.name.clone(), self.server.clone());
@@ -215,8 +216,31 @@ impl PostgresSource {
                     )
                     .await
             }
-        };
-        rows.map_err(|e| PostgresError::client(ROLE, &name, &server, "poll its rows", &e))
+        }
+        .map_err(|e| PostgresError::client(ROLE, &name, &server, "poll its rows", &e))?;
+        let queries = &self.queries;
+        let columns = queries.names.len();
+        rows.iter()
+            .map(|row| {
+                let mut object = serde_json::Map::with_capacity(columns);
+                for (index, (column, read)) in queries.names.iter().zip(&queries.reads).enumerate()
+                {
+                    object.insert(
+                        column.clone(),
+                        finish(*read, row.try_get::<_, PolledValue>(index)),
+                    );
+                }
+                let cursor = Cursor {
+                    watermark: row.try_get(columns).map_err(|e| {
+                        PostgresError::client(ROLE, &name, &server, "read a row's watermark", &e)
+                    })?,
+                    tiebreaker: row.try_get(columns + 1).map_err(|e| {
+                        PostgresError::client(ROLE, &name, &server, "read a row's tie-breaker", &e)
+                    })?,
+                };
+                Ok((serde_json::Value::Object(object).to_string(), cursor))
+            })
+            .collect()
     }
 
     /// Stores the acknowledged cursor that is waiting; a transient failure leaves it waiting.
@@ -365,19 +389,14 @@ impl StreamSource for PostgresSource {
             } else {
                 Instant::now() + self.settings.poll_interval
             };
-            let Some(last) = rows.last() else {
+            let Some((_, cursor)) = rows.last() else {
                 continue;
             };
-            let columns = self.queries.names.len();
-            let cursor = Cursor {
-                watermark: last.get(columns),
-                tiebreaker: last.get(columns + 1),
-            };
+            let cursor = cursor.clone();
             let records: Vec<RawRecord> = rows
-                .iter()
+                .into_iter()
                 .enumerate()
-                .map(|(i, row)| {
-                    let text = row_to_json(row, &self.queries.names, &self.queries.reads);
+                .map(|(i, (text, _))| {
                     RawRecord::json_line(self.name.clone(), self.next_position + i as u64, text)
                 })
                 .collect();

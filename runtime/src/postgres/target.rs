@@ -8,7 +8,7 @@ use tokio_postgres::{Client, Statement};
 
 use super::connection::PostgresConnection;
 use super::error::{describe, PostgresError};
-use super::row::{row_of, Row};
+use super::row::{row_of, Cells};
 use super::schema::{create_table_sql, existing_columns, has_unique_key, mismatches, TableName};
 use super::upsert::Upsert;
 use crate::error::RunError;
@@ -37,7 +37,7 @@ pub struct PostgresTarget<T> {
     columns: &'static [Column],
     /// The open connection and the prepared batch statement; `None` after a transient failure.
     client: Option<(Client, Statement)>,
-    pending: Vec<Row>,
+    pending: Vec<Cells>,
     refused: Vec<Refusal>,
     _record: PhantomData<fn(&T)>,
 }
@@ -136,7 +136,7 @@ impl<T> PostgresTarget<T> {
         client: &mut Client,
         statement: &Statement,
         upsert: &Upsert,
-        rows: &[Row],
+        rows: &[Cells],
     ) -> Result<Vec<super::upsert::RefusedRow>, tokio_postgres::Error> {
         let transaction = client.transaction().await?;
         let refused = upsert.write(&transaction, statement, rows).await?;

@@ -12,7 +12,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Statement, Transaction};
 
 use super::error::is_about_rows;
-use super::row::{array_type, Cell, KeyPart, Row};
+use super::row::{array_type, Cell, Cells, KeyPart};
 use super::schema::{quote, TableName};
 use crate::target::{Column, SqlType};
 
@@ -91,7 +91,7 @@ impl Upsert {
         &self,
         transaction: &Transaction<'_>,
         statement: &Statement,
-        rows: &[Row],
+        rows: &[Cells],
     ) -> Result<Vec<RefusedRow>, tokio_postgres::Error> {
         let mut refused = Vec::new();
         // The parts still to write, the next on top: halves are pushed right first, so rows go in order.
@@ -134,7 +134,7 @@ impl Upsert {
 
     /// The rows of `part` to send: with a key, only the last row of each key (one statement may not update
     /// a row twice, and writing them one by one would leave the last anyway).
-    fn last_per_key(&self, rows: &[Row], part: Range<usize>) -> Vec<usize> {
+    fn last_per_key(&self, rows: &[Cells], part: Range<usize>) -> Vec<usize> {
         if self.keys.is_empty() {
             return part.collect();
         }
@@ -155,7 +155,7 @@ impl Upsert {
     }
 
     /// One array per column holding the values of the rows `indices`.
-    fn arrays<'r>(&self, rows: &'r [Row], indices: &[usize]) -> Vec<Box<dyn ToSql + Sync + 'r>> {
+    fn arrays<'r>(&self, rows: &'r [Cells], indices: &[usize]) -> Vec<Box<dyn ToSql + Sync + 'r>> {
         self.types
             .iter()
             .enumerate()
