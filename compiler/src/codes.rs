@@ -2,7 +2,7 @@
 //!
 //! Codes are grouped by stage (E00xx reading files, E01xx parse, E02xx schemas, E03xx check,
 //! E04xx emit, E05xx build, E06xx the traceability commands `fdi lineage` and `fdi diff`, E07xx
-//! the data files a checked mapping reads)
+//! the data files a checked mapping reads, E08xx connectors and their deployment settings)
 //! and are stable: a code that has shipped is never reused for another meaning, even when
 //! the check that produced it is removed. `docs/errors.md` lists them all.
 
@@ -108,6 +108,7 @@ codes! {
     EveryArmRejects = "E0341": "every arm of a match rejects, so the match gives no value",
     AngleNotStated = "E0342": "a conversion would add or drop an angle that the mapping does not state",
     TemperatureDifference = "E0343": "a temperature difference and a temperature on an offset scale are mixed up",
+    IntegerDivisionAsFloat = "E0344": "warning: an integer division's result is used as a float, after its fraction was dropped",
 
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",
@@ -123,6 +124,9 @@ codes! {
 
     // Data: the mapping's data files, where they exist at check time
     DataFileLacksColumn = "E0701": "a data file the mapping reads lacks a column its entity requires",
+    // Connectors and their deployment settings
+    BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
+    SecretInMapping = "E0802": "a password, token or credential is written in the mapping",
 }
 
 impl std::fmt::Display for Code {

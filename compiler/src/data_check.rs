@@ -45,12 +45,16 @@ pub fn check_data(
     let readers = program
         .sources
         .iter()
-        .map(|s| ("source", &s.name, s.format, &s.path, &s.entity))
+        // Only file sources have a file to look at before the program runs.
+        .filter_map(|s| {
+            s.file()
+                .map(|(format, path)| ("source", &s.name, format, path, &s.entity))
+        })
         .chain(
             program
                 .lookups
                 .iter()
-                .map(|l| ("lookup", &l.name, l.format, &l.path, &l.entity)),
+                .map(|l| ("lookup", &l.name, l.format, l.path.as_str(), &l.entity)),
         );
     let mut diagnostics = Vec::new();
     for (kind, name, format, path, entity) in readers {

@@ -49,6 +49,19 @@ impl Diagnostic {
         }
     }
 
+    /// A warning: printed like an error, but the mapping still checks and builds (unless
+    /// `fdi check --deny-warnings`).
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
     /// Adds a label; the first one added is the primary label.
     #[must_use]
     pub fn label(mut self, span: Span, text: impl Into<String>) -> Self {

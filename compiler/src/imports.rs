@@ -197,7 +197,11 @@ fn rebase_paths(mut module: MappingFile, rebase: &Path) -> MappingFile {
     for item in &mut module.items {
         match item {
             Item::Schema(path) => fix(path),
-            Item::Lookup(lookup) => fix(&mut lookup.connector.location),
+            Item::Lookup(lookup) => {
+                if let Some(location) = &mut lookup.connector.location {
+                    fix(location)
+                }
+            }
             _ => {}
         }
     }
@@ -219,7 +223,7 @@ mod tests {
             .iter()
             .filter_map(|item| match item {
                 Item::Schema(path) => Some(path.value.clone()),
-                Item::Lookup(lookup) => Some(lookup.connector.location.value.clone()),
+                Item::Lookup(lookup) => lookup.connector.location.as_ref().map(|l| l.value.clone()),
                 _ => None,
             })
             .collect()

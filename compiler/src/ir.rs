@@ -22,6 +22,9 @@ pub struct Program {
     pub tests: Vec<Test>,
     /// Path of the dead-letter file, relative to the mapping's folder unless absolute.
     pub dead_letter: String,
+    /// What the check found doubtful but not wrong (each a `Severity::Warning` diagnostic),
+    /// for the CLI to print; nothing downstream reads them.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl Program {
@@ -39,12 +42,84 @@ pub enum FileFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     pub name: String,
-    pub format: FileFormat,
-    pub path: String,
+    pub kind: SourceKind,
     pub entity: String,
     /// The required timestamp field holding each record's own time (`time FIELD`), for
     /// provenance; without one, provenance records when the record was read.
     pub time_field: Option<String>,
+}
+
+/// Where a source's records come from (see the connector table, `connectors/mod.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceKind {
+    File {
+        format: FileFormat,
+        path: String,
+    },
+    /// Messages of an MQTT broker, by the connection's name in the deployment settings.
+    Mqtt {
+        connection: String,
+        topics: Vec<String>,
+        qos: u8,
+        payload: MessagePayload,
+    },
+    /// Rows of a PostgreSQL table, read on from a watermark.
+    Postgres {
+        connection: String,
+        table: String,
+        watermark: String,
+        tiebreaker: Option<String>,
+        poll_interval_ms: u64,
+        page: u32,
+    },
+}
+
+/// How the bytes of a broker message become records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessagePayload {
+    /// One JSON object, one record.
+    Json,
+    /// A Sparkplug B payload: each metric is a record.
+    SparkplugB,
+}
+
+impl SourceKind {
+    /// The connector's kind in the connector table.
+    pub fn connector(&self) -> &'static str {
+        match self {
+            SourceKind::File {
+                format: FileFormat::Csv,
+                ..
+            } => "csv",
+            SourceKind::File {
+                format: FileFormat::Jsonl,
+                ..
+            } => "jsonl",
+            SourceKind::Mqtt { .. } => "mqtt",
+            SourceKind::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+impl Source {
+    /// The file and its format, for a file source.
+    pub fn file(&self) -> Option<(FileFormat, &str)> {
+        match &self.kind {
+            SourceKind::File { format, path } => Some((*format, path)),
+            _ => None,
+        }
+    }
+
+    /// Whether the source never ends (a broker topic, a polled table): its program is a service.
+    pub fn endless(&self) -> bool {
+        crate::connectors::spec(self.kind.connector()).is_some_and(|c| c.endless)
+    }
+
+    /// The format the source's records take in a file: its own for a file source, JSON Lines for
+    /// the others (whose records are JSON objects), as `fdi test` writes them.
+    pub fn file_format(&self) -> FileFormat {
+        self.file().map_or(FileFormat::Jsonl, |(format, _)| format)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,8 +144,46 @@ pub struct Target {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TargetKind {
-    Sqlite { path: String, table: String },
-    Jsonl { path: String },
+    Sqlite {
+        path: String,
+        table: String,
+    },
+    Jsonl {
+        path: String,
+    },
+    /// Records published as JSON to an MQTT broker.
+    Mqtt {
+        connection: String,
+        /// The topic, with `{field}` for a field of the record.
+        topic: String,
+        qos: u8,
+        retain: bool,
+    },
+    /// Rows upserted into a PostgreSQL table.
+    Postgres {
+        connection: String,
+        table: String,
+    },
+}
+
+impl TargetKind {
+    /// The connector's kind in the connector table.
+    pub fn connector(&self) -> &'static str {
+        match self {
+            TargetKind::Sqlite { .. } => "sqlite",
+            TargetKind::Jsonl { .. } => "jsonl",
+            TargetKind::Mqtt { .. } => "mqtt",
+            TargetKind::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// Whether the target is a table of columns (SQLite, PostgreSQL): its entity must be flat.
+    pub fn is_table(&self) -> bool {
+        matches!(
+            self,
+            TargetKind::Sqlite { .. } | TargetKind::Postgres { .. }
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,6 +4,7 @@ pub mod build;
 mod build_progress;
 pub mod check;
 pub mod codes;
+pub mod connectors;
 pub mod data_check;
 pub mod diagnostic;
 pub mod diff;
@@ -166,5 +167,5 @@ fn load_schemas_and_check(
     sources: &mut SourceMap,
 ) -> Result<ir::Program, Vec<Diagnostic>> {
     let schemas = schema::load_schemas(ast, &mapping_folder(path), sources)?;
-    check::check(ast, &schemas)
+    check::check(ast, &schemas, sources)
 }

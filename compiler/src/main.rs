@@ -37,6 +37,9 @@ enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// Fail (exit 1) on warnings too, as on errors: for CI.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Print the generated Rust program without building it.
     Emit { file: PathBuf },
@@ -151,7 +154,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Check { files, format } => check(&files, format),
+        Command::Check {
+            files,
+            format,
+            deny_warnings,
+        } => check(&files, format, deny_warnings),
         Command::Test {
             files,
             format,
@@ -229,24 +236,29 @@ fn test(files: &[PathBuf], format: Format, target_dir: Option<PathBuf>) -> ExitC
     ExitCode::from(testing::run_and_report(files, &options, format))
 }
 
-fn check(files: &[PathBuf], format: Format) -> ExitCode {
+fn check(files: &[PathBuf], format: Format, deny_warnings: bool) -> ExitCode {
     let mut all = Vec::new();
     let mut failed = false;
     for file in files {
         let mut sources = SourceMap::new();
         // The data check follows the check: the files the mapping names, where they exist here.
-        let diagnostics = match compile(file, &mut sources)
-            .and_then(|program| check_data(&program, file, &sources))
-        {
-            Ok(()) => Vec::new(),
+        let diagnostics = match compile(file, &mut sources) {
+            Ok(program) => {
+                let mut diagnostics = program.warnings.clone();
+                if let Err(errors) = check_data(&program, file, &sources) {
+                    diagnostics.extend(errors);
+                }
+                diagnostics
+            }
             Err(d) => d,
         };
-        failed |= !diagnostics.is_empty();
+        let file_failed = diagnostics.iter().any(|d| d.is_error() || deny_warnings);
+        failed |= file_failed;
         match format {
             Format::Human => report(&diagnostics, &sources),
             Format::Json => all.extend(diagnostics.iter().map(|d| d.to_json(&sources))),
         }
-        if format == Format::Human && diagnostics.is_empty() {
+        if format == Format::Human && !file_failed {
             eprintln!("{}: ok", file.display());
         }
     }
@@ -429,8 +441,15 @@ pub(crate) fn report(diagnostics: &[Diagnostic], sources: &SourceMap) {
         eprintln!("{}", d.render_with(&handler, sources));
     }
     if !diagnostics.is_empty() {
-        let n = diagnostics.len();
-        eprintln!("{n} error{}", if n == 1 { "" } else { "s" });
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = diagnostics.len() - errors;
+        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let summary = match (errors, warnings) {
+            (_, 0) => count(errors, "error"),
+            (0, _) => count(warnings, "warning"),
+            _ => format!("{}, {}", count(errors, "error"), count(warnings, "warning")),
+        };
+        eprintln!("{summary}");
         eprintln!("{}", explain_hint(diagnostics));
     }
 }
@@ -446,6 +465,9 @@ fn explain_hint(diagnostics: &[Diagnostic]) -> String {
         .map(|c| fdi_compiler::explain::short(*c))
         .collect();
     match names.as_slice() {
+        [one] if diagnostics.iter().all(|d| !d.is_error()) => {
+            format!("For more about this warning, run `fdi explain {one}`.")
+        }
         [one] => format!("For more about this error, run `fdi explain {one}`."),
         many => format!(
             "For more about an error, run `fdi explain CODE` ({}).",
@@ -464,6 +486,8 @@ fn generate(file: &Path) -> Result<(ir::Program, GeneratedCrate, Vec<PathBuf>), 
     });
     match checked {
         Ok(program) => {
+            // Warnings are shown; they do not stop the build.
+            report(&program.warnings, &sources);
             let generated = emit(&program, &emit_options(file, &sources));
             let inputs = sources.files().map(|f| f.path.clone()).collect();
             Ok((program, generated, inputs))

@@ -85,3 +85,36 @@ fn a_module_checks_but_is_not_built() {
     let stderr = String::from_utf8_lossy(&build.stderr);
     assert!(stderr.contains("fdi::E0005"), "{stderr}");
 }
+
+#[test]
+fn warnings_keep_exit_zero_unless_denied() {
+    let case = "tests/cases/handling/integer_division_used_as_float.fdi";
+    let out = fdi(&["check", case]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("fdi::E0344") && stderr.contains("3 warnings"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{case}: ok")), "{stderr}");
+
+    let out = fdi(&["check", "--deny-warnings", case]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "--deny-warnings fails on a warning"
+    );
+
+    let out = fdi(&["check", "--format", "json", case]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["diagnostics"][0]["severity"], "warning");
+    assert_eq!(doc["diagnostics"][0]["code"], "fdi::E0344");
+
+    // `emit` goes through the same step as `build` and `run`: warnings shown, program emitted.
+    let out = fdi(&["emit", case]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fdi::E0344"));
+    assert!(!out.stdout.is_empty());
+}

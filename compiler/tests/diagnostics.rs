@@ -1,7 +1,9 @@
 //! Every `.fdi` file under `tests/cases/` is compiled up to the typed program, the data files it
 //! names that exist are checked against it (`tests/cases/drift/`), and its diagnostics are
 //! snapshotted, rendered as a person sees them. The file's first line says
-//! what must happen: `// expect: ok`, or `// expect: E0304` (that code must be reported).
+//! what must happen: `// expect: ok` (no error and no warning), or `// expect: E0304` (that
+//! code must be reported; when it is a warning, such as E0344, the case must have no error,
+//! since a warning alone lets a mapping check).
 
 use std::path::{Path, PathBuf};
 
@@ -41,10 +43,23 @@ fn diagnostics() {
         let mut sources = SourceMap::reading(DiskFiles::in_folder(workspace_root()));
         // The data check follows the check, as in `fdi check`: data files next to a case are
         // compared with its entities.
-        let result = fdi_compiler::compile(relative, &mut sources)
-            .and_then(|program| check_data(&program, relative, &sources));
-        let diagnostics = result.err().unwrap_or_default();
+        // A program that checks carries its warnings, which are snapshotted as they print.
+        let diagnostics = match fdi_compiler::compile(relative, &mut sources) {
+            Ok(program) => {
+                let mut diagnostics = program.warnings.clone();
+                if let Err(errors) = check_data(&program, relative, &sources) {
+                    diagnostics.extend(errors);
+                }
+                diagnostics
+            }
+            Err(diagnostics) => diagnostics,
+        };
         let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+        let errors: Vec<&str> = diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code.as_str())
+            .collect();
         if expected == "ok" {
             if !diagnostics.is_empty() {
                 failures.push(format!(
@@ -60,6 +75,14 @@ fn diagnostics() {
             if !codes.contains(&code.as_str()) {
                 failures.push(format!(
                     "{} should report {expected}, got {codes:?}",
+                    relative.display()
+                ));
+            }
+            // A case that expects a warning must still check: the warning is all it shows.
+            let warns = !errors.contains(&code.as_str());
+            if warns && !errors.is_empty() {
+                failures.push(format!(
+                    "{} should check with the warning {expected}, but has errors {errors:?}",
                     relative.display()
                 ));
             }

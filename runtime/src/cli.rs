@@ -61,6 +61,10 @@ pub struct Options {
     /// Write every target, whatever its kind, as JSON Lines to DIR/NAME.jsonl (NAME: the target's) instead, for tests
     #[arg(long, value_name = "DIR")]
     pub capture_targets: Option<PathBuf>,
+    /// The deployment settings: a TOML file with a `[connections.NAME]` table per connection the mapping names
+    /// (address, client id, user, password, TLS files); `FDI_<NAME>_<SETTING>` variables override it
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Print the mapping's name and version, the start of its hash, the fdi version and the git commit
     #[arg(long)]
     pub version: bool,
@@ -216,6 +220,12 @@ pub fn config(program: &ProgramInfo, options: &Options) -> Result<RunConfig, Str
     config.lookup_paths = replacements("lookup", &options.lookups)?;
     config.capture_targets = options.capture_targets.as_deref().map(absolute);
     config.operations = options.operations.clone();
+    config.settings = crate::settings::Settings::load(
+        options.config.as_deref(),
+        program.connections,
+        std::env::vars(),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(config)
 }
 

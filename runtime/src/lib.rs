@@ -50,7 +50,10 @@ pub mod record;
 pub mod run;
 pub mod sample;
 mod serde_refuse;
+pub mod settings;
 pub mod source;
+#[cfg(feature = "sparkplug")]
+pub mod sparkplug;
 pub mod stdlib;
 pub mod suggest;
 pub mod summary;
@@ -74,6 +77,7 @@ pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
 pub use run::{FlowId, MapFn, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
 pub use sample::{good, Quality, SampleValue};
+pub use settings::{ConnectionSettings, Settings};
 pub use source::{CsvSource, EntityColumns, JsonlSource, ReadProgress, Source};
 pub use stdlib::{AsText, EnumCode};
 pub use summary::RunSummary;

@@ -86,6 +86,24 @@ mod tests {
             Some(env!("CARGO_PKG_VERSION"))
         );
         assert!(parsed["dependencies"]["serde"]["version"].is_str());
+        // The optional codecs stay optional and selectable: a generated program's Cargo.toml
+        // enables the features its connectors need.
+        assert_eq!(
+            parsed["features"]["sparkplug"].as_array(),
+            Some(&vec![toml::Value::from("dep:prost")]),
+            "{manifest}"
+        );
+        assert_eq!(
+            parsed["dependencies"]["prost"]["optional"].as_bool(),
+            Some(true)
+        );
+        assert!(
+            parsed.get("dev-dependencies").is_none(),
+            "the runtime's tests are not embedded, nor what they need"
+        );
+        assert!(embedded::FILES
+            .iter()
+            .any(|(path, _)| *path == "src/sparkplug/proto/org.eclipse.tahu.protobuf.rs"));
         assert!(embedded::FILES
             .iter()
             .any(|(path, _)| *path == "src/lib.rs"));

@@ -7,6 +7,30 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Builtin, ExprKind, Maybe, Type};
 use crate::syntax::ast;
 
+/// Whether the function takes `count` arguments.
+pub(super) fn accepts(builtin: Builtin, count: usize) -> bool {
+    match builtin {
+        Builtin::Round => (1..=2).contains(&count),
+        Builtin::ParseTimestamp => count == 1 || count == 3,
+        Builtin::FormatTimestamp => count == 3,
+        Builtin::Concat => count >= 1,
+        Builtin::Coalesce => count >= 2,
+        _ => count == 1,
+    }
+}
+
+/// The function called correctly, as code: `` `round(value)` or `round(value, decimals)` ``.
+pub(super) fn usage(builtin: Builtin) -> String {
+    match builtin {
+        Builtin::Round => "`round(value)` or `round(value, decimals)`".to_string(),
+        Builtin::Concat => "`concat(text, more_text, ...)`".to_string(),
+        Builtin::Coalesce => "`coalesce(maybe_absent, ..., default)`".to_string(),
+        Builtin::ParseTimestamp => "`parse_timestamp(text)` or `parse_timestamp(text, \"%d.%m.%Y %H:%M\", \"Europe/Berlin\")`".to_string(),
+        Builtin::FormatTimestamp => "`format_timestamp(ts, \"%Y-%m-%d %H:%M:%S\", \"Europe/Berlin\")`".to_string(),
+        other => format!("`{}(value)`", other.name()),
+    }
+}
+
 pub(super) fn call(
     checker: &mut Checker,
     builtin: Builtin,
@@ -15,15 +39,7 @@ pub(super) fn call(
     scope: &mut Scope,
 ) -> Option<ir::Expr> {
     let name = builtin.name();
-    let arity_ok = match builtin {
-        Builtin::Round => (1..=2).contains(&args.len()),
-        Builtin::ParseTimestamp => args.len() == 1 || args.len() == 3,
-        Builtin::FormatTimestamp => args.len() == 3,
-        Builtin::Concat => !args.is_empty(),
-        Builtin::Coalesce => args.len() >= 2,
-        _ => args.len() == 1,
-    };
-    if !arity_ok {
+    if !accepts(builtin, args.len()) {
         let expected = match builtin {
             Builtin::Round => "1 or 2 arguments (the value, and the number of decimals)",
             Builtin::Concat => "1 or more arguments",
@@ -32,15 +48,7 @@ pub(super) fn call(
             Builtin::FormatTimestamp => "3 arguments (the timestamp, the format, the zone)",
             _ => "1 argument",
         };
-        let usage = match builtin {
-            Builtin::Round => "`round(value)` or `round(value, decimals)`".to_string(),
-            Builtin::Concat => "`concat(text, more_text, ...)`".to_string(),
-            Builtin::Coalesce => "`coalesce(maybe_absent, ..., default)`".to_string(),
-            Builtin::ParseTimestamp => "`parse_timestamp(text)` or `parse_timestamp(text, \"%d.%m.%Y %H:%M\", \"Europe/Berlin\")`".to_string(),
-            Builtin::FormatTimestamp => "`format_timestamp(ts, \"%Y-%m-%d %H:%M:%S\", \"Europe/Berlin\")`".to_string(),
-            _ => format!("`{name}(value)`"),
-        };
-        checker.wrong_arity(whole.span, name, expected, args.len(), &usage);
+        checker.wrong_arity(whole.span, name, expected, args.len(), &usage(builtin));
         return None;
     }
     // Check every argument, so that all errors in them are reported.

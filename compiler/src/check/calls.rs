@@ -94,10 +94,29 @@ impl<'a> Checker<'a> {
             return call;
         }
         let Some(builtin) = Builtin::from_name(&function.name) else {
+            // Another language's name for one of ours says more than the closest spelling.
+            if let Some(help) = self.alias_help(whole, function, args, scope) {
+                self.report(
+                    Diagnostic::error(
+                        Code::UnknownFunction,
+                        format!("there is no function `{}`", function.name),
+                    )
+                    .label(function.span, "unknown function")
+                    .help(help),
+                );
+                return None;
+            }
+            let functions: Vec<&str> = self
+                .decls
+                .iter()
+                .filter(|(_, (kind, _))| *kind == super::DeclKind::Function)
+                .map(|(name, _)| name.as_str())
+                .collect();
             let candidates = Builtin::ALL
                 .iter()
                 .map(|b| b.name())
-                .chain(self.schema.identifiers.keys().map(String::as_str));
+                .chain(self.schema.identifiers.keys().map(String::as_str))
+                .chain(functions);
             self.report(
                 Diagnostic::error(Code::UnknownFunction, format!("there is no function `{}`", function.name))
                     .label(function.span, "unknown function")

@@ -1,6 +1,7 @@
 //! Checking sources, lookups, targets and the dead letter: names, entities, connectors, keys.
 
 use super::{Checker, DeclKind, Declared};
+use crate::connectors::{check_connector, Checked, Role};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, FileFormat};
 use crate::schema::{Entity, FieldType};
@@ -18,19 +19,16 @@ impl<'a> Checker<'a> {
                 ast::Item::Import(_) | ast::Item::Function(_) | ast::Item::Test(_) => {}
                 ast::Item::Source(decl) => {
                     let named = self.declare(&decl.name, DeclKind::Source);
-                    let format = self.file_format(&decl.connector, "source");
+                    let kind = self.source_kind(&decl.connector);
                     let entity = self.entity(&decl.entity);
                     let time_ok = match (&decl.time, entity) {
                         (Some(time), Some(entity)) => self.source_time(entity, time),
                         _ => true,
                     };
-                    if let (true, Some(format), Some(entity), true) =
-                        (named, format, entity, time_ok)
-                    {
+                    if let (true, Some(kind), Some(entity), true) = (named, kind, entity, time_ok) {
                         declared.sources.push(ir::Source {
                             name: decl.name.name.clone(),
-                            format,
-                            path: decl.connector.location.value.clone(),
+                            kind,
                             entity: entity.name.clone(),
                             time_field: decl.time.as_ref().map(|t| t.name.clone()),
                         });
@@ -38,18 +36,18 @@ impl<'a> Checker<'a> {
                 }
                 ast::Item::Lookup(decl) => {
                     let named = self.declare(&decl.name, DeclKind::Lookup);
-                    let format = self.file_format(&decl.connector, "lookup");
+                    let file = self.lookup_file(&decl.connector);
                     let entity = self.entity(&decl.entity);
                     let key_ok = entity.is_some_and(|e| self.lookup_key(e, &decl.key));
                     let plain =
                         entity.is_none_or(|e| self.no_quality_fields(e, "lookup", &decl.name));
-                    if let (true, Some(format), Some(entity), true, true) =
-                        (named, format, entity, key_ok, plain)
+                    if let (true, Some((format, path)), Some(entity), true, true) =
+                        (named, file, entity, key_ok, plain)
                     {
                         declared.lookups.push(ir::Lookup {
                             name: decl.name.name.clone(),
                             format,
-                            path: decl.connector.location.value.clone(),
+                            path,
                             entity: entity.name.clone(),
                             key_field: decl.key.name.clone(),
                         });
@@ -88,8 +86,8 @@ impl<'a> Checker<'a> {
                         );
                     }
                     dead_letter_span = Some(connector.span);
-                    if self.connector(connector, &["jsonl"], &[], "dead letter") {
-                        declared.dead_letter = Some(connector.location.value.clone());
+                    if let Some(c) = self.checked_connector(connector, Role::DeadLetter) {
+                        declared.dead_letter = c.file;
                     }
                 }
                 ast::Item::Flow(flow) => {
@@ -152,112 +150,74 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn file_format(&mut self, connector: &Connector, role: &str) -> Option<FileFormat> {
-        if !self.connector(connector, &["csv", "jsonl"], &[], role) {
-            return None;
+    /// The connector of a `role` declaration, checked against the connector table.
+    fn checked_connector(&mut self, connector: &Connector, role: Role) -> Option<Checked> {
+        match check_connector(connector, role) {
+            Ok(checked) => Some(checked),
+            Err(problems) => {
+                for problem in problems {
+                    self.report(problem);
+                }
+                None
+            }
         }
-        match connector.kind.name.as_str() {
-            "csv" => Some(FileFormat::Csv),
-            _ => Some(FileFormat::Jsonl),
-        }
+    }
+
+    fn source_kind(&mut self, connector: &Connector) -> Option<ir::SourceKind> {
+        let c = self.checked_connector(connector, Role::Source)?;
+        Some(match c.spec.kind {
+            "mqtt" => ir::SourceKind::Mqtt {
+                connection: c.text("connection").to_string(),
+                topics: c.texts("topics"),
+                qos: c.int("qos") as u8,
+                payload: match c.text("payload") {
+                    "sparkplug_b" => ir::MessagePayload::SparkplugB,
+                    _ => ir::MessagePayload::Json,
+                },
+            },
+            "postgres" => ir::SourceKind::Postgres {
+                connection: c.text("connection").to_string(),
+                table: c.text("table").to_string(),
+                watermark: c.text("watermark").to_string(),
+                tiebreaker: Some(c.text("tiebreaker"))
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string),
+                poll_interval_ms: c.duration_ms("poll_interval"),
+                page: c.int("page") as u32,
+            },
+            kind => ir::SourceKind::File {
+                format: file_format(kind),
+                path: c.file.unwrap_or_default(),
+            },
+        })
+    }
+
+    fn lookup_file(&mut self, connector: &Connector) -> Option<(FileFormat, String)> {
+        let c = self.checked_connector(connector, Role::Lookup)?;
+        Some((file_format(c.spec.kind), c.file.unwrap_or_default()))
     }
 
     fn target_kind(&mut self, connector: &Connector) -> Option<ir::TargetKind> {
-        if !self.connector(connector, &["sqlite", "jsonl"], &["table"], "target") {
-            return None;
-        }
-        let path = connector.location.value.clone();
-        match connector.kind.name.as_str() {
-            "sqlite" => {
-                let table = connector.options.iter().find(|(k, _)| k.name == "table");
-                match table {
-                    Some((_, table)) => Some(ir::TargetKind::Sqlite {
-                        path,
-                        table: table.value.clone(),
-                    }),
-                    None => {
-                        self.report(
-                            Diagnostic::error(
-                                Code::UnknownConnector,
-                                "a sqlite target needs a table",
-                            )
-                            .label(connector.span, "no `table:` given")
-                            .help(format!(
-                                "write sqlite(\"{}\", table: \"name\")",
-                                connector.location.value
-                            )),
-                        );
-                        None
-                    }
-                }
-            }
-            _ => {
-                if let Some((key, _)) = connector.options.iter().find(|(k, _)| k.name == "table") {
-                    self.report(
-                        Diagnostic::error(Code::UnknownConnector, "a jsonl target has no table")
-                            .label(key.span, "only sqlite targets take `table:`")
-                            .help("remove the option, or write to sqlite(...)"),
-                    );
-                    return None;
-                }
-                Some(ir::TargetKind::Jsonl { path })
-            }
-        }
-    }
-
-    /// Checks the connector's kind against what the role allows, and its options.
-    fn connector(
-        &mut self,
-        connector: &Connector,
-        kinds: &[&str],
-        options: &[&str],
-        role: &str,
-    ) -> bool {
-        let mut ok = true;
-        if !kinds.contains(&connector.kind.name.as_str()) {
-            let hint = did_you_mean(&connector.kind.name, kinds.iter().copied());
-            self.report(
-                Diagnostic::error(
-                    Code::UnknownConnector,
-                    format!("`{}` is not a connector for a {role}", connector.kind.name),
-                )
-                .label(connector.kind.span, "unknown connector")
-                .help(hint.unwrap_or_else(|| format!("a {role} can be {}", list(kinds)))),
-            );
-            ok = false;
-        }
-        if connector.location.value.trim().is_empty() {
-            self.report(
-                Diagnostic::error(
-                    Code::UnknownConnector,
-                    format!("the {role} has an empty path"),
-                )
-                .label(connector.location.span, "empty")
-                .help("give a file path, relative to the mapping file's folder"),
-            );
-            ok = false;
-        }
-        for (key, _) in &connector.options {
-            if !options.contains(&key.name.as_str()) {
-                let help = did_you_mean(&key.name, options.iter().copied()).unwrap_or_else(|| {
-                    if options.is_empty() {
-                        format!("`{}` takes no options", connector.kind.name)
-                    } else {
-                        format!("the options are {}", list(options))
-                    }
-                });
-                self.report(
-                    Diagnostic::error(
-                        Code::UnknownConnector,
-                        format!("unknown option `{}`", key.name),
-                    )
-                    .label(key.span, "not an option here")
-                    .help(help),
-                );
-                ok = false;
-            }
-        }
-        ok
+        let c = self.checked_connector(connector, Role::Target)?;
+        Some(match c.spec.kind {
+            "sqlite" => ir::TargetKind::Sqlite {
+                path: c.file.clone().unwrap_or_default(),
+                table: c.text("table").to_string(),
+            },
+            "mqtt" => ir::TargetKind::Mqtt {
+                connection: c.text("connection").to_string(),
+                topic: c.text("topic").to_string(),
+                qos: c.int("qos") as u8,
+                retain: c.bool("retain"),
+            },
+            "postgres" => ir::TargetKind::Postgres {
+                connection: c.text("connection").to_string(),
+                table: c.text("table").to_string(),
+            },
+            _ => ir::TargetKind::Jsonl {
+                path: c.file.unwrap_or_default(),
+            },
+        })
     }
 
     /// `with WORD` on a target: only `with provenance` exists.
@@ -427,6 +387,14 @@ impl<'a> Checker<'a> {
             }
         }
         ok
+    }
+}
+
+/// The format of a file connector.
+fn file_format(kind: &str) -> FileFormat {
+    match kind {
+        "csv" => FileFormat::Csv,
+        _ => FileFormat::Jsonl,
     }
 }
 

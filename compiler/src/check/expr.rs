@@ -20,6 +20,9 @@ pub(super) struct Scope<'d> {
     /// Inside the body of this function: there is no source record.
     function: Option<String>,
     locals: Vec<Local>,
+    /// Every `let` of the flow, with the line it is on: a name used before its `let` is told
+    /// where it is bound.
+    later: Vec<(String, Span, usize)>,
 }
 
 struct Local {
@@ -41,6 +44,7 @@ impl<'d> Scope<'d> {
             source_unresolved,
             function: None,
             locals: Vec::new(),
+            later: Vec::new(),
         }
     }
 
@@ -52,6 +56,7 @@ impl<'d> Scope<'d> {
             source_unresolved: false,
             function: Some(name.to_string()),
             locals: Vec::new(),
+            later: Vec::new(),
         }
     }
 
@@ -63,8 +68,30 @@ impl<'d> Scope<'d> {
         });
     }
 
+    /// Records a `let` of the flow before its statements are checked.
+    pub fn bind_later(&mut self, name: &Ident, line: usize) {
+        self.later.push((name.name.clone(), name.span, line));
+    }
+
     pub fn local_span(&self, name: &str) -> Option<Span> {
         self.locals.iter().find(|l| l.name == name).map(|l| l.span)
+    }
+
+    /// `base`, or `base_2`, `base_3`, ...: the first that names nothing in the flow, for a
+    /// binding a help proposes.
+    pub fn free_name(&self, base: &str) -> String {
+        let taken =
+            |n: &str| self.value_names().contains(&n) || self.later.iter().any(|(l, ..)| l == n);
+        (1..)
+            .map(|i| {
+                if i == 1 {
+                    base.to_string()
+                } else {
+                    format!("{base}_{i}")
+                }
+            })
+            .find(|n| !taken(n))
+            .unwrap_or_else(|| base.to_string())
     }
 
     fn local(&self, name: &str) -> Option<&Local> {
@@ -192,6 +219,34 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
+        if let Some((_, bound, line)) = scope.later.iter().find(|(n, ..)| *n == name.name) {
+            let own = bound.start < name.span.start;
+            let diagnostic = if own {
+                Diagnostic::error(
+                    Code::UnknownName,
+                    format!("`{}` is used in the `let` that binds it", name.name),
+                )
+                .label(name.span, "not bound yet")
+                .label(*bound, "bound here, by this `let`")
+                .help(format!(
+                    "a `let` cannot read the name it binds: compute `{}` from other values, or bind the value it needs first under another name",
+                    name.name
+                ))
+            } else {
+                Diagnostic::error(
+                    Code::UnknownName,
+                    format!("`{}` is bound below, on line {line}", name.name),
+                )
+                .label(name.span, "used before its `let`")
+                .label(*bound, format!("`{}` is bound here", name.name))
+                .help(format!(
+                    "a `let` binds a name for the statements after it: move `let {} = ...` above this line",
+                    name.name
+                ))
+            };
+            self.report(diagnostic);
+            return None;
+        }
         let not_a_value = if name.name == "source" {
             Some((
                 "`source` stands for the record's origin".to_string(),
@@ -246,7 +301,14 @@ impl<'a> Checker<'a> {
                 .label(name.span, "unknown name")
                 .maybe_help(did_you_mean(&name.name, scope.value_names()))
                 .maybe_help(scope.source_entity.filter(|_| did_you_mean(&name.name, scope.value_names()).is_none()).map(|e| {
-                    format!("the fields of `{}` are declared in the schema; add the field there if the data has it", e.name)
+                    const SHOWN: usize = 12;
+                    let fields: Vec<String> = e.field_names().map(|f| format!("`{f}`")).collect();
+                    let listed = if fields.len() > SHOWN {
+                        format!("{}, and {} more", fields[..SHOWN].join(", "), fields.len() - SHOWN)
+                    } else {
+                        fields.join(", ")
+                    };
+                    format!("the fields of `{}` are {listed}; if the data has a field `{}`, add it to the schema", e.name, name.name)
                 })),
         );
         None
@@ -286,6 +348,20 @@ impl<'a> Checker<'a> {
                             None
                         }
                     };
+                }
+                let unresolved = !self.decls.contains_key(&name.name)
+                    && !scope.later.iter().any(|(n, ..)| *n == name.name)
+                    && did_you_mean(&name.name, scope.value_names()).is_none();
+                if unresolved
+                    && !self.schema.enums.contains_key(&name.name)
+                    && crate::diagnostic::closest(
+                        &name.name,
+                        self.schema.enums.keys().map(String::as_str),
+                    )
+                    .is_some()
+                {
+                    self.unknown_enum(name, field, None);
+                    return None;
                 }
                 if let Some(enumeration) = self.schema.enums.get(&name.name) {
                     if enumeration.codes.contains(&field.name) {
@@ -344,6 +420,40 @@ impl<'a> Checker<'a> {
         ))
     }
 
+    /// `Enum.CODE` where no enum of that name exists but one of a close name does: the enum
+    /// is misspelt, which says more than "unknown name" or a type mismatch would.
+    /// `expected` is the enum the place wants, if it wants one (a match pattern's).
+    pub(super) fn unknown_enum(&mut self, enum_name: &Ident, code: &Ident, expected: Option<&str>) {
+        let enums = self.schema.enums.keys().map(String::as_str);
+        let suggestion = expected
+            .filter(|e| crate::diagnostic::closest(&enum_name.name, [*e]).is_some())
+            .or_else(|| crate::diagnostic::closest(&enum_name.name, enums));
+        let help = match suggestion {
+            Some(e) => {
+                let codes = &self.schema.enums[e].codes;
+                match crate::diagnostic::closest(&code.name, codes.iter().map(String::as_str)) {
+                    Some(c) => format!("did you mean `{e}.{c}`?"),
+                    None => format!(
+                        "did you mean the enum `{e}`? Its codes are {}",
+                        codes.join(", ")
+                    ),
+                }
+            }
+            None => {
+                let all: Vec<&str> = self.schema.enums.keys().map(String::as_str).collect();
+                format!("the enums of the schemas are {}", all.join(", "))
+            }
+        };
+        self.report(
+            Diagnostic::error(
+                Code::UnknownName,
+                format!("there is no enum `{}`", enum_name.name),
+            )
+            .label(enum_name.span.to(code.span), "no enum of this name")
+            .help(help),
+        );
+    }
+
     pub(super) fn unknown_code(&mut self, enum_name: &str, code: &Ident) {
         let enumeration = &self.schema.enums[enum_name];
         self.report(
@@ -387,6 +497,36 @@ impl<'a> Checker<'a> {
                 ast::ExprKind::Name(n) => did_you_mean(&n.name, lookups.iter().copied()),
                 _ => None,
             };
+            // A name that is nothing at all: most likely a misspelt lookup, so it is told as
+            // an unknown name, not as a value that cannot be indexed.
+            if let ast::ExprKind::Name(n) = &base.kind {
+                let known = self.decls.contains_key(&n.name)
+                    || scope.local(&n.name).is_some()
+                    || scope.later.iter().any(|(l, ..)| *l == n.name)
+                    || scope
+                        .source_entity
+                        .is_some_and(|e| e.field(&n.name).is_some());
+                if !known {
+                    if !scope.source_unresolved {
+                        self.report(
+                            Diagnostic::error(
+                                Code::UnknownName,
+                                format!("there is no lookup `{}`", n.name),
+                            )
+                            .label(n.span, "not declared")
+                            .help(hint.unwrap_or_else(|| {
+                                format!(
+                                    "declare it with `lookup {}: csv(\"...\") as Entity key field`",
+                                    n.name
+                                )
+                            })),
+                        );
+                    }
+                    // The key is still checked, for its own errors.
+                    self.expr(key, scope);
+                    return None;
+                }
+            }
             self.report(
                 Diagnostic::error(Code::NotAValue, "only lookups can be indexed with `[...]`")
                     .label(base.span, "not a lookup")

@@ -21,6 +21,12 @@ impl<'a> Checker<'a> {
         // With an unknown source, names in the body cannot be resolved; checking them would
         // only produce knock-on errors.
         let mut scope = Scope::new(declared, source_entity, source_decl.is_none());
+        // A name used above its `let` is told where it is bound, not that it is unknown.
+        for statement in &flow.statements {
+            if let ast::Statement::Let { name, .. } = statement {
+                scope.bind_later(name, self.line_of(name.span));
+            }
+        }
         let filter = flow.filter.as_ref().and_then(|f| {
             let checked = self.expr(f, &mut scope)?;
             self.expect_plain(&checked, f.span, "a `where` filter")?;
@@ -38,8 +44,12 @@ impl<'a> Checker<'a> {
             })
         });
 
+        self.divisions.clear();
         let mut steps = Vec::new();
         let mut assigned: Vec<(String, Span)> = Vec::new();
+        // Assignments to fields the target lacks, reported after every statement is seen, so
+        // that a misspelt field is reported once: not also as the required field it meant.
+        let mut unknown_fields: Vec<&Ident> = Vec::new();
         let mut complete = filter.is_some() || flow.filter.is_none();
         for statement in &flow.statements {
             match statement {
@@ -48,7 +58,11 @@ impl<'a> Checker<'a> {
                     value,
                     else_reject,
                 } => {
+                    self.statement_reject = else_reject.as_ref().map(|r| r.span);
                     let checked = self.expr(value, &mut scope);
+                    if let Some(checked) = &checked {
+                        self.note_division_binding(&name.name, value, checked);
+                    }
                     let checked =
                         checked.and_then(|c| self.handle(c, value.span, else_reject.as_ref()));
                     if let Some(previous) = scope.local_span(&name.name) {
@@ -88,6 +102,15 @@ impl<'a> Checker<'a> {
                     value,
                     else_reject,
                 } => {
+                    self.statement_reject = else_reject.as_ref().map(|r| r.span);
+                    let known = target_entity.is_none_or(|e| e.field(&field.name).is_some());
+                    if !known {
+                        // The value is still checked, for its own errors.
+                        self.expr(value, &mut scope);
+                        unknown_fields.push(field);
+                        complete = false;
+                        continue;
+                    }
                     let step = self.assignment(
                         field,
                         value,
@@ -103,7 +126,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        self.statement_reject = None;
         if let Some(entity) = target_entity {
+            let meant = self.unknown_target_fields(entity, &unknown_fields, &assigned);
+            assigned.extend(meant.into_iter().map(|name| (name, flow.header_span)));
             self.required_fields(flow, entity, &assigned);
         }
         if !complete {
@@ -199,26 +225,8 @@ impl<'a> Checker<'a> {
     ) -> Option<ir::Step> {
         let checked = self.expr(value, scope);
         let entity = target_entity?;
-        let Some(schema_field) = entity.field(&field.name) else {
-            self.report(
-                Diagnostic::error(
-                    Code::UnknownTargetField,
-                    format!("`{}` has no field `{}`", entity.name, field.name),
-                )
-                .label(field.span, "not a field of the target")
-                .label(entity.span, format!("`{}` is declared here", entity.name))
-                .help(
-                    did_you_mean(&field.name, entity.field_names()).unwrap_or_else(|| {
-                        format!(
-                            "the fields of `{}` are {}",
-                            entity.name,
-                            entity.field_names().collect::<Vec<_>>().join(", ")
-                        )
-                    }),
-                ),
-            );
-            return None;
-        };
+        // Unknown fields are set aside by the caller and reported with the flow's other gaps.
+        let schema_field = entity.field(&field.name)?;
         if let Some((_, previous)) = assigned.iter().find(|(n, _)| *n == field.name) {
             self.report(
                 Diagnostic::error(
@@ -287,6 +295,67 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// Reports each assignment to a field the target lacks (E0314) and returns the required
+    /// fields those assignments stand for, which are then not reported as unassigned: the
+    /// misspelling is the root cause, the missing field only its consequence. A misspelling
+    /// stands for the closest field not assigned otherwise; one that resembles no field stands
+    /// for every required field left unassigned, which its help then names.
+    fn unknown_target_fields(
+        &mut self,
+        entity: &Entity,
+        unknown: &[&Ident],
+        assigned: &[(String, Span)],
+    ) -> Vec<String> {
+        let is_assigned = |name: &str| assigned.iter().any(|(n, _)| n == name);
+        let mut meant: Vec<String> = Vec::new();
+        for field in unknown {
+            let free = || {
+                entity
+                    .field_names()
+                    .filter(|n| !is_assigned(n) && !meant.iter().any(|m| m == n))
+            };
+            let suggestion = crate::diagnostic::closest(&field.name, free())
+                .or_else(|| crate::diagnostic::closest(&field.name, entity.field_names()));
+            let unassigned_required: Vec<String> = free()
+                .filter(|n| entity.field(n).is_some_and(|f| !f.optional))
+                .map(|n| format!("`{n}`"))
+                .collect();
+            let help = match suggestion {
+                Some(name) => format!("did you mean `{name}`?"),
+                None if !unassigned_required.is_empty() => format!(
+                    "the required fields of `{}` this flow does not assign are {}; if `{}` is meant as one of them, write that name",
+                    entity.name,
+                    unassigned_required.join(", "),
+                    field.name
+                ),
+                None => format!(
+                    "the fields of `{}` are {}",
+                    entity.name,
+                    entity.field_names().collect::<Vec<_>>().join(", ")
+                ),
+            };
+            match suggestion {
+                Some(name) if !is_assigned(name) => meant.push(name.to_string()),
+                Some(_) => {}
+                None => meant.extend(
+                    unassigned_required
+                        .iter()
+                        .map(|n| n.trim_matches('`').to_string()),
+                ),
+            }
+            self.report(
+                Diagnostic::error(
+                    Code::UnknownTargetField,
+                    format!("`{}` has no field `{}`", entity.name, field.name),
+                )
+                .label(field.span, "not a field of the target")
+                .label(entity.span, format!("`{}` is declared here", entity.name))
+                .help(help),
+            );
+        }
+        meant
+    }
+
     fn required_fields(
         &mut self,
         flow: &ast::FlowDecl,
@@ -302,6 +371,17 @@ impl<'a> Checker<'a> {
         if missing.is_empty() {
             return;
         }
+        // `let rpm = ...` where `rpm = ...` was meant: a `let` only names a value.
+        let bound: Vec<(&str, Span)> = flow
+            .statements
+            .iter()
+            .filter_map(|s| match s {
+                ast::Statement::Let { name, .. } if missing.contains(&name.name.as_str()) => {
+                    Some((name.name.as_str(), name.span))
+                }
+                _ => None,
+            })
+            .collect();
         let quoted: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
         let names = match quoted.as_slice() {
             [one] => one.clone(),
@@ -329,16 +409,42 @@ impl<'a> Checker<'a> {
                 format!("{names} are never assigned in this flow"),
             )
         };
+        let mut diagnostic =
+            Diagnostic::error(Code::MissingTargetField, message).label(flow.header_span, label);
+        for (name, span) in &bound {
+            diagnostic = diagnostic.label(
+                *span,
+                format!("this `let` names a value `{name}`; it does not assign the field"),
+            );
+        }
+        let help = match bound.as_slice() {
+            [(name, _)] if flow_reads(flow, name) => format!(
+                "a `let` does not write the field: add `{name} = {name}` below the `let`{}",
+                if missing.len() > 1 {
+                    ", and assign the other fields, or mark them `optional: true` in the schema"
+                } else {
+                    ""
+                }
+            ),
+            [(name, _)] => format!(
+                "to write the value into the field, assign it: replace `let {name} =` with `{name} =`{}",
+                if missing.len() > 1 {
+                    ", and assign the other fields, or mark them `optional: true` in the schema"
+                } else {
+                    ""
+                }
+            ),
+            _ => format!(
+                "assign {} in the flow, for example `{} = ...`, or mark {} `optional: true` in the schema",
+                if missing.len() == 1 { "it" } else { "each" },
+                missing[0],
+                if missing.len() == 1 { "it" } else { "them" },
+            ),
+        };
         self.report(
-            Diagnostic::error(Code::MissingTargetField, message)
-                .label(flow.header_span, label)
+            diagnostic
                 .label(entity.span, format!("`{}` is declared here", entity.name))
-                .help(format!(
-                    "assign {} in the flow, for example `{} = ...`, or mark {} `optional: true` in the schema",
-                    if missing.len() == 1 { "it" } else { "each" },
-                    missing[0],
-                    if missing.len() == 1 { "it" } else { "them" },
-                )),
+                .help(help),
         );
     }
 }
@@ -365,4 +471,25 @@ fn article(word: &str) -> &'static str {
     } else {
         "a"
     }
+}
+
+/// Whether any expression of the flow reads the name `name`.
+fn flow_reads(flow: &ast::FlowDecl, name: &str) -> bool {
+    fn reads(e: &ast::Expr, name: &str) -> bool {
+        use ast::ExprKind as K;
+        match &e.kind {
+            K::Name(n) => n.name == name,
+            K::Literal(_) | K::Quantity(..) | K::Reject(_) => false,
+            K::Field(b, _) | K::Unary(_, b) | K::As(b, _) => reads(b, name),
+            K::Index(a, b) | K::Binary(_, a, b) => reads(a, name) || reads(b, name),
+            K::Call(_, args) => args.iter().any(|a| reads(a, name)),
+            K::Match(s, arms) => reads(s, name) || arms.iter().any(|a| reads(&a.body, name)),
+        }
+    }
+    flow.filter.as_ref().is_some_and(|f| reads(f, name))
+        || flow.statements.iter().any(|s| match s {
+            ast::Statement::Let { value, .. } | ast::Statement::Assign { value, .. } => {
+                reads(value, name)
+            }
+        })
 }

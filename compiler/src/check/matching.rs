@@ -35,6 +35,10 @@ impl Checker<'_> {
         let mut seen: Vec<(ir::Pattern, crate::source_map::Span)> = Vec::new();
         let mut has_wildcard = false;
         let mut patterns_ok = true;
+        // What the patterns that failed were meant to cover: the code each most likely names,
+        // or `None` once one names nothing recognisable, so that exhaustiveness is not
+        // reported on top of the pattern's own error.
+        let mut meant: Option<Vec<String>> = Some(Vec::new());
         for arm in arms {
             let mut patterns = Vec::new();
             let mut arm_has_wildcard = false;
@@ -60,7 +64,13 @@ impl Checker<'_> {
                         seen.push((p.clone(), pattern.span));
                         patterns.push(p);
                     }
-                    None => patterns_ok = false,
+                    None => {
+                        patterns_ok = false;
+                        match (self.meant_code(pattern, &value.ty), meant.as_mut()) {
+                            (Some(code), Some(codes)) => codes.push(code),
+                            _ => meant = None,
+                        }
+                    }
                 }
             }
             // `"a" | _` matches everything, as `_` alone does: the IR's `_` arm has no patterns.
@@ -70,18 +80,19 @@ impl Checker<'_> {
             ir_arms.push(patterns);
         }
 
-        let missing_codes: Vec<String> = match &value.ty {
-            Type::Enum(name) if !has_wildcard => self.schema.enums[name]
+        let missing_codes: Vec<String> = match (&value.ty, &meant) {
+            (_, None) => Vec::new(),
+            (Type::Enum(name), Some(meant)) if !has_wildcard => self.schema.enums[name]
                 .codes
                 .iter()
                 .filter(|code| {
                     !seen.iter().any(
                         |(p, _)| matches!(p, ir::Pattern::EnumCode { code: c, .. } if c == *code),
-                    )
+                    ) && !meant.contains(code)
                 })
                 .cloned()
                 .collect(),
-            Type::Bool if !has_wildcard => [true, false]
+            (Type::Bool, Some(_)) if !has_wildcard => [true, false]
                 .iter()
                 .filter(|b| {
                     !seen
@@ -174,6 +185,7 @@ impl Checker<'_> {
             } else if body.ty == result_ty {
                 body
             } else if body.ty == Type::Int && result_ty == Type::Float {
+                self.warn_int_division(&arm.body, &body, "a match whose other arms give floats");
                 let maybe = body.maybe.clone();
                 expr(ExprKind::IntToFloat(Box::new(body)), Type::Float, maybe)
             } else {
@@ -215,6 +227,22 @@ impl Checker<'_> {
         ))
     }
 
+    /// The code of the matched enum a pattern that failed most likely means: its code
+    /// misspelt, or the code written as a string. `None` when it names nothing recognisable
+    /// (or the value is not an enum).
+    fn meant_code(&self, pattern: &ast::Pattern, ty: &Type) -> Option<String> {
+        let Type::Enum(name) = ty else {
+            return None;
+        };
+        let codes = &self.schema.enums[name].codes;
+        let written = match &pattern.kind {
+            PatternKind::EnumCode(_, code) => code.name.as_str(),
+            PatternKind::Literal(ast::Literal::String(text)) => text.as_str(),
+            _ => return None,
+        };
+        crate::diagnostic::closest(written, codes.iter().map(String::as_str)).map(str::to_string)
+    }
+
     /// `Some(None)` for `_`, `Some(Some(p))` for a valid pattern, `None` after an error.
     fn pattern(&mut self, pattern: &ast::Pattern, ty: &Type) -> Option<Option<ir::Pattern>> {
         let found = match &pattern.kind {
@@ -231,6 +259,14 @@ impl Checker<'_> {
                         self.unknown_code(expected, code);
                         return None;
                     }
+                }
+                if !self.schema.enums.contains_key(&enum_name.name) {
+                    let expected = match ty {
+                        Type::Enum(e) => Some(e.as_str()),
+                        _ => None,
+                    };
+                    self.unknown_enum(enum_name, code, expected);
+                    return None;
                 }
                 Type::Enum(enum_name.name.clone())
             }
@@ -262,8 +298,19 @@ impl Checker<'_> {
                 ),
             )
             .label(pattern.span, format!("this is {}", a(&found)))
-            .help(match ty {
-                Type::Enum(name) => format!("write the codes as `{name}.CODE`"),
+            .help(match (ty, &pattern.kind) {
+                (Type::Enum(name), PatternKind::Literal(ast::Literal::String(text))) => {
+                    match super::operators::enum_code_for_text(&self.schema.enums[name].codes, text) {
+                        Some(code) => format!("an enum's codes are written `{name}.CODE`: replace `\"{text}\"` with `{name}.{code}`"),
+                        None => format!("an enum's codes are written `{name}.CODE`; `{name}` has no code like \"{text}\": its codes are {}", self.schema.enums[name].codes.join(", ")),
+                    }
+                }
+                (Type::Enum(name), _) => format!("write the codes as `{name}.CODE`"),
+                // A code where the value is text: the code's text is what the data holds.
+                (Type::String, PatternKind::EnumCode(enum_name, code)) => format!(
+                    "the value matched is text, so its patterns are strings: replace `{}.{}` with `\"{}\"`, or match on a value of `{}`",
+                    enum_name.name, code.name, code.name, enum_name.name
+                ),
                 _ => format!("patterns must be {} literals", ty),
             }),
         );

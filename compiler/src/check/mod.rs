@@ -1,16 +1,22 @@
 //! The check stage: syntax tree + schemas to the typed [`ir::Program`], or every error found.
 //!
-//! The checker does no IO. It reports all errors of a file, and avoids knock-on errors: an
-//! expression that already failed to check becomes `None`, and nothing built on it reports
-//! again.
+//! The checker does no IO. It reports all errors of a file, root causes only: an expression
+//! that already failed to check becomes `None`, and nothing built on it reports again; a `let`
+//! that failed is bound as poisoned; an assignment to a field the target lacks stands for the
+//! field it most likely meant (not reported as unassigned), and a pattern that failed for the
+//! code it most likely meant (not reported as missing from the match). Warnings (E0344) do
+//! not stop the check: they are reported with the errors, or travel on the program.
 
+mod aliases;
 mod builtins;
 mod calls;
 mod declarations;
 mod expr;
 mod flow;
 mod functions;
+mod int_division;
 mod matching;
+mod mismatch;
 mod operators;
 mod quality;
 mod tests;
@@ -23,18 +29,28 @@ use std::collections::{BTreeMap, HashMap};
 use crate::diagnostic::Diagnostic;
 use crate::ir;
 use crate::schema::SchemaSet;
-use crate::source_map::Span;
+use crate::source_map::{SourceMap, Span};
 use crate::syntax::ast;
 
 /// Checks a parsed mapping against its schemas.
-pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program, Vec<Diagnostic>> {
+///
+/// `sources` holds the texts the tree was parsed from; the checker reads only line numbers from
+/// it, for messages that cite another line ("`m` is bound below, on line 12").
+pub fn check(
+    file: &ast::MappingFile,
+    schema: &SchemaSet,
+    sources: &SourceMap,
+) -> Result<ir::Program, Vec<Diagnostic>> {
     let (schema, builtin_clash) = quality::with_quality_enum(schema);
     let mut checker = Checker {
         schema: &schema,
+        sources,
         errors: builtin_clash.into_iter().collect(),
         decls: BTreeMap::new(),
         signatures: BTreeMap::new(),
         units: HashMap::new(),
+        divisions: HashMap::new(),
+        statement_reject: None,
     };
     let declared = checker.declarations(file);
     let functions = checker.functions(file);
@@ -47,10 +63,11 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
         })
         .collect();
     let tests = checker.tests(file, &declared);
-    if !checker.errors.is_empty() {
-        checker
-            .errors
-            .sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
+    checker
+        .errors
+        .sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
+    // Warnings go with the errors when there are errors, and with the program otherwise.
+    if checker.errors.iter().any(Diagnostic::is_error) {
         return Err(checker.errors);
     }
     Ok(ir::Program {
@@ -70,6 +87,7 @@ pub fn check(file: &ast::MappingFile, schema: &SchemaSet) -> Result<ir::Program,
         dead_letter: declared
             .dead_letter
             .unwrap_or_else(|| format!("out/{}.dead-letter.jsonl", file.name.name)),
+        warnings: checker.errors,
     })
 }
 
@@ -118,7 +136,14 @@ impl Declared {
 
 struct Checker<'a> {
     schema: &'a SchemaSet,
+    sources: &'a SourceMap,
+    /// Errors and warnings, in the order found.
     errors: Vec<Diagnostic>,
+    /// The `let`s of the flow being checked whose value is an integer division, by name, for
+    /// a warning where the binding is used as a float.
+    divisions: HashMap<String, int_division::Division>,
+    /// The `else reject` of the statement being checked, if it has one.
+    statement_reject: Option<Span>,
     /// Every declared name with its kind and the span of its name.
     decls: BTreeMap<String, (DeclKind, Span)>,
     /// Functions whose declaration checked, by name.
@@ -130,5 +155,11 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn report(&mut self, diagnostic: Diagnostic) {
         self.errors.push(diagnostic);
+    }
+
+    /// The 1-based line a span starts on.
+    fn line_of(&self, span: Span) -> usize {
+        let text = &self.sources.get(span.file).text;
+        crate::diagnostic::line_column(text, span.start).0
     }
 }

@@ -45,6 +45,31 @@ impl<'a> Checker<'a> {
                 return None;
             }
             let ty = left.ty.clone();
+            // A default written in the wrong type whose fix is known: the enum's code for its
+            // name as a string, the number for a number in quotes, ...
+            let fix = self
+                .operand_fix(BinaryOp::Eq, (lhs, &left), (rhs, &right), scope)
+                .filter(|fix| std::ptr::eq(fix.operand, rhs));
+            if let Some(fix) = fix {
+                let code = match ty {
+                    Type::Identifier(_) => Code::IdentifierMixUp,
+                    _ => Code::TypeMismatch,
+                };
+                self.report(
+                    Diagnostic::error(
+                        code,
+                        format!(
+                            "the default after `??` must be {}, like the value, but this is {}",
+                            a(&ty),
+                            a(&right.ty)
+                        ),
+                    )
+                    .label(rhs.span, fix.label)
+                    .label(lhs.span, format!("this is {}", a(&ty)))
+                    .help(fix.help),
+                );
+                return None;
+            }
             let right = self.coerce(right, &ty, rhs, "the default after `??`", None)?;
             let maybe = right.maybe.clone();
             return Some(expr(
@@ -64,34 +89,25 @@ impl<'a> Checker<'a> {
         self.hint_coalesce_precedence(r_ok.is_none(), symbol);
         l_ok?;
         r_ok?;
-        let mismatch = |this: &mut Self, wanted: &str| {
-            let mut d = Diagnostic::error(
-                Code::TypeMismatch,
-                format!(
-                    "`{symbol}` cannot combine {} and {}",
-                    a(&left.ty),
-                    a(&right.ty)
-                ),
-            )
-            .label(lhs.span, format!("this is {}", a(&left.ty)))
-            .label(rhs.span, format!("this is {}", a(&right.ty)))
-            .help(wanted.to_string());
-            if let (Type::Identifier(id), Type::String) | (Type::String, Type::Identifier(id)) =
-                (&left.ty, &right.ty)
-            {
-                d.code = Code::IdentifierMixUp;
-                d.help = Some(format!(
-                    "an identifier is not a plain string: build one to compare with, as in `{id}(\"...\")`, or compare the identifier's text with `string(...)`"
-                ));
-            }
-            this.report(d);
+        let mismatch = |this: &mut Self, wanted: &str, scope: &Scope| {
+            this.operand_mismatch(op, (lhs, &left), (rhs, &right), wanted, scope);
         };
+        // A pair with a known fix is never well typed; the fix is told before the unit and
+        // time rules would word the mismatch their way.
+        if self
+            .operand_fix(op, (lhs, &left), (rhs, &right), scope)
+            .is_some()
+        {
+            mismatch(self, "", scope);
+            return None;
+        }
         if let Some(typed) = self.unit_binary(op, &left, &right, lhs, rhs) {
             let (kind_op, ty) = typed?;
             let maybe = moves_by_computed_duration(&ty, &left, &right).then(|| Maybe::Failure {
                 operation: "moving a timestamp by a computed duration (it may not be finite)"
                     .into(),
             });
+            self.warn_widened_division(symbol, lhs, &left, rhs, &right);
             let (left, right) = widen_pair(left, right);
             return Some(expr(
                 ExprKind::Binary {
@@ -107,7 +123,7 @@ impl<'a> Checker<'a> {
             match op {
                 BinaryOp::And | BinaryOp::Or => {
                     if left.ty != Type::Bool || right.ty != Type::Bool {
-                        mismatch(self, "`and` and `or` combine two bools");
+                        mismatch(self, "`and` and `or` combine two bools", scope);
                         return None;
                     }
                     (
@@ -124,7 +140,11 @@ impl<'a> Checker<'a> {
                     let comparable = left.ty == right.ty && !matches!(left.ty, Type::Entity(_))
                         || is_numeric(&left.ty) && is_numeric(&right.ty);
                     if !comparable {
-                        mismatch(self, "`==` and `!=` compare two values of the same type");
+                        mismatch(
+                            self,
+                            "`==` and `!=` compare two values of the same type",
+                            scope,
+                        );
                         return None;
                     }
                     (
@@ -144,6 +164,7 @@ impl<'a> Checker<'a> {
                         mismatch(
                             self,
                             "ordering compares two numbers, two strings or two timestamps",
+                            scope,
                         );
                         return None;
                     }
@@ -165,7 +186,7 @@ impl<'a> Checker<'a> {
                         } else {
                             "arithmetic needs two numbers"
                         };
-                        mismatch(self, wanted);
+                        mismatch(self, wanted, scope);
                         return None;
                     }
                     let ty = if left.ty == Type::Int && right.ty == Type::Int {
@@ -192,6 +213,7 @@ impl<'a> Checker<'a> {
                 }
             };
         // Mixed int and float operands: the int is widened.
+        self.warn_widened_division(symbol, lhs, &left, rhs, &right);
         let (left, right) = widen_pair(left, right);
         Some(expr(
             ExprKind::Binary {
@@ -202,6 +224,25 @@ impl<'a> Checker<'a> {
             ty,
             maybe,
         ))
+    }
+}
+
+impl Checker<'_> {
+    /// E0344 on the int operand of an operator whose other operand is a float.
+    fn warn_widened_division(
+        &mut self,
+        symbol: &str,
+        lhs: &ast::Expr,
+        left: &ir::Expr,
+        rhs: &ast::Expr,
+        right: &ir::Expr,
+    ) {
+        let use_ = format!("`{symbol}` with a float");
+        match (&left.ty, &right.ty) {
+            (Type::Int, t) if t.is_float() => self.warn_int_division(lhs, left, &use_),
+            (t, Type::Int) if t.is_float() => self.warn_int_division(rhs, right, &use_),
+            _ => {}
+        }
     }
 }
 
@@ -228,4 +269,22 @@ pub(super) fn widen_pair(left: ir::Expr, right: ir::Expr) -> (ir::Expr, ir::Expr
         (t, Type::Int) if t.is_float() => (left, to_float(right)),
         _ => (left, right),
     }
+}
+
+/// The code of an enum a text stands for: the code itself, or the same letters in another
+/// case or with spaces and dashes for underscores (`"in progress"` is `IN_PROGRESS`). Only
+/// such sure matches: a help that names a code must name the one the text means.
+pub(super) fn enum_code_for_text<'c>(codes: &'c [String], text: &str) -> Option<&'c str> {
+    let normal = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+            .collect::<String>()
+            .to_lowercase()
+    };
+    codes
+        .iter()
+        .find(|c| *c == text)
+        .or_else(|| codes.iter().find(|c| normal(c) == normal(text)))
+        .map(String::as_str)
 }

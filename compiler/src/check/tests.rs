@@ -132,7 +132,7 @@ impl<'a> Checker<'a> {
     ) -> Option<TestRecords> {
         let found = declared
             .source(&name.name)
-            .map(|s| (s.entity.as_str(), s.format));
+            .map(|s| (s.entity.as_str(), s.file_format()));
         let names = declared.sources.iter().map(|s| s.name.as_str());
         self.test_feed(name, records, found, "source", names)
     }
@@ -211,6 +211,16 @@ impl<'a> Checker<'a> {
         what: &str,
         names: impl Iterator<Item = &'n str>,
     ) {
+        // Declared, but its declaration had errors of its own, already reported.
+        let kind = match what {
+            "source" => Some(super::DeclKind::Source),
+            "lookup" => Some(super::DeclKind::Lookup),
+            "target" => Some(super::DeclKind::Target),
+            _ => None,
+        };
+        if kind.is_some() && self.decls.get(&name.name).map(|(k, _)| *k) == kind {
+            return;
+        }
         let names: Vec<&str> = names.collect();
         let help = did_you_mean(&name.name, names.iter().copied()).unwrap_or_else(|| {
             if names.is_empty() {
@@ -330,7 +340,9 @@ impl<'a> Checker<'a> {
                 (!codes.contains(text)).then(|| {
                     (
                         format!("`{text}` is not a code of `{name}`"),
-                        did_you_mean(text, codes.iter().map(String::as_str))
+                        // The value stays a string in a test record: the suggestion is quoted.
+                        crate::diagnostic::closest(text, codes.iter().map(String::as_str))
+                            .map(|code| format!("did you mean `{}`?", crate::format::quote(code)))
                             .unwrap_or_else(|| format!("the codes are {}", codes.join(", "))),
                     )
                 })

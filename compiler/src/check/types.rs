@@ -112,6 +112,7 @@ impl Checker<'_> {
             return None;
         }
         if value.ty == Type::Int && *expected == Type::Float {
+            self.warn_int_division(written, &value, what);
             let maybe = value.maybe.clone();
             return Some(ir::Expr {
                 kind: ExprKind::IntToFloat(Box::new(value)),
@@ -131,7 +132,7 @@ impl Checker<'_> {
                 format!("{what} expects {}, but this is {}", a_named(id), a_named(found)),
             )
             .label(span, format!("this is {}", a_named(found)))
-            .help(self.crosswalk_hint(&value, id).unwrap_or_else(|| format!("`{found}` and `{id}` are different identifier types; if this really is the same thing, map it through a lookup (a crosswalk) from `{found}` to `{id}`"))),
+            .help(self.crosswalk_hint(&value, written, id).unwrap_or_else(|| format!("`{found}` and `{id}` are different identifier types; if this really is the same thing, map it through a lookup (a crosswalk) from `{found}` to `{id}`"))),
             (Type::Identifier(found), Type::String) => Diagnostic::error(
                 Code::IdentifierMixUp,
                 format!("{what} expects a string, but this is {}", a_named(found)),
@@ -160,7 +161,13 @@ impl Checker<'_> {
 
     /// When a field of a lookup record has the wrong identifier type and the same record has a
     /// field of the right one (a crosswalk row read on the wrong side), names that field.
-    fn crosswalk_hint(&self, value: &ir::Expr, wanted: &str) -> Option<String> {
+    /// The suggestion is the whole expression, `row.erp_material`, as the label covers it.
+    fn crosswalk_hint(
+        &self,
+        value: &ir::Expr,
+        written: &ast::Expr,
+        wanted: &str,
+    ) -> Option<String> {
         let ExprKind::EntityField { base, field, .. } = &value.kind else {
             return None;
         };
@@ -177,9 +184,12 @@ impl Checker<'_> {
             FieldType::Identifier(t) => t.as_str(),
             _ => return None,
         };
+        let ast::ExprKind::Field(base, _) = &written.kind else {
+            return None;
+        };
         Some(format!(
-            "did you mean `.{}`? `{}` relates `{found_ty}` (`.{field}`) to `{wanted}` (`.{}`), and this reads the `{found_ty}` side",
-            right.name, entity.name, right.name
+            "did you mean `{}.{}`? `{}` relates `{found_ty}` (`.{field}`) to `{wanted}` (`.{}`), and this reads the `{found_ty}` side",
+            super::unit_help::operand(base), right.name, entity.name, right.name
         ))
     }
 

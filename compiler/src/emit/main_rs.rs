@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use codegen::{Function, Scope};
 
 use super::names::{self, Names};
-use crate::ir::{self, FileFormat, TargetKind};
+use crate::ir::{self, FileFormat, SourceKind, TargetKind};
 
 /// Names `run` declares or uses itself: its parameter and locals, and the crate's items.
 const RUN_OWN: &[&str] = &[
@@ -83,16 +83,19 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
              version: {:?},\n    \
              mapping_dir: option_env!(\"FDI_MAPPING_DIR\"),\n    \
              dead_letter: {:?},\n    \
-             service: false,\n    \
+             service: {},\n    \
              sources: {},\n    \
              lookups: {},\n    \
+             connections: {},\n    \
              manifest: &crate::manifest::MANIFEST,\n\
          }};",
         program.name,
         program.version,
         program.dead_letter,
+        program.sources.iter().any(ir::Source::endless),
         quoted(program.sources.iter().map(|s| &s.name).collect()),
         quoted(program.lookups.iter().map(|l| &l.name).collect()),
+        quoted(connections(program)),
     ));
     scope
         .new_fn("main")
@@ -100,6 +103,99 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
         .line("::fdi_runtime::cli::main(&PROGRAM, run)");
     scope.push_fn(run_fn(program, names));
     scope.to_string() + "\n"
+}
+
+/// The connections the mapping's connectors name, each once, in the order they first appear.
+fn connections(program: &ir::Program) -> Vec<&String> {
+    let named = program
+        .sources
+        .iter()
+        .filter_map(|s| match &s.kind {
+            SourceKind::Mqtt { connection, .. } | SourceKind::Postgres { connection, .. } => {
+                Some(connection)
+            }
+            SourceKind::File { .. } => None,
+        })
+        .chain(program.targets.iter().filter_map(|t| match &t.kind {
+            TargetKind::Mqtt { connection, .. } | TargetKind::Postgres { connection, .. } => {
+                Some(connection)
+            }
+            TargetKind::Sqlite { .. } | TargetKind::Jsonl { .. } => None,
+        }));
+    let mut connections: Vec<&String> = Vec::new();
+    for connection in named {
+        if !connections.contains(&connection) {
+            connections.push(connection);
+        }
+    }
+    connections
+}
+
+/// The columns of a target's key, quoted.
+fn key_columns(program: &ir::Program, target: &ir::Target) -> Vec<String> {
+    target
+        .key
+        .iter()
+        .map(|k| {
+            let field = program.schema.entities[&target.entity]
+                .field(k)
+                .map(|f| f.external_name())
+                .unwrap_or(k);
+            format!("{field:?}")
+        })
+        .collect()
+}
+
+/// The call that opens `source` (after `run.`).
+fn open_source(program: &ir::Program, source: &ir::Source) -> String {
+    let quoted = |items: &[String]| {
+        let quoted: Vec<String> = items.iter().map(|c| format!("{c:?}")).collect();
+        quoted.join(", ")
+    };
+    match &source.kind {
+        SourceKind::File {
+            format: FileFormat::Csv,
+            path,
+        } => {
+            let entity = &program.schema.entities[&source.entity];
+            let required: Vec<String> = entity
+                .required_columns()
+                .map(|(column, _)| column.to_string())
+                .collect();
+            let optional: Vec<String> = entity.optional_columns().map(str::to_string).collect();
+            format!(
+                "csv_source({:?}, {path:?}, &::fdi_runtime::EntityColumns {{ required: &[{}], optional: &[{}] }})",
+                source.name,
+                quoted(&required),
+                quoted(&optional),
+            )
+        }
+        SourceKind::File {
+            format: FileFormat::Jsonl,
+            path,
+        } => format!("jsonl_source({:?}, {path:?})", source.name),
+        SourceKind::Mqtt {
+            connection,
+            topics,
+            qos,
+            payload,
+        } => format!(
+            "mqtt_source({:?}, {connection:?}, &[{}], {qos}, ::fdi_runtime::MessagePayload::{payload:?})",
+            source.name,
+            quoted(topics),
+        ),
+        SourceKind::Postgres {
+            connection,
+            table,
+            watermark,
+            tiebreaker,
+            poll_interval_ms,
+            page,
+        } => format!(
+            "postgres_source({:?}, {connection:?}, &::fdi_runtime::PostgresPoll {{ table: {table:?}, watermark: {watermark:?}, tiebreaker: {tiebreaker:?}, poll_interval: ::std::time::Duration::from_millis({poll_interval_ms}), page: {page} }})",
+            source.name,
+        ),
+    }
 }
 
 /// The type of the records a target receives: its entity's, traced when it keeps provenance.
@@ -138,23 +234,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         if program.flows_of(&source.name).next().is_none() {
             continue;
         }
-        let open = match source.format {
-            FileFormat::Csv => {
-                let entity = &program.schema.entities[&source.entity];
-                let quoted = |columns: Vec<&str>| {
-                    let quoted: Vec<String> = columns.iter().map(|c| format!("{c:?}")).collect();
-                    quoted.join(", ")
-                };
-                format!(
-                    "csv_source({:?}, {:?}, &::fdi_runtime::EntityColumns {{ required: &[{}], optional: &[{}] }})",
-                    source.name,
-                    source.path,
-                    quoted(entity.required_columns().map(|(column, _)| column).collect()),
-                    quoted(entity.optional_columns().collect()),
-                )
-            }
-            FileFormat::Jsonl => format!("jsonl_source({:?}, {:?})", source.name, source.path),
-        };
+        let open = open_source(program, source);
         f.line(format!(
             "let {} = run.{open}?;",
             locals.sources[&source.name]
@@ -200,17 +280,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         };
         let line = match &t.kind {
             TargetKind::Sqlite { path, table } => {
-                let key: Vec<String> = t
-                    .key
-                    .iter()
-                    .map(|k| {
-                        let field = program.schema.entities[&t.entity]
-                            .field(k)
-                            .map(|f| f.external_name())
-                            .unwrap_or(k);
-                        format!("{field:?}")
-                    })
-                    .collect();
+                let key = key_columns(program, t);
                 let columns = names.columns(&t.entity, t.provenance);
                 format!(
                     "{binding}run.sqlite_target::<{}>({:?}, {path:?}, {table:?}, crate::types::{columns}, &[{}])?;",
@@ -224,6 +294,26 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 record_type(t, names),
                 t.name
             ),
+            TargetKind::Mqtt {
+                connection,
+                topic,
+                qos,
+                retain,
+            } => format!(
+                "{binding}run.mqtt_target::<{}>({:?}, {connection:?}, {topic:?}, {qos}, {retain})?;",
+                record_type(t, names),
+                t.name
+            ),
+            TargetKind::Postgres { connection, table } => {
+                let key = key_columns(program, t);
+                let columns = names.columns(&t.entity, t.provenance);
+                format!(
+                    "{binding}run.postgres_target::<{}>({:?}, {connection:?}, {table:?}, crate::types::{columns}, &[{}])?;",
+                    record_type(t, names),
+                    t.name,
+                    key.join(", ")
+                )
+            }
         };
         f.line(line);
     }
@@ -305,7 +395,13 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         } else {
             closure
         };
-        f.line(format!("run.source({src}, {map});"));
+        // A file is read on a thread of its own; a source whose reads wait, in a task.
+        let register = if source.endless() {
+            "stream_source"
+        } else {
+            "source"
+        };
+        f.line(format!("run.{register}({src}, {map});"));
     }
     f.line("Ok(())");
     f

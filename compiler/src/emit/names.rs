@@ -376,7 +376,7 @@ impl Names {
             self.rules.insert(id.clone(), rule);
         }
         for target in &program.targets {
-            if matches!(target.kind, ir::TargetKind::Sqlite { .. }) {
+            if target.kind.is_table() {
                 let key = (target.entity.clone(), target.provenance);
                 if !self.columns.contains_key(&key) {
                     let snake = screaming_snake(unraw(&self.types[&target.entity]));

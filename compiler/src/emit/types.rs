@@ -192,7 +192,7 @@ pub fn types_rs(program: &ir::Program, names: &Names) -> String {
     let sql_tables: Vec<(&str, bool)> = program
         .targets
         .iter()
-        .filter(|t| matches!(t.kind, ir::TargetKind::Sqlite { .. }))
+        .filter(|t| t.kind.is_table())
         .map(|t| (t.entity.as_str(), t.provenance))
         .collect();
     // Records read only from sources borrow their text from the raw record; lookups hold

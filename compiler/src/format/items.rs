@@ -7,8 +7,8 @@
 use super::expr::{expr, first_break, string_lit};
 use super::writer::{Blank, Writer};
 use crate::syntax::ast::{
-    Connector, FlowDecl, FnDecl, Item, LookupDecl, MappingFile, SourceDecl, Statement, StringLit,
-    TargetDecl, TypeRef,
+    Connector, FlowDecl, FnDecl, Item, LookupDecl, MappingFile, OptionValue, OptionValueKind,
+    SourceDecl, Statement, StringLit, TargetDecl, TypeRef,
 };
 
 /// Top-level declarations are printed in groups separated by one blank line: the header,
@@ -188,14 +188,37 @@ fn dead_letter(w: &mut Writer, c: &Connector) {
     w.write(&format!("dead_letter: {connector}"));
 }
 
-/// `csv("path")`, `sqlite("path", table: "t")`.
+/// `csv("path")`, `sqlite("path", table: "t")`, `mqtt(connection: "plant", qos: 1)`.
 fn connector(w: &Writer, c: &Connector) -> String {
-    let mut out = format!("{}({}", c.kind.name, string_lit(w, &c.location));
-    for (name, value) in &c.options {
-        out.push_str(&format!(", {}: {}", name.name, string_lit(w, value)));
+    let mut args: Vec<String> = c.location.iter().map(|l| string_lit(w, l)).collect();
+    for option in &c.options {
+        args.push(format!(
+            "{}: {}",
+            option.name.name,
+            option_value(w, &option.value)
+        ));
     }
-    out.push(')');
-    out
+    format!("{}({})", c.kind.name, args.join(", "))
+}
+
+/// An option's value as its author wrote it (a number's digits, a duration's unit), lists with
+/// their items one after the other.
+fn option_value(w: &Writer, v: &OptionValue) -> String {
+    match &v.kind {
+        OptionValueKind::Text(text) => string_lit(
+            w,
+            &StringLit {
+                value: text.clone(),
+                span: v.span,
+            },
+        ),
+        OptionValueKind::Number(written) | OptionValueKind::Duration(written) => written.clone(),
+        OptionValueKind::Bool(value) => value.to_string(),
+        OptionValueKind::List(items) => {
+            let items: Vec<String> = items.iter().map(|i| option_value(w, i)).collect();
+            format!("[{}]", items.join(", "))
+        }
+    }
 }
 
 fn flow(w: &mut Writer, f: &FlowDecl) {

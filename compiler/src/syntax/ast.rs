@@ -159,13 +159,39 @@ pub struct TargetDecl {
     pub with: Option<Ident>,
 }
 
-/// `csv("path")`, `sqlite("path", table: "t")`: a connector kind, its location and named options.
+/// `csv("path")`, `sqlite("path", table: "t")`, `mqtt(connection: "plant", qos: 1)`: a connector
+/// kind, the file it names (the one string without a name, if any) and named options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Connector {
     pub kind: Ident,
-    pub location: StringLit,
-    pub options: Vec<(Ident, StringLit)>,
+    pub location: Option<StringLit>,
+    pub options: Vec<ConnectorOption>,
     pub span: Span,
+}
+
+/// `qos: 1`: one named option of a connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectorOption {
+    pub name: Ident,
+    pub value: OptionValue,
+}
+
+/// The value of a connector option, as written; the connector table says what it must be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionValue {
+    pub kind: OptionValueKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValueKind {
+    Text(String),
+    /// A number as written (`1`, `-2`, `0.5`): the table says whether an int or a float.
+    Number(String),
+    Bool(bool),
+    /// A duration as written: `500ms`, `30s`, `5min`, `2h`, `1d`.
+    Duration(String),
+    List(Vec<OptionValue>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

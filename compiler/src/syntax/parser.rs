@@ -295,13 +295,41 @@ impl Builder {
         let span = self.span(&pair);
         let mut p = pair.into_inner();
         let kind = self.ident(p.next()?);
-        let location = self.string(p.next()?);
+        let mut location: Option<StringLit> = None;
         let mut options = Vec::new();
         for arg in p {
-            let mut a = arg.into_inner();
-            let key = self.ident(a.next()?);
-            let value = self.string(a.next()?);
-            options.push((key, value));
+            match arg.as_rule() {
+                Rule::named_arg => {
+                    let mut a = arg.into_inner();
+                    let name = self.ident(a.next()?);
+                    let value = self.option_value(a.next()?);
+                    options.push(ConnectorOption { name, value });
+                }
+                _ => {
+                    let path = self.string(arg);
+                    let misplaced = if location.is_some() {
+                        Some("a connector names one file")
+                    } else if !options.is_empty() {
+                        Some("the file comes before the named options")
+                    } else {
+                        None
+                    };
+                    match misplaced {
+                        Some(why) => self.errors.push(
+                            Diagnostic::error(
+                                Code::UnknownConnector,
+                                format!("a string without a name here: {why}"),
+                            )
+                            .label(path.span, "not the connector's first argument")
+                            .help(format!(
+                                "write it first, or give it its option's name: `{}(\"file\", option: \"...\")`",
+                                kind.name
+                            )),
+                        ),
+                        None => location = Some(path),
+                    }
+                }
+            }
         }
         Some(Connector {
             kind,
@@ -309,6 +337,23 @@ impl Builder {
             options,
             span,
         })
+    }
+
+    /// A connector option's value: text, a number, a boolean, a duration or a list of them.
+    fn option_value(&mut self, pair: Pair<Rule>) -> OptionValue {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::string => OptionValueKind::Text(self.string(pair).value),
+            Rule::boolean => OptionValueKind::Bool(pair.as_str() == "true"),
+            Rule::duration => OptionValueKind::Duration(pair.as_str().to_string()),
+            Rule::option_list => OptionValueKind::List(
+                pair.into_inner()
+                    .map(|item| self.option_value(item))
+                    .collect(),
+            ),
+            _ => OptionValueKind::Number(pair.as_str().to_string()),
+        };
+        OptionValue { kind, span }
     }
 
     fn flow(&mut self, pair: Pair<Rule>) -> Option<FlowDecl> {

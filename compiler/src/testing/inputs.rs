@@ -23,7 +23,7 @@ pub fn write_inputs(program: &Program, test: &Test, dir: &Path) -> std::io::Resu
             .find(|r| r.name == source.name)
             .map_or(&[][..], |r| &r.records[..]);
         let columns = Columns::of(program, &source.entity);
-        let path = write_file(dir, &source.name, source.format, records, &columns)?;
+        let path = write_file(dir, &source.name, source.file_format(), records, &columns)?;
         args.push("--source".into());
         args.push(name_is_path(&source.name, &path));
     }

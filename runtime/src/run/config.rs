@@ -25,6 +25,9 @@ pub struct ProgramInfo {
     pub sources: &'static [&'static str],
     /// The names of the mapping's lookups, for `--lookup NAME=PATH`.
     pub lookups: &'static [&'static str],
+    /// The connections the mapping's connectors name, whose settings come from the deployment
+    /// settings (`--config`, `FDI_<CONNECTION>_<SETTING>`).
+    pub connections: &'static [&'static str],
     /// What the program was built from (`--version`, `manifest`).
     pub manifest: &'static crate::manifest::Manifest,
 }
@@ -58,6 +61,8 @@ pub struct RunConfig {
     pub capture_targets: Option<PathBuf>,
     /// Metrics, health, retries and logs (see `crate::ops`).
     pub operations: crate::ops::OpsOptions,
+    /// The connections' addresses and credentials (see `crate::settings`).
+    pub settings: crate::settings::Settings,
 }
 
 impl RunConfig {
@@ -75,6 +80,7 @@ impl RunConfig {
             lookup_paths: BTreeMap::new(),
             capture_targets: None,
             operations: crate::ops::OpsOptions::default(),
+            settings: crate::settings::Settings::default(),
         }
     }
 
@@ -144,5 +150,6 @@ pub(crate) const MILL_PROGRAM: ProgramInfo = ProgramInfo {
     service: false,
     sources: &["mill"],
     lookups: &["machines"],
+    connections: &[],
     manifest: &crate::Manifest::UNKNOWN,
 };

@@ -225,6 +225,11 @@ impl Run {
         })
     }
 
+    /// The deployment settings of connection `name` (an error that says how to give them when none are).
+    pub fn connection(&self, name: &str) -> Result<&crate::settings::ConnectionSettings, RunError> {
+        self.config.settings.connection(name)
+    }
+
     /// The IO threads' runtime, for connectors that open their connections before the run is driven.
     pub fn io(&self) -> &tokio::runtime::Handle {
         self.io_threads.handle()

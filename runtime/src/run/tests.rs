@@ -31,6 +31,7 @@ fn program(sources: &'static [&'static str]) -> ProgramInfo {
         service: false,
         sources,
         lookups: &[],
+        connections: &[],
         manifest: &crate::Manifest::UNKNOWN,
     }
 }

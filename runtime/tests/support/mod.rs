@@ -22,6 +22,7 @@ pub const PROGRAM: fdi_runtime::ProgramInfo = fdi_runtime::ProgramInfo {
     service: false,
     sources: &["mill"],
     lookups: &["machines"],
+    connections: &[],
     manifest: &fdi_runtime::Manifest::UNKNOWN,
 };
 

@@ -9,12 +9,14 @@
 
 mod error;
 mod mosquitto;
+mod mqtt;
 mod postgres;
 mod process;
 mod sparkplug;
 
 pub use error::PeerError;
-pub use mosquitto::Mosquitto;
+pub use mosquitto::{Mosquitto, DEFAULT_MAX_INFLIGHT};
+pub use mqtt::{MqttClient, Publish, QoS};
 pub use postgres::Postgres;
 pub use sparkplug::{
     decode_with_tahu, encode_with_tahu, DataMessage, EdgeNodePlan, PlanDevice, PlanMetric,

@@ -334,6 +334,12 @@ impl SparkplugEdgeNode {
         }
     }
 
+    /// Kills the node (SIGKILL), as a crash or a power cut would: it publishes nothing more,
+    /// and the broker publishes its will, the NDEATH it registered when it connected.
+    pub fn kill(mut self) {
+        self.process.stop();
+    }
+
     fn wait_for_event(&mut self, event: &str) -> Result<(), PeerError> {
         let deadline = Instant::now() + PUBLISH_DEADLINE;
         loop {

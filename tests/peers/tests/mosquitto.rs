@@ -1,11 +1,7 @@
 //! mosquitto as started by fdi-peers: messages go round, sessions persist while a client is
 //! away and across a restart of the broker, and the broker is gone once its handle drops.
 
-mod support;
-
-use fdi_peers::Mosquitto;
-use rumqttc::QoS;
-use support::MqttClient;
+use fdi_peers::{Mosquitto, MqttClient, QoS};
 
 fn numbered(count: usize) -> Vec<Vec<u8>> {
     (0..count)

@@ -1,16 +1,13 @@
 //! Tahu's edge node as started by fdi-peers: a subscriber receives its births and data as it
 //! reports them, data names metrics by their birth aliases, a skipped sequence number shows,
-//! and an NCMD rebirth request gets new births; Tahu's codec command round-trips a payload.
-
-mod support;
+//! and an NCMD rebirth request gets new births, a killed node dies by its will; Tahu's codec
+//! command round-trips a payload.
 
 use fdi_peers::{
-    decode_with_tahu, encode_with_tahu, DataMessage, EdgeNodePlan, Mosquitto, PlanMetric,
-    SparkplugEdgeNode,
+    decode_with_tahu, encode_with_tahu, DataMessage, EdgeNodePlan, Mosquitto, MqttClient,
+    PlanMetric, QoS, SparkplugEdgeNode,
 };
-use rumqttc::QoS;
 use serde_json::{json, Value};
-use support::MqttClient;
 
 fn line_plan() -> EdgeNodePlan {
     EdgeNodePlan::new("plant1", "line3")
@@ -120,8 +117,20 @@ fn an_ncmd_rebirth_request_gets_new_births() {
     let last = published.last().expect("a message");
     assert_eq!(last.message_type(), "NDATA");
     assert_eq!(seq(&last.payload), 2);
-    let received = host.receive(3);
-    assert_eq!(received[2].payload.to_vec(), last.bytes);
+    // The host, subscribed to the whole group, gets its own NCMD back, then the births and
+    // the last data.
+    let received = host.receive(4);
+    let topics: Vec<&str> = received.iter().map(|p| p.topic.as_str()).collect();
+    assert_eq!(
+        topics,
+        [
+            "spBv1.0/plant1/NCMD/line3",
+            "spBv1.0/plant1/NBIRTH/line3",
+            "spBv1.0/plant1/DBIRTH/line3/mill1",
+            "spBv1.0/plant1/NDATA/line3",
+        ]
+    );
+    assert_eq!(received[3].payload.to_vec(), last.bytes);
 }
 
 #[test]
@@ -133,6 +142,23 @@ fn a_stopped_edge_node_publishes_its_death() {
     let last = published.last().expect("a message");
     assert_eq!(last.topic, "spBv1.0/plant1/NDEATH/line3");
     assert_eq!(last.payload["metrics"][0]["name"], json!("bdSeq"));
+}
+
+#[test]
+fn a_killed_edge_node_dies_by_its_will() {
+    let broker = Mosquitto::start().expect("mosquitto starts");
+    let mut host = MqttClient::connect(&broker, "host", true);
+    host.subscribe("spBv1.0/plant1/NDEATH/#", QoS::AtLeastOnce);
+    let mut node = SparkplugEdgeNode::start(broker.port(), &line_plan()).expect("edge node starts");
+    node.wait_until_published_all().expect("publishes");
+    node.kill();
+    let will = host.receive(1).remove(0);
+    assert_eq!(will.topic, "spBv1.0/plant1/NDEATH/line3");
+    let decoded = decode_with_tahu(&[will.payload.to_vec()])
+        .expect("Tahu runs")
+        .remove(0)
+        .expect("the will decodes");
+    assert_eq!(decoded["metrics"][0]["name"], json!("bdSeq"));
 }
 
 #[test]

@@ -1,0 +1,287 @@
+//! The connector table: every kind of source, lookup, target and dead letter a mapping can name,
+//! with its options, their types and defaults. The checker (`check.rs` here), the emitter and
+//! the docs (`docs/connectors.md`, checked against [`markdown_table`]) all read this one table,
+//! so a connector is described once.
+
+mod check;
+
+pub use self::check::{check_connector, Checked, OptionValue};
+
+/// What a declaration uses a connector for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Source,
+    Lookup,
+    Target,
+    DeadLetter,
+}
+
+impl Role {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Source => "source",
+            Role::Lookup => "lookup",
+            Role::Target => "target",
+            Role::DeadLetter => "dead letter",
+        }
+    }
+}
+
+/// Whether a connector names a file (its first, unnamed argument) or a connection of the
+/// deployment settings (its `connection:` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    File,
+    Connection,
+}
+
+/// The type of an option's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionType {
+    Text,
+    /// A whole number in `min..=max`.
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    /// `500ms`, `30s`, `5min`, `2h`, `1d`.
+    Duration,
+    /// One of these words, as text.
+    Choice(&'static [&'static str]),
+    /// A list of texts; a single text is a list of one.
+    TextList,
+}
+
+impl OptionType {
+    pub fn describe(self) -> String {
+        match self {
+            OptionType::Text => "text".into(),
+            OptionType::Int { min, max } => format!("a whole number from {min} to {max}"),
+            OptionType::Bool => "`true` or `false`".into(),
+            OptionType::Duration => "a duration such as `500ms`, `30s` or `5min`".into(),
+            OptionType::Choice(words) => {
+                let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+                format!("one of {}", quoted.join(", "))
+            }
+            OptionType::TextList => "a text or a list of texts".into(),
+        }
+    }
+}
+
+/// One option of a connector.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionSpec {
+    pub name: &'static str,
+    pub ty: OptionType,
+    /// The value when the option is not given, as it would be written; `None`: required in the
+    /// roles that take it.
+    pub default: Option<&'static str>,
+    /// The roles the option applies to.
+    pub roles: &'static [Role],
+    pub doc: &'static str,
+}
+
+/// One kind of connector.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectorSpec {
+    pub kind: &'static str,
+    pub roles: &'static [Role],
+    pub location: Location,
+    pub options: &'static [OptionSpec],
+    /// As a source, it never ends: a program reading it is a service.
+    pub endless: bool,
+    /// The runtime's cargo feature the generated program enables for it.
+    pub feature: Option<&'static str>,
+    pub doc: &'static str,
+}
+
+impl ConnectorSpec {
+    /// The options that apply to `role`.
+    pub fn options_for(&self, role: Role) -> impl Iterator<Item = &'static OptionSpec> + '_ {
+        self.options.iter().filter(move |o| o.roles.contains(&role))
+    }
+}
+
+const SOURCE_TARGET: &[Role] = &[Role::Source, Role::Target];
+const SOURCE: &[Role] = &[Role::Source];
+const TARGET: &[Role] = &[Role::Target];
+
+const CONNECTION: OptionSpec = OptionSpec {
+    name: "connection",
+    ty: OptionType::Text,
+    default: None,
+    roles: SOURCE_TARGET,
+    doc: "the connection's name in the deployment settings (`--config`, `FDI_...`), which hold its address and credentials",
+};
+
+/// Every connector, in the order the docs list them.
+pub const CONNECTORS: &[ConnectorSpec] = &[
+    ConnectorSpec {
+        kind: "csv",
+        roles: &[Role::Source, Role::Lookup],
+        location: Location::File,
+        options: &[],
+        endless: false,
+        feature: None,
+        doc: "a CSV file with a header row",
+    },
+    ConnectorSpec {
+        kind: "jsonl",
+        roles: &[Role::Source, Role::Lookup, Role::Target, Role::DeadLetter],
+        location: Location::File,
+        options: &[],
+        endless: false,
+        feature: None,
+        doc: "a JSON Lines file: one JSON object per line",
+    },
+    ConnectorSpec {
+        kind: "sqlite",
+        roles: TARGET,
+        location: Location::File,
+        options: &[OptionSpec {
+            name: "table",
+            ty: OptionType::Text,
+            default: None,
+            roles: TARGET,
+            doc: "the table written (created if missing), upserted on the target's key",
+        }],
+        endless: false,
+        feature: None,
+        doc: "an SQLite database file",
+    },
+    ConnectorSpec {
+        kind: "mqtt",
+        roles: SOURCE_TARGET,
+        location: Location::Connection,
+        options: &[
+            CONNECTION,
+            OptionSpec {
+                name: "topics",
+                ty: OptionType::TextList,
+                default: None,
+                roles: SOURCE,
+                doc: "the topic filters subscribed to (`+` one level, `#` the rest)",
+            },
+            OptionSpec {
+                name: "payload",
+                ty: OptionType::Choice(&["json", "sparkplug_b"]),
+                default: Some("json"),
+                roles: SOURCE,
+                doc: "how a message's bytes are read: one JSON record, or a Sparkplug B payload whose metrics are the records",
+            },
+            OptionSpec {
+                name: "topic",
+                ty: OptionType::Text,
+                default: None,
+                roles: TARGET,
+                doc: "the topic published to; `{field}` is replaced by the record's field",
+            },
+            OptionSpec {
+                name: "qos",
+                ty: OptionType::Int { min: 0, max: 1 },
+                default: Some("1"),
+                roles: SOURCE_TARGET,
+                doc: "0: at most once; 1: at least once (acknowledged only when durable)",
+            },
+            OptionSpec {
+                name: "retain",
+                ty: OptionType::Bool,
+                default: Some("false"),
+                roles: TARGET,
+                doc: "whether the broker keeps the last record of each topic for new subscribers",
+            },
+        ],
+        endless: true,
+        feature: Some("mqtt"),
+        doc: "an MQTT broker: a persistent session with acknowledgements sent once records are durable",
+    },
+    ConnectorSpec {
+        kind: "postgres",
+        roles: SOURCE_TARGET,
+        location: Location::Connection,
+        options: &[
+            CONNECTION,
+            OptionSpec {
+                name: "table",
+                ty: OptionType::Text,
+                default: None,
+                roles: SOURCE_TARGET,
+                doc: "the table read, or written (created if missing, upserted on the target's key)",
+            },
+            OptionSpec {
+                name: "watermark",
+                ty: OptionType::Text,
+                default: None,
+                roles: SOURCE,
+                doc: "the ever-increasing column (an id or a timestamp) the source reads on from",
+            },
+            OptionSpec {
+                name: "tiebreaker",
+                ty: OptionType::Text,
+                default: Some(""),
+                roles: SOURCE,
+                doc: "a unique column that orders rows with the same watermark (e.g. the primary key)",
+            },
+            OptionSpec {
+                name: "poll_interval",
+                ty: OptionType::Duration,
+                default: Some("1s"),
+                roles: SOURCE,
+                doc: "how often the table is asked for new rows when the last ask found none",
+            },
+            OptionSpec {
+                name: "page",
+                ty: OptionType::Int { min: 1, max: 100_000 },
+                default: Some("1000"),
+                roles: SOURCE,
+                doc: "rows read per query",
+            },
+        ],
+        endless: true,
+        feature: Some("postgres"),
+        doc: "a PostgreSQL database",
+    },
+];
+
+/// The connector of kind `kind`.
+pub fn spec(kind: &str) -> Option<&'static ConnectorSpec> {
+    CONNECTORS.iter().find(|c| c.kind == kind)
+}
+
+/// The table as markdown, for `docs/connectors.md` (a test keeps the two the same).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| connector | for | names | option | type | default | meaning |\n|---|---|---|---|---|---|---|\n");
+    for c in CONNECTORS {
+        let roles: Vec<&str> = c.roles.iter().map(|r| r.describe()).collect();
+        let location = match c.location {
+            Location::File => "a file",
+            Location::Connection => "a connection",
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {location} | | | | {} |\n",
+            c.kind,
+            roles.join(", "),
+            c.doc
+        ));
+        for o in c.options {
+            let roles: Vec<&str> = o.roles.iter().map(|r| r.describe()).collect();
+            let default = match o.default {
+                None => "required".to_string(),
+                Some("") => "none".to_string(),
+                Some(value) => match o.ty {
+                    OptionType::Text | OptionType::Choice(_) => format!("`\"{value}\"`"),
+                    _ => format!("`{value}`"),
+                },
+            };
+            out.push_str(&format!(
+                "| | {} | | `{}` | {} | {default} | {} |\n",
+                roles.join(", "),
+                o.name,
+                o.ty.describe(),
+                o.doc
+            ));
+        }
+    }
+    out
+}
