@@ -11,6 +11,8 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::Client;
 
 use super::error::PostgresError;
+use crate::error::RunError;
+use crate::settings::ConnectionSettings;
 
 /// Where and how to connect to a PostgreSQL server. The deployment's config file provides these values, not
 /// the mapping. Its `Debug` print shows the password as `<redacted>`, and no error or log of the connector
@@ -64,6 +66,40 @@ impl PostgresConnection {
             application_name: "fdi".to_string(),
             connect_timeout: Duration::from_secs(10),
         }
+    }
+
+    /// The settings of a connection the mapping names, from the deployment's config file and environment
+    /// (see `crate::settings`): `host`, `username` and `database` are required; `port` (5432), `password`,
+    /// `tls` (`verify-full`, the default, or `disable`), `ca_file`, `application_name` (`fdi`) and
+    /// `connect_timeout` (seconds, 10) are optional.
+    pub fn from_settings(settings: &ConnectionSettings) -> Result<Self, RunError> {
+        let mut connection = PostgresConnection::new(
+            settings.required("host")?,
+            settings.required("username")?,
+            settings.required("database")?,
+        );
+        if let Some(port) = settings.number("port")? {
+            connection.port = port;
+        }
+        connection.password = settings.text("password").map(str::to_string);
+        connection.tls.mode = match settings.text("tls") {
+            None | Some("verify-full") => TlsMode::VerifyFull,
+            Some("disable") => TlsMode::Disable,
+            Some(other) => {
+                return Err(RunError::Usage(format!(
+                    "connection {:?}: `tls` is {other:?}; it is \"verify-full\" (the default) or \"disable\"",
+                    settings.name()
+                )))
+            }
+        };
+        connection.tls.ca_file = settings.text("ca_file").map(PathBuf::from);
+        if let Some(name) = settings.text("application_name") {
+            connection.application_name = name.to_string();
+        }
+        if let Some(seconds) = settings.number::<u64>("connect_timeout")? {
+            connection.connect_timeout = Duration::from_secs(seconds);
+        }
+        Ok(connection)
     }
 
     /// `user@host:port/dbname`: what errors and logs name (never the password).
@@ -218,6 +254,37 @@ mod tests {
         assert!(!printed.contains("s3cret-pass"), "{printed}");
         assert!(printed.contains("<redacted>"), "{printed}");
         assert!(!connection.server().contains("s3cret-pass"));
+    }
+
+    #[test]
+    fn settings_of_the_deployment_make_a_connection() {
+        let file = "[connections.mes]\nhost = \"db.plant\"\nport = 5433\nusername = \"fdi\"\n\
+                    database = \"mes\"\nca_file = \"/etc/fdi/ca.pem\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("line.toml");
+        std::fs::write(&path, file).unwrap();
+        let environment = [("FDI_MES_PASSWORD".to_string(), "s3cret".to_string())];
+        let settings = crate::settings::Settings::load(Some(&path), &["mes"], environment).unwrap();
+        let connection =
+            PostgresConnection::from_settings(settings.connection("mes").unwrap()).unwrap();
+        assert_eq!(connection.server(), "fdi@db.plant:5433/mes");
+        assert_eq!(connection.password.as_deref(), Some("s3cret"));
+        assert_eq!(connection.tls.mode, TlsMode::VerifyFull);
+        assert_eq!(
+            connection.tls.ca_file,
+            Some(PathBuf::from("/etc/fdi/ca.pem"))
+        );
+
+        std::fs::write(&path, file.replace("ca_file", "tls = \"off\"\nx")).unwrap();
+        let settings = crate::settings::Settings::load(Some(&path), &["mes"], []).unwrap();
+        let error =
+            PostgresConnection::from_settings(settings.connection("mes").unwrap()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("\"verify-full\" (the default) or \"disable\""),
+            "{error}"
+        );
     }
 
     #[test]

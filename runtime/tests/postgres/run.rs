@@ -4,9 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use fdi_runtime::postgres::PollSettings;
+use fdi_runtime::postgres::{PollSettings, PostgresConnection};
 use fdi_runtime::serde::{Deserialize, Serialize};
 use fdi_runtime::serde_json::{json, Value};
+use fdi_runtime::settings::Settings;
 use fdi_runtime::{
     Column, FlowId, MapOutcome, ProgramInfo, RawRecord, Run, RunConfig, RunError, RunSummary,
     SqlType, Timestamp,
@@ -24,6 +25,7 @@ fn program(mapping: &'static str, sources: &'static [&'static str]) -> ProgramIn
         service: false,
         sources,
         lookups: &[],
+        connections: &[],
         manifest: &fdi_runtime::Manifest::UNKNOWN,
     }
 }
@@ -188,6 +190,7 @@ const ORDERS: ProgramInfo = ProgramInfo {
     service: false,
     sources: &["erp_orders"],
     lookups: &[],
+    connections: &["erp"],
     manifest: &fdi_runtime::Manifest::UNKNOWN,
 };
 
@@ -228,8 +231,29 @@ fn expected_orders(ids: std::ops::RangeInclusive<i64>) -> Vec<Vec<Option<String>
 /// One run of the orders mapping until it has caught up; `cut_at` cuts every connection of the run (source
 /// and target) when that many records have been mapped.
 fn run_orders(peer: &Peer, base: &Path, cut_at: Option<u64>) -> RunSummary {
-    let mut run = start(&ORDERS, base, 1000);
-    let connection = peer.connection("fdi-orders");
+    // The connection's settings come from the deployment's config file, as a generated program's do.
+    let config = base.join("line.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[connections.erp]\nhost = \"{}\"\nport = {}\nusername = \"{}\"\ndatabase = \"{}\"\n\
+             tls = \"disable\"\napplication_name = \"fdi-orders\"\n",
+            peer.server.host(),
+            peer.server.port(),
+            peer.server.user(),
+            peer.server.database()
+        ),
+    )
+    .unwrap();
+    let mut config = RunConfig {
+        base_dir: base.to_path_buf(),
+        checkpoint_every: 1000,
+        settings: Settings::load(Some(&config), ORDERS.connections, []).unwrap(),
+        ..RunConfig::new(&ORDERS)
+    };
+    config.operations.retry_targets_for = Duration::from_secs(60);
+    let mut run = Run::new(&ORDERS, config).unwrap();
+    let connection = PostgresConnection::from_settings(run.connection("erp").unwrap()).unwrap();
     let target = run
         .postgres_target::<Order>(
             "mes_orders",
