@@ -198,7 +198,7 @@ impl HostSession {
         let parsed = Topic::parse(topic).map_err(|e| error(MessageProblem::Topic(e), None))?;
         let (message_type, node_id, device) = match &parsed {
             // A host's STATE is JSON (Sparkplug 3.0), not a protobuf payload.
-            Topic::State { .. } => {
+            Topic::HostState { .. } => {
                 return Ok(Message {
                     topic: parsed,
                     timestamp: None,

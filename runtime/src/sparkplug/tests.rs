@@ -56,7 +56,7 @@ fn topics_of_every_message_type_parse_and_print_back() {
     }
     assert_eq!(
         Topic::parse("spBv1.0/STATE/scada-1").expect("STATE"),
-        Topic::State {
+        Topic::HostState {
             host_id: "scada-1".into()
         }
     );

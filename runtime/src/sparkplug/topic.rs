@@ -90,7 +90,7 @@ pub enum Topic {
         device: Option<String>,
     },
     /// A host application's birth or death (`spBv1.0/STATE/<host id>`, Sparkplug 3.0).
-    State { host_id: String },
+    HostState { host_id: String },
 }
 
 /// Why a topic is not a Sparkplug B topic.
@@ -136,7 +136,7 @@ impl Topic {
         }
         if levels.get(1) == Some(&"STATE") {
             return match levels.as_slice() {
-                [_, _, host_id] => Ok(Topic::State {
+                [_, _, host_id] => Ok(Topic::HostState {
                     host_id: host_id.to_string(),
                 }),
                 _ => Err(error(format!(
@@ -212,7 +212,7 @@ impl fmt::Display for Topic {
                 node,
                 device,
             } => f.write_str(&Topic::message(*message_type, node, device.as_deref())),
-            Topic::State { host_id } => write!(f, "{NAMESPACE}/STATE/{host_id}"),
+            Topic::HostState { host_id } => write!(f, "{NAMESPACE}/STATE/{host_id}"),
         }
     }
 }
