@@ -2,8 +2,9 @@
 //!
 //! A batch is ONE statement: every column's values as one array parameter, unnested into rows
 //! (`INSERT INTO t (..) SELECT * FROM UNNEST($1::text[], $2::int8[], ..) ON CONFLICT (key) DO UPDATE ..`). Its
-//! size does not depend on the number of rows (no 65,535-parameter limit, one plan), and it measured faster than
-//! COPY into a staging table and a merge (see `docs/connectors/postgres.md`).
+//! size does not depend on the number of rows (no 65,535-parameter limit, one plan), and at the batch sizes
+//! checkpoints produce it measured as fast as or faster than COPY into a staging table and a merge, which wins
+//! only single batches of 100,000 rows (see `docs/connectors/postgres.md`).
 
 use std::collections::HashSet;
 use std::ops::Range;
