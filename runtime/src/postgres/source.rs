@@ -193,9 +193,9 @@ impl PostgresSource {
         Ok(self.client.as_ref().expect("connected above"))
     }
 
-    /// The next page after the cursor: each row as the JSON object's text, and the cursor of its last row
-    /// (cancel-safe: nothing changes before the query's answer is in).
-    async fn poll_page(&mut self) -> Result<Vec<(String, Cursor)>, PostgresError> {
+    /// The next page after the cursor: each row as the JSON object's text, and the cursor of its last row;
+    /// `None` when there are no new rows (cancel-safe: nothing changes before the query's answer is in).
+    async fn poll_page(&mut self) -> Result<Option<(Vec<String>, Cursor)>, PostgresError> {
         let limit = i64::from(self.settings.page_size.max(1));
         let cursor = self.cursor.clone();
         let (name, server) = (self.name.clone(), self.server.clone());
@@ -220,7 +220,8 @@ impl PostgresSource {
         .map_err(|e| PostgresError::client(ROLE, &name, &server, "poll its rows", &e))?;
         let queries = &self.queries;
         let columns = queries.names.len();
-        rows.iter()
+        let texts: Vec<String> = rows
+            .iter()
             .map(|row| {
                 let mut object = serde_json::Map::with_capacity(columns);
                 for (index, (column, read)) in queries.names.iter().zip(&queries.reads).enumerate()
@@ -230,17 +231,22 @@ impl PostgresSource {
                         finish(*read, row.try_get::<_, PolledValue>(index)),
                     );
                 }
-                let cursor = Cursor {
-                    watermark: row.try_get(columns).map_err(|e| {
-                        PostgresError::client(ROLE, &name, &server, "read a row's watermark", &e)
-                    })?,
-                    tiebreaker: row.try_get(columns + 1).map_err(|e| {
-                        PostgresError::client(ROLE, &name, &server, "read a row's tie-breaker", &e)
-                    })?,
-                };
-                Ok((serde_json::Value::Object(object).to_string(), cursor))
+                serde_json::Value::Object(object).to_string()
             })
-            .collect()
+            .collect();
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        let read = |index: usize, what: &str| {
+            last.try_get(index).map_err(|e| {
+                PostgresError::client(ROLE, &name, &server, format!("read a row's {what}"), &e)
+            })
+        };
+        let cursor = Cursor {
+            watermark: read(columns, "watermark")?,
+            tiebreaker: read(columns + 1, "tie-breaker")?,
+        };
+        Ok(Some((texts, cursor)))
     }
 
     /// Stores the acknowledged cursor that is waiting; a transient failure leaves it waiting.
@@ -366,6 +372,9 @@ impl StreamSource for PostgresSource {
         &self.name
     }
 
+    /// Cancel-safe: a watermark waiting to be stored stays waiting until its statement returned, the time of
+    /// the next poll is kept in the source (a call dropped while it sleeps sleeps only the rest next time), and
+    /// the cursor and positions move only after the page's query has answered, with no await left.
     async fn next(&mut self) -> Result<Option<Delivery>, RunError> {
         loop {
             if self.caught_up {
@@ -373,8 +382,8 @@ impl StreamSource for PostgresSource {
             }
             self.store_unsaved().await?;
             tokio::time::sleep_until(self.next_poll).await;
-            let rows = match self.poll_page().await {
-                Ok(rows) => rows,
+            let page = match self.poll_page().await {
+                Ok(page) => page,
                 Err(error) if error.is_transient() => {
                     self.back_off(&error);
                     continue;
@@ -382,21 +391,21 @@ impl StreamSource for PostgresSource {
                 Err(error) => return Err(error.into()),
             };
             self.backoff = Duration::from_millis(250);
-            let full = rows.len() >= self.settings.page_size as usize;
+            let rows = page.as_ref().map_or(0, |(texts, _)| texts.len());
+            let full = rows >= self.settings.page_size as usize;
             self.caught_up = !full && self.settings.until_caught_up;
             self.next_poll = if full {
                 Instant::now()
             } else {
                 Instant::now() + self.settings.poll_interval
             };
-            let Some((_, cursor)) = rows.last() else {
+            let Some((texts, cursor)) = page else {
                 continue;
             };
-            let cursor = cursor.clone();
-            let records: Vec<RawRecord> = rows
+            let records: Vec<RawRecord> = texts
                 .into_iter()
                 .enumerate()
-                .map(|(i, (text, _))| {
+                .map(|(i, text)| {
                     RawRecord::json_line(self.name.clone(), self.next_position + i as u64, text)
                 })
                 .collect();
