@@ -74,6 +74,22 @@ struct CountIn {
     load: f64,
 }
 
+/// The map function of the counts flow: each JSON line is a count, written as it is.
+fn count_flow(flow: FlowId<Count>) -> impl FnMut(&mut Run, &RawRecord) -> Result<(), RunError> {
+    move |run, raw| {
+        if let Some(c) = run.decode::<CountIn>(raw, "Count")? {
+            let record = Count {
+                machine: c.machine,
+                shift: c.shift,
+                count: c.count,
+                load: c.load,
+            };
+            run.deliver(flow, raw, MapOutcome::Mapped(record))?;
+        }
+        Ok(())
+    }
+}
+
 #[test]
 fn rows_a_check_constraint_refuses_are_dead_lettered_with_their_originals_and_the_rest_is_written()
 {
@@ -100,18 +116,7 @@ fn rows_a_check_constraint_refuses_are_dead_lettered_with_their_originals_and_th
         )
         .unwrap();
     let flow = run.flow("counts", "counts", target);
-    run.source(source, move |run: &mut Run, raw: &RawRecord| {
-        if let Some(c) = run.decode::<CountIn>(raw, "Count")? {
-            let record = Count {
-                machine: c.machine,
-                shift: c.shift,
-                count: c.count,
-                load: c.load,
-            };
-            run.deliver(flow, raw, MapOutcome::Mapped(record))?;
-        }
-        Ok(())
-    });
+    run.source(source, count_flow(flow));
     run.drive().unwrap();
 
     // count = 3i is a multiple of 7 exactly when i is.
@@ -316,4 +321,36 @@ fn a_table_moves_into_another_through_a_lost_connection_and_a_restart_reads_only
         "only the rows after the stored watermark"
     );
     assert_eq!(peer.rows(stored), expected_orders(1..=10_500));
+}
+
+#[test]
+fn a_test_run_captures_a_postgres_target_without_contacting_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = program("counts_to_mes", &["counts"]);
+    let config = RunConfig {
+        base_dir: dir.path().to_path_buf(),
+        capture_targets: Some("captured".into()),
+        ..RunConfig::new(&program)
+    };
+    let mut run = Run::new(&program, config).unwrap();
+    // Nothing listens on port 1: opening the target would fail if it connected.
+    let mut nowhere = PostgresConnection::new("127.0.0.1", "fdi", "mes");
+    nowhere.port = 1;
+    let target = run
+        .postgres_target::<Count>("mes", &nowhere, "counts", COUNT_COLUMNS, COUNT_KEYS)
+        .unwrap();
+    std::fs::write(
+        dir.path().join("counts.jsonl"),
+        fdi_runtime::serde_json::to_string(&count(3)).unwrap() + "\n",
+    )
+    .unwrap();
+    let source = run.jsonl_source("counts", "counts.jsonl").unwrap();
+    let flow = run.flow("counts", "counts", target);
+    run.source(source, count_flow(flow));
+    run.drive().unwrap();
+    let captured = std::fs::read_to_string(dir.path().join("captured/mes.jsonl")).unwrap();
+    assert_eq!(
+        fdi_runtime::serde_json::from_str::<Value>(captured.trim()).unwrap(),
+        json!({"machine": "M-003", "shift": 0, "count": 9, "load": 0.375})
+    );
 }
