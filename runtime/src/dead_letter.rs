@@ -42,12 +42,16 @@ struct Entry<'a> {
     detail: Option<&'a str>,
     source: &'a str,
     position: Position,
+    /// The topic of a broker message; left out for records of files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<&'a str>,
     record: OriginalRecord<'a>,
 }
 
 /// A JSON Lines file of rejected records:
 /// `{"flow": "spindle" | null, "stage": "decode"|"map"|"write", "reason": "...", "detail": "..." | null,
-///   "source": "mill", "position": 17, "record": <original>}`.
+///   "source": "mill", "position": 17, "record": <original>}`, and for a broker message its `"topic"` before
+/// `"record"` (see [`RawRecord::original`] for what `record` holds).
 ///
 /// Created (truncated) at the start of a run so it never mixes runs, and flushed with the targets at every
 /// checkpoint: a position is only acknowledged once its rejects are durable too.
@@ -93,6 +97,7 @@ impl DeadLetter {
             detail: reject.detail.as_deref(),
             source: raw.source(),
             position: raw.position(),
+            topic: raw.topic(),
             record: raw.original_view(),
         };
         let mut line = serde_json::to_vec(&entry).map_err(|e| {
@@ -195,5 +200,23 @@ mod tests {
         assert_eq!(second["stage"], json!("decode"));
         assert_eq!(second["detail"], Value::Null);
         assert_eq!(dead_letter.records(), 2);
+    }
+
+    #[test]
+    fn a_message_keeps_its_topic_and_bytes_that_are_not_utf8_as_base64() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dl.jsonl");
+        let mut dead_letter = DeadLetter::create(&path).unwrap();
+        let raw = RawRecord::message(Arc::from("broker"), 9, "plant/3/m1", vec![0xfe, 0xff]);
+        dead_letter
+            .write(None, Stage::Decode, &Reject::new("bad"), &raw)
+            .unwrap();
+        dead_letter.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\"flow\":null,\"stage\":\"decode\",\"reason\":\"bad\",\"detail\":null,\"source\":\"broker\",\
+             \"position\":9,\"topic\":\"plant/3/m1\",\"record\":{\"base64\":\"/v8=\"}}\n"
+        );
     }
 }

@@ -54,22 +54,34 @@ fn decode_payload<'r, T: Deserialize<'r>>(payload: &'r Payload) -> Result<T, Str
             }
             T::deserialize(crate::decode_csv::CsvRow { headers, fields }).map_err(|e| e.0)
         }
-        Payload::JsonLine { text, .. } => {
-            // The common case, straight from the text into the struct without building a
-            // `serde_json::Value`. A line that fails is decoded again the slow way below, only
-            // to say which field was wrong: rejects are rare, and their reason is worth it.
-            if let Ok(decoded) = serde_json::from_str::<T>(text) {
-                return Ok(decoded);
-            }
-            let value: serde_json::Value = serde_json::from_str(text)
-                .map_err(|e| format!("the line is not valid JSON: {e}"))?;
-            match value {
-                serde_json::Value::Object(members) => {
-                    T::deserialize(NamedFields::new("field", members.into_iter())).map_err(|e| e.0)
-                }
-                other => T::deserialize(other).map_err(|e| e.to_string()),
-            }
+        Payload::JsonLine { text, .. } => decode_json(text, "line"),
+        Payload::Message { bytes, .. } => {
+            let text = std::str::from_utf8(bytes).map_err(|e| {
+                format!(
+                    "the message is not UTF-8 text (invalid byte at offset {})",
+                    e.valid_up_to()
+                )
+            })?;
+            decode_json(text, "message")
         }
+    }
+}
+
+/// JSON text (one line of a file, one message) to `T`; `what` names the text in the error.
+fn decode_json<'r, T: Deserialize<'r>>(text: &'r str, what: &str) -> Result<T, String> {
+    // The common case, straight from the text into the struct without building a
+    // `serde_json::Value`. A text that fails is decoded again the slow way below, only
+    // to say which field was wrong: rejects are rare, and their reason is worth it.
+    if let Ok(decoded) = serde_json::from_str::<T>(text) {
+        return Ok(decoded);
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("the {what} is not valid JSON: {e}"))?;
+    match value {
+        serde_json::Value::Object(members) => {
+            T::deserialize(NamedFields::new("field", members.into_iter())).map_err(|e| e.0)
+        }
+        other => T::deserialize(other).map_err(|e| e.to_string()),
     }
 }
 

@@ -143,3 +143,29 @@ fn json_lines_decode_and_name_the_field() {
     let raw = RawRecord::json_line(Arc::from("s"), 1, "[1,2]");
     assert!(decode::<MillSample>(&raw, "MillSample").is_err());
 }
+
+#[test]
+fn messages_decode_as_json_and_refuse_bytes_that_are_not_utf8() {
+    let message = |bytes: &[u8]| RawRecord::message(Arc::from("broker"), 7, "plant/m1", bytes);
+    let raw = message(br#"{"machine":"M","load":1.5,"count":2,"active":true,"mode":"IDLE"}"#);
+    let sample: MillSample = decode(&raw, "MillSample").unwrap();
+    assert_eq!((sample.load, sample.mode), (1.5, Mode::Idle));
+
+    let reject = decode::<MillSample>(&message(b"{oops"), "MillSample").unwrap_err();
+    assert_eq!(reject.reason, "record does not match MillSample");
+    let detail = reject.detail.unwrap();
+    assert!(
+        detail.starts_with("the message is not valid JSON"),
+        "{detail}"
+    );
+
+    let raw = message(&[b'{', 0xc3, 0x28, b'}']);
+    let detail = decode::<MillSample>(&raw, "MillSample")
+        .unwrap_err()
+        .detail
+        .unwrap();
+    assert_eq!(
+        detail,
+        "the message is not UTF-8 text (invalid byte at offset 1)"
+    );
+}

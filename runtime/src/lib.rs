@@ -41,6 +41,8 @@ mod files;
 pub mod identifier;
 pub mod lookup;
 pub mod manifest;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 pub mod ops;
 pub mod outcome;
 #[cfg(feature = "postgres")]
@@ -75,7 +77,7 @@ pub use manifest::{InputFile, Manifest};
 pub use outcome::{present, Failure, MapOutcome, OrReject, Reject};
 pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
-pub use run::{FlowId, MapFn, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
+pub use run::{FlowId, MapFn, OpenSource, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
 pub use sample::{good, Quality, SampleValue};
 pub use settings::{ConnectionSettings, Settings};
 pub use source::{CsvSource, EntityColumns, JsonlSource, ReadProgress, Source};

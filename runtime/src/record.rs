@@ -37,6 +37,9 @@ pub(crate) enum Payload {
         text: String,
         encoding_error: Option<String>,
     },
+    /// One broker message: its topic and its bytes as they came (JSON when they are UTF-8 JSON text;
+    /// decoding decides).
+    Message { topic: String, bytes: Vec<u8> },
 }
 
 impl RawRecord {
@@ -93,6 +96,40 @@ impl RawRecord {
         }
     }
 
+    /// One broker message: the topic it was published to and its payload. Its position is the source's
+    /// sequence number of the message (see `mqtt::MqttSource`), which is also its "line".
+    pub fn message(
+        source: Arc<str>,
+        position: Position,
+        topic: impl Into<String>,
+        bytes: impl Into<Vec<u8>>,
+    ) -> Self {
+        RawRecord {
+            source,
+            position,
+            line: position,
+            payload: Payload::Message {
+                topic: topic.into(),
+                bytes: bytes.into(),
+            },
+        }
+    }
+
+    /// The topic a broker message was published to; `None` for a record of a file.
+    pub fn topic(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::Message { topic, .. } => Some(topic),
+            _ => None,
+        }
+    }
+
+    /// The levels of [`RawRecord::topic`] (`plant/3/m1` -> `plant`, `3`, `m1`; an empty level, as in
+    /// `a//b`, is an empty string); `None` for a record of a file. To name levels by a filter such as
+    /// `plant/+line/+machine`, see `mqtt::TopicFilter::levels`.
+    pub fn topic_levels(&self) -> Option<std::str::Split<'_, char>> {
+        self.topic().map(|topic| topic.split('/'))
+    }
+
     /// The name of the source that produced the record.
     pub fn source(&self) -> &str {
         &self.source
@@ -122,7 +159,8 @@ impl RawRecord {
     /// The record as it came in, for the dead letter: CSV -> JSON object header -> string value (all present
     /// columns in header order; a row with more fields than headers keeps the extras under `_extra_1`,
     /// `_extra_2`, ...; columns missing from a short row are left out), JSON Lines -> the parsed JSON value, or a
-    /// JSON string holding the raw line when it is not valid JSON.
+    /// JSON string holding the raw line when it is not valid JSON. A broker message -> the parsed JSON value
+    /// of its bytes, else their text when they are UTF-8, else `{"base64": "<standard base64 with padding>"}`.
     ///
     /// Key order of the returned `Value` follows serde_json's map (sorted unless its `preserve_order` feature
     /// is on); the dead letter serializes [`RawRecord::original_view`] instead, which always keeps header order.
@@ -167,6 +205,21 @@ impl Serialize for OriginalRecord<'_> {
                     None => serializer.serialize_str(text),
                 }
             }
+            Payload::Message { bytes, .. } => match std::str::from_utf8(bytes) {
+                Ok(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(value) => value.serialize(serializer),
+                    Err(_) => serializer.serialize_str(text),
+                },
+                Err(_) => {
+                    use base64::Engine as _;
+                    let mut map = serializer.serialize_map(Some(1))?;
+                    map.serialize_entry(
+                        "base64",
+                        &base64::engine::general_purpose::STANDARD.encode(bytes),
+                    )?;
+                    map.end()
+                }
+            },
         }
     }
 }
@@ -227,5 +280,22 @@ mod tests {
         assert_eq!(good.original(), json!({"x": 1}));
         let bad = RawRecord::json_line(Arc::from("s"), 2, "{not json");
         assert_eq!(bad.original(), json!("{not json"));
+    }
+
+    #[test]
+    fn message_original_is_json_else_text_else_base64() {
+        let message = |bytes: &[u8]| RawRecord::message(Arc::from("s"), 4, "plant/3/m1", bytes);
+        assert_eq!(message(br#"{"x": [1]}"#).original(), json!({"x": [1]}));
+        assert_eq!(message(b"{oops").original(), json!("{oops"));
+        // 0xff never occurs in UTF-8.
+        assert_eq!(
+            message(&[0xff, 0x00, b'a']).original(),
+            json!({"base64": "/wBh"})
+        );
+        let raw = message(b"1");
+        assert_eq!(raw.topic(), Some("plant/3/m1"));
+        let levels: Vec<&str> = raw.topic_levels().unwrap().collect();
+        assert_eq!(levels, ["plant", "3", "m1"]);
+        assert_eq!(raw.position(), 4);
     }
 }

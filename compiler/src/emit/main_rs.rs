@@ -395,13 +395,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         } else {
             closure
         };
-        // A file is read on a thread of its own; a source whose reads wait, in a task.
-        let register = if source.endless() {
-            "stream_source"
-        } else {
-            "source"
-        };
-        f.line(format!("run.{register}({src}, {map});"));
+        f.line(format!("run.source({src}, {map});"));
     }
     f.line("Ok(())");
     f

@@ -34,6 +34,60 @@ const READERS_FINISH_WITHIN: Duration = Duration::from_secs(10);
 /// Starts a source's reader on the IO threads.
 type StartReader = Box<dyn FnOnce(ReaderLink, &tokio::runtime::Handle) -> JoinHandle<()>>;
 
+/// A source opened and ready to be read: its name, whether it commits positions outside the
+/// process, and how to start its reader (on a thread for a [`Source`], as a task for a
+/// [`StreamSource`]).
+pub struct OpenSource {
+    name: String,
+    commits_positions: bool,
+    /// Deliveries the source can have unacknowledged (see `StreamSource::unacknowledged_limit`).
+    unacknowledged_limit: Option<u64>,
+    start: StartReader,
+}
+
+impl OpenSource {
+    /// A source that reads with blocking calls (a file), read on a thread of its own.
+    pub fn blocking<S: Source + Send + 'static>(source: S) -> Self {
+        OpenSource {
+            name: source.name().to_string(),
+            commits_positions: source.commits_positions(),
+            unacknowledged_limit: None,
+            start: Box::new(move |link, runtime| {
+                reader::spawn_blocking_reader(source, link, runtime)
+            }),
+        }
+    }
+
+    /// A source whose reads wait (a broker topic, a polled table), read by a tokio task.
+    pub fn stream<S: StreamSource>(source: S) -> Self {
+        OpenSource {
+            name: source.name().to_string(),
+            commits_positions: source.commits_positions(),
+            unacknowledged_limit: source.unacknowledged_limit().map(|limit| limit as u64),
+            start: Box::new(move |link, runtime| {
+                reader::spawn_stream_reader(source, link, runtime)
+            }),
+        }
+    }
+
+    /// The source's name in the mapping.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl From<crate::source::CsvSource> for OpenSource {
+    fn from(source: crate::source::CsvSource) -> Self {
+        OpenSource::blocking(source)
+    }
+}
+
+impl From<crate::source::JsonlSource> for OpenSource {
+    fn from(source: crate::source::JsonlSource) -> Self {
+        OpenSource::blocking(source)
+    }
+}
+
 /// A source registered with [`Run::source`], started by [`Run::drive`].
 pub(super) struct SourceEntry {
     /// Its index in `Run::sources`.
@@ -72,38 +126,31 @@ struct Running {
 }
 
 impl Run {
-    /// Registers a source: its reader (`source`, started by [`Run::drive`]) and its map function.
-    pub fn source<S, F>(&mut self, source: S, map: F)
+    /// Registers a source (a file source such as `CsvSource`, or an [`OpenSource`] a network connector
+    /// opened) with its map function; [`Run::drive`] starts its reader.
+    pub fn source<F>(&mut self, source: impl Into<OpenSource>, map: F)
     where
-        S: Source + Send + 'static,
         F: FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static,
     {
-        let index = self.source_index(source.name());
-        self.sources[index].commits_positions = source.commits_positions();
+        let source = source.into();
+        let index = self.source_index(&source.name);
+        self.sources[index].commits_positions = source.commits_positions;
+        self.sources[index].unacknowledged_limit = source.unacknowledged_limit;
         self.readers.push(SourceEntry {
             index,
-            start: Box::new(move |link, runtime| {
-                reader::spawn_blocking_reader(source, link, runtime)
-            }),
+            start: source.start,
             map: Box::new(map),
         });
     }
 
-    /// Registers a source whose reads wait (a broker topic, a polled table): its reader is a tokio task.
+    /// Registers a source whose reads wait (a broker topic, a polled table) with its map function:
+    /// `run.source(OpenSource::stream(source), map)`.
     pub fn stream_source<S, F>(&mut self, source: S, map: F)
     where
         S: StreamSource,
         F: FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static,
     {
-        let index = self.source_index(source.name());
-        self.sources[index].commits_positions = source.commits_positions();
-        self.readers.push(SourceEntry {
-            index,
-            start: Box::new(move |link, runtime| {
-                reader::spawn_stream_reader(source, link, runtime)
-            }),
-            map: Box::new(map),
-        });
+        self.source(OpenSource::stream(source), map);
     }
 
     /// Runs every registered source to its end (or until a signal stops the run), side by side, and makes
@@ -212,6 +259,7 @@ impl Run {
                     let stats = &mut self.sources[source];
                     stats.last_position = Some(ack);
                     stats.since_checkpoint += records.len() as u64;
+                    stats.deliveries_since_checkpoint += 1;
                     // The records' buffers go back to the reader; when it has enough, they are dropped.
                     let _ = reader.spent.try_send(records);
                     if self.checkpoint_due(source, Instant::now()) {
@@ -254,6 +302,9 @@ impl Run {
             return false;
         };
         stats.since_checkpoint >= self.config.checkpoint_every as u64
+            || stats
+                .unacknowledged_limit
+                .is_some_and(|limit| stats.deliveries_since_checkpoint >= limit)
             || now.duration_since(since) >= self.config.checkpoint_interval
     }
 
@@ -282,6 +333,7 @@ impl Run {
         self.flush_targets(&targets, durable)?;
         let stats = &mut self.sources[index];
         stats.since_checkpoint = 0;
+        stats.deliveries_since_checkpoint = 0;
         stats.pending_since = None;
         if let Some(position) = stats.last_position {
             stats.acknowledged = Some(position);

@@ -16,6 +16,8 @@ mod config;
 mod drive;
 mod observe;
 mod open;
+#[cfg(feature = "mqtt")]
+mod open_mqtt;
 #[cfg(feature = "postgres")]
 mod open_postgres;
 mod reader;
@@ -26,7 +28,7 @@ pub use self::config::{
     OutputMode, ProgramInfo, RunConfig, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_INTERVAL,
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
-pub use self::drive::MapFn;
+pub use self::drive::{MapFn, OpenSource};
 
 use std::any::Any;
 use std::marker::PhantomData;
@@ -99,6 +101,10 @@ struct SourceStats {
     commits_positions: bool,
     /// Records handled since the last checkpoint, and when the first of them arrived.
     since_checkpoint: u64,
+    /// Deliveries since the last checkpoint, and how many the source can have unacknowledged at most
+    /// (`StreamSource::unacknowledged_limit`).
+    deliveries_since_checkpoint: u64,
+    unacknowledged_limit: Option<u64>,
     pending_since: Option<Instant>,
     progress: Option<ReadProgress>,
 }
@@ -114,6 +120,8 @@ impl SourceStats {
             targets: Vec::new(),
             commits_positions: false,
             since_checkpoint: 0,
+            deliveries_since_checkpoint: 0,
+            unacknowledged_limit: None,
             pending_since: None,
             progress: None,
         }

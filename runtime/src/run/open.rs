@@ -38,6 +38,18 @@ impl Run {
         Ok(source)
     }
 
+    /// The file that replaces source `name` in a test run (`--source NAME=PATH`), opened as JSON
+    /// Lines, for a network source: its records are the JSON objects its messages or rows would
+    /// be. `None` when the run reads the real source.
+    pub fn replaced_source(&mut self, name: &str) -> Result<Option<super::OpenSource>, RunError> {
+        let Some(path) = self.config.source_paths.get(name) else {
+            return Ok(None);
+        };
+        let source = JsonlSource::open(name, &self.base_dir.join(path))?;
+        self.source_index(name);
+        Ok(Some(source.into()))
+    }
+
     /// Loads a CSV master-data table (see [`Lookup::load_csv`]) from `path` or its replacement.
     pub fn lookup_csv<T: DeserializeOwned>(
         &mut self,

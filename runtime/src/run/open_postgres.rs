@@ -4,10 +4,9 @@
 
 use serde::Serialize;
 
-use super::{Run, TargetId};
+use super::{OpenSource, Run, TargetId};
 use crate::error::RunError;
 use crate::postgres::{PollSettings, PostgresConnection, PostgresSource, PostgresTarget};
-use crate::record::RawRecord;
 use crate::target::Column;
 
 impl Run {
@@ -30,21 +29,22 @@ impl Run {
         Ok(self.add_target(name, Box::new(target)))
     }
 
-    /// Registers a PostgreSQL source polled as `settings` say through `connection` (see [`PostgresSource`]),
-    /// with its map function. Its watermark is stored under this mapping's name and `name`.
-    pub fn postgres_source<F>(
+    /// Opens a PostgreSQL source polled as `settings` say through `connection` (see [`PostgresSource`]); its
+    /// watermark is stored under this mapping's name and `name`. Register it with its map function through
+    /// [`Run::source`]. In a test run that replaces source `name` with a file (`--source NAME=PATH`), the server
+    /// is not contacted and the file's JSON lines are the rows (see [`Run::replaced_source`]).
+    pub fn postgres_source(
         &mut self,
         name: &str,
         connection: &PostgresConnection,
         settings: PollSettings,
-        map: F,
-    ) -> Result<(), RunError>
-    where
-        F: FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static,
-    {
+    ) -> Result<OpenSource, RunError> {
+        if let Some(replaced) = self.replaced_source(name)? {
+            return Ok(replaced);
+        }
         let source =
             PostgresSource::open(name, self.program.mapping, connection, settings, self.io())?;
-        self.stream_source(source, map);
-        Ok(())
+        self.source_index(name);
+        Ok(OpenSource::stream(source))
     }
 }

@@ -298,7 +298,10 @@ fn every_checkpoint_flushes_before_it_acknowledges() {
         let mut run = start(dir.path(), 2);
         let target = run.add_target::<Count>("counts", Box::new(Recorder { log: log.clone() }));
         let flow = run.flow("count", "events", target);
-        run.source(Scripted::new("events", 9, commits, &log), count_flow(flow));
+        run.source(
+            OpenSource::blocking(Scripted::new("events", 9, commits, &log)),
+            count_flow(flow),
+        );
         run.drive().unwrap();
 
         let log = log.lock().unwrap().clone();
@@ -347,7 +350,7 @@ fn a_quiet_source_is_made_durable_within_the_checkpoint_interval() {
         release: release.clone(),
         log: log.clone(),
     };
-    run.stream_source(quiet, count_flow(flow));
+    run.source(OpenSource::stream(quiet), count_flow(flow));
 
     let watcher = {
         let log = log.clone();
@@ -390,7 +393,7 @@ fn a_busy_source_and_a_quiet_one_run_side_by_side() {
     let busy_done = Arc::new(AtomicBool::new(false));
     let mut quiet = Scripted::new("quiet", 1, true, &log);
     quiet.wait_for = Some(busy_done.clone());
-    run.source(quiet, count_flow(quiet_flow));
+    run.source(OpenSource::blocking(quiet), count_flow(quiet_flow));
     let busy = run.jsonl_source("busy", "busy.jsonl").unwrap();
     let mut count = count_flow(busy_flow);
     run.source(busy, move |run, raw| {

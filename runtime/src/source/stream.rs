@@ -38,4 +38,12 @@ pub trait StreamSource: Send + 'static {
     fn commits_positions(&self) -> bool {
         true
     }
+
+    /// How many deliveries the source can have unacknowledged before it receives no more (an MQTT broker
+    /// sends at most its `max_inflight_messages` unacknowledged QoS 1 messages): the run checkpoints the
+    /// source when that many wait, so it never waits for its own acknowledgements until the interval.
+    /// `None` (the default): no such limit.
+    fn unacknowledged_limit(&self) -> Option<usize> {
+        None
+    }
 }

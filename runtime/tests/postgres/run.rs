@@ -278,7 +278,10 @@ fn run_orders(peer: &Peer, base: &Path, cut_at: Option<u64>) -> RunSummary {
     let mut copy = copy_flow(flow, "Order");
     let mut admin = peer.client();
     let mut mapped = 0;
-    run.postgres_source("erp_orders", &connection, settings, move |run, raw| {
+    let source = run
+        .postgres_source("erp_orders", &connection, settings)
+        .unwrap();
+    run.source(source, move |run: &mut Run, raw: &RawRecord| {
         mapped += 1;
         if Some(mapped) == cut_at {
             let cut = admin
@@ -290,8 +293,7 @@ fn run_orders(peer: &Peer, base: &Path, cut_at: Option<u64>) -> RunSummary {
             assert_eq!(cut, 2, "the source's and the target's connections");
         }
         copy(run, raw)
-    })
-    .unwrap();
+    });
     run.drive().unwrap();
     run.summary()
 }

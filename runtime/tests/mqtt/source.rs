@@ -1,0 +1,319 @@
+//! The MQTT source in whole runs: from a topic to a JSON Lines target.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fdi_peers::Mosquitto;
+use fdi_runtime::mqtt::{MqttConnection, MqttQos, MqttSource, MqttSourceOptions, TopicFilter};
+use fdi_runtime::serde_json::{self, json, Value};
+use fdi_runtime::{RunSummary, TargetId};
+
+use super::*;
+
+const CLIENT_ID: &str = "line3-states";
+const COUNT: u64 = 10_000;
+
+fn options(max_unacknowledged: usize) -> MqttSourceOptions {
+    MqttSourceOptions {
+        subscriptions: vec![(
+            TopicFilter::parse(STATE_FILTER).unwrap(),
+            MqttQos::AtLeastOnce,
+        )],
+        max_unacknowledged,
+    }
+}
+
+/// Runs the program once: the broker source, wrapped by `wrap`, into `out/states.jsonl` of `dir`.
+fn run_states(
+    dir: &Path,
+    connection: MqttConnection,
+    checkpoint_every: usize,
+    checkpoint_interval: Duration,
+    max_unacknowledged: usize,
+    wrap: impl FnOnce(MqttSource) -> Ending<MqttSource>,
+) -> (Result<(), RunError>, RunSummary) {
+    let mut run = start_run(dir, checkpoint_every, checkpoint_interval);
+    let source = run
+        .mqtt_source("broker", &connection, options(max_unacknowledged))
+        .unwrap();
+    let target: TargetId<Placed> = run.jsonl_target("states", "out/states.jsonl").unwrap();
+    let flow = run.flow("place", "broker", target);
+    run.stream_source(wrap(source), place_readings(flow));
+    let result = run.drive();
+    (result, run.summary())
+}
+
+/// The written records by sequence number, each checked against what was published for it.
+fn written_by_seq(lines: &[Value]) -> BTreeMap<u64, usize> {
+    let mut seen = BTreeMap::new();
+    for line in lines {
+        let placed: Placed = serde_json::from_value(line.clone()).unwrap();
+        assert_eq!(placed, reading_of(placed.seq), "record {line}");
+        *seen.entry(placed.seq).or_insert(0) += 1;
+    }
+    seen
+}
+
+#[test]
+fn ten_thousand_messages_reach_the_target_record_by_record() {
+    let broker = Mosquitto::start().expect("mosquitto");
+    // Published while the program is down: the broker keeps them in the program's session.
+    leave_session(&broker, CLIENT_ID, "plant/+/+/state");
+    publish(&broker, &readings(0..COUNT));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (result, summary) = run_states(
+        dir.path(),
+        connection(&broker, CLIENT_ID),
+        1000,
+        Duration::from_secs(1),
+        fdi_peers::DEFAULT_MAX_INFLIGHT as usize,
+        |source| Ending::new(source, Stop::After(|raw| seq_of(raw) == Some(COUNT - 1))),
+    );
+    result.unwrap_or_else(|e| panic!("{e}\n{}", broker.log()));
+
+    let lines = read_lines(&dir.path().join("out/states.jsonl"));
+    assert_eq!(lines.len() as u64, COUNT);
+    // In the order they were published, each once.
+    let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (0..COUNT).collect::<Vec<_>>());
+    written_by_seq(&lines);
+    let flow = &summary.flows[0];
+    assert_eq!((flow.read, flow.written, flow.rejected), (COUNT, COUNT, 0));
+    assert_eq!(summary.sources[0].acknowledged, Some(COUNT));
+}
+
+#[test]
+fn malformed_messages_are_dead_lettered_with_their_original_and_the_run_goes_on() {
+    let broker = Mosquitto::start().expect("mosquitto");
+    leave_session(&broker, CLIENT_ID, "plant/+/+/state");
+    let topic = |line: &str| format!("plant/{line}/m1/state");
+    let messages: Vec<(String, Vec<u8>)> = vec![
+        (topic("1"), br#"{"seq":0,"value":1.5}"#.to_vec()),
+        (topic("1"), b"{\"seq\":1,\"value\":".to_vec()),
+        (topic("2"), vec![0xff, 0xfe, b'{', 0x00]),
+        (topic("2"), br#"{"seq":3,"value":"high"}"#.to_vec()),
+        (topic("3"), b"plain text".to_vec()),
+        (topic("3"), br#"{"seq":5,"value":-1}"#.to_vec()),
+        (topic("3"), br#"{"seq":6,"value":2}"#.to_vec()),
+    ];
+    publish(&broker, &messages);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (result, summary) = run_states(
+        dir.path(),
+        connection(&broker, CLIENT_ID),
+        1000,
+        Duration::from_secs(1),
+        20,
+        |source| Ending::new(source, Stop::After(|raw| seq_of(raw) == Some(6))),
+    );
+    result.unwrap();
+
+    let written = read_lines(&dir.path().join("out/states.jsonl"));
+    let seqs: Vec<&Value> = written.iter().map(|l| &l["seq"]).collect();
+    assert_eq!(seqs, [&json!(0), &json!(6)]);
+    let flow = &summary.flows[0];
+    assert_eq!(
+        (flow.read, flow.written, flow.rejected, flow.filtered),
+        (7, 2, 4, 1)
+    );
+    assert!(flow.balanced);
+
+    let dead = read_lines(&dir.path().join("out/dead-letter.jsonl"));
+    let entries: Vec<(&Value, &Value, &Value)> = dead
+        .iter()
+        .map(|d| (&d["position"], &d["topic"], &d["record"]))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (
+                &json!(2),
+                &json!("plant/1/m1/state"),
+                &json!("{\"seq\":1,\"value\":")
+            ),
+            (
+                &json!(3),
+                &json!("plant/2/m1/state"),
+                &json!({"base64": "//57AA=="})
+            ),
+            (
+                &json!(4),
+                &json!("plant/2/m1/state"),
+                &json!({"seq": 3, "value": "high"})
+            ),
+            (&json!(5), &json!("plant/3/m1/state"), &json!("plain text")),
+        ]
+    );
+    let details: Vec<&str> = dead.iter().map(|d| d["detail"].as_str().unwrap()).collect();
+    assert!(
+        details[0].starts_with("the message is not valid JSON"),
+        "{details:?}"
+    );
+    assert_eq!(
+        details[1],
+        "the message is not UTF-8 text (invalid byte at offset 0)"
+    );
+    assert!(details[2].starts_with("field \"value\""), "{details:?}");
+    assert!(dead
+        .iter()
+        .all(|d| d["stage"] == "decode" && d["source"] == "broker"));
+}
+
+#[test]
+fn a_restarted_program_receives_exactly_what_it_had_not_acknowledged() {
+    let broker = Mosquitto::start().expect("mosquitto");
+    leave_session(&broker, CLIENT_ID, "plant/+/+/state");
+    publish(&broker, &readings(0..COUNT));
+    const CRASH_AFTER: u64 = 4321;
+
+    let first = tempfile::tempdir().unwrap();
+    let (result, summary) = run_states(
+        first.path(),
+        connection(&broker, CLIENT_ID),
+        500,
+        Duration::from_secs(3600),
+        20,
+        |source| {
+            Ending::new(
+                source,
+                Stop::FailAfter(|raw| seq_of(raw) == Some(CRASH_AFTER)),
+            )
+        },
+    );
+    assert!(result.is_err(), "the first run fails as a crash would");
+    let acknowledged = summary.sources[0].acknowledged.expect("some checkpoints");
+    assert!(acknowledged <= CRASH_AFTER, "{acknowledged}");
+
+    let second = tempfile::tempdir().unwrap();
+    let (result, _) = run_states(
+        second.path(),
+        connection(&broker, CLIENT_ID),
+        500,
+        Duration::from_secs(1),
+        20,
+        |source| Ending::new(source, Stop::After(|raw| seq_of(raw) == Some(COUNT - 1))),
+    );
+    result.unwrap();
+
+    let before = read_lines(&first.path().join("out/states.jsonl"));
+    let after = read_lines(&second.path().join("out/states.jsonl"));
+    let resumed = after[0]["seq"].as_u64().unwrap();
+    // The second run starts where the broker last had an acknowledgement: no later than the last
+    // checkpoint of the first run (an acknowledgement may still have been on its way), and then takes
+    // every message once, in order.
+    assert!(
+        resumed <= acknowledged,
+        "resumed at {resumed}, acknowledged {acknowledged}"
+    );
+    let seqs: Vec<u64> = after.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (resumed..COUNT).collect::<Vec<_>>());
+    // Nothing lost; read twice only what was not acknowledged.
+    let mut both = written_by_seq(&before);
+    for (seq, count) in written_by_seq(&after) {
+        *both.entry(seq).or_insert(0) += count;
+    }
+    assert_eq!(both.len() as u64, COUNT);
+    let twice: Vec<u64> = both
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(s, _)| *s)
+        .collect();
+    assert!(
+        twice
+            .iter()
+            .all(|seq| *seq >= resumed && *seq <= CRASH_AFTER),
+        "{twice:?}"
+    );
+}
+
+#[test]
+fn a_single_message_on_a_quiet_topic_is_acknowledged_within_the_interval() {
+    let broker = Mosquitto::start().expect("mosquitto");
+    leave_session(&broker, CLIENT_ID, "plant/+/+/state");
+    publish(&broker, &readings(0..1));
+
+    // --checkpoint-every is far away: only the interval can make the message durable and
+    // acknowledge it, and the source ends only once it is acknowledged.
+    let dir = tempfile::tempdir().unwrap();
+    let (result, summary) = run_states(
+        dir.path(),
+        connection(&broker, CLIENT_ID),
+        1000,
+        Duration::from_millis(200),
+        20,
+        |source| Ending::new(source, Stop::WhenAcknowledged(1)),
+    );
+    result.unwrap();
+    assert_eq!(summary.sources[0].acknowledged, Some(1));
+    assert_eq!(read_lines(&dir.path().join("out/states.jsonl")).len(), 1);
+
+    // The broker forgot it: the session's next message is the one published after.
+    publish(&broker, &readings(1..2));
+    let mut session = fdi_peers::MqttClient::connect(&broker, CLIENT_ID, false);
+    let next = session.receive(1);
+    let value: Value = serde_json::from_slice(&next[0].payload).unwrap();
+    assert_eq!(value["seq"], 1);
+}
+
+#[test]
+fn a_broker_that_allows_few_messages_in_flight_does_not_stall_the_source() {
+    // The broker sends 5 unacknowledged messages at most; --checkpoint-every 1000 and an interval of
+    // an hour would wait an hour for each 5, were the source's limit not a checkpoint of its own.
+    let broker = Mosquitto::start_with_max_inflight(5).expect("mosquitto");
+    leave_session(&broker, CLIENT_ID, "plant/+/+/state");
+    publish(&broker, &readings(0..500));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (result, summary) = run_states(
+        dir.path(),
+        connection(&broker, CLIENT_ID),
+        1000,
+        Duration::from_secs(3600),
+        5,
+        |source| Ending::new(source, Stop::After(|raw| seq_of(raw) == Some(499))),
+    );
+    result.unwrap();
+    assert_eq!(summary.flows[0].written, 500);
+    written_by_seq(&read_lines(&dir.path().join("out/states.jsonl")));
+}
+
+#[test]
+fn a_broker_restarted_mid_run_loses_nothing() {
+    let broker = Arc::new(Mutex::new(Mosquitto::start().expect("mosquitto")));
+    let restart = broker.clone();
+    {
+        let broker = broker.lock().unwrap();
+        leave_session(&broker, CLIENT_ID, "plant/+/+/state");
+        publish(&broker, &readings(0..COUNT));
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    // Not locked while the run goes on: the hook restarts the broker.
+    let to_broker = connection(&broker.lock().unwrap(), CLIENT_ID);
+    let (result, _) = run_states(
+        dir.path(),
+        to_broker,
+        1000,
+        Duration::from_secs(1),
+        20,
+        |source| {
+            Ending::new(source, Stop::After(|raw| seq_of(raw) == Some(COUNT - 1))).with_hook(
+                3000,
+                move || {
+                    restart
+                        .lock()
+                        .unwrap()
+                        .restart()
+                        .expect("restart mosquitto")
+                },
+            )
+        },
+    );
+    result.unwrap();
+
+    let seen = written_by_seq(&read_lines(&dir.path().join("out/states.jsonl")));
+    assert_eq!(seen.len() as u64, COUNT, "every message arrived");
+}
