@@ -96,6 +96,12 @@ pub enum RunError {
         detail: String,
     },
 
+    /// A PostgreSQL target or source failed in a way that is not about one row (connect, create or check a
+    /// table, commit); [`crate::postgres::PostgresError::is_transient`] says whether trying again may help.
+    #[cfg(feature = "postgres")]
+    #[error(transparent)]
+    Postgres(#[from] crate::postgres::PostgresError),
+
     /// The generated program asked for something inconsistent (e.g. a key that is not a column). This is a
     /// compiler bug, not a data problem.
     #[error("invalid program: {0} (this is a bug in the fdi compiler, please report it)")]

@@ -45,6 +45,8 @@ pub mod manifest;
 pub mod mqtt;
 pub mod ops;
 pub mod outcome;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod provenance;
 pub mod record;
 pub mod run;

@@ -18,6 +18,8 @@ mod observe;
 mod open;
 #[cfg(feature = "mqtt")]
 mod open_mqtt;
+#[cfg(feature = "postgres")]
+mod open_postgres;
 mod reader;
 
 #[cfg(test)]

@@ -1,0 +1,50 @@
+//! Opening PostgreSQL targets and sources (feature `postgres`): they connect when they are opened, on the
+//! run's IO threads, so that a server that cannot be reached or a table that does not fit stops the run before
+//! anything is read.
+
+use serde::Serialize;
+
+use super::{OpenSource, Run, TargetId};
+use crate::error::RunError;
+use crate::postgres::{PollSettings, PostgresConnection, PostgresSource, PostgresTarget};
+use crate::target::Column;
+
+impl Run {
+    /// Opens a PostgreSQL target writing `table` (`table` or `schema.table`) through `connection`: created if
+    /// missing (`PRIMARY KEY` on `keys`), else checked against `columns`; upserts on `keys`, plain inserts
+    /// without keys (see [`PostgresTarget`]). When the run captures targets, the server is not contacted and
+    /// the target writes JSON Lines instead (see [`Run::jsonl_target`]).
+    pub fn postgres_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        connection: &PostgresConnection,
+        table: &str,
+        columns: &'static [Column],
+        keys: &[&str],
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let target = PostgresTarget::open(name, connection, table, columns, keys, self.io())?;
+        Ok(self.add_target(name, Box::new(target)))
+    }
+
+    /// Opens a PostgreSQL source polled as `settings` say through `connection` (see [`PostgresSource`]); its
+    /// watermark is stored under this mapping's name and `name`. Register it with its map function through
+    /// [`Run::source`]. In a test run that replaces source `name` with a file (`--source NAME=PATH`), the server
+    /// is not contacted and the file's JSON lines are the rows (see [`Run::replaced_source`]).
+    pub fn postgres_source(
+        &mut self,
+        name: &str,
+        connection: &PostgresConnection,
+        settings: PollSettings,
+    ) -> Result<OpenSource, RunError> {
+        if let Some(replaced) = self.replaced_source(name)? {
+            return Ok(replaced);
+        }
+        let source =
+            PostgresSource::open(name, self.program.mapping, connection, settings, self.io())?;
+        self.source_index(name);
+        Ok(OpenSource::stream(source))
+    }
+}
