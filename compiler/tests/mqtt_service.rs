@@ -6,11 +6,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use support::service::Service;
 
 use fdi_peers::{Mosquitto, MqttClient};
 
@@ -27,81 +26,6 @@ fn reading(seq: u64) -> (String, u64, f64) {
 fn payload(seq: u64) -> Vec<u8> {
     let (machine, seq, value) = reading(seq);
     format!(r#"{{"machine":"{machine}","seq":{seq},"value":{value}}}"#).into_bytes()
-}
-
-/// A running program and the lines it writes to stderr.
-struct Service {
-    child: Child,
-    logs: mpsc::Receiver<String>,
-}
-
-impl Service {
-    fn start(binary: &Path, dir: &Path) -> Service {
-        let mut child = Command::new(binary)
-            .args(["--base-dir", dir.to_str().unwrap()])
-            .args(["--config", dir.join("line.toml").to_str().unwrap()])
-            .args(["--checkpoint-interval", "100ms", "--format", "json"])
-            .env("FDI_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the generated program");
-        let stderr = child.stderr.take().unwrap();
-        let (lines, logs) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Service { child, logs }
-    }
-
-    /// Waits until the program logs that its subscription is in place.
-    fn wait_subscribed(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            match self.logs.recv_timeout(Duration::from_millis(200)) {
-                Ok(line) if line.contains("subscribed") => return,
-                Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        }
-        panic!("the program did not subscribe within 60 s");
-    }
-
-    fn signal(&self, signal: i32) {
-        // SAFETY: kill(2) with the pid of our own child process.
-        let sent = unsafe { libc::kill(self.child.id() as i32, signal) };
-        assert_eq!(sent, 0, "kill({signal}) failed");
-    }
-
-    /// SIGTERM, then the exit code and the summary, within the shutdown timeout.
-    fn stop(mut self) -> (i32, serde_json::Value) {
-        self.signal(libc::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut stdout = String::new();
-                std::io::Read::read_to_string(self.child.stdout.as_mut().unwrap(), &mut stdout)
-                    .unwrap();
-                let summary = serde_json::from_str(&stdout)
-                    .unwrap_or_else(|e| panic!("summary is not JSON ({e}): {stdout}"));
-                return (status.code().unwrap_or(-1), summary);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the program did not stop within 40 s of SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn kill(mut self) {
-        self.signal(libc::SIGKILL);
-        self.child.wait().unwrap();
-    }
 }
 
 fn rows(database: &Path) -> Vec<(String, i64, f64, f64)> {

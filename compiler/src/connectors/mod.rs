@@ -221,7 +221,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 ty: OptionType::Text,
                 default: Some(""),
                 roles: SOURCE,
-                doc: "a unique column that orders rows with the same watermark (e.g. the primary key)",
+                doc: "a unique column that orders rows with the same watermark (e.g. the primary key); not needed when the watermark is unique",
             },
             OptionSpec {
                 name: "poll_interval",

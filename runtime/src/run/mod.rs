@@ -31,6 +31,8 @@ pub use self::config::{
 pub use self::drive::{MapFn, OpenSource};
 #[cfg(feature = "mqtt")]
 pub use self::open_mqtt::MessagePayload;
+#[cfg(feature = "postgres")]
+pub use self::open_postgres::PostgresPoll;
 
 use std::any::Any;
 use std::marker::PhantomData;

@@ -9,12 +9,60 @@ use crate::error::RunError;
 use crate::postgres::{PollSettings, PostgresConnection, PostgresSource, PostgresTarget};
 use crate::target::Column;
 
+/// What a mapping's PostgreSQL source declares: `postgres(connection:, table:, watermark:,
+/// tiebreaker:, poll_interval:, page:)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostgresPoll<'a> {
+    pub table: &'a str,
+    pub watermark: &'a str,
+    /// `None` when the watermark is unique (an id): it orders rows alone.
+    pub tiebreaker: Option<&'a str>,
+    pub poll_interval: std::time::Duration,
+    pub page: u32,
+}
+
 impl Run {
+    /// Opens the PostgreSQL target a mapping declares, on the connection the deployment settings
+    /// describe (see [`PostgresConnection::from_settings`]).
+    pub fn postgres_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        connection: &str,
+        table: &str,
+        columns: &'static [Column],
+        keys: &[&str],
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let settings = PostgresConnection::from_settings(self.connection(connection)?)?;
+        self.connect_postgres_target(name, &settings, table, columns, keys)
+    }
+
+    /// Opens the PostgreSQL source a mapping declares, on the connection the deployment settings
+    /// describe; a test run may replace it with a file of JSON rows (`--source NAME=PATH`).
+    pub fn postgres_source(
+        &mut self,
+        name: &str,
+        connection: &str,
+        poll: &PostgresPoll<'_>,
+    ) -> Result<OpenSource, RunError> {
+        if let Some(replaced) = self.replaced_source(name)? {
+            return Ok(replaced);
+        }
+        let settings = PostgresConnection::from_settings(self.connection(connection)?)?;
+        let tiebreaker = poll.tiebreaker.unwrap_or(poll.watermark);
+        let mut polling = PollSettings::table(poll.table, poll.watermark, tiebreaker);
+        polling.poll_interval = poll.poll_interval;
+        polling.page_size = poll.page;
+        self.connect_postgres_source(name, &settings, polling)
+    }
+
     /// Opens a PostgreSQL target writing `table` (`table` or `schema.table`) through `connection`: created if
     /// missing (`PRIMARY KEY` on `keys`), else checked against `columns`; upserts on `keys`, plain inserts
     /// without keys (see [`PostgresTarget`]). When the run captures targets, the server is not contacted and
     /// the target writes JSON Lines instead (see [`Run::jsonl_target`]).
-    pub fn postgres_target<T: Serialize + 'static>(
+    pub fn connect_postgres_target<T: Serialize + 'static>(
         &mut self,
         name: &str,
         connection: &PostgresConnection,
@@ -33,7 +81,7 @@ impl Run {
     /// watermark is stored under this mapping's name and `name`. Register it with its map function through
     /// [`Run::source`]. In a test run that replaces source `name` with a file (`--source NAME=PATH`), the server
     /// is not contacted and the file's JSON lines are the rows (see [`Run::replaced_source`]).
-    pub fn postgres_source(
+    pub fn connect_postgres_source(
         &mut self,
         name: &str,
         connection: &PostgresConnection,

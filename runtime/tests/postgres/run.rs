@@ -107,7 +107,7 @@ fn rows_a_check_constraint_refuses_are_dead_lettered_with_their_originals_and_th
     let mut run = start(&program, dir.path(), 100);
     let source = run.jsonl_source("counts", "counts.jsonl").unwrap();
     let target = run
-        .postgres_target::<Count>(
+        .connect_postgres_target::<Count>(
             "mes",
             &peer.connection("fdi-run-test"),
             "counts",
@@ -260,7 +260,7 @@ fn run_orders(peer: &Peer, base: &Path, cut_at: Option<u64>) -> RunSummary {
     let mut run = Run::new(&ORDERS, config).unwrap();
     let connection = PostgresConnection::from_settings(run.connection("erp").unwrap()).unwrap();
     let target = run
-        .postgres_target::<Order>(
+        .connect_postgres_target::<Order>(
             "mes_orders",
             &connection,
             "mes_orders",
@@ -279,7 +279,7 @@ fn run_orders(peer: &Peer, base: &Path, cut_at: Option<u64>) -> RunSummary {
     let mut admin = peer.client();
     let mut mapped = 0;
     let source = run
-        .postgres_source("erp_orders", &connection, settings)
+        .connect_postgres_source("erp_orders", &connection, settings)
         .unwrap();
     run.source(source, move |run: &mut Run, raw: &RawRecord| {
         mapped += 1;
@@ -339,7 +339,7 @@ fn a_test_run_captures_a_postgres_target_without_contacting_the_server() {
     let mut nowhere = PostgresConnection::new("127.0.0.1", "fdi", "mes");
     nowhere.port = 1;
     let target = run
-        .postgres_target::<Count>("mes", &nowhere, "counts", COUNT_COLUMNS, COUNT_KEYS)
+        .connect_postgres_target::<Count>("mes", &nowhere, "counts", COUNT_COLUMNS, COUNT_KEYS)
         .unwrap();
     std::fs::write(
         dir.path().join("counts.jsonl"),
