@@ -9,24 +9,11 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::service::Service;
+use support::service::{payload, reading, Service};
 
 use fdi_peers::{Mosquitto, MqttClient};
 
 const READINGS: u64 = 10_000;
-
-/// The reading a machine publishes as message `seq` (1-based), and its JSON.
-fn reading(seq: u64) -> (String, u64, f64) {
-    let machine = format!("M{}", seq % 3 + 1);
-    // Exact in binary, so the doubled value compares exactly.
-    let value = (seq % 1000) as f64 * 0.25;
-    (machine, seq, value)
-}
-
-fn payload(seq: u64) -> Vec<u8> {
-    let (machine, seq, value) = reading(seq);
-    format!(r#"{{"machine":"{machine}","seq":{seq},"value":{value}}}"#).into_bytes()
-}
 
 fn rows(database: &Path) -> Vec<(String, i64, f64, f64)> {
     if !database.exists() {
@@ -142,8 +129,7 @@ fn a_killed_service_loses_nothing_and_a_stopped_one_drains() {
     );
 
     // The message that was not JSON is in the dead letter (appended to across restarts), once.
-    let dead: Vec<serde_json::Value> =
-        support::read_jsonl(&dir.path().join("out/mqtt_to_sqlite.dead-letter.jsonl"));
+    let dead: Vec<serde_json::Value> = support::read_jsonl(&dir.path().join("dead-letter.jsonl"));
     let not_json: Vec<&serde_json::Value> =
         dead.iter().filter(|d| d["record"] == "{not json").collect();
     assert_eq!(not_json.len(), 1, "{dead:?}");

@@ -14,10 +14,21 @@ pub struct Service {
 }
 
 impl Service {
+    /// Starts `binary` with `dir` as its base folder and `dir/line.toml` as its config file.
     pub fn start(binary: &Path, dir: &Path) -> Service {
+        Service::start_in(binary, dir, dir)
+    }
+
+    /// Starts `binary` with `settings/line.toml` as its config file, reading its inputs from
+    /// `inputs` and writing its dead letter to `settings`.
+    pub fn start_in(binary: &Path, settings: &Path, inputs: &Path) -> Service {
         let mut child = Command::new(binary)
-            .args(["--base-dir", dir.to_str().unwrap()])
-            .args(["--config", dir.join("line.toml").to_str().unwrap()])
+            .args(["--base-dir", inputs.to_str().unwrap()])
+            .args(["--config", settings.join("line.toml").to_str().unwrap()])
+            .args([
+                "--dead-letter",
+                settings.join("dead-letter.jsonl").to_str().unwrap(),
+            ])
             .args(["--checkpoint-interval", "100ms", "--format", "json"])
             .env("FDI_LOG", "info")
             .stdout(Stdio::piped())
@@ -85,4 +96,17 @@ impl Service {
         self.signal(libc::SIGKILL);
         self.child.wait().unwrap();
     }
+}
+
+/// The reading a machine publishes as message `seq` (1-based), and its JSON.
+pub fn reading(seq: u64) -> (String, u64, f64) {
+    let machine = format!("M{}", seq % 3 + 1);
+    // Exact in binary, so the doubled value compares exactly.
+    let value = (seq % 1000) as f64 * 0.25;
+    (machine, seq, value)
+}
+
+pub fn payload(seq: u64) -> Vec<u8> {
+    let (machine, seq, value) = reading(seq);
+    format!(r#"{{"machine":"{machine}","seq":{seq},"value":{value}}}"#).into_bytes()
 }
