@@ -79,6 +79,8 @@ pub enum SourceKind {
 pub enum MessagePayload {
     /// One JSON object, one record.
     Json,
+    /// A Sparkplug B payload: each metric is a record.
+    SparkplugB,
 }
 
 impl SourceKind {

@@ -41,6 +41,10 @@ fn decode_payload<'r, T: Deserialize<'r>>(payload: &'r Payload) -> Result<T, Str
         | Payload::JsonLine {
             encoding_error: Some(error),
             ..
+        }
+        | Payload::Message {
+            unreadable: Some(error),
+            ..
         } => Err(error.clone()),
         Payload::Csv {
             headers, fields, ..

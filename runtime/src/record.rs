@@ -39,7 +39,14 @@ pub(crate) enum Payload {
     },
     /// One broker message: its topic and its bytes as they came (JSON when they are UTF-8 JSON text;
     /// decoding decides).
-    Message { topic: String, bytes: Vec<u8> },
+    Message {
+        topic: String,
+        bytes: Vec<u8>,
+        /// Set when the bytes cannot become records (a Sparkplug B payload that does not decode,
+        /// a metric its birth certificate contradicts): the decode stage rejects the record with
+        /// this text, and the dead letter keeps the bytes.
+        unreadable: Option<String>,
+    },
 }
 
 impl RawRecord {
@@ -111,6 +118,28 @@ impl RawRecord {
             payload: Payload::Message {
                 topic: topic.into(),
                 bytes: bytes.into(),
+                unreadable: None,
+            },
+        }
+    }
+
+    /// A broker message whose bytes cannot become records, and why: the decode stage rejects it with
+    /// `reason`, and its dead-letter line keeps the bytes.
+    pub fn unreadable_message(
+        source: Arc<str>,
+        position: Position,
+        topic: impl Into<String>,
+        bytes: impl Into<Vec<u8>>,
+        reason: impl Into<String>,
+    ) -> Self {
+        RawRecord {
+            source,
+            position,
+            line: position,
+            payload: Payload::Message {
+                topic: topic.into(),
+                bytes: bytes.into(),
+                unreadable: Some(reason.into()),
             },
         }
     }

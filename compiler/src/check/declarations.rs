@@ -170,7 +170,10 @@ impl<'a> Checker<'a> {
                 connection: c.text("connection").to_string(),
                 topics: c.texts("topics"),
                 qos: c.int("qos") as u8,
-                payload: ir::MessagePayload::Json,
+                payload: match c.text("payload") {
+                    "sparkplug_b" => ir::MessagePayload::SparkplugB,
+                    _ => ir::MessagePayload::Json,
+                },
             },
             "postgres" => ir::SourceKind::Postgres {
                 connection: c.text("connection").to_string(),

@@ -165,10 +165,10 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
             },
             OptionSpec {
                 name: "payload",
-                ty: OptionType::Choice(&["json"]),
+                ty: OptionType::Choice(&["json", "sparkplug_b"]),
                 default: Some("json"),
                 roles: SOURCE,
-                doc: "how a message's bytes are read: one JSON object, one record (Sparkplug B payloads are to come)",
+                doc: "how a message's bytes are read: one JSON object, one record; or a Sparkplug B payload, each metric of a birth or data message one record (docs/connectors/mqtt.md)",
             },
             OptionSpec {
                 name: "topic",

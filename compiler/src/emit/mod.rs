@@ -134,6 +134,19 @@ fn runtime_features(program: &ir::Program) -> Vec<&'static str> {
     let mut features: Vec<&'static str> = kinds
         .filter_map(|kind| crate::connectors::spec(kind).and_then(|c| c.feature))
         .collect();
+    // A Sparkplug B payload needs the codec beside the MQTT connector.
+    let sparkplug = program.sources.iter().any(|s| {
+        matches!(
+            s.kind,
+            ir::SourceKind::Mqtt {
+                payload: ir::MessagePayload::SparkplugB,
+                ..
+            }
+        )
+    });
+    if sparkplug {
+        features.push("sparkplug");
+    }
     features.sort_unstable();
     features.dedup();
     features

@@ -12,6 +12,8 @@
 
 mod connection;
 mod source;
+#[cfg(feature = "sparkplug")]
+mod sparkplug_records;
 mod target;
 mod template;
 mod tls;

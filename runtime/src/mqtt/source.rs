@@ -68,6 +68,10 @@ pub struct MqttSourceOptions {
     /// `max_inflight_messages`): the run checkpoints the source before that many wait (see the module
     /// documentation).
     pub max_unacknowledged: usize,
+    /// Read each message as a Sparkplug B payload whose metrics are the records (see
+    /// `sparkplug_records.rs`), instead of as one JSON record.
+    #[cfg(feature = "sparkplug")]
+    pub sparkplug: bool,
 }
 
 impl MqttSourceOptions {
@@ -79,6 +83,8 @@ impl MqttSourceOptions {
         MqttSourceOptions {
             subscriptions,
             max_unacknowledged: Self::DEFAULT_MAX_UNACKNOWLEDGED,
+            #[cfg(feature = "sparkplug")]
+            sparkplug: false,
         }
     }
 }
@@ -112,6 +118,9 @@ pub struct MqttSource {
     max_unacknowledged: usize,
     has_qos1: bool,
     task: JoinHandle<()>,
+    /// The Sparkplug B host sessions, when the messages are Sparkplug B payloads.
+    #[cfg(feature = "sparkplug")]
+    sparkplug: Option<super::sparkplug_records::SparkplugRecords>,
 }
 
 impl MqttSource {
@@ -163,6 +172,8 @@ impl MqttSource {
                 .iter()
                 .any(|(_, qos)| *qos == MqttQos::AtLeastOnce),
             task,
+            #[cfg(feature = "sparkplug")]
+            sparkplug: options.sparkplug.then(Default::default),
         })
     }
 }
@@ -202,6 +213,31 @@ impl StreamSource for MqttSource {
                 connection,
                 packet_id: publish.pkid,
             });
+        }
+        #[cfg(feature = "sparkplug")]
+        if let Some(sparkplug) = &mut self.sparkplug {
+            let read = sparkplug.read(
+                &self.shared_name,
+                position,
+                &publish.topic,
+                &publish.payload,
+            );
+            if let Some((request, reason)) = read.rebirth {
+                tracing::warn!(target: "fdi::mqtt", source = %self.name, topic = %publish.topic, %reason, "asking the edge node for a rebirth");
+                // Not awaited: `next` must stay cancel-safe; a full request queue only delays the request.
+                if let Err(error) = self.client.try_publish(
+                    request.topic,
+                    rumqttc::QoS::AtLeastOnce,
+                    false,
+                    request.payload,
+                ) {
+                    tracing::warn!(target: "fdi::mqtt", source = %self.name, %error, "the rebirth request could not be queued");
+                }
+            }
+            return Ok(Some(Delivery {
+                records: read.records,
+                position,
+            }));
         }
         let raw = RawRecord::message(
             self.shared_name.clone(),

@@ -14,6 +14,10 @@ use crate::mqtt::{
 pub enum MessagePayload {
     /// One JSON object, one record.
     Json,
+    /// A Sparkplug B payload: each metric of a birth or data message is one record (see
+    /// `mqtt/sparkplug_records.rs`).
+    #[cfg(feature = "sparkplug")]
+    SparkplugB,
 }
 
 impl Run {
@@ -33,7 +37,6 @@ impl Run {
         if let Some(replaced) = self.replaced_source(name)? {
             return Ok(replaced);
         }
-        let MessagePayload::Json = payload;
         let mut settings = MqttConnection::from_settings(self.connection(connection)?)?;
         settings.client_id = format!("{}-{name}", settings.client_id);
         let qos = MqttQos::from_level(qos)
@@ -46,8 +49,14 @@ impl Run {
                     .map_err(|e| RunError::Program(format!("source {name}: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let source =
-            self.connect_mqtt_source(name, &settings, MqttSourceOptions::new(subscriptions))?;
+        #[allow(unused_mut)]
+        let mut options = MqttSourceOptions::new(subscriptions);
+        match payload {
+            MessagePayload::Json => {}
+            #[cfg(feature = "sparkplug")]
+            MessagePayload::SparkplugB => options.sparkplug = true,
+        }
+        let source = self.connect_mqtt_source(name, &settings, options)?;
         Ok(OpenSource::stream(source))
     }
 

@@ -16,11 +16,11 @@ const COUNT: u64 = 10_000;
 
 fn options(max_unacknowledged: usize) -> MqttSourceOptions {
     MqttSourceOptions {
-        subscriptions: vec![(
+        max_unacknowledged,
+        ..MqttSourceOptions::new(vec![(
             TopicFilter::parse(STATE_FILTER).unwrap(),
             MqttQos::AtLeastOnce,
-        )],
-        max_unacknowledged,
+        )])
     }
 }
 
