@@ -74,11 +74,8 @@ fn a_killed_service_loses_nothing_and_a_stopped_one_drains() {
     let publisher = {
         let mut client = MqttClient::connect(&broker, "machines", true);
         std::thread::spawn(move || {
-            for chunk in (1..=READINGS).collect::<Vec<_>>().chunks(500) {
-                let payloads: Vec<Vec<u8>> = chunk.iter().map(|&seq| payload(seq)).collect();
-                client.publish_all("plant/m/readings", &payloads);
-            }
-            // Not records of the table: one that is not JSON, one that is filtered.
+            // Not records of the table, published first so that they are read before the last
+            // reading is: one that is not JSON, one that is filtered.
             client.publish_all(
                 "plant/m/readings",
                 &[
@@ -86,6 +83,10 @@ fn a_killed_service_loses_nothing_and_a_stopped_one_drains() {
                     br#"{"machine":"M1","seq":0,"value":-1.0}"#.to_vec(),
                 ],
             );
+            for chunk in (1..=READINGS).collect::<Vec<_>>().chunks(500) {
+                let payloads: Vec<Vec<u8>> = chunk.iter().map(|&seq| payload(seq)).collect();
+                client.publish_all("plant/m/readings", &payloads);
+            }
             client.disconnect();
         })
     };
@@ -128,10 +129,11 @@ fn a_killed_service_loses_nothing_and_a_stopped_one_drains() {
         "nothing delivered twice after a clean stop: {summary}"
     );
 
-    // The message that was not JSON is in the dead letter (appended to across restarts), once.
+    // The message that was not JSON is in the dead letter (appended to across restarts): once,
+    // or twice if the kill came before its checkpoint (at least once, as promised).
     let dead: Vec<serde_json::Value> = support::read_jsonl(&dir.path().join("dead-letter.jsonl"));
     let not_json: Vec<&serde_json::Value> =
         dead.iter().filter(|d| d["record"] == "{not json").collect();
-    assert_eq!(not_json.len(), 1, "{dead:?}");
+    assert!(matches!(not_json.len(), 1 | 2), "{dead:?}");
     assert_eq!(not_json[0]["topic"], "plant/m/readings");
 }
