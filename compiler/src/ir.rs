@@ -75,12 +75,13 @@ pub enum SourceKind {
 }
 
 /// How the bytes of a broker message become records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessagePayload {
     /// One JSON object, one record.
     Json,
-    /// A Sparkplug B payload: each metric is a record.
-    SparkplugB,
+    /// A Sparkplug B payload: each metric is a record; only those named in `metrics`, unless it
+    /// is empty.
+    SparkplugB { metrics: Vec<String> },
 }
 
 impl SourceKind {

@@ -170,10 +170,7 @@ impl<'a> Checker<'a> {
                 connection: c.text("connection").to_string(),
                 topics: c.texts("topics"),
                 qos: c.int("qos") as u8,
-                payload: match c.text("payload") {
-                    "sparkplug_b" => ir::MessagePayload::SparkplugB,
-                    _ => ir::MessagePayload::Json,
-                },
+                payload: self.message_payload(connector, &c)?,
             },
             "postgres" => ir::SourceKind::Postgres {
                 connection: c.text("connection").to_string(),
@@ -190,6 +187,33 @@ impl<'a> Checker<'a> {
                 path: c.file.unwrap_or_default(),
             },
         })
+    }
+
+    /// How an MQTT source reads its messages; `metrics` selects Sparkplug B metrics, so it is
+    /// refused with any other payload.
+    fn message_payload(
+        &mut self,
+        connector: &Connector,
+        c: &Checked,
+    ) -> Option<ir::MessagePayload> {
+        let written = connector.options.iter().find(|o| o.name.name == "metrics");
+        match (c.text("payload"), written) {
+            ("sparkplug_b", _) => Some(ir::MessagePayload::SparkplugB {
+                metrics: c.texts("metrics"),
+            }),
+            (_, Some(option)) => {
+                self.report(
+                    Diagnostic::error(
+                        Code::UnknownConnector,
+                        "`metrics` selects Sparkplug B metrics, but this source reads JSON",
+                    )
+                    .label(option.name.span, "only with `payload: \"sparkplug_b\"`")
+                    .help("add `payload: \"sparkplug_b\"` if the broker carries Sparkplug B, or remove `metrics`"),
+                );
+                None
+            }
+            _ => Some(ir::MessagePayload::Json),
+        }
     }
 
     fn lookup_file(&mut self, connector: &Connector) -> Option<(FileFormat, String)> {

@@ -362,6 +362,22 @@ fn typed_value(
         _ => None,
     };
     if typed.is_none() {
+        if let (OptionType::TextList, OptionValueKind::List(items)) = (option.ty, &value.kind) {
+            if items.is_empty() {
+                problems.push(
+                    Diagnostic::error(
+                        Code::BadConnectorOption,
+                        format!("option `{}` is an empty list", option.name),
+                    )
+                    .label(value.span, "names nothing")
+                    .help(match option.default {
+                        Some(_) => format!("name at least one, or leave `{}` out", option.name),
+                        None => format!("name at least one: {}", option.doc),
+                    }),
+                );
+                return None;
+            }
+        }
         let help = match (option.ty, &value.kind) {
             (OptionType::Choice(words), OptionValueKind::Text(text)) => {
                 did_you_mean(text, words.iter().copied())
@@ -396,6 +412,8 @@ fn default_value(ty: OptionType, default: &str) -> OptionValue {
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0),
         ),
+        // `""`: no default, an empty list.
+        OptionType::TextList if default.is_empty() => OptionValue::TextList(Vec::new()),
         OptionType::TextList => OptionValue::TextList(vec![default.to_string()]),
         OptionType::Text | OptionType::Choice(_) => OptionValue::Text(default.to_string()),
     }

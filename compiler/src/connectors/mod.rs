@@ -171,6 +171,13 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 doc: "how a message's bytes are read: one JSON object, one record; or a Sparkplug B payload, each metric of a birth or data message one record (docs/connectors/mqtt.md)",
             },
             OptionSpec {
+                name: "metrics",
+                ty: OptionType::TextList,
+                default: Some(""),
+                roles: SOURCE,
+                doc: "with `payload: \"sparkplug_b\"`: the metrics that become records, by name (all when left out), so that one entity types them",
+            },
+            OptionSpec {
                 name: "topic",
                 ty: OptionType::Text,
                 default: None,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use codegen::{Function, Scope};
 
 use super::names::{self, Names};
-use crate::ir::{self, FileFormat, SourceKind, TargetKind};
+use crate::ir::{self, FileFormat, MessagePayload, SourceKind, TargetKind};
 
 /// Names `run` declares or uses itself: its parameter and locals, and the crate's items.
 const RUN_OWN: &[&str] = &[
@@ -179,11 +179,20 @@ fn open_source(program: &ir::Program, source: &ir::Source) -> String {
             topics,
             qos,
             payload,
-        } => format!(
-            "mqtt_source({:?}, {connection:?}, &[{}], {qos}, ::fdi_runtime::MessagePayload::{payload:?})",
-            source.name,
-            quoted(topics),
-        ),
+        } => {
+            let payload = match payload {
+                MessagePayload::Json => "::fdi_runtime::MessagePayload::Json".to_string(),
+                MessagePayload::SparkplugB { metrics } => format!(
+                    "::fdi_runtime::MessagePayload::SparkplugB {{ metrics: &[{}] }}",
+                    quoted(metrics)
+                ),
+            };
+            format!(
+                "mqtt_source({:?}, {connection:?}, &[{}], {qos}, {payload})",
+                source.name,
+                quoted(topics),
+            )
+        }
         SourceKind::Postgres {
             connection,
             table,

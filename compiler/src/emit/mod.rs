@@ -139,7 +139,7 @@ fn runtime_features(program: &ir::Program) -> Vec<&'static str> {
         matches!(
             s.kind,
             ir::SourceKind::Mqtt {
-                payload: ir::MessagePayload::SparkplugB,
+                payload: ir::MessagePayload::SparkplugB { .. },
                 ..
             }
         )

@@ -72,6 +72,9 @@ pub struct MqttSourceOptions {
     /// `sparkplug_records.rs`), instead of as one JSON record.
     #[cfg(feature = "sparkplug")]
     pub sparkplug: bool,
+    /// With `sparkplug`: the metrics that become records; empty, every metric.
+    #[cfg(feature = "sparkplug")]
+    pub sparkplug_metrics: Vec<String>,
 }
 
 impl MqttSourceOptions {
@@ -85,6 +88,8 @@ impl MqttSourceOptions {
             max_unacknowledged: Self::DEFAULT_MAX_UNACKNOWLEDGED,
             #[cfg(feature = "sparkplug")]
             sparkplug: false,
+            #[cfg(feature = "sparkplug")]
+            sparkplug_metrics: Vec::new(),
         }
     }
 }
@@ -173,7 +178,9 @@ impl MqttSource {
                 .any(|(_, qos)| *qos == MqttQos::AtLeastOnce),
             task,
             #[cfg(feature = "sparkplug")]
-            sparkplug: options.sparkplug.then(Default::default),
+            sparkplug: options.sparkplug.then(|| {
+                super::sparkplug_records::SparkplugRecords::selecting(&options.sparkplug_metrics)
+            }),
         })
     }
 }

@@ -14,11 +14,17 @@
 //! certificate contradicts are each one record that the decode stage rejects with the reason and
 //! the original bytes. Deaths, commands and host states carry no record.
 //!
+//! A source may select metrics by name (`metrics: [...]` in the mapping): then only those become
+//! records, so that one entity types them all (a state as text, a count as an int). The session
+//! still reads every metric, since sequence numbers, births and rebirths concern the whole node. A
+//! metric that cannot be read and whose name is not known (data by an unknown alias) is still
+//! rejected, since it might be one of the selected.
+//!
 //! A sequence gap, data without a birth, or an unknown metric asks the edge node for a rebirth
 //! (NCMD `Node Control/Rebirth`, as the specification says), at most once per node every
 //! [`REBIRTH_EVERY`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,12 +49,27 @@ pub(crate) struct Read {
 #[derive(Default)]
 pub(crate) struct SparkplugRecords {
     session: HostSession,
+    /// The metrics that become records; empty: every metric.
+    selected: HashSet<String>,
     last_rebirth: HashMap<EdgeNodeId, Instant>,
     /// Records made so far: the position of the next is one more.
     records: Position,
 }
 
 impl SparkplugRecords {
+    /// Records of the metrics named in `selected`, or of every metric when it is empty.
+    pub(crate) fn selecting(selected: &[String]) -> Self {
+        SparkplugRecords {
+            selected: selected.iter().cloned().collect(),
+            ..SparkplugRecords::default()
+        }
+    }
+
+    /// Whether the metric with this name becomes a record.
+    fn is_selected(&self, name: &str) -> bool {
+        self.selected.is_empty() || self.selected.contains(name)
+    }
+
     /// The records of the message on `topic` with `bytes`, the `message`-th of the source.
     pub(crate) fn read(
         &mut self,
@@ -118,6 +139,10 @@ impl SparkplugRecords {
         let mut records = Vec::with_capacity(read.metrics.len());
         for metric in &read.metrics {
             let record = match metric {
+                Ok(metric) if !self.is_selected(&metric.name) => continue,
+                Err(error) if error.name.as_deref().is_some_and(|n| !self.is_selected(n)) => {
+                    continue
+                }
                 Ok(metric) => {
                     let object = json!({
                         "group": node.group,
@@ -194,4 +219,94 @@ fn rfc3339(millis: u64) -> Option<String> {
     let millis = i64::try_from(millis).ok()?;
     chrono::DateTime::from_timestamp_millis(millis)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sparkplug::{EdgeNode, OutMetric};
+
+    fn node() -> EdgeNode {
+        EdgeNode::new(
+            EdgeNodeId {
+                group: "plant".into(),
+                edge_node: "line3".into(),
+            },
+            0,
+        )
+    }
+
+    /// The metric of each record `publication` gave, or the reject reason.
+    fn metrics_of(records: &mut SparkplugRecords, publication: &Publication) -> Vec<String> {
+        let source: Arc<str> = "states".into();
+        let read = records.read(&source, 1, &publication.topic, &publication.payload);
+        read.records
+            .iter()
+            .map(
+                |r| match crate::decode::decode::<Json>(r, "SparkplugMetric") {
+                    Ok(record) => record["metric"].as_str().unwrap_or_default().to_string(),
+                    Err(reject) => format!("rejected: {reject:?}"),
+                },
+            )
+            .collect()
+    }
+
+    #[test]
+    fn only_selected_metrics_become_records() {
+        let mut edge = node();
+        let birth = edge
+            .birth(
+                1,
+                &[
+                    OutMetric::new("Execution", Value::String("ACTIVE".into())),
+                    OutMetric::new("PartCount", Value::Int64(4)),
+                ],
+            )
+            .unwrap();
+        let data = edge
+            .data(2, &[OutMetric::new("PartCount", Value::Int64(5))])
+            .unwrap();
+        let mut counts = SparkplugRecords::selecting(&["PartCount".to_string()]);
+        assert_eq!(metrics_of(&mut counts, &birth), ["PartCount"]);
+        assert_eq!(metrics_of(&mut counts, &data), ["PartCount"]);
+        let mut states = SparkplugRecords::selecting(&["Execution".to_string()]);
+        assert_eq!(metrics_of(&mut states, &birth), ["Execution"]);
+        assert!(metrics_of(&mut states, &data).is_empty());
+        // Without a selection, the birth's bookkeeping metrics are records too.
+        let mut every = SparkplugRecords::selecting(&[]);
+        assert_eq!(
+            metrics_of(&mut every, &birth),
+            ["Execution", "PartCount", "bdSeq", "Node Control/Rebirth"]
+        );
+    }
+
+    #[test]
+    fn a_metric_of_unknown_name_is_rejected_even_when_not_selected() {
+        let mut edge = node();
+        let birth = edge
+            .birth(1, &[OutMetric::new("PartCount", Value::Int64(4))])
+            .unwrap();
+        let mut counts = SparkplugRecords::selecting(&["Execution".to_string()]);
+        assert!(metrics_of(&mut counts, &birth).is_empty());
+        // A second host's edge node: data by an alias this host never saw born.
+        let mut other = node();
+        other
+            .birth(
+                1,
+                &[
+                    OutMetric::new("Spindle", Value::Double(1.0)),
+                    OutMetric::new("Execution", Value::String("READY".into())),
+                ],
+            )
+            .unwrap();
+        let data = other
+            .data(
+                2,
+                &[OutMetric::new("Execution", Value::String("ACTIVE".into()))],
+            )
+            .unwrap();
+        let got = metrics_of(&mut counts, &data);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with("rejected"), "{got:?}");
+    }
 }

@@ -15,9 +15,9 @@ pub enum MessagePayload {
     /// One JSON object, one record.
     Json,
     /// A Sparkplug B payload: each metric of a birth or data message is one record (see
-    /// `mqtt/sparkplug_records.rs`).
+    /// `mqtt/sparkplug_records.rs`); of the metrics named in `metrics` only, unless it is empty.
     #[cfg(feature = "sparkplug")]
-    SparkplugB,
+    SparkplugB { metrics: &'static [&'static str] },
 }
 
 impl Run {
@@ -54,7 +54,10 @@ impl Run {
         match payload {
             MessagePayload::Json => {}
             #[cfg(feature = "sparkplug")]
-            MessagePayload::SparkplugB => options.sparkplug = true,
+            MessagePayload::SparkplugB { metrics } => {
+                options.sparkplug = true;
+                options.sparkplug_metrics = metrics.iter().map(|m| m.to_string()).collect();
+            }
         }
         let source = self.connect_mqtt_source(name, &settings, options)?;
         Ok(OpenSource::stream(source))

@@ -49,6 +49,7 @@ impl BirthTable {
         for metric in metrics {
             let error = |problem| MetricError {
                 metric: metric.label(),
+                name: metric.name.clone(),
                 problem,
             };
             let record = (|| {
@@ -94,6 +95,7 @@ impl BirthTable {
     pub(crate) fn resolve(&self, metric: &Metric) -> Result<MetricRecord, MetricError> {
         let error = |problem| MetricError {
             metric: metric.label(),
+            name: metric.name.clone(),
             problem,
         };
         let born = match (metric.alias, metric.name.as_deref()) {
@@ -119,6 +121,12 @@ impl BirthTable {
                 &self.metrics[index]
             }
             (None, None) => return Err(error(MetricProblem::NoName)),
+        };
+        // From here on the birth names the metric, also when the data sends only its alias.
+        let error = |problem| MetricError {
+            metric: metric.label(),
+            name: Some(born.name.to_string()),
+            problem,
         };
         match metric.declared_datatype().map_err(error)? {
             Some(data) if data != born.datatype => {

@@ -159,6 +159,8 @@ impl fmt::Display for MetricProblem {
 pub struct MetricError {
     /// The metric as the message names it (see [`Metric::label`]).
     pub metric: String,
+    /// Its name, when the message or its birth certificate gives it.
+    pub name: Option<String>,
     pub problem: MetricProblem,
 }
 

@@ -418,6 +418,7 @@ fn self_typed(payload: &Payload) -> Vec<Result<MetricRecord, MetricError>> {
         .map(|metric| {
             let error = |problem| MetricError {
                 metric: metric.label(),
+                name: metric.name.clone(),
                 problem,
             };
             let name = metric.name.as_deref().ok_or(error(MetricProblem::NoName))?;
