@@ -198,9 +198,43 @@ impl<'a> Checker<'a> {
     ) -> Option<ir::MessagePayload> {
         let written = connector.options.iter().find(|o| o.name.name == "metrics");
         match (c.text("payload"), written) {
-            ("sparkplug_b", _) => Some(ir::MessagePayload::SparkplugB {
-                metrics: c.texts("metrics"),
-            }),
+            ("sparkplug_b", written) => {
+                let metrics = c.texts("metrics");
+                let items = written.map_or(&[][..], |o| match &o.value.kind {
+                    ast::OptionValueKind::List(items) => &items[..],
+                    _ => std::slice::from_ref(&o.value),
+                });
+                let mut wildcards = metrics
+                    .iter()
+                    .zip(items)
+                    .filter(|(name, _)| name.contains('*') && !is_metric_folder(name))
+                    .peekable();
+                if wildcards.peek().is_none() {
+                    return Some(ir::MessagePayload::SparkplugB { metrics });
+                }
+                for (name, item) in wildcards {
+                    let help = if name == "*" {
+                        "leave `metrics` out to read every metric".to_string()
+                    } else {
+                        let folder = name.split('*').next().unwrap_or_default();
+                        let folder = folder.rsplit_once('/').map_or("", |(f, _)| f);
+                        if folder.is_empty() {
+                            "name the metrics, or a folder as `Folder/*`".to_string()
+                        } else {
+                            format!("select the folder: `\"{folder}/*\"`")
+                        }
+                    };
+                    self.report(
+                        Diagnostic::error(
+                            Code::UnknownConnector,
+                            format!("`{name}` is neither a metric's name nor a folder"),
+                        )
+                        .label(item.span, "`*` only as the last level, `Folder/*`")
+                        .help(help),
+                    );
+                }
+                None
+            }
             (_, Some(option)) => {
                 self.report(
                     Diagnostic::error(
@@ -433,4 +467,10 @@ fn list(items: &[&str]) -> String {
             many[many.len() - 1]
         ),
     }
+}
+
+/// `Folder/*`: every metric in the folder and its subfolders (Sparkplug names folders with `/`).
+fn is_metric_folder(name: &str) -> bool {
+    name.strip_suffix("/*")
+        .is_some_and(|folder| !folder.is_empty() && !folder.contains('*'))
 }

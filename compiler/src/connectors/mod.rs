@@ -175,7 +175,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 ty: OptionType::TextList,
                 default: Some(""),
                 roles: SOURCE,
-                doc: "with `payload: \"sparkplug_b\"`: the metrics that become records, by name (all when left out), so that one entity types them",
+                doc: "with `payload: \"sparkplug_b\"`: the metrics that become records, by name or folder (`Folder/*`); all when left out",
             },
             OptionSpec {
                 name: "topic",

@@ -14,8 +14,8 @@
 //! certificate contradicts are each one record that the decode stage rejects with the reason and
 //! the original bytes. Deaths, commands and host states carry no record.
 //!
-//! A source may select metrics by name (`metrics: [...]` in the mapping): then only those become
-//! records, so that one entity types them all (a state as text, a count as an int). The session
+//! A source may select metrics by name (`metrics: [...]` in the mapping; `Folder/*` selects the
+//! metrics in a folder and its subfolders): then only those become records, so that one entity types them all (a state as text, a count as an int). The session
 //! still reads every metric, since sequence numbers, births and rebirths concern the whole node. A
 //! metric that cannot be read and whose name is not known (data by an unknown alias) is still
 //! rejected, since it might be one of the selected.
@@ -49,25 +49,39 @@ pub(crate) struct Read {
 #[derive(Default)]
 pub(crate) struct SparkplugRecords {
     session: HostSession,
-    /// The metrics that become records; empty: every metric.
+    /// The metrics that become records by name, and by folder (`Conditions/` of `Conditions/*`);
+    /// both empty: every metric.
     selected: HashSet<String>,
+    folders: Vec<String>,
     last_rebirth: HashMap<EdgeNodeId, Instant>,
     /// Records made so far: the position of the next is one more.
     records: Position,
 }
 
 impl SparkplugRecords {
-    /// Records of the metrics named in `selected`, or of every metric when it is empty.
+    /// Records of the metrics named in `selected` (a name ending in `/*` names a folder), or of
+    /// every metric when it is empty.
     pub(crate) fn selecting(selected: &[String]) -> Self {
+        let (folders, names): (Vec<&String>, Vec<&String>) =
+            selected.iter().partition(|name| name.ends_with("/*"));
         SparkplugRecords {
-            selected: selected.iter().cloned().collect(),
+            selected: names.into_iter().cloned().collect(),
+            folders: folders
+                .into_iter()
+                .map(|folder| folder.trim_end_matches('*').to_string())
+                .collect(),
             ..SparkplugRecords::default()
         }
     }
 
     /// Whether the metric with this name becomes a record.
     fn is_selected(&self, name: &str) -> bool {
-        self.selected.is_empty() || self.selected.contains(name)
+        (self.selected.is_empty() && self.folders.is_empty())
+            || self.selected.contains(name)
+            || self
+                .folders
+                .iter()
+                .any(|folder| name.starts_with(folder.as_str()))
     }
 
     /// The records of the message on `topic` with `bytes`, the `message`-th of the source.
@@ -272,6 +286,22 @@ mod tests {
         let mut states = SparkplugRecords::selecting(&["Execution".to_string()]);
         assert_eq!(metrics_of(&mut states, &birth), ["Execution"]);
         assert!(metrics_of(&mut states, &data).is_empty());
+        let mut conditions = SparkplugRecords::selecting(&["Conditions/*".to_string()]);
+        let mut with_folder = node();
+        let folder_birth = with_folder
+            .birth(
+                1,
+                &[
+                    OutMetric::new("Conditions/Coolant", Value::String("NORMAL".into())),
+                    OutMetric::new("Conditions/Spindle/Load", Value::String("FAULT".into())),
+                    OutMetric::new("ConditionsCount", Value::Int64(2)),
+                ],
+            )
+            .unwrap();
+        assert_eq!(
+            metrics_of(&mut conditions, &folder_birth),
+            ["Conditions/Coolant", "Conditions/Spindle/Load"]
+        );
         // Without a selection, the birth's bookkeeping metrics are records too.
         let mut every = SparkplugRecords::selecting(&[]);
         assert_eq!(
