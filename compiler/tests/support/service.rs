@@ -22,6 +22,17 @@ impl Service {
     /// Starts `binary` with `settings/line.toml` as its config file, reading its inputs from
     /// `inputs` and writing its dead letter to `settings`.
     pub fn start_in(binary: &Path, settings: &Path, inputs: &Path) -> Service {
+        Service::start_checkpointing(binary, settings, inputs, "100ms")
+    }
+
+    /// As [`Service::start_in`], checkpointing every `interval` (a quiet source's records wait
+    /// that long for their acknowledgement, and so the broker's in-flight window fills).
+    pub fn start_checkpointing(
+        binary: &Path,
+        settings: &Path,
+        inputs: &Path,
+        interval: &str,
+    ) -> Service {
         let mut child = Command::new(binary)
             .args(["--base-dir", inputs.to_str().unwrap()])
             .args(["--config", settings.join("line.toml").to_str().unwrap()])
@@ -29,7 +40,7 @@ impl Service {
                 "--dead-letter",
                 settings.join("dead-letter.jsonl").to_str().unwrap(),
             ])
-            .args(["--checkpoint-interval", "100ms", "--format", "json"])
+            .args(["--checkpoint-interval", interval, "--format", "json"])
             .env("FDI_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -52,17 +63,33 @@ impl Service {
         self.wait_for_log("subscribed");
     }
 
+    /// Waits until each of the program's `sources` MQTT sources has its subscription in place.
+    pub fn wait_all_subscribed(&self, sources: usize) {
+        self.wait_for_logs("subscribed", sources);
+    }
+
     /// Waits until the program logs a line containing `text`.
     pub fn wait_for_log(&self, text: &str) {
+        self.wait_for_logs(text, 1);
+    }
+
+    /// Waits until the program has logged `count` lines containing `text`.
+    pub fn wait_for_logs(&self, text: &str, count: usize) {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = 0;
         while Instant::now() < deadline {
             match self.logs.recv_timeout(Duration::from_millis(200)) {
-                Ok(line) if line.contains(text) => return,
+                Ok(line) if line.contains(text) => {
+                    seen += 1;
+                    if seen == count {
+                        return;
+                    }
+                }
                 Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
-        panic!("the program did not log {text:?} within 60 s");
+        panic!("the program logged {text:?} {seen} times, not {count}, within 60 s");
     }
 
     pub fn signal(&self, signal: i32) {

@@ -20,6 +20,12 @@ pub struct HostSession {
 #[derive(Debug, Default)]
 struct NodeState {
     online: bool,
+    /// After the death of the node's current session: data that continues the session's
+    /// sequence is still read. MQTT orders messages only within one QoS, so an NDEATH will at
+    /// QoS 0 overtakes QoS 1 data the broker still holds for this host (its in-flight window
+    /// is full while the host acknowledges only durable records); that data was sent before
+    /// the death. The first message that does not continue the sequence ends it.
+    late_data: bool,
     bd_seq: Option<u64>,
     /// The seq the next message must carry; `None` until a message gave one.
     next_seq: Option<u8>,
@@ -238,6 +244,7 @@ impl HostSession {
                     node_id,
                     NodeState {
                         online: true,
+                        late_data: false,
                         bd_seq: bd_seq(&payload),
                         next_seq: seq.map(next_after),
                         metrics: table,
@@ -266,9 +273,7 @@ impl HostSession {
                         }
                         _ => {
                             node.online = false;
-                            for device in node.devices.values_mut() {
-                                device.online = false;
-                            }
+                            node.late_data = true;
                         }
                     }
                 }
@@ -278,8 +283,9 @@ impl HostSession {
             | MessageType::DeviceData
             | MessageType::DeviceDeath => {
                 let node = match self.nodes.get_mut(&node_id) {
-                    Some(node) if node.online => node,
-                    Some(_) => {
+                    Some(node) if node.online || node.continues(message_type, payload.seq) => node,
+                    Some(node) => {
+                        node.end_session();
                         return Err(error(
                             MessageProblem::NodeOffline,
                             Some(RebirthReason::NodeOffline),
@@ -373,6 +379,22 @@ impl HostSession {
 
 impl NodeState {
     /// Compares a message's seq with the one due, and expects the one after it next.
+    /// Whether a data message after the node's death is late data of its session (see
+    /// `late_data`).
+    fn continues(&self, message_type: MessageType, seq: Option<u64>) -> bool {
+        self.late_data
+            && matches!(message_type, MessageType::NodeData | MessageType::DeviceData)
+            && seq.is_some_and(|seq| self.next_seq.map(u64::from) == Some(seq))
+    }
+
+    /// The dead session reads nothing more: it and its devices wait for a new birth.
+    fn end_session(&mut self) {
+        self.late_data = false;
+        for device in self.devices.values_mut() {
+            device.online = false;
+        }
+    }
+
     fn check_seq(&mut self, seq: Option<u64>) -> Sequence {
         let Some(received) = seq else {
             return Sequence::Missing;

@@ -158,7 +158,7 @@ fn seq_wraps_after_255_without_a_gap() {
 }
 
 #[test]
-fn an_ndeath_of_an_earlier_session_is_ignored_and_the_current_one_takes_the_node_offline() {
+fn an_ndeath_of_an_earlier_session_is_ignored_and_the_current_one_takes_the_node_offline_after_its_late_data() {
     let mut host = HostSession::new();
     let mut edge = born(&mut host);
     let old_will = edge.death(200);
@@ -187,11 +187,26 @@ fn an_ndeath_of_an_earlier_session_is_ignored_and_the_current_one_takes_the_node
         (Event::Death, Sequence::NotCounted)
     );
     assert!(!host.is_online(&node()));
-    let data = edge
+    // Data the node sent before its death, overtaken by it (a QoS 0 will passes QoS 1 data the
+    // broker still queues): it continues the session's sequence, so it is read.
+    let late = edge
         .data(203, &[OutMetric::new("Speed", Value::Double(2.0))])
         .expect("data");
+    let read = deliver(&mut host, &late);
+    assert_eq!((&read.event, read.sequence), (&Event::Data, Sequence::InOrder));
+    assert_eq!(
+        values(&read),
+        [("Speed".to_string(), Some(Value::Double(2.0)))]
+    );
+    assert!(!host.is_online(&node()), "late data does not revive the node");
+    // A message that does not continue it is data after the death: a rebirth is due, and the
+    // dead session reads nothing more, not even the seq it skipped to.
+    edge.data(204, &[]).expect("data (lost)");
+    let after = edge
+        .data(205, &[OutMetric::new("Speed", Value::Double(3.0))])
+        .expect("data");
     let error = host
-        .receive(&data.topic, &data.payload)
+        .receive(&after.topic, &after.payload)
         .expect_err("offline");
     assert_eq!(
         (error.problem.clone(), error.rebirth.clone()),
@@ -199,6 +214,15 @@ fn an_ndeath_of_an_earlier_session_is_ignored_and_the_current_one_takes_the_node
             MessageProblem::NodeOffline,
             Some(RebirthReason::NodeOffline)
         )
+    );
+    let next = edge
+        .data(206, &[OutMetric::new("Speed", Value::Double(4.0))])
+        .expect("data");
+    assert_eq!(
+        host.receive(&next.topic, &next.payload)
+            .expect_err("offline")
+            .problem,
+        MessageProblem::NodeOffline
     );
 }
 
