@@ -465,6 +465,7 @@ fn repository_mappings(folders: &[&str], keep: impl Fn(&str) -> bool) -> Vec<Pat
         "examples/mill-to-mes/mill_to_mes.fdi",
         "examples/cmm-to-qms/cmm_to_qms.fdi",
         "examples/erp-to-line/erp_to_line.fdi",
+        "examples/machines-to-mes/machines_to_mes.fdi",
     ]
     .iter()
     .map(|p| root.join(p))

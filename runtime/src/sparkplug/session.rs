@@ -289,7 +289,7 @@ impl HostSession {
                         return Err(error(
                             MessageProblem::NodeOffline,
                             Some(RebirthReason::NodeOffline),
-                        ))
+                        ));
                     }
                     None => {
                         return Err(error(
@@ -383,7 +383,10 @@ impl NodeState {
     /// `late_data`).
     fn continues(&self, message_type: MessageType, seq: Option<u64>) -> bool {
         self.late_data
-            && matches!(message_type, MessageType::NodeData | MessageType::DeviceData)
+            && matches!(
+                message_type,
+                MessageType::NodeData | MessageType::DeviceData
+            )
             && seq.is_some_and(|seq| self.next_seq.map(u64::from) == Some(seq))
     }
 

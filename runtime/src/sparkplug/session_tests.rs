@@ -158,7 +158,8 @@ fn seq_wraps_after_255_without_a_gap() {
 }
 
 #[test]
-fn an_ndeath_of_an_earlier_session_is_ignored_and_the_current_one_takes_the_node_offline_after_its_late_data() {
+fn an_ndeath_of_an_earlier_session_is_ignored_and_the_current_one_takes_the_node_offline_after_its_late_data(
+) {
     let mut host = HostSession::new();
     let mut edge = born(&mut host);
     let old_will = edge.death(200);
@@ -193,12 +194,18 @@ fn an_ndeath_of_an_earlier_session_is_ignored_and_the_current_one_takes_the_node
         .data(203, &[OutMetric::new("Speed", Value::Double(2.0))])
         .expect("data");
     let read = deliver(&mut host, &late);
-    assert_eq!((&read.event, read.sequence), (&Event::Data, Sequence::InOrder));
+    assert_eq!(
+        (&read.event, read.sequence),
+        (&Event::Data, Sequence::InOrder)
+    );
     assert_eq!(
         values(&read),
         [("Speed".to_string(), Some(Value::Double(2.0)))]
     );
-    assert!(!host.is_online(&node()), "late data does not revive the node");
+    assert!(
+        !host.is_online(&node()),
+        "late data does not revive the node"
+    );
     // A message that does not continue it is data after the death: a rebirth is due, and the
     // dead session reads nothing more, not even the seq it skipped to.
     edge.data(204, &[]).expect("data (lost)");

@@ -2,7 +2,7 @@
 // An independent Sparkplug B edge node: Eclipse Tahu's JavaScript client (sparkplug-client)
 // publishing to a local broker what a plan file says, for fdi's tests.
 //
-//   node edge_node.js --url mqtt://127.0.0.1:PORT --plan plan.json
+//   node edge_node.js --url mqtt://127.0.0.1:PORT --plan plan.json [--exit-when-published]
 //
 // The plan (see fdi-peers' `EdgeNodePlan`): group, edge_node, client_id, qos, node_metrics and
 // devices[].metrics for the births (name, type, value, alias), and data: the NDATA/DDATA
@@ -16,7 +16,8 @@
 // {"event": "connected"}, {"event": "rebirth_requested"}, {"event": "published_all",
 // "messages": N}. Metrics that have an alias in the birth are sent by alias alone in data.
 // An NCMD `Node Control/Rebirth` = true is answered with new births (the client resets seq).
-// When stdin closes, the node stops with an NDEATH; killed, the broker publishes its will.
+// When stdin closes (or, with --exit-when-published, once everything is published), the node
+// stops with an NDEATH; killed, the broker publishes its will.
 "use strict";
 
 const fs = require("fs");
@@ -166,6 +167,13 @@ async function publishData() {
     messages++;
   }
   print({ event: "published_all", messages });
+  if (process.argv.includes("--exit-when-published")) stop();
+}
+
+// An NDEATH, then exit once it is out.
+function stop() {
+  client.stop();
+  lastPublish.then(() => process.exit(0), fail);
 }
 
 function fail(error) {
@@ -173,8 +181,7 @@ function fail(error) {
   process.exit(1);
 }
 
-process.stdin.on("end", () => {
-  client.stop();
-  lastPublish.then(() => process.exit(0), fail);
-});
-process.stdin.resume();
+if (!process.argv.includes("--exit-when-published")) {
+  process.stdin.on("end", stop);
+  process.stdin.resume();
+}

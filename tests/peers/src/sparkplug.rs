@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -25,10 +25,11 @@ const PUBLISH_DEADLINE: Duration = Duration::from_secs(600);
 /// `"DateTime"`, `"Bytes"`, … as Tahu spells them), value, and an alias that data messages
 /// then use instead of the name. 64-bit values may be given as decimal strings, bytes as hex,
 /// `null` is a null value.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PlanMetric {
     pub name: String,
-    #[serde(rename = "type")]
+    /// Data messages may leave it out (`""`): the birth declared it.
+    #[serde(rename = "type", default)]
     pub datatype: String,
     pub value: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,7 +64,8 @@ impl PlanMetric {
 
 /// One step of the plan after the births: an NDATA or DDATA message, or a wait for an NCMD
 /// rebirth request (which the node answers with births either way).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DataMessage {
     #[serde(skip_serializing_if = "Option::is_none")]
     device: Option<String>,
@@ -128,8 +130,9 @@ fn data_metrics(metrics: Vec<(&str, Value)>) -> Vec<PlanMetric> {
 }
 
 /// What the edge node publishes: its births (node metrics, then each device), then the data
-/// messages in order. Serialized as the plan file `sparkplug/edge_node.js` reads.
-#[derive(Clone, Debug, Serialize)]
+/// messages in order. Serialized as the plan file `sparkplug/edge_node.js` reads (and read
+/// back from one that a script wrote).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EdgeNodePlan {
     pub group: String,
     pub edge_node: String,
@@ -146,7 +149,7 @@ pub struct EdgeNodePlan {
 }
 
 /// A device of the edge node and its birth metrics.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PlanDevice {
     pub device: String,
     pub metrics: Vec<PlanMetric>,
