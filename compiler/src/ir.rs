@@ -164,6 +164,8 @@ pub enum TargetKind {
     Postgres {
         connection: String,
         table: String,
+        /// The `float` fields written as `numeric` columns, by field name.
+        numeric: Vec<String>,
     },
 }
 

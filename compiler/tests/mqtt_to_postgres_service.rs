@@ -110,6 +110,15 @@ fn a_file_and_a_topic_side_by_side_into_postgres_lose_nothing_across_a_kill() {
     assert_eq!(
         query(
             &database,
+            "SELECT column_name, data_type FROM information_schema.columns \
+             WHERE table_name = 'readings' AND column_name IN ('value', 'doubled') ORDER BY 1"
+        ),
+        ["doubled|numeric", "value|double precision"],
+        "numeric where the mapping declares it"
+    );
+    assert_eq!(
+        query(
+            &database,
             "SELECT shift, starts FROM shifts ORDER BY starts"
         ),
         ["early|06:00", "late|14:00", "night|22:00"],

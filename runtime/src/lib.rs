@@ -80,9 +80,9 @@ pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
 #[cfg(feature = "mqtt")]
 pub use run::MessagePayload;
-#[cfg(feature = "postgres")]
-pub use run::PostgresPoll;
 pub use run::{FlowId, MapFn, OpenSource, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
+#[cfg(feature = "postgres")]
+pub use run::{PostgresPoll, PostgresTable};
 pub use sample::{good, Quality, SampleValue};
 pub use settings::{ConnectionSettings, Settings};
 pub use source::{CsvSource, EntityColumns, JsonlSource, ReadProgress, Source};

@@ -61,8 +61,9 @@ impl<'a> Checker<'a> {
                     let plain =
                         entity.is_none_or(|e| self.no_quality_fields(e, "target", &decl.name));
                     let with_ok = decl.with.as_ref().is_none_or(|w| self.target_option(w));
-                    if let (true, Some(kind), Some(entity), true, true, true) =
-                        (named, kind, entity, key_ok, plain, with_ok)
+                    let numeric_ok = entity.is_none_or(|e| self.numeric_fields(e, &decl.connector));
+                    if let (true, Some(kind), Some(entity), true, true, true, true) =
+                        (named, kind, entity, key_ok, plain, with_ok, numeric_ok)
                     {
                         declared.targets.push(ir::Target {
                             name: decl.name.name.clone(),
@@ -271,11 +272,86 @@ impl<'a> Checker<'a> {
             "postgres" => ir::TargetKind::Postgres {
                 connection: c.text("connection").to_string(),
                 table: c.text("table").to_string(),
+                numeric: c.texts("numeric"),
             },
             _ => ir::TargetKind::Jsonl {
                 path: c.file.unwrap_or_default(),
             },
         })
+    }
+
+    /// A PostgreSQL target's `numeric: [...]`: each a `float` field of its entity, listed once.
+    fn numeric_fields(&mut self, entity: &Entity, connector: &Connector) -> bool {
+        let Some(option) = connector.options.iter().find(|o| o.name.name == "numeric") else {
+            return true;
+        };
+        let ast::OptionValueKind::List(items) = &option.value.kind else {
+            // A single text is a list of one (the connector check took it so).
+            return self.numeric_field(entity, &option.value, &[]);
+        };
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            ok &= self.numeric_field(entity, item, &items[..i]);
+        }
+        ok
+    }
+
+    fn numeric_field(
+        &mut self,
+        entity: &Entity,
+        item: &ast::OptionValue,
+        earlier: &[ast::OptionValue],
+    ) -> bool {
+        let ast::OptionValueKind::Text(name) = &item.kind else {
+            return true; // not a text: the connector check reported it
+        };
+        let floats = || {
+            entity
+                .fields
+                .iter()
+                .filter(|f| f.ty == FieldType::Float)
+                .map(|f| f.name.as_str())
+        };
+        if earlier.iter().any(|e| e.kind == item.kind) {
+            self.report(
+                Diagnostic::error(
+                    Code::UnknownConnector,
+                    format!("`{name}` is listed twice in `numeric`"),
+                )
+                .label(item.span, "listed again")
+                .help("list each field once"),
+            );
+            return false;
+        }
+        let problem = match entity.field(name) {
+            Some(field) if field.ty == FieldType::Float => return true,
+            Some(field) => Diagnostic::error(
+                Code::UnknownConnector,
+                format!("`{name}` is not a `float` field, so it cannot be kept as `numeric`"),
+            )
+            .label(item.span, "not a float")
+            .label(field.span, format!("`{name}` is declared here"))
+            .help(
+                "`numeric` is for `float` fields, whose binary value it stores as its shortest decimal; \
+                 other fields keep their exact column type (`int` is `bigint`); remove it from the list",
+            ),
+            None => Diagnostic::error(
+                Code::UnknownConnector,
+                format!("`{}` has no field `{name}`", entity.name),
+            )
+            .label(item.span, "unknown field")
+            .label(entity.span, format!("`{}` is declared here", entity.name))
+            .help(did_you_mean(name, floats()).unwrap_or_else(|| {
+                let floats: Vec<String> = floats().map(|f| format!("`{f}`")).collect();
+                if floats.is_empty() {
+                    format!("`{}` has no `float` field; remove `numeric`", entity.name)
+                } else {
+                    format!("its `float` fields are {}", floats.join(", "))
+                }
+            })),
+        };
+        self.report(problem);
+        false
     }
 
     /// `with WORD` on a target: only `with provenance` exists.

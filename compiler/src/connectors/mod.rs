@@ -244,6 +244,13 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 roles: SOURCE,
                 doc: "rows read per query",
             },
+            OptionSpec {
+                name: "numeric",
+                ty: OptionType::TextList,
+                default: Some(""),
+                roles: TARGET,
+                doc: "`float` fields kept as `numeric` columns, each value the shortest decimal that reads back as it (a value rounded to cents is stored as those cents)",
+            },
         ],
         endless: true,
         feature: Some("postgres"),

@@ -133,8 +133,12 @@ fn connections(program: &ir::Program) -> Vec<&String> {
 
 /// The columns of a target's key, quoted.
 fn key_columns(program: &ir::Program, target: &ir::Target) -> Vec<String> {
-    target
-        .key
+    external_columns(program, target, &target.key)
+}
+
+/// The data columns of `fields` of a target's entity, quoted.
+fn external_columns(program: &ir::Program, target: &ir::Target, fields: &[String]) -> Vec<String> {
+    fields
         .iter()
         .map(|k| {
             let field = program.schema.entities[&target.entity]
@@ -313,14 +317,20 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 record_type(t, names),
                 t.name
             ),
-            TargetKind::Postgres { connection, table } => {
+            TargetKind::Postgres {
+                connection,
+                table,
+                numeric,
+            } => {
                 let key = key_columns(program, t);
+                let numeric = external_columns(program, t, numeric);
                 let columns = names.columns(&t.entity, t.provenance);
                 format!(
-                    "{binding}run.postgres_target::<{}>({:?}, {connection:?}, {table:?}, crate::types::{columns}, &[{}])?;",
+                    "{binding}run.postgres_target::<{}>({:?}, {connection:?}, &::fdi_runtime::PostgresTable {{ table: {table:?}, columns: crate::types::{columns}, keys: &[{}], numeric: &[{}] }})?;",
                     record_type(t, names),
                     t.name,
-                    key.join(", ")
+                    key.join(", "),
+                    numeric.join(", ")
                 )
             }
         };

@@ -24,4 +24,4 @@ mod watermark;
 pub use self::connection::{PostgresConnection, Tls, TlsMode};
 pub use self::error::PostgresError;
 pub use self::source::{PollSettings, Polled, PostgresSource};
-pub use self::target::PostgresTarget;
+pub use self::target::{PostgresTable, PostgresTarget};

@@ -49,14 +49,24 @@ impl std::fmt::Display for TableName {
     }
 }
 
-/// `CREATE TABLE IF NOT EXISTS` with a column per `columns` (NOT NULL unless nullable) and the primary key
-/// on `keys`, if any.
-pub(crate) fn create_table_sql(table: &TableName, columns: &[Column], keys: &[&str]) -> String {
+/// `CREATE TABLE IF NOT EXISTS` with a column per `columns` (NOT NULL unless nullable; `numeric` where
+/// `numeric` says so) and the primary key on `keys`, if any.
+pub(crate) fn create_table_sql(
+    table: &TableName,
+    columns: &[Column],
+    numeric: &[bool],
+    keys: &[&str],
+) -> String {
     let mut parts: Vec<String> = columns
         .iter()
-        .map(|c| {
+        .zip(numeric)
+        .map(|(c, &numeric)| {
             let not_null = if c.nullable { "" } else { " NOT NULL" };
-            format!("{} {}{not_null}", quote(c.name), type_name(c.sql_type))
+            format!(
+                "{} {}{not_null}",
+                quote(c.name),
+                column_type(c.sql_type, numeric)
+            )
         })
         .collect();
     if !keys.is_empty() {
@@ -108,14 +118,23 @@ pub(crate) async fn has_unique_key(
 
 /// The problems of an existing table: a column the records need that it lacks, or whose type cannot hold
 /// the column's values exactly. Each says what was expected and what was found.
-pub(crate) fn mismatches(columns: &[Column], existing: &[(String, String)]) -> Vec<String> {
+pub(crate) fn mismatches(
+    columns: &[Column],
+    numeric: &[bool],
+    existing: &[(String, String)],
+) -> Vec<String> {
     columns
         .iter()
-        .filter_map(|column| {
-            let expected = type_name(column.sql_type);
+        .zip(numeric)
+        .filter_map(|(column, &numeric)| {
+            let expected = column_type(column.sql_type, numeric);
             match existing.iter().find(|(name, _)| name == column.name) {
                 None => Some(format!(
                     "column {} is missing (expected {expected})",
+                    column.name
+                )),
+                Some((_, found)) if numeric && found != "numeric" => Some(format!(
+                    "column {} is {found}, expected numeric (the mapping declares it numeric)",
                     column.name
                 )),
                 Some((_, found)) if !holds(column.sql_type, found) => Some(format!(
@@ -126,6 +145,15 @@ pub(crate) fn mismatches(columns: &[Column], existing: &[(String, String)]) -> V
             }
         })
         .collect()
+}
+
+/// The type a created column gets: `numeric` for a float column declared so, else the column's own.
+fn column_type(sql_type: SqlType, numeric: bool) -> &'static str {
+    if numeric {
+        "numeric"
+    } else {
+        type_name(sql_type)
+    }
 }
 
 /// Whether a column of PostgreSQL type `found` takes the values of `sql_type` exactly. Narrower integer
@@ -160,7 +188,12 @@ mod tests {
 
     #[test]
     fn created_tables_quote_names_and_declare_the_key() {
-        let sql = create_table_sql(&TableName::parse("mes.states"), COLUMNS, &["Machine Code"]);
+        let sql = create_table_sql(
+            &TableName::parse("mes.states"),
+            COLUMNS,
+            &[false, false],
+            &["Machine Code"],
+        );
         assert_eq!(
             sql,
             "CREATE TABLE IF NOT EXISTS \"mes\".\"states\" (\"Machine Code\" text NOT NULL, \
@@ -172,7 +205,7 @@ mod tests {
     fn a_wrong_type_or_missing_column_says_what_was_expected() {
         let existing = vec![("at".to_string(), "timestamp without time zone".to_string())];
         assert_eq!(
-            mismatches(COLUMNS, &existing),
+            mismatches(COLUMNS, &[false, false], &existing),
             [
                 "column Machine Code is missing (expected text)",
                 "column at is timestamp without time zone, expected timestamp with time zone",

@@ -13,9 +13,23 @@ use super::schema::{create_table_sql, existing_columns, has_unique_key, mismatch
 use super::upsert::Upsert;
 use crate::error::RunError;
 use crate::outcome::Reject;
-use crate::target::{check_writable, Column, Durable, Refusal, Target};
+use crate::target::{check_writable, Column, Durable, Refusal, SqlType, Target};
 
 const ROLE: &str = "target";
+
+/// The table a PostgreSQL target writes, as the mapping declares it: `table` (or `schema.table`), the
+/// record's `columns`, the `keys` it upserts on (none: plain inserts), and the `numeric` columns: `float`
+/// fields kept as `numeric`, their values written as the shortest decimal that reads back as the same
+/// float (`0.1`, not `0.1000000000000000055511151231257827`), so that a value the mapping rounded to
+/// cents is stored as those cents. A `float` column of an existing table that is `numeric` is written so
+/// too, declared or not.
+#[derive(Debug, Clone, Copy)]
+pub struct PostgresTable<'a> {
+    pub table: &'a str,
+    pub columns: &'static [Column],
+    pub keys: &'a [&'a str],
+    pub numeric: &'a [&'a str],
+}
 
 /// Writes records into one PostgreSQL table.
 ///
@@ -43,17 +57,16 @@ pub struct PostgresTarget<T> {
 }
 
 impl<T> PostgresTarget<T> {
-    /// Connects (waiting on `io`), creates `table` if missing (`PRIMARY KEY` on `keys`) or checks the existing
-    /// one against `columns`, and prepares the batch statement, so that a table without a unique constraint
-    /// on the key fails here, before anything is read.
+    /// Connects (waiting on `io`), creates the table if missing (`PRIMARY KEY` on its keys) or checks the
+    /// existing one against its columns, and prepares the batch statement, so that a table without a unique
+    /// constraint on the key fails here, before anything is read.
     pub fn open(
         name: &str,
         connection: &PostgresConnection,
-        table: &str,
-        columns: &'static [Column],
-        keys: &[&str],
+        declared: &PostgresTable<'_>,
         io: &Handle,
     ) -> Result<Self, RunError> {
+        let (columns, keys) = (declared.columns, declared.keys);
         let server = connection.server();
         if columns.is_empty() {
             return Err(RunError::Program(format!(
@@ -65,23 +78,39 @@ impl<T> PostgresTarget<T> {
                 "PostgreSQL target {name}: key {key} is not one of its columns"
             )));
         }
-        let table = TableName::parse(table);
-        let upsert = Upsert::new(&table, columns, keys);
+        if let Some(column) = declared.numeric.iter().find(|n| {
+            !columns
+                .iter()
+                .any(|c| c.name == **n && c.sql_type == SqlType::Real)
+        }) {
+            return Err(RunError::Program(format!(
+                "PostgreSQL target {name}: numeric column {column} is not one of its float columns"
+            )));
+        }
+        let table = TableName::parse(declared.table);
         let fail = |action: String, e: &tokio_postgres::Error| {
             PostgresError::client(ROLE, name, &server, action, e)
         };
-        let client = io.block_on(async {
+        let (client, upsert) = io.block_on(async {
             let client = connection.connect(ROLE, name, &[]).await?;
             let existing = existing_columns(&client, &table)
                 .await
                 .map_err(|e| fail(format!("read the columns of table {table}"), &e))?;
+            let numeric: Vec<bool> = columns
+                .iter()
+                .map(|c| {
+                    c.sql_type == SqlType::Real
+                        && (declared.numeric.contains(&c.name)
+                            || existing.iter().any(|(n, t)| n == c.name && t == "numeric"))
+                })
+                .collect();
             if existing.is_empty() {
                 client
-                    .batch_execute(&create_table_sql(&table, columns, keys))
+                    .batch_execute(&create_table_sql(&table, columns, &numeric, keys))
                     .await
                     .map_err(|e| fail(format!("create table {table}"), &e))?;
             } else {
-                let mut problems = mismatches(columns, &existing);
+                let mut problems = mismatches(columns, &numeric, &existing);
                 let keyed = keys.is_empty()
                     || has_unique_key(&client, &table, keys)
                         .await
@@ -106,6 +135,7 @@ impl<T> PostgresTarget<T> {
                     ));
                 }
             }
+            let upsert = Upsert::new(&table, columns, &numeric, keys);
             let statement = client.prepare(upsert.sql()).await.map_err(|e| {
                 fail(
                     format!(
@@ -115,7 +145,7 @@ impl<T> PostgresTarget<T> {
                     &e,
                 )
             })?;
-            Ok::<_, PostgresError>((client, statement))
+            Ok::<_, PostgresError>(((client, statement), upsert))
         })?;
         Ok(PostgresTarget {
             name: name.to_string(),

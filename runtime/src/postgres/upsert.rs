@@ -22,6 +22,8 @@ use crate::target::{Column, SqlType};
 pub(crate) struct Upsert {
     sql: String,
     types: Vec<SqlType>,
+    /// Per column: a float column written as `numeric` (sent as decimal text).
+    numeric: Vec<bool>,
     /// The indices of the key columns in a row; empty for plain inserts.
     keys: Vec<usize>,
 }
@@ -31,13 +33,19 @@ pub(crate) type RefusedRow = (usize, tokio_postgres::Error);
 
 impl Upsert {
     /// The statement for `columns` of `table`: an upsert on `keys`, or a plain insert without keys. The keys
-    /// are columns (checked by the caller).
-    pub fn new(table: &TableName, columns: &[Column], keys: &[&str]) -> Self {
+    /// are columns (checked by the caller). A float column marked in `numeric` is sent as the decimal text
+    /// of each value and cast to `numeric`, which converts it exactly (a `float8` would convert with 15
+    /// significant digits).
+    pub fn new(table: &TableName, columns: &[Column], numeric: &[bool], keys: &[&str]) -> Self {
         let names: Vec<String> = columns.iter().map(|c| quote(c.name)).collect();
         let arrays: Vec<String> = columns
             .iter()
+            .zip(numeric)
             .enumerate()
-            .map(|(i, c)| format!("${}::{}", i + 1, array_type(c.sql_type)))
+            .map(|(i, (c, &numeric))| match numeric {
+                true => format!("${}::text[]::numeric[]", i + 1),
+                false => format!("${}::{}", i + 1, array_type(c.sql_type)),
+            })
             .collect();
         let mut sql = format!(
             "INSERT INTO {} ({}) SELECT * FROM UNNEST({})",
@@ -68,6 +76,7 @@ impl Upsert {
         Upsert {
             sql,
             types: columns.iter().map(|c| c.sql_type).collect(),
+            numeric: numeric.to_vec(),
             keys: keys
                 .iter()
                 .filter_map(|k| columns.iter().position(|c| c.name == *k))
@@ -163,6 +172,15 @@ impl Upsert {
             .map(|(column, sql_type)| {
                 let cells = indices.iter().map(move |&i| &rows[i][column]);
                 let array: Box<dyn ToSql + Sync + 'r> = match sql_type {
+                    // Rust prints a float as the shortest decimal that reads back as it.
+                    SqlType::Real if self.numeric[column] => Box::new(
+                        cells
+                            .map(|c| match c {
+                                Cell::Real(x) => Some(x.to_string()),
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
                     SqlType::Text => Box::new(
                         cells
                             .map(|c| match c {
@@ -231,21 +249,28 @@ mod tests {
     fn upserts_on_the_key_and_inserts_without_one() {
         let table = TableName::parse("counts");
         assert_eq!(
-            Upsert::new(&table, COLUMNS, &["machine"]).sql(),
+            Upsert::new(&table, COLUMNS, &[false, false], &["machine"]).sql(),
             "INSERT INTO \"counts\" (\"machine\", \"count\") SELECT * FROM UNNEST($1::text[], $2::int8[]) \
              ON CONFLICT (\"machine\") DO UPDATE SET \"count\" = EXCLUDED.\"count\""
         );
-        assert!(!Upsert::new(&table, COLUMNS, &[])
+        assert!(!Upsert::new(&table, COLUMNS, &[false, false], &[])
             .sql()
             .contains("ON CONFLICT"));
-        assert!(Upsert::new(&table, COLUMNS, &["machine", "count"])
-            .sql()
-            .ends_with("DO NOTHING"));
+        assert!(
+            Upsert::new(&table, COLUMNS, &[false, false], &["machine", "count"])
+                .sql()
+                .ends_with("DO NOTHING")
+        );
     }
 
     #[test]
     fn a_part_sends_the_last_row_of_each_key() {
-        let upsert = Upsert::new(&TableName::parse("counts"), COLUMNS, &["machine"]);
+        let upsert = Upsert::new(
+            &TableName::parse("counts"),
+            COLUMNS,
+            &[false, false],
+            &["machine"],
+        );
         let row = |m: &str, n| vec![Cell::Text(m.into()), Cell::Integer(n)];
         let rows = vec![row("A", 1), row("B", 2), row("A", 3), row("C", 4)];
         assert_eq!(upsert.last_per_key(&rows, 0..4), [1, 2, 3]);

@@ -33,6 +33,8 @@ pub use self::drive::{MapFn, OpenSource};
 pub use self::open_mqtt::MessagePayload;
 #[cfg(feature = "postgres")]
 pub use self::open_postgres::PostgresPoll;
+#[cfg(feature = "postgres")]
+pub use crate::postgres::PostgresTable;
 
 use std::any::Any;
 use std::marker::PhantomData;

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use super::{OpenSource, Run, TargetId};
 use crate::error::RunError;
-use crate::postgres::{PollSettings, PostgresConnection, PostgresSource, PostgresTarget};
-use crate::target::Column;
+use crate::postgres::{
+    PollSettings, PostgresConnection, PostgresSource, PostgresTable, PostgresTarget,
+};
 
 /// What a mapping's PostgreSQL source declares: `postgres(connection:, table:, watermark:,
 /// tiebreaker:, poll_interval:, page:)`.
@@ -28,15 +29,13 @@ impl Run {
         &mut self,
         name: &str,
         connection: &str,
-        table: &str,
-        columns: &'static [Column],
-        keys: &[&str],
+        table: &PostgresTable<'_>,
     ) -> Result<TargetId<T>, RunError> {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
         let settings = PostgresConnection::from_settings(self.connection(connection)?)?;
-        self.connect_postgres_target(name, &settings, table, columns, keys)
+        self.connect_postgres_target(name, &settings, table)
     }
 
     /// Opens the PostgreSQL source a mapping declares, on the connection the deployment settings
@@ -58,22 +57,20 @@ impl Run {
         self.connect_postgres_source(name, &settings, polling)
     }
 
-    /// Opens a PostgreSQL target writing `table` (`table` or `schema.table`) through `connection`: created if
-    /// missing (`PRIMARY KEY` on `keys`), else checked against `columns`; upserts on `keys`, plain inserts
-    /// without keys (see [`PostgresTarget`]). When the run captures targets, the server is not contacted and
-    /// the target writes JSON Lines instead (see [`Run::jsonl_target`]).
+    /// Opens a PostgreSQL target writing `table` through `connection`: created if missing (`PRIMARY KEY` on
+    /// its keys), else checked against its columns; upserts on the keys, plain inserts without keys (see
+    /// [`PostgresTarget`]). When the run captures targets, the server is not contacted and the target writes
+    /// JSON Lines instead (see [`Run::jsonl_target`]).
     pub fn connect_postgres_target<T: Serialize + 'static>(
         &mut self,
         name: &str,
         connection: &PostgresConnection,
-        table: &str,
-        columns: &'static [Column],
-        keys: &[&str],
+        table: &PostgresTable<'_>,
     ) -> Result<TargetId<T>, RunError> {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
-        let target = PostgresTarget::open(name, connection, table, columns, keys, self.io())?;
+        let target = PostgresTarget::open(name, connection, table, self.io())?;
         Ok(self.add_target(name, Box::new(target)))
     }
 

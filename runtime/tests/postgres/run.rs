@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use fdi_runtime::postgres::{PollSettings, PostgresConnection};
+use fdi_runtime::postgres::{PollSettings, PostgresConnection, PostgresTable};
 use fdi_runtime::serde::{Deserialize, Serialize};
 use fdi_runtime::serde_json::{json, Value};
 use fdi_runtime::settings::Settings;
@@ -110,9 +110,12 @@ fn rows_a_check_constraint_refuses_are_dead_lettered_with_their_originals_and_th
         .connect_postgres_target::<Count>(
             "mes",
             &peer.connection("fdi-run-test"),
-            "counts",
-            COUNT_COLUMNS,
-            COUNT_KEYS,
+            &PostgresTable {
+                table: "counts",
+                columns: COUNT_COLUMNS,
+                keys: COUNT_KEYS,
+                numeric: &[],
+            },
         )
         .unwrap();
     let flow = run.flow("counts", "counts", target);
@@ -263,9 +266,12 @@ fn run_orders(peer: &Peer, base: &Path, cut_at: Option<u64>) -> RunSummary {
         .connect_postgres_target::<Order>(
             "mes_orders",
             &connection,
-            "mes_orders",
-            ORDER_COLUMNS,
-            &["id"],
+            &PostgresTable {
+                table: "mes_orders",
+                columns: ORDER_COLUMNS,
+                keys: &["id"],
+                numeric: &[],
+            },
         )
         .unwrap();
     let flow = run.flow("orders", "erp_orders", target);
@@ -339,7 +345,16 @@ fn a_test_run_captures_a_postgres_target_without_contacting_the_server() {
     let mut nowhere = PostgresConnection::new("127.0.0.1", "fdi", "mes");
     nowhere.port = 1;
     let target = run
-        .connect_postgres_target::<Count>("mes", &nowhere, "counts", COUNT_COLUMNS, COUNT_KEYS)
+        .connect_postgres_target::<Count>(
+            "mes",
+            &nowhere,
+            &PostgresTable {
+                table: "counts",
+                columns: COUNT_COLUMNS,
+                keys: COUNT_KEYS,
+                numeric: &[],
+            },
+        )
         .unwrap();
     std::fs::write(
         dir.path().join("counts.jsonl"),

@@ -1,6 +1,6 @@
 //! The target on its own: batches, upserts, types, refused rows, tables that do not fit, lost connections.
 
-use fdi_runtime::postgres::{PostgresConnection, PostgresTarget, TlsMode};
+use fdi_runtime::postgres::{PostgresConnection, PostgresTable, PostgresTarget, TlsMode};
 use fdi_runtime::serde::Serialize;
 use fdi_runtime::{Column, Durable, RunError, SqlType, Target, Timestamp};
 
@@ -54,9 +54,12 @@ fn open_counts(peer: &Peer, table: &str) -> Result<PostgresTarget<Count>, RunErr
     PostgresTarget::open(
         "counts",
         &peer.connection("fdi-target-test"),
-        table,
-        COUNT_COLUMNS,
-        COUNT_KEYS,
+        &PostgresTable {
+            table,
+            columns: COUNT_COLUMNS,
+            keys: COUNT_KEYS,
+            numeric: &[],
+        },
         peer.io.handle(),
     )
 }
@@ -168,9 +171,12 @@ fn every_type_round_trips_and_absent_values_are_null() {
     let mut target: PostgresTarget<Reading> = PostgresTarget::open(
         "readings",
         &peer.connection("fdi-target-test"),
-        "plant readings",
-        READING_COLUMNS,
-        &["id"],
+        &PostgresTable {
+            table: "plant readings",
+            columns: READING_COLUMNS,
+            keys: &["id"],
+            numeric: &[],
+        },
         peer.io.handle(),
     )
     .unwrap();
@@ -377,9 +383,113 @@ fn open_counts_with(
     PostgresTarget::open(
         "counts",
         connection,
-        "counts",
-        COUNT_COLUMNS,
-        COUNT_KEYS,
+        &PostgresTable {
+            table: "counts",
+            columns: COUNT_COLUMNS,
+            keys: COUNT_KEYS,
+            numeric: &[],
+        },
         peer.io.handle(),
     )
+}
+
+#[derive(Serialize)]
+#[serde(crate = "fdi_runtime::serde")]
+struct Price {
+    item: i64,
+    amount: f64,
+    weight: f64,
+}
+
+const PRICE_COLUMNS: &[Column] = &[
+    Column {
+        name: "item",
+        sql_type: SqlType::Integer,
+        nullable: false,
+    },
+    Column {
+        name: "amount",
+        sql_type: SqlType::Real,
+        nullable: false,
+    },
+    Column {
+        name: "weight",
+        sql_type: SqlType::Real,
+        nullable: false,
+    },
+];
+
+fn open_prices(
+    peer: &Peer,
+    table: &str,
+    numeric: &[&str],
+) -> Result<PostgresTarget<Price>, RunError> {
+    PostgresTarget::open(
+        "prices",
+        &peer.connection("fdi-target-test"),
+        &PostgresTable {
+            table,
+            columns: PRICE_COLUMNS,
+            keys: &["item"],
+            numeric,
+        },
+        peer.io.handle(),
+    )
+}
+
+/// Floats whose nearest `float8` conversion to `numeric` (15 significant digits) would differ from the
+/// value, and ones that a binary fraction cannot hold exactly.
+const AMOUNTS: &[f64] = &[
+    0.1,
+    12.35,
+    -2.5,
+    1e-7,
+    123_456_789.123_456_79,
+    0.1 + 0.2,
+    1e21,
+    f64::MAX,
+];
+
+#[test]
+fn numeric_columns_hold_the_shortest_decimal_of_each_float() {
+    let peer = peer();
+    // Declared by the mapping: the created column is numeric. Declared by the table: a numeric
+    // column the mapping did not name is written the same way.
+    peer.execute("CREATE TABLE priced_by_dba (item bigint PRIMARY KEY, amount numeric, weight double precision)");
+    for (table, numeric) in [("prices", &["amount"][..]), ("priced_by_dba", &[][..])] {
+        let mut target = open_prices(&peer, table, numeric).unwrap();
+        for (item, &amount) in AMOUNTS.iter().enumerate() {
+            let record = Price {
+                item: item as i64,
+                amount,
+                weight: amount,
+            };
+            target.write(&record).unwrap().unwrap();
+        }
+        target.flush().unwrap();
+        let rows = peer.rows(&format!(
+            "SELECT amount::text, pg_typeof(amount)::text, weight::float8::text FROM {table} ORDER BY item"
+        ));
+        for (row, amount) in rows.iter().zip(AMOUNTS) {
+            assert_eq!(
+                row[0].as_deref(),
+                Some(amount.to_string().as_str()),
+                "{table}"
+            );
+            assert_eq!(row[1].as_deref(), Some("numeric"), "{table}");
+            // The double precision column reads back as the same float.
+            let weight: f64 = row[2].as_deref().unwrap().parse().unwrap();
+            assert_eq!(weight, *amount, "{table}");
+        }
+        assert_eq!(rows.len(), AMOUNTS.len());
+    }
+    // Declared numeric, but the table says double precision: the table does not fit.
+    let error = match open_prices(&peer, "priced_by_dba", &["weight"]) {
+        Ok(_) => panic!("a double precision column was taken for a numeric one"),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        error.contains("column weight is double precision, expected numeric"),
+        "{error}"
+    );
 }

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use fdi_runtime::postgres::PostgresTarget;
+use fdi_runtime::postgres::{PostgresTable, PostgresTarget};
 use fdi_runtime::{Durable, Target};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
@@ -107,9 +107,12 @@ fn throughput_of_the_batch_strategies() {
     let mut target: PostgresTarget<Count> = PostgresTarget::open(
         "counts",
         &peer.connection("fdi-throughput"),
-        "counts",
-        COUNT_COLUMNS,
-        COUNT_KEYS,
+        &PostgresTable {
+            table: "counts",
+            columns: COUNT_COLUMNS,
+            keys: COUNT_KEYS,
+            numeric: &[],
+        },
         peer.io.handle(),
     )
     .unwrap();
