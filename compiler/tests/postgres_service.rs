@@ -92,7 +92,8 @@ fn work_orders_of_a_table_reach_their_lines_once_and_a_restart_resumes() {
         dir.join("line.toml"),
         format!(
             "[connections.erp]\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{}\"\ndatabase = \"{}\"\ntls = \"disable\"\n\n\
-             [connections.line_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"line3\"\n",
+             [connections.line_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"line3\"\n\
+             will_topic = \"plant/line3/fdi/status\"\nwill_retain = true\n",
             database.port(),
             database.user(),
             database.database(),
@@ -109,6 +110,9 @@ fn work_orders_of_a_table_reach_their_lines_once_and_a_restart_resumes() {
     // The line terminal's session exists before the program publishes.
     let mut terminal = MqttClient::connect(&broker, "terminal", false);
     terminal.subscribe("plant/+/orders", QoS::AtLeastOnce);
+    // The program's last will, from the line's settings: published only if it dies (a will after
+    // a SIGTERM would come among the orders, which `received` reads as JSON).
+    terminal.subscribe("plant/line3/fdi/status", QoS::AtLeastOnce);
 
     let first = Service::start(&binary, &dir);
     let want = expected(1, 10_000);
@@ -138,4 +142,17 @@ fn work_orders_of_a_table_reach_their_lines_once_and_a_restart_resumes() {
         Some(100),
         "resumed from the stored watermark: {summary}"
     );
+
+    // Killed once its target is connected: the broker publishes the will, retained.
+    let third = Service::start(&binary, &dir);
+    third.wait_for_log("connected to the MQTT broker");
+    third.kill();
+    let will = terminal.receive(1);
+    assert_eq!(
+        (will[0].topic.as_str(), &will[0].payload[..]),
+        ("plant/line3/fdi/status", &b"offline"[..])
+    );
+    let mut later = MqttClient::connect(&broker, "dashboard", true);
+    later.subscribe("plant/line3/fdi/status", QoS::AtLeastOnce);
+    assert_eq!(&later.receive(1)[0].payload[..], b"offline", "retained");
 }

@@ -56,6 +56,10 @@ pub struct MqttConnection {
     /// How often the client shows the broker it is alive; the broker considers it gone (and publishes
     /// its last will) after one and a half times this without a packet.
     pub keep_alive: Duration,
+    /// The last will the program's targets on this connection register (settings `will_topic`,
+    /// `will_payload`, `will_qos`, `will_retain`): a line's own topic, so deployment settings, not the
+    /// mapping, which every line shares.
+    pub last_will: Option<super::MqttLastWill>,
 }
 
 impl MqttConnection {
@@ -70,6 +74,7 @@ impl MqttConnection {
             password: None,
             tls: None,
             keep_alive: Duration::from_secs(30),
+            last_will: None,
         }
     }
 
@@ -110,6 +115,7 @@ impl MqttConnection {
             let password = Secret::new(settings.text("password").unwrap_or_default());
             connection = connection.with_credentials(username, password);
         }
+        connection.last_will = last_will(settings)?;
         Ok(connection)
     }
 
@@ -227,6 +233,49 @@ pub(crate) fn is_fatal(error: &ConnectionError) -> bool {
         )
 }
 
+/// The last will of a connection's settings: `will_topic` (one topic, without wildcards), then
+/// `will_payload` (default `offline`), `will_qos` (default 1) and `will_retain` (default false).
+fn last_will(
+    settings: &crate::settings::ConnectionSettings,
+) -> Result<Option<super::MqttLastWill>, RunError> {
+    let name = settings.name();
+    let Some(topic) = settings.text("will_topic") else {
+        if let Some(other) = ["will_payload", "will_qos", "will_retain"]
+            .into_iter()
+            .find(|s| settings.text(s).is_some())
+        {
+            return Err(RunError::Usage(format!(
+                "connection {name:?}: `{other}` without `will_topic`; give the topic the will is published to"
+            )));
+        }
+        return Ok(None);
+    };
+    if topic.is_empty() || topic.contains(['+', '#', '\0']) {
+        return Err(RunError::Usage(format!(
+            "connection {name:?}: `will_topic` {topic:?} must be one topic, without `+` or `#`"
+        )));
+    }
+    let qos = match settings.number::<u8>("will_qos")?.unwrap_or(1) {
+        0 => super::MqttQos::AtMostOnce,
+        1 => super::MqttQos::AtLeastOnce,
+        other => {
+            return Err(RunError::Usage(format!(
+                "connection {name:?}: `will_qos` is {other}; it is 0 or 1"
+            )))
+        }
+    };
+    Ok(Some(super::MqttLastWill {
+        topic: topic.to_string(),
+        payload: settings
+            .text("will_payload")
+            .unwrap_or("offline")
+            .as_bytes()
+            .to_vec(),
+        qos,
+        retain: settings.flag("will_retain")?.unwrap_or(false),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +315,53 @@ mod tests {
             error.contains("needs a user name") && !error.contains('x'),
             "{error}"
         );
+    }
+
+    /// The connection `line_broker` of a config file holding `settings`.
+    fn from_config(settings: &str) -> Result<MqttConnection, RunError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("line.toml");
+        let file = format!(
+            "[connections.line_broker]\nhost = \"127.0.0.1\"\nclient_id = \"line3\"\n{settings}"
+        );
+        std::fs::write(&path, file).unwrap();
+        let settings = crate::settings::Settings::load(Some(&path), &["line_broker"], [])?;
+        MqttConnection::from_settings(settings.connection("line_broker")?)
+    }
+
+    #[test]
+    fn a_last_will_comes_from_the_deployment_settings() {
+        assert_eq!(from_config("").unwrap().last_will, None);
+        let will = from_config("will_topic = \"plant/line3/fdi/status\"\n")
+            .unwrap()
+            .last_will
+            .unwrap();
+        assert_eq!(
+            will,
+            crate::mqtt::MqttLastWill {
+                topic: "plant/line3/fdi/status".into(),
+                payload: b"offline".to_vec(),
+                qos: MqttQos::AtLeastOnce,
+                retain: false,
+            }
+        );
+        let will = from_config(
+            "will_topic = \"s\"\nwill_payload = \"{\\\"online\\\": false}\"\nwill_qos = 0\nwill_retain = true\n",
+        )
+        .unwrap()
+        .last_will
+        .unwrap();
+        assert_eq!(
+            (will.payload.as_slice(), will.qos, will.retain),
+            (&b"{\"online\": false}"[..], MqttQos::AtMostOnce, true)
+        );
+        for (settings, says) in [
+            ("will_payload = \"gone\"\n", "without `will_topic`"),
+            ("will_topic = \"plant/+/status\"\n", "without `+` or `#`"),
+            ("will_topic = \"s\"\nwill_qos = 2\n", "it is 0 or 1"),
+        ] {
+            let error = from_config(settings).unwrap_err().to_string();
+            assert!(error.contains(says), "{settings}: {error}");
+        }
     }
 }

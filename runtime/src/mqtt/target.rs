@@ -44,7 +44,7 @@ pub struct MqttTargetOptions {
     /// Whether the broker keeps the last message of each topic for subscribers that come later.
     pub retain: bool,
     /// The message the broker publishes when this client's connection ends without a DISCONNECT (the
-    /// program crashed, or the network failed).
+    /// program crashed, or the network failed); `None`: the connection's (`MqttConnection::last_will`).
     pub last_will: Option<MqttLastWill>,
     /// How long a write waits for room and a flush for the broker's acknowledgements before they fail
     /// with a transient error.
@@ -111,7 +111,8 @@ impl<T> MqttTarget<T> {
         let what = format!("target {name}");
         let mut mqtt = connection.options(&what).map_err(RunError::Usage)?;
         mqtt.set_clean_session(true);
-        if let Some(will) = &options.last_will {
+        // The target's own will, else the one of its connection's settings.
+        if let Some(will) = options.last_will.as_ref().or(connection.last_will.as_ref()) {
             if will.topic.is_empty() || will.topic.contains(['+', '#', '\0']) {
                 return Err(RunError::Usage(format!(
                     "{what}: the last will's topic {:?} must be one topic, without `+` or `#`",
