@@ -46,7 +46,9 @@ impl Run {
             .map(|topic| {
                 TopicFilter::parse(topic)
                     .map(|filter| (filter, qos))
-                    .map_err(|e| RunError::Program(format!("source {name}: {e}")))
+                    .map_err(|e| {
+                        RunError::Program(format!("source {name}: topic filter {topic:?}: {e}"))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         #[allow(unused_mut)]
