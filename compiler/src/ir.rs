@@ -59,7 +59,10 @@ pub enum SourceKind {
     /// Messages of an MQTT broker, by the connection's name in the deployment settings.
     Mqtt {
         connection: String,
+        /// The topic filters, as written (`+line` names a level).
         topics: Vec<String>,
+        /// The literal of each filter in `topics`, for diagnostics about its levels.
+        filter_spans: Vec<Span>,
         qos: u8,
         payload: MessagePayload,
     },
@@ -356,6 +359,8 @@ impl Expr {
             | ExprKind::SourceSample { .. }
             | ExprKind::SourcePosition
             | ExprKind::SourceName
+            | ExprKind::SourceTopic
+            | ExprKind::SourceTopicLevel { .. }
             | ExprKind::Local(_)
             | ExprKind::EnumCode { .. }
             | ExprKind::Reject { .. } => {}
@@ -443,6 +448,14 @@ pub enum ExprKind {
     SourcePosition,
     /// `source.name`
     SourceName,
+    /// `source.topic`: the topic a broker message was published to (only on a source whose
+    /// records have one).
+    SourceTopic,
+    /// `source.levels.NAME`: the level of the topic that the source's filter names `+NAME` (or
+    /// `#NAME`, the rest); every filter of the source names it.
+    SourceTopicLevel {
+        name: String,
+    },
     Local(String),
     /// A field of an entity value (a lookup record).
     EntityField {

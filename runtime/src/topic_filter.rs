@@ -41,7 +41,6 @@ pub struct TopicFilter {
 /// Why a text is not a topic filter. It says what is wrong with the filter, not which filter it is:
 /// the caller names that (the compiler labels the literal, the program names the source).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum TopicFilterError {
     /// The filter is the empty text.
     Empty,

@@ -169,6 +169,7 @@ impl<'a> Checker<'a> {
             "mqtt" => ir::SourceKind::Mqtt {
                 connection: c.text("connection").to_string(),
                 topics: c.texts("topics"),
+                filter_spans: c.spans("topics"),
                 qos: c.int("qos") as u8,
                 payload: match c.text("payload") {
                     "sparkplug_b" => ir::MessagePayload::SparkplugB,

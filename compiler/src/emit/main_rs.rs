@@ -179,6 +179,7 @@ fn open_source(program: &ir::Program, source: &ir::Source) -> String {
             topics,
             qos,
             payload,
+            ..
         } => format!(
             "mqtt_source({:?}, {connection:?}, &[{}], {qos}, ::fdi_runtime::MessagePayload::{payload:?})",
             source.name,
