@@ -20,9 +20,9 @@ pub(super) fn names_the_source(base: &ast::Expr, scope: &Scope) -> bool {
     };
     name.name == "source"
         && scope.local("source").is_none()
-        && !scope
+        && scope
             .source_entity
-            .is_some_and(|e| e.field("source").is_some())
+            .is_none_or(|e| e.field("source").is_none())
         && !scope.in_function()
 }
 

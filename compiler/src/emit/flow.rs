@@ -67,7 +67,11 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &
     if uses.or_reject {
         scope.raw("use ::fdi_runtime::OrReject as _;");
     }
-    let (let_locals, field_locals, topic_locals) = local_names(flow, &uses.topic);
+    let FlowLocals {
+        lets: let_locals,
+        fields: field_locals,
+        topic: topic_locals,
+    } = local_names(flow, &uses.topic);
     let emitter = ExprEmitter {
         locals: let_locals,
         topic_locals,
@@ -218,18 +222,9 @@ fn wrap_optional(local: &str, optional_field: bool) -> String {
 
 /// Rust locals for the flow's `let` bindings and for its assigned fields (two maps, since a
 /// binding and a field may share a name), all distinct: one scope, in which a name the mapping
-/// wrote keeps its spelling before any other is renamed.
-///
-/// The third map holds the locals of the topic (`None`, as `topic`) and of its levels (as
-/// `topic_line`), named after the mapping's own.
-fn local_names(
-    flow: &ir::Flow,
-    topic: &BTreeSet<Option<String>>,
-) -> (
-    HashMap<String, String>,
-    HashMap<String, String>,
-    HashMap<Option<String>, String>,
-) {
+/// wrote keeps its spelling before any other is renamed. The locals of the topic and its levels
+/// are named after the mapping's own.
+fn local_names(flow: &ir::Flow, topic: &BTreeSet<Option<String>>) -> FlowLocals {
     let lets: Vec<&String> = flow
         .steps
         .iter()
@@ -271,15 +266,25 @@ fn local_names(
     let idents = scope.assign(&spellings);
     let (let_idents, rest) = idents.split_at(lets.len());
     let (field_idents, topic_idents) = rest.split_at(fields.len());
-    (
-        names::by_name(&lets, let_idents),
-        names::by_name(&fields, field_idents),
-        topic
+    FlowLocals {
+        lets: names::by_name(&lets, let_idents),
+        fields: names::by_name(&fields, field_idents),
+        topic: topic
             .iter()
             .cloned()
             .zip(topic_idents.iter().cloned())
             .collect(),
-    )
+    }
+}
+
+/// The Rust locals of a flow's function, by what they hold.
+struct FlowLocals {
+    /// Per `let` binding.
+    lets: HashMap<String, String>,
+    /// Per assigned target field.
+    fields: HashMap<String, String>,
+    /// The topic (`None`, as `topic`) and each level read (as `topic_line`).
+    topic: HashMap<Option<String>, String>,
 }
 
 /// Which parameters a flow's function reads, so unused ones are named `_x`.
