@@ -121,12 +121,24 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &
         ));
 
     // The topic and its levels are read once, up front: a record without them (one a test run
-    // read from a file) is rejected here, and below they are plain `&str`s.
+    // read from a file) is rejected here, and below they are plain `&str`s. Their origin is the
+    // source's first filter, which (as every filter of the source) names each level read.
+    let filters = program
+        .sources
+        .iter()
+        .find(|s| s.name == flow.source)
+        .and_then(|s| match &s.kind {
+            ir::SourceKind::Mqtt { filter_spans, .. } => filter_spans.first().copied(),
+            _ => None,
+        });
     for read in &uses.topic {
         let local = &emitter.topic_locals[read];
+        let origin = filters
+            .map(|span| origins.comment(span))
+            .unwrap_or_default();
         function.line(match read {
-            None => format!("let {local} = raw.message_topic()?;"),
-            Some(level) => format!("let {local} = raw.topic_level({level:?})?;"),
+            None => format!("{origin}let {local} = raw.message_topic()?;"),
+            Some(level) => format!("{origin}let {local} = raw.topic_level({level:?})?;"),
         });
     }
     if let Some(filter) = &flow.filter {
@@ -255,7 +267,7 @@ fn local_names(flow: &ir::Flow, topic: &BTreeSet<Option<String>>) -> FlowLocals 
         })
         .chain(fields.iter().map(|field| field.to_string()))
         .chain(topic.iter().map(|read| match read {
-            None => "topic".to_string(),
+            None => "message_topic".to_string(),
             Some(level) => format!("topic_{level}"),
         }))
         .collect();
@@ -283,7 +295,7 @@ struct FlowLocals {
     lets: HashMap<String, String>,
     /// Per assigned target field.
     fields: HashMap<String, String>,
-    /// The topic (`None`, as `topic`) and each level read (as `topic_line`).
+    /// The topic (`None`, as `message_topic`) and each level read (as `topic_line`).
     topic: HashMap<Option<String>, String>,
 }
 
