@@ -330,6 +330,9 @@ impl<'a> Checker<'a> {
             if levels.name == "levels" && names_the_source(inner, scope) {
                 return self.source_level(levels, field, scope);
             }
+            if levels.name == "topic" && names_the_source(inner, scope) {
+                return self.level_of_topic_string(base, field, scope);
+            }
         }
         if let ast::ExprKind::Name(name) = &base.kind {
             let sample = scope

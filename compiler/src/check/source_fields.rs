@@ -187,11 +187,15 @@ impl Checker<'_> {
                 "not a named level"
             },
         );
-        for (_, span) in &lacking {
-            diagnostic = diagnostic.label(*span, format!("names no level `{}`", name.name));
-        }
         let common = common_names(&filters);
-        let help = did_you_mean(&name.name, common.iter().map(String::as_str))
+        let misspelt = did_you_mean(&name.name, common.iter().map(String::as_str));
+        // A misspelt name is about the flow; otherwise, the filters that lack the name are shown.
+        if misspelt.is_none() {
+            for (_, span) in &lacking {
+                diagnostic = diagnostic.label(*span, format!("names no level `{}`", name.name));
+            }
+        }
+        let help = misspelt
             .or_else(|| self.naming_rewrite(&name.name, &filters, &lacking))
             .unwrap_or_else(|| {
                 let rule = "a filter names a level by a name written after its wildcard (`plant/+line/state`), and a flow reads only a level that every filter of its source names, so that every message has it";
@@ -206,6 +210,52 @@ impl Checker<'_> {
                 }
             });
         self.report(diagnostic.help(help));
+        None
+    }
+
+    /// `source.topic.NAME`: the topic is a string, whose levels are `source.levels.NAME`.
+    pub(super) fn level_of_topic_string(
+        &mut self,
+        topic: &ast::Expr,
+        name: &Ident,
+        scope: &Scope,
+    ) -> Option<ir::Expr> {
+        let source = scope.source?;
+        let Some(filters) = filters(source) else {
+            let ast::ExprKind::Field(_, word) = &topic.kind else {
+                return None;
+            };
+            self.no_topic(source, word);
+            return None;
+        };
+        let written = Span::new(topic.span.file, topic.span.start, name.span.end);
+        let named = filters
+            .iter()
+            .all(|(filter, _)| names_level(filter, &name.name));
+        let help = if named {
+            format!(
+                "the topic's named levels are read from `source.levels`: replace `source.topic.{0}` with `source.levels.{0}`",
+                name.name
+            )
+        } else {
+            let common = common_names(&filters);
+            format!(
+                "the topic's named levels are read from `source.levels`, and a filter names a level by a name after its wildcard (`plant/+line/state`); {}",
+                if common.is_empty() {
+                    format!("the filters of `{}` name none in common", source.name)
+                } else {
+                    format!("every filter of `{}` names {}", source.name, code_list(&common))
+                }
+            )
+        };
+        self.report(
+            Diagnostic::error(
+                Code::UnknownField,
+                "`source.topic` is a string, which has no fields",
+            )
+            .label(written, "a level read from the topic's text")
+            .help(help),
+        );
         None
     }
 
