@@ -269,6 +269,10 @@ pub struct Test {
 /// The name `expect rejected { ... }` uses for the dead letter.
 pub const DEAD_LETTER: &str = "rejected";
 
+/// The key of a test's input record that gives the topic a broker message came on
+/// (`_fdi_topic: "plant/3/M07/state"`); no schema field can be named so (E0216).
+pub const TEST_TOPIC_KEY: &str = "_fdi_topic";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestRecords {
     /// A source, lookup or target name, or [`DEAD_LETTER`].

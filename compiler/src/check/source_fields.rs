@@ -311,6 +311,92 @@ impl Checker<'_> {
         ))
     }
 
+    /// The records of a test's `input` block without their `_fdi_topic`, and each record's topic:
+    /// text, on a broker source, that one of its filters matches (E0335 otherwise), so the test
+    /// gives the flow the levels a live message on that topic would.
+    pub(super) fn test_topics(
+        &mut self,
+        source: Option<&ir::Source>,
+        records: &[ast::RecordLit],
+    ) -> Option<(Vec<ast::RecordLit>, Vec<Option<String>>)> {
+        let mut ok = true;
+        let mut kept = Vec::new();
+        let mut topics = Vec::new();
+        for record in records {
+            let mut topic = None;
+            let mut rest = record.clone();
+            rest.fields.retain(|(key, value)| {
+                if key.name != ir::TEST_TOPIC_KEY {
+                    return true;
+                }
+                topic = Some((key.span, value.clone()));
+                false
+            });
+            let Some((key_span, value)) = topic else {
+                kept.push(rest);
+                topics.push(None);
+                continue;
+            };
+            let checked = source.and_then(|source| {
+                let problem = match (filters(source), &value.kind) {
+                    (None, _) => Some((
+                        key_span,
+                        format!(
+                            "source `{}` is a {} source: its records have no topic",
+                            source.name,
+                            source.kind.connector()
+                        ),
+                        "only an `mqtt` source's records have a topic".to_string(),
+                    )),
+                    (Some(_), ast::ValueKind::String(_)) => None,
+                    (Some(_), _) => Some((
+                        value.span,
+                        "a topic is text".to_string(),
+                        "write the topic the message came on, as `_fdi_topic: \"plant/3/M07/state\"`".to_string(),
+                    )),
+                };
+                if let Some((span, message, help)) = problem {
+                    self.report(
+                        Diagnostic::error(Code::BadTest, message)
+                            .label(span, "no topic here")
+                            .help(help),
+                    );
+                    return None;
+                }
+                let (Some(filters), ast::ValueKind::String(text)) = (filters(source), &value.kind)
+                else {
+                    return None;
+                };
+                if filters
+                    .iter()
+                    .any(|(filter, _)| TopicFilter::parse(filter).is_ok_and(|f| f.matches(text)))
+                {
+                    return Some(text.clone());
+                }
+                let listed: Vec<String> = filters.iter().map(|(f, _)| format!("`{f}`")).collect();
+                self.report(
+                    Diagnostic::error(
+                        Code::BadTest,
+                        format!(
+                            "topic {text:?} matches none of the topic filters of source `{}`",
+                            source.name
+                        ),
+                    )
+                    .label(value.span, "not a topic the source subscribes to")
+                    .help(format!(
+                        "the source subscribes to {}; a message on another topic is rejected before any flow reads it",
+                        listed.join(", ")
+                    )),
+                );
+                None
+            });
+            ok &= checked.is_some() || source.is_none();
+            kept.push(rest);
+            topics.push(checked);
+        }
+        ok.then_some((kept, topics))
+    }
+
     /// E0345: `source.topic` or `source.levels` on a source whose records have no topic.
     fn no_topic(&mut self, source: &ir::Source, field: &Ident) {
         let kind = source.kind.connector();

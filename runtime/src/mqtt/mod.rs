@@ -12,6 +12,7 @@
 //! users in `docs/connectors/mqtt.md`.
 
 mod connection;
+mod recorded;
 mod source;
 #[cfg(feature = "sparkplug")]
 mod sparkplug_records;
@@ -20,6 +21,7 @@ mod template;
 mod tls;
 
 pub use self::connection::{MqttConnection, MqttQos, Secret};
+pub use self::recorded::{RecordedMessages, TOPIC_MEMBER};
 pub use self::source::{MqttSource, MqttSourceOptions};
 pub use self::target::{MqttLastWill, MqttTarget, MqttTargetOptions};
 pub use self::template::{TopicTemplate, NO_TOPIC};

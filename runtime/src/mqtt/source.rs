@@ -320,7 +320,7 @@ impl StreamSource for MqttSource {
 }
 
 /// Why a message whose topic matches none of the source's filters is rejected.
-fn unmatched_topic(topic: &str, filters: &[Arc<TopicFilter>]) -> String {
+pub(super) fn unmatched_topic(topic: &str, filters: &[Arc<TopicFilter>]) -> String {
     let filters: Vec<String> = filters
         .iter()
         .map(|filter| format!("{:?}", filter.as_str()))
