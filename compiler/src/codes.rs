@@ -109,6 +109,8 @@ codes! {
     AngleNotStated = "E0342": "a conversion would add or drop an angle that the mapping does not state",
     TemperatureDifference = "E0343": "a temperature difference and a temperature on an offset scale are mixed up",
     IntegerDivisionAsFloat = "E0344": "warning: an integer division's result is used as a float, after its fraction was dropped",
+    NoTopic = "E0345": "`source.topic` or `source.levels` is read from a source whose records have no topic",
+    TopicLevelNotNamed = "E0346": "a topic level is read that not every topic filter of the source names",
 
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",
@@ -127,6 +129,7 @@ codes! {
     // Connectors and their deployment settings
     BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
     SecretInMapping = "E0802": "a password, token or credential is written in the mapping",
+    BadTopicFilter = "E0803": "a topic filter of an MQTT source is not a valid filter",
 }
 
 impl std::fmt::Display for Code {

@@ -59,7 +59,10 @@ pub enum SourceKind {
     /// Messages of an MQTT broker, by the connection's name in the deployment settings.
     Mqtt {
         connection: String,
+        /// The topic filters, as written (`+line` names a level).
         topics: Vec<String>,
+        /// The literal of each filter in `topics`, for diagnostics about its levels.
+        filter_spans: Vec<Span>,
         qos: u8,
         payload: MessagePayload,
     },
@@ -269,6 +272,10 @@ pub struct Test {
 /// The name `expect rejected { ... }` uses for the dead letter.
 pub const DEAD_LETTER: &str = "rejected";
 
+/// The key of a test's input record that gives the topic a broker message came on
+/// (`_fdi_topic: "plant/3/M07/state"`); no schema field can be named so (E0216).
+pub const TEST_TOPIC_KEY: &str = "_fdi_topic";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestRecords {
     /// A source, lookup or target name, or [`DEAD_LETTER`].
@@ -359,6 +366,8 @@ impl Expr {
             | ExprKind::SourceSample { .. }
             | ExprKind::SourcePosition
             | ExprKind::SourceName
+            | ExprKind::SourceTopic
+            | ExprKind::SourceTopicLevel { .. }
             | ExprKind::Local(_)
             | ExprKind::EnumCode { .. }
             | ExprKind::Reject { .. } => {}
@@ -446,6 +455,14 @@ pub enum ExprKind {
     SourcePosition,
     /// `source.name`
     SourceName,
+    /// `source.topic`: the topic a broker message was published to (only on a source whose
+    /// records have one).
+    SourceTopic,
+    /// `source.levels.NAME`: the level of the topic that the source's filter names `+NAME` (or
+    /// `#NAME`, the rest); every filter of the source names it.
+    SourceTopicLevel {
+        name: String,
+    },
     Local(String),
     /// A field of an entity value (a lookup record).
     EntityField {

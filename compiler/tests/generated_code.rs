@@ -39,6 +39,15 @@ fn generated_code_of_examples() {
     });
 }
 
+/// A flow that reads its record's topic and the levels its source's filters name: each is read
+/// once, at the top of the flow, through the runtime's accessor, and is a `&str` below.
+#[test]
+fn generated_code_of_topic_levels() {
+    insta::glob!("../../tests/cases/valid", "topic_*.fdi", |path| {
+        insta::assert_snapshot!(generated_files(path));
+    });
+}
+
 /// Names Rust, cargo or the generated program would take for something else, and what the
 /// generated code calls them instead.
 #[test]

@@ -62,6 +62,7 @@ pub mod suggest;
 pub mod summary;
 pub mod target;
 pub mod time;
+pub mod topic_filter;
 
 pub use serde;
 pub use serde_json;
@@ -95,3 +96,4 @@ pub use time::{
     deserialize_optional_timestamp_with, deserialize_timestamp_with, validate_format,
     validate_zone, TimeFormat, Timestamp,
 };
+pub use topic_filter::{TopicFilter, TopicFilterError, TopicLevels};

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::outcome::Reject;
+use crate::topic_filter::TopicFilter;
+
 /// 1-based number of the record within its source (for CSV: the data row number, header excluded;
 /// for JSON Lines: the line number, blank lines included).
 pub type Position = u64;
@@ -46,6 +49,9 @@ pub(crate) enum Payload {
         /// a metric its birth certificate contradicts): the decode stage rejects the record with
         /// this text, and the dead letter keeps the bytes.
         unreadable: Option<String>,
+        /// The filter of the source the topic matched, which names its levels (shared by every
+        /// message that matched it).
+        filter: Option<Arc<TopicFilter>>,
     },
 }
 
@@ -119,6 +125,7 @@ impl RawRecord {
                 topic: topic.into(),
                 bytes: bytes.into(),
                 unreadable: None,
+                filter: None,
             },
         }
     }
@@ -140,6 +147,7 @@ impl RawRecord {
                 topic: topic.into(),
                 bytes: bytes.into(),
                 unreadable: Some(reason.into()),
+                filter: None,
             },
         }
     }
@@ -152,9 +160,66 @@ impl RawRecord {
         }
     }
 
+    /// The same broker message, with the filter of its source that its topic matched, whose named
+    /// levels [`RawRecord::topic_level`] reads. No effect on a record of a file.
+    pub fn matching(mut self, matched: Arc<TopicFilter>) -> Self {
+        if let Payload::Message { filter, .. } = &mut self.payload {
+            *filter = Some(matched);
+        }
+        self
+    }
+
+    /// The topic of a broker message, for a mapping's `source.topic`. A record without one is
+    /// rejected: the checker allows `source.topic` only on broker sources, so only a test run that
+    /// reads such a source's records from a file (`--source NAME=PATH`) meets one.
+    pub fn message_topic(&self) -> Result<&str, Reject> {
+        self.topic().ok_or_else(|| {
+            Reject::new("the record has no topic").with_detail(format!(
+                "record {} of source {} was read from a file, not received on a broker topic",
+                self.position, self.source
+            ))
+        })
+    }
+
+    /// The level named `name` by the source's filter that the topic matched (`line` of
+    /// `plant/+line/+machine/state` is `3` for `plant/3/m1/state`), for a mapping's
+    /// `source.levels.line`. Allocates nothing. A record without the level is rejected: the
+    /// checker allows only a level every filter of the source names, and the source gives each
+    /// message the filter it matched (or rejects it at decode), so only a record read from a file
+    /// in a test run (`--source NAME=PATH`) meets one.
+    pub fn topic_level(&self, name: &str) -> Result<&str, Reject> {
+        let (topic, filter) = match &self.payload {
+            Payload::Message { topic, filter, .. } => (Some(topic.as_str()), filter.as_deref()),
+            _ => (None, None),
+        };
+        let value = match (topic, filter) {
+            (Some(topic), Some(filter)) => filter.level(topic, name),
+            _ => None,
+        };
+        value.ok_or_else(|| {
+            let detail = match (topic, filter) {
+                (None, _) => format!(
+                    "record {} of source {} was read from a file, not received on a broker topic",
+                    self.position, self.source
+                ),
+                (Some(topic), None) => format!(
+                    "no filter of source {} matched topic {topic:?}",
+                    self.source
+                ),
+                (Some(topic), Some(filter)) => {
+                    format!(
+                        "topic {topic:?} matched filter {:?}, which names no level {name:?}",
+                        filter.as_str()
+                    )
+                }
+            };
+            Reject::new(format!("the record has no topic level `{name}`")).with_detail(detail)
+        })
+    }
+
     /// The levels of [`RawRecord::topic`] (`plant/3/m1` -> `plant`, `3`, `m1`; an empty level, as in
-    /// `a//b`, is an empty string); `None` for a record of a file. To name levels by a filter such as
-    /// `plant/+line/+machine`, see `mqtt::TopicFilter::levels`.
+    /// `a//b`, is an empty string); `None` for a record of a file. For the levels a filter names
+    /// (`plant/+line/+machine`), see [`RawRecord::topic_level`].
     pub fn topic_levels(&self) -> Option<std::str::Split<'_, char>> {
         self.topic().map(|topic| topic.split('/'))
     }
@@ -326,5 +391,36 @@ mod tests {
         let levels: Vec<&str> = raw.topic_levels().unwrap().collect();
         assert_eq!(levels, ["plant", "3", "m1"]);
         assert_eq!(raw.position(), 4);
+    }
+
+    #[test]
+    fn a_message_reads_the_levels_of_the_filter_it_matched() {
+        let filter = Arc::new(TopicFilter::parse("plant/+line/+machine/state").unwrap());
+        let raw = RawRecord::message(Arc::from("s"), 1, "plant/3/m1/state", "{}").matching(filter);
+        assert_eq!(raw.message_topic(), Ok("plant/3/m1/state"));
+        assert_eq!(raw.topic_level("line"), Ok("3"));
+        assert_eq!(raw.topic_level("machine"), Ok("m1"));
+        let unnamed = raw.topic_level("plant").unwrap_err();
+        assert_eq!(unnamed.reason, "the record has no topic level `plant`");
+        assert!(unnamed.detail.unwrap().contains("names no level"));
+    }
+
+    #[test]
+    fn a_record_of_a_file_has_no_topic_and_is_rejected_where_one_is_read() {
+        let line = RawRecord::json_line(Arc::from("s"), 2, "{}");
+        assert_eq!(
+            line.message_topic().unwrap_err().reason,
+            "the record has no topic"
+        );
+        let level = line.topic_level("line").unwrap_err();
+        assert!(level.to_string().contains("read from a file"), "{level}");
+        // A message no filter was given to (the source rejects those at decode) has no levels.
+        let unmatched = RawRecord::message(Arc::from("s"), 3, "a/b", "{}");
+        assert!(unmatched
+            .topic_level("x")
+            .unwrap_err()
+            .detail
+            .unwrap()
+            .contains("no filter"));
     }
 }

@@ -170,6 +170,7 @@ impl<'a> Checker<'a> {
             "mqtt" => ir::SourceKind::Mqtt {
                 connection: c.text("connection").to_string(),
                 topics: c.texts("topics"),
+                filter_spans: c.spans("topics"),
                 qos: c.int("qos") as u8,
                 payload: self.message_payload(connector, &c)?,
             },

@@ -2,6 +2,7 @@
 //! may be absent or fail.
 
 use super::flow::a;
+use super::source_fields::names_the_source;
 use super::types::value_type;
 use super::{Checker, DeclKind, Declared};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
@@ -13,7 +14,9 @@ use crate::syntax::ast::{self, Ident, Literal, UnaryOp};
 /// The names visible in a flow's body.
 pub(super) struct Scope<'d> {
     declared: &'d Declared,
-    source_entity: Option<&'d Entity>,
+    /// The flow's source, whose kind says what `source.topic` and `source.levels` may read.
+    pub(super) source: Option<&'d ir::Source>,
+    pub(super) source_entity: Option<&'d Entity>,
     /// The flow's source did not resolve: unknown names are not reported, since every name of
     /// the record would be.
     source_unresolved: bool,
@@ -25,7 +28,7 @@ pub(super) struct Scope<'d> {
     later: Vec<(String, Span, usize)>,
 }
 
-struct Local {
+pub(super) struct Local {
     name: String,
     span: Span,
     /// `None` when the binding's value had an error (uses of it stay silent).
@@ -35,11 +38,13 @@ struct Local {
 impl<'d> Scope<'d> {
     pub fn new(
         declared: &'d Declared,
+        source: Option<&'d ir::Source>,
         source_entity: Option<&'d Entity>,
         source_unresolved: bool,
     ) -> Self {
         Scope {
             declared,
+            source,
             source_entity,
             source_unresolved,
             function: None,
@@ -52,6 +57,7 @@ impl<'d> Scope<'d> {
     pub fn function(declared: &'d Declared, name: &str) -> Self {
         Scope {
             declared,
+            source: None,
             source_entity: None,
             source_unresolved: false,
             function: Some(name.to_string()),
@@ -94,7 +100,12 @@ impl<'d> Scope<'d> {
             .unwrap_or_else(|| base.to_string())
     }
 
-    fn local(&self, name: &str) -> Option<&Local> {
+    /// Inside a function's body, where there is no source record.
+    pub(super) fn in_function(&self) -> bool {
+        self.function.is_some()
+    }
+
+    pub(super) fn local(&self, name: &str) -> Option<&Local> {
         self.locals.iter().rev().find(|l| l.name == name)
     }
 
@@ -315,6 +326,14 @@ impl<'a> Checker<'a> {
     }
 
     fn field(&mut self, base: &ast::Expr, field: &Ident, scope: &mut Scope) -> Option<ir::Expr> {
+        if let ast::ExprKind::Field(inner, levels) = &base.kind {
+            if levels.name == "levels" && names_the_source(inner, scope) {
+                return self.source_level(levels, field, scope);
+            }
+            if levels.name == "topic" && names_the_source(inner, scope) {
+                return self.level_of_topic_string(base, field, scope);
+            }
+        }
         if let ast::ExprKind::Name(name) = &base.kind {
             let sample = scope
                 .source_entity
@@ -329,25 +348,7 @@ impl<'a> Checker<'a> {
                     .is_some_and(|e| e.field(&name.name).is_some());
             if !shadowed {
                 if name.name == "source" && scope.function.is_none() {
-                    return match field.name.as_str() {
-                        "position" => Some(expr(ExprKind::SourcePosition, Type::Int, None)),
-                        "name" => Some(expr(ExprKind::SourceName, Type::String, None)),
-                        other => {
-                            self.report(
-                                Diagnostic::error(
-                                    Code::UnknownField,
-                                    format!("`source` has no `{other}`"),
-                                )
-                                .label(field.span, "unknown")
-                                .help(
-                                    did_you_mean(other, ["position", "name"]).unwrap_or_else(
-                                        || "`source` has `position` and `name`".into(),
-                                    ),
-                                ),
-                            );
-                            None
-                        }
-                    };
+                    return self.source_field(field, scope);
                 }
                 let unresolved = !self.decls.contains_key(&name.name)
                     && !scope.later.iter().any(|(n, ..)| *n == name.name)

@@ -20,7 +20,7 @@ impl<'a> Checker<'a> {
 
         // With an unknown source, names in the body cannot be resolved; checking them would
         // only produce knock-on errors.
-        let mut scope = Scope::new(declared, source_entity, source_decl.is_none());
+        let mut scope = Scope::new(declared, source_decl, source_entity, source_decl.is_none());
         // A name used above its `let` is told where it is bound, not that it is unknown.
         for statement in &flow.statements {
             if let ast::Statement::Let { name, .. } = statement {

@@ -19,6 +19,7 @@ mod matching;
 mod mismatch;
 mod operators;
 mod quality;
+mod source_fields;
 mod tests;
 mod types;
 mod unit_help;

@@ -130,11 +130,20 @@ impl<'a> Checker<'a> {
         records: &[RecordLit],
         declared: &Declared,
     ) -> Option<TestRecords> {
-        let found = declared
-            .source(&name.name)
-            .map(|s| (s.entity.as_str(), s.file_format()));
+        let source = declared.source(&name.name);
+        let found = source.map(|s| (s.entity.as_str(), s.file_format()));
         let names = declared.sources.iter().map(|s| s.name.as_str());
-        self.test_feed(name, records, found, "source", names)
+        // A broker message's topic is given beside its fields, as `_fdi_topic`.
+        let (records, topics) = self.test_topics(source, records)?;
+        let mut fed = self.test_feed(name, &records, found, "source", names)?;
+        for (record, topic) in fed.records.iter_mut().zip(topics) {
+            if let Some(topic) = topic {
+                record
+                    .fields
+                    .push((ir::TEST_TOPIC_KEY.to_string(), TestValue::String(topic)));
+            }
+        }
+        Some(fed)
     }
 
     fn test_lookup(

@@ -18,6 +18,8 @@ pub enum OptionValue {
     /// In milliseconds.
     Duration(u64),
     TextList(Vec<String>),
+    /// Topic filters that parsed, each with the span of its literal.
+    TopicFilters(Vec<(String, Span)>),
 }
 
 /// A connector that checked: its table entry, the file it names, and every option that applies
@@ -59,6 +61,19 @@ impl Checked {
     pub fn texts(&self, name: &str) -> Vec<String> {
         match self.options.get(name) {
             Some(OptionValue::TextList(texts)) => texts.clone(),
+            Some(OptionValue::TopicFilters(filters)) => {
+                filters.iter().map(|(text, _)| text.clone()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The spans of a topic-filter option's literals, in the order of [`Checked::texts`].
+    pub fn spans(&self, name: &str) -> Vec<Span> {
+        match self.options.get(name) {
+            Some(OptionValue::TopicFilters(filters)) => {
+                filters.iter().map(|(_, span)| *span).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -312,7 +327,14 @@ fn check_option(
         );
         return None;
     }
-    let value = typed_value(&option.value, known, problems)?;
+    let value = match known.ty {
+        OptionType::TopicFilters => match super::topics::topic_filters(&option.value, problems) {
+            super::topics::Filters::Parsed(filters) => OptionValue::TopicFilters(filters),
+            super::topics::Filters::Refused => return None,
+            super::topics::Filters::NotTexts => typed_value(&option.value, known, problems)?,
+        },
+        _ => typed_value(&option.value, known, problems)?,
+    };
     if let OptionValue::Text(text) = &value {
         if let Some(secret) = secret_in_text(text) {
             problems.push(secret_literal(option.value.span, secret));
@@ -415,6 +437,8 @@ fn default_value(ty: OptionType, default: &str) -> OptionValue {
         // `""`: no default, an empty list.
         OptionType::TextList if default.is_empty() => OptionValue::TextList(Vec::new()),
         OptionType::TextList => OptionValue::TextList(vec![default.to_string()]),
+        // Not defaulted by the table (a source needs its filters); none is no filter.
+        OptionType::TopicFilters => OptionValue::TopicFilters(Vec::new()),
         OptionType::Text | OptionType::Choice(_) => OptionValue::Text(default.to_string()),
     }
 }
@@ -427,6 +451,7 @@ fn missing_option(
 ) -> Diagnostic {
     let example = match option.ty {
         OptionType::TextList => "[\"plant/+/+/state\"]".to_string(),
+        OptionType::TopicFilters => "[\"plant/+line/+machine/state\"]".to_string(),
         OptionType::Int { min, .. } => min.to_string(),
         OptionType::Bool => "true".into(),
         OptionType::Duration => "1s".into(),

@@ -4,6 +4,7 @@
 //! so a connector is described once.
 
 mod check;
+mod topics;
 
 pub use self::check::{check_connector, Checked, OptionValue};
 
@@ -51,6 +52,9 @@ pub enum OptionType {
     Choice(&'static [&'static str]),
     /// A list of texts; a single text is a list of one.
     TextList,
+    /// A list of MQTT topic filters, whose wildcards may name their level (`plant/+line/#`); a
+    /// single filter is a list of one.
+    TopicFilters,
 }
 
 impl OptionType {
@@ -65,6 +69,7 @@ impl OptionType {
                 format!("one of {}", quoted.join(", "))
             }
             OptionType::TextList => "a text or a list of texts".into(),
+            OptionType::TopicFilters => "a topic filter or a list of them".into(),
         }
     }
 }
@@ -158,10 +163,10 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
             CONNECTION,
             OptionSpec {
                 name: "topics",
-                ty: OptionType::TextList,
+                ty: OptionType::TopicFilters,
                 default: None,
                 roles: SOURCE,
-                doc: "the topic filters subscribed to (`+` one level, `#` the rest)",
+                doc: "the topic filters subscribed to (`+` one level, `#` the rest); `+line` names its level, which the mapping reads as `source.levels.line` (docs/connectors/mqtt.md)",
             },
             OptionSpec {
                 name: "payload",

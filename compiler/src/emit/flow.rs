@@ -1,7 +1,7 @@
 //! `src/flows/`: one module per flow, each with one function that maps a source record to a
 //! target record (the map stage).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use codegen::{Function, Scope};
 
@@ -67,9 +67,14 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &
     if uses.or_reject {
         scope.raw("use ::fdi_runtime::OrReject as _;");
     }
-    let (let_locals, field_locals) = local_names(flow);
+    let FlowLocals {
+        lets: let_locals,
+        fields: field_locals,
+        topic: topic_locals,
+    } = local_names(flow, &uses.topic);
     let emitter = ExprEmitter {
         locals: let_locals,
+        topic_locals,
         schema: &program.schema,
         names,
     };
@@ -115,6 +120,27 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &
             names.type_path(&flow.target_entity)
         ));
 
+    // The topic and its levels are read once, up front: a record without them (one a test run
+    // read from a file) is rejected here, and below they are plain `&str`s. Their origin is the
+    // source's first filter, which (as every filter of the source) names each level read.
+    let filters = program
+        .sources
+        .iter()
+        .find(|s| s.name == flow.source)
+        .and_then(|s| match &s.kind {
+            ir::SourceKind::Mqtt { filter_spans, .. } => filter_spans.first().copied(),
+            _ => None,
+        });
+    for read in &uses.topic {
+        let local = &emitter.topic_locals[read];
+        let origin = filters
+            .map(|span| origins.comment(span))
+            .unwrap_or_default();
+        function.line(match read {
+            None => format!("{origin}let {local} = raw.message_topic()?;"),
+            Some(level) => format!("{origin}let {local} = raw.topic_level({level:?})?;"),
+        });
+    }
     if let Some(filter) = &flow.filter {
         function.line(format!(
             "{}if {} {{\n    return Ok(::fdi_runtime::MapOutcome::Filtered);\n}}",
@@ -208,8 +234,9 @@ fn wrap_optional(local: &str, optional_field: bool) -> String {
 
 /// Rust locals for the flow's `let` bindings and for its assigned fields (two maps, since a
 /// binding and a field may share a name), all distinct: one scope, in which a name the mapping
-/// wrote keeps its spelling before any other is renamed.
-fn local_names(flow: &ir::Flow) -> (HashMap<String, String>, HashMap<String, String>) {
+/// wrote keeps its spelling before any other is renamed. The locals of the topic and its levels
+/// are named after the mapping's own.
+fn local_names(flow: &ir::Flow, topic: &BTreeSet<Option<String>>) -> FlowLocals {
     let lets: Vec<&String> = flow
         .steps
         .iter()
@@ -239,17 +266,37 @@ fn local_names(flow: &ir::Flow) -> (HashMap<String, String>, HashMap<String, Str
             }
         })
         .chain(fields.iter().map(|field| field.to_string()))
+        .chain(topic.iter().map(|read| match read {
+            None => "message_topic".to_string(),
+            Some(level) => format!("topic_{level}"),
+        }))
         .collect();
     let mut scope = names::Scope::locals(PARAMETERS);
     names::EXPRESSION_BINDINGS
         .iter()
         .for_each(|binding| scope.take(binding));
     let idents = scope.assign(&spellings);
-    let (let_idents, field_idents) = idents.split_at(lets.len());
-    (
-        names::by_name(&lets, let_idents),
-        names::by_name(&fields, field_idents),
-    )
+    let (let_idents, rest) = idents.split_at(lets.len());
+    let (field_idents, topic_idents) = rest.split_at(fields.len());
+    FlowLocals {
+        lets: names::by_name(&lets, let_idents),
+        fields: names::by_name(&fields, field_idents),
+        topic: topic
+            .iter()
+            .cloned()
+            .zip(topic_idents.iter().cloned())
+            .collect(),
+    }
+}
+
+/// The Rust locals of a flow's function, by what they hold.
+struct FlowLocals {
+    /// Per `let` binding.
+    lets: HashMap<String, String>,
+    /// Per assigned target field.
+    fields: HashMap<String, String>,
+    /// The topic (`None`, as `message_topic`) and each level read (as `topic_line`).
+    topic: HashMap<Option<String>, String>,
 }
 
 /// Which parameters a flow's function reads, so unused ones are named `_x`.
@@ -259,6 +306,8 @@ struct Uses {
     lookups: bool,
     /// Whether a statement has `else reject` (and the flow calls `or_reject`).
     or_reject: bool,
+    /// What the flow reads of the record's topic: the topic itself (`None`) and named levels.
+    topic: BTreeSet<Option<String>>,
 }
 
 impl Uses {
@@ -268,6 +317,7 @@ impl Uses {
             raw: false,
             lookups: false,
             or_reject: false,
+            topic: BTreeSet::new(),
         };
         uses.or_reject = flow.steps.iter().any(|s| match s {
             Step::Let { on_failure, .. } | Step::Assign { on_failure, .. } => on_failure.is_some(),
@@ -276,6 +326,14 @@ impl Uses {
             expr.walk(&mut |e| match &e.kind {
                 ExprKind::SourceField { .. } | ExprKind::SourceSample { .. } => uses.record = true,
                 ExprKind::SourcePosition | ExprKind::SourceName => uses.raw = true,
+                ExprKind::SourceTopic => {
+                    uses.raw = true;
+                    uses.topic.insert(None);
+                }
+                ExprKind::SourceTopicLevel { name } => {
+                    uses.raw = true;
+                    uses.topic.insert(Some(name.clone()));
+                }
                 ExprKind::Lookup { .. } => uses.lookups = true,
                 _ => {}
             });

@@ -3,7 +3,7 @@
 //! A function whose body may fail returns `Result<T, ::fdi_runtime::Failure>`, like every other
 //! fallible value in generated code; parameters are owned values.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use codegen::{Function, Scope};
 
@@ -50,6 +50,7 @@ fn function_fn(
         .collect();
     let locals = names::by_name(&params, &idents);
     let emitter = ExprEmitter {
+        topic_locals: HashMap::new(),
         locals,
         schema: &program.schema,
         names,

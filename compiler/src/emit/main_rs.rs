@@ -183,6 +183,7 @@ fn open_source(program: &ir::Program, source: &ir::Source) -> String {
             topics,
             qos,
             payload,
+            ..
         } => {
             let payload = match payload {
                 MessagePayload::Json => "::fdi_runtime::MessagePayload::Json".to_string(),

@@ -27,6 +27,10 @@ pub enum Origin {
     Position,
     /// `source.name`
     SourceName,
+    /// `source.topic`: the topic a broker message came on.
+    Topic,
+    /// `source.levels.NAME`: a level of that topic, named by the source's filters.
+    TopicLevel(String),
 }
 
 impl Origin {
@@ -41,6 +45,8 @@ impl Origin {
             Origin::LookupField { lookup, field } => format!("{lookup}.{field}"),
             Origin::Position => format!("{source}.position"),
             Origin::SourceName => format!("{source}.name"),
+            Origin::Topic => format!("{source}.topic"),
+            Origin::TopicLevel(name) => format!("{source}.levels.{name}"),
         }
     }
 }
@@ -177,7 +183,11 @@ pub fn lineage(program: &Program) -> Lineage {
             let origins = deps.values.iter().chain(deps.keys.iter().map(|(_, o)| o));
             for origin in origins {
                 match origin {
-                    Origin::SourceField { .. } | Origin::Position | Origin::SourceName => {
+                    Origin::SourceField { .. }
+                    | Origin::Position
+                    | Origin::SourceName
+                    | Origin::Topic
+                    | Origin::TopicLevel(_) => {
                         source_fields.insert(port_name(origin));
                     }
                     Origin::LookupField { lookup, field } => {
@@ -267,6 +277,8 @@ pub fn port_name(origin: &Origin) -> String {
         Origin::LookupField { field, .. } => field.clone(),
         Origin::Position => "(position)".to_string(),
         Origin::SourceName => "(name)".to_string(),
+        Origin::Topic => "(topic)".to_string(),
+        Origin::TopicLevel(name) => format!("(levels.{name})"),
     }
 }
 
@@ -352,6 +364,8 @@ impl Walker<'_> {
             }
             ExprKind::SourcePosition => origin(Origin::Position),
             ExprKind::SourceName => origin(Origin::SourceName),
+            ExprKind::SourceTopic => origin(Origin::Topic),
+            ExprKind::SourceTopicLevel { name } => origin(Origin::TopicLevel(name.clone())),
             ExprKind::Local(name) => {
                 let mut deps = self.bindings.get(name).cloned().unwrap_or_default();
                 deps.bindings.insert(name.clone());
@@ -506,6 +520,8 @@ fn locals_read(e: &Expr, read: &BTreeMap<String, Vec<bool>>, out: &mut BTreeSet<
         | ExprKind::SourceSample { .. }
         | ExprKind::SourcePosition
         | ExprKind::SourceName
+        | ExprKind::SourceTopic
+        | ExprKind::SourceTopicLevel { .. }
         | ExprKind::Reject { .. } => Vec::new(),
     };
     for child in children {

@@ -63,7 +63,12 @@ fn describe_flow(out: &mut String, answer: &FieldAnswer, flow: &FlowAnswer) {
     line(
         out,
         "record",
-        reads(|o| matches!(o, Origin::Position | Origin::SourceName)),
+        reads(|o| {
+            matches!(
+                o,
+                Origin::Position | Origin::SourceName | Origin::Topic | Origin::TopicLevel(_)
+            )
+        }),
     );
     line(
         out,
@@ -196,6 +201,8 @@ fn origin_json(o: &Origin, source: &str) -> serde_json::Value {
         Origin::LookupField { .. } => "lookup_field",
         Origin::Position => "position",
         Origin::SourceName => "source_name",
+        Origin::Topic => "topic",
+        Origin::TopicLevel(_) => "topic_level",
     };
     serde_json::json!({ "kind": kind, "name": o.describe(source) })
 }

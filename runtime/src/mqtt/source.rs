@@ -22,6 +22,17 @@
 //! limit (or below); a higher value than the broker's does not lose messages, but then each checkpoint
 //! of a busy topic waits for the interval.
 //!
+//! # Topics and their named levels
+//!
+//! The broker is sent each filter without its level names (`plant/+line/+machine/state` subscribes to
+//! `plant/+/+/state`). Each message is matched against the filters again, in the order the mapping lists
+//! them, and its record keeps the first filter its topic matches ([`RawRecord::matching`]), whose names
+//! the mapping reads the levels by ([`RawRecord::topic_level`]): a message of overlapping filters is read
+//! by the first. A broker may send a topic that matches none of them: a persistent session keeps the
+//! subscriptions of an earlier version of the mapping, which the broker serves until it is told to
+//! unsubscribe. Such a message is a decode reject with its reason and its bytes, acknowledged like any
+//! other, so it is neither lost silently nor mapped with levels it does not have.
+//!
 //! # Connection
 //!
 //! rumqttc's event loop runs in a task of its own that forwards each message into a channel, so
@@ -46,10 +57,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::connection::{is_fatal, Backoff, MqttConnection, MqttQos};
-use super::topic::TopicFilter;
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
 use crate::source::{Delivery, StreamSource};
+use crate::topic_filter::TopicFilter;
 
 /// Messages received and not yet taken by the run; beyond, the connection task waits (and so does the
 /// broker, for QoS 1).
@@ -122,6 +133,8 @@ pub struct MqttSource {
     last_position: Position,
     max_unacknowledged: usize,
     has_qos1: bool,
+    /// The filters subscribed to, in the mapping's order, shared with the records that match them.
+    filters: Vec<Arc<TopicFilter>>,
     task: JoinHandle<()>,
     /// The Sparkplug B host sessions, when the messages are Sparkplug B payloads.
     #[cfg(feature = "sparkplug")]
@@ -176,6 +189,11 @@ impl MqttSource {
                 .subscriptions
                 .iter()
                 .any(|(_, qos)| *qos == MqttQos::AtLeastOnce),
+            filters: options
+                .subscriptions
+                .into_iter()
+                .map(|(filter, _)| Arc::new(filter))
+                .collect(),
             task,
             #[cfg(feature = "sparkplug")]
             sparkplug: options.sparkplug.then(|| {
@@ -221,6 +239,25 @@ impl StreamSource for MqttSource {
                 packet_id: publish.pkid,
             });
         }
+        let Some(filter) = self
+            .filters
+            .iter()
+            .find(|filter| filter.matches(&publish.topic))
+            .cloned()
+        else {
+            let reason = unmatched_topic(&publish.topic, &self.filters);
+            let raw = RawRecord::unreadable_message(
+                self.shared_name.clone(),
+                position,
+                publish.topic,
+                publish.payload.to_vec(),
+                reason,
+            );
+            return Ok(Some(Delivery {
+                records: vec![raw],
+                position,
+            }));
+        };
         #[cfg(feature = "sparkplug")]
         if let Some(sparkplug) = &mut self.sparkplug {
             let read = sparkplug.read(
@@ -241,17 +278,20 @@ impl StreamSource for MqttSource {
                     tracing::warn!(target: "fdi::mqtt", source = %self.name, %error, "the rebirth request could not be queued");
                 }
             }
-            return Ok(Some(Delivery {
-                records: read.records,
-                position,
-            }));
+            let records = read
+                .records
+                .into_iter()
+                .map(|record| record.matching(filter.clone()))
+                .collect();
+            return Ok(Some(Delivery { records, position }));
         }
         let raw = RawRecord::message(
             self.shared_name.clone(),
             position,
             publish.topic,
             publish.payload.to_vec(),
-        );
+        )
+        .matching(filter);
         Ok(Some(Delivery {
             records: vec![raw],
             position,
@@ -284,6 +324,19 @@ impl StreamSource for MqttSource {
     fn unacknowledged_limit(&self) -> Option<usize> {
         self.has_qos1.then_some(self.max_unacknowledged)
     }
+}
+
+/// Why a message whose topic matches none of the source's filters is rejected.
+pub(super) fn unmatched_topic(topic: &str, filters: &[Arc<TopicFilter>]) -> String {
+    let filters: Vec<String> = filters
+        .iter()
+        .map(|filter| format!("{:?}", filter.as_str()))
+        .collect();
+    format!(
+        "topic {topic:?} matches none of the source's topic filters ({}); the broker may still hold a \
+         subscription of the session from an earlier version of the mapping",
+        filters.join(", ")
+    )
 }
 
 /// What the connection task owns.

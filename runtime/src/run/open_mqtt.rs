@@ -6,8 +6,9 @@ use super::{OpenSource, Run, TargetId};
 use crate::error::RunError;
 use crate::mqtt::{
     MqttConnection, MqttQos, MqttSource, MqttSourceOptions, MqttTarget, MqttTargetOptions,
-    TopicFilter, TopicTemplate,
+    RecordedMessages, TopicFilter, TopicTemplate,
 };
+use crate::source::JsonlSource;
 
 /// How the bytes of a broker message become records (the mapping's `payload:` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +26,8 @@ impl Run {
     /// The connection's settings come from the deployment settings (see [`MqttConnection::from_settings`]);
     /// the source's client id is the connection's `client_id` and the source's name, so that a broker
     /// keeps one session per source. In a test run that replaces the source with a file
-    /// (`--source NAME=PATH`), the file is read instead and the broker is not contacted.
+    /// (`--source NAME=PATH`), the file is read instead, as messages whose `_fdi_topic` is their
+    /// topic ([`RecordedMessages`]), and the broker is not contacted.
     pub fn mqtt_source(
         &mut self,
         name: &str,
@@ -34,11 +36,6 @@ impl Run {
         qos: u8,
         payload: MessagePayload,
     ) -> Result<OpenSource, RunError> {
-        if let Some(replaced) = self.replaced_source(name)? {
-            return Ok(replaced);
-        }
-        let mut settings = MqttConnection::from_settings(self.connection(connection)?)?;
-        settings.client_id = format!("{}-{name}", settings.client_id);
         let qos = MqttQos::from_level(qos)
             .ok_or_else(|| RunError::Program(format!("source {name}: QoS {qos} is not 0 or 1")))?;
         let subscriptions = topics
@@ -46,9 +43,23 @@ impl Run {
             .map(|topic| {
                 TopicFilter::parse(topic)
                     .map(|filter| (filter, qos))
-                    .map_err(|e| RunError::Program(format!("source {name}: {e}")))
+                    .map_err(|e| {
+                        RunError::Program(format!("source {name}: topic filter {topic:?}: {e}"))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // A test run reads the messages from a file, with their topics (`_fdi_topic`).
+        if let Some(path) = self.config.source_paths.get(name) {
+            let file = JsonlSource::open(name, &self.base_dir.join(path))?;
+            self.source_index(name);
+            let filters = subscriptions
+                .into_iter()
+                .map(|(filter, _)| filter)
+                .collect();
+            return Ok(OpenSource::blocking(RecordedMessages::new(file, filters)));
+        }
+        let mut settings = MqttConnection::from_settings(self.connection(connection)?)?;
+        settings.client_id = format!("{}-{name}", settings.client_id);
         #[allow(unused_mut)]
         let mut options = MqttSourceOptions::new(subscriptions);
         match payload {

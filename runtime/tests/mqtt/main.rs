@@ -14,11 +14,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use fdi_peers::Mosquitto;
-use fdi_runtime::mqtt::{MqttConnection, TopicFilter};
+use fdi_runtime::mqtt::MqttConnection;
 use fdi_runtime::serde::{Deserialize, Serialize};
 use fdi_runtime::serde_json::{self, Value};
 use fdi_runtime::source::{Delivery, StreamSource};
-use fdi_runtime::{FlowId, MapOutcome, Position, ProgramInfo, RawRecord, Run, RunConfig, RunError};
+use fdi_runtime::{
+    FlowId, MapOutcome, Position, ProgramInfo, RawRecord, Reject, Run, RunConfig, RunError,
+};
 
 /// The sources and targets of the test program.
 const PROGRAM: ProgramInfo = ProgramInfo {
@@ -110,28 +112,29 @@ fn start_run(dir: &Path, checkpoint_every: usize, checkpoint_interval: Duration)
 }
 
 /// The map function of the broker source, as the compiler would generate it: decode a reading,
-/// name the topic's levels by [`STATE_FILTER`], filter negative values out.
+/// read the topic's levels that [`STATE_FILTER`] names (`source.levels.line`) through the filter
+/// the source matched the message with, filter negative values out.
 fn place_readings(
     flow: FlowId<Placed>,
 ) -> impl FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static {
-    let filter = TopicFilter::parse(STATE_FILTER).unwrap();
     move |run, raw| {
         let Some(reading) = run.decode::<Reading>(raw, "Reading")? else {
             return Ok(());
         };
-        let topic = raw.topic().expect("a message has a topic");
-        let levels = filter.levels(topic).expect("the topic matches the filter");
-        let outcome = if reading.value < 0.0 {
-            MapOutcome::Filtered
-        } else {
-            MapOutcome::Mapped(Placed {
+        let place = || -> Result<MapOutcome<Placed>, Reject> {
+            let line = raw.topic_level("line")?;
+            let machine = raw.topic_level("machine")?;
+            if reading.value < 0.0 {
+                return Ok(MapOutcome::Filtered);
+            }
+            Ok(MapOutcome::Mapped(Placed {
                 seq: reading.seq,
-                line: levels.get("line").unwrap().to_string(),
-                machine: levels.get("machine").unwrap().to_string(),
+                line: line.to_owned(),
+                machine: machine.to_owned(),
                 value: reading.value,
-            })
+            }))
         };
-        run.deliver(flow, raw, outcome)
+        run.deliver(flow, raw, place())
     }
 }
 

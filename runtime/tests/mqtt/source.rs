@@ -317,3 +317,98 @@ fn a_broker_restarted_mid_run_loses_nothing() {
     let seen = written_by_seq(&read_lines(&dir.path().join("out/states.jsonl")));
     assert_eq!(seen.len() as u64, COUNT, "every message arrived");
 }
+
+/// Filters that overlap: a message is read by the first filter its topic matches, with that
+/// filter's names; one only a later filter matches has only that filter's levels (a flow reading
+/// another rejects it); one that no filter matches (an old subscription of the session) is a decode
+/// reject with its bytes, never a record with levels it does not have.
+#[test]
+fn a_message_is_read_by_the_first_filter_its_topic_matches() {
+    let broker = Mosquitto::start().expect("mosquitto");
+    // The session holds the source's subscriptions and one of an earlier version of the mapping.
+    leave_session(&broker, CLIENT_ID, "plant/#");
+    leave_session(&broker, CLIENT_ID, "retired/#");
+    publish(
+        &broker,
+        &[
+            (
+                "plant/9/m1/state".into(),
+                br#"{"seq":0,"value":1}"#.to_vec(),
+            ),
+            ("plant/x".into(), br#"{"seq":1,"value":1}"#.to_vec()),
+            ("retired/a".into(), br#"{"seq":2,"value":1}"#.to_vec()),
+            (
+                "plant/2/m2/state".into(),
+                br#"{"seq":3,"value":1}"#.to_vec(),
+            ),
+        ],
+    );
+    let options = MqttSourceOptions::new(vec![
+        (
+            TopicFilter::parse(STATE_FILTER).unwrap(),
+            MqttQos::AtLeastOnce,
+        ),
+        (
+            TopicFilter::parse("plant/#line").unwrap(),
+            MqttQos::AtLeastOnce,
+        ),
+    ]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = start_run(dir.path(), 1000, Duration::from_secs(1));
+    let source = run
+        .connect_mqtt_source("broker", &connection(&broker, CLIENT_ID), options)
+        .unwrap();
+    let target: TargetId<Placed> = run.jsonl_target("states", "out/states.jsonl").unwrap();
+    let flow = run.flow("place", "broker", target);
+    let ending = Ending::new(source, Stop::After(|raw| seq_of(raw) == Some(3)));
+    run.stream_source(ending, place_readings(flow));
+    run.drive()
+        .unwrap_or_else(|e| panic!("{e}\n{}", broker.log()));
+    let summary = run.summary();
+    assert!(summary.flows[0].balanced, "{summary:?}");
+
+    // A broker may deliver a message of overlapping subscriptions more than once: compare sets.
+    let written: std::collections::BTreeSet<(u64, String, String)> =
+        read_lines(&dir.path().join("out/states.jsonl"))
+            .iter()
+            .map(|l| {
+                let placed: Placed = serde_json::from_value(l.clone()).unwrap();
+                (placed.seq, placed.line, placed.machine)
+            })
+            .collect();
+    assert_eq!(
+        written,
+        [(0, "9", "m1"), (3, "2", "m2")]
+            .map(|(seq, line, machine)| (seq, line.to_string(), machine.to_string()))
+            .into(),
+        "read by the first filter, with its names"
+    );
+    let dead: std::collections::BTreeSet<(u64, String, String, String)> =
+        read_lines(&dir.path().join("out/dead-letter.jsonl"))
+            .iter()
+            .map(|d| {
+                let text = |key: &str| d[key].as_str().unwrap_or("").to_string();
+                (
+                    d["record"]["seq"].as_u64().unwrap(),
+                    text("stage"),
+                    text("reason"),
+                    text("detail"),
+                )
+            })
+            .collect();
+    let dead: Vec<_> = dead.into_iter().collect();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert_eq!(
+        (dead[0].0, dead[0].1.as_str(), dead[0].2.as_str()),
+        (1, "map", "the record has no topic level `machine`"),
+        "plant/x matched only plant/#line, which names no machine: {dead:?}"
+    );
+    assert_eq!((dead[1].0, dead[1].1.as_str()), (2, "decode"), "{dead:?}");
+    assert!(
+        dead[1].3.contains(
+            "topic \"retired/a\" matches none of the source's topic filters (\"plant/+line/+machine/state\", \"plant/#line\")"
+        ),
+        "{dead:?}"
+    );
+}

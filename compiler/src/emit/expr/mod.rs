@@ -18,6 +18,9 @@ use crate::units::Arithmetic;
 /// Emits the expressions of one flow, knowing the Rust names of its `let` bindings.
 pub struct ExprEmitter<'p> {
     pub locals: HashMap<String, String>,
+    /// The locals (`&str`) the flow read its record's topic (`None`) and the topic's named
+    /// levels into, at its top.
+    pub topic_locals: HashMap<Option<String>, String>,
     pub schema: &'p SchemaSet,
     pub names: &'p Names,
 }
@@ -142,6 +145,10 @@ impl ExprEmitter<'_> {
         match (&e.kind, &e.ty) {
             (ExprKind::Literal(Literal::String(s)), _) => format!("{s:?}"),
             (ExprKind::SourceName, _) => "raw.source()".into(),
+            (ExprKind::SourceTopic, _) => self.topic_locals[&None].clone(),
+            (ExprKind::SourceTopicLevel { name }, _) => {
+                self.topic_locals[&Some(name.clone())].clone()
+            }
             // A text identifier the compiler has validated is its literal: no need to
             // build it (and match its pattern) for every record just to read its text.
             (
@@ -235,6 +242,10 @@ impl ExprEmitter<'_> {
             }
             ExprKind::SourcePosition => "raw.position() as i64".into(),
             ExprKind::SourceName => "raw.source().to_owned()".into(),
+            ExprKind::SourceTopic => format!("{}.to_owned()", self.topic_locals[&None]),
+            ExprKind::SourceTopicLevel { name } => {
+                format!("{}.to_owned()", self.topic_locals[&Some(name.clone())])
+            }
             // A `Result` is never `Copy` (its `Failure` holds text), and the binding may be read
             // again after this use. `fallible` rather than the expression's `maybe`: under
             // `else reject` the checker cleared the `maybe` of what is still a `Result` here.

@@ -1,5 +1,5 @@
-//! Topic filters with named levels: what a source subscribes to, and which values a topic gives the
-//! mapping.
+//! Topic filters with named levels: what an MQTT source subscribes to, and which values a topic gives
+//! the mapping.
 //!
 //! A filter is MQTT's (`plant/+/+/state`, `plant/#`) where a wildcard may carry a name:
 //! `plant/+line/+machine/state` subscribes to `plant/+/+/state` and, for the topic
@@ -10,8 +10,15 @@
 //! last level of a filter and matches its parent level and any number of levels below it, and a topic
 //! whose first level starts with `$` (`$SYS/...`) is not matched by a filter whose first level is a
 //! wildcard.
+//!
+//! Not behind the `mqtt` feature: the compiler checks a mapping's filters with [`TopicFilter::parse`]
+//! (so `fdi check` and the program refuse the same filters in the same words), and a
+//! [`crate::RawRecord`] of a broker message keeps the filter its topic matched.
 
 use std::fmt;
+
+/// The longest filter MQTT allows: its length is a 16-bit number of bytes.
+const MAX_FILTER_BYTES: usize = u16::MAX as usize;
 
 /// One level of a filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +37,54 @@ pub struct TopicFilter {
     text: String,
     levels: Vec<Level>,
 }
+
+/// Why a text is not a topic filter. It says what is wrong with the filter, not which filter it is:
+/// the caller names that (the compiler labels the literal, the program names the source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicFilterError {
+    /// The filter is the empty text.
+    Empty,
+    /// The filter is longer than MQTT's 65,535 bytes.
+    TooLong,
+    /// The filter holds a NUL character, which MQTT forbids in topics.
+    Nul,
+    /// A `#` level (the one-based `level`) is not the last.
+    HashNotLast { level: usize },
+    /// A level holds a `+` or `#` that does not start it (`a+b`, `x#`).
+    WildcardInText { level: String },
+    /// A wildcard's name is not an identifier (`+1line`, `+line-no`).
+    NotAnIdentifier { wildcard: char, name: String },
+    /// Two wildcards have the same name.
+    NameTwice { name: String },
+}
+
+impl fmt::Display for TopicFilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TopicFilterError::Empty => f.write_str("a topic filter cannot be empty"),
+            TopicFilterError::TooLong => {
+                write!(f, "a topic filter is at most {MAX_FILTER_BYTES} bytes long")
+            }
+            TopicFilterError::Nul => f.write_str("a topic filter cannot contain a NUL character"),
+            TopicFilterError::HashNotLast { level } => write!(
+                f,
+                "`#` stands for the rest of the topic, so it may only be the last level, not level {level}"
+            ),
+            TopicFilterError::WildcardInText { level } => write!(
+                f,
+                "level {level:?} mixes a wildcard with text; `+` and `#` stand for whole levels"
+            ),
+            TopicFilterError::NotAnIdentifier { wildcard, name } => write!(
+                f,
+                "`{wildcard}{name}` names its level with something that is not an identifier (letters, digits \
+                 and `_`, not starting with a digit)"
+            ),
+            TopicFilterError::NameTwice { name } => write!(f, "two levels are named `{name}`"),
+        }
+    }
+}
+
+impl std::error::Error for TopicFilterError {}
 
 /// The named levels a topic gave a [`TopicFilter`], in the filter's order (names borrowed from the filter,
 /// values from the topic).
@@ -54,39 +109,39 @@ impl<'t> TopicLevels<'t> {
 }
 
 impl TopicFilter {
-    /// Parses a filter. Refused, with a sentence saying why: an empty filter; a `+` or `#` that does not
-    /// start its level; a `#` level that is not the last; a wildcard name that is not an identifier
-    /// (letters, digits, `_`, not starting with a digit); a name used twice; a NUL character.
-    pub fn parse(text: &str) -> Result<TopicFilter, String> {
+    /// Parses a filter; see [`TopicFilterError`] for what is refused.
+    pub fn parse(text: &str) -> Result<TopicFilter, TopicFilterError> {
         if text.is_empty() {
-            return Err("a topic filter cannot be empty".into());
+            return Err(TopicFilterError::Empty);
+        }
+        if text.len() > MAX_FILTER_BYTES {
+            return Err(TopicFilterError::TooLong);
         }
         if text.contains('\0') {
-            return Err(format!("topic filter {text:?} contains a NUL character"));
+            return Err(TopicFilterError::Nul);
         }
         let parts: Vec<&str> = text.split('/').collect();
         let mut levels = Vec::with_capacity(parts.len());
         for (index, part) in parts.iter().enumerate() {
             let level = if let Some(name) = part.strip_prefix('+') {
-                Level::One(wildcard_name(text, '+', name)?)
+                Level::One(wildcard_name('+', name)?)
             } else if let Some(name) = part.strip_prefix('#') {
                 if index + 1 != parts.len() {
-                    return Err(format!(
-                        "topic filter {text:?}: `#` may only be its last level"
-                    ));
+                    return Err(TopicFilterError::HashNotLast { level: index + 1 });
                 }
-                Level::Rest(wildcard_name(text, '#', name)?)
+                Level::Rest(wildcard_name('#', name)?)
             } else if part.contains(['+', '#']) {
-                return Err(format!(
-                    "topic filter {text:?}: level {part:?} mixes a wildcard with text; `+` and `#` stand \
-                     for whole levels"
-                ));
+                return Err(TopicFilterError::WildcardInText {
+                    level: part.to_string(),
+                });
             } else {
                 Level::Exact(part.to_string())
             };
             if let Some(name) = level_name(&level) {
                 if levels.iter().any(|l| level_name(l) == Some(name)) {
-                    return Err(format!("topic filter {text:?} names two levels {name:?}"));
+                    return Err(TopicFilterError::NameTwice {
+                        name: name.to_string(),
+                    });
                 }
             }
             levels.push(level);
@@ -121,44 +176,69 @@ impl TopicFilter {
         self.levels.iter().filter_map(level_name)
     }
 
-    /// Whether `topic` matches the filter (MQTT's rules, see the module documentation).
+    /// Whether `topic` matches the filter (MQTT's rules, see the module documentation). Allocates nothing.
     pub fn matches(&self, topic: &str) -> bool {
-        self.levels(topic).is_some()
+        self.walk(topic, |_, _| {})
+    }
+
+    /// The value `topic` gives the level named `name`: `None` when the topic does not match the filter or
+    /// the filter names no level so. Allocates nothing.
+    pub fn level<'t>(&self, topic: &'t str, name: &str) -> Option<&'t str> {
+        let mut found = None;
+        let matched = self.walk(topic, |level, value| {
+            if level == name {
+                found = Some(value);
+            }
+        });
+        found.filter(|_| matched)
     }
 
     /// The named levels of `topic`, or `None` when it does not match the filter.
     pub fn levels<'t>(&'t self, topic: &'t str) -> Option<TopicLevels<'t>> {
+        let mut values = Vec::new();
+        self.walk(topic, |name, value| values.push((name, value)))
+            .then_some(TopicLevels { values })
+    }
+
+    /// Matches `topic` level by level, handing `named` each named level and its value as it goes (also
+    /// those of a topic that turns out not to match); whether the whole topic matched.
+    fn walk<'f, 't>(&'f self, topic: &'t str, mut named: impl FnMut(&'f str, &'t str)) -> bool {
         let starts_with_wildcard = matches!(self.levels[0], Level::One(_) | Level::Rest(_));
         if starts_with_wildcard && topic.starts_with('$') {
-            return None;
+            return false;
         }
-        let mut values = Vec::new();
         let mut rest = Some(topic);
         for level in &self.levels {
             match level {
                 Level::Rest(name) => {
                     if let Some(name) = name {
-                        values.push((name.as_str(), rest.unwrap_or("")));
+                        named(name, rest.unwrap_or(""));
                     }
-                    return Some(TopicLevels { values });
+                    return true;
                 }
                 Level::One(name) => {
-                    let (value, remaining) = split_level(rest?);
+                    let Some(remaining) = rest else {
+                        return false;
+                    };
+                    let (value, remaining) = split_level(remaining);
                     if let Some(name) = name {
-                        values.push((name.as_str(), value));
+                        named(name, value);
                     }
                     rest = remaining;
                 }
                 Level::Exact(text) => {
-                    let (value, remaining) = split_level(rest?);
+                    let Some(remaining) = rest else {
+                        return false;
+                    };
+                    let (value, remaining) = split_level(remaining);
                     if value != text {
-                        return None;
+                        return false;
                     }
                     rest = remaining;
                 }
             }
         }
-        rest.is_none().then_some(TopicLevels { values })
+        rest.is_none()
     }
 }
 
@@ -183,21 +263,26 @@ fn level_name(level: &Level) -> Option<&str> {
     }
 }
 
-fn wildcard_name(filter: &str, wildcard: char, name: &str) -> Result<Option<String>, String> {
-    if name.is_empty() {
-        return Ok(None);
-    }
+/// Whether `name` is an identifier as a level's name must be: letters, digits and `_`, not starting
+/// with a digit (ASCII, so that it is a name in the mapping too).
+pub fn is_level_name(name: &str) -> bool {
     let mut chars = name.chars();
-    let starts_well = chars
+    chars
         .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    if starts_well && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn wildcard_name(wildcard: char, name: &str) -> Result<Option<String>, TopicFilterError> {
+    if name.is_empty() {
+        Ok(None)
+    } else if is_level_name(name) {
         Ok(Some(name.to_string()))
     } else {
-        Err(format!(
-            "topic filter {filter:?}: `{wildcard}{name}` names its level with something that is not \
-             an identifier (letters, digits and `_`, not starting with a digit)"
-        ))
+        Err(TopicFilterError::NotAnIdentifier {
+            wildcard,
+            name: name.to_string(),
+        })
     }
 }
 
@@ -275,18 +360,33 @@ mod tests {
     }
 
     #[test]
+    fn one_level_is_read_without_the_others() {
+        let f = filter("plant/+line/+machine/state");
+        assert_eq!(f.level("plant/3/m1/state", "machine"), Some("m1"));
+        assert_eq!(f.level("plant//m1/state", "line"), Some(""));
+        assert_eq!(f.level("plant/3/m1/state", "plant"), None);
+        // A level seen before the topic stops matching is not a value of a match.
+        assert_eq!(f.level("plant/3/m1/alarm", "line"), None);
+        assert_eq!(f.level("plant/3", "line"), None);
+        assert_eq!(filter("a/#rest").level("a", "rest"), Some(""));
+        assert_eq!(filter("+x/#").level("$SYS/a", "x"), None);
+    }
+
+    #[test]
     fn malformed_filters_are_refused_with_a_reason() {
+        let too_long = "a".repeat(70_000);
         for (text, expected) in [
             ("", "cannot be empty"),
-            ("a/#/b", "`#` may only be its last level"),
+            ("a/#/b", "may only be the last level, not level 2"),
             ("a/b+/c", "mixes a wildcard with text"),
             ("a/x#", "mixes a wildcard with text"),
             ("+1line", "not an identifier"),
             ("+a-b", "not an identifier"),
-            ("+m/+m", "names two levels \"m\""),
+            ("+m/+m", "two levels are named `m`"),
             ("a\0", "NUL"),
+            (too_long.as_str(), "at most 65535 bytes"),
         ] {
-            let error = TopicFilter::parse(text).unwrap_err();
+            let error = TopicFilter::parse(text).unwrap_err().to_string();
             assert!(error.contains(expected), "{text:?}: {error}");
         }
     }
