@@ -62,6 +62,8 @@ pub mod suggest;
 pub mod summary;
 pub mod target;
 pub mod time;
+#[cfg(any(feature = "postgres", feature = "mqtt"))]
+mod tls;
 
 pub use serde;
 pub use serde_json;
