@@ -7,18 +7,18 @@ use std::path::Path;
 /// What the connection trusts, for the words of a refusal.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Trust<'a> {
-    /// The CA certificates of the deployment's `ca_file`.
-    CaFile(&'a Path),
+    /// The CA certificates of the deployment's `ca_file`, at this path where the caller knows it.
+    CaFile(Option<&'a Path>),
     /// The system's trust store (no `ca_file` is set).
     SystemStore,
 }
 
 /// If `error`, or an error under it, is TLS refusing the server's certificate: what is wrong and what to
-/// set, naming `host` (the name the connection checks the certificate for) and what it trusts; rustls's
-/// words follow in parentheses. `None` for every other error.
+/// set, naming the host the certificate was checked for (`host` where rustls does not say) and what the
+/// connection trusts; rustls's words follow in parentheses. `None` for every other error.
 pub(crate) fn certificate_refusal(
     error: &(dyn std::error::Error + 'static),
-    host: &str,
+    host: Option<&str>,
     trust: Trust<'_>,
 ) -> Option<String> {
     use rustls::CertificateError as Certificate;
@@ -28,7 +28,8 @@ pub(crate) fn certificate_refusal(
             Certificate::UnknownIssuer | Certificate::BadSignature,
         ) => {
             let trusted = match trust {
-                Trust::CaFile(path) => format!("`ca_file` {}", path.display()),
+                Trust::CaFile(Some(path)) => format!("`ca_file` {}", path.display()),
+                Trust::CaFile(None) => "its `ca_file`".to_string(),
                 Trust::SystemStore => "the system's trust store; no `ca_file` is set".to_string(),
             };
             format!(
@@ -37,11 +38,21 @@ pub(crate) fn certificate_refusal(
             )
         }
         rustls::Error::InvalidCertificate(
-            Certificate::NotValidForName | Certificate::NotValidForNameContext { .. },
-        ) => format!(
-            "the server's certificate does not name the host {host} this connection uses; set `host` to a \
-             name the certificate names, or have the certificate reissued for {host}"
-        ),
+            certificate @ (Certificate::NotValidForName | Certificate::NotValidForNameContext { .. }),
+        ) => {
+            let checked = match certificate {
+                Certificate::NotValidForNameContext { expected, .. } => Some(expected.to_str().into_owned()),
+                _ => host.map(str::to_string),
+            };
+            let (host, reissued_for) = match &checked {
+                Some(host) => (format!("the host {host}"), host.as_str()),
+                None => ("the host".to_string(), "that host"),
+            };
+            format!(
+                "the server's certificate does not name {host} this connection uses; set `host` to a name \
+                 the certificate names, or have the certificate reissued for {reissued_for}"
+            )
+        }
         rustls::Error::InvalidCertificate(
             Certificate::Expired
             | Certificate::ExpiredContext { .. }
@@ -98,7 +109,7 @@ mod tests {
     #[test]
     fn an_unknown_issuer_says_what_is_trusted_and_to_set_the_ca_file() {
         let error = refused(rustls::CertificateError::UnknownIssuer);
-        let text = certificate_refusal(&error, "db.plant", Trust::SystemStore).unwrap();
+        let text = certificate_refusal(&error, Some("db.plant"), Trust::SystemStore).unwrap();
         assert!(
             text.starts_with(
                 "the server's certificate is not signed by a CA this connection trusts (the system's trust \
@@ -106,14 +117,24 @@ mod tests {
             ) && text.ends_with("(TLS: invalid peer certificate: UnknownIssuer)"),
             "{text}"
         );
-        let text = certificate_refusal(
-            &error,
-            "db.plant",
-            Trust::CaFile(Path::new("/etc/fdi/ca.pem")),
-        )
-        .unwrap();
+        let ca_file = Path::new("/etc/fdi/ca.pem");
+        let text = certificate_refusal(&error, None, Trust::CaFile(Some(ca_file))).unwrap();
         assert!(
             text.contains("trusts (`ca_file` /etc/fdi/ca.pem)"),
+            "{text}"
+        );
+        let text = certificate_refusal(&error, None, Trust::CaFile(None)).unwrap();
+        assert!(text.contains("trusts (its `ca_file`)"), "{text}");
+    }
+
+    #[test]
+    fn a_name_mismatch_names_the_host_that_was_checked() {
+        let error = refused(rustls::CertificateError::NotValidForName);
+        let text = certificate_refusal(&error, Some("db.plant"), Trust::SystemStore).unwrap();
+        assert!(
+            text.starts_with(
+                "the server's certificate does not name the host db.plant this connection uses"
+            ),
             "{text}"
         );
     }
@@ -121,17 +142,11 @@ mod tests {
     #[test]
     fn other_errors_are_left_to_their_own_words() {
         let error = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        assert_eq!(
-            certificate_refusal(&error, "db.plant", Trust::SystemStore),
-            None
-        );
+        assert_eq!(certificate_refusal(&error, None, Trust::SystemStore), None);
         let alert = std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
         );
-        assert_eq!(
-            certificate_refusal(&alert, "db.plant", Trust::SystemStore),
-            None
-        );
+        assert_eq!(certificate_refusal(&alert, None, Trust::SystemStore), None);
     }
 }

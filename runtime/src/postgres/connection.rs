@@ -171,10 +171,10 @@ impl PostgresConnection {
     /// offers no TLS, or its certificate is not one this connection accepts.
     fn tls_refusal(&self, error: &tokio_postgres::Error) -> Option<String> {
         let trust = match &self.tls.ca_file {
-            Some(path) => Trust::CaFile(path),
+            Some(path) => Trust::CaFile(Some(path)),
             None => Trust::SystemStore,
         };
-        if let Some(refusal) = certificate_refusal(error, &self.host, trust) {
+        if let Some(refusal) = certificate_refusal(error, Some(&self.host), trust) {
             return Some(refusal);
         }
         // tokio-postgres's words when the server answers the TLS request with no; it has no error kind for it.
