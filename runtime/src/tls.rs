@@ -9,7 +9,9 @@ use std::path::Path;
 pub(crate) enum Trust<'a> {
     /// The CA certificates of the deployment's `ca_file`, at this path where the caller knows it.
     CaFile(Option<&'a Path>),
-    /// The system's trust store (no `ca_file` is set).
+    /// The system's trust store (no `ca_file` is set). Only PostgreSQL connections trust it; MQTT's need a
+    /// `ca_file` for TLS.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     SystemStore,
 }
 
