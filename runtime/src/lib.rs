@@ -63,6 +63,8 @@ pub mod summary;
 pub mod target;
 pub mod time;
 pub mod topic_filter;
+#[cfg(any(feature = "postgres", feature = "mqtt"))]
+mod tls;
 
 pub use serde;
 pub use serde_json;

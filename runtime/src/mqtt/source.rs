@@ -57,6 +57,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::connection::{is_fatal, Backoff, MqttConnection, MqttQos};
+use super::tls::describe_connection_error;
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
 use crate::source::{Delivery, StreamSource};
@@ -405,9 +406,11 @@ async fn run_connection(mut task: ConnectionTask) {
             Err(error) => {
                 task.connection.fetch_add(1, Ordering::SeqCst);
                 if is_fatal(&error) {
-                    let error = RunError::Program(format!(
-                        "{}: cannot connect to the MQTT broker: {error}",
-                        task.what
+                    // Credentials or a certificate the deployment's settings must change, not a bug.
+                    let error = RunError::Usage(format!(
+                        "{}: cannot connect to the MQTT broker: {}",
+                        task.what,
+                        describe_connection_error(&error)
                     ));
                     let _ = task.forward.send(Received::Failed(error)).await;
                     return;

@@ -28,6 +28,7 @@ use tokio::task::JoinHandle;
 
 use super::connection::{is_fatal, Backoff, MqttConnection, MqttQos};
 use super::template::TopicTemplate;
+use super::tls::describe_connection_error;
 use crate::error::RunError;
 use crate::outcome::Reject;
 use crate::target::{Durable, Target};
@@ -159,8 +160,14 @@ impl<T> MqttTarget<T> {
             .borrow()
             .failed
             .as_ref()
-            .map(|reason| RunError::Program(format!("target {}: {reason}", self.name)))
+            .map(|reason| refused(&self.name, reason))
     }
+}
+
+/// The broker refused target `name` for good (`reason`: credentials, a certificate TLS does not accept):
+/// the deployment's settings must change, as for any other setting that cannot work.
+fn refused(name: &str, reason: &str) -> RunError {
+    RunError::Usage(format!("target {name}: {reason}"))
 }
 
 impl<T> Durable for MqttTarget<T> {
@@ -184,9 +191,7 @@ impl<T> Durable for MqttTarget<T> {
         });
         match waited {
             Ok(Ok(None)) => Ok(()),
-            Ok(Ok(Some(reason))) => {
-                Err(RunError::Program(format!("target {}: {reason}", self.name)))
-            }
+            Ok(Ok(Some(reason))) => Err(refused(&self.name, &reason)),
             Ok(Err(_)) => Err(RunError::Program(format!(
                 "target {}: its MQTT connection stopped",
                 self.name
@@ -313,7 +318,10 @@ async fn run_connection(what: String, mut event_loop: EventLoop, report: watch::
                 unsent.extend(event_loop.pending.drain(..));
                 report.send_modify(|state| state.connected = false);
                 if is_fatal(&error) {
-                    let reason = format!("cannot connect to the MQTT broker: {error}");
+                    let reason = format!(
+                        "cannot connect to the MQTT broker: {}",
+                        describe_connection_error(&error)
+                    );
                     report.send_modify(|state| state.failed = Some(reason));
                     return;
                 }

@@ -9,6 +9,8 @@ use rumqttc::{ConnectionError, TlsConfiguration, Transport};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::tls::{certificate_refusal, Trust};
+
 /// TLS settings of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MqttTls {
@@ -95,6 +97,12 @@ fn read_certificates(
         ));
     }
     Ok(certificates)
+}
+
+/// A connection error that stops a source or target, as the user reads it: a refused certificate says what
+/// is wrong and what to set (`crate::tls`), anything else is in rumqttc's words.
+pub(crate) fn describe_connection_error(error: &ConnectionError) -> String {
+    certificate_refusal(error, None, Trust::CaFile(None)).unwrap_or_else(|| error.to_string())
 }
 
 /// Whether a connection error says the broker's certificate (or the host name it is checked for) is not

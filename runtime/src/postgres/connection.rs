@@ -13,6 +13,7 @@ use tokio_postgres::Client;
 use super::error::PostgresError;
 use crate::error::RunError;
 use crate::settings::ConnectionSettings;
+use crate::tls::{certificate_refusal, Trust};
 
 /// Where and how to connect to a PostgreSQL server. The deployment's config file provides these values, not
 /// the mapping. Its `Debug` print shows the password as `<redacted>`, and no error or log of the connector
@@ -154,11 +155,36 @@ impl PostgresConnection {
                 let (client, connection) = config
                     .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
                     .await
-                    .map_err(|e| failed(&e))?;
+                    .map_err(|e| match self.tls_refusal(&e) {
+                        Some(detail) => {
+                            PostgresError::fatal(role, name, &server, "connect", detail)
+                        }
+                        None => failed(&e),
+                    })?;
                 tokio::spawn(drive_connection(connection, server.clone()));
                 Ok(client)
             }
         }
+    }
+
+    /// Why TLS refused the server, in words that say what to set, when `error` is such a refusal: the server
+    /// offers no TLS, or its certificate is not one this connection accepts.
+    fn tls_refusal(&self, error: &tokio_postgres::Error) -> Option<String> {
+        let trust = match &self.tls.ca_file {
+            Some(path) => Trust::CaFile(Some(path)),
+            None => Trust::SystemStore,
+        };
+        if let Some(refusal) = certificate_refusal(error, Some(&self.host), trust) {
+            return Some(refusal);
+        }
+        // tokio-postgres's words when the server answers the TLS request with no; it has no error kind for it.
+        let no_tls = std::error::Error::source(error)
+            .is_some_and(|cause| cause.to_string() == "server does not support TLS");
+        no_tls.then(|| {
+            "the server does not offer TLS; turn TLS on at the server (`ssl = on` with its certificate and key), \
+             or, for a server on this host or a network the deployment trusts, set `tls = \"disable\"`"
+                .to_string()
+        })
     }
 
     /// rustls with ring, trusting the CA file if there is one, else the system's trust store.
@@ -188,8 +214,9 @@ impl PostgresConnection {
                 roots.add_parsable_certificates(native.certs);
                 if roots.is_empty() {
                     return Err(fail(
-                        "the system's trust store has no certificate; give the CA file of the server's \
-                         certificate (or disable TLS for a server on this host)"
+                        "the system's trust store has no certificate, so no server is trusted; set `ca_file` \
+                         to the PEM file of the CA that issued the server's certificate (or `tls = \"disable\"` \
+                         for a server on this host)"
                             .to_string(),
                     ));
                 }

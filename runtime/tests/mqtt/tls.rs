@@ -1,12 +1,13 @@
-//! The MQTT connector over TLS, against mosquitto with a TLS listener that requires a client
-//! certificate. The certificates are made for the test by the `openssl` command line; the broker
-//! is started here because `fdi_peers::Mosquitto` listens on plain TCP only.
+//! The MQTT connector over TLS, against mosquitto with a TLS listener (`Mosquitto::start_with_tls`) whose
+//! certificate a CA made for the test signed (`fdi_peers::TlsFiles`): with that CA as `ca_file` a reading
+//! goes out through a target and comes back through a source; a broker whose certificate another CA signed,
+//! or that does not name the host the connection uses, is refused for good (the run stops, the target's
+//! error is not transient) with a reason that says what to set.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
+use fdi_peers::{Mosquitto, TlsFiles};
 use fdi_runtime::mqtt::{
     MqttClientCert, MqttConnection, MqttQos, MqttSourceOptions, MqttTarget, MqttTargetOptions,
     MqttTls, TopicFilter, TopicTemplate,
@@ -16,243 +17,148 @@ use fdi_runtime::TargetId;
 
 use super::*;
 
-/// Runs `openssl` with `args` in `dir`, failing the test with its output if it fails.
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the `openssl` command (apt-get install openssl)");
-    assert!(
-        output.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
+/// The settings of a connection to `broker` over TLS, trusting `ca_file`.
+fn tls_connection(broker: &Mosquitto, client_id: &str, ca_file: PathBuf) -> MqttConnection {
+    let mut connection = connection(broker, client_id);
+    connection.tls = Some(MqttTls {
+        ca_file,
+        client_auth: None,
+    });
+    connection
 }
 
-/// A test CA, and a certificate and key signed by it for `name` (`server`: valid for 127.0.0.1).
-fn make_certificate(dir: &Path, ca: &str, name: &str) {
-    let key = format!("{name}.key");
-    let request = format!("{name}.csr");
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &request,
-            "-subj",
-            &format!("/CN={name}"),
-        ],
-    );
-    let extensions = format!("{name}.ext");
-    std::fs::write(
-        dir.join(&extensions),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &request,
-            "-CA",
-            &format!("{ca}.crt"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-out",
-            &format!("{name}.crt"),
-            "-extfile",
-            &extensions,
-        ],
-    );
-}
-
-fn make_ca(dir: &Path, name: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={name}"),
-        ],
-    );
-}
-
-/// mosquitto listening with TLS on a free port of 127.0.0.1; stopped when dropped.
-struct TlsBroker {
-    child: Child,
-    port: u16,
-}
-
-impl TlsBroker {
-    fn start(dir: &Path) -> TlsBroker {
-        let port = TcpListener::bind((fdi_peers::HOST, 0))
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let config = format!(
-            "listener {port} {host}\nallow_anonymous true\ncafile {dir}/ca.crt\n\
-             certfile {dir}/server.crt\nkeyfile {dir}/server.key\nrequire_certificate true\n\
-             persistence false\nuser root\n",
-            host = fdi_peers::HOST,
-            dir = dir.display()
-        );
-        std::fs::write(dir.join("mosquitto.conf"), config).unwrap();
-        let child = Command::new("/usr/sbin/mosquitto")
-            .arg("-c")
-            .arg(dir.join("mosquitto.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto (tests/peers/install)");
-        let broker = TlsBroker { child, port };
-        // A guard against a broker that never starts, not a measurement.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect((fdi_peers::HOST, port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "mosquitto did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        broker
-    }
-
-    fn connection(&self, dir: &Path, client_id: &str, ca: &str) -> MqttConnection {
-        let mut connection = MqttConnection::new(fdi_peers::HOST, self.port, client_id);
-        connection.tls = Some(MqttTls {
-            ca_file: dir.join(format!("{ca}.crt")),
-            client_auth: Some(MqttClientCert {
-                cert_file: dir.join("client.crt"),
-                key_file: dir.join("client.key"),
-            }),
-        });
-        connection
-    }
-}
-
-impl Drop for TlsBroker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A CA, the broker's and the client's certificates, and a second CA that signed neither.
-fn certificates() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    make_ca(dir.path(), "ca");
-    make_ca(dir.path(), "other_ca");
-    make_certificate(dir.path(), "ca", "server");
-    make_certificate(dir.path(), "ca", "client");
-    dir
-}
-
-#[test]
-fn a_target_and_a_source_reach_the_broker_over_tls_with_client_certificates() {
-    let certs = certificates();
-    let broker = TlsBroker::start(certs.path());
-
-    // The target leaves a retained reading, acknowledged by the broker.
-    let io = tokio::runtime::Runtime::new().unwrap();
+/// A target on `connection` that leaves retained readings at the broker.
+fn retaining_target(
+    connection: &MqttConnection,
+    io: &tokio::runtime::Runtime,
+) -> MqttTarget<Placed> {
     let mut options = MqttTargetOptions::new(
         TopicTemplate::parse("plant/{line}/{machine}/state").unwrap(),
         MqttQos::AtLeastOnce,
     );
     options.retain = true;
-    let mut target: MqttTarget<Placed> = MqttTarget::connect(
-        "states",
-        &broker.connection(certs.path(), "line3-out", "ca"),
-        options,
-        io.handle(),
-    )
-    .unwrap();
-    target.write(&reading_of(42)).unwrap().unwrap();
-    target.flush().unwrap();
-    drop(target);
+    MqttTarget::connect("states", connection, options, io.handle()).unwrap()
+}
 
-    // The source receives it through a whole run.
+/// Runs the test program with a source on `connection` until it has delivered reading 42; what the run
+/// wrote, or why it stopped.
+fn receive_reading_42(connection: &MqttConnection) -> Result<Vec<Placed>, RunError> {
     let dir = tempfile::tempdir().unwrap();
     let mut run = start_run(dir.path(), 1000, Duration::from_secs(1));
-    let source = run
-        .connect_mqtt_source(
-            "broker",
-            &broker.connection(certs.path(), "line3-in", "ca"),
-            MqttSourceOptions::new(vec![(
-                TopicFilter::parse(STATE_FILTER).unwrap(),
-                MqttQos::AtLeastOnce,
-            )]),
-        )
-        .unwrap();
-    let output: TargetId<Placed> = run.jsonl_target("states", "out/states.jsonl").unwrap();
+    let source = run.connect_mqtt_source(
+        "broker",
+        connection,
+        MqttSourceOptions::new(vec![(
+            TopicFilter::parse(STATE_FILTER).unwrap(),
+            MqttQos::AtLeastOnce,
+        )]),
+    )?;
+    let output: TargetId<Placed> = run.jsonl_target("states", "out/states.jsonl")?;
     let flow = run.flow("place", "broker", output);
     run.stream_source(
         Ending::new(source, Stop::After(|raw| seq_of(raw) == Some(42))),
         place_readings(flow),
     );
-    run.drive().unwrap();
-    let lines = read_lines(&dir.path().join("out/states.jsonl"));
-    let placed: Vec<Placed> = lines
+    run.drive()?;
+    Ok(read_lines(&dir.path().join("out/states.jsonl"))
         .into_iter()
         .map(|line| serde_json::from_value(line).unwrap())
-        .collect();
-    assert_eq!(placed, [reading_of(42)]);
+        .collect())
+}
+
+/// A target publishes reading 42 (retained, acknowledged by the broker) and a source receives it through
+/// a whole run, both on the connections `connection` makes.
+fn round_trip(connection: impl Fn(&str) -> MqttConnection) {
+    let io = tokio::runtime::Runtime::new().unwrap();
+    let mut target = retaining_target(&connection("line3-out"), &io);
+    target.write(&reading_of(42)).unwrap().unwrap();
+    target.flush().unwrap();
+    drop(target);
+    assert_eq!(
+        receive_reading_42(&connection("line3-in")).unwrap(),
+        [reading_of(42)]
+    );
+}
+
+/// Why a source and a target on the connections `connection` makes cannot reach the broker: the run of
+/// the source stops, the target's flush fails with an error that is not transient. Both texts.
+fn refusals(connection: impl Fn(&str) -> MqttConnection) -> [String; 2] {
+    let source_error = receive_reading_42(&connection("line3-in"))
+        .expect_err("the source is refused")
+        .to_string();
+    let io = tokio::runtime::Runtime::new().unwrap();
+    let mut target = retaining_target(&connection("line3-out"), &io);
+    let target_error = target
+        .write(&reading_of(42))
+        .and_then(|written| {
+            written.unwrap();
+            target.flush()
+        })
+        .expect_err("the target is refused");
+    assert!(
+        !target.is_transient(&target_error),
+        "retried: {target_error}"
+    );
+    [source_error, target_error.to_string()]
 }
 
 #[test]
-fn a_broker_whose_certificate_another_ca_signed_stops_the_run_with_the_reason() {
-    let certs = certificates();
-    let broker = TlsBroker::start(certs.path());
-    let dir = tempfile::tempdir().unwrap();
-    let mut run = start_run(dir.path(), 1000, Duration::from_secs(1));
-    let source = run
-        .connect_mqtt_source(
-            "broker",
-            &broker.connection(certs.path(), "line3-in", "other_ca"),
-            MqttSourceOptions::new(vec![(
-                TopicFilter::parse(STATE_FILTER).unwrap(),
-                MqttQos::AtLeastOnce,
-            )]),
-        )
-        .unwrap();
-    let output: TargetId<Placed> = run.jsonl_target("states", "out/states.jsonl").unwrap();
-    let flow = run.flow("place", "broker", output);
-    run.stream_source(
-        Ending::new(source, Stop::After(|_| true)),
-        place_readings(flow),
-    );
-    let error = run.drive().unwrap_err().to_string();
+fn a_reading_goes_out_and_comes_back_over_tls_verified_by_the_ca_file() {
+    let files = TlsFiles::for_loopback().unwrap();
+    let broker = Mosquitto::start_with_tls(&files).unwrap();
+    round_trip(|client_id| tls_connection(&broker, client_id, files.ca_file()));
+}
+
+#[test]
+fn a_broker_that_requires_client_certificates_gets_the_clients() {
+    let files = TlsFiles::for_loopback().unwrap();
+    let broker = Mosquitto::start_with_client_certificates(&files).unwrap();
+    round_trip(|client_id| {
+        let mut connection = tls_connection(&broker, client_id, files.ca_file());
+        connection.tls.as_mut().unwrap().client_auth = Some(MqttClientCert {
+            cert_file: files.client_cert_file(),
+            key_file: files.client_key_file(),
+        });
+        connection
+    });
+}
+
+#[test]
+fn a_broker_whose_certificate_another_ca_signed_is_refused_for_good() {
+    let files = TlsFiles::for_loopback().unwrap();
+    let broker = Mosquitto::start_with_tls(&files).unwrap();
+    let [source, target] =
+        refusals(|client_id| tls_connection(&broker, client_id, files.other_ca_file()));
+    let reason = "cannot connect to the MQTT broker: the server's certificate is not signed by a CA this \
+                  connection trusts (its `ca_file`); set `ca_file` to the PEM file of the CA that issued the \
+                  server's certificate";
     assert!(
-        error.contains("source broker: cannot connect to the MQTT broker")
-            && error.contains("certificate"),
-        "{error}"
+        source.starts_with(&format!("source broker: {reason}")),
+        "{source}"
+    );
+    assert!(
+        target.starts_with(&format!("target states: {reason}")),
+        "{target}"
+    );
+}
+
+#[test]
+fn a_certificate_that_does_not_name_the_host_is_refused_for_good() {
+    // Issued by the trusted CA for `localhost` only; the connection is to 127.0.0.1.
+    let files = TlsFiles::for_names(&["localhost"]).unwrap();
+    let broker = Mosquitto::start_with_tls(&files).unwrap();
+    let [source, target] =
+        refusals(|client_id| tls_connection(&broker, client_id, files.ca_file()));
+    let reason = "cannot connect to the MQTT broker: the server's certificate does not name the host \
+                  127.0.0.1 this connection uses; set `host` to a name the certificate names, or have the \
+                  certificate reissued for 127.0.0.1";
+    assert!(
+        source.starts_with(&format!("source broker: {reason}")),
+        "{source}"
+    );
+    assert!(
+        target.starts_with(&format!("target states: {reason}")),
+        "{target}"
     );
 }
 

@@ -1,7 +1,7 @@
 //! What every PostgreSQL test needs: a server of its own, the run's kind of IO runtime, and a client to check
 //! at the server.
 
-use fdi_peers::Postgres;
+use fdi_peers::{Postgres, TlsFiles};
 use fdi_runtime::postgres::{PostgresConnection, TlsMode};
 
 /// A server for one test and a tokio runtime like the run's IO threads.
@@ -12,7 +12,16 @@ pub struct Peer {
 
 /// Starts a server; a missing PostgreSQL fails the test with the peer's message on how to install it.
 pub fn peer() -> Peer {
-    let server = Postgres::start().unwrap_or_else(|error| panic!("{error}"));
+    serving(Postgres::start())
+}
+
+/// Starts a server that offers TLS with the server certificate of `files`.
+pub fn tls_peer(files: &TlsFiles) -> Peer {
+    serving(Postgres::start_with_tls(files))
+}
+
+fn serving(server: Result<Postgres, fdi_peers::PeerError>) -> Peer {
+    let server = server.unwrap_or_else(|error| panic!("{error}"));
     let io = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

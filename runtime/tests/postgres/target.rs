@@ -71,13 +71,13 @@ fn write_all(target: &mut PostgresTarget<Count>, records: impl Iterator<Item = C
 }
 
 /// The table as text rows ordered by key, and the same rows computed from the records' generator.
-fn stored_counts(peer: &Peer, table: &str) -> Vec<Vec<Option<String>>> {
+pub fn stored_counts(peer: &Peer, table: &str) -> Vec<Vec<Option<String>>> {
     peer.rows(&format!(
         "SELECT machine, shift::text, count::text, load::text FROM {table} AS t ORDER BY t.machine, t.shift"
     ))
 }
 
-fn expected_counts(range: std::ops::Range<i64>) -> Vec<Vec<Option<String>>> {
+pub fn expected_counts(range: std::ops::Range<i64>) -> Vec<Vec<Option<String>>> {
     let mut rows: Vec<Count> = range.map(count).collect();
     rows.sort_by(|a, b| (&a.machine, a.shift).cmp(&(&b.machine, b.shift)));
     rows.iter()
@@ -370,7 +370,10 @@ fn tls_is_required_by_default_and_its_absence_is_not_retried() {
         .err()
         .expect("no TLS on the test server");
     let text = error.to_string();
-    assert!(text.contains("TLS"), "{text}");
+    assert!(
+        text.contains("the server does not offer TLS") && text.contains("set `tls = \"disable\"`"),
+        "{text}"
+    );
     assert!(!text.contains("never-shown"), "{text}");
     let target = open_counts(&peer, "counts").unwrap();
     assert!(!target.is_transient(&error), "{text}");

@@ -13,6 +13,7 @@ mod mqtt;
 mod postgres;
 mod process;
 mod sparkplug;
+mod tls;
 
 pub use error::PeerError;
 pub use mosquitto::{Mosquitto, DEFAULT_MAX_INFLIGHT};
@@ -22,6 +23,7 @@ pub use sparkplug::{
     decode_with_tahu, encode_with_tahu, DataMessage, EdgeNodePlan, PlanDevice, PlanMetric,
     Published, SparkplugEdgeNode,
 };
+pub use tls::{TlsFiles, LOOPBACK_NAMES};
 
 /// The address every peer listens on, and the only one tests talk to.
 pub const HOST: &str = "127.0.0.1";

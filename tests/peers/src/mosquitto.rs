@@ -9,7 +9,8 @@ use tempfile::TempDir;
 use crate::process::{
     accepts_connections, find_program, free_port, log_tail, ServerProcess, Shutdown,
 };
-use crate::{PeerError, HOST};
+use crate::tls::ServerFiles;
+use crate::{PeerError, TlsFiles, HOST};
 
 const PEER: &str = "mosquitto";
 
@@ -27,6 +28,7 @@ pub struct Mosquitto {
     process: ServerProcess,
     port: u16,
     max_inflight: u32,
+    listener: Listener,
     binary: PathBuf,
     // Dropped after `process`, so the broker is stopped before its folder is removed.
     folder: TempDir,
@@ -42,6 +44,25 @@ impl Mosquitto {
     /// Starts a broker that sends each client at most `max_inflight` QoS 1 messages it has not
     /// acknowledged yet (0: no limit).
     pub fn start_with_max_inflight(max_inflight: u32) -> Result<Mosquitto, PeerError> {
+        Self::launch(max_inflight, None)
+    }
+
+    /// Starts a broker that speaks MQTT over TLS only (on [`Mosquitto::port`], instead of plain
+    /// TCP), presenting the server certificate of `files` (copied into the broker's folder).
+    /// Clients need no certificate of their own.
+    pub fn start_with_tls(files: &TlsFiles) -> Result<Mosquitto, PeerError> {
+        Self::launch(DEFAULT_MAX_INFLIGHT, Some((files, false)))
+    }
+
+    /// As [`Mosquitto::start_with_tls`], and a client must present a certificate signed by the
+    /// CA of `files` ([`TlsFiles::client_cert_file`]).
+    pub fn start_with_client_certificates(files: &TlsFiles) -> Result<Mosquitto, PeerError> {
+        Self::launch(DEFAULT_MAX_INFLIGHT, Some((files, true)))
+    }
+
+    /// Starts a broker with one listener: plain TCP, or TLS with the server files of `tls` and
+    /// whether clients must present a certificate.
+    fn launch(max_inflight: u32, tls: Option<(&TlsFiles, bool)>) -> Result<Mosquitto, PeerError> {
         let binary = find_program("mosquitto", &[PathBuf::from("/usr/sbin")]).ok_or_else(|| {
             PeerError::missing(
                 PEER,
@@ -52,12 +73,20 @@ impl Mosquitto {
             .prefix("fdi-mosquitto-")
             .tempdir()
             .map_err(|e| PeerError::new(PEER, format!("no temporary folder: {e}")))?;
+        let listener = match tls {
+            None => Listener::Plain,
+            Some((files, require_certificate)) => Listener::Tls {
+                files: files.install_for_server(folder.path())?,
+                require_certificate,
+            },
+        };
         let port = free_port(PEER)?;
-        let process = spawn(&binary, &folder, port, max_inflight)?;
+        let process = spawn(&binary, &folder, port, max_inflight, &listener)?;
         let mut broker = Mosquitto {
             process,
             port,
             max_inflight,
+            listener,
             binary,
             folder,
         };
@@ -75,9 +104,14 @@ impl Mosquitto {
         self.port
     }
 
-    /// `mqtt://127.0.0.1:PORT`, as Node's and most clients' URLs say.
+    /// `mqtt://127.0.0.1:PORT` (`mqtts://` for a TLS listener), as Node's and most clients'
+    /// URLs say.
     pub fn url(&self) -> String {
-        format!("mqtt://{HOST}:{}", self.port)
+        let scheme = match self.listener {
+            Listener::Plain => "mqtt",
+            Listener::Tls { .. } => "mqtts",
+        };
+        format!("{scheme}://{HOST}:{}", self.port)
     }
 
     /// The broker's log so far (connections, disconnections, errors), for a failing test's
@@ -90,7 +124,13 @@ impl Mosquitto {
     /// persistence file) and starts it again on the same port with the same folder.
     pub fn restart(&mut self) -> Result<(), PeerError> {
         self.process.stop();
-        self.process = spawn(&self.binary, &self.folder, self.port, self.max_inflight)?;
+        self.process = spawn(
+            &self.binary,
+            &self.folder,
+            self.port,
+            self.max_inflight,
+            &self.listener,
+        )?;
         self.wait_until_accepting()
     }
 
@@ -113,17 +153,51 @@ impl Mosquitto {
     }
 }
 
+/// How the broker's one listener talks to clients.
+#[derive(Debug)]
+enum Listener {
+    /// MQTT over plain TCP.
+    Plain,
+    /// MQTT over TLS only, with the broker's copies of the server files; `require_certificate`:
+    /// clients must present a certificate the CA signed.
+    Tls {
+        files: ServerFiles,
+        require_certificate: bool,
+    },
+}
+
+impl Listener {
+    /// The listener's lines of mosquitto's configuration.
+    fn config(&self, port: u16) -> String {
+        let mut lines = format!("listener {port} {HOST}\n");
+        if let Listener::Tls {
+            files,
+            require_certificate,
+        } = self
+        {
+            lines.push_str(&format!(
+                "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate {require_certificate}\n",
+                files.ca_file.display(),
+                files.cert_file.display(),
+                files.key_file.display()
+            ));
+        }
+        lines
+    }
+}
+
 /// Writes the configuration into `folder` and starts the broker with it.
 fn spawn(
     binary: &PathBuf,
     folder: &TempDir,
     port: u16,
     max_inflight: u32,
+    listener: &Listener,
 ) -> Result<ServerProcess, PeerError> {
     let dir = folder.path();
     let config = format!(
         "# Written by fdi-peers for one test.\n\
-         listener {port} {HOST}\n\
+         {listener}\
          allow_anonymous true\n\
          # Sessions and queued messages survive a restart of the broker.\n\
          persistence true\n\
@@ -141,7 +215,8 @@ fn spawn(
          connection_messages true\n\
          # mosquitto started by root would switch to its own user, who cannot write here.\n\
          user root\n",
-        dir = dir.display()
+        dir = dir.display(),
+        listener = listener.config(port),
     );
     let config_file = dir.join("mosquitto.conf");
     std::fs::write(&config_file, config).map_err(|e| {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use crate::process::{find_program, free_port, log_tail, ServerProcess, Shutdown};
-use crate::{PeerError, HOST};
+use crate::{PeerError, TlsFiles, HOST};
 
 const PEER: &str = "PostgreSQL";
 
@@ -33,8 +33,20 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    /// Creates a cluster, starts its server and returns once it accepts connections.
+    /// Creates a cluster, starts its server and returns once it accepts connections. It
+    /// does not offer TLS.
     pub fn start() -> Result<Postgres, PeerError> {
+        Self::start_serving(None)
+    }
+
+    /// The same server, offering TLS with the server certificate and key of `files` (copied
+    /// into the server's folder, the key readable by the server's user only). Clients may
+    /// still connect without TLS, as the tests' own checking client does.
+    pub fn start_with_tls(files: &TlsFiles) -> Result<Postgres, PeerError> {
+        Self::start_serving(Some(files))
+    }
+
+    fn start_serving(tls: Option<&TlsFiles>) -> Result<Postgres, PeerError> {
         let binaries = ServerBinaries::find()?;
         let run_as = RunAs::for_this_process()?;
         let folder = tempfile::Builder::new()
@@ -58,6 +70,22 @@ impl Postgres {
                 )
             })?;
         check_output("initdb", &init)?;
+        let mut tls_settings = Vec::new();
+        if let Some(files) = tls {
+            let installed = files.install_for_server(folder.path())?;
+            for file in [
+                &installed.ca_file,
+                &installed.cert_file,
+                &installed.key_file,
+            ] {
+                run_as.give(file)?;
+            }
+            tls_settings = vec![
+                "ssl=on".to_string(),
+                format!("ssl_cert_file={}", installed.cert_file.display()),
+                format!("ssl_key_file={}", installed.key_file.display()),
+            ];
+        }
 
         let port = free_port(PEER)?;
         let log = folder.path().join("postgres.log");
@@ -76,6 +104,7 @@ impl Postgres {
                 .arg(folder.path())
                 .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
                 .args(["-c", "max_connections=200"])
+                .args(tls_settings.iter().flat_map(|setting| ["-c", setting]))
                 .stdin(Stdio::null())
                 .stdout(log_file)
                 .stderr(log_err),
@@ -240,7 +269,7 @@ impl RunAs {
         }
     }
 
-    /// Hands `folder` to the user that runs the server.
+    /// Hands `folder` (or a file) to the user that runs the server.
     fn give(&self, folder: &Path) -> Result<(), PeerError> {
         if let RunAs::Unprivileged { uid, gid } = self {
             std::os::unix::fs::chown(folder, Some(*uid), Some(*gid)).map_err(|e| {
