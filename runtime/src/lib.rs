@@ -62,9 +62,9 @@ pub mod suggest;
 pub mod summary;
 pub mod target;
 pub mod time;
-pub mod topic_filter;
 #[cfg(any(feature = "postgres", feature = "mqtt"))]
 mod tls;
+pub mod topic_filter;
 
 pub use serde;
 pub use serde_json;
