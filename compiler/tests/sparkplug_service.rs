@@ -6,7 +6,8 @@
 //! rebirth (NCMD), which the node answers with new births. Every numeric metric Tahu says it
 //! published is in the table once with its value and seq (aliases resolved from the births
 //! here, independently of the runtime), every metric of another datatype is in the dead letter
-//! with its reason, and SIGTERM drains and exits 0.
+//! with its reason, the gap and the rebirth request are counted at the metrics endpoint, and
+//! SIGTERM drains and exits 0.
 
 mod support;
 
@@ -283,7 +284,7 @@ fn ten_thousand_metrics_with_a_sequence_gap_and_a_rebirth_reach_the_table_once_e
         ),
     )
     .unwrap();
-    let service = Service::start(&binary, &dir);
+    let service = Service::start_serving_metrics(&binary, &dir);
     service.wait_subscribed();
 
     let mut node = SparkplugEdgeNode::start(broker.port(), &plan())
@@ -314,6 +315,15 @@ fn ten_thousand_metrics_with_a_sequence_gap_and_a_rebirth_reach_the_table_once_e
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The one gap was counted, and answered with one rebirth request, at the metrics endpoint.
+    assert_eq!(
+        service.metric(r#"fdi_sparkplug_sequence_gaps_total{source="metrics"}"#),
+        1.0
+    );
+    assert_eq!(
+        service.metric(r#"fdi_sparkplug_rebirth_requests_total{source="metrics"}"#),
+        1.0
+    );
     let (code, summary) = service.stop();
     assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
     support::assert_balanced(&summary);

@@ -72,6 +72,9 @@ pub struct MqttSourceOptions {
     /// `sparkplug_records.rs`), instead of as one JSON record.
     #[cfg(feature = "sparkplug")]
     pub sparkplug: bool,
+    /// Where the Sparkplug host session counts sequence gaps and rebirth requests.
+    #[cfg(feature = "sparkplug")]
+    pub sparkplug_counters: crate::ops::metrics::SparkplugCounters,
 }
 
 impl MqttSourceOptions {
@@ -85,6 +88,8 @@ impl MqttSourceOptions {
             max_unacknowledged: Self::DEFAULT_MAX_UNACKNOWLEDGED,
             #[cfg(feature = "sparkplug")]
             sparkplug: false,
+            #[cfg(feature = "sparkplug")]
+            sparkplug_counters: Default::default(),
         }
     }
 }
@@ -173,7 +178,9 @@ impl MqttSource {
                 .any(|(_, qos)| *qos == MqttQos::AtLeastOnce),
             task,
             #[cfg(feature = "sparkplug")]
-            sparkplug: options.sparkplug.then(Default::default),
+            sparkplug: options.sparkplug.then(|| {
+                super::sparkplug_records::SparkplugRecords::new(options.sparkplug_counters.clone())
+            }),
         })
     }
 }
@@ -225,13 +232,16 @@ impl StreamSource for MqttSource {
             if let Some((request, reason)) = read.rebirth {
                 tracing::warn!(target: "fdi::mqtt", source = %self.name, topic = %publish.topic, %reason, "asking the edge node for a rebirth");
                 // Not awaited: `next` must stay cancel-safe; a full request queue only delays the request.
-                if let Err(error) = self.client.try_publish(
+                match self.client.try_publish(
                     request.topic,
                     rumqttc::QoS::AtLeastOnce,
                     false,
                     request.payload,
                 ) {
-                    tracing::warn!(target: "fdi::mqtt", source = %self.name, %error, "the rebirth request could not be queued");
+                    Ok(()) => sparkplug.rebirth_requested(),
+                    Err(error) => {
+                        tracing::warn!(target: "fdi::mqtt", source = %self.name, %error, "the rebirth request could not be queued")
+                    }
                 }
             }
             return Ok(Some(Delivery {

@@ -16,7 +16,8 @@
 //!
 //! A sequence gap, data without a birth, or an unknown metric asks the edge node for a rebirth
 //! (NCMD `Node Control/Rebirth`, as the specification says), at most once per node every
-//! [`REBIRTH_EVERY`].
+//! [`REBIRTH_EVERY`]. Gaps and rebirth requests are counted per source in the run's metrics
+//! ([`SparkplugCounters`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 
+use crate::ops::metrics::SparkplugCounters;
 use crate::record::{Position, RawRecord};
 use crate::sparkplug::{
     rebirth_request, EdgeNodeId, Event, HostSession, Message, Publication, RebirthReason, Topic,
@@ -40,15 +42,29 @@ pub(crate) struct Read {
 }
 
 /// The host side of the Sparkplug sessions of one source.
-#[derive(Default)]
 pub(crate) struct SparkplugRecords {
     session: HostSession,
     last_rebirth: HashMap<EdgeNodeId, Instant>,
     /// Records made so far: the position of the next is one more.
     records: Position,
+    counters: SparkplugCounters,
 }
 
 impl SparkplugRecords {
+    pub(crate) fn new(counters: SparkplugCounters) -> Self {
+        SparkplugRecords {
+            session: HostSession::default(),
+            last_rebirth: HashMap::new(),
+            records: 0,
+            counters,
+        }
+    }
+
+    /// The rebirth request [`SparkplugRecords::read`] gave was sent.
+    pub(crate) fn rebirth_requested(&self) {
+        self.counters.rebirth_requests.inc();
+    }
+
     /// The records of the message on `topic` with `bytes`, the `message`-th of the source.
     pub(crate) fn read(
         &mut self,
@@ -77,6 +93,9 @@ impl SparkplugRecords {
                 )
             }
         };
+        if matches!(rebirth, Some((_, RebirthReason::SequenceGap { .. }))) {
+            self.counters.sequence_gaps.inc();
+        }
         let rebirth = rebirth.and_then(|(node, reason)| {
             let node = node?;
             let now = Instant::now();

@@ -54,7 +54,12 @@ impl Run {
         match payload {
             MessagePayload::Json => {}
             #[cfg(feature = "sparkplug")]
-            MessagePayload::SparkplugB => options.sparkplug = true,
+            MessagePayload::SparkplugB => {
+                options.sparkplug = true;
+                if let Some(metrics) = self.ops.metrics() {
+                    options.sparkplug_counters = metrics.sparkplug_counters(name);
+                }
+            }
         }
         let source = self.connect_mqtt_source(name, &settings, options)?;
         Ok(OpenSource::stream(source))
