@@ -204,6 +204,15 @@ impl<'a> Checker<'a> {
                 path: c.file.clone().unwrap_or_default(),
                 table: c.text("table").to_string(),
             },
+            "mqtt" if c.text("payload") == "sparkplug_b" => ir::TargetKind::Sparkplug {
+                connection: c.text("connection").to_string(),
+                group_id: c.text("group_id").to_string(),
+                edge_node_id: c.text("edge_node_id").to_string(),
+                device_id: Some(c.text("device_id"))
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string),
+                qos: c.int("qos") as u8,
+            },
             "mqtt" => ir::TargetKind::Mqtt {
                 connection: c.text("connection").to_string(),
                 topic: c.text("topic").to_string(),

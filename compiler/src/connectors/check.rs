@@ -97,8 +97,24 @@ pub fn check_connector(connector: &ast::Connector, role: Role) -> Result<Checked
             None => refused.push(&option.name.name),
         }
     }
+    // An option that applies only with a value of another (an MQTT target's `topic` only with
+    // `payload: "json"`) is an error given with another value, and is not required then.
+    for given in &connector.options {
+        let Some(option) = spec.options_for(role).find(|o| o.name == given.name.name) else {
+            continue;
+        };
+        if options.contains_key(option.name)
+            && applies(option, spec, &options, &refused) == Some(false)
+        {
+            options.remove(option.name);
+            problems.push(not_applicable(given, spec, role, option, &options));
+        }
+    }
     for option in spec.options_for(role) {
         if options.contains_key(option.name) {
+            continue;
+        }
+        if applies(option, spec, &options, &refused) != Some(true) {
             continue;
         }
         let meant = refused
@@ -123,6 +139,70 @@ pub fn check_connector(connector: &ast::Connector, role: Role) -> Result<Checked
     } else {
         Err(problems)
     }
+}
+
+/// Whether `option` applies given the other options: by its condition (`OptionSpec::when`) on
+/// the value given or defaulted; `None` when the option it depends on was refused (that problem
+/// is reported already, and this one would only follow from it).
+fn applies(
+    option: &OptionSpec,
+    spec: &'static ConnectorSpec,
+    options: &BTreeMap<&'static str, OptionValue>,
+    refused: &[&str],
+) -> Option<bool> {
+    let Some((other, wanted)) = option.when else {
+        return Some(true);
+    };
+    if refused.contains(&other) {
+        return None;
+    }
+    Some(condition_value(other, spec, options) == wanted)
+}
+
+/// The text value of option `name`: given, or its default.
+fn condition_value<'a>(
+    name: &str,
+    spec: &'static ConnectorSpec,
+    options: &'a BTreeMap<&'static str, OptionValue>,
+) -> &'a str {
+    match options.get(name) {
+        Some(OptionValue::Text(text)) => text,
+        _ => spec
+            .options
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.default)
+            .unwrap_or(""),
+    }
+}
+
+fn not_applicable(
+    given: &ast::ConnectorOption,
+    spec: &'static ConnectorSpec,
+    role: Role,
+    option: &OptionSpec,
+    options: &BTreeMap<&'static str, OptionValue>,
+) -> Diagnostic {
+    let (other, wanted) = option.when.unwrap_or_default();
+    let actual = condition_value(other, spec, options);
+    Diagnostic::error(
+        Code::UnknownConnector,
+        format!(
+            "`{}` is an option of {} {} {} only with `{other}: \"{wanted}\"`",
+            option.name,
+            article(spec.kind),
+            spec.kind,
+            role.describe()
+        ),
+    )
+    .label(
+        given.name.span,
+        format!("not an option with `{other}: \"{actual}\"`"),
+    )
+    .help(format!(
+        "remove `{}:` ({}); it applies only with `{other}: \"{wanted}\"`",
+        option.name, option.doc
+    ))
 }
 
 fn kinds_for(role: Role) -> Vec<&'static str> {
