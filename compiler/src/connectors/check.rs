@@ -499,10 +499,14 @@ fn missing_option(
     Diagnostic::error(
         Code::UnknownConnector,
         format!(
-            "{} {} {} needs `{}:`",
+            "{} {} {}{} needs `{}:`",
             article(spec.kind),
             spec.kind,
             role.describe(),
+            option
+                .when
+                .map(|(other, value)| format!(" with `{other}: \"{value}\"`"))
+                .unwrap_or_default(),
             option.name
         ),
     )
