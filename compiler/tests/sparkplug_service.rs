@@ -79,11 +79,15 @@ fn value_in_round(name: &str, round: u64) -> Value {
         "Cycle count" => json!((1_000_000_000_000 + r).to_string()),
         "Power/Active" => json!(r as f64 * 0.5 + 0.25),
         "Good parts" => json!(r * 3 - 700),
-        "Door open" => json!(round % 2 == 0),
+        "Door open" => json!(round.is_multiple_of(2)),
         "Spindle speed" => json!(1000.0 + (r % 400) as f64 * 0.125),
         "Temperature" => json!(20.0 + (r % 80) as f64 * 0.25),
         "Vibration" => json!((r * 37) % 60_000 - 30_000),
-        "State" => json!(if round % 3 == 0 { "IDLE" } else { "RUNNING" }),
+        "State" => json!(if round.is_multiple_of(3) {
+            "IDLE"
+        } else {
+            "RUNNING"
+        }),
         "Stroke count" => json!(3_000_000_000_u64 + round),
         "Force" => json!((-r * 1_000_003).to_string()),
         "Mode" => json!(r % 256),
