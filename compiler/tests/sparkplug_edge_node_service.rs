@@ -7,11 +7,14 @@
 //! typed from the schema; data by alias with seq continuing from the birth and wrapping after
 //! 255; every reading's metrics once with their values; an NCMD rebirth sent here answered with
 //! new births; the NDEATH of the session's bdSeq on SIGTERM; and bdSeq one higher after a
-//! restart.
+//! restart. Then fdi's own host (`tests/programs/sparkplug_host_to_jsonl/`) reads the same edge
+//! nodes: every numeric metric once, no gap, no rebirth asked.
 
 mod support;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use fdi_peers::{decode_with_tahu, encode_with_tahu, Mosquitto, MqttClient, QoS};
 use serde_json::{json, Value};
@@ -259,27 +262,40 @@ fn publish_readings(broker: &Mosquitto, seqs: std::ops::RangeInclusive<u64>) {
     line.disconnect();
 }
 
+/// Builds the test program `name` (a folder of `tests/programs/`) into `scratch`.
+fn build_program(name: &str, scratch: &Path) -> PathBuf {
+    let mapping = support::workspace_root()
+        .join("tests/programs")
+        .join(name)
+        .join(format!("{name}.fdi"));
+    support::build(&mapping, &scratch.join(format!("{name}-crate")))
+}
+
+/// A folder for one program with its `line.toml`: the broker as connection `plant_broker`.
+fn program_folder(scratch: &Path, name: &str, broker: &Mosquitto, client_id: &str) -> PathBuf {
+    let dir = scratch.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("line.toml"),
+        format!(
+            "[connections.plant_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"{client_id}\"\n",
+            broker.port()
+        ),
+    )
+    .unwrap();
+    dir
+}
+
 #[test]
 fn the_program_is_an_edge_node_that_tahu_reads_births_data_rebirth_death_and_bd_seq() {
     let scratch = tempfile::tempdir().unwrap();
-    let mapping = support::workspace_root()
-        .join("tests/programs/sparkplug_edge_node/sparkplug_edge_node.fdi");
-    let binary = support::build(&mapping, &scratch.path().join("crate"));
+    let binary = build_program("sparkplug_edge_node", scratch.path());
     let broker = Mosquitto::start_with_max_inflight(0).expect("mosquitto (tests/peers/install)");
     // Connected after the build: the client is driven only while the test waits for it, and
     // the broker drops a client silent for longer than its keep-alive.
     let mut host = MqttClient::connect(&broker, "host", true);
     host.subscribe("spBv1.0/plant1/#", QoS::AtLeastOnce);
-    let dir = scratch.path().join("line");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("line.toml"),
-        format!(
-            "[connections.plant_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"line3\"\n",
-            broker.port()
-        ),
-    )
-    .unwrap();
+    let dir = program_folder(scratch.path(), "line", &broker, "line3");
 
     // First run: births (NBIRTH; NBIRTH and DBIRTH), then two data messages per reading.
     let service = Service::start(&binary, &dir);
@@ -334,4 +350,101 @@ fn the_program_is_an_edge_node_that_tahu_reads_births_data_rebirth_death_and_bd_
         .map(|m| m.payload["metrics"].as_array().map_or(0, Vec::len))
         .sum();
     assert!(metrics >= 10_000, "{metrics} metrics checked");
+}
+
+/// The numeric metrics of data messages fdi's host wrote down: (edge node, device, message,
+/// metric) -> values, sorted.
+fn seen_data(file: &Path) -> BTreeMap<(String, String, String, String), Vec<f64>> {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let mut seen: BTreeMap<_, Vec<f64>> = BTreeMap::new();
+    // The last line may be half written while the host runs.
+    for row in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        let text = |field: &str| row[field].as_str().unwrap_or_default().to_string();
+        if text("message").ends_with("DATA") {
+            let key = (
+                text("edge_node"),
+                text("device"),
+                text("message"),
+                text("metric"),
+            );
+            seen.entry(key)
+                .or_default()
+                .push(row["value"].as_f64().unwrap());
+        }
+    }
+    for values in seen.values_mut() {
+        values.sort_by(f64::total_cmp);
+    }
+    seen
+}
+
+#[test]
+fn our_host_reads_our_edge_nodes_every_numeric_metric_once_without_a_gap() {
+    const SENT: u64 = 3_000;
+    let scratch = tempfile::tempdir().unwrap();
+    let node_binary = build_program("sparkplug_edge_node", scratch.path());
+    let host_binary = build_program("sparkplug_host_to_jsonl", scratch.path());
+    let broker = Mosquitto::start_with_max_inflight(0).expect("mosquitto (tests/peers/install)");
+    let host_dir = program_folder(scratch.path(), "scada", &broker, "scada");
+    let host = Service::start_serving_metrics(&host_binary, &host_dir);
+    host.wait_subscribed();
+    let node_dir = program_folder(scratch.path(), "line", &broker, "line3");
+    let node = Service::start(&node_binary, &node_dir);
+    node.wait_subscribed();
+    publish_readings(&broker, 1..=SENT);
+
+    // Each reading is two numeric metrics (seq and value) on each of the two nodes.
+    let mut expected = BTreeMap::new();
+    for (node, device, message) in [(NODE, "-", "NDATA"), (CELL, DEVICE, "DDATA")] {
+        let key = |metric: &str| {
+            (
+                node.to_string(),
+                device.to_string(),
+                message.to_string(),
+                metric.to_string(),
+            )
+        };
+        let mut values: Vec<f64> = (1..=SENT).map(|seq| (seq % 1000) as f64 * 0.25).collect();
+        values.sort_by(f64::total_cmp);
+        expected.insert(key("seq"), (1..=SENT).map(|seq| seq as f64).collect());
+        expected.insert(key("value"), values);
+    }
+    let seen_file = host_dir.join("out/seen.jsonl");
+    let wanted = 4 * SENT as usize;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let count = || seen_data(&seen_file).values().map(Vec::len).sum::<usize>();
+    while count() < wanted {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {wanted} metrics after 300 s",
+            count()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        host.metric(r#"fdi_sparkplug_sequence_gaps_total{source="metrics"}"#),
+        0.0
+    );
+    assert_eq!(
+        host.metric(r#"fdi_sparkplug_rebirth_requests_total{source="metrics"}"#),
+        0.0
+    );
+    let (code, summary) = node.stop();
+    assert_eq!(code, 0, "the edge nodes stop cleanly: {summary}");
+    let (code, summary) = host.stop();
+    assert_eq!(code, 0, "the host stops cleanly: {summary}");
+    support::assert_balanced(&summary);
+    assert_eq!(seen_data(&seen_file), expected, "every numeric metric once");
+    let dead = support::read_jsonl(&host_dir.join("dead-letter.jsonl"));
+    assert!(
+        dead.iter()
+            .all(|d| d["reason"] == "record does not match SparkplugMetric"
+                || d["reason"] == "the metric is null"),
+        "only metrics of other datatypes and nulls are rejected: {:?}",
+        dead.iter()
+            .find(|d| d["reason"] != "record does not match SparkplugMetric")
+    );
 }
