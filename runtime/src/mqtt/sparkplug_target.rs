@@ -7,8 +7,9 @@
 //! publishes its NBIRTH (seq 0, every field as a metric with an alias, typed from the target's
 //! columns, with its last value or null, plus `bdSeq` and `Node Control/Rebirth`), then the DBIRTH
 //! of its device if it has one, then the records by alias, seq 1 to 255 and on from 0. An NCMD
-//! `Node Control/Rebirth` = true is answered with new births. A clean stop publishes the NDEATH
-//! and disconnects. A lost connection starts a new session: bdSeq goes up by one, the will is
+//! `Node Control/Rebirth` = true is answered with new births. A clean stop publishes the NDEATH,
+//! waits for its PUBACK, disconnects, and waits for the broker to close the connection (a socket
+//! closed with unread data is reset, and the broker would publish the will as well). A lost connection starts a new session: bdSeq goes up by one, the will is
 //! registered again with it, and after reconnecting the births come first, then every record
 //! the broker had not acknowledged, encoded again for the new session.
 //!
@@ -295,7 +296,7 @@ impl<T> Drop for SparkplugTarget<T> {
         let abort = session.abort_handle();
         let stopped = self
             .runtime
-            .block_on(async { tokio::time::timeout(STOP_WITHIN * 2, session).await });
+            .block_on(async { tokio::time::timeout(STOP_WITHIN * 3, session).await });
         if stopped.is_err() {
             abort.abort();
         }
@@ -345,13 +346,25 @@ impl Publisher {
                 },
             }
         }
-        // The target is closed: a clean stop.
+        // The target is closed: a clean stop. The NDEATH goes out and, at QoS 1, is acknowledged
+        // before the DISCONNECT, so the broker has it and nothing is left unread on the connection
+        // (closing a socket with unread data resets it, and the broker may then publish the will
+        // as well).
         if self.connected {
             let death = self.edge.death(now_millis());
-            let _ = self
-                .client
-                .publish(death.topic, self.qos.rumqttc(), false, death.payload)
-                .await;
+            self.publish(death, None).await;
+            let acknowledged = async {
+                while !self.unacknowledged.is_empty() {
+                    match events.recv().await {
+                        Some(LinkEvent::Acknowledged) => {
+                            self.unacknowledged.pop_front();
+                        }
+                        Some(LinkEvent::Connected | LinkEvent::Command(_)) => {}
+                        Some(LinkEvent::Lost(_) | LinkEvent::Failed(_)) | None => break,
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(STOP_WITHIN, acknowledged).await;
         }
         let _ = self.client.disconnect().await;
         let abort = link.abort_handle();
@@ -508,8 +521,13 @@ async fn run_link(
     command_topic: String,
 ) {
     let mut backoff = Backoff::new();
+    let mut disconnecting = false;
     loop {
         let event = match event_loop.poll().await {
+            // After the DISCONNECT, until the broker closes the connection: it has read the
+            // DISCONNECT then, and publishes no will.
+            Err(_) if disconnecting => return,
+            Ok(_) if disconnecting => continue,
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 backoff.reset();
                 tracing::info!(target: "fdi::mqtt", target_name = %what, "connected to the MQTT broker as a Sparkplug edge node");
@@ -519,7 +537,10 @@ async fn run_link(
             Ok(Event::Incoming(Packet::Publish(publish))) if publish.topic == command_topic => {
                 LinkEvent::Command(publish.payload.to_vec())
             }
-            Ok(Event::Outgoing(Outgoing::Disconnect)) => return,
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => {
+                disconnecting = true;
+                continue;
+            }
             Ok(_) => continue,
             Err(error) if is_fatal(&error) => {
                 let reason = format!("cannot connect to the MQTT broker: {error}");
