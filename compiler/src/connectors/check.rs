@@ -410,6 +410,9 @@ fn typed_value(
 ) -> Option<OptionValue> {
     let typed = match (option.ty, &value.kind) {
         (OptionType::Text, OptionValueKind::Text(text)) => Some(OptionValue::Text(text.clone())),
+        (OptionType::TopicLevel, OptionValueKind::Text(text)) if is_topic_level(text) => {
+            Some(OptionValue::Text(text.clone()))
+        }
         (OptionType::Choice(words), OptionValueKind::Text(text))
             if words.contains(&text.as_str()) =>
         {
@@ -446,6 +449,14 @@ fn typed_value(
             (OptionType::Choice(words), OptionValueKind::Text(text)) => {
                 did_you_mean(text, words.iter().copied())
             }
+            (OptionType::TopicLevel, OptionValueKind::Text(text)) => {
+                let level = text.trim().replace(['/', '+', '#'], "-");
+                Some(if is_topic_level(&level) {
+                    format!("write it as one level: `{}: {level:?}`", option.name)
+                } else {
+                    format!("give a name: `{}: \"line3\"`", option.name)
+                })
+            }
             (
                 OptionType::Int { .. } | OptionType::Bool | OptionType::Duration,
                 OptionValueKind::Text(text),
@@ -467,6 +478,11 @@ fn typed_value(
     typed
 }
 
+/// Whether `text` can be one level of an MQTT topic, as Sparkplug ids must be.
+fn is_topic_level(text: &str) -> bool {
+    !text.is_empty() && !text.contains(['/', '+', '#', '\0'])
+}
+
 fn default_value(ty: OptionType, default: &str) -> OptionValue {
     match ty {
         OptionType::Int { .. } => OptionValue::Int(default.parse().unwrap_or(0)),
@@ -477,7 +493,9 @@ fn default_value(ty: OptionType, default: &str) -> OptionValue {
                 .unwrap_or(0),
         ),
         OptionType::TextList => OptionValue::TextList(vec![default.to_string()]),
-        OptionType::Text | OptionType::Choice(_) => OptionValue::Text(default.to_string()),
+        OptionType::Text | OptionType::TopicLevel | OptionType::Choice(_) => {
+            OptionValue::Text(default.to_string())
+        }
     }
 }
 
@@ -494,7 +512,7 @@ fn missing_option(
         OptionType::Duration => "1s".into(),
         OptionType::Choice(words) => format!("\"{}\"", words[0]),
         OptionType::Text if option.name == "connection" => "\"plant_broker\"".to_string(),
-        OptionType::Text => format!("\"{}\"", option.name),
+        OptionType::Text | OptionType::TopicLevel => format!("\"{}\"", option.name),
     };
     Diagnostic::error(
         Code::UnknownConnector,

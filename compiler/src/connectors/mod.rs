@@ -51,6 +51,8 @@ pub enum OptionType {
     Choice(&'static [&'static str]),
     /// A list of texts; a single text is a list of one.
     TextList,
+    /// A text that is one MQTT topic level: not empty, no `/`, `+` or `#` (a Sparkplug id).
+    TopicLevel,
 }
 
 impl OptionType {
@@ -65,6 +67,7 @@ impl OptionType {
                 format!("one of {}", quoted.join(", "))
             }
             OptionType::TextList => "a text or a list of texts".into(),
+            OptionType::TopicLevel => "one topic level: text without `/`, `+` or `#`".into(),
         }
     }
 }
@@ -188,7 +191,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
             },
             OptionSpec {
                 name: "group_id",
-                ty: OptionType::Text,
+                ty: OptionType::TopicLevel,
                 default: None,
                 roles: TARGET,
                 doc: "the Sparkplug group of the edge node the program is",
@@ -196,7 +199,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
             },
             OptionSpec {
                 name: "edge_node_id",
-                ty: OptionType::Text,
+                ty: OptionType::TopicLevel,
                 default: None,
                 roles: TARGET,
                 doc: "the id of the edge node the program is; its births, data and death go to `spBv1.0/<group_id>/<type>/<edge_node_id>`",
@@ -204,7 +207,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
             },
             OptionSpec {
                 name: "device_id",
-                ty: OptionType::Text,
+                ty: OptionType::TopicLevel,
                 default: Some(""),
                 roles: TARGET,
                 doc: "a device of the edge node whose DBIRTH and DDATA carry the records; none: the node's own NBIRTH and NDATA do",
@@ -313,7 +316,9 @@ pub fn markdown_table() -> String {
                 None => "required".to_string(),
                 Some("") => "none".to_string(),
                 Some(value) => match o.ty {
-                    OptionType::Text | OptionType::Choice(_) => format!("`\"{value}\"`"),
+                    OptionType::Text | OptionType::TopicLevel | OptionType::Choice(_) => {
+                        format!("`\"{value}\"`")
+                    }
                     _ => format!("`{value}`"),
                 },
             };
