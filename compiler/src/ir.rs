@@ -163,6 +163,15 @@ pub enum TargetKind {
         qos: u8,
         retain: bool,
     },
+    /// Records published as the metrics of a Sparkplug B edge node (an MQTT target with
+    /// `payload: "sparkplug_b"`): each record one NDATA, or DDATA of `device_id`.
+    Sparkplug {
+        connection: String,
+        group_id: String,
+        edge_node_id: String,
+        device_id: Option<String>,
+        qos: u8,
+    },
     /// Rows upserted into a PostgreSQL table.
     Postgres {
         connection: String,
@@ -178,16 +187,17 @@ impl TargetKind {
         match self {
             TargetKind::Sqlite { .. } => "sqlite",
             TargetKind::Jsonl { .. } => "jsonl",
-            TargetKind::Mqtt { .. } => "mqtt",
+            TargetKind::Mqtt { .. } | TargetKind::Sparkplug { .. } => "mqtt",
             TargetKind::Postgres { .. } => "postgres",
         }
     }
 
-    /// Whether the target is a table of columns (SQLite, PostgreSQL): its entity must be flat.
+    /// Whether the target is a table of columns (SQLite, PostgreSQL; a Sparkplug B node's metrics
+    /// are its columns too): its entity must be flat.
     pub fn is_table(&self) -> bool {
         matches!(
             self,
-            TargetKind::Sqlite { .. } | TargetKind::Postgres { .. }
+            TargetKind::Sqlite { .. } | TargetKind::Postgres { .. } | TargetKind::Sparkplug { .. }
         )
     }
 }

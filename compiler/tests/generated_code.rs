@@ -56,3 +56,12 @@ fn generated_code_of_the_cases_about_names() {
         insta::assert_snapshot!(generated_files(path));
     });
 }
+
+/// The Sparkplug B programs the service tests run: a host into PostgreSQL, and edge nodes (the
+/// MQTT target with `payload: "sparkplug_b"`, opened with its column list).
+#[test]
+fn generated_code_of_the_sparkplug_programs() {
+    insta::glob!("../../tests/programs", "sparkplug_*/*.fdi", |path| {
+        insta::assert_snapshot!(generated_files(path));
+    });
+}

@@ -191,16 +191,17 @@ impl<'a> Checker<'a> {
         })
     }
 
-    /// How an MQTT source reads its messages; `metrics` selects Sparkplug B metrics, so it is
-    /// refused with any other payload.
+    /// How an MQTT source reads its messages, and the Sparkplug B metrics it selects (a name, or a
+    /// folder `Folder/*`; `*` anywhere else is refused).
     fn message_payload(
         &mut self,
         connector: &Connector,
         c: &Checked,
     ) -> Option<ir::MessagePayload> {
         let written = connector.options.iter().find(|o| o.name.name == "metrics");
-        match (c.text("payload"), written) {
-            ("sparkplug_b", written) => {
+        // The connector table refuses `metrics` with another payload (`OptionSpec::when`).
+        match c.text("payload") {
+            "sparkplug_b" => {
                 let metrics = c.texts("metrics");
                 let items = written.map_or(&[][..], |o| match &o.value.kind {
                     ast::OptionValueKind::List(items) => &items[..],
@@ -237,17 +238,6 @@ impl<'a> Checker<'a> {
                 }
                 None
             }
-            (_, Some(option)) => {
-                self.report(
-                    Diagnostic::error(
-                        Code::UnknownConnector,
-                        "`metrics` selects Sparkplug B metrics, but this source reads JSON",
-                    )
-                    .label(option.name.span, "only with `payload: \"sparkplug_b\"`")
-                    .help("add `payload: \"sparkplug_b\"` if the broker carries Sparkplug B, or remove `metrics`"),
-                );
-                None
-            }
             _ => Some(ir::MessagePayload::Json),
         }
     }
@@ -263,6 +253,15 @@ impl<'a> Checker<'a> {
             "sqlite" => ir::TargetKind::Sqlite {
                 path: c.file.clone().unwrap_or_default(),
                 table: c.text("table").to_string(),
+            },
+            "mqtt" if c.text("payload") == "sparkplug_b" => ir::TargetKind::Sparkplug {
+                connection: c.text("connection").to_string(),
+                group_id: c.text("group_id").to_string(),
+                edge_node_id: c.text("edge_node_id").to_string(),
+                device_id: Some(c.text("device_id"))
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string),
+                qos: c.int("qos") as u8,
             },
             "mqtt" => ir::TargetKind::Mqtt {
                 connection: c.text("connection").to_string(),

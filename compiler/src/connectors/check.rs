@@ -112,8 +112,24 @@ pub fn check_connector(connector: &ast::Connector, role: Role) -> Result<Checked
             None => refused.push(&option.name.name),
         }
     }
+    // An option that applies only with a value of another (an MQTT target's `topic` only with
+    // `payload: "json"`) is an error given with another value, and is not required then.
+    for given in &connector.options {
+        let Some(option) = spec.options_for(role).find(|o| o.name == given.name.name) else {
+            continue;
+        };
+        if options.contains_key(option.name)
+            && applies(option, spec, &options, &refused) == Some(false)
+        {
+            options.remove(option.name);
+            problems.push(not_applicable(given, spec, role, option, &options));
+        }
+    }
     for option in spec.options_for(role) {
         if options.contains_key(option.name) {
+            continue;
+        }
+        if applies(option, spec, &options, &refused) != Some(true) {
             continue;
         }
         let meant = refused
@@ -138,6 +154,70 @@ pub fn check_connector(connector: &ast::Connector, role: Role) -> Result<Checked
     } else {
         Err(problems)
     }
+}
+
+/// Whether `option` applies given the other options: by its condition (`OptionSpec::when`) on
+/// the value given or defaulted; `None` when the option it depends on was refused (that problem
+/// is reported already, and this one would only follow from it).
+fn applies(
+    option: &OptionSpec,
+    spec: &'static ConnectorSpec,
+    options: &BTreeMap<&'static str, OptionValue>,
+    refused: &[&str],
+) -> Option<bool> {
+    let Some((other, wanted)) = option.when else {
+        return Some(true);
+    };
+    if refused.contains(&other) {
+        return None;
+    }
+    Some(condition_value(other, spec, options) == wanted)
+}
+
+/// The text value of option `name`: given, or its default.
+fn condition_value<'a>(
+    name: &str,
+    spec: &'static ConnectorSpec,
+    options: &'a BTreeMap<&'static str, OptionValue>,
+) -> &'a str {
+    match options.get(name) {
+        Some(OptionValue::Text(text)) => text,
+        _ => spec
+            .options
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.default)
+            .unwrap_or(""),
+    }
+}
+
+fn not_applicable(
+    given: &ast::ConnectorOption,
+    spec: &'static ConnectorSpec,
+    role: Role,
+    option: &OptionSpec,
+    options: &BTreeMap<&'static str, OptionValue>,
+) -> Diagnostic {
+    let (other, wanted) = option.when.unwrap_or_default();
+    let actual = condition_value(other, spec, options);
+    Diagnostic::error(
+        Code::UnknownConnector,
+        format!(
+            "`{}` is an option of {} {} {} only with `{other}: \"{wanted}\"`",
+            option.name,
+            article(spec.kind),
+            spec.kind,
+            role.describe()
+        ),
+    )
+    .label(
+        given.name.span,
+        format!("not an option with `{other}: \"{actual}\"`"),
+    )
+    .help(format!(
+        "remove `{}:` ({}); it applies only with `{other}: \"{wanted}\"`",
+        option.name, option.doc
+    ))
 }
 
 fn kinds_for(role: Role) -> Vec<&'static str> {
@@ -352,6 +432,9 @@ fn typed_value(
 ) -> Option<OptionValue> {
     let typed = match (option.ty, &value.kind) {
         (OptionType::Text, OptionValueKind::Text(text)) => Some(OptionValue::Text(text.clone())),
+        (OptionType::TopicLevel, OptionValueKind::Text(text)) if is_topic_level(text) => {
+            Some(OptionValue::Text(text.clone()))
+        }
         (OptionType::Choice(words), OptionValueKind::Text(text))
             if words.contains(&text.as_str()) =>
         {
@@ -404,6 +487,14 @@ fn typed_value(
             (OptionType::Choice(words), OptionValueKind::Text(text)) => {
                 did_you_mean(text, words.iter().copied())
             }
+            (OptionType::TopicLevel, OptionValueKind::Text(text)) => {
+                let level = text.trim().replace(['/', '+', '#'], "-");
+                Some(if is_topic_level(&level) {
+                    format!("write it as one level: `{}: {level:?}`", option.name)
+                } else {
+                    format!("give a name: `{}: \"line3\"`", option.name)
+                })
+            }
             (
                 OptionType::Int { .. } | OptionType::Bool | OptionType::Duration,
                 OptionValueKind::Text(text),
@@ -425,6 +516,11 @@ fn typed_value(
     typed
 }
 
+/// Whether `text` can be one level of an MQTT topic, as Sparkplug ids must be.
+fn is_topic_level(text: &str) -> bool {
+    !text.is_empty() && !text.contains(['/', '+', '#', '\0'])
+}
+
 fn default_value(ty: OptionType, default: &str) -> OptionValue {
     match ty {
         OptionType::Int { .. } => OptionValue::Int(default.parse().unwrap_or(0)),
@@ -439,7 +535,9 @@ fn default_value(ty: OptionType, default: &str) -> OptionValue {
         OptionType::TextList => OptionValue::TextList(vec![default.to_string()]),
         // Not defaulted by the table (a source needs its filters); none is no filter.
         OptionType::TopicFilters => OptionValue::TopicFilters(Vec::new()),
-        OptionType::Text | OptionType::Choice(_) => OptionValue::Text(default.to_string()),
+        OptionType::Text | OptionType::TopicLevel | OptionType::Choice(_) => {
+            OptionValue::Text(default.to_string())
+        }
     }
 }
 
@@ -457,15 +555,19 @@ fn missing_option(
         OptionType::Duration => "1s".into(),
         OptionType::Choice(words) => format!("\"{}\"", words[0]),
         OptionType::Text if option.name == "connection" => "\"plant_broker\"".to_string(),
-        OptionType::Text => format!("\"{}\"", option.name),
+        OptionType::Text | OptionType::TopicLevel => format!("\"{}\"", option.name),
     };
     Diagnostic::error(
         Code::UnknownConnector,
         format!(
-            "{} {} {} needs `{}:`",
+            "{} {} {}{} needs `{}:`",
             article(spec.kind),
             spec.kind,
             role.describe(),
+            option
+                .when
+                .map(|(other, value)| format!(" with `{other}: \"{value}\"`"))
+                .unwrap_or_default(),
             option.name
         ),
     )

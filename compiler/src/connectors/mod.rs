@@ -55,6 +55,8 @@ pub enum OptionType {
     /// A list of MQTT topic filters, whose wildcards may name their level (`plant/+line/#`); a
     /// single filter is a list of one.
     TopicFilters,
+    /// A text that is one MQTT topic level: not empty, no `/`, `+` or `#` (a Sparkplug id).
+    TopicLevel,
 }
 
 impl OptionType {
@@ -70,6 +72,7 @@ impl OptionType {
             }
             OptionType::TextList => "a text or a list of texts".into(),
             OptionType::TopicFilters => "a topic filter or a list of them".into(),
+            OptionType::TopicLevel => "one topic level: text without `/`, `+` or `#`".into(),
         }
     }
 }
@@ -85,6 +88,10 @@ pub struct OptionSpec {
     /// The roles the option applies to.
     pub roles: &'static [Role],
     pub doc: &'static str,
+    /// `Some((option, value))`: the option applies only when that other option has that value
+    /// (an MQTT target's `topic` only when its `payload` is `"json"`). Given otherwise, it is an
+    /// error; required, it is required only then.
+    pub when: Option<(&'static str, &'static str)>,
 }
 
 /// One kind of connector.
@@ -118,6 +125,7 @@ const CONNECTION: OptionSpec = OptionSpec {
     default: None,
     roles: SOURCE_TARGET,
     doc: "the connection's name in the deployment settings (`--config`, `FDI_...`), which hold its address and credentials",
+    when: None,
 };
 
 /// Every connector, in the order the docs list them.
@@ -150,6 +158,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
             default: None,
             roles: TARGET,
             doc: "the table written (created if missing), upserted on the target's key",
+            when: None,
         }],
         endless: false,
         feature: None,
@@ -167,20 +176,23 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: None,
                 roles: SOURCE,
                 doc: "the topic filters subscribed to (`+` one level, `#` the rest); `+line` names its level, which the mapping reads as `source.levels.line` (docs/connectors/mqtt.md)",
+                when: None,
             },
             OptionSpec {
                 name: "payload",
                 ty: OptionType::Choice(&["json", "sparkplug_b"]),
                 default: Some("json"),
-                roles: SOURCE,
-                doc: "how a message's bytes are read: one JSON object, one record; or a Sparkplug B payload, each metric of a birth or data message one record (docs/connectors/mqtt.md)",
+                roles: SOURCE_TARGET,
+                doc: "a source: how a message's bytes are read: one JSON object, one record; or a Sparkplug B payload, each metric of a birth or data message one record. A target: each record published as one JSON object; or the program is a Sparkplug B edge node, each record one NDATA (DDATA with a device) whose metrics are its fields (docs/connectors/mqtt.md)",
+                when: None,
             },
             OptionSpec {
                 name: "metrics",
                 ty: OptionType::TextList,
                 default: Some(""),
                 roles: SOURCE,
-                doc: "with `payload: \"sparkplug_b\"`: the metrics that become records, by name or folder (`Folder/*`); all when left out",
+                doc: "the Sparkplug B metrics that become records, by name or folder (`Folder/*`); all when left out",
+                when: Some(("payload", "sparkplug_b")),
             },
             OptionSpec {
                 name: "topic",
@@ -188,6 +200,31 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: None,
                 roles: TARGET,
                 doc: "the topic published to; `{field}` is replaced by the record's field",
+                when: Some(("payload", "json")),
+            },
+            OptionSpec {
+                name: "group_id",
+                ty: OptionType::TopicLevel,
+                default: None,
+                roles: TARGET,
+                doc: "the Sparkplug group of the edge node the program is",
+                when: Some(("payload", "sparkplug_b")),
+            },
+            OptionSpec {
+                name: "edge_node_id",
+                ty: OptionType::TopicLevel,
+                default: None,
+                roles: TARGET,
+                doc: "the id of the edge node the program is; its births, data and death go to `spBv1.0/<group_id>/<type>/<edge_node_id>`",
+                when: Some(("payload", "sparkplug_b")),
+            },
+            OptionSpec {
+                name: "device_id",
+                ty: OptionType::TopicLevel,
+                default: Some(""),
+                roles: TARGET,
+                doc: "a device of the edge node whose DBIRTH and DDATA carry the records; none: the node's own NBIRTH and NDATA do",
+                when: Some(("payload", "sparkplug_b")),
             },
             OptionSpec {
                 name: "qos",
@@ -195,6 +232,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: Some("1"),
                 roles: SOURCE_TARGET,
                 doc: "0: at most once; 1: at least once (acknowledged only when durable)",
+                when: None,
             },
             OptionSpec {
                 name: "retain",
@@ -202,6 +240,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: Some("false"),
                 roles: TARGET,
                 doc: "whether the broker keeps the last record of each topic for new subscribers",
+                when: Some(("payload", "json")),
             },
         ],
         endless: true,
@@ -220,6 +259,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: None,
                 roles: SOURCE_TARGET,
                 doc: "the table read, or written (created if missing, upserted on the target's key)",
+                when: None,
             },
             OptionSpec {
                 name: "watermark",
@@ -227,6 +267,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: None,
                 roles: SOURCE,
                 doc: "the ever-increasing column (an id or a timestamp) the source reads on from",
+                when: None,
             },
             OptionSpec {
                 name: "tiebreaker",
@@ -234,6 +275,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: Some(""),
                 roles: SOURCE,
                 doc: "a unique column that orders rows with the same watermark (e.g. the primary key); not needed when the watermark is unique",
+                when: None,
             },
             OptionSpec {
                 name: "poll_interval",
@@ -241,6 +283,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: Some("1s"),
                 roles: SOURCE,
                 doc: "how often the table is asked for new rows when the last ask found none",
+                when: None,
             },
             OptionSpec {
                 name: "page",
@@ -248,6 +291,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: Some("1000"),
                 roles: SOURCE,
                 doc: "rows read per query",
+                when: None,
             },
             OptionSpec {
                 name: "numeric",
@@ -255,6 +299,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 default: Some(""),
                 roles: TARGET,
                 doc: "`float` fields kept as `numeric` columns, each value the shortest decimal that reads back as it (a value rounded to cents is stored as those cents)",
+                when: None,
             },
         ],
         endless: true,
@@ -284,12 +329,17 @@ pub fn markdown_table() -> String {
             c.doc
         ));
         for o in c.options {
-            let roles: Vec<&str> = o.roles.iter().map(|r| r.describe()).collect();
+            let mut roles: Vec<String> = o.roles.iter().map(|r| r.describe().to_string()).collect();
+            if let Some((option, value)) = o.when {
+                roles = vec![format!("{} with `{option}: \"{value}\"`", roles.join(", "))];
+            }
             let default = match o.default {
                 None => "required".to_string(),
                 Some("") => "none".to_string(),
                 Some(value) => match o.ty {
-                    OptionType::Text | OptionType::Choice(_) => format!("`\"{value}\"`"),
+                    OptionType::Text | OptionType::TopicLevel | OptionType::Choice(_) => {
+                        format!("`\"{value}\"`")
+                    }
                     _ => format!("`{value}`"),
                 },
             };

@@ -117,9 +117,9 @@ fn connections(program: &ir::Program) -> Vec<&String> {
             SourceKind::File { .. } => None,
         })
         .chain(program.targets.iter().filter_map(|t| match &t.kind {
-            TargetKind::Mqtt { connection, .. } | TargetKind::Postgres { connection, .. } => {
-                Some(connection)
-            }
+            TargetKind::Mqtt { connection, .. }
+            | TargetKind::Sparkplug { connection, .. }
+            | TargetKind::Postgres { connection, .. } => Some(connection),
             TargetKind::Sqlite { .. } | TargetKind::Jsonl { .. } => None,
         }));
     let mut connections: Vec<&String> = Vec::new();
@@ -318,6 +318,20 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 record_type(t, names),
                 t.name
             ),
+            TargetKind::Sparkplug {
+                connection,
+                group_id,
+                edge_node_id,
+                device_id,
+                qos,
+            } => {
+                let columns = names.columns(&t.entity, t.provenance);
+                format!(
+                    "{binding}run.sparkplug_target::<{}>({:?}, {connection:?}, {group_id:?}, {edge_node_id:?}, {device_id:?}, {qos}, crate::types::{columns})?;",
+                    record_type(t, names),
+                    t.name,
+                )
+            }
             TargetKind::Postgres {
                 connection,
                 table,

@@ -143,7 +143,10 @@ fn runtime_features(program: &ir::Program) -> Vec<&'static str> {
                 ..
             }
         )
-    });
+    }) || program
+        .targets
+        .iter()
+        .any(|t| matches!(t.kind, ir::TargetKind::Sparkplug { .. }));
     if sparkplug {
         features.push("sparkplug");
     }

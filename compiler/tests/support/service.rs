@@ -2,6 +2,7 @@
 //! its logs, stopped with signals.
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 pub struct Service {
     child: Child,
     logs: mpsc::Receiver<String>,
+    metrics_address: Option<SocketAddr>,
 }
 
 impl Service {
@@ -22,7 +24,7 @@ impl Service {
     /// Starts `binary` with `settings/line.toml` as its config file, reading its inputs from
     /// `inputs` and writing its dead letter to `settings`.
     pub fn start_in(binary: &Path, settings: &Path, inputs: &Path) -> Service {
-        Service::start_checkpointing(binary, settings, inputs, "100ms")
+        Service::start_with(binary, settings, inputs, "100ms", &[])
     }
 
     /// As [`Service::start_in`], checkpointing every `interval` (a quiet source's records wait
@@ -33,6 +35,52 @@ impl Service {
         inputs: &Path,
         interval: &str,
     ) -> Service {
+        Service::start_with(binary, settings, inputs, interval, &[])
+    }
+
+    /// [`Service::start`], serving metrics on a free port of 127.0.0.1 (see [`Service::metrics`]).
+    pub fn start_serving_metrics(binary: &Path, dir: &Path) -> Service {
+        // The address is logged before any source connects, so no later line is passed over.
+        let mut service = Service::start_with(
+            binary,
+            dir,
+            dir,
+            "100ms",
+            &["--metrics-listen", "127.0.0.1:0"],
+        );
+        let line = service.wait_for_log("serving metrics at");
+        // The log's text form ends in `address=HOST:PORT`.
+        let address = line
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix("address="))
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line}"));
+        service.metrics_address = Some(address);
+        service
+    }
+
+    /// The value of the sample `series` (name and labels exactly as exposed, e.g.
+    /// `fdi_source_records_read_total{source="mill"}`) at the metrics endpoint now.
+    pub fn metric(&self, series: &str) -> f64 {
+        let address = self
+            .metrics_address
+            .expect("start the service with start_serving_metrics");
+        let (status, text) =
+            super::http_get(address, "/metrics").unwrap_or_else(|e| panic!("GET /metrics: {e}"));
+        assert_eq!(status, 200, "{text}");
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no sample {series} in\n{text}"))
+    }
+
+    fn start_with(
+        binary: &Path,
+        settings: &Path,
+        inputs: &Path,
+        checkpoint_interval: &str,
+        extra: &[&str],
+    ) -> Service {
         let mut child = Command::new(binary)
             .args(["--base-dir", inputs.to_str().unwrap()])
             .args(["--config", settings.join("line.toml").to_str().unwrap()])
@@ -40,7 +88,13 @@ impl Service {
                 "--dead-letter",
                 settings.join("dead-letter.jsonl").to_str().unwrap(),
             ])
-            .args(["--checkpoint-interval", interval, "--format", "json"])
+            .args([
+                "--checkpoint-interval",
+                checkpoint_interval,
+                "--format",
+                "json",
+            ])
+            .args(extra)
             .env("FDI_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -55,7 +109,11 @@ impl Service {
                 }
             }
         });
-        Service { child, logs }
+        Service {
+            child,
+            logs,
+            metrics_address: None,
+        }
     }
 
     /// Waits until the program logs that its subscription is in place.
@@ -68,13 +126,14 @@ impl Service {
         self.wait_for_logs("subscribed", sources);
     }
 
-    /// Waits until the program logs a line containing `text`.
-    pub fn wait_for_log(&self, text: &str) {
-        self.wait_for_logs(text, 1);
+    /// Waits until the program logs a line containing `text`, and returns it; the lines before it
+    /// are passed over.
+    pub fn wait_for_log(&self, text: &str) -> String {
+        self.wait_for_logs(text, 1)
     }
 
-    /// Waits until the program has logged `count` lines containing `text`.
-    pub fn wait_for_logs(&self, text: &str, count: usize) {
+    /// Waits until the program has logged `count` lines containing `text`, and returns the last.
+    pub fn wait_for_logs(&self, text: &str, count: usize) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut seen = 0;
         while Instant::now() < deadline {
@@ -82,7 +141,7 @@ impl Service {
                 Ok(line) if line.contains(text) => {
                     seen += 1;
                     if seen == count {
-                        return;
+                        return line;
                     }
                 }
                 Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}

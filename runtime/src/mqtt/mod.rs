@@ -1,6 +1,7 @@
 //! The MQTT connector (cargo feature `mqtt`): a source that subscribes to topic filters and acknowledges
 //! each message only once it is durable ([`MqttSource`]), and a target that publishes records as JSON to
-//! topics built from their fields ([`MqttTarget`]). Both run rumqttc's client on the run's IO threads.
+//! topics built from their fields ([`MqttTarget`]), or, with feature `sparkplug`, as the metrics of a
+//! Sparkplug B edge node ([`SparkplugTarget`]). Each runs rumqttc's client on the run's IO threads.
 //!
 //! A message becomes a [`crate::RawRecord::message`]: its topic and its bytes, decoded as JSON, with
 //! the first of the source's [`TopicFilter`]s its topic matches. The mapping reaches the topic
@@ -16,6 +17,8 @@ mod recorded;
 mod source;
 #[cfg(feature = "sparkplug")]
 mod sparkplug_records;
+#[cfg(feature = "sparkplug")]
+mod sparkplug_target;
 mod target;
 mod template;
 mod tls;
@@ -23,6 +26,8 @@ mod tls;
 pub use self::connection::{MqttConnection, MqttQos, Secret};
 pub use self::recorded::{RecordedMessages, TOPIC_MEMBER};
 pub use self::source::{MqttSource, MqttSourceOptions};
+#[cfg(feature = "sparkplug")]
+pub use self::sparkplug_target::{SparkplugTarget, SparkplugTargetOptions};
 pub use self::target::{MqttLastWill, MqttTarget, MqttTargetOptions};
 pub use self::template::{TopicTemplate, NO_TOPIC};
 pub use self::tls::{MqttClientCert, MqttTls};

@@ -87,6 +87,9 @@ pub struct MqttSourceOptions {
     /// With `sparkplug`: the metrics that become records; empty, every metric.
     #[cfg(feature = "sparkplug")]
     pub sparkplug_metrics: Vec<String>,
+    /// Where the Sparkplug host session counts sequence gaps and rebirth requests.
+    #[cfg(feature = "sparkplug")]
+    pub sparkplug_counters: crate::ops::metrics::SparkplugCounters,
 }
 
 impl MqttSourceOptions {
@@ -102,6 +105,8 @@ impl MqttSourceOptions {
             sparkplug: false,
             #[cfg(feature = "sparkplug")]
             sparkplug_metrics: Vec::new(),
+            #[cfg(feature = "sparkplug")]
+            sparkplug_counters: Default::default(),
         }
     }
 }
@@ -198,7 +203,8 @@ impl MqttSource {
             task,
             #[cfg(feature = "sparkplug")]
             sparkplug: options.sparkplug.then(|| {
-                super::sparkplug_records::SparkplugRecords::selecting(&options.sparkplug_metrics)
+                super::sparkplug_records::SparkplugRecords::new(options.sparkplug_counters.clone())
+                    .selecting(&options.sparkplug_metrics)
             }),
         })
     }
@@ -270,13 +276,16 @@ impl StreamSource for MqttSource {
             if let Some((request, reason)) = read.rebirth {
                 tracing::warn!(target: "fdi::mqtt", source = %self.name, topic = %publish.topic, %reason, "asking the edge node for a rebirth");
                 // Not awaited: `next` must stay cancel-safe; a full request queue only delays the request.
-                if let Err(error) = self.client.try_publish(
+                match self.client.try_publish(
                     request.topic,
                     rumqttc::QoS::AtLeastOnce,
                     false,
                     request.payload,
                 ) {
-                    tracing::warn!(target: "fdi::mqtt", source = %self.name, %error, "the rebirth request could not be queued");
+                    Ok(()) => sparkplug.rebirth_requested(),
+                    Err(error) => {
+                        tracing::warn!(target: "fdi::mqtt", source = %self.name, %error, "the rebirth request could not be queued")
+                    }
                 }
             }
             let records = read

@@ -22,7 +22,8 @@
 //!
 //! A sequence gap, data without a birth, or an unknown metric asks the edge node for a rebirth
 //! (NCMD `Node Control/Rebirth`, as the specification says), at most once per node every
-//! [`REBIRTH_EVERY`].
+//! [`REBIRTH_EVERY`]. Gaps and rebirth requests are counted per source in the run's metrics
+//! ([`SparkplugCounters`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 
+use crate::ops::metrics::SparkplugCounters;
 use crate::record::{Position, RawRecord};
 use crate::sparkplug::{
     rebirth_request, EdgeNodeId, Event, HostSession, Message, Publication, RebirthReason, Topic,
@@ -46,7 +48,6 @@ pub(crate) struct Read {
 }
 
 /// The host side of the Sparkplug sessions of one source.
-#[derive(Default)]
 pub(crate) struct SparkplugRecords {
     session: HostSession,
     /// The metrics that become records by name, and by folder (`Conditions/` of `Conditions/*`);
@@ -56,22 +57,32 @@ pub(crate) struct SparkplugRecords {
     last_rebirth: HashMap<EdgeNodeId, Instant>,
     /// Records made so far: the position of the next is one more.
     records: Position,
+    counters: SparkplugCounters,
 }
 
 impl SparkplugRecords {
-    /// Records of the metrics named in `selected` (a name ending in `/*` names a folder), or of
-    /// every metric when it is empty.
-    pub(crate) fn selecting(selected: &[String]) -> Self {
+    pub(crate) fn new(counters: SparkplugCounters) -> Self {
+        SparkplugRecords {
+            session: HostSession::default(),
+            selected: HashSet::new(),
+            folders: Vec::new(),
+            last_rebirth: HashMap::new(),
+            records: 0,
+            counters,
+        }
+    }
+
+    /// Records of the metrics named in `selected` only (a name ending in `/*` names a folder);
+    /// empty, of every metric.
+    pub(crate) fn selecting(mut self, selected: &[String]) -> Self {
         let (folders, names): (Vec<&String>, Vec<&String>) =
             selected.iter().partition(|name| name.ends_with("/*"));
-        SparkplugRecords {
-            selected: names.into_iter().cloned().collect(),
-            folders: folders
-                .into_iter()
-                .map(|folder| folder.trim_end_matches('*').to_string())
-                .collect(),
-            ..SparkplugRecords::default()
-        }
+        self.selected = names.into_iter().cloned().collect();
+        self.folders = folders
+            .into_iter()
+            .map(|folder| folder.trim_end_matches('*').to_string())
+            .collect();
+        self
     }
 
     /// Whether the metric with this name becomes a record.
@@ -82,6 +93,11 @@ impl SparkplugRecords {
                 .folders
                 .iter()
                 .any(|folder| name.starts_with(folder.as_str()))
+    }
+
+    /// The rebirth request [`SparkplugRecords::read`] gave was sent.
+    pub(crate) fn rebirth_requested(&self) {
+        self.counters.rebirth_requests.inc();
     }
 
     /// The records of the message on `topic` with `bytes`, the `message`-th of the source.
@@ -112,6 +128,9 @@ impl SparkplugRecords {
                 )
             }
         };
+        if matches!(rebirth, Some((_, RebirthReason::SequenceGap { .. }))) {
+            self.counters.sequence_gaps.inc();
+        }
         let rebirth = rebirth.and_then(|(node, reason)| {
             let node = node?;
             let now = Instant::now();
@@ -250,6 +269,10 @@ mod tests {
         )
     }
 
+    fn selecting(names: &[String]) -> SparkplugRecords {
+        SparkplugRecords::new(SparkplugCounters::default()).selecting(names)
+    }
+
     /// The metric of each record `publication` gave, or the reject reason.
     fn metrics_of(records: &mut SparkplugRecords, publication: &Publication) -> Vec<String> {
         let source: Arc<str> = "states".into();
@@ -280,13 +303,13 @@ mod tests {
         let data = edge
             .data(2, &[OutMetric::new("PartCount", Value::Int64(5))])
             .unwrap();
-        let mut counts = SparkplugRecords::selecting(&["PartCount".to_string()]);
+        let mut counts = selecting(&["PartCount".to_string()]);
         assert_eq!(metrics_of(&mut counts, &birth), ["PartCount"]);
         assert_eq!(metrics_of(&mut counts, &data), ["PartCount"]);
-        let mut states = SparkplugRecords::selecting(&["Execution".to_string()]);
+        let mut states = selecting(&["Execution".to_string()]);
         assert_eq!(metrics_of(&mut states, &birth), ["Execution"]);
         assert!(metrics_of(&mut states, &data).is_empty());
-        let mut conditions = SparkplugRecords::selecting(&["Conditions/*".to_string()]);
+        let mut conditions = selecting(&["Conditions/*".to_string()]);
         let mut with_folder = node();
         let folder_birth = with_folder
             .birth(
@@ -303,7 +326,7 @@ mod tests {
             ["Conditions/Coolant", "Conditions/Spindle/Load"]
         );
         // Without a selection, the birth's bookkeeping metrics are records too.
-        let mut every = SparkplugRecords::selecting(&[]);
+        let mut every = selecting(&[]);
         assert_eq!(
             metrics_of(&mut every, &birth),
             ["Execution", "PartCount", "bdSeq", "Node Control/Rebirth"]
@@ -316,7 +339,7 @@ mod tests {
         let birth = edge
             .birth(1, &[OutMetric::new("PartCount", Value::Int64(4))])
             .unwrap();
-        let mut counts = SparkplugRecords::selecting(&["Execution".to_string()]);
+        let mut counts = selecting(&["Execution".to_string()]);
         assert!(metrics_of(&mut counts, &birth).is_empty());
         // A second host's edge node: data by an alias this host never saw born.
         let mut other = node();

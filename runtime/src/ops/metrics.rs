@@ -24,6 +24,8 @@
 //! | `fdi_target_last_flush_timestamp_seconds` | `target` | Unix time of the last successful flush, 0 before it |
 //! | `fdi_target_unreachable_since_timestamp_seconds` | `target` | Unix time of the first failure of an outage, 0 while reachable |
 //! | `fdi_dead_letter_records_total` | | lines written to the dead letter |
+//! | `fdi_sparkplug_sequence_gaps_total` | `source` | Sparkplug B messages whose seq was not the one due (feature `sparkplug`; a series per Sparkplug source) |
+//! | `fdi_sparkplug_rebirth_requests_total` | `source` | NCMD rebirth requests the Sparkplug source sent (after a gap, data without a birth, an unknown metric) |
 //!
 //! For every flow, `read = written + filtered + sum by (flow) (rejected)`, as in the summary.
 
@@ -119,6 +121,22 @@ struct Families {
     target_queue_depth: Family<Labels, Gauge>,
     target_last_flush: Family<Labels, TimeGauge>,
     target_unreachable_since: Family<Labels, TimeGauge>,
+    #[cfg(feature = "sparkplug")]
+    sparkplug_gaps: Family<Labels, Counter>,
+    #[cfg(feature = "sparkplug")]
+    sparkplug_rebirth_requests: Family<Labels, Counter>,
+}
+
+/// The counters of one Sparkplug B source's host session. The source's reader task counts into them
+/// directly (they are shared atomics), since the run's core never sees a sequence number. Unregistered
+/// ones (the default) count for nobody, when no metrics are served.
+#[cfg(feature = "sparkplug")]
+#[derive(Clone, Debug, Default)]
+pub struct SparkplugCounters {
+    /// Messages whose seq was not the one due.
+    pub sequence_gaps: Counter,
+    /// NCMD `Node Control/Rebirth` requests sent.
+    pub rebirth_requests: Counter,
 }
 
 /// The metrics of one run: the registry the endpoint encodes, and the series the run publishes into, by the
@@ -227,6 +245,18 @@ impl RunMetrics {
             "Lines written to the dead letter",
             dead_letter.clone(),
         );
+        #[cfg(feature = "sparkplug")]
+        registry.register(
+            "sparkplug_sequence_gaps",
+            "Sparkplug B messages whose seq was not the one due: messages were lost or reordered",
+            f.sparkplug_gaps,
+        );
+        #[cfg(feature = "sparkplug")]
+        registry.register(
+            "sparkplug_rebirth_requests",
+            "NCMD rebirth requests the Sparkplug B source sent to edge nodes",
+            f.sparkplug_rebirth_requests,
+        );
         RunMetrics {
             registry: Arc::new(registry),
             families,
@@ -287,6 +317,20 @@ impl RunMetrics {
             last_flush: f.target_last_flush.get_or_create(&labels).clone(),
             unreachable_since: f.target_unreachable_since.get_or_create(&labels).clone(),
         });
+    }
+
+    /// The Sparkplug B counters of source `name`, created now so that they show 0 before the first gap.
+    #[cfg(feature = "sparkplug")]
+    pub fn sparkplug_counters(&self, name: &str) -> SparkplugCounters {
+        let labels = vec![("source", name.to_string())];
+        SparkplugCounters {
+            sequence_gaps: self.families.sparkplug_gaps.get_or_create(&labels).clone(),
+            rebirth_requests: self
+                .families
+                .sparkplug_rebirth_requests
+                .get_or_create(&labels)
+                .clone(),
+        }
     }
 
     pub fn publish_source(&self, index: usize, figures: SourceFigures) {
@@ -431,6 +475,27 @@ mod tests {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }
         assert!(!text.contains("does not exist"), "{text}");
+    }
+
+    #[cfg(feature = "sparkplug")]
+    #[test]
+    fn sparkplug_counters_show_per_source_from_zero() {
+        let metrics = RunMetrics::new(&PROGRAM);
+        let quiet = metrics.sparkplug_counters("quiet");
+        let lossy = metrics.sparkplug_counters("lossy");
+        lossy.sequence_gaps.inc();
+        lossy.sequence_gaps.inc();
+        lossy.rebirth_requests.inc();
+        drop(quiet);
+        let text = encode_text(&metrics.registry());
+        for line in [
+            r#"fdi_sparkplug_sequence_gaps_total{source="quiet"} 0"#,
+            r#"fdi_sparkplug_sequence_gaps_total{source="lossy"} 2"#,
+            r#"fdi_sparkplug_rebirth_requests_total{source="lossy"} 1"#,
+            r#"fdi_sparkplug_rebirth_requests_total{source="quiet"} 0"#,
+        ] {
+            assert!(text.contains(line), "no {line} in\n{text}");
+        }
     }
 
     #[test]

@@ -68,6 +68,9 @@ impl Run {
             MessagePayload::SparkplugB { metrics } => {
                 options.sparkplug = true;
                 options.sparkplug_metrics = metrics.iter().map(|m| m.to_string()).collect();
+                if let Some(metrics) = self.ops.metrics() {
+                    options.sparkplug_counters = metrics.sparkplug_counters(name);
+                }
             }
         }
         let source = self.connect_mqtt_source(name, &settings, options)?;
@@ -96,6 +99,52 @@ impl Run {
         let mut options = MqttTargetOptions::new(template, qos);
         options.retain = retain;
         self.connect_mqtt_target(name, &settings, options)
+    }
+
+    /// Opens the Sparkplug B target a mapping declares: `mqtt(connection: CONNECTION, payload:
+    /// "sparkplug_b", group_id: G, edge_node_id: N, device_id: D, qos: Q)`. The program is edge node
+    /// `G/N` (see [`SparkplugTarget`]), publishing as the connection's `client_id` and the target's
+    /// name; each record's fields (`columns`) are its metrics. The bdSeq of its last session is kept
+    /// in `sparkplug-bdseq-G-N` beside the dead letter.
+    #[cfg(feature = "sparkplug")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn sparkplug_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        connection: &str,
+        group_id: &str,
+        edge_node_id: &str,
+        device_id: Option<&str>,
+        qos: u8,
+        columns: &'static [crate::target::Column],
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let mut settings = MqttConnection::from_settings(self.connection(connection)?)?;
+        settings.client_id = format!("{}-{name}", settings.client_id);
+        let qos = MqttQos::from_level(qos)
+            .ok_or_else(|| RunError::Program(format!("target {name}: QoS {qos} is not 0 or 1")))?;
+        let dead_letter = self.base_dir.join(&self.config.dead_letter);
+        let folder = dead_letter.parent().unwrap_or(&self.base_dir);
+        let options = crate::mqtt::SparkplugTargetOptions {
+            node: crate::sparkplug::EdgeNodeId {
+                group: group_id.to_string(),
+                edge_node: edge_node_id.to_string(),
+            },
+            device: device_id.map(str::to_string),
+            qos,
+            bd_seq_file: folder.join(format!("sparkplug-bdseq-{group_id}-{edge_node_id}")),
+            ack_timeout: std::time::Duration::from_secs(30),
+        };
+        let target = crate::mqtt::SparkplugTarget::<T>::connect(
+            name,
+            &settings,
+            options,
+            columns,
+            self.io(),
+        )?;
+        Ok(self.add_target(name, Box::new(target)))
     }
 
     /// Opens an MQTT source: subscribes to `options.subscriptions` as `connection.client_id`, with a
