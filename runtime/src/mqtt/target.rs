@@ -297,8 +297,14 @@ async fn run_connection(what: String, mut event_loop: EventLoop, report: watch::
     // Publishes not acknowledged when a connection was lost (rumqttc puts them in `pending`, and drops
     // them when the broker has no session, as with a clean session it never has).
     let mut unsent: Vec<Request> = Vec::new();
+    let mut disconnecting = false;
     loop {
         match event_loop.poll().await {
+            // After the DISCONNECT, until the broker closes the connection: it has read the
+            // DISCONNECT then, and publishes no last will. Returning at once could reset the
+            // socket before the broker read it, and the broker would publish the will.
+            Err(_) if disconnecting => return,
+            Ok(_) if disconnecting => {}
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 backoff.reset();
                 unsent.extend(event_loop.pending.drain(..));
@@ -311,7 +317,7 @@ async fn run_connection(what: String, mut event_loop: EventLoop, report: watch::
             }
             Ok(Event::Outgoing(Outgoing::Disconnect)) => {
                 report.send_modify(|state| state.connected = false);
-                return;
+                disconnecting = true;
             }
             Ok(_) => {}
             Err(error) => {
