@@ -90,8 +90,9 @@ fn run_measured_until(
     let wall = start.elapsed();
     done.store(true, Ordering::Relaxed);
     let polled = poller.join().unwrap_or(0);
-    exited?;
+    // Reaped also when the run failed (a stop condition that failed has killed the child).
     let (status, usage) = wait4(pid)?;
+    exited?;
     let exit_code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
     Ok(Measured {
@@ -152,7 +153,14 @@ fn stop_when_done(
         if has_exited(pid)? {
             return Ok(());
         }
-        let finished = done().inspect_err(|_| kill(libc::SIGKILL))?;
+        let finished = match done() {
+            Ok(finished) => finished,
+            Err(e) => {
+                kill(libc::SIGKILL);
+                wait_for_exit(pid)?;
+                return Err(e);
+            }
+        };
         if finished {
             kill(libc::SIGTERM);
             return wait_for_exit(pid);
@@ -237,6 +245,36 @@ mod tests {
         assert_eq!(m.exit_code, Some(3));
         assert_eq!(m.stdout, "hi\n");
         assert!(m.peak_rss_kib > 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_service_gets_sigterm_once_it_is_done_and_its_exit_is_measured() {
+        let dir = std::env::temp_dir().join(format!("fdi-bench-service-{}", std::process::id()));
+        // A service that runs until SIGTERM and then says so and exits 0.
+        let script = "trap 'echo stopped; exit 0' TERM; while :; do sleep 0.01; done";
+        let mut asked = 0;
+        let mut done = || {
+            asked += 1;
+            Ok(asked == 3)
+        };
+        let m = run_service(
+            Command::new("sh").args(["-c", script]),
+            &dir,
+            "service",
+            &mut done,
+        )
+        .unwrap();
+        assert_eq!((m.exit_code, m.stdout.as_str()), (Some(0), "stopped\n"));
+        assert_eq!(asked, 3, "not asked again once it was done");
+        let mut failing = || Err("the table is gone".to_string());
+        let error = run_service(
+            Command::new("sh").args(["-c", script]),
+            &dir,
+            "failing",
+            &mut failing,
+        );
+        assert_eq!(error.err().as_deref(), Some("the table is gone"));
         let _ = std::fs::remove_dir_all(dir);
     }
 
