@@ -6,6 +6,7 @@
 //! the two tables can be compared after every run; the tables are dropped before each run.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use fdi_peers::{Mosquitto, MqttClient, Postgres, QoS};
 use postgres::NoTls;
@@ -158,5 +159,53 @@ impl LastRow {
             Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => Ok(false),
             Err(e) => Err(sql_error(e)),
         }
+    }
+}
+
+/// How long a service may go without committing a new row before the bench gives up on it.
+const STALLED_AFTER: Duration = Duration::from_secs(60);
+/// How often the watchdog looks (a scan of the table: seldom, to load the server little).
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// Notices a service that stopped committing rows, so that the bench fails with what it found
+/// instead of waiting for a row that never comes.
+pub struct Watchdog {
+    last_sequence: i64,
+    progressed: Instant,
+    looked: Instant,
+}
+
+impl Watchdog {
+    pub fn new() -> Self {
+        let now = Instant::now();
+        Watchdog {
+            last_sequence: 0,
+            progressed: now,
+            looked: now,
+        }
+    }
+
+    /// An error once the highest `sequence` in the table has not grown for [`STALLED_AFTER`].
+    pub fn check(&mut self, client: &mut postgres::Client) -> Result<(), String> {
+        if self.looked.elapsed() < PROGRESS_EVERY {
+            return Ok(());
+        }
+        self.looked = Instant::now();
+        let query = "SELECT coalesce(max(sequence), 0) FROM job_counters";
+        let sequence: i64 = match client.query_one(query, &[]) {
+            Ok(row) => row.get(0),
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => 0,
+            Err(e) => return Err(sql_error(e)),
+        };
+        if sequence > self.last_sequence {
+            self.last_sequence = sequence;
+            self.progressed = Instant::now();
+        } else if self.progressed.elapsed() > STALLED_AFTER {
+            return Err(format!(
+                "no row committed for {} s: the highest sequence in the table is {sequence}",
+                STALLED_AFTER.as_secs()
+            ));
+        }
+        Ok(())
     }
 }

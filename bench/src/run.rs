@@ -9,7 +9,7 @@ use crate::compare::{self, Agreement};
 use crate::fdi::Fdi;
 use crate::generate::{self, Input, MappingSize};
 use crate::measure::{run_measured, run_service, Measured};
-use crate::peers::{LastRow, Peers, BASELINE_DATABASE, GENERATED_DATABASE};
+use crate::peers::{LastRow, Peers, Watchdog, BASELINE_DATABASE, GENERATED_DATABASE};
 use crate::workload::{
     remove, Feed, Layout, Output, Workload, COUNTERS_SOURCE, DEAD_LETTER, MACHINES,
 };
@@ -195,9 +195,19 @@ fn programs(settings: &Settings, workload: Workload) -> Result<ProgramsResult, S
             let mut command = prepare(settings, workload, &program, peers.as_ref(), side, &label)?;
             let measured = match (&peers, &last_row) {
                 (Some(peers), Some(last_row)) => {
-                    // Connected before the clock starts; one indexed lookup every 5 ms.
+                    // Connected before the clock starts; one indexed lookup every 5 ms, and
+                    // a look for progress every 2 s.
                     let mut client = peers.client(side.database())?;
-                    let mut done = || last_row.is_in(&mut client);
+                    let mut watchdog = Watchdog::new();
+                    let mut done = || {
+                        let done = last_row.is_in(&mut client)?;
+                        if !done {
+                            watchdog
+                                .check(&mut client)
+                                .map_err(|e| format!("{label}: {e}"))?;
+                        }
+                        Ok(done)
+                    };
                     run_service(&mut command, &logs, &label, &mut done)?
                 }
                 _ => run_measured(&mut command, &logs, &label)?,
