@@ -153,11 +153,16 @@ fn programs(settings: &Settings, workload: Workload) -> Result<ProgramsResult, S
     let layout = &settings.layout;
     let (run_dir, logs) = (layout.run_dir(workload), layout.logs(workload));
     let name = workload.name();
-    eprintln!(
-        "{name}: generating {} records (if not already there)",
-        settings.records
-    );
-    let input = generate::ensure_input(layout, workload, settings.records)?;
+    let records = workload.records(settings.records);
+    if records < settings.records {
+        eprintln!(
+            "{name}: {records} messages, not {}: a larger backlog stalls the broker's session \
+             (BENCHMARKS.md)",
+            settings.records
+        );
+    }
+    eprintln!("{name}: generating {records} records (if not already there)");
+    let input = generate::ensure_input(layout, workload, records)?;
     if let Some((relative, committed)) = workload.master_data() {
         let copy = run_dir.join(relative);
         std::fs::create_dir_all(copy.parent().unwrap_or(&run_dir)).map_err(|e| e.to_string())?;
