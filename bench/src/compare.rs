@@ -191,6 +191,64 @@ pub fn sqlite(
     Ok(())
 }
 
+/// Compares a table of two PostgreSQL databases: the same columns (name, type, nullability, in
+/// order), then row by row ordered by the key columns, each row as PostgreSQL's own JSON of it
+/// (`row_to_json`), so every column type is compared as it is stored.
+pub fn postgres(
+    generated: &mut postgres::Client,
+    baseline: &mut postgres::Client,
+    table: &str,
+    order_by: &str,
+    agreement: &mut Agreement,
+) -> Result<(), String> {
+    let fail = |side: &'static str| move |e: postgres::Error| format!("{side} database: {e}");
+    let columns =
+        |client: &mut postgres::Client, side: &'static str| -> Result<Vec<String>, String> {
+            let rows = client
+                .query(
+                    "SELECT column_name || ' ' || data_type || ' ' || is_nullable \
+                 FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
+                    &[&table],
+                )
+                .map_err(fail(side))?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        };
+    let (g_columns, b_columns) = (
+        columns(generated, "generated")?,
+        columns(baseline, "baseline")?,
+    );
+    if g_columns != b_columns {
+        return Err(format!(
+            "the columns of {table} differ: {g_columns:?} and {b_columns:?}"
+        ));
+    }
+    let query = format!("SELECT row_to_json(t)::text FROM {table} t ORDER BY {order_by}");
+    let g_rows = generated.query(&query, &[]).map_err(fail("generated"))?;
+    let b_rows = baseline.query(&query, &[]).map_err(fail("baseline"))?;
+    for (n, (g, b)) in g_rows.iter().zip(&b_rows).enumerate() {
+        let (gl, bl): (&str, &str) = (g.get(0), b.get(0));
+        let (gv, bv) = (
+            parse(gl, Path::new("generated"), n as u64)?,
+            parse(bl, Path::new("baseline"), n as u64)?,
+        );
+        if !json_agree(&gv, &bv, agreement) {
+            return Err(format!(
+                "row {} of {table} (by {order_by}) differs:\n  generated: {gl}\n  baseline:  {bl}",
+                n + 1
+            ));
+        }
+        agreement.records += 1;
+    }
+    if g_rows.len() != b_rows.len() {
+        return Err(format!(
+            "{table} has {} rows from the generated program and {} from the baseline",
+            g_rows.len(),
+            b_rows.len()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ mod compare;
 mod fdi;
 mod generate;
 mod measure;
+mod peers;
 mod report;
 mod rng;
 mod run;
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::workload::{Layout, Workload};
+use crate::workload::{Feed, Layout, Workload, COUNTERS_FILTER};
 
 #[derive(Parser)]
 #[command(
@@ -64,6 +65,15 @@ enum Internal {
         run_dir: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// PostgreSQL to write to (a libpq connection string).
+        #[arg(long)]
+        postgres: Option<String>,
+        /// The MQTT broker's port on 127.0.0.1.
+        #[arg(long)]
+        mqtt_port: Option<u16>,
+        /// The MQTT client id whose session holds the messages.
+        #[arg(long)]
+        client_id: Option<String>,
     },
 }
 
@@ -74,7 +84,25 @@ fn main() -> ExitCode {
             workload,
             ref run_dir,
             ref out,
-        }) => baseline::run(workload, run_dir, out),
+            ref postgres,
+            mqtt_port,
+            ref client_id,
+        }) => {
+            let broker = match (mqtt_port, client_id, workload.feed()) {
+                (Some(port), Some(client_id), Feed::Mqtt(_)) => Some(baseline::Broker {
+                    host: fdi_peers::HOST.to_string(),
+                    port,
+                    client_id: client_id.clone(),
+                    topic_filter: COUNTERS_FILTER.to_string(),
+                }),
+                _ => None,
+            };
+            let servers = baseline::Servers {
+                postgres: postgres.clone(),
+                broker,
+            };
+            baseline::run(workload, run_dir, out, &servers)
+        }
         None => bench(&cli),
     };
     match result {

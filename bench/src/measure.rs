@@ -26,12 +26,36 @@ impl Measured {
     }
 }
 
+/// How long a service may take to reach its stop condition before the bench gives up on it.
+const STOP_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
 /// Runs `command` to completion. Output goes to files in `log_dir` rather than pipes, so that
 /// nothing has to read pipes while the child runs.
 pub fn run_measured(
     command: &mut Command,
     log_dir: &Path,
     label: &str,
+) -> Result<Measured, String> {
+    run_measured_until(command, log_dir, label, None)
+}
+
+/// Runs `command`, a service that does not end by itself: asks `done` every few milliseconds
+/// while it runs and sends it SIGTERM when `done` says so, then waits for it to drain and exit.
+/// The wall time runs from the start to the exit.
+pub fn run_service(
+    command: &mut Command,
+    log_dir: &Path,
+    label: &str,
+    done: &mut dyn FnMut() -> Result<bool, String>,
+) -> Result<Measured, String> {
+    run_measured_until(command, log_dir, label, Some(done))
+}
+
+fn run_measured_until(
+    command: &mut Command,
+    log_dir: &Path,
+    label: &str,
+    stop: Option<&mut dyn FnMut() -> Result<bool, String>>,
 ) -> Result<Measured, String> {
     std::fs::create_dir_all(log_dir).map_err(|e| format!("create {}: {e}", log_dir.display()))?;
     let out_path = log_dir.join(format!("{label}.stdout"));
@@ -59,12 +83,16 @@ pub fn run_measured(
         })
     };
     // Wait for the exit without reaping, so the pid cannot be reused while the poller reads.
-    let exited = wait_for_exit(pid);
+    let exited = match stop {
+        None => wait_for_exit(pid),
+        Some(stop) => stop_when_done(pid, start, stop),
+    };
     let wall = start.elapsed();
     done.store(true, Ordering::Relaxed);
     let polled = poller.join().unwrap_or(0);
-    exited?;
+    // Reaped also when the run failed (a stop condition that failed has killed the child).
     let (status, usage) = wait4(pid)?;
+    exited?;
     let exit_code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
     Ok(Measured {
@@ -108,6 +136,68 @@ fn wait_for_exit(pid: libc::pid_t) -> Result<(), String> {
             return Err(format!("wait for process {pid}: {error}"));
         }
     }
+}
+
+/// Sends the child SIGTERM once `done` says so, then waits for its exit (without reaping it).
+/// A failing `done`, or one that says nothing within [`STOP_DEADLINE`], kills the child.
+fn stop_when_done(
+    pid: libc::pid_t,
+    start: Instant,
+    done: &mut dyn FnMut() -> Result<bool, String>,
+) -> Result<(), String> {
+    let kill = |signal| {
+        // SAFETY: kill(2) with the pid of our own child, not yet reaped.
+        unsafe { libc::kill(pid, signal) };
+    };
+    loop {
+        if has_exited(pid)? {
+            return Ok(());
+        }
+        let finished = match done() {
+            Ok(finished) => finished,
+            Err(e) => {
+                kill(libc::SIGKILL);
+                wait_for_exit(pid)?;
+                return Err(e);
+            }
+        };
+        if finished {
+            kill(libc::SIGTERM);
+            return wait_for_exit(pid);
+        }
+        if start.elapsed() > STOP_DEADLINE {
+            kill(libc::SIGKILL);
+            wait_for_exit(pid)?;
+            return Err(format!(
+                "process {pid} did not reach its end within {} s",
+                STOP_DEADLINE.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether the child has exited (it is left to be reaped by [`wait4`]).
+fn has_exited(pid: libc::pid_t) -> Result<bool, String> {
+    // SAFETY: as in wait_for_exit; WNOHANG returns at once, with si_pid 0 while it runs.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let result = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT | libc::WNOHANG,
+        )
+    };
+    if result != 0 {
+        let error = std::io::Error::last_os_error();
+        if error.kind() == std::io::ErrorKind::Interrupted {
+            return Ok(false);
+        }
+        return Err(format!("wait for process {pid}: {error}"));
+    }
+    // SAFETY: waitid filled the siginfo of a child event, or left it zeroed.
+    Ok(unsafe { info.si_pid() } != 0)
 }
 
 fn wait4(pid: libc::pid_t) -> Result<(libc::c_int, libc::rusage), String> {
@@ -155,6 +245,36 @@ mod tests {
         assert_eq!(m.exit_code, Some(3));
         assert_eq!(m.stdout, "hi\n");
         assert!(m.peak_rss_kib > 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_service_gets_sigterm_once_it_is_done_and_its_exit_is_measured() {
+        let dir = std::env::temp_dir().join(format!("fdi-bench-service-{}", std::process::id()));
+        // A service that runs until SIGTERM and then says so and exits 0.
+        let script = "trap 'echo stopped; exit 0' TERM; while :; do sleep 0.01; done";
+        let mut asked = 0;
+        let mut done = || {
+            asked += 1;
+            Ok(asked == 3)
+        };
+        let m = run_service(
+            Command::new("sh").args(["-c", script]),
+            &dir,
+            "service",
+            &mut done,
+        )
+        .unwrap();
+        assert_eq!((m.exit_code, m.stdout.as_str()), (Some(0), "stopped\n"));
+        assert_eq!(asked, 3, "not asked again once it was done");
+        let mut failing = || Err("the table is gone".to_string());
+        let error = run_service(
+            Command::new("sh").args(["-c", script]),
+            &dir,
+            "failing",
+            &mut failing,
+        );
+        assert_eq!(error.err().as_deref(), Some("the table is gone"));
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -1,15 +1,18 @@
 //! Runs the workloads: generated program and baseline alternately, each in its own process,
 //! with the outputs compared after every run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use crate::compare::{self, Agreement};
 use crate::fdi::Fdi;
 use crate::generate::{self, Input, MappingSize};
-use crate::measure::{run_measured, Measured};
-use crate::workload::{remove, Layout, Output, Workload, DEAD_LETTER};
+use crate::measure::{run_measured, run_service, Measured};
+use crate::peers::{LastRow, Peers, Watchdog, BASELINE_DATABASE, GENERATED_DATABASE};
+use crate::workload::{
+    remove, Feed, Layout, Output, Workload, COUNTERS_SOURCE, DEAD_LETTER, MACHINES,
+};
 
 pub struct Settings {
     pub records: u64,
@@ -69,15 +72,97 @@ enum Side {
     Baseline,
 }
 
+impl Side {
+    /// The PostgreSQL database this side writes.
+    fn database(self) -> &'static str {
+        match self {
+            Side::Generated => GENERATED_DATABASE,
+            Side::Baseline => BASELINE_DATABASE,
+        }
+    }
+}
+
+/// The command of one run of one side, with what it needs from the servers made ready before
+/// its clock starts: its table dropped, its settings written, and for an MQTT workload the
+/// messages published into a new persistent session of its own.
+fn prepare(
+    settings: &Settings,
+    workload: Workload,
+    program: &Path,
+    peers: Option<&Peers>,
+    side: Side,
+    label: &str,
+) -> Result<Command, String> {
+    let layout = &settings.layout;
+    let run_dir = layout.run_dir(workload);
+    let mut command = match side {
+        Side::Generated => {
+            let mut c = Command::new(program);
+            c.arg("--base-dir").arg(&run_dir).args(["--format", "json"]);
+            c
+        }
+        Side::Baseline => {
+            let self_exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let mut c = Command::new(self_exe);
+            c.args(["baseline", workload.name(), "--run-dir"])
+                .arg(&run_dir)
+                .arg("--out")
+                .arg(layout.baseline_dir(workload));
+            c
+        }
+    };
+    let Some(peers) = peers else {
+        return Ok(command);
+    };
+    if let Some(Output::Postgres(table, _)) = workload.output() {
+        peers.drop_table(side.database(), table)?;
+    }
+    // A client id per run: every run starts with a session of its own.
+    let client_id = format!("fdi-bench-{label}");
+    // The generated program's MQTT source connects as `<client_id>-<source name>`.
+    let session = match side {
+        Side::Generated => format!("{client_id}-{COUNTERS_SOURCE}"),
+        Side::Baseline => client_id.clone(),
+    };
+    match side {
+        Side::Generated => {
+            let config = layout.logs(workload).join(format!("{label}.toml"));
+            std::fs::write(&config, peers.config(side.database(), &client_id))
+                .map_err(|e| format!("{}: {e}", config.display()))?;
+            command.arg("--config").arg(config);
+        }
+        Side::Baseline => {
+            command
+                .arg("--postgres")
+                .arg(peers.connection_string(side.database()));
+            if let Some(broker) = &peers.broker {
+                command
+                    .args(["--mqtt-port", &broker.port().to_string()])
+                    .args(["--client-id", &session]);
+            }
+        }
+    }
+    if let Feed::Mqtt(topic) = workload.feed() {
+        eprintln!("{}: {label}: publishing the messages", workload.name());
+        peers.publish_backlog(&session, topic, &run_dir.join(workload.input()))?;
+    }
+    Ok(command)
+}
+
 fn programs(settings: &Settings, workload: Workload) -> Result<ProgramsResult, String> {
     let layout = &settings.layout;
     let (run_dir, logs) = (layout.run_dir(workload), layout.logs(workload));
     let name = workload.name();
-    eprintln!(
-        "{name}: generating {} records (if not already there)",
-        settings.records
-    );
-    let input = generate::ensure_input(layout, workload, settings.records)?;
+    let records = workload.records(settings.records);
+    if records < settings.records {
+        eprintln!(
+            "{name}: {records} messages, not {}: a larger backlog stalls the broker's session \
+             (BENCHMARKS.md)",
+            settings.records
+        );
+    }
+    eprintln!("{name}: generating {records} records (if not already there)");
+    let input = generate::ensure_input(layout, workload, records)?;
     if let Some((relative, committed)) = workload.master_data() {
         let copy = run_dir.join(relative);
         std::fs::create_dir_all(copy.parent().unwrap_or(&run_dir)).map_err(|e| e.to_string())?;
@@ -88,7 +173,14 @@ fn programs(settings: &Settings, workload: Workload) -> Result<ProgramsResult, S
         settings
             .fdi
             .build_program(&workload.mapping(), &layout.crate_dir(workload), &logs)?;
-    let self_exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let peers = Peers::start(workload)?;
+    let last_row = match workload.feed() {
+        Feed::Mqtt(_) => Some(LastRow::of_input(
+            &run_dir.join(workload.input()),
+            &run_dir.join(MACHINES),
+        )?),
+        Feed::File => None,
+    };
     let (mut generated, mut baseline) = (Samples::default(), Samples::default());
     let mut agreement = Agreement::default();
     for run in 0..settings.runs {
@@ -101,29 +193,37 @@ fn programs(settings: &Settings, workload: Workload) -> Result<ProgramsResult, S
         remove(&run_dir.join("out"))?;
         remove(&layout.baseline_dir(workload))?;
         for side in order {
-            let (mut command, label) = match side {
-                Side::Generated => {
-                    let mut c = Command::new(&program);
-                    c.arg("--base-dir").arg(&run_dir).args(["--format", "json"]);
-                    (c, format!("generated-{run}"))
-                }
-                Side::Baseline => {
-                    let mut c = Command::new(&self_exe);
-                    c.args(["baseline", name, "--run-dir"])
-                        .arg(&run_dir)
-                        .arg("--out")
-                        .arg(layout.baseline_dir(workload));
-                    (c, format!("baseline-{run}"))
-                }
+            let label = match side {
+                Side::Generated => format!("generated-{run}"),
+                Side::Baseline => format!("baseline-{run}"),
             };
-            let measured = run_measured(&mut command, &logs, &label)?;
-            check_run(&measured, side, &label)?;
+            let mut command = prepare(settings, workload, &program, peers.as_ref(), side, &label)?;
+            let measured = match (&peers, &last_row) {
+                (Some(peers), Some(last_row)) => {
+                    // Connected before the clock starts; one indexed lookup every 5 ms, and
+                    // a look for progress every 2 s.
+                    let mut client = peers.client(side.database())?;
+                    let mut watchdog = Watchdog::new();
+                    let mut done = || {
+                        let done = last_row.is_in(&mut client)?;
+                        if !done {
+                            watchdog
+                                .check(&mut client)
+                                .map_err(|e| format!("{label}: {e}"))?;
+                        }
+                        Ok(done)
+                    };
+                    run_service(&mut command, &logs, &label, &mut done)?
+                }
+                _ => run_measured(&mut command, &logs, &label)?,
+            };
+            check_run(&measured, side, &label, last_row.is_some())?;
             match side {
                 Side::Generated => generated.add(&measured),
                 Side::Baseline => baseline.add(&measured),
             }
         }
-        agreement = compare_outputs(settings, workload)
+        agreement = compare_outputs(settings, workload, peers.as_ref())
             .map_err(|e| format!("{name}, run {}: the outputs disagree: {e}", run + 1))?;
         eprintln!(
             "{name}: run {}: generated {:.2} s, hand-written {:.2} s, outputs agree",
@@ -142,7 +242,9 @@ fn programs(settings: &Settings, workload: Workload) -> Result<ProgramsResult, S
 }
 
 /// A run must succeed, and the generated program's summary must say so (every flow balanced).
-fn check_run(measured: &Measured, side: Side, label: &str) -> Result<(), String> {
+/// A service (`service`) must also have acknowledged every message it read: its positions
+/// count messages, one record each.
+fn check_run(measured: &Measured, side: Side, label: &str, service: bool) -> Result<(), String> {
     let said = || format!("{}{}", measured.stdout, measured.stderr);
     if !measured.succeeded() {
         return Err(format!(
@@ -157,11 +259,28 @@ fn check_run(measured: &Measured, side: Side, label: &str) -> Result<(), String>
         if summary["ok"] != true {
             return Err(format!("{label}: the run summary is not ok:\n{}", said()));
         }
+        let sources = summary["sources"].as_array().map_or(&[][..], Vec::as_slice);
+        if let Some(source) = sources
+            .iter()
+            .find(|s| service && s["acknowledged"] != s["read"])
+        {
+            return Err(format!(
+                "{label}: source {} acknowledged {} of the {} records it read:\n{}",
+                source["name"],
+                source["acknowledged"],
+                source["read"],
+                said()
+            ));
+        }
     }
     Ok(())
 }
 
-fn compare_outputs(settings: &Settings, workload: Workload) -> Result<Agreement, String> {
+fn compare_outputs(
+    settings: &Settings,
+    workload: Workload,
+    peers: Option<&Peers>,
+) -> Result<Agreement, String> {
     let layout = &settings.layout;
     let generated: PathBuf = layout.run_dir(workload);
     let baseline = layout.baseline_dir(workload);
@@ -177,6 +296,16 @@ fn compare_outputs(settings: &Settings, workload: Workload) -> Result<Agreement,
             key,
             &mut agreement,
         )?,
+        Some(Output::Postgres(table, key)) => {
+            let peers = peers.ok_or("the PostgreSQL peer is not running")?;
+            compare::postgres(
+                &mut peers.client(GENERATED_DATABASE)?,
+                &mut peers.client(BASELINE_DATABASE)?,
+                table,
+                key,
+                &mut agreement,
+            )?
+        }
         None => return Ok(agreement),
     }
     compare::rejects(

@@ -17,6 +17,13 @@ pub enum Workload {
     /// JSON Lines counter events upserted into SQLite, half of them updates.
     #[value(name = "sqlite_upsert")]
     SqliteUpsert,
+    /// The same counter events upserted into PostgreSQL (a real server, started by the bench).
+    #[value(name = "postgres_upsert")]
+    PostgresUpsert,
+    /// The same counter events as QoS 1 messages on a real mosquitto, read by an MQTT source
+    /// with a persistent session and upserted into PostgreSQL.
+    #[value(name = "mqtt_to_postgres")]
+    MqttToPostgres,
     /// `fdi check` of a 10,000-line mapping and a warm rebuild after a one-line change.
     #[value(name = "compiler")]
     Compiler,
@@ -27,13 +34,29 @@ pub enum Output {
     Jsonl(&'static str),
     /// Database file, table, and the key columns to order rows by.
     Sqlite(&'static str, &'static str, &'static str),
+    /// A table of the PostgreSQL peer (each program writes its own database), and the key
+    /// columns to order rows by.
+    Postgres(&'static str, &'static str),
+}
+
+/// Where a workload's records come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// The program reads the input file and ends with it.
+    File,
+    /// The bench publishes every line of the input file as a QoS 1 message to this topic, into
+    /// the program's persistent session, before the program starts; the program never ends by
+    /// itself and is stopped with SIGTERM once the last message's row is in its table.
+    Mqtt(&'static str),
 }
 
 impl Workload {
-    pub const ALL: [Workload; 4] = [
+    pub const ALL: [Workload; 6] = [
         Workload::MachineState,
         Workload::WideCsv,
         Workload::SqliteUpsert,
+        Workload::PostgresUpsert,
+        Workload::MqttToPostgres,
         Workload::Compiler,
     ];
 
@@ -42,6 +65,8 @@ impl Workload {
             Workload::MachineState => "machine_state",
             Workload::WideCsv => "wide_csv",
             Workload::SqliteUpsert => "sqlite_upsert",
+            Workload::PostgresUpsert => "postgres_upsert",
+            Workload::MqttToPostgres => "mqtt_to_postgres",
             Workload::Compiler => "compiler",
         }
     }
@@ -55,14 +80,41 @@ impl Workload {
             .join(format!("{name}.fdi"))
     }
 
-    /// The input file, relative to the run folder, as the mapping names it.
+    /// The input file, relative to the run folder, as the mapping names it (for an MQTT
+    /// workload: the messages the bench publishes, one a line).
     pub fn input(self) -> &'static str {
         match self {
             Workload::MachineState => "data/events.jsonl",
             Workload::WideCsv => "data/mill.csv",
-            Workload::SqliteUpsert => "data/counters.jsonl",
+            Workload::SqliteUpsert | Workload::PostgresUpsert | Workload::MqttToPostgres => {
+                "data/counters.jsonl"
+            }
             Workload::Compiler => "generated.fdi",
         }
+    }
+
+    /// How many records the workload runs with when `asked` are asked for: the MQTT workload
+    /// queues all of its messages in one session before the program starts, and a backlog of
+    /// more than about 65,000 QoS 1 messages stalls mosquitto 2.0 and rumqttc 0.25 (every
+    /// program, the hand-written one too; BENCHMARKS.md), so it takes at most
+    /// [`MAX_MQTT_BACKLOG`].
+    pub fn records(self, asked: u64) -> u64 {
+        match self.feed() {
+            Feed::Mqtt(_) => asked.min(MAX_MQTT_BACKLOG),
+            Feed::File => asked,
+        }
+    }
+
+    pub fn feed(self) -> Feed {
+        match self {
+            Workload::MqttToPostgres => Feed::Mqtt(COUNTERS_TOPIC),
+            _ => Feed::File,
+        }
+    }
+
+    /// Whether the workload needs the PostgreSQL peer.
+    pub fn uses_postgres(self) -> bool {
+        matches!(self.output(), Some(Output::Postgres(..)))
     }
 
     /// What the mapping writes; `None` for the compiler workload, which runs no program.
@@ -75,6 +127,9 @@ impl Workload {
                 "job_counters",
                 "equipment_id, job",
             )),
+            Workload::PostgresUpsert | Workload::MqttToPostgres => {
+                Some(Output::Postgres("job_counters", "equipment_id, job"))
+            }
             Workload::Compiler => None,
         }
     }
@@ -82,14 +137,30 @@ impl Workload {
     /// Master data the mapping's lookups read (relative to the run folder), kept in the repo.
     pub fn master_data(self) -> Option<(&'static str, PathBuf)> {
         match self {
-            Workload::MachineState | Workload::SqliteUpsert => Some((
-                "master/machines.csv",
+            Workload::MachineState
+            | Workload::SqliteUpsert
+            | Workload::PostgresUpsert
+            | Workload::MqttToPostgres => Some((
+                MACHINES,
                 workspace_root().join("bench/workloads/machine_state/master/machines.csv"),
             )),
             _ => None,
         }
     }
 }
+
+/// The most messages the MQTT workload queues (see [`Workload::records`]).
+pub const MAX_MQTT_BACKLOG: u64 = 50_000;
+
+/// The topic the MQTT workload's messages are published to.
+pub const COUNTERS_TOPIC: &str = "plant/mills/counters";
+/// The name of the MQTT workload's source in its mapping (its session's client id ends in it).
+pub const COUNTERS_SOURCE: &str = "counters";
+/// The filter its mapping (and its baseline) subscribe to.
+pub const COUNTERS_FILTER: &str = "plant/+/counters";
+
+/// The machines' master data, relative to the run folder.
+pub const MACHINES: &str = "master/machines.csv";
 
 /// The dead letter, relative to the run folder, for both programs.
 pub const DEAD_LETTER: &str = "out/rejected.jsonl";
@@ -133,5 +204,20 @@ pub fn remove(path: &Path) -> Result<(), String> {
             Err(format!("remove {}: {e}", path.display()))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_mqtt_workload_is_held_to_its_backlog_limit() {
+        assert_eq!(
+            Workload::MqttToPostgres.records(1_000_000),
+            MAX_MQTT_BACKLOG
+        );
+        assert_eq!(Workload::MqttToPostgres.records(2_000), 2_000);
+        assert_eq!(Workload::PostgresUpsert.records(1_000_000), 1_000_000);
     }
 }

@@ -1,7 +1,9 @@
 //! The whole bench at a tiny size: every workload is generated, built (debug: the times mean
 //! nothing here, the outputs do), run through the generated program and the hand-written
 //! baseline, and the outputs must agree record by record. No timing is asserted: the bench
-//! never runs as a timed test.
+//! never runs as a timed test. The network workloads run against the real PostgreSQL and
+//! mosquitto of `fdi-peers`; without them the bench fails with the message that says how to
+//! install them.
 
 use std::path::Path;
 use std::process::Command;
@@ -34,7 +36,13 @@ fn every_workload_runs_and_the_outputs_agree() {
         output.status.success(),
         "fdi-bench failed:\n{stdout}\n{stderr}"
     );
-    for workload in ["machine_state", "wide_csv", "sqlite_upsert"] {
+    for workload in [
+        "machine_state",
+        "wide_csv",
+        "sqlite_upsert",
+        "postgres_upsert",
+        "mqtt_to_postgres",
+    ] {
         assert!(
             stdout
                 .lines()

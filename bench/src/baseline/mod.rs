@@ -4,10 +4,17 @@
 //! numeric conversions, a `BufWriter`, one thread. Rejects go to a JSON Lines file with the
 //! reason, as the generated program's dead letter does, so the two can be compared.
 //!
+//! The PostgreSQL baselines use tokio-postgres and rumqttc, the crates the runtime uses, on a
+//! tokio runtime, with batched upserts in transactions and MQTT acknowledgements sent after the
+//! commit (`job_rows.rs`).
+//!
 //! Each baseline runs in its own process (`fdi-bench baseline NAME`), like the generated
 //! program, so that its time and peak memory are measured the same way.
 
+mod job_rows;
 mod machine_state;
+mod mqtt_to_postgres;
+mod postgres_upsert;
 mod sqlite_upsert;
 mod wide_csv;
 
@@ -18,20 +25,59 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use mqtt_to_postgres::Broker;
+
 use crate::workload::{Workload, DEAD_LETTER};
 
+/// The servers a network workload's baseline talks to.
+#[derive(Default)]
+pub struct Servers {
+    /// A libpq connection string.
+    pub postgres: Option<String>,
+    pub broker: Option<Broker>,
+}
+
 /// Runs one baseline over the run folder `run_dir` (its `data/` and `master/`), writing into
-/// `out_dir` what the generated program writes into the run folder.
-pub fn run(workload: Workload, run_dir: &Path, out_dir: &Path) -> Result<(), String> {
+/// `out_dir` what the generated program writes into the run folder (or into `servers`).
+pub fn run(
+    workload: Workload,
+    run_dir: &Path,
+    out_dir: &Path,
+    servers: &Servers,
+) -> Result<(), String> {
     std::fs::create_dir_all(out_dir.join("out")).map_err(|e| e.to_string())?;
     let input = run_dir.join(workload.input());
     let rejects = Rejects::create(&out_dir.join(DEAD_LETTER))?;
+    let postgres = || {
+        servers
+            .postgres
+            .as_deref()
+            .ok_or(format!("{} needs --postgres", workload.name()))
+    };
     match workload {
         Workload::MachineState => machine_state::run(&input, &machines(run_dir)?, out_dir, rejects),
         Workload::WideCsv => wide_csv::run(&input, out_dir, rejects),
         Workload::SqliteUpsert => sqlite_upsert::run(&input, &machines(run_dir)?, out_dir, rejects),
+        Workload::PostgresUpsert => {
+            postgres_upsert::run(&input, &machines(run_dir)?, rejects, postgres()?)
+        }
+        Workload::MqttToPostgres => {
+            let broker = servers
+                .broker
+                .as_ref()
+                .ok_or("mqtt_to_postgres needs --mqtt-port and --client-id")?;
+            mqtt_to_postgres::run(&machines(run_dir)?, rejects, postgres()?, broker)
+        }
         Workload::Compiler => Err("the compiler workload has no baseline".into()),
     }
+}
+
+/// The runtime of the network baselines: tokio's default, a worker thread per core.
+fn tokio_runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// A row of the machines master data.
@@ -76,6 +122,8 @@ pub fn write_line<T: Serialize>(out: &mut impl Write, record: &T) -> Result<(), 
 /// The rejected records, one JSON object per line with the stage, the reason and the record.
 pub struct Rejects {
     out: BufWriter<File>,
+    /// Whether something was written since the file was last synced.
+    unsynced: bool,
 }
 
 #[derive(Serialize)]
@@ -91,6 +139,7 @@ impl Rejects {
     fn create(path: &Path) -> Result<Self, String> {
         Ok(Rejects {
             out: jsonl_writer(path)?,
+            unsynced: false,
         })
     }
 
@@ -110,7 +159,18 @@ impl Rejects {
             position,
             record,
         };
+        self.unsynced = true;
         write_line(&mut self.out, &reject)
+    }
+
+    /// Makes what was written durable (before a source acknowledges it), if anything was.
+    pub fn sync(&mut self) -> Result<(), String> {
+        if self.unsynced {
+            self.out.flush().map_err(|e| e.to_string())?;
+            self.out.get_ref().sync_data().map_err(|e| e.to_string())?;
+            self.unsynced = false;
+        }
+        Ok(())
     }
 
     pub fn finish(self) -> Result<(), String> {

@@ -2,8 +2,8 @@
 //! when they are missing or their parameters changed.
 
 mod compiler;
+mod counters;
 mod machine_state;
-mod sqlite_upsert;
 mod wide_csv;
 
 use std::io::{BufWriter, Write};
@@ -12,7 +12,7 @@ use std::path::Path;
 use chrono::{DateTime, Duration, FixedOffset, SecondsFormat};
 
 use crate::rng::Rng;
-use crate::workload::{Layout, Workload};
+use crate::workload::{Feed, Layout, Workload};
 
 pub use compiler::{generate_mapping, one_line_change, MappingSize};
 
@@ -47,7 +47,10 @@ pub fn ensure_input(layout: &Layout, workload: Workload, records: u64) -> Result
         let written = match workload {
             Workload::MachineState => machine_state::write(&mut out, &mut rng, records),
             Workload::WideCsv => wide_csv::write(&mut out, &mut rng, records),
-            Workload::SqliteUpsert => sqlite_upsert::write(&mut out, &mut rng, records),
+            Workload::SqliteUpsert | Workload::PostgresUpsert | Workload::MqttToPostgres => {
+                let last_is_known = workload.feed() != Feed::File;
+                counters::write(&mut out, &mut rng, records, last_is_known)
+            }
             Workload::Compiler => Err("the compiler workload has no record input".into()),
         };
         written.and_then(|()| out.flush().map_err(|e| io_error(&path, e)))?;

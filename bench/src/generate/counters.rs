@@ -1,12 +1,20 @@
-//! Counter events for the SQLite upsert workload: every other event starts a new job, the
-//! others report again on a job seen before, so about half of the writes update a row.
+//! Counter events for the upsert workloads (SQLite, PostgreSQL, MQTT into PostgreSQL): every
+//! other event starts a new job, the others report again on a job seen before, so about half of
+//! the writes update a row.
 
 use std::io::Write;
 
 use super::{event_time, machine_codes};
 use crate::rng::Rng;
 
-pub fn write(out: &mut impl Write, rng: &mut Rng, records: u64) -> Result<(), String> {
+/// `last_is_known`: the last event names a machine of the master data, so that its row marks
+/// the end of a stream whose program does not end by itself (the MQTT workload's).
+pub fn write(
+    out: &mut impl Write,
+    rng: &mut Rng,
+    records: u64,
+    last_is_known: bool,
+) -> Result<(), String> {
     let machines = machine_codes()?;
     // (machine, job number) of every job started so far.
     let mut jobs: Vec<(usize, u64)> = Vec::new();
@@ -21,7 +29,8 @@ pub fn write(out: &mut impl Write, rng: &mut Rng, records: u64) -> Result<(), St
         } else {
             *rng.pick(&jobs)
         };
-        let machine = if rng.one_in(100) {
+        let unknown = rng.one_in(100) && !(last_is_known && i + 1 == records);
+        let machine = if unknown {
             format!("MILL-{:03}", rng.below(1000))
         } else {
             machines[machine].clone()
