@@ -58,10 +58,15 @@ impl Run {
                 .collect();
             return Ok(OpenSource::blocking(RecordedMessages::new(file, filters)));
         }
-        let mut settings = MqttConnection::from_settings(self.connection(connection)?)?;
+        let connection_settings = self.connection(connection)?;
+        // The broker's limit of unacknowledged messages (mosquitto's `max_inflight_messages`).
+        let max_unacknowledged = connection_settings
+            .number::<usize>("max_unacknowledged")?
+            .unwrap_or(MqttSourceOptions::DEFAULT_MAX_UNACKNOWLEDGED);
+        let mut settings = MqttConnection::from_settings(connection_settings)?;
         settings.client_id = format!("{}-{name}", settings.client_id);
-        #[allow(unused_mut)]
         let mut options = MqttSourceOptions::new(subscriptions);
+        options.max_unacknowledged = max_unacknowledged;
         match payload {
             MessagePayload::Json => {}
             #[cfg(feature = "sparkplug")]
