@@ -6,10 +6,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
-use support::service::{payload, reading, Service};
+use support::service::{payload, reading, wait_for_count, Service};
 
 use fdi_peers::{Mosquitto, MqttClient};
 
@@ -32,31 +32,10 @@ fn rows(database: &Path) -> Vec<(String, i64, f64, f64)> {
         .collect()
 }
 
-fn wait_for_rows(database: &Path, at_least: usize) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while rows(database).len() < at_least {
-        assert!(
-            Instant::now() < deadline,
-            "fewer than {at_least} rows after 120 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn build_program() -> PathBuf {
-    let mapping =
-        support::workspace_root().join("tests/programs/mqtt_to_sqlite/mqtt_to_sqlite.fdi");
-    let scratch = tempfile::tempdir().unwrap();
-    let binary = support::build(&mapping, &scratch.path().join("crate"));
-    let kept = support::shared_target_dir().join("mqtt_to_sqlite-under-test");
-    std::fs::copy(&binary, &kept).unwrap();
-    kept
-}
-
 #[test]
 fn a_killed_service_loses_nothing_and_a_stopped_one_drains() {
     let broker = Mosquitto::start().expect("mosquitto (install it with tests/peers/install)");
-    let binary = build_program();
+    let binary = support::service::build_test_program("mqtt_to_sqlite");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("line.toml"),
@@ -90,13 +69,13 @@ fn a_killed_service_loses_nothing_and_a_stopped_one_drains() {
             client.disconnect();
         })
     };
-    wait_for_rows(&database, 2_000);
+    wait_for_count("rows", 2_000, || rows(&database).len());
     first.kill();
 
     // Second start: the broker kept the session; what was not acknowledged comes again.
     let second = Service::start(&binary, dir.path());
     publisher.join().unwrap();
-    wait_for_rows(&database, READINGS as usize);
+    wait_for_count("rows", READINGS as usize, || rows(&database).len());
     let (code, summary) = second.stop();
     assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
     support::assert_balanced(&summary);

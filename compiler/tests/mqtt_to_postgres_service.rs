@@ -8,10 +8,9 @@
 mod support;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use fdi_peers::{Mosquitto, MqttClient, Postgres};
-use support::service::{payload, reading, Service};
+use support::service::{payload, reading, wait_for_count, Service};
 
 const READINGS: u64 = 10_000;
 
@@ -35,17 +34,6 @@ fn count(server: &Postgres, table: &str) -> usize {
         .first()
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
-}
-
-fn wait_for_rows(server: &Postgres, at_least: usize) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while count(server, "readings") < at_least {
-        assert!(
-            Instant::now() < deadline,
-            "fewer than {at_least} readings after 120 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -86,12 +74,14 @@ fn a_file_and_a_topic_side_by_side_into_postgres_lose_nothing_across_a_kill() {
             client.disconnect();
         })
     };
-    wait_for_rows(&database, 2_000);
+    wait_for_count("readings", 2_000, || count(&database, "readings"));
     first.kill();
 
     let second = start();
     publisher.join().unwrap();
-    wait_for_rows(&database, READINGS as usize);
+    wait_for_count("readings", READINGS as usize, || {
+        count(&database, "readings")
+    });
     let (code, summary) = second.stop();
     assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
     support::assert_balanced(&summary);

@@ -10,11 +10,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use fdi_peers::{Mosquitto, MqttClient};
-use support::service::Service;
+use support::service::{wait_for_count, Service};
 
 const STATES: u64 = 10_000;
 const LINES: u64 = 4;
@@ -56,31 +55,10 @@ fn rows(database: &Path) -> Vec<Row> {
         .collect()
 }
 
-fn wait_for_rows(database: &Path, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while rows(database).len() < count {
-        assert!(
-            Instant::now() < deadline,
-            "fewer than {count} rows after 120 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn build_program() -> PathBuf {
-    let mapping =
-        support::workspace_root().join("tests/programs/mqtt_topic_levels/mqtt_topic_levels.fdi");
-    let scratch = tempfile::tempdir().unwrap();
-    let binary = support::build(&mapping, &scratch.path().join("crate"));
-    let kept = support::shared_target_dir().join("mqtt_topic_levels-under-test");
-    std::fs::copy(&binary, &kept).unwrap();
-    kept
-}
-
 #[test]
 fn every_row_has_the_line_and_machine_of_its_topic() {
     let broker = Mosquitto::start().expect("mosquitto (install it with tests/peers/install)");
-    let binary = build_program();
+    let binary = support::service::build_test_program("mqtt_topic_levels");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("line.toml"),
@@ -122,7 +100,7 @@ fn every_row_has_the_line_and_machine_of_its_topic() {
     client.disconnect();
 
     let database = dir.path().join("out/states.db");
-    wait_for_rows(&database, STATES as usize);
+    wait_for_count("rows", STATES as usize, || rows(&database).len());
     let (code, summary) = service.stop();
     assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
     support::assert_balanced(&summary);

@@ -196,3 +196,26 @@ pub fn payload(seq: u64) -> Vec<u8> {
     let (machine, seq, value) = reading(seq);
     format!(r#"{{"machine":"{machine}","seq":{seq},"value":{value}}}"#).into_bytes()
 }
+
+/// Waits up to 120 s until `count()` reaches `at_least` (rows in a table the service writes).
+pub fn wait_for_count(what: &str, at_least: usize, mut count: impl FnMut() -> usize) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while count() < at_least {
+        assert!(
+            Instant::now() < deadline,
+            "fewer than {at_least} {what} after 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Builds the test program `tests/programs/NAME/NAME.fdi` and keeps its binary in the target
+/// directory the tests share, as `NAME-under-test`, so it outlives the crate's scratch folder.
+pub fn build_test_program(name: &str) -> std::path::PathBuf {
+    let mapping = super::workspace_root().join(format!("tests/programs/{name}/{name}.fdi"));
+    let scratch = tempfile::tempdir().unwrap();
+    let binary = super::build(&mapping, &scratch.path().join("crate"));
+    let kept = super::shared_target_dir().join(format!("{name}-under-test"));
+    std::fs::copy(&binary, &kept).unwrap();
+    kept
+}

@@ -379,7 +379,8 @@ fn tls_is_required_by_default_and_its_absence_is_not_retried() {
     assert!(!target.is_transient(&error), "{text}");
 }
 
-fn open_counts_with(
+/// The counts target on the table `counts`, opened through `connection`.
+pub fn open_counts_with(
     peer: &Peer,
     connection: &PostgresConnection,
 ) -> Result<PostgresTarget<Count>, RunError> {

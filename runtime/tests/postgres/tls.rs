@@ -7,11 +7,11 @@
 use std::path::PathBuf;
 
 use fdi_peers::TlsFiles;
-use fdi_runtime::postgres::{PostgresConnection, PostgresTable, PostgresTarget, TlsMode};
-use fdi_runtime::{Durable, RunError, Target};
+use fdi_runtime::postgres::{PostgresConnection, TlsMode};
+use fdi_runtime::{Durable, Target};
 
 use crate::support::{tls_peer, Peer};
-use crate::target::{count, expected_counts, stored_counts, Count, COUNT_COLUMNS, COUNT_KEYS};
+use crate::target::{count, expected_counts, open_counts_with, stored_counts};
 
 /// The application name of the connector's connections, by which the test finds them at the server.
 const APPLICATION: &str = "fdi-tls-test";
@@ -25,32 +25,15 @@ fn verified(peer: &Peer, ca_file: Option<PathBuf>) -> PostgresConnection {
     connection
 }
 
-fn open_counts(
-    peer: &Peer,
-    connection: &PostgresConnection,
-) -> Result<PostgresTarget<Count>, RunError> {
-    PostgresTarget::open(
-        "counts",
-        connection,
-        &PostgresTable {
-            table: "counts",
-            columns: COUNT_COLUMNS,
-            keys: COUNT_KEYS,
-            numeric: &[],
-        },
-        peer.io.handle(),
-    )
-}
-
 /// The error of opening a target with `connection`, checked to be one no retry fixes, as text.
 fn refusal(peer: &Peer, connection: &PostgresConnection) -> String {
-    let error = open_counts(peer, connection)
+    let error = open_counts_with(peer, connection)
         .err()
         .expect("the connection is refused");
     let text = error.to_string();
     // A target that connects (without TLS, which the server still allows) answers whether the refusal is
     // worth a retry.
-    let target = open_counts(peer, &peer.connection(APPLICATION)).unwrap();
+    let target = open_counts_with(peer, &peer.connection(APPLICATION)).unwrap();
     assert!(!target.is_transient(&error), "retried: {text}");
     text
 }
@@ -59,7 +42,7 @@ fn refusal(peer: &Peer, connection: &PostgresConnection) -> String {
 fn verify_full_with_the_servers_ca_writes_over_tls() {
     let files = TlsFiles::for_loopback().unwrap();
     let peer = tls_peer(&files);
-    let mut target = open_counts(&peer, &verified(&peer, Some(files.ca_file()))).unwrap();
+    let mut target = open_counts_with(&peer, &verified(&peer, Some(files.ca_file()))).unwrap();
     for i in 0..1_000 {
         target.write(&count(i)).unwrap().unwrap();
     }
