@@ -106,6 +106,13 @@ pub enum RunError {
     /// compiler bug, not a data problem.
     #[error("invalid program: {0} (this is a bug in the fdi compiler, please report it)")]
     Program(String),
+
+    /// A connector's peer failed the run: a broker that cannot be reached or does not acknowledge, a
+    /// subscription or a publish it refused, a connection that ended. The message names the source or
+    /// target and what the peer did; whether a retry may help is the connector's to say
+    /// (`Durable::is_transient`).
+    #[error("{0}")]
+    Connector(String),
 }
 
 impl RunError {

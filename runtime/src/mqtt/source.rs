@@ -225,7 +225,7 @@ impl StreamSource for MqttSource {
     async fn next(&mut self) -> Result<Option<Delivery>, RunError> {
         // Cancel-safe: a message is either still in the channel or handled below without an await.
         let Some(received) = self.received.recv().await else {
-            return Err(RunError::Program(format!(
+            return Err(RunError::Connector(format!(
                 "source {}: its MQTT connection stopped",
                 self.name
             )));
@@ -322,7 +322,7 @@ impl StreamSource for MqttSource {
             let mut ack = Publish::new("", rumqttc::QoS::AtLeastOnce, Vec::new());
             ack.pkid = message.packet_id;
             self.client.ack(&ack).await.map_err(|e| {
-                RunError::Program(format!(
+                RunError::Connector(format!(
                     "source {}: cannot acknowledge MQTT messages: {e}",
                     self.name
                 ))
@@ -374,8 +374,10 @@ async fn run_connection(mut task: ConnectionTask) {
                     subscribed_once = true;
                     // Room is certain: see REQUEST_CAPACITY.
                     if let Err(error) = task.client.try_subscribe_many(task.subscriptions.clone()) {
-                        let error =
-                            RunError::Program(format!("{}: cannot subscribe: {error}", task.what));
+                        let error = RunError::Connector(format!(
+                            "{}: cannot subscribe: {error}",
+                            task.what
+                        ));
                         let _ = task.forward.send(Received::Failed(error)).await;
                         return;
                     }
@@ -400,7 +402,7 @@ async fn run_connection(mut task: ConnectionTask) {
                     .map(|(_, filter)| filter.path.as_str())
                     .collect();
                 if !refused.is_empty() {
-                    let error = RunError::Program(format!(
+                    let error = RunError::Connector(format!(
                         "{}: the MQTT broker refused the subscription to {}",
                         task.what,
                         refused.join(", ")

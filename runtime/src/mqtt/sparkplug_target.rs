@@ -189,7 +189,7 @@ impl<T> SparkplugTarget<T> {
         } else {
             "is not reachable"
         };
-        RunError::Program(format!(
+        RunError::Connector(format!(
             "{} {connected}; {what} within {:?}",
             self.transient, self.ack_timeout
         ))
@@ -200,11 +200,11 @@ impl<T> SparkplugTarget<T> {
             .borrow()
             .failed
             .as_ref()
-            .map(|reason| RunError::Program(format!("target {}: {reason}", self.name)))
+            .map(|reason| RunError::Connector(format!("target {}: {reason}", self.name)))
     }
 
     fn stopped(&self) -> RunError {
-        RunError::Program(format!(
+        RunError::Connector(format!(
             "target {}: its Sparkplug session stopped",
             self.name
         ))
@@ -232,9 +232,10 @@ impl<T> Durable for SparkplugTarget<T> {
         });
         match waited {
             Ok(Ok(None)) => Ok(()),
-            Ok(Ok(Some(reason))) => {
-                Err(RunError::Program(format!("target {}: {reason}", self.name)))
-            }
+            Ok(Ok(Some(reason))) => Err(RunError::Connector(format!(
+                "target {}: {reason}",
+                self.name
+            ))),
             Ok(Err(_)) => Err(self.stopped()),
             Err(_) => {
                 let missing = wanted.saturating_sub(self.progress.borrow().acknowledged);
@@ -244,7 +245,7 @@ impl<T> Durable for SparkplugTarget<T> {
     }
 
     fn is_transient(&self, error: &RunError) -> bool {
-        matches!(error, RunError::Program(message) if message.starts_with(&self.transient))
+        matches!(error, RunError::Connector(message) if message.starts_with(&self.transient))
     }
 }
 

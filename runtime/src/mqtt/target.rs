@@ -149,7 +149,7 @@ impl<T> MqttTarget<T> {
         } else {
             "is not reachable"
         };
-        RunError::Program(format!(
+        RunError::Connector(format!(
             "{} {connected}; {what} within {:?}",
             self.transient, self.options.ack_timeout
         ))
@@ -192,7 +192,7 @@ impl<T> Durable for MqttTarget<T> {
         match waited {
             Ok(Ok(None)) => Ok(()),
             Ok(Ok(Some(reason))) => Err(refused(&self.name, &reason)),
-            Ok(Err(_)) => Err(RunError::Program(format!(
+            Ok(Err(_)) => Err(RunError::Connector(format!(
                 "target {}: its MQTT connection stopped",
                 self.name
             ))),
@@ -204,7 +204,7 @@ impl<T> Durable for MqttTarget<T> {
     }
 
     fn is_transient(&self, error: &RunError) -> bool {
-        matches!(error, RunError::Program(message) if message.starts_with(&self.transient))
+        matches!(error, RunError::Connector(message) if message.starts_with(&self.transient))
     }
 }
 
@@ -250,7 +250,7 @@ impl<T: Serialize> Target<T> for MqttTarget<T> {
                 }
                 Ok(Ok(()))
             }
-            Ok(Err(error)) => Err(RunError::Program(format!(
+            Ok(Err(error)) => Err(RunError::Connector(format!(
                 "target {}: cannot publish: {error}",
                 self.name
             ))),

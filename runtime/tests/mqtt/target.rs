@@ -238,3 +238,33 @@ fn a_broker_restarted_mid_run_loses_no_record() {
     let seen = receive_orders(&broker.lock().unwrap(), &(0..COUNT).collect::<Vec<_>>());
     assert_eq!(seen.len() as u64, COUNT);
 }
+
+#[test]
+fn a_broker_that_is_gone_is_a_transient_error_that_names_the_target() {
+    let mut broker = Mosquitto::start().expect("mosquitto");
+    let io = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut options = MqttTargetOptions::new(
+        TopicTemplate::parse("plant/orders").unwrap(),
+        MqttQos::AtLeastOnce,
+    );
+    options.ack_timeout = Duration::from_secs(1);
+    let mut target: MqttTarget<Order> = MqttTarget::connect(
+        "line_orders",
+        &connection(&broker, "line3-orders"),
+        options,
+        io.handle(),
+    )
+    .unwrap();
+    broker.kill();
+    target.write(&order_of(1)).unwrap().unwrap();
+    let error = target.flush().expect_err("no broker acknowledges");
+    let text = error.to_string();
+    assert!(target.is_transient(&error), "{text}");
+    // Worded as the peer's failure, for the operator: not as a bug of the compiler.
+    assert!(text.contains("line_orders"), "{text}");
+    assert!(!text.contains("bug in the fdi compiler"), "{text}");
+}
