@@ -15,6 +15,8 @@ pub struct Program {
     pub sources: Vec<Source>,
     pub lookups: Vec<Lookup>,
     pub targets: Vec<Target>,
+    /// The runtime's cargo features its connectors need, sorted (from the connector table).
+    pub runtime_features: Vec<&'static str>,
     pub flows: Vec<Flow>,
     /// Pure functions declared with `fn`, in an order where each comes after those it calls.
     pub functions: Vec<Function>,

@@ -154,7 +154,10 @@ impl<'a> Checker<'a> {
     /// The connector of a `role` declaration, checked against the connector table.
     fn checked_connector(&mut self, connector: &Connector, role: Role) -> Option<Checked> {
         match check_connector(connector, role) {
-            Ok(checked) => Some(checked),
+            Ok(checked) => {
+                self.runtime_features.extend(checked.runtime_features());
+                Some(checked)
+            }
             Err(problems) => {
                 for problem in problems {
                     self.report(problem);

@@ -52,6 +52,7 @@ pub fn check(
         units: HashMap::new(),
         divisions: HashMap::new(),
         statement_reject: None,
+        runtime_features: Default::default(),
     };
     let declared = checker.declarations(file);
     let functions = checker.functions(file);
@@ -82,6 +83,7 @@ pub fn check(
         sources: declared.sources,
         lookups: declared.lookups,
         targets: declared.targets,
+        runtime_features: checker.runtime_features.iter().copied().collect(),
         flows,
         functions,
         tests,
@@ -151,6 +153,8 @@ struct Checker<'a> {
     signatures: BTreeMap<String, functions::Signature>,
     /// Units already read, by their text: a mapping writes the same few units many times.
     units: HashMap<String, crate::units::Unit>,
+    /// The runtime's cargo features of the connectors declared (see `connectors::Checked`).
+    runtime_features: std::collections::BTreeSet<&'static str>,
 }
 
 impl Checker<'_> {

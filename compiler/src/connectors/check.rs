@@ -32,6 +32,20 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The runtime's cargo features this connector needs, as the table says: its own, and those of
+    /// the option values it was given (or defaulted to).
+    pub fn runtime_features(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let by_value = self
+            .spec
+            .value_features
+            .iter()
+            .filter(|(option, value, _)| {
+                condition_value(option, self.spec, &self.options) == *value
+            })
+            .map(|(_, _, feature)| *feature);
+        self.spec.feature.into_iter().chain(by_value)
+    }
+
     /// A text option (also a choice); empty when it has no value.
     pub fn text(&self, name: &str) -> &str {
         match self.options.get(name) {

@@ -105,6 +105,9 @@ pub struct ConnectorSpec {
     pub endless: bool,
     /// The runtime's cargo feature the generated program enables for it.
     pub feature: Option<&'static str>,
+    /// `(option, value, feature)`: an option's value that needs a runtime feature of its own
+    /// beside `feature` (an MQTT payload of Sparkplug B needs the codec).
+    pub value_features: &'static [(&'static str, &'static str, &'static str)],
     pub doc: &'static str,
 }
 
@@ -137,6 +140,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         options: &[],
         endless: false,
         feature: None,
+        value_features: &[],
         doc: "a CSV file with a header row",
     },
     ConnectorSpec {
@@ -146,6 +150,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         options: &[],
         endless: false,
         feature: None,
+        value_features: &[],
         doc: "a JSON Lines file: one JSON object per line",
     },
     ConnectorSpec {
@@ -162,6 +167,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         }],
         endless: false,
         feature: None,
+        value_features: &[],
         doc: "an SQLite database file",
     },
     ConnectorSpec {
@@ -245,6 +251,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         ],
         endless: true,
         feature: Some("mqtt"),
+        value_features: &[("payload", "sparkplug_b", "sparkplug")],
         doc: "an MQTT broker: a persistent session with acknowledgements sent once records are durable",
     },
     ConnectorSpec {
@@ -304,6 +311,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         ],
         endless: true,
         feature: Some("postgres"),
+        value_features: &[],
         doc: "a PostgreSQL database",
     },
 ];

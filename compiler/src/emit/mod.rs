@@ -123,40 +123,8 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
     }
 }
 
-/// The runtime's cargo features for the connectors `program` uses, as the connector table names
-/// them, so the program compiles no other.
-fn runtime_features(program: &ir::Program) -> Vec<&'static str> {
-    let kinds = program
-        .sources
-        .iter()
-        .map(|s| s.kind.connector())
-        .chain(program.targets.iter().map(|t| t.kind.connector()));
-    let mut features: Vec<&'static str> = kinds
-        .filter_map(|kind| crate::connectors::spec(kind).and_then(|c| c.feature))
-        .collect();
-    // A Sparkplug B payload needs the codec beside the MQTT connector.
-    let sparkplug = program.sources.iter().any(|s| {
-        matches!(
-            s.kind,
-            ir::SourceKind::Mqtt {
-                payload: ir::MessagePayload::SparkplugB { .. },
-                ..
-            }
-        )
-    }) || program
-        .targets
-        .iter()
-        .any(|t| matches!(t.kind, ir::TargetKind::Sparkplug { .. }));
-    if sparkplug {
-        features.push("sparkplug");
-    }
-    features.sort_unstable();
-    features.dedup();
-    features
-}
-
 fn cargo_toml(package: &str, bin: &str, program: &ir::Program) -> String {
-    let features = runtime_features(program);
+    let features = &program.runtime_features;
     let runtime = if features.is_empty() {
         format!("\"={}\"", env!("CARGO_PKG_VERSION"))
     } else {
