@@ -117,17 +117,7 @@ impl RawRecord {
         topic: impl Into<String>,
         bytes: impl Into<Vec<u8>>,
     ) -> Self {
-        RawRecord {
-            source,
-            position,
-            line: position,
-            payload: Payload::Message {
-                topic: topic.into(),
-                bytes: bytes.into(),
-                unreadable: None,
-                filter: None,
-            },
-        }
+        RawRecord::broker_message(source, position, topic.into(), bytes.into(), None)
     }
 
     /// A broker message whose bytes cannot become records, and why: the decode stage rejects it with
@@ -139,14 +129,25 @@ impl RawRecord {
         bytes: impl Into<Vec<u8>>,
         reason: impl Into<String>,
     ) -> Self {
+        let reason = Some(reason.into());
+        RawRecord::broker_message(source, position, topic.into(), bytes.into(), reason)
+    }
+
+    fn broker_message(
+        source: Arc<str>,
+        position: Position,
+        topic: String,
+        bytes: Vec<u8>,
+        unreadable: Option<String>,
+    ) -> Self {
         RawRecord {
             source,
             position,
             line: position,
             payload: Payload::Message {
-                topic: topic.into(),
-                bytes: bytes.into(),
-                unreadable: Some(reason.into()),
+                topic,
+                bytes,
+                unreadable,
                 filter: None,
             },
         }

@@ -8,6 +8,7 @@ use crate::mqtt::{
     MqttConnection, MqttQos, MqttSource, MqttSourceOptions, MqttTarget, MqttTargetOptions,
     RecordedMessages, TopicFilter, TopicTemplate,
 };
+use crate::settings::ConnectionSettings;
 use crate::source::JsonlSource;
 
 /// How the bytes of a broker message become records (the mapping's `payload:` option).
@@ -36,8 +37,7 @@ impl Run {
         qos: u8,
         payload: MessagePayload,
     ) -> Result<OpenSource, RunError> {
-        let qos = MqttQos::from_level(qos)
-            .ok_or_else(|| RunError::Program(format!("source {name}: QoS {qos} is not 0 or 1")))?;
+        let qos = qos_of("source", name, qos)?;
         let subscriptions = topics
             .iter()
             .map(|topic| {
@@ -63,8 +63,7 @@ impl Run {
         let max_unacknowledged = connection_settings
             .number::<usize>("max_unacknowledged")?
             .unwrap_or(MqttSourceOptions::DEFAULT_MAX_UNACKNOWLEDGED);
-        let mut settings = MqttConnection::from_settings(connection_settings)?;
-        settings.client_id = format!("{}-{name}", settings.client_id);
+        let settings = client_of(connection_settings, name)?;
         let mut options = MqttSourceOptions::new(subscriptions);
         options.max_unacknowledged = max_unacknowledged;
         match payload {
@@ -95,10 +94,8 @@ impl Run {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
-        let mut settings = MqttConnection::from_settings(self.connection(connection)?)?;
-        settings.client_id = format!("{}-{name}", settings.client_id);
-        let qos = MqttQos::from_level(qos)
-            .ok_or_else(|| RunError::Program(format!("target {name}: QoS {qos} is not 0 or 1")))?;
+        let settings = client_of(self.connection(connection)?, name)?;
+        let qos = qos_of("target", name, qos)?;
         let template = TopicTemplate::parse(topic)
             .map_err(|e| RunError::Program(format!("target {name}: {e}")))?;
         let mut options = MqttTargetOptions::new(template, qos);
@@ -126,10 +123,8 @@ impl Run {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
-        let mut settings = MqttConnection::from_settings(self.connection(connection)?)?;
-        settings.client_id = format!("{}-{name}", settings.client_id);
-        let qos = MqttQos::from_level(qos)
-            .ok_or_else(|| RunError::Program(format!("target {name}: QoS {qos} is not 0 or 1")))?;
+        let settings = client_of(self.connection(connection)?, name)?;
+        let qos = qos_of("target", name, qos)?;
         let dead_letter = self.base_dir.join(&self.config.dead_letter);
         let folder = dead_letter.parent().unwrap_or(&self.base_dir);
         let options = crate::mqtt::SparkplugTargetOptions {
@@ -181,4 +176,18 @@ impl Run {
         let target = MqttTarget::<T>::connect(name, connection, options, self.io())?;
         Ok(self.add_target(name, Box::new(target)))
     }
+}
+
+/// The connection a source or target `name` opens on the connection settings `settings`: as the
+/// settings' `client_id` and its own name, so that a broker keeps one session for each.
+fn client_of(settings: &ConnectionSettings, name: &str) -> Result<MqttConnection, RunError> {
+    let mut connection = MqttConnection::from_settings(settings)?;
+    connection.client_id = format!("{}-{name}", connection.client_id);
+    Ok(connection)
+}
+
+/// QoS `level` of the `role` `name`, as the mapping gives it (the checker allows 0 and 1 only).
+fn qos_of(role: &str, name: &str, level: u8) -> Result<MqttQos, RunError> {
+    MqttQos::from_level(level)
+        .ok_or_else(|| RunError::Program(format!("{role} {name}: QoS {level} is not 0 or 1")))
 }
