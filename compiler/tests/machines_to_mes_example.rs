@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fdi_peers::{EdgeNodePlan, Mosquitto, Postgres, SparkplugEdgeNode};
-use support::service::Service;
+use support::service::{broker_settings, database_settings, Service};
 
 const EQUIPMENT: &str = "EQ-LATHE-0042";
 const WORK_CENTER: &str = "WC-310";
@@ -133,11 +133,9 @@ fn the_recorded_machine_reaches_the_mes_tables() {
     support::copy_dir(&root.join("master"), &dir.join("master"));
     std::fs::write(
         dir.join("line.toml"),
-        format!(
-            "[connections.plant_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"mes-host\"\n\n\
-             [connections.mes]\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{}\"\ndatabase = \"{}\"\ntls = \"disable\"\n",
-            broker.port(), database.port(), database.user(), database.database()
-        ),
+        broker_settings("plant_broker", &broker, "mes-host")
+            + "
+" + &database_settings("mes", &database),
     )
     .unwrap();
     // Acknowledged every 2 s, the program holds mosquitto's whole window of 20 unacknowledged

@@ -9,7 +9,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use support::service::{payload, reading, wait_for_count, Service};
+use support::service::{broker_settings, payload, reading, wait_for_count, Service};
 
 use fdi_peers::{Mosquitto, MqttClient};
 
@@ -39,10 +39,7 @@ fn a_killed_service_loses_nothing_and_a_stopped_one_drains() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("line.toml"),
-        format!(
-            "[connections.plant_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"line3\"\n",
-            broker.port()
-        ),
+        broker_settings("plant_broker", &broker, "line3"),
     )
     .unwrap();
     let database = dir.path().join("out/line.db");

@@ -10,7 +10,9 @@ mod support;
 use std::process::Command;
 
 use fdi_peers::{Mosquitto, MqttClient, Postgres};
-use support::service::{payload, reading, wait_for_count, Service};
+use support::service::{
+    broker_settings, database_settings, payload, reading, wait_for_count, Service,
+};
 
 const READINGS: u64 = 10_000;
 
@@ -49,14 +51,9 @@ fn a_file_and_a_topic_side_by_side_into_postgres_lose_nothing_across_a_kill() {
     std::fs::create_dir_all(&settings).unwrap();
     std::fs::write(
         settings.join("line.toml"),
-        format!(
-            "[connections.plant_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"line4\"\n\n\
-             [connections.mes]\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{}\"\ndatabase = \"{}\"\ntls = \"disable\"\n",
-            broker.port(),
-            database.port(),
-            database.user(),
-            database.database()
-        ),
+        broker_settings("plant_broker", &broker, "line4")
+            + "
+" + &database_settings("mes", &database),
     )
     .unwrap();
     // The program's files (the dead letter) go to the scratch folder, its input is the mapping's.

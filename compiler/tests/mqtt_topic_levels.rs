@@ -13,7 +13,7 @@ mod support;
 use std::path::Path;
 
 use fdi_peers::{Mosquitto, MqttClient};
-use support::service::{wait_for_count, Service};
+use support::service::{broker_settings, wait_for_count, Service};
 
 const STATES: u64 = 10_000;
 const LINES: u64 = 4;
@@ -62,10 +62,7 @@ fn every_row_has_the_line_and_machine_of_its_topic() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("line.toml"),
-        format!(
-            "[connections.plant_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"line3\"\n",
-            broker.port()
-        ),
+        broker_settings("plant_broker", &broker, "line3"),
     )
     .unwrap();
 

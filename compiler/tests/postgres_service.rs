@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use fdi_peers::{Mosquitto, MqttClient, Postgres, QoS};
-use support::service::Service;
+use support::service::{broker_settings, database_settings, Service};
 
 /// Work order `id` as the ERP's table holds it: (order_no, line, quantity). Every 100th has a
 /// quantity of 0 and is filtered by the mapping.
@@ -90,15 +90,12 @@ fn work_orders_of_a_table_reach_their_lines_once_and_a_restart_resumes() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("line.toml"),
-        format!(
-            "[connections.erp]\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{}\"\ndatabase = \"{}\"\ntls = \"disable\"\n\n\
-             [connections.line_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"line3\"\n\
-             will_topic = \"plant/line3/fdi/status\"\nwill_retain = true\n",
-            database.port(),
-            database.user(),
-            database.database(),
-            broker.port()
-        ),
+        database_settings("erp", &database)
+            + "
+" + &broker_settings("line_broker", &broker, "line3")
+            + "will_topic = \"plant/line3/fdi/status\"
+will_retain = true
+",
     )
     .unwrap();
     psql(

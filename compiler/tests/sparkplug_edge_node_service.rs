@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use fdi_peers::{decode_with_tahu, encode_with_tahu, Mosquitto, MqttClient, QoS};
 use serde_json::{json, Value};
-use support::service::Service;
+use support::service::{broker_settings, Service};
 
 /// Readings published during the first run, and in all.
 const FIRST_RUN: u64 = 6_000;
@@ -277,10 +277,7 @@ fn program_folder(scratch: &Path, name: &str, broker: &Mosquitto, client_id: &st
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("line.toml"),
-        format!(
-            "[connections.plant_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"{client_id}\"\n",
-            broker.port()
-        ),
+        broker_settings("plant_broker", broker, client_id),
     )
     .unwrap();
     dir

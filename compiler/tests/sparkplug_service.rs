@@ -19,7 +19,7 @@ use fdi_peers::{
     DataMessage, EdgeNodePlan, Mosquitto, PlanMetric, Postgres, Published, SparkplugEdgeNode,
 };
 use serde_json::{json, Value};
-use support::service::Service;
+use support::service::{broker_settings, database_settings, Service};
 
 /// (edge_node, device, metric, message, time in ms) -> (seq, value).
 type Rows = BTreeMap<(String, String, String, String, i64), (i64, f64)>;
@@ -281,11 +281,9 @@ fn ten_thousand_metrics_with_a_sequence_gap_and_a_rebirth_reach_the_table_once_e
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("line.toml"),
-        format!(
-            "[connections.plant_broker]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"host1\"\n\n\
-             [connections.mes]\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{}\"\ndatabase = \"{}\"\ntls = \"disable\"\n",
-            broker.port(), database.port(), database.user(), database.database()
-        ),
+        broker_settings("plant_broker", &broker, "host1")
+            + "
+" + &database_settings("mes", &database),
     )
     .unwrap();
     let service = Service::start_serving_metrics(&binary, &dir);

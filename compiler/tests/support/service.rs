@@ -219,3 +219,22 @@ pub fn build_test_program(name: &str) -> std::path::PathBuf {
     std::fs::copy(&binary, &kept).unwrap();
     kept
 }
+
+/// The `[connections.NAME]` table of deployment settings for a test broker: loopback, its port,
+/// a fixed client id.
+pub fn broker_settings(name: &str, broker: &fdi_peers::Mosquitto, client_id: &str) -> String {
+    format!(
+        "[connections.{name}]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"{client_id}\"\n",
+        broker.port()
+    )
+}
+
+/// The `[connections.NAME]` table of deployment settings for a test database (no TLS: loopback).
+pub fn database_settings(name: &str, database: &fdi_peers::Postgres) -> String {
+    format!(
+        "[connections.{name}]\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{}\"\ndatabase = \"{}\"\ntls = \"disable\"\n",
+        database.port(),
+        database.user(),
+        database.database()
+    )
+}
