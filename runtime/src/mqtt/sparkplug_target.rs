@@ -184,15 +184,8 @@ impl<T> SparkplugTarget<T> {
     }
 
     fn unreachable(&self, what: &str) -> RunError {
-        let connected = if self.progress.borrow().connected {
-            "is connected"
-        } else {
-            "is not reachable"
-        };
-        RunError::Connector(format!(
-            "{} {connected}; {what} within {:?}",
-            self.transient, self.ack_timeout
-        ))
+        let connected = self.progress.borrow().connected;
+        super::target::unreachable(&self.transient, connected, what, self.ack_timeout)
     }
 
     fn failed(&self) -> Option<RunError> {

@@ -144,15 +144,8 @@ impl<T> MqttTarget<T> {
     }
 
     fn unreachable(&self, what: &str) -> RunError {
-        let connected = if self.link.borrow().connected {
-            "is connected"
-        } else {
-            "is not reachable"
-        };
-        RunError::Connector(format!(
-            "{} {connected}; {what} within {:?}",
-            self.transient, self.options.ack_timeout
-        ))
+        let connected = self.link.borrow().connected;
+        unreachable(&self.transient, connected, what, self.options.ack_timeout)
     }
 
     fn failed(&self) -> Option<RunError> {
@@ -168,6 +161,22 @@ impl<T> MqttTarget<T> {
 /// the deployment's settings must change, as for any other setting that cannot work.
 fn refused(name: &str, reason: &str) -> RunError {
     RunError::Usage(format!("target {name}: {reason}"))
+}
+
+/// A target's wait for the broker that took longer than `within`: a transient error, which starts
+/// with the target's `transient` text (by which its `is_transient` knows it).
+pub(super) fn unreachable(
+    transient: &str,
+    connected: bool,
+    what: &str,
+    within: Duration,
+) -> RunError {
+    let connected = if connected {
+        "is connected"
+    } else {
+        "is not reachable"
+    };
+    RunError::Connector(format!("{transient} {connected}; {what} within {within:?}"))
 }
 
 impl<T> Durable for MqttTarget<T> {
