@@ -175,15 +175,8 @@ fn the_last_will_is_published_when_the_program_dies() {
     let mut watcher = MqttClient::connect(&broker, "watcher", true);
     watcher.subscribe("plant/line3/status", fdi_peers::QoS::AtLeastOnce);
 
-    let io = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut options = MqttTargetOptions::new(
-        TopicTemplate::parse("plant/orders").unwrap(),
-        MqttQos::AtLeastOnce,
-    );
+    let io = io_threads();
+    let mut options = orders_at_least_once();
     options.last_will = Some(MqttLastWill {
         topic: "plant/line3/status".into(),
         payload: b"offline".to_vec(),
@@ -242,15 +235,8 @@ fn a_broker_restarted_mid_run_loses_no_record() {
 #[test]
 fn a_broker_that_is_gone_is_a_transient_error_that_names_the_target() {
     let mut broker = Mosquitto::start().expect("mosquitto");
-    let io = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut options = MqttTargetOptions::new(
-        TopicTemplate::parse("plant/orders").unwrap(),
-        MqttQos::AtLeastOnce,
-    );
+    let io = io_threads();
+    let mut options = orders_at_least_once();
     options.ack_timeout = Duration::from_secs(1);
     let mut target: MqttTarget<Order> = MqttTarget::connect(
         "line_orders",
@@ -267,4 +253,21 @@ fn a_broker_that_is_gone_is_a_transient_error_that_names_the_target() {
     // Worded as the peer's failure, for the operator: not as a bug of the compiler.
     assert!(text.contains("line_orders"), "{text}");
     assert!(!text.contains("bug in the fdi compiler"), "{text}");
+}
+
+/// IO threads of a program, which a test can end as a crash would.
+fn io_threads() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A target publishing to `plant/orders` at QoS 1.
+fn orders_at_least_once() -> MqttTargetOptions {
+    MqttTargetOptions::new(
+        TopicTemplate::parse("plant/orders").unwrap(),
+        MqttQos::AtLeastOnce,
+    )
 }

@@ -14,7 +14,7 @@ use fdi_runtime::{
 };
 
 use crate::support::{peer, Peer};
-use crate::target::{count, Count, COUNT_COLUMNS, COUNT_KEYS};
+use crate::target::{count, Count, COUNTS_TABLE};
 
 fn program(mapping: &'static str, sources: &'static [&'static str]) -> ProgramInfo {
     ProgramInfo {
@@ -107,16 +107,7 @@ fn rows_a_check_constraint_refuses_are_dead_lettered_with_their_originals_and_th
     let mut run = start(&program, dir.path(), 100);
     let source = run.jsonl_source("counts", "counts.jsonl").unwrap();
     let target = run
-        .connect_postgres_target::<Count>(
-            "mes",
-            &peer.connection("fdi-run-test"),
-            &PostgresTable {
-                table: "counts",
-                columns: COUNT_COLUMNS,
-                keys: COUNT_KEYS,
-                numeric: &[],
-            },
-        )
+        .connect_postgres_target::<Count>("mes", &peer.connection("fdi-run-test"), &COUNTS_TABLE)
         .unwrap();
     let flow = run.flow("counts", "counts", target);
     run.source(source, count_flow(flow));
@@ -345,16 +336,7 @@ fn a_test_run_captures_a_postgres_target_without_contacting_the_server() {
     let mut nowhere = PostgresConnection::new("127.0.0.1", "fdi", "mes");
     nowhere.port = 1;
     let target = run
-        .connect_postgres_target::<Count>(
-            "mes",
-            &nowhere,
-            &PostgresTable {
-                table: "counts",
-                columns: COUNT_COLUMNS,
-                keys: COUNT_KEYS,
-                numeric: &[],
-            },
-        )
+        .connect_postgres_target::<Count>("mes", &nowhere, &COUNTS_TABLE)
         .unwrap();
     std::fs::write(
         dir.path().join("counts.jsonl"),

@@ -40,6 +40,14 @@ pub const COUNT_COLUMNS: &[Column] = &[
 
 pub const COUNT_KEYS: &[&str] = &["machine", "shift"];
 
+/// The table `counts` of the counts, upserted on (machine, shift).
+pub const COUNTS_TABLE: PostgresTable<'static> = PostgresTable {
+    table: "counts",
+    columns: COUNT_COLUMNS,
+    keys: COUNT_KEYS,
+    numeric: &[],
+};
+
 /// Record `i` of a run of counts: 100 machines, key (machine, shift) unique per `i`; loads exact in binary.
 pub fn count(i: i64) -> Count {
     Count {
@@ -384,17 +392,7 @@ pub fn open_counts_with(
     peer: &Peer,
     connection: &PostgresConnection,
 ) -> Result<PostgresTarget<Count>, RunError> {
-    PostgresTarget::open(
-        "counts",
-        connection,
-        &PostgresTable {
-            table: "counts",
-            columns: COUNT_COLUMNS,
-            keys: COUNT_KEYS,
-            numeric: &[],
-        },
-        peer.io.handle(),
-    )
+    PostgresTarget::open("counts", connection, &COUNTS_TABLE, peer.io.handle())
 }
 
 #[derive(Serialize)]

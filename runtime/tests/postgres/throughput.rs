@@ -8,13 +8,13 @@
 
 use std::time::Instant;
 
-use fdi_runtime::postgres::{PostgresTable, PostgresTarget};
+use fdi_runtime::postgres::PostgresTarget;
 use fdi_runtime::{Durable, Target};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 
 use crate::support::{peer, Peer};
-use crate::target::{count, Count, COUNT_COLUMNS, COUNT_KEYS};
+use crate::target::{count, Count, COUNTS_TABLE};
 
 const ROWS: i64 = 100_000;
 
@@ -107,12 +107,7 @@ fn throughput_of_the_batch_strategies() {
     let mut target: PostgresTarget<Count> = PostgresTarget::open(
         "counts",
         &peer.connection("fdi-throughput"),
-        &PostgresTable {
-            table: "counts",
-            columns: COUNT_COLUMNS,
-            keys: COUNT_KEYS,
-            numeric: &[],
-        },
+        &COUNTS_TABLE,
         peer.io.handle(),
     )
     .unwrap();
