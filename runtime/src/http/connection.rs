@@ -186,17 +186,19 @@ impl HttpConnection {
             .retry(reqwest::retry::never())
             .no_proxy()
             .user_agent(concat!("fdi/", env!("CARGO_PKG_VERSION")));
-        if self.base_url.starts_with("https:") {
-            builder = builder.tls_backend_preconfigured(self.tls_config().map_err(fail)?);
-        }
+        // reqwest wants a rustls config for plain http too (it has no provider of its own here): one that
+        // trusts nothing, never used, rather than reading a trust store an http:// endpoint does not need.
+        let https = self.base_url.starts_with("https:");
+        builder = builder.tls_backend_preconfigured(self.tls_config(https).map_err(fail)?);
         builder.build().map_err(|e| fail(e.to_string()))
     }
 
     /// rustls with ring (as the PostgreSQL and MQTT connectors), trusting the CA file if there is one,
-    /// else the system's trust store; HTTP/1.1 only.
-    fn tls_config(&self) -> Result<rustls::ClientConfig, String> {
+    /// else the system's trust store (nothing for an `http` base URL); HTTP/1.1 only.
+    fn tls_config(&self, https: bool) -> Result<rustls::ClientConfig, String> {
         let mut roots = rustls::RootCertStore::empty();
         match &self.ca_file {
+            _ if !https => {}
             Some(path) => {
                 let certificates = CertificateDer::pem_file_iter(path)
                     .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())

@@ -24,10 +24,12 @@ pub fn select<'a>(document: &'a Value, path: &str) -> Result<&'a [Value], String
                         keys.join(", ")
                     )
                 })?,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "the response has no `{path}`: the value before `{key}` is {}, not an object",
                     kind(other)
-                )),
+                ))
+                }
             };
         }
     }
