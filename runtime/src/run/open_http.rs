@@ -50,7 +50,13 @@ impl Run {
             return Ok(captured);
         }
         let settings = HttpConnection::from_settings(self.connection(connection)?)?;
-        let mut options = HttpTargetOptions::post(post.path, post.keys);
+        // No header, no key: an endpoint that ignores idempotency keys is sent none.
+        let keys = if post.idempotency_key.is_empty() {
+            &[][..]
+        } else {
+            post.keys
+        };
+        let mut options = HttpTargetOptions::post(post.path, keys);
         options.method = match post.method {
             "POST" => HttpMethod::Post,
             "PUT" => HttpMethod::Put,
