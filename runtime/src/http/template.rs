@@ -8,11 +8,11 @@ use crate::outcome::Reject;
 /// A path such as `/orders/{order_id}/confirmations`: literal text and field names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathTemplate {
-    parts: Vec<Part>,
+    parts: Vec<Piece>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
+enum Piece {
     Literal(String),
     Field(String),
 }
@@ -34,27 +34,27 @@ impl PathTemplate {
                 return Err(format!("path {path:?} has an empty or nested placeholder"));
             }
             if open > 0 {
-                parts.push(Part::Literal(rest[..open].to_string()));
+                parts.push(Piece::Literal(rest[..open].to_string()));
             }
-            parts.push(Part::Field(field.to_string()));
+            parts.push(Piece::Field(field.to_string()));
             rest = &rest[open + close + 1..];
         }
         if !rest.is_empty() {
-            parts.push(Part::Literal(rest.to_string()));
+            parts.push(Piece::Literal(rest.to_string()));
         }
         Ok(PathTemplate { parts })
     }
 
     /// Whether the path names fields (then each record has a path of its own).
     pub fn has_fields(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, Part::Field(_)))
+        self.parts.iter().any(|p| matches!(p, Piece::Field(_)))
     }
 
     /// The fields the path names.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Field(f) => Some(f.as_str()),
-            Part::Literal(_) => None,
+            Piece::Field(f) => Some(f.as_str()),
+            Piece::Literal(_) => None,
         })
     }
 
@@ -65,8 +65,8 @@ impl PathTemplate {
         let mut path = String::new();
         for part in &self.parts {
             match part {
-                Part::Literal(text) => path.push_str(text),
-                Part::Field(field) => match record.get(field).and_then(value_text) {
+                Piece::Literal(text) => path.push_str(text),
+                Piece::Field(field) => match record.get(field).and_then(value_text) {
                     Some(text) => path.push_str(&percent_encode(&text)),
                     None => {
                         return Err(Reject::new("the record has no value for its HTTP path")
