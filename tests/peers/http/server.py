@@ -8,6 +8,7 @@ Control requests under /_peer/ set how it misbehaves and read what it received:
                           "require_auth": "Bearer ...", "page_size": N}
                          (counts are for the next N requests to the data endpoints; keys not given stay)
   GET  /_peer/received   every data request: method, path, headers (lower case), body, the status answered
+  GET  /_peer/counts     how many data requests came, and how many POSTs and PUTs were answered 2xx
   POST /_peer/items      {"items": [...]} appended to the records the source endpoints serve
 Data endpoints:
   GET  /items?after=W    {"data": {"items": [...]}}: the records whose `seq` is above W (all when W is
@@ -89,6 +90,15 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 received = list(STATE["received"])
             return self.answer(200, {"requests": received})
+        if path == "/_peer/counts" and self.command == "GET":
+            with LOCK:
+                received = STATE["received"]
+                taken = sum(
+                    1
+                    for r in received
+                    if r["method"] != "GET" and 200 <= r.get("status", 0) < 300
+                )
+                return self.answer(200, {"requests": len(received), "taken": taken})
         if path == "/_peer/items" and self.command == "POST":
             with LOCK:
                 STATE["items"].extend(json.loads(raw)["items"])
