@@ -1,11 +1,12 @@
 //! The HTTP connector (feature `http`) against a real HTTP server that each test starts
 //! (`fdi_peers::HttpServer`, Python's http.server on a free port of 127.0.0.1), checked by what the server
 //! received and answered: the target (`target.rs`: idempotency keys, credentials, batches, every failure
-//! mode) and the source (`source.rs`: pages by watermark, ETag and Last-Modified, restarts, answers that
-//! are not JSON). What must arrive is computed here from each record's number.
+//! mode), the source (`source.rs`: pages by watermark, ETag and Last-Modified, restarts, answers that
+//! are not JSON) and both over TLS (`tls.rs`). What must arrive is computed here from each record's number.
 
 mod source;
 mod target;
+mod tls;
 
 use fdi_peers::HttpServer;
 use fdi_runtime::http::HttpConnection;

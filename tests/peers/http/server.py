@@ -2,7 +2,8 @@
 """The HTTP test peer of fdi (tests/peers/src/http.rs starts it): a JSON endpoint on 127.0.0.1 that an
 HTTP target posts to and an HTTP source polls, built on the standard library's http.server alone.
 
-Control requests under /_peer/ set how it misbehaves and read what it received:
+Control requests under /_peer/ (on --control-port, always plain HTTP; the data port serves TLS with --cert
+and --key) set how it misbehaves and read what it received:
   POST /_peer/behaviour  {"fail": N, "rate_limit": N, "retry_after": "2" | "date:+2", "delay_ms": M,
                           "refuse": {"field": F, "values": [...]}, "non_json": N, "drop": N,
                           "require_auth": "Bearer ...", "page_size": N}
@@ -205,8 +206,19 @@ class Server(ThreadingHTTPServer):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    port = parser.parse_args().port
-    server = Server(("127.0.0.1", port), Handler)
+    parser.add_argument("--control-port", type=int, required=True)
+    parser.add_argument("--cert", help="serve the data port over TLS with this certificate (PEM)")
+    parser.add_argument("--key", help="the certificate's private key (PEM)")
+    args = parser.parse_args()
+    # The control port is plain HTTP, so a test talks to it the same way whether the data port is TLS.
+    control = Server(("127.0.0.1", args.control_port), Handler)
+    threading.Thread(target=control.serve_forever, daemon=True).start()
+    server = Server(("127.0.0.1", args.port), Handler)
+    if args.cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.serve_forever()
 
 

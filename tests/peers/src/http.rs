@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::process::{accepts_connections, find_program, free_port, ServerProcess, Shutdown};
-use crate::{PeerError, HOST};
+use crate::{PeerError, TlsFiles, HOST};
 
 const PEER: &str = "HTTP server";
 
@@ -22,6 +22,9 @@ const PEER: &str = "HTTP server";
 pub struct HttpServer {
     process: ServerProcess,
     port: u16,
+    /// Plain HTTP, for the control requests.
+    control_port: u16,
+    scheme: &'static str,
 }
 
 /// One request the peer received on a data endpoint, and the status it answered (0: it dropped the
@@ -50,30 +53,53 @@ impl Received {
 impl HttpServer {
     /// Starts the server and returns once it accepts connections.
     pub fn start() -> Result<HttpServer, PeerError> {
+        Self::launch(None)
+    }
+
+    /// Starts a server whose data endpoints speak HTTPS only, presenting the server certificate of
+    /// `files` (read at start); [`HttpServer::base_url`] is then `https://`.
+    pub fn start_with_tls(files: &TlsFiles) -> Result<HttpServer, PeerError> {
+        Self::launch(Some(files))
+    }
+
+    fn launch(tls: Option<&TlsFiles>) -> Result<HttpServer, PeerError> {
         let python = find_program("python3", &[])
             .ok_or_else(|| PeerError::missing(PEER, "python3 is not installed (looked in PATH)"))?;
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("http/server.py");
         let port = free_port(PEER)?;
+        let control_port = free_port(PEER)?;
         let mut command = Command::new(python);
         command
             .arg(&script)
-            .arg("--port")
-            .arg(port.to_string())
+            .args(["--port", &port.to_string()])
+            .args(["--control-port", &control_port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
+        if let Some(files) = tls {
+            command
+                .arg("--cert")
+                .arg(files.server_cert_file())
+                .arg("--key")
+                .arg(files.server_key_file());
+        }
         let mut process = ServerProcess::spawn(PEER, &mut command, Shutdown::Kill)?;
         process.wait_until(
             PEER,
-            || accepts_connections(port),
+            || accepts_connections(port) && accepts_connections(control_port),
             || format!("{} did not start", script.display()),
         )?;
-        Ok(HttpServer { process, port })
+        Ok(HttpServer {
+            process,
+            port,
+            control_port,
+            scheme: if tls.is_some() { "https" } else { "http" },
+        })
     }
 
-    /// `http://127.0.0.1:PORT`: the base URL of a connection to it.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS): the base URL of a connection to it.
     pub fn base_url(&self) -> String {
-        format!("http://{HOST}:{}", self.port)
+        format!("{}://{HOST}:{}", self.scheme, self.port)
     }
 
     pub fn port(&self) -> u16 {
@@ -125,7 +151,7 @@ impl HttpServer {
     /// One control request (HTTP/1.0, the connection closed after the answer), its answer's JSON body.
     fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, PeerError> {
         let fail = |e: std::io::Error| PeerError::new(PEER, format!("{method} {path}: {e}"));
-        let mut stream = TcpStream::connect((HOST, self.port)).map_err(fail)?;
+        let mut stream = TcpStream::connect((HOST, self.control_port)).map_err(fail)?;
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
             .map_err(fail)?;
