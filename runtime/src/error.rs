@@ -104,10 +104,10 @@ pub enum RunError {
 
     /// An HTTP target or source failed in a way that is not about one record (a refused credential, an
     /// endpoint that keeps failing or cannot be reached); [`crate::http::HttpError::is_transient`] says whether
-    /// trying again may help.
+    /// trying again may help. Boxed: it is larger than the other variants.
     #[cfg(feature = "http")]
     #[error(transparent)]
-    Http(#[from] crate::http::HttpError),
+    Http(Box<crate::http::HttpError>),
 
     /// The generated program asked for something inconsistent (e.g. a key that is not a column). This is a
     /// compiler bug, not a data problem.

@@ -9,14 +9,11 @@ use reqwest::StatusCode;
 /// a credential) and what was being done; [`HttpError::is_transient`] says whether the same request may
 /// succeed later (a lost connection, a timeout, a 5xx, 408 or 429).
 #[derive(Debug, thiserror::Error)]
-#[error("HTTP {role} {name} ({endpoint}): cannot {action}: {detail}")]
+#[error("{context}: {detail}")]
 pub struct HttpError {
-    /// "target" or "source".
-    pub role: &'static str,
-    pub name: String,
-    /// The URL asked.
-    pub endpoint: String,
-    pub action: String,
+    /// `HTTP target confirmations (https://mes/api/confirmations): cannot POST 1 record(s)`.
+    context: String,
+    /// What went wrong, in the endpoint's or the client's words.
     pub detail: String,
     transient: bool,
     /// The endpoint's `Retry-After`, when it gave one.
@@ -24,7 +21,8 @@ pub struct HttpError {
 }
 
 impl HttpError {
-    /// A failure that no retry fixes (refused credentials, a certificate not trusted).
+    /// A failure that no retry fixes (refused credentials, a certificate not trusted). `role` is "target"
+    /// or "source", `endpoint` the URL asked.
     pub fn fatal(
         role: &'static str,
         name: &str,
@@ -33,10 +31,7 @@ impl HttpError {
         detail: impl Into<String>,
     ) -> Self {
         HttpError {
-            role,
-            name: name.to_string(),
-            endpoint: endpoint.to_string(),
-            action: action.into(),
+            context: format!("HTTP {role} {name} ({endpoint}): cannot {}", action.into()),
             detail: detail.into(),
             transient: false,
             retry_after: None,
@@ -89,6 +84,12 @@ impl HttpError {
     pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
         self.retry_after = retry_after;
         self
+    }
+}
+
+impl From<HttpError> for crate::error::RunError {
+    fn from(error: HttpError) -> Self {
+        crate::error::RunError::Http(Box::new(error))
     }
 }
 
