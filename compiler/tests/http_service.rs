@@ -6,7 +6,8 @@
 //!   mapping makes (computed here from the orders) was taken, under its own idempotency key, with
 //!   exactly the values computed here; a key taken more than once is a request repeated after the
 //!   kill or a lost answer, always with the same body, which an endpoint that honours the key takes
-//!   once. No other duplicates are allowed.
+//!   once. No other duplicates are allowed. Three orders the MES refuses (422) are in the dead letter
+//!   with the status and the MES's answer, beside the ERP's record.
 //! - `tests/programs/http_to_sqlite/`: 10,000 counts polled page by page into SQLite, killed in the
 //!   middle and started again: every count once in the table, and the second run reads exactly the
 //!   records above the watermark the first one stored (none lost, none read again).
@@ -21,6 +22,9 @@ use serde_json::{json, Value};
 use support::service::{wait_for_count, Service};
 
 const ORDERS: i64 = 10_000;
+
+/// The orders the MES answers 422 for.
+const REFUSED: [i64; 3] = [77, 4_242, 9_001];
 
 /// Record `seq` as the peer serves it: every 50th has a count of 0 (filtered by the order
 /// mapping), every 997th of -1 (filtered by the counts mapping).
@@ -53,7 +57,7 @@ fn settings(dir: &Path, connections: &[&str], server: &HttpServer) {
 /// The confirmation the MES must receive for each order the mapping keeps, by order number.
 fn expected_confirmations() -> BTreeMap<String, Value> {
     (1..=ORDERS)
-        .filter(|seq| seq % 50 != 0 && seq % 997 != 0)
+        .filter(|seq| seq % 50 != 0 && seq % 997 != 0 && !REFUSED.contains(seq))
         .map(|seq| {
             let count = seq % 50;
             let order_no = format!("PO-{seq}");
@@ -72,6 +76,10 @@ fn expected_confirmations() -> BTreeMap<String, Value> {
 fn orders_reach_the_mes_once_per_idempotency_key_through_failures_and_a_kill() {
     let server = HttpServer::start().expect("the HTTP peer (install it with tests/peers/install)");
     serve_items(&server);
+    let refused: Vec<String> = REFUSED.iter().map(|seq| format!("PO-{seq}")).collect();
+    server
+        .behave(json!({"refuse": {"field": "order_no", "values": refused}}))
+        .unwrap();
     let binary = support::service::build_test_program("erp_to_mes_http");
     let dir = tempfile::tempdir().unwrap();
     settings(dir.path(), &["erp", "mes"], &server);
@@ -147,6 +155,33 @@ fn orders_reach_the_mes_once_per_idempotency_key_through_failures_and_a_kill() {
     // Repeats come only from the requests of the last unacknowledged checkpoint before the kill
     // and from answers lost to a failure: far fewer than the orders.
     assert!(repeated < 2_000, "{repeated} repeated requests");
+
+    // The refused orders: dead-lettered at the write stage with the status and the MES's answer,
+    // beside the ERP's record (a refusal before the kill may be dead-lettered again after it).
+    let dead = support::read_jsonl(&dir.path().join("dead-letter.jsonl"));
+    let mut refused_seqs: Vec<i64> = dead
+        .iter()
+        .map(|line| {
+            assert_eq!(line["stage"], "write", "{line}");
+            assert_eq!(
+                line["reason"], "the endpoint refused the record: HTTP 422",
+                "{line}"
+            );
+            let seq = line["record"]["seq"].as_i64().unwrap();
+            assert_eq!(line["record"], item(seq));
+            assert!(
+                line["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("order_no PO-{seq} refused")),
+                "{line}"
+            );
+            seq
+        })
+        .collect();
+    refused_seqs.sort();
+    refused_seqs.dedup();
+    assert_eq!(refused_seqs, REFUSED);
 }
 
 fn stored_rows(database: &Path) -> Vec<(i64, String, i64, i64)> {

@@ -172,6 +172,35 @@ fn a_refused_batch_is_sent_again_one_record_at_a_time_and_only_the_refused_ones_
 }
 
 #[test]
+fn a_refused_record_is_rejected_with_the_status_and_the_answer_and_the_others_go_in() {
+    let (server, connection) = peer();
+    server
+        .behave(json!({"refuse": {"field": "order_id", "values": ["PO-00002"]}}))
+        .unwrap();
+    let io = io();
+    let mut target = open(&connection, options(), &io);
+    write_all(&mut target, 1..=3);
+    target.flush().unwrap();
+    let refused = target.take_refused();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].write, 1);
+    assert_eq!(
+        refused[0].reject.reason,
+        "the endpoint refused the record: HTTP 422"
+    );
+    assert_eq!(
+        refused[0].reject.detail.as_deref(),
+        Some(r#"{"error": "order_id PO-00002 refused"}"#)
+    );
+    let bodies: Vec<Value> = accepted(&server).into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies, [confirmation(1).1, confirmation(3).1]);
+    // The next flush starts counting its writes again.
+    write_all(&mut target, 2..=2);
+    target.flush().unwrap();
+    assert_eq!(target.take_refused()[0].write, 0);
+}
+
+#[test]
 fn unavailable_and_rate_limited_answers_are_tried_again_honouring_retry_after() {
     let (server, connection) = peer();
     let io = io();
