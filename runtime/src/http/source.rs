@@ -173,21 +173,7 @@ impl HttpSource {
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Polled::Nothing);
         }
-        let mut next = self.cursor.clone();
-        match self.options.watermark {
-            Watermark::ETag => {
-                next.etag = Some(header(ETAG).ok_or_else(|| {
-                    HttpError::fatal(ROLE, &self.name, &url, "poll", "the endpoint sends no ETag, so a new version of its document cannot be told from the last one; choose another `watermark` (a field of the records, or \"last_modified\")")
-                })?);
-            }
-            Watermark::LastModified => {
-                next.last_modified = Some(header(LAST_MODIFIED).ok_or_else(|| {
-                    HttpError::fatal(ROLE, &self.name, &url, "poll", "the endpoint sends no Last-Modified, so a new version of its document cannot be told from the last one; choose another `watermark` (a field of the records, or \"etag\")")
-                })?);
-            }
-            Watermark::Field(_) => {}
-        }
-        let unreadable = |reason: String| {
+        let unreadable = |reason: String, next: &state::Position| {
             let record = RawRecord::unreadable_message(
                 self.name.clone(),
                 self.next_position,
@@ -222,18 +208,35 @@ impl HttpSource {
                     ),
                 ))
             }
+            // An answer that is not the document: the position stays where it was.
             Answer::Refused | Answer::Unexpected => {
-                return unreadable(format!("the endpoint answered HTTP {status}"));
+                return unreadable(format!("the endpoint answered HTTP {status}"), &self.cursor);
             }
         }
         let document: Value = match serde_json::from_slice(&body) {
             Ok(document) => document,
-            Err(e) => return unreadable(format!("the response is not JSON: {e}")),
+            Err(e) => return unreadable(format!("the response is not JSON: {e}"), &self.cursor),
         };
         let items = match select(&document, &self.options.records) {
             Ok(items) => items,
-            Err(reason) => return unreadable(reason),
+            Err(reason) => return unreadable(reason, &self.cursor),
         };
+        // The document's validators are remembered only for a document read: a proxy's maintenance page
+        // is rejected at every poll rather than taken for a version.
+        let mut next = self.cursor.clone();
+        match self.options.watermark {
+            Watermark::ETag => {
+                next.etag = Some(header(ETAG).ok_or_else(|| {
+                    HttpError::fatal(ROLE, &self.name, &url, "poll", "the endpoint sends no ETag, so a new version of its document cannot be told from the last one; choose another `watermark` (a field of the records, or \"last_modified\")")
+                })?);
+            }
+            Watermark::LastModified => {
+                next.last_modified = Some(header(LAST_MODIFIED).ok_or_else(|| {
+                    HttpError::fatal(ROLE, &self.name, &url, "poll", "the endpoint sends no Last-Modified, so a new version of its document cannot be told from the last one; choose another `watermark` (a field of the records, or \"etag\")")
+                })?);
+            }
+            Watermark::Field(_) => {}
+        }
         let mut records = Vec::with_capacity(items.len());
         let mut position = self.next_position;
         for item in items {

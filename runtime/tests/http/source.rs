@@ -262,3 +262,27 @@ fn a_server_that_is_not_there_is_waited_for() {
     let mut source = paged(&connection, &state.path().join("s.json"));
     assert!(next_if_any(&io, &mut source).is_none());
 }
+
+/// A maintenance page (not JSON, no ETag) in front of a document read by its ETag is a reject, not
+/// a version: the run goes on and the document comes next.
+#[test]
+fn a_page_that_is_not_the_document_is_rejected_without_taking_it_for_a_version() {
+    let (server, connection) = peer();
+    server.add_items(&items(1..=2)).unwrap();
+    server.behave(json!({"non_json": 1})).unwrap();
+    let io = io();
+    let state = tempfile::tempdir().unwrap();
+    let mut source = open(
+        &connection,
+        "/document",
+        Watermark::ETag,
+        &state.path().join("d.json"),
+    );
+    let rejected = next(&io, &mut source);
+    assert!(reject_of(&rejected.records[0]).is_some());
+    let delivered = next(&io, &mut source);
+    assert_eq!(originals(&delivered), items(1..=2));
+    io.block_on(source.acknowledge(delivered.position)).unwrap();
+    let stored = std::fs::read_to_string(state.path().join("d.json")).unwrap();
+    assert_eq!(stored.trim(), r#"{"etag":"\"v1\""}"#);
+}
