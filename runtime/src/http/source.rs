@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use prometheus_client::metrics::counter::Counter;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -76,6 +77,8 @@ pub struct HttpSource {
     next_position: Position,
     next_poll: Instant,
     backoff: Duration,
+    /// Polls tried again (a metric when the run serves them; counts for nobody otherwise).
+    retried: Counter,
 }
 
 /// What one poll brought.
@@ -113,7 +116,13 @@ impl HttpSource {
             next_position: 1,
             next_poll: Instant::now(),
             backoff: Duration::from_millis(250),
+            retried: Counter::default(),
         })
+    }
+
+    /// Counts each poll tried again into `counter` (`fdi_http_retried_requests_total`).
+    pub fn count_retries(&mut self, counter: Counter) {
+        self.retried = counter;
     }
 
     /// The URL of the next poll: `{watermark}` replaced by the cursor's watermark.
@@ -319,6 +328,7 @@ impl StreamSource for HttpSource {
                         .unwrap_or(self.backoff)
                         .min(MAX_BACKOFF.max(self.backoff));
                     tracing::warn!(target: "fdi::http", source = %self.name, %error, retry_in_ms = wait.as_millis() as u64, "endpoint unavailable");
+                    self.retried.inc();
                     self.next_poll = Instant::now() + wait;
                     self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
                     continue;

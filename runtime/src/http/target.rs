@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::time::{Duration, SystemTime};
 
+use prometheus_client::metrics::counter::Counter;
 use serde::Serialize;
 use tokio::runtime::Handle;
 
@@ -96,6 +97,8 @@ pub struct HttpTarget<T> {
     /// Writes since the last flush that completed (the indices of [`Refusal`]s).
     writes: usize,
     refused: Vec<Refusal>,
+    /// Requests tried again (a metric when the run serves them; counts for nobody otherwise).
+    retried: Counter,
     _record: PhantomData<fn(&T)>,
 }
 
@@ -137,8 +140,14 @@ impl<T> HttpTarget<T> {
             singles: 0,
             writes: 0,
             refused: Vec::new(),
+            retried: Counter::default(),
             _record: PhantomData,
         })
+    }
+
+    /// Counts each request tried again into `counter` (`fdi_http_retried_requests_total`).
+    pub fn count_retries(&mut self, counter: Counter) {
+        self.retried = counter;
     }
 
     /// Whether requests carry arrays of records.
@@ -249,6 +258,7 @@ impl<T> HttpTarget<T> {
                 .retry_after
                 .map_or(pause, |w| w.min(MAX_RETRY_AFTER));
             tracing::warn!(target: "fdi::http", target_name = %self.name, error = %failure, retry_in_ms = wait.as_millis() as u64, "request failed; trying again");
+            self.retried.inc();
             std::thread::sleep(wait);
             pause = (pause * 2).min(Duration::from_secs(10));
         }

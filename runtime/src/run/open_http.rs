@@ -110,7 +110,10 @@ impl Run {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
-        let target = HttpTarget::<T>::open(name, connection, options, self.io())?;
+        let mut target = HttpTarget::<T>::open(name, connection, options, self.io())?;
+        if let Some(metrics) = self.ops.metrics() {
+            target.count_retries(metrics.http_retries("target", name));
+        }
         Ok(self.add_target(name, Box::new(target)))
     }
 
@@ -126,7 +129,10 @@ impl Run {
         if let Some(replaced) = self.replaced_source(name)? {
             return Ok(replaced);
         }
-        let source = HttpSource::open(name, connection, options, state)?;
+        let mut source = HttpSource::open(name, connection, options, state)?;
+        if let Some(metrics) = self.ops.metrics() {
+            source.count_retries(metrics.http_retries("source", name));
+        }
         self.source_index(name);
         Ok(OpenSource::stream(source))
     }
