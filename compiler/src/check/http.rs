@@ -1,7 +1,8 @@
 //! The checks of HTTP sources and targets that need their entity: the fields a target's `path` names
 //! (E0815) and its key for the idempotency keys (E0817), batches to such a path (E0818), a source's
-//! `watermark` field (E0819), and the form of paths, `records` and header names (E0816). Paths are
-//! handed to the runtime with each field's external name, the name the record is serialized with.
+//! `watermark` field (E0819), the form of paths, `records` and header names (E0816), and credentials
+//! written into a path's query (E0802). Paths are handed to the runtime with each field's external
+//! name, the name the record is serialized with.
 
 use super::Checker;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
@@ -63,7 +64,49 @@ fn text_option<'c>(connector: &'c Connector, name: &str) -> Option<(&'c str, Spa
         })
 }
 
+/// The name of a query parameter of `path` that carries a credential written into it (`?api_key=...`,
+/// `&access_token=...`), if one does; a placeholder's value (`{watermark}`) is not written in.
+fn credential_in_query(path: &str) -> Option<&str> {
+    let (_, query) = path.split_once('?')?;
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let lower = name.to_ascii_lowercase();
+        let words: Vec<&str> = lower.split(['_', '-', '.']).collect();
+        let secret = words.iter().any(|w| {
+            matches!(
+                *w,
+                "password" | "passwd" | "pwd" | "secret" | "token" | "credential" | "apikey"
+            )
+        }) || matches!(
+            lower.as_str(),
+            "key" | "api_key" | "api-key" | "access_key" | "subscription-key" | "sig" | "signature"
+        );
+        (secret && !value.is_empty() && !value.starts_with('{')).then_some(name)
+    })
+}
+
 impl Checker<'_> {
+    /// E0802 for a credential in a path's query: it belongs in the deployment settings.
+    fn no_credential_in(&mut self, path: &str, span: Span) -> bool {
+        let Some(name) = credential_in_query(path) else {
+            return true;
+        };
+        self.report(
+            Diagnostic::error(
+                Code::SecretInMapping,
+                format!("`{name}` in the path's query is a credential written in the mapping"),
+            )
+            .label(span, "a credential written into the mapping file")
+            .help(format!(
+                "a mapping is versioned and shared; credentials are deployment settings: remove `{name}=...` \
+                 from the path and give the credential in the config file (`--config`) or the environment, \
+                 as the connection's `token` (sent as `Authorization: Bearer ...`) or as a header the API \
+                 reads it from (`header_x_api_key = ...` sends `x-api-key`)"
+            )),
+        );
+        false
+    }
+
     /// E0816 for a path that is malformed or a whole URL; its parts otherwise.
     fn path_of<'p>(&mut self, path: &'p str, span: Span) -> Option<Vec<PathPart<'p>>> {
         if path.contains("://") {
@@ -113,7 +156,7 @@ impl Checker<'_> {
         };
         let connector = &decl.connector;
         let path_span = text_option(connector, "path").map_or(connector.span, |(_, s)| s);
-        let mut ok = true;
+        let mut ok = self.no_credential_in(&path, path_span);
         let mut external = String::new();
         let mut named_fields = false;
         match self.path_of(&path, path_span) {
@@ -226,9 +269,9 @@ impl Checker<'_> {
         else {
             return Some(kind);
         };
-        let mut ok = true;
         let by_document = matches!(watermark.as_str(), "etag" | "last_modified");
         let path_span = text_option(connector, "path").map_or(connector.span, |(_, s)| s);
+        let mut ok = self.no_credential_in(&path, path_span);
         if let Some(parts) = self.path_of(&path, path_span) {
             for part in parts {
                 let PathPart::Placeholder(name) = part else {
@@ -315,5 +358,32 @@ impl Checker<'_> {
             watermark,
             poll_interval_ms,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::credential_in_query;
+
+    #[test]
+    fn credentials_in_a_query_are_found_and_ordinary_parameters_are_not() {
+        assert_eq!(
+            credential_in_query("/orders?api_key=abc123"),
+            Some("api_key")
+        );
+        assert_eq!(
+            credential_in_query("/orders?plant=3&access_token=x"),
+            Some("access_token")
+        );
+        assert_eq!(
+            credential_in_query("/orders?since={watermark}&sort_key=seq"),
+            None
+        );
+        assert_eq!(
+            credential_in_query("/orders?keyword=spindle&limit=50"),
+            None
+        );
+        assert_eq!(credential_in_query("/orders?token={watermark}"), None);
+        assert_eq!(credential_in_query("/orders"), None);
     }
 }
