@@ -130,6 +130,12 @@ codes! {
     BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
     SecretInMapping = "E0802": "a password, token or credential is written in the mapping",
     BadTopicFilter = "E0803": "a topic filter of an MQTT source is not a valid filter",
+    // HTTP
+    UnknownPathField = "E0815": "an HTTP target's `path` names a field its entity does not have",
+    MalformedHttpOption = "E0816": "an HTTP `path`, `records` path or header name is not well-formed",
+    HttpTargetWithoutKey = "E0817": "an HTTP target has no key to make its idempotency keys of",
+    BatchedPathWithFields = "E0818": "an HTTP target sends batches to a path that names a record's fields",
+    UnknownWatermarkField = "E0819": "an HTTP source's `watermark` is not a field of its entity, `etag` or `last_modified`",
 }
 
 impl std::fmt::Display for Code {

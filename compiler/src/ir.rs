@@ -77,6 +77,17 @@ pub enum SourceKind {
         poll_interval_ms: u64,
         page: u32,
     },
+    /// The records of a JSON document polled from an HTTP endpoint, read on from a watermark.
+    Http {
+        connection: String,
+        /// After the base URL; may hold `{watermark}`.
+        path: String,
+        /// The dotted path to the array of records; empty: the document.
+        records: String,
+        /// A field's external name, or `etag` / `last_modified`.
+        watermark: String,
+        poll_interval_ms: u64,
+    },
 }
 
 /// How the bytes of a broker message become records.
@@ -103,6 +114,7 @@ impl SourceKind {
             } => "jsonl",
             SourceKind::Mqtt { .. } => "mqtt",
             SourceKind::Postgres { .. } => "postgres",
+            SourceKind::Http { .. } => "http",
         }
     }
 }
@@ -181,6 +193,18 @@ pub enum TargetKind {
         /// The `float` fields written as `numeric` columns, by field name.
         numeric: Vec<String>,
     },
+    /// Records sent as JSON to an HTTP endpoint.
+    Http {
+        connection: String,
+        /// After the base URL, with `{field}` for a field of the record.
+        path: String,
+        /// `POST` or `PUT`.
+        method: String,
+        /// Records per request; 1: each record its own JSON object.
+        batch: u32,
+        /// The header of the idempotency key.
+        idempotency_key: String,
+    },
 }
 
 impl TargetKind {
@@ -191,6 +215,7 @@ impl TargetKind {
             TargetKind::Jsonl { .. } => "jsonl",
             TargetKind::Mqtt { .. } | TargetKind::Sparkplug { .. } => "mqtt",
             TargetKind::Postgres { .. } => "postgres",
+            TargetKind::Http { .. } => "http",
         }
     }
 

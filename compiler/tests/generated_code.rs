@@ -65,3 +65,16 @@ fn generated_code_of_the_sparkplug_programs() {
         insta::assert_snapshot!(generated_files(path));
     });
 }
+
+/// The HTTP programs the service tests run: a JSON API polled into SQLite, and one API's records
+/// posted to another's (`Run::http_source`, `Run::http_target` with the target's key fields).
+#[test]
+fn generated_code_of_the_http_programs() {
+    insta::glob!(
+        "../../tests/programs",
+        "{http_to_sqlite,erp_to_mes_http}/*.fdi",
+        |path| {
+            insta::assert_snapshot!(generated_files(path));
+        }
+    );
+}

@@ -102,6 +102,13 @@ pub enum RunError {
     #[error(transparent)]
     Postgres(#[from] crate::postgres::PostgresError),
 
+    /// An HTTP target or source failed in a way that is not about one record (a refused credential, an
+    /// endpoint that keeps failing or cannot be reached); [`crate::http::HttpError::is_transient`] says whether
+    /// trying again may help. Boxed: it is larger than the other variants.
+    #[cfg(feature = "http")]
+    #[error(transparent)]
+    Http(Box<crate::http::HttpError>),
+
     /// The generated program asked for something inconsistent (e.g. a key that is not a column). This is a
     /// compiler bug, not a data problem.
     #[error("invalid program: {0} (this is a bug in the fdi compiler, please report it)")]

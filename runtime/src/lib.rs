@@ -39,6 +39,8 @@ pub mod decode;
 mod decode_csv;
 pub mod error;
 mod files;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod identifier;
 pub mod lookup;
 pub mod manifest;
@@ -62,7 +64,7 @@ pub mod suggest;
 pub mod summary;
 pub mod target;
 pub mod time;
-#[cfg(any(feature = "postgres", feature = "mqtt"))]
+#[cfg(any(feature = "postgres", feature = "mqtt", feature = "http"))]
 mod tls;
 pub mod topic_filter;
 
@@ -84,6 +86,8 @@ pub use record::{Position, RawRecord};
 #[cfg(feature = "mqtt")]
 pub use run::MessagePayload;
 pub use run::{FlowId, MapFn, OpenSource, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
+#[cfg(feature = "http")]
+pub use run::{HttpPoll, HttpPost};
 #[cfg(feature = "postgres")]
 pub use run::{PostgresPoll, PostgresTable};
 pub use sample::{good, Quality, SampleValue};

@@ -161,6 +161,11 @@ impl ConnectionSettings {
         self.values.get(setting).map(String::as_str)
     }
 
+    /// The names of the settings given, in order (an HTTP connection's `header_...` settings).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
     /// A setting that must be given.
     pub fn required(&self, setting: &str) -> Result<&str, RunError> {
         self.text(setting).ok_or_else(|| {

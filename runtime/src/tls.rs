@@ -1,4 +1,4 @@
-//! What a connector that verifies a server with rustls (PostgreSQL, MQTT) tells the user when TLS refuses
+//! What a connector that verifies a server with rustls (PostgreSQL, MQTT, HTTP) tells the user when TLS refuses
 //! the server's certificate: what is wrong with it, and which setting of the connection fixes it. rustls's
 //! own words (`invalid peer certificate: UnknownIssuer`) name the check that failed, not the fix.
 
@@ -77,20 +77,25 @@ pub(crate) fn certificate_refusal(
     Some(format!("{words} (TLS: {refusal})"))
 }
 
-/// The rustls error in `error`'s chain of sources, also where an `io::Error` wraps it (whose `source`
-/// skips the error it wraps).
+/// The rustls error in `error`'s chain of sources, also where an `io::Error` wraps it, directly or through
+/// other `io::Error`s (whose `source` skips the error they wrap).
 fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut cause = Some(error);
     while let Some(error) = cause {
         if let Some(rustls) = error.downcast_ref::<rustls::Error>() {
             return Some(rustls);
         }
-        if let Some(wrapped) = error
+        // An io::Error may wrap another that wraps rustls's (hyper's connector does): look through each.
+        let mut wrapped = error
             .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(wrapped);
+            .and_then(|io| io.get_ref());
+        while let Some(inner) = wrapped {
+            if let Some(rustls) = inner.downcast_ref::<rustls::Error>() {
+                return Some(rustls);
+            }
+            wrapped = inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref());
         }
         cause = error.source();
     }
@@ -139,6 +144,14 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_refusal_wrapped_in_two_io_errors_is_found() {
+        // hyper's connector (under reqwest) wraps rustls's io::Error in one of its own.
+        let error = std::io::Error::other(refused(rustls::CertificateError::UnknownIssuer));
+        let text = certificate_refusal(&error, None, Trust::CaFile(None)).unwrap();
+        assert!(text.contains("set `ca_file`"), "{text}");
     }
 
     #[test]

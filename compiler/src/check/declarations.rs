@@ -21,6 +21,12 @@ impl<'a> Checker<'a> {
                     let named = self.declare(&decl.name, DeclKind::Source);
                     let kind = self.source_kind(&decl.connector);
                     let entity = self.entity(&decl.entity);
+                    let kind = match (kind, entity) {
+                        (Some(kind), Some(entity)) => {
+                            self.http_source(kind, entity, &decl.connector)
+                        }
+                        (kind, _) => kind,
+                    };
                     let time_ok = match (&decl.time, entity) {
                         (Some(time), Some(entity)) => self.source_time(entity, time),
                         _ => true,
@@ -57,6 +63,10 @@ impl<'a> Checker<'a> {
                     let named = self.declare(&decl.name, DeclKind::Target);
                     let kind = self.target_kind(&decl.connector);
                     let entity = self.entity(&decl.entity);
+                    let kind = match (kind, entity) {
+                        (Some(kind), Some(entity)) => self.http_target(kind, entity, decl),
+                        (kind, _) => kind,
+                    };
                     let key_ok = entity.is_some_and(|e| self.target_key(e, &decl.key));
                     let plain =
                         entity.is_none_or(|e| self.no_quality_fields(e, "target", &decl.name));
@@ -187,6 +197,13 @@ impl<'a> Checker<'a> {
                 poll_interval_ms: c.duration_ms("poll_interval"),
                 page: c.int("page") as u32,
             },
+            "http" => ir::SourceKind::Http {
+                connection: c.text("connection").to_string(),
+                path: c.text("path").to_string(),
+                records: c.text("records").to_string(),
+                watermark: c.text("watermark").to_string(),
+                poll_interval_ms: c.duration_ms("poll_interval"),
+            },
             kind => ir::SourceKind::File {
                 format: file_format(kind),
                 path: c.file.unwrap_or_default(),
@@ -276,6 +293,13 @@ impl<'a> Checker<'a> {
                 connection: c.text("connection").to_string(),
                 table: c.text("table").to_string(),
                 numeric: c.texts("numeric"),
+            },
+            "http" => ir::TargetKind::Http {
+                connection: c.text("connection").to_string(),
+                path: c.text("path").to_string(),
+                method: c.text("method").to_string(),
+                batch: c.int("batch") as u32,
+                idempotency_key: c.text("idempotency_key").to_string(),
             },
             _ => ir::TargetKind::Jsonl {
                 path: c.file.unwrap_or_default(),

@@ -14,6 +14,7 @@ mod declarations;
 mod expr;
 mod flow;
 mod functions;
+mod http;
 mod int_division;
 mod matching;
 mod mismatch;

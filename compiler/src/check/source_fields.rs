@@ -404,6 +404,7 @@ impl Checker<'_> {
             "csv" => "rows of a CSV file",
             "jsonl" => "lines of a JSON Lines file",
             "postgres" => "rows of a PostgreSQL table",
+            "http" => "records of an HTTP endpoint's JSON document",
             _ => "records that come from no broker",
         };
         self.report(

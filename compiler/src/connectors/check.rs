@@ -632,7 +632,7 @@ fn list_or(items: &[&str]) -> String {
 /// "a" or "an" before a connector's kind, as it is spoken (an MQTT, an SQLite, a CSV).
 fn article(kind: &str) -> &'static str {
     match kind {
-        "mqtt" | "sqlite" => "an",
+        "mqtt" | "sqlite" | "http" => "an",
         _ => "a",
     }
 }

@@ -111,15 +111,16 @@ fn connections(program: &ir::Program) -> Vec<&String> {
         .sources
         .iter()
         .filter_map(|s| match &s.kind {
-            SourceKind::Mqtt { connection, .. } | SourceKind::Postgres { connection, .. } => {
-                Some(connection)
-            }
+            SourceKind::Mqtt { connection, .. }
+            | SourceKind::Postgres { connection, .. }
+            | SourceKind::Http { connection, .. } => Some(connection),
             SourceKind::File { .. } => None,
         })
         .chain(program.targets.iter().filter_map(|t| match &t.kind {
             TargetKind::Mqtt { connection, .. }
             | TargetKind::Sparkplug { connection, .. }
-            | TargetKind::Postgres { connection, .. } => Some(connection),
+            | TargetKind::Postgres { connection, .. }
+            | TargetKind::Http { connection, .. } => Some(connection),
             TargetKind::Sqlite { .. } | TargetKind::Jsonl { .. } => None,
         }));
     let mut connections: Vec<&String> = Vec::new();
@@ -207,6 +208,16 @@ fn open_source(program: &ir::Program, source: &ir::Source) -> String {
             page,
         } => format!(
             "postgres_source({:?}, {connection:?}, &::fdi_runtime::PostgresPoll {{ table: {table:?}, watermark: {watermark:?}, tiebreaker: {tiebreaker:?}, poll_interval: ::std::time::Duration::from_millis({poll_interval_ms}), page: {page} }})",
+            source.name,
+        ),
+        SourceKind::Http {
+            connection,
+            path,
+            records,
+            watermark,
+            poll_interval_ms,
+        } => format!(
+            "http_source({:?}, {connection:?}, &::fdi_runtime::HttpPoll {{ path: {path:?}, records: {records:?}, watermark: {watermark:?}, poll_interval: ::std::time::Duration::from_millis({poll_interval_ms}) }})",
             source.name,
         ),
     }
@@ -346,6 +357,21 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                     t.name,
                     key.join(", "),
                     numeric.join(", ")
+                )
+            }
+            TargetKind::Http {
+                connection,
+                path,
+                method,
+                batch,
+                idempotency_key,
+            } => {
+                let key = key_columns(program, t);
+                format!(
+                    "{binding}run.http_target::<{}>({:?}, {connection:?}, &::fdi_runtime::HttpPost {{ path: {path:?}, method: {method:?}, batch: {batch}, idempotency_key: {idempotency_key:?}, keys: &[{}] }})?;",
+                    record_type(t, names),
+                    t.name,
+                    key.join(", "),
                 )
             }
         };

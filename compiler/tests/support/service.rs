@@ -38,6 +38,11 @@ impl Service {
         Service::start_with(binary, settings, inputs, interval, &[])
     }
 
+    /// [`Service::start`] with more options of the program (`--retry-targets-for 5m`).
+    pub fn start_with_options(binary: &Path, dir: &Path, options: &[&str]) -> Service {
+        Service::start_with(binary, dir, dir, "100ms", options)
+    }
+
     /// [`Service::start`], serving metrics on a free port of 127.0.0.1 (see [`Service::metrics`]).
     pub fn start_serving_metrics(binary: &Path, dir: &Path) -> Service {
         // The address is logged before any source connects, so no later line is passed over.

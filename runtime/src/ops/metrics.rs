@@ -26,6 +26,7 @@
 //! | `fdi_dead_letter_records_total` | | lines written to the dead letter |
 //! | `fdi_sparkplug_sequence_gaps_total` | `source` | Sparkplug B messages whose seq was not the one due (feature `sparkplug`; a series per Sparkplug source) |
 //! | `fdi_sparkplug_rebirth_requests_total` | `source` | NCMD rebirth requests the Sparkplug source sent (after a gap, data without a birth, an unknown metric) |
+//! | `fdi_http_retried_requests_total` | `role`, `name` | HTTP requests of a target or source tried again after a 5xx, 408, 429 or no answer (feature `http`) |
 //!
 //! For every flow, `read = written + filtered + sum by (flow) (rejected)`, as in the summary.
 
@@ -125,6 +126,8 @@ struct Families {
     sparkplug_gaps: Family<Labels, Counter>,
     #[cfg(feature = "sparkplug")]
     sparkplug_rebirth_requests: Family<Labels, Counter>,
+    #[cfg(feature = "http")]
+    http_retries: Family<Labels, Counter>,
 }
 
 /// The counters of one Sparkplug B source's host session. The source's reader task counts into them
@@ -257,6 +260,12 @@ impl RunMetrics {
             "NCMD rebirth requests the Sparkplug B source sent to edge nodes",
             f.sparkplug_rebirth_requests,
         );
+        #[cfg(feature = "http")]
+        registry.register(
+            "http_retried_requests",
+            "HTTP requests tried again after a 5xx, 408, 429 or no answer",
+            f.http_retries,
+        );
         RunMetrics {
             registry: Arc::new(registry),
             families,
@@ -331,6 +340,14 @@ impl RunMetrics {
                 .get_or_create(&labels)
                 .clone(),
         }
+    }
+
+    /// The counter of HTTP requests that HTTP target or source `name` tried again (`role`: "target" or
+    /// "source"), created now so that it shows 0 before the first retry.
+    #[cfg(feature = "http")]
+    pub fn http_retries(&self, role: &'static str, name: &str) -> Counter {
+        let labels = vec![("role", role.to_string()), ("name", name.to_string())];
+        self.families.http_retries.get_or_create(&labels).clone()
     }
 
     pub fn publish_source(&self, index: usize, figures: SourceFigures) {
@@ -475,6 +492,21 @@ mod tests {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }
         assert!(!text.contains("does not exist"), "{text}");
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn http_retries_show_per_target_and_source_from_zero() {
+        let metrics = RunMetrics::new(&PROGRAM);
+        metrics.http_retries("target", "mes").inc();
+        let _quiet = metrics.http_retries("source", "erp");
+        let text = encode_text(&metrics.registry());
+        for line in [
+            r#"fdi_http_retried_requests_total{role="target",name="mes"} 1"#,
+            r#"fdi_http_retried_requests_total{role="source",name="erp"} 0"#,
+        ] {
+            assert!(text.contains(line), "no {line} in\n{text}");
+        }
     }
 
     #[cfg(feature = "sparkplug")]

@@ -16,6 +16,8 @@ mod config;
 mod drive;
 mod observe;
 mod open;
+#[cfg(feature = "http")]
+mod open_http;
 #[cfg(feature = "mqtt")]
 mod open_mqtt;
 #[cfg(feature = "postgres")]
@@ -29,6 +31,8 @@ pub use self::config::{
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use self::drive::{MapFn, OpenSource};
+#[cfg(feature = "http")]
+pub use self::open_http::{HttpPoll, HttpPost};
 #[cfg(feature = "mqtt")]
 pub use self::open_mqtt::MessagePayload;
 #[cfg(feature = "postgres")]

@@ -1,13 +1,15 @@
 //! Real test peers: servers that fdi's tests start on 127.0.0.1, on free ports, and that stop
 //! when their handle drops (the process is ended and waited for, its temporary folder removed).
 //! No mocks: what a test talks to is the distribution's mosquitto, the distribution's
-//! PostgreSQL, and Eclipse Tahu's JavaScript Sparkplug B edge node.
+//! PostgreSQL, Eclipse Tahu's JavaScript Sparkplug B edge node, and an HTTP server on Python's
+//! standard library.
 //!
 //! A peer that is not installed makes `start()` return a [`PeerError`] whose message says how
 //! to install it (`tests/peers/install`), so a test that calls `.expect(...)` on it fails with
 //! that message and never passes silently.
 
 mod error;
+mod http;
 mod mosquitto;
 mod mqtt;
 mod postgres;
@@ -16,6 +18,7 @@ mod sparkplug;
 mod tls;
 
 pub use error::PeerError;
+pub use http::{HttpServer, Received};
 pub use mosquitto::{Mosquitto, DEFAULT_MAX_INFLIGHT};
 pub use mqtt::{MqttClient, Publish, QoS};
 pub use postgres::Postgres;
