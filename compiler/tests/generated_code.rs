@@ -65,3 +65,12 @@ fn generated_code_of_the_sparkplug_programs() {
         insta::assert_snapshot!(generated_files(path));
     });
 }
+
+/// The OPC UA programs: subscriptions (`run.opcua_source`) and writes (`run.opcua_target`),
+/// their node ids as written, a written field's `{field}`s by the record's keys.
+#[test]
+fn generated_code_of_the_opcua_programs() {
+    insta::glob!("../../tests/programs", "opcua_*/*.fdi", |path| {
+        insta::assert_snapshot!(generated_files(path));
+    });
+}

@@ -57,6 +57,8 @@ impl<'a> Checker<'a> {
                     let named = self.declare(&decl.name, DeclKind::Target);
                     let kind = self.target_kind(&decl.connector);
                     let entity = self.entity(&decl.entity);
+                    let kind =
+                        kind.filter(|k| entity.is_none_or(|e| self.opcua_write_fields(k, e)));
                     let key_ok = entity.is_some_and(|e| self.target_key(e, &decl.key));
                     let plain =
                         entity.is_none_or(|e| self.no_quality_fields(e, "target", &decl.name));
@@ -187,6 +189,7 @@ impl<'a> Checker<'a> {
                 poll_interval_ms: c.duration_ms("poll_interval"),
                 page: c.int("page") as u32,
             },
+            "opcua" => self.reported(crate::opcua::source_kind(connector, &c))?,
             kind => ir::SourceKind::File {
                 format: file_format(kind),
                 path: c.file.unwrap_or_default(),
@@ -277,10 +280,32 @@ impl<'a> Checker<'a> {
                 table: c.text("table").to_string(),
                 numeric: c.texts("numeric"),
             },
+            "opcua" => self.reported(crate::opcua::target_kind(connector, &c))?,
             _ => ir::TargetKind::Jsonl {
                 path: c.file.unwrap_or_default(),
             },
         })
+    }
+
+    /// The result of a connector's own check (OPC UA's), its problems reported.
+    fn reported<T>(&mut self, checked: Result<T, Vec<Diagnostic>>) -> Option<T> {
+        match checked {
+            Ok(value) => Some(value),
+            Err(problems) => {
+                for problem in problems {
+                    self.report(problem);
+                }
+                None
+            }
+        }
+    }
+
+    /// An OPC UA target's written fields and `{field}`s, each a field of its entity (E0808).
+    fn opcua_write_fields(&mut self, kind: &ir::TargetKind, entity: &Entity) -> bool {
+        let problems = crate::opcua::check_write_fields(kind, entity);
+        let ok = problems.is_empty();
+        self.reported(if ok { Ok(()) } else { Err(problems) });
+        ok
     }
 
     /// A PostgreSQL target's `numeric: [...]`: each a `float` field of its entity, listed once.
