@@ -407,7 +407,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         endless: true,
         feature: Some("opcua"),
         value_features: &[],
-        doc: "an OPC UA server: a subscription whose data changes are records, or records written to nodes, each write confirmed by the server",
+        doc: "an OPC UA server: a subscription whose data changes are records, or records written to nodes, each write confirmed by the server (docs/connectors/opcua.md)",
     },
 ];
 
