@@ -139,7 +139,7 @@ pub fn target_kind(
                 }
             }
             Ok(holes) => {
-                if let Err(error) = node_id::parse(&writes::filled(&entry.node, &holes)) {
+                if let Err(error) = node_id::parse(&writes::filled_for_check(&entry.node, &holes)) {
                     // Placed on the whole node id: offsets in the filled text are not the
                     // entry's, and no repair is offered for a template.
                     problems.push(

@@ -146,6 +146,33 @@ pub fn filled(node: &str, placeholders: &[Placeholder]) -> String {
     out
 }
 
+/// [`filled`], except that a GUID or base64 identifier with a placeholder in it becomes a valid
+/// one: a field may hold the whole GUID, so only the namespace around it can be checked.
+pub fn filled_for_check(node: &str, placeholders: &[Placeholder]) -> String {
+    let identifier_at = if node.starts_with("ns=") || node.starts_with("nsu=") {
+        node.find(';').map_or(node.len(), |at| at + 1)
+    } else {
+        0
+    };
+    let identifier = &node[identifier_at..];
+    let sample = if identifier.starts_with("g=") {
+        "g=00000000-0000-0000-0000-000000000000"
+    } else if identifier.starts_with("b=") {
+        "b=AA=="
+    } else {
+        return filled(node, placeholders);
+    };
+    if !placeholders.iter().any(|p| p.range.start >= identifier_at) {
+        return filled(node, placeholders);
+    }
+    let namespace: Vec<Placeholder> = placeholders
+        .iter()
+        .filter(|p| p.range.end <= identifier_at)
+        .cloned()
+        .collect();
+    format!("{}{sample}", filled(&node[..identifier_at], &namespace))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +190,12 @@ mod tests {
             ("station", 14..23)
         );
         assert_eq!(filled(&entry.node, &holes), "ns=2;s=Station1.UpperLimit");
+        let guid = "ns={ns};g={guid}";
+        let holes = placeholders(guid).unwrap();
+        assert_eq!(
+            filled_for_check(guid, &holes),
+            "ns=1;g=00000000-0000-0000-0000-000000000000"
+        );
     }
 
     #[test]
