@@ -137,7 +137,7 @@ codes! {
     // OPC UA connectors
     BadNodeId = "E0804": "an OPC UA node id is not well-formed",
     BadBrowsePath = "E0805": "an OPC UA browse path is not well-formed",
-    OpcuaItems = "E0806": "an OPC UA source monitors no node, or one node twice",
+    OpcuaItems = "E0806": "an OPC UA source cannot give its records: it monitors no node or one twice, or its entity reads a field a data change does not have",
     BadOpcuaWrite = "E0807": "an entry of an OPC UA target's `writes` is not `field = node id`",
     UnknownOpcuaField = "E0808": "an OPC UA target writes, or takes a `{field}` from, a field its entity does not have",
     OpcuaIntervalRange = "E0809": "an OPC UA source's sampling or publishing interval is longer than a day",

@@ -21,6 +21,8 @@ impl<'a> Checker<'a> {
                     let named = self.declare(&decl.name, DeclKind::Source);
                     let kind = self.source_kind(&decl.connector);
                     let entity = self.entity(&decl.entity);
+                    let kind =
+                        kind.filter(|k| entity.is_none_or(|e| self.opcua_source_fields(k, e)));
                     let time_ok = match (&decl.time, entity) {
                         (Some(time), Some(entity)) => self.source_time(entity, time),
                         _ => true,
@@ -303,6 +305,17 @@ impl<'a> Checker<'a> {
     /// An OPC UA target's written fields and `{field}`s, each a field of its entity (E0808).
     fn opcua_write_fields(&mut self, kind: &ir::TargetKind, entity: &Entity) -> bool {
         let problems = crate::opcua::check_write_fields(kind, entity);
+        let ok = problems.is_empty();
+        self.reported(if ok { Ok(()) } else { Err(problems) });
+        ok
+    }
+
+    /// An OPC UA source's entity: each field one a data change's record has (E0806).
+    fn opcua_source_fields(&mut self, kind: &ir::SourceKind, entity: &Entity) -> bool {
+        if !matches!(kind, ir::SourceKind::Opcua { .. }) {
+            return true;
+        }
+        let problems = crate::opcua::check_source_fields(entity, self.schema);
         let ok = problems.is_empty();
         self.reported(if ok { Ok(()) } else { Err(problems) });
         ok

@@ -2,7 +2,8 @@
 //! the program exists. The connector table (`connectors/mod.rs`) types the options; this module
 //! checks what the table cannot: each node id is well-formed (`node_id.rs`), each browse path
 //! too (`browse_path.rs`), a source monitors something, a target's `writes` are `field = node
-//! id` with fields of its entity (`declare.rs`); and, with a `nodeset:`, that every node is in
+//! id` with fields of its entity (`declare.rs`), a source's entity reads fields a data change has
+//! (`record.rs`); and, with a `nodeset:`, that every node is in
 //! the NodeSet2 file and its DataType fits the entity's field (`nodeset.rs` reads the file,
 //! `typing.rs` compares, a stage after the check since it reads a file).
 
@@ -10,10 +11,12 @@ pub mod browse_path;
 mod declare;
 pub mod node_id;
 mod nodeset;
+mod record;
 mod standard_types;
 mod types;
 mod typing;
 mod writes;
 
 pub use declare::{check_write_fields, source_kind, target_kind};
+pub use record::check_source_fields;
 pub use typing::check_nodesets;
