@@ -201,6 +201,11 @@ impl Typing<'_> {
         if self.set.nodes.contains_key(&key) {
             return Some(key);
         }
+        if key.0 == 0 && !self.has_base_namespace() {
+            // A standard node (`i=2258`, the server's time): namespace 0 is every server's, and
+            // a companion NodeSet does not repeat it, so there is nothing to check it against.
+            return None;
+        }
         let variables: Vec<(String, &Key)> = self
             .variables()
             .filter_map(|(key, _)| Some((self.show(key, by_uri)?, key)))
@@ -299,6 +304,10 @@ impl Typing<'_> {
                     ))
                 })
                 .collect();
+            if namespace == 0 && !self.has_base_namespace() {
+                // A standard node (`/0:Server`): not in a companion NodeSet, and not checked.
+                return None;
+            }
             let written = &item.text[element.range.clone()];
             let near = closest(written, shown.iter().map(String::as_str));
             let help = match near {
@@ -458,6 +467,14 @@ impl Typing<'_> {
             .map(|(i, uri)| format!("{} is `{uri}`", i + 1))
             .collect();
         entries.join(", ")
+    }
+
+    /// Whether the NodeSets include namespace 0 itself (the base `Opc.Ua.NodeSet2.xml`), so
+    /// that its nodes can be checked too.
+    fn has_base_namespace(&self) -> bool {
+        self.set
+            .nodes
+            .contains_key(&(0, Identifier::Numeric(OBJECTS)))
     }
 
     fn variables(&self) -> impl Iterator<Item = (&Key, &Node)> {
