@@ -9,8 +9,7 @@
 //! does not depend on. A DataType the file does not define (one of another companion
 //! specification) cannot be typed, and is not.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::browse_path::{self, Step};
 use super::node_id::{self, Identifier, Namespace};
@@ -19,7 +18,7 @@ use super::types::{self, Fit, ValueType};
 use crate::diagnostic::{closest, Code, Diagnostic};
 use crate::ir::{self, OpcuaItem, Program};
 use crate::schema::{Entity, Field};
-use crate::source_map::{FileId, FileKind, SourceMap, Span};
+use crate::source_map::{FileId, SourceMap, Span};
 
 /// The Objects folder (`i=85`), where browse paths start.
 const OBJECTS: u32 = 85;
@@ -32,7 +31,7 @@ pub fn check_nodesets(
     folder: &Path,
     sources: &mut SourceMap,
 ) -> Result<(), Vec<Diagnostic>> {
-    let mut read: HashMap<PathBuf, Result<(String, FileId), String>> = HashMap::new();
+    let mut read = super::files::Read::new();
     let mut problems = Vec::new();
     for source in &program.sources {
         let ir::SourceKind::Opcua {
@@ -48,7 +47,9 @@ pub fn check_nodesets(
         if nodesets.is_empty() {
             continue;
         }
-        let Some((set, xml)) = load(nodesets, folder, sources, &mut read, &mut problems) else {
+        let Some((set, xml)) =
+            super::files::load(nodesets, folder, sources, &mut read, &mut problems)
+        else {
             continue;
         };
         let entity = &program.schema.entities[&source.entity];
@@ -84,7 +85,9 @@ pub fn check_nodesets(
         if nodesets.is_empty() {
             continue;
         }
-        let Some((set, xml)) = load(nodesets, folder, sources, &mut read, &mut problems) else {
+        let Some((set, xml)) =
+            super::files::load(nodesets, folder, sources, &mut read, &mut problems)
+        else {
             continue;
         };
         let entity = &program.schema.entities[&target.entity];
@@ -116,68 +119,6 @@ pub fn check_nodesets(
     } else {
         Err(problems)
     }
-}
-
-/// The NodeSets a connector names, read once per file and merged in the order given (the
-/// first file's namespace table is the mapping's); `None` (and E0702 for each file that cannot
-/// be read or is no NodeSet2) when one fails.
-fn load(
-    files: &[OpcuaItem],
-    folder: &Path,
-    sources: &mut SourceMap,
-    read: &mut HashMap<PathBuf, Result<(String, FileId), String>>,
-    problems: &mut Vec<Diagnostic>,
-) -> Option<(NodeSet, Vec<FileId>)> {
-    let mut merged: Option<NodeSet> = None;
-    let mut ids = Vec::new();
-    let mut failed = false;
-    for (index, file) in files.iter().enumerate() {
-        let path = crate::normalize(&folder.join(&file.text));
-        let text = read.entry(path.clone()).or_insert_with(|| {
-            // In words that do not depend on the loader (the disk's, or files in memory).
-            let bytes = sources.read(&path).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => "there is no such file".to_string(),
-                std::io::ErrorKind::PermissionDenied => {
-                    "it may not be read (permission denied)".to_string()
-                }
-                _ => "it cannot be read".to_string(),
-            })?;
-            let text = String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?;
-            let id = sources.add_as(&path, text.as_str(), FileKind::Schema);
-            Ok((text, id))
-        });
-        let parsed = match text {
-            Ok((text, id)) => {
-                ids.push(*id);
-                NodeSet::parse(text, index)
-            }
-            Err(why) => Err(why.clone()),
-        };
-        match parsed {
-            Ok(set) => match &mut merged {
-                Some(merged) => merged.absorb(set),
-                None => merged = Some(set),
-            },
-            Err(why) => {
-                failed = true;
-                problems.push(
-                    Diagnostic::error(
-                        Code::NodesetUnreadable,
-                        format!("the NodeSet2 file `{}` cannot be used: {why}", file.text),
-                    )
-                    .label(file.span, "named here")
-                    .help(format!(
-                        "name a NodeSet2 XML file (a `UANodeSet` document, as a server's vendor or the OPC Foundation publishes it), relative to the mapping's folder ({}); without `nodeset:` the nodes are typed at run time only",
-                        folder.display()
-                    )),
-                );
-            }
-        }
-    }
-    if failed {
-        return None;
-    }
-    merged.map(|set| (set, ids))
 }
 
 /// One connector's NodeSet and entity.
