@@ -115,10 +115,11 @@ pub fn check_nodesets(
         }
     }
     if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
+        return Ok(());
     }
+    // In the order of the text, as the checker reports its own.
+    problems.sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
+    Err(problems)
 }
 
 /// One connector's NodeSet and entity.
