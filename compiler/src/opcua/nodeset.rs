@@ -339,3 +339,88 @@ fn browse_name(text: &str) -> (u16, String) {
         _ => (0, text.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An instance NodeSet in namespace `urn:plant`, whose machine hangs in a folder of a
+    /// companion NodeSet (`urn:companion`, its ns=2 here) by an inverse reference, through a
+    /// reference type the companion defines.
+    const INSTANCE: &str = r#"<UANodeSet xmlns="http://opcfoundation.org/UA/2011/03/UANodeSet.xsd">
+      <NamespaceUris><Uri>urn:plant</Uri><Uri>urn:companion</Uri></NamespaceUris>
+      <Aliases><Alias Alias="Double">i=11</Alias><Alias Alias="HasComponent">i=47</Alias></Aliases>
+      <UAObject NodeId="ns=1;s=Mill" BrowseName="1:Mill">
+        <References><Reference ReferenceType="ns=2;i=7001" IsForward="false">ns=2;i=5001</Reference></References>
+      </UAObject>
+      <UAVariable NodeId="ns=1;s=Mill.Speed" BrowseName="1:Speed" DataType="Double">
+        <References><Reference ReferenceType="HasComponent" IsForward="false">ns=1;s=Mill</Reference></References>
+      </UAVariable>
+      <UAVariable NodeId="ns=1;s=Mill.Log" BrowseName="1:Log" DataType="Double" ValueRank="1"/>
+    </UANodeSet>"#;
+
+    /// The companion: its own namespace is its ns=1; a folder below Objects and a subtype of
+    /// Organizes.
+    const COMPANION: &str = r#"<UANodeSet xmlns="http://opcfoundation.org/UA/2011/03/UANodeSet.xsd">
+      <NamespaceUris><Uri>urn:companion</Uri></NamespaceUris>
+      <UAReferenceType NodeId="ns=1;i=7001" BrowseName="1:HoldsMachine">
+        <References><Reference ReferenceType="i=45" IsForward="false">i=35</Reference></References>
+      </UAReferenceType>
+      <UAObject NodeId="ns=1;i=5001" BrowseName="1:Machines">
+        <References><Reference ReferenceType="i=35" IsForward="false">i=85</Reference></References>
+      </UAObject>
+    </UANodeSet>"#;
+
+    #[test]
+    fn a_companion_joins_by_namespace_uri_with_its_references_both_ways() {
+        let mut set = NodeSet::parse(INSTANCE, 0).unwrap();
+        set.absorb(NodeSet::parse(COMPANION, 1).unwrap());
+        assert_eq!(set.namespace_uris, ["urn:plant", "urn:companion"]);
+        let machines = (2, Identifier::Numeric(5001));
+        assert_eq!(
+            set.nodes[&machines].browse_name,
+            (2, "Machines".to_string())
+        );
+        assert_eq!(set.nodes[&machines].file, 1);
+        // Objects -> Machines (inverse Organizes of the companion), Machines -> Mill (inverse
+        // HoldsMachine of the instance), Mill -> Speed.
+        let child = |from: &Key| {
+            set.edges[from]
+                .iter()
+                .map(|e| e.target.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(child(&(0, Identifier::Numeric(85))), [machines.clone()]);
+        let mill = (1, Identifier::String("Mill".into()));
+        assert_eq!(child(&machines), [mill.clone()]);
+        let holds_machine = &set.edges[&machines][0].reference_type;
+        assert!(
+            set.is_subtype(holds_machine, HIERARCHICAL_REFERENCES),
+            "a subtype of Organizes"
+        );
+        assert!(!set.is_subtype(holds_machine, AGGREGATES));
+        let speed = &set.nodes[&(1, Identifier::String("Mill.Speed".into()))];
+        assert_eq!(speed.data_type, Some((0, Identifier::Numeric(11))));
+        assert_eq!(
+            set.nodes[&(1, Identifier::String("Mill.Log".into()))].value_rank,
+            Some(1)
+        );
+        assert_eq!(
+            set.display(&mill, true),
+            "nsu=urn:plant;s=Mill",
+            "by URI, for a mapping that writes nsu="
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_nodeset_says_why() {
+        assert!(NodeSet::parse("entities: {}", 0)
+            .unwrap_err()
+            .contains("not XML"));
+        assert!(NodeSet::parse("<Schema/>", 0)
+            .unwrap_err()
+            .contains("not a NodeSet2"));
+        let bad_id = r#"<UANodeSet><UAObject NodeId="x=1" BrowseName="A"/></UANodeSet>"#;
+        assert!(NodeSet::parse(bad_id, 0).unwrap_err().contains("line 1"));
+    }
+}
