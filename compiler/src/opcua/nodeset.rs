@@ -390,9 +390,12 @@ mod tests {
                 .map(|e| e.target.clone())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(child(&(0, Identifier::Numeric(85))), [machines.clone()]);
+        assert_eq!(
+            child(&(0, Identifier::Numeric(85))),
+            std::slice::from_ref(&machines)
+        );
         let mill = (1, Identifier::String("Mill".into()));
-        assert_eq!(child(&machines), [mill.clone()]);
+        assert_eq!(child(&machines), std::slice::from_ref(&mill));
         let holds_machine = &set.edges[&machines][0].reference_type;
         assert!(
             set.is_subtype(holds_machine, HIERARCHICAL_REFERENCES),
