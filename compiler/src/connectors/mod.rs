@@ -360,7 +360,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 ty: OptionType::Int { min: 1, max: 65_535 },
                 default: Some("100"),
                 roles: SOURCE,
-                doc: "the data changes the server keeps per item between two publishes; beyond it the oldest is dropped (and counted)",
+                doc: "the data changes the server keeps per item between two publishes; beyond it the server drops the oldest",
                 when: None,
             },
             OptionSpec {
