@@ -126,6 +126,10 @@ codes! {
 
     // Data: the mapping's data files, where they exist at check time
     DataFileLacksColumn = "E0701": "a data file the mapping reads lacks a column its entity requires",
+    // OPC UA NodeSet2 files that type a mapping's nodes
+    NodesetUnreadable = "E0702": "the NodeSet2 file of an OPC UA connector cannot be read",
+    NodeNotInNodeset = "E0703": "a node or browse path of an OPC UA connector is not in its NodeSet2 file",
+    NodeTypeMismatch = "E0704": "an OPC UA node's DataType does not fit the entity's field",
     // Connectors and their deployment settings
     BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
     SecretInMapping = "E0802": "a password, token or credential is written in the mapping",
@@ -136,6 +140,13 @@ codes! {
     HttpTargetWithoutKey = "E0817": "an HTTP target has no key to make its idempotency keys of",
     BatchedPathWithFields = "E0818": "an HTTP target sends batches to a path that names a record's fields",
     UnknownWatermarkField = "E0819": "an HTTP source's `watermark` is not a field of its entity, `etag` or `last_modified`",
+    // OPC UA connectors
+    BadNodeId = "E0804": "an OPC UA node id is not well-formed",
+    BadBrowsePath = "E0805": "an OPC UA browse path is not well-formed",
+    OpcuaItems = "E0806": "an OPC UA source cannot give its records: it monitors no node or one twice, or its entity reads a field a data change does not have",
+    BadOpcuaWrite = "E0807": "an entry of an OPC UA target's `writes` is not `field = node id`",
+    UnknownOpcuaField = "E0808": "an OPC UA target writes, or takes a `{field}` from, a field its entity does not have",
+    OpcuaIntervalRange = "E0809": "an OPC UA source's sampling or publishing interval is longer than a day",
 }
 
 impl std::fmt::Display for Code {

@@ -88,6 +88,21 @@ pub enum SourceKind {
         watermark: String,
         poll_interval_ms: u64,
     },
+    /// Data changes of an OPC UA server's monitored items, by node id or browse path.
+    Opcua {
+        connection: String,
+        nodes: Vec<OpcuaItem>,
+        browse_paths: Vec<OpcuaItem>,
+        sampling_interval_ms: u64,
+        publishing_interval_ms: u64,
+        queue_size: u32,
+        /// An absolute deadband; `None`: every change.
+        deadband: Option<f64>,
+        /// The NodeSet2 files that type the items (none: typed at run time only).
+        nodesets: Vec<OpcuaItem>,
+        /// The server's namespace URIs from index 1, for the typing (none: the first file's).
+        namespaces: Vec<OpcuaItem>,
+    },
 }
 
 /// How the bytes of a broker message become records.
@@ -115,6 +130,7 @@ impl SourceKind {
             SourceKind::Mqtt { .. } => "mqtt",
             SourceKind::Postgres { .. } => "postgres",
             SourceKind::Http { .. } => "http",
+            SourceKind::Opcua { .. } => "opcua",
         }
     }
 }
@@ -205,6 +221,16 @@ pub enum TargetKind {
         /// The header of the idempotency key.
         idempotency_key: String,
     },
+    /// Fields of each record written to OPC UA nodes.
+    Opcua {
+        connection: String,
+        writes: Vec<OpcuaWrite>,
+        read_back: bool,
+        /// The NodeSet2 files that type the written nodes.
+        nodesets: Vec<OpcuaItem>,
+        /// The server's namespace URIs from index 1, for the typing (none: the first file's).
+        namespaces: Vec<OpcuaItem>,
+    },
 }
 
 impl TargetKind {
@@ -216,6 +242,7 @@ impl TargetKind {
             TargetKind::Mqtt { .. } | TargetKind::Sparkplug { .. } => "mqtt",
             TargetKind::Postgres { .. } => "postgres",
             TargetKind::Http { .. } => "http",
+            TargetKind::Opcua { .. } => "opcua",
         }
     }
 
@@ -675,4 +702,24 @@ impl std::fmt::Display for Type {
             Type::Identifier(n) | Type::Enum(n) | Type::Entity(n) => f.write_str(n),
         }
     }
+}
+
+/// A text of an OPC UA connector (a node id, a browse path, a NodeSet file), as written, with
+/// the span of its text: the text itself when the literal is written without escapes, else the
+/// literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpcuaItem {
+    pub text: String,
+    pub span: Span,
+    /// Whether `span` covers exactly `text` (so a help may offer a replacement for it).
+    pub exact: bool,
+}
+
+/// One `field = node id` of an OPC UA target; the node id may hold `{field}` placeholders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpcuaWrite {
+    /// The entity's field, by its name in the schema.
+    pub field: String,
+    pub field_span: Span,
+    pub node: OpcuaItem,
 }

@@ -16,6 +16,7 @@ pub mod ir;
 pub mod lineage;
 pub mod loader;
 pub mod manifest;
+pub mod opcua;
 pub mod schema;
 pub mod source_map;
 pub mod syntax;
@@ -167,5 +168,8 @@ fn load_schemas_and_check(
     sources: &mut SourceMap,
 ) -> Result<ir::Program, Vec<Diagnostic>> {
     let schemas = schema::load_schemas(ast, &mapping_folder(path), sources)?;
-    check::check(ast, &schemas, sources)
+    let program = check::check(ast, &schemas, sources)?;
+    // Reads files (the NodeSet2 files OPC UA connectors name), which the checker does not.
+    opcua::check_nodesets(&program, &mapping_folder(path), sources)?;
+    Ok(program)
 }

@@ -78,3 +78,12 @@ fn generated_code_of_the_http_programs() {
         }
     );
 }
+
+/// The OPC UA programs: subscriptions (`run.opcua_source`) and writes (`run.opcua_target`),
+/// their node ids as written, a written field's `{field}`s by the record's keys.
+#[test]
+fn generated_code_of_the_opcua_programs() {
+    insta::glob!("../../tests/programs", "opcua_*/*.fdi", |path| {
+        insta::assert_snapshot!(generated_files(path));
+    });
+}

@@ -1,4 +1,5 @@
-//! A help never puts the reader on the wrong track: every rewrite a check diagnostic (E03xx)
+//! A help never puts the reader on the wrong track: every rewrite a check diagnostic (E03xx, and
+//! the OPC UA connector's of `OPCUA_REWRITES`)
 //! proposes for a case file under `tests/cases/` is applied literally, alone, and the file is
 //! checked again. The diagnostic must be gone, and no diagnostic of a kind the file did not
 //! have before may appear. (`tests/cases/units/` has its own test, `unit_fixes.rs`, which also
@@ -180,6 +181,10 @@ fn apply(
     fixed
 }
 
+/// The OPC UA connector's diagnostics whose help rewrites: a node id or `writes` entry
+/// repaired, a misspelt field, the NodeSet's closest node or browse path element.
+const OPCUA_REWRITES: &[&str] = &["fdi::E0703", "fdi::E0804", "fdi::E0807", "fdi::E0808"];
+
 fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("case folder") {
         let path = entry.expect("entry").path();
@@ -225,7 +230,9 @@ fn every_rewrite_a_help_proposes_checks() {
             let Some(primary) = diagnostic.labels.first() else {
                 continue;
             };
-            if !code.starts_with("fdi::E03") || primary.span.file != file {
+            if !(code.starts_with("fdi::E03") || OPCUA_REWRITES.contains(&code))
+                || primary.span.file != file
+            {
                 continue;
             }
             let primary_text = &text[primary.span.start..primary.span.end];

@@ -27,6 +27,8 @@ impl<'a> Checker<'a> {
                         }
                         (kind, _) => kind,
                     };
+                    let kind =
+                        kind.filter(|k| entity.is_none_or(|e| self.opcua_source_fields(k, e)));
                     let time_ok = match (&decl.time, entity) {
                         (Some(time), Some(entity)) => self.source_time(entity, time),
                         _ => true,
@@ -67,6 +69,8 @@ impl<'a> Checker<'a> {
                         (Some(kind), Some(entity)) => self.http_target(kind, entity, decl),
                         (kind, _) => kind,
                     };
+                    let kind =
+                        kind.filter(|k| entity.is_none_or(|e| self.opcua_write_fields(k, e)));
                     let key_ok = entity.is_some_and(|e| self.target_key(e, &decl.key));
                     let plain =
                         entity.is_none_or(|e| self.no_quality_fields(e, "target", &decl.name));
@@ -204,6 +208,7 @@ impl<'a> Checker<'a> {
                 watermark: c.text("watermark").to_string(),
                 poll_interval_ms: c.duration_ms("poll_interval"),
             },
+            "opcua" => self.reported(crate::opcua::source_kind(connector, &c))?,
             kind => ir::SourceKind::File {
                 format: file_format(kind),
                 path: c.file.unwrap_or_default(),
@@ -301,10 +306,43 @@ impl<'a> Checker<'a> {
                 batch: c.int("batch") as u32,
                 idempotency_key: c.text("idempotency_key").to_string(),
             },
+            "opcua" => self.reported(crate::opcua::target_kind(connector, &c))?,
             _ => ir::TargetKind::Jsonl {
                 path: c.file.unwrap_or_default(),
             },
         })
+    }
+
+    /// The result of a connector's own check (OPC UA's), its problems reported.
+    fn reported<T>(&mut self, checked: Result<T, Vec<Diagnostic>>) -> Option<T> {
+        match checked {
+            Ok(value) => Some(value),
+            Err(problems) => {
+                for problem in problems {
+                    self.report(problem);
+                }
+                None
+            }
+        }
+    }
+
+    /// An OPC UA target's written fields and `{field}`s, each a field of its entity (E0808).
+    fn opcua_write_fields(&mut self, kind: &ir::TargetKind, entity: &Entity) -> bool {
+        let problems = crate::opcua::check_write_fields(kind, entity);
+        let ok = problems.is_empty();
+        self.reported(if ok { Ok(()) } else { Err(problems) });
+        ok
+    }
+
+    /// An OPC UA source's entity: each field one a data change's record has (E0806).
+    fn opcua_source_fields(&mut self, kind: &ir::SourceKind, entity: &Entity) -> bool {
+        if !matches!(kind, ir::SourceKind::Opcua { .. }) {
+            return true;
+        }
+        let problems = crate::opcua::check_source_fields(entity, self.schema);
+        let ok = problems.is_empty();
+        self.reported(if ok { Ok(()) } else { Err(problems) });
+        ok
     }
 
     /// A PostgreSQL target's `numeric: [...]`: each a `float` field of its entity, listed once.

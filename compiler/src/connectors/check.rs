@@ -20,6 +20,7 @@ pub enum OptionValue {
     TextList(Vec<String>),
     /// Topic filters that parsed, each with the span of its literal.
     TopicFilters(Vec<(String, Span)>),
+    Number(f64),
 }
 
 /// A connector that checked: its table entry, the file it names, and every option that applies
@@ -69,6 +70,14 @@ impl Checked {
         match self.options.get(name) {
             Some(OptionValue::Duration(ms)) => *ms,
             _ => 0,
+        }
+    }
+
+    /// A number option; `None` when it has no value (its default is none).
+    pub fn number(&self, name: &str) -> Option<f64> {
+        match self.options.get(name) {
+            Some(OptionValue::Number(n)) => Some(*n),
+            _ => None,
         }
     }
 
@@ -466,6 +475,11 @@ fn typed_value(
                 .and_then(|d| u64::try_from(d.as_millis()).ok())
                 .map(OptionValue::Duration)
         }
+        (OptionType::Number, OptionValueKind::Number(written)) => written
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map(OptionValue::Number),
         (OptionType::TextList, OptionValueKind::Text(text)) => {
             Some(OptionValue::TextList(vec![text.clone()]))
         }
@@ -510,7 +524,10 @@ fn typed_value(
                 })
             }
             (
-                OptionType::Int { .. } | OptionType::Bool | OptionType::Duration,
+                OptionType::Int { .. }
+                | OptionType::Bool
+                | OptionType::Duration
+                | OptionType::Number,
                 OptionValueKind::Text(text),
             ) => Some(format!(
                 "write it without quotes: `{}: {}`",
@@ -552,6 +569,10 @@ fn default_value(ty: OptionType, default: &str) -> OptionValue {
         OptionType::Text | OptionType::TopicLevel | OptionType::Choice(_) => {
             OptionValue::Text(default.to_string())
         }
+        // `""`: no default; [`Checked::number`] is `None` then.
+        OptionType::Number => default
+            .parse()
+            .map_or(OptionValue::Text(String::new()), OptionValue::Number),
     }
 }
 
@@ -562,6 +583,9 @@ fn missing_option(
     option: &OptionSpec,
 ) -> Diagnostic {
     let example = match option.ty {
+        OptionType::TextList if option.name == "writes" => {
+            "[\"field = ns=2;s=Machine.Setpoint\"]".to_string()
+        }
         OptionType::TextList => "[\"plant/+/+/state\"]".to_string(),
         OptionType::TopicFilters => "[\"plant/+line/+machine/state\"]".to_string(),
         OptionType::Int { min, .. } => min.to_string(),
@@ -570,6 +594,7 @@ fn missing_option(
         OptionType::Choice(words) => format!("\"{}\"", words[0]),
         OptionType::Text if option.name == "connection" => "\"plant_broker\"".to_string(),
         OptionType::Text | OptionType::TopicLevel => format!("\"{}\"", option.name),
+        OptionType::Number => "0.5".into(),
     };
     Diagnostic::error(
         Code::UnknownConnector,
@@ -632,7 +657,7 @@ fn list_or(items: &[&str]) -> String {
 /// "a" or "an" before a connector's kind, as it is spoken (an MQTT, an SQLite, a CSV).
 fn article(kind: &str) -> &'static str {
     match kind {
-        "mqtt" | "sqlite" | "http" => "an",
+        "mqtt" | "sqlite" | "http" | "opcua" => "an",
         _ => "a",
     }
 }

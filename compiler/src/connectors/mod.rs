@@ -57,6 +57,8 @@ pub enum OptionType {
     TopicFilters,
     /// A text that is one MQTT topic level: not empty, no `/`, `+` or `#` (a Sparkplug id).
     TopicLevel,
+    /// A number of 0 or more, whole or not (`0.5`): an OPC UA deadband.
+    Number,
 }
 
 impl OptionType {
@@ -73,6 +75,7 @@ impl OptionType {
             OptionType::TextList => "a text or a list of texts".into(),
             OptionType::TopicFilters => "a topic filter or a list of them".into(),
             OptionType::TopicLevel => "one topic level: text without `/`, `+` or `#`".into(),
+            OptionType::Number => "a number of 0 or more, such as `0.5`".into(),
         }
     }
 }
@@ -381,6 +384,98 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("http"),
         value_features: &[],
         doc: "an HTTP endpoint of JSON (a REST API of an MES or ERP): records posted, or polled",
+    },
+    ConnectorSpec {
+        kind: "opcua",
+        roles: SOURCE_TARGET,
+        location: Location::Connection,
+        options: &[
+            CONNECTION,
+            OptionSpec {
+                name: "nodes",
+                ty: OptionType::TextList,
+                default: Some(""),
+                roles: SOURCE,
+                doc: "the monitored items by node id (`ns=2;s=Spindle.Speed`, `ns=3;i=1001`, `nsu=urn:x;g=...`, `i=2258`); each data change is one record. At least one of `nodes` and `browse_paths`",
+                when: None,
+            },
+            OptionSpec {
+                name: "browse_paths",
+                ty: OptionType::TextList,
+                default: Some(""),
+                roles: SOURCE,
+                doc: "the monitored items by browse path from the Objects folder (`/2:Machine/2:Spindle.2:Speed`: `/` follows a hierarchical reference, `.` a component or property)",
+                when: None,
+            },
+            OptionSpec {
+                name: "sampling_interval",
+                ty: OptionType::Duration,
+                default: Some("0ms"),
+                roles: SOURCE,
+                doc: "how often the server samples each item, at most `1d`; `0ms`: the server's fastest, every change of a value it reports by exception",
+                when: None,
+            },
+            OptionSpec {
+                name: "publishing_interval",
+                ty: OptionType::Duration,
+                default: Some("100ms"),
+                roles: SOURCE,
+                doc: "how often the server sends the queued data changes, at most `1d`",
+                when: None,
+            },
+            OptionSpec {
+                name: "queue_size",
+                ty: OptionType::Int { min: 1, max: 65_535 },
+                default: Some("100"),
+                roles: SOURCE,
+                doc: "the data changes the server keeps per item between two publishes; beyond it the server drops the oldest",
+                when: None,
+            },
+            OptionSpec {
+                name: "deadband",
+                ty: OptionType::Number,
+                default: Some(""),
+                roles: SOURCE,
+                doc: "an absolute deadband: a numeric value is reported only when it moved more than this since the last one reported; none: every change",
+                when: None,
+            },
+            OptionSpec {
+                name: "nodeset",
+                ty: OptionType::TextList,
+                default: Some(""),
+                roles: SOURCE_TARGET,
+                doc: "a NodeSet2 XML file (relative to the mapping), or a list of them, that types the items or written nodes: a node not in them, or a DataType that does not fit the entity's field, is a compile error. `ns=N` is read in the first file's namespace table; the others (companion specifications) complete it by namespace URI",
+                when: None,
+            },
+            OptionSpec {
+                name: "namespaces",
+                ty: OptionType::TextList,
+                default: Some(""),
+                roles: SOURCE_TARGET,
+                doc: "the server's namespace URIs from index 1, for `nodeset`: `ns=N` and a browse name's `N:` name the N-th, which is looked up in the NodeSet by its URI; none: the first NodeSet file's own table",
+                when: None,
+            },
+            OptionSpec {
+                name: "writes",
+                ty: OptionType::TextList,
+                default: None,
+                roles: TARGET,
+                doc: "`field = node id` each: the record's field written to the node; `{field}` in the node id is the record's field (`upper = ns=2;s=Station{station}.UpperLimit`)",
+                when: None,
+            },
+            OptionSpec {
+                name: "read_back",
+                ty: OptionType::Bool,
+                default: Some("false"),
+                roles: TARGET,
+                doc: "read each written node back once the server confirmed the write; a different value is a reject",
+                when: None,
+            },
+        ],
+        endless: true,
+        feature: Some("opcua"),
+        value_features: &[],
+        doc: "an OPC UA server: a subscription whose data changes are records, or records written to nodes, each write confirmed by the server (docs/connectors/opcua.md)",
     },
 ];
 

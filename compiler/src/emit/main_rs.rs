@@ -113,14 +113,16 @@ fn connections(program: &ir::Program) -> Vec<&String> {
         .filter_map(|s| match &s.kind {
             SourceKind::Mqtt { connection, .. }
             | SourceKind::Postgres { connection, .. }
-            | SourceKind::Http { connection, .. } => Some(connection),
+            | SourceKind::Http { connection, .. }
+            | SourceKind::Opcua { connection, .. } => Some(connection),
             SourceKind::File { .. } => None,
         })
         .chain(program.targets.iter().filter_map(|t| match &t.kind {
             TargetKind::Mqtt { connection, .. }
             | TargetKind::Sparkplug { connection, .. }
             | TargetKind::Postgres { connection, .. }
-            | TargetKind::Http { connection, .. } => Some(connection),
+            | TargetKind::Http { connection, .. }
+            | TargetKind::Opcua { connection, .. } => Some(connection),
             TargetKind::Sqlite { .. } | TargetKind::Jsonl { .. } => None,
         }));
     let mut connections: Vec<&String> = Vec::new();
@@ -220,7 +222,56 @@ fn open_source(program: &ir::Program, source: &ir::Source) -> String {
             "http_source({:?}, {connection:?}, &::fdi_runtime::HttpPoll {{ path: {path:?}, records: {records:?}, watermark: {watermark:?}, poll_interval: ::std::time::Duration::from_millis({poll_interval_ms}) }})",
             source.name,
         ),
+        SourceKind::Opcua {
+            connection,
+            nodes,
+            browse_paths,
+            sampling_interval_ms,
+            publishing_interval_ms,
+            queue_size,
+            deadband,
+            ..
+        } => {
+            let texts = |items: &[ir::OpcuaItem]| {
+                let texts: Vec<String> = items.iter().map(|i| i.text.clone()).collect();
+                quoted(&texts)
+            };
+            format!(
+                "opcua_source({:?}, {connection:?}, &::fdi_runtime::OpcuaSubscription {{ nodes: &[{}], browse_paths: &[{}], sampling_interval: ::std::time::Duration::from_millis({sampling_interval_ms}), publishing_interval: ::std::time::Duration::from_millis({publishing_interval_ms}), queue_size: {queue_size}, deadband: {deadband:?} }})",
+                source.name,
+                texts(nodes),
+                texts(browse_paths),
+            )
+        }
     }
+}
+
+/// An OPC UA target's `(field, node id)` pairs as the runtime reads the record: by each field's
+/// name in the data (its `column:`), in the node id's `{field}`s too.
+fn opcua_writes(program: &ir::Program, target: &ir::Target, writes: &[ir::OpcuaWrite]) -> String {
+    let entity = &program.schema.entities[&target.entity];
+    let external = |name: &str| {
+        entity
+            .field(name)
+            .map_or(name, |f| f.external_name())
+            .to_string()
+    };
+    let pairs: Vec<String> = writes
+        .iter()
+        .map(|write| {
+            let mut node = String::new();
+            let mut rest = write.node.text.as_str();
+            while let Some((before, after)) = rest.split_once('{') {
+                let (field, after) = after.split_once('}').unwrap_or((after, ""));
+                node.push_str(before);
+                node.push_str(&format!("{{{}}}", external(field.trim())));
+                rest = after;
+            }
+            node.push_str(rest);
+            format!("({:?}, {node:?})", external(&write.field))
+        })
+        .collect();
+    format!("&[{}]", pairs.join(", "))
 }
 
 /// The type of the records a target receives: its entity's, traced when it keeps provenance.
@@ -374,6 +425,17 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                     key.join(", "),
                 )
             }
+            TargetKind::Opcua {
+                connection,
+                writes,
+                read_back,
+                ..
+            } => format!(
+                "{binding}run.opcua_target::<{}>({:?}, {connection:?}, &::fdi_runtime::OpcuaWrites {{ writes: {}, read_back: {read_back} }})?;",
+                record_type(t, names),
+                t.name,
+                opcua_writes(program, t, writes),
+            ),
         };
         f.line(line);
     }

@@ -12,6 +12,7 @@ mod error;
 mod http;
 mod mosquitto;
 mod mqtt;
+pub mod opcua;
 mod postgres;
 mod process;
 mod sparkplug;
