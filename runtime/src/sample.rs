@@ -287,18 +287,32 @@ pub fn good<T: Clone + DeserializeOwned>(
 
 /// From the field's text or JSON value: `UNAVAILABLE` is [`SampleValue::Unavailable`]; empty text, `null` and
 /// an absent field are [`SampleValue::Missing`] (absent needs `#[serde(default)]`); a JSON number or boolean is
-/// read as the text it is written as, so CSV and JSON give the same values; anything that does not read as a
-/// `T` is [`SampleValue::Garbled`], never a decode error.
+/// read as the text it is written as, so CSV and JSON give the same values.
+///
+/// Text that does not read as a `T` is [`SampleValue::Garbled`], a value the flow must handle: a device's text
+/// may be anything. A JSON number or boolean that is not a `T` (`2.5` or an OPC UA Double's `3.0` for an `int`,
+/// a number for a timestamp) is a decode error instead: its source said what type it is, and that type is not
+/// the schema's, which is a wrong schema or a wrong node, not a bad reading.
 impl<'de, T: DeserializeOwned> Deserialize<'de> for SampleValue<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde_json::Value;
-        Ok(match Value::deserialize(deserializer)? {
-            Value::Null => SampleValue::Missing,
-            Value::String(text) => SampleValue::from_text(&text),
-            Value::Number(number) => SampleValue::from_text(&number.to_string()),
-            Value::Bool(flag) => SampleValue::from_text(&flag.to_string()),
-            other => SampleValue::Garbled(other.to_string()),
-        })
+        let typed = |value: Value, text: String| match SampleValue::from_text(&text) {
+            SampleValue::Garbled(_) => Err(serde::de::Error::custom(match T::deserialize(value) {
+                Err(e) => e.to_string(),
+                Ok(_) => format!("{text} is not a valid value"),
+            })),
+            read => Ok(read),
+        };
+        match Value::deserialize(deserializer)? {
+            Value::Null => Ok(SampleValue::Missing),
+            Value::String(text) => Ok(SampleValue::from_text(&text)),
+            Value::Number(number) => {
+                let text = number.to_string();
+                typed(Value::Number(number), text)
+            }
+            Value::Bool(flag) => typed(Value::Bool(flag), flag.to_string()),
+            other => Ok(SampleValue::Garbled(other.to_string())),
+        }
     }
 }
 

@@ -123,10 +123,31 @@ fn jsonl_values_numbers_text_null_and_absent() {
     assert_eq!(row.running, SampleValue::Garbled("[true]".to_string()));
     assert_eq!(row.changed_at, SampleValue::Missing);
 
-    let row = from_jsonl(r#"{"speed": "1.5e3", "count": 2.5}"#);
+    let row = from_jsonl(r#"{"speed": "1.5e3", "count": "2.5"}"#);
     assert_eq!(row.speed, SampleValue::Value(1500.0));
     assert_eq!(row.speed__quality, Quality::Uncertain);
+    // Text is a reading, which may be garbled; the flow decides what a garbled count means.
     assert_eq!(row.count, SampleValue::Garbled("2.5".to_string()));
+}
+
+#[test]
+fn a_json_number_or_boolean_of_another_type_is_a_decode_reject() {
+    // The source typed it (an OPC UA Double, a Sparkplug Float): not the schema's type is a wrong schema or
+    // node, not a bad reading, so the record is rejected whole, with the reason.
+    for (line, why) in [
+        (r#"{"speed": 1.0, "count": 3.0}"#, "floating point `3.0`, expected i64"),
+        (r#"{"speed": 1.0, "count": 1e3}"#, "floating point `1000.0`, expected i64"),
+        (r#"{"speed": true, "count": 1}"#, "boolean `true`, expected f64"),
+    ] {
+        let reject = decode::<Spindle>(&RawRecord::json_line(Arc::from("mill"), 1, line), "Spindle")
+            .unwrap_err();
+        let detail = format!("{reject:?}");
+        assert!(detail.contains(why), "{line}: {detail}");
+    }
+    // A whole number is a float, and a number is the text it is written as.
+    let row = from_jsonl(r#"{"speed": 1200, "count": 7, "program": 42}"#);
+    assert_eq!(row.speed, SampleValue::Value(1200.0));
+    assert_eq!(row.program, SampleValue::Value("42".to_string()));
 }
 
 #[test]
