@@ -143,7 +143,8 @@ impl Settings {
             RunError::Usage(format!(
                 "the mapping names connection {name:?}, but no settings are given for it: add a \
                  `[connections.{name}]` table to the config file (`--config FILE`), or set \
-                 FDI_{}_HOST and the others in the environment",
+                 each setting in the environment as FDI_{}_<SETTING> (the settings of each \
+                 connector: docs/connectors/)",
                 name.to_ascii_uppercase()
             ))
         })
