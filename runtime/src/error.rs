@@ -102,6 +102,12 @@ pub enum RunError {
     #[error(transparent)]
     Postgres(#[from] crate::postgres::PostgresError),
 
+    /// An OPC UA source or target failed in a way that is not about one record (connect, subscribe,
+    /// a lost session); [`crate::opcua::OpcuaError::is_transient`] says whether trying again may help.
+    #[cfg(feature = "opcua")]
+    #[error(transparent)]
+    Opcua(#[from] crate::opcua::OpcuaError),
+
     /// The generated program asked for something inconsistent (e.g. a key that is not a column). This is a
     /// compiler bug, not a data problem.
     #[error("invalid program: {0} (this is a bug in the fdi compiler, please report it)")]

@@ -18,6 +18,8 @@ mod observe;
 mod open;
 #[cfg(feature = "mqtt")]
 mod open_mqtt;
+#[cfg(feature = "opcua")]
+mod open_opcua;
 #[cfg(feature = "postgres")]
 mod open_postgres;
 mod reader;
@@ -31,6 +33,8 @@ pub use self::config::{
 pub use self::drive::{MapFn, OpenSource};
 #[cfg(feature = "mqtt")]
 pub use self::open_mqtt::MessagePayload;
+#[cfg(feature = "opcua")]
+pub use self::open_opcua::{OpcuaSubscription, OpcuaWrites};
 #[cfg(feature = "postgres")]
 pub use self::open_postgres::PostgresPoll;
 #[cfg(feature = "postgres")]
