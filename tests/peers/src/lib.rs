@@ -12,6 +12,7 @@ mod mosquitto;
 mod mqtt;
 mod postgres;
 mod process;
+pub mod proxy;
 mod sparkplug;
 mod tls;
 
