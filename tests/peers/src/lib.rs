@@ -10,6 +10,7 @@
 mod error;
 mod mosquitto;
 mod mqtt;
+pub mod opcua;
 mod postgres;
 mod process;
 pub mod proxy;
