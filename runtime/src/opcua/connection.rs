@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use opcua::client::{
-    ClientBuilder, IdentityToken, Password, Session, SessionConnectMode, SessionPollResult,
+    Client, ClientBuilder, IdentityToken, Password, Session, SessionConnectMode, SessionPollResult,
 };
 use opcua::crypto::{CertificateStore, SecurityPolicy};
-use opcua::types::{EndpointDescription, MessageSecurityMode, StatusCode};
+use opcua::types::{MessageSecurityMode, StatusCode};
 use prometheus_client::metrics::counter::Counter;
 use tokio::sync::watch;
 
@@ -122,10 +122,12 @@ impl OpcuaConnection {
                 | SecurityPolicy::Aes128Sha256RsaOaep
                 | SecurityPolicy::Aes256Sha256RsaPss),
             ) => policy,
-            _ => return Err(usage(format!(
+            _ => {
+                return Err(usage(format!(
                 "`security_policy` is {policy:?}; expected Basic256Sha256, Aes128_Sha256_RsaOaep, \
                      Aes256_Sha256_RsaPss or None"
-            ))),
+            )))
+            }
         };
         let insecure_mode = connection.security_mode == MessageSecurityMode::None;
         let insecure_policy = connection.security_policy == SecurityPolicy::None;
@@ -254,15 +256,32 @@ impl OpcuaConnection {
             }
             _ => IdentityToken::Anonymous,
         };
-        let endpoint: EndpointDescription = (
-            self.endpoint_url.as_str(),
-            self.security_policy.to_uri(),
-            self.security_mode,
-        )
-            .into();
-        let (session, event_loop) = client
-            .connect_to_matching_endpoint(endpoint, identity)
+        let endpoints = client
+            .get_server_endpoints_from_url(self.endpoint_url.as_str())
             .await
+            .map_err(|e| fail(format!("GetEndpoints failed: {e}")))?;
+        let Some(mut endpoint) = Client::find_matching_endpoint(
+            &endpoints,
+            &self.endpoint_url,
+            self.security_policy,
+            self.security_mode,
+        ) else {
+            let offered: Vec<String> = endpoints
+                .iter()
+                .map(|e| format!("{} {:?}", e.security_policy_uri, e.security_mode))
+                .collect();
+            return Err(fail(format!(
+                "the server offers no endpoint with security policy {} and mode {:?} (it offers: {})",
+                self.security_policy.to_uri(),
+                self.security_mode,
+                offered.join(", ")
+            )));
+        };
+        // The server advertises its own host and port; the deployment's URL is what reaches it
+        // (through a gateway, a port forward): connect there, always.
+        endpoint.endpoint_url = self.endpoint_url.as_str().into();
+        let (session, event_loop) = client
+            .connect_to_endpoint_directly(endpoint, identity)
             .map_err(|e| fail(format!("{} ({})", e, e.status())))?;
         let (state_tx, mut state_rx) = watch::channel(SessionState::default());
         let events = event_loop.enter();

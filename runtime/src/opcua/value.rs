@@ -186,7 +186,7 @@ mod tests {
             serde_json::from_str(&data_change_record("ns=2;s=A", "ns=2;s=A", &value, 9)).unwrap();
         assert_eq!(record["status"], "BadSensorFailure");
         assert_eq!(record["value_quality"], "BadSensorFailure");
-        assert_eq!(record["status_code"], 0x808B_0000u32);
+        assert_eq!(record["status_code"], 0x808C_0000u32);
         assert_eq!(record["value"], Value::Null);
         assert_eq!(record["data_type"], Value::Null);
         assert_eq!(record["source_timestamp"], Value::Null);
