@@ -22,6 +22,10 @@ use crate::error::RunError;
 use crate::ops::duration::parse_duration;
 use crate::settings::ConnectionSettings;
 
+/// The longest array the client decodes (async-opcua's default is 1000): a Publish response of a
+/// server that sends everything its queues held in one message has one element per data change.
+pub(crate) const MAX_ARRAY_LENGTH: usize = 100_000;
+
 /// The settings of one OPC UA connection (`[connections.NAME]`).
 #[derive(Clone)]
 pub struct OpcuaConnection {
@@ -240,6 +244,7 @@ impl OpcuaConnection {
             .keep_alive_interval(self.keep_alive_interval)
             .max_failed_keep_alive_count(3)
             .request_timeout(self.request_timeout)
+            .max_array_length(MAX_ARRAY_LENGTH)
             .session_timeout(u32::try_from(self.session_timeout.as_millis()).unwrap_or(u32::MAX))
             .session_name(format!("fdi {role} {name}"))
             // The subscriptions are ours (see subscription.rs): the session must not recreate any.

@@ -48,6 +48,11 @@ use super::value::{data_change_record, status_name};
 
 const ROLE: &str = "source";
 
+/// The most data changes the server may put in one notification message; the client decodes
+/// arrays up to [`super::connection::MAX_ARRAY_LENGTH`], so that a server that ignores this limit
+/// is still read.
+const MAX_NOTIFICATIONS_PER_MESSAGE: u32 = 1000;
+
 /// A monitored item: as the mapping declared it, and its node.
 #[derive(Debug, Clone)]
 pub(crate) struct MonitoredNode {
@@ -165,7 +170,8 @@ impl Subscriber {
             .publishing_interval(spec.publishing_interval)
             .max_keep_alive_count(keep_alive_count)
             .max_lifetime_count(lifetime_count)
-            .max_notifications_per_publish(0)
+            // Bounded messages: a queue that filled during an outage comes in several.
+            .max_notifications_per_publish(MAX_NOTIFICATIONS_PER_MESSAGE)
             .publishing_enabled(true)
             .send(session.channel())
             .await
@@ -452,9 +458,15 @@ impl Subscriber {
                 .send(session.channel())
                 .await
             {
-                Ok(response) => {
+                Ok(response) if response.notification_message.sequence_number == sequence => {
                     tracing::info!(target: "fdi::opcua", source = %self.name, subscription = id, sequence, "republished");
                     self.deliver(response.notification_message).await?;
+                }
+                Ok(response) => {
+                    // Not the message asked for: the one asked for is not there.
+                    tracing::warn!(target: "fdi::opcua", source = %self.name, subscription = id, sequence, answered = response.notification_message.sequence_number, "notification message lost: Republish answered another message");
+                    self.counters.lost_notifications.inc();
+                    self.active.as_mut().expect("checked above").expected = sequence + 1;
                 }
                 Err(error) if error.status() == StatusCode::BadMessageNotAvailable => {
                     tracing::warn!(target: "fdi::opcua", source = %self.name, subscription = id, sequence, "notification message lost: the server no longer has it (BadMessageNotAvailable)");
