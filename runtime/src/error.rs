@@ -106,7 +106,7 @@ pub enum RunError {
     /// a lost session); [`crate::opcua::OpcuaError::is_transient`] says whether trying again may help.
     #[cfg(feature = "opcua")]
     #[error(transparent)]
-    Opcua(#[from] crate::opcua::OpcuaError),
+    Opcua(Box<crate::opcua::OpcuaError>),
 
     /// The generated program asked for something inconsistent (e.g. a key that is not a column). This is a
     /// compiler bug, not a data problem.

@@ -71,6 +71,13 @@ impl OpcuaError {
     }
 }
 
+/// Boxed in the run's error: its texts would make every `Result<_, RunError>` large.
+impl From<OpcuaError> for crate::error::RunError {
+    fn from(error: OpcuaError) -> Self {
+        crate::error::RunError::Opcua(Box::new(error))
+    }
+}
+
 /// Statuses that say the connection, the secure channel or the session is gone or the server is
 /// busy: the session reconnects, and the same request may then succeed.
 pub(crate) fn is_transient_status(status: StatusCode) -> bool {
