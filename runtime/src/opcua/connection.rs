@@ -192,6 +192,31 @@ impl OpcuaConnection {
         Ok(connection)
     }
 
+    /// What to do about a refused connection, when the status says.
+    fn hint(&self, status: StatusCode) -> String {
+        match status {
+            StatusCode::BadSecurityChecksFailed
+            | StatusCode::BadCertificateUntrusted
+            | StatusCode::BadCertificateInvalid
+            | StatusCode::BadCertificateHostNameInvalid
+            | StatusCode::BadCertificateUriInvalid
+            | StatusCode::BadCertificateTimeInvalid => format!(
+                "; if the server's certificate is not trusted, name it in `trust_server_certificate` \
+                 (or a folder of them in `trusted_server_certificates`); a refused certificate is kept \
+                 in {} for inspection; the certificate must name the endpoint's host, and the server \
+                 must trust this program's certificate ({})",
+                self.pki_dir.join("rejected").display(),
+                self.pki_dir.join("own").display()
+            ),
+            StatusCode::BadUserAccessDenied
+            | StatusCode::BadIdentityTokenInvalid
+            | StatusCode::BadIdentityTokenRejected => {
+                "; check `username` and `password`".to_string()
+            }
+            _ => String::new(),
+        }
+    }
+
     /// Whether the connection runs without security (mode `None`).
     pub fn is_insecure(&self) -> bool {
         self.security_mode == MessageSecurityMode::None
@@ -211,9 +236,17 @@ impl OpcuaConnection {
             let der = certificate
                 .to_der()
                 .map_err(|e| format!("cannot encode {}: {e}", file.display()))?;
-            let target = trusted.join(CertificateStore::cert_file_name(&certificate));
+            let name = CertificateStore::cert_file_name(&certificate);
+            let target = trusted.join(&name);
             std::fs::write(&target, der)
                 .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+            // A certificate the client refused before (saved in `rejected/`) stays refused while
+            // it is there: the deployment's trust list says otherwise now.
+            let rejected = self.pki_dir.join("rejected").join(&name);
+            if rejected.exists() {
+                std::fs::remove_file(&rejected)
+                    .map_err(|e| format!("cannot remove {}: {e}", rejected.display()))?;
+            }
         }
         Ok(())
     }
@@ -344,7 +377,8 @@ impl OpcuaConnection {
                 task.abort();
                 let status = state.failure.unwrap_or(StatusCode::BadCommunicationError);
                 Err(fail(format!(
-                    "the server refused or could not be reached: {status}"
+                    "the server refused or could not be reached: {status}{}",
+                    self.hint(status)
                 )))
             }
             Err(_) => Err(fail("the session ended before it connected".to_string())),
