@@ -110,6 +110,7 @@ impl OpcuaSource {
                 queue_size: settings.queue_size,
                 deadband: settings.deadband,
                 lifetime: connection.session_timeout,
+                request_timeout: connection.request_timeout,
             };
             let mut subscriber = Subscriber::new(
                 name,

@@ -73,6 +73,9 @@ pub(crate) struct SubscriptionSpec {
     /// How long the server keeps the subscription without Publish requests, at least: the
     /// session's timeout, so that a subscription outlives a reconnect the session outlives.
     pub lifetime: Duration,
+    /// How long a request may take; a Publish may take a keep-alive period longer (the server
+    /// holds it until it has something to say).
+    pub request_timeout: Duration,
 }
 
 /// The source's counters (detached ones when the run publishes no metrics).
@@ -82,6 +85,8 @@ pub struct SubscriptionCounters {
     pub recreations: Counter,
     pub reconnects: Counter,
     pub queue_overflows: Counter,
+    /// Notification messages recovered by Republish after a gap.
+    pub republished: Counter,
 }
 
 /// The records of one notification message, for the source to deliver.
@@ -100,6 +105,8 @@ struct Active {
     id: u32,
     /// How long without any Publish response (data or keep-alive) means the subscription is gone.
     silence_limit: Duration,
+    /// The longest a server holds a Publish request before it answers (a keep-alive).
+    keep_alive_period: Duration,
     last_heard: Instant,
     /// The first sequence number not delivered yet.
     expected: u32,
@@ -217,12 +224,13 @@ impl Subscriber {
                 format!("the server refused {}", refused.join("; ")),
             ));
         }
-        let silence_limit = (revised_interval * created.revised_max_keep_alive_count.max(1) * 3)
-            .max(Duration::from_secs(3));
+        let keep_alive_period = revised_interval * created.revised_max_keep_alive_count.max(1);
+        let silence_limit = (keep_alive_period * 3).max(Duration::from_secs(3));
         tracing::info!(target: "fdi::opcua", source = %self.name, subscription = created.subscription_id, publishing_interval = ?revised_interval, keep_alive_count = created.revised_max_keep_alive_count, lifetime_count = created.revised_lifetime_count, items = spec.items.len(), "subscribed");
         self.active = Some(Active {
             id: created.subscription_id,
             silence_limit,
+            keep_alive_period,
             last_heard: Instant::now(),
             expected: 1,
             highest_numbered: 0,
@@ -256,7 +264,10 @@ impl Subscriber {
         let silent_at = active.last_heard + active.silence_limit;
         let acks = std::mem::take(&mut *self.acks.lock().expect("acks lock"));
         let session = self.session.session.clone();
+        // An answer that does not come within a keep-alive period and a request's time was lost
+        // (a connection that stopped answering): the next Publish shows the gap.
         let publish = Publish::new(&session)
+            .timeout(active.keep_alive_period + self.spec.request_timeout)
             .acks(acks.clone())
             .send(session.channel());
         let mut state = self.session.state.clone();
@@ -460,6 +471,7 @@ impl Subscriber {
             {
                 Ok(response) if response.notification_message.sequence_number == sequence => {
                     tracing::info!(target: "fdi::opcua", source = %self.name, subscription = id, sequence, "republished");
+                    self.counters.republished.inc();
                     self.deliver(response.notification_message).await?;
                 }
                 Ok(response) => {

@@ -30,6 +30,7 @@
 //! | `fdi_opcua_subscription_recreations_total` | `source` | OPC UA subscriptions created anew after the server lost them or they went silent |
 //! | `fdi_opcua_reconnects_total` | `source` | reconnects of the OPC UA source's session |
 //! | `fdi_opcua_queue_overflows_total` | `source` | data changes the server marked with the Overflow bit: its monitored item's queue discarded values before them |
+//! | `fdi_opcua_republished_notifications_total` | `source` | OPC UA notification messages the source missed and recovered by Republish |
 //! | `fdi_opcua_target_reconnects_total` | `target` | reconnects of the OPC UA target's session |
 //!
 //! For every flow, `read = written + filtered + sum by (flow) (rejected)`, as in the summary.
@@ -140,6 +141,8 @@ struct Families {
     opcua_queue_overflows: Family<Labels, Counter>,
     #[cfg(feature = "opcua")]
     opcua_target_reconnects: Family<Labels, Counter>,
+    #[cfg(feature = "opcua")]
+    opcua_republished: Family<Labels, Counter>,
 }
 
 /// The counters of one Sparkplug B source's host session. The source's reader task counts into them
@@ -295,6 +298,11 @@ impl RunMetrics {
                 f.opcua_queue_overflows,
             );
             registry.register(
+                "opcua_republished_notifications",
+                "OPC UA notification messages the source missed and recovered by Republish",
+                f.opcua_republished,
+            );
+            registry.register(
                 "opcua_target_reconnects",
                 "Reconnects of the OPC UA target's session",
                 f.opcua_target_reconnects,
@@ -386,6 +394,7 @@ impl RunMetrics {
             recreations: f.opcua_recreations.get_or_create(&labels).clone(),
             reconnects: f.opcua_reconnects.get_or_create(&labels).clone(),
             queue_overflows: f.opcua_queue_overflows.get_or_create(&labels).clone(),
+            republished: f.opcua_republished.get_or_create(&labels).clone(),
         }
     }
 

@@ -67,10 +67,19 @@ fn open_source(
     endpoint_url: &str,
     settings: &SubscriptionSettings,
 ) -> (OpcuaSource, SubscriptionCounters) {
-    let counters = SubscriptionCounters::default();
     let mut connection = OpcuaConnection::insecure(endpoint_url);
     connection.keep_alive_interval = Duration::from_secs(1);
-    let source = OpcuaSource::open("plc", &connection, settings, counters.clone(), io.handle())
+    open_source_on(io, &connection, settings)
+}
+
+/// The source of `settings` on `connection`, with counters the test reads.
+fn open_source_on(
+    io: &tokio::runtime::Runtime,
+    connection: &OpcuaConnection,
+    settings: &SubscriptionSettings,
+) -> (OpcuaSource, SubscriptionCounters) {
+    let counters = SubscriptionCounters::default();
+    let source = OpcuaSource::open("plc", connection, settings, counters.clone(), io.handle())
         .unwrap_or_else(|e| panic!("{e}"));
     (source, counters)
 }

@@ -68,6 +68,63 @@ fn cut_and_restored_loses_nothing_with_node_opcua() {
     cut_and_restored(OpcuaImplementation::NodeOpcua);
 }
 
+/// While the proxy drops the server's answers, the server numbers and sends messages the source
+/// never receives; once answers flow again, the gap shows and Republish recovers every one of them
+/// from the server's retransmission queue: nothing lost.
+fn silenced_answers(implementation: OpcuaImplementation) {
+    let io = io();
+    let mut server = server(implementation);
+    let proxy = Proxy::start(server.port()).unwrap_or_else(|e| panic!("{e}"));
+    let endpoint = server.endpoint_url().replacen(
+        &format!(":{}/", server.port()),
+        &format!(":{}/", proxy.port()),
+        1,
+    );
+    let mut connection = OpcuaConnection::insecure(&endpoint);
+    connection.keep_alive_interval = Duration::from_secs(1);
+    connection.request_timeout = Duration::from_secs(2);
+    let settings = subscription(&server, &MONITORED);
+    let (mut source, counters) = open_source_on(&io, &connection, &settings);
+    let mut records = Vec::new();
+    read_until(&io, &mut source, &mut records, |r| {
+        r.len() >= MONITORED.len()
+    });
+    let ids = node_ids(&server);
+    let producer = thread::spawn(move || {
+        let changes = server
+            .produce(&MONITORED, 600, Duration::from_millis(5))
+            .unwrap_or_else(|e| panic!("{e}"));
+        (server, changes)
+    });
+    read_until(&io, &mut source, &mut records, |r| {
+        r.len() >= MONITORED.len() + 20
+    });
+    proxy.silence();
+    thread::sleep(Duration::from_millis(1500));
+    proxy.restore();
+    let (server, changes) = producer.join().expect("producer");
+    read_until(&io, &mut source, &mut records, |r| {
+        has_all(&ids, &changes, r)
+    });
+    assert_eq!(check_changes(&server, &changes, &records), 600);
+    assert!(
+        counters.republished.get() >= 1,
+        "the answers dropped on the way were republished"
+    );
+    assert_eq!(counters.lost_notifications.get(), 0, "nothing lost");
+    assert_eq!(counters.recreations.get(), 0);
+}
+
+#[test]
+fn silenced_answers_are_republished_by_asyncua() {
+    silenced_answers(OpcuaImplementation::Asyncua);
+}
+
+#[test]
+fn silenced_answers_are_republished_by_node_opcua() {
+    silenced_answers(OpcuaImplementation::NodeOpcua);
+}
+
 fn server_restarted(implementation: OpcuaImplementation) {
     let io = io();
     let mut server = server(implementation);

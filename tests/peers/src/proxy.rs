@@ -23,6 +23,8 @@ pub struct Proxy {
 struct Shared {
     server: SocketAddr,
     cut: AtomicBool,
+    /// The server's answers are discarded while this is set: connections stay open.
+    silenced: AtomicBool,
     stopping: AtomicBool,
     /// Both ends of every open connection, to shut them down on a cut.
     open: Mutex<Vec<(TcpStream, TcpStream)>>,
@@ -43,6 +45,7 @@ impl Proxy {
         let shared = Arc::new(Shared {
             server,
             cut: AtomicBool::new(false),
+            silenced: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             open: Mutex::new(Vec::new()),
             accepted: AtomicU64::new(0),
@@ -75,9 +78,17 @@ impl Proxy {
         self.shared.close_all();
     }
 
-    /// Forwards new connections again.
+    /// Keeps every connection open and forwards what clients send, but discards what the server
+    /// answers, until [`Proxy::restore`]: the server numbers and sends messages the client never
+    /// receives, as over a link that fails in one direction.
+    pub fn silence(&self) {
+        self.shared.silenced.store(true, Ordering::SeqCst);
+    }
+
+    /// Forwards new connections, and the server's answers, again.
     pub fn restore(&self) {
         self.shared.cut.store(false, Ordering::SeqCst);
+        self.shared.silenced.store(false, Ordering::SeqCst);
     }
 
     /// How many connections the proxy has forwarded.
@@ -138,17 +149,23 @@ fn accept(listener: TcpListener, shared: &Arc<Shared>) {
             .expect("proxy lock")
             .push((client_kept, server_kept));
         shared.accepted.fetch_add(1, Ordering::SeqCst);
-        std::thread::spawn(move || forward(client_read, server));
-        std::thread::spawn(move || forward(server_read, client));
+        let answers = shared.clone();
+        std::thread::spawn(move || forward(client_read, server, None));
+        std::thread::spawn(move || forward(server_read, client, Some(answers)));
     }
 }
 
-/// Copies `from` to `to` until either ends, then ends both directions.
-fn forward(mut from: TcpStream, mut to: TcpStream) {
+/// Copies `from` to `to` until either ends, then ends both directions; the server's answers
+/// (`answers` given) are dropped while the proxy is silenced.
+fn forward(mut from: TcpStream, mut to: TcpStream, answers: Option<Arc<Shared>>) {
     let mut buffer = [0u8; 16 * 1024];
     loop {
         match from.read(&mut buffer) {
             Ok(0) => break,
+            Ok(_)
+                if answers
+                    .as_ref()
+                    .is_some_and(|s| s.silenced.load(Ordering::SeqCst)) => {}
             Ok(n) => {
                 if to.write_all(&buffer[..n]).is_err() {
                     break;
