@@ -5,6 +5,7 @@
 //! arrive is what the server reports it wrote (`produce`), computed independently of the runtime.
 
 mod reconnect;
+mod run;
 mod security;
 mod subscribe;
 mod write;
