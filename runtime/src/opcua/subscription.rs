@@ -549,7 +549,12 @@ impl Subscriber {
         self.deliveries
             .send(Ok(notification))
             .await
-            .map_err(|_| Interrupted::Closed)
+            .map_err(|_| Interrupted::Closed)?;
+        // The time spent waiting for the run (back-pressure) is not the server's silence.
+        if let Some(active) = &mut self.active {
+            active.last_heard = Instant::now();
+        }
+        Ok(())
     }
 }
 

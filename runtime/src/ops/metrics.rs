@@ -573,6 +573,31 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "opcua")]
+    #[test]
+    fn opcua_counters_show_per_source_and_target_from_zero() {
+        let metrics = RunMetrics::new(&PROGRAM);
+        let spindle = metrics.opcua_counters("spindle");
+        let _states = metrics.opcua_counters("states");
+        spindle.lost_notifications.inc_by(3);
+        spindle.recreations.inc();
+        spindle.reconnects.inc();
+        spindle.republished.inc();
+        metrics.opcua_target_reconnects("limits").inc();
+        let text = encode_text(&metrics.registry());
+        for line in [
+            r#"fdi_opcua_lost_notifications_total{source="spindle"} 3"#,
+            r#"fdi_opcua_lost_notifications_total{source="states"} 0"#,
+            r#"fdi_opcua_subscription_recreations_total{source="spindle"} 1"#,
+            r#"fdi_opcua_reconnects_total{source="spindle"} 1"#,
+            r#"fdi_opcua_republished_notifications_total{source="spindle"} 1"#,
+            r#"fdi_opcua_queue_overflows_total{source="states"} 0"#,
+            r#"fdi_opcua_target_reconnects_total{target="limits"} 1"#,
+        ] {
+            assert!(text.contains(line), "no {line} in\n{text}");
+        }
+    }
+
     #[test]
     fn published_figures_are_what_the_endpoint_shows() {
         let mut metrics = RunMetrics::new(&PROGRAM);
