@@ -199,6 +199,23 @@ fn check_changes(server: &OpcuaServer, changes: &[Change], records: &[Value]) ->
     checked
 }
 
+/// Checks the definition of a lost notification message on what arrived: every sequence number from
+/// the first record's to the last one's either carried records or is counted lost (both servers
+/// number only messages with data, so no number is skipped for a keep-alive).
+fn check_sequences(records: &[Value], lost: u64) {
+    let mut numbers: Vec<u64> = records
+        .iter()
+        .map(|r| r["sequence"].as_u64().expect("a sequence number"))
+        .collect();
+    numbers.dedup();
+    let (first, last) = (numbers[0], numbers[numbers.len() - 1]);
+    let missing = (first..=last).filter(|n| !numbers.contains(n)).count() as u64;
+    assert_eq!(
+        missing, lost,
+        "sequence numbers without records ({first}..={last}) are what the source counted lost"
+    );
+}
+
 /// The node ids of the monitored nodes on `server`, by name.
 fn node_ids(server: &OpcuaServer) -> HashMap<String, String> {
     MONITORED

@@ -54,6 +54,7 @@ fn cut_and_restored(implementation: OpcuaImplementation) {
         "the session reconnected through the proxy"
     );
     assert_eq!(counters.lost_notifications.get(), 0, "nothing lost");
+    check_sequences(&records, counters.lost_notifications.get());
     assert_eq!(counters.recreations.get(), 0, "the subscription survived");
     assert!(proxy.connections() >= 2);
 }
@@ -112,6 +113,7 @@ fn silenced_answers(implementation: OpcuaImplementation) {
         "the answers dropped on the way were republished"
     );
     assert_eq!(counters.lost_notifications.get(), 0, "nothing lost");
+    check_sequences(&records, counters.lost_notifications.get());
     assert_eq!(counters.recreations.get(), 0);
 }
 

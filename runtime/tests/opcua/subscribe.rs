@@ -37,6 +37,7 @@ fn ten_thousand_changes(implementation: OpcuaImplementation) {
         .map(|r| r["sequence"].as_u64().expect("a sequence number"))
         .collect();
     assert!(sequences.windows(2).all(|w| w[0] <= w[1]), "{sequences:?}");
+    check_sequences(&records, counters.lost_notifications.get());
 }
 
 #[test]
