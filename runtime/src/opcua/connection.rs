@@ -66,13 +66,15 @@ impl std::fmt::Debug for OpcuaConnection {
 
 impl OpcuaConnection {
     /// A connection to `endpoint_url` without security (mode and policy `None`) and anonymous: for
-    /// tests and for programs whose deployment says so explicitly.
+    /// tests and for programs whose deployment says so explicitly. Its `pki_dir` is a folder of the
+    /// system's temporary folder: without security the client keeps no key there, only the
+    /// empty folders async-opcua makes.
     pub fn insecure(endpoint_url: &str) -> Self {
         OpcuaConnection {
             endpoint_url: endpoint_url.to_string(),
             security_mode: MessageSecurityMode::None,
             security_policy: SecurityPolicy::None,
-            pki_dir: PathBuf::from("pki"),
+            pki_dir: std::env::temp_dir().join("fdi-opcua-pki"),
             certificate_file: None,
             private_key_file: None,
             trusted_server_certificates: Vec::new(),
@@ -268,7 +270,8 @@ impl OpcuaConnection {
             .application_uri(format!("urn:fdi:{name}"))
             .product_uri("urn:fdi")
             .pki_dir(&self.pki_dir)
-            .create_sample_keypair(self.certificate_file.is_none())
+            // A self-signed certificate only where one is needed: a secure channel without one given.
+            .create_sample_keypair(self.certificate_file.is_none() && !self.is_insecure())
             .trust_server_certs(false)
             .verify_server_certs(true)
             .session_retry_limit(-1)

@@ -62,6 +62,8 @@ pub struct OpcuaTarget<T> {
     writes: Vec<(String, String)>,
     read_back: bool,
     types: HashMap<NodeId, NodeType>,
+    /// Node ids by their text, once parsed (and a `nsu=` resolved).
+    node_ids: HashMap<String, NodeId>,
     pending: Vec<PendingRecord>,
     refused: Vec<Refusal>,
     _record: PhantomData<fn(&T)>,
@@ -94,6 +96,7 @@ impl<T> OpcuaTarget<T> {
                 .collect(),
             read_back,
             types: HashMap::new(),
+            node_ids: HashMap::new(),
             pending: Vec::new(),
             refused: Vec::new(),
             _record: PhantomData,
@@ -178,10 +181,16 @@ impl<T> OpcuaTarget<T> {
                         .with_detail(format!("field {field}: {detail}"))))
                 }
             };
-            let node_id = match self
-                .io
-                .block_on(resolve_node_id(&self.session.session, &node_text))
-            {
+            let resolved = match self.node_ids.get(&node_text) {
+                Some(node_id) => Ok(node_id.clone()),
+                None => self
+                    .io
+                    .block_on(resolve_node_id(&self.session.session, &node_text))
+                    .inspect(|node_id| {
+                        self.node_ids.insert(node_text.clone(), node_id.clone());
+                    }),
+            };
+            let node_id = match resolved {
                 Ok(node_id) => node_id,
                 Err(detail) => {
                     return Ok(Err(Reject::new("not a node id")
