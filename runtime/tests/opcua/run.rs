@@ -1,7 +1,7 @@
-//! A whole run (`Run::drive`) of test limits from a file into OPC UA nodes through
-//! `Run::opcua_target`, the connection from the deployment settings: the nodes hold the last limits
-//! of each station, a station without nodes is dead-lettered with its original, and the counts
-//! balance.
+//! Whole runs (`Run::drive`) with the connection from the deployment settings: test limits from a
+//! file into OPC UA nodes through `Run::opcua_target` (the nodes hold the last limits of each
+//! station, a station without nodes is dead-lettered with its original, the counts balance), and a
+//! subscription through `Run::opcua_source` into a file (a Bad status decodes as a Bad quality).
 
 use fdi_peers::opcua::OpcuaImplementation;
 use fdi_runtime::serde::{Deserialize, Serialize};
@@ -11,6 +11,18 @@ use fdi_runtime::{
 };
 
 use super::*;
+
+const SAMPLES: ProgramInfo = ProgramInfo {
+    mapping: "speed_to_history",
+    version: "0.1.0",
+    mapping_dir: None,
+    dead_letter: "out/dead-letter.jsonl",
+    service: true,
+    sources: &["spindle"],
+    lookups: &[],
+    connections: &["cell"],
+    manifest: &fdi_runtime::Manifest::UNKNOWN,
+};
 
 const PROGRAM: ProgramInfo = ProgramInfo {
     mapping: "limits_to_plc",
@@ -42,6 +54,122 @@ fn copy_limits(flow: FlowId<Limits>) -> impl FnMut(&mut Run, &RawRecord) -> Resu
     }
 }
 
+/// A run of `program` in `dir` whose connection `cell` reaches `server` without security.
+fn start_run(program: &ProgramInfo, dir: &std::path::Path, server: &OpcuaServer) -> Run {
+    let config_file = dir.join("line.toml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "[connections.cell]\nendpoint_url = \"{}\"\nsecurity_mode = \"None\"\n",
+            server.endpoint_url()
+        ),
+    )
+    .expect("config written");
+    let mut config = RunConfig {
+        base_dir: dir.to_path_buf(),
+        checkpoint_every: 1,
+        ..RunConfig::new(program)
+    };
+    config.settings =
+        Settings::load(Some(&config_file), &["cell"], Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+    Run::new(program, config).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A spindle speed sample as an entity with `speed: { type: float, quality: true }` reads it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(crate = "fdi_runtime::serde")]
+struct Sample {
+    node_id: String,
+    value: Option<f64>,
+    value_quality: fdi_runtime::Quality,
+    sequence: u64,
+}
+
+/// Samples until the third, then the map function stops the run (a service never ends by itself).
+fn samples_into_file(implementation: OpcuaImplementation) {
+    let mut server = server(implementation);
+    server
+        .set("Machine.Spindle.Speed", json!(1200.5))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut run = start_run(&SAMPLES, dir.path(), &server);
+    let node = server.node_id("Machine.Spindle.Speed");
+    let source = run
+        .opcua_source(
+            "spindle",
+            "cell",
+            &fdi_runtime::OpcuaSubscription {
+                nodes: &[node.as_str()],
+                browse_paths: &[],
+                sampling_interval: Duration::ZERO,
+                publishing_interval: Duration::from_millis(50),
+                queue_size: 100,
+                deadband: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let target = run
+        .jsonl_target::<Sample>("history", "out/history.jsonl")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let flow = run.flow("samples", "spindle", target);
+    let (sampled, samples) = std::sync::mpsc::channel::<()>();
+    let mut mapped = 0;
+    run.source(source, move |run: &mut Run, raw: &RawRecord| {
+        if let Some(sample) = run.decode::<Sample>(raw, "Sample")? {
+            run.deliver(flow, raw, MapOutcome::Mapped(sample))?;
+            mapped += 1;
+            let _ = sampled.send(());
+            if mapped == 3 {
+                return Err(RunError::Usage("the test has its samples".into()));
+            }
+        }
+        Ok(())
+    });
+    let changer = std::thread::spawn(move || {
+        // Each change waits for the sample before it, so that none is coalesced with another.
+        samples.recv().expect("the initial sample");
+        server
+            .set_status("Machine.Spindle.Speed", "BadSensorFailure")
+            .unwrap_or_else(|e| panic!("{e}"));
+        samples.recv().expect("the Bad sample");
+        server
+            .set("Machine.Spindle.Speed", json!(1300.25))
+            .unwrap_or_else(|e| panic!("{e}"));
+        server
+    });
+    let ended = run.drive().expect_err("the map function stops the run");
+    assert!(
+        ended.to_string().contains("the test has its samples"),
+        "{ended}"
+    );
+    let _server = changer.join().expect("changer");
+    let history: Vec<Value> = std::fs::read_to_string(dir.path().join("out/history.jsonl"))
+        .expect("the history")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    let seen: Vec<(Value, Value)> = history
+        .iter()
+        .map(|s| (s["value"].clone(), s["value_quality"].clone()))
+        .collect();
+    assert_eq!(
+        seen[..2],
+        [(json!(1200.5), json!("GOOD")), (Value::Null, json!("BAD")),],
+        "{history:?}"
+    );
+    assert!(history.iter().all(|s| s["node_id"] == node.as_str()));
+}
+
+#[test]
+fn samples_into_file_from_asyncua() {
+    samples_into_file(OpcuaImplementation::Asyncua);
+}
+
+#[test]
+fn samples_into_file_from_node_opcua() {
+    samples_into_file(OpcuaImplementation::NodeOpcua);
+}
+
 fn limits_into_nodes(implementation: OpcuaImplementation) {
     let mut server = server(implementation);
     let dir = tempfile::tempdir().expect("temporary folder");
@@ -54,22 +182,7 @@ fn limits_into_nodes(implementation: OpcuaImplementation) {
     ];
     let lines: String = limits.iter().map(|l| format!("{l}\n")).collect();
     std::fs::write(dir.path().join("limits.jsonl"), lines).expect("limits written");
-    let config_file = dir.path().join("line.toml");
-    std::fs::write(
-        &config_file,
-        format!(
-            "[connections.cell]\nendpoint_url = \"{}\"\nsecurity_mode = \"None\"\n",
-            server.endpoint_url()
-        ),
-    )
-    .expect("config written");
-    let mut config = RunConfig {
-        base_dir: dir.path().to_path_buf(),
-        ..RunConfig::new(&PROGRAM)
-    };
-    config.settings =
-        Settings::load(Some(&config_file), &["cell"], Vec::new()).unwrap_or_else(|e| panic!("{e}"));
-    let mut run = Run::new(&PROGRAM, config).unwrap_or_else(|e| panic!("{e}"));
+    let mut run = start_run(&PROGRAM, dir.path(), &server);
     let ns = server.namespace_index();
     let (upper, lower) = (
         format!("ns={ns};s=Station{{station}}.UpperLimit"),
