@@ -161,3 +161,63 @@ fn refusals_from_asyncua() {
 fn refusals_from_node_opcua() {
     refusals(OpcuaImplementation::NodeOpcua);
 }
+
+/// A connection cut under the target fails its flush with a transient error (the run retries it;
+/// nothing is rejected), and once the proxy forwards again the same flush writes the record.
+fn cut_connection_is_transient(implementation: OpcuaImplementation) {
+    let io = io();
+    let mut server = server(implementation);
+    let proxy = fdi_peers::proxy::Proxy::start(server.port()).unwrap_or_else(|e| panic!("{e}"));
+    let endpoint = server.endpoint_url().replacen(
+        &format!(":{}/", server.port()),
+        &format!(":{}/", proxy.port()),
+        1,
+    );
+    let mut connection = OpcuaConnection::insecure(&endpoint);
+    connection.request_timeout = std::time::Duration::from_secs(2);
+    let node = server.node_id("Write.Double");
+    let mut target: OpcuaTarget<Value> = OpcuaTarget::open(
+        "limits",
+        &connection,
+        &[("value", node.as_str())],
+        true,
+        Default::default(),
+        io.handle(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        target.write(&json!({"value": 42.5})).expect("taken"),
+        Ok(())
+    );
+    proxy.cut();
+    let error = target.flush().expect_err("no server to write to");
+    assert!(target.is_transient(&error), "{error}");
+    proxy.restore();
+    let mut flushed = target.flush();
+    // The session reconnects with backoff: each failed try is transient, as the run's retry sees it.
+    for _ in 0..600 {
+        match &flushed {
+            Err(error) if target.is_transient(error) => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                flushed = target.flush();
+            }
+            _ => break,
+        }
+    }
+    flushed.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(target.take_refused(), Vec::new());
+    let written = server
+        .read("Write.Double")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(written.value.as_f64(), Some(42.5));
+}
+
+#[test]
+fn cut_connection_is_transient_with_asyncua() {
+    cut_connection_is_transient(OpcuaImplementation::Asyncua);
+}
+
+#[test]
+fn cut_connection_is_transient_with_node_opcua() {
+    cut_connection_is_transient(OpcuaImplementation::NodeOpcua);
+}
