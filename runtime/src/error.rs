@@ -108,6 +108,11 @@ pub enum RunError {
     #[cfg(feature = "http")]
     #[error(transparent)]
     Http(Box<crate::http::HttpError>),
+    /// An OPC UA source or target failed in a way that is not about one record (connect, subscribe,
+    /// a lost session); [`crate::opcua::OpcuaError::is_transient`] says whether trying again may help.
+    #[cfg(feature = "opcua")]
+    #[error(transparent)]
+    Opcua(Box<crate::opcua::OpcuaError>),
 
     /// The generated program asked for something inconsistent (e.g. a key that is not a column). This is a
     /// compiler bug, not a data problem.

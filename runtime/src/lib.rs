@@ -46,6 +46,8 @@ pub mod lookup;
 pub mod manifest;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(feature = "opcua")]
+pub mod opcua;
 pub mod ops;
 pub mod outcome;
 #[cfg(feature = "postgres")]
@@ -88,6 +90,8 @@ pub use run::MessagePayload;
 pub use run::{FlowId, MapFn, OpenSource, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
 #[cfg(feature = "http")]
 pub use run::{HttpPoll, HttpPost};
+#[cfg(feature = "opcua")]
+pub use run::{OpcuaSubscription, OpcuaWrites};
 #[cfg(feature = "postgres")]
 pub use run::{PostgresPoll, PostgresTable};
 pub use sample::{good, Quality, SampleValue};

@@ -27,6 +27,12 @@
 //! | `fdi_sparkplug_sequence_gaps_total` | `source` | Sparkplug B messages whose seq was not the one due (feature `sparkplug`; a series per Sparkplug source) |
 //! | `fdi_sparkplug_rebirth_requests_total` | `source` | NCMD rebirth requests the Sparkplug source sent (after a gap, data without a birth, an unknown metric) |
 //! | `fdi_http_retried_requests_total` | `role`, `name` | HTTP requests of a target or source tried again after a 5xx, 408, 429 or no answer (feature `http`) |
+//! | `fdi_opcua_lost_notifications_total` | `source` | OPC UA notification messages the server numbered and the source never delivered (Republish found them gone, or their subscription was given up; feature `opcua`) |
+//! | `fdi_opcua_subscription_recreations_total` | `source` | OPC UA subscriptions created anew after the server lost them or they went silent |
+//! | `fdi_opcua_reconnects_total` | `source` | reconnects of the OPC UA source's session |
+//! | `fdi_opcua_queue_overflows_total` | `source` | data changes the server marked with the Overflow bit: its monitored item's queue discarded values before them |
+//! | `fdi_opcua_republished_notifications_total` | `source` | OPC UA notification messages the source missed and recovered by Republish |
+//! | `fdi_opcua_target_reconnects_total` | `target` | reconnects of the OPC UA target's session |
 //!
 //! For every flow, `read = written + filtered + sum by (flow) (rejected)`, as in the summary.
 
@@ -128,6 +134,18 @@ struct Families {
     sparkplug_rebirth_requests: Family<Labels, Counter>,
     #[cfg(feature = "http")]
     http_retries: Family<Labels, Counter>,
+    #[cfg(feature = "opcua")]
+    opcua_lost_notifications: Family<Labels, Counter>,
+    #[cfg(feature = "opcua")]
+    opcua_recreations: Family<Labels, Counter>,
+    #[cfg(feature = "opcua")]
+    opcua_reconnects: Family<Labels, Counter>,
+    #[cfg(feature = "opcua")]
+    opcua_queue_overflows: Family<Labels, Counter>,
+    #[cfg(feature = "opcua")]
+    opcua_target_reconnects: Family<Labels, Counter>,
+    #[cfg(feature = "opcua")]
+    opcua_republished: Family<Labels, Counter>,
 }
 
 /// The counters of one Sparkplug B source's host session. The source's reader task counts into them
@@ -266,6 +284,39 @@ impl RunMetrics {
             "HTTP requests tried again after a 5xx, 408, 429 or no answer",
             f.http_retries,
         );
+        #[cfg(feature = "opcua")]
+        {
+            registry.register(
+                "opcua_lost_notifications",
+                "OPC UA notification messages the server numbered and the source never delivered",
+                f.opcua_lost_notifications,
+            );
+            registry.register(
+                "opcua_subscription_recreations",
+                "OPC UA subscriptions created anew after the server lost them or they went silent",
+                f.opcua_recreations,
+            );
+            registry.register(
+                "opcua_reconnects",
+                "Reconnects of the OPC UA source's session",
+                f.opcua_reconnects,
+            );
+            registry.register(
+                "opcua_queue_overflows",
+                "OPC UA data changes after values the monitored item's queue discarded (Overflow bit)",
+                f.opcua_queue_overflows,
+            );
+            registry.register(
+                "opcua_republished_notifications",
+                "OPC UA notification messages the source missed and recovered by Republish",
+                f.opcua_republished,
+            );
+            registry.register(
+                "opcua_target_reconnects",
+                "Reconnects of the OPC UA target's session",
+                f.opcua_target_reconnects,
+            );
+        }
         RunMetrics {
             registry: Arc::new(registry),
             families,
@@ -348,6 +399,30 @@ impl RunMetrics {
     pub fn http_retries(&self, role: &'static str, name: &str) -> Counter {
         let labels = vec![("role", role.to_string()), ("name", name.to_string())];
         self.families.http_retries.get_or_create(&labels).clone()
+    }
+
+    /// The OPC UA counters of source `name`, created now so that they show 0 before the first loss.
+    #[cfg(feature = "opcua")]
+    pub fn opcua_counters(&self, name: &str) -> crate::opcua::SubscriptionCounters {
+        let labels = vec![("source", name.to_string())];
+        let f = &self.families;
+        crate::opcua::SubscriptionCounters {
+            lost_notifications: f.opcua_lost_notifications.get_or_create(&labels).clone(),
+            recreations: f.opcua_recreations.get_or_create(&labels).clone(),
+            reconnects: f.opcua_reconnects.get_or_create(&labels).clone(),
+            queue_overflows: f.opcua_queue_overflows.get_or_create(&labels).clone(),
+            republished: f.opcua_republished.get_or_create(&labels).clone(),
+        }
+    }
+
+    /// The reconnect counter of OPC UA target `name`.
+    #[cfg(feature = "opcua")]
+    pub fn opcua_target_reconnects(&self, name: &str) -> Counter {
+        let labels = vec![("target", name.to_string())];
+        self.families
+            .opcua_target_reconnects
+            .get_or_create(&labels)
+            .clone()
     }
 
     pub fn publish_source(&self, index: usize, figures: SourceFigures) {
@@ -525,6 +600,31 @@ mod tests {
             r#"fdi_sparkplug_sequence_gaps_total{source="lossy"} 2"#,
             r#"fdi_sparkplug_rebirth_requests_total{source="lossy"} 1"#,
             r#"fdi_sparkplug_rebirth_requests_total{source="quiet"} 0"#,
+        ] {
+            assert!(text.contains(line), "no {line} in\n{text}");
+        }
+    }
+
+    #[cfg(feature = "opcua")]
+    #[test]
+    fn opcua_counters_show_per_source_and_target_from_zero() {
+        let metrics = RunMetrics::new(&PROGRAM);
+        let spindle = metrics.opcua_counters("spindle");
+        let _states = metrics.opcua_counters("states");
+        spindle.lost_notifications.inc_by(3);
+        spindle.recreations.inc();
+        spindle.reconnects.inc();
+        spindle.republished.inc();
+        metrics.opcua_target_reconnects("limits").inc();
+        let text = encode_text(&metrics.registry());
+        for line in [
+            r#"fdi_opcua_lost_notifications_total{source="spindle"} 3"#,
+            r#"fdi_opcua_lost_notifications_total{source="states"} 0"#,
+            r#"fdi_opcua_subscription_recreations_total{source="spindle"} 1"#,
+            r#"fdi_opcua_reconnects_total{source="spindle"} 1"#,
+            r#"fdi_opcua_republished_notifications_total{source="spindle"} 1"#,
+            r#"fdi_opcua_queue_overflows_total{source="states"} 0"#,
+            r#"fdi_opcua_target_reconnects_total{target="limits"} 1"#,
         ] {
             assert!(text.contains(line), "no {line} in\n{text}");
         }

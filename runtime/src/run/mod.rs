@@ -20,6 +20,8 @@ mod open;
 mod open_http;
 #[cfg(feature = "mqtt")]
 mod open_mqtt;
+#[cfg(feature = "opcua")]
+mod open_opcua;
 #[cfg(feature = "postgres")]
 mod open_postgres;
 mod reader;
@@ -35,6 +37,8 @@ pub use self::drive::{MapFn, OpenSource};
 pub use self::open_http::{HttpPoll, HttpPost};
 #[cfg(feature = "mqtt")]
 pub use self::open_mqtt::MessagePayload;
+#[cfg(feature = "opcua")]
+pub use self::open_opcua::{OpcuaSubscription, OpcuaWrites};
 #[cfg(feature = "postgres")]
 pub use self::open_postgres::PostgresPoll;
 #[cfg(feature = "postgres")]

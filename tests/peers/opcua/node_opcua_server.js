@@ -266,6 +266,10 @@ async function main() {
         port: Number(options.port),
         host: "127.0.0.1",
         hostname: "127.0.0.1",
+        // The certificate names the address clients connect to, so that a client that checks the
+        // endpoint's host against it (async-opcua does) accepts it: IP literals here go into its
+        // subjectAltName.
+        alternateHostname: ["127.0.0.1"],
         resourcePath: "/fdi/",
         nodeset_filename: [nodesets.standard],
         serverCertificateManager: certificateManager,

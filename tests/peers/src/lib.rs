@@ -15,6 +15,7 @@ mod mqtt;
 pub mod opcua;
 mod postgres;
 mod process;
+pub mod proxy;
 mod sparkplug;
 mod tls;
 

@@ -1,0 +1,109 @@
+//! Node ids as a mapping writes them (`ns=2;s=Spindle.Speed`, `nsu=urn:x;i=7`, `i=2258`) and browse
+//! paths from the Objects folder (`/2:Machine/2:Spindle.2:Speed`), resolved on the server: a namespace
+//! URI by the server's namespace array, a browse path by TranslateBrowsePathsToNodeIds.
+
+use std::str::FromStr;
+
+use opcua::client::Session;
+use opcua::types::{BrowsePath, NodeId, ObjectId, RelativePath};
+
+/// A node id's text without a `nsu=` prefix, and that prefix's URI.
+fn split_namespace_uri(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix("nsu=")?;
+    // The identifier starts at the first `;i=`, `;s=`, `;g=` or `;b=`: a URI has no such part.
+    let split = ["i=", "s=", "g=", "b="]
+        .iter()
+        .filter_map(|kind| rest.find(&format!(";{kind}")))
+        .min()?;
+    Some((&rest[..split], &rest[split + 1..]))
+}
+
+/// Parses `text` as a node id, asking the server for the index of a `nsu=` namespace URI.
+pub(crate) async fn resolve_node_id(session: &Session, text: &str) -> Result<NodeId, String> {
+    let invalid = || {
+        format!(
+            "{text:?} is not a node id (expected ns=<index>;i=<number>, ns=<index>;s=<text>, \
+             g=<guid>, b=<base64>, optionally with nsu=<uri>; instead of ns=)"
+        )
+    };
+    match split_namespace_uri(text) {
+        Some((uri, identifier)) => {
+            let mut node_id = NodeId::from_str(identifier).map_err(|_| invalid())?;
+            let index = session.get_namespace_index(uri).await.map_err(|e| {
+                format!("the server has no namespace {uri:?} (in node id {text:?}): {e}")
+            })?;
+            node_id.namespace = index;
+            Ok(node_id)
+        }
+        None => NodeId::from_str(text).map_err(|_| invalid()),
+    }
+}
+
+/// Resolves browse paths from the Objects folder to node ids, all in one request.
+pub(crate) async fn resolve_browse_paths(
+    session: &Session,
+    paths: &[&str],
+) -> Result<Vec<NodeId>, String> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let requests = paths
+        .iter()
+        .map(|path| {
+            RelativePath::try_from(*path)
+                .map(|relative_path| BrowsePath {
+                    starting_node: ObjectId::ObjectsFolder.into(),
+                    relative_path,
+                })
+                .map_err(|e| {
+                    format!(
+                        "{path:?} is not a browse path (elements nsIndex:BrowseName, `/` before a \
+                         child, `.` before a property or component): {e:?}"
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = session
+        .translate_browse_paths_to_node_ids(&requests)
+        .await
+        .map_err(|e| format!("TranslateBrowsePathsToNodeIds failed: {e}"))?;
+    paths
+        .iter()
+        .zip(results)
+        .map(|(path, result)| {
+            if result.status_code.is_bad() {
+                return Err(format!(
+                    "browse path {path:?} leads to no node from the Objects folder: {}",
+                    super::value::status_name(result.status_code)
+                ));
+            }
+            let targets = result.targets.unwrap_or_default();
+            match targets.as_slice() {
+                [target] => Ok(target.target_id.node_id.clone()),
+                [] => Err(format!("browse path {path:?} leads to no node")),
+                more => Err(format!(
+                    "browse path {path:?} leads to {} nodes; make it name one",
+                    more.len()
+                )),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_namespace_uri_is_split_from_its_identifier() {
+        assert_eq!(
+            split_namespace_uri("nsu=urn:plant:cell;s=Spindle.Speed"),
+            Some(("urn:plant:cell", "s=Spindle.Speed"))
+        );
+        assert_eq!(
+            split_namespace_uri("nsu=http://x.org/UA/;i=7"),
+            Some(("http://x.org/UA/", "i=7"))
+        );
+        assert_eq!(split_namespace_uri("ns=2;s=A"), None);
+    }
+}

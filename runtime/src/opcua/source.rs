@@ -1,0 +1,193 @@
+//! An OPC UA subscription as a stream source: one delivery per notification message, one record per
+//! data change (see `value.rs`), acknowledged to the server by sequence number once durable.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opcua::types::SubscriptionAcknowledgement;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+use super::connection::OpcuaConnection;
+use super::error::OpcuaError;
+use super::node::{resolve_browse_paths, resolve_node_id};
+use super::subscription::{
+    MonitoredNode, Notification, PendingAcks, Subscriber, SubscriptionCounters, SubscriptionSpec,
+};
+use crate::error::RunError;
+use crate::record::{Position, RawRecord};
+use crate::source::{Delivery, StreamSource};
+
+const ROLE: &str = "source";
+
+/// How many notification messages may wait for the run: then the subscription's task waits before
+/// its next Publish request, and the server keeps the data changes (back-pressure).
+const WAITING_MESSAGES: usize = 16;
+
+/// What an OPC UA source monitors and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionSettings {
+    /// Node ids as written (`ns=2;s=Spindle.Speed`, `nsu=urn:x;i=7`).
+    pub nodes: Vec<String>,
+    /// Browse paths from the Objects folder (`/2:Machine/2:State`).
+    pub browse_paths: Vec<String>,
+    pub sampling_interval: Duration,
+    pub publishing_interval: Duration,
+    pub queue_size: u32,
+    pub deadband: Option<f64>,
+}
+
+/// Data changes of the monitored items of one subscription.
+///
+/// Each notification message is one delivery; its position is that of its last record. When the run
+/// acknowledges a position, every message up to it is acknowledged to the server in the next Publish
+/// request: the server keeps a message until then and republishes it after a reconnect, so delivery
+/// is at least once. After a crash, what the server still holds for the session is gone with the
+/// session (a new process opens a new session and subscription): the data changes of the messages
+/// not yet acknowledged are not read again.
+pub struct OpcuaSource {
+    name: Arc<str>,
+    receiver: mpsc::Receiver<Result<Notification, OpcuaError>>,
+    acks: PendingAcks,
+    /// Messages delivered and not acknowledged: position of their last record, subscription, sequence.
+    in_flight: VecDeque<(Position, u32, u32)>,
+    next_position: Position,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl OpcuaSource {
+    /// Connects (waiting on `io`), resolves the browse paths and `nsu=` namespaces, creates the
+    /// subscription and its monitored items, and starts the task that publishes. A node the server
+    /// does not have or does not let the program monitor fails here, before anything is read.
+    pub fn open(
+        name: &str,
+        connection: &OpcuaConnection,
+        settings: &SubscriptionSettings,
+        counters: SubscriptionCounters,
+        io: &Handle,
+    ) -> Result<Self, RunError> {
+        if settings.nodes.is_empty() && settings.browse_paths.is_empty() {
+            return Err(RunError::Program(format!(
+                "OPC UA source {name} monitors no node: give it nodes or browse_paths"
+            )));
+        }
+        let endpoint = connection.endpoint_url.clone();
+        let fail =
+            |action: &str, detail: String| OpcuaError::fatal(ROLE, name, &endpoint, action, detail);
+        let (sender, receiver) = mpsc::channel(WAITING_MESSAGES);
+        let acks: PendingAcks = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = io.block_on(async {
+            let session = connection
+                .connect(ROLE, name, counters.reconnects.clone())
+                .await?;
+            let mut items = Vec::new();
+            for node in &settings.nodes {
+                let node_id = resolve_node_id(&session.session, node)
+                    .await
+                    .map_err(|e| fail("monitor its nodes", e))?;
+                items.push(MonitoredNode {
+                    declared: node.clone(),
+                    node_id_text: node_id.to_string(),
+                    node_id,
+                });
+            }
+            let paths: Vec<&str> = settings.browse_paths.iter().map(String::as_str).collect();
+            let resolved = resolve_browse_paths(&session.session, &paths)
+                .await
+                .map_err(|e| fail("resolve its browse paths", e))?;
+            for (path, node_id) in settings.browse_paths.iter().zip(resolved) {
+                items.push(MonitoredNode {
+                    declared: path.clone(),
+                    node_id_text: node_id.to_string(),
+                    node_id,
+                });
+            }
+            let spec = SubscriptionSpec {
+                items,
+                sampling_interval: settings.sampling_interval,
+                publishing_interval: settings.publishing_interval,
+                queue_size: settings.queue_size,
+                deadband: settings.deadband,
+                lifetime: connection.session_timeout,
+                request_timeout: connection.request_timeout,
+            };
+            let mut subscriber = Subscriber::new(
+                name,
+                &endpoint,
+                session,
+                spec,
+                counters,
+                sender,
+                acks.clone(),
+            );
+            subscriber.create().await?;
+            Ok::<_, OpcuaError>(subscriber)
+        })?;
+        let task = io.spawn(subscriber.run());
+        Ok(OpcuaSource {
+            name: Arc::from(name),
+            receiver,
+            acks,
+            in_flight: VecDeque::new(),
+            next_position: 1,
+            task,
+        })
+    }
+}
+
+impl Drop for OpcuaSource {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl StreamSource for OpcuaSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Cancel-safe: receiving from the channel is, and nothing changes before a message is taken.
+    async fn next(&mut self) -> Result<Option<Delivery>, RunError> {
+        let Some(received) = self.receiver.recv().await else {
+            return Err(RunError::Connector(format!(
+                "OPC UA source {}: the subscription's task ended",
+                self.name
+            )));
+        };
+        let notification = received?;
+        let first = self.next_position;
+        let records: Vec<RawRecord> = notification
+            .records
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| RawRecord::json_line(self.name.clone(), first + i as u64, text))
+            .collect();
+        let position = first + records.len() as u64 - 1;
+        self.next_position = position + 1;
+        self.in_flight.push_back((
+            position,
+            notification.subscription_id,
+            notification.sequence,
+        ));
+        Ok(Some(Delivery { records, position }))
+    }
+
+    async fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
+        let mut durable = Vec::new();
+        while let Some(&(delivered, subscription_id, sequence_number)) = self.in_flight.front() {
+            if delivered > position {
+                break;
+            }
+            self.in_flight.pop_front();
+            durable.push(SubscriptionAcknowledgement {
+                subscription_id,
+                sequence_number,
+            });
+        }
+        if !durable.is_empty() {
+            self.acks.lock().expect("acks lock").extend(durable);
+        }
+        Ok(())
+    }
+}
