@@ -42,6 +42,7 @@ mod files;
 pub mod identifier;
 pub mod lookup;
 pub mod manifest;
+pub mod modbus;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
 pub mod ops;
