@@ -87,6 +87,9 @@ pub use run::MessagePayload;
 pub use run::{FlowId, MapFn, OpenSource, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
 #[cfg(feature = "postgres")]
 pub use run::{PostgresPoll, PostgresTable};
+#[cfg(feature = "modbus")]
+pub use modbus::{Emit, ModbusPoll};
+pub use modbus::{FieldKind, Order, RegisterField, RegisterMap, RegisterTable, RegisterType};
 pub use sample::{good, Quality, SampleValue};
 pub use settings::{ConnectionSettings, Settings};
 pub use source::{CsvSource, EntityColumns, JsonlSource, ReadProgress, Source};

@@ -13,3 +13,17 @@ pub mod map;
 pub mod plan;
 
 pub use self::map::{FieldKind, Order, RegisterField, RegisterMap, RegisterTable, RegisterType};
+
+#[cfg(feature = "modbus")]
+mod connection;
+#[cfg(feature = "modbus")]
+mod source;
+#[cfg(feature = "modbus")]
+mod target;
+
+#[cfg(feature = "modbus")]
+pub use self::connection::ModbusConnection;
+#[cfg(feature = "modbus")]
+pub use self::source::{Emit, ModbusPoll, ModbusSource};
+#[cfg(feature = "modbus")]
+pub use self::target::ModbusTarget;

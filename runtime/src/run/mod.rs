@@ -20,6 +20,8 @@ mod open;
 mod open_mqtt;
 #[cfg(feature = "postgres")]
 mod open_postgres;
+#[cfg(feature = "modbus")]
+mod open_modbus;
 mod reader;
 
 #[cfg(test)]
