@@ -79,6 +79,9 @@ pub use identifier::{
 };
 pub use lookup::Lookup;
 pub use manifest::{InputFile, Manifest};
+#[cfg(feature = "modbus")]
+pub use modbus::{Emit, ModbusPoll};
+pub use modbus::{FieldKind, Order, RegisterField, RegisterMap, RegisterTable, RegisterType};
 pub use outcome::{present, Failure, MapOutcome, OrReject, Reject};
 pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};
@@ -87,9 +90,6 @@ pub use run::MessagePayload;
 pub use run::{FlowId, MapFn, OpenSource, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
 #[cfg(feature = "postgres")]
 pub use run::{PostgresPoll, PostgresTable};
-#[cfg(feature = "modbus")]
-pub use modbus::{Emit, ModbusPoll};
-pub use modbus::{FieldKind, Order, RegisterField, RegisterMap, RegisterTable, RegisterType};
 pub use sample::{good, Quality, SampleValue};
 pub use settings::{ConnectionSettings, Settings};
 pub use source::{CsvSource, EntityColumns, JsonlSource, ReadProgress, Source};

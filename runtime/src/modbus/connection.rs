@@ -35,7 +35,9 @@ impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CallError::NoAnswer(why) => write!(f, "no answer: {why}"),
-            CallError::Exception(name) => write!(f, "the device answered with the exception {name}"),
+            CallError::Exception(name) => {
+                write!(f, "the device answered with the exception {name}")
+            }
         }
     }
 }
@@ -179,7 +181,11 @@ pub(crate) async fn write_coils(
     bits: &[bool],
 ) -> Result<(), CallError> {
     match bits {
-        [bit] => connection.call(client.write_single_coil(address, *bit)).await,
+        [bit] => {
+            connection
+                .call(client.write_single_coil(address, *bit))
+                .await
+        }
         _ => {
             connection
                 .call(client.write_multiple_coils(address, bits))

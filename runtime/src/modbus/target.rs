@@ -101,8 +101,12 @@ fn plan_writes(fields: &[RegisterField], values: &Value) -> Result<Vec<Write>, R
             continue;
         }
         let bits = encode(field, value).map_err(|why| {
-            Reject::new(format!("field {} does not fit {}", field.name, field.location()))
-                .with_detail(why)
+            Reject::new(format!(
+                "field {} does not fit {}",
+                field.name,
+                field.location()
+            ))
+            .with_detail(why)
         })?;
         encoded.push((field, bits));
     }
@@ -196,7 +200,10 @@ impl<T: Serialize> Target<T> for ModbusTarget<T> {
             Ok(()) => Ok(Ok(())),
             Err((done, CallError::Exception(name))) => {
                 let failed = &writes[done];
-                let written: Vec<&str> = writes[..done].iter().flat_map(|w| w.fields.clone()).collect();
+                let written: Vec<&str> = writes[..done]
+                    .iter()
+                    .flat_map(|w| w.fields.clone())
+                    .collect();
                 let mut detail = format!(
                     "writing {} at address {} (unit {unit_id})",
                     failed.fields.join(", "),
@@ -205,7 +212,10 @@ impl<T: Serialize> Target<T> for ModbusTarget<T> {
                 if !written.is_empty() {
                     detail.push_str(&format!("; already written: {}", written.join(", ")));
                 }
-                Ok(Err(Reject::new(format!("the device refused the write: {name}")).with_detail(detail)))
+                Ok(Err(Reject::new(format!(
+                    "the device refused the write: {name}"
+                ))
+                .with_detail(detail)))
             }
             Err((_, error @ CallError::NoAnswer(_))) => {
                 self.client = None;
@@ -225,14 +235,49 @@ mod tests {
     #[test]
     fn adjacent_fields_are_one_request_and_a_misfit_rejects_the_record() {
         let fields = [
-            RegisterField::new("b", FieldKind::Int, RegisterTable::Holding, 2, RegisterType::U32),
-            RegisterField::new("a", FieldKind::Int, RegisterTable::Holding, 0, RegisterType::U32),
-            RegisterField::new("c", FieldKind::Bool, RegisterTable::Coil, 9, RegisterType::Bool),
-            RegisterField::new("d", FieldKind::Bool, RegisterTable::Coil, 10, RegisterType::Bool),
-            RegisterField::new("e", FieldKind::Bool, RegisterTable::Holding, 7, RegisterType::Bit(3)),
+            RegisterField::new(
+                "b",
+                FieldKind::Int,
+                RegisterTable::Holding,
+                2,
+                RegisterType::U32,
+            ),
+            RegisterField::new(
+                "a",
+                FieldKind::Int,
+                RegisterTable::Holding,
+                0,
+                RegisterType::U32,
+            ),
+            RegisterField::new(
+                "c",
+                FieldKind::Bool,
+                RegisterTable::Coil,
+                9,
+                RegisterType::Bool,
+            ),
+            RegisterField::new(
+                "d",
+                FieldKind::Bool,
+                RegisterTable::Coil,
+                10,
+                RegisterType::Bool,
+            ),
+            RegisterField::new(
+                "e",
+                FieldKind::Bool,
+                RegisterTable::Holding,
+                7,
+                RegisterType::Bit(3),
+            ),
         ];
-        let writes = plan_writes(&fields, &json!({"a": 1, "b": 65536, "c": true, "d": false, "e": true})).unwrap();
-        let kinds: Vec<(u16, WriteKind)> = writes.into_iter().map(|w| (w.address, w.what)).collect();
+        let writes = plan_writes(
+            &fields,
+            &json!({"a": 1, "b": 65536, "c": true, "d": false, "e": true}),
+        )
+        .unwrap();
+        let kinds: Vec<(u16, WriteKind)> =
+            writes.into_iter().map(|w| (w.address, w.what)).collect();
         assert_eq!(
             kinds,
             [
@@ -243,6 +288,8 @@ mod tests {
         );
         let reject = plan_writes(&fields, &json!({"a": -1})).unwrap_err();
         assert_eq!(reject.reason, "field a does not fit holding register 0");
-        assert!(plan_writes(&fields, &json!({"a": null})).unwrap().is_empty());
+        assert!(plan_writes(&fields, &json!({"a": null}))
+            .unwrap()
+            .is_empty());
     }
 }

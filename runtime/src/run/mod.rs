@@ -16,12 +16,12 @@ mod config;
 mod drive;
 mod observe;
 mod open;
+#[cfg(feature = "modbus")]
+mod open_modbus;
 #[cfg(feature = "mqtt")]
 mod open_mqtt;
 #[cfg(feature = "postgres")]
 mod open_postgres;
-#[cfg(feature = "modbus")]
-mod open_modbus;
 mod reader;
 
 #[cfg(test)]

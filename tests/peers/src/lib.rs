@@ -8,6 +8,7 @@
 //! that message and never passes silently.
 
 mod error;
+mod modbus;
 mod mosquitto;
 mod mqtt;
 mod postgres;
@@ -16,6 +17,7 @@ mod sparkplug;
 mod tls;
 
 pub use error::PeerError;
+pub use modbus::{laid_out, ModbusDevice, Requests, Table, LAYOUTS};
 pub use mosquitto::{Mosquitto, DEFAULT_MAX_INFLIGHT};
 pub use mqtt::{MqttClient, Publish, QoS};
 pub use postgres::Postgres;
