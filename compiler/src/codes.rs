@@ -63,6 +63,12 @@ codes! {
     ReservedFieldName = "E0216": "a schema field is named like a mapping keyword, or takes the prefix `_fdi_`",
     ColumnClash = "E0217": "two fields of an entity read the same column",
     IntIdentifierRefusesItsNumber = "E0218": "an `int` identifier type accepts a text whose number, as written, it refuses",
+    ModbusMapShape = "E0219": "a field's Modbus register map does not have the expected structure",
+    ModbusOverlap = "E0220": "two fields of an entity read the same Modbus registers or bits",
+    ModbusCount = "E0221": "a Modbus register count does not fit the register type",
+    ModbusBit = "E0222": "a Modbus bit is missing or outside 0 to 15",
+    ModbusTypeMismatch = "E0223": "a Modbus register type does not fit the field's type or its table",
+    ModbusOptionMisplaced = "E0224": "a Modbus scale, offset or order is given where it does not apply",
 
     // Check
     DuplicateName = "E0301": "two declarations in a mapping have the same name",
@@ -130,6 +136,9 @@ codes! {
     BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
     SecretInMapping = "E0802": "a password, token or credential is written in the mapping",
     BadTopicFilter = "E0803": "a topic filter of an MQTT source is not a valid filter",
+    ModbusFieldUnmapped = "E0810": "a field of a Modbus source's or target's entity has no register map",
+    ModbusReadOnlyTable = "E0811": "a Modbus target writes a field mapped to input registers or discrete inputs",
+    ModbusReadTimeWritten = "E0812": "a Modbus target's entity has a read-time field, which no device holds",
 }
 
 impl std::fmt::Display for Code {

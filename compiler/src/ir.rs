@@ -77,6 +77,14 @@ pub enum SourceKind {
         poll_interval_ms: u64,
         page: u32,
     },
+    /// A Modbus TCP device polled by the register map of the source's entity.
+    Modbus {
+        connection: String,
+        unit_id: u8,
+        poll_interval_ms: u64,
+        /// A record only when a value changed (`emit: "change"`), else one per poll.
+        on_change: bool,
+    },
 }
 
 /// How the bytes of a broker message become records.
@@ -103,6 +111,7 @@ impl SourceKind {
             } => "jsonl",
             SourceKind::Mqtt { .. } => "mqtt",
             SourceKind::Postgres { .. } => "postgres",
+            SourceKind::Modbus { .. } => "modbus",
         }
     }
 }
@@ -181,6 +190,11 @@ pub enum TargetKind {
         /// The `float` fields written as `numeric` columns, by field name.
         numeric: Vec<String>,
     },
+    /// Records written to a Modbus TCP device by the register map of the target's entity.
+    Modbus {
+        connection: String,
+        unit_id: u8,
+    },
 }
 
 impl TargetKind {
@@ -191,6 +205,7 @@ impl TargetKind {
             TargetKind::Jsonl { .. } => "jsonl",
             TargetKind::Mqtt { .. } | TargetKind::Sparkplug { .. } => "mqtt",
             TargetKind::Postgres { .. } => "postgres",
+            TargetKind::Modbus { .. } => "modbus",
         }
     }
 

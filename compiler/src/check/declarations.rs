@@ -25,7 +25,15 @@ impl<'a> Checker<'a> {
                         (Some(time), Some(entity)) => self.source_time(entity, time),
                         _ => true,
                     };
-                    if let (true, Some(kind), Some(entity), true) = (named, kind, entity, time_ok) {
+                    let modbus_ok = match (&kind, entity) {
+                        (Some(ir::SourceKind::Modbus { .. }), Some(entity)) => {
+                            self.modbus_source_entity(entity, &decl.entity)
+                        }
+                        _ => true,
+                    };
+                    if let (true, Some(kind), Some(entity), true, true) =
+                        (named, kind, entity, time_ok, modbus_ok)
+                    {
                         declared.sources.push(ir::Source {
                             name: decl.name.name.clone(),
                             kind,
@@ -62,9 +70,15 @@ impl<'a> Checker<'a> {
                         entity.is_none_or(|e| self.no_quality_fields(e, "target", &decl.name));
                     let with_ok = decl.with.as_ref().is_none_or(|w| self.target_option(w));
                     let numeric_ok = entity.is_none_or(|e| self.numeric_fields(e, &decl.connector));
-                    if let (true, Some(kind), Some(entity), true, true, true, true) =
-                        (named, kind, entity, key_ok, plain, with_ok, numeric_ok)
-                    {
+                    let modbus_ok = match (&kind, entity) {
+                        (Some(ir::TargetKind::Modbus { .. }), Some(entity)) => {
+                            self.modbus_target_entity(entity, &decl.entity)
+                        }
+                        _ => true,
+                    };
+                    if let (true, Some(kind), Some(entity), true, true, true, true, true) = (
+                        named, kind, entity, key_ok, plain, with_ok, numeric_ok, modbus_ok,
+                    ) {
                         declared.targets.push(ir::Target {
                             name: decl.name.name.clone(),
                             kind,
@@ -187,6 +201,12 @@ impl<'a> Checker<'a> {
                 poll_interval_ms: c.duration_ms("poll_interval"),
                 page: c.int("page") as u32,
             },
+            "modbus" => ir::SourceKind::Modbus {
+                connection: c.text("connection").to_string(),
+                unit_id: c.int("unit_id") as u8,
+                poll_interval_ms: c.duration_ms("poll_interval"),
+                on_change: c.text("emit") == "change",
+            },
             kind => ir::SourceKind::File {
                 format: file_format(kind),
                 path: c.file.unwrap_or_default(),
@@ -276,6 +296,10 @@ impl<'a> Checker<'a> {
                 connection: c.text("connection").to_string(),
                 table: c.text("table").to_string(),
                 numeric: c.texts("numeric"),
+            },
+            "modbus" => ir::TargetKind::Modbus {
+                connection: c.text("connection").to_string(),
+                unit_id: c.int("unit_id") as u8,
             },
             _ => ir::TargetKind::Jsonl {
                 path: c.file.unwrap_or_default(),

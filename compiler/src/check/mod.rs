@@ -16,7 +16,9 @@ mod flow;
 mod functions;
 mod int_division;
 mod matching;
+
 mod mismatch;
+mod modbus;
 mod operators;
 mod quality;
 mod source_fields;

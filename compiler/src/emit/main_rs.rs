@@ -111,15 +111,16 @@ fn connections(program: &ir::Program) -> Vec<&String> {
         .sources
         .iter()
         .filter_map(|s| match &s.kind {
-            SourceKind::Mqtt { connection, .. } | SourceKind::Postgres { connection, .. } => {
-                Some(connection)
-            }
+            SourceKind::Mqtt { connection, .. }
+            | SourceKind::Postgres { connection, .. }
+            | SourceKind::Modbus { connection, .. } => Some(connection),
             SourceKind::File { .. } => None,
         })
         .chain(program.targets.iter().filter_map(|t| match &t.kind {
             TargetKind::Mqtt { connection, .. }
             | TargetKind::Sparkplug { connection, .. }
-            | TargetKind::Postgres { connection, .. } => Some(connection),
+            | TargetKind::Postgres { connection, .. }
+            | TargetKind::Modbus { connection, .. } => Some(connection),
             TargetKind::Sqlite { .. } | TargetKind::Jsonl { .. } => None,
         }));
     let mut connections: Vec<&String> = Vec::new();
@@ -209,7 +210,24 @@ fn open_source(program: &ir::Program, source: &ir::Source) -> String {
             "postgres_source({:?}, {connection:?}, &::fdi_runtime::PostgresPoll {{ table: {table:?}, watermark: {watermark:?}, tiebreaker: {tiebreaker:?}, poll_interval: ::std::time::Duration::from_millis({poll_interval_ms}), page: {page} }})",
             source.name,
         ),
+        SourceKind::Modbus {
+            connection,
+            unit_id,
+            poll_interval_ms,
+            on_change,
+        } => format!(
+            "modbus_source({:?}, {connection:?}, &::fdi_runtime::ModbusPoll {{ unit_id: {unit_id}, map: {}, poll_interval: ::std::time::Duration::from_millis({poll_interval_ms}), emit: ::fdi_runtime::Emit::{} }})",
+            source.name,
+            register_map_name(&source.name),
+            if *on_change { "Change" } else { "Poll" },
+        ),
     }
+}
+
+/// The name of the `const` register map of a Modbus source or target (declarations share one
+/// namespace, so the names are distinct).
+fn register_map_name(declared: &str) -> String {
+    format!("{}_REGISTERS", super::names::screaming_snake(declared))
 }
 
 /// The type of the records a target receives: its entity's, traced when it keeps provenance.
@@ -247,6 +265,13 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
     for source in &program.sources {
         if program.flows_of(&source.name).next().is_none() {
             continue;
+        }
+        if let SourceKind::Modbus { .. } = source.kind {
+            let entity = &program.schema.entities[&source.entity];
+            f.line(super::modbus::register_map_const(
+                &register_map_name(&source.name),
+                entity,
+            ));
         }
         let open = open_source(program, source);
         f.line(format!(
@@ -346,6 +371,19 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                     t.name,
                     key.join(", "),
                     numeric.join(", ")
+                )
+            }
+            TargetKind::Modbus {
+                connection,
+                unit_id,
+            } => {
+                let map = register_map_name(&t.name);
+                let entity = &program.schema.entities[&t.entity];
+                f.line(super::modbus::register_map_const(&map, entity));
+                format!(
+                    "{binding}run.modbus_target::<{}>({:?}, {connection:?}, {unit_id}, {map})?;",
+                    record_type(t, names),
+                    t.name,
                 )
             }
         };

@@ -6,6 +6,7 @@ mod enumeration;
 mod field_options;
 mod identifier;
 mod master_data;
+mod register_map;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
