@@ -85,10 +85,16 @@ impl ModbusConnection {
         .map_err(|e| no_answer(format!("cannot resolve {}: {e}", self.host)))?
         .next()
         .ok_or_else(|| no_answer(format!("{} has no address", self.host)))?;
-        tokio::time::timeout(self.timeout, tcp::connect_slave(address, Slave(unit_id)))
+        let stream = tokio::time::timeout(self.timeout, tokio::net::TcpStream::connect(address))
             .await
             .map_err(|_| no_answer(format!("connecting timed out after {:?}", self.timeout)))?
-            .map_err(|e| no_answer(format!("cannot connect: {e}")))
+            .map_err(|e| no_answer(format!("cannot connect: {e}")))?;
+        // A request is small and waits for its answer: Nagle's algorithm would hold back its
+        // last segment until the device's delayed acknowledgement, milliseconds per request.
+        stream
+            .set_nodelay(true)
+            .map_err(|e| no_answer(format!("cannot configure the connection: {e}")))?;
+        Ok(tcp::attach_slave(stream, Slave(unit_id)))
     }
 
     /// One call to the device, bounded by the timeout.

@@ -174,7 +174,11 @@ impl StreamSource for ModbusSource {
     /// change only after every answer of the poll is in.
     async fn next(&mut self) -> Result<Option<Delivery>, RunError> {
         loop {
-            tokio::time::sleep_until(self.next_poll).await;
+            // Only when the poll is due later: a timer that is due already still waits for
+            // the timer wheel's next tick.
+            if self.next_poll > Instant::now() {
+                tokio::time::sleep_until(self.next_poll).await;
+            }
             let started = self.next_poll.max(Instant::now() - self.poll.poll_interval);
             let values = match self.poll_once().await {
                 Ok(values) => values,

@@ -12,12 +12,17 @@ Each line on stdin is one JSON command; each gets one JSON line on stdout:
       refuse nothing any more
   {"op": "silent", "on": true}                                          -> {"ok": true}
       while on, requests get no answer at all (a device that stopped answering)
+  {"op": "frames", "table": "input", "address": 0, "frames": [[1, 2], [3, 4]]} -> {"ok": true}
+      each later read request that starts at this address first sets the registers (or
+      bits) from there to the next frame: a device whose values change between polls
+  {"op": "frames_left", "table": "input", "address": 0}                  -> {"left": n}
   {"op": "requests"}                      -> {"reads": {"holding": n, ...}, "writes": {...}}
       how many read and write requests each table answered
 The test knows the server is up when its port accepts connections.
 """
 
 import argparse
+import collections
 import asyncio
 import json
 import sys
@@ -46,6 +51,7 @@ class Device(ModbusBaseSlaveContext):
         }
         self.refused = []  # (table letter, first address, end address)
         self.answering = None  # an asyncio.Event, set while the device answers
+        self.frames = {}  # (table letter, address) -> deque of frames still to show
         self.reads = {name: 0 for name in TABLES}
         self.writes = {name: 0 for name in TABLES}
 
@@ -72,7 +78,11 @@ class Device(ModbusBaseSlaveContext):
         await self.answering.wait()
         # A masked write reads the register before it writes it: count it as a write only.
         if fc_as_hex not in WRITE_CODES:
-            self.reads[NAMES[self.decode(fc_as_hex)]] += 1
+            table = self.decode(fc_as_hex)
+            self.reads[NAMES[table]] += 1
+            frames = self.frames.get((table, address))
+            if frames:
+                self.setValues(fc_as_hex, address, frames.popleft())
         return self.getValues(fc_as_hex, address, count)
 
     async def async_setValues(self, fc_as_hex, address, values):
@@ -101,6 +111,13 @@ def command(device, loop, line):
         store = device.store[TABLES[request["table"]]]
         address = request["address"]
         return {"values": store[address : address + request["count"]]}
+    if op == "frames":
+        key = (TABLES[request["table"]], request["address"])
+        device.frames[key] = collections.deque(request["frames"])
+        return {"ok": True}
+    if op == "frames_left":
+        key = (TABLES[request["table"]], request["address"])
+        return {"left": len(device.frames.get(key, ()))}
     if op == "refuse":
         start = request["address"]
         device.refused.append((TABLES[request["table"]], start, start + request.get("count", 1)))

@@ -174,6 +174,28 @@ impl ModbusDevice {
             .map_err(|e| PeerError::new(PEER, format!("bits of {answer}: {e}")))
     }
 
+    /// Gives the device values that change from poll to poll: each later read request of
+    /// `table` starting at `address` first sets the registers from `address` on to the next of
+    /// `frames` (the last one stays once all are shown).
+    pub fn play_frames(
+        &mut self,
+        table: Table,
+        address: u16,
+        frames: &[Vec<u16>],
+    ) -> Result<(), PeerError> {
+        self.command(
+            json!({"op": "frames", "table": table.name(), "address": address, "frames": frames}),
+        )
+        .map(drop)
+    }
+
+    /// How many of the frames given to [`ModbusDevice::play_frames`] are still to be shown.
+    pub fn frames_left(&mut self, table: Table, address: u16) -> Result<u64, PeerError> {
+        let answer =
+            self.command(json!({"op": "frames_left", "table": table.name(), "address": address}))?;
+        Ok(answer["left"].as_u64().unwrap_or(0))
+    }
+
     /// From now on, requests touching `count` items of `table` from `address` are answered with
     /// the exception IllegalDataAddress.
     pub fn refuse(&mut self, table: Table, address: u16, count: u16) -> Result<(), PeerError> {
