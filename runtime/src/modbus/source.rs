@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_modbus::client::Context;
 
@@ -46,22 +47,39 @@ pub struct ModbusPoll {
 /// poll with an exception, yields no record for that poll (a record with the other fields would
 /// be a wrong value for the one missing). The source then waits (capped exponential backoff),
 /// reconnects and polls again; the device is marked unreachable in health from the first failed
-/// poll until the next one that succeeds. Nothing the device held is acknowledged anywhere: polls
-/// cannot be read again, so the positions are this process's own ([`StreamSource::commits_positions`]
-/// is false).
+/// poll until the next one that succeeds.
+///
+/// The polls run in a task of their own, started by the first [`StreamSource::next`], which
+/// hands each poll's values over a channel of one: `next` only waits on the channel, so the
+/// reader may drop it (an acknowledgement came first) without losing a poll that was on the
+/// wire, and a core that is slower than the device slows the polls instead of queueing them.
+/// Acknowledging commits nothing at the device, but [`StreamSource::commits_positions`] stays
+/// true: a poll cannot be read again, so every checkpoint makes its records durable.
 pub struct ModbusSource {
+    name: Arc<str>,
+    emit: Emit,
+    read_time: Option<&'static str>,
+    /// Until the first `next`, the poller waiting to be started.
+    poller: Option<Poller>,
+    polls: Option<mpsc::Receiver<Polled>>,
+    /// The values of the last record, for `Emit::Change`.
+    last_values: Option<Map<String, Value>>,
+    next_position: Position,
+}
+
+/// One poll's values, and when its answers were in.
+struct Polled {
+    values: Map<String, Value>,
+    read_at: crate::time::Timestamp,
+}
+
+/// The polling side: the device's connection and the poll's requests.
+struct Poller {
     name: Arc<str>,
     connection: ModbusConnection,
     poll: ModbusPoll,
     requests: Vec<ReadRequest>,
     client: Option<Context>,
-    /// Set while a request is on the wire: a poll dropped there (the reader cancelled `next`)
-    /// leaves an answer that would be taken for the next request's, so the client is dropped.
-    in_request: bool,
-    /// The values of the last record, for `Emit::Change`.
-    last_values: Option<Map<String, Value>>,
-    next_position: Position,
-    next_poll: Instant,
     backoff: Duration,
     health: Option<Arc<HealthBoard>>,
     failing: bool,
@@ -79,34 +97,71 @@ impl ModbusSource {
         if let Some(health) = &health {
             health.register(name);
         }
+        let name: Arc<str> = Arc::from(name);
         ModbusSource {
-            name: Arc::from(name),
-            connection,
-            requests: plan_reads(poll.map.fields),
-            poll,
-            client: None,
-            in_request: false,
+            name: name.clone(),
+            emit: poll.emit,
+            read_time: poll.map.read_time,
+            poller: Some(Poller {
+                name,
+                connection,
+                requests: plan_reads(poll.map.fields),
+                poll,
+                client: None,
+                backoff: FIRST_BACKOFF,
+                health,
+                failing: false,
+            }),
+            polls: None,
             last_values: None,
             next_position: 1,
-            next_poll: Instant::now(),
-            backoff: FIRST_BACKOFF,
-            health,
-            failing: false,
+        }
+    }
+}
+
+impl Poller {
+    /// Polls until the source is dropped (the channel closes).
+    async fn run(mut self, polls: mpsc::Sender<Polled>) {
+        let mut next_poll = Instant::now();
+        loop {
+            // Only when the poll is due later: a timer that is due already still waits for
+            // the timer wheel's next tick.
+            if next_poll > Instant::now() {
+                tokio::time::sleep_until(next_poll).await;
+            }
+            let due = next_poll;
+            match self.poll_once().await {
+                Ok(values) => {
+                    self.recovered();
+                    let read_at = crate::time::Timestamp::now();
+                    if polls.send(Polled { values, read_at }).await.is_err() {
+                        return;
+                    }
+                    // A fixed rate: the next poll is one interval after this one was due, so
+                    // slow answers do not make the polls drift (a device slower than the
+                    // interval is polled as fast as it answers).
+                    next_poll = (due + self.poll.poll_interval).max(Instant::now());
+                }
+                Err(error) => {
+                    if polls.is_closed() {
+                        return;
+                    }
+                    self.failed(&error);
+                    next_poll = Instant::now() + self.backoff;
+                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                }
+            }
         }
     }
 
     /// Every field's value, read now.
     async fn poll_once(&mut self) -> Result<Map<String, Value>, CallError> {
-        if self.in_request {
-            self.client = None;
-        }
         if self.client.is_none() {
             self.client = Some(self.connection.connect(self.poll.unit_id).await?);
         }
         let client = self.client.as_mut().expect("connected above");
         let fields = self.poll.map.fields;
         let mut values = Map::with_capacity(fields.len() + 1);
-        self.in_request = true;
         for request in &self.requests {
             let answer = read(
                 &self.connection,
@@ -127,7 +182,6 @@ impl ModbusSource {
                 values.insert(field.name.to_string(), value);
             }
         }
-        self.in_request = false;
         Ok(values)
     }
 
@@ -144,12 +198,10 @@ impl ModbusSource {
         }
         self.failing = true;
         // A device that answered with an exception is still connected; one that did not answer
-        // may have half a response on the way.
+        // may have half a response on the way, which would be taken for the next request's.
         if matches!(error, CallError::NoAnswer(_)) {
             self.client = None;
         }
-        self.next_poll = Instant::now() + self.backoff;
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
     }
 
     fn recovered(&mut self) {
@@ -169,35 +221,27 @@ impl StreamSource for ModbusSource {
         &self.name
     }
 
-    /// Cancel-safe: the time of the next poll is kept in the source, and a poll dropped while a
-    /// request is on the wire drops its connection (see `in_request`); values and positions
-    /// change only after every answer of the poll is in.
+    /// Cancel-safe: it only waits on the poller's channel, and changes nothing before a poll
+    /// has arrived.
     async fn next(&mut self) -> Result<Option<Delivery>, RunError> {
+        if let Some(poller) = self.poller.take() {
+            let (sender, receiver) = mpsc::channel(1);
+            tokio::spawn(poller.run(sender));
+            self.polls = Some(receiver);
+        }
+        let polls = self.polls.as_mut().expect("started above");
         loop {
-            // Only when the poll is due later: a timer that is due already still waits for
-            // the timer wheel's next tick.
-            if self.next_poll > Instant::now() {
-                tokio::time::sleep_until(self.next_poll).await;
-            }
-            let started = self.next_poll.max(Instant::now() - self.poll.poll_interval);
-            let values = match self.poll_once().await {
-                Ok(values) => values,
-                Err(error) => {
-                    self.failed(&error);
-                    continue;
-                }
+            let Some(Polled { values, read_at }) = polls.recv().await else {
+                return Err(RunError::Connector(format!(
+                    "Modbus source {}: its polling task ended",
+                    self.name
+                )));
             };
-            self.recovered();
-            let read_at = crate::time::Timestamp::now();
-            // A fixed rate: the next poll is one interval after this one was due, so slow
-            // answers do not make the polls drift (a device slower than the interval is polled
-            // as fast as it answers).
-            self.next_poll = (started + self.poll.poll_interval).max(Instant::now());
-            if self.poll.emit == Emit::Change && self.last_values.as_ref() == Some(&values) {
+            if self.emit == Emit::Change && self.last_values.as_ref() == Some(&values) {
                 continue;
             }
             let mut record = values.clone();
-            if let Some(field) = self.poll.map.read_time {
+            if let Some(field) = self.read_time {
                 record.insert(field.to_string(), Value::String(read_at.to_string()));
             }
             self.last_values = Some(values);
@@ -212,11 +256,8 @@ impl StreamSource for ModbusSource {
         }
     }
 
+    /// Nothing to commit: the device keeps no position.
     async fn acknowledge(&mut self, _position: Position) -> Result<(), RunError> {
         Ok(())
-    }
-
-    fn commits_positions(&self) -> bool {
-        false
     }
 }

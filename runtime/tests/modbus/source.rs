@@ -225,16 +225,27 @@ fn plant() -> Plant {
     plant
 }
 
+/// Polls every 5 ms.
 fn source(
     peer: &Peer,
     map: RegisterMap,
     emit: Emit,
     health: Option<Arc<HealthBoard>>,
 ) -> ModbusSource {
+    polling(peer, map, emit, health, Duration::from_millis(5))
+}
+
+fn polling(
+    peer: &Peer,
+    map: RegisterMap,
+    emit: Emit,
+    health: Option<Arc<HealthBoard>>,
+    poll_interval: Duration,
+) -> ModbusSource {
     let poll = ModbusPoll {
         unit_id: UNIT,
         map,
-        poll_interval: Duration::from_millis(5),
+        poll_interval,
         emit,
     };
     ModbusSource::new("meter", peer.connection(), poll, health)
@@ -261,7 +272,14 @@ fn every_byte_and_word_order_decodes_the_known_values() {
     let mut peer = peer();
     let plant = plant();
     plant.load(&mut peer);
-    let mut source = source(&peer, plant.map(), Emit::Poll, None);
+    // The first poll is at once, the next only in an hour: the device's counts are one poll's.
+    let mut source = polling(
+        &peer,
+        plant.map(),
+        Emit::Poll,
+        None,
+        Duration::from_secs(3600),
+    );
     let delivery = peer.io.block_on(source.next()).unwrap().unwrap();
     assert_eq!(values(&delivery), plant.expected);
     assert_eq!(delivery.position, 1);
@@ -270,8 +288,7 @@ fn every_byte_and_word_order_decodes_the_known_values() {
     assert_eq!(peer.device.requests(Table::Holding).unwrap().reads, 2);
     assert_eq!(peer.device.requests(Table::Input).unwrap().reads, 1);
     assert_eq!(peer.device.requests(Table::Coil).unwrap().reads, 1);
-    let second = peer.io.block_on(source.next()).unwrap().unwrap();
-    assert_eq!((values(&second), second.position), (plant.expected, 2));
+    assert_eq!(peer.device.requests(Table::DiscreteInput).unwrap().reads, 1);
 }
 
 fn counter_map() -> RegisterMap {
