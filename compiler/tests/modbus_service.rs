@@ -1,0 +1,153 @@
+//! A generated service from a real Modbus TCP device (pymodbus, started by `fdi-peers`) into a
+//! historian table in SQLite: the device shows 10,000 successive register frames of an energy
+//! meter, one per poll, in four byte/word orders, scaled and offset; the program writes one row
+//! per change, and every row holds the values computed here from the numbers each frame was
+//! laid out from (with Rust's own `to_be_bytes`, never the runtime's codec).
+
+mod support;
+
+use fdi_peers::{laid_out, ModbusDevice, Table};
+use support::service::{build_test_program, Service};
+
+const POLLS: u32 = 10_000;
+
+/// The meter's numbers at its `seq`-th poll, as the device holds them (raw) and as the
+/// historian must show them.
+struct Frame {
+    seq: u32,
+    voltage: f32,
+    current: f32,
+    power_raw: i32,
+    energy: f64,
+    frequency_raw: u16,
+    temperature_raw: i16,
+    overload: bool,
+}
+
+fn frame(seq: u32) -> Frame {
+    Frame {
+        seq,
+        voltage: 230.0 + (seq % 100) as f32 * 0.1,
+        current: (seq % 37) as f32 * 0.25,
+        power_raw: (seq % 5000) as i32 - 1000,
+        energy: 1000.0 + f64::from(seq) * 0.125,
+        frequency_raw: 4990 + (seq % 20) as u16,
+        temperature_raw: (seq % 800) as i16,
+        overload: seq % 7 == 0,
+    }
+}
+
+/// Input registers 0..19 as `tests/programs/modbus_to_sqlite/schema.yaml` maps them.
+fn registers(f: &Frame) -> Vec<u16> {
+    let mut words = Vec::new();
+    words.extend(laid_out(&f.seq.to_be_bytes(), "CDAB"));
+    words.extend(laid_out(&f.voltage.to_be_bytes(), "CDAB"));
+    words.extend(laid_out(&f.current.to_be_bytes(), "DCBA"));
+    words.extend(laid_out(&f.power_raw.to_be_bytes(), "ABCD"));
+    words.extend(laid_out(&f.energy.to_be_bytes(), "BADC"));
+    words.push(f.frequency_raw);
+    words.push(f.temperature_raw as u16);
+    // Bit 3 is the overload flag; bit 15 is set too, which the field must not read.
+    words.push(0x8000 | if f.overload { 1 << 3 } else { 0 });
+    words.extend(laid_out(b"PM5560\0\0", "ABCD"));
+    words
+}
+
+/// The historian's row for a frame: seq, voltage, current, power (W), energy, frequency,
+/// temperature, overload, model.
+type Row = (i64, f64, f64, f64, f64, f64, f64, bool, String);
+
+fn expected(f: &Frame) -> Row {
+    (
+        i64::from(f.seq),
+        f64::from(f.voltage),
+        f64::from(f.current),
+        // kW on the meter (raw * 0.001), W in the historian (`power as [W]`).
+        f64::from(f.power_raw) * 0.001 * 1000.0,
+        f.energy,
+        f64::from(f.frequency_raw) * 0.01,
+        f64::from(f.temperature_raw) * 0.1 - 40.0,
+        f.overload,
+        "PM5560".to_string(),
+    )
+}
+
+#[test]
+fn ten_thousand_polls_of_an_energy_meter_reach_the_historian_with_every_value_exact() {
+    let mut device =
+        ModbusDevice::start(3).expect("pymodbus (install it with tests/peers/install)");
+    let frames: Vec<Frame> = (1..=POLLS).map(frame).collect();
+    let words: Vec<Vec<u16>> = frames.iter().map(registers).collect();
+    device.play_frames(Table::Input, 0, &words).unwrap();
+
+    let binary = build_test_program("modbus_to_sqlite");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("line.toml"),
+        format!(
+            "[connections.meter]\nhost = \"127.0.0.1\"\nport = {}\ntimeout = \"2s\"\n",
+            device.port()
+        ),
+    )
+    .unwrap();
+    let database = dir.path().join("historian.db");
+    let service = Service::start(&binary, dir.path());
+    let count = || {
+        rusqlite::Connection::open(&database)
+            .and_then(|c| c.query_row("SELECT count(*) FROM meter", [], |r| r.get::<_, i64>(0)))
+            .map_or(0, |n| n as usize)
+    };
+    // A poll takes a few milliseconds of a busy machine's time: 10,000 may take minutes there,
+    // so the guard against a program that never gets there is generous.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+    while count() < POLLS as usize {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {POLLS} rows after 900 s",
+            count()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(device.frames_left(Table::Input, 0).unwrap(), 0);
+    let (code, summary) = service.stop();
+    assert_eq!(code, 0, "{summary}");
+    support::assert_balanced(&summary);
+    // Polls after the last frame find the same values: with `emit: "change"` no record.
+    assert_eq!(
+        support::flow(&summary, "record")["read"].as_u64(),
+        Some(u64::from(POLLS))
+    );
+
+    let connection = rusqlite::Connection::open(&database).unwrap();
+    let mut statement = connection
+        .prepare("SELECT seq, voltage, current, power, energy, frequency, temperature, overload, model, read_at FROM meter ORDER BY seq")
+        .unwrap();
+    let rows: Vec<(Row, String)> = statement
+        .query_map([], |r| {
+            Ok((
+                (
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ),
+                r.get(9)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), frames.len());
+    for ((row, read_at), frame) in rows.iter().zip(&frames) {
+        assert_eq!(row, &expected(frame), "poll {}", frame.seq);
+        assert!(
+            read_at.ends_with('Z') && read_at.len() >= 20,
+            "read time {read_at}"
+        );
+    }
+}
