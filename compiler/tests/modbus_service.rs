@@ -33,7 +33,7 @@ fn frame(seq: u32) -> Frame {
         energy: 1000.0 + f64::from(seq) * 0.125,
         frequency_raw: 4990 + (seq % 20) as u16,
         temperature_raw: (seq % 800) as i16,
-        overload: seq % 7 == 0,
+        overload: seq.is_multiple_of(7),
     }
 }
 
