@@ -151,3 +151,129 @@ fn ten_thousand_polls_of_an_energy_meter_reach_the_historian_with_every_value_ex
         );
     }
 }
+
+/// A setpoint of the MES: (seq, speed, temperature, limit, enable, trim). Every 7th speed does
+/// not fit a u16 (except where the trim refuses first); every 10th has a trim, which the
+/// device refuses (its address is refused).
+fn setpoint(seq: u32) -> (u32, u32, f64, f32, bool, Option<u32>) {
+    let speed = if seq.is_multiple_of(7) {
+        70_000 + seq
+    } else {
+        seq * 37 % 60_000
+    };
+    let temperature = (f64::from(seq % 900) - 200.0) / 10.0;
+    let trim = seq.is_multiple_of(10).then_some(seq);
+    (
+        seq,
+        speed,
+        temperature,
+        seq as f32 * 0.5,
+        seq.is_multiple_of(2),
+        trim,
+    )
+}
+
+/// Holding registers 0..4 as the drive holds a setpoint: speed, temperature * 10, the limit's
+/// float low word first.
+fn drive_registers(seq: u32) -> Vec<u16> {
+    let (_, speed, _, limit, _, _) = setpoint(seq);
+    let mut words = vec![speed as u16, ((seq % 900) as i16 - 200) as u16];
+    words.extend(laid_out(&limit.to_be_bytes(), "CDAB"));
+    words
+}
+
+#[test]
+fn setpoints_reach_a_drive_and_what_it_refuses_is_dead_lettered_with_the_exception() {
+    const RECORDS: u32 = 1_000;
+    let mut device =
+        ModbusDevice::start(4).expect("pymodbus (install it with tests/peers/install)");
+    device.refuse(Table::Holding, 50, 1).unwrap();
+    let binary = build_test_program("setpoints_to_modbus");
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (1..=RECORDS)
+        .map(setpoint)
+        .map(|(seq, speed, temperature, limit, enable, trim)| {
+            serde_json::json!({"seq": seq, "speed": speed, "temperature": temperature, "limit": f64::from(limit), "enable": enable, "trim": trim}).to_string()
+        })
+        .collect();
+    std::fs::write(dir.path().join("setpoints.jsonl"), lines.join("\n") + "\n").unwrap();
+    let config = dir.path().join("line.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[connections.drive]\nhost = \"127.0.0.1\"\nport = {}\n",
+            device.port()
+        ),
+    )
+    .unwrap();
+    let dead_letter = dir.path().join("dead-letter.jsonl");
+    let (code, summary) = support::run_json(
+        &binary,
+        &[
+            "--base-dir",
+            dir.path().to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--dead-letter",
+            dead_letter.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{summary}");
+    support::assert_balanced(&summary);
+
+    let misfit = |seq: &u32| seq.is_multiple_of(7);
+    let refused = |seq: &u32| seq.is_multiple_of(10) && !misfit(seq);
+    let accepted: Vec<u32> = (1..=RECORDS)
+        .filter(|s| !misfit(s) && !refused(s))
+        .collect();
+    let flow = support::flow(&summary, "download");
+    assert_eq!(
+        (flow["read"].as_u64(), flow["written"].as_u64()),
+        (Some(u64::from(RECORDS)), Some(accepted.len() as u64))
+    );
+
+    let rejects = support::read_jsonl(&dead_letter);
+    let rejected: Vec<(u64, String)> = rejects
+        .iter()
+        .map(|r| {
+            (
+                r["record"]["seq"].as_u64().unwrap(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String)> = (1..=RECORDS)
+        .filter_map(|seq| {
+            let reason = if misfit(&seq) {
+                "field speed does not fit holding register 0"
+            } else if refused(&seq) {
+                "the device refused the write: IllegalDataAddress"
+            } else {
+                return None;
+            };
+            Some((u64::from(seq), reason.to_string()))
+        })
+        .collect();
+    assert_eq!(rejected, expected);
+    assert!(rejects.iter().all(|r| r["stage"] == "write"), "{rejects:?}");
+
+    // A refused record's writes before the refused one stay written (its detail says so): the
+    // last record, refused at its trim, left its holding registers; the coil is the last
+    // accepted record's.
+    assert_eq!(
+        device.registers(Table::Holding, 0, 4).unwrap(),
+        drive_registers(RECORDS)
+    );
+    let last = *accepted.last().unwrap();
+    assert_eq!(device.bits(Table::Coil, 0, 1).unwrap(), [setpoint(last).4]);
+    let refused_count = (1..=RECORDS).filter(refused).count() as u64;
+    assert_eq!(
+        device.requests(Table::Holding).unwrap().writes,
+        accepted.len() as u64 + refused_count,
+        "one request for the adjacent registers of each record written or refused at its trim"
+    );
+    assert_eq!(
+        device.requests(Table::Coil).unwrap().writes,
+        accepted.len() as u64
+    );
+}

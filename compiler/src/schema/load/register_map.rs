@@ -493,6 +493,29 @@ impl FileLoader<'_> {
     /// No two fields of `entity` read the same register or bit of one table (two bits of one
     /// register may).
     pub(super) fn registers_distinct(&mut self, entity: &str, fields: &[Field]) {
+        // One poll has one time: a second read-time field would never be set.
+        let read_times: Vec<&Field> = fields
+            .iter()
+            .filter(|f| matches!(f.modbus, Some(ModbusSpec::ReadTime { .. })))
+            .collect();
+        if let [first, second, ..] = read_times[..] {
+            let span = |f: &Field| f.modbus.as_ref().map_or(f.span, ModbusSpec::span);
+            self.errors.push(
+                Diagnostic::error(
+                    Code::ModbusMapShape,
+                    format!(
+                        "`{entity}` takes the read time twice, in `{}` and `{}`",
+                        first.name, second.name
+                    ),
+                )
+                .label(span(second), "a second read time")
+                .label(span(first), "the first")
+                .help(format!(
+                    "a poll has one time: keep `modbus: read_time` on `{}` only",
+                    first.name
+                )),
+            );
+        }
         let registers: Vec<(&Field, &ModbusRegister)> = fields
             .iter()
             .filter_map(|f| match &f.modbus {
