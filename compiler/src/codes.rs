@@ -139,6 +139,7 @@ codes! {
     ModbusFieldUnmapped = "E0810": "a field of a Modbus source's or target's entity has no register map",
     ModbusReadOnlyTable = "E0811": "a Modbus target writes a field mapped to input registers or discrete inputs",
     ModbusReadTimeWritten = "E0812": "a Modbus target's entity has a read-time field, which no device holds",
+    ModbusSampleTimeFormat = "E0813": "a field of a Modbus source gives its source timestamp a format, but polls write RFC 3339",
 }
 
 impl std::fmt::Display for Code {

@@ -8,9 +8,25 @@ use crate::schema::{Entity, ModbusSpec};
 use crate::syntax::ast::Ident;
 
 impl Checker<'_> {
-    /// Whether every field a record of `entity` must have is read from the device.
+    /// Whether every field a record of `entity` must have is read from the device, and the
+    /// quality columns the source fills (GOOD, as of the read time in RFC 3339) are read so.
     pub(super) fn modbus_source_entity(&mut self, entity: &Entity, used_at: &Ident) -> bool {
         let mut ok = true;
+        for field in &entity.fields {
+            let Some(quality) = &field.quality else {
+                continue;
+            };
+            if quality.timestamp_format.is_none() || field.modbus.is_none() {
+                continue;
+            }
+            ok = false;
+            self.report(
+                Diagnostic::error(Code::ModbusSampleTimeFormat, format!("field `{}` of `{}` reads its source timestamp with a format, but a Modbus source writes the time of its poll as RFC 3339", field.name, entity.name))
+                    .label(field.span, "its source timestamp has a `timestamp_format:`")
+                    .label(used_at.span, "read from a Modbus device here")
+                    .help("remove `timestamp_format:` and `timestamp_zone:` from the field: the source fills its quality (GOOD) and timestamp columns itself"),
+            );
+        }
         for field in entity
             .fields
             .iter()

@@ -10,6 +10,14 @@ use crate::schema::{Entity, FieldType, ModbusRegister, ModbusSpec};
 pub(super) fn register_map_const(name: &str, entity: &Entity) -> String {
     let mut fields = Vec::new();
     let mut read_time = None;
+    // A poll that answered is GOOD as of its read time (`quality: true` of a mapped field).
+    let quality: Vec<String> = entity
+        .fields
+        .iter()
+        .filter(|f| matches!(f.modbus, Some(ModbusSpec::Register(_))))
+        .filter_map(|f| f.quality.as_ref())
+        .map(|q| format!("({:?}, {:?})", q.quality, q.timestamp))
+        .collect();
     for field in &entity.fields {
         match &field.modbus {
             Some(ModbusSpec::Register(register)) => {
@@ -20,9 +28,10 @@ pub(super) fn register_map_const(name: &str, entity: &Entity) -> String {
         }
     }
     format!(
-        "// Where the device holds each field of `{}` (its schema's `modbus:`).\nconst {name}: ::fdi_runtime::RegisterMap = ::fdi_runtime::RegisterMap {{ fields: &[{}], read_time: {read_time:?} }};",
+        "// Where the device holds each field of `{}` (its schema's `modbus:`).\nconst {name}: ::fdi_runtime::RegisterMap = ::fdi_runtime::RegisterMap {{ fields: &[{}], read_time: {read_time:?}, quality: &[{}] }};",
         entity.name,
-        fields.join(", ")
+        fields.join(", "),
+        quality.join(", ")
     )
 }
 

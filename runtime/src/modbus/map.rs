@@ -201,11 +201,14 @@ impl RegisterField {
     }
 }
 
-/// The register map of an entity: the fields read from (or written to) the device, and the
-/// field that takes the time of each read, if any.
+/// The register map of an entity: the fields read from (or written to) the device, the field
+/// that takes the time of each read, and the quality columns of its fields that carry one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RegisterMap {
     pub fields: &'static [RegisterField],
     /// A timestamp field that holds when the poll's answers arrived (`modbus: read_time`).
     pub read_time: Option<&'static str>,
+    /// `(quality column, source timestamp column)` of each field with `quality: true`: a poll
+    /// that answered is GOOD, as of when its answers arrived (a poll that did not is no record).
+    pub quality: &'static [(&'static str, &'static str)],
 }

@@ -59,6 +59,7 @@ pub struct ModbusSource {
     name: Arc<str>,
     emit: Emit,
     read_time: Option<&'static str>,
+    quality: &'static [(&'static str, &'static str)],
     /// Until the first `next`, the poller waiting to be started.
     poller: Option<Poller>,
     polls: Option<mpsc::Receiver<Polled>>,
@@ -102,6 +103,7 @@ impl ModbusSource {
             name: name.clone(),
             emit: poll.emit,
             read_time: poll.map.read_time,
+            quality: poll.map.quality,
             poller: Some(Poller {
                 name,
                 connection,
@@ -241,8 +243,13 @@ impl StreamSource for ModbusSource {
                 continue;
             }
             let mut record = values.clone();
+            let read_at = read_at.to_string();
             if let Some(field) = self.read_time {
-                record.insert(field.to_string(), Value::String(read_at.to_string()));
+                record.insert(field.to_string(), Value::String(read_at.clone()));
+            }
+            for (quality, timestamp) in self.quality {
+                record.insert(quality.to_string(), Value::String("GOOD".into()));
+                record.insert(timestamp.to_string(), Value::String(read_at.clone()));
             }
             self.last_values = Some(values);
             let position = self.next_position;

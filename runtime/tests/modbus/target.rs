@@ -17,6 +17,7 @@ fn target(peer: &Peer, fields: Vec<RegisterField>) -> ModbusTarget<Value> {
     let map = RegisterMap {
         fields: Box::leak(fields.into_boxed_slice()),
         read_time: None,
+        quality: &[],
     };
     ModbusTarget::new("limits", peer.connection(), UNIT, map, peer.io.handle()).unwrap()
 }
