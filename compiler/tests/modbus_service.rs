@@ -277,3 +277,60 @@ fn setpoints_reach_a_drive_and_what_it_refuses_is_dead_lettered_with_the_excepti
         accepted.len() as u64
     );
 }
+
+/// A meter that stops answering: no row for the polls it missed, `/healthz` lists the source as
+/// unreachable and says why (unhealthy once `--unhealthy-after` has passed) until it answers
+/// again; a SIGTERM then drains.
+#[test]
+fn a_silent_meter_shows_in_health_and_the_polls_go_on_when_it_answers() {
+    let mut device =
+        ModbusDevice::start(3).expect("pymodbus (install it with tests/peers/install)");
+    device
+        .set_registers(Table::Input, 0, &registers(&frame(1)))
+        .unwrap();
+    let binary = build_test_program("modbus_to_sqlite");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("line.toml"),
+        format!(
+            "[connections.meter]\nhost = \"127.0.0.1\"\nport = {}\ntimeout = \"200ms\"\n",
+            device.port()
+        ),
+    )
+    .unwrap();
+    let database = dir.path().join("historian.db");
+    let rows = || {
+        rusqlite::Connection::open(&database)
+            .and_then(|c| c.query_row("SELECT count(*) FROM meter", [], |r| r.get::<_, i64>(0)))
+            .map_or(0, |n| n as usize)
+    };
+    let service = Service::start_serving_metrics(&binary, dir.path());
+    support::service::wait_for_count("the first row", 1, rows);
+    assert!(service.health().1.contains("\"unreachable\":[]"));
+
+    device.set_silent(true).unwrap();
+    support::service::wait_for_count("health to name the silent meter", 1, || {
+        let (_, body) = service.health();
+        usize::from(body.contains("\"target\":\"meter\"") && body.contains("no answer"))
+    });
+    device
+        .set_registers(Table::Input, 0, &registers(&frame(2)))
+        .unwrap();
+    device.set_silent(false).unwrap();
+    support::service::wait_for_count("the row of the poll after the silence", 2, rows);
+    support::service::wait_for_count("health to be clear again", 1, || {
+        usize::from(service.health().1.contains("\"unreachable\":[]"))
+    });
+    let (code, summary) = service.stop();
+    assert_eq!(code, 0, "{summary}");
+    support::assert_balanced(&summary);
+    let seqs: Vec<i64> = rusqlite::Connection::open(&database)
+        .unwrap()
+        .prepare("SELECT seq FROM meter ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(seqs, [1, 2]);
+}
