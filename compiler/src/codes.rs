@@ -63,6 +63,12 @@ codes! {
     ReservedFieldName = "E0216": "a schema field is named like a mapping keyword, or takes the prefix `_fdi_`",
     ColumnClash = "E0217": "two fields of an entity read the same column",
     IntIdentifierRefusesItsNumber = "E0218": "an `int` identifier type accepts a text whose number, as written, it refuses",
+    ModbusMapShape = "E0219": "a field's Modbus register map does not have the expected structure",
+    ModbusOverlap = "E0220": "two fields of an entity read the same Modbus registers or bits",
+    ModbusCount = "E0221": "a Modbus register count does not fit the register type",
+    ModbusBit = "E0222": "a Modbus bit is missing or outside 0 to 15",
+    ModbusTypeMismatch = "E0223": "a Modbus register type does not fit the field's type or its table",
+    ModbusOptionMisplaced = "E0224": "a Modbus scale, offset or order is given where it does not apply",
 
     // Check
     DuplicateName = "E0301": "two declarations in a mapping have the same name",
@@ -134,12 +140,6 @@ codes! {
     BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
     SecretInMapping = "E0802": "a password, token or credential is written in the mapping",
     BadTopicFilter = "E0803": "a topic filter of an MQTT source is not a valid filter",
-    // HTTP
-    UnknownPathField = "E0815": "an HTTP target's `path` names a field its entity does not have",
-    MalformedHttpOption = "E0816": "an HTTP `path`, `records` path or header name is not well-formed",
-    HttpTargetWithoutKey = "E0817": "an HTTP target has no key to make its idempotency keys of",
-    BatchedPathWithFields = "E0818": "an HTTP target sends batches to a path that names a record's fields",
-    UnknownWatermarkField = "E0819": "an HTTP source's `watermark` is not a field of its entity, `etag` or `last_modified`",
     // OPC UA connectors
     BadNodeId = "E0804": "an OPC UA node id is not well-formed",
     BadBrowsePath = "E0805": "an OPC UA browse path is not well-formed",
@@ -147,6 +147,17 @@ codes! {
     BadOpcuaWrite = "E0807": "an entry of an OPC UA target's `writes` is not `field = node id`",
     UnknownOpcuaField = "E0808": "an OPC UA target writes, or takes a `{field}` from, a field its entity does not have",
     OpcuaIntervalRange = "E0809": "an OPC UA source's sampling or publishing interval is longer than a day",
+    // Modbus connectors
+    ModbusFieldUnmapped = "E0810": "a field of a Modbus source's or target's entity has no register map",
+    ModbusReadOnlyTable = "E0811": "a Modbus target writes a field mapped to input registers or discrete inputs",
+    ModbusReadTimeWritten = "E0812": "a Modbus target's entity has a read-time field, which no device holds",
+    ModbusSampleTimeFormat = "E0813": "a field of a Modbus source gives its source timestamp a format, but polls write RFC 3339",
+    // HTTP
+    UnknownPathField = "E0815": "an HTTP target's `path` names a field its entity does not have",
+    MalformedHttpOption = "E0816": "an HTTP `path`, `records` path or header name is not well-formed",
+    HttpTargetWithoutKey = "E0817": "an HTTP target has no key to make its idempotency keys of",
+    BatchedPathWithFields = "E0818": "an HTTP target sends batches to a path that names a record's fields",
+    UnknownWatermarkField = "E0819": "an HTTP source's `watermark` is not a field of its entity, `etag` or `last_modified`",
 }
 
 impl std::fmt::Display for Code {

@@ -103,6 +103,14 @@ pub enum SourceKind {
         /// The server's namespace URIs from index 1, for the typing (none: the first file's).
         namespaces: Vec<OpcuaItem>,
     },
+    /// A Modbus TCP device polled by the register map of the source's entity.
+    Modbus {
+        connection: String,
+        unit_id: u8,
+        poll_interval_ms: u64,
+        /// A record only when a value changed (`emit: "change"`), else one per poll.
+        on_change: bool,
+    },
 }
 
 /// How the bytes of a broker message become records.
@@ -131,6 +139,7 @@ impl SourceKind {
             SourceKind::Postgres { .. } => "postgres",
             SourceKind::Http { .. } => "http",
             SourceKind::Opcua { .. } => "opcua",
+            SourceKind::Modbus { .. } => "modbus",
         }
     }
 }
@@ -231,6 +240,11 @@ pub enum TargetKind {
         /// The server's namespace URIs from index 1, for the typing (none: the first file's).
         namespaces: Vec<OpcuaItem>,
     },
+    /// Records written to a Modbus TCP device by the register map of the target's entity.
+    Modbus {
+        connection: String,
+        unit_id: u8,
+    },
 }
 
 impl TargetKind {
@@ -243,6 +257,7 @@ impl TargetKind {
             TargetKind::Postgres { .. } => "postgres",
             TargetKind::Http { .. } => "http",
             TargetKind::Opcua { .. } => "opcua",
+            TargetKind::Modbus { .. } => "modbus",
         }
     }
 

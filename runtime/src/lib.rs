@@ -44,6 +44,7 @@ pub mod http;
 pub mod identifier;
 pub mod lookup;
 pub mod manifest;
+pub mod modbus;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
 #[cfg(feature = "opcua")]
@@ -82,6 +83,9 @@ pub use identifier::{
 };
 pub use lookup::Lookup;
 pub use manifest::{InputFile, Manifest};
+#[cfg(feature = "modbus")]
+pub use modbus::{Emit, ModbusPoll};
+pub use modbus::{FieldKind, Order, RegisterField, RegisterMap, RegisterTable, RegisterType};
 pub use outcome::{present, Failure, MapOutcome, OrReject, Reject};
 pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};

@@ -135,12 +135,22 @@ fn a_json_number_or_boolean_of_another_type_is_a_decode_reject() {
     // The source typed it (an OPC UA Double, a Sparkplug Float): not the schema's type is a wrong schema or
     // node, not a bad reading, so the record is rejected whole, with the reason.
     for (line, why) in [
-        (r#"{"speed": 1.0, "count": 3.0}"#, "floating point `3.0`, expected i64"),
-        (r#"{"speed": 1.0, "count": 1e3}"#, "floating point `1000.0`, expected i64"),
-        (r#"{"speed": true, "count": 1}"#, "boolean `true`, expected f64"),
+        (
+            r#"{"speed": 1.0, "count": 3.0}"#,
+            "floating point `3.0`, expected i64",
+        ),
+        (
+            r#"{"speed": 1.0, "count": 1e3}"#,
+            "floating point `1000.0`, expected i64",
+        ),
+        (
+            r#"{"speed": true, "count": 1}"#,
+            "boolean `true`, expected f64",
+        ),
     ] {
-        let reject = decode::<Spindle>(&RawRecord::json_line(Arc::from("mill"), 1, line), "Spindle")
-            .unwrap_err();
+        let reject =
+            decode::<Spindle>(&RawRecord::json_line(Arc::from("mill"), 1, line), "Spindle")
+                .unwrap_err();
         let detail = format!("{reject:?}");
         assert!(detail.contains(why), "{line}: {detail}");
     }

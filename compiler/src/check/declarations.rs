@@ -33,7 +33,15 @@ impl<'a> Checker<'a> {
                         (Some(time), Some(entity)) => self.source_time(entity, time),
                         _ => true,
                     };
-                    if let (true, Some(kind), Some(entity), true) = (named, kind, entity, time_ok) {
+                    let modbus_ok = match (&kind, entity) {
+                        (Some(ir::SourceKind::Modbus { .. }), Some(entity)) => {
+                            self.modbus_source_entity(entity, &decl.entity)
+                        }
+                        _ => true,
+                    };
+                    if let (true, Some(kind), Some(entity), true, true) =
+                        (named, kind, entity, time_ok, modbus_ok)
+                    {
                         declared.sources.push(ir::Source {
                             name: decl.name.name.clone(),
                             kind,
@@ -76,9 +84,15 @@ impl<'a> Checker<'a> {
                         entity.is_none_or(|e| self.no_quality_fields(e, "target", &decl.name));
                     let with_ok = decl.with.as_ref().is_none_or(|w| self.target_option(w));
                     let numeric_ok = entity.is_none_or(|e| self.numeric_fields(e, &decl.connector));
-                    if let (true, Some(kind), Some(entity), true, true, true, true) =
-                        (named, kind, entity, key_ok, plain, with_ok, numeric_ok)
-                    {
+                    let modbus_ok = match (&kind, entity) {
+                        (Some(ir::TargetKind::Modbus { .. }), Some(entity)) => {
+                            self.modbus_target_entity(entity, &decl.entity)
+                        }
+                        _ => true,
+                    };
+                    if let (true, Some(kind), Some(entity), true, true, true, true, true) = (
+                        named, kind, entity, key_ok, plain, with_ok, numeric_ok, modbus_ok,
+                    ) {
                         declared.targets.push(ir::Target {
                             name: decl.name.name.clone(),
                             kind,
@@ -209,6 +223,12 @@ impl<'a> Checker<'a> {
                 poll_interval_ms: c.duration_ms("poll_interval"),
             },
             "opcua" => self.reported(crate::opcua::source_kind(connector, &c))?,
+            "modbus" => ir::SourceKind::Modbus {
+                connection: c.text("connection").to_string(),
+                unit_id: c.int("unit_id") as u8,
+                poll_interval_ms: c.duration_ms("poll_interval"),
+                on_change: c.text("emit") == "change",
+            },
             kind => ir::SourceKind::File {
                 format: file_format(kind),
                 path: c.file.unwrap_or_default(),
@@ -307,6 +327,10 @@ impl<'a> Checker<'a> {
                 idempotency_key: c.text("idempotency_key").to_string(),
             },
             "opcua" => self.reported(crate::opcua::target_kind(connector, &c))?,
+            "modbus" => ir::TargetKind::Modbus {
+                connection: c.text("connection").to_string(),
+                unit_id: c.int("unit_id") as u8,
+            },
             _ => ir::TargetKind::Jsonl {
                 path: c.file.unwrap_or_default(),
             },

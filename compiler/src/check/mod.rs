@@ -17,7 +17,9 @@ mod functions;
 mod http;
 mod int_division;
 mod matching;
+
 mod mismatch;
+mod modbus;
 mod operators;
 mod quality;
 mod source_fields;

@@ -477,6 +477,42 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         value_features: &[],
         doc: "an OPC UA server: a subscription whose data changes are records, or records written to nodes, each write confirmed by the server (docs/connectors/opcua.md)",
     },
+    ConnectorSpec {
+        kind: "modbus",
+        roles: SOURCE_TARGET,
+        location: Location::Connection,
+        options: &[
+            CONNECTION,
+            OptionSpec {
+                name: "unit_id",
+                ty: OptionType::Int { min: 0, max: 255 },
+                default: Some("1"),
+                roles: SOURCE_TARGET,
+                doc: "the unit (slave id) addressed behind the connection's host and port; a gateway passes it on to a serial device",
+                when: None,
+            },
+            OptionSpec {
+                name: "poll_interval",
+                ty: OptionType::Duration,
+                default: Some("1s"),
+                roles: SOURCE,
+                doc: "how often every field of the entity's register map is read (in as few requests as the map allows)",
+                when: None,
+            },
+            OptionSpec {
+                name: "emit",
+                ty: OptionType::Choice(&["poll", "change"]),
+                default: Some("poll"),
+                roles: SOURCE,
+                doc: "`\"poll\"`: a record per poll; `\"change\"`: a record only when a value differs from the last record's",
+                when: None,
+            },
+        ],
+        endless: true,
+        feature: Some("modbus"),
+        value_features: &[],
+        doc: "a Modbus TCP device, read and written by the register map of the entity's fields (`modbus:` in the schema); a target writes every field to its holding registers or coils, each write confirmed by the device",
+    },
 ];
 
 /// The connector of kind `kind`.

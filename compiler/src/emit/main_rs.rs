@@ -28,6 +28,8 @@ struct RunLocals {
     targets: HashMap<String, String>,
     sources: HashMap<String, String>,
     flows: HashMap<String, String>,
+    /// The `const` register map of each Modbus source and target, by its name.
+    registers: HashMap<String, String>,
 }
 
 impl RunLocals {
@@ -40,10 +42,29 @@ impl RunLocals {
             names::Scope::locals(RUN_OWN).assign(&[&targets[..], &sources, &flows].concat());
         let (target_idents, rest) = idents.split_at(targets.len());
         let (source_idents, flow_idents) = rest.split_at(sources.len());
+        // The consts share the function's value namespace with the locals.
+        let mut taken = names::Scope::locals(RUN_OWN);
+        idents.iter().for_each(|ident| taken.take(ident));
+        let modbus = program
+            .sources
+            .iter()
+            .filter(|s| matches!(s.kind, SourceKind::Modbus { .. }))
+            .map(|s| &s.name)
+            .chain(
+                program
+                    .targets
+                    .iter()
+                    .filter(|t| matches!(t.kind, TargetKind::Modbus { .. }))
+                    .map(|t| &t.name),
+            );
+        let registers = modbus
+            .map(|name| (name.clone(), taken.fresh(&register_map_base(name))))
+            .collect();
         RunLocals {
             targets: names::by_name(&targets, target_idents),
             sources: names::by_name(&sources, source_idents),
             flows: names::by_name(&flows, flow_idents),
+            registers,
         }
     }
 }
@@ -114,7 +135,8 @@ fn connections(program: &ir::Program) -> Vec<&String> {
             SourceKind::Mqtt { connection, .. }
             | SourceKind::Postgres { connection, .. }
             | SourceKind::Http { connection, .. }
-            | SourceKind::Opcua { connection, .. } => Some(connection),
+            | SourceKind::Opcua { connection, .. }
+            | SourceKind::Modbus { connection, .. } => Some(connection),
             SourceKind::File { .. } => None,
         })
         .chain(program.targets.iter().filter_map(|t| match &t.kind {
@@ -122,7 +144,8 @@ fn connections(program: &ir::Program) -> Vec<&String> {
             | TargetKind::Sparkplug { connection, .. }
             | TargetKind::Postgres { connection, .. }
             | TargetKind::Http { connection, .. }
-            | TargetKind::Opcua { connection, .. } => Some(connection),
+            | TargetKind::Opcua { connection, .. }
+            | TargetKind::Modbus { connection, .. } => Some(connection),
             TargetKind::Sqlite { .. } | TargetKind::Jsonl { .. } => None,
         }));
     let mut connections: Vec<&String> = Vec::new();
@@ -154,7 +177,12 @@ fn external_columns(program: &ir::Program, target: &ir::Target, fields: &[String
 }
 
 /// The call that opens `source` (after `run.`).
-fn open_source(program: &ir::Program, source: &ir::Source) -> String {
+/// `registers`: the name of the register map's `const` of each Modbus source.
+fn open_source(
+    program: &ir::Program,
+    source: &ir::Source,
+    registers: &HashMap<String, String>,
+) -> String {
     let quoted = |items: &[String]| {
         let quoted: Vec<String> = items.iter().map(|c| format!("{c:?}")).collect();
         quoted.join(", ")
@@ -243,6 +271,29 @@ fn open_source(program: &ir::Program, source: &ir::Source) -> String {
                 texts(browse_paths),
             )
         }
+        SourceKind::Modbus {
+            connection,
+            unit_id,
+            poll_interval_ms,
+            on_change,
+        } => format!(
+            "modbus_source({:?}, {connection:?}, &::fdi_runtime::ModbusPoll {{ unit_id: {unit_id}, map: {}, poll_interval: ::std::time::Duration::from_millis({poll_interval_ms}), emit: ::fdi_runtime::Emit::{} }})",
+            source.name,
+            registers[&source.name],
+            if *on_change { "Change" } else { "Poll" },
+        ),
+    }
+}
+
+/// What the `const` register map of a Modbus source or target is named after: its declaration
+/// in capitals (`METER_REGISTERS`), unless that is not all ASCII, whose capitals rustc would
+/// warn about.
+fn register_map_base(declared: &str) -> String {
+    let capitals = names::screaming_snake(names::unraw(declared));
+    if capitals.is_ascii() {
+        format!("{capitals}_REGISTERS")
+    } else {
+        "MODBUS_REGISTERS".to_string()
     }
 }
 
@@ -310,7 +361,14 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         if program.flows_of(&source.name).next().is_none() {
             continue;
         }
-        let open = open_source(program, source);
+        if let SourceKind::Modbus { .. } = source.kind {
+            let entity = &program.schema.entities[&source.entity];
+            f.line(super::modbus::register_map_const(
+                &locals.registers[&source.name],
+                entity,
+            ));
+        }
+        let open = open_source(program, source, &locals.registers);
         f.line(format!(
             "let {} = run.{open}?;",
             locals.sources[&source.name]
@@ -436,6 +494,19 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 t.name,
                 opcua_writes(program, t, writes),
             ),
+            TargetKind::Modbus {
+                connection,
+                unit_id,
+            } => {
+                let map = &locals.registers[&t.name];
+                let entity = &program.schema.entities[&t.entity];
+                f.line(super::modbus::register_map_const(map, entity));
+                format!(
+                    "{binding}run.modbus_target::<{}>({:?}, {connection:?}, {unit_id}, {map})?;",
+                    record_type(t, names),
+                    t.name,
+                )
+            }
         };
         f.line(line);
     }

@@ -12,6 +12,7 @@ mod format;
 mod functions;
 mod main_rs;
 mod manifest_rs;
+mod modbus;
 mod names;
 mod origin;
 mod types;

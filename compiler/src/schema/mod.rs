@@ -165,7 +165,46 @@ pub struct Field {
     /// How a `timestamp` field is written in the data; `None` is the default (RFC 3339 and the
     /// shop-floor forms taken as UTC).
     pub time_format: Option<TimeFormatSpec>,
+    /// Where a Modbus device holds the field (`modbus:`), if it is read from or written to one.
+    pub modbus: Option<ModbusSpec>,
     pub span: Span,
+}
+
+/// A field's `modbus:`: its registers, or `read_time` (the time of the poll that read the
+/// other fields).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModbusSpec {
+    Register(ModbusRegister),
+    ReadTime { span: Span },
+}
+
+impl ModbusSpec {
+    /// The `modbus` key in the schema.
+    pub fn span(&self) -> Span {
+        match self {
+            ModbusSpec::Register(register) => register.span,
+            ModbusSpec::ReadTime { span } => *span,
+        }
+    }
+}
+
+/// Where and how a Modbus device holds a field's value: the runtime's register map entry, and
+/// where the schema writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModbusRegister {
+    pub table: fdi_runtime::RegisterTable,
+    pub address: u16,
+    pub ty: fdi_runtime::RegisterType,
+    pub byte_order: fdi_runtime::Order,
+    pub word_order: fdi_runtime::Order,
+    pub scale: f64,
+    pub offset: f64,
+    /// The `modbus` key.
+    pub span: Span,
+    /// The `address` value (the key when it cannot be found), for overlaps.
+    pub address_span: Span,
+    /// The `table` value, for a table a target cannot write.
+    pub table_span: Span,
 }
 
 /// A float field's unit, and where the schema writes it.

@@ -326,3 +326,43 @@ fn the_help_of_e0218_applied_literally_keeps_the_leading_zeros() {
         assert_eq!(fdi_runtime::round_trip_problem(&identifier.spec()), None);
     }
 }
+
+#[test]
+fn register_maps_with_their_orders_scales_and_read_time() {
+    use fdi_runtime::{Order, RegisterTable, RegisterType};
+    let (set, sources) = load("modbus.yaml");
+    let register = |entity: &str, name: &str| match &field(&set, entity, name).modbus {
+        Some(ModbusSpec::Register(register)) => register.clone(),
+        other => panic!("{entity}.{name} has registers, not {other:?}"),
+    };
+    let voltage = register("MeterPoll", "voltage");
+    assert_eq!(
+        (voltage.table, voltage.address, voltage.ty),
+        (RegisterTable::Input, 0, RegisterType::F32)
+    );
+    // `order: CDAB`: the words swapped, the bytes of each as the standard has them.
+    assert_eq!(
+        (voltage.byte_order, voltage.word_order),
+        (Order::Big, Order::Little)
+    );
+    assert_eq!(text_of(&sources, voltage.address_span), "0");
+    let power = register("MeterPoll", "power");
+    assert_eq!(
+        (power.ty, power.scale, power.offset),
+        (RegisterType::I32, 0.001, 0.0)
+    );
+    assert_eq!(
+        (power.byte_order, power.word_order),
+        (Order::Big, Order::Big)
+    );
+    let station = register("Limits", "station");
+    assert_eq!(
+        (station.table, station.ty),
+        (RegisterTable::Holding, RegisterType::String(4))
+    );
+    assert!(matches!(
+        field(&set, "MeterPoll", "read_at").modbus,
+        Some(ModbusSpec::ReadTime { .. })
+    ));
+    assert_eq!(field(&set, "PartialPoll", "serial").modbus, None);
+}

@@ -79,6 +79,15 @@ impl Service {
             .unwrap_or_else(|| panic!("no sample {series} in\n{text}"))
     }
 
+    /// `GET /healthz` of a service started with [`Service::start_serving_metrics`]: the status
+    /// and the body.
+    pub fn health(&self) -> (u16, String) {
+        let address = self
+            .metrics_address
+            .expect("start the service with start_serving_metrics");
+        super::http_get(address, "/healthz").unwrap_or_else(|e| panic!("GET /healthz: {e}"))
+    }
+
     fn start_with(
         binary: &Path,
         settings: &Path,

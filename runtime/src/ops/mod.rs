@@ -163,6 +163,13 @@ impl Operations {
         self.progress.as_mut()
     }
 
+    /// The health board, for a source that reports its peer's reachability itself (a polled
+    /// Modbus device: `modbus/source.rs`).
+    #[cfg(feature = "modbus")]
+    pub(crate) fn health(&self) -> Arc<HealthBoard> {
+        self.health.clone()
+    }
+
     pub(crate) fn add_source(&mut self, name: &str) {
         if let Some(metrics) = &mut self.metrics {
             metrics.add_source(name);

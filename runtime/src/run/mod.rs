@@ -18,6 +18,8 @@ mod observe;
 mod open;
 #[cfg(feature = "http")]
 mod open_http;
+#[cfg(feature = "modbus")]
+mod open_modbus;
 #[cfg(feature = "mqtt")]
 mod open_mqtt;
 #[cfg(feature = "opcua")]

@@ -10,6 +10,7 @@
 
 mod error;
 mod http;
+mod modbus;
 mod mosquitto;
 mod mqtt;
 pub mod opcua;
@@ -21,6 +22,7 @@ mod tls;
 
 pub use error::PeerError;
 pub use http::{HttpServer, Received};
+pub use modbus::{laid_out, ModbusDevice, Requests, Table, LAYOUTS};
 pub use mosquitto::{Mosquitto, DEFAULT_MAX_INFLIGHT};
 pub use mqtt::{MqttClient, Publish, QoS};
 pub use postgres::Postgres;

@@ -6,7 +6,7 @@ use super::{FileLoader, PendingType};
 use crate::schema::{Entity, Field, FieldType, SchemaSet};
 
 /// The keys of a field written as a mapping.
-const FIELD_KEYS: [&str; 12] = [
+const FIELD_KEYS: [&str; 13] = [
     "type",
     "optional",
     "column",
@@ -19,6 +19,7 @@ const FIELD_KEYS: [&str; 12] = [
     "timestamp_zone",
     "format",
     "zone",
+    "modbus",
 ];
 
 impl FileLoader<'_> {
@@ -60,6 +61,7 @@ impl FileLoader<'_> {
             .filter_map(|(f, spec)| self.field(name, &f, &spec))
             .collect();
         self.columns_distinct(name, &fields);
+        self.registers_distinct(name, &fields);
         set.entities.insert(
             name.to_string(),
             Entity {
@@ -141,6 +143,9 @@ impl FileLoader<'_> {
             q.timestamp_format = sample_time;
         }
         let time_format = self.time_format(&path, &mut pending, options);
+        let modbus = options
+            .get("modbus")
+            .and_then(|spec| self.register_map(&path, &type_name, spec));
         self.pending.push(pending);
         // Unresolved for now: an identifier or enum name that `resolve` checks.
         let ty = FieldType::builtin(&type_name).unwrap_or(FieldType::Identifier(type_name));
@@ -152,6 +157,7 @@ impl FileLoader<'_> {
             unit,
             quality,
             time_format,
+            modbus,
             span,
         })
     }

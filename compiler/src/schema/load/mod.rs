@@ -6,6 +6,8 @@ mod enumeration;
 mod field_options;
 mod identifier;
 mod master_data;
+mod register_map;
+mod register_overlap;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
