@@ -67,8 +67,7 @@ impl std::fmt::Debug for OpcuaConnection {
 impl OpcuaConnection {
     /// A connection to `endpoint_url` without security (mode and policy `None`) and anonymous: for
     /// tests and for programs whose deployment says so explicitly. Its `pki_dir` is a folder of the
-    /// system's temporary folder: without security the client keeps no key there, only the
-    /// empty folders async-opcua makes.
+    /// system's temporary folder: the self-signed certificate made there secures nothing.
     pub fn insecure(endpoint_url: &str) -> Self {
         OpcuaConnection {
             endpoint_url: endpoint_url.to_string(),
@@ -270,8 +269,9 @@ impl OpcuaConnection {
             .application_uri(format!("urn:fdi:{name}"))
             .product_uri("urn:fdi")
             .pki_dir(&self.pki_dir)
-            // A self-signed certificate only where one is needed: a secure channel without one given.
-            .create_sample_keypair(self.certificate_file.is_none() && !self.is_insecure())
+            // Without a certificate given, a self-signed one in `pki_dir` (made once, kept); even
+            // without security, since async-opcua logs errors for a client without one.
+            .create_sample_keypair(self.certificate_file.is_none())
             .trust_server_certs(false)
             .verify_server_certs(true)
             .session_retry_limit(-1)
