@@ -4,7 +4,6 @@
 //! subscriptions and targets when the session came back and whether it is the same session.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -120,13 +119,13 @@ impl OpcuaConnection {
                 "Basic256Sha256"
             },
         );
-        connection.security_policy = match SecurityPolicy::from_str(policy) {
-            Ok(
-                policy @ (SecurityPolicy::None
-                | SecurityPolicy::Basic256Sha256
-                | SecurityPolicy::Aes128Sha256RsaOaep
-                | SecurityPolicy::Aes256Sha256RsaPss),
-            ) => policy,
+        // The names of the policies' URIs (`...SecurityPolicy#Aes128_Sha256_RsaOaep`), as OPC UA
+        // tools show them; async-opcua's own short names use hyphens instead.
+        connection.security_policy = match policy {
+            "None" => SecurityPolicy::None,
+            "Basic256Sha256" => SecurityPolicy::Basic256Sha256,
+            "Aes128_Sha256_RsaOaep" => SecurityPolicy::Aes128Sha256RsaOaep,
+            "Aes256_Sha256_RsaPss" => SecurityPolicy::Aes256Sha256RsaPss,
             _ => {
                 return Err(usage(format!(
                 "`security_policy` is {policy:?}; expected Basic256Sha256, Aes128_Sha256_RsaOaep, \
