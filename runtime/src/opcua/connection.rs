@@ -4,7 +4,6 @@
 //! subscriptions and targets when the session came back and whether it is the same session.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,8 +66,7 @@ impl std::fmt::Debug for OpcuaConnection {
 impl OpcuaConnection {
     /// A connection to `endpoint_url` without security (mode and policy `None`) and anonymous: for
     /// tests and for programs whose deployment says so explicitly. Its `pki_dir` is a folder of the
-    /// system's temporary folder: without security the client keeps no key there, only the
-    /// empty folders async-opcua makes.
+    /// system's temporary folder: the self-signed certificate made there secures nothing.
     pub fn insecure(endpoint_url: &str) -> Self {
         OpcuaConnection {
             endpoint_url: endpoint_url.to_string(),
@@ -121,13 +119,13 @@ impl OpcuaConnection {
                 "Basic256Sha256"
             },
         );
-        connection.security_policy = match SecurityPolicy::from_str(policy) {
-            Ok(
-                policy @ (SecurityPolicy::None
-                | SecurityPolicy::Basic256Sha256
-                | SecurityPolicy::Aes128Sha256RsaOaep
-                | SecurityPolicy::Aes256Sha256RsaPss),
-            ) => policy,
+        // The names of the policies' URIs (`...SecurityPolicy#Aes128_Sha256_RsaOaep`), as OPC UA
+        // tools show them; async-opcua's own short names use hyphens instead.
+        connection.security_policy = match policy {
+            "None" => SecurityPolicy::None,
+            "Basic256Sha256" => SecurityPolicy::Basic256Sha256,
+            "Aes128_Sha256_RsaOaep" => SecurityPolicy::Aes128Sha256RsaOaep,
+            "Aes256_Sha256_RsaPss" => SecurityPolicy::Aes256Sha256RsaPss,
             _ => {
                 return Err(usage(format!(
                 "`security_policy` is {policy:?}; expected Basic256Sha256, Aes128_Sha256_RsaOaep, \
@@ -270,8 +268,9 @@ impl OpcuaConnection {
             .application_uri(format!("urn:fdi:{name}"))
             .product_uri("urn:fdi")
             .pki_dir(&self.pki_dir)
-            // A self-signed certificate only where one is needed: a secure channel without one given.
-            .create_sample_keypair(self.certificate_file.is_none() && !self.is_insecure())
+            // Without a certificate given, a self-signed one in `pki_dir` (made once, kept); even
+            // without security, since async-opcua logs errors for a client without one.
+            .create_sample_keypair(self.certificate_file.is_none())
             .trust_server_certs(false)
             .verify_server_certs(true)
             .session_retry_limit(-1)

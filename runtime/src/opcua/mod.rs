@@ -5,7 +5,8 @@
 //!   certificates and trust list, user; reconnects with backoff, watched);
 //! - `subscription.rs`: one subscription kept alive across reconnects (its own Publish requests, so
 //!   that a sequence number is acknowledged only once its records are durable; transfer, republish,
-//!   recreation, the lost-notification count);
+//!   recreation, the lost-notification count); `resume.rs`: its id kept for the next run, which
+//!   takes it over;
 //! - `source.rs`: the subscription as a [`crate::source::StreamSource`];
 //! - `value.rs`: a data change as a JSON record;
 //! - `node.rs`: node ids and browse paths resolved on the server;
@@ -15,6 +16,7 @@ mod connection;
 mod convert;
 mod error;
 mod node;
+mod resume;
 mod source;
 mod subscription;
 mod target;

@@ -5,7 +5,13 @@
 use std::str::FromStr;
 
 use opcua::client::Session;
-use opcua::types::{BrowsePath, NodeId, ObjectId, RelativePath};
+use opcua::types::{
+    AttributeId, BrowsePath, DataChangeFilter, DataChangeTrigger, DeadbandType, ExtensionObject,
+    MonitoredItemCreateRequest, MonitoringMode, MonitoringParameters, NodeId, ObjectId,
+    ReadValueId, RelativePath,
+};
+
+use super::subscription::{MonitoredNode, SubscriptionSpec};
 
 /// A node id's text without a `nsu=` prefix, and that prefix's URI.
 fn split_namespace_uri(text: &str) -> Option<(&str, &str)> {
@@ -88,6 +94,37 @@ pub(crate) async fn resolve_browse_paths(
             }
         })
         .collect()
+}
+
+/// The request for monitored item `index` (its client handle is `index + 1`).
+pub(crate) fn monitored_item(
+    item: &MonitoredNode,
+    index: usize,
+    spec: &SubscriptionSpec,
+) -> MonitoredItemCreateRequest {
+    let filter = match spec.deadband {
+        None => ExtensionObject::null(),
+        Some(deadband) => ExtensionObject::from_message(DataChangeFilter {
+            trigger: DataChangeTrigger::StatusValue,
+            deadband_type: DeadbandType::Absolute as u32,
+            deadband_value: deadband,
+        }),
+    };
+    MonitoredItemCreateRequest {
+        item_to_monitor: ReadValueId {
+            node_id: item.node_id.clone(),
+            attribute_id: AttributeId::Value as u32,
+            ..Default::default()
+        },
+        monitoring_mode: MonitoringMode::Reporting,
+        requested_parameters: MonitoringParameters {
+            client_handle: index as u32 + 1,
+            sampling_interval: spec.sampling_interval.as_secs_f64() * 1000.0,
+            filter,
+            queue_size: spec.queue_size,
+            discard_oldest: true,
+        },
+    }
 }
 
 #[cfg(test)]

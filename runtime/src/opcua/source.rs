@@ -36,6 +36,9 @@ pub struct SubscriptionSettings {
     pub publishing_interval: Duration,
     pub queue_size: u32,
     pub deadband: Option<f64>,
+    /// Where the subscription's id is kept, so that the next run takes the subscription over and
+    /// gets what the server still holds (see `resume.rs`); `None`: every run subscribes anew.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 /// Data changes of the monitored items of one subscription.
@@ -43,9 +46,10 @@ pub struct SubscriptionSettings {
 /// Each notification message is one delivery; its position is that of its last record. When the run
 /// acknowledges a position, every message up to it is acknowledged to the server in the next Publish
 /// request: the server keeps a message until then and republishes it after a reconnect, so delivery
-/// is at least once. After a crash, what the server still holds for the session is gone with the
-/// session (a new process opens a new session and subscription): the data changes of the messages
-/// not yet acknowledged are not read again.
+/// is at least once. With a state file (a run's sources have one), the next run of the program
+/// takes the subscription over and gets every message the server still holds, so a crash or a
+/// restart within the subscription's lifetime (the connection's `session_timeout`) loses nothing
+/// either; after it, the server has dropped the subscription and what it held.
 pub struct OpcuaSource {
     name: Arc<str>,
     receiver: mpsc::Receiver<Result<Notification, OpcuaError>>,
@@ -110,6 +114,7 @@ impl OpcuaSource {
                 queue_size: settings.queue_size,
                 deadband: settings.deadband,
                 lifetime: connection.session_timeout,
+                state_file: settings.state_file.clone(),
                 request_timeout: connection.request_timeout,
             };
             let mut subscriber = Subscriber::new(
@@ -121,7 +126,9 @@ impl OpcuaSource {
                 sender,
                 acks.clone(),
             );
-            subscriber.create().await?;
+            if !subscriber.resume().await? {
+                subscriber.create().await?;
+            }
             Ok::<_, OpcuaError>(subscriber)
         })?;
         let task = io.spawn(subscriber.run());

@@ -33,10 +33,8 @@ use opcua::client::services::{
 };
 use opcua::client::UARequest;
 use opcua::types::{
-    AttributeId, DataChangeFilter, DataChangeNotification, DataChangeTrigger, DeadbandType,
-    ExtensionObject, MonitoredItemCreateRequest, MonitoringMode, MonitoringParameters, NodeId,
-    NotificationMessage, PublishResponse, ReadValueId, StatusCode, SubscriptionAcknowledgement,
-    TimestampsToReturn,
+    DataChangeNotification, MonitoredItemCreateRequest, NodeId, NotificationMessage,
+    PublishResponse, StatusCode, SubscriptionAcknowledgement, TimestampsToReturn,
 };
 use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
@@ -73,6 +71,9 @@ pub(crate) struct SubscriptionSpec {
     /// How long the server keeps the subscription without Publish requests, at least: the
     /// session's timeout, so that a subscription outlives a reconnect the session outlives.
     pub lifetime: Duration,
+    /// Where the subscription's id is kept for the next run of the program, which takes the
+    /// subscription over (see `resume.rs`); `None`: not kept.
+    pub state_file: Option<std::path::PathBuf>,
     /// How long a request may take; a Publish may take a keep-alive period longer (the server
     /// holds it until it has something to say).
     pub request_timeout: Duration,
@@ -101,17 +102,18 @@ pub(crate) struct Notification {
 pub(crate) type PendingAcks = Arc<Mutex<Vec<SubscriptionAcknowledgement>>>;
 
 /// The subscription on the server, as far as this client knows it.
-struct Active {
-    id: u32,
+pub(super) struct Active {
+    pub(super) id: u32,
     /// How long without any Publish response (data or keep-alive) means the subscription is gone.
-    silence_limit: Duration,
+    pub(super) silence_limit: Duration,
     /// The longest a server holds a Publish request before it answers (a keep-alive).
-    keep_alive_period: Duration,
-    last_heard: Instant,
-    /// The first sequence number not delivered yet.
-    expected: u32,
+    pub(super) keep_alive_period: Duration,
+    pub(super) last_heard: Instant,
+    /// The first sequence number not delivered yet; 0 when unknown (a subscription taken over
+    /// from a previous run with nothing left to republish): the next message sets it.
+    pub(super) expected: u32,
     /// The highest sequence number the server is known to have used.
-    highest_numbered: u32,
+    pub(super) highest_numbered: u32,
 }
 
 /// The task that owns the subscription.
@@ -123,7 +125,7 @@ pub(crate) struct Subscriber {
     pub counters: SubscriptionCounters,
     pub deliveries: mpsc::Sender<Result<Notification, OpcuaError>>,
     pub acks: PendingAcks,
-    active: Option<Active>,
+    pub(super) active: Option<Active>,
     generation: u64,
 }
 
@@ -189,7 +191,7 @@ impl Subscriber {
             .items
             .iter()
             .enumerate()
-            .map(|(index, item)| monitored_item(item, index, spec))
+            .map(|(index, item)| super::node::monitored_item(item, index, spec))
             .collect();
         let results = CreateMonitoredItems::new(created.subscription_id, session)
             .timestamps_to_return(TimestampsToReturn::Both)
@@ -235,6 +237,7 @@ impl Subscriber {
             expected: 1,
             highest_numbered: 0,
         });
+        self.save_state();
         Ok(())
     }
 
@@ -375,10 +378,13 @@ impl Subscriber {
         let Some(active) = self.active.take() else {
             return;
         };
-        let lost = active
-            .highest_numbered
-            .saturating_add(1)
-            .saturating_sub(active.expected);
+        let lost = match active.expected {
+            0 => 0,
+            expected => active
+                .highest_numbered
+                .saturating_add(1)
+                .saturating_sub(expected),
+        };
         if lost > 0 {
             tracing::warn!(target: "fdi::opcua", source = %self.name, subscription = active.id, lost, first = active.expected, last = active.highest_numbered, "notification messages lost with the subscription");
             self.counters.lost_notifications.inc_by(u64::from(lost));
@@ -427,6 +433,11 @@ impl Subscriber {
             return Ok(());
         }
         active.last_heard = Instant::now();
+        if active.expected == 0 {
+            // Taken over with nothing to republish: numbering goes on from this message (a
+            // keep-alive carries the next number).
+            active.expected = message.sequence_number.max(1);
+        }
         let available = response.available_sequence_numbers.unwrap_or_default();
         if let Some(highest) = available.iter().max() {
             active.highest_numbered = active.highest_numbered.max(*highest);
@@ -555,36 +566,5 @@ impl Subscriber {
             active.last_heard = Instant::now();
         }
         Ok(())
-    }
-}
-
-/// The request for monitored item `index` (its client handle is `index + 1`).
-fn monitored_item(
-    item: &MonitoredNode,
-    index: usize,
-    spec: &SubscriptionSpec,
-) -> MonitoredItemCreateRequest {
-    let filter = match spec.deadband {
-        None => ExtensionObject::null(),
-        Some(deadband) => ExtensionObject::from_message(DataChangeFilter {
-            trigger: DataChangeTrigger::StatusValue,
-            deadband_type: DeadbandType::Absolute as u32,
-            deadband_value: deadband,
-        }),
-    };
-    MonitoredItemCreateRequest {
-        item_to_monitor: ReadValueId {
-            node_id: item.node_id.clone(),
-            attribute_id: AttributeId::Value as u32,
-            ..Default::default()
-        },
-        monitoring_mode: MonitoringMode::Reporting,
-        requested_parameters: MonitoringParameters {
-            client_handle: index as u32 + 1,
-            sampling_interval: spec.sampling_interval.as_secs_f64() * 1000.0,
-            filter,
-            queue_size: spec.queue_size,
-            discard_oldest: true,
-        },
     }
 }

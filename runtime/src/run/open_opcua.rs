@@ -62,6 +62,10 @@ impl Run {
             publishing_interval: subscription.publishing_interval,
             queue_size: subscription.queue_size,
             deadband: subscription.deadband,
+            state_file: Some(self.base_dir().join(".fdi").join(format!(
+                "opcua-{}-{name}.subscription.json",
+                self.program.mapping
+            ))),
         };
         self.connect_opcua_source(name, &settings, &subscription)
     }

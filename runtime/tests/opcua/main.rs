@@ -58,6 +58,7 @@ fn subscription(server: &OpcuaServer, nodes: &[&str]) -> SubscriptionSettings {
         publishing_interval: Duration::from_millis(50),
         queue_size: 5000,
         deadband: None,
+        state_file: None,
     }
 }
 
@@ -93,6 +94,18 @@ fn read_until(
     records: &mut Vec<Value>,
     done: impl Fn(&[Value]) -> bool,
 ) {
+    read(io, source, records, true, done)
+}
+
+/// Reads deliveries until `done`, acknowledging them only when `acknowledge` says (a program that
+/// crashes before its records are durable acknowledges nothing).
+fn read(
+    io: &tokio::runtime::Runtime,
+    source: &mut OpcuaSource,
+    records: &mut Vec<Value>,
+    acknowledge: bool,
+    done: impl Fn(&[Value]) -> bool,
+) {
     while !done(records) {
         let delivery = io
             .block_on(async { tokio::time::timeout(PATIENCE, source.next()).await })
@@ -108,8 +121,10 @@ fn read_until(
         for record in &delivery.records {
             records.push(record.original());
         }
-        io.block_on(source.acknowledge(delivery.position))
-            .expect("acknowledged");
+        if acknowledge {
+            io.block_on(source.acknowledge(delivery.position))
+                .expect("acknowledged");
+        }
     }
 }
 

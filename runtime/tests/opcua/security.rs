@@ -143,6 +143,19 @@ fn settings_that_cannot_work_are_refused() {
         refused("endpoint_url = \"opc.tcp://127.0.0.1:4840\"\nusername = \"u\"\n")
             .contains("password")
     );
+    for policy in [
+        "Aes128_Sha256_RsaOaep",
+        "Aes256_Sha256_RsaPss",
+        "Basic256Sha256",
+    ] {
+        connection_from_config(
+            folder.path(),
+            &format!(
+                "endpoint_url = \"opc.tcp://127.0.0.1:4840\"\nsecurity_policy = \"{policy}\"\n"
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{policy}: {e}"));
+    }
     let secure = connection_from_config(
         folder.path(),
         "endpoint_url = \"opc.tcp://127.0.0.1:4840\"\n",

@@ -126,3 +126,44 @@ fn browse_path_from_asyncua() {
 fn browse_path_from_node_opcua() {
     browse_path(OpcuaImplementation::NodeOpcua);
 }
+
+/// With an absolute deadband, a change smaller than it is not reported; a larger one is.
+fn deadband(implementation: OpcuaImplementation) {
+    let io = io();
+    let mut server = server(implementation);
+    let node = "Machine.Speed";
+    server
+        .set(node, json!(10.0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut settings = subscription(&server, &[node]);
+    settings.deadband = Some(1.0);
+    let (mut source, _) = open_source(&io, server.endpoint_url(), &settings);
+    let mut records = Vec::new();
+    read_until(&io, &mut source, &mut records, |r| !r.is_empty());
+    // Steps that mean the same whether a server compares with the last value it reported (Part 4)
+    // or with the last value it sampled (asyncua 2.1).
+    for value in [10.5, 12.0, 12.5, 9.0] {
+        server
+            .set(node, json!(value))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    read_until(&io, &mut source, &mut records, |r| {
+        r.last().is_some_and(|last| last["value"] == json!(9.0))
+    });
+    let values: Vec<f64> = records
+        .iter()
+        .map(|r| r["value"].as_f64().expect("a value"))
+        .collect();
+    // 10.5: within 1.0 of 10.0; 12.0: beyond it; 12.5: within 1.0 of 12.0; 9.0: beyond.
+    assert_eq!(values, [10.0, 12.0, 9.0]);
+}
+
+#[test]
+fn deadband_on_asyncua() {
+    deadband(OpcuaImplementation::Asyncua);
+}
+
+#[test]
+fn deadband_on_node_opcua() {
+    deadband(OpcuaImplementation::NodeOpcua);
+}
