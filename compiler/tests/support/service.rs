@@ -150,6 +150,8 @@ impl Service {
     pub fn wait_for_logs(&self, text: &str, count: usize) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut seen = 0;
+        // The last lines passed over, to show why when the program ended first.
+        let mut last = std::collections::VecDeque::new();
         while Instant::now() < deadline {
             match self.logs.recv_timeout(Duration::from_millis(200)) {
                 Ok(line) if line.contains(text) => {
@@ -158,8 +160,20 @@ impl Service {
                         return line;
                     }
                 }
-                Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Ok(line) => {
+                    if last.len() == 20 {
+                        last.pop_front();
+                    }
+                    last.push_back(line);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let lines: Vec<String> = last.into();
+                    panic!(
+                        "the program ended after logging {text:?} {seen} times, not {count}; its last lines:\n{}",
+                        lines.join("\n")
+                    );
+                }
             }
         }
         panic!("the program logged {text:?} {seen} times, not {count}, within 60 s");
@@ -211,13 +225,27 @@ pub fn payload(seq: u64) -> Vec<u8> {
     format!(r#"{{"machine":"{machine}","seq":{seq},"value":{value}}}"#).into_bytes()
 }
 
+/// A test that fails leaves no program running: it would hold its ports, files and binary.
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Waits up to 120 s until `count()` reaches `at_least` (rows in a table the service writes).
 pub fn wait_for_count(what: &str, at_least: usize, mut count: impl FnMut() -> usize) {
     let deadline = Instant::now() + Duration::from_secs(120);
-    while count() < at_least {
+    loop {
+        let now = count();
+        if now >= at_least {
+            break;
+        }
         assert!(
             Instant::now() < deadline,
-            "fewer than {at_least} {what} after 120 s"
+            "{now} {what} after 120 s, fewer than {at_least}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
