@@ -96,7 +96,8 @@ pub(crate) async fn resolve_browse_paths(
         .collect()
 }
 
-/// The request for monitored item `index` (its client handle is `index + 1`).
+/// The request for monitored item `index` (its client handle is `index + 1` in the source's own
+/// range, see `subscription::client_handle_base`).
 pub(crate) fn monitored_item(
     item: &MonitoredNode,
     index: usize,
@@ -118,7 +119,7 @@ pub(crate) fn monitored_item(
         },
         monitoring_mode: MonitoringMode::Reporting,
         requested_parameters: MonitoringParameters {
-            client_handle: index as u32 + 1,
+            client_handle: spec.handle_base | (index as u32 + 1),
             sampling_interval: spec.sampling_interval.as_secs_f64() * 1000.0,
             filter,
             queue_size: spec.queue_size,

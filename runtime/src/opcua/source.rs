@@ -13,7 +13,8 @@ use super::connection::OpcuaConnection;
 use super::error::OpcuaError;
 use super::node::{resolve_browse_paths, resolve_node_id};
 use super::subscription::{
-    MonitoredNode, Notification, PendingAcks, Subscriber, SubscriptionCounters, SubscriptionSpec,
+    client_handle_base, MonitoredNode, Notification, PendingAcks, Subscriber, SubscriptionCounters,
+    SubscriptionSpec, MAX_ITEMS,
 };
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
@@ -76,6 +77,21 @@ impl OpcuaSource {
                 "OPC UA source {name} monitors no node: give it nodes or browse_paths"
             )));
         }
+        if settings.nodes.len() + settings.browse_paths.len() > MAX_ITEMS {
+            return Err(RunError::Program(format!(
+                "OPC UA source {name} monitors more than {MAX_ITEMS} nodes: split it into sources"
+            )));
+        }
+        // The mapping's state file names the source for good (the program's mapping and the
+        // source); without one, its name does.
+        let identity = settings
+            .state_file
+            .as_ref()
+            .and_then(|file| file.file_name())
+            .map_or_else(
+                || name.to_string(),
+                |file| file.to_string_lossy().into_owned(),
+            );
         let endpoint = connection.endpoint_url.clone();
         let fail =
             |action: &str, detail: String| OpcuaError::fatal(ROLE, name, &endpoint, action, detail);
@@ -116,6 +132,7 @@ impl OpcuaSource {
                 lifetime: connection.session_timeout,
                 state_file: settings.state_file.clone(),
                 request_timeout: connection.request_timeout,
+                handle_base: client_handle_base(&identity),
             };
             let mut subscriber = Subscriber::new(
                 name,

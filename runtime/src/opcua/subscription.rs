@@ -77,6 +77,37 @@ pub(crate) struct SubscriptionSpec {
     /// How long a request may take; a Publish may take a keep-alive period longer (the server
     /// holds it until it has something to say).
     pub request_timeout: Duration,
+    /// The high bits of every client handle of this source's items (see [`client_handle_base`]).
+    pub handle_base: u32,
+}
+
+/// Monitored items per source at most: the low bits of a client handle number them.
+pub(crate) const MAX_ITEMS: usize = ITEM_BITS as usize - 1;
+const ITEM_BITS: u32 = 0x1000;
+
+/// The high bits of the client handles of source `identity` (its mapping and name): the same in
+/// every run of the program, since a restarted program takes its subscription over, and
+/// different for every other source. A server that restarted numbers subscriptions from the
+/// start again, so a TransferSubscriptions of an old id may take over another client's new
+/// subscription; its data changes then carry handles that are not ours, and are never read as
+/// ours (see [`Subscriber::deliver`]).
+pub(crate) fn client_handle_base(identity: &str) -> u32 {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = identity.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash & !(ITEM_BITS - 1)
+}
+
+/// The index of the item `handle` names, if it is one of the items of the source whose handles
+/// start at `base`.
+fn item_index(handle: u32, base: u32) -> Option<usize> {
+    if handle & !(ITEM_BITS - 1) != base {
+        return None;
+    }
+    (handle & (ITEM_BITS - 1))
+        .checked_sub(1)
+        .map(|i| i as usize)
 }
 
 /// The source's counters (detached ones when the run publishes no metrics).
@@ -397,6 +428,20 @@ impl Subscriber {
             .await;
     }
 
+    /// Gives up a subscription that turned out not to be ours: deleted (its owner lost it to
+    /// the transfer already, and creates its own anew), nothing counted; the next step creates
+    /// ours anew.
+    async fn disown(&mut self) {
+        let Some(active) = self.active.take() else {
+            return;
+        };
+        let session = self.session.session.clone();
+        let _ = DeleteSubscriptions::new(&session)
+            .subscription(active.id)
+            .send(session.channel())
+            .await;
+    }
+
     async fn publish_failed(&mut self, error: &opcua::types::Error) -> Result<(), Interrupted> {
         match error.status() {
             // The server's answer to a Publish it had nothing for within the request's timeout.
@@ -527,12 +572,15 @@ impl Subscriber {
                 continue;
             };
             for change in changes.monitored_items.unwrap_or_default() {
-                // Client handles are the items' indices + 1 (see `monitored_item`).
-                let Some(item) = (change.client_handle as usize)
-                    .checked_sub(1)
+                let Some(item) = item_index(change.client_handle, self.spec.handle_base)
                     .and_then(|index| self.spec.items.get(index))
                 else {
-                    continue;
+                    // Not an item this source created: the subscription is another client's,
+                    // taken over by a transfer after the server restarted and reused its id.
+                    // Nothing of it is ours: none of it is read, none of it counts as lost.
+                    tracing::warn!(target: "fdi::opcua", source = %self.name, subscription = id, client_handle = change.client_handle, "the subscription delivers items this source did not create: a transfer took over another client's subscription; creating ours anew");
+                    self.disown().await;
+                    return Ok(());
                 };
                 if change.value.status.is_some_and(|s| s.overflow()) {
                     self.counters.queue_overflows.inc();
@@ -566,5 +614,27 @@ impl Subscriber {
             active.last_heard = Instant::now();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_handles_name_items_of_this_source_only() {
+        let base = client_handle_base("opcua-line-counters.subscription.json");
+        let other = client_handle_base("opcua-line-states.subscription.json");
+        assert_ne!(base, other);
+        assert_eq!(base & (ITEM_BITS - 1), 0);
+        assert_eq!(item_index(base | 1, base), Some(0));
+        assert_eq!(
+            item_index(base | MAX_ITEMS as u32, base),
+            Some(MAX_ITEMS - 1)
+        );
+        // Another source's first item, and a bare index as another client numbers its items.
+        assert_eq!(item_index(other | 1, base), None);
+        assert_eq!(item_index(1, base), None);
+        assert_eq!(item_index(base, base), None);
     }
 }
