@@ -185,20 +185,11 @@ fn orders_reach_the_mes_once_per_idempotency_key_through_failures_and_a_kill() {
 }
 
 fn stored_rows(database: &Path) -> Vec<(i64, String, i64, i64)> {
-    if !database.exists() {
-        return Vec::new();
-    }
-    let connection = rusqlite::Connection::open(database).unwrap();
-    let Ok(mut statement) =
-        connection.prepare("SELECT seq, machine, count, doubled FROM counts ORDER BY seq")
-    else {
-        return Vec::new();
-    };
-    statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    support::service::sqlite_rows(
+        database,
+        "SELECT seq, machine, count, doubled FROM counts ORDER BY seq",
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
 }
 
 #[test]

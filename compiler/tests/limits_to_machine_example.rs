@@ -8,7 +8,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fdi_peers::opcua::{OpcuaImplementation, OpcuaServer};
@@ -45,20 +44,6 @@ fn revisions(sql: &str) -> Vec<Revision> {
         .collect()
 }
 
-fn psql_file(database: &Postgres, file: &std::path::Path) {
-    let output = Command::new("psql")
-        .arg(database.connection_string())
-        .args(["-v", "ON_ERROR_STOP=1", "-q", "-f"])
-        .arg(file)
-        .output()
-        .expect("psql (install it with tests/peers/install)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 #[test]
 fn released_limits_reach_the_stations_and_read_back() {
     let root = support::workspace_root().join("examples/limits-to-machine");
@@ -80,7 +65,13 @@ fn released_limits_reach_the_stations_and_read_back() {
     assert_eq!((want.len(), rejected, filtered), (3, 2, 1));
 
     let database = Postgres::start().expect("PostgreSQL (install it with tests/peers/install)");
-    psql_file(&database, &root.join("data/test_limits.sql"));
+    support::service::psql(
+        &database,
+        &[
+            std::ffi::OsStr::new("-f"),
+            root.join("data/test_limits.sql").as_os_str(),
+        ],
+    );
     let mut server = OpcuaServer::start(OpcuaImplementation::NodeOpcua)
         .unwrap_or_else(|e| panic!("{e} (install it with tests/peers/install)"));
 

@@ -16,20 +16,11 @@ use fdi_peers::{Mosquitto, MqttClient};
 const READINGS: u64 = 10_000;
 
 fn rows(database: &Path) -> Vec<(String, i64, f64, f64)> {
-    if !database.exists() {
-        return Vec::new();
-    }
-    let connection = rusqlite::Connection::open(database).unwrap();
-    let Ok(mut statement) =
-        connection.prepare("SELECT machine, seq, value, doubled FROM readings ORDER BY seq")
-    else {
-        return Vec::new();
-    };
-    statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    support::service::sqlite_rows(
+        database,
+        "SELECT machine, seq, value, doubled FROM readings ORDER BY seq",
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
 }
 
 #[test]

@@ -21,16 +21,7 @@ fn order(id: i64) -> (String, String, i64) {
 }
 
 fn psql(server: &Postgres, sql: &str) {
-    let output = Command::new("psql")
-        .arg(server.connection_string())
-        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
-        .output()
-        .expect("psql (install it with tests/peers/install)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::service::psql(server, &["-c", sql]);
 }
 
 /// Inserts orders `from..=to` computed by SQL with the same rule as [`order`].

@@ -280,3 +280,40 @@ pub fn database_settings(name: &str, database: &fdi_peers::Postgres) -> String {
         database.database()
     )
 }
+
+/// Runs `psql` on a test database with `args` (`-c SQL`, `-f FILE`), stopping at the first error,
+/// which fails the test with PostgreSQL's message.
+pub fn psql<S: AsRef<std::ffi::OsStr>>(database: &fdi_peers::Postgres, args: &[S]) {
+    let output = Command::new("psql")
+        .arg(database.connection_string())
+        .args(["-v", "ON_ERROR_STOP=1", "-q"])
+        .args(args)
+        .output()
+        .expect("psql (install it with tests/peers/install)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The rows `query` selects from the SQLite database a service writes, each made by `row`; none
+/// while the file or its table does not exist yet.
+pub fn sqlite_rows<T>(
+    database: &Path,
+    query: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Vec<T> {
+    if !database.exists() {
+        return Vec::new();
+    }
+    let connection = rusqlite::Connection::open(database).unwrap();
+    let Ok(mut statement) = connection.prepare(query) else {
+        return Vec::new();
+    };
+    statement
+        .query_map([], row)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}

@@ -10,11 +10,13 @@
 //! - `source.rs`: the subscription as a [`crate::source::StreamSource`];
 //! - `value.rs`: a data change as a JSON record;
 //! - `node.rs`: node ids and browse paths resolved on the server;
+//! - `handles.rs`: the client handles of a source's items, its own range;
 //! - `convert.rs` and `target.rs`: record fields converted to the nodes' data types and written.
 
 mod connection;
 mod convert;
 mod error;
+mod handles;
 mod node;
 mod resume;
 mod source;

@@ -11,10 +11,10 @@ use tokio::sync::mpsc;
 
 use super::connection::OpcuaConnection;
 use super::error::OpcuaError;
+use super::handles::{client_handle_base, MAX_ITEMS};
 use super::node::{resolve_browse_paths, resolve_node_id};
 use super::subscription::{
-    client_handle_base, MonitoredNode, Notification, PendingAcks, Subscriber, SubscriptionCounters,
-    SubscriptionSpec, MAX_ITEMS,
+    MonitoredNode, Notification, PendingAcks, Subscriber, SubscriptionCounters, SubscriptionSpec,
 };
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};

@@ -4,6 +4,22 @@
 //! server restarted in the middle (`reconnect.rs`), and the target's writes (`write.rs`). What must
 //! arrive is what the server reports it wrote (`produce`), computed independently of the runtime.
 
+/// `against_both!(asyncua_test, node_opcua_test, check)`: the tests that run `check` against
+/// each server, named for what they prove of it.
+macro_rules! against_both {
+    ($asyncua:ident, $node_opcua:ident, $check:ident) => {
+        #[test]
+        fn $asyncua() {
+            $check(fdi_peers::opcua::OpcuaImplementation::Asyncua);
+        }
+
+        #[test]
+        fn $node_opcua() {
+            $check(fdi_peers::opcua::OpcuaImplementation::NodeOpcua);
+        }
+    };
+}
+
 mod reconnect;
 mod run;
 mod security;

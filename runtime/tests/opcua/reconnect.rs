@@ -59,15 +59,11 @@ fn cut_and_restored(implementation: OpcuaImplementation) {
     assert!(proxy.connections() >= 2);
 }
 
-#[test]
-fn cut_and_restored_loses_nothing_with_asyncua() {
-    cut_and_restored(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn cut_and_restored_loses_nothing_with_node_opcua() {
-    cut_and_restored(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    cut_and_restored_loses_nothing_with_asyncua,
+    cut_and_restored_loses_nothing_with_node_opcua,
+    cut_and_restored
+);
 
 /// While the proxy drops the server's answers, the server numbers and sends messages the source
 /// never receives; once answers flow again, the gap shows and Republish recovers every one of them
@@ -117,15 +113,11 @@ fn silenced_answers(implementation: OpcuaImplementation) {
     assert_eq!(counters.recreations.get(), 0);
 }
 
-#[test]
-fn silenced_answers_are_republished_by_asyncua() {
-    silenced_answers(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn silenced_answers_are_republished_by_node_opcua() {
-    silenced_answers(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    silenced_answers_are_republished_by_asyncua,
+    silenced_answers_are_republished_by_node_opcua,
+    silenced_answers
+);
 
 /// A program that crashes before its records are durable acknowledged none of them; the next run
 /// tries to take its subscription over (the id kept in the state file) to get them again. Neither
@@ -196,15 +188,11 @@ fn program_restarted(implementation: OpcuaImplementation) {
     assert_eq!(check_changes(&server, &after, &after_restart), 100);
 }
 
-#[test]
-fn program_restarted_on_asyncua_replaces_the_silent_subscription() {
-    program_restarted(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn program_restarted_on_node_opcua_subscribes_anew() {
-    program_restarted(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    program_restarted_on_asyncua_replaces_the_silent_subscription,
+    program_restarted_on_node_opcua_subscribes_anew,
+    program_restarted
+);
 
 fn server_restarted(implementation: OpcuaImplementation) {
     let io = io();
@@ -247,12 +235,8 @@ fn server_restarted(implementation: OpcuaImplementation) {
     );
 }
 
-#[test]
-fn server_restarted_in_the_middle_with_asyncua() {
-    server_restarted(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn server_restarted_in_the_middle_with_node_opcua() {
-    server_restarted(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    server_restarted_in_the_middle_with_asyncua,
+    server_restarted_in_the_middle_with_node_opcua,
+    server_restarted
+);

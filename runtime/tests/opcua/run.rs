@@ -160,15 +160,11 @@ fn samples_into_file(implementation: OpcuaImplementation) {
     assert!(history.iter().all(|s| s["node_id"] == node.as_str()));
 }
 
-#[test]
-fn samples_into_file_from_asyncua() {
-    samples_into_file(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn samples_into_file_from_node_opcua() {
-    samples_into_file(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    samples_into_file_from_asyncua,
+    samples_into_file_from_node_opcua,
+    samples_into_file
+);
 
 fn limits_into_nodes(implementation: OpcuaImplementation) {
     let mut server = server(implementation);
@@ -239,12 +235,8 @@ fn limits_into_nodes(implementation: OpcuaImplementation) {
     );
 }
 
-#[test]
-fn limits_into_nodes_of_asyncua() {
-    limits_into_nodes(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn limits_into_nodes_of_node_opcua() {
-    limits_into_nodes(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    limits_into_nodes_of_asyncua,
+    limits_into_nodes_of_node_opcua,
+    limits_into_nodes
+);

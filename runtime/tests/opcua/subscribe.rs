@@ -40,15 +40,11 @@ fn ten_thousand_changes(implementation: OpcuaImplementation) {
     check_sequences(&records, counters.lost_notifications.get());
 }
 
-#[test]
-fn ten_thousand_changes_from_asyncua() {
-    ten_thousand_changes(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn ten_thousand_changes_from_node_opcua() {
-    ten_thousand_changes(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    ten_thousand_changes_from_asyncua,
+    ten_thousand_changes_from_node_opcua,
+    ten_thousand_changes
+);
 
 /// A sensor that fails reports its Bad status by name with a null value, and its value again when
 /// it recovers.
@@ -85,15 +81,11 @@ fn bad_status_and_back(implementation: OpcuaImplementation) {
     assert_eq!(good["data_type"], "Double", "{good}");
 }
 
-#[test]
-fn bad_status_and_back_from_asyncua() {
-    bad_status_and_back(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn bad_status_and_back_from_node_opcua() {
-    bad_status_and_back(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    bad_status_and_back_from_asyncua,
+    bad_status_and_back_from_node_opcua,
+    bad_status_and_back
+);
 
 /// A browse path from the Objects folder names the node it leads to; its records say both.
 fn browse_path(implementation: OpcuaImplementation) {
@@ -117,15 +109,11 @@ fn browse_path(implementation: OpcuaImplementation) {
     assert_eq!(records[0]["value"], json!(0.75));
 }
 
-#[test]
-fn browse_path_from_asyncua() {
-    browse_path(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn browse_path_from_node_opcua() {
-    browse_path(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    browse_path_from_asyncua,
+    browse_path_from_node_opcua,
+    browse_path
+);
 
 /// With an absolute deadband, a change smaller than it is not reported; a larger one is.
 fn deadband(implementation: OpcuaImplementation) {
@@ -158,12 +146,4 @@ fn deadband(implementation: OpcuaImplementation) {
     assert_eq!(values, [10.0, 12.0, 9.0]);
 }
 
-#[test]
-fn deadband_on_asyncua() {
-    deadband(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn deadband_on_node_opcua() {
-    deadband(OpcuaImplementation::NodeOpcua);
-}
+against_both!(deadband_on_asyncua, deadband_on_node_opcua, deadband);

@@ -74,15 +74,11 @@ fn every_type_reads_back_equal(implementation: OpcuaImplementation) {
     }
 }
 
-#[test]
-fn every_type_reads_back_equal_from_asyncua() {
-    every_type_reads_back_equal(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn every_type_reads_back_equal_from_node_opcua() {
-    every_type_reads_back_equal(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    every_type_reads_back_equal_from_asyncua,
+    every_type_reads_back_equal_from_node_opcua,
+    every_type_reads_back_equal
+);
 
 /// A node the server does not let clients write refuses the record with the server's status name;
 /// values that do not fit their node are rejected before anything is sent; the others are written.
@@ -152,15 +148,7 @@ fn refusals(implementation: OpcuaImplementation) {
     );
 }
 
-#[test]
-fn refusals_from_asyncua() {
-    refusals(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn refusals_from_node_opcua() {
-    refusals(OpcuaImplementation::NodeOpcua);
-}
+against_both!(refusals_from_asyncua, refusals_from_node_opcua, refusals);
 
 /// A connection cut under the target fails its flush with a transient error (the run retries it;
 /// nothing is rejected), and once the proxy forwards again the same flush writes the record.
@@ -212,12 +200,8 @@ fn cut_connection_is_transient(implementation: OpcuaImplementation) {
     assert_eq!(written.value.as_f64(), Some(42.5));
 }
 
-#[test]
-fn cut_connection_is_transient_with_asyncua() {
-    cut_connection_is_transient(OpcuaImplementation::Asyncua);
-}
-
-#[test]
-fn cut_connection_is_transient_with_node_opcua() {
-    cut_connection_is_transient(OpcuaImplementation::NodeOpcua);
-}
+against_both!(
+    cut_connection_is_transient_with_asyncua,
+    cut_connection_is_transient_with_node_opcua,
+    cut_connection_is_transient
+);
