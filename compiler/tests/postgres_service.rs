@@ -7,7 +7,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use fdi_peers::{Mosquitto, MqttClient, Postgres, QoS};
 use support::service::{broker_settings, database_settings, Service};
