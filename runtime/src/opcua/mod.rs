@@ -11,6 +11,7 @@
 //! - `value.rs`: a data change as a JSON record;
 //! - `node.rs`: node ids and browse paths resolved on the server;
 //! - `handles.rs`: the client handles of a source's items, its own range;
+//! - `sequence.rs`: sequence numbers counted across their wrap;
 //! - `convert.rs` and `target.rs`: record fields converted to the nodes' data types and written.
 
 mod connection;
@@ -19,6 +20,7 @@ mod error;
 mod handles;
 mod node;
 mod resume;
+mod sequence;
 mod source;
 mod subscription;
 mod target;

@@ -114,8 +114,13 @@ impl Subscriber {
             silence_limit: Duration::from_millis(kept.silence_limit_ms),
             keep_alive_period: Duration::from_millis(kept.keep_alive_period_ms),
             last_heard: Instant::now(),
-            expected: available.iter().copied().min().unwrap_or(0),
-            highest_numbered: available.iter().copied().max().unwrap_or(0),
+            // Counted from the first (a server lists them in order, perhaps across the wrap).
+            expected: available.first().map_or(0, |first| u64::from(*first)),
+            highest_numbered: available
+                .iter()
+                .map(|n| super::sequence::count(*n, available.first().map_or(1, |f| u64::from(*f))))
+                .max()
+                .unwrap_or(0),
         });
         Ok(true)
     }

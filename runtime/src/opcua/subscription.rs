@@ -43,6 +43,7 @@ use tokio::time::Instant;
 use super::connection::OpcuaSession;
 use super::error::{is_transient_status, OpcuaError};
 use super::handles::item_index;
+use super::sequence::{count, number};
 use super::value::{data_change_record, status_name};
 
 const ROLE: &str = "source";
@@ -114,9 +115,9 @@ pub(super) struct Active {
     pub(super) last_heard: Instant,
     /// The first sequence number not delivered yet; 0 when unknown (a subscription taken over
     /// from a previous run with nothing left to republish): the next message sets it.
-    pub(super) expected: u32,
+    pub(super) expected: u64,
     /// The highest sequence number the server is known to have used.
-    pub(super) highest_numbered: u32,
+    pub(super) highest_numbered: u64,
 }
 
 /// The task that owns the subscription.
@@ -351,9 +352,11 @@ impl Subscriber {
                     Some(result) if result.status_code.is_good() => {
                         let available = result.available_sequence_numbers.unwrap_or_default();
                         tracing::info!(target: "fdi::opcua", source = %self.name, subscription = id, available = ?available, "subscription transferred to the new session");
-                        if let Some(highest) = available.iter().max() {
-                            let active = self.active.as_mut().expect("checked above");
-                            active.highest_numbered = active.highest_numbered.max(*highest);
+                        let active = self.active.as_mut().expect("checked above");
+                        let near = active.expected.max(active.highest_numbered).max(1);
+                        for available in available {
+                            active.highest_numbered =
+                                active.highest_numbered.max(count(available, near));
                         }
                         self.fill_gap_to(None).await
                     }
@@ -390,7 +393,7 @@ impl Subscriber {
         };
         if lost > 0 {
             tracing::warn!(target: "fdi::opcua", source = %self.name, subscription = active.id, lost, first = active.expected, last = active.highest_numbered, "notification messages lost with the subscription");
-            self.counters.lost_notifications.inc_by(u64::from(lost));
+            self.counters.lost_notifications.inc_by(lost);
         }
         // Best effort: a server that still has it would otherwise keep it until its lifetime ends.
         let session = self.session.session.clone();
@@ -450,14 +453,15 @@ impl Subscriber {
             return Ok(());
         }
         active.last_heard = Instant::now();
+        let near = active.expected.max(active.highest_numbered).max(1);
+        let sequence = count(message.sequence_number, near);
         if active.expected == 0 {
             // Taken over with nothing to republish: numbering goes on from this message (a
             // keep-alive carries the next number).
-            active.expected = message.sequence_number.max(1);
+            active.expected = sequence.max(1);
         }
-        let available = response.available_sequence_numbers.unwrap_or_default();
-        if let Some(highest) = available.iter().max() {
-            active.highest_numbered = active.highest_numbered.max(*highest);
+        for available in response.available_sequence_numbers.unwrap_or_default() {
+            active.highest_numbered = active.highest_numbered.max(count(available, near));
         }
         let has_data = message
             .notification_data
@@ -465,24 +469,24 @@ impl Subscriber {
             .is_some_and(|data| !data.is_empty());
         if !has_data {
             // A keep-alive carries the number the next message will have.
-            let used = message.sequence_number.saturating_sub(1);
+            let used = sequence.saturating_sub(1);
             active.highest_numbered = active.highest_numbered.max(used);
             return self.fill_gap_to(None).await;
         }
-        active.highest_numbered = active.highest_numbered.max(message.sequence_number);
-        if message.sequence_number < active.expected {
+        active.highest_numbered = active.highest_numbered.max(sequence);
+        if sequence < active.expected {
             // Delivered already (republished before this answer came).
             return Ok(());
         }
-        self.fill_gap_to(Some(message.sequence_number)).await?;
-        self.deliver(message).await?;
+        self.fill_gap_to(Some(sequence)).await?;
+        self.deliver(message, sequence).await?;
         Ok(())
     }
 
     /// Republishes every number from `expected` up to (not including) `until`, or up to the highest
     /// number known when `until` is `None`, delivering each in order; one the server no longer has
     /// is lost. A connection that fails meanwhile leaves the rest for later.
-    async fn fill_gap_to(&mut self, until: Option<u32>) -> Result<(), Interrupted> {
+    async fn fill_gap_to(&mut self, until: Option<u64>) -> Result<(), Interrupted> {
         loop {
             let Some(active) = &self.active else {
                 return Ok(());
@@ -493,14 +497,17 @@ impl Subscriber {
             }
             let (id, sequence) = (active.id, active.expected);
             let session = self.session.session.clone();
-            match Republish::new(id, sequence, &session)
+            match Republish::new(id, number(sequence), &session)
                 .send(session.channel())
                 .await
             {
-                Ok(response) if response.notification_message.sequence_number == sequence => {
+                Ok(response)
+                    if response.notification_message.sequence_number == number(sequence) =>
+                {
                     tracing::info!(target: "fdi::opcua", source = %self.name, subscription = id, sequence, "republished");
                     self.counters.republished.inc();
-                    self.deliver(response.notification_message).await?;
+                    self.deliver(response.notification_message, sequence)
+                        .await?;
                 }
                 Ok(response) => {
                     // Not the message asked for: the one asked for is not there.
@@ -527,17 +534,23 @@ impl Subscriber {
     }
 
     /// Sends a message's data changes to the source (a message without any is acknowledged at
-    /// once: there is nothing to make durable) and moves `expected` past it.
-    async fn deliver(&mut self, message: NotificationMessage) -> Result<(), Interrupted> {
+    /// once: there is nothing to make durable) and moves `expected` past it; `sequence` is its
+    /// count (see `sequence.rs`).
+    async fn deliver(
+        &mut self,
+        message: NotificationMessage,
+        sequence: u64,
+    ) -> Result<(), Interrupted> {
         let Some(active) = &mut self.active else {
             return Ok(());
         };
-        let (id, sequence) = (active.id, message.sequence_number);
         if sequence < active.expected {
             return Ok(());
         }
         active.expected = sequence + 1;
         active.highest_numbered = active.highest_numbered.max(sequence);
+        // What the server numbered it: what the records carry and the acknowledgement names.
+        let (id, sequence) = (active.id, message.sequence_number);
         let mut records = Vec::new();
         for data in message.notification_data.unwrap_or_default() {
             let Some(changes) = data.into_inner_as::<DataChangeNotification>() else {
