@@ -2,7 +2,6 @@
 //! document) one delivery, read on from a watermark stored when the run acknowledges them.
 
 use std::cmp::Ordering;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -18,7 +17,7 @@ use super::records::{compare, is_orderable, select};
 use super::state::{self, StateFile};
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
-use crate::source::{Delivery, StreamSource};
+use crate::source::{Delivery, InFlight, StreamSource};
 
 const ROLE: &str = "source";
 
@@ -71,7 +70,7 @@ pub struct HttpSource {
     /// Where the next poll reads on from: the last delivery's position.
     cursor: state::Position,
     /// Deliveries not acknowledged yet: their last record's position and where they leave the source.
-    in_flight: VecDeque<(Position, state::Position)>,
+    in_flight: InFlight<state::Position>,
     /// An acknowledged position whose store failed: stored at the next chance.
     unsaved: Option<state::Position>,
     next_position: Position,
@@ -111,7 +110,7 @@ impl HttpSource {
             options,
             state,
             cursor,
-            in_flight: VecDeque::new(),
+            in_flight: InFlight::default(),
             unsaved: None,
             next_position: 1,
             next_poll: Instant::now(),
@@ -355,8 +354,8 @@ impl StreamSource for HttpSource {
             };
             if records.is_empty() {
                 // A new version without records: stored once what was delivered before it is.
-                match self.in_flight.back_mut() {
-                    Some((_, position)) => *position = next,
+                match self.in_flight.newest_mut() {
+                    Some(position) => *position = next,
                     None => {
                         self.unsaved = Some(next);
                         self.store_unsaved()?;
@@ -366,18 +365,13 @@ impl StreamSource for HttpSource {
             }
             let position = self.next_position + records.len() as u64 - 1;
             self.next_position = position + 1;
-            self.in_flight.push_back((position, next));
+            self.in_flight.push(position, next);
             return Ok(Some(Delivery { records, position }));
         }
     }
 
     async fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
-        while self
-            .in_flight
-            .front()
-            .is_some_and(|(delivered, _)| *delivered <= position)
-        {
-            let (_, reached) = self.in_flight.pop_front().expect("checked above");
+        if let Some(reached) = self.in_flight.acknowledged(position).last() {
             self.unsaved = Some(reached);
         }
         self.store_unsaved()

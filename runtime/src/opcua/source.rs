@@ -1,7 +1,6 @@
 //! An OPC UA subscription as a stream source: one delivery per notification message, one record per
 //! data change (see `value.rs`), acknowledged to the server by sequence number once durable.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use super::subscription::{
 };
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
-use crate::source::{Delivery, StreamSource};
+use crate::source::{Delivery, InFlight, StreamSource};
 
 const ROLE: &str = "source";
 
@@ -56,7 +55,7 @@ pub struct OpcuaSource {
     receiver: mpsc::Receiver<Result<Notification, OpcuaError>>,
     acks: PendingAcks,
     /// Messages delivered and not acknowledged: position of their last record, subscription, sequence.
-    in_flight: VecDeque<(Position, u32, u32)>,
+    in_flight: InFlight<SubscriptionAcknowledgement>,
     next_position: Position,
     task: tokio::task::JoinHandle<()>,
 }
@@ -153,7 +152,7 @@ impl OpcuaSource {
             name: Arc::from(name),
             receiver,
             acks,
-            in_flight: VecDeque::new(),
+            in_flight: InFlight::default(),
             next_position: 1,
             task,
         })
@@ -189,26 +188,18 @@ impl StreamSource for OpcuaSource {
             .collect();
         let position = first + records.len() as u64 - 1;
         self.next_position = position + 1;
-        self.in_flight.push_back((
+        self.in_flight.push(
             position,
-            notification.subscription_id,
-            notification.sequence,
-        ));
+            SubscriptionAcknowledgement {
+                subscription_id: notification.subscription_id,
+                sequence_number: notification.sequence,
+            },
+        );
         Ok(Some(Delivery { records, position }))
     }
 
     async fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
-        let mut durable = Vec::new();
-        while let Some(&(delivered, subscription_id, sequence_number)) = self.in_flight.front() {
-            if delivered > position {
-                break;
-            }
-            self.in_flight.pop_front();
-            durable.push(SubscriptionAcknowledgement {
-                subscription_id,
-                sequence_number,
-            });
-        }
+        let durable: Vec<_> = self.in_flight.acknowledged(position).collect();
         if !durable.is_empty() {
             self.acks.lock().expect("acks lock").extend(durable);
         }

@@ -1,6 +1,5 @@
 //! A PostgreSQL table or query polled by a watermark as a stream source.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use super::schema::{quote, TableName};
 use super::watermark::{self, Cursor};
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
-use crate::source::{Delivery, StreamSource};
+use crate::source::{Delivery, InFlight, StreamSource};
 
 const ROLE: &str = "source";
 
@@ -87,7 +86,7 @@ pub struct PostgresSource {
     /// The last row delivered.
     cursor: Option<Cursor>,
     /// Deliveries not acknowledged yet: their positions and cursors, oldest first.
-    in_flight: VecDeque<(Position, Cursor)>,
+    in_flight: InFlight<Cursor>,
     /// An acknowledged cursor not stored yet (the server was unreachable).
     unsaved: Option<Cursor>,
     /// The position of the next record: rows read by this process, from 1.
@@ -157,7 +156,7 @@ impl PostgresSource {
             queries,
             client: None,
             cursor,
-            in_flight: VecDeque::new(),
+            in_flight: InFlight::default(),
             unsaved: None,
             next_position: 1,
             next_poll: Instant::now(),
@@ -412,18 +411,13 @@ impl StreamSource for PostgresSource {
             let position = self.next_position + records.len() as u64 - 1;
             self.next_position = position + 1;
             self.cursor = Some(cursor.clone());
-            self.in_flight.push_back((position, cursor));
+            self.in_flight.push(position, cursor);
             return Ok(Some(Delivery { records, position }));
         }
     }
 
     async fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
-        while self
-            .in_flight
-            .front()
-            .is_some_and(|(delivered, _)| *delivered <= position)
-        {
-            let (_, cursor) = self.in_flight.pop_front().expect("checked above");
+        if let Some(cursor) = self.in_flight.acknowledged(position).last() {
             self.unsaved = Some(cursor);
         }
         self.store_unsaved().await

@@ -13,7 +13,7 @@ mod stream;
 pub use self::columns::{EntityColumns, FileSample, MissingColumn, MissingColumns};
 pub use self::csv::CsvSource;
 pub use self::jsonl::JsonlSource;
-pub use self::stream::{Delivery, StreamSource};
+pub use self::stream::{Delivery, InFlight, StreamSource};
 
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};

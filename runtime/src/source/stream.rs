@@ -1,5 +1,6 @@
 //! Sources that wait for their records (a broker topic, a polled table): read by a tokio task.
 
+use std::collections::VecDeque;
 use std::future::Future;
 
 use crate::error::RunError;
@@ -45,5 +46,53 @@ pub trait StreamSource: Send + 'static {
     /// `None` (the default): no such limit.
     fn unacknowledged_limit(&self) -> Option<usize> {
         None
+    }
+}
+
+/// What a stream source delivered and the run has not acknowledged yet: each delivery's position and what
+/// acknowledging it commits (a watermark, a cursor, a sequence number), oldest first.
+#[derive(Debug)]
+pub struct InFlight<T>(VecDeque<(Position, T)>);
+
+impl<T> Default for InFlight<T> {
+    fn default() -> Self {
+        InFlight(VecDeque::new())
+    }
+}
+
+impl<T> InFlight<T> {
+    /// A delivery up to `position`, which commits `commit` once acknowledged.
+    pub fn push(&mut self, position: Position, commit: T) {
+        self.0.push_back((position, commit));
+    }
+
+    /// What the deliveries up to and including `position` commit, oldest first; they are no longer in
+    /// flight.
+    pub fn acknowledged(&mut self, position: Position) -> impl Iterator<Item = T> + '_ {
+        let reached = self.0.iter().take_while(|(p, _)| *p <= position).count();
+        self.0.drain(..reached).map(|(_, commit)| commit)
+    }
+
+    /// What the newest delivery in flight commits.
+    pub fn newest_mut(&mut self) -> Option<&mut T> {
+        self.0.back_mut().map(|(_, commit)| commit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acknowledging_a_position_commits_every_delivery_up_to_it_once() {
+        let mut in_flight = InFlight::default();
+        in_flight.push(3, "a");
+        in_flight.push(7, "b");
+        in_flight.push(9, "c");
+        assert_eq!(in_flight.acknowledged(2).count(), 0);
+        assert_eq!(in_flight.acknowledged(8).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(in_flight.newest_mut(), Some(&mut "c"));
+        assert_eq!(in_flight.acknowledged(9).last(), Some("c"));
+        assert_eq!(in_flight.acknowledged(100).count(), 0);
     }
 }
