@@ -71,8 +71,6 @@ pub struct HttpSource {
     cursor: state::Position,
     /// Deliveries not acknowledged yet: their last record's position and where they leave the source.
     in_flight: InFlight<state::Position>,
-    /// An acknowledged position whose store failed: stored at the next chance.
-    unsaved: Option<state::Position>,
     next_position: Position,
     next_poll: Instant,
     backoff: Duration,
@@ -111,7 +109,6 @@ impl HttpSource {
             state,
             cursor,
             in_flight: InFlight::default(),
-            unsaved: None,
             next_position: 1,
             next_poll: Instant::now(),
             backoff: Duration::from_millis(250),
@@ -131,16 +128,7 @@ impl HttpSource {
             Some(other) => other.to_string(),
             None => String::new(),
         };
-        let encoded: String = watermark
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
+        let encoded = super::template::percent_encode(&watermark);
         self.connection
             .url(&self.options.path.replace("{watermark}", &encoded))
     }
@@ -290,12 +278,9 @@ impl HttpSource {
         Ok(Polled::Records(records, next))
     }
 
-    /// Stores the acknowledged position that waits; a failure is logged and tried again at the next ack.
-    fn store_unsaved(&mut self) -> Result<(), RunError> {
-        let Some(position) = self.unsaved.take() else {
-            return Ok(());
-        };
-        if let Err(detail) = self.state.store(&position) {
+    /// Stores an acknowledged position; a failure stops the run.
+    fn store(&self, position: &state::Position) -> Result<(), RunError> {
+        if let Err(detail) = self.state.store(position) {
             // A full disk or a folder gone: the run cannot keep its promise not to repeat records.
             return Err(HttpError::fatal(
                 ROLE,
@@ -357,8 +342,7 @@ impl StreamSource for HttpSource {
                 match self.in_flight.newest_mut() {
                     Some(position) => *position = next,
                     None => {
-                        self.unsaved = Some(next);
-                        self.store_unsaved()?;
+                        self.store(&next)?;
                     }
                 }
                 continue;
@@ -371,9 +355,9 @@ impl StreamSource for HttpSource {
     }
 
     async fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
-        if let Some(reached) = self.in_flight.acknowledged(position).last() {
-            self.unsaved = Some(reached);
+        match self.in_flight.acknowledged(position).last() {
+            Some(reached) => self.store(&reached),
+            None => Ok(()),
         }
-        self.store_unsaved()
     }
 }

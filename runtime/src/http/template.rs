@@ -112,7 +112,7 @@ fn value_text(value: &Value) -> Option<String> {
 
 /// Every byte but RFC 3986's unreserved characters as `%XX`: the result is one URL path segment and a
 /// header value of visible ASCII.
-fn percent_encode(text: &str) -> String {
+pub(super) fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {

@@ -167,6 +167,10 @@ impl<T> Durable for ModbusTarget<T> {
 
 impl<T: Serialize> Target<T> for ModbusTarget<T> {
     fn write(&mut self, record: &T) -> Result<Result<(), Reject>, RunError> {
+        // A NaN or infinite value would serialize as null, which writes nothing.
+        if let Err(reject) = crate::target::check_writable(record) {
+            return Ok(Err(reject));
+        }
         let values = serde_json::to_value(record)
             .map_err(|e| RunError::Program(format!("a record does not serialize: {e}")))?;
         let writes = match plan_writes(self.map.fields, &values) {

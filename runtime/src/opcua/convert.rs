@@ -170,6 +170,11 @@ fn scalar(value: &Value, to: WriteType) -> Result<Variant, String> {
             if narrowed.is_infinite() {
                 return Err(format!("{value} is outside the range of Float"));
             }
+            // A fraction is rounded to the Float nearest it, as a Float field is; an integer must be
+            // held exactly, as by a Double.
+            if !value.as_number().is_some_and(|n| n.is_f64()) && f64::from(narrowed) != number {
+                return Err(format!("{value} has no exact Float"));
+            }
             Ok(Variant::Float(narrowed))
         }
         WriteType::Double => match value {
@@ -178,8 +183,12 @@ fn scalar(value: &Value, to: WriteType) -> Result<Variant, String> {
                 // An integer is a Double only when the Double holds it exactly.
                 let exact = n
                     .as_i64()
-                    .map(|i| (i as f64, (i as f64) as i64 == i))
-                    .or_else(|| n.as_u64().map(|u| (u as f64, (u as f64) as u64 == u)));
+                    // Compared wider: `as` back to 64 bits saturates, so i64::MAX would pass.
+                    .map(|i| (i as f64, (i as f64) as i128 == i128::from(i)))
+                    .or_else(|| {
+                        n.as_u64()
+                            .map(|u| (u as f64, (u as f64) as u128 == u128::from(u)))
+                    });
                 match exact {
                     Some((double, true)) => Ok(Variant::Double(double)),
                     _ => Err(format!("{value} has no exact Double")),
@@ -310,6 +319,14 @@ mod tests {
             Ok(Variant::Double(3.0))
         );
         assert!(to_variant(&json!(9007199254740993u64), of(WriteType::Double)).is_err());
+        // Converting back saturates: the largest integers would look exact without the wider check.
+        assert!(to_variant(&json!(i64::MAX), of(WriteType::Double)).is_err());
+        assert!(to_variant(&json!(u64::MAX), of(WriteType::Double)).is_err());
+        assert!(to_variant(&json!(16_777_217), of(WriteType::Float)).is_err());
+        assert_eq!(
+            to_variant(&json!(16_777_216), of(WriteType::Float)),
+            Ok(Variant::Float(16_777_216.0))
+        );
     }
 
     #[test]

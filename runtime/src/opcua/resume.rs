@@ -109,16 +109,17 @@ impl Subscriber {
         tracing::info!(target: "fdi::opcua", source = %self.name, subscription = kept.subscription_id, available = ?available, "took over the previous run's subscription; republishing what it holds");
         // The Publish responses to come carry the available numbers again, and the gap from the
         // lowest of them is republished in order before anything newer is delivered.
+        let first = available.first().map(|n| u64::from(*n));
         self.active = Some(Active {
             id: kept.subscription_id,
             silence_limit: Duration::from_millis(kept.silence_limit_ms),
             keep_alive_period: Duration::from_millis(kept.keep_alive_period_ms),
             last_heard: Instant::now(),
             // Counted from the first (a server lists them in order, perhaps across the wrap).
-            expected: available.first().map_or(0, |first| u64::from(*first)),
+            expected: first.unwrap_or(0),
             highest_numbered: available
                 .iter()
-                .map(|n| super::sequence::count(*n, available.first().map_or(1, |f| u64::from(*f))))
+                .map(|n| super::sequence::count(*n, first.unwrap_or(1)))
                 .max()
                 .unwrap_or(0),
         });

@@ -27,14 +27,15 @@ pub(crate) fn data_change_record(
     record.insert("node_id".into(), Value::String(node_id.to_string()));
     record.insert("value".into(), json);
     record.insert("data_type".into(), data_type);
-    record.insert("status".into(), Value::String(status_name(status)));
+    let status_text = Value::String(status_name(status));
+    record.insert("status".into(), status_text.clone());
     record.insert("status_code".into(), Value::from(status.bits()));
     record.insert("source_timestamp".into(), source_timestamp.clone());
     record.insert(
         "server_timestamp".into(),
         timestamp(value.server_timestamp.as_ref()),
     );
-    record.insert("value_quality".into(), Value::String(status_name(status)));
+    record.insert("value_quality".into(), status_text);
     record.insert("value_timestamp".into(), source_timestamp);
     record.insert("sequence".into(), Value::from(sequence));
     Value::Object(record).to_string()

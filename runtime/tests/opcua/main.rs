@@ -230,9 +230,9 @@ fn check_changes(server: &OpcuaServer, changes: &[Change], records: &[Value]) ->
     checked
 }
 
-/// Checks the definition of a lost notification message on what arrived: every sequence number from
-/// the first record's to the last one's either carried records or is counted lost (both servers
-/// number only messages with data, so no number is skipped for a keep-alive).
+/// Checks the definition of a lost notification message on what arrived: of the sequence numbers from
+/// the first record's to the last one's, `lost` carried no record (both servers number only messages
+/// with data, so no number is skipped for a keep-alive).
 fn check_sequences(records: &[Value], lost: u64) {
     let mut numbers: Vec<u64> = records
         .iter()
