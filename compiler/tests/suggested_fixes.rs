@@ -1,5 +1,5 @@
 //! A help never puts the reader on the wrong track: every rewrite a check diagnostic (E03xx, and
-//! the OPC UA connector's of `OPCUA_REWRITES`)
+//! the connectors' of `CONNECTOR_REWRITES`)
 //! proposes for a case file under `tests/cases/` is applied literally, alone, and the file is
 //! checked again. The diagnostic must be gone, and no diagnostic of a kind the file did not
 //! have before may appear. (`tests/cases/units/` has its own test, `unit_fixes.rs`, which also
@@ -181,9 +181,17 @@ fn apply(
     fixed
 }
 
-/// The OPC UA connector's diagnostics whose help rewrites: a node id or `writes` entry
-/// repaired, a misspelt field, the NodeSet's closest node or browse path element.
-const OPCUA_REWRITES: &[&str] = &["fdi::E0703", "fdi::E0804", "fdi::E0807", "fdi::E0808"];
+/// The connectors' diagnostics whose help rewrites: an OPC UA node id or `writes` entry repaired,
+/// a misspelt field, the NodeSet's closest node or browse path element; an HTTP path's misspelt
+/// placeholder or watermark field.
+const CONNECTOR_REWRITES: &[&str] = &[
+    "fdi::E0703",
+    "fdi::E0804",
+    "fdi::E0807",
+    "fdi::E0808",
+    "fdi::E0815",
+    "fdi::E0819",
+];
 
 fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("case folder") {
@@ -230,7 +238,7 @@ fn every_rewrite_a_help_proposes_checks() {
             let Some(primary) = diagnostic.labels.first() else {
                 continue;
             };
-            if !(code.starts_with("fdi::E03") || OPCUA_REWRITES.contains(&code))
+            if !(code.starts_with("fdi::E03") || CONNECTOR_REWRITES.contains(&code))
                 || primary.span.file != file
             {
                 continue;

@@ -5,7 +5,7 @@
 //! name, the name the record is serialized with.
 
 use super::Checker;
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{closest, Code, Diagnostic};
 use crate::ir;
 use crate::schema::Entity;
 use crate::source_map::Span;
@@ -183,7 +183,8 @@ impl Checker<'_> {
                                             ),
                                         )
                                         .label(path_span, format!("names `{name}`"))
-                                        .help(did_you_mean(name, names).unwrap_or_else(|| {
+                                        // The label is the whole path: the fix names the placeholder.
+                                        .help(closest(name, names).map(|field| format!("replace `{{{name}}}` with `{{{field}}}`")).unwrap_or_else(|| {
                                             format!(
                                                 "a placeholder names a field of `{}`, the entity the target writes",
                                                 entity.name
@@ -339,7 +340,8 @@ impl Checker<'_> {
                             ),
                         )
                         .label(span, "not a field of the records")
-                        .help(did_you_mean(&watermark, candidates).unwrap_or_else(|| {
+                        // The label is the text with its quotes: so is the fix.
+                        .help(closest(&watermark, candidates).map(|field| format!("replace `\"{watermark}\"` with `\"{field}\"`")).unwrap_or_else(|| {
                             format!(
                                 "name a field of `{}` whose values grow (an id, an instant), or read the document \
                                  by `\"etag\"` or `\"last_modified\"`",
