@@ -16,7 +16,7 @@ use opcua::types::{MessageSecurityMode, StatusCode};
 use prometheus_client::metrics::counter::Counter;
 use tokio::sync::watch;
 
-use super::error::OpcuaError;
+use super::error::{is_transient_status, OpcuaError};
 use crate::error::RunError;
 use crate::ops::duration::parse_duration;
 use crate::settings::ConnectionSettings;
@@ -351,22 +351,35 @@ impl OpcuaConnection {
                     }
                     Ok(SessionPollResult::ReconnectFailed(status)) => {
                         tracing::debug!(target: "fdi::opcua", role = role_text, name = %owner, %status, "reconnect failed");
-                        state_tx.send_modify(|state| state.failure = Some(status));
+                        state_tx.send_modify(|state| {
+                            state.failure = Some(status);
+                            state.failures += 1;
+                        });
                     }
                     Ok(_) => {}
                     Err(status) => {
                         state_tx.send_modify(|state| {
                             state.connected = false;
                             state.failure = Some(status);
+                            state.failures = u32::MAX;
                         });
                         break;
                     }
                 }
             }
         });
-        // The first connection decides whether the settings work: its first failure is the answer.
+        // The first connection decides whether the settings work: a refusal (a certificate, a user)
+        // is the answer at once; a failure that may pass (the server busy, a session it dropped
+        // while activating it: asyncua does so when several clients connect at once) is the answer
+        // only when it repeats, a second or two later.
         let first = state_rx
-            .wait_for(|state| state.connected || state.failure.is_some())
+            .wait_for(|state| {
+                state.connected
+                    || state
+                        .failure
+                        .is_some_and(|status| !is_transient_status(status))
+                    || state.failures >= FIRST_CONNECTION_TRIES
+            })
             .await
             .map(|state| state.clone());
         match first {
@@ -399,7 +412,12 @@ pub(crate) struct SessionState {
     pub new_session: bool,
     /// The last failure to connect.
     pub failure: Option<StatusCode>,
+    /// Failures to connect so far (`u32::MAX` once the session gave up).
+    pub failures: u32,
 }
+
+/// How often a first connection may fail for a reason that may pass before the run gives up.
+const FIRST_CONNECTION_TRIES: u32 = 3;
 
 /// An open session, its state as its watcher sees it, and the watcher (which drives the session's
 /// event loop: nothing happens on the session unless it runs).

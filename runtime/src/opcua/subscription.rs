@@ -202,7 +202,22 @@ impl Subscriber {
             .items_to_create(items)
             .send(session.channel())
             .await
-            .map_err(|e| self.error("create its monitored items", &e))?;
+            .map_err(|e| {
+                if e.status() == StatusCode::BadSubscriptionIdInvalid {
+                    // Gone between its creation and its items: a server that restarted reuses
+                    // ids, and another client's TransferSubscriptions of an old one took it. A new
+                    // one is created on the next try.
+                    OpcuaError::transient(
+                        ROLE,
+                        &self.name,
+                        &self.endpoint,
+                        "create its monitored items",
+                        "the new subscription was taken over before its items were created",
+                    )
+                } else {
+                    self.error("create its monitored items", &e)
+                }
+            })?;
         let refused: Vec<String> = results
             .results
             .iter()
