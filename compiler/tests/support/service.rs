@@ -150,7 +150,8 @@ impl Service {
     pub fn wait_for_logs(&self, text: &str, count: usize) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut seen = 0;
-        // The last lines passed over, to show why when the program ended first.
+        // The program's own last lines passed over (not its libraries'), to show why when it
+        // ended first.
         let mut last = std::collections::VecDeque::new();
         while Instant::now() < deadline {
             match self.logs.recv_timeout(Duration::from_millis(200)) {
@@ -161,10 +162,12 @@ impl Service {
                     }
                 }
                 Ok(line) => {
-                    if last.len() == 20 {
-                        last.pop_front();
+                    if line.contains(" fdi") {
+                        if last.len() == 20 {
+                            last.pop_front();
+                        }
+                        last.push_back(line);
                     }
-                    last.push_back(line);
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
