@@ -354,19 +354,28 @@ impl Checker<'_> {
                 None => (ends.flow.target.span, false),
             };
             let mut help = format!(
-                "the flows of one source share its acknowledgements: give them one guarantee, or declare a second source for flow `{}`",
+                "the flows of one source share its acknowledgements: give them guarantees acknowledged alike, or declare a second source for flow `{}`",
                 ends.flow.name.name
             );
-            if self.broken_promise(ends, *first_delivery).is_none() {
+            // The guarantees acknowledged as the first flow's are, the one written there first.
+            let mut agreeing = vec![*first_delivery];
+            agreeing.extend(Delivery::ALL.into_iter().filter(|d| {
+                *d != *first_delivery
+                    && d.acknowledges_on_receipt() == first_delivery.acknowledges_on_receipt()
+            }));
+            if let Some(agreed) = agreeing
+                .into_iter()
+                .find(|d| self.broken_promise(ends, *d).is_none())
+            {
                 let fix = if written {
-                    format!("replace `{delivery}` with `{first_delivery}`")
+                    format!("replace `{delivery}` with `{agreed}`")
                 } else {
                     format!(
-                        "replace `{0}` with `{0} delivery {first_delivery}`",
+                        "replace `{0}` with `{0} delivery {agreed}`",
                         ends.flow.target.name
                     )
                 };
-                help = format!("{fix}: {help}");
+                help = format!("{fix} ({}); or {help}", consequence(agreed));
             }
             let first_span = first
                 .flow

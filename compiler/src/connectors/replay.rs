@@ -50,7 +50,7 @@ impl SourceReplay {
     /// For the docs: what is delivered again after a crash.
     pub fn describe(self) -> &'static str {
         match self {
-            SourceReplay::NotASource => "",
+            SourceReplay::NotASource => "not a source",
             SourceReplay::FromStart => {
                 "the whole file, read again from its start (no position outlives the run)"
             }
@@ -91,7 +91,7 @@ impl TargetRewrite {
     /// For the docs and diagnostics: what a record written a second time does.
     pub fn describe(self) -> &'static str {
         match self {
-            TargetRewrite::NotATarget => "",
+            TargetRewrite::NotATarget => "not a target",
             TargetRewrite::UpsertedOnKey => {
                 "upserted on the target's `key`: the same row; without a key, a second row"
             }
