@@ -502,3 +502,5 @@ fn unknown_flow(flow: usize) -> RunError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod delivery_tests;
