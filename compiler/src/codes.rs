@@ -163,7 +163,7 @@ codes! {
     UnknownDelivery = "E0821": "a flow's `delivery` is not a guarantee fdi knows",
     DeliveryDisagrees = "E0822": "the flows of one source state guarantees that acknowledge its positions at different times",
     AtMostOnceRewritten = "E0823": "an at-most-once flow reads a file, read again from its start by every run, into a target that writes a record again",
-    SourceDoesNotReplay = "E0824": "an at-least-once flow reads a source that delivers nothing again after a crash",
+    EndMayLose = "E0824": "an at-least-once flow reads a source that delivers nothing again after a crash, or writes a target that confirms nothing",
 }
 
 impl std::fmt::Display for Code {

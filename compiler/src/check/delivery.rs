@@ -1,6 +1,6 @@
 //! Checking what each flow promises (docs/delivery.md): the word after `delivery` (E0821), that an
 //! at-least-once flow's target absorbs what its source delivers again after a crash (E0820), that
-//! the source delivers anything again at all (E0824), that an at-most-once flow is not written
+//! the source delivers anything again at all and the target confirms what it is given (E0824), that an at-most-once flow is not written
 //! twice by a file read again from its start (E0823), and that the flows of one source agree on
 //! when its positions are acknowledged (E0822). What a connector replays and what a record written
 //! again does to a target is the connector table's (`connectors/replay.rs`).
@@ -20,6 +20,8 @@ enum Broken {
     NotAbsorbed,
     /// At least once from a source that delivers nothing again (E0824).
     NoReplay,
+    /// At least once into a target that confirms nothing (E0824).
+    Unconfirmed,
     /// At most once from a file read again from its start into such a target (E0823).
     RewrittenFromStart,
 }
@@ -40,25 +42,13 @@ struct Ends<'f> {
 
 impl Ends<'_> {
     fn replays(&self) -> bool {
-        let options = &self.source.connector.options;
-        let spec = self.source_spec;
-        spec.replays(|name| {
-            options
-                .iter()
-                .find(|o| o.name.name == name)
-                .map(|o| match &o.value.kind {
-                    OptionValueKind::Text(t) => t.clone(),
-                    OptionValueKind::Number(n) | OptionValueKind::Duration(n) => n.clone(),
-                    OptionValueKind::Bool(b) => b.to_string(),
-                    OptionValueKind::List(_) => String::new(),
-                })
-                .or_else(|| {
-                    spec.options
-                        .iter()
-                        .find(|o| o.name == name)
-                        .and_then(|o| o.default.map(str::to_string))
-                })
-        })
+        self.source_spec
+            .replays(|name| option_of(&self.source.connector, self.source_spec, name))
+    }
+
+    fn target_may_lose(&self) -> bool {
+        self.target_spec
+            .may_lose_writes(|name| option_of(&self.target.connector, self.target_spec, name))
     }
 
     fn absorbs(&self) -> bool {
@@ -132,6 +122,11 @@ impl Checker<'_> {
         match delivery {
             Delivery::AtLeastOnce | Delivery::AtLeastOnceWithDuplicates if !ends.replays() => {
                 Some(Broken::NoReplay)
+            }
+            Delivery::AtLeastOnce | Delivery::AtLeastOnceWithDuplicates
+                if ends.target_may_lose() =>
+            {
+                Some(Broken::Unconfirmed)
             }
             Delivery::AtLeastOnce if !ends.absorbs() => Some(Broken::NotAbsorbed),
             Delivery::AtMostOnce if ends.from_start() && !ends.absorbs() => {
@@ -220,6 +215,50 @@ impl Checker<'_> {
                     .label(entity_span, duplicated)
                     .help(help)
             }
+            Broken::Unconfirmed => {
+                let mut fixes = Vec::new();
+                if would_keep(Delivery::AtMostOnce) {
+                    fixes.push(format!(
+                        "{} ({})",
+                        rewrite(Delivery::AtMostOnce),
+                        consequence(Delivery::AtMostOnce)
+                    ));
+                }
+                let qos = ends
+                    .target
+                    .connector
+                    .options
+                    .iter()
+                    .find(|o| o.name.name == "qos");
+                let mut secondary = ends.target.connector.kind.span;
+                if let Some(qos) = qos {
+                    secondary = qos.value.span;
+                    // With `qos: 1` the target publishes again what was not confirmed: kept only
+                    // by a flow that accepts duplicates.
+                    if delivery == Delivery::AtLeastOnceWithDuplicates {
+                        let text = &self.sources.get(qos.name.span.file).text;
+                        let written = &text[qos.name.span.start..qos.value.span.end];
+                        fixes.push(format!(
+                            "replace `{written}` with `qos: 1` (each record published until the broker confirms it)"
+                        ));
+                    }
+                }
+                Diagnostic::error(
+                    Code::EndMayLose,
+                    format!(
+                        "flow `{flow}` delivers at least once, but target `{target}` confirms nothing it publishes"
+                    ),
+                )
+                .label(
+                    ends.flow.target.span,
+                    format!("delivered at least once ({})", default_or_written(ends.flow)),
+                )
+                .label(
+                    secondary,
+                    "with `qos: 0` the broker confirms nothing: a record published as the connection drops is lost",
+                )
+                .help(fixes.join(", or "))
+            }
             Broken::NoReplay => {
                 let why = self.why_no_replay(ends);
                 let mut fixes = Vec::new();
@@ -246,7 +285,7 @@ impl Checker<'_> {
                     secondary = (qos.value.span, why.clone());
                 }
                 Diagnostic::error(
-                    Code::SourceDoesNotReplay,
+                    Code::EndMayLose,
                     format!(
                         "flow `{flow}` delivers at least once, but source `{source}` delivers nothing again after a crash"
                     ),
@@ -282,7 +321,7 @@ impl Checker<'_> {
                 "is appended to `{target}` a second time: a service (source `{}` never ends) appends to its files",
                 ends.endless_source.unwrap_or("?")
             ),
-            TargetRewrite::PublishedAgain => {
+            TargetRewrite::PublishedAgain { .. } => {
                 format!("is published to `{target}` again, and its subscribers receive it twice")
             }
             TargetRewrite::Overwritten | TargetRewrite::NotATarget => {
@@ -399,6 +438,26 @@ impl Checker<'_> {
             );
         }
     }
+}
+
+/// The value of `connector`'s option `name` as written, else its default, as text.
+fn option_of(connector: &ast::Connector, spec: &ConnectorSpec, name: &str) -> Option<String> {
+    connector
+        .options
+        .iter()
+        .find(|o| o.name.name == name)
+        .map(|o| match &o.value.kind {
+            OptionValueKind::Text(t) => t.clone(),
+            OptionValueKind::Number(n) | OptionValueKind::Duration(n) => n.clone(),
+            OptionValueKind::Bool(b) => b.to_string(),
+            OptionValueKind::List(_) => String::new(),
+        })
+        .or_else(|| {
+            spec.options
+                .iter()
+                .find(|o| o.name == name)
+                .and_then(|o| o.default.map(str::to_string))
+        })
 }
 
 /// The declarations at the two ends of a checked flow, and what the program is.

@@ -271,7 +271,9 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         replay: SourceReplay::Unacknowledged {
             unless: Some(("qos", "0")),
         },
-        rewrite: TargetRewrite::PublishedAgain,
+        rewrite: TargetRewrite::PublishedAgain {
+            unconfirmed: Some(("qos", "0")),
+        },
     },
     ConnectorSpec {
         kind: "postgres",

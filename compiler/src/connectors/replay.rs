@@ -42,8 +42,12 @@ pub enum TargetRewrite {
     /// run read again from the start writes it anew; a service appends, and a record written
     /// again is a second line.
     AppendedTruncatedByBatch,
-    /// Published again: subscribers receive it twice.
-    PublishedAgain,
+    /// Published again: subscribers receive it twice. `unconfirmed`: the option value with
+    /// which the broker confirms nothing, so that a record published when the connection drops
+    /// is lost (MQTT `qos: 0`).
+    PublishedAgain {
+        unconfirmed: Option<(&'static str, &'static str)>,
+    },
 }
 
 impl SourceReplay {
@@ -76,7 +80,7 @@ impl TargetRewrite {
             TargetRewrite::UpsertedOnKey | TargetRewrite::IdempotencyKey => keyed,
             TargetRewrite::Overwritten => true,
             TargetRewrite::AppendedTruncatedByBatch => batch,
-            TargetRewrite::PublishedAgain => false,
+            TargetRewrite::PublishedAgain { .. } => false,
         }
     }
 
@@ -102,7 +106,7 @@ impl TargetRewrite {
             TargetRewrite::AppendedTruncatedByBatch => {
                 "a batch run truncates the file when it starts and writes it anew; a service appends a second line"
             }
-            TargetRewrite::PublishedAgain => "published again: subscribers receive it twice",
+            TargetRewrite::PublishedAgain { .. } => "published again: subscribers receive it twice",
         }
     }
 }
@@ -117,6 +121,19 @@ impl ConnectorSpec {
             SourceReplay::Unacknowledged { unless } => {
                 unless.is_none_or(|(name, value)| option(name).as_deref() != Some(value))
             }
+        }
+    }
+}
+
+impl ConnectorSpec {
+    /// Whether this target, with these option values, may lose a record it was given: it does
+    /// not wait for the peer to confirm it (MQTT `qos: 0`).
+    pub fn may_lose_writes(&self, option: impl Fn(&str) -> Option<String>) -> bool {
+        match self.rewrite {
+            TargetRewrite::PublishedAgain {
+                unconfirmed: Some((name, value)),
+            } => option(name).as_deref() == Some(value),
+            _ => false,
         }
     }
 }
@@ -137,11 +154,16 @@ pub fn markdown_delivery_table() -> String {
             ),
             other => other.describe().to_string(),
         };
-        out.push_str(&format!(
-            "| `{}` | {replay} | {} |\n",
-            c.kind,
-            c.rewrite.describe()
-        ));
+        let rewrite = match c.rewrite {
+            TargetRewrite::PublishedAgain {
+                unconfirmed: Some((option, value)),
+            } => format!(
+                "{}; with `{option}: {value}` nothing is confirmed, and a record published as the connection drops is lost",
+                c.rewrite.describe()
+            ),
+            other => other.describe().to_string(),
+        };
+        out.push_str(&format!("| `{}` | {replay} | {rewrite} |\n", c.kind));
     }
     out
 }

@@ -501,6 +501,6 @@ fn unknown_flow(flow: usize) -> RunError {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod delivery_tests;
+#[cfg(test)]
+mod tests;

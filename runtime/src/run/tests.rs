@@ -61,7 +61,9 @@ fn event_lines(count: usize) -> String {
 }
 
 /// The map function of the `count` flow: negative counts are rejected, zero counts filtered.
-pub(super) fn count_flow(flow: FlowId<Count>) -> impl FnMut(&mut Run, &RawRecord) -> Result<(), RunError> {
+pub(super) fn count_flow(
+    flow: FlowId<Count>,
+) -> impl FnMut(&mut Run, &RawRecord) -> Result<(), RunError> {
     move |run, raw| {
         if let Some(event) = run.decode::<Event>(raw, "Event")? {
             let outcome = if event.count < 0 {
