@@ -57,7 +57,7 @@ impl Ends<'_> {
             .absorbs(!self.target_ir.key.is_empty(), !self.service)
     }
 
-    fn from_start(&self) -> bool {
+    fn reads_from_start(&self) -> bool {
         self.source_spec.replay == SourceReplay::FromStart
     }
 }
@@ -74,11 +74,10 @@ impl Checker<'_> {
         let known: Vec<&str> = Delivery::ALL.iter().map(|d| d.as_str()).collect();
         let help = match closest(&word.name, known.iter().copied()) {
             Some(meant) => format!("did you mean `{meant}`?"),
-            None => format!(
-                "a flow delivers `at_least_once` (the default: nothing lost, the target absorbs what is delivered again), \
+            None => "a flow delivers `at_least_once` (the default: nothing lost, the target absorbs what is delivered again), \
                  `at_least_once_with_duplicates` (nothing lost, some records written twice) or `at_most_once` \
                  (nothing written twice, what is in flight at a crash lost)"
-            ),
+                .to_string(),
         };
         self.report(
             Diagnostic::error(
@@ -129,7 +128,7 @@ impl Checker<'_> {
                 Some(Broken::Unconfirmed)
             }
             Delivery::AtLeastOnce if !ends.absorbs() => Some(Broken::NotAbsorbed),
-            Delivery::AtMostOnce if ends.from_start() && !ends.absorbs() => {
+            Delivery::AtMostOnce if ends.reads_from_start() && !ends.absorbs() => {
                 Some(Broken::RewrittenFromStart)
             }
             _ => None,
@@ -304,7 +303,7 @@ impl Checker<'_> {
     fn what_is_written_again(&self, ends: &Ends) -> String {
         let target = &ends.target.name.name;
         let source = &ends.source.name.name;
-        let again = if ends.from_start() {
+        let again = if ends.reads_from_start() {
             format!(
                 "every run after a crash or a restart reads file `{source}` again from its start (no position is kept), so each of its records"
             )
