@@ -102,16 +102,27 @@ impl Checker<'_> {
             .iter()
             .find(|s| s.endless())
             .map(|s| s.name.as_str());
-        let mut checked: Vec<(Ends, Delivery)> = Vec::new();
-        for flow in flows {
-            let Some(ends) = ends_of(file, declared, flow, endless_source) else {
-                continue;
-            };
-            if let Some(broken) = self.broken_promise(&ends, flow.delivery) {
-                let diagnostic = self.broken_diagnostic(&ends, flow.delivery, broken);
+        let checked: Vec<(Ends, Delivery)> = flows
+            .iter()
+            .filter_map(|flow| {
+                ends_of(file, declared, flow, endless_source).map(|ends| (ends, flow.delivery))
+            })
+            .collect();
+        for (i, (ends, delivery)) in checked.iter().enumerate() {
+            if let Some(broken) = self.broken_promise(ends, *delivery) {
+                // When the source has other flows, a guarantee proposed instead must be
+                // acknowledged as theirs are, or the fix would part them (E0822).
+                let siblings: Vec<Delivery> = checked
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, (other, _))| {
+                        *j != i && other.source.name.name == ends.source.name.name
+                    })
+                    .map(|(_, (_, d))| *d)
+                    .collect();
+                let diagnostic = self.broken_diagnostic(ends, *delivery, broken, &siblings);
                 self.report(diagnostic);
             }
-            checked.push((ends, flow.delivery));
         }
         self.disagreements(&checked);
     }
@@ -135,7 +146,13 @@ impl Checker<'_> {
         }
     }
 
-    fn broken_diagnostic(&self, ends: &Ends, delivery: Delivery, broken: Broken) -> Diagnostic {
+    fn broken_diagnostic(
+        &self,
+        ends: &Ends,
+        delivery: Delivery,
+        broken: Broken,
+        siblings: &[Delivery],
+    ) -> Diagnostic {
         let flow = &ends.flow.name.name;
         let target = &ends.target.name.name;
         let source = &ends.source.name.name;
@@ -153,7 +170,12 @@ impl Checker<'_> {
                 format!("replace `{name}` with `{name} delivery {d}`")
             }
         };
-        let would_keep = |d: Delivery| self.broken_promise(ends, d).is_none();
+        let would_keep = |d: Delivery| {
+            self.broken_promise(ends, d).is_none()
+                && siblings
+                    .iter()
+                    .all(|s| s.acknowledges_on_receipt() == d.acknowledges_on_receipt())
+        };
         let mut fixes: Vec<String> = Vec::new();
         let entity_span = ends.target.entity.span;
         let keyed_fix = self.key_fix(ends);
