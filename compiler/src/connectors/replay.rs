@@ -58,12 +58,9 @@ impl SourceReplay {
             SourceReplay::FromStart => {
                 "the whole file, read again from its start (no position outlives the run)"
             }
-            SourceReplay::Unacknowledged { unless: None } => {
+            SourceReplay::Unacknowledged { .. } => {
                 "what was read since the last checkpoint (not yet acknowledged)"
             }
-            SourceReplay::Unacknowledged {
-                unless: Some(_), ..
-            } => "what was read since the last checkpoint (not yet acknowledged)",
             SourceReplay::Nothing => {
                 "nothing: a poll reads the current values; what was read and not written is lost"
             }
@@ -149,7 +146,7 @@ pub fn markdown_delivery_table() -> String {
             SourceReplay::Unacknowledged {
                 unless: Some((option, value)),
             } => format!(
-                "{}; with `{option}: {value}` nothing (acknowledged on receipt)",
+                "{}; with `{option}: {value}` nothing: the broker keeps nothing for the program",
                 c.replay.describe()
             ),
             other => other.describe().to_string(),
