@@ -158,6 +158,12 @@ codes! {
     HttpTargetWithoutKey = "E0817": "an HTTP target has no key to make its idempotency keys of",
     BatchedPathWithFields = "E0818": "an HTTP target sends batches to a path that names a record's fields",
     UnknownWatermarkField = "E0819": "an HTTP source's `watermark` is not a field of its entity, `etag` or `last_modified`",
+    // Delivery guarantees (docs/delivery.md)
+    ReplayNotAbsorbed = "E0820": "an at-least-once flow writes to a target where a record delivered again after a crash is a second record",
+    UnknownDelivery = "E0821": "a flow's `delivery` is not a guarantee fdi knows",
+    DeliveryDisagrees = "E0822": "the flows of one source state guarantees that acknowledge its positions at different times",
+    AtMostOnceRewritten = "E0823": "an at-most-once flow reads a file, read again from its start by every run, into a target that writes a record again",
+    EndMayLose = "E0824": "an at-least-once flow reads a source that delivers nothing again after a crash, or writes a target that confirms nothing",
 }
 
 impl std::fmt::Display for Code {

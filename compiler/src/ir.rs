@@ -278,6 +278,8 @@ pub struct Flow {
     pub source_entity: String,
     pub target: String,
     pub target_entity: String,
+    /// What the flow promises for each record (`delivery ...`; at least once when not written).
+    pub delivery: fdi_runtime::Delivery,
     pub filter: Option<Filter>,
     pub steps: Vec<Step>,
 }

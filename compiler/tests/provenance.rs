@@ -115,6 +115,8 @@ fn the_manifest_matches_the_inputs_and_changes_with_the_mapping() {
         built_at.ends_with('Z') && built_at.len() == 20,
         "{built_at}"
     );
+    assert_eq!(manifest["delivery"][0]["flow"], "spindle");
+    assert_eq!(manifest["delivery"][0]["guarantee"], "at_least_once");
 
     let version = Command::new(&binary)
         .arg("--version")
@@ -125,7 +127,7 @@ fn the_manifest_matches_the_inputs_and_changes_with_the_mapping() {
     assert_eq!(
         version.trim(),
         format!(
-            "mill_to_mes 0.1.0 (mapping sha256 {}, fdi {}, git {})",
+            "mill_to_mes 0.1.0 (mapping sha256 {}, fdi {}, git {}, delivery at_least_once)",
             &hash[..12],
             env!("CARGO_PKG_VERSION"),
             &commit[..12]

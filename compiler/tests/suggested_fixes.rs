@@ -191,6 +191,13 @@ const CONNECTOR_REWRITES: &[&str] = &[
     "fdi::E0808",
     "fdi::E0815",
     "fdi::E0819",
+    // Delivery guarantees: a key added to the target, a `delivery` clause added or changed,
+    // `qos: 1`.
+    "fdi::E0820",
+    "fdi::E0821",
+    "fdi::E0822",
+    "fdi::E0823",
+    "fdi::E0824",
 ];
 
 fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {

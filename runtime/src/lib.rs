@@ -75,6 +75,11 @@ pub use serde;
 pub use serde_json;
 
 pub use dead_letter::{DeadLetter, Stage};
+
+// Delivery guarantees (issue 14).
+pub mod delivery;
+pub use delivery::{Delivery, FlowDelivery};
+
 pub use decode::decode;
 pub use error::RunError;
 pub use identifier::{

@@ -43,6 +43,8 @@ pub struct Manifest {
     pub git_dirty: Option<&'static str>,
     /// When the program was built, RFC 3339 in UTC (`FDI_BUILT_AT`).
     pub built_at: Option<&'static str>,
+    /// What each flow promises for each record (`delivery` in the mapping; docs/delivery.md).
+    pub deliveries: &'static [crate::FlowDelivery],
 }
 
 impl Manifest {
@@ -60,6 +62,7 @@ impl Manifest {
         git_commit: None,
         git_dirty: None,
         built_at: None,
+        deliveries: &[],
     };
 
     /// Whether the inputs differed from the git commit; `None` outside a git repository.
@@ -94,6 +97,16 @@ impl Manifest {
             "generated_code_sha256": self.generated_code_sha256,
             "git": git,
             "built_at": self.built_at,
+            "delivery": self
+                .deliveries
+                .iter()
+                .map(|d| json!({
+                    "flow": d.flow,
+                    "source": d.source,
+                    "target": d.target,
+                    "guarantee": d.delivery.as_str(),
+                }))
+                .collect::<Vec<Value>>(),
         })
     }
 
@@ -124,7 +137,25 @@ impl Manifest {
             "built at     {}\n",
             self.built_at.unwrap_or("unknown")
         ));
+        for d in self.deliveries {
+            out.push_str(&format!(
+                "delivery     {} (flow {}: {} -> {})\n",
+                d.delivery, d.flow, d.source, d.target
+            ));
+        }
         out
+    }
+
+    /// The guarantees of the flows, each once, in the order first stated: `at_least_once`, or
+    /// `at_least_once, at_most_once` when the flows differ.
+    pub fn delivery_text(&self) -> String {
+        let mut seen: Vec<&str> = Vec::new();
+        for d in self.deliveries {
+            if !seen.contains(&d.delivery.as_str()) {
+                seen.push(d.delivery.as_str());
+            }
+        }
+        seen.join(", ")
     }
 
     /// `0123abcd...` (the commit), with ` (modified)` when the inputs differed from it, or `not in git`.
@@ -145,8 +176,12 @@ pub fn version_line(mapping: &str, version: &str, manifest: &Manifest) -> String
         (Some(commit), _) => format!("git {}", short(commit)),
         (None, _) => "not in git".to_string(),
     };
+    let delivery = match manifest.delivery_text() {
+        text if text.is_empty() => String::new(),
+        text => format!(", delivery {text}"),
+    };
     format!(
-        "{mapping} {version} (mapping sha256 {}, fdi {}, {git})",
+        "{mapping} {version} (mapping sha256 {}, fdi {}, {git}{delivery})",
         short(manifest.mapping.sha256),
         manifest.compiler_version
     )
@@ -175,13 +210,27 @@ mod tests {
         git_commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d"),
         git_dirty: Some("true"),
         built_at: Some("2025-01-02T03:04:05Z"),
+        deliveries: &[
+            crate::FlowDelivery {
+                flow: "spindle",
+                source: "mill",
+                target: "history",
+                delivery: crate::Delivery::AtLeastOnce,
+            },
+            crate::FlowDelivery {
+                flow: "phase",
+                source: "mill",
+                target: "states",
+                delivery: crate::Delivery::AtLeastOnce,
+            },
+        ],
     };
 
     #[test]
     fn version_line_is_short() {
         assert_eq!(
             version_line("line", "1.0", &MANIFEST),
-            "line 1.0 (mapping sha256 3f2a9c1b07de, fdi 0.1.0, git 1a2b3c4d5e6f modified)"
+            "line 1.0 (mapping sha256 3f2a9c1b07de, fdi 0.1.0, git 1a2b3c4d5e6f modified, delivery at_least_once)"
         );
         assert_eq!(
             version_line("line", "1.0", &Manifest::UNKNOWN),
@@ -197,6 +246,8 @@ mod tests {
         assert_eq!(json["schemas"][0]["sha256"], "bb");
         assert_eq!(json["git"]["dirty"], true);
         assert_eq!(json["built_at"], "2025-01-02T03:04:05Z");
+        assert_eq!(json["delivery"][1]["flow"], "phase");
+        assert_eq!(json["delivery"][1]["guarantee"], "at_least_once");
         assert_eq!(Manifest::UNKNOWN.to_json("line", "1.0")["git"], Value::Null);
     }
 
@@ -209,5 +260,6 @@ mod tests {
         );
         assert!(text.contains("git          1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d (modified)\n"));
         assert!(text.contains("built at     2025-01-02T03:04:05Z\n"));
+        assert!(text.contains("delivery     at_least_once (flow spindle: mill -> history)\n"));
     }
 }

@@ -45,6 +45,8 @@ pub struct FlowSummary {
     pub reasons: BTreeMap<String, u64>,
     /// read == written + rejected + filtered.
     pub balanced: bool,
+    /// What the flow promises for each record (`at_least_once`, `at_most_once`, ...).
+    pub delivery: crate::Delivery,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,7 +78,7 @@ impl RunSummary {
     /// ```text
     /// mill_to_mes 0.1.0
     /// source mill: 1055 records read, acknowledged through 1055
-    /// flow spindle (mill -> history): read 1055 = written 1030 + rejected 25 + filtered 0
+    /// flow spindle (mill -> history, at_least_once): read 1055 = written 1030 + rejected 25 + filtered 0
     ///   rejected 25: MILL-01 is not in master data
     /// target history: 1030 records written
     /// dead letter: out/mill_to_mes.dead-letter.jsonl (25 records)
@@ -99,10 +101,11 @@ impl RunSummary {
         for flow in &self.flows {
             let _ = write!(
                 out,
-                "flow {} ({} -> {}): read {} = written {} + rejected {} + filtered {}",
+                "flow {} ({} -> {}, {}): read {} = written {} + rejected {} + filtered {}",
                 flow.name,
                 flow.source,
                 flow.target,
+                flow.delivery,
                 flow.read,
                 flow.written,
                 flow.rejected,
@@ -169,6 +172,7 @@ mod tests {
                     ("bad load".to_string(), 5),
                 ]),
                 balanced: true,
+                delivery: crate::Delivery::AtLeastOnce,
             }],
             targets: vec![TargetSummary {
                 name: "history".into(),
@@ -187,7 +191,7 @@ mod tests {
             summary().render_human(),
             "mill_to_mes 0.1.0\n\
              source mill: 1055 records read, acknowledged through 1055\n\
-             flow spindle (mill -> history): read 1055 = written 1030 + rejected 25 + filtered 0\n\
+             flow spindle (mill -> history, at_least_once): read 1055 = written 1030 + rejected 25 + filtered 0\n\
              \x20 rejected 20: MILL-01 is not in master data\n\
              \x20 rejected  5: bad load\n\
              target history: 1030 records written\n\
@@ -203,6 +207,7 @@ mod tests {
         assert_eq!(json["sources"][0]["acknowledged"], 1055);
         assert_eq!(json["flows"][0]["reasons"]["bad load"], 5);
         assert_eq!(json["flows"][0]["balanced"], true);
+        assert_eq!(json["flows"][0]["delivery"], "at_least_once");
         assert_eq!(json["dead_letter"]["records"], 25);
         assert!(summary().has_rejects());
     }

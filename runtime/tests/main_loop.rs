@@ -123,7 +123,7 @@ fn main_loop_accounts_for_every_record() {
     let human = summary.render_human();
     assert!(
         human.contains(
-            "flow spindle (mill -> history): read 7 = written 2 + rejected 4 + filtered 1"
+            "flow spindle (mill -> history, at_least_once): read 7 = written 2 + rejected 4 + filtered 1"
         ),
         "{human}"
     );

@@ -11,6 +11,7 @@ use crate::syntax::ast::{self, Ident};
 
 impl<'a> Checker<'a> {
     pub(super) fn flow(&mut self, flow: &ast::FlowDecl, declared: &Declared) -> Option<ir::Flow> {
+        let delivery = self.delivery_word(flow);
         let source = self.flow_end(&flow.source, DeclKind::Source, declared);
         let target = self.flow_end(&flow.target, DeclKind::Target, declared);
         let source_decl = source.and_then(|name| declared.source(&name));
@@ -141,6 +142,7 @@ impl<'a> Checker<'a> {
             source_entity: source_entity?.name.clone(),
             target: target_decl?.name.clone(),
             target_entity: target_entity?.name.clone(),
+            delivery: delivery?,
             filter,
             steps,
         })

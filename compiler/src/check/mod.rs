@@ -11,6 +11,7 @@ mod aliases;
 mod builtins;
 mod calls;
 mod declarations;
+mod delivery;
 mod expr;
 mod flow;
 mod functions;
@@ -67,6 +68,7 @@ pub fn check(
             _ => None,
         })
         .collect();
+    checker.deliveries(file, &declared, &flows);
     let tests = checker.tests(file, &declared);
     checker
         .errors

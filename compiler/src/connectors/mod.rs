@@ -4,9 +4,11 @@
 //! so a connector is described once.
 
 mod check;
+mod replay;
 mod topics;
 
 pub use self::check::{check_connector, Checked, OptionValue};
+pub use self::replay::{markdown_delivery_table, SourceReplay, TargetRewrite};
 
 /// What a declaration uses a connector for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +114,10 @@ pub struct ConnectorSpec {
     /// beside `feature` (an MQTT payload of Sparkplug B needs the codec).
     pub value_features: &'static [(&'static str, &'static str, &'static str)],
     pub doc: &'static str,
+    /// As a source: what it delivers again after a crash (docs/delivery.md).
+    pub replay: SourceReplay,
+    /// As a target: what a record written a second time does there (docs/delivery.md).
+    pub rewrite: TargetRewrite,
 }
 
 impl ConnectorSpec {
@@ -145,6 +151,8 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: None,
         value_features: &[],
         doc: "a CSV file with a header row",
+        replay: SourceReplay::FromStart,
+        rewrite: TargetRewrite::NotATarget,
     },
     ConnectorSpec {
         kind: "jsonl",
@@ -155,6 +163,8 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: None,
         value_features: &[],
         doc: "a JSON Lines file: one JSON object per line",
+        replay: SourceReplay::FromStart,
+        rewrite: TargetRewrite::AppendedTruncatedByBatch,
     },
     ConnectorSpec {
         kind: "sqlite",
@@ -172,6 +182,8 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: None,
         value_features: &[],
         doc: "an SQLite database file",
+        replay: SourceReplay::NotASource,
+        rewrite: TargetRewrite::UpsertedOnKey,
     },
     ConnectorSpec {
         kind: "mqtt",
@@ -256,6 +268,12 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("mqtt"),
         value_features: &[("payload", "sparkplug_b", "sparkplug")],
         doc: "an MQTT broker: a persistent session with acknowledgements sent once records are durable",
+        replay: SourceReplay::Unacknowledged {
+            unless: Some(("qos", "0")),
+        },
+        rewrite: TargetRewrite::PublishedAgain {
+            unconfirmed: Some(("qos", "0")),
+        },
     },
     ConnectorSpec {
         kind: "postgres",
@@ -316,6 +334,8 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("postgres"),
         value_features: &[],
         doc: "a PostgreSQL database",
+        replay: SourceReplay::Unacknowledged { unless: None },
+        rewrite: TargetRewrite::UpsertedOnKey,
     },
     ConnectorSpec {
         kind: "http",
@@ -384,6 +404,8 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("http"),
         value_features: &[],
         doc: "an HTTP endpoint of JSON (a REST API of an MES or ERP): records posted, or polled",
+        replay: SourceReplay::Unacknowledged { unless: None },
+        rewrite: TargetRewrite::IdempotencyKey,
     },
     ConnectorSpec {
         kind: "opcua",
@@ -476,6 +498,8 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("opcua"),
         value_features: &[],
         doc: "an OPC UA server: a subscription whose data changes are records, or records written to nodes, each write confirmed by the server (docs/connectors/opcua.md)",
+        replay: SourceReplay::Unacknowledged { unless: None },
+        rewrite: TargetRewrite::Overwritten,
     },
     ConnectorSpec {
         kind: "modbus",
@@ -512,6 +536,8 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("modbus"),
         value_features: &[],
         doc: "a Modbus TCP device, read and written by the register map of the entity's fields (`modbus:` in the schema); a target writes every field to its holding registers or coils, each write confirmed by the device",
+        replay: SourceReplay::Nothing,
+        rewrite: TargetRewrite::Overwritten,
     },
 ];
 
@@ -559,5 +585,6 @@ pub fn markdown_table() -> String {
             ));
         }
     }
+    out.push_str(&markdown_delivery_table());
     out
 }

@@ -63,6 +63,22 @@ pub fn compare(old: &FlowDecl, new: &FlowDecl, out: &mut Vec<Change>) {
             Some(route(new)),
         ));
     }
+    // What a flow promises is part of what an auditor compares: a guarantee written or
+    // removed is a change, read as the default (`at_least_once`) when none is written.
+    let delivery = |f: &FlowDecl| {
+        f.delivery
+            .as_ref()
+            .map_or("at_least_once".to_string(), |d| d.name.clone())
+    };
+    if delivery(old) != delivery(new) {
+        out.push(change(
+            "delivery".to_string(),
+            ChangeKind::Changed,
+            Aspect::Delivery,
+            Some(delivery(old)),
+            Some(delivery(new)),
+        ));
+    }
     match (&old.filter, &new.filter) {
         (Some(a), Some(b)) if same(a, b) => {}
         (None, None) => {}

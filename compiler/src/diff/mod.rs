@@ -60,6 +60,8 @@ pub enum Aspect {
     Route,
     /// A flow's `where`.
     Filter,
+    /// A flow's delivery guarantee (`delivery at_most_once`; none written: at least once).
+    Delivery,
     /// A `let` binding's value.
     Binding,
     /// A target field's expression (or what it reads through a changed `let`).
@@ -79,6 +81,7 @@ impl Aspect {
             Aspect::Declaration => "declaration",
             Aspect::Route => "route",
             Aspect::Filter => "filter",
+            Aspect::Delivery => "delivery",
             Aspect::Binding => "binding",
             Aspect::Mapping => "mapping",
             Aspect::Reject => "reject",

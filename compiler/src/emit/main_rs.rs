@@ -535,8 +535,8 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         let src = &locals.sources[&source.name];
         for fl in &flows {
             f.line(format!(
-                "let {} = run.flow({:?}, {:?}, {});",
-                locals.flows[&fl.name], fl.name, fl.source, locals.targets[&fl.target]
+                "let {} = run.flow_with_delivery({:?}, {:?}, {}, ::fdi_runtime::Delivery::{:?});",
+                locals.flows[&fl.name], fl.name, fl.source, locals.targets[&fl.target], fl.delivery
             ));
         }
         let traced = |fl: &ir::Flow| {

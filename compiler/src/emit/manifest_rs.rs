@@ -37,7 +37,8 @@ pub fn manifest_rs(program: &ir::Program, inputs: &Inputs, code_sha256: &str) ->
              generated_code_sha256: {code_sha256:?},\n    \
              git_commit: option_env!(\"FDI_GIT_COMMIT\"),\n    \
              git_dirty: option_env!(\"FDI_GIT_DIRTY\"),\n    \
-             built_at: option_env!(\"FDI_BUILT_AT\"),\n\
+             built_at: option_env!(\"FDI_BUILT_AT\"),\n    \
+             deliveries: {deliveries},\n\
          }};\n",
         header = super::header(program),
         compiler = env!("CARGO_PKG_VERSION"),
@@ -45,5 +46,24 @@ pub fn manifest_rs(program: &ir::Program, inputs: &Inputs, code_sha256: &str) ->
         modules = files(&inputs.modules),
         schemas = files(&inputs.schemas),
         master_data = files(&inputs.master_data),
+        deliveries = deliveries(program),
     )
+}
+
+/// What each flow promises, as the manifest lists it (`PROGRAM manifest`, `--version`).
+fn deliveries(program: &ir::Program) -> String {
+    if program.flows.is_empty() {
+        return "&[]".to_string();
+    }
+    let items: Vec<String> = program
+        .flows
+        .iter()
+        .map(|f| {
+            format!(
+                "\n        ::fdi_runtime::FlowDelivery {{\n            flow: {:?},\n            source: {:?},\n            target: {:?},\n            delivery: ::fdi_runtime::Delivery::{:?},\n        }},",
+                f.name, f.source, f.target, f.delivery
+            )
+        })
+        .collect();
+    format!("&[{}\n    ]", items.concat())
 }

@@ -140,6 +140,7 @@ fn mapping_of(g: &Gen, value: Expr) -> MappingFile {
             name: g.ident("f"),
             source: g.ident("s"),
             target: g.ident("t"),
+            delivery: None,
             filter: None,
             statements: vec![Statement::Assign {
                 field: g.ident("x"),

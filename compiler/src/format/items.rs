@@ -224,7 +224,11 @@ fn option_value(w: &Writer, v: &OptionValue) -> String {
 fn flow(w: &mut Writer, f: &FlowDecl) {
     let trivia = w.trivia();
     let start = keyword_start(w, "flow", f.name.span.start);
-    let header_end = f.filter.as_ref().map_or(f.target.span.end, |e| e.span.end);
+    let header_end = match (&f.filter, &f.delivery) {
+        (Some(filter), _) => filter.span.end,
+        (None, Some(delivery)) => delivery.span.end,
+        (None, None) => f.target.span.end,
+    };
     let open = trivia
         .code_char_after(header_end, '{')
         .unwrap_or(header_end);
@@ -238,6 +242,9 @@ fn flow(w: &mut Writer, f: &FlowDecl) {
         "flow {}: {} -> {}",
         f.name.name, f.source.name, f.target.name
     ));
+    if let Some(delivery) = &f.delivery {
+        w.write(&format!(" delivery {}", delivery.name));
+    }
     if let Some(filter) = &f.filter {
         w.write(" where ");
         expr(w, filter);

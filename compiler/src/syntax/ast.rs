@@ -199,6 +199,9 @@ pub struct FlowDecl {
     pub name: Ident,
     pub source: Ident,
     pub target: Ident,
+    /// `delivery WORD`: the guarantee as written (`at_most_once`); `None`: the default,
+    /// at least once. The checker knows the words.
+    pub delivery: Option<Ident>,
     pub filter: Option<Expr>,
     pub statements: Vec<Statement>,
     /// The header `flow name: source -> target`, where "missing field" errors point.

@@ -238,7 +238,7 @@ impl Builder {
         })
     }
 
-    /// The name in a `time NAME` or `with NAME` clause.
+    /// The name in a `time NAME`, `with NAME` or `delivery NAME` clause.
     fn clause_word(&mut self, clause: Pair<Rule>) -> Option<Ident> {
         let word = clause.into_inner().find(|p| p.as_rule() == Rule::ident)?;
         Some(self.ident(word))
@@ -362,10 +362,12 @@ impl Builder {
         let source = self.ident(p.next()?);
         let target = self.ident(p.next()?);
         let header_span = name.span.to(target.span);
+        let mut delivery = None;
         let mut filter = None;
         let mut statements = Vec::new();
         for part in p {
             match part.as_rule() {
+                Rule::delivery_clause => delivery = self.clause_word(part),
                 Rule::where_clause => {
                     filter = Some(self.expr(part.into_inner().next()?.into_inner()))
                 }
@@ -399,6 +401,7 @@ impl Builder {
             name,
             source,
             target,
+            delivery,
             filter,
             statements,
             header_span,

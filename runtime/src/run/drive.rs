@@ -6,7 +6,8 @@
 //! every flow of the source, generated code) on each record. Per source it counts the records since its last
 //! checkpoint and remembers when the oldest arrived; when either reaches `--checkpoint-every` or
 //! `--checkpoint-interval`, it flushes the targets the source feeds and the dead letter, and only then sends
-//! the reader the position to acknowledge. A timer sends [`Event::Tick`] so that a quiet source is checkpointed
+//! the reader the position to acknowledge (a source whose flows deliver at most once is acknowledged when the core
+//! takes a delivery, before its records are mapped). A timer sends [`Event::Tick`] so that a quiet source is checkpointed
 //! within the interval; a signal sends [`Event::Stop`], after which readers stop and the core drains.
 
 use std::time::{Duration, Instant};
@@ -156,6 +157,9 @@ impl Run {
     /// Runs every registered source to its end (or until a signal stops the run), side by side, and makes
     /// everything durable. See the module documentation.
     pub fn drive(&mut self) -> Result<(), RunError> {
+        if !self.delivery_conflicts.is_empty() {
+            return Err(RunError::Program(self.delivery_conflicts.join("; ")));
+        }
         let entries = std::mem::take(&mut self.readers);
         let result = if entries.is_empty() {
             Ok(())
@@ -253,6 +257,12 @@ impl Run {
                     let stats = &mut self.sources[source];
                     stats.progress = progress.or(stats.progress);
                     stats.pending_since.get_or_insert_with(Instant::now);
+                    if stats.acknowledge_on_receipt == Some(true) {
+                        // At most once: the position goes back before the records are mapped and
+                        // written, so a crash from here on loses them and never writes them twice.
+                        stats.acknowledged = Some(ack);
+                        let _ = reader.acks.send(ack);
+                    }
                     for raw in &records {
                         (reader.map)(self, raw)?;
                     }
@@ -335,7 +345,11 @@ impl Run {
         stats.since_checkpoint = 0;
         stats.deliveries_since_checkpoint = 0;
         stats.pending_since = None;
-        if let Some(position) = stats.last_position {
+        // A source acknowledged on receipt has nothing left to acknowledge here.
+        if let Some(position) = stats
+            .last_position
+            .filter(|p| stats.acknowledged != Some(*p))
+        {
             stats.acknowledged = Some(position);
             if let Some(reader) = &running[index] {
                 // A reader that has ended takes no more acknowledgements; its position is in the summary.

@@ -115,6 +115,9 @@ struct SourceStats {
     targets: Vec<usize>,
     /// Whether acknowledging commits the position outside this process (see `Source::commits_positions`).
     commits_positions: bool,
+    /// Whether the source's positions are acknowledged when the core takes its records, before they are
+    /// written (its flows deliver at most once), else once they are durable; `None` before its first flow.
+    acknowledge_on_receipt: Option<bool>,
     /// Records handled since the last checkpoint, and when the first of them arrived.
     since_checkpoint: u64,
     /// Deliveries since the last checkpoint, and how many the source can have unacknowledged at most
@@ -135,6 +138,7 @@ impl SourceStats {
             flows: Vec::new(),
             targets: Vec::new(),
             commits_positions: false,
+            acknowledge_on_receipt: None,
             since_checkpoint: 0,
             deliveries_since_checkpoint: 0,
             unacknowledged_limit: None,
@@ -206,6 +210,9 @@ pub struct Run {
     databases: Vec<(PathBuf, Weak<SqliteDatabase>)>,
     /// What [`Run::source`] registered, started by [`Run::drive`].
     readers: Vec<drive::SourceEntry>,
+    /// Flows of one source that disagree on when its positions are acknowledged (see
+    /// [`Run::flow_with_delivery`]): the run refuses to start.
+    delivery_conflicts: Vec<String>,
     /// Metrics, health, retries, progress (see `crate::ops` and `observe.rs`).
     ops: Operations,
     /// The IO threads: readers of network sources, network targets' clients, the timer and the signals.
@@ -244,6 +251,7 @@ impl Run {
             unflushed: Vec::new(),
             databases: Vec::new(),
             readers: Vec::new(),
+            delivery_conflicts: Vec::new(),
             base_dir,
             config,
         })
@@ -280,9 +288,34 @@ impl Run {
         self.config.outputs.appends(&self.program)
     }
 
-    /// Registers a flow from `source` to `target` and its counters.
+    /// Registers a flow from `source` to `target` and its counters, delivering at least once.
     pub fn flow<T>(&mut self, name: &str, source: &str, target: TargetId<T>) -> FlowId<T> {
+        self.flow_with_delivery(name, source, target, crate::Delivery::AtLeastOnce)
+    }
+
+    /// Registers a flow from `source` to `target` with the guarantee its mapping states. The flows
+    /// of one source share its acknowledgements, so they must agree on when those are sent (the
+    /// compiler checks it, E0822); a run whose flows of one source disagree does not start.
+    pub fn flow_with_delivery<T>(
+        &mut self,
+        name: &str,
+        source: &str,
+        target: TargetId<T>,
+        delivery: crate::Delivery,
+    ) -> FlowId<T> {
         let source = self.source_index(source);
+        let stats = &mut self.sources[source];
+        match stats.acknowledge_on_receipt {
+            None => stats.acknowledge_on_receipt = Some(delivery.acknowledges_on_receipt()),
+            Some(on_receipt) if on_receipt != delivery.acknowledges_on_receipt() => {
+                self.delivery_conflicts.push(format!(
+                    "flow {name} delivers {delivery}, but another flow of source {} acknowledges its positions {}",
+                    stats.name,
+                    if on_receipt { "on receipt" } else { "once written" }
+                ));
+            }
+            Some(_) => {}
+        }
         let index = self.flows.len();
         self.flows.push(FlowStats {
             summary: FlowSummary {
@@ -295,6 +328,7 @@ impl Run {
                 rejected: 0,
                 reasons: Default::default(),
                 balanced: true,
+                delivery,
             },
             target: target.index,
             rejected_by_stage: [0; 3],
@@ -466,5 +500,7 @@ fn unknown_flow(flow: usize) -> RunError {
     RunError::Program(format!("flow #{flow} was not registered with this run"))
 }
 
+#[cfg(test)]
+mod delivery_tests;
 #[cfg(test)]
 mod tests;

@@ -17,9 +17,9 @@ struct Event {
 }
 
 #[derive(Debug, Serialize)]
-struct Count {
+pub(super) struct Count {
     machine: String,
-    count: i64,
+    pub(super) count: i64,
 }
 
 fn program(sources: &'static [&'static str]) -> ProgramInfo {
@@ -36,7 +36,7 @@ fn program(sources: &'static [&'static str]) -> ProgramInfo {
     }
 }
 
-fn start(base: &Path, checkpoint_every: usize) -> Run {
+pub(super) fn start(base: &Path, checkpoint_every: usize) -> Run {
     let program = program(&["events", "quiet", "busy"]);
     let config = RunConfig {
         base_dir: base.to_path_buf(),
@@ -61,7 +61,9 @@ fn event_lines(count: usize) -> String {
 }
 
 /// The map function of the `count` flow: negative counts are rejected, zero counts filtered.
-fn count_flow(flow: FlowId<Count>) -> impl FnMut(&mut Run, &RawRecord) -> Result<(), RunError> {
+pub(super) fn count_flow(
+    flow: FlowId<Count>,
+) -> impl FnMut(&mut Run, &RawRecord) -> Result<(), RunError> {
     move |run, raw| {
         if let Some(event) = run.decode::<Event>(raw, "Event")? {
             let outcome = if event.count < 0 {
@@ -81,7 +83,7 @@ fn count_flow(flow: FlowId<Count>) -> impl FnMut(&mut Run, &RawRecord) -> Result
 }
 
 /// What the test doubles saw, in order: writes, flushes, hand-overs and acknowledgements.
-type Log = Arc<Mutex<Vec<String>>>;
+pub(super) type Log = Arc<Mutex<Vec<String>>>;
 
 /// A target that records what it is asked to do.
 struct Recorder {
@@ -114,7 +116,7 @@ impl Target<Count> for Recorder {
 
 /// A source of JSON lines that records its acknowledgements, may commit them outside the process (as a broker
 /// would), and may wait, after its lines, for a flag before it ends (a quiet topic).
-struct Scripted {
+pub(super) struct Scripted {
     name: &'static str,
     lines: std::vec::IntoIter<String>,
     position: Position,
@@ -125,7 +127,7 @@ struct Scripted {
 }
 
 impl Scripted {
-    fn new(name: &'static str, count: usize, commits: bool, log: &Log) -> Self {
+    pub(super) fn new(name: &'static str, count: usize, commits: bool, log: &Log) -> Self {
         Scripted {
             name,
             lines: event_lines(count)
