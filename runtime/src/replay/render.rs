@@ -163,6 +163,15 @@ fn decoded_record(entry: &StoredEntry) -> String {
     }
     match &entry.record {
         Value::String(text) => format!("text (not JSON):\n{text}\n"),
+        // In the order of the line (a CSV row's header order), one member a line.
+        Value::Object(object) if entry.record_keys.len() == object.len() => {
+            let members: Vec<String> = entry
+                .record_keys
+                .iter()
+                .map(|key| format!("  {}: {}", Value::from(key.as_str()), object[key]))
+                .collect();
+            format!("{{\n{}\n}}\n", members.join(",\n"))
+        }
         value => format!(
             "{}\n",
             serde_json::to_string_pretty(value).unwrap_or_default()
@@ -307,4 +316,73 @@ pub fn report_human(path: &Path, report: &ReplayReport) -> String {
         report.not_in_mapping
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINES: &str = concat!(
+        r#"{"id":"e1","time":"2026-12-07T05:00:00.000Z","flow":"measure","stage":"map","reason":"unknown press","detail":"lookup presses has no entry \"P4\"","source":"gauges","position":6,"format":"csv","columns":2,"mapping":{"name":"gauge_replay","version":"1.0.0","sha256":"09ab"},"record":{"z":"P4","a":"2.5"}}"#,
+        "\n",
+        r#"{"id":"e2","time":"2026-12-07T05:00:01.000Z","flow":null,"stage":"decode","reason":"bad","detail":null,"source":"broker","position":9,"topic":"plant/3","format":"message","record":{"base64":"/wAB"}}"#,
+        "\n",
+        r#"{"id":"r1","time":"2026-12-07T05:10:00.000Z","replayed":"e1","outcome":"written","flows":{"measure":"written"},"rejected_as":[]}"#,
+        "\n",
+    );
+
+    #[test]
+    fn show_gives_every_fact_and_the_record_in_its_order() {
+        let file = DeadLetterFile::parse(LINES);
+        let shown = show_human(&file, file.find("e1").unwrap());
+        assert_eq!(
+            shown,
+            "id          e1\n\
+             time        2026-12-07T05:00:00.000Z\n\
+             mapping     gauge_replay 1.0.0 (mapping sha256 09ab)\n\
+             flow        measure\n\
+             stage       map\n\
+             reason      unknown press\n\
+             detail      lookup presses has no entry \"P4\"\n\
+             source      gauges\n\
+             position    6\n\
+             replayed    written at 2026-12-07T05:10:00.000Z (measure written) as r1\n\
+             record      (csv, line 1 of the dead letter)\n\
+             {\n  \"z\": \"P4\",\n  \"a\": \"2.5\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_shown_as_hex() {
+        let file = DeadLetterFile::parse(LINES);
+        let shown = show_human(&file, file.find("e2").unwrap());
+        assert!(shown.contains("topic       plant/3\n"), "{shown}");
+        assert!(
+            shown.ends_with("3 bytes, not UTF-8:\n00000000  ff 00 01\n"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn list_has_a_line_per_entry_and_the_counts_by_reason() {
+        let file = DeadLetterFile::parse(LINES);
+        let entries: Vec<&StoredEntry> = file.entries.iter().collect();
+        let listed = list_human(&file, &entries);
+        let lines: Vec<&str> = listed.lines().collect();
+        assert_eq!(
+            lines[..3],
+            [
+                "ID  TIME                      FLOW     STAGE   RECORD            REASON",
+                "e1  2026-12-07T05:00:00.000Z  measure  map     gauges 6          unknown press  replayed: written",
+                "e2  2026-12-07T05:00:01.000Z  -        decode  broker 9 plant/3  bad",
+            ]
+        );
+        assert!(listed.ends_with(
+            "\n2 records (1 replayed before, 1 not)\n       1  bad\n       1  unknown press\n"
+        ));
+        let json = list_json(Path::new("/dl.jsonl"), &file, &entries);
+        assert_eq!(json["by_reason"], json!({"bad": 1, "unknown press": 1}));
+        assert_eq!(json["entries"][0]["replays"][0]["outcome"], "written");
+        assert_eq!(json["entries"][1]["topic"], "plant/3");
+    }
 }
