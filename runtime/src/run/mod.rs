@@ -483,4 +483,6 @@ fn unknown_flow(flow: usize) -> RunError {
 }
 
 #[cfg(test)]
+mod replay_tests;
+#[cfg(test)]
 mod tests;
