@@ -150,7 +150,7 @@ fn a_map_reject_replays_through_its_flow_and_a_decode_reject_through_every_flow(
     assert_eq!(written.flows, [("count".into(), "written".into())].into());
     let rejected = marks[decode.id.as_str()][0];
     assert_eq!(rejected.outcome, Some(Outcome::Rejected));
-    assert_eq!(rejected.rejected_as, [again.id.clone()]);
+    assert_eq!(rejected.rejected_as, std::slice::from_ref(&again.id));
     assert_eq!(rejected.flows.len(), 2);
 
     // A second replay takes only the new entry; the replayed ones are left alone.
