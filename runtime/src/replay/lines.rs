@@ -180,8 +180,8 @@ impl DeadLetterFile {
             return;
         }
         match parse_line(number, trimmed) {
-            Some(Line::Entry(entry)) => self.entries.push(*entry),
-            Some(Line::Replay(mark)) => self.replays.push(mark),
+            Some(ParsedLine::Entry(entry)) => self.entries.push(*entry),
+            Some(ParsedLine::Replay(mark)) => self.replays.push(mark),
             None => self.unreadable_lines.push(number),
         }
     }
@@ -216,12 +216,12 @@ impl DeadLetterFile {
     }
 }
 
-enum Line {
+enum ParsedLine {
     Entry(Box<StoredEntry>),
     Replay(ReplayMark),
 }
 
-fn parse_line(number: u64, bytes: &[u8]) -> Option<Line> {
+fn parse_line(number: u64, bytes: &[u8]) -> Option<ParsedLine> {
     let Ok(Value::Object(mut fields)) = serde_json::from_slice::<Value>(bytes) else {
         return None;
     };
@@ -243,7 +243,7 @@ fn parse_line(number: u64, bytes: &[u8]) -> Option<Line> {
             _ => Vec::new(),
         };
         let outcome = take_string(&mut fields, "outcome").and_then(|o| Outcome::parse(&o));
-        return Some(Line::Replay(ReplayMark {
+        return Some(ParsedLine::Replay(ReplayMark {
             id,
             line: number,
             time,
@@ -262,7 +262,7 @@ fn parse_line(number: u64, bytes: &[u8]) -> Option<Line> {
     let position = fields.remove("position")?.as_u64()?;
     let source = take_string(&mut fields, "source")?;
     let reason = take_string(&mut fields, "reason")?;
-    Some(Line::Entry(Box::new(StoredEntry {
+    Some(ParsedLine::Entry(Box::new(StoredEntry {
         id,
         line: number,
         time,
@@ -294,7 +294,7 @@ fn parse_line(number: u64, bytes: &[u8]) -> Option<Line> {
 /// sorts them).
 fn record_keys(bytes: &[u8]) -> Vec<String> {
     #[derive(serde::Deserialize)]
-    struct Line {
+    struct RecordOnly {
         #[serde(default)]
         record: KeyOrder,
     }
@@ -323,7 +323,7 @@ fn record_keys(bytes: &[u8]) -> Vec<String> {
             deserializer.deserialize_map(Keys)
         }
     }
-    serde_json::from_slice::<Line>(bytes).map_or_else(|_| Vec::new(), |line| line.record.0)
+    serde_json::from_slice::<RecordOnly>(bytes).map_or_else(|_| Vec::new(), |line| line.record.0)
 }
 
 fn take_string(fields: &mut Map<String, Value>, name: &str) -> Option<String> {
