@@ -280,7 +280,29 @@ impl Run {
     }
 
     /// After a replayed record: one replay line per entry it replays, and the report.
+    ///
+    /// A target that may refuse a record only when it flushes (PostgreSQL, HTTP, OPC UA: a
+    /// constraint, a 4xx, a Bad status) is flushed first when the record was written to it, so
+    /// that a refusal is known, and dead-lettered naming the entry, before the replay line says
+    /// what became of the record. Replays are few; the cost is a round trip per such record.
     fn end_replayed(&mut self) -> Result<(), RunError> {
+        let refusing: Vec<usize> = match self.replay.as_ref().and_then(|r| r.current.as_ref()) {
+            Some(current) => {
+                let mut targets: Vec<usize> = current
+                    .outcomes
+                    .iter()
+                    .filter(|(_, outcome)| **outcome == Outcome::Written)
+                    .map(|(&flow, _)| self.flows[flow].target)
+                    .filter(|&target| self.unflushed[target].is_some())
+                    .collect();
+                targets.dedup();
+                targets
+            }
+            None => return Ok(()),
+        };
+        if !refusing.is_empty() {
+            self.flush_targets(&refusing, false)?;
+        }
         let Some(replaying) = self.replay.as_mut() else {
             return Ok(());
         };

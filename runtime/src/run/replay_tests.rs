@@ -222,3 +222,93 @@ fn a_replayed_message_reads_the_levels_of_its_topic() {
         [json!({"line": "3", "machine": "m1", "position": 7})]
     );
 }
+
+/// A target that refuses negative counts when it flushes, as a database checks a constraint.
+#[derive(Default)]
+struct RefusesNegativeAtFlush {
+    pending: Vec<i64>,
+    refused: Vec<crate::target::Refusal>,
+    durable: Vec<i64>,
+}
+
+impl Durable for RefusesNegativeAtFlush {
+    fn name(&self) -> &str {
+        "checked"
+    }
+    fn flush(&mut self) -> Result<(), RunError> {
+        for (write, count) in self.pending.drain(..).enumerate() {
+            if count < 0 {
+                self.refused.push(crate::target::Refusal {
+                    write,
+                    reject: Reject::new("the database rejected the record"),
+                });
+            } else {
+                self.durable.push(count);
+            }
+        }
+        Ok(())
+    }
+    fn refuses_on_flush(&self) -> bool {
+        true
+    }
+    fn take_refused(&mut self) -> Vec<crate::target::Refusal> {
+        std::mem::take(&mut self.refused)
+    }
+}
+
+impl Target<Count> for RefusesNegativeAtFlush {
+    fn write(&mut self, record: &Count) -> Result<Result<(), Reject>, RunError> {
+        self.pending.push(record.count);
+        Ok(Ok(()))
+    }
+}
+
+#[test]
+fn a_record_a_target_refuses_again_when_it_flushes_is_a_new_entry_before_its_replay_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |id: &str, position: u64, count: i64| {
+        format!(
+            r#"{{"id":"{id}","time":"2026-12-07T05:00:00.000Z","flow":"count","stage":"write","reason":"the database rejected the record","detail":null,"source":"events","position":{position},"format":"json","record":{{"machine":"M","count":{count}}}}}"#
+        )
+    };
+    let text = [entry("w1", 1, -3), entry("w2", 2, 4)].join("\n");
+    std::fs::write(dir.path().join("dl.jsonl"), text + "\n").unwrap();
+    let config = RunConfig {
+        base_dir: dir.path().to_path_buf(),
+        outputs: OutputMode::Append,
+        // One checkpoint for both records: the replay itself must flush to learn of a refusal.
+        checkpoint_every: 100,
+        ..RunConfig::new(&PROGRAM)
+    };
+    let mut run = Run::new(&PROGRAM, config).unwrap();
+    run.replay(replay_all(dir.path()));
+    let source = run.jsonl_source("events", "events.jsonl").unwrap();
+    let target = run.add_target::<Count>("checked", Box::<RefusesNegativeAtFlush>::default());
+    let count = run.flow("count", "events", target);
+    run.source(source, move |run, raw| {
+        if let Some(event) = run.decode::<Event>(raw, "Event")? {
+            let counted = Count {
+                machine: event.machine,
+                count: event.count,
+            };
+            run.deliver(count, raw, MapOutcome::Mapped(counted))?;
+        }
+        Ok(())
+    });
+    run.drive().unwrap();
+    let summary = run.summary();
+    let flow = &summary.flows[0];
+    assert_eq!((flow.read, flow.written, flow.rejected), (2, 1, 1));
+    let report = run.replay_report().unwrap();
+    assert_eq!((report.written, report.rejected), (1, 1));
+
+    let file = DeadLetterFile::read(&dir.path().join("dl.jsonl")).unwrap();
+    let again = &file.entries[2];
+    assert_eq!(again.replay_of.as_deref(), Some("w1"));
+    assert_eq!(again.stage, Stage::Write);
+    let marks = file.replays_by_entry();
+    assert_eq!(marks["w1"][0].outcome, Some(Outcome::Rejected));
+    assert_eq!(marks["w1"][0].rejected_as, std::slice::from_ref(&again.id));
+    assert!(marks["w1"][0].line > again.line, "the entry comes first");
+    assert_eq!(marks["w2"][0].outcome, Some(Outcome::Written));
+}
