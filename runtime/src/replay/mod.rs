@@ -210,3 +210,118 @@ where
     let report = execution.replay.unwrap_or_default();
     (report, execution.summary, execution.error)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse_options, ProgramCommand};
+
+    const PROGRAM: ProgramInfo = crate::run::MILL_PROGRAM;
+
+    #[test]
+    fn the_commands_parse_with_their_filters_after_the_run_options() {
+        let options = parse_options(
+            &PROGRAM,
+            [
+                "prog",
+                "--base-dir",
+                "/srv/line",
+                "--dead-letter",
+                "/tmp/copy.jsonl",
+                "dead-letter",
+                "replay",
+                "--reason",
+                "unknown machine",
+                "--reason",
+                "bad serial",
+                "--source",
+                "mill",
+                "--since",
+                "2026-12-07T06:00:00Z",
+                "--dry-run",
+            ],
+        )
+        .unwrap();
+        let Some(ProgramCommand::DeadLetter(DeadLetterCommand::Replay {
+            selection,
+            dry_run,
+            again,
+            format,
+        })) = &options.command
+        else {
+            panic!("{options:?}");
+        };
+        assert_eq!(selection.reasons, ["unknown machine", "bad serial"]);
+        assert_eq!(selection.sources, ["mill"]);
+        assert_eq!(
+            selection.since.map(|t| t.to_rfc3339()),
+            Some("2026-12-07T06:00:00+00:00".to_string())
+        );
+        assert_eq!((*dry_run, *again, *format), (true, false, Format::Human));
+        // The run's --source is not the filter's.
+        assert!(options.sources.is_empty());
+        assert_eq!(
+            dead_letter_path(&PROGRAM, &options),
+            PathBuf::from("/tmp/copy.jsonl")
+        );
+        let options = parse_options(
+            &PROGRAM,
+            [
+                "prog",
+                "--base-dir",
+                "/srv/line",
+                "dead-letter",
+                "show",
+                "ab12",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            options.command,
+            Some(ProgramCommand::DeadLetter(DeadLetterCommand::Show {
+                id: "ab12".into(),
+                format: Format::Human
+            }))
+        );
+        assert_eq!(
+            dead_letter_path(&PROGRAM, &options),
+            PathBuf::from("/srv/line/out/dl.jsonl")
+        );
+        for wrong in [
+            &["prog", "dead-letter", "show"][..],
+            &["prog", "dead-letter", "list", "--stage", "read"],
+            &["prog", "dead-letter", "purge"],
+        ] {
+            assert_eq!(
+                parse_options(&PROGRAM, wrong).unwrap_err().exit_code(),
+                2,
+                "{wrong:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_of_one_record_are_replayed_together() {
+        let line = |id: &str, flow: &str, position: u64, value: &str| {
+            format!(
+                r#"{{"id":"{id}","flow":"{flow}","stage":"map","reason":"r","detail":null,"source":"mill","position":{position},"record":{{"v":"{value}"}}}}"#
+            )
+        };
+        let file = DeadLetterFile::parse(
+            &[
+                line("a", "f", 1, "x"),
+                line("b", "g", 1, "x"),
+                // The same position with another record (an earlier run of another file).
+                line("c", "f", 1, "y"),
+                line("d", "f", 2, "x"),
+            ]
+            .join("\n"),
+        );
+        let plan = plan(file.entries.iter().collect());
+        let grouped: Vec<Vec<&str>> = plan.records["mill"]
+            .iter()
+            .map(|entries| entries.iter().map(|e| e.id.as_str()).collect())
+            .collect();
+        assert_eq!(grouped, [vec!["a", "b"], vec!["c"], vec!["d"]]);
+    }
+}
