@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -40,8 +41,9 @@ pub struct StoredEntry {
     pub unreadable: Option<String>,
     /// The id of the entry a replay rejected again as this one.
     pub replay_of: Option<String>,
-    /// `{"name", "version", "sha256"}` of the mapping that rejected it.
-    pub mapping: Option<Value>,
+    /// `{"name", "version", "sha256"}` of the mapping that rejected it (shared by the entries of
+    /// one mapping: a dead letter holds few).
+    pub mapping: Option<Arc<Value>>,
     /// The original record (see `RawRecord::original`).
     pub record: Value,
     /// The keys of `record` when it is an object, in the order of the line (a CSV row's: its
@@ -137,11 +139,22 @@ pub struct DeadLetterFile {
     pub replays: Vec<ReplayMark>,
     /// Lines that are neither (not JSON, cut short): their numbers.
     pub unreadable_lines: Vec<u64>,
+    /// The distinct `mapping` values of the entries, which they share.
+    mappings: Vec<Arc<Value>>,
 }
 
 impl DeadLetterFile {
     /// Reads the dead letter at `path`; a file that does not exist is an empty dead letter.
     pub fn read(path: &Path) -> Result<Self, RunError> {
+        Self::read_keeping(path, |_| true)
+    }
+
+    /// Reads the dead letter at `path`, keeping only the entries `keep` wants (and every replay
+    /// line): a dead letter of millions of lines need not be held whole to list or replay a few.
+    pub fn read_keeping(
+        path: &Path,
+        mut keep: impl FnMut(&StoredEntry) -> bool,
+    ) -> Result<Self, RunError> {
         let file = match std::fs::File::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
@@ -160,7 +173,7 @@ impl DeadLetterFile {
                 break;
             }
             number += 1;
-            read.add_line(number, &bytes);
+            read.add_line(number, &bytes, &mut keep);
         }
         Ok(read)
     }
@@ -169,18 +182,33 @@ impl DeadLetterFile {
     pub fn parse(text: &str) -> Self {
         let mut read = Self::default();
         for (index, line) in text.split_inclusive('\n').enumerate() {
-            read.add_line(index as u64 + 1, line.as_bytes());
+            read.add_line(index as u64 + 1, line.as_bytes(), &mut |_| true);
         }
         read
     }
 
-    fn add_line(&mut self, number: u64, bytes: &[u8]) {
+    fn add_line(&mut self, number: u64, bytes: &[u8], keep: &mut dyn FnMut(&StoredEntry) -> bool) {
         let trimmed = bytes.trim_ascii();
         if trimmed.is_empty() {
             return;
         }
         match parse_line(number, trimmed) {
-            Some(ParsedLine::Entry(entry)) => self.entries.push(*entry),
+            Some(ParsedLine::Entry(mut entry)) => {
+                if !keep(&entry) {
+                    return;
+                }
+                if let Some(mapping) = entry.mapping.take() {
+                    let shared = match self.mappings.iter().find(|m| **m == mapping) {
+                        Some(shared) => shared.clone(),
+                        None => {
+                            self.mappings.push(mapping.clone());
+                            mapping
+                        }
+                    };
+                    entry.mapping = Some(shared);
+                }
+                self.entries.push(*entry)
+            }
             Some(ParsedLine::Replay(mark)) => self.replays.push(mark),
             None => self.unreadable_lines.push(number),
         }
@@ -280,7 +308,10 @@ fn parse_line(number: u64, bytes: &[u8]) -> Option<ParsedLine> {
             .and_then(|c| usize::try_from(c).ok()),
         unreadable: take_string(&mut fields, "unreadable"),
         replay_of: take_string(&mut fields, "replay_of"),
-        mapping: fields.remove("mapping").filter(|m| !m.is_null()),
+        mapping: fields
+            .remove("mapping")
+            .filter(|m| !m.is_null())
+            .map(Arc::new),
         record_keys: match fields.get("record") {
             Some(Value::Object(_)) => record_keys(bytes),
             _ => Vec::new(),

@@ -73,7 +73,16 @@ where
     F: FnOnce(&mut Run) -> Result<(), RunError>,
 {
     let path = dead_letter_path(program, options);
-    let file = match DeadLetterFile::read(&path) {
+    // Only the entries the command is about are kept.
+    let read = match command {
+        DeadLetterCommand::List { selection, .. } | DeadLetterCommand::Replay { selection, .. } => {
+            DeadLetterFile::read_keeping(&path, |entry| selection.selects(entry))
+        }
+        DeadLetterCommand::Show { id, .. } => DeadLetterFile::read_keeping(&path, |entry| {
+            !id.is_empty() && entry.id.starts_with(id.as_str())
+        }),
+    };
+    let file = match read {
         Ok(file) => file,
         Err(error) => {
             eprintln!("error: {error}");

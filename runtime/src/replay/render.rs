@@ -259,7 +259,7 @@ pub fn show_json(file: &DeadLetterFile, entry: &StoredEntry) -> Value {
     object.insert("unreadable".into(), json!(entry.unreadable));
     object.insert(
         "mapping".into(),
-        entry.mapping.clone().unwrap_or(Value::Null),
+        entry.mapping.as_deref().cloned().unwrap_or(Value::Null),
     );
     object.insert("line".into(), json!(entry.line));
     object.insert("record".into(), entry.record.clone());
