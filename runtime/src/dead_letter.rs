@@ -54,6 +54,10 @@ struct Entry<'a> {
     format: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     columns: Option<usize>,
+    /// The line of its file the record starts on, for a record of a file (a CSV row with a quoted
+    /// line break spans several): a replayed record's provenance names the same line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
     /// Why the record could not be read at all (not UTF-8, a payload only the source reads): a
     /// replay rejects it again with this text rather than decode a lossy copy.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,7 +113,7 @@ pub fn line_time() -> String {
 /// A JSON Lines file of rejected records:
 /// `{"id": "...", "time": "2026-12-07T05:40:25.123Z", "flow": "spindle" | null,
 ///   "stage": "decode"|"map"|"write", "reason": "...", "detail": "..." | null, "source": "mill", "position": 17,
-///   "format": "csv", "columns": 12, "mapping": {"name", "version", "sha256"}, "record": <original>}`;
+///   "format": "csv", "columns": 12, "line": 18, "mapping": {"name", "version", "sha256"}, "record": <original>}`;
 /// a broker message adds its `"topic"` after `"position"`, an unreadable record `"unreadable"` (why), a
 /// record a replay rejected again `"replay_of"` (the id it was replayed from). See [`RawRecord::original`]
 /// for what `record` holds. A replay also writes one line per replayed record (`replay/lines.rs`).
@@ -191,6 +195,7 @@ impl DeadLetter {
             topic: raw.topic(),
             format: raw.format(),
             columns: raw.header_columns(),
+            line: (raw.format() != "message").then(|| raw.line()),
             unreadable: raw.unreadable(),
             replay_of,
             mapping: self.mapping,
@@ -312,7 +317,7 @@ mod tests {
         assert_eq!(
             lines[0],
             format!(
-                r#"{{"id":"{id}","time":"{time}","flow":"spindle","stage":"map","reason":"unknown machine","detail":"lookup machines has no entry \"X\"","source":"mill","position":17,"format":"csv","columns":2,"record":{{"b":"1","a":"2"}}}}"#
+                r#"{{"id":"{id}","time":"{time}","flow":"spindle","stage":"map","reason":"unknown machine","detail":"lookup machines has no entry \"X\"","source":"mill","position":17,"format":"csv","columns":2,"line":18,"record":{{"b":"1","a":"2"}}}}"#
             )
         );
         let parsed = chrono::DateTime::parse_from_rfc3339(time).unwrap();

@@ -81,7 +81,7 @@ fn main_loop_accounts_for_every_record() {
         dead[0],
         json!({"flow": "spindle", "stage": "map", "reason": "machine is not in master data",
                "detail": "lookup machines has no entry \"MILL-09\"", "source": "mill", "position": 2,
-               "format": "csv", "columns": 6, "mapping": mapping,
+               "format": "csv", "columns": 6, "line": 3, "mapping": mapping,
                "record": {"": "1", "machine": "MILL-09", "sample_no": "2", "load": "2.0", "phase": "RUN",
                           "taken_at": "2024-03-01 12:00:01+00:00"}})
     );
@@ -89,7 +89,7 @@ fn main_loop_accounts_for_every_record() {
         dead[1],
         json!({"flow": null, "stage": "decode", "reason": "record does not match MillSample",
                "detail": "the row has 3 fields but the header has 6 columns", "source": "mill", "position": 3,
-               "format": "csv", "columns": 6, "mapping": mapping,
+               "format": "csv", "columns": 6, "line": 4, "mapping": mapping,
                "record": {"": "2", "machine": "MILL-02", "sample_no": "3"}})
     );
     assert_eq!(

@@ -223,10 +223,10 @@ fn not_run(message: String) -> Failure {
 }
 
 /// A dead-letter line without what the runtime keeps for its own bookkeeping (the line's id and
-/// time differ at every run; its format and mapping are for `dead-letter replay`): a test compares,
-/// and a report shows, what the record was and why it was rejected.
+/// time differ at every run; its format, line and mapping are for `dead-letter replay`): a test
+/// compares, and a report shows, what the record was and why it was rejected.
 fn without_bookkeeping(line: &mut OutputRecord) {
-    const BOOKKEEPING: [&str; 5] = ["id", "time", "format", "columns", "mapping"];
+    const BOOKKEEPING: [&str; 6] = ["id", "time", "format", "columns", "line", "mapping"];
     line.0
         .retain(|(key, _)| !BOOKKEEPING.contains(&key.as_str()));
 }

@@ -38,6 +38,8 @@ pub struct StoredEntry {
     pub format: Option<String>,
     /// The number of columns of a CSV row's header.
     pub columns: Option<usize>,
+    /// The line of its file the record started on (records of files).
+    pub file_line: Option<u64>,
     pub unreadable: Option<String>,
     /// The id of the entry a replay rejected again as this one.
     pub replay_of: Option<String>,
@@ -306,6 +308,7 @@ fn parse_line(number: u64, bytes: &[u8]) -> Option<ParsedLine> {
             .remove("columns")
             .and_then(|c| c.as_u64())
             .and_then(|c| usize::try_from(c).ok()),
+        file_line: fields.remove("line").and_then(|line| line.as_u64()),
         unreadable: take_string(&mut fields, "unreadable"),
         replay_of: take_string(&mut fields, "replay_of"),
         mapping: fields

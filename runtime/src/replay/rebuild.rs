@@ -27,8 +27,16 @@ pub enum SourceFormat {
     Other,
 }
 
-/// The raw record `entry` was made from.
+/// The raw record `entry` was made from, starting on the line of its file it started on.
 pub fn rebuild(entry: &StoredEntry, source: &Arc<str>, format: SourceFormat) -> RawRecord {
+    let raw = rebuild_payload(entry, source, format);
+    match entry.file_line {
+        Some(line) => raw.at_line(line),
+        None => raw,
+    }
+}
+
+fn rebuild_payload(entry: &StoredEntry, source: &Arc<str>, format: SourceFormat) -> RawRecord {
     let kind = match (entry.format.as_deref(), &entry.topic) {
         (Some(kind), _) => kind,
         (None, Some(_)) => "message",
@@ -188,9 +196,17 @@ mod tests {
     fn same(a: &RawRecord, b: &RawRecord) {
         assert_eq!(format!("{:?}", a.payload), format!("{:?}", b.payload));
         assert_eq!(
-            (a.source(), a.position(), a.topic()),
-            (b.source(), b.position(), b.topic())
+            (a.source(), a.position(), a.topic(), a.line()),
+            (b.source(), b.position(), b.topic(), b.line())
         );
+    }
+
+    #[test]
+    fn a_row_comes_back_on_the_line_it_started_on() {
+        let raw = csv(&["a", "note"], &["1", "two\nlines"]).at_line(40);
+        let back = round_trip(&raw, SourceFormat::Csv);
+        same(&raw, &back);
+        assert_eq!(back.line(), 40);
     }
 
     fn csv(headers: &[&str], fields: &[&str]) -> RawRecord {
