@@ -349,6 +349,7 @@ fn a_replay_after_a_master_data_fix_writes_the_rejected_records_once() {
     );
     assert_eq!(second["replay"]["replayed"], 0);
     assert_eq!(second["replay"]["already_replayed"], unknown.len());
+    assert!(second["run"].is_null(), "nothing to replay, no run");
     assert_eq!(results(&dir), expected_results(&rows, &fixed));
     let (code, human) = run(
         &binary,

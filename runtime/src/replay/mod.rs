@@ -131,12 +131,19 @@ where
             }
             let already_replayed = chosen.already_replayed.len() as u64;
             let plan = plan(chosen.to_replay);
-            let (report, summary, error) = replay(program, options, plan, run_fn);
-            let mut report = report;
+            // Nothing to replay: no run, so no target (a database, a broker) is contacted.
+            let (mut report, summary, error) = if plan.records.is_empty() {
+                (ReplayReport::default(), None, None)
+            } else {
+                let (report, summary, error) = replay(program, options, plan, run_fn);
+                (report, Some(summary), error)
+            };
             report.already_replayed = already_replayed;
             match format {
                 Format::Human => {
-                    print!("{}", summary.render_human());
+                    if let Some(summary) = &summary {
+                        print!("{}", summary.render_human());
+                    }
                     print!("{}", render::report_human(&path, &report));
                 }
                 Format::Json => println!(
