@@ -84,6 +84,10 @@ pub enum ProgramCommand {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// List, show or replay the records in the dead letter (`--dead-letter` and `--base-dir` go
+    /// before `dead-letter`)
+    #[command(subcommand)]
+    DeadLetter(crate::replay::DeadLetterCommand),
 }
 
 /// Summary formats.
@@ -123,6 +127,8 @@ pub struct Execution {
     pub summary: RunSummary,
     pub error: Option<RunError>,
     pub exit_code: u8,
+    /// What a replay of the dead letter did (`dead-letter replay`); `None` for other runs.
+    pub replay: Option<crate::run::ReplayReport>,
 }
 
 /// `main()` of a generated program: parses the command line, lets `run_fn` open and register what the program
@@ -166,6 +172,9 @@ where
         return ExitCode::SUCCESS;
     }
     crate::ops::init_logging(&options.operations);
+    if let Some(ProgramCommand::DeadLetter(command)) = &options.command {
+        return crate::replay::main(program, &options, command, run_fn);
+    }
     let execution = execute(program, &options, run_fn);
     if let Some(error) = &execution.error {
         crate::ops::report_run_error(&options.operations, error);
@@ -271,6 +280,7 @@ where
 
     let result = run_fn(&mut run).and_then(|()| run.drive());
     let mut summary = run.summary();
+    let replay = run.replay_report();
     match result {
         Ok(()) => {
             let exit_code = if options.fail_on_reject && summary.has_rejects() {
@@ -282,6 +292,7 @@ where
                 summary,
                 error: None,
                 exit_code,
+                replay,
             }
         }
         Err(error) => {
@@ -293,6 +304,7 @@ where
                 summary,
                 error: Some(error),
                 exit_code: 1,
+                replay,
             }
         }
     }
@@ -325,6 +337,7 @@ fn not_started(program: &ProgramInfo, config: &RunConfig, error: RunError) -> Ex
         summary,
         error: Some(error),
         exit_code,
+        replay: None,
     }
 }
 

@@ -55,6 +55,7 @@ pub mod outcome;
 pub mod postgres;
 pub mod provenance;
 pub mod record;
+pub mod replay;
 pub mod run;
 pub mod sample;
 mod serde_refuse;

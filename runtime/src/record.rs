@@ -269,6 +269,40 @@ impl RawRecord {
     }
 }
 
+/// What the dead letter keeps of a record besides its original (see `dead_letter.rs`), so that a
+/// replay (`replay/rebuild.rs`) can make the same raw record again.
+impl RawRecord {
+    /// The kind of payload: `csv`, `json` (a JSON line, also the records of polled and subscribed
+    /// sources) or `message` (a broker message).
+    pub fn format(&self) -> &'static str {
+        match &self.payload {
+            Payload::Csv { .. } => "csv",
+            Payload::JsonLine { .. } => "json",
+            Payload::Message { .. } => "message",
+        }
+    }
+
+    /// The number of columns of a CSV row's header (the row itself may have more or fewer fields);
+    /// `None` for other records.
+    pub fn header_columns(&self) -> Option<usize> {
+        match &self.payload {
+            Payload::Csv { headers, .. } => Some(headers.len()),
+            _ => None,
+        }
+    }
+
+    /// Why the record cannot be decoded whatever the mapping: text that is not UTF-8, bytes only
+    /// the source could read (a Sparkplug B payload). `None` for a readable record.
+    pub fn unreadable(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::Csv { encoding_error, .. } | Payload::JsonLine { encoding_error, .. } => {
+                encoding_error.as_deref()
+            }
+            Payload::Message { unreadable, .. } => unreadable.as_deref(),
+        }
+    }
+}
+
 /// See [`RawRecord::original_view`].
 pub struct OriginalRecord<'a> {
     record: &'a RawRecord,

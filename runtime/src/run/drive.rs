@@ -133,14 +133,15 @@ impl Run {
     where
         F: FnMut(&mut Run, &RawRecord) -> Result<(), RunError> + 'static,
     {
-        let source = source.into();
+        // A replay of the dead letter reads the records to replay instead (`replay.rs`).
+        let (source, map) = self.for_replay(source.into(), Box::new(map));
         let index = self.source_index(&source.name);
         self.sources[index].commits_positions = source.commits_positions;
         self.sources[index].unacknowledged_limit = source.unacknowledged_limit;
         self.readers.push(SourceEntry {
             index,
             start: source.start,
-            map: Box::new(map),
+            map,
         });
     }
 

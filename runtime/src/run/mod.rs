@@ -27,6 +27,7 @@ mod open_opcua;
 #[cfg(feature = "postgres")]
 mod open_postgres;
 mod reader;
+mod replay;
 
 #[cfg(test)]
 pub(crate) use self::config::MILL_PROGRAM;
@@ -43,6 +44,7 @@ pub use self::open_mqtt::MessagePayload;
 pub use self::open_opcua::{OpcuaSubscription, OpcuaWrites};
 #[cfg(feature = "postgres")]
 pub use self::open_postgres::PostgresPoll;
+pub use self::replay::{ReplayPlan, ReplayReport, ReplayedEntry};
 #[cfg(feature = "postgres")]
 pub use crate::postgres::PostgresTable;
 
@@ -57,6 +59,7 @@ use crate::error::RunError;
 use crate::ops::Operations;
 use crate::outcome::{MapOutcome, Reject};
 use crate::record::{Position, RawRecord};
+use crate::replay::lines::Outcome as replay_outcome;
 use crate::source::ReadProgress;
 use crate::summary::{DeadLetterSummary, FlowSummary, RunSummary, SourceSummary, TargetSummary};
 use crate::target::{Durable, SqliteDatabase, Target};
@@ -218,6 +221,8 @@ pub struct Run {
     /// The IO threads: readers of network sources, network targets' clients, the timer and the signals.
     /// Dropped last, after every target is closed.
     io_threads: tokio::runtime::Runtime,
+    /// Set when the run replays the dead letter (`replay.rs`).
+    replay: Option<Box<replay::Replaying>>,
 }
 
 impl Run {
@@ -232,7 +237,8 @@ impl Run {
         config.capture_targets = config.capture_targets.map(|dir| base_dir.join(dir));
         config.checkpoint_every = config.checkpoint_every.max(1);
         let append = config.outputs.appends(program);
-        let dead_letter = DeadLetter::open(&base_dir.join(&config.dead_letter), append)?;
+        let dead_letter =
+            DeadLetter::open(&base_dir.join(&config.dead_letter), append)?.stamped(program);
         let io_threads = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(IO_THREADS)
             .thread_name("fdi-io")
@@ -254,6 +260,7 @@ impl Run {
             delivery_conflicts: Vec::new(),
             base_dir,
             config,
+            replay: None,
         })
     }
 
@@ -355,16 +362,22 @@ impl Run {
     ) -> Result<Option<T>, RunError> {
         let source = self.source_index(raw.source());
         self.sources[source].read += 1;
-        for &flow in &self.sources[source].flows {
-            self.flows[flow].summary.read += 1;
+        // A replay runs a record through the flows of the entries it replays only (`replay.rs`).
+        for i in 0..self.sources[source].flows.len() {
+            let flow = self.sources[source].flows[i];
+            if self.takes(flow) {
+                self.flows[flow].summary.read += 1;
+            }
         }
         match crate::decode::decode::<T>(raw, type_name) {
             Ok(record) => Ok(Some(record)),
             Err(reject) => {
-                self.dead_letter.write(None, Stage::Decode, &reject, raw)?;
+                self.dead_letter_reject(None, Stage::Decode, &reject, raw)?;
                 for i in 0..self.sources[source].flows.len() {
                     let flow = self.sources[source].flows[i];
-                    self.count_reject(flow, Stage::Decode, &reject);
+                    if self.takes(flow) {
+                        self.count_reject(flow, Stage::Decode, &reject);
+                    }
                 }
                 Ok(None)
             }
@@ -380,6 +393,9 @@ impl Run {
         raw: &RawRecord,
         outcome: impl Into<MapOutcome<T>>,
     ) -> Result<(), RunError> {
+        if !self.takes(flow.index) {
+            return Ok(());
+        }
         let stats = self
             .flows
             .get_mut(flow.index)
@@ -387,6 +403,7 @@ impl Run {
         let (stage, reject) = match outcome.into() {
             MapOutcome::Filtered => {
                 stats.summary.filtered += 1;
+                self.note_outcome(flow.index, replay_outcome::Filtered);
                 return Ok(());
             }
             MapOutcome::Rejected(reject) => (Stage::Map, reject),
@@ -399,15 +416,14 @@ impl Run {
                         if let Some(unflushed) = &mut self.unflushed[target_index] {
                             unflushed.push((flow.index, raw.clone()));
                         }
+                        self.note_outcome(flow.index, replay_outcome::Written);
                         return Ok(());
                     }
                     Err(reject) => (Stage::Write, reject),
                 }
             }
         };
-        let flow_name = &self.flows[flow.index].summary.name;
-        self.dead_letter
-            .write(Some(flow_name), stage, &reject, raw)?;
+        self.dead_letter_reject(Some(flow.index), stage, &reject, raw)?;
         self.count_reject(flow.index, stage, &reject);
         Ok(())
     }
@@ -502,5 +518,7 @@ fn unknown_flow(flow: usize) -> RunError {
 
 #[cfg(test)]
 mod delivery_tests;
+#[cfg(test)]
+mod replay_tests;
 #[cfg(test)]
 mod tests;

@@ -141,12 +141,8 @@ impl Run {
                     unflushed.len()
                 )));
             };
-            self.dead_letter.write(
-                Some(&self.flows[*flow].summary.name),
-                Stage::Write,
-                &refusal.reject,
-                raw,
-            )?;
+            // (In a replay, the new entry names the one it replays: `replay.rs`.)
+            self.dead_letter_reject(Some(*flow), Stage::Write, &refusal.reject, raw)?;
             self.flows[*flow].summary.written -= 1;
             self.targets[index].written -= 1;
             self.count_reject(*flow, Stage::Write, &refusal.reject);

@@ -1,5 +1,6 @@
 //! Opening the run's sources, lookups and targets, with the replacements a test run asks for: another file for
 //! a source or lookup (`--source`, `--lookup`), and every target captured as JSON Lines (`--capture-targets`).
+//! A replay of the dead letter opens no source and connects to nothing (see `replay.rs`).
 
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -24,6 +25,9 @@ impl Run {
         path: &str,
         columns: &EntityColumns,
     ) -> Result<CsvSource, RunError> {
+        if self.replay_stand_in(name, true, Vec::new()).is_some() {
+            return Ok(CsvSource::without_input(name));
+        }
         let source = CsvSource::open(name, &self.source_path(name, path))?;
         // Registered before the header is checked, so the summary of a refused file shows it read nothing.
         self.source_index(name);
@@ -33,6 +37,9 @@ impl Run {
 
     /// Opens a JSON Lines source: the file at `path`, or the one the run replaces it with.
     pub fn jsonl_source(&mut self, name: &str, path: &str) -> Result<JsonlSource, RunError> {
+        if self.replay_stand_in(name, false, Vec::new()).is_some() {
+            return Ok(JsonlSource::without_input(name));
+        }
         let source = JsonlSource::open(name, &self.source_path(name, path))?;
         self.source_index(name);
         Ok(source)
@@ -42,6 +49,10 @@ impl Run {
     /// Lines, for a network source: its records are the JSON objects its messages or rows would
     /// be. `None` when the run reads the real source.
     pub fn replaced_source(&mut self, name: &str) -> Result<Option<super::OpenSource>, RunError> {
+        // A replay of the dead letter reads no network source (see `run/replay.rs`).
+        if let Some(stand_in) = self.replay_stand_in(name, false, Vec::new()) {
+            return Ok(Some(super::OpenSource::blocking(stand_in)));
+        }
         let Some(path) = self.config.source_paths.get(name) else {
             return Ok(None);
         };

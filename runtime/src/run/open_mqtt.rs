@@ -48,6 +48,11 @@ impl Run {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // A replay of the dead letter connects to no broker (see `replay.rs`).
+        let filters: Vec<TopicFilter> = subscriptions.iter().map(|(f, _)| f.clone()).collect();
+        if let Some(stand_in) = self.replay_stand_in(name, false, filters) {
+            return Ok(OpenSource::blocking(stand_in));
+        }
         // A test run reads the messages from a file, with their topics (`_fdi_topic`).
         if let Some(path) = self.config.source_paths.get(name) {
             let file = JsonlSource::open(name, &self.base_dir.join(path))?;

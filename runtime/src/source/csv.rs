@@ -19,7 +19,8 @@ use crate::record::{Payload, Position, RawRecord};
 pub struct CsvSource {
     name: Arc<str>,
     path: PathBuf,
-    reader: csv::Reader<File>,
+    /// The file; nothing for a source a replay stands in for (see [`CsvSource::without_input`]).
+    reader: csv::Reader<Box<dyn std::io::Read + Send>>,
     headers: Arc<csv::StringRecord>,
     rows_read: Position,
     acknowledged: AcknowledgedPosition,
@@ -40,7 +41,7 @@ impl CsvSource {
             .has_headers(true)
             // The csv reader buffers by itself; a `BufReader` around the file would copy twice.
             .buffer_capacity(crate::files::IO_BUFFER_BYTES)
-            .from_reader(file);
+            .from_reader(Box::new(file) as Box<dyn std::io::Read + Send>);
         let headers = reader.headers().map_err(|e| RunError::Csv {
             what: format!("header of source {name}"),
             path: path.to_path_buf(),
@@ -56,6 +57,24 @@ impl CsvSource {
             spare: Vec::new(),
             size,
         })
+    }
+
+    /// A source with no input and no header, which a replay of the dead letter registers in place
+    /// of the file (`run/replay.rs`): the file is not opened.
+    pub(crate) fn without_input(name: &str) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(Box::new(std::io::empty()) as Box<dyn std::io::Read + Send>);
+        CsvSource {
+            name: Arc::from(name),
+            path: PathBuf::new(),
+            headers: Arc::new(csv::StringRecord::new()),
+            reader,
+            rows_read: 0,
+            acknowledged: AcknowledgedPosition::default(),
+            spare: Vec::new(),
+            size: None,
+        }
     }
 
     /// Refuses a header that lacks a required column of `columns` ([`RunError::MissingSourceColumns`], naming

@@ -18,7 +18,8 @@ use crate::record::{Payload, Position, RawRecord};
 pub struct JsonlSource {
     name: Arc<str>,
     path: PathBuf,
-    reader: BufReader<File>,
+    /// The file; nothing for a source a replay stands in for (see [`JsonlSource::without_input`]).
+    reader: BufReader<Box<dyn std::io::Read + Send>>,
     line_number: Position,
     acknowledged: AcknowledgedPosition,
     /// The text buffers of recycled records (a chunk's worth at most), filled again by the next reads.
@@ -37,13 +38,28 @@ impl JsonlSource {
         Ok(JsonlSource {
             name: Arc::from(name),
             path: path.to_path_buf(),
-            reader: BufReader::with_capacity(crate::files::IO_BUFFER_BYTES, file),
+            reader: BufReader::with_capacity(crate::files::IO_BUFFER_BYTES, Box::new(file)),
             line_number: 0,
             acknowledged: AcknowledgedPosition::default(),
             spare: Vec::new(),
             read_bytes: 0,
             size,
         })
+    }
+
+    /// A source with no input, which a replay of the dead letter registers in place of the file
+    /// (`run/replay.rs`): the file is not opened.
+    pub(crate) fn without_input(name: &str) -> Self {
+        JsonlSource {
+            name: Arc::from(name),
+            path: PathBuf::new(),
+            reader: BufReader::new(Box::new(std::io::empty())),
+            line_number: 0,
+            acknowledged: AcknowledgedPosition::default(),
+            spare: Vec::new(),
+            read_bytes: 0,
+            size: None,
+        }
     }
 
     /// The file being read.
