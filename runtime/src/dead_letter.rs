@@ -46,6 +46,10 @@ struct Entry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     topic: Option<&'a str>,
     record: OriginalRecord<'a>,
+    /// The mapped record a queued target refused for good (store and forward's quarantine, stage "write"), as
+    /// the target was given it; left out otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mapped: Option<&'a serde_json::value::RawValue>,
 }
 
 /// A JSON Lines file of rejected records:
@@ -95,6 +99,29 @@ impl DeadLetter {
         reject: &Reject,
         raw: &RawRecord,
     ) -> Result<(), RunError> {
+        self.write_line(flow, stage, reject, raw, None)
+    }
+
+    /// Appends one record a queued target refused for good (stage "write"), with the mapped record it was
+    /// given (see `crate::queue`).
+    pub fn write_quarantined(
+        &mut self,
+        flow: Option<&str>,
+        reject: &Reject,
+        raw: &RawRecord,
+        mapped: &serde_json::value::RawValue,
+    ) -> Result<(), RunError> {
+        self.write_line(flow, Stage::Write, reject, raw, Some(mapped))
+    }
+
+    fn write_line(
+        &mut self,
+        flow: Option<&str>,
+        stage: Stage,
+        reject: &Reject,
+        raw: &RawRecord,
+        mapped: Option<&serde_json::value::RawValue>,
+    ) -> Result<(), RunError> {
         let entry = Entry {
             flow,
             stage,
@@ -104,6 +131,7 @@ impl DeadLetter {
             position: raw.position(),
             topic: raw.topic(),
             record: raw.original_view(),
+            mapped,
         };
         let mut line = serde_json::to_vec(&entry).map_err(|e| {
             RunError::io(

@@ -165,7 +165,13 @@ impl Run {
         // Every target ends durable, also one no flow wrote.
         let all: Vec<usize> = (0..self.outputs.len()).collect();
         let flushed = self.flush_targets(&all, true);
-        result.and(flushed)
+        // A batch run ends once its queued targets have what it queued (see `queued.rs`).
+        let drained = if result.is_ok() && flushed.is_ok() {
+            self.drain_queues()
+        } else {
+            Ok(())
+        };
+        result.and(flushed).and(drained)
     }
 
     fn drive_sources(&mut self, entries: Vec<SourceEntry>) -> Result<(), RunError> {
@@ -287,6 +293,7 @@ impl Run {
                 }
                 Event::Stop => {
                     tracing::info!(target: "fdi::run", "stopping: draining what was read");
+                    self.stopping = true;
                     let _ = stop.send(true);
                     deadline.get_or_insert(Instant::now() + self.config.shutdown_timeout);
                 }
