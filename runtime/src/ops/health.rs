@@ -140,7 +140,11 @@ impl HealthBoard {
     /// Whether every queue's oldest record is younger than its limit, whether any queue is full (the run
     /// waits: "backpressured", still healthy), and each queue's status for the body.
     fn queue_verdict(&self) -> (bool, bool, Vec<serde_json::Value>) {
-        let queues = self.queues.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let queues = self
+            .queues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let (mut healthy, mut backpressured) = (true, false);
         let statuses = queues
             .iter()

@@ -720,11 +720,29 @@ impl prometheus_client::collector::Collector for QueueCollector {
             return Ok(());
         }
         let gauges: [(&str, &str, fn(&crate::queue::QueueStatus) -> f64); 5] = [
-            ("queue_records", "Records in the target's queue, waiting for it", |s| s.queued as f64),
-            ("queue_oldest_record_age_seconds", "How long the oldest queued record has waited", |s| s.oldest_age_seconds),
-            ("queue_bytes", "What the queued records count towards --queue-max-bytes", |s| s.bytes as f64),
-            ("queue_disk_bytes", "The queue's files on disk", |s| s.disk_bytes as f64),
-            ("queue_backpressured", "1 while the queue is full and the run waits for room", |s| f64::from(u8::from(s.backpressured))),
+            (
+                "queue_records",
+                "Records in the target's queue, waiting for it",
+                |s| s.queued as f64,
+            ),
+            (
+                "queue_oldest_record_age_seconds",
+                "How long the oldest queued record has waited",
+                |s| s.oldest_age_seconds,
+            ),
+            (
+                "queue_bytes",
+                "What the queued records count towards --queue-max-bytes",
+                |s| s.bytes as f64,
+            ),
+            ("queue_disk_bytes", "The queue's files on disk", |s| {
+                s.disk_bytes as f64
+            }),
+            (
+                "queue_backpressured",
+                "1 while the queue is full and the run waits for room",
+                |s| f64::from(u8::from(s.backpressured)),
+            ),
         ];
         for (name, help, value) in gauges {
             let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
@@ -734,8 +752,16 @@ impl prometheus_client::collector::Collector for QueueCollector {
             }
         }
         let counters: [(&str, &str, fn(&crate::queue::QueueStatus) -> u64); 2] = [
-            ("queue_forwarded_records", "Records the forwarder made durable at the target", |s| s.forwarded),
-            ("queue_quarantined_records", "Records the target refused for good, sent to the dead letter", |s| s.quarantined),
+            (
+                "queue_forwarded_records",
+                "Records the forwarder made durable at the target",
+                |s| s.forwarded,
+            ),
+            (
+                "queue_quarantined_records",
+                "Records the target refused for good, sent to the dead letter",
+                |s| s.quarantined,
+            ),
         ];
         for (name, help, value) in counters {
             let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;

@@ -270,7 +270,10 @@ impl<T> QueuedTarget<T> {
         state.store.append(&self.pending)?;
         state.extent.records += self.pending.len() as u64;
         state.extent.bytes += self.pending_bytes;
-        state.extent.oldest.get_or_insert(self.pending[0].enqueued_at);
+        state
+            .extent
+            .oldest
+            .get_or_insert(self.pending[0].enqueued_at);
         state.disk_bytes = state.store.disk_bytes();
         drop(state);
         self.pending.clear();
@@ -351,7 +354,10 @@ impl<T> Durable for QueuedTarget<T> {
                 None => RawRecord::json_line(source, entry.position, entry.original),
             };
             let mapped = RawValue::from_string(entry.mapped).map_err(|e| {
-                RunError::Program(format!("the queue of target {} holds a record that is not JSON: {e}", self.shared.name))
+                RunError::Program(format!(
+                    "the queue of target {} holds a record that is not JSON: {e}",
+                    self.shared.name
+                ))
             })?;
             taken.push(Quarantined {
                 flow: entry.flow,
@@ -430,7 +436,9 @@ impl<T: Serialize> Target<T> for QueuedTarget<T> {
         };
         let (flow, raw) = self.next.take().unzip();
         let original = match &raw {
-            Some(raw) => serde_json::to_string(&raw.original_view()).unwrap_or_else(|_| "null".into()),
+            Some(raw) => {
+                serde_json::to_string(&raw.original_view()).unwrap_or_else(|_| "null".into())
+            }
             None => "null".into(),
         };
         let entry = Entry {
@@ -438,7 +446,10 @@ impl<T: Serialize> Target<T> for QueuedTarget<T> {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64),
             flow: flow.unwrap_or_default(),
-            source: raw.as_ref().map(|r| r.source().to_string()).unwrap_or_default(),
+            source: raw
+                .as_ref()
+                .map(|r| r.source().to_string())
+                .unwrap_or_default(),
             position: raw.as_ref().map_or(0 as Position, RawRecord::position),
             topic: raw.as_ref().and_then(|r| r.topic().map(str::to_string)),
             original,

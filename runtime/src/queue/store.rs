@@ -168,9 +168,7 @@ impl Store {
 
     /// The refused entries waiting for the dead letter, oldest first.
     pub fn refused(&self, limit: usize) -> Result<Vec<Refused>, RunError> {
-        let sql = format!(
-            "SELECT {COLUMNS}, reason, detail FROM quarantine ORDER BY id LIMIT ?1"
-        );
+        let sql = format!("SELECT {COLUMNS}, reason, detail FROM quarantine ORDER BY id LIMIT ?1");
         let fail = |e| self.error("read the queue's quarantine", e);
         let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
         let rows = statement

@@ -380,8 +380,7 @@ impl Run {
             MapOutcome::Rejected(reject) => (Stage::Map, reject),
             MapOutcome::Mapped(record) => {
                 let target_index = stats.target;
-                self.outputs[target_index]
-                    .original_of_next_write(&stats.summary.name, raw);
+                self.outputs[target_index].original_of_next_write(&stats.summary.name, raw);
                 match self.write_to(target_index, &record)? {
                     Ok(()) => {
                         self.flows[flow.index].summary.written += 1;

@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::{OpenSource, Run, TargetId};
 use crate::error::RunError;
-use crate::queue::{Forwarded, OpenForwarded};
 use crate::postgres::{
     PollSettings, PostgresConnection, PostgresSource, PostgresTable, PostgresTarget,
 };
+use crate::queue::{Forwarded, OpenForwarded};
 
 /// What a mapping's PostgreSQL source declares: `postgres(connection:, table:, watermark:,
 /// tiebreaker:, poll_interval:, page:)`.

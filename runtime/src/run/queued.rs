@@ -42,7 +42,8 @@ impl Run {
         let shared = target.shared();
         let id = self.add_target(name, Box::new(target));
         self.queues[id.index] = Some(QueueSummary::default());
-        self.ops.add_queue(shared, self.config.queue.unhealthy_queue_age);
+        self.ops
+            .add_queue(shared, self.config.queue.unhealthy_queue_age);
         Ok(id)
     }
 
@@ -116,7 +117,8 @@ impl Run {
 
 /// Target names are identifiers of the mapping; anything that could leave the queue folder is a bug.
 fn plain_file_name(name: &str) -> Result<&str, RunError> {
-    let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+    let plain =
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
     if plain {
         Ok(name)
     } else {
