@@ -112,6 +112,12 @@ pub struct ConnectorSpec {
     /// beside `feature` (an MQTT payload of Sparkplug B needs the codec).
     pub value_features: &'static [(&'static str, &'static str, &'static str)],
     pub doc: &'static str,
+    /// As a target, whether its records go through a store-and-forward queue on disk (see
+    /// `fdi_runtime::queue`): a target the business and OT systems behind a network are, whose outage must
+    /// not stop the sources. The emitter opens such a target with the runtime's `queued_*` function. Not a
+    /// machine's setpoints (OPC UA, Modbus): one delivered hours late can be worse than none, so a write to
+    /// a machine that is away holds the sources back instead (back-pressure).
+    pub queued: bool,
 }
 
 impl ConnectorSpec {
@@ -145,6 +151,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: None,
         value_features: &[],
         doc: "a CSV file with a header row",
+        queued: false,
     },
     ConnectorSpec {
         kind: "jsonl",
@@ -155,6 +162,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: None,
         value_features: &[],
         doc: "a JSON Lines file: one JSON object per line",
+        queued: false,
     },
     ConnectorSpec {
         kind: "sqlite",
@@ -172,6 +180,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: None,
         value_features: &[],
         doc: "an SQLite database file",
+        queued: false,
     },
     ConnectorSpec {
         kind: "mqtt",
@@ -256,6 +265,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("mqtt"),
         value_features: &[("payload", "sparkplug_b", "sparkplug")],
         doc: "an MQTT broker: a persistent session with acknowledgements sent once records are durable",
+        queued: true,
     },
     ConnectorSpec {
         kind: "postgres",
@@ -316,6 +326,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("postgres"),
         value_features: &[],
         doc: "a PostgreSQL database",
+        queued: true,
     },
     ConnectorSpec {
         kind: "http",
@@ -384,6 +395,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("http"),
         value_features: &[],
         doc: "an HTTP endpoint of JSON (a REST API of an MES or ERP): records posted, or polled",
+        queued: true,
     },
     ConnectorSpec {
         kind: "opcua",
@@ -476,6 +488,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("opcua"),
         value_features: &[],
         doc: "an OPC UA server: a subscription whose data changes are records, or records written to nodes, each write confirmed by the server (docs/connectors/opcua.md)",
+        queued: false,
     },
     ConnectorSpec {
         kind: "modbus",
@@ -512,6 +525,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         feature: Some("modbus"),
         value_features: &[],
         doc: "a Modbus TCP device, read and written by the register map of the entity's fields (`modbus:` in the schema); a target writes every field to its holding registers or coils, each write confirmed by the device",
+        queued: false,
     },
 ];
 
@@ -529,8 +543,13 @@ pub fn markdown_table() -> String {
             Location::File => "a file",
             Location::Connection => "a connection",
         };
+        let queued = if c.queued {
+            "; as a target, store and forward: its records queue on disk while it is unreachable (docs/deploy.md)"
+        } else {
+            ""
+        };
         out.push_str(&format!(
-            "| `{}` | {} | {location} | | | | {} |\n",
+            "| `{}` | {} | {location} | | | | {}{queued} |\n",
             c.kind,
             roles.join(", "),
             c.doc

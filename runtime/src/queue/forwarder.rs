@@ -26,6 +26,20 @@ pub struct OpenForwarded {
     pub opened: Option<Forwarded>,
 }
 
+impl OpenForwarded {
+    /// For a target whose opening contacts nobody (an MQTT client that connects in the background, an HTTP
+    /// client): every error of `open` is about its settings, none transient.
+    pub fn opened_offline(
+        open: impl FnMut() -> Result<Forwarded, RunError> + Send + 'static,
+    ) -> Self {
+        OpenForwarded {
+            open: Box::new(open),
+            transient: |_| false,
+            opened: None,
+        }
+    }
+}
+
 /// Entries forwarded per batch: one flush of the real target, one transaction of the queue.
 const BATCH: usize = 1000;
 
