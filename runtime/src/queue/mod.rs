@@ -98,6 +98,8 @@ pub struct QueueStatus {
     pub forwarded: u64,
     /// Records this run's forwarder moved to quarantine (refused by the target for good).
     pub quarantined: u64,
+    /// Whether records the target refused wait in the queue's quarantine for the dead letter.
+    pub quarantine_waiting: bool,
     /// Whether the run waits for room in the queue (it is full): sources are not read meanwhile.
     pub backpressured: bool,
     /// Seconds since the forwarder's first failure of an outage; `None` while the target takes records.
@@ -124,6 +126,8 @@ struct State {
     disk_bytes: u64,
     forwarded: u64,
     quarantined: u64,
+    /// Of those, how many the run has taken for the dead letter.
+    quarantine_taken: u64,
     backpressured: bool,
     unreachable_since: Option<SystemTime>,
     last_error: Option<String>,
@@ -165,6 +169,7 @@ impl Shared {
             oldest_age_seconds,
             forwarded: state.forwarded,
             quarantined: state.quarantined,
+            quarantine_waiting: state.quarantined > state.quarantine_taken,
             backpressured: state.backpressured,
             unreachable_for_seconds: state
                 .unreachable_since
@@ -231,6 +236,7 @@ impl<T> QueuedTarget<T> {
                 disk_bytes,
                 forwarded: 0,
                 quarantined: 0,
+                quarantine_taken: 0,
                 backpressured: false,
                 unreachable_since: None,
                 last_error: None,
@@ -341,7 +347,13 @@ impl<T> Durable for QueuedTarget<T> {
     }
 
     fn take_quarantined(&mut self) -> Result<Vec<Quarantined>, RunError> {
-        let refused = self.shared.lock().store.refused(QUARANTINE_BATCH)?;
+        let refused = {
+            let mut state = self.shared.lock();
+            let refused = state.store.refused(QUARANTINE_BATCH)?;
+            // Those of earlier runs' forwarders count too; the counter only says whether any wait.
+            state.quarantine_taken = state.quarantined.min(state.quarantine_taken + refused.len() as u64);
+            refused
+        };
         let mut taken = Vec::with_capacity(refused.len());
         for refused in refused {
             let stored = refused.stored;

@@ -284,6 +284,7 @@ impl Run {
                     }
                 }
                 Event::Tick => {
+                    self.dead_letter_quarantined_of_all()?;
                     let now = Instant::now();
                     for source in 0..running.len() {
                         if running[source].is_some() && self.checkpoint_due(source, now) {

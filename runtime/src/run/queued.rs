@@ -8,6 +8,7 @@ use super::{Run, TargetId};
 use crate::dead_letter::Stage;
 use crate::error::RunError;
 use crate::queue::{OpenForwarded, QueuedTarget};
+use crate::target::Durable;
 use crate::summary::QueueSummary;
 
 impl Run {
@@ -79,6 +80,31 @@ impl Run {
             }
         }
         Ok(!quarantined.is_empty())
+    }
+
+    /// Dead-letters what the queues quarantined since the last checkpoint, at a tick of the core's timer: a
+    /// refusal waits at most about a checkpoint interval for its dead-letter line, also when nothing else
+    /// flows.
+    pub(super) fn dead_letter_quarantined_of_all(&mut self) -> Result<(), RunError> {
+        let mut moved = Vec::new();
+        for index in 0..self.outputs.len() {
+            if self.queues[index].is_some()
+                && self.outputs[index]
+                    .queue_status()
+                    .is_some_and(|status| status.quarantine_waiting)
+                && self.dead_letter_quarantined(index)?
+            {
+                moved.push(index);
+            }
+        }
+        if moved.is_empty() {
+            return Ok(());
+        }
+        self.dead_letter.flush()?;
+        for index in moved {
+            self.outputs[index].quarantine_dead_lettered()?;
+        }
+        Ok(())
     }
 
     /// At the end of a batch run whose sources all ended: waits until every queue has reached its target (an
