@@ -702,6 +702,13 @@ mod tests {
 
 /// Store and forward: the metrics of the queues, computed at each scrape from their shared state (the age of
 /// the oldest record grows while nothing happens, and the run may be waiting for room).
+/// A metric of the queues: its name, its help, and its value from a queue's status.
+type QueueSeries<N> = (
+    &'static str,
+    &'static str,
+    fn(&crate::queue::QueueStatus) -> N,
+);
+
 #[derive(Debug, Clone, Default)]
 struct QueueCollector(Arc<std::sync::Mutex<Vec<Arc<crate::queue::Shared>>>>);
 
@@ -719,7 +726,7 @@ impl prometheus_client::collector::Collector for QueueCollector {
         if statuses.is_empty() {
             return Ok(());
         }
-        let gauges: [(&str, &str, fn(&crate::queue::QueueStatus) -> f64); 5] = [
+        let gauges: [QueueSeries<f64>; 5] = [
             (
                 "queue_records",
                 "Records in the target's queue, waiting for it",
@@ -751,7 +758,7 @@ impl prometheus_client::collector::Collector for QueueCollector {
                 ConstGauge::new(value(status)).encode(family.encode_family(&labels)?)?;
             }
         }
-        let counters: [(&str, &str, fn(&crate::queue::QueueStatus) -> u64); 2] = [
+        let counters: [QueueSeries<u64>; 2] = [
             (
                 "queue_forwarded_records",
                 "Records the forwarder made durable at the target",

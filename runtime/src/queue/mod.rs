@@ -351,7 +351,9 @@ impl<T> Durable for QueuedTarget<T> {
             let mut state = self.shared.lock();
             let refused = state.store.refused(QUARANTINE_BATCH)?;
             // Those of earlier runs' forwarders count too; the counter only says whether any wait.
-            state.quarantine_taken = state.quarantined.min(state.quarantine_taken + refused.len() as u64);
+            state.quarantine_taken = state
+                .quarantined
+                .min(state.quarantine_taken + refused.len() as u64);
             refused
         };
         let mut taken = Vec::with_capacity(refused.len());

@@ -8,8 +8,8 @@ use super::{Run, TargetId};
 use crate::dead_letter::Stage;
 use crate::error::RunError;
 use crate::queue::{OpenForwarded, QueuedTarget};
-use crate::target::Durable;
 use crate::summary::QueueSummary;
+use crate::target::Durable;
 
 impl Run {
     /// Opens target `name` through its queue: `<--queue-dir>/<name>.sqlite`, forwarded by a thread that opens
