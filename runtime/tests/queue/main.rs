@@ -13,3 +13,4 @@ mod disk;
 mod full;
 mod outage;
 mod refusal;
+mod throughput;
