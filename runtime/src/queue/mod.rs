@@ -112,7 +112,7 @@ pub(crate) struct Shared {
     name: String,
     path: PathBuf,
     max_bytes: u64,
-    state: Mutex<State>,
+    state: Mutex<QueueState>,
     /// Signalled when records were appended, or the queue is closing: the forwarder waits on it.
     appended: Condvar,
     /// Signalled when records left the queue, or the forwarder stopped: a full queue's writer and a drain wait
@@ -120,7 +120,7 @@ pub(crate) struct Shared {
     removed: Condvar,
 }
 
-struct State {
+struct QueueState {
     store: Store,
     extent: Extent,
     disk_bytes: u64,
@@ -146,7 +146,7 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
         // A panic while holding the lock leaves counters at worst stale; the store itself is transactional.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -230,7 +230,7 @@ impl<T> QueuedTarget<T> {
             name: name.to_string(),
             path: path.to_path_buf(),
             max_bytes: max_bytes.max(1),
-            state: Mutex::new(State {
+            state: Mutex::new(QueueState {
                 store,
                 extent,
                 disk_bytes,

@@ -15,6 +15,25 @@ use crate::error::RunError;
 use crate::outcome::Reject;
 use crate::record::Position;
 
+/// The [`Stored`] entry of a row selected as [`COLUMNS`] (a macro: the row's type is the database
+/// library's, inferred where it is read).
+macro_rules! stored_of {
+    ($row:expr) => {
+        Stored {
+            id: $row.get(0)?,
+            entry: Entry {
+                enqueued_at: $row.get(1)?,
+                flow: $row.get(2)?,
+                source: $row.get(3)?,
+                position: $row.get::<_, i64>(4)? as Position,
+                topic: $row.get(5)?,
+                original: $row.get(6)?,
+                mapped: $row.get(7)?,
+            },
+        }
+    };
+}
+
 /// One record to enqueue: what the target is given, and what its quarantine needs.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
@@ -174,7 +193,7 @@ impl Store {
         let rows = statement
             .query_map([limit as i64], |row| {
                 Ok(Refused {
-                    stored: stored_of(row)?,
+                    stored: stored_of!(row),
                     reject: Reject {
                         reason: row.get(8)?,
                         detail: row.get(9)?,
@@ -189,7 +208,7 @@ impl Store {
         let fail = |e| self.error("read the queue", e);
         let mut statement = self.connection.prepare_cached(sql).map_err(fail)?;
         let rows = statement
-            .query_map([limit as i64], stored_of)
+            .query_map([limit as i64], |row| Ok(stored_of!(row)))
             .map_err(fail)?;
         rows.collect::<Result<_, _>>().map_err(fail)
     }
@@ -285,21 +304,6 @@ impl Store {
             .map(|m| m.len())
             .sum()
     }
-}
-
-fn stored_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
-    Ok(Stored {
-        id: row.get(0)?,
-        entry: Entry {
-            enqueued_at: row.get(1)?,
-            flow: row.get(2)?,
-            source: row.get(3)?,
-            position: row.get::<_, i64>(4)? as Position,
-            topic: row.get(5)?,
-            original: row.get(6)?,
-            mapped: row.get(7)?,
-        },
-    })
 }
 
 /// A store error: a full disk says so, for the operator who must free space.
