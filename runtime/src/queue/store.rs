@@ -319,3 +319,70 @@ fn store_error(action: &str, path: &Path, e: rusqlite::Error) -> RunError {
     };
     RunError::io(action, path, std::io::Error::other(message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(position: Position) -> Entry {
+        Entry {
+            enqueued_at: 1_000 + position as i64,
+            flow: "readings".into(),
+            source: "broker".into(),
+            position,
+            topic: Some("plant/m/readings".into()),
+            original: format!("{{\"seq\":{position}}}"),
+            mapped: format!("{{\"seq\":{position},\"doubled\":{}}}", position * 2),
+        }
+    }
+
+    #[test]
+    fn entries_leave_in_order_and_a_refused_one_waits_in_the_quarantine_until_dead_lettered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue/mes.sqlite");
+        let mut store = Store::open(&path).unwrap();
+        let entries: Vec<Entry> = (1..=5).map(entry).collect();
+        store.append(&entries).unwrap();
+        let extent = store.extent().unwrap();
+        assert_eq!(extent.records, 5);
+        assert_eq!(extent.bytes, entries.iter().map(Entry::size).sum::<u64>());
+        assert_eq!(extent.oldest, Some(1_001));
+
+        let oldest = store.oldest(3).unwrap();
+        let ids: Vec<i64> = oldest.iter().map(|s| s.id).collect();
+        assert_eq!(
+            oldest.iter().map(|s| &s.entry).collect::<Vec<_>>(),
+            entries[..3].iter().collect::<Vec<_>>()
+        );
+        let refusal =
+            Reject::new("PostgreSQL refused the row: constraint positive").with_detail("seq 2");
+        store
+            .forwarded(ids[2], &[(ids[1], refusal.clone())])
+            .unwrap();
+        assert_eq!(store.extent().unwrap().records, 2);
+        assert_eq!(store.oldest_time().unwrap(), Some(1_004));
+
+        let refused = store.refused(10).unwrap();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].stored.entry, entries[1]);
+        assert_eq!(refused[0].reject, refusal);
+        store.dead_lettered(refused[0].stored.id).unwrap();
+        assert!(store.refused(10).unwrap().is_empty());
+
+        // Reopened (a restart): what is left is there, and new ids come after every id handed out, even
+        // once the queue is empty.
+        drop(store);
+        let mut store = Store::open(&path).unwrap();
+        let rest = store.oldest(10).unwrap();
+        assert_eq!(
+            rest.iter().map(|s| s.entry.position).collect::<Vec<_>>(),
+            [4, 5]
+        );
+        store.forwarded(rest[1].id, &[]).unwrap();
+        assert_eq!(store.extent().unwrap(), Extent::default());
+        let next = store.next_id().unwrap();
+        assert_eq!(next, rest[1].id + 1);
+        store.append(&[entry(6)]).unwrap();
+        assert_eq!(store.oldest(1).unwrap()[0].id, next);
+    }
+}
