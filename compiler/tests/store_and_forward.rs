@@ -4,7 +4,9 @@
 //! - stopped for 30 seconds mid-run: the readings queue on disk, the program's memory stays bounded
 //!   (measured), and once it is back every reading is in its table once, in the order it was published;
 //! - stopped again, and the program SIGKILLed while it is down and started again while it is still down:
-//!   the queue survives the restart and every reading arrives once.
+//!   the queue survives the restart and every reading arrives once;
+//! - stopped again with a small queue (`--queue-max-bytes`): the queue fills, the program stops reading,
+//!   and SIGTERM still stops it (exit 0); what the broker kept arrives after the next start.
 
 mod support;
 
@@ -144,11 +146,46 @@ fn readings_queue_through_a_database_outage_and_a_kill_and_arrive_once_in_order(
     assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
     support::assert_balanced(&summary);
 
+    // Down again with a small queue: it fills, the program waits for room (reading nothing more), and a
+    // SIGTERM still stops it, exit 0; the broker keeps what was not read for the next start.
+    database.stop();
+    let small = Service::start_in_with_options(
+        &binary,
+        &settings,
+        &inputs,
+        &[
+            "--queue-dir",
+            queue_dir.to_str().unwrap(),
+            "--queue-max-bytes",
+            "65536",
+        ],
+    );
+    small.wait_subscribed();
+    publish(&broker, 18_001..=22_000);
+    small.wait_for_log("queue full");
+    let (code, summary) = small.stop();
+    assert_eq!(
+        code, 0,
+        "SIGTERM stops a backpressured program, exit 0: {summary}"
+    );
+    support::assert_balanced(&summary);
+    let in_queue = queued(&queue_dir);
+    assert!(
+        in_queue < 4000,
+        "{in_queue} readings queued: the program read on past its full queue"
+    );
+    database.resume().unwrap();
+    let last = start();
+    wait_for_count("readings", 22_000, || count(&database));
+    let (code, summary) = last.stop();
+    assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
+    support::assert_balanced(&summary);
+
     let stored = query(
         &database,
         "SELECT machine, seq, value, doubled FROM readings ORDER BY seq",
     );
-    let expected: Vec<String> = (1..=18_000)
+    let expected: Vec<String> = (1..=22_000)
         .map(|seq| {
             let (machine, seq, value) = reading(seq);
             format!("{machine}|{seq}|{value}|{}", value * 2.0)

@@ -27,6 +27,7 @@ mod store;
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -188,6 +189,16 @@ impl Shared {
     }
 }
 
+/// Set once SIGTERM or SIGINT asked the run to stop (see `run/drive.rs`).
+static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// The run was asked to stop: a write that waits for room in a full queue goes on, so that the core can
+/// drain what was delivered (the queue then exceeds `--queue-max-bytes` by at most those deliveries, on disk),
+/// flush, acknowledge and exit.
+pub(crate) fn stop_requested() {
+    STOP_REQUESTED.store(true, Ordering::SeqCst);
+}
+
 /// The run's side of a queued target: see the module documentation.
 pub struct QueuedTarget<T> {
     shared: Arc<Shared>,
@@ -293,7 +304,10 @@ impl<T> QueuedTarget<T> {
     fn wait_for_room(&self, size: u64) -> Result<(), RunError> {
         let mut state = self.shared.lock();
         let mut announced = false;
-        while state.extent.records > 0 && state.extent.bytes + size > self.shared.max_bytes {
+        while state.extent.records > 0
+            && state.extent.bytes + size > self.shared.max_bytes
+            && !STOP_REQUESTED.load(Ordering::SeqCst)
+        {
             if let Some(failed) = &state.failed {
                 return Err(self.shared.failure(failed));
             }

@@ -384,6 +384,8 @@ async fn stop_on_signal(events: mpsc::Sender<Event>) {
         _ = terminate.recv() => {}
         _ = interrupt.recv() => {}
     }
+    // A core that waits for room in a full queue takes no event: the queue sees the stop itself.
+    crate::queue::stop_requested();
     if events.send(Event::Stop).await.is_err() {
         return;
     }
