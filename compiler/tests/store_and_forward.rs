@@ -67,7 +67,8 @@ fn readings_queue_through_a_database_outage_and_a_kill_and_arrive_once_in_order(
     let binary = support::build(&mapping, &scratch.path().join("crate"));
     let inputs = mapping.parent().unwrap().to_path_buf();
     let settings = scratch.path().join("settings");
-    let queue_dir = scratch.path().join("queue");
+    // Where the test services keep the queues: beside the dead letter.
+    let queue_dir = settings.join("queue");
     std::fs::create_dir_all(&settings).unwrap();
     std::fs::write(
         settings.join("line.toml"),
@@ -76,15 +77,7 @@ fn readings_queue_through_a_database_outage_and_a_kill_and_arrive_once_in_order(
             + &database_settings("mes", &database),
     )
     .unwrap();
-    // The queue goes to the scratch folder, not beside the mapping (the program's base folder).
-    let start = || {
-        Service::start_in_with_options(
-            &binary,
-            &settings,
-            &inputs,
-            &["--queue-dir", queue_dir.to_str().unwrap()],
-        )
-    };
+    let start = || Service::start_in(&binary, &settings, &inputs);
 
     // A 30 s outage mid-run.
     let first = start();
@@ -153,12 +146,7 @@ fn readings_queue_through_a_database_outage_and_a_kill_and_arrive_once_in_order(
         &binary,
         &settings,
         &inputs,
-        &[
-            "--queue-dir",
-            queue_dir.to_str().unwrap(),
-            "--queue-max-bytes",
-            "65536",
-        ],
+        &["--queue-max-bytes", "65536"],
     );
     small.wait_subscribed();
     publish(&broker, 18_001..=22_000);

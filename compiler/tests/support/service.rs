@@ -102,6 +102,9 @@ impl Service {
                 "--dead-letter",
                 settings.join("dead-letter.jsonl").to_str().unwrap(),
             ])
+            // The store-and-forward queues of queued targets go beside the dead letter, not into the
+            // inputs' folder (a test program's folder in the repository).
+            .args(["--queue-dir", settings.join("queue").to_str().unwrap()])
             .args([
                 "--checkpoint-interval",
                 checkpoint_interval,
@@ -209,7 +212,8 @@ impl Service {
         }
     }
 
-    /// Store and forward: [`Service::start_in`] with more options of the program (`--queue-dir DIR`).
+    /// Store and forward: [`Service::start_in`] with more options of the program
+    /// (`--queue-max-bytes N`); its queues are in `settings/queue`.
     pub fn start_in_with_options(
         binary: &Path,
         settings: &Path,
