@@ -71,6 +71,9 @@ pub struct Options {
     /// Metrics, health, retries and logs (see `crate::ops`).
     #[command(flatten)]
     pub operations: crate::ops::OpsOptions,
+    /// Store and forward: the queues of queued targets (see `crate::queue`).
+    #[command(flatten)]
+    pub queue: crate::queue::QueueOptions,
     #[command(subcommand)]
     pub command: Option<ProgramCommand>,
 }
@@ -229,6 +232,10 @@ pub fn config(program: &ProgramInfo, options: &Options) -> Result<RunConfig, Str
     config.lookup_paths = replacements("lookup", &options.lookups)?;
     config.capture_targets = options.capture_targets.as_deref().map(absolute);
     config.operations = options.operations.clone();
+    config.queue = crate::queue::QueueOptions {
+        queue_dir: options.queue.queue_dir.as_deref().map(absolute),
+        ..options.queue.clone()
+    };
     config.settings = crate::settings::Settings::load(
         options.config.as_deref(),
         program.connections,

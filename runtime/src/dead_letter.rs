@@ -69,6 +69,10 @@ struct Entry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     mapping: Option<MappingStamp>,
     record: OriginalRecord<'a>,
+    /// The mapped record a queued target refused for good (store and forward's quarantine, stage "write"), as
+    /// the target was given it; left out otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mapped: Option<&'a serde_json::value::RawValue>,
 }
 
 /// The mapping a dead-letter line was written by (from the build manifest).
@@ -169,7 +173,19 @@ impl DeadLetter {
         reject: &Reject,
         raw: &RawRecord,
     ) -> Result<String, RunError> {
-        self.write_replayed(flow, stage, reject, raw, None)
+        self.write_entry(flow, stage, reject, raw, None, None)
+    }
+
+    /// Appends one record a queued target refused for good (stage "write"), with the mapped record it was
+    /// given (see `crate::queue`); returns the id of its line.
+    pub fn write_quarantined(
+        &mut self,
+        flow: Option<&str>,
+        reject: &Reject,
+        raw: &RawRecord,
+        mapped: &serde_json::value::RawValue,
+    ) -> Result<String, RunError> {
+        self.write_entry(flow, Stage::Write, reject, raw, None, Some(mapped))
     }
 
     /// Appends one rejected record, which a replay of line `replay_of` (if any) rejected again;
@@ -181,6 +197,18 @@ impl DeadLetter {
         reject: &Reject,
         raw: &RawRecord,
         replay_of: Option<&str>,
+    ) -> Result<String, RunError> {
+        self.write_entry(flow, stage, reject, raw, replay_of, None)
+    }
+
+    fn write_entry(
+        &mut self,
+        flow: Option<&str>,
+        stage: Stage,
+        reject: &Reject,
+        raw: &RawRecord,
+        replay_of: Option<&str>,
+        mapped: Option<&serde_json::value::RawValue>,
     ) -> Result<String, RunError> {
         let id = new_line_id();
         let entry = Entry {
@@ -200,6 +228,7 @@ impl DeadLetter {
             replay_of,
             mapping: self.mapping,
             record: raw.original_view(),
+            mapped,
         };
         self.write_line(&entry)?;
         self.records += 1;

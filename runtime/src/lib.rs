@@ -54,6 +54,8 @@ pub mod outcome;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod provenance;
+// Store and forward: a durable queue in front of a network target (see queue/mod.rs).
+pub mod queue;
 pub mod record;
 pub mod replay;
 pub mod run;

@@ -53,6 +53,24 @@ pub struct FlowSummary {
 pub struct TargetSummary {
     pub name: String,
     pub written: u64,
+    /// For a queued target (store and forward): what its queue did. Its `written` counts the records its
+    /// queue took durably.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueSummary>,
+}
+
+/// What the queue of a target did in a run (see `crate::queue`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QueueSummary {
+    /// Records the target made durable, from this run's queue and earlier runs'.
+    pub forwarded: u64,
+    /// Records still queued at the end, forwarded when the program runs again.
+    pub queued: u64,
+    /// Records of this run the target refused for good, dead-lettered (counted as rejected by their flow).
+    pub quarantined: u64,
+    /// Records an earlier run queued that the target refused for good in this run, dead-lettered (counted by
+    /// the run that read them, as written).
+    pub quarantined_from_earlier_runs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -131,6 +149,16 @@ impl RunSummary {
                 "target {}: {} records written",
                 target.name, target.written
             );
+            if let Some(queue) = &target.queue {
+                let _ = writeln!(
+                    out,
+                    "  queue: {} forwarded, {} still queued, {} quarantined ({} queued by earlier runs)",
+                    queue.forwarded,
+                    queue.queued,
+                    queue.quarantined + queue.quarantined_from_earlier_runs,
+                    queue.quarantined_from_earlier_runs
+                );
+            }
         }
         let _ = writeln!(
             out,
@@ -177,6 +205,7 @@ mod tests {
             targets: vec![TargetSummary {
                 name: "history".into(),
                 written: 1030,
+                queue: None,
             }],
             dead_letter: DeadLetterSummary {
                 path: "out/dl.jsonl".into(),

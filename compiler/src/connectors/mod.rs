@@ -118,6 +118,12 @@ pub struct ConnectorSpec {
     pub replay: SourceReplay,
     /// As a target: what a record written a second time does there (docs/delivery.md).
     pub rewrite: TargetRewrite,
+    /// As a target, whether its records go through a store-and-forward queue on disk (see
+    /// `fdi_runtime::queue`): a target the business and OT systems behind a network are, whose outage must
+    /// not stop the sources. The emitter opens such a target with the runtime's `queued_*` function. Not a
+    /// machine's setpoints (OPC UA, Modbus): one delivered hours late can be worse than none, so a write to
+    /// a machine that is away holds the sources back instead (back-pressure).
+    pub queued: bool,
 }
 
 impl ConnectorSpec {
@@ -153,6 +159,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         doc: "a CSV file with a header row",
         replay: SourceReplay::FromStart,
         rewrite: TargetRewrite::NotATarget,
+        queued: false,
     },
     ConnectorSpec {
         kind: "jsonl",
@@ -165,6 +172,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         doc: "a JSON Lines file: one JSON object per line",
         replay: SourceReplay::FromStart,
         rewrite: TargetRewrite::AppendedTruncatedByBatch,
+        queued: false,
     },
     ConnectorSpec {
         kind: "sqlite",
@@ -184,6 +192,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         doc: "an SQLite database file",
         replay: SourceReplay::NotASource,
         rewrite: TargetRewrite::UpsertedOnKey,
+        queued: false,
     },
     ConnectorSpec {
         kind: "mqtt",
@@ -274,6 +283,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         rewrite: TargetRewrite::PublishedAgain {
             unconfirmed: Some(("qos", "0")),
         },
+        queued: true,
     },
     ConnectorSpec {
         kind: "postgres",
@@ -336,6 +346,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         doc: "a PostgreSQL database",
         replay: SourceReplay::Unacknowledged { unless: None },
         rewrite: TargetRewrite::UpsertedOnKey,
+        queued: true,
     },
     ConnectorSpec {
         kind: "http",
@@ -406,6 +417,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         doc: "an HTTP endpoint of JSON (a REST API of an MES or ERP): records posted, or polled",
         replay: SourceReplay::Unacknowledged { unless: None },
         rewrite: TargetRewrite::IdempotencyKey,
+        queued: true,
     },
     ConnectorSpec {
         kind: "opcua",
@@ -500,6 +512,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         doc: "an OPC UA server: a subscription whose data changes are records, or records written to nodes, each write confirmed by the server (docs/connectors/opcua.md)",
         replay: SourceReplay::Unacknowledged { unless: None },
         rewrite: TargetRewrite::Overwritten,
+        queued: false,
     },
     ConnectorSpec {
         kind: "modbus",
@@ -538,6 +551,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         doc: "a Modbus TCP device, read and written by the register map of the entity's fields (`modbus:` in the schema); a target writes every field to its holding registers or coils, each write confirmed by the device",
         replay: SourceReplay::Nothing,
         rewrite: TargetRewrite::Overwritten,
+        queued: false,
     },
 ];
 
@@ -555,8 +569,13 @@ pub fn markdown_table() -> String {
             Location::File => "a file",
             Location::Connection => "a connection",
         };
+        let queued = if c.queued {
+            "; as a target, store and forward: its records queue on disk while it is unreachable (docs/deploy.md)"
+        } else {
+            ""
+        };
         out.push_str(&format!(
-            "| `{}` | {} | {location} | | | | {} |\n",
+            "| `{}` | {} | {location} | | | | {}{queued} |\n",
             c.kind,
             roles.join(", "),
             c.doc

@@ -412,20 +412,32 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         } else {
             String::new()
         };
+        // Store and forward: a connector the table marks `queued` is opened through its queue, by the
+        // runtime's `queued_*` function of the same arguments.
+        let queued = crate::connectors::spec(t.kind.connector()).is_some_and(|c| c.queued);
+        let open = |function: &str| {
+            if queued {
+                format!("queued_{function}")
+            } else {
+                function.to_string()
+            }
+        };
         let line = match &t.kind {
             TargetKind::Sqlite { path, table } => {
                 let key = key_columns(program, t);
                 let columns = names.columns(&t.entity, t.provenance);
                 format!(
-                    "{binding}run.sqlite_target::<{}>({:?}, {path:?}, {table:?}, crate::types::{columns}, &[{}])?;",
+                    "{binding}run.{}::<{}>({:?}, {path:?}, {table:?}, crate::types::{columns}, &[{}])?;",
+                    open("sqlite_target"),
                     record_type(t, names),
                     t.name,
                     key.join(", ")
                 )
             }
             TargetKind::Jsonl { path } => format!(
-                "{binding}run.jsonl_target::<{}>({:?}, {path:?})?;",
-                record_type(t, names),
+                "{binding}run.{}::<{}>({:?}, {path:?})?;",
+                open("jsonl_target"),
+                    record_type(t, names),
                 t.name
             ),
             TargetKind::Mqtt {
@@ -434,8 +446,9 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 qos,
                 retain,
             } => format!(
-                "{binding}run.mqtt_target::<{}>({:?}, {connection:?}, {topic:?}, {qos}, {retain})?;",
-                record_type(t, names),
+                "{binding}run.{}::<{}>({:?}, {connection:?}, {topic:?}, {qos}, {retain})?;",
+                open("mqtt_target"),
+                    record_type(t, names),
                 t.name
             ),
             TargetKind::Sparkplug {
@@ -447,7 +460,8 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
             } => {
                 let columns = names.columns(&t.entity, t.provenance);
                 format!(
-                    "{binding}run.sparkplug_target::<{}>({:?}, {connection:?}, {group_id:?}, {edge_node_id:?}, {device_id:?}, {qos}, crate::types::{columns})?;",
+                    "{binding}run.{}::<{}>({:?}, {connection:?}, {group_id:?}, {edge_node_id:?}, {device_id:?}, {qos}, crate::types::{columns})?;",
+                    open("sparkplug_target"),
                     record_type(t, names),
                     t.name,
                 )
@@ -461,7 +475,8 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 let numeric = external_columns(program, t, numeric);
                 let columns = names.columns(&t.entity, t.provenance);
                 format!(
-                    "{binding}run.postgres_target::<{}>({:?}, {connection:?}, &::fdi_runtime::PostgresTable {{ table: {table:?}, columns: crate::types::{columns}, keys: &[{}], numeric: &[{}] }})?;",
+                    "{binding}run.{}::<{}>({:?}, {connection:?}, &::fdi_runtime::PostgresTable {{ table: {table:?}, columns: crate::types::{columns}, keys: &[{}], numeric: &[{}] }})?;",
+                    open("postgres_target"),
                     record_type(t, names),
                     t.name,
                     key.join(", "),
@@ -477,7 +492,8 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
             } => {
                 let key = key_columns(program, t);
                 format!(
-                    "{binding}run.http_target::<{}>({:?}, {connection:?}, &::fdi_runtime::HttpPost {{ path: {path:?}, method: {method:?}, batch: {batch}, idempotency_key: {idempotency_key:?}, keys: &[{}] }})?;",
+                    "{binding}run.{}::<{}>({:?}, {connection:?}, &::fdi_runtime::HttpPost {{ path: {path:?}, method: {method:?}, batch: {batch}, idempotency_key: {idempotency_key:?}, keys: &[{}] }})?;",
+                    open("http_target"),
                     record_type(t, names),
                     t.name,
                     key.join(", "),
@@ -489,8 +505,9 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 read_back,
                 ..
             } => format!(
-                "{binding}run.opcua_target::<{}>({:?}, {connection:?}, &::fdi_runtime::OpcuaWrites {{ writes: {}, read_back: {read_back} }})?;",
-                record_type(t, names),
+                "{binding}run.{}::<{}>({:?}, {connection:?}, &::fdi_runtime::OpcuaWrites {{ writes: {}, read_back: {read_back} }})?;",
+                open("opcua_target"),
+                    record_type(t, names),
                 t.name,
                 opcua_writes(program, t, writes),
             ),
@@ -502,7 +519,8 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 let entity = &program.schema.entities[&t.entity];
                 f.line(super::modbus::register_map_const(map, entity));
                 format!(
-                    "{binding}run.modbus_target::<{}>({:?}, {connection:?}, {unit_id}, {map})?;",
+                    "{binding}run.{}::<{}>({:?}, {connection:?}, {unit_id}, {map})?;",
+                    open("modbus_target"),
                     record_type(t, names),
                     t.name,
                 )

@@ -102,6 +102,9 @@ impl Service {
                 "--dead-letter",
                 settings.join("dead-letter.jsonl").to_str().unwrap(),
             ])
+            // The store-and-forward queues of queued targets go beside the dead letter, not into the
+            // inputs' folder (a test program's folder in the repository).
+            .args(["--queue-dir", settings.join("queue").to_str().unwrap()])
             .args([
                 "--checkpoint-interval",
                 checkpoint_interval,
@@ -207,6 +210,32 @@ impl Service {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Store and forward: [`Service::start_in`] with more options of the program
+    /// (`--queue-max-bytes N`); its queues are in `settings/queue`.
+    pub fn start_in_with_options(
+        binary: &Path,
+        settings: &Path,
+        inputs: &Path,
+        options: &[&str],
+    ) -> Service {
+        Service::start_with(binary, settings, inputs, "100ms", options)
+    }
+
+    /// Store and forward: the program's resident memory now and its peak (`VmRSS`, `VmHWM` of
+    /// `/proc/PID/status`), in KiB.
+    pub fn memory(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the program's /proc status");
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in the program's /proc status"))
+        };
+        (field("VmRSS:"), field("VmHWM:"))
     }
 
     pub fn kill(mut self) {

@@ -5,7 +5,7 @@
 //! for the network targets to come) until its next write or flush that succeeds. The run thread changes the board
 //! only on those transitions, never per record; the health endpoint reads it.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// The reachability of every target, shared by the run thread and the health endpoint.
@@ -13,6 +13,9 @@ use std::time::{Duration, SystemTime};
 pub struct HealthBoard {
     unhealthy_after: Duration,
     targets: Mutex<Vec<TargetState>>,
+    /// Store and forward: the queues of queued targets, each with the age of its oldest record at which the
+    /// program is unhealthy.
+    queues: Mutex<Vec<(Arc<crate::queue::Shared>, Duration)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +39,7 @@ impl HealthBoard {
         HealthBoard {
             unhealthy_after,
             targets: Mutex::new(Vec::new()),
+            queues: Mutex::new(Vec::new()),
         }
     }
 
@@ -106,15 +110,54 @@ impl HealthBoard {
                 }))
             })
             .collect();
-        let body = serde_json::json!({
-            "status": if healthy { "ok" } else { "unhealthy" },
+        let (queues_healthy, backpressured, queues) = self.queue_verdict();
+        healthy &= queues_healthy;
+        let status = match (healthy, backpressured) {
+            (false, _) => "unhealthy",
+            (true, true) => "backpressured",
+            (true, false) => "ok",
+        };
+        let mut body = serde_json::json!({
+            "status": status,
             "unhealthy_after_seconds": self.unhealthy_after.as_secs_f64(),
             "unreachable": unreachable,
         });
+        if !queues.is_empty() {
+            body["queues"] = serde_json::Value::Array(queues);
+        }
         HealthVerdict {
             healthy,
             body: format!("{body}\n"),
         }
+    }
+
+    /// Store and forward: watches the queue of a queued target.
+    pub(crate) fn watch_queue(&self, queue: Arc<crate::queue::Shared>, unhealthy_age: Duration) {
+        let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        queues.push((queue, unhealthy_age));
+    }
+
+    /// Whether every queue's oldest record is younger than its limit, whether any queue is full (the run
+    /// waits: "backpressured", still healthy), and each queue's status for the body.
+    fn queue_verdict(&self) -> (bool, bool, Vec<serde_json::Value>) {
+        let queues = self
+            .queues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let (mut healthy, mut backpressured) = (true, false);
+        let statuses = queues
+            .iter()
+            .map(|(queue, unhealthy_age)| {
+                let status = queue.status();
+                healthy &= status.oldest_age_seconds < unhealthy_age.as_secs_f64();
+                backpressured |= status.backpressured;
+                let mut value = serde_json::to_value(&status).unwrap_or_default();
+                value["unhealthy_age_seconds"] = serde_json::json!(unhealthy_age.as_secs_f64());
+                value
+            })
+            .collect();
+        (healthy, backpressured, statuses)
     }
 
     fn with_targets<R>(&self, f: impl FnOnce(&mut Vec<TargetState>) -> R) -> R {

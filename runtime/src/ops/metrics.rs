@@ -34,6 +34,19 @@
 //! | `fdi_opcua_republished_notifications_total` | `source` | OPC UA notification messages the source missed and recovered by Republish |
 //! | `fdi_opcua_target_reconnects_total` | `target` | reconnects of the OPC UA target's session |
 //!
+//!
+//! Store and forward (queued targets, see `crate::queue`), read from the queue at each scrape:
+//!
+//! | metric | labels | meaning |
+//! |---|---|---|
+//! | `fdi_queue_records` | `target` | records in the target's queue, waiting for it |
+//! | `fdi_queue_oldest_record_age_seconds` | `target` | how long the oldest of them has waited, 0 when none |
+//! | `fdi_queue_bytes` | `target` | what they count towards `--queue-max-bytes` |
+//! | `fdi_queue_disk_bytes` | `target` | the queue's files on disk (SQLite database and write-ahead log) |
+//! | `fdi_queue_backpressured` | `target` | 1 while the queue is full and the run waits for room (sources are not read) |
+//! | `fdi_queue_forwarded_records_total` | `target` | records this run's forwarder made durable at the target |
+//! | `fdi_queue_quarantined_records_total` | `target` | records the target refused for good, sent to the dead letter |
+//!
 //! For every flow, `read = written + filtered + sum by (flow) (rejected)`, as in the summary.
 
 use std::collections::HashMap;
@@ -169,11 +182,15 @@ pub struct RunMetrics {
     sources: Vec<SourceSeries>,
     flows: Vec<FlowSeries>,
     targets: Vec<TargetSeries>,
+    /// Store and forward: the queues of queued targets, read at each scrape.
+    queues: QueueCollector,
 }
 
 impl RunMetrics {
     pub fn new(program: &ProgramInfo) -> Self {
         let mut registry = Registry::with_prefix("fdi");
+        let queues = QueueCollector::default();
+        registry.register_collector(Box::new(queues.clone()));
         let families = Families::default();
         let dead_letter = Counter::default();
         let build_info: Family<Labels, Gauge> = Family::default();
@@ -324,7 +341,17 @@ impl RunMetrics {
             sources: Vec::new(),
             flows: Vec::new(),
             targets: Vec::new(),
+            queues,
         }
+    }
+
+    /// Store and forward: adds the series of a queued target's queue.
+    pub(crate) fn watch_queue(&self, queue: Arc<crate::queue::Shared>) {
+        self.queues
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(queue);
     }
 
     /// The registry, for the endpoint.
@@ -670,5 +697,86 @@ mod tests {
         ] {
             assert!(text.contains(line), "no {line} in\n{text}");
         }
+    }
+}
+
+/// Store and forward: the metrics of the queues, computed at each scrape from their shared state (the age of
+/// the oldest record grows while nothing happens, and the run may be waiting for room).
+/// A metric of the queues: its name, its help, and its value from a queue's status.
+type QueueSeries<N> = (
+    &'static str,
+    &'static str,
+    fn(&crate::queue::QueueStatus) -> N,
+);
+
+#[derive(Debug, Clone, Default)]
+struct QueueCollector(Arc<std::sync::Mutex<Vec<Arc<crate::queue::Shared>>>>);
+
+impl prometheus_client::collector::Collector for QueueCollector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        use prometheus_client::metrics::counter::ConstCounter;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        use prometheus_client::metrics::MetricType;
+        let queues = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let statuses: Vec<crate::queue::QueueStatus> = queues.iter().map(|q| q.status()).collect();
+        if statuses.is_empty() {
+            return Ok(());
+        }
+        let gauges: [QueueSeries<f64>; 5] = [
+            (
+                "queue_records",
+                "Records in the target's queue, waiting for it",
+                |s| s.queued as f64,
+            ),
+            (
+                "queue_oldest_record_age_seconds",
+                "How long the oldest queued record has waited",
+                |s| s.oldest_age_seconds,
+            ),
+            (
+                "queue_bytes",
+                "What the queued records count towards --queue-max-bytes",
+                |s| s.bytes as f64,
+            ),
+            ("queue_disk_bytes", "The queue's files on disk", |s| {
+                s.disk_bytes as f64
+            }),
+            (
+                "queue_backpressured",
+                "1 while the queue is full and the run waits for room",
+                |s| f64::from(u8::from(s.backpressured)),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for status in &statuses {
+                let labels: Labels = vec![("target", status.target.clone())];
+                ConstGauge::new(value(status)).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        let counters: [QueueSeries<u64>; 2] = [
+            (
+                "queue_forwarded_records",
+                "Records the forwarder made durable at the target",
+                |s| s.forwarded,
+            ),
+            (
+                "queue_quarantined_records",
+                "Records the target refused for good, sent to the dead letter",
+                |s| s.quarantined,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for status in &statuses {
+                let labels: Labels = vec![("target", status.target.clone())];
+                ConstCounter::new(value(status)).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
     }
 }

@@ -209,6 +209,15 @@ impl Operations {
         }
     }
 
+    /// Store and forward: the queue of a queued target, shown by health (unhealthy once its oldest record is
+    /// `unhealthy_age` old; backpressured while full) and the metrics.
+    pub(crate) fn add_queue(&mut self, queue: Arc<crate::queue::Shared>, unhealthy_age: Duration) {
+        self.health.watch_queue(queue.clone(), unhealthy_age);
+        if let Some(metrics) = &self.metrics {
+            metrics.watch_queue(queue);
+        }
+    }
+
     /// The run's index of target `name`.
     pub(crate) fn target(&self, name: &str) -> Option<usize> {
         self.targets.iter().position(|(n, _)| n == name)

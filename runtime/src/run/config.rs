@@ -63,6 +63,9 @@ pub struct RunConfig {
     pub operations: crate::ops::OpsOptions,
     /// The connections' addresses and credentials (see `crate::settings`).
     pub settings: crate::settings::Settings,
+    /// Store and forward: where the queues of queued targets live, how large they grow, when they make the
+    /// program unhealthy (see `crate::queue`).
+    pub queue: crate::queue::QueueOptions,
 }
 
 impl RunConfig {
@@ -81,6 +84,7 @@ impl RunConfig {
             capture_targets: None,
             operations: crate::ops::OpsOptions::default(),
             settings: crate::settings::Settings::default(),
+            queue: crate::queue::QueueOptions::default(),
         }
     }
 

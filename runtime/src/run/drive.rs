@@ -170,7 +170,13 @@ impl Run {
         // Every target ends durable, also one no flow wrote.
         let all: Vec<usize> = (0..self.outputs.len()).collect();
         let flushed = self.flush_targets(&all, true);
-        result.and(flushed)
+        // A batch run ends once its queued targets have what it queued (see `queued.rs`).
+        let drained = if result.is_ok() && flushed.is_ok() {
+            self.drain_queues()
+        } else {
+            Ok(())
+        };
+        result.and(flushed).and(drained)
     }
 
     fn drive_sources(&mut self, entries: Vec<SourceEntry>) -> Result<(), RunError> {
@@ -289,6 +295,7 @@ impl Run {
                     }
                 }
                 Event::Tick => {
+                    self.dead_letter_quarantined_of_all()?;
                     let now = Instant::now();
                     for source in 0..running.len() {
                         if running[source].is_some() && self.checkpoint_due(source, now) {
@@ -298,6 +305,7 @@ impl Run {
                 }
                 Event::Stop => {
                     tracing::info!(target: "fdi::run", "stopping: draining what was read");
+                    self.stopping = true;
                     let _ = stop.send(true);
                     deadline.get_or_insert(Instant::now() + self.config.shutdown_timeout);
                 }
@@ -391,6 +399,8 @@ async fn stop_on_signal(events: mpsc::Sender<Event>) {
         _ = terminate.recv() => {}
         _ = interrupt.recv() => {}
     }
+    // A core that waits for room in a full queue takes no event: the queue sees the stop itself.
+    crate::queue::stop_requested();
     if events.send(Event::Stop).await.is_err() {
         return;
     }

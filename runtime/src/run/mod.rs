@@ -26,6 +26,7 @@ mod open_mqtt;
 mod open_opcua;
 #[cfg(feature = "postgres")]
 mod open_postgres;
+mod queued;
 mod reader;
 mod replay;
 
@@ -194,6 +195,21 @@ impl<T> Durable for Output<T> {
     fn take_refused(&mut self) -> Vec<crate::target::Refusal> {
         self.target.take_refused()
     }
+    fn original_of_next_write(&mut self, flow: &str, raw: &RawRecord) {
+        self.target.original_of_next_write(flow, raw)
+    }
+    fn take_quarantined(&mut self) -> Result<Vec<crate::queue::Quarantined>, RunError> {
+        self.target.take_quarantined()
+    }
+    fn quarantine_dead_lettered(&mut self) -> Result<(), RunError> {
+        self.target.quarantine_dead_lettered()
+    }
+    fn drain(&mut self, unreachable_for: std::time::Duration) -> Result<(), RunError> {
+        self.target.drain(unreachable_for)
+    }
+    fn queue_status(&self) -> Option<crate::queue::QueueStatus> {
+        self.target.queue_status()
+    }
 }
 
 /// The context of one run of a generated program.
@@ -223,6 +239,10 @@ pub struct Run {
     io_threads: tokio::runtime::Runtime,
     /// Set when the run replays the dead letter (`replay.rs`).
     replay: Option<Box<replay::Replaying>>,
+    /// Per target, its queue's figures when it is queued (`queued.rs`); `None` for the others.
+    queues: Vec<Option<crate::summary::QueueSummary>>,
+    /// A signal asked the run to stop: its queues stay on disk instead of being drained.
+    stopping: bool,
 }
 
 impl Run {
@@ -261,6 +281,8 @@ impl Run {
             base_dir,
             config,
             replay: None,
+            queues: Vec::new(),
+            stopping: false,
         })
     }
 
@@ -409,6 +431,7 @@ impl Run {
             MapOutcome::Rejected(reject) => (Stage::Map, reject),
             MapOutcome::Mapped(record) => {
                 let target_index = stats.target;
+                self.outputs[target_index].original_of_next_write(&stats.summary.name, raw);
                 match self.write_to(target_index, &record)? {
                     Ok(()) => {
                         self.flows[flow.index].summary.written += 1;
@@ -460,7 +483,15 @@ impl Run {
                     }
                 })
                 .collect(),
-            targets: self.targets.clone(),
+            targets: self
+                .targets
+                .iter()
+                .enumerate()
+                .map(|(i, t)| TargetSummary {
+                    queue: self.queue_summary(i),
+                    ..t.clone()
+                })
+                .collect(),
             dead_letter: DeadLetterSummary {
                 path: self.dead_letter.path().display().to_string(),
                 records: self.dead_letter.records(),
@@ -488,7 +519,9 @@ impl Run {
         self.targets.push(TargetSummary {
             name: name.to_string(),
             written: 0,
+            queue: None,
         });
+        self.queues.push(None);
         self.unflushed
             .push(target.refuses_on_flush().then(Vec::new));
         self.outputs.push(Box::new(Output { target }));

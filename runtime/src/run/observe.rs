@@ -107,6 +107,7 @@ impl Run {
         indices: &[usize],
         durable: bool,
     ) -> Result<(), RunError> {
+        let mut quarantined = Vec::new();
         for &index in indices {
             let target = &mut *self.outputs[index];
             if let Err(error) = flush_once(target, durable) {
@@ -114,14 +115,22 @@ impl Run {
                     .with_retries(target, error, |t| flush_once(t, durable))?;
             }
             self.dead_letter_refused(index)?;
+            if self.dead_letter_quarantined(index)? {
+                quarantined.push(index);
+            }
             let written = self.targets[index].written;
             self.ops.flushed(&self.targets[index].name, written);
         }
-        if durable {
-            self.dead_letter.flush()
+        // Records quarantined by a queue leave it only once the dead letter holds them durably.
+        if durable || !quarantined.is_empty() {
+            self.dead_letter.flush()?;
         } else {
-            self.dead_letter.hand_over()
+            self.dead_letter.hand_over()?;
         }
+        for index in quarantined {
+            self.outputs[index].quarantine_dead_lettered()?;
+        }
+        Ok(())
     }
 }
 

@@ -49,6 +49,45 @@ impl Run {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
+        let (settings, options) = self.http_target_settings(name, connection, post)?;
+        self.connect_http_target(name, &settings, options)
+    }
+
+    /// Opens the HTTP target a mapping declares (see [`Run::http_target`]) through its store-and-forward
+    /// queue (see [`Run::queued_target`]): an endpoint that is away holds up the queue's forwarder, not the
+    /// run.
+    pub fn queued_http_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        connection: &str,
+        post: &HttpPost<'_>,
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let (settings, options) = self.http_target_settings(name, connection, post)?;
+        let (owned_name, io) = (name.to_string(), self.io().clone());
+        let retries = self
+            .ops
+            .metrics()
+            .map(|metrics| metrics.http_retries("target", name));
+        let open = move || -> Result<crate::queue::Forwarded, RunError> {
+            let mut target = HttpTarget::open(&owned_name, &settings, options.clone(), &io)?;
+            if let Some(counter) = &retries {
+                target.count_retries(counter.clone());
+            }
+            Ok(Box::new(target))
+        };
+        self.queued_target(name, crate::queue::OpenForwarded::opened_offline(open))
+    }
+
+    /// The connection and options of the HTTP target `name` a mapping declares.
+    fn http_target_settings(
+        &self,
+        name: &str,
+        connection: &str,
+        post: &HttpPost<'_>,
+    ) -> Result<(HttpConnection, HttpTargetOptions), RunError> {
         let settings = HttpConnection::from_settings(self.connection(connection)?)?;
         // No header, no key: an endpoint that ignores idempotency keys is sent none.
         let keys = if post.idempotency_key.is_empty() {
@@ -68,7 +107,7 @@ impl Run {
         };
         options.batch = post.batch.max(1) as usize;
         options.idempotency_header = post.idempotency_key.to_string();
-        self.connect_http_target(name, &settings, options)
+        Ok((settings, options))
     }
 
     /// Opens the HTTP source a mapping declares; its position is kept in `http-<mapping>-<source>.json`

@@ -99,13 +99,50 @@ impl Run {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
+        let (settings, options) =
+            self.mqtt_target_settings(name, connection, topic, qos, retain)?;
+        self.connect_mqtt_target(name, &settings, options)
+    }
+
+    /// The connection and options of the MQTT target `name` a mapping declares.
+    fn mqtt_target_settings(
+        &self,
+        name: &str,
+        connection: &str,
+        topic: &str,
+        qos: u8,
+        retain: bool,
+    ) -> Result<(MqttConnection, MqttTargetOptions), RunError> {
         let settings = client_of(self.connection(connection)?, name)?;
         let qos = qos_of("target", name, qos)?;
         let template = TopicTemplate::parse(topic)
             .map_err(|e| RunError::Program(format!("target {name}: {e}")))?;
         let mut options = MqttTargetOptions::new(template, qos);
         options.retain = retain;
-        self.connect_mqtt_target(name, &settings, options)
+        Ok((settings, options))
+    }
+
+    /// Opens the MQTT target a mapping declares (see [`Run::mqtt_target`]) through its store-and-forward
+    /// queue (see [`Run::queued_target`]): a broker that is away holds up the queue's forwarder, not the run.
+    pub fn queued_mqtt_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        connection: &str,
+        topic: &str,
+        qos: u8,
+        retain: bool,
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let (settings, options) =
+            self.mqtt_target_settings(name, connection, topic, qos, retain)?;
+        let (owned_name, io) = (name.to_string(), self.io().clone());
+        let open = move || -> Result<crate::queue::Forwarded, RunError> {
+            let target = MqttTarget::connect(&owned_name, &settings, options.clone(), &io)?;
+            Ok(Box::new(target))
+        };
+        self.queued_target(name, crate::queue::OpenForwarded::opened_offline(open))
     }
 
     /// Opens the Sparkplug B target a mapping declares: `mqtt(connection: CONNECTION, payload:
@@ -128,6 +165,35 @@ impl Run {
         if let Some(captured) = self.capture(name)? {
             return Ok(captured);
         }
+        let (settings, options) = self.sparkplug_target_settings(
+            name,
+            connection,
+            group_id,
+            edge_node_id,
+            device_id,
+            qos,
+        )?;
+        let target = crate::mqtt::SparkplugTarget::<T>::connect(
+            name,
+            &settings,
+            options,
+            columns,
+            self.io(),
+        )?;
+        Ok(self.add_target(name, Box::new(target)))
+    }
+
+    /// The connection and options of the Sparkplug B target `name` a mapping declares.
+    #[cfg(feature = "sparkplug")]
+    fn sparkplug_target_settings(
+        &self,
+        name: &str,
+        connection: &str,
+        group_id: &str,
+        edge_node_id: &str,
+        device_id: Option<&str>,
+        qos: u8,
+    ) -> Result<(MqttConnection, crate::mqtt::SparkplugTargetOptions), RunError> {
         let settings = client_of(self.connection(connection)?, name)?;
         let qos = qos_of("target", name, qos)?;
         let dead_letter = self.base_dir.join(&self.config.dead_letter);
@@ -142,14 +208,47 @@ impl Run {
             bd_seq_file: folder.join(format!("sparkplug-bdseq-{group_id}-{edge_node_id}")),
             ack_timeout: std::time::Duration::from_secs(30),
         };
-        let target = crate::mqtt::SparkplugTarget::<T>::connect(
+        Ok((settings, options))
+    }
+
+    /// Opens the Sparkplug B target a mapping declares (see [`Run::sparkplug_target`]) through its
+    /// store-and-forward queue (see [`Run::queued_target`]). After an outage the forwarder opens the edge node
+    /// anew: a new session (NBIRTH, the next bdSeq), as a restart of the program would.
+    #[cfg(feature = "sparkplug")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn queued_sparkplug_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        connection: &str,
+        group_id: &str,
+        edge_node_id: &str,
+        device_id: Option<&str>,
+        qos: u8,
+        columns: &'static [crate::target::Column],
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let (settings, options) = self.sparkplug_target_settings(
             name,
-            &settings,
-            options,
-            columns,
-            self.io(),
+            connection,
+            group_id,
+            edge_node_id,
+            device_id,
+            qos,
         )?;
-        Ok(self.add_target(name, Box::new(target)))
+        let (owned_name, io) = (name.to_string(), self.io().clone());
+        let open = move || -> Result<crate::queue::Forwarded, RunError> {
+            let target = crate::mqtt::SparkplugTarget::connect(
+                &owned_name,
+                &settings,
+                options.clone(),
+                columns,
+                &io,
+            )?;
+            Ok(Box::new(target))
+        };
+        self.queued_target(name, crate::queue::OpenForwarded::opened_offline(open))
     }
 
     /// Opens an MQTT source: subscribes to `options.subscriptions` as `connection.client_id`, with a

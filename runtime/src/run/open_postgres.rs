@@ -9,6 +9,7 @@ use crate::error::RunError;
 use crate::postgres::{
     PollSettings, PostgresConnection, PostgresSource, PostgresTable, PostgresTarget,
 };
+use crate::queue::{Forwarded, OpenForwarded};
 
 /// What a mapping's PostgreSQL source declares: `postgres(connection:, table:, watermark:,
 /// tiebreaker:, poll_interval:, page:)`.
@@ -36,6 +37,61 @@ impl Run {
         }
         let settings = PostgresConnection::from_settings(self.connection(connection)?)?;
         self.connect_postgres_target(name, &settings, table)
+    }
+
+    /// Opens the PostgreSQL target a mapping declares through its store-and-forward queue (see
+    /// [`Run::queued_target`]): the table is written by the queue's forwarder, which connects again after an
+    /// outage, while the run goes on queueing.
+    pub fn queued_postgres_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        connection: &str,
+        table: &PostgresTable<'_>,
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let settings = PostgresConnection::from_settings(self.connection(connection)?)?;
+        self.connect_queued_postgres_target(name, &settings, table)
+    }
+
+    /// [`Run::queued_postgres_target`] on `connection`.
+    pub fn connect_queued_postgres_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        connection: &PostgresConnection,
+        table: &PostgresTable<'_>,
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        // What the forwarder needs to open the target again, owned: it outlives this call.
+        let owned_name = name.to_string();
+        let connection = connection.clone();
+        let (table_name, columns) = (table.table.to_string(), table.columns);
+        let keys: Vec<String> = table.keys.iter().map(|k| k.to_string()).collect();
+        let numeric: Vec<String> = table.numeric.iter().map(|n| n.to_string()).collect();
+        let io = self.io().clone();
+        let open = move || -> Result<Forwarded, RunError> {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let numeric: Vec<&str> = numeric.iter().map(String::as_str).collect();
+            let table = PostgresTable {
+                table: &table_name,
+                columns,
+                keys: &keys,
+                numeric: &numeric,
+            };
+            let target = PostgresTarget::open(&owned_name, &connection, &table, &io)?;
+            Ok(Box::new(target))
+        };
+        self.queued_target(
+            name,
+            OpenForwarded {
+                open: Box::new(open),
+                transient: |error| matches!(error, RunError::Postgres(e) if e.is_transient()),
+                opened: None,
+            },
+        )
     }
 
     /// Opens the PostgreSQL source a mapping declares, on the connection the deployment settings

@@ -53,6 +53,38 @@ pub trait Durable {
         let _ = error;
         false
     }
+
+    // Store and forward (see `crate::queue`): what the run asks of a queued target. Other targets keep the
+    // defaults, which do nothing.
+
+    /// The flow and source record of the next `write`, which a queued target keeps with the mapped record
+    /// for its quarantine. Called by the run just before each write.
+    fn original_of_next_write(&mut self, flow: &str, raw: &crate::record::RawRecord) {
+        let _ = (flow, raw);
+    }
+
+    /// The records the target refused for good since they were queued, for the dead letter (stage `write`).
+    /// Once the dead letter holds them durably, the run calls [`Durable::quarantine_dead_lettered`].
+    fn take_quarantined(&mut self) -> Result<Vec<crate::queue::Quarantined>, RunError> {
+        Ok(Vec::new())
+    }
+
+    /// The records last taken by [`Durable::take_quarantined`] are durable in the dead letter.
+    fn quarantine_dead_lettered(&mut self) -> Result<(), RunError> {
+        Ok(())
+    }
+
+    /// Waits until everything queued has reached the target, at the end of a batch run: an error once the
+    /// target has been unreachable for `unreachable_for` (the records stay queued for the next start).
+    fn drain(&mut self, unreachable_for: std::time::Duration) -> Result<(), RunError> {
+        let _ = unreachable_for;
+        Ok(())
+    }
+
+    /// The state of the target's queue, when it has one.
+    fn queue_status(&self) -> Option<crate::queue::QueueStatus> {
+        None
+    }
 }
 
 /// A record a target refused when it flushed: the `write`-th write (0-based) since the flush before.

@@ -28,6 +28,8 @@ const UNPRIVILEGED_USER: &str = "postgres";
 pub struct Postgres {
     process: ServerProcess,
     port: u16,
+    /// The `-c` settings of TLS, kept for [`Postgres::resume`].
+    tls_settings: Vec<String>,
     // Dropped after `process`, so the server is stopped before its cluster is removed.
     folder: TempDir,
 }
@@ -88,42 +90,37 @@ impl Postgres {
         }
 
         let port = free_port(PEER)?;
-        let log = folder.path().join("postgres.log");
-        let log_file = std::fs::File::create(&log)
-            .map_err(|e| PeerError::new(PEER, format!("cannot create {}: {e}", log.display())))?;
-        let log_err = log_file
-            .try_clone()
-            .map_err(|e| PeerError::new(PEER, format!("cannot share {}: {e}", log.display())))?;
-        let mut process = ServerProcess::spawn(
-            PEER,
-            run_as
-                .command(&binaries.postgres)
-                .arg("-D")
-                .arg(&data)
-                .args(["-p", &port.to_string(), "-h", HOST, "-k"])
-                .arg(folder.path())
-                .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
-                .args(["-c", "max_connections=200"])
-                .args(tls_settings.iter().flat_map(|setting| ["-c", setting]))
-                .stdin(Stdio::null())
-                .stdout(log_file)
-                .stderr(log_err),
-            Shutdown::Signal {
-                signal: libc::SIGINT,
-                grace: Duration::from_secs(20),
-            },
-        )?;
-        let pg_isready = binaries.pg_isready.clone();
-        process.wait_until(
-            PEER,
-            || is_ready(pg_isready.as_deref(), port),
-            || log_tail(&log),
-        )?;
+        let process = spawn_server(&binaries, &run_as, folder.path(), port, &tls_settings)?;
         Ok(Postgres {
             process,
             port,
             folder,
+            tls_settings,
         })
+    }
+
+    /// Stops the server (fast shutdown) and waits until it has exited, keeping its cluster: a
+    /// target outage. [`Postgres::resume`] starts it again on the same port and data folder.
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+
+    /// Starts the server stopped by [`Postgres::stop`] again, on the same port and data folder,
+    /// and returns once it accepts connections.
+    pub fn resume(&mut self) -> Result<(), PeerError> {
+        if self.process.exited().is_none() {
+            return Ok(());
+        }
+        let binaries = ServerBinaries::find()?;
+        let run_as = RunAs::for_this_process()?;
+        self.process = spawn_server(
+            &binaries,
+            &run_as,
+            self.folder.path(),
+            self.port,
+            &self.tls_settings,
+        )?;
+        Ok(())
     }
 
     /// The server's host, `127.0.0.1`.
@@ -169,6 +166,54 @@ impl Postgres {
     pub fn process_id(&self) -> u32 {
         self.process.id()
     }
+}
+
+/// Starts the server of the cluster in `folder` on `port` (its log appended to
+/// `folder/postgres.log`) and waits until it accepts connections.
+fn spawn_server(
+    binaries: &ServerBinaries,
+    run_as: &RunAs,
+    folder: &Path,
+    port: u16,
+    tls_settings: &[String],
+) -> Result<ServerProcess, PeerError> {
+    let data = folder.join("data");
+    let log = folder.join("postgres.log");
+    // Appended to: a server resumed after a stop keeps the log of its first start.
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .map_err(|e| PeerError::new(PEER, format!("cannot create {}: {e}", log.display())))?;
+    let log_err = log_file
+        .try_clone()
+        .map_err(|e| PeerError::new(PEER, format!("cannot share {}: {e}", log.display())))?;
+    let mut process = ServerProcess::spawn(
+        PEER,
+        run_as
+            .command(&binaries.postgres)
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string(), "-h", HOST, "-k"])
+            .arg(folder)
+            .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
+            .args(["-c", "max_connections=200"])
+            .args(tls_settings.iter().flat_map(|setting| ["-c", setting]))
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err),
+        Shutdown::Signal {
+            signal: libc::SIGINT,
+            grace: Duration::from_secs(20),
+        },
+    )?;
+    let pg_isready = binaries.pg_isready.clone();
+    process.wait_until(
+        PEER,
+        || is_ready(pg_isready.as_deref(), port),
+        || log_tail(&log),
+    )?;
+    Ok(process)
 }
 
 /// The server programs of one PostgreSQL installation.
