@@ -40,7 +40,7 @@ fn malformed_reading(seq: u64) -> Option<Malformed> {
     if seq == HUGE_READING {
         return Some(Malformed::Huge);
     }
-    if seq % 100 != 0 {
+    if !seq.is_multiple_of(100) {
         return None;
     }
     Some(
