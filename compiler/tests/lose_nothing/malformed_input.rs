@@ -223,6 +223,24 @@ fn one_percent_malformed_input_is_dead_lettered_exactly_and_the_rest_arrives() {
     crate::support::service::wait_for_count("dead-letter lines", rejects, || {
         plant.dead_letter().len()
     });
+    // The metrics balance too, while the program runs.
+    for flow in ["file_readings", "broker_readings", "measure"] {
+        let sample = |name: &str, stage: Option<&str>| {
+            let stage = stage.map_or(String::new(), |stage| format!(",stage=\"{stage}\""));
+            program.metric(&format!(
+                "fdi_flow_records_{name}_total{{flow=\"{flow}\"{stage}}}"
+            ))
+        };
+        let rejected: f64 = ["decode", "map", "write"]
+            .into_iter()
+            .map(|stage| sample("rejected", Some(stage)))
+            .sum();
+        assert_eq!(
+            sample("read", None),
+            sample("written", None) + rejected + sample("filtered", None),
+            "the metrics of {flow} do not balance"
+        );
+    }
     let (code, summary) = program.stop();
     scenario.done("the run");
 
