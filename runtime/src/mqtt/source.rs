@@ -78,6 +78,13 @@ const RECEIVED_BUFFER: usize = 256;
 /// holds acknowledgements back (see the module documentation), never the source.
 const REQUEST_CAPACITY: usize = 1 << 16;
 
+/// The largest packet MQTT 3.1.1 can frame (a remaining length of 268,435,455 bytes and its fixed
+/// header), taken whole: a message the source refused for its size would break the connection, come
+/// again on the next and stop the source for good (a 17 MiB message did, with rumqttc's 16 MiB). What
+/// the mapping cannot take is dead-lettered like any other message. rumqttc's buffer grows with what
+/// arrives, so the limit costs nothing until such a message comes.
+const LARGEST_MQTT_PACKET: usize = 268_435_455 + 5;
+
 /// How often a source with acknowledgements held back and no message arriving tries to queue them again.
 const ACKNOWLEDGE_RETRY: std::time::Duration = std::time::Duration::from_millis(10);
 
@@ -177,6 +184,8 @@ impl MqttSource {
             )));
         }
         let mut mqtt = connection.options(&what).map_err(RunError::Usage)?;
+        // What the source sends (subscriptions, acknowledgements, rebirth requests) is small.
+        mqtt.set_max_packet_size(LARGEST_MQTT_PACKET, LARGEST_MQTT_PACKET);
         mqtt.set_clean_session(false);
         mqtt.set_manual_acks(true);
         let (client, event_loop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
