@@ -25,8 +25,8 @@ pub use rng::Rng;
 /// (`max_unacknowledged`): a plant's broker is often set higher than mosquitto's 20.
 const MAX_INFLIGHT: u32 = 100;
 
-/// The largest MQTT packet the test's publisher sends (a 10 MB message fits).
-const MAX_PACKET_BYTES: usize = 16 << 20;
+/// The largest MQTT packet the test's publisher sends (a 20 MB message fits).
+const MAX_PACKET_BYTES: usize = 32 << 20;
 
 /// The generated program of `tests/programs/lose_nothing/`, built once for every scenario (the
 /// first to ask builds it, the others wait).

@@ -1,6 +1,6 @@
 //! 1% malformed input in each of the program's three sources at once: a JSON Lines file and an
-//! MQTT topic of JSON readings (bad JSON, a value of the wrong type, invalid UTF-8, and one
-//! 10 MB record), and a Sparkplug B edge node's data (truncated payloads, and a metric whose
+//! MQTT topic of JSON readings (bad JSON, a value of the wrong type, invalid UTF-8, and one huge
+//! record: a 10 MB line, a 20 MB message, past the 16 MiB the MQTT source once took), and a Sparkplug B edge node's data (truncated payloads, and a metric whose
 //! type contradicts its birth certificate). The dead letter holds exactly the injected records,
 //! each with the reason of its kind; every valid record is in its table once with its values;
 //! the run's summary balances.
@@ -15,9 +15,11 @@ use crate::support::service::payload;
 /// Readings in the file, and readings published to the topic (the same numbers: both sources
 /// get the same malformed records).
 const READINGS: u64 = 10_000;
-/// The reading made into a 10 MB record (its value a 10 MB text).
+/// The reading made into a huge record (its value a long text): 10 MB in the file, 20 MB on the
+/// topic.
 const HUGE_READING: u64 = 5_000;
-const HUGE_BYTES: usize = 10 << 20;
+const HUGE_LINE_BYTES: usize = 10 << 20;
+const HUGE_MESSAGE_BYTES: usize = 20 << 20;
 /// Data messages of the Sparkplug B edge node, after its birth certificate.
 const DATA_MESSAGES: u64 = 2_000;
 /// The birth certificate's and the first data message's time (2026-05-28), in milliseconds.
@@ -35,7 +37,7 @@ enum Malformed {
 }
 
 /// Which reading (of the file and of the topic alike) is malformed, and how: every 100th, the
-/// kinds in turn, and one 10 MB record.
+/// kinds in turn, and one huge record.
 fn malformed_reading(seq: u64) -> Option<Malformed> {
     if seq == HUGE_READING {
         return Some(Malformed::Huge);
@@ -52,8 +54,9 @@ fn malformed_reading(seq: u64) -> Option<Malformed> {
     )
 }
 
-/// Reading `seq` as the bytes of a line or a message, malformed as [`malformed_reading`] says.
-fn reading_bytes(seq: u64) -> Vec<u8> {
+/// Reading `seq` as the bytes of a line or a message, malformed as [`malformed_reading`] says
+/// (a huge one of `huge_bytes`).
+fn reading_bytes(seq: u64, huge_bytes: usize) -> Vec<u8> {
     match malformed_reading(seq) {
         None => payload(seq),
         // Cut off after the last key, as a writer that crashed mid-line leaves it.
@@ -69,7 +72,7 @@ fn reading_bytes(seq: u64) -> Vec<u8> {
             bytes
         }
         Some(Malformed::Huge) => {
-            let text = "0123456789".repeat(HUGE_BYTES / 10);
+            let text = "0123456789".repeat(huge_bytes / 10);
             format!(r#"{{"machine":"M1","seq":{seq},"value":"{text}"}}"#).into()
         }
         Some(Malformed::Truncated) => unreachable!("readings are not truncated"),
@@ -154,7 +157,7 @@ fn kind_of(line: &Value) -> Malformed {
         Malformed::BadJson
     } else if detail.contains("not a Sparkplug B protobuf payload") {
         Malformed::Truncated
-    } else if detail.contains("invalid type: string") && line.to_string().len() > HUGE_BYTES {
+    } else if detail.contains("invalid type: string") && line.to_string().len() > HUGE_LINE_BYTES {
         // The dead letter keeps the whole record.
         Malformed::Huge
     } else if detail.contains("invalid type") || detail.contains("birth certificate declared") {
@@ -170,7 +173,7 @@ fn one_percent_malformed_input_is_dead_lettered_exactly_and_the_rest_arrives() {
     let plant = Plant::start();
     let mut file = Vec::new();
     for seq in 1..=READINGS {
-        file.extend(reading_bytes(seq));
+        file.extend(reading_bytes(seq, HUGE_LINE_BYTES));
         file.push(b'\n');
     }
     plant.write_input(&file);
@@ -180,7 +183,10 @@ fn one_percent_malformed_input_is_dead_lettered_exactly_and_the_rest_arrives() {
         &plant.broker,
         "machines",
         (1..=READINGS)
-            .map(|seq| ("plant/m/readings".to_string(), reading_bytes(seq)))
+            .map(|seq| {
+                let message = reading_bytes(seq, HUGE_MESSAGE_BYTES);
+                ("plant/m/readings".to_string(), message)
+            })
             .collect(),
     );
     let sparkplug = Publisher::start(&plant.broker, EDGE_NODE, edge_node);
