@@ -67,6 +67,13 @@ impl Service {
     /// The value of the sample `series` (name and labels exactly as exposed, e.g.
     /// `fdi_source_records_read_total{source="mill"}`) at the metrics endpoint now.
     pub fn metric(&self, series: &str) -> f64 {
+        self.metric_sample(series)
+            .unwrap_or_else(|text| panic!("no sample {series} in\n{text}"))
+    }
+
+    /// [`Service::metric`], or the whole exposition when it has no such sample (yet: a
+    /// source's series appear once the source is opened).
+    pub fn metric_sample(&self, series: &str) -> Result<f64, String> {
         let address = self
             .metrics_address
             .expect("start the service with start_serving_metrics");
@@ -76,7 +83,7 @@ impl Service {
         text.lines()
             .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
             .and_then(|value| value.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no sample {series} in\n{text}"))
+            .ok_or(text)
     }
 
     /// `GET /healthz` of a service started with [`Service::start_serving_metrics`]: the status

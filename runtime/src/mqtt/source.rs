@@ -45,6 +45,13 @@
 //! retained messages again then) and again whenever the broker no longer has its session.
 //! Acknowledgements go out in the order the messages came, as MQTT requires; one for a message received
 //! on an earlier connection is not sent, since the broker delivers that message again on the new one.
+//!
+//! An acknowledgement never waits for room in the client's request queue. rumqttc's event loop hands
+//! out the messages it has read before it takes a request, so while it is waiting to forward a message
+//! to a source that waited for room to acknowledge, neither moved: a broker that sends a returning
+//! session tens of thousands of queued messages at once (mosquitto does, whatever its in-flight limit)
+//! filled the queue with acknowledgements and stopped the program for good. Acknowledgements that find
+//! the queue full wait in the source and are queued as it drains, while the source goes on reading.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,9 +74,19 @@ use crate::topic_filter::TopicFilter;
 /// broker, for QoS 1).
 const RECEIVED_BUFFER: usize = 256;
 
-/// Requests queued for the connection: MQTT packet ids are 16-bit, so a broker never has more QoS 1
-/// messages unacknowledged to one client than this, and an acknowledgement always finds room.
+/// Requests queued for the connection (subscriptions, acknowledgements, rebirth requests). A full queue
+/// holds acknowledgements back (see the module documentation), never the source.
 const REQUEST_CAPACITY: usize = 1 << 16;
+
+/// The largest packet MQTT 3.1.1 can frame (a remaining length of 268,435,455 bytes and its fixed
+/// header), taken whole: a message the source refused for its size would break the connection, come
+/// again on the next and stop the source for good (a 17 MiB message did, with rumqttc's 16 MiB). What
+/// the mapping cannot take is dead-lettered like any other message. rumqttc's buffer grows with what
+/// arrives, so the limit costs nothing until such a message comes.
+const LARGEST_MQTT_PACKET: usize = 268_435_455 + 5;
+
+/// How often a source with acknowledgements held back and no message arriving tries to queue them again.
+const ACKNOWLEDGE_RETRY: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// What an MQTT source subscribes to and how.
 #[derive(Debug, Clone)]
@@ -136,6 +153,9 @@ pub struct MqttSource {
     /// The number of the connection the task has now (it changes when one is lost and when one is made).
     connection: Arc<AtomicU64>,
     unacknowledged: VecDeque<Unacknowledged>,
+    /// Acknowledgements due (the run acknowledged their positions) that found the request queue full,
+    /// in order: (connection, packet id).
+    held_back: VecDeque<(u64, u16)>,
     last_position: Position,
     max_unacknowledged: usize,
     has_qos1: bool,
@@ -164,6 +184,8 @@ impl MqttSource {
             )));
         }
         let mut mqtt = connection.options(&what).map_err(RunError::Usage)?;
+        // What the source sends (subscriptions, acknowledgements, rebirth requests) is small.
+        mqtt.set_max_packet_size(LARGEST_MQTT_PACKET, LARGEST_MQTT_PACKET);
         mqtt.set_clean_session(false);
         mqtt.set_manual_acks(true);
         let (client, event_loop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
@@ -189,6 +211,7 @@ impl MqttSource {
             received,
             connection: connection_number,
             unacknowledged: VecDeque::new(),
+            held_back: VecDeque::new(),
             last_position: 0,
             max_unacknowledged: options.max_unacknowledged.max(1),
             has_qos1: options
@@ -223,8 +246,19 @@ impl StreamSource for MqttSource {
     }
 
     async fn next(&mut self) -> Result<Option<Delivery>, RunError> {
-        // Cancel-safe: a message is either still in the channel or handled below without an await.
-        let Some(received) = self.received.recv().await else {
+        // Cancel-safe: a message is either still in the channel or handled below without an await, and
+        // held-back acknowledgements are queued without one.
+        let received = loop {
+            self.queue_acknowledgements();
+            if self.held_back.is_empty() {
+                break self.received.recv().await;
+            }
+            tokio::select! {
+                received = self.received.recv() => break received,
+                _ = tokio::time::sleep(ACKNOWLEDGE_RETRY) => {}
+            }
+        };
+        let Some(received) = received else {
             return Err(RunError::Connector(format!(
                 "source {}: its MQTT connection stopped",
                 self.name
@@ -309,30 +343,39 @@ impl StreamSource for MqttSource {
     }
 
     async fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
-        let current = self.connection.load(Ordering::SeqCst);
         while let Some(front) = self.unacknowledged.front() {
             if front.position > position {
                 break;
             }
             let message = self.unacknowledged.pop_front().expect("front exists");
-            if message.connection != current {
-                // Came on a connection that is gone: the broker sends it again on this one.
-                continue;
-            }
-            let mut ack = Publish::new("", rumqttc::QoS::AtLeastOnce, Vec::new());
-            ack.pkid = message.packet_id;
-            self.client.ack(&ack).await.map_err(|e| {
-                RunError::Connector(format!(
-                    "source {}: cannot acknowledge MQTT messages: {e}",
-                    self.name
-                ))
-            })?;
+            self.held_back
+                .push_back((message.connection, message.packet_id));
         }
+        self.queue_acknowledgements();
         Ok(())
     }
 
     fn unacknowledged_limit(&self) -> Option<usize> {
         self.has_qos1.then_some(self.max_unacknowledged)
+    }
+}
+
+impl MqttSource {
+    /// Queues the acknowledgements held back, in order, as far as the request queue has room; drops those
+    /// of messages that came on a connection that is gone, which the broker sends again on this one.
+    fn queue_acknowledgements(&mut self) {
+        let current = self.connection.load(Ordering::SeqCst);
+        while let Some(&(connection, packet_id)) = self.held_back.front() {
+            if connection == current {
+                let mut ack = Publish::new("", rumqttc::QoS::AtLeastOnce, Vec::new());
+                ack.pkid = packet_id;
+                // Full (or the connection task is gone, which the next read reports): try again later.
+                if self.client.try_ack(&ack).is_err() {
+                    return;
+                }
+            }
+            self.held_back.pop_front();
+        }
     }
 }
 

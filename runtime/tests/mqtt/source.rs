@@ -1,6 +1,7 @@
 //! The MQTT source in whole runs: from a topic to a JSON Lines target.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -411,4 +412,63 @@ fn a_message_is_read_by_the_first_filter_its_topic_matches() {
         ),
         "{dead:?}"
     );
+}
+
+#[test]
+fn a_backlog_larger_than_the_request_queue_is_read_to_its_end() {
+    // mosquitto sends a returning session its whole backlog at once, whatever its in-flight limit,
+    // and rumqttc's event loop takes no request (an acknowledgement) while it still has messages to
+    // hand out: a source that waited for room in the request queue (65,536) to acknowledge stopped
+    // for good a little past 65,536 messages.
+    const BACKLOG: u64 = 100_000;
+    /// The last message published, after which the run ends.
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let broker = Mosquitto::start().expect("mosquitto");
+    leave_session(&broker, CLIENT_ID, "plant/+/+/state");
+    // By topic, in windows: one message at a time would take a minute.
+    let mut by_topic: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+    for (topic, payload) in readings(0..BACKLOG) {
+        by_topic.entry(topic).or_default().push(payload);
+    }
+    let mut publisher = fdi_peers::MqttClient::connect(&broker, "publisher", true);
+    for (topic, payloads) in &by_topic {
+        publisher.publish_all(topic, payloads);
+        let last: Value = serde_json::from_slice(payloads.last().unwrap()).unwrap();
+        LAST.store(last["seq"].as_u64().unwrap(), Ordering::SeqCst);
+    }
+    publisher.disconnect();
+
+    // A stall never ends the run: fail the whole test binary instead of waiting for ever.
+    let finished = Arc::new(Mutex::new(false));
+    let watched = finished.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(180));
+        if !*watched.lock().unwrap() {
+            eprintln!("the source did not read its backlog of {BACKLOG} messages within 180 s");
+            std::process::abort();
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut connection = connection(&broker, CLIENT_ID);
+    // The connection task waits while the run writes what it forwarded, and sends no keep-alive.
+    connection.keep_alive = Duration::from_secs(60);
+    let (result, summary) = run_states(
+        dir.path(),
+        connection,
+        1000,
+        Duration::from_millis(100),
+        fdi_peers::DEFAULT_MAX_INFLIGHT as usize,
+        |source| {
+            Ending::new(
+                source,
+                Stop::After(|raw| seq_of(raw) == Some(LAST.load(Ordering::SeqCst))),
+            )
+        },
+    );
+    *finished.lock().unwrap() = true;
+    result.unwrap_or_else(|e| panic!("{e}"));
+    // Every message; one the broker sent again after a lost connection may be there twice.
+    let written = written_by_seq(&read_lines(&dir.path().join("out/states.jsonl")));
+    assert_eq!(written.len() as u64, BACKLOG, "every message");
+    assert!(summary.flows[0].read >= BACKLOG);
 }
