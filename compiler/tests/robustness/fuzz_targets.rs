@@ -94,6 +94,7 @@ fn each_fuzz_target_runs_a_minute_without_a_crash() {
             .arg(&seeds)
             .arg("--")
             .arg(format!("-max_total_time={seconds}"))
+            .arg(format!("-dict={}", fuzz.join("fdi.dict").display()))
             // An input that takes a minute is a finding too (a hang), not a slow machine.
             .arg("-timeout=60")
             .arg("-rss_limit_mb=4096")
