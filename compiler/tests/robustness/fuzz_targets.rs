@@ -48,9 +48,12 @@ fn seed_corpus(fuzz: &Path) -> (PathBuf, usize) {
     (seeds, files.len())
 }
 
-/// libFuzzer's last status line: `#123456 DONE cov: 4321 ft: 9876 corp: 800/1Mb ...`.
+/// libFuzzer's last status line: `#123456<TAB>DONE   cov: 4321 ft: 9876 corp: 800/1Mb ...`.
 fn done_line(output: &str) -> Option<&str> {
-    output.lines().rev().find(|l| l.contains(" DONE "))
+    output
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('#') && l.contains("DONE"))
 }
 
 #[test]
