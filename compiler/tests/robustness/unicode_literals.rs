@@ -163,16 +163,22 @@ fn assert_emitted_unchanged(literals: &Literals, escape_all: bool) {
     }
 }
 
+/// Any string of Unicode scalar values, controls (NUL, CR, LF, tab) included: proptest's
+/// `any::<String>()` leaves out control characters.
+fn any_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(any::<char>(), 0..40).prop_map(|chars| chars.into_iter().collect())
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn any_unicode_literal_is_emitted_unchanged(
-        constant in any::<String>(),
-        assigned in any::<String>(),
-        pattern in any::<String>(),
-        arm in any::<String>(),
-        reason in any::<String>(),
+        constant in any_text(),
+        assigned in any_text(),
+        pattern in any_text(),
+        arm in any_text(),
+        reason in any_text(),
         escape_all in any::<bool>(),
     ) {
         let literals = Literals { constant, assigned, pattern, arm, reason };
