@@ -32,18 +32,6 @@ pub fn repository_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Every `.fdi` file under `tests/` and `examples/`, with its path relative to the repository:
-/// the seeds of the corpus.
-pub fn repository_mappings() -> Vec<PathBuf> {
-    let root = repository_root();
-    let mut found = Vec::new();
-    for folder in ["tests", "examples"] {
-        collect(&root, &root.join(folder), &["fdi"], &mut found);
-    }
-    found.sort();
-    found
-}
-
 fn collect(root: &Path, dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
