@@ -37,12 +37,19 @@ codes! {
     EmptyFile = "E0003": "a mapping file is empty",
     ImportCycle = "E0004": "mapping files import each other in a cycle",
     MisplacedItem = "E0005": "a declaration is in a kind of file that cannot hold it",
+    // The guard around every command that compiles (issue 14, compiler robustness).
+    InternalError = "E0006": "internal compiler error: the compiler panicked",
 
     // Parse
     Syntax = "E0101": "the mapping file does not follow the grammar",
     TooDeep = "E0102": "expressions are nested too deeply",
     BadEscape = "E0103": "a string literal has an invalid escape sequence",
     NumberOutOfRange = "E0104": "a number literal is out of range",
+    // Limits on untrusted input (issue 14, compiler robustness): `syntax/limits.rs`.
+    FileTooLarge = "E0105": "a mapping file is larger than the compiler accepts",
+    IdentifierTooLong = "E0106": "an identifier is longer than the compiler accepts",
+    StringTooLong = "E0107": "a string literal is longer than the compiler accepts",
+    TooManyDeclarations = "E0108": "a mapping file has more declarations than the compiler accepts",
 
     // Schemas
     SchemaNotFound = "E0201": "a schema file cannot be read",

@@ -12,6 +12,7 @@ pub mod emit;
 pub mod explain;
 pub mod format;
 pub mod imports;
+pub mod internal_error;
 pub mod ir;
 pub mod lineage;
 pub mod loader;

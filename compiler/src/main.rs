@@ -139,16 +139,82 @@ struct BuildArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let inputs = cli.command.mapping_paths();
     // Deeply nested input recurses deeply; a large stack keeps that a diagnostic, not a crash.
+    // Any panic left in the compiler becomes one E0006 diagnostic (internal_error.rs).
     let worker = std::thread::Builder::new()
         .stack_size(256 * 1024 * 1024)
-        .spawn(move || run(cli));
+        .spawn(move || {
+            fdi_compiler::internal_error::guard(
+                || {
+                    deliberate_internal_error(&inputs);
+                    run(cli)
+                },
+                || read_inputs(&inputs),
+            )
+        });
     match worker.map(|w| w.join()) {
-        Ok(Ok(code)) => code,
-        _ => {
-            eprintln!("error[fdi::E0401]: internal compiler error; please report it with the mapping file");
-            ExitCode::from(1)
+        Ok(Ok(Ok(code))) => code,
+        Ok(Ok(Err(internal))) => {
+            report(&[internal], &SourceMap::new());
+            ExitCode::from(INTERNAL_ERROR_EXIT)
         }
+        // The guard catches every panic of `run`; this is one in the guard itself, or a thread
+        // that could not start.
+        _ => {
+            eprintln!("error[fdi::E0006]: internal compiler error; please report it with the mapping file");
+            ExitCode::from(INTERNAL_ERROR_EXIT)
+        }
+    }
+}
+
+/// The exit code of an internal compiler error, as rustc's: not 1, which means "the mapping
+/// has errors".
+const INTERNAL_ERROR_EXIT: u8 = 101;
+
+/// The variable that makes a compilation panic on purpose, for the test of the guard
+/// (compiler/tests/robustness): it must hold the SHA-256 of one of the command's mapping files,
+/// so no one sets it by accident.
+const INTERNAL_ERROR_TEST_VARIABLE: &str = "FDI_TEST_INTERNAL_ERROR_FOR_SHA256";
+
+fn deliberate_internal_error(inputs: &[PathBuf]) {
+    let Some(wanted) = std::env::var_os(INTERNAL_ERROR_TEST_VARIABLE) else {
+        return;
+    };
+    for (path, text) in read_inputs(inputs) {
+        if text.is_some_and(|t| wanted == *fdi_compiler::internal_error::input_hash(&t)) {
+            panic!(
+                "{} is set to the hash of {}",
+                INTERNAL_ERROR_TEST_VARIABLE,
+                path.display()
+            );
+        }
+    }
+}
+
+fn read_inputs(paths: &[PathBuf]) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+    paths
+        .iter()
+        .map(|path| (path.clone(), std::fs::read(path).ok()))
+        .collect()
+}
+
+impl Command {
+    /// The mapping files the command names (not folders): what an internal error names.
+    fn mapping_paths(&self) -> Vec<PathBuf> {
+        let named: Vec<PathBuf> = match self {
+            Command::Check { files, .. } | Command::Test { files, .. } => files.clone(),
+            Command::Fmt { paths, .. } => paths.clone(),
+            Command::Emit { file }
+            | Command::Build { file, .. }
+            | Command::Run { file, .. }
+            | Command::Graph { file, .. }
+            | Command::Lineage { file, .. } => vec![file.clone()],
+            // OLD NEW, or REV1 REV2 FILE: the files among them.
+            Command::Diff { args, .. } => args.iter().map(PathBuf::from).collect(),
+            Command::Explain { .. } => Vec::new(),
+        };
+        named.into_iter().filter(|p| p.is_file()).collect()
     }
 }
 

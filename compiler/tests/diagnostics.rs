@@ -122,6 +122,10 @@ fn every_input_code_has_a_case() {
         .map(|c| c.as_str().trim_start_matches("fdi::"))
         .filter(|c| !c.starts_with("E04") && !c.starts_with("E05"))
         .filter(|c| !["E0001", "E0002", "E0604"].contains(c))
+        // E0006 is the guard against the compiler's own panics (no mapping makes one on
+        // purpose); E0105, E0107 and E0108 need inputs too large for a case file. The test
+        // binary compiler/tests/robustness covers all four.
+        .filter(|c| !["E0006", "E0105", "E0107", "E0108"].contains(c))
         .filter(|c| !expected.contains(*c))
         .collect();
     assert!(

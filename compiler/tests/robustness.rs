@@ -1,7 +1,22 @@
-//! Inputs that cannot be case files under `tests/cases/` (not text, missing, or huge): each
-//! must end in a diagnostic, never a panic or a stack overflow.
+//! The compiler never crashes. Inputs that cannot be case files under `tests/cases/` (not
+//! text, missing, or huge): each must end in a diagnostic, never a panic or a stack overflow.
+//! The modules: `robustness/limits.rs` the input limits (E0105-E0108),
+//! `robustness/internal_error.rs` the guard that turns a panic into E0006,
+//! `robustness/unicode_literals.rs` string literals that come out of the generated program as
+//! written, and `robustness/fuzz_targets.rs` a minute of each fuzz target of `fuzz/`.
 //!
-//! Every test runs the compiler on a thread with the 256 MiB stack the `fdi` binary uses.
+//! Every test here runs the compiler on a thread with the 256 MiB stack the `fdi` binary uses.
+
+mod support;
+
+#[path = "robustness/fuzz_targets.rs"]
+mod fuzz_targets;
+#[path = "robustness/internal_error.rs"]
+mod internal_error;
+#[path = "robustness/limits.rs"]
+mod limits;
+#[path = "robustness/unicode_literals.rs"]
+mod unicode_literals;
 
 use std::path::{Path, PathBuf};
 

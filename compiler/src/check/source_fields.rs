@@ -281,8 +281,13 @@ impl Checker<'_> {
             other
                 .split('/')
                 .enumerate()
-                .find(|(_, level)| level.len() > 1 && &level[1..] == name)
-                .map(|(index, level)| (index, &level[..1]))
+                // The wildcard is the level's first character, which need not be one byte
+                // long (slicing at byte 1 panicked on `Ւachine`: found by the fuzz target).
+                .find_map(|(index, level)| {
+                    let wildcard = level.chars().next()?.len_utf8();
+                    (level.len() > wildcard && &level[wildcard..] == name)
+                        .then(|| (index, &level[..wildcard]))
+                })
         });
         let (index, wildcard) = match named_at {
             Some(at) => at,

@@ -3,6 +3,7 @@
 pub mod ast;
 mod escape;
 mod expressions;
+pub mod limits;
 mod parser;
 pub mod scan;
 mod syntax_error;

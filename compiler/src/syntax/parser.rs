@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use super::ast::*;
 use super::escape::unescape;
+use super::limits::{check_text_limits, too_many_declarations, MAX_DECLARATIONS};
 use super::scan::Piece;
 use super::syntax_error::syntax_error;
 use crate::diagnostic::{Code, Diagnostic};
@@ -27,6 +28,11 @@ pub const MAX_EXPR_DEPTH: usize = 128;
 /// Parses one mapping file. A file has at most one syntax error reported: the parser stops at
 /// the first place the text leaves the grammar.
 pub fn parse_text(file: FileId, text: &str) -> Result<MappingFile, Vec<Diagnostic>> {
+    // Before the grammar: the limits bound what pest and every later stage is handed.
+    let over_limits = check_text_limits(file, text);
+    if !over_limits.is_empty() {
+        return Err(over_limits);
+    }
     if is_blank(text) {
         let message = if text.trim().is_empty() {
             "the mapping file is empty"
@@ -176,6 +182,10 @@ impl Builder {
         let version = header.next().map(|v| self.string(v));
         let mut items = Vec::new();
         for item in inner {
+            if items.len() == MAX_DECLARATIONS && item.as_rule() != Rule::EOI {
+                self.errors.push(too_many_declarations(self.span(&item)));
+                break;
+            }
             let item = match item.as_rule() {
                 Rule::schema_decl => Item::Schema(self.string(item.into_inner().next()?)),
                 Rule::source_decl => {

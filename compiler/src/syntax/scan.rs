@@ -14,28 +14,57 @@ pub enum Piece {
 
 /// The pieces of `text` outside string literals.
 pub fn pieces(text: &str) -> impl Iterator<Item = Piece> + '_ {
+    tokens(text).filter_map(|token| match token {
+        Token::Piece(piece) => Some(piece),
+        Token::String { .. } => None,
+    })
+}
+
+/// The byte range of every string literal in `text`, quotes included (an unterminated one ends
+/// before the newline or at the end of the text): what the input limits measure.
+pub fn string_literals(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    tokens(text).filter_map(|token| match token {
+        Token::String { start, end } => Some((start, end)),
+        Token::Piece(_) => None,
+    })
+}
+
+/// One scan yields both code and strings, so the two views agree on where strings are.
+enum Token {
+    Piece(Piece),
+    String { start: usize, end: usize },
+}
+
+fn tokens(text: &str) -> impl Iterator<Item = Token> + '_ {
     let mut chars = text.char_indices().peekable();
-    std::iter::from_fn(move || loop {
+    std::iter::from_fn(move || {
         let (i, c) = chars.next()?;
-        match c {
+        Some(match c {
             '"' => {
                 let mut escaped = false;
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' || (c == '"' && !escaped) {
+                let mut end = text.len();
+                for (j, c) in chars.by_ref() {
+                    if c == '\n' {
+                        end = j;
+                        break;
+                    }
+                    if c == '"' && !escaped {
+                        end = j + 1;
                         break;
                     }
                     escaped = c == '\\' && !escaped;
                 }
+                Token::String { start: i, end }
             }
             '/' if chars.peek().map(|p| p.1) == Some('/') => {
                 let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
                 while chars.peek().is_some_and(|(j, _)| *j < end) {
                     chars.next();
                 }
-                return Some(Piece::Comment { start: i, end });
+                Token::Piece(Piece::Comment { start: i, end })
             }
-            _ => return Some(Piece::Code(i, c)),
-        }
+            _ => Token::Piece(Piece::Code(i, c)),
+        })
     })
 }
 
@@ -69,5 +98,12 @@ mod tests {
             })
             .collect();
         assert_eq!(code, "(");
+    }
+
+    #[test]
+    fn string_literals_span_their_quotes() {
+        let text = "a \"b\\\"c\" // \"no\"\n\"open\n";
+        let found: Vec<&str> = string_literals(text).map(|(s, e)| &text[s..e]).collect();
+        assert_eq!(found, ["\"b\\\"c\"", "\"open"]);
     }
 }
