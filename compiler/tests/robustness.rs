@@ -9,6 +9,8 @@
 
 mod support;
 
+#[path = "robustness/fuzz_findings.rs"]
+mod fuzz_findings;
 #[path = "robustness/fuzz_targets.rs"]
 mod fuzz_targets;
 #[path = "robustness/internal_error.rs"]
