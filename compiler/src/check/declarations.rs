@@ -243,7 +243,7 @@ impl<'a> Checker<'a> {
         connector: &Connector,
         c: &Checked,
     ) -> Option<ir::MessagePayload> {
-        let written = connector.options.iter().find(|o| o.name.name == "metrics");
+        let written = connector.option("metrics");
         // The connector table refuses `metrics` with another payload (`OptionSpec::when`).
         match c.text("payload") {
             "sparkplug_b" => {
@@ -371,7 +371,7 @@ impl<'a> Checker<'a> {
 
     /// A PostgreSQL target's `numeric: [...]`: each a `float` field of its entity, listed once.
     fn numeric_fields(&mut self, entity: &Entity, connector: &Connector) -> bool {
-        let Some(option) = connector.options.iter().find(|o| o.name.name == "numeric") else {
+        let Some(option) = connector.option("numeric") else {
             return true;
         };
         let ast::OptionValueKind::List(items) = &option.value.kind else {

@@ -34,9 +34,8 @@ struct Ends<'f> {
     source_spec: &'static ConnectorSpec,
     target_spec: &'static ConnectorSpec,
     target_ir: &'f ir::Target,
-    /// The program is a service (a source never ends): its files are appended to.
-    service: bool,
-    /// The name of a source that never ends, for messages.
+    /// The name of a source that never ends, for messages; `Some` makes the program a service,
+    /// whose files are appended to.
     endless_source: Option<&'f str>,
 }
 
@@ -52,9 +51,10 @@ impl Ends<'_> {
     }
 
     fn absorbs(&self) -> bool {
-        self.target_spec
-            .rewrite
-            .absorbs(!self.target_ir.key.is_empty(), !self.service)
+        self.target_spec.rewrite.absorbs(
+            !self.target_ir.key.is_empty(),
+            self.endless_source.is_none(),
+        )
     }
 
     fn reads_from_start(&self) -> bool {
@@ -245,23 +245,19 @@ impl Checker<'_> {
                         consequence(Delivery::AtMostOnce)
                     ));
                 }
-                let qos = ends
-                    .target
-                    .connector
-                    .options
-                    .iter()
-                    .find(|o| o.name.name == "qos");
+                let qos = ends.target.connector.option("qos");
                 let mut secondary = ends.target.connector.kind.span;
                 if let Some(qos) = qos {
                     secondary = qos.value.span;
                     // With `qos: 1` the target publishes again what was not confirmed: kept only
                     // by a flow that accepts duplicates.
                     if delivery == Delivery::AtLeastOnceWithDuplicates {
-                        let text = &self.sources.get(qos.name.span.file).text;
-                        let written = &text[qos.name.span.start..qos.value.span.end];
-                        fixes.push(format!(
-                            "replace `{written}` with `qos: 1` (each record published until the broker confirms it)"
-                        ));
+                        fixes.push(
+                            self.qos_1_fix(
+                                qos,
+                                "each record published until the broker confirms it",
+                            ),
+                        );
                     }
                 }
                 Diagnostic::error(
@@ -290,19 +286,12 @@ impl Checker<'_> {
                         consequence(Delivery::AtMostOnce)
                     ));
                 }
-                let qos = ends
-                    .source
-                    .connector
-                    .options
-                    .iter()
-                    .find(|o| o.name.name == "qos");
+                let qos = ends.source.connector.option("qos");
                 let mut secondary = (ends.source.connector.kind.span, why.clone());
                 if let Some(qos) = qos {
-                    let text = &self.sources.get(qos.name.span.file).text;
-                    let written = &text[qos.name.span.start..qos.value.span.end];
-                    fixes.push(format!(
-                        "replace `{written}` with `qos: 1` (the broker delivers again what was not acknowledged)"
-                    ));
+                    fixes.push(
+                        self.qos_1_fix(qos, "the broker delivers again what was not acknowledged"),
+                    );
                     secondary = (qos.value.span, why.clone());
                 }
                 Diagnostic::error(
@@ -319,6 +308,13 @@ impl Checker<'_> {
                 .help(fixes.join(", or "))
             }
         }
+    }
+
+    /// The help's rewrite of a written `qos` option into `qos: 1`, and why it keeps the promise.
+    fn qos_1_fix(&self, qos: &ast::ConnectorOption, why: &str) -> String {
+        let text = &self.sources.get(qos.name.span.file).text;
+        let written = &text[qos.name.span.start..qos.value.span.end];
+        format!("replace `{written}` with `qos: 1` ({why})")
     }
 
     /// The secondary label of E0820 and E0823: what is written twice, and when.
@@ -464,9 +460,7 @@ impl Checker<'_> {
 /// The value of `connector`'s option `name` as written, else its default, as text.
 fn option_of(connector: &ast::Connector, spec: &ConnectorSpec, name: &str) -> Option<String> {
     connector
-        .options
-        .iter()
-        .find(|o| o.name.name == name)
+        .option(name)
         .map(|o| match &o.value.kind {
             OptionValueKind::Text(t) => t.clone(),
             OptionValueKind::Number(n) | OptionValueKind::Duration(n) => n.clone(),
@@ -509,7 +503,6 @@ fn ends_of<'f>(
         source_spec: connectors::spec(source_ir.kind.connector())?,
         target_spec: connectors::spec(target_ir.kind.connector())?,
         target_ir,
-        service: endless_source.is_some(),
         endless_source,
     })
 }

@@ -54,14 +54,10 @@ fn is_header_name(name: &str) -> bool {
 
 /// The written value of option `name`, when it is a text.
 fn text_option<'c>(connector: &'c Connector, name: &str) -> Option<(&'c str, Span)> {
-    connector
-        .options
-        .iter()
-        .find(|o| o.name.name == name)
-        .and_then(|o| match &o.value.kind {
-            OptionValueKind::Text(text) => Some((text.as_str(), o.value.span)),
-            _ => None,
-        })
+    connector.option(name).and_then(|o| match &o.value.kind {
+        OptionValueKind::Text(text) => Some((text.as_str(), o.value.span)),
+        _ => None,
+    })
 }
 
 /// The name of a query parameter of `path` that carries a credential written into it (`?api_key=...`,
@@ -201,9 +197,7 @@ impl Checker<'_> {
         if named_fields && batch > 1 {
             ok = false;
             let batch_span = connector
-                .options
-                .iter()
-                .find(|o| o.name.name == "batch")
+                .option("batch")
                 .map_or(connector.span, |o| o.value.span);
             self.report(
                 Diagnostic::error(

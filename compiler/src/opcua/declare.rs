@@ -287,7 +287,7 @@ fn repeated_items(items: &[OpcuaItem], problems: &mut Vec<Diagnostic>) {
 /// The texts of a text-list option, each with its span: the text inside the quotes when the
 /// literal is written without escapes (its length is then the text's plus the two quotes).
 fn items(connector: &ast::Connector, name: &str) -> Vec<OpcuaItem> {
-    let Some(option) = connector.options.iter().find(|o| o.name.name == name) else {
+    let Some(option) = connector.option(name) else {
         return Vec::new();
     };
     let values = match &option.value.kind {
@@ -326,9 +326,5 @@ fn within(item: &OpcuaItem, range: std::ops::Range<usize>) -> Span {
 }
 
 fn option_span(connector: &ast::Connector, name: &str) -> Option<Span> {
-    connector
-        .options
-        .iter()
-        .find(|o| o.name.name == name)
-        .map(|o| o.value.span)
+    connector.option(name).map(|o| o.value.span)
 }

@@ -169,6 +169,13 @@ pub struct Connector {
     pub span: Span,
 }
 
+impl Connector {
+    /// The option written as `name: ...`, if any.
+    pub fn option(&self, name: &str) -> Option<&ConnectorOption> {
+        self.options.iter().find(|o| o.name.name == name)
+    }
+}
+
 /// `qos: 1`: one named option of a connector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectorOption {
