@@ -13,8 +13,6 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Once;
 
-use sha2::{Digest, Sha256};
-
 use crate::diagnostic::{Code, Diagnostic};
 
 /// What a caught panic said, and where in the compiler's source it was raised.
@@ -72,10 +70,7 @@ pub fn catch_panic<T>(work: impl FnOnce() -> T) -> Result<T, Panic> {
 
 /// The SHA-256 of a mapping's text, in lowercase hex: what names the input in a report.
 pub fn input_hash(text: &[u8]) -> String {
-    Sha256::digest(text)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::manifest::sha256_hex(text)
 }
 
 /// The E0006 diagnostic for `panic`, naming each input by path and hash (`None`: it could not

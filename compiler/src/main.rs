@@ -162,7 +162,10 @@ fn main() -> ExitCode {
         // The guard catches every panic of `run`; this is one in the guard itself, or a thread
         // that could not start.
         _ => {
-            eprintln!("error[fdi::E0006]: internal compiler error; please report it with the mapping file");
+            eprintln!(
+                "error[fdi::{}]: internal compiler error; please report it with the mapping file",
+                Code::InternalError
+            );
             ExitCode::from(INTERNAL_ERROR_EXIT)
         }
     }
