@@ -199,6 +199,9 @@ impl DeadLetterFile {
                 if !keep(&entry) {
                     return;
                 }
+                if entry.record.is_object() {
+                    entry.record_keys = record_keys(trimmed);
+                }
                 if let Some(mapping) = entry.mapping.take() {
                     let shared = match self.mappings.iter().find(|m| **m == mapping) {
                         Some(shared) => shared.clone(),
@@ -315,10 +318,8 @@ fn parse_line(number: u64, bytes: &[u8]) -> Option<ParsedLine> {
             .remove("mapping")
             .filter(|m| !m.is_null())
             .map(Arc::new),
-        record_keys: match fields.get("record") {
-            Some(Value::Object(_)) => record_keys(bytes),
-            _ => Vec::new(),
-        },
+        // Filled in by `add_line` for the entries it keeps: a second parse of the line.
+        record_keys: Vec::new(),
         record: fields.remove("record").unwrap_or(Value::Null),
         other: fields,
     })))

@@ -90,12 +90,9 @@ where
         }
     };
     match command {
-        DeadLetterCommand::List { selection, format } => {
-            let entries: Vec<&StoredEntry> = file
-                .entries
-                .iter()
-                .filter(|e| selection.selects(e))
-                .collect();
+        DeadLetterCommand::List { format, .. } => {
+            // `read_keeping` kept only the entries the selection selects.
+            let entries: Vec<&StoredEntry> = file.entries.iter().collect();
             match format {
                 Format::Human => print!("{}", render::list_human(&file, &entries)),
                 Format::Json => println!("{}", render::list_json(&path, &file, &entries)),

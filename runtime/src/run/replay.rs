@@ -78,6 +78,17 @@ pub(crate) struct Replayed {
     flows: BTreeSet<usize>,
 }
 
+impl Replayed {
+    /// The flows an entry of flow `flow` concerns: its own, or for a decode reject (`None`) every
+    /// flow the record goes through.
+    fn flows_of(&self, flow: Option<usize>) -> Vec<usize> {
+        match flow {
+            Some(flow) => vec![flow],
+            None => self.flows.iter().copied().collect(),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Current {
     replayed: Replayed,
@@ -269,11 +280,7 @@ impl Run {
                     .write_replayed(flow_name, stage, reject, raw, Some(&id))?;
             current.rejected_as.push((id, new_id));
         }
-        let flows: Vec<usize> = match flow {
-            Some(flow) => vec![flow],
-            None => current.replayed.flows.iter().copied().collect(),
-        };
-        for flow in flows {
+        for flow in current.replayed.flows_of(flow) {
             current.outcomes.insert(flow, Outcome::Rejected);
         }
         Ok(())
@@ -295,6 +302,8 @@ impl Run {
                     .map(|(&flow, _)| self.flows[flow].target)
                     .filter(|&target| self.unflushed[target].is_some())
                     .collect();
+                // Flows 0 -> A, 1 -> B, 2 -> A name A twice, not side by side.
+                targets.sort_unstable();
                 targets.dedup();
                 targets
             }
@@ -311,10 +320,7 @@ impl Run {
         };
         let mapping = self.dead_letter.mapping();
         for (id, entry_flow) in &current.replayed.entries {
-            let flows: Vec<usize> = match entry_flow {
-                Some(flow) => vec![*flow],
-                None => current.replayed.flows.iter().copied().collect(),
-            };
+            let flows = current.replayed.flows_of(*entry_flow);
             let outcomes: BTreeMap<String, Outcome> = flows
                 .iter()
                 .map(|&f| {
