@@ -7,36 +7,13 @@
 
 mod support;
 
-use std::process::Command;
-
 use fdi_peers::{Mosquitto, MqttClient, Postgres};
 use support::service::{
-    broker_settings, database_settings, payload, reading, wait_for_count, Service,
+    broker_settings, database_settings, payload, psql_count, psql_rows, reading, wait_for_count,
+    Service,
 };
 
 const READINGS: u64 = 10_000;
-
-fn query(server: &Postgres, sql: &str) -> Vec<String> {
-    let output = Command::new("psql")
-        .arg(server.connection_string())
-        .args(["-At", "-F", "|", "-c", sql])
-        .output()
-        .expect("psql (install it with tests/peers/install)");
-    if !output.status.success() {
-        return Vec::new();
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn count(server: &Postgres, table: &str) -> usize {
-    query(server, &format!("SELECT count(*) FROM {table}"))
-        .first()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
 
 #[test]
 fn a_file_and_a_topic_side_by_side_into_postgres_lose_nothing_across_a_kill() {
@@ -71,19 +48,19 @@ fn a_file_and_a_topic_side_by_side_into_postgres_lose_nothing_across_a_kill() {
             client.disconnect();
         })
     };
-    wait_for_count("readings", 2_000, || count(&database, "readings"));
+    wait_for_count("readings", 2_000, || psql_count(&database, "readings"));
     first.kill();
 
     let second = start();
     publisher.join().unwrap();
     wait_for_count("readings", READINGS as usize, || {
-        count(&database, "readings")
+        psql_count(&database, "readings")
     });
     let (code, summary) = second.stop();
     assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
     support::assert_balanced(&summary);
 
-    let stored = query(
+    let stored = psql_rows(
         &database,
         "SELECT machine, seq, value, doubled FROM readings ORDER BY seq",
     );
@@ -95,7 +72,7 @@ fn a_file_and_a_topic_side_by_side_into_postgres_lose_nothing_across_a_kill() {
         .collect();
     assert_eq!(stored, expected, "every reading once, with its values");
     assert_eq!(
-        query(
+        psql_rows(
             &database,
             "SELECT column_name, data_type FROM information_schema.columns \
              WHERE table_name = 'readings' AND column_name IN ('value', 'doubled') ORDER BY 1"
@@ -104,7 +81,7 @@ fn a_file_and_a_topic_side_by_side_into_postgres_lose_nothing_across_a_kill() {
         "numeric where the mapping declares it"
     );
     assert_eq!(
-        query(
+        psql_rows(
             &database,
             "SELECT shift, starts FROM shifts ORDER BY starts"
         ),

@@ -15,27 +15,9 @@ use std::time::{Duration, Instant};
 
 use fdi_peers::{Mosquitto, MqttClient, Postgres};
 use support::service::{
-    broker_settings, database_settings, payload, reading, sqlite_rows, wait_for_count, Service,
+    broker_settings, database_settings, payload, psql_count, psql_rows, reading, sqlite_rows,
+    wait_for_count, Service,
 };
-
-fn query(server: &Postgres, sql: &str) -> Vec<String> {
-    let output = std::process::Command::new("psql")
-        .arg(server.connection_string())
-        .args(["-At", "-F", "|", "-c", sql])
-        .output()
-        .expect("psql (install it with tests/peers/install)");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn count(server: &Postgres) -> usize {
-    query(server, "SELECT count(*) FROM readings")
-        .first()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
 
 /// Records in the queue of target `stored`, read from its SQLite file.
 fn queued(queue_dir: &Path) -> usize {
@@ -83,7 +65,7 @@ fn readings_queue_through_a_database_outage_and_a_kill_and_arrive_once_in_order(
     let first = start();
     first.wait_subscribed();
     publish(&broker, 1..=2000);
-    wait_for_count("readings", 2000, || count(&database));
+    wait_for_count("readings", 2000, || psql_count(&database, "readings"));
     let before = first.memory();
     database.stop();
     let outage = Instant::now();
@@ -98,7 +80,7 @@ fn readings_queue_through_a_database_outage_and_a_kill_and_arrive_once_in_order(
         "nothing left the queue while the database was down"
     );
     database.resume().unwrap();
-    wait_for_count("readings", 12_000, || count(&database));
+    wait_for_count("readings", 12_000, || psql_count(&database, "readings"));
     let after = first.memory();
     eprintln!(
         "program memory (VmRSS, VmHWM in KiB): before the outage {before:?}, with 10,000 readings \
@@ -111,13 +93,14 @@ fn readings_queue_through_a_database_outage_and_a_kill_and_arrive_once_in_order(
         during.0
     );
     // In the order published: a later transaction (xmin; one writer) never holds an earlier reading.
-    let transactions: Vec<i64> = query(
+    let transactions: Vec<i64> = psql_rows(
         &database,
         "SELECT xmin::text::bigint FROM readings ORDER BY seq",
     )
     .iter()
     .map(|x| x.parse().unwrap())
     .collect();
+    assert_eq!(transactions.len(), 12_000, "every reading in the table");
     assert!(
         transactions.windows(2).all(|pair| pair[0] <= pair[1]),
         "readings committed out of their order"
@@ -134,7 +117,7 @@ fn readings_queue_through_a_database_outage_and_a_kill_and_arrive_once_in_order(
     publish(&broker, 16_001..=18_000);
     wait_for_count("queued readings", 6000, || queued(&queue_dir));
     database.resume().unwrap();
-    wait_for_count("readings", 18_000, || count(&database));
+    wait_for_count("readings", 18_000, || psql_count(&database, "readings"));
     let (code, summary) = second.stop();
     assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
     support::assert_balanced(&summary);
@@ -164,12 +147,12 @@ fn readings_queue_through_a_database_outage_and_a_kill_and_arrive_once_in_order(
     );
     database.resume().unwrap();
     let last = start();
-    wait_for_count("readings", 22_000, || count(&database));
+    wait_for_count("readings", 22_000, || psql_count(&database, "readings"));
     let (code, summary) = last.stop();
     assert_eq!(code, 0, "SIGTERM drains and exits 0: {summary}");
     support::assert_balanced(&summary);
 
-    let stored = query(
+    let stored = psql_rows(
         &database,
         "SELECT machine, seq, value, doubled FROM readings ORDER BY seq",
     );

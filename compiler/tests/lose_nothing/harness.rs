@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
@@ -157,25 +156,12 @@ impl Plant {
     /// The rows `sql` selects, each as its columns joined by `|`; none while the table the
     /// program creates does not exist yet.
     pub fn rows(&self, sql: &str) -> Vec<String> {
-        let output = Command::new("psql")
-            .arg(self.database.connection_string())
-            .args(["-At", "-F", "|", "-c", sql])
-            .output()
-            .expect("psql (install it with tests/peers/install)");
-        if !output.status.success() {
-            return Vec::new();
-        }
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect()
+        crate::support::service::psql_rows(&self.database, sql)
     }
 
+    /// The rows of `table`; 0 while it does not exist.
     pub fn count(&self, table: &str) -> usize {
-        self.rows(&format!("SELECT count(*) FROM {table}"))
-            .first()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
+        crate::support::service::psql_count(&self.database, table)
     }
 
     /// Waits until `table` has at least `rows` rows.

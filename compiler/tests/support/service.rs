@@ -336,6 +336,31 @@ pub fn psql<S: AsRef<std::ffi::OsStr>>(database: &fdi_peers::Postgres, args: &[S
     );
 }
 
+/// The rows `sql` selects from `database`, each as its columns joined by `|`; none while psql
+/// fails (a table the program has not created yet).
+pub fn psql_rows(database: &fdi_peers::Postgres, sql: &str) -> Vec<String> {
+    let output = Command::new("psql")
+        .arg(database.connection_string())
+        .args(["-At", "-F", "|", "-c", sql])
+        .output()
+        .expect("psql (install it with tests/peers/install)");
+    if !output.status.success() {
+        return Vec::new();
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The rows of `table` in `database`; 0 while it does not exist.
+pub fn psql_count(database: &fdi_peers::Postgres, table: &str) -> usize {
+    psql_rows(database, &format!("SELECT count(*) FROM {table}"))
+        .first()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 /// The rows `query` selects from the SQLite database a service writes, each made by `row`; none
 /// while the file or its table does not exist yet.
 pub fn sqlite_rows<T>(
