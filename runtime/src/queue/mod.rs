@@ -189,16 +189,6 @@ impl Shared {
     }
 }
 
-/// Set once SIGTERM or SIGINT asked the run to stop (see `run/drive.rs`).
-static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
-
-/// The run was asked to stop: a write that waits for room in a full queue goes on, so that the core can
-/// drain what was delivered (the queue then exceeds `--queue-max-bytes` by at most those deliveries, on disk),
-/// flush, acknowledge and exit.
-pub(crate) fn stop_requested() {
-    STOP_REQUESTED.store(true, Ordering::SeqCst);
-}
-
 /// The run's side of a queued target: see the module documentation.
 pub struct QueuedTarget<T> {
     shared: Arc<Shared>,
@@ -212,16 +202,22 @@ pub struct QueuedTarget<T> {
     first_of_run: i64,
     /// The last quarantined entry handed to the dead letter, removed once it is durable there.
     dead_lettered_through: Option<i64>,
+    /// Set when the run was asked to stop: a write waiting for room goes on, so that the core can
+    /// drain what was delivered (the queue then exceeds `--queue-max-bytes` by at most those
+    /// deliveries, on disk), flush, acknowledge and exit.
+    stopping: Arc<AtomicBool>,
     _record: PhantomData<fn(&T)>,
 }
 
 impl<T> QueuedTarget<T> {
     /// Opens (or creates) the queue of target `name` at `path` and starts its forwarder, which opens the real
-    /// target with `open` (again after an outage) and reports to `health`.
+    /// target with `open` (again after an outage) and reports to `health`; `stopping` is the run's
+    /// flag of a requested stop.
     pub fn open(
         name: &str,
         path: &Path,
         max_bytes: u64,
+        stopping: Arc<AtomicBool>,
         open: OpenForwarded,
     ) -> Result<Self, RunError> {
         let store = Store::open(path)?;
@@ -266,6 +262,7 @@ impl<T> QueuedTarget<T> {
             next: None,
             first_of_run,
             dead_lettered_through: None,
+            stopping,
             _record: PhantomData,
         })
     }
@@ -306,7 +303,7 @@ impl<T> QueuedTarget<T> {
         let mut announced = false;
         while state.extent.records > 0
             && state.extent.bytes + size > self.shared.max_bytes
-            && !STOP_REQUESTED.load(Ordering::SeqCst)
+            && !self.stopping.load(Ordering::SeqCst)
         {
             if let Some(failed) = &state.failed {
                 return Err(self.shared.failure(failed));

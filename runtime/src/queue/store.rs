@@ -128,7 +128,8 @@ impl Store {
         }
         let fail = |e: rusqlite::Error| store_error("open the queue", path, e);
         let connection = Connection::open(path).map_err(fail)?;
-        // WAL: the forwarder's reads do not wait for the run's appends. FULL: a commit is durable when it
+        // WAL: a commit appends to the log instead of rewriting pages (the run and the forwarder share
+        // this one connection behind the queue's lock, so they still take turns). FULL: a commit is durable when it
         // returns, against a power cut too, since the source positions behind it are acknowledged then.
         connection
             .pragma_update(None, "journal_mode", "WAL")

@@ -206,7 +206,7 @@ impl Run {
             });
         }
         let timer = runtime.spawn(tick(events.clone(), self.config.checkpoint_interval));
-        let signals = runtime.spawn(stop_on_signal(events));
+        let signals = runtime.spawn(stop_on_signal(events, self.stopping.clone()));
         let result = self.core(&mut running, &mut incoming, &stop);
         // Readers still running (after an error) see the channel closed and end; readers that ended commit the
         // last positions sent to them, and stop when their link to the core is dropped.
@@ -305,7 +305,6 @@ impl Run {
                 }
                 Event::Stop => {
                     tracing::info!(target: "fdi::run", "stopping: draining what was read");
-                    self.stopping = true;
                     let _ = stop.send(true);
                     deadline.get_or_insert(Instant::now() + self.config.shutdown_timeout);
                 }
@@ -386,7 +385,10 @@ async fn tick(events: mpsc::Sender<Event>, interval: Duration) {
 
 /// The first SIGTERM or SIGINT asks the core to stop ([`Event::Stop`]); a second one exits at once (code 130),
 /// leaving what was not acknowledged to be read again at the next start.
-async fn stop_on_signal(events: mpsc::Sender<Event>) {
+async fn stop_on_signal(
+    events: mpsc::Sender<Event>,
+    stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut terminate), Ok(mut interrupt)) = (
         signal(SignalKind::terminate()),
@@ -400,7 +402,7 @@ async fn stop_on_signal(events: mpsc::Sender<Event>) {
         _ = interrupt.recv() => {}
     }
     // A core that waits for room in a full queue takes no event: the queue sees the stop itself.
-    crate::queue::stop_requested();
+    stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     if events.send(Event::Stop).await.is_err() {
         return;
     }

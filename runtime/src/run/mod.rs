@@ -241,8 +241,10 @@ pub struct Run {
     replay: Option<Box<replay::Replaying>>,
     /// Per target, its queue's figures when it is queued (`queued.rs`); `None` for the others.
     queues: Vec<Option<crate::summary::QueueSummary>>,
-    /// A signal asked the run to stop: its queues stay on disk instead of being drained.
-    stopping: bool,
+    /// Set when SIGTERM or SIGINT asked the run to stop (`drive.rs`): its queues stay on disk
+    /// instead of being drained, and a write waiting for room in a full queue goes on, so that the
+    /// core can drain what was delivered. Shared with each queued target.
+    stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Run {
@@ -282,7 +284,7 @@ impl Run {
             config,
             replay: None,
             queues: Vec::new(),
-            stopping: false,
+            stopping: Default::default(),
         })
     }
 

@@ -39,7 +39,13 @@ impl Run {
             None => self.base_dir.join("queue"),
         };
         let path = folder.join(format!("{}.sqlite", plain_file_name(name)?));
-        let target = QueuedTarget::<T>::open(name, &path, options.queue_max_bytes, open)?;
+        let target = QueuedTarget::<T>::open(
+            name,
+            &path,
+            options.queue_max_bytes,
+            self.stopping.clone(),
+            open,
+        )?;
         let shared = target.shared();
         let id = self.add_target(name, Box::new(target));
         self.queues[id.index] = Some(QueueSummary::default());
@@ -112,7 +118,7 @@ impl Run {
     /// start), then dead-letters what was quarantined meanwhile. A run stopped by a signal leaves its queues
     /// on disk.
     pub(super) fn drain_queues(&mut self) -> Result<(), RunError> {
-        if self.program.service || self.stopping {
+        if self.program.service || self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(());
         }
         let queued: Vec<usize> = (0..self.outputs.len())

@@ -33,9 +33,14 @@ fn records_per_second_enqueued_and_forwarded() {
         transient: |error| matches!(error, RunError::Connector(_)),
         opened: None,
     };
-    let mut queue =
-        QueuedTarget::<Reading>::open("mes", &dir.path().join("queue/mes.sqlite"), 1 << 34, open)
-            .unwrap();
+    let mut queue = QueuedTarget::<Reading>::open(
+        "mes",
+        &dir.path().join("queue/mes.sqlite"),
+        1 << 34,
+        Default::default(),
+        open,
+    )
+    .unwrap();
     let readings: Vec<Reading> = (0..RECORDS)
         .map(|seq| fdi_runtime::serde_json::from_str(line(seq).trim()).unwrap())
         .collect();
