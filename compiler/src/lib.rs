@@ -17,6 +17,7 @@ pub mod ir;
 pub mod lineage;
 pub mod loader;
 pub mod manifest;
+pub mod mtconnect;
 pub mod opcua;
 pub mod schema;
 pub mod source_map;
