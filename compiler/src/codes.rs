@@ -171,6 +171,9 @@ codes! {
     DeliveryDisagrees = "E0822": "the flows of one source state guarantees that acknowledge its positions at different times",
     AtMostOnceRewritten = "E0823": "an at-most-once flow reads a file, read again from its start by every run, into a target that writes a record again",
     EndMayLose = "E0824": "an at-least-once flow reads a source that delivers nothing again after a crash, or writes a target that confirms nothing",
+    // MTConnect sources (docs/connectors/mtconnect.md)
+    MtconnectDataItems = "E0830": "an MTConnect source names no data item, one twice, or one that is no id or name",
+    MtconnectRecordField = "E0831": "an MTConnect source's entity reads a field an observation's record does not have",
 }
 
 impl std::fmt::Display for Code {
