@@ -10,12 +10,16 @@
 //! the check (the checker does no IO). `model.rs` reads `MTConnectDevices` documents leniently
 //! and lists what it skipped; `standard.rs` holds what the standard says values are
 //! (`standard.yaml`, extracted from the 2.7 Streams schema by `extract_standard.py`) and its
-//! units in the compiler's units.
+//! units in the compiler's units; `fit.rs` says which field types read a data item's values,
+//! and `typing.rs` is the stage ([`type_sources`]).
 
 mod declare;
+mod fit;
 pub mod model;
 mod record;
 pub mod standard;
+mod typing;
 
 pub use declare::source_kind;
 pub use record::check_source_fields;
+pub use typing::type_sources;

@@ -162,7 +162,7 @@ impl DeviceModel {
         let Some(devices) = child(&root, "Devices") else {
             return Err("it has no `Devices` element".into());
         };
-        let mut undeclared_values: HashMap<String, usize> = HashMap::new();
+        let mut undeclared_values: HashMap<String, (usize, Range<usize>)> = HashMap::new();
         for element in devices.children().filter(|n| n.is_element()) {
             let tag = element.tag_name().name();
             if tag != "Device" && tag != "Agent" {
@@ -189,13 +189,13 @@ impl DeviceModel {
             reader.walk(element, &mut Vec::new(), &mut device.data_items);
             model.devices.push(device);
         }
-        let mut undeclared: Vec<(String, usize)> = undeclared_values.into_iter().collect();
-        undeclared.sort();
-        for (prefix, count) in undeclared {
-            // Where the prefix is first used is already a data item's label; the note is one
-            // per prefix, at the root.
+        let mut undeclared: Vec<(String, (usize, Range<usize>))> =
+            undeclared_values.into_iter().collect();
+        undeclared.sort_by_key(|(_, (_, first))| first.start);
+        for (prefix, (count, first)) in undeclared {
+            // One note per prefix, where it is first used.
             model.skipped.push(Skipped {
-                range: shift(root.range_qname_start()),
+                range: first,
                 what: format!(
                     "{count} `type` or `subType` value{} use{} the prefix `{prefix}:`, which the document does not declare; read as extension types, which the standard's vocabularies do not type",
                     if count == 1 { "" } else { "s" },
@@ -226,7 +226,8 @@ impl DeviceModel {
 /// The data items under a device, each once.
 struct ItemReader<'m, 's> {
     skipped: &'m mut Vec<Skipped>,
-    undeclared_values: &'m mut HashMap<String, usize>,
+    /// Each prefix used undeclared in a value: how often, and where first.
+    undeclared_values: &'m mut HashMap<String, (usize, Range<usize>)>,
     shift: &'s dyn Fn(Range<usize>) -> Range<usize>,
     /// The ids read so far in this device.
     seen: HashSet<String>,
@@ -304,12 +305,17 @@ impl ItemReader<'_, '_> {
             return None;
         };
         for attribute in ["type", "subType"] {
-            if let Some((prefix, _)) = item.attribute(attribute).and_then(|v| v.split_once(':')) {
+            let Some(value) = item.attribute_node(attribute) else {
+                continue;
+            };
+            if let Some((prefix, _)) = value.value().split_once(':') {
                 if item.lookup_namespace_uri(Some(prefix)).is_none() {
-                    *self
-                        .undeclared_values
+                    let at = value.range_value();
+                    let used = (self.shift)(at.start..at.start + prefix.len() + 1);
+                    self.undeclared_values
                         .entry(prefix.to_string())
-                        .or_default() += 1;
+                        .or_insert((0, used))
+                        .0 += 1;
                 }
             }
         }
