@@ -157,8 +157,9 @@ fn read_model(path: &Path, sources: &mut SourceMap) -> Result<(Rc<DeviceModel>, 
         _ => "it cannot be read".to_string(),
     })?;
     let text = String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?;
-    let model = DeviceModel::parse(&text)?;
+    // Registered even when it is no device model: the compilation read it.
     let id = sources.add_as(path, text.as_str(), FileKind::Schema);
+    let model = DeviceModel::parse(&text)?;
     Ok((Rc::new(model), id))
 }
 
