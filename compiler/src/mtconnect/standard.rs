@@ -184,6 +184,8 @@ const UNITS: &[(&str, Unit)] = &[
 struct Table {
     version: String,
     types: HashMap<(Category, String), Value>,
+    /// The standard's `UnitsEnum`, which [`UNITS`] must cover (a test says so).
+    #[cfg_attr(not(test), allow(dead_code))]
     units: Vec<String>,
 }
 
@@ -300,6 +302,25 @@ mod tests {
         assert_eq!(unit("MILLIMETER_3D"), Unit::Vector);
         assert_eq!(unit("DECIBEL"), Unit::Logarithmic);
         assert_eq!(unit("FURLONG"), Unit::Unknown);
+    }
+
+    /// The documented table of units is this one: each row `| `STANDARD` | `fdi` |`.
+    #[test]
+    fn the_documentation_lists_every_unit_as_mapped_here() {
+        let docs = ["docs/mtconnect-models.md", "docs/connectors/mtconnect.md"]
+            .iter()
+            .filter_map(|doc| {
+                std::fs::read_to_string(format!("{}/../{doc}", env!("CARGO_MANIFEST_DIR"))).ok()
+            })
+            .find(|text| text.contains("## Typing from the device model"))
+            .expect("the section \"Typing from the device model\" is documented");
+        for (standard, unit) in UNITS {
+            let row = match unit {
+                Unit::Fdi(text) => format!("| `{standard}` | `{text}` |"),
+                _ => format!("| `{standard}` | none: "),
+            };
+            assert!(docs.contains(&row), "the documentation lacks `{row}`");
+        }
     }
 
     #[test]
