@@ -615,3 +615,7 @@ fn list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
     quoted.join(", ")
 }
+
+#[cfg(test)]
+#[path = "typing_tests.rs"]
+mod tests;
