@@ -150,7 +150,7 @@ codes! {
     DataItemTypeMismatch = "E0713": "a data item's values do not fit the type or unit of the entity's `value` field",
     VocabularyMismatch = "E0714": "an enum read from a controlled vocabulary has a code the standard lacks, or lacks one the data item may send",
     UnavailableNotQuality = "E0715": "the `value` field of a typed MTConnect source is not declared `quality: true`, so UNAVAILABLE has nowhere to go",
-    DeviceModelSkipped = "E0716": "parts of an MTConnect device model could not be read and were skipped (a warning)",
+    DeviceModelSkipped = "E0716": "parts of an MTConnect device model do not follow the standard and were read past (a warning)",
     // Connectors and their deployment settings
     BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
     SecretInMapping = "E0802": "a password, token or credential is written in the mapping",

@@ -169,7 +169,7 @@ fn skipped_warning(file: &TextItem, model: &DeviceModel, id: FileId) -> Diagnost
     let mut warning = Diagnostic::warning(
         Code::DeviceModelSkipped,
         format!(
-            "the device model `{}` was read with {count} part{} skipped",
+            "the device model `{}` does not follow the MTConnect standard in {count} place{}, read past",
             file.text,
             if count == 1 { "" } else { "s" }
         ),
@@ -183,7 +183,7 @@ fn skipped_warning(file: &TextItem, model: &DeviceModel, id: FileId) -> Diagnost
     }
     let more = count.saturating_sub(SKIPPED_LABELS);
     warning.help(format!(
-        "{}the document does not follow the MTConnect schema there; an agent's clients read past such parts as fdi did, and data items there cannot be typed",
+        "{}an agent's clients read past such parts as fdi did; a data item skipped cannot be read, one of an undeclared extension type is read untyped",
         if more > 0 {
             format!("and {more} more; ")
         } else {
