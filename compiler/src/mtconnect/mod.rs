@@ -11,10 +11,11 @@
 //! and lists what it skipped; `standard.rs` holds what the standard says values are
 //! (`standard.yaml`, extracted from the 2.7 Streams schema by `extract_standard.py`) and its
 //! units in the compiler's units; `fit.rs` says which field types read a data item's values,
-//! and `typing.rs` is the stage ([`type_sources`]); `import.rs` writes the schema YAML of data
+//! `files.rs` reads the model files once each, and `typing.rs` is the stage ([`type_sources`]); `import.rs` writes the schema YAML of data
 //! items picked from a model ([`schema_yaml`], for `fdi schema import`).
 
 mod declare;
+mod files;
 mod fit;
 mod import;
 pub mod model;

@@ -83,11 +83,6 @@ pub fn vocabulary(category: Category, type_name: &str) -> Option<&'static [Strin
     }
 }
 
-/// Whether the standard defines `type_name` for `category`.
-pub fn is_standard_type(category: Category, type_name: &str) -> bool {
-    category == Category::Condition || table().types.contains_key(&(category, type_name.into()))
-}
-
 /// Units whose values are several numbers, not one.
 fn is_vector_unit(units: &str) -> bool {
     units.ends_with("_3D")

@@ -8,20 +8,19 @@
 //! in the schema and the data item in the model. Each data item found gets its
 //! [`ir::DataItemFacts`] for the emitter.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::collections::HashSet;
+use std::path::Path;
 
 use super::fit::{self, Expected, Fit};
-use super::model::{DataItem, Device, DeviceModel};
+use super::model::{DataItem, Device};
 use super::standard;
 use crate::diagnostic::{closest, Code, Diagnostic};
 use crate::ir::{self, DataItemFacts, Program, TextItem};
 use crate::schema::{Entity, Field, FieldType, SchemaSet};
-use crate::source_map::{FileId, FileKind, SourceMap, Span};
+use crate::source_map::{FileId, SourceMap, Span};
 
-/// At most this many skipped parts of a model are labelled in its warning.
-const SKIPPED_LABELS: usize = 6;
+/// At most this many devices are labelled when a source must name one.
+const DEVICE_LABELS: usize = 6;
 
 /// Types every MTConnect source of `program` that names a device model by it, and fills the
 /// facts of its data items. `folder` is the mapping's folder; each model read is added to
@@ -32,7 +31,7 @@ pub fn type_sources(
     folder: &Path,
     sources: &mut SourceMap,
 ) -> Result<Program, Vec<Diagnostic>> {
-    let mut models = Models::default();
+    let mut models = super::files::Models::default();
     let mut problems = Vec::new();
     let mut filled: Vec<(usize, Vec<Option<DataItemFacts>>)> = Vec::new();
     for (index, source) in program.sources.iter().enumerate() {
@@ -94,107 +93,9 @@ pub fn type_sources(
     Ok(program)
 }
 
-/// The models read so far, each once, by path.
-#[derive(Default)]
-struct Models {
-    read: HashMap<PathBuf, Result<(Rc<DeviceModel>, FileId), String>>,
-    warnings: Vec<Diagnostic>,
-}
-
-/// The models one source names, in the order given.
-type Read = Vec<(Rc<DeviceModel>, FileId)>;
-
-impl Models {
-    /// The models `files` name; `None` (and E0710 for each that cannot be used) when one fails.
-    fn load(
-        &mut self,
-        files: &[TextItem],
-        folder: &Path,
-        sources: &mut SourceMap,
-        problems: &mut Vec<Diagnostic>,
-    ) -> Option<Read> {
-        let mut read = Vec::new();
-        let mut failed = false;
-        for file in files {
-            let path = crate::normalize(&folder.join(&file.text));
-            let first = !self.read.contains_key(&path);
-            let entry = self
-                .read
-                .entry(path.clone())
-                .or_insert_with(|| read_model(&path, sources));
-            match entry {
-                Ok((model, id)) => {
-                    if first && !model.skipped.is_empty() {
-                        self.warnings.push(skipped_warning(file, model, *id));
-                    }
-                    read.push((Rc::clone(model), *id));
-                }
-                Err(why) => {
-                    failed = true;
-                    problems.push(
-                        Diagnostic::error(
-                            Code::DeviceModelUnreadable,
-                            format!("the device model `{}` cannot be used: {why}", file.text),
-                        )
-                        .label(file.span, "named here")
-                        .help(format!(
-                            "name an MTConnect device model (an `MTConnectDevices` document: an agent's `Devices.xml`, or what its `/probe` answers), relative to the mapping's folder ({}); without `devices:` the source is untyped",
-                            folder.display()
-                        )),
-                    );
-                }
-            }
-        }
-        (!failed).then_some(read)
-    }
-}
-
-fn read_model(path: &Path, sources: &mut SourceMap) -> Result<(Rc<DeviceModel>, FileId), String> {
-    // In words that do not depend on the loader (the disk's, or files in memory).
-    let bytes = sources.read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "there is no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "it may not be read (permission denied)".into(),
-        _ => "it cannot be read".to_string(),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?;
-    // Registered even when it is no device model: the compilation read it.
-    let id = sources.add_as(path, text.as_str(), FileKind::Schema);
-    let model = DeviceModel::parse(&text)?;
-    Ok((Rc::new(model), id))
-}
-
-/// E0716: what reading a model skipped, each part labelled in the model.
-fn skipped_warning(file: &TextItem, model: &DeviceModel, id: FileId) -> Diagnostic {
-    let count = model.skipped.len();
-    let mut warning = Diagnostic::warning(
-        Code::DeviceModelSkipped,
-        format!(
-            "the device model `{}` does not follow the MTConnect standard in {count} place{}, read past",
-            file.text,
-            if count == 1 { "" } else { "s" }
-        ),
-    )
-    .label(file.span, "read here");
-    for skipped in model.skipped.iter().take(SKIPPED_LABELS) {
-        warning = warning.label(
-            Span::new(id, skipped.range.start, skipped.range.end),
-            skipped.what.clone(),
-        );
-    }
-    let more = count.saturating_sub(SKIPPED_LABELS);
-    warning.help(format!(
-        "{}an agent's clients read past such parts as fdi did; a data item skipped cannot be read, one of an undeclared extension type is read untyped",
-        if more > 0 {
-            format!("and {more} more; ")
-        } else {
-            String::new()
-        }
-    ))
-}
-
 /// The device `device:` names in the models, or their only `Device`; E0711 otherwise.
 fn find_device<'m>(
-    read: &'m Read,
+    read: &'m super::files::Read,
     files: &[TextItem],
     named: Option<&TextItem>,
     problems: &mut Vec<Diagnostic>,
@@ -244,7 +145,7 @@ fn find_device<'m>(
                 ),
             )
             .label(file.span, "a model of several devices");
-            for (device, id) in devices.iter().take(SKIPPED_LABELS) {
+            for (device, id) in devices.iter().take(DEVICE_LABELS) {
                 error = error.label(
                     Span::new(*id, device.range.start, device.range.end),
                     format!("the device `{}`", device.label()),
@@ -286,7 +187,7 @@ impl<'a> Typing<'a> {
     fn data_item(
         &self,
         item: &TextItem,
-        read: &Read,
+        read: &super::files::Read,
         problems: &mut Vec<Diagnostic>,
     ) -> Option<&'a DataItem> {
         if let Some(found) = self.device.data_item(&item.text) {
