@@ -398,6 +398,10 @@ impl<'a> Typing<'a> {
             )
         };
         let enum_label = (declared.span, format!("the enum `{enum_name}`"));
+        let field_label = (
+            field.span,
+            format!("`{}` is declared `{enum_name}` here", field.name),
+        );
         for code in &declared.codes {
             if allowed(code) {
                 continue;
@@ -415,7 +419,11 @@ impl<'a> Typing<'a> {
                 let near = closest(code, vocabulary.iter().map(String::as_str))
                     .map(|near| format!("the closest is `{near}`; "))
                     .unwrap_or_default();
-                format!("{near}the codes of {what} are {}", list(&vocabulary))
+                format!(
+                    "{near}the codes of {what} are {}; give the plant's own names in the flow, with a `match` on `{}`",
+                    list(&vocabulary),
+                    field.name
+                )
             };
             problems.push(
                 Diagnostic::error(
@@ -429,6 +437,7 @@ impl<'a> Typing<'a> {
                     item.span,
                     format!("{} {}", data_item.category.as_str(), data_item.type_name),
                 )
+                .label(field_label.0, field_label.1.clone())
                 .label(enum_label.0, enum_label.1.clone())
                 .label(self.span(&data_item.type_range), "its vocabulary")
                 .help(help),
@@ -467,6 +476,7 @@ impl<'a> Typing<'a> {
                 ),
             )
             .label(item.span, format!("{} {}", data_item.category.as_str(), data_item.type_name))
+            .label(field_label.0, field_label.1)
             .label(enum_label.0, enum_label.1)
             .label(self.span(&data_item.type_range), "its vocabulary")
             .help(format!(
