@@ -146,7 +146,7 @@ codes! {
     // MTConnect device models that type a mapping's data items (compiler/src/mtconnect/typing.rs)
     DeviceModelUnreadable = "E0710": "the device model of an MTConnect source cannot be read, or is no MTConnectDevices document",
     DeviceNotInModel = "E0711": "the device an MTConnect source names is not in its device model, or the model has several and none is named",
-    DataItemNotInDevice = "E0712": "a data item an MTConnect source reads is not in its device",
+    DataItemNotInDevice = "E0712": "a data item an MTConnect source reads is not in its device, or names several by a name they share",
     DataItemTypeMismatch = "E0713": "a data item's values do not fit the type or unit of the entity's `value` field",
     VocabularyMismatch = "E0714": "an enum read from a controlled vocabulary has a code the standard lacks, or lacks one the data item may send",
     UnavailableNotQuality = "E0715": "the `value` field of a typed MTConnect source is not declared `quality: true`, so UNAVAILABLE has nowhere to go",

@@ -33,6 +33,8 @@ pub enum ImportError {
         device: String,
         closest: Option<String>,
     },
+    /// A picked name is the name of several data items; their ids.
+    Ambiguous { picked: String, ids: Vec<String> },
     /// Nothing was picked.
     NothingPicked,
 }
@@ -71,6 +73,12 @@ impl std::fmt::Display for ImportError {
                     None => Ok(()),
                 }
             }
+            ImportError::Ambiguous { picked, ids } => write!(
+                f,
+                "`{picked}` names {} data items; pick one by its id: {}",
+                ids.len(),
+                ids.join(", ")
+            ),
             ImportError::NothingPicked => write!(f, "no data item was picked"),
         }
     }
@@ -110,6 +118,18 @@ pub fn schema_yaml(
     })?;
     let mut items = Vec::new();
     for pick in picked {
+        let named: Vec<String> = found
+            .data_items
+            .iter()
+            .filter(|d| d.name.as_deref() == Some(*pick))
+            .map(|d| d.id.clone())
+            .collect();
+        if named.len() > 1 && !found.data_items.iter().any(|d| d.id == *pick) {
+            return Err(ImportError::Ambiguous {
+                picked: pick.to_string(),
+                ids: named,
+            });
+        }
         let item = found.data_item(pick).ok_or_else(|| ImportError::DataItem {
             picked: pick.to_string(),
             device: found.label().to_string(),

@@ -190,6 +190,38 @@ impl<'a> Typing<'a> {
         read: &super::files::Read,
         problems: &mut Vec<Diagnostic>,
     ) -> Option<&'a DataItem> {
+        let named: Vec<&DataItem> = self
+            .device
+            .data_items
+            .iter()
+            .filter(|d| d.id != item.text && d.name.as_deref() == Some(item.text.as_str()))
+            .collect();
+        if named.len() > 1 && !self.device.data_items.iter().any(|d| d.id == item.text) {
+            // An SHDR key names one data item: which of these the agent would take is its
+            // own affair, so the mapping says which by id.
+            let ids: Vec<String> = named.iter().map(|d| d.id.clone()).collect();
+            let mut error = Diagnostic::error(
+                Code::DataItemNotInDevice,
+                format!(
+                    "`{}` names {} data items of the device `{}`",
+                    item.text,
+                    named.len(),
+                    self.device.label()
+                ),
+            )
+            .label(item.span, "a name, not unique in the device");
+            for data_item in &named {
+                error = error.label(
+                    self.span(&data_item.id_range),
+                    format!("the data item `{}`", data_item.id),
+                );
+            }
+            problems.push(error.help(format!(
+                "name the one to read by its id, which is unique: {}",
+                list(&ids)
+            )));
+            return None;
+        }
         if let Some(found) = self.device.data_item(&item.text) {
             return Some(found);
         }

@@ -137,3 +137,26 @@ fn every_data_item_of_a_source_is_checked_and_reported_in_the_order_of_the_text(
     assert_eq!(codes(&errors), ["fdi::E0712", "fdi::E0713", "fdi::E0715"]);
     assert_eq!(errors[0].help.as_deref(), Some("did you mean `Xpos`?"));
 }
+
+#[test]
+fn a_name_several_data_items_share_is_refused_with_their_ids() {
+    let schema = "entities:\n  Level:\n    fields:\n      data_item: string\n      value: { type: \"float[degC]\", quality: true }";
+    let simple = |items: &[&str]| {
+        compile(
+            "SimpleDevice.xml",
+            Some("SimpleCnc"),
+            items,
+            schema,
+            "Level",
+        )
+    };
+    let errors = simple(&["low_main_level"]).unwrap_err();
+    assert_eq!(codes(&errors), ["fdi::E0712"]);
+    assert_eq!(
+        errors[0].help.as_deref(),
+        Some("name the one to read by its id, which is unique: `r25176b0`, `obc97840`")
+    );
+    assert_eq!(errors[0].labels.len(), 3);
+    // By id, each is one data item.
+    simple(&["r25176b0", "obc97840"]).unwrap();
+}
