@@ -168,3 +168,35 @@ fn documents_that_are_no_device_model_are_refused_with_the_reason() {
     assert!(refused("<MTConnectDevices><Devices/></MTConnectDevices>").contains("no `Device`"));
     assert!(refused("<!DOCTYPE x [<!ENTITY a 'b'>]><MTConnectDevices/>").contains("XML"));
 }
+
+#[test]
+fn no_truncation_or_corruption_of_a_real_model_panics() {
+    let (text, _) = read("nist_Devices.xml");
+    // Element prefixes undeclared too, so that the repair is exercised on every cut.
+    let text = text
+        .replace("<Linear ", "<x:Linear ")
+        .replace("</Linear>", "</x:Linear>");
+    let mut cut = 0;
+    while cut < text.len() {
+        if text.is_char_boundary(cut) {
+            let _ = DeviceModel::parse(&text[..cut]);
+            let corrupted = format!("{}<y:{}", &text[..cut], &text[cut..]);
+            let _ = DeviceModel::parse(&corrupted);
+        }
+        cut += 331;
+    }
+    let whole = DeviceModel::parse(&text).unwrap();
+    assert!(whole
+        .skipped
+        .iter()
+        .any(|s| s.what.contains("prefix `x` is used but never declared")));
+    assert_eq!(
+        whole
+            .device(Some("GFAgie01"))
+            .unwrap()
+            .data_item("Xposition")
+            .unwrap()
+            .component_path,
+        ["Axes axes", "Linear X"]
+    );
+}
