@@ -538,7 +538,7 @@ impl<'a> Typing<'a> {
             error = error.label(file.span, "typed by this device model");
         }
         problems.push(error.help(format!(
-            "a data item with no value reports UNAVAILABLE, which is neither a `{written}` value nor a zero but BAD quality: declare `{}: {{ type: \"{written}\", quality: true }}` in the schema, and handle it in the flow (`{} ?? ...` or `{} else reject \"...\"`)",
+            "a data item with no value reports UNAVAILABLE, which is not a value of `{written}` (nor a zero) but BAD quality; declare `{}: {{ type: \"{written}\", quality: true }}` in the schema, and handle it in the flow (`{} ?? ...` or `{} else reject \"...\"`)",
             field.name, field.name, field.name
         )));
     }
