@@ -316,6 +316,18 @@ impl ItemReader<'_, '_> {
                     .0 += 1;
             }
         }
+        let units = item.attribute_node("units");
+        if let Some(units) =
+            units.filter(|u| super::standard::unit(u.value()) == super::standard::Unit::Unknown)
+        {
+            self.skipped.push(Skipped {
+                range: (self.shift)(units.range_value()),
+                what: format!(
+                    "the units `{}` of the data item `{id_text}` are not a unit of the MTConnect standard: its values are read as numbers without a unit, unchecked",
+                    units.value()
+                ),
+            });
+        }
         let constraint_values = item
             .children()
             .filter(|n| n.tag_name().name() == "Constraints")
@@ -341,9 +353,7 @@ impl ItemReader<'_, '_> {
             component_path: path.to_vec(),
             id_range: (self.shift)(id.range_value()),
             type_range: (self.shift)(type_attribute.range_value()),
-            units_range: item
-                .attribute_node("units")
-                .map(|u| (self.shift)(u.range_value())),
+            units_range: units.map(|u| (self.shift)(u.range_value())),
         })
     }
 }

@@ -137,6 +137,7 @@ fn what_cannot_be_used_is_skipped_and_listed() {
         <DataItem id="a" category="SAMPLE" type="POSITION"/>
         <DataItem id="b" category="REPORT" type="POSITION"/>
         <DataItem id="c" category="EVENT"/>
+        <DataItem id="d" category="SAMPLE" type="POSITION" units="MILIMETER"/>
       </DataItems>
     </Device>
     <Gadget id="g"/>
@@ -148,14 +149,16 @@ fn what_cannot_be_used_is_skipped_and_listed() {
         .iter()
         .map(|d| d.id.as_str())
         .collect();
-    assert_eq!(ids, ["a"]);
+    // The one in units the standard lacks is read, and said to be unchecked.
+    assert_eq!(ids, ["a", "d"]);
     let reasons: Vec<&str> = model.skipped.iter().map(|s| s.what.as_str()).collect();
-    assert_eq!(reasons.len(), 5, "{reasons:?}");
+    assert_eq!(reasons.len(), 6, "{reasons:?}");
     assert!(reasons[0].contains("without an `id`"));
     assert!(reasons[1].contains("second `DataItem` with the id `a`"));
     assert!(reasons[2].contains("category `REPORT`"));
     assert!(reasons[3].contains("has no `type`"));
-    assert!(reasons[4].contains("`Gadget`"));
+    assert!(reasons[4].contains("the units `MILIMETER` of the data item `d`"));
+    assert!(reasons[5].contains("`Gadget`"));
 }
 
 #[test]
