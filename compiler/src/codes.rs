@@ -143,6 +143,14 @@ codes! {
     NodesetUnreadable = "E0702": "the NodeSet2 file of an OPC UA connector cannot be read",
     NodeNotInNodeset = "E0703": "a node or browse path of an OPC UA connector is not in its NodeSet2 file",
     NodeTypeMismatch = "E0704": "an OPC UA node's DataType does not fit the entity's field",
+    // MTConnect device models that type a mapping's data items (compiler/src/mtconnect/typing.rs)
+    DeviceModelUnreadable = "E0710": "the device model of an MTConnect source cannot be read, or is no MTConnectDevices document",
+    DeviceNotInModel = "E0711": "the device an MTConnect source names is not in its device model, or the model has several and none is named",
+    DataItemNotInDevice = "E0712": "a data item an MTConnect source reads is not in its device, or names several by a name they share",
+    DataItemTypeMismatch = "E0713": "a data item's values do not fit the type or unit of the entity's `value` field",
+    VocabularyMismatch = "E0714": "an enum read from a controlled vocabulary has a code the standard lacks, or lacks one the data item may send",
+    UnavailableNotQuality = "E0715": "the `value` field of a typed MTConnect source is not declared `quality: true`, so UNAVAILABLE has nowhere to go",
+    DeviceModelSkipped = "E0716": "parts of an MTConnect device model do not follow the standard and were read past (a warning)",
     // Connectors and their deployment settings
     BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
     SecretInMapping = "E0802": "a password, token or credential is written in the mapping",
@@ -171,6 +179,9 @@ codes! {
     DeliveryDisagrees = "E0822": "the flows of one source state guarantees that acknowledge its positions at different times",
     AtMostOnceRewritten = "E0823": "an at-most-once flow reads a file, read again from its start by every run, into a target that writes a record again",
     EndMayLose = "E0824": "an at-least-once flow reads a source that delivers nothing again after a crash, or writes a target that confirms nothing",
+    // MTConnect sources (docs/connectors/mtconnect.md)
+    MtconnectDataItems = "E0830": "an MTConnect source names no data item, one twice, or one that is no id or name",
+    MtconnectRecordField = "E0831": "an MTConnect source's entity reads a field an observation's record does not have",
 }
 
 impl std::fmt::Display for Code {

@@ -111,6 +111,60 @@ pub enum SourceKind {
         /// A record only when a value changed (`emit: "change"`), else one per poll.
         on_change: bool,
     },
+    /// Observations of an MTConnect device's data items: from an agent, or an adapter's SHDR
+    /// stream.
+    Mtconnect {
+        stream: MtconnectStream,
+        /// `devices:` the device-model files (none: untyped).
+        devices: Vec<TextItem>,
+        /// `device:` the device's name or uuid in the model.
+        device: Option<TextItem>,
+        /// `data_items:` what the source reads, in the order written.
+        data_items: Vec<MtconnectDataItem>,
+    },
+}
+
+/// Where an MTConnect source's observations come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MtconnectStream {
+    /// An agent polled over HTTP (`mtconnect(...)`).
+    Agent {
+        connection: String,
+        poll_interval_ms: u64,
+        count: u32,
+    },
+    /// A recorded SHDR stream in a file (`shdr(...)`), relative to the mapping's folder.
+    ShdrFile { path: String },
+    /// An adapter's live SHDR stream over TCP (`mtconnect_adapter(...)`).
+    ShdrTcp { connection: String },
+}
+
+/// One data item an MTConnect source reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MtconnectDataItem {
+    /// As written in `data_items:` (an id or a name), with its span.
+    pub item: TextItem,
+    /// Filled by the device-model stage (`mtconnect::type_sources`) when the source names
+    /// `devices:`; `None` before it, or untyped.
+    pub facts: Option<DataItemFacts>,
+}
+
+/// What a device model says about a data item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataItemFacts {
+    /// The device's name.
+    pub device: String,
+    pub id: String,
+    pub name: Option<String>,
+    /// `SAMPLE`, `EVENT` or `CONDITION`.
+    pub category: String,
+    /// `EXECUTION`, `PART_COUNT`, `POSITION`...
+    pub type_name: String,
+    pub sub_type: Option<String>,
+    /// `MILLIMETER`, `REVOLUTION/MINUTE`...
+    pub units: Option<String>,
+    /// `VALUE` (the default), `TIME_SERIES`, `DATA_SET`, `TABLE`.
+    pub representation: Option<String>,
 }
 
 /// How the bytes of a broker message become records.
@@ -140,6 +194,11 @@ impl SourceKind {
             SourceKind::Http { .. } => "http",
             SourceKind::Opcua { .. } => "opcua",
             SourceKind::Modbus { .. } => "modbus",
+            SourceKind::Mtconnect { stream, .. } => match stream {
+                MtconnectStream::Agent { .. } => "mtconnect",
+                MtconnectStream::ShdrFile { .. } => "shdr",
+                MtconnectStream::ShdrTcp { .. } => "mtconnect_adapter",
+            },
         }
     }
 }
@@ -731,6 +790,10 @@ pub struct OpcuaItem {
     /// Whether `span` covers exactly `text` (so a help may offer a replacement for it).
     pub exact: bool,
 }
+
+/// A text of a connector's option with its span (an OPC UA node id, an MTConnect data item):
+/// the neutral name of [`OpcuaItem`].
+pub type TextItem = OpcuaItem;
 
 /// One `field = node id` of an OPC UA target; the node id may hold `{field}` placeholders.
 #[derive(Debug, Clone, PartialEq)]

@@ -17,6 +17,7 @@ pub mod ir;
 pub mod lineage;
 pub mod loader;
 pub mod manifest;
+pub mod mtconnect;
 pub mod opcua;
 pub mod schema;
 pub mod source_map;
@@ -172,5 +173,7 @@ fn load_schemas_and_check(
     let program = check::check(ast, &schemas, sources)?;
     // Reads files (the NodeSet2 files OPC UA connectors name), which the checker does not.
     opcua::check_nodesets(&program, &mapping_folder(path), sources)?;
+    // Reads the device models MTConnect sources name, and fills their data items' facts.
+    let program = mtconnect::type_sources(program, &mapping_folder(path), sources)?;
     Ok(program)
 }

@@ -186,6 +186,9 @@ fn apply(
 /// placeholder or watermark field.
 const CONNECTOR_REWRITES: &[&str] = &[
     "fdi::E0703",
+    // MTConnect device models: the closest device or data item.
+    "fdi::E0711",
+    "fdi::E0712",
     "fdi::E0804",
     "fdi::E0807",
     "fdi::E0808",

@@ -29,6 +29,8 @@ impl<'a> Checker<'a> {
                     };
                     let kind =
                         kind.filter(|k| entity.is_none_or(|e| self.opcua_source_fields(k, e)));
+                    let kind =
+                        kind.filter(|k| entity.is_none_or(|e| self.mtconnect_source_fields(k, e)));
                     let time_ok = match (&decl.time, entity) {
                         (Some(time), Some(entity)) => self.source_time(entity, time),
                         _ => true,
@@ -223,6 +225,9 @@ impl<'a> Checker<'a> {
                 poll_interval_ms: c.duration_ms("poll_interval"),
             },
             "opcua" => self.reported(crate::opcua::source_kind(connector, &c))?,
+            "mtconnect" | "shdr" | "mtconnect_adapter" => {
+                self.reported(crate::mtconnect::source_kind(connector, &c))?
+            }
             "modbus" => ir::SourceKind::Modbus {
                 connection: c.text("connection").to_string(),
                 unit_id: c.int("unit_id") as u8,
@@ -364,6 +369,17 @@ impl<'a> Checker<'a> {
             return true;
         }
         let problems = crate::opcua::check_source_fields(entity, self.schema);
+        let ok = problems.is_empty();
+        self.reported(if ok { Ok(()) } else { Err(problems) });
+        ok
+    }
+
+    /// An MTConnect source's entity: each field one an observation's record has (E0831).
+    fn mtconnect_source_fields(&mut self, kind: &ir::SourceKind, entity: &Entity) -> bool {
+        let ir::SourceKind::Mtconnect { stream, .. } = kind else {
+            return true;
+        };
+        let problems = crate::mtconnect::check_source_fields(stream, entity, self.schema);
         let ok = problems.is_empty();
         self.reported(if ok { Ok(()) } else { Err(problems) });
         ok

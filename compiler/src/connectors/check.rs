@@ -657,7 +657,7 @@ fn list_or(items: &[&str]) -> String {
 /// "a" or "an" before a connector's kind, as it is spoken (an MQTT, an SQLite, a CSV).
 fn article(kind: &str) -> &'static str {
     match kind {
-        "mqtt" | "sqlite" | "http" | "opcua" => "an",
+        "mqtt" | "sqlite" | "http" | "opcua" | "mtconnect" | "mtconnect_adapter" => "an",
         _ => "a",
     }
 }

@@ -553,7 +553,105 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
         rewrite: TargetRewrite::Overwritten,
         queued: false,
     },
+    // MTConnect (docs/connectors/mtconnect.md): an agent polled over HTTP, an adapter's SHDR
+    // stream recorded in a file, or read live over TCP. The options after `connection` are the
+    // three's common ones (MTCONNECT_COMMON).
+    ConnectorSpec {
+        kind: "mtconnect",
+        roles: SOURCE,
+        location: Location::Connection,
+        options: &[
+            CONNECTION,
+            MTCONNECT_DEVICES,
+            MTCONNECT_DEVICE,
+            MTCONNECT_DATA_ITEMS,
+            OptionSpec {
+                name: "poll_interval",
+                ty: OptionType::Duration,
+                default: Some("1s"),
+                roles: SOURCE,
+                doc: "how long the source waits after a `/sample` that brought nothing new",
+                when: None,
+            },
+            OptionSpec {
+                name: "count",
+                ty: OptionType::Int { min: 1, max: 100_000 },
+                default: Some("1000"),
+                roles: SOURCE,
+                doc: "the `count` of each `/sample`: observations asked for per request",
+                when: None,
+            },
+        ],
+        endless: true,
+        feature: Some("mtconnect"),
+        value_features: &[],
+        doc: "an MTConnect agent polled over HTTP (`/probe`, `/current`, `/sample`): each observation of the data items selected is one record, read on from the agent's next sequence, gaps and restarts reported (docs/connectors/mtconnect.md)",
+        replay: SourceReplay::Unacknowledged { unless: None },
+        rewrite: TargetRewrite::NotATarget,
+        queued: false,
+    },
+    ConnectorSpec {
+        kind: "shdr",
+        roles: SOURCE,
+        location: Location::File,
+        options: &[MTCONNECT_DEVICES, MTCONNECT_DEVICE, MTCONNECT_DATA_ITEMS],
+        endless: false,
+        feature: Some("mtconnect"),
+        value_features: &[],
+        doc: "a recorded MTConnect adapter stream (SHDR, `timestamp|key|value|...`): each observation of the data items selected is one record (docs/connectors/mtconnect.md)",
+        replay: SourceReplay::FromStart,
+        rewrite: TargetRewrite::NotATarget,
+        queued: false,
+    },
+    ConnectorSpec {
+        kind: "mtconnect_adapter",
+        roles: SOURCE,
+        location: Location::Connection,
+        options: &[
+            CONNECTION,
+            MTCONNECT_DEVICES,
+            MTCONNECT_DEVICE,
+            MTCONNECT_DATA_ITEMS,
+        ],
+        endless: true,
+        feature: Some("mtconnect"),
+        value_features: &[],
+        doc: "an MTConnect adapter's live SHDR stream over TCP (the connection's `host` and `port`), answered `* PONG` as an agent does: each observation of the data items selected is one record (docs/connectors/mtconnect.md)",
+        replay: SourceReplay::Nothing,
+        rewrite: TargetRewrite::NotATarget,
+        queued: false,
+    },
 ];
+
+/// `devices:` of the MTConnect sources.
+const MTCONNECT_DEVICES: OptionSpec = OptionSpec {
+    name: "devices",
+    ty: OptionType::TextList,
+    default: Some(""),
+    roles: SOURCE,
+    doc: "the device model (`Devices.xml`, an MTConnectDevices probe document), relative to the mapping, or a list of them: each data item read is checked against it and its records carry its id, name, category, type, sub-type and units; none: the source is untyped",
+    when: None,
+};
+
+/// `device:` of the MTConnect sources.
+const MTCONNECT_DEVICE: OptionSpec = OptionSpec {
+    name: "device",
+    ty: OptionType::Text,
+    default: Some(""),
+    roles: SOURCE,
+    doc: "the device's `name` (or `uuid`) in the model; not needed when the model has one device",
+    when: None,
+};
+
+/// `data_items:` of the MTConnect sources.
+const MTCONNECT_DATA_ITEMS: OptionSpec = OptionSpec {
+    name: "data_items",
+    ty: OptionType::TextList,
+    default: None,
+    roles: SOURCE,
+    doc: "the data items read, each by its `id` or `name` (an SHDR key is either, as for an agent); the observations of others are not records",
+    when: None,
+};
 
 /// The connector of kind `kind`.
 pub fn spec(kind: &str) -> Option<&'static ConnectorSpec> {

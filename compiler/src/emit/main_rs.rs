@@ -137,6 +137,11 @@ fn connections(program: &ir::Program) -> Vec<&String> {
             | SourceKind::Http { connection, .. }
             | SourceKind::Opcua { connection, .. }
             | SourceKind::Modbus { connection, .. } => Some(connection),
+            SourceKind::Mtconnect { stream, .. } => match stream {
+                ir::MtconnectStream::Agent { connection, .. }
+                | ir::MtconnectStream::ShdrTcp { connection } => Some(connection),
+                ir::MtconnectStream::ShdrFile { .. } => None,
+            },
             SourceKind::File { .. } => None,
         })
         .chain(program.targets.iter().filter_map(|t| match &t.kind {
@@ -282,7 +287,63 @@ fn open_source(
             registers[&source.name],
             if *on_change { "Change" } else { "Poll" },
         ),
+        SourceKind::Mtconnect {
+            stream,
+            device,
+            data_items,
+            ..
+        } => format!(
+            "mtconnect_source({:?}, &{})",
+            source.name,
+            mtconnect_source(stream, device.as_ref(), data_items)
+        ),
     }
+}
+
+/// The `::fdi_runtime::MtconnectSource` an MTConnect source declares: its stream, device, and
+/// each data item with the device model's facts about it (none when untyped), which the runtime
+/// gives the records of an SHDR stream (which carries only keys and values).
+fn mtconnect_source(
+    stream: &ir::MtconnectStream,
+    device: Option<&ir::TextItem>,
+    data_items: &[ir::MtconnectDataItem],
+) -> String {
+    let stream = match stream {
+        ir::MtconnectStream::Agent {
+            connection,
+            poll_interval_ms,
+            count,
+        } => format!(
+            "::fdi_runtime::MtconnectStream::Agent {{ connection: {connection:?}, poll_interval: ::std::time::Duration::from_millis({poll_interval_ms}), count: {count} }}"
+        ),
+        ir::MtconnectStream::ShdrFile { path } => {
+            format!("::fdi_runtime::MtconnectStream::ShdrFile {{ path: {path:?} }}")
+        }
+        ir::MtconnectStream::ShdrTcp { connection } => {
+            format!("::fdi_runtime::MtconnectStream::Adapter {{ connection: {connection:?} }}")
+        }
+    };
+    let items: Vec<String> = data_items
+        .iter()
+        .map(|d| {
+            let facts = match &d.facts {
+                None => "None".to_string(),
+                Some(f) => format!(
+                    "Some(::fdi_runtime::DataItemFacts {{ device: {:?}, id: {:?}, name: {:?}, category: {:?}, type_name: {:?}, sub_type: {:?}, units: {:?}, representation: {:?} }})",
+                    f.device, f.id, f.name.as_deref(), f.category, f.type_name, f.sub_type.as_deref(), f.units.as_deref(), f.representation.as_deref()
+                ),
+            };
+            format!(
+                "::fdi_runtime::MtconnectItem {{ key: {:?}, facts: {facts} }}",
+                d.item.text
+            )
+        })
+        .collect();
+    format!(
+        "::fdi_runtime::MtconnectSource {{ stream: {stream}, device: {:?}, data_items: &[{}] }}",
+        device.map(|d| d.text.as_str()),
+        items.join(", ")
+    )
 }
 
 /// What the `const` register map of a Modbus source or target is named after: its declaration

@@ -62,6 +62,7 @@ fn table_units_agree_with_their_definitions() {
         ("cm3", "cm^3"),
         ("ml", "cm3"),
         ("rad", "m/m*rad"),
+        ("S", "A/V"),
     ];
     for (symbol, definition) in definitions {
         let defined = unit(definition);
@@ -77,6 +78,7 @@ fn table_units_agree_with_their_definitions() {
         ("kHz", "Hz", 1000.0),
         ("l", "m3", 0.001),
         ("arcmin", "deg", 1.0 / 60.0),
+        ("urad", "rad", 1e-6),
         ("arcsec", "arcmin", 1.0 / 60.0),
         ("rev", "deg", 360.0),
         ("hp", "lbf*ft/s", 550.0),

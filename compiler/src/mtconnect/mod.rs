@@ -1,0 +1,29 @@
+//! The compiler side of MTConnect: what an `mtconnect(...)`, `shdr(...)` or
+//! `mtconnect_adapter(...)` source declares, checked before the program exists. The connector
+//! table (`connectors/mod.rs`) types the options; `declare.rs` builds the source's
+//! [`ir::SourceKind::Mtconnect`](crate::ir::SourceKind::Mtconnect) (a data item named, none
+//! twice) and `record.rs` checks that its entity reads keys an observation's record has. The
+//! device model (`devices:`) types the data items in a later stage.
+//!
+//! That stage: a mapping that names a device model (`devices:`, a `Devices.xml` or a `/probe`
+//! answer) has its data items looked up in it and its entity's `value` typed by them, after
+//! the check (the checker does no IO). `model.rs` reads `MTConnectDevices` documents leniently
+//! and lists what it skipped; `standard.rs` holds what the standard says values are
+//! (`standard.yaml`, extracted from the 2.7 Streams schema by `extract_standard.py`) and its
+//! units in the compiler's units; `fit.rs` says which field types read a data item's values,
+//! `files.rs` reads the model files once each, and `typing.rs` is the stage ([`type_sources`]); `import.rs` writes the schema YAML of data
+//! items picked from a model ([`schema_yaml`], for `fdi schema import`).
+
+mod declare;
+mod files;
+mod fit;
+mod import;
+pub mod model;
+mod record;
+pub mod standard;
+mod typing;
+
+pub use declare::source_kind;
+pub use import::{schema_yaml, ImportError};
+pub use record::check_source_fields;
+pub use typing::type_sources;
