@@ -143,6 +143,9 @@ codes! {
     NodesetUnreadable = "E0702": "the NodeSet2 file of an OPC UA connector cannot be read",
     NodeNotInNodeset = "E0703": "a node or browse path of an OPC UA connector is not in its NodeSet2 file",
     NodeTypeMismatch = "E0704": "an OPC UA node's DataType does not fit the entity's field",
+    // OPC UA information models: units and readable browse paths (issue 15)
+    NodeUnitMismatch = "E0705": "an OPC UA node's EngineeringUnits are not the unit of the entity's field",
+    NodeUnitUnknown = "E0706": "an OPC UA node's EngineeringUnits are a unit fdi does not know",
     // Connectors and their deployment settings
     BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
     SecretInMapping = "E0802": "a password, token or credential is written in the mapping",

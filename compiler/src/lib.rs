@@ -169,8 +169,9 @@ fn load_schemas_and_check(
     sources: &mut SourceMap,
 ) -> Result<ir::Program, Vec<Diagnostic>> {
     let schemas = schema::load_schemas(ast, &mapping_folder(path), sources)?;
-    let program = check::check(ast, &schemas, sources)?;
+    let mut program = check::check(ast, &schemas, sources)?;
     // Reads files (the NodeSet2 files OPC UA connectors name), which the checker does not.
-    opcua::check_nodesets(&program, &mapping_folder(path), sources)?;
+    let warnings = opcua::check_nodesets(&program, &mapping_folder(path), sources)?;
+    program.warnings.extend(warnings);
     Ok(program)
 }

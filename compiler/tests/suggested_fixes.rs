@@ -186,6 +186,8 @@ fn apply(
 /// placeholder or watermark field.
 const CONNECTOR_REWRITES: &[&str] = &[
     "fdi::E0703",
+    "fdi::E0704",
+    "fdi::E0705",
     "fdi::E0804",
     "fdi::E0807",
     "fdi::E0808",

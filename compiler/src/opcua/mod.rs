@@ -10,6 +10,7 @@
 
 pub mod browse_path;
 mod declare;
+pub mod engineering_units;
 mod files;
 pub mod node_id;
 mod nodeset;
@@ -17,6 +18,7 @@ mod record;
 mod standard_types;
 mod types;
 mod typing;
+mod typing_units;
 mod writes;
 
 pub use declare::{check_write_fields, source_kind, target_kind};

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
+use super::engineering_units::EuInformation;
 use super::node_id::{self, Identifier, Namespace, NodeId};
 
 /// The namespace URI of namespace 0.
@@ -72,6 +73,8 @@ pub struct Node {
     pub data_type_range: Range<usize>,
     /// The node's supertype (a DataType's or ReferenceType's inverse HasSubtype).
     pub supertype: Option<Key>,
+    /// The EUInformation the node's `<Value>` holds (an `EngineeringUnits` property's).
+    pub engineering_units: Option<EuInformation>,
 }
 
 /// A reference between two nodes of the file, forward.
@@ -208,6 +211,10 @@ impl NodeSet {
                         .or_else(|| element.attribute_node("NodeId"))
                         .map_or(element.range(), |a| a.range()),
                     supertype,
+                    engineering_units: element
+                        .children()
+                        .find(|c| c.has_tag_name("Value"))
+                        .and_then(EuInformation::from_value),
                 },
             );
         }
@@ -316,6 +323,8 @@ impl NodeSet {
 
 /// HasSubtype (`i=45`).
 pub const HAS_SUBTYPE: u32 = 45;
+/// HasProperty (`i=46`), by which a Variable has its `EngineeringUnits`.
+pub const HAS_PROPERTY: u32 = 46;
 /// HierarchicalReferences (`i=33`), what a browse path's `/` follows.
 pub const HIERARCHICAL_REFERENCES: u32 = 33;
 /// Aggregates (`i=44`), what a browse path's `.` follows.

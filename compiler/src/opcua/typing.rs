@@ -25,12 +25,13 @@ const OBJECTS: u32 = 85;
 
 /// Checks the nodes of every OPC UA connector of `program` that names a NodeSet against it.
 /// `folder` is the mapping's folder; each NodeSet read is added to `sources` (so the build
-/// manifest hashes it and diagnostics can point into it).
+/// manifest hashes it and diagnostics can point into it). `Ok` holds its warnings (a unit fdi
+/// does not know, read as plain numbers); `Err` every diagnostic, when one is an error.
 pub fn check_nodesets(
     program: &Program,
     folder: &Path,
     sources: &mut SourceMap,
-) -> Result<(), Vec<Diagnostic>> {
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
     let mut read = super::files::Read::new();
     let mut problems = Vec::new();
     for source in &program.sources {
@@ -114,23 +115,23 @@ pub fn check_nodesets(
             }
         }
     }
-    if problems.is_empty() {
-        return Ok(());
-    }
     // In the order of the text, as the checker reports its own.
     problems.sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
-    Err(problems)
+    if problems.iter().any(Diagnostic::is_error) {
+        return Err(problems);
+    }
+    Ok(problems)
 }
 
 /// One connector's NodeSet and entity.
-struct Typing<'a> {
-    set: &'a NodeSet,
+pub(super) struct Typing<'a> {
+    pub(super) set: &'a NodeSet,
     /// The server's namespace table from index 1 (`namespaces:`); empty: the first file's.
-    namespaces: &'a [OpcuaItem],
+    pub(super) namespaces: &'a [OpcuaItem],
     /// The files read, by [`Node::file`].
-    xml: Vec<FileId>,
-    program: &'a Program,
-    entity: &'a Entity,
+    pub(super) xml: Vec<FileId>,
+    pub(super) program: &'a Program,
+    pub(super) entity: &'a Entity,
 }
 
 impl Typing<'_> {
@@ -380,7 +381,7 @@ impl Typing<'_> {
 
     /// The index the mapping writes for the NodeSet's namespace `index`: through `namespaces:`
     /// when given; `None` when it does not list it.
-    fn server_index(&self, index: u16) -> Option<u16> {
+    pub(super) fn server_index(&self, index: u16) -> Option<u16> {
         if index == 0 || self.namespaces.is_empty() {
             return Some(index);
         }
@@ -391,7 +392,7 @@ impl Typing<'_> {
 
     /// A node id of the NodeSet as the mapping writes it: `nsu=` when it names namespaces by
     /// URI, else `ns=` with the mapping's index.
-    fn show(&self, key: &Key, by_uri: bool) -> Option<String> {
+    pub(super) fn show(&self, key: &Key, by_uri: bool) -> Option<String> {
         if by_uri {
             return Some(self.set.display(key, true));
         }
@@ -436,14 +437,16 @@ impl Typing<'_> {
     ) {
         let node = &self.set.nodes[key];
         if node.class != NodeClass::Variable {
-            problems.push(self.no_value(item, node));
+            let near = value.and_then(|field| self.fitting_near(item, key, field));
+            problems.push(self.no_value(item, node, near));
             return;
         }
         let Some(field) = value else { return };
         let value_type = types::value_type(self.set, node);
         match types::source_fits(&value_type, &field.ty, &self.program.schema) {
-            Fit::Yes | Fit::Unknown => {}
-            Fit::No => problems.push(self.mismatch(item, node, field, &value_type, true)),
+            Fit::Yes => self.check_unit(item, key, field, true, problems),
+            Fit::Unknown => {}
+            Fit::No => problems.push(self.mismatch(item, key, field, &value_type, true)),
         }
     }
 
@@ -457,16 +460,18 @@ impl Typing<'_> {
     ) {
         let node = &self.set.nodes[key];
         if node.class != NodeClass::Variable {
-            problems.push(self.no_value(&write.node, node));
+            problems.push(self.no_value(&write.node, node, None));
             return;
         }
         let value_type = types::value_type(self.set, node);
-        if types::target_fits(&field.ty, &value_type, &self.program.schema) == Fit::No {
-            problems.push(self.mismatch(&write.node, node, field, &value_type, false));
+        match types::target_fits(&field.ty, &value_type, &self.program.schema) {
+            Fit::Yes => self.check_unit(&write.node, key, field, false, problems),
+            Fit::Unknown => {}
+            Fit::No => problems.push(self.mismatch(&write.node, key, field, &value_type, false)),
         }
     }
 
-    fn no_value(&self, item: &OpcuaItem, node: &Node) -> Diagnostic {
+    fn no_value(&self, item: &OpcuaItem, node: &Node, near: Option<String>) -> Diagnostic {
         Diagnostic::error(
             Code::NodeTypeMismatch,
             format!(
@@ -480,17 +485,28 @@ impl Typing<'_> {
             format!("{} `{}`", node.class.describe(), node.browse_name.1),
         )
         .label(self.xml_span(node), "declared here")
-        .help("name one of its Variables (a component or property of it holds its values)")
+        .help(match near {
+            Some(near) => format!("name one of its Variables: did you mean `{near}`?"),
+            None => {
+                "name one of its Variables (a component or property of it holds its values)".into()
+            }
+        })
     }
 
     fn mismatch(
         &self,
         item: &OpcuaItem,
-        node: &Node,
+        key: &Key,
         field: &Field,
         value_type: &ValueType,
         source: bool,
     ) -> Diagnostic {
+        let node = &self.set.nodes[key];
+        let near = if source {
+            self.fitting_near(item, key, field)
+        } else {
+            None
+        };
         let data_type = types::data_type_name(self.set, node);
         let field_type = types::describe_field(&field.ty);
         let (message, help) = if source {
@@ -514,10 +530,13 @@ impl Typing<'_> {
             .label(item.span, format!("a {data_type} node"))
             .label(field.span, format!("`{}` is declared here", field.name))
             .label(self.xml_span(node), format!("DataType {data_type}"))
-            .help(help)
+            .help(match near {
+                Some(near) => format!("{help}; or did you mean `{near}`?"),
+                None => help,
+            })
     }
 
-    fn xml_span(&self, node: &Node) -> Span {
+    pub(super) fn xml_span(&self, node: &Node) -> Span {
         Span::new(
             self.xml[node.file],
             node.data_type_range.start,
