@@ -19,6 +19,7 @@ pub mod loader;
 pub mod manifest;
 pub mod opcua;
 pub mod schema;
+pub mod schema_import;
 pub mod source_map;
 pub mod syntax;
 pub mod testing;

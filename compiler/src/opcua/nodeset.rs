@@ -303,6 +303,20 @@ impl NodeSet {
         }
     }
 
+    /// The `EngineeringUnits` property of a Variable (by HasProperty or a subtype) that holds
+    /// an EUInformation: the property's key and node.
+    pub fn engineering_units(&self, key: &Key) -> Option<(&Key, &Node)> {
+        self.edges
+            .get(key)?
+            .iter()
+            .filter(|edge| self.is_subtype(&edge.reference_type, HAS_PROPERTY))
+            .filter_map(|edge| self.nodes.get_key_value(&edge.target))
+            .find(|(_, n)| {
+                n.browse_name == (0, "EngineeringUnits".to_string())
+                    && n.engineering_units.is_some()
+            })
+    }
+
     /// A node id of the file as a mapping would write it, in the namespace form it used.
     pub fn display(&self, key: &Key, by_uri: bool) -> String {
         let namespace = match (key.0, by_uri) {

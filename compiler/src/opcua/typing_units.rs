@@ -11,7 +11,7 @@
 
 use super::browse_path;
 use super::engineering_units::NodeUnit;
-use super::nodeset::{Key, Node, NodeClass, AGGREGATES, HAS_PROPERTY};
+use super::nodeset::{Key, Node, NodeClass, AGGREGATES};
 use super::types::{self, Fit};
 use super::typing::Typing;
 use crate::diagnostic::{Code, Diagnostic};
@@ -43,16 +43,7 @@ pub(super) enum UnitFit {
 impl Typing<'_> {
     /// The `EngineeringUnits` property of a Variable that holds an EUInformation.
     fn engineering_units(&self, key: &Key) -> Option<(&Key, &Node)> {
-        self.set
-            .edges
-            .get(key)?
-            .iter()
-            .filter(|edge| self.set.is_subtype(&edge.reference_type, HAS_PROPERTY))
-            .filter_map(|edge| self.set.nodes.get_key_value(&edge.target))
-            .find(|(_, n)| {
-                n.browse_name == (0, "EngineeringUnits".to_string())
-                    && n.engineering_units.is_some()
-            })
+        self.set.engineering_units(key)
     }
 
     /// How the node's unit stands to `field`'s.
