@@ -146,6 +146,7 @@ codes! {
     // OPC UA information models: units and readable browse paths (issue 15)
     NodeUnitMismatch = "E0705": "an OPC UA node's EngineeringUnits are not the unit of the entity's field",
     NodeUnitUnknown = "E0706": "an OPC UA node's EngineeringUnits are a unit fdi does not know",
+    AmbiguousBrowseName = "E0707": "a browse name written without a namespace index is in several namespaces of the NodeSets there",
     // Connectors and their deployment settings
     BadConnectorOption = "E0801": "a connector option's value is not of the option's type",
     SecretInMapping = "E0802": "a password, token or credential is written in the mapping",

@@ -172,7 +172,7 @@ fn load_schemas_and_check(
     let schemas = schema::load_schemas(ast, &mapping_folder(path), sources)?;
     let mut program = check::check(ast, &schemas, sources)?;
     // Reads files (the NodeSet2 files OPC UA connectors name), which the checker does not.
-    let warnings = opcua::check_nodesets(&program, &mapping_folder(path), sources)?;
+    let warnings = opcua::check_nodesets(&mut program, &mapping_folder(path), sources)?;
     program.warnings.extend(warnings);
     Ok(program)
 }

@@ -28,13 +28,15 @@ const OBJECTS: u32 = 85;
 /// manifest hashes it and diagnostics can point into it). `Ok` holds its warnings (a unit fdi
 /// does not know, read as plain numbers); `Err` every diagnostic, when one is an error.
 pub fn check_nodesets(
-    program: &Program,
+    program: &mut Program,
     folder: &Path,
     sources: &mut SourceMap,
 ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
     let mut read = super::files::Read::new();
     let mut problems = Vec::new();
-    for source in &program.sources {
+    // (source, the URIs of each of its browse paths' elements resolved by name)
+    let mut by_name: Vec<(usize, Vec<Vec<String>>)> = Vec::new();
+    for (at, source) in program.sources.iter().enumerate() {
         let ir::SourceKind::Opcua {
             nodes,
             browse_paths,
@@ -67,10 +69,19 @@ pub fn check_nodesets(
                 typing.source_value(item, &key, value, &mut problems);
             }
         }
+        let mut resolved = Vec::with_capacity(browse_paths.len());
         for item in browse_paths {
-            if let Some(key) = typing.browse(item, &mut problems) {
-                typing.source_value(item, &key, value, &mut problems);
+            match typing.browse(item, &mut problems) {
+                Some((key, uris)) => {
+                    typing.source_value(item, &key, value, &mut problems);
+                    resolved.push(uris);
+                }
+                None => resolved.push(Vec::new()),
             }
+        }
+        // Only a path with a name to resolve on the server needs its URIs.
+        if resolved.iter().flatten().any(|uri| !uri.is_empty()) {
+            by_name.push((at, resolved));
         }
     }
     for target in &program.targets {
@@ -113,6 +124,15 @@ pub fn check_nodesets(
                     typing.target_node(write, field, &key, &mut problems);
                 }
             }
+        }
+    }
+    for (at, resolved) in by_name {
+        if let ir::SourceKind::Opcua {
+            browse_path_namespaces,
+            ..
+        } = &mut program.sources[at].kind
+        {
+            *browse_path_namespaces = resolved;
         }
     }
     // In the order of the text, as the checker reports its own.
@@ -193,12 +213,19 @@ impl Typing<'_> {
         None
     }
 
-    /// The node a browse path leads to, from the Objects folder, or E0703 on the first element
-    /// that leads nowhere.
-    fn browse(&self, item: &OpcuaItem, problems: &mut Vec<Diagnostic>) -> Option<Key> {
+    /// The node a browse path leads to, from the Objects folder, with the namespace URI of
+    /// each element written without an index that only another namespace than 0 has (`""`
+    /// for the others); or E0703 on the first element that leads nowhere, E0707 on one whose
+    /// name several namespaces have there.
+    fn browse(
+        &self,
+        item: &OpcuaItem,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Option<(Key, Vec<String>)> {
         let elements = browse_path::parse(&item.text).ok()?;
         let mut current: Key = (0, Identifier::Numeric(OBJECTS));
         let mut walked = String::new();
+        let mut uris = Vec::with_capacity(elements.len());
         for element in &elements {
             let ancestor = match element.step {
                 Step::Hierarchical => HIERARCHICAL_REFERENCES,
@@ -224,22 +251,53 @@ impl Typing<'_> {
             };
             let namespace =
                 self.namespace(&Namespace::Index(element.namespace), element_span, problems)?;
-            let found = children
+            let mut found = children
                 .iter()
                 .find(|(_, n)| n.browse_name == (namespace, element.name.clone()));
+            let mut uri = String::new();
+            if found.is_none() && !element.indexed {
+                // A name without an index is namespace 0's (Part 4, A.2); where namespace 0 has
+                // no such node, the one node of that name in another namespace, whose index the
+                // program asks the server for.
+                let named: Vec<&(&Key, &Node)> = children
+                    .iter()
+                    .filter(|(_, n)| n.browse_name.1 == element.name)
+                    .collect();
+                match named.as_slice() {
+                    [] => {}
+                    [one] => {
+                        found = Some(one);
+                        uri = self
+                            .set
+                            .namespace_uris
+                            .get(usize::from(one.1.browse_name.0).wrapping_sub(1))
+                            .cloned()
+                            .unwrap_or_default();
+                    }
+                    several => {
+                        problems.push(self.ambiguous(item, element, element_span, several));
+                        return None;
+                    }
+                }
+            }
             if let Some((key, _)) = found {
                 current = (*key).clone();
                 walked.push_str(&item.text[element.range.clone()]);
+                uris.push(uri);
                 continue;
             }
+            let step = if element.step == Step::Hierarchical {
+                '/'
+            } else {
+                '.'
+            };
             let shown: Vec<String> = children
                 .iter()
                 .filter_map(|(_, n)| {
-                    let step = if element.step == Step::Hierarchical {
-                        '/'
-                    } else {
-                        '.'
-                    };
+                    // As the path writes its names: with an index, or without.
+                    if !element.indexed {
+                        return Some(format!("{step}{}", browse_path::escape(&n.browse_name.1)));
+                    }
                     let index = self.server_index(n.browse_name.0)?;
                     Some(format!(
                         "{step}{index}:{}",
@@ -247,12 +305,13 @@ impl Typing<'_> {
                     ))
                 })
                 .collect();
-            if namespace == 0 && !self.has_base_namespace() {
-                // A standard node (`/0:Server`): not in a companion NodeSet, and not checked.
-                return None;
-            }
             let written = &item.text[element.range.clone()];
             let near = closest(written, shown.iter().map(String::as_str));
+            if namespace == 0 && !self.has_base_namespace() && (element.indexed || near.is_none()) {
+                // A standard node (`/0:Server`, `/Server`): not in a companion NodeSet, and not
+                // checked; a name without an index close to one there is taken for a typo.
+                return None;
+            }
             let help = match near {
                 Some(near) if item.exact => format!("did you mean `{near}`?"),
                 Some(near) => format!("the closest is `{near}`"),
@@ -291,7 +350,57 @@ impl Typing<'_> {
             );
             return None;
         }
-        Some(current)
+        Some((current, uris))
+    }
+
+    /// E0707: a name without an index that several namespaces have at that place of the path.
+    fn ambiguous(
+        &self,
+        item: &OpcuaItem,
+        element: &browse_path::Element,
+        span: Span,
+        candidates: &[&(&Key, &Node)],
+    ) -> Diagnostic {
+        let step = if element.step == Step::Hierarchical {
+            '/'
+        } else {
+            '.'
+        };
+        let written = &item.text[element.range.clone()];
+        let shown: Vec<String> = candidates
+            .iter()
+            .map(|(key, n)| {
+                let uri = self
+                    .set
+                    .namespace_uris
+                    .get(usize::from(n.browse_name.0).wrapping_sub(1))
+                    .map_or("", String::as_str);
+                let name = browse_path::escape(&n.browse_name.1);
+                let id = self.set.display(key, true);
+                match self.server_index(n.browse_name.0) {
+                    Some(index) => format!("`{step}{index}:{name}` ({uri}, the node `{id}`)"),
+                    None => format!("`{name}` of {uri} (the node `{id}`)"),
+                }
+            })
+            .collect();
+        Diagnostic::error(
+            Code::AmbiguousBrowseName,
+            format!(
+                "`{written}` in `{}` names {} nodes of the NodeSets, in different namespaces",
+                item.text,
+                candidates.len()
+            ),
+        )
+        .label(span, "which namespace's?")
+        .help(format!(
+            "write the namespace index of the one you mean, {}; an index is the server's, read in {}; or monitor the node by its id in `nodes:`, which names the namespace by URI",
+            shown.join(" or "),
+            if self.namespaces.is_empty() {
+                "the first NodeSet file's table for this check (`namespaces:` gives the server's)"
+            } else {
+                "`namespaces:`"
+            }
+        ))
     }
 
     /// The Variables whose node id the template `node` (with `{field}`s) can name; E0703 when

@@ -6,7 +6,7 @@
 //! the NodeSet names for that browse path (the ids are the example's, read off
 //! `MachineTool_Machinetool-Example.csv`), and the server to hold the EngineeringUnits (percent)
 //! the overrides' `float[%]` was checked against. The namespace table the mapping states must be
-//! the server's.
+//! the server's; a path written without namespace indices reaches the same node.
 
 use std::path::Path;
 
@@ -35,6 +35,9 @@ const MODELS: [&str; 5] = [
     "MachineTool_Opc.Ua.MachineTool.NodeSet2.xml",
     "MachineTool_Machinetool-Example.xml",
 ];
+
+/// Spindel1/Override, also read by a path without namespace indices.
+const SPINDLE_OVERRIDE: u32 = 6070;
 
 /// Each monitored variable: the output file, the numeric id the example's CSV gives the node
 /// the browse path names, the field holding the value, and the values the test sets.
@@ -156,7 +159,7 @@ fn a_program_checked_against_the_machine_tool_nodesets_reads_what_they_promise()
     )
     .unwrap();
     let service = Service::start(&binary, dir);
-    service.wait_for_logs("subscribed source=", 4);
+    service.wait_for_logs("subscribed source=", 5);
 
     let variables = variables();
     for variable in &variables {
@@ -171,6 +174,18 @@ fn a_program_checked_against_the_machine_tool_nodesets_reads_what_they_promise()
                     .filter(|r| &r[variable.field] == value)
                     .count()
             });
+            if variable.id == SPINDLE_OVERRIDE {
+                wait_for_count(
+                    &format!("{node_id} = {value}, by the readable path"),
+                    1,
+                    || {
+                        records(dir, "readable", example_index, variable.id)
+                            .iter()
+                            .filter(|r| &r[variable.field] == value)
+                            .count()
+                    },
+                );
+            }
         }
     }
     let (code, summary) = service.stop();
@@ -206,8 +221,17 @@ fn a_program_checked_against_the_machine_tool_nodesets_reads_what_they_promise()
             );
         }
     }
+    // The path without namespace indices names the node the indexed one does: the compiler
+    // found each name in one namespace, the program asked the server for its index.
+    let readable = records(dir, "readable", example_index, SPINDLE_OVERRIDE);
+    let values: Vec<&Value> = readable.iter().map(|r| &r["percent"]).collect();
+    assert_eq!(&values[values.len() - 2..], [&json!(42.5), &json!(110.0)]);
+    assert!(readable
+        .iter()
+        .all(|r| r["node"] == "/Machines/SampleMachineTool/Monitoring/Spindel1.Override"));
     for flow in [
         "overrides_to_history",
+        "readable_to_history",
         "channel_to_history",
         "rotation_to_history",
         "program_to_history",
