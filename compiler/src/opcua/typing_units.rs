@@ -287,9 +287,11 @@ impl Typing<'_> {
     }
 }
 
-/// `a length`, `an angle`.
+/// `a length`, `an angle`; `dimensionless` stays an adjective.
 fn a(noun: &str) -> String {
-    if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    if noun == "dimensionless" {
+        noun.to_string()
+    } else if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
         format!("an {noun}")
     } else {
         format!("a {noun}")
