@@ -90,6 +90,8 @@ pub struct Variable {
     pub reference: String,
     /// Its name in the model (the browse name).
     pub name: String,
+    /// Whether the pick named it (not an object it belongs to).
+    pub picked: bool,
     /// Its field type, or why it has none.
     pub ty: Result<ValueType, String>,
     /// Its id in the model by which no server numbering changes it (`nsu=...;i=6070`).
@@ -208,7 +210,7 @@ pub fn import(reader: &dyn ModelReader, request: &ImportRequest) -> Result<Impor
                         }
                         // A variable of an object without a field type is left out of the
                         // object's; one picked by name is an error.
-                        Err(why) if variable.reference == *pick => {
+                        Err(why) if variable.picked => {
                             problems.push(format!("`{pick}` cannot be a field: {why}"));
                         }
                         Err(_) => {}

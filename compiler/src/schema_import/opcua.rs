@@ -50,8 +50,11 @@ impl OpcuaModel {
         }
     }
 
-    /// The node a browse path leads to, or what is wrong with it.
-    fn browse(&self, text: &str) -> Result<Key, String> {
+    /// The node a browse path leads to, and the path without namespace indices when each of
+    /// its names says which node it means (see [`OpcuaModel::readable`]); or what is wrong.
+    /// Names without an index are found as the NodeSet typing finds them: namespace 0's first,
+    /// else the one node of that name there.
+    fn browse(&self, text: &str) -> Result<(Key, Option<String>), String> {
         let elements = browse_path::parse(text).map_err(|e| {
             format!(
                 "`{text}` is not a browse path ({}): {}",
@@ -60,30 +63,67 @@ impl OpcuaModel {
         })?;
         let mut current: Key = (0, Identifier::Numeric(OBJECTS));
         let mut walked = String::new();
+        let mut readable = Some(String::new());
         for element in &elements {
             let ancestor = match element.step {
                 Step::Hierarchical => HIERARCHICAL_REFERENCES,
                 Step::Aggregate => AGGREGATES,
             };
             let children = self.children(&current, ancestor);
+            let step = &text[element.range.start..=element.range.start];
+            let written = &text[element.range.clone()];
             let wanted = (element.namespace, element.name.clone());
-            if let Some((key, _)) = children.iter().find(|(_, n)| n.browse_name == wanted) {
+            let mut found = children.iter().find(|(_, n)| n.browse_name == wanted);
+            if found.is_none() && !element.indexed {
+                let named: Vec<&(&Key, &Node)> = children
+                    .iter()
+                    .filter(|(_, n)| n.browse_name.1 == element.name)
+                    .collect();
+                match named.as_slice() {
+                    [] => {}
+                    [one] => found = Some(one),
+                    several => {
+                        let shown: Vec<String> = several
+                            .iter()
+                            .map(|(key, n)| {
+                                format!(
+                                    "`{step}{}:{}` ({})",
+                                    n.browse_name.0,
+                                    browse_path::escape(&n.browse_name.1),
+                                    self.set.display(key, true)
+                                )
+                            })
+                            .collect();
+                        return Err(format!(
+                            "`{written}` in `{text}` names {} nodes in different namespaces: write the index of the one you mean, {}",
+                            several.len(),
+                            shown.join(" or ")
+                        ));
+                    }
+                }
+            }
+            if let Some((key, node)) = found {
+                readable = readable
+                    .filter(|_| readable_among(&children, node))
+                    .map(|r| format!("{r}{step}{}", browse_path::escape(&node.browse_name.1)));
                 current = (*key).clone();
-                walked.push_str(&text[element.range.clone()]);
+                walked.push_str(written);
                 continue;
             }
-            let step = &text[element.range.start..=element.range.start];
             let shown: Vec<String> = children
                 .iter()
                 .map(|(_, n)| {
-                    format!(
-                        "{step}{}:{}",
-                        n.browse_name.0,
-                        browse_path::escape(&n.browse_name.1)
-                    )
+                    if element.indexed {
+                        format!(
+                            "{step}{}:{}",
+                            n.browse_name.0,
+                            browse_path::escape(&n.browse_name.1)
+                        )
+                    } else {
+                        format!("{step}{}", browse_path::escape(&n.browse_name.1))
+                    }
                 })
                 .collect();
-            let written = &text[element.range.clone()];
             let below = if walked.is_empty() {
                 "the Objects folder".to_string()
             } else {
@@ -101,7 +141,7 @@ impl OpcuaModel {
                 "`{written}` is not below {below} in the NodeSets: {help}"
             ));
         }
-        Ok(current)
+        Ok((current, readable))
     }
 
     /// The node a node id names (`ns=N` in the first file's namespace table), or why not.
@@ -149,7 +189,7 @@ impl OpcuaModel {
     }
 
     /// A Variable as the schema types it, named as the mapping would write it.
-    fn variable(&self, key: &Key, node: &Node, reference: String) -> Variable {
+    fn variable(&self, key: &Key, node: &Node, reference: String, picked: bool) -> Variable {
         let data_type = types::data_type_name(&self.set, node);
         let unit = self
             .set
@@ -187,6 +227,7 @@ impl OpcuaModel {
         Variable {
             reference,
             name: node.browse_name.1.clone(),
+            picked,
             ty,
             id: self.set.display(key, true),
             note: format!("{data_type}{unit_note}"),
@@ -200,31 +241,33 @@ impl ModelReader for OpcuaModel {
     }
 
     fn pick(&self, pick: &str) -> Result<Vec<Variable>, String> {
-        let by_path = pick.starts_with(['/', '.']);
-        let key = if by_path {
+        // How the mapping names what was picked: by a path without namespace indices, which
+        // the program resolves on any server, or else by node id with its namespace's URI;
+        // never with an index, which is the server's and which no NodeSet knows.
+        let (key, readable) = if pick.starts_with(['/', '.']) {
             self.browse(pick)?
         } else {
-            self.node(pick)?
+            (self.node(pick)?, None)
         };
         let node = &self.set.nodes[&key];
         match node.class {
-            NodeClass::Variable => Ok(vec![self.variable(&key, node, pick.to_string())]),
+            NodeClass::Variable => {
+                let reference = readable.unwrap_or_else(|| self.set.display(&key, true));
+                Ok(vec![self.variable(&key, node, reference, true)])
+            }
             NodeClass::Object => {
-                let variables: Vec<Variable> = self
-                    .children(&key, AGGREGATES)
-                    .into_iter()
+                let components = self.children(&key, AGGREGATES);
+                let variables: Vec<Variable> = components
+                    .iter()
                     .filter(|(_, n)| n.class == NodeClass::Variable)
                     .map(|(child, n)| {
-                        let reference = if by_path {
-                            format!(
-                                "{pick}.{}:{}",
-                                n.browse_name.0,
-                                browse_path::escape(&n.browse_name.1)
-                            )
-                        } else {
-                            self.set.display(child, pick.starts_with("nsu="))
+                        let reference = match &readable {
+                            Some(path) if readable_among(&components, n) => {
+                                format!("{path}.{}", browse_path::escape(&n.browse_name.1))
+                            }
+                            _ => self.set.display(child, true),
                         };
-                        self.variable(child, n, reference)
+                        self.variable(child, n, reference, false)
                     })
                     .collect();
                 if variables.is_empty() {
@@ -266,6 +309,13 @@ impl ModelReader for OpcuaModel {
         options.push(format!("nodeset: [{}]", files.join(", ")));
         format!("source {source}: opcua({}) as {entity}", options.join(", "))
     }
+}
+
+/// Whether `node`'s browse name, written without its index, names it among `siblings`: it is
+/// namespace 0's, or no sibling of namespace 0 or of another namespace has that name too.
+fn readable_among(siblings: &[(&Key, &Node)], node: &Node) -> bool {
+    let same_name = |n: &&(&Key, &Node)| n.1.browse_name.1 == node.browse_name.1;
+    node.browse_name.0 == 0 || siblings.iter().filter(same_name).count() == 1
 }
 
 fn quoted(items: &[String]) -> String {

@@ -179,3 +179,36 @@ fn wrong_picks_say_what_is_there() {
     }
     insta::assert_snapshot!("wrong_picks", reports.join("\n"));
 }
+
+#[test]
+fn names_two_namespaces_share_are_named_by_node_id() {
+    let nodesets = workspace_root().join("tests/cases/connectors/nodesets");
+    let models = ["lathe.NodeSet2.xml", "lathe-vendor.NodeSet2.xml"];
+    // The spindle's variables: its two `Speed`s (the lathe's and its vendor's) by node id, the
+    // others by a path without namespace indices.
+    let (code, yaml, stderr) = import(&nodesets, &models, "Spindle", &["/1:Lathe/1:Spindle"]);
+    assert_eq!(code, 0, "{stderr}");
+    let references: Vec<&str> = yaml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("# read with: "))
+        .collect();
+    let all = references.join("\n");
+    assert!(
+        all.contains("nodes: [\"nsu=urn:fdi:cases:lathe;s=Lathe.Spindle.Speed\"]"),
+        "{all}"
+    );
+    assert!(
+        all.contains("\"nsu=urn:fdi:cases:lathe-vendor;s=Vendor.Spindle.Speed\""),
+        "{all}"
+    );
+    assert!(all.contains("\"/Lathe/Spindle.Temperature\""), "{all}");
+    assert!(!all.contains("/Lathe/Spindle.Speed\""), "{all}");
+    // A path without indices that cannot say which.
+    let (code, _, stderr) = import(&nodesets, &models, "Spindle", &["/Lathe/Spindle.Speed"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("names 2 nodes in different namespaces")
+            && stderr.contains("nsu=urn:fdi:cases:lathe-vendor;s=Vendor.Spindle.Speed"),
+        "{stderr}"
+    );
+}
