@@ -143,6 +143,10 @@ codes! {
     NodesetUnreadable = "E0702": "the NodeSet2 file of an OPC UA connector cannot be read",
     NodeNotInNodeset = "E0703": "a node or browse path of an OPC UA connector is not in its NodeSet2 file",
     NodeTypeMismatch = "E0704": "an OPC UA node's DataType does not fit the entity's field",
+    // OPC UA information models: units and readable browse paths (issue 15)
+    NodeUnitMismatch = "E0705": "an OPC UA node's EngineeringUnits are not the unit of the entity's field",
+    NodeUnitUnknown = "E0706": "an OPC UA node's EngineeringUnits are a unit fdi does not know",
+    AmbiguousBrowseName = "E0707": "a browse name written without a namespace index is in several namespaces of the NodeSets there",
     // MTConnect device models that type a mapping's data items (compiler/src/mtconnect/typing.rs)
     DeviceModelUnreadable = "E0710": "the device model of an MTConnect source cannot be read, or is no MTConnectDevices document",
     DeviceNotInModel = "E0711": "the device an MTConnect source names is not in its device model, or the model has several and none is named",

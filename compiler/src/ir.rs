@@ -102,6 +102,10 @@ pub enum SourceKind {
         nodesets: Vec<OpcuaItem>,
         /// The server's namespace URIs from index 1, for the typing (none: the first file's).
         namespaces: Vec<OpcuaItem>,
+        /// For each browse path, the namespace URI of each element written without an index
+        /// that the NodeSet typing found only in that namespace (`""` for the others), which
+        /// the program turns into the server's index; empty until the typing resolves one.
+        browse_path_namespaces: Vec<Vec<String>>,
     },
     /// A Modbus TCP device polled by the register map of the source's entity.
     Modbus {

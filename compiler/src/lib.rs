@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod mtconnect;
 pub mod opcua;
 pub mod schema;
+pub mod schema_import;
 pub mod source_map;
 pub mod syntax;
 pub mod testing;
@@ -170,9 +171,10 @@ fn load_schemas_and_check(
     sources: &mut SourceMap,
 ) -> Result<ir::Program, Vec<Diagnostic>> {
     let schemas = schema::load_schemas(ast, &mapping_folder(path), sources)?;
-    let program = check::check(ast, &schemas, sources)?;
+    let mut program = check::check(ast, &schemas, sources)?;
     // Reads files (the NodeSet2 files OPC UA connectors name), which the checker does not.
-    opcua::check_nodesets(&program, &mapping_folder(path), sources)?;
+    let warnings = opcua::check_nodesets(&mut program, &mapping_folder(path), sources)?;
+    program.warnings.extend(warnings);
     // Reads the device models MTConnect sources name, and fills their data items' facts.
     let program = mtconnect::type_sources(program, &mapping_folder(path), sources)?;
     Ok(program)

@@ -113,6 +113,11 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Schemas from machine models: `fdi schema import`.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
     /// Explain a diagnostic code: `fdi explain E0311`.
     Explain {
         /// The code, as `E0311`, `fdi::E0311`, `e0311` or `0311`.
@@ -121,6 +126,31 @@ enum Command {
         /// List every code with its one-line summary.
         #[arg(long, conflicts_with = "code")]
         list: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Write a schema YAML for variables picked from a machine's model, typed and with units
+    /// as the model declares them.
+    Import {
+        /// The model files: for OPC UA, the server's instance NodeSet2 first, then the
+        /// companion NodeSets it uses.
+        #[arg(required = true, value_name = "MODEL")]
+        models: Vec<PathBuf>,
+        /// The model's format (`opcua`) [default: by the first file's root element].
+        #[arg(long, value_name = "FORMAT")]
+        from: Option<String>,
+        /// The entity's name (a prefix when the picks need several entities).
+        #[arg(long, value_name = "NAME")]
+        entity: String,
+        /// A variable, or an object for all its variables: a browse path or a node id, as the
+        /// connector takes them. Repeat for more.
+        #[arg(long = "pick", required = true, value_name = "PATH_OR_NODE_ID")]
+        picks: Vec<String>,
+        /// Write the schema to this file (which must not exist yet) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -215,7 +245,7 @@ impl Command {
             | Command::Lineage { file, .. } => vec![file.clone()],
             // OLD NEW, or REV1 REV2 FILE: the files among them.
             Command::Diff { args, .. } => args.iter().map(PathBuf::from).collect(),
-            Command::Explain { .. } => Vec::new(),
+            Command::Explain { .. } | Command::Schema { .. } => Vec::new(),
         };
         named.into_iter().filter(|p| p.is_file()).collect()
     }
@@ -235,6 +265,16 @@ fn run(cli: Cli) -> ExitCode {
         } => test(&files, format, target_dir),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Explain { code, list } => explain(code.as_deref(), list),
+        Command::Schema {
+            command:
+                SchemaCommand::Import {
+                    models,
+                    from,
+                    entity,
+                    picks,
+                    out,
+                },
+        } => schema_import(&models, from.as_deref(), entity, picks, out.as_deref()),
         Command::Graph { file, format, out } => cli_trace::graph(&file, format, out.as_deref()),
         Command::Lineage {
             file,
@@ -289,6 +329,84 @@ fn run(cli: Cli) -> ExitCode {
                     eprintln!("error: cannot start {}: {e}", binary.display());
                     ExitCode::from(1)
                 }
+            }
+        }
+    }
+}
+
+/// `fdi schema import`: reads the model files, writes the schema (`schema_import` does the
+/// rest, without IO). Exit 1, writing nothing, when a file or a pick is wrong.
+fn schema_import(
+    models: &[PathBuf],
+    from: Option<&str>,
+    entity: String,
+    picks: Vec<String>,
+    out: Option<&Path>,
+) -> ExitCode {
+    use fdi_compiler::schema_import::{import, ImportRequest, ModelFile, ModelFormat};
+    let fail = |problems: &[String]| {
+        for problem in problems {
+            eprintln!("error: {problem}");
+        }
+        ExitCode::from(1)
+    };
+    let mut files = Vec::new();
+    for path in models {
+        match std::fs::read_to_string(path) {
+            Ok(text) => files.push(ModelFile {
+                path: path.display().to_string(),
+                text,
+            }),
+            Err(e) => return fail(&[format!("cannot read the model `{}`: {e}", path.display())]),
+        }
+    }
+    let names = || {
+        let names: Vec<&str> = ModelFormat::ALL.iter().map(|(n, _)| *n).collect();
+        names.join(", ")
+    };
+    let format = match from {
+        Some(name) => match ModelFormat::from_name(name) {
+            Some(format) => format,
+            None => return fail(&[format!("`--from {name}`: fdi reads the model formats {}", names())]),
+        },
+        None => match files.first().and_then(|f| ModelFormat::detect(&f.text)) {
+            Some(format) => format,
+            None => {
+                return fail(&[format!(
+                    "`{}` is no model fdi recognises by its root element; say which it is with `--from` ({})",
+                    models[0].display(),
+                    names()
+                )])
+            }
+        },
+    };
+    let reader = match format.read(&files) {
+        Ok(reader) => reader,
+        Err(e) => return fail(&e.0),
+    };
+    let imported = match import(reader.as_ref(), &ImportRequest { entity, picks }) {
+        Ok(imported) => imported,
+        Err(e) => return fail(&e.0),
+    };
+    match out {
+        None => {
+            print_out(&imported.yaml);
+            ExitCode::SUCCESS
+        }
+        Some(path) => {
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .and_then(|mut file| file.write_all(imported.yaml.as_bytes()));
+            match written {
+                Ok(()) => {
+                    for (name, variables) in &imported.entities {
+                        eprintln!("{name}: {} variables", variables.len());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&[format!("cannot write `{}`: {e}", path.display())]),
             }
         }
     }

@@ -186,6 +186,8 @@ fn apply(
 /// placeholder or watermark field.
 const CONNECTOR_REWRITES: &[&str] = &[
     "fdi::E0703",
+    "fdi::E0704",
+    "fdi::E0705",
     // MTConnect device models: the closest device or data item.
     "fdi::E0711",
     "fdi::E0712",

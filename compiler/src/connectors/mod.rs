@@ -438,7 +438,7 @@ pub const CONNECTORS: &[ConnectorSpec] = &[
                 ty: OptionType::TextList,
                 default: Some(""),
                 roles: SOURCE,
-                doc: "the monitored items by browse path from the Objects folder (`/2:Machine/2:Spindle.2:Speed`: `/` follows a hierarchical reference, `.` a component or property)",
+                doc: "the monitored items by browse path from the Objects folder (`/2:Machine/2:Spindle.2:Speed`: `/` follows a hierarchical reference, `.` a component or property); with `nodeset:`, names may be written without namespace indices (`/Machine/Spindle.Speed`), each found in the NodeSets' namespaces and its index asked of the server",
                 when: None,
             },
             OptionSpec {

@@ -263,17 +263,24 @@ fn open_source(
             publishing_interval_ms,
             queue_size,
             deadband,
+            browse_path_namespaces,
             ..
         } => {
             let texts = |items: &[ir::OpcuaItem]| {
                 let texts: Vec<String> = items.iter().map(|i| i.text.clone()).collect();
                 quoted(&texts)
             };
+            // Per browse path, the URIs of the names it wrote without an index.
+            let namespaces: Vec<String> = browse_path_namespaces
+                .iter()
+                .map(|uris| format!("&[{}]", quoted(uris)))
+                .collect();
             format!(
-                "opcua_source({:?}, {connection:?}, &::fdi_runtime::OpcuaSubscription {{ nodes: &[{}], browse_paths: &[{}], sampling_interval: ::std::time::Duration::from_millis({sampling_interval_ms}), publishing_interval: ::std::time::Duration::from_millis({publishing_interval_ms}), queue_size: {queue_size}, deadband: {deadband:?} }})",
+                "opcua_source({:?}, {connection:?}, &::fdi_runtime::OpcuaSubscription {{ nodes: &[{}], browse_paths: &[{}], browse_path_namespaces: &[{}], sampling_interval: ::std::time::Duration::from_millis({sampling_interval_ms}), publishing_interval: ::std::time::Duration::from_millis({publishing_interval_ms}), queue_size: {queue_size}, deadband: {deadband:?} }})",
                 source.name,
                 texts(nodes),
                 texts(browse_paths),
+                namespaces.join(", "),
             )
         }
         SourceKind::Modbus {

@@ -21,6 +21,9 @@ pub enum Step {
 pub struct Element {
     pub step: Step,
     pub namespace: u16,
+    /// Whether the name was written with its namespace index (`2:Machine`); without one it is
+    /// namespace 0's name, unless a NodeSet has it only in another namespace (`typing.rs`).
+    pub indexed: bool,
     /// The browse name's text, unescaped.
     pub name: String,
     /// Where the element is in the path text, its `/` or `.` included.
@@ -137,6 +140,7 @@ pub fn parse(text: &str) -> Result<Vec<Element>, BrowsePathError> {
                 }
             }
         }
+        let indexed = colon.is_some();
         let (namespace, name) = match colon {
             None => (0, name),
             Some((at, split)) => {
@@ -165,6 +169,7 @@ pub fn parse(text: &str) -> Result<Vec<Element>, BrowsePathError> {
         elements.push(Element {
             step,
             namespace,
+            indexed,
             name,
             range: start..end,
         });

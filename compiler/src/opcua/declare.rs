@@ -86,6 +86,7 @@ pub fn source_kind(
         deadband: c.number("deadband"),
         nodesets: items(connector, "nodeset"),
         namespaces: items(connector, "namespaces"),
+        browse_path_namespaces: Vec::new(),
     })
 }
 

@@ -10,13 +10,15 @@
 
 pub mod browse_path;
 mod declare;
+pub mod engineering_units;
 mod files;
 pub mod node_id;
-mod nodeset;
+pub(crate) mod nodeset;
 mod record;
 mod standard_types;
-mod types;
+pub(crate) mod types;
 mod typing;
+mod typing_units;
 mod writes;
 
 pub use declare::{check_write_fields, source_kind, target_kind};

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
+use super::engineering_units::EuInformation;
 use super::node_id::{self, Identifier, Namespace, NodeId};
 
 /// The namespace URI of namespace 0.
@@ -72,6 +73,8 @@ pub struct Node {
     pub data_type_range: Range<usize>,
     /// The node's supertype (a DataType's or ReferenceType's inverse HasSubtype).
     pub supertype: Option<Key>,
+    /// The EUInformation the node's `<Value>` holds (an `EngineeringUnits` property's).
+    pub engineering_units: Option<EuInformation>,
 }
 
 /// A reference between two nodes of the file, forward.
@@ -208,6 +211,10 @@ impl NodeSet {
                         .or_else(|| element.attribute_node("NodeId"))
                         .map_or(element.range(), |a| a.range()),
                     supertype,
+                    engineering_units: element
+                        .children()
+                        .find(|c| c.has_tag_name("Value"))
+                        .and_then(EuInformation::from_value),
                 },
             );
         }
@@ -296,6 +303,20 @@ impl NodeSet {
         }
     }
 
+    /// The `EngineeringUnits` property of a Variable (by HasProperty or a subtype) that holds
+    /// an EUInformation: the property's key and node.
+    pub fn engineering_units(&self, key: &Key) -> Option<(&Key, &Node)> {
+        self.edges
+            .get(key)?
+            .iter()
+            .filter(|edge| self.is_subtype(&edge.reference_type, HAS_PROPERTY))
+            .filter_map(|edge| self.nodes.get_key_value(&edge.target))
+            .find(|(_, n)| {
+                n.browse_name == (0, "EngineeringUnits".to_string())
+                    && n.engineering_units.is_some()
+            })
+    }
+
     /// A node id of the file as a mapping would write it, in the namespace form it used.
     pub fn display(&self, key: &Key, by_uri: bool) -> String {
         let namespace = match (key.0, by_uri) {
@@ -316,6 +337,8 @@ impl NodeSet {
 
 /// HasSubtype (`i=45`).
 pub const HAS_SUBTYPE: u32 = 45;
+/// HasProperty (`i=46`), by which a Variable has its `EngineeringUnits`.
+pub const HAS_PROPERTY: u32 = 46;
 /// HierarchicalReferences (`i=33`), what a browse path's `/` follows.
 pub const HIERARCHICAL_REFERENCES: u32 = 33;
 /// Aggregates (`i=44`), what a browse path's `.` follows.

@@ -25,15 +25,18 @@ const OBJECTS: u32 = 85;
 
 /// Checks the nodes of every OPC UA connector of `program` that names a NodeSet against it.
 /// `folder` is the mapping's folder; each NodeSet read is added to `sources` (so the build
-/// manifest hashes it and diagnostics can point into it).
+/// manifest hashes it and diagnostics can point into it). `Ok` holds its warnings (a unit fdi
+/// does not know, read as plain numbers); `Err` every diagnostic, when one is an error.
 pub fn check_nodesets(
-    program: &Program,
+    program: &mut Program,
     folder: &Path,
     sources: &mut SourceMap,
-) -> Result<(), Vec<Diagnostic>> {
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
     let mut read = super::files::Read::new();
     let mut problems = Vec::new();
-    for source in &program.sources {
+    // (source, the URIs of each of its browse paths' elements resolved by name)
+    let mut by_name: Vec<(usize, Vec<Vec<String>>)> = Vec::new();
+    for (at, source) in program.sources.iter().enumerate() {
         let ir::SourceKind::Opcua {
             nodes,
             browse_paths,
@@ -66,10 +69,19 @@ pub fn check_nodesets(
                 typing.source_value(item, &key, value, &mut problems);
             }
         }
+        let mut resolved = Vec::with_capacity(browse_paths.len());
         for item in browse_paths {
-            if let Some(key) = typing.browse(item, &mut problems) {
-                typing.source_value(item, &key, value, &mut problems);
+            match typing.browse(item, &mut problems) {
+                Some((key, uris)) => {
+                    typing.source_value(item, &key, value, &mut problems);
+                    resolved.push(uris);
+                }
+                None => resolved.push(Vec::new()),
             }
+        }
+        // Only a path with a name to resolve on the server needs its URIs.
+        if resolved.iter().flatten().any(|uri| !uri.is_empty()) {
+            by_name.push((at, resolved));
         }
     }
     for target in &program.targets {
@@ -114,23 +126,32 @@ pub fn check_nodesets(
             }
         }
     }
-    if problems.is_empty() {
-        return Ok(());
+    for (at, resolved) in by_name {
+        if let ir::SourceKind::Opcua {
+            browse_path_namespaces,
+            ..
+        } = &mut program.sources[at].kind
+        {
+            *browse_path_namespaces = resolved;
+        }
     }
     // In the order of the text, as the checker reports its own.
     problems.sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
-    Err(problems)
+    if problems.iter().any(Diagnostic::is_error) {
+        return Err(problems);
+    }
+    Ok(problems)
 }
 
 /// One connector's NodeSet and entity.
-struct Typing<'a> {
-    set: &'a NodeSet,
+pub(super) struct Typing<'a> {
+    pub(super) set: &'a NodeSet,
     /// The server's namespace table from index 1 (`namespaces:`); empty: the first file's.
-    namespaces: &'a [OpcuaItem],
+    pub(super) namespaces: &'a [OpcuaItem],
     /// The files read, by [`Node::file`].
-    xml: Vec<FileId>,
-    program: &'a Program,
-    entity: &'a Entity,
+    pub(super) xml: Vec<FileId>,
+    pub(super) program: &'a Program,
+    pub(super) entity: &'a Entity,
 }
 
 impl Typing<'_> {
@@ -192,12 +213,19 @@ impl Typing<'_> {
         None
     }
 
-    /// The node a browse path leads to, from the Objects folder, or E0703 on the first element
-    /// that leads nowhere.
-    fn browse(&self, item: &OpcuaItem, problems: &mut Vec<Diagnostic>) -> Option<Key> {
+    /// The node a browse path leads to, from the Objects folder, with the namespace URI of
+    /// each element written without an index that only another namespace than 0 has (`""`
+    /// for the others); or E0703 on the first element that leads nowhere, E0707 on one whose
+    /// name several namespaces have there.
+    fn browse(
+        &self,
+        item: &OpcuaItem,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Option<(Key, Vec<String>)> {
         let elements = browse_path::parse(&item.text).ok()?;
         let mut current: Key = (0, Identifier::Numeric(OBJECTS));
         let mut walked = String::new();
+        let mut uris = Vec::with_capacity(elements.len());
         for element in &elements {
             let ancestor = match element.step {
                 Step::Hierarchical => HIERARCHICAL_REFERENCES,
@@ -223,22 +251,53 @@ impl Typing<'_> {
             };
             let namespace =
                 self.namespace(&Namespace::Index(element.namespace), element_span, problems)?;
-            let found = children
+            let mut found = children
                 .iter()
                 .find(|(_, n)| n.browse_name == (namespace, element.name.clone()));
+            let mut uri = String::new();
+            if found.is_none() && !element.indexed {
+                // A name without an index is namespace 0's (Part 4, A.2); where namespace 0 has
+                // no such node, the one node of that name in another namespace, whose index the
+                // program asks the server for.
+                let named: Vec<&(&Key, &Node)> = children
+                    .iter()
+                    .filter(|(_, n)| n.browse_name.1 == element.name)
+                    .collect();
+                match named.as_slice() {
+                    [] => {}
+                    [one] => {
+                        found = Some(one);
+                        uri = self
+                            .set
+                            .namespace_uris
+                            .get(usize::from(one.1.browse_name.0).wrapping_sub(1))
+                            .cloned()
+                            .unwrap_or_default();
+                    }
+                    several => {
+                        problems.push(self.ambiguous(item, element, element_span, several));
+                        return None;
+                    }
+                }
+            }
             if let Some((key, _)) = found {
                 current = (*key).clone();
                 walked.push_str(&item.text[element.range.clone()]);
+                uris.push(uri);
                 continue;
             }
+            let step = if element.step == Step::Hierarchical {
+                '/'
+            } else {
+                '.'
+            };
             let shown: Vec<String> = children
                 .iter()
                 .filter_map(|(_, n)| {
-                    let step = if element.step == Step::Hierarchical {
-                        '/'
-                    } else {
-                        '.'
-                    };
+                    // As the path writes its names: with an index, or without.
+                    if !element.indexed {
+                        return Some(format!("{step}{}", browse_path::escape(&n.browse_name.1)));
+                    }
                     let index = self.server_index(n.browse_name.0)?;
                     Some(format!(
                         "{step}{index}:{}",
@@ -246,12 +305,13 @@ impl Typing<'_> {
                     ))
                 })
                 .collect();
-            if namespace == 0 && !self.has_base_namespace() {
-                // A standard node (`/0:Server`): not in a companion NodeSet, and not checked.
-                return None;
-            }
             let written = &item.text[element.range.clone()];
             let near = closest(written, shown.iter().map(String::as_str));
+            if namespace == 0 && !self.has_base_namespace() && (element.indexed || near.is_none()) {
+                // A standard node (`/0:Server`, `/Server`): not in a companion NodeSet, and not
+                // checked; a name without an index close to one there is taken for a typo.
+                return None;
+            }
             let help = match near {
                 Some(near) if item.exact => format!("did you mean `{near}`?"),
                 Some(near) => format!("the closest is `{near}`"),
@@ -290,7 +350,57 @@ impl Typing<'_> {
             );
             return None;
         }
-        Some(current)
+        Some((current, uris))
+    }
+
+    /// E0707: a name without an index that several namespaces have at that place of the path.
+    fn ambiguous(
+        &self,
+        item: &OpcuaItem,
+        element: &browse_path::Element,
+        span: Span,
+        candidates: &[&(&Key, &Node)],
+    ) -> Diagnostic {
+        let step = if element.step == Step::Hierarchical {
+            '/'
+        } else {
+            '.'
+        };
+        let written = &item.text[element.range.clone()];
+        let shown: Vec<String> = candidates
+            .iter()
+            .map(|(key, n)| {
+                let uri = self
+                    .set
+                    .namespace_uris
+                    .get(usize::from(n.browse_name.0).wrapping_sub(1))
+                    .map_or("", String::as_str);
+                let name = browse_path::escape(&n.browse_name.1);
+                let id = self.set.display(key, true);
+                match self.server_index(n.browse_name.0) {
+                    Some(index) => format!("`{step}{index}:{name}` ({uri}, the node `{id}`)"),
+                    None => format!("`{name}` of {uri} (the node `{id}`)"),
+                }
+            })
+            .collect();
+        Diagnostic::error(
+            Code::AmbiguousBrowseName,
+            format!(
+                "`{written}` in `{}` names {} nodes of the NodeSets, in different namespaces",
+                item.text,
+                candidates.len()
+            ),
+        )
+        .label(span, "which namespace's?")
+        .help(format!(
+            "write the namespace index of the one you mean, {}; an index is the server's, read in {}; or monitor the node by its id in `nodes:`, which names the namespace by URI",
+            shown.join(" or "),
+            if self.namespaces.is_empty() {
+                "the first NodeSet file's table for this check (`namespaces:` gives the server's)"
+            } else {
+                "`namespaces:`"
+            }
+        ))
     }
 
     /// The Variables whose node id the template `node` (with `{field}`s) can name; E0703 when
@@ -380,7 +490,7 @@ impl Typing<'_> {
 
     /// The index the mapping writes for the NodeSet's namespace `index`: through `namespaces:`
     /// when given; `None` when it does not list it.
-    fn server_index(&self, index: u16) -> Option<u16> {
+    pub(super) fn server_index(&self, index: u16) -> Option<u16> {
         if index == 0 || self.namespaces.is_empty() {
             return Some(index);
         }
@@ -391,7 +501,7 @@ impl Typing<'_> {
 
     /// A node id of the NodeSet as the mapping writes it: `nsu=` when it names namespaces by
     /// URI, else `ns=` with the mapping's index.
-    fn show(&self, key: &Key, by_uri: bool) -> Option<String> {
+    pub(super) fn show(&self, key: &Key, by_uri: bool) -> Option<String> {
         if by_uri {
             return Some(self.set.display(key, true));
         }
@@ -436,14 +546,16 @@ impl Typing<'_> {
     ) {
         let node = &self.set.nodes[key];
         if node.class != NodeClass::Variable {
-            problems.push(self.no_value(item, node));
+            let near = value.and_then(|field| self.fitting_near(item, key, field));
+            problems.push(self.no_value(item, node, near));
             return;
         }
         let Some(field) = value else { return };
         let value_type = types::value_type(self.set, node);
         match types::source_fits(&value_type, &field.ty, &self.program.schema) {
-            Fit::Yes | Fit::Unknown => {}
-            Fit::No => problems.push(self.mismatch(item, node, field, &value_type, true)),
+            Fit::Yes => self.check_unit(item, key, field, true, problems),
+            Fit::Unknown => {}
+            Fit::No => problems.push(self.mismatch(item, key, field, &value_type, true)),
         }
     }
 
@@ -457,16 +569,18 @@ impl Typing<'_> {
     ) {
         let node = &self.set.nodes[key];
         if node.class != NodeClass::Variable {
-            problems.push(self.no_value(&write.node, node));
+            problems.push(self.no_value(&write.node, node, None));
             return;
         }
         let value_type = types::value_type(self.set, node);
-        if types::target_fits(&field.ty, &value_type, &self.program.schema) == Fit::No {
-            problems.push(self.mismatch(&write.node, node, field, &value_type, false));
+        match types::target_fits(&field.ty, &value_type, &self.program.schema) {
+            Fit::Yes => self.check_unit(&write.node, key, field, false, problems),
+            Fit::Unknown => {}
+            Fit::No => problems.push(self.mismatch(&write.node, key, field, &value_type, false)),
         }
     }
 
-    fn no_value(&self, item: &OpcuaItem, node: &Node) -> Diagnostic {
+    fn no_value(&self, item: &OpcuaItem, node: &Node, near: Option<String>) -> Diagnostic {
         Diagnostic::error(
             Code::NodeTypeMismatch,
             format!(
@@ -480,17 +594,28 @@ impl Typing<'_> {
             format!("{} `{}`", node.class.describe(), node.browse_name.1),
         )
         .label(self.xml_span(node), "declared here")
-        .help("name one of its Variables (a component or property of it holds its values)")
+        .help(match near {
+            Some(near) => format!("name one of its Variables: did you mean `{near}`?"),
+            None => {
+                "name one of its Variables (a component or property of it holds its values)".into()
+            }
+        })
     }
 
     fn mismatch(
         &self,
         item: &OpcuaItem,
-        node: &Node,
+        key: &Key,
         field: &Field,
         value_type: &ValueType,
         source: bool,
     ) -> Diagnostic {
+        let node = &self.set.nodes[key];
+        let near = if source {
+            self.fitting_near(item, key, field)
+        } else {
+            None
+        };
         let data_type = types::data_type_name(self.set, node);
         let field_type = types::describe_field(&field.ty);
         let (message, help) = if source {
@@ -514,10 +639,13 @@ impl Typing<'_> {
             .label(item.span, format!("a {data_type} node"))
             .label(field.span, format!("`{}` is declared here", field.name))
             .label(self.xml_span(node), format!("DataType {data_type}"))
-            .help(help)
+            .help(match near {
+                Some(near) => format!("{help}; or did you mean `{near}`?"),
+                None => help,
+            })
     }
 
-    fn xml_span(&self, node: &Node) -> Span {
+    pub(super) fn xml_span(&self, node: &Node) -> Span {
         Span::new(
             self.xml[node.file],
             node.data_type_range.start,

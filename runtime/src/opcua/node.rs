@@ -46,29 +46,45 @@ pub(crate) async fn resolve_node_id(session: &Session, text: &str) -> Result<Nod
 }
 
 /// Resolves browse paths from the Objects folder to node ids, all in one request.
+/// `namespaces[i]`, when there is one, gives for each element of path `i` the URI of its
+/// browse name's namespace (empty: the index as written): a name the mapping wrote without an
+/// index and the compiler found in that namespace of the NodeSets. The server's namespace
+/// array says which index it has on this server, which no NodeSet can know.
 pub(crate) async fn resolve_browse_paths(
     session: &Session,
     paths: &[&str],
+    namespaces: &[Vec<String>],
 ) -> Result<Vec<NodeId>, String> {
     if paths.is_empty() {
         return Ok(Vec::new());
     }
-    let requests = paths
-        .iter()
-        .map(|path| {
-            RelativePath::try_from(*path)
-                .map(|relative_path| BrowsePath {
-                    starting_node: ObjectId::ObjectsFolder.into(),
-                    relative_path,
-                })
-                .map_err(|e| {
+    let mut requests = Vec::with_capacity(paths.len());
+    for (at, path) in paths.iter().enumerate() {
+        let mut relative_path = RelativePath::try_from(*path).map_err(|e| {
+            format!(
+                "{path:?} is not a browse path (elements nsIndex:BrowseName, `/` before a \
+                 child, `.` before a property or component): {e:?}"
+            )
+        })?;
+        let uris = namespaces.get(at).map_or(&[][..], Vec::as_slice);
+        let elements = relative_path.elements.get_or_insert_with(Vec::new);
+        for (element, uri) in elements.iter_mut().zip(uris) {
+            if uri.is_empty() {
+                continue;
+            }
+            element.target_name.namespace_index =
+                session.get_namespace_index(uri).await.map_err(|e| {
                     format!(
-                        "{path:?} is not a browse path (elements nsIndex:BrowseName, `/` before a \
-                         child, `.` before a property or component): {e:?}"
+                        "the server has no namespace {uri:?}, which browse path {path:?} names \
+                         by its NodeSets: {e}"
                     )
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+                })?;
+        }
+        requests.push(BrowsePath {
+            starting_node: ObjectId::ObjectsFolder.into(),
+            relative_path,
+        });
+    }
     let results = session
         .translate_browse_paths_to_node_ids(&requests)
         .await

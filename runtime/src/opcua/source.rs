@@ -32,6 +32,10 @@ pub struct SubscriptionSettings {
     pub nodes: Vec<String>,
     /// Browse paths from the Objects folder (`/2:Machine/2:State`).
     pub browse_paths: Vec<String>,
+    /// For each browse path (or none), the namespace URI of each of its elements whose index the
+    /// server's namespace array gives (an element the compiler resolved by its browse name in
+    /// the NodeSets), empty for an element sent as written; see `node::resolve_browse_paths`.
+    pub browse_path_namespaces: Vec<Vec<String>>,
     pub sampling_interval: Duration,
     pub publishing_interval: Duration,
     pub queue_size: u32,
@@ -112,9 +116,10 @@ impl OpcuaSource {
                 });
             }
             let paths: Vec<&str> = settings.browse_paths.iter().map(String::as_str).collect();
-            let resolved = resolve_browse_paths(&session.session, &paths)
-                .await
-                .map_err(|e| fail("resolve its browse paths", e))?;
+            let resolved =
+                resolve_browse_paths(&session.session, &paths, &settings.browse_path_namespaces)
+                    .await
+                    .map_err(|e| fail("resolve its browse paths", e))?;
             for (path, node_id) in settings.browse_paths.iter().zip(resolved) {
                 items.push(MonitoredNode {
                     declared: path.clone(),

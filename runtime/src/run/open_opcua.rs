@@ -20,6 +20,10 @@ pub struct OpcuaSubscription<'a> {
     pub nodes: &'a [&'a str],
     /// Monitored items by browse path from the Objects folder (`/2:Machine/2:Spindle.2:Speed`).
     pub browse_paths: &'a [&'a str],
+    /// For each browse path, the namespace URI of each element whose index is the server's
+    /// for that URI (an element written without an index, which the compiler resolved in the
+    /// NodeSets), `""` for the others; empty: every path is sent as written.
+    pub browse_path_namespaces: &'a [&'a [&'a str]],
     pub sampling_interval: Duration,
     pub publishing_interval: Duration,
     pub queue_size: u32,
@@ -57,6 +61,11 @@ impl Run {
                 .browse_paths
                 .iter()
                 .map(|p| p.to_string())
+                .collect(),
+            browse_path_namespaces: subscription
+                .browse_path_namespaces
+                .iter()
+                .map(|uris| uris.iter().map(|u| u.to_string()).collect())
                 .collect(),
             sampling_interval: subscription.sampling_interval,
             publishing_interval: subscription.publishing_interval,

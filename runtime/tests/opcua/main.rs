@@ -70,6 +70,7 @@ fn subscription(server: &OpcuaServer, nodes: &[&str]) -> SubscriptionSettings {
     SubscriptionSettings {
         nodes: nodes.iter().map(|n| server.node_id(n)).collect(),
         browse_paths: Vec::new(),
+        browse_path_namespaces: Vec::new(),
         sampling_interval: Duration::ZERO,
         publishing_interval: Duration::from_millis(50),
         queue_size: 5000,

@@ -101,6 +101,7 @@ fn samples_into_file(implementation: OpcuaImplementation) {
             &fdi_runtime::OpcuaSubscription {
                 nodes: &[node.as_str()],
                 browse_paths: &[],
+                browse_path_namespaces: &[],
                 sampling_interval: Duration::ZERO,
                 publishing_interval: Duration::from_millis(50),
                 queue_size: 100,

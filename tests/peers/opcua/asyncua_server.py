@@ -198,6 +198,82 @@ class AddressSpace:
         }
 
 
+async def builtin_type(server, data_type):
+    """The built-in VariantType a DataType stands for: itself in namespace 0, else its supertype
+    (an enumeration of a companion specification is an Int32 on the wire)."""
+    for _ in range(32):
+        if data_type.NamespaceIndex == 0 and isinstance(data_type.Identifier, int):
+            if data_type.Identifier == 29:  # Enumeration
+                return ua.VariantType.Int32
+            if 1 <= data_type.Identifier <= 25:
+                return ua.VariantType(data_type.Identifier)
+        parents = await server.get_node(data_type).get_referenced_nodes(
+            refs=ua.ObjectIds.HasSubtype, direction=ua.BrowseDirection.Inverse
+        )
+        if not parents:
+            break
+        data_type = parents[0].nodeid
+    raise ValueError(f"the DataType {data_type.to_string()} is not a built-in type")
+
+
+class ModelNodes:
+    """Nodes of the imported NodeSets (`--nodeset`), named by node id text as a mapping writes
+    it (`nsu=<uri>;i=6070`, `ns=6;i=6070`)."""
+
+    def __init__(self, server):
+        self.server = server
+
+    async def node(self, text):
+        if text.startswith("nsu="):
+            uri, _, identifier = text[len("nsu="):].partition(";")
+            index = await self.server.get_namespace_index(uri)
+            text = f"ns={index};{identifier}"
+        return self.server.get_node(ua.NodeId.from_string(text))
+
+    async def read(self, text):
+        node = await self.node(text)
+        data_value = await node.read_data_value(raise_on_bad_status=False)
+        variant = await builtin_type(self.server, await node.read_data_type())
+        value = data_value.Value.Value if data_value.Value is not None else None
+        return {
+            "node": text,
+            "value": to_json(variant.name, value),
+            "data_type": variant.name,
+            "status": data_value.StatusCode.name,
+            "source_timestamp": format_time(data_value.SourceTimestamp),
+            "server_timestamp": format_time(data_value.ServerTimestamp),
+        }
+
+    async def set(self, text, value, status, stamp):
+        node = await self.node(text)
+        variant = await builtin_type(self.server, await node.read_data_type())
+        data_value = ua.DataValue(
+            ua.Variant(from_json(variant.name, value), variant) if value is not None else ua.Variant(None),
+            StatusCode=ua.StatusCode(getattr(ua.StatusCodes, status)),
+            SourceTimestamp=stamp,
+            ServerTimestamp=datetime.now(timezone.utc),
+        )
+        result = await self.server.iserver.aspace.write_attribute_value(
+            node.nodeid, ua.AttributeIds.Value, data_value
+        )
+        if not result.is_good():
+            raise ValueError(f"the server refused the value: {result.name}")
+        return await self.read(text)
+
+    async def engineering_units(self, text):
+        node = await self.node(text)
+        for child in await node.get_properties():
+            if (await child.read_browse_name()).Name == "EngineeringUnits":
+                info = await child.read_value()
+                return {
+                    "node": text,
+                    "namespace_uri": info.NamespaceUri,
+                    "unit_id": info.UnitId,
+                    "display_name": info.DisplayName.Text,
+                }
+        raise ValueError(f"`{text}` has no EngineeringUnits property")
+
+
 def status_name(name):
     if not hasattr(ua.StatusCodes, name):
         raise ValueError(f"unknown status code `{name}`")
@@ -206,6 +282,17 @@ def status_name(name):
 
 async def handle(space, command):
     op = command.get("op")
+    if "node_id" in command:
+        model = ModelNodes(space.server)
+        node_id = command["node_id"]
+        if op == "set":
+            stamp = parse_time(command["source_timestamp"]) if command.get("source_timestamp") else now_ms()
+            return await model.set(node_id, command.get("value"), status_name(command.get("status", "Good")), stamp)
+        if op == "read":
+            return await model.read(node_id)
+        if op == "engineering_units":
+            return await model.engineering_units(node_id)
+        raise ValueError(f"`{op}` does not take a node_id")
     if op == "set":
         node = command["node"]
         value = from_json(space.type_of(node), command.get("value"))
@@ -311,6 +398,10 @@ async def main():
     parser.add_argument("--secure", default="false", help="`true`: Basic256Sha256 SignAndEncrypt only")
     parser.add_argument("--username")
     parser.add_argument("--password")
+    parser.add_argument(
+        "--nodeset", type=Path, action="append", default=[],
+        help="a NodeSet2 file to serve too, after those it depends on (repeat, in that order)",
+    )
     args = parser.parse_args()
     spec = json.loads((HERE / "address_space.json").read_text())
 
@@ -338,6 +429,9 @@ async def main():
     index = await server.register_namespace(spec["namespace_uri"])
     space = AddressSpace(server, index)
     await space.build(server.nodes.objects, spec["nodes"])
+    # Information models after the test namespace, so that its index stays 2.
+    for nodeset in args.nodeset:
+        await server.import_xml(str(nodeset))
     answer_not_writable(server, space)
 
     async with server:
@@ -346,6 +440,7 @@ async def main():
             "event": "ready",
             "endpoint_url": f"opc.tcp://127.0.0.1:{args.port}/fdi/",
             "namespace_index": index,
+            "namespaces": await server.get_namespace_array(),
             "server_certificate": str(certificate) if certificate else None,
         })
         while line := await commands.readline():

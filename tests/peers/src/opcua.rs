@@ -90,6 +90,8 @@ pub struct Change {
 pub struct OpcuaServer {
     implementation: OpcuaImplementation,
     security: OpcuaSecurity,
+    /// NodeSet2 files served beside the test address space ([`OpcuaServer::start_with_models`]).
+    models: Vec<PathBuf>,
     port: u16,
     folder: TempDir,
     running: Running,
@@ -108,6 +110,9 @@ struct Running {
 struct Ready {
     endpoint_url: String,
     namespace_index: u16,
+    /// The server's namespace array (asyncua says it; node-opcua does not).
+    #[serde(default)]
+    namespaces: Vec<String>,
     server_certificate: Option<PathBuf>,
 }
 
@@ -115,6 +120,32 @@ impl OpcuaServer {
     /// Starts `implementation` without security (policy and mode `None`, anonymous).
     pub fn start(implementation: OpcuaImplementation) -> Result<Self, PeerError> {
         Self::start_with(implementation, OpcuaSecurity::None)
+    }
+
+    /// Starts asyncua (without security) serving the information model of `nodesets` beside the
+    /// test address space: NodeSet2 files, each after those it depends on (companion
+    /// specifications first, the instance last). Their nodes are named by node id in
+    /// [`OpcuaServer::set_node`], [`OpcuaServer::read_node`] and
+    /// [`OpcuaServer::engineering_units`]; the server numbers their namespaces after the test's
+    /// ([`OpcuaServer::namespaces`]). node-opcua is not taught to import NodeSets.
+    pub fn start_with_models(nodesets: &[PathBuf]) -> Result<Self, PeerError> {
+        let implementation = OpcuaImplementation::Asyncua;
+        let peer = implementation.name();
+        let folder = tempfile::Builder::new()
+            .prefix("fdi-opcua-")
+            .tempdir()
+            .map_err(|e| PeerError::new(peer, format!("no temporary folder: {e}")))?;
+        let port = free_port(peer)?;
+        let security = OpcuaSecurity::None;
+        let running = Running::spawn(implementation, &security, nodesets, port, folder.path())?;
+        Ok(OpcuaServer {
+            implementation,
+            security,
+            models: nodesets.to_vec(),
+            port,
+            folder,
+            running,
+        })
     }
 
     /// Starts `implementation` with `security`.
@@ -128,10 +159,11 @@ impl OpcuaServer {
             .tempdir()
             .map_err(|e| PeerError::new(peer, format!("no temporary folder: {e}")))?;
         let port = free_port(peer)?;
-        let running = Running::spawn(implementation, &security, port, folder.path())?;
+        let running = Running::spawn(implementation, &security, &[], port, folder.path())?;
         Ok(OpcuaServer {
             implementation,
             security,
+            models: Vec::new(),
             port,
             folder,
             running,
@@ -164,6 +196,46 @@ impl OpcuaServer {
     /// The server's self-signed certificate (DER), with [`OpcuaSecurity::SignAndEncrypt`].
     pub fn server_certificate(&self) -> Option<&Path> {
         self.running.ready.server_certificate.as_deref()
+    }
+
+    /// The server's namespace array, index 0 first (empty for node-opcua, which does not say).
+    pub fn namespaces(&self) -> &[String] {
+        &self.running.ready.namespaces
+    }
+
+    /// Sets a variable of a served model ([`OpcuaServer::start_with_models`]) by node id
+    /// (`nsu=<uri>;i=6070`), with status Good and the current time, converted to the built-in
+    /// type its DataType stands for (an enumeration an Int32); returns what the server holds.
+    pub fn set_node(&mut self, node_id: &str, value: Value) -> Result<NodeValue, PeerError> {
+        self.node_value(json!({"op": "set", "node_id": node_id, "value": wire_value(&value)}))
+    }
+
+    /// Reads a variable of a served model by node id; `node` in the answer is the node id.
+    pub fn read_node(&mut self, node_id: &str) -> Result<NodeValue, PeerError> {
+        self.node_value(json!({"op": "read", "node_id": node_id}))
+    }
+
+    /// The `EngineeringUnits` a variable of a served model has on the server: its EUInformation's
+    /// `(NamespaceUri, UnitId, DisplayName)`.
+    pub fn engineering_units(&mut self, node_id: &str) -> Result<(String, i32, String), PeerError> {
+        let answer = self.command(
+            json!({"op": "engineering_units", "node_id": node_id}),
+            COMMAND_DEADLINE,
+        )?;
+        let text = |field: &str| {
+            answer
+                .get(field)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let unit_id = answer
+            .get("unit_id")
+            .and_then(Value::as_i64)
+            .and_then(|id| i32::try_from(id).ok());
+        match (text("namespace_uri"), unit_id, text("display_name")) {
+            (Some(uri), Some(id), Some(name)) => Ok((uri, id, name)),
+            _ => Err(self.error(format!("it answered {answer}"))),
+        }
     }
 
     /// Sets a variable's value with status Good and the current time as source timestamp,
@@ -250,6 +322,7 @@ impl OpcuaServer {
         self.running = Running::spawn(
             self.implementation,
             &self.security,
+            &self.models,
             self.port,
             self.folder.path(),
         )?;
@@ -325,6 +398,7 @@ impl Running {
     fn spawn(
         implementation: OpcuaImplementation,
         security: &OpcuaSecurity,
+        models: &[PathBuf],
         port: u16,
         folder: &Path,
     ) -> Result<Self, PeerError> {
@@ -335,6 +409,9 @@ impl Running {
             .arg(port.to_string())
             .arg("--pki")
             .arg(folder.join("pki"));
+        for model in models {
+            command.arg("--nodeset").arg(model);
+        }
         if let OpcuaSecurity::SignAndEncrypt { username, password } = security {
             command
                 .args(["--secure", "true", "--username", username])
