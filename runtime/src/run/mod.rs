@@ -22,6 +22,8 @@ mod open_http;
 mod open_modbus;
 #[cfg(feature = "mqtt")]
 mod open_mqtt;
+#[cfg(feature = "mtconnect")]
+mod open_mtconnect;
 #[cfg(feature = "opcua")]
 mod open_opcua;
 #[cfg(feature = "postgres")]
