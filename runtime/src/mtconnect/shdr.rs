@@ -103,7 +103,7 @@ impl Assembler {
 
 /// What a logical line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Line {
+pub enum ShdrLine {
     /// Nothing (an empty line).
     Blank,
     /// A command from the adapter: the text after `*`, trimmed (`PING`, `shdrVersion: 2`).
@@ -118,28 +118,28 @@ pub enum Line {
 }
 
 /// Parses a logical line.
-pub fn parse(logical: &Logical) -> Line {
+pub fn parse(logical: &Logical) -> ShdrLine {
     let head = logical.head.as_str();
     if head.trim().is_empty() {
-        return Line::Blank;
+        return ShdrLine::Blank;
     }
     if let Some(command) = head.trim_start().strip_prefix('*') {
-        return Line::Command(command.trim().to_string());
+        return ShdrLine::Command(command.trim().to_string());
     }
     let mut tokens = tokenize(head);
     if let (Some(body), Some(last)) = (&logical.body, tokens.last_mut()) {
         *last = body.clone();
     }
     if tokens.len() < 2 {
-        return Line::Malformed(format!(
+        return ShdrLine::Malformed(format!(
             "no `|` in the line: an SHDR line is `timestamp|key|value...`, this is {:?}",
             shorten(head)
         ));
     }
     let first = tokens.remove(0);
     match timestamp(&first) {
-        Ok(timestamp) => Line::Data { timestamp, tokens },
-        Err(why) => Line::Malformed(why),
+        Ok(timestamp) => ShdrLine::Data { timestamp, tokens },
+        Err(why) => ShdrLine::Malformed(why),
     }
 }
 
@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn lines_are_commands_data_or_malformed() {
-        let parsed: Vec<Line> = logical(&[
+        let parsed: Vec<ShdrLine> = logical(&[
             "* PING",
             "",
             "2022-08-08T13:51:34Z|avail|AVAILABLE",
@@ -314,18 +314,18 @@ mod tests {
         .iter()
         .map(parse)
         .collect();
-        assert_eq!(parsed[0], Line::Command("PING".into()));
-        assert_eq!(parsed[1], Line::Blank);
+        assert_eq!(parsed[0], ShdrLine::Command("PING".into()));
+        assert_eq!(parsed[1], ShdrLine::Blank);
         assert_eq!(
             parsed[2],
-            Line::Data {
+            ShdrLine::Data {
                 timestamp: "2022-08-08T13:51:34Z".into(),
                 tokens: vec!["avail".into(), "AVAILABLE".into()]
             }
         );
-        assert!(matches!(parsed[3], Line::Malformed(_)));
-        assert!(matches!(parsed[4], Line::Malformed(_)));
-        assert!(matches!(parsed[5], Line::Malformed(_)));
+        assert!(matches!(parsed[3], ShdrLine::Malformed(_)));
+        assert!(matches!(parsed[4], ShdrLine::Malformed(_)));
+        assert!(matches!(parsed[5], ShdrLine::Malformed(_)));
     }
 
     #[test]
@@ -340,7 +340,7 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].line, 1);
         assert_eq!(lines[1].line, 5);
-        let Line::Data { tokens, .. } = parse(&lines[0]) else {
+        let ShdrLine::Data { tokens, .. } = parse(&lines[0]) else {
             panic!("data")
         };
         assert_eq!(

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::select::Selection;
-use super::shdr::{self, Assembler, Line, Logical};
+use super::shdr::{self, Assembler, Logical, ShdrLine};
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
 use crate::source::{AcknowledgedPosition, ReadProgress, Source};
@@ -64,12 +64,12 @@ impl ShdrRecords {
 
     fn logical(&mut self, logical: &Logical) -> Read {
         match shdr::parse(logical) {
-            Line::Blank => Read::default(),
-            Line::Command(command) => Read {
+            ShdrLine::Blank => Read::default(),
+            ShdrLine::Command(command) => Read {
                 records: Vec::new(),
                 command: Some(command),
             },
-            Line::Data { timestamp, tokens } => {
+            ShdrLine::Data { timestamp, tokens } => {
                 let records = self
                     .selection
                     .shdr(&timestamp, &tokens)
@@ -86,7 +86,7 @@ impl ShdrRecords {
                     command: None,
                 }
             }
-            Line::Malformed(reason) => {
+            ShdrLine::Malformed(reason) => {
                 self.malformed += 1;
                 if self.malformed <= 10 {
                     tracing::warn!(target: "fdi::mtconnect", source = %self.name, line = logical.line, %reason, "SHDR line refused (dead-lettered)");

@@ -1,0 +1,1 @@
+//! An MTConnect agent restarted mid-run, and one whose buffer overflows while the program is down.
