@@ -175,6 +175,7 @@ fn an_agent_restarted_mid_run_and_a_buffer_gap_lose_only_what_the_agent_dropped(
     let (code, summary) = service.stop();
     assert_eq!(code, 0, "{summary}");
     support::assert_balanced(&summary);
+    assert_eq!(summary["sources"][0]["lost"], 0, "{summary}");
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(state_file(dir.path())).unwrap()).unwrap();
     let stored_next = stored["watermark"]["next_sequence"].as_u64().unwrap();
@@ -227,6 +228,11 @@ fn an_agent_restarted_mid_run_and_a_buffer_gap_lose_only_what_the_agent_dropped(
     let (code, summary) = service.stop();
     assert_eq!(code, 0, "{summary}");
     support::assert_balanced(&summary);
+    assert_eq!(
+        summary["sources"][0]["lost"],
+        first - stored_next,
+        "the summary reports the loss: {summary}"
+    );
 
     let rows = read_jsonl(&out);
     assert_eq!(rows.len(), expected, "nothing more, nothing twice");

@@ -52,7 +52,7 @@ impl Run {
                 if let Some(metrics) = self.ops.metrics() {
                     agent.count_into(metrics.mtconnect_counters(name));
                 }
-                self.source_index(name);
+                self.count_lost(name, agent.counters().lost.clone());
                 Ok(OpenSource::stream(agent))
             }
         }
