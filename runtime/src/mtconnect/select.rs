@@ -231,7 +231,7 @@ impl Selection {
     pub fn is_device(&self, names: &[&str]) -> bool {
         self.device
             .as_deref()
-            .is_none_or(|d| names.iter().any(|n| *n == d))
+            .is_none_or(|d| names.contains(&d))
     }
 
     /// The selected data item an agent's observation of `id` (named `name`) is of.
