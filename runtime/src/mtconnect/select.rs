@@ -229,9 +229,7 @@ impl Selection {
 
     /// Whether `device` (a name or uuid as a document or key gives it) is the source's.
     pub fn is_device(&self, names: &[&str]) -> bool {
-        self.device
-            .as_deref()
-            .is_none_or(|d| names.contains(&d))
+        self.device.as_deref().is_none_or(|d| names.contains(&d))
     }
 
     /// The selected data item an agent's observation of `id` (named `name`) is of.
