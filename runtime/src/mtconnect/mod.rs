@@ -70,3 +70,46 @@ pub struct DataItemFacts<'a> {
     pub units: Option<&'a str>,
     pub representation: Option<&'a str>,
 }
+
+#[cfg(test)]
+mod tests {
+    /// The literal the compiler's emitter writes for a typed and an untyped data item
+    /// (`compiler/src/emit/main_rs.rs`, `a_typed_data_item_is_emitted_with_its_facts`), as a
+    /// generated program has it: it compiles, and the facts name the record's data item.
+    #[test]
+    fn emitted_facts_compile() {
+        // Written with the crate's name as a generated program names it (the runtime's tests
+        // see it as a dependency of its own).
+        let source = ::fdi_runtime::MtconnectSource {
+            stream: ::fdi_runtime::MtconnectStream::ShdrFile {
+                path: "data/okuma.txt",
+            },
+            device: Some("OKUMA"),
+            data_items: &[
+                ::fdi_runtime::MtconnectItem {
+                    key: "pexecution",
+                    facts: Some(::fdi_runtime::DataItemFacts {
+                        device: "OKUMA",
+                        id: "Lpexecution",
+                        name: Some("pexecution"),
+                        category: "EVENT",
+                        type_name: "EXECUTION",
+                        sub_type: None,
+                        units: None,
+                        representation: None,
+                    }),
+                },
+                ::fdi_runtime::MtconnectItem {
+                    key: "Z1actm",
+                    facts: None,
+                },
+            ],
+        };
+        let records = ::fdi_runtime::mtconnect::Selection::new(&source).shdr(
+            "2022-08-08T13:51:36Z",
+            &["pexecution".to_string(), "ACTIVE".to_string()],
+        );
+        assert_eq!(records[0].data_item, "Lpexecution");
+        assert_eq!(records[0].type_name.as_deref(), Some("EXECUTION"));
+    }
+}
