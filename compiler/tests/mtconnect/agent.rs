@@ -143,6 +143,9 @@ fn an_agent_restarted_mid_run_and_a_buffer_gap_lose_only_what_the_agent_dropped(
 
     // The program starts from /current: each data item's latest observation, UNAVAILABLE.
     let service = Service::start_serving_metrics(&binary, dir.path());
+    // The probe finds that the agent does not serve one of the data items the program reads.
+    let line = service.wait_for_log("the agent does not serve this data item");
+    assert!(line.contains("spindle_temperature"), "{line}");
     wait_for_count("first records", KEYS.len(), written);
     // Fed a few hundred lines at a time, each piece read before the next comes: the agent's
     // buffer (2,000 observations) never overflows while the program runs.
