@@ -1,7 +1,8 @@
 //! The OKUMA recording served by a TCP adapter and read by `mtconnect_adapter`. The adapter is
 //! this test's own small server replaying the file, as an adapter would: it answers the agent's
-//! `* PING` with `* PONG 1000`, sends the first half of the file, drops the connection, and sends
-//! the rest on the next one. The protocol under test (connecting, heartbeats, reconnecting,
+//! `* PING` with `* PONG 1000`, sends the first half of the file, drops the connection, sends
+//! the rest on the next one, answers two heartbeats and falls silent, and must be connected to a
+//! third time. The protocol under test (connecting, heartbeats, reconnecting,
 //! SHDR) is the program's.
 
 use std::io::{BufRead, BufReader, Write};
@@ -43,8 +44,9 @@ fn an_adapter_stream_is_read_across_a_reconnect_with_heartbeats() {
     let port = listener.local_addr().unwrap().port();
     let stop = Arc::new(AtomicBool::new(false));
     let pings = Arc::new(AtomicUsize::new(0));
+    let connections = Arc::new(AtomicUsize::new(1));
     let server = {
-        let (stop, pings) = (stop.clone(), pings.clone());
+        let (stop, pings, connections) = (stop.clone(), pings.clone(), connections.clone());
         let first: String = lines[..cut].iter().map(|l| format!("{l}\n")).collect();
         let rest: String = lines[cut..].iter().map(|l| format!("{l}\n")).collect();
         std::thread::spawn(move || {
@@ -55,8 +57,10 @@ fn an_adapter_stream_is_read_across_a_reconnect_with_heartbeats() {
             handshake(&mut reader, &mut writer);
             writer.write_all(first.as_bytes()).unwrap();
             drop((reader, writer));
-            // The next: the rest, a line without a timestamp, then heartbeats until stopped.
+            // The next: the rest, a line without a timestamp, two heartbeats answered, then
+            // silence: the agent must drop it after twice the heartbeat and connect again.
             let (stream, _) = listener.accept().unwrap();
+            connections.fetch_add(1, Ordering::SeqCst);
             stream
                 .set_read_timeout(Some(Duration::from_millis(200)))
                 .unwrap();
@@ -65,18 +69,36 @@ fn an_adapter_stream_is_read_across_a_reconnect_with_heartbeats() {
             handshake(&mut reader, &mut writer);
             writer.write_all(rest.as_bytes()).unwrap();
             writer.write_all(format!("{BROKEN}\n").as_bytes()).unwrap();
-            let mut line = String::new();
-            while !stop.load(Ordering::SeqCst) {
-                line.clear();
-                match reader.read_line(&mut line) {
-                    Ok(0) => break,
-                    Ok(_) if line.trim_end() == "* PING" => {
-                        pings.fetch_add(1, Ordering::SeqCst);
-                        writer.write_all(b"* PONG 1000\n").unwrap();
+            let answer_pings =
+                |reader: &mut BufReader<TcpStream>, writer: &mut TcpStream, most: usize| {
+                    let mut line = String::new();
+                    let mut answered = 0;
+                    while !stop.load(Ordering::SeqCst) && answered < most {
+                        line.clear();
+                        match reader.read_line(&mut line) {
+                            Ok(0) => break,
+                            Ok(_) if line.trim_end() == "* PING" => {
+                                pings.fetch_add(1, Ordering::SeqCst);
+                                answered += 1;
+                                writer.write_all(b"* PONG 1000\n").unwrap();
+                            }
+                            _ => {}
+                        }
                     }
-                    _ => {}
-                }
-            }
+                };
+            answer_pings(&mut reader, &mut writer, 2);
+            let silent = (reader, writer);
+            // The third connection: heartbeats until the test stops.
+            let (stream, _) = listener.accept().unwrap();
+            connections.fetch_add(1, Ordering::SeqCst);
+            drop(silent);
+            stream
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            handshake(&mut reader, &mut writer);
+            answer_pings(&mut reader, &mut writer, usize::MAX);
         })
     };
 
@@ -96,8 +118,10 @@ fn an_adapter_stream_is_read_across_a_reconnect_with_heartbeats() {
             .unwrap_or(0)
     };
     wait_for_count("observations", expected.len(), count);
-    // Heartbeats: the agent pings every second once the adapter said `* PONG 1000`.
+    // Heartbeats: the agent pings every second once the adapter said `* PONG 1000`; an adapter
+    // that falls silent is dropped after two seconds and connected again.
     wait_for_count("pings", 2, || pings.load(Ordering::SeqCst));
+    wait_for_count("connections", 3, || connections.load(Ordering::SeqCst));
     let (code, summary) = service.stop();
     stop.store(true, Ordering::SeqCst);
     server.join().unwrap();

@@ -8,7 +8,8 @@
 //!   line with a broken timestamp goes to the dead letter as it was.
 //! * `adapter`: the same stream served by a TCP adapter (a test-side server replaying the file:
 //!   the peer here is the adapter; the protocol under test, `* PING`/`* PONG` and SHDR, is ours),
-//!   read by `mtconnect_adapter`, with a reconnect after the adapter drops the connection.
+//!   read by `mtconnect_adapter`, with a reconnect after the adapter drops the connection and
+//!   another after it falls silent past twice its heartbeat.
 //! * `agent`: an MTConnect agent (the peer `tests/peers/mtconnect/agent.py`, fed the recording)
 //!   restarted mid-run and overflowing its buffer while the program is down: every observation
 //!   the agent still had arrives once, and what it dropped is counted.
