@@ -129,6 +129,11 @@ fn an_adapter_stream_is_read_across_a_reconnect_with_heartbeats() {
     support::assert_balanced(&summary);
 
     let written = read_jsonl(&out);
+    eprintln!(
+        "adapter: {} observations of {} data items over 3 connections",
+        written.len(),
+        KEYS.len()
+    );
     let got: Vec<_> = written
         .iter()
         .map(|w| {

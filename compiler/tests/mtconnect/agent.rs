@@ -237,6 +237,12 @@ fn an_agent_restarted_mid_run_and_a_buffer_gap_lose_only_what_the_agent_dropped(
         "the summary reports the loss: {summary}"
     );
 
+    eprintln!(
+        "agent: {} records; the buffer dropped {} observations past the program's position ({} of the data items read), all counted",
+        expected,
+        first - stored_next,
+        lost.len()
+    );
     let rows = read_jsonl(&out);
     assert_eq!(rows.len(), expected, "nothing more, nothing twice");
     let unavailable = rows.iter().filter(|r| r["value"] == "UNAVAILABLE").count();
