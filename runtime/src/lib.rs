@@ -47,6 +47,9 @@ pub mod manifest;
 pub mod modbus;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+// MTConnect: an agent over HTTP, an adapter's SHDR stream from a file or over TCP.
+#[cfg(feature = "mtconnect")]
+pub mod mtconnect;
 #[cfg(feature = "opcua")]
 pub mod opcua;
 pub mod ops;
@@ -94,6 +97,8 @@ pub use manifest::{InputFile, Manifest};
 #[cfg(feature = "modbus")]
 pub use modbus::{Emit, ModbusPoll};
 pub use modbus::{FieldKind, Order, RegisterField, RegisterMap, RegisterTable, RegisterType};
+#[cfg(feature = "mtconnect")]
+pub use mtconnect::{DataItemFacts, MtconnectItem, MtconnectSource, MtconnectStream};
 pub use outcome::{present, Failure, MapOutcome, OrReject, Reject};
 pub use provenance::{FlowTrace, Provenance, Traced};
 pub use record::{Position, RawRecord};

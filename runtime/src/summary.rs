@@ -30,6 +30,10 @@ pub struct SourceSummary {
     pub read: u64,
     /// The last acknowledged position (`null` when nothing was acknowledged).
     pub acknowledged: Option<Position>,
+    /// Observations the source's peer dropped before the source could read them (an MTConnect
+    /// agent whose buffer moved past the source); absent for a source that cannot tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,9 +114,15 @@ impl RunSummary {
                 Some(position) => format!("acknowledged through {position}"),
                 None => "nothing acknowledged".to_string(),
             };
+            let lost = match source.lost {
+                Some(lost) => format!(
+                    ", {lost} observations lost at the source (dropped before they were read)"
+                ),
+                None => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "source {}: {} records read, {acknowledged}",
+                "source {}: {} records read, {acknowledged}{lost}",
                 source.name, source.read
             );
         }
@@ -186,6 +196,7 @@ mod tests {
                 name: "mill".into(),
                 read: 1055,
                 acknowledged: Some(1055),
+                lost: None,
             }],
             flows: vec![FlowSummary {
                 name: "spindle".into(),

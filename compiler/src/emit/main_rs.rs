@@ -679,3 +679,52 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
     f.line("Ok(())");
     f
 }
+
+#[cfg(test)]
+mod mtconnect_tests {
+    use super::*;
+    use crate::source_map::{FileKind, SourceMap, Span};
+
+    fn item(text: &str) -> ir::TextItem {
+        let file = SourceMap::new().add_as("m.fdi", "", FileKind::Mapping);
+        ir::TextItem {
+            text: text.to_string(),
+            span: Span::new(file, 0, 0),
+            exact: true,
+        }
+    }
+
+    /// The facts the device-model stage fills are written into the program for the runtime; the
+    /// literal is the one `fdi_runtime::mtconnect`'s test `emitted_facts_compile` compiles.
+    #[test]
+    fn a_typed_data_item_is_emitted_with_its_facts() {
+        let typed = ir::MtconnectDataItem {
+            item: item("pexecution"),
+            facts: Some(ir::DataItemFacts {
+                device: "OKUMA".into(),
+                id: "Lpexecution".into(),
+                name: Some("pexecution".into()),
+                category: "EVENT".into(),
+                type_name: "EXECUTION".into(),
+                sub_type: None,
+                units: None,
+                representation: None,
+            }),
+        };
+        let untyped = ir::MtconnectDataItem {
+            item: item("Z1actm"),
+            facts: None,
+        };
+        let emitted = mtconnect_source(
+            &ir::MtconnectStream::ShdrFile {
+                path: "data/okuma.txt".into(),
+            },
+            Some(&item("OKUMA")),
+            &[typed, untyped],
+        );
+        assert_eq!(
+            emitted,
+            "::fdi_runtime::MtconnectSource { stream: ::fdi_runtime::MtconnectStream::ShdrFile { path: \"data/okuma.txt\" }, device: Some(\"OKUMA\"), data_items: &[::fdi_runtime::MtconnectItem { key: \"pexecution\", facts: Some(::fdi_runtime::DataItemFacts { device: \"OKUMA\", id: \"Lpexecution\", name: Some(\"pexecution\"), category: \"EVENT\", type_name: \"EXECUTION\", sub_type: None, units: None, representation: None }) }, ::fdi_runtime::MtconnectItem { key: \"Z1actm\", facts: None }] }"
+        );
+    }
+}

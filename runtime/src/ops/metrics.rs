@@ -33,6 +33,9 @@
 //! | `fdi_opcua_queue_overflows_total` | `source` | data changes the server marked with the Overflow bit: its monitored item's queue discarded values before them |
 //! | `fdi_opcua_republished_notifications_total` | `source` | OPC UA notification messages the source missed and recovered by Republish |
 //! | `fdi_opcua_target_reconnects_total` | `target` | reconnects of the OPC UA target's session |
+//! | `fdi_mtconnect_observations_lost_total` | `source` | observations an MTConnect agent dropped before the source read them (its buffer moved past the sequence wanted, or a restarted agent's had already; feature `mtconnect`) |
+//! | `fdi_mtconnect_gaps_total` | `source` | times an MTConnect agent's buffer had moved past the sequence the source wanted |
+//! | `fdi_mtconnect_agent_restarts_total` | `source` | MTConnect agent restarts the source met (a new `instanceId`) |
 //!
 //!
 //! Store and forward (queued targets, see `crate::queue`), read from the queue at each scrape:
@@ -159,6 +162,12 @@ struct Families {
     opcua_target_reconnects: Family<Labels, Counter>,
     #[cfg(feature = "opcua")]
     opcua_republished: Family<Labels, Counter>,
+    #[cfg(feature = "mtconnect")]
+    mtconnect_lost: Family<Labels, Counter>,
+    #[cfg(feature = "mtconnect")]
+    mtconnect_gaps: Family<Labels, Counter>,
+    #[cfg(feature = "mtconnect")]
+    mtconnect_restarts: Family<Labels, Counter>,
 }
 
 /// The counters of one Sparkplug B source's host session. The source's reader task counts into them
@@ -334,6 +343,24 @@ impl RunMetrics {
                 f.opcua_target_reconnects,
             );
         }
+        #[cfg(feature = "mtconnect")]
+        {
+            registry.register(
+                "mtconnect_observations_lost",
+                "Observations an MTConnect agent dropped before the source read them",
+                f.mtconnect_lost,
+            );
+            registry.register(
+                "mtconnect_gaps",
+                "Times an MTConnect agent's buffer had moved past the sequence the source wanted",
+                f.mtconnect_gaps,
+            );
+            registry.register(
+                "mtconnect_agent_restarts",
+                "MTConnect agent restarts the source met (a new instanceId)",
+                f.mtconnect_restarts,
+            );
+        }
         RunMetrics {
             registry: Arc::new(registry),
             families,
@@ -439,6 +466,19 @@ impl RunMetrics {
             reconnects: f.opcua_reconnects.get_or_create(&labels).clone(),
             queue_overflows: f.opcua_queue_overflows.get_or_create(&labels).clone(),
             republished: f.opcua_republished.get_or_create(&labels).clone(),
+        }
+    }
+
+    /// The counters of MTConnect agent source `name`, created now so that they show 0 before the
+    /// first gap.
+    #[cfg(feature = "mtconnect")]
+    pub fn mtconnect_counters(&self, name: &str) -> crate::mtconnect::AgentCounters {
+        let labels = vec![("source", name.to_string())];
+        let f = &self.families;
+        crate::mtconnect::AgentCounters {
+            lost: f.mtconnect_lost.get_or_create(&labels).clone(),
+            gaps: f.mtconnect_gaps.get_or_create(&labels).clone(),
+            restarts: f.mtconnect_restarts.get_or_create(&labels).clone(),
         }
     }
 

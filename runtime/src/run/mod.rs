@@ -22,6 +22,8 @@ mod open_http;
 mod open_modbus;
 #[cfg(feature = "mqtt")]
 mod open_mqtt;
+#[cfg(feature = "mtconnect")]
+mod open_mtconnect;
 #[cfg(feature = "opcua")]
 mod open_opcua;
 #[cfg(feature = "postgres")]
@@ -130,6 +132,9 @@ struct SourceStats {
     unacknowledged_limit: Option<u64>,
     pending_since: Option<Instant>,
     progress: Option<ReadProgress>,
+    /// Observations the source's peer dropped before it could read them (an MTConnect agent's
+    /// gaps), counted by the source; `None` for a source that cannot tell.
+    lost: Option<prometheus_client::metrics::counter::Counter>,
 }
 
 impl SourceStats {
@@ -148,6 +153,7 @@ impl SourceStats {
             unacknowledged_limit: None,
             pending_since: None,
             progress: None,
+            lost: None,
         }
     }
 }
@@ -472,6 +478,7 @@ impl Run {
                     name: s.name.clone(),
                     read: s.read,
                     acknowledged: s.acknowledged,
+                    lost: s.lost.as_ref().map(|c| c.get()),
                 })
                 .collect(),
             flows: self
@@ -499,6 +506,18 @@ impl Run {
                 records: self.dead_letter.records(),
             },
         }
+    }
+
+    /// Reports in the summary what `counter` counts: the observations source `name`'s peer
+    /// dropped before the source could read them.
+    #[cfg(feature = "mtconnect")]
+    pub(crate) fn count_lost(
+        &mut self,
+        name: &str,
+        counter: prometheus_client::metrics::counter::Counter,
+    ) {
+        let index = self.source_index(name);
+        self.sources[index].lost = Some(counter);
     }
 
     fn source_index(&mut self, name: &str) -> usize {

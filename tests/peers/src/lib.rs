@@ -13,6 +13,8 @@ mod http;
 mod modbus;
 mod mosquitto;
 mod mqtt;
+// The MTConnect agent (tests/peers/mtconnect/agent.py).
+mod mtconnect;
 pub mod opcua;
 mod postgres;
 mod process;
@@ -25,6 +27,7 @@ pub use http::{HttpServer, Received};
 pub use modbus::{laid_out, ModbusDevice, Requests, Table, LAYOUTS};
 pub use mosquitto::{Mosquitto, DEFAULT_MAX_INFLIGHT};
 pub use mqtt::{MqttClient, Publish, QoS};
+pub use mtconnect::MtconnectAgent;
 pub use postgres::Postgres;
 pub use sparkplug::{
     decode_with_tahu, encode_with_tahu, DataMessage, EdgeNodePlan, PlanDevice, PlanMetric,
