@@ -212,3 +212,60 @@ fn names_two_namespaces_share_are_named_by_node_id() {
         "{stderr}"
     );
 }
+
+/// The same command reads MTConnect device models: recognised by their `MTConnectDevices`
+/// root (or `--from mtconnect`), a device chosen with `--device`, what the model's reading
+/// skipped written as warnings beside the schema (the NIST model's undeclared `x:` prefix),
+/// and a model of several devices without `--device` refused. The schema itself is
+/// snapshotted and compiled in `compiler/src/schema_import/mtconnect_tests.rs`.
+#[test]
+fn mtconnect_device_models_are_imported_with_a_device() {
+    let dir = workspace_root().join("tests/models/mtconnect");
+    let run = |args: &[&str]| {
+        let mut all = vec!["schema", "import", "nist_Devices.xml"];
+        all.extend(args);
+        let output = fdi_in(&dir, &all);
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let picks = [
+        "--entity",
+        "Agie",
+        "--pick",
+        "Xposition",
+        "--pick",
+        "execution",
+    ];
+    let (code, yaml, stderr) = run(&[&["--device", "GFAgie01"][..], &picks].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with("warning: `nist_Devices.xml` line ")
+            && stderr.contains("the prefix `x:`"),
+        "{stderr}"
+    );
+    assert!(
+        yaml.contains("device: \"GFAgie01\", data_items: [\"Xposition\"]"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("value: { type: \"float[mm]\", quality: true }"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("\n  Execution: [READY, ACTIVE,"), "{yaml}");
+    // Named explicitly, the format reads the same.
+    let (code, named, _) =
+        run(&[&["--from", "mtconnect", "--device", "GFAgie01"][..], &picks].concat());
+    assert_eq!((code, named.as_str()), (0, yaml.as_str()));
+    // Eight devices and none named.
+    let (code, stdout, stderr) = run(&picks);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("error: the model has 8 devices (`GFAgie01`, `Mazak01`,")
+            && stderr.contains("--device GFAgie01"),
+        "{stderr}"
+    );
+}
