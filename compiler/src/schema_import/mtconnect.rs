@@ -256,6 +256,9 @@ impl MtconnectModel {
             }
             Expected::Text => {
                 if standard::value_of(item) == standard::Value::Vector {
+                    if !matches!(item.representation.as_str(), "VALUE" | "DISCRETE") {
+                        note.push_str(&format!(", a {}", item.representation));
+                    }
                     note.push_str(": several values in one, read as text");
                 }
                 ValueType::String
