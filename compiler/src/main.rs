@@ -135,18 +135,25 @@ enum SchemaCommand {
     /// as the model declares them.
     Import {
         /// The model files: for OPC UA, the server's instance NodeSet2 first, then the
-        /// companion NodeSets it uses.
+        /// companion NodeSets it uses; for MTConnect, the device model (a `Devices.xml` or a
+        /// saved `/probe` answer).
         #[arg(required = true, value_name = "MODEL")]
         models: Vec<PathBuf>,
-        /// The model's format (`opcua`) [default: by the first file's root element].
+        /// The model's format (`opcua`, `mtconnect`) [default: by the first file's root
+        /// element].
         #[arg(long, value_name = "FORMAT")]
         from: Option<String>,
+        /// MTConnect: the device whose data items are picked, by name, uuid or id [default:
+        /// the model's only device].
+        #[arg(long, value_name = "NAME")]
+        device: Option<String>,
         /// The entity's name (a prefix when the picks need several entities).
         #[arg(long, value_name = "NAME")]
         entity: String,
-        /// A variable, or an object for all its variables: a browse path or a node id, as the
+        /// A variable, or an object for all its variables: for OPC UA a browse path or a node
+        /// id, for MTConnect a data item's id or name, or a component's name; as the
         /// connector takes them. Repeat for more.
-        #[arg(long = "pick", required = true, value_name = "PATH_OR_NODE_ID")]
+        #[arg(long = "pick", required = true, value_name = "PICK")]
         picks: Vec<String>,
         /// Write the schema to this file (which must not exist yet) instead of standard output.
         #[arg(short, long, value_name = "FILE")]
@@ -270,11 +277,19 @@ fn run(cli: Cli) -> ExitCode {
                 SchemaCommand::Import {
                     models,
                     from,
+                    device,
                     entity,
                     picks,
                     out,
                 },
-        } => schema_import(&models, from.as_deref(), entity, picks, out.as_deref()),
+        } => schema_import(
+            &models,
+            from.as_deref(),
+            device.as_deref(),
+            entity,
+            picks,
+            out.as_deref(),
+        ),
         Command::Graph { file, format, out } => cli_trace::graph(&file, format, out.as_deref()),
         Command::Lineage {
             file,
@@ -339,6 +354,7 @@ fn run(cli: Cli) -> ExitCode {
 fn schema_import(
     models: &[PathBuf],
     from: Option<&str>,
+    device: Option<&str>,
     entity: String,
     picks: Vec<String>,
     out: Option<&Path>,
@@ -380,7 +396,7 @@ fn schema_import(
             }
         },
     };
-    let reader = match format.read(&files) {
+    let reader = match format.read(&files, device) {
         Ok(reader) => reader,
         Err(e) => return fail(&e.0),
     };
@@ -388,6 +404,9 @@ fn schema_import(
         Ok(imported) => imported,
         Err(e) => return fail(&e.0),
     };
+    for warning in &imported.warnings {
+        eprintln!("warning: {warning}");
+    }
     match out {
         None => {
             print_out(&imported.yaml);

@@ -1,5 +1,6 @@
 //! OPC UA information models at work: `fdi schema import` writes schemas from NodeSet2 files
-//! that then check with the source declarations it suggests (`opcua_models/schema_import.rs`);
+//! (and, through the same command, MTConnect device models) that then check with the source
+//! declarations it suggests (`opcua_models/schema_import.rs`);
 //! a program whose browse paths, DataTypes and units were checked against the MachineTool
 //! example's NodeSets gets from a server serving those NodeSets the values of the types and
 //! units the checker promised (`opcua_models/machine_tool_server.rs`).

@@ -11,19 +11,18 @@
 //! and lists what it skipped; `standard.rs` holds what the standard says values are
 //! (`standard.yaml`, extracted from the 2.7 Streams schema by `extract_standard.py`) and its
 //! units in the compiler's units; `fit.rs` says which field types read a data item's values,
-//! `files.rs` reads the model files once each, and `typing.rs` is the stage ([`type_sources`]); `import.rs` writes the schema YAML of data
-//! items picked from a model ([`schema_yaml`], for `fdi schema import`).
+//! `files.rs` reads the model files once each, and `typing.rs` is the stage ([`type_sources`]).
+//! `fdi schema import` reads device models through `model.rs` and types what it writes by
+//! `fit.rs` (`schema_import/mtconnect.rs`), so that an imported schema checks.
 
 mod declare;
 mod files;
-mod fit;
-mod import;
+pub(crate) mod fit;
 pub mod model;
 mod record;
 pub mod standard;
 mod typing;
 
 pub use declare::source_kind;
-pub use import::{schema_yaml, ImportError};
 pub use record::check_source_fields;
 pub use typing::type_sources;

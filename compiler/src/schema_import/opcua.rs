@@ -4,7 +4,7 @@
 //! variable's field type is what the NodeSet typing accepts for it (`opcua/types.rs`), with its
 //! unit from `EngineeringUnits` (`opcua/engineering_units.rs`).
 
-use super::{ImportError, ModelFile, ModelReader, ValueType, Variable};
+use super::{ImportError, ModelFile, ModelReader, RecordFields, ValueType, Variable};
 use crate::diagnostic::closest;
 use crate::opcua::browse_path::{self, Step};
 use crate::opcua::engineering_units::NodeUnit;
@@ -240,6 +240,10 @@ impl ModelReader for OpcuaModel {
         format!("the OPC UA NodeSet2 files {}", quoted(&self.files))
     }
 
+    fn record(&self) -> &'static str {
+        "data change of the variables"
+    }
+
     fn pick(&self, pick: &str) -> Result<Vec<Variable>, String> {
         // How the mapping names what was picked: by a path without namespace indices, which
         // the program resolves on any server, or else by node id with its namespace's URI;
@@ -284,8 +288,11 @@ impl ModelReader for OpcuaModel {
         }
     }
 
-    fn record_fields(&self) -> Vec<(String, String)> {
-        vec![("node".into(), "string".into())]
+    fn record_fields(&self, _: &[&Variable]) -> RecordFields {
+        RecordFields {
+            before: vec![("node".into(), "string".into())],
+            after: Vec::new(),
+        }
     }
 
     fn source_declaration(&self, source: &str, entity: &str, variables: &[&Variable]) -> String {
