@@ -171,6 +171,12 @@ codes! {
     DeliveryDisagrees = "E0822": "the flows of one source state guarantees that acknowledge its positions at different times",
     AtMostOnceRewritten = "E0823": "an at-most-once flow reads a file, read again from its start by every run, into a target that writes a record again",
     EndMayLose = "E0824": "an at-least-once flow reads a source that delivers nothing again after a crash, or writes a target that confirms nothing",
+    // XML documents (docs/connectors/xml.md)
+    MalformedXmlPath = "E0840": "an XML path (a field's `xml:`, an `xml` connector's `records`) is not well-formed",
+    XmlPathOffXml = "E0841": "a field says where it is in an XML document (`xml:`), but a source or lookup that is not `xml` reads its entity",
+    XmlPathNotWritable = "E0842": "an XML target writes a field whose path selects rather than names an element (`..`, `*`, `//`, a predicate, `count()`)",
+    XmlTargetShape = "E0843": "an XML target's `root`, `records` or `header`, or its fields' paths, do not describe a document it can write",
+    XmlCountNotInt = "E0844": "a field read with `count(...)` is not an `int`",
 }
 
 impl std::fmt::Display for Code {

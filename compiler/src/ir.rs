@@ -39,6 +39,8 @@ impl Program {
 pub enum FileFormat {
     Csv,
     Jsonl,
+    /// An XML document, whose records are the elements a `records:` path selects.
+    Xml,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +113,11 @@ pub enum SourceKind {
         /// A record only when a value changed (`emit: "change"`), else one per poll.
         on_change: bool,
     },
+    /// The elements of an XML document that `records` selects, each field by its `xml:` path.
+    Xml {
+        path: String,
+        records: String,
+    },
 }
 
 /// How the bytes of a broker message become records.
@@ -135,6 +142,11 @@ impl SourceKind {
                 format: FileFormat::Jsonl,
                 ..
             } => "jsonl",
+            SourceKind::File {
+                format: FileFormat::Xml,
+                ..
+            }
+            | SourceKind::Xml { .. } => "xml",
             SourceKind::Mqtt { .. } => "mqtt",
             SourceKind::Postgres { .. } => "postgres",
             SourceKind::Http { .. } => "http",
@@ -172,6 +184,8 @@ pub struct Lookup {
     pub path: String,
     pub entity: String,
     pub key_field: String,
+    /// The `records:` path of an XML lookup (`format` is [`FileFormat::Xml`]).
+    pub records: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -245,6 +259,25 @@ pub enum TargetKind {
         connection: String,
         unit_id: u8,
     },
+    /// Records written as elements of an XML document (`docs/connectors/xml.md`).
+    Xml {
+        path: String,
+        /// The root element's name, in `namespace` (none when empty).
+        root: String,
+        namespace: String,
+        /// Elements written under the root before the records.
+        header: Vec<XmlHeader>,
+        /// The path under the root of each record's element (`OperationsResponse`).
+        records: String,
+    },
+}
+
+/// One `header:` entry of an XML target: `Path=text`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XmlHeader {
+    pub path: String,
+    pub steps: Vec<fdi_runtime::xml::WritableStep>,
+    pub value: String,
 }
 
 impl TargetKind {
@@ -258,6 +291,7 @@ impl TargetKind {
             TargetKind::Http { .. } => "http",
             TargetKind::Opcua { .. } => "opcua",
             TargetKind::Modbus { .. } => "modbus",
+            TargetKind::Xml { .. } => "xml",
         }
     }
 
