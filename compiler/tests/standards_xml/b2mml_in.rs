@@ -211,6 +211,16 @@ fn the_schedule_yields_its_work_orders_with_their_material_requirements() {
         sublots
     );
 
+    // The material master as this test reads it, for the base unit the lookup adds.
+    let base_units: std::collections::HashMap<String, Option<String>> =
+        descendants(definitions.root_element(), "MaterialDefinition")
+            .map(|m| {
+                (
+                    child_text(m, "ID").unwrap_or_default(),
+                    property(m, "MaterialDefinitionProperty", "BaseUnitOfMeasure"),
+                )
+            })
+            .collect();
     let text_of = document_text(&data.join("PES-20121229115825-53107.xml"));
     let performance = roxmltree::Document::parse(&text_of).expect("XML");
     let actuals: Vec<Vec<Value>> = descendants(performance.root_element(), "MaterialActual")
@@ -228,11 +238,16 @@ fn the_schedule_yields_its_work_orders_with_their_material_requirements() {
                 text(child_text(actual, "MaterialUse")),
                 real(text_at(actual, &["Quantity", "QuantityString"])),
                 text(text_at(actual, &["Quantity", "UnitOfMeasure"])),
+                text(
+                    child_text(actual, "MaterialDefinitionID")
+                        .and_then(|id| base_units.get(&id).cloned())
+                        .expect("the consumed material is in the material master"),
+                ),
             ]
         })
         .collect();
     assert_eq!(
-        table(&database, "SELECT response_id, segment_id, material_id, lot_id, sublot_id, material_use, quantity, unit_of_measure FROM reported_consumption"),
+        table(&database, "SELECT response_id, segment_id, material_id, lot_id, sublot_id, material_use, quantity, unit_of_measure, base_unit_of_measure FROM reported_consumption"),
         actuals
     );
 }
