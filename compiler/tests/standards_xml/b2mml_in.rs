@@ -313,4 +313,26 @@ fn a_requirement_missing_a_required_element_is_dead_lettered_with_its_xml() {
         entry["line"],
         document.text_pos_at(element.range().start).row
     );
+
+    // A replay makes the same record again from the entry (its texts and its XML): rejected
+    // again for the same reason, with the same XML.
+    let output = std::process::Command::new(&example.binary)
+        .args(["dead-letter", "replay", "--format", "json"])
+        .output()
+        .expect("run the replay");
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the replay's JSON report");
+    assert_eq!(report["replay"]["replayed"], 1, "{report}");
+    assert_eq!(report["replay"]["rejected"], 1, "{report}");
+    let after =
+        std::fs::read_to_string(example.dir.join("out/rejected.jsonl")).expect("the dead letter");
+    let rejected_as = &report["replay"]["entries"][0]["rejected_as"][0];
+    let again: serde_json::Value = after
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+        .find(|e| e["id"] == *rejected_as)
+        .unwrap_or_else(|| panic!("no entry {rejected_as} in {after}"));
+    assert_eq!(again["record"]["_fdi_xml"], entry["record"]["_fdi_xml"]);
+    assert_eq!(again["detail"], entry["detail"]);
 }

@@ -1,6 +1,7 @@
 //! The plant's XML standards through generated programs (issue 15), on the real files: the
 //! B2MML example (`examples/b2mml-orders/`) reads the Courbon V0401 schedule and master data into
-//! SQLite, and writes production performance as B2MML V0700 that the MESA schemas accept
+//! SQLite (a record missing a required element dead-lettered with its XML, and replayed from the
+//! dead letter), and writes production performance as B2MML V0700 that the MESA schemas accept
 //! (checked with xmllint) and that the xml source reads back equal.
 //!
 //! Every expectation is computed here from the raw files: the XML parsed with roxmltree by code

@@ -497,6 +497,46 @@ mod tests {
     }
 
     #[test]
+    fn records_inside_containers_share_them_with_the_header() {
+        let spec = XmlDocument {
+            root: "SyncOperationsPerformance",
+            namespace: "",
+            header: &[
+                ("ApplicationArea/CreationDateTime", "2026-12-07T09:00:00Z"),
+                ("DataArea/OperationsPerformance/ID", "P-1"),
+                ("@releaseID", "1"),
+            ],
+            records: "DataArea/OperationsPerformance/OperationsResponse",
+            fields: &[("order", "ID")],
+        };
+        let shape = Shape::of("perf", &spec).unwrap();
+        let records: Vec<Element> = ["1", "2"]
+            .iter()
+            .map(|id| shape.element(&json!({ "order": id })).unwrap())
+            .collect();
+        let text = shape.document(&records);
+        let expected = r#"<?xml version="1.0" encoding="UTF-8"?>
+<SyncOperationsPerformance releaseID="1">
+  <ApplicationArea>
+    <CreationDateTime>2026-12-07T09:00:00Z</CreationDateTime>
+  </ApplicationArea>
+  <DataArea>
+    <OperationsPerformance>
+      <ID>P-1</ID>
+      <OperationsResponse>
+        <ID>1</ID>
+      </OperationsResponse>
+      <OperationsResponse>
+        <ID>2</ID>
+      </OperationsResponse>
+    </OperationsPerformance>
+  </DataArea>
+</SyncOperationsPerformance>
+"#;
+        assert_eq!(text, expected);
+    }
+
+    #[test]
     fn a_control_character_is_a_reject() {
         let dir = tempfile::tempdir().unwrap();
         let mut target = XmlTarget::open("perf", &dir.path().join("p.xml"), &SPEC, false).unwrap();
