@@ -118,6 +118,20 @@ impl XmlPath {
         &self.text
     }
 
+    /// How many `..` steps the path starts with: what it selects from an element depends only on
+    /// that ancestor, so a source evaluates it once per ancestor (`../ID` for each of 100,000
+    /// siblings would otherwise scan the siblings 100,000 times).
+    pub fn leading_parents(&self) -> usize {
+        let (Expression::Nodes(path) | Expression::CountOf(path)) = &self.expression;
+        if path.absolute {
+            return 0;
+        }
+        path.steps
+            .iter()
+            .take_while(|s| s.axis == Axis::Parent)
+            .count()
+    }
+
     /// Whether it is `count(...)`, whose value is a whole number.
     pub fn is_count(&self) -> bool {
         matches!(self.expression, Expression::CountOf(_))
@@ -445,6 +459,11 @@ mod tests {
             ]
         );
         assert!(XmlPath::parse("count(a)").unwrap().is_count());
+        let parents = |text: &str| XmlPath::parse(text).unwrap().leading_parents();
+        assert_eq!(parents("../../ID"), 2);
+        assert_eq!(parents("count(../Line)"), 1);
+        assert_eq!(parents("ID/.."), 0);
+        assert_eq!(parents("/a/.."), 0);
     }
 
     #[test]

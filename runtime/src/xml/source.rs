@@ -150,12 +150,25 @@ fn make_records(
     let elements = records.select_elements(document.root());
     // What leniency skipped, per column: reported once the document is read, not per record.
     let mut several = vec![0usize; spec.fields.len()];
+    // What a path that starts with `..` selects, by field and the ancestor it starts from.
+    let mut by_ancestor: std::collections::HashMap<(usize, roxmltree::NodeId), Selected> =
+        std::collections::HashMap::new();
     let mut made = Vec::with_capacity(elements.len());
+    // Lines counted on from the previous record (the records are in document order), not from the
+    // document's start for each (`Document::text_pos_at`), which is quadratic in a big document.
+    let mut line_at = (0usize, 1u64);
     for (index, element) in elements.into_iter().enumerate() {
         let mut fields = csv::StringRecord::new();
         let mut absent = Vec::new();
         for (i, (field, path)) in spec.fields.iter().zip(&paths).enumerate() {
-            match path.select_text(element) {
+            let selected = match nth_parent(element, path.leading_parents()) {
+                Some(ancestor) if ancestor.id() != element.id() => by_ancestor
+                    .entry((i, ancestor.id()))
+                    .or_insert_with(|| path.select_text(element))
+                    .clone(),
+                _ => path.select_text(element),
+            };
+            match selected {
                 Selected::Text { text, count } => {
                     if count > 1 {
                         several[i] += 1;
@@ -177,7 +190,16 @@ fn make_records(
                 absent.join(", ")
             )
         });
-        let line = document.text_pos_at(element.range().start).row as u64;
+        let start = element.range().start;
+        if start < line_at.0 {
+            line_at = (0, 1);
+        }
+        let newlines = text.as_bytes()[line_at.0..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        line_at = (start, line_at.1 + newlines as u64);
+        let line = line_at.1;
         let position = index as Position + 1;
         made.push(
             RawRecord::xml_element(
@@ -203,6 +225,18 @@ fn make_records(
         }
     }
     Ok(made)
+}
+
+/// The `n`-th parent element of `element` (itself for 0); `None` above the root.
+fn nth_parent<'a, 'i>(
+    element: roxmltree::Node<'a, 'i>,
+    n: usize,
+) -> Option<roxmltree::Node<'a, 'i>> {
+    let mut at = element;
+    for _ in 0..n {
+        at = at.parent_element()?;
+    }
+    Some(at)
 }
 
 /// A `records:` path matches wherever its elements are (`ProductionSchedule/ProductionRequest`
