@@ -186,6 +186,12 @@ codes! {
     // MTConnect sources (docs/connectors/mtconnect.md)
     MtconnectDataItems = "E0830": "an MTConnect source names no data item, one twice, or one that is no id or name",
     MtconnectRecordField = "E0831": "an MTConnect source's entity reads a field an observation's record does not have",
+    // XML documents (docs/connectors/xml.md)
+    MalformedXmlPath = "E0840": "an XML path (a field's `xml:`, an `xml` connector's `records`) is not well-formed",
+    XmlPathOffXml = "E0841": "a field says where it is in an XML document (`xml:`), but a source or lookup that is not `xml` reads its entity",
+    XmlPathNotWritable = "E0842": "an XML target writes a field whose path selects rather than names an element (`..`, `*`, `//`, a predicate, `count()`)",
+    XmlTargetShape = "E0843": "an XML target's `root`, `records` or `header`, or its fields' paths, do not describe a document it can write",
+    XmlCountNotInt = "E0844": "a field read with `count(...)` is not an `int`",
 }
 
 impl std::fmt::Display for Code {

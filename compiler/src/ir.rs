@@ -39,6 +39,8 @@ impl Program {
 pub enum FileFormat {
     Csv,
     Jsonl,
+    /// An XML document, whose records are the elements a `records:` path selects.
+    Xml,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +116,11 @@ pub enum SourceKind {
         poll_interval_ms: u64,
         /// A record only when a value changed (`emit: "change"`), else one per poll.
         on_change: bool,
+    },
+    /// The elements of an XML document that `records` selects, each field by its `xml:` path.
+    Xml {
+        path: String,
+        records: String,
     },
     /// Observations of an MTConnect device's data items: from an agent, or an adapter's SHDR
     /// stream.
@@ -193,6 +200,11 @@ impl SourceKind {
                 format: FileFormat::Jsonl,
                 ..
             } => "jsonl",
+            SourceKind::File {
+                format: FileFormat::Xml,
+                ..
+            }
+            | SourceKind::Xml { .. } => "xml",
             SourceKind::Mqtt { .. } => "mqtt",
             SourceKind::Postgres { .. } => "postgres",
             SourceKind::Http { .. } => "http",
@@ -235,6 +247,8 @@ pub struct Lookup {
     pub path: String,
     pub entity: String,
     pub key_field: String,
+    /// The `records:` path of an XML lookup (`format` is [`FileFormat::Xml`]).
+    pub records: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -308,6 +322,25 @@ pub enum TargetKind {
         connection: String,
         unit_id: u8,
     },
+    /// Records written as elements of an XML document (`docs/connectors/xml.md`).
+    Xml {
+        path: String,
+        /// The root element's name, in `namespace` (none when empty).
+        root: String,
+        namespace: String,
+        /// Elements written under the root before the records.
+        header: Vec<XmlHeader>,
+        /// The path under the root of each record's element (`OperationsResponse`).
+        records: String,
+    },
+}
+
+/// One `header:` entry of an XML target: `Path=text`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XmlHeader {
+    pub path: String,
+    pub steps: Vec<fdi_runtime::xml::WritableStep>,
+    pub value: String,
 }
 
 impl TargetKind {
@@ -321,6 +354,7 @@ impl TargetKind {
             TargetKind::Http { .. } => "http",
             TargetKind::Opcua { .. } => "opcua",
             TargetKind::Modbus { .. } => "modbus",
+            TargetKind::Xml { .. } => "xml",
         }
     }
 

@@ -25,6 +25,7 @@ pub mod source_map;
 pub mod syntax;
 pub mod testing;
 pub mod units;
+pub mod xml;
 
 use std::path::{Path, PathBuf};
 

@@ -45,8 +45,17 @@ fn decode_payload<'r, T: Deserialize<'r>>(payload: &'r Payload) -> Result<T, Str
         | Payload::Message {
             unreadable: Some(error),
             ..
+        }
+        | Payload::Xml {
+            absent: Some(error),
+            ..
         } => Err(error.clone()),
+        // An XML record's texts are decoded exactly as a CSV row's (the source makes one text per
+        // column).
         Payload::Csv {
+            headers, fields, ..
+        }
+        | Payload::Xml {
             headers, fields, ..
         } => {
             if fields.len() != headers.len() {

@@ -125,6 +125,16 @@ pub enum RunError {
     /// (`Durable::is_transient`).
     #[error("{0}")]
     Connector(String),
+
+    /// An XML document that cannot be read whole (too big, not well-formed, not UTF-8), or a document an XML
+    /// target cannot write (see `crate::xml`).
+    #[error("cannot read XML {what} {path}: {detail}")]
+    Xml {
+        /// What the file is, e.g. "source orders" or "lookup materials".
+        what: String,
+        path: PathBuf,
+        detail: String,
+    },
 }
 
 impl RunError {

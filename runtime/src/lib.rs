@@ -76,6 +76,8 @@ pub mod time;
 #[cfg(any(feature = "postgres", feature = "mqtt", feature = "http"))]
 mod tls;
 pub mod topic_filter;
+// XML documents as sources, lookups and targets (issue 15): the path language always, IO with `xml`.
+pub mod xml;
 
 pub use serde;
 pub use serde_json;
@@ -124,3 +126,5 @@ pub use time::{
     validate_zone, TimeFormat, Timestamp,
 };
 pub use topic_filter::{TopicFilter, TopicFilterError, TopicLevels};
+#[cfg(feature = "xml")]
+pub use xml::{XmlDocument, XmlField, XmlRecords};

@@ -34,7 +34,7 @@ impl<T: DeserializeOwned> Lookup<T> {
         key: fn(&T) -> String,
     ) -> Result<Self, RunError> {
         let source = CsvSource::open(&format!("lookup {name}"), path)?;
-        Self::load(name, path, type_name, key, source)
+        Self::load_from(name, path, type_name, key, source)
     }
 
     /// Load a JSON Lines master-data table, like [`Lookup::load_csv`].
@@ -45,10 +45,11 @@ impl<T: DeserializeOwned> Lookup<T> {
         key: fn(&T) -> String,
     ) -> Result<Self, RunError> {
         let source = JsonlSource::open(&format!("lookup {name}"), path)?;
-        Self::load(name, path, type_name, key, source)
+        Self::load_from(name, path, type_name, key, source)
     }
 
-    fn load(
+    /// Loads the table from the records of `source` (read from `path`, for messages).
+    pub(crate) fn load_from(
         name: &str,
         path: &Path,
         type_name: &str,

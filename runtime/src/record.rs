@@ -53,6 +53,18 @@ pub(crate) enum Payload {
         /// message that matched it).
         filter: Option<Arc<TopicFilter>>,
     },
+    /// One element of an XML document (see `crate::xml`): the text each column's path selected,
+    /// decoded as a CSV row is, and the element's own XML for the dead letter.
+    Xml {
+        /// The columns the source reads (shared by its records); `fields` has one text per column.
+        headers: Arc<csv::StringRecord>,
+        fields: csv::StringRecord,
+        /// The element as it is in the document, from `<` to its end tag.
+        element: String,
+        /// Set when a required field's path selects nothing: the decode stage rejects the record
+        /// with this text.
+        absent: Option<String>,
+    },
 }
 
 impl RawRecord {
@@ -83,6 +95,30 @@ impl RawRecord {
                 headers,
                 fields,
                 encoding_error,
+            },
+        }
+    }
+
+    /// One element of an XML document: the text of each of `headers`' columns in `fields`, the
+    /// element's XML, and why it cannot be decoded when a required column's path selected nothing.
+    /// Its line is the element's, given with [`RawRecord::at_line`].
+    pub fn xml_element(
+        source: Arc<str>,
+        position: Position,
+        headers: Arc<csv::StringRecord>,
+        fields: csv::StringRecord,
+        element: String,
+        absent: Option<String>,
+    ) -> Self {
+        RawRecord {
+            source,
+            position,
+            line: position,
+            payload: Payload::Xml {
+                headers,
+                fields,
+                element,
+                absent,
             },
         }
     }
@@ -279,6 +315,7 @@ impl RawRecord {
             Payload::Csv { .. } => "csv",
             Payload::JsonLine { .. } => "json",
             Payload::Message { .. } => "message",
+            Payload::Xml { .. } => "xml",
         }
     }
 
@@ -299,6 +336,7 @@ impl RawRecord {
                 encoding_error.as_deref()
             }
             Payload::Message { unreadable, .. } => unreadable.as_deref(),
+            Payload::Xml { absent, .. } => absent.as_deref(),
         }
     }
 }
@@ -349,9 +387,27 @@ impl Serialize for OriginalRecord<'_> {
                     map.end()
                 }
             },
+            // The columns as a CSV row's, then the element's XML under a key no column can have
+            // (`_fdi_` is reserved), from which a replay makes the record again.
+            Payload::Xml {
+                headers,
+                fields,
+                element,
+                ..
+            } => {
+                let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
+                for (key, value) in headers.iter().zip(fields.iter()) {
+                    map.serialize_entry(key, value)?;
+                }
+                map.serialize_entry(XML_ELEMENT_KEY, element)?;
+                map.end()
+            }
         }
     }
 }
+
+/// The key of an XML record's original under which the dead letter keeps the element's XML.
+pub(crate) const XML_ELEMENT_KEY: &str = "_fdi_xml";
 
 /// The object keys for a CSV row of `field_count` fields: the header names, made unique (a repeated name gets
 /// `#<column number>`), then `_extra_N` for fields beyond the header.

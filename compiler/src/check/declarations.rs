@@ -41,8 +41,17 @@ impl<'a> Checker<'a> {
                         }
                         _ => true,
                     };
-                    if let (true, Some(kind), Some(entity), true, true) =
-                        (named, kind, entity, time_ok, modbus_ok)
+                    let paths_ok = match (&kind, entity) {
+                        (Some(kind), Some(entity)) => self.xml_paths(
+                            entity,
+                            matches!(kind, ir::SourceKind::Xml { .. }),
+                            &format!("source `{}`", decl.name.name),
+                            &decl.connector,
+                        ),
+                        _ => true,
+                    };
+                    if let (true, Some(kind), Some(entity), true, true, true) =
+                        (named, kind, entity, time_ok, modbus_ok, paths_ok)
                     {
                         declared.sources.push(ir::Source {
                             name: decl.name.name.clone(),
@@ -59,8 +68,17 @@ impl<'a> Checker<'a> {
                     let key_ok = entity.is_some_and(|e| self.lookup_key(e, &decl.key));
                     let plain =
                         entity.is_none_or(|e| self.no_quality_fields(e, "lookup", &decl.name));
-                    if let (true, Some((format, path)), Some(entity), true, true) =
-                        (named, file, entity, key_ok, plain)
+                    let paths_ok = match (&file, entity) {
+                        (Some((format, ..)), Some(entity)) => self.xml_paths(
+                            entity,
+                            *format == FileFormat::Xml,
+                            &format!("lookup `{}`", decl.name.name),
+                            &decl.connector,
+                        ),
+                        _ => true,
+                    };
+                    if let (true, Some((format, path, records)), Some(entity), true, true, true) =
+                        (named, file, entity, key_ok, plain, paths_ok)
                     {
                         declared.lookups.push(ir::Lookup {
                             name: decl.name.name.clone(),
@@ -68,6 +86,7 @@ impl<'a> Checker<'a> {
                             path,
                             entity: entity.name.clone(),
                             key_field: decl.key.name.clone(),
+                            records,
                         });
                     }
                 }
@@ -89,6 +108,15 @@ impl<'a> Checker<'a> {
                     let modbus_ok = match (&kind, entity) {
                         (Some(ir::TargetKind::Modbus { .. }), Some(entity)) => {
                             self.modbus_target_entity(entity, &decl.entity)
+                        }
+                        (Some(ir::TargetKind::Xml { .. }), Some(entity)) => {
+                            let mut problems = crate::xml::check_written_entity(entity);
+                            if let Some(with) = &decl.with {
+                                problems.push(crate::xml::provenance_refused(with.span));
+                            }
+                            let ok = problems.is_empty();
+                            self.reported(if ok { Ok(()) } else { Err(problems) });
+                            ok
                         }
                         _ => true,
                     };
@@ -234,6 +262,10 @@ impl<'a> Checker<'a> {
                 poll_interval_ms: c.duration_ms("poll_interval"),
                 on_change: c.text("emit") == "change",
             },
+            "xml" => ir::SourceKind::Xml {
+                records: self.reported(crate::xml::records_path(connector, &c))?,
+                path: c.file.unwrap_or_default(),
+            },
             kind => ir::SourceKind::File {
                 format: file_format(kind),
                 path: c.file.unwrap_or_default(),
@@ -292,9 +324,21 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn lookup_file(&mut self, connector: &Connector) -> Option<(FileFormat, String)> {
+    /// A lookup's file, its format, and for XML its `records:` path.
+    fn lookup_file(
+        &mut self,
+        connector: &Connector,
+    ) -> Option<(FileFormat, String, Option<String>)> {
         let c = self.checked_connector(connector, Role::Lookup)?;
-        Some((file_format(c.spec.kind), c.file.unwrap_or_default()))
+        let records = match c.spec.kind {
+            "xml" => Some(self.reported(crate::xml::records_path(connector, &c))?),
+            _ => None,
+        };
+        Some((
+            file_format(c.spec.kind),
+            c.file.unwrap_or_default(),
+            records,
+        ))
     }
 
     fn target_kind(&mut self, connector: &Connector) -> Option<ir::TargetKind> {
@@ -336,10 +380,30 @@ impl<'a> Checker<'a> {
                 connection: c.text("connection").to_string(),
                 unit_id: c.int("unit_id") as u8,
             },
+            "xml" => self.reported(crate::xml::target_kind(connector, &c))?,
             _ => ir::TargetKind::Jsonl {
                 path: c.file.unwrap_or_default(),
             },
         })
+    }
+
+    /// The `xml:` paths of the fields of `entity`, read by `reader` (`source `orders``): checked
+    /// for an XML reader (E0844), refused for any other (E0841), which would read columns by name.
+    fn xml_paths(
+        &mut self,
+        entity: &Entity,
+        reads_xml: bool,
+        reader: &str,
+        connector: &Connector,
+    ) -> bool {
+        let problems = if reads_xml {
+            crate::xml::check_read_entity(entity)
+        } else {
+            crate::xml::paths_off_xml(entity, reader, &connector.kind.name, connector.span)
+        };
+        let ok = problems.is_empty();
+        self.reported(if ok { Ok(()) } else { Err(problems) });
+        ok
     }
 
     /// The result of a connector's own check (OPC UA's), its problems reported.
@@ -633,6 +697,7 @@ impl<'a> Checker<'a> {
 fn file_format(kind: &str) -> FileFormat {
     match kind {
         "csv" => FileFormat::Csv,
+        "xml" => FileFormat::Xml,
         _ => FileFormat::Jsonl,
     }
 }

@@ -338,6 +338,10 @@ impl Checker<'_> {
                 "is appended to `{target}` a second time: a service (source `{}` never ends) appends to its files",
                 ends.endless_source.unwrap_or("?")
             ),
+            TargetRewrite::DocumentRewritten => format!(
+                "is written to `{target}` a second time: a service (source `{}` never ends) writes a new document per checkpoint",
+                ends.endless_source.unwrap_or("?")
+            ),
             TargetRewrite::PublishedAgain { .. } => {
                 format!("is published to `{target}` again, and its subscribers receive it twice")
             }

@@ -42,6 +42,9 @@ pub enum TargetRewrite {
     /// run read again from the start writes it anew; a service appends, and a record written
     /// again is a second line.
     AppendedTruncatedByBatch,
+    /// A document written whole: a batch run writes it anew (every record once); a service writes
+    /// a document per checkpoint, and a record written again is in a second document.
+    DocumentRewritten,
     /// Published again: subscribers receive it twice. `unconfirmed`: the option value with
     /// which the broker confirms nothing, so that a record published when the connection drops
     /// is lost (MQTT `qos: 0`).
@@ -76,7 +79,7 @@ impl TargetRewrite {
             TargetRewrite::NotATarget => true,
             TargetRewrite::UpsertedOnKey | TargetRewrite::IdempotencyKey => keyed,
             TargetRewrite::Overwritten => true,
-            TargetRewrite::AppendedTruncatedByBatch => batch,
+            TargetRewrite::AppendedTruncatedByBatch | TargetRewrite::DocumentRewritten => batch,
             TargetRewrite::PublishedAgain { .. } => false,
         }
     }
@@ -102,6 +105,9 @@ impl TargetRewrite {
             TargetRewrite::Overwritten => "written again to the same node or register",
             TargetRewrite::AppendedTruncatedByBatch => {
                 "a batch run truncates the file when it starts and writes it anew; a service appends a second line"
+            }
+            TargetRewrite::DocumentRewritten => {
+                "a batch run writes the whole document anew; a service writes a document per checkpoint, so a second document holds it"
             }
             TargetRewrite::PublishedAgain { .. } => "published again: subscribers receive it twice",
         }

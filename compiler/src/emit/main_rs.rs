@@ -142,7 +142,7 @@ fn connections(program: &ir::Program) -> Vec<&String> {
                 | ir::MtconnectStream::ShdrTcp { connection } => Some(connection),
                 ir::MtconnectStream::ShdrFile { .. } => None,
             },
-            SourceKind::File { .. } => None,
+            SourceKind::File { .. } | SourceKind::Xml { .. } => None,
         })
         .chain(program.targets.iter().filter_map(|t| match &t.kind {
             TargetKind::Mqtt { connection, .. }
@@ -151,7 +151,7 @@ fn connections(program: &ir::Program) -> Vec<&String> {
             | TargetKind::Http { connection, .. }
             | TargetKind::Opcua { connection, .. }
             | TargetKind::Modbus { connection, .. } => Some(connection),
-            TargetKind::Sqlite { .. } | TargetKind::Jsonl { .. } => None,
+            TargetKind::Sqlite { .. } | TargetKind::Jsonl { .. } | TargetKind::Xml { .. } => None,
         }));
     let mut connections: Vec<&String> = Vec::new();
     for connection in named {
@@ -211,9 +211,14 @@ fn open_source(
             )
         }
         SourceKind::File {
-            format: FileFormat::Jsonl,
+            format: FileFormat::Jsonl | FileFormat::Xml,
             path,
         } => format!("jsonl_source({:?}, {path:?})", source.name),
+        SourceKind::Xml { path, records } => format!(
+            "xml_source({:?}, {path:?}, {})",
+            source.name,
+            xml_records(program, &source.entity, records)
+        ),
         SourceKind::Mqtt {
             connection,
             topics,
@@ -353,6 +358,50 @@ fn mtconnect_source(
     )
 }
 
+/// The `::fdi_runtime::XmlRecords` of an XML source or lookup of `entity`: each column it reads
+/// (as a CSV file's: required, then optional) with its field's `xml:` path, else its own name.
+fn xml_records(program: &ir::Program, entity: &str, records: &str) -> String {
+    let entity = &program.schema.entities[entity];
+    let path_of = |column: &str| {
+        entity
+            .fields
+            .iter()
+            .find(|f| f.external_name() == column)
+            .and_then(|f| f.xml.as_ref())
+            .map_or(column.to_string(), |xml| xml.text.clone())
+    };
+    let required = entity.required_columns().map(|(column, _)| (column, true));
+    let optional = entity.optional_columns().map(|column| (column, false));
+    let fields: Vec<String> = required
+        .chain(optional)
+        .map(|(column, required)| {
+            format!(
+                "::fdi_runtime::XmlField {{ column: {column:?}, path: {:?}, required: {required} }}",
+                path_of(column)
+            )
+        })
+        .collect();
+    format!(
+        "&::fdi_runtime::XmlRecords {{ records: {records:?}, fields: &[{}] }}",
+        fields.join(", ")
+    )
+}
+
+/// The `(column, path)` of each field an XML target writes, in the schema's order (the order of
+/// the elements, which an XSD's sequences fix).
+fn xml_written_fields(program: &ir::Program, entity: &str) -> String {
+    let fields: Vec<String> = program.schema.entities[entity]
+        .fields
+        .iter()
+        .map(|f| {
+            let column = f.external_name();
+            let path = f.xml.as_ref().map_or(column, |xml| xml.text.as_str());
+            format!("({column:?}, {path:?})")
+        })
+        .collect();
+    format!("&[{}]", fields.join(", "))
+}
+
 /// What the `const` register map of a Modbus source or target is named after: its declaration
 /// in capitals (`METER_REGISTERS`), unless that is not all ASCII, whose capitals rustc would
 /// warn about.
@@ -454,12 +503,16 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         "let {lookups_local} = ::std::sync::Arc::new(crate::flows::Lookups {{"
     )];
     for l in &program.lookups {
-        let load = match l.format {
-            FileFormat::Csv => "lookup_csv",
-            FileFormat::Jsonl => "lookup_jsonl",
+        let (load, records) = match (l.format, &l.records) {
+            (FileFormat::Csv, _) => ("lookup_csv", String::new()),
+            (FileFormat::Xml, Some(records)) => (
+                "lookup_xml",
+                format!("{}, ", xml_records(program, &l.entity, records)),
+            ),
+            (FileFormat::Jsonl | FileFormat::Xml, _) => ("lookup_jsonl", String::new()),
         };
         lookups.push(format!(
-            "    {}: run.{load}({:?}, {:?}, {:?}, |row: &{}| row.{}.to_string())?,",
+            "    {}: run.{load}({:?}, {:?}, {records}{:?}, |row: &{}| row.{}.to_string())?,",
             names.lookup(&l.name),
             l.name,
             l.path,
@@ -500,6 +553,25 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                     record_type(t, names),
                     t.name,
                     key.join(", ")
+                )
+            }
+            TargetKind::Xml {
+                path,
+                root,
+                namespace,
+                header,
+                records,
+            } => {
+                let header: Vec<String> = header
+                    .iter()
+                    .map(|h| format!("({:?}, {:?})", h.path, h.value))
+                    .collect();
+                format!(
+                    "{binding}run.xml_target::<{}>({:?}, {path:?}, &::fdi_runtime::XmlDocument {{ root: {root:?}, namespace: {namespace:?}, header: &[{}], records: {records:?}, fields: {} }})?;",
+                    record_type(t, names),
+                    t.name,
+                    header.join(", "),
+                    xml_written_fields(program, &t.entity),
                 )
             }
             TargetKind::Jsonl { path } => format!(

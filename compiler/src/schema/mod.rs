@@ -167,6 +167,18 @@ pub struct Field {
     pub time_format: Option<TimeFormatSpec>,
     /// Where a Modbus device holds the field (`modbus:`), if it is read from or written to one.
     pub modbus: Option<ModbusSpec>,
+    /// Where an XML document holds the field (`xml:`), relative to the record's element; `None`:
+    /// the child element named as its column.
+    pub xml: Option<XmlFieldPath>,
+    pub span: Span,
+}
+
+/// A field's `xml:` path, checked when the schema is loaded (see `crate::xml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct XmlFieldPath {
+    pub text: String,
+    pub is_count: bool,
+    /// The path's text in the YAML.
     pub span: Span,
 }
 

@@ -78,7 +78,8 @@ fn write_file(
 ) -> std::io::Result<std::path::PathBuf> {
     let (extension, text) = match format {
         FileFormat::Csv => ("csv", csv_text(records, columns)),
-        FileFormat::Jsonl => ("jsonl", jsonl_text(records)),
+        // An XML source or lookup reads a test's records as JSON Lines, as a network source does.
+        FileFormat::Jsonl | FileFormat::Xml => ("jsonl", jsonl_text(records)),
     };
     let path = dir.join(format!("{name}.{extension}"));
     std::fs::write(&path, text)?;

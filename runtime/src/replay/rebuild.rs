@@ -47,6 +47,7 @@ fn rebuild_payload(entry: &StoredEntry, source: &Arc<str>, format: SourceFormat)
     let unreadable = entry.unreadable.clone();
     match kind {
         "csv" => csv_row(entry, source.clone(), position, unreadable),
+        "xml" => xml_element(entry, source.clone(), position, unreadable),
         "message" => {
             let topic = entry.topic.clone().unwrap_or_default();
             let bytes = message_bytes(&entry.record);
@@ -104,6 +105,41 @@ fn csv_row(
         Arc::new(csv::StringRecord::from(headers)),
         csv::StringRecord::from(fields),
         unreadable,
+    )
+}
+
+/// An element of an XML document: its columns are the object's keys but the one that keeps the
+/// element's XML (`RawRecord::original`), so that decode sees the texts the source selected (a path
+/// such as `../ID` reaches outside the element, which alone could not give them again).
+fn xml_element(
+    entry: &StoredEntry,
+    source: Arc<str>,
+    position: Position,
+    absent: Option<String>,
+) -> RawRecord {
+    let mut headers = Vec::with_capacity(entry.record_keys.len());
+    let mut fields = Vec::with_capacity(entry.record_keys.len());
+    for key in &entry.record_keys {
+        if key == crate::record::XML_ELEMENT_KEY {
+            continue;
+        }
+        headers.push(key.clone());
+        fields.push(match &entry.record[key.as_str()] {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        });
+    }
+    let element = match &entry.record[crate::record::XML_ELEMENT_KEY] {
+        Value::String(text) => text.clone(),
+        _ => String::new(),
+    };
+    RawRecord::xml_element(
+        source,
+        position,
+        Arc::new(csv::StringRecord::from(headers)),
+        csv::StringRecord::from(fields),
+        element,
+        absent,
     )
 }
 

@@ -28,6 +28,8 @@ mod open_mtconnect;
 mod open_opcua;
 #[cfg(feature = "postgres")]
 mod open_postgres;
+#[cfg(feature = "xml")]
+mod open_xml;
 mod queued;
 mod reader;
 mod replay;

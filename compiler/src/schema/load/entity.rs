@@ -6,7 +6,7 @@ use super::{FileLoader, PendingType};
 use crate::schema::{Entity, Field, FieldType, SchemaSet};
 
 /// The keys of a field written as a mapping.
-const FIELD_KEYS: [&str; 13] = [
+const FIELD_KEYS: [&str; 14] = [
     "type",
     "optional",
     "column",
@@ -20,6 +20,7 @@ const FIELD_KEYS: [&str; 13] = [
     "format",
     "zone",
     "modbus",
+    "xml",
 ];
 
 impl FileLoader<'_> {
@@ -146,6 +147,9 @@ impl FileLoader<'_> {
         let modbus = options
             .get("modbus")
             .and_then(|spec| self.register_map(&path, &type_name, spec));
+        let xml = options
+            .get("xml")
+            .and_then(|spec| self.xml_path(&path, spec));
         self.pending.push(pending);
         // Unresolved for now: an identifier or enum name that `resolve` checks.
         let ty = FieldType::builtin(&type_name).unwrap_or(FieldType::Identifier(type_name));
@@ -158,6 +162,7 @@ impl FileLoader<'_> {
             quality,
             time_format,
             modbus,
+            xml,
             span,
         })
     }
