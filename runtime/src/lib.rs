@@ -122,4 +122,4 @@ pub use time::{
 };
 pub use topic_filter::{TopicFilter, TopicFilterError, TopicLevels};
 #[cfg(feature = "xml")]
-pub use xml::{XmlField, XmlRecords};
+pub use xml::{XmlDocument, XmlField, XmlRecords};

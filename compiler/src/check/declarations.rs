@@ -108,7 +108,10 @@ impl<'a> Checker<'a> {
                             self.modbus_target_entity(entity, &decl.entity)
                         }
                         (Some(ir::TargetKind::Xml { .. }), Some(entity)) => {
-                            let problems = crate::xml::check_written_entity(entity);
+                            let mut problems = crate::xml::check_written_entity(entity);
+                            if let Some(with) = &decl.with {
+                                problems.push(crate::xml::provenance_refused(with.span));
+                            }
                             let ok = problems.is_empty();
                             self.reported(if ok { Ok(()) } else { Err(problems) });
                             ok

@@ -235,3 +235,14 @@ fn is_inside(outer: &[WritableStep], inner: &[WritableStep]) -> bool {
         && matches!(inner[outer.len()], WritableStep::Element(_))
         && matches!(outer.last(), Some(WritableStep::Element(_)))
 }
+
+/// E0843 for `with provenance` on an xml target: its columns have no place in a document whose
+/// elements the schema's paths fix (an XSD would refuse them).
+pub fn provenance_refused(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        Code::XmlTargetShape,
+        "an XML target cannot keep provenance",
+    )
+    .label(span, "provenance columns have no element in the document")
+    .help("remove `with provenance`; write the provenance to a JSON Lines or SQLite target of its own")
+}

@@ -1,37 +1,31 @@
 //! Opening XML sources, lookups and targets (feature `xml`, see `crate::xml`).
 
-use std::path::PathBuf;
-
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
-use super::{OpenSource, Run};
+use super::{OpenSource, Run, TargetId};
 use crate::error::RunError;
 use crate::lookup::Lookup;
 use crate::source::JsonlSource;
-use crate::xml::{XmlRecords, XmlSource};
+use crate::xml::{XmlDocument, XmlRecords, XmlSource, XmlTarget};
 
 impl Run {
-    /// Opens an XML source: the document at `path` (see [`XmlSource::open`]), or the one
-    /// `--source NAME=PATH` names instead: another document of the same standard (another CMM
-    /// report, another schedule), read with the same `records:` and field paths. A replacement
-    /// whose name ends in `.jsonl` holds JSON Lines records instead, as `fdi test` writes a
-    /// test's input.
+    /// Opens an XML source: the document at `path` (see [`XmlSource::open`]), or the one a run replaces it
+    /// with (`--source NAME=PATH`). A replacement named `*.jsonl` holds the records as JSON Lines, as
+    /// `fdi test` writes them.
     pub fn xml_source(
         &mut self,
         name: &str,
         path: &str,
         records: &XmlRecords<'_>,
     ) -> Result<OpenSource, RunError> {
-        let other_document = other_document(self.config.source_paths.get(name)).cloned();
-        if other_document.is_none() {
+        let replacement = self.config.source_paths.get(name).cloned();
+        if replacement.is_none() || is_json_lines(replacement.as_deref()) {
             if let Some(replaced) = self.replaced_source(name)? {
                 return Ok(replaced);
             }
-        } else if let Some(stand_in) = self.replay_stand_in(name, false, Vec::new()) {
-            // A replay reads no file (see `run/replay.rs`).
-            return Ok(OpenSource::blocking(stand_in));
         }
-        let path = match other_document {
+        let path = match replacement {
             Some(replacement) => self.base_dir.join(replacement),
             None => self.resolve(path),
         };
@@ -40,9 +34,8 @@ impl Run {
         Ok(OpenSource::blocking(source))
     }
 
-    /// Loads an XML master-data table (see [`Lookup::load_xml`]) from `path`, or from another
-    /// document that `--lookup NAME=PATH` names (JSON Lines when its name ends in `.jsonl`, as
-    /// `fdi test` writes a test's lookup records), like [`Run::xml_source`].
+    /// Loads an XML master-data table from `path`, or from the document a run replaces it with
+    /// (`--lookup NAME=PATH`; one named `*.jsonl` holds JSON Lines records, as `fdi test` writes them).
     pub fn lookup_xml<T: DeserializeOwned>(
         &mut self,
         name: &str,
@@ -51,27 +44,39 @@ impl Run {
         type_name: &str,
         key: fn(&T) -> String,
     ) -> Result<Lookup<T>, RunError> {
-        let path = match self.config.lookup_paths.get(name) {
-            Some(replaced) => {
-                let replaced = self.base_dir.join(replaced);
-                if other_document(Some(&replaced)).is_none() {
-                    let source = JsonlSource::open(&format!("lookup {name}"), &replaced)?;
-                    return Lookup::load_from(name, &replaced, type_name, key, source);
-                }
-                replaced
-            }
+        let replacement = self.config.lookup_paths.get(name).cloned();
+        if let Some(replaced) = replacement.as_deref().filter(|p| is_json_lines(Some(p))) {
+            let replaced = self.base_dir.join(replaced);
+            let source = JsonlSource::open(&format!("lookup {name}"), &replaced)?;
+            return Lookup::load_from(name, &replaced, type_name, key, source);
+        }
+        let path = match replacement {
+            Some(replacement) => self.base_dir.join(replacement),
             None => self.resolve(path),
         };
         let source = XmlSource::open(&format!("lookup {name}"), &path, records)?;
         Lookup::load_from(name, &path, type_name, key, source)
     }
+
+    /// Opens an XML target (see [`XmlTarget`]): one document at `path` for a batch run, one per checkpoint beside
+    /// it for a service (a run that appends to its outputs). When the run captures targets, it writes JSON
+    /// Lines instead (see [`Run::jsonl_target`]).
+    pub fn xml_target<T: Serialize + 'static>(
+        &mut self,
+        name: &str,
+        path: &str,
+        document: &XmlDocument<'_>,
+    ) -> Result<TargetId<T>, RunError> {
+        if let Some(captured) = self.capture(name)? {
+            return Ok(captured);
+        }
+        let target = XmlTarget::open(name, &self.resolve(path), document, self.appends())?;
+        Ok(self.add_target(name, Box::new(target)))
+    }
 }
 
-/// The replacement, when it is another XML document rather than the JSON Lines `fdi test`
-/// writes (named `NAME.jsonl`).
-fn other_document(replacement: Option<&PathBuf>) -> Option<&PathBuf> {
-    replacement.filter(|path| {
-        path.extension()
-            .is_none_or(|extension| extension != "jsonl")
-    })
+/// Whether a replacement file holds JSON Lines records rather than an XML document.
+fn is_json_lines(path: Option<&std::path::Path>) -> bool {
+    path.and_then(|p| p.extension())
+        .is_some_and(|e| e == "jsonl")
 }

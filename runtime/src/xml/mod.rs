@@ -10,6 +10,10 @@ mod eval;
 #[cfg(feature = "xml")]
 mod source;
 #[cfg(feature = "xml")]
+mod target;
+#[cfg(feature = "xml")]
 pub use self::eval::Selected;
 #[cfg(feature = "xml")]
 pub use self::source::{XmlField, XmlRecords, XmlSource, MAX_DOCUMENT_BYTES};
+#[cfg(feature = "xml")]
+pub use self::target::{XmlDocument, XmlTarget};
