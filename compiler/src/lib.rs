@@ -18,6 +18,7 @@ pub mod lineage;
 pub mod loader;
 pub mod manifest;
 pub mod opcua;
+pub mod qif;
 pub mod schema;
 pub mod source_map;
 pub mod syntax;
