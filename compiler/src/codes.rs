@@ -192,6 +192,8 @@ codes! {
     XmlPathNotWritable = "E0842": "an XML target writes a field whose path selects rather than names an element (`..`, `*`, `//`, a predicate, `count()`)",
     XmlTargetShape = "E0843": "an XML target's `root`, `records` or `header`, or its fields' paths, do not describe a document it can write",
     XmlCountNotInt = "E0844": "a field read with `count(...)` is not an `int`",
+    // QIF documents (docs/qif.md)
+    QifUnitDiffers = "E0850": "a length or angle field is read from a QIF document whose FileUnits state another unit",
 }
 
 impl std::fmt::Display for Code {

@@ -33,6 +33,10 @@ pub const SAMPLED_RECORDS: usize = 100;
 /// The most bytes read of a JSON Lines file, so that a file of one huge line costs no more.
 const SAMPLED_BYTES: u64 = 16 * 1024 * 1024;
 
+/// The most bytes read of an XML document to check a QIF document's units: as much as the
+/// program reads (a bigger document is cut off here, does not parse, and is not checked).
+const QIF_READ_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Checks the data files of `program`, the checked mapping at `mapping`, against their entities:
 /// every source's and lookup's file that `sources`' loader can open. Paths in the mapping are
 /// relative to the mapping's folder.
@@ -71,8 +75,20 @@ pub fn check_data(
             FileFormat::Csv => csv_header(file),
             FileFormat::Jsonl => jsonl_keys(file),
             // Its records are elements the paths select, not columns: the program reports a
-            // document it cannot read when it opens it.
-            FileFormat::Xml => None,
+            // document it cannot read when it opens it. A QIF document states its units, which
+            // its entity's lengths and angles must have (`crate::qif`).
+            FileFormat::Xml => {
+                let mut text = String::new();
+                if file.take(QIF_READ_BYTES).read_to_string(&mut text).is_ok() {
+                    diagnostics.extend(crate::qif::check_file_units(
+                        &format!("{kind} `{name}`"),
+                        &path,
+                        entity,
+                        &text,
+                    ));
+                }
+                None
+            }
         };
         let Some((sample, present)) = sample else {
             continue;

@@ -19,6 +19,7 @@ pub mod loader;
 pub mod manifest;
 pub mod mtconnect;
 pub mod opcua;
+pub mod qif;
 pub mod schema;
 pub mod schema_import;
 pub mod source_map;

@@ -189,16 +189,17 @@ fn the_examples_lineage_is_what_the_mappings_say() {
 
     let cmm = "examples/cmm-to-qms/cmm_to_qms.fdi";
     // work_centre = op.work_centre; op = operations[c.operation];
-    // c = characteristics[link.qms_characteristic_id]; link = crosswalk[<characteristic field>].
+    // c = characteristics[link.qms_characteristic_id]; link = crosswalk[<characteristic name>],
+    // the CMM's name being item.name with item = result_items[characteristic_item_id].
     let wc = answer(cmm, "spc.work_centre");
     let flows: Vec<&str> = wc.flows.iter().map(|f| f.flow.as_str()).collect();
     assert_eq!(flows, ["cmm_spc", "gauge_spc"]);
-    let chain = |source_field: &str| {
+    let chain = |name_keys: &[&str]| {
         let mut keys = vec![
             "characteristics <- crosswalk.qms_characteristic_id".to_string(),
-            format!("crosswalk <- {source_field}"),
             "operations <- characteristics.operation".to_string(),
         ];
+        keys.extend(name_keys.iter().map(|k| k.to_string()));
         keys.sort();
         keys
     };
@@ -206,14 +207,17 @@ fn the_examples_lineage_is_what_the_mappings_say() {
         reads(&wc, "cmm_spc"),
         (
             vec!["operations.work_centre".to_string()],
-            chain("cmm.characteristic_name")
+            chain(&[
+                "crosswalk <- result_items.name",
+                "result_items <- cmm.characteristic_item_id"
+            ])
         )
     );
     assert_eq!(
         reads(&wc, "gauge_spc"),
         (
             vec!["operations.work_centre".to_string()],
-            chain("gauge.characteristic")
+            chain(&["crosswalk <- gauge.characteristic"])
         )
     );
     // in_tolerance = within(deviation, c.lower_tol, c.upper_tol), deviation = deviation_of(measured, c.nominal).
@@ -253,13 +257,17 @@ fn the_examples_lineage_is_what_the_mappings_say() {
     // measured_by = MeasurementSource.CMM: a constant.
     let by = answer(cmm, "spc.measured_by");
     assert!(by.flows.iter().all(|f| f.deps.is_constant()));
-    // The nonconformance flow filters on the CMM's verdict and the repeat.
+    // The nonconformance flow filters on the CMM's verdict and the repeat: whether the result
+    // before it measured the same item on the same feature.
     let nc = answer(cmm, "nonconformances.serial_no");
     let filter = lineage::to_json(&nc)["flows"][0]["filter"]["reads"].clone();
     assert_eq!(
         filter,
         serde_json::json!([
-            { "kind": "source_field", "name": "cmm.repeat_index" },
+            { "kind": "source_field", "name": "cmm.characteristic_item_id" },
+            { "kind": "source_field", "name": "cmm.feature_id" },
+            { "kind": "source_field", "name": "cmm.previous_feature_id" },
+            { "kind": "source_field", "name": "cmm.previous_item_id" },
             { "kind": "source_field", "name": "cmm.status" },
         ])
     );

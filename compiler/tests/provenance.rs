@@ -258,37 +258,3 @@ fn every_row_of_the_mill_example_points_back_to_its_line() {
         assert_eq!(state["_fdi_mapping"], mapping_hash.as_str());
     }
 }
-
-#[test]
-fn a_source_with_a_time_of_its_own_traces_records_to_it() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let example = tmp.path().join("cmm-to-qms");
-    copy_dir(&workspace_root().join("examples/cmm-to-qms"), &example);
-    let binary = build(&example.join("cmm_to_qms.fdi"), &tmp.path().join("crate"));
-    let text = std::fs::read_to_string(example.join("data/cmm_results.csv")).expect("read CSV");
-    let lines: Vec<&str> = text.lines().collect();
-    let names: Vec<String> = csv::Reader::from_reader(text.as_bytes())
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let col = |name: &str| names.iter().position(|h| h == name).expect("column");
-
-    let (code, summary) = run_json(&binary, &[]);
-    assert_eq!(code, 0, "{summary}");
-    let written = read_jsonl(&example.join("out/nonconformances.jsonl"));
-    assert!(!written.is_empty(), "the example has nonconformances");
-    for nc in &written {
-        let line = csv_line(&lines, nc["_fdi_position"].as_u64().expect("position"));
-        assert_eq!(
-            nc["_fdi_source_time"].as_str(),
-            Some(format!("{}Z", &line[col("report_prepared_at")]).as_str()),
-            "the record's own time, in UTC"
-        );
-        assert_eq!(nc["serial_no"].as_str(), Some(&line[col("serial_number")]));
-        assert_eq!(nc["report_ref"].as_str(), Some(&line[col("results_qpid")]));
-        assert_eq!(nc["_fdi_flow"], "cmm_nc");
-        assert_eq!(nc["_fdi_source"], "cmm");
-    }
-}

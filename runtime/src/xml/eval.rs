@@ -110,6 +110,9 @@ fn step_from<'a, 'input>(step: &Step, node: Node<'a, 'input>, out: &mut Vec<Reac
         Axis::Descendant => out.extend(node.descendants().skip(1).filter(kept).map(Reached::Node)),
         Axis::Parent => out.extend(node.parent_element().map(Reached::Node)),
         Axis::Ancestor => out.extend(node.ancestors().skip(1).filter(kept).map(Reached::Node)),
+        // Nearest first, so that a position counts along the axis as XPath's does.
+        Axis::PrecedingSibling => along_siblings(step, node.prev_siblings().skip(1), out),
+        Axis::FollowingSibling => along_siblings(step, node.next_siblings().skip(1), out),
         Axis::SelfNode => out.push(Reached::Node(node)),
         Axis::Attribute => out.extend(
             node.attributes()
@@ -120,13 +123,43 @@ fn step_from<'a, 'input>(step: &Step, node: Node<'a, 'input>, out: &mut Vec<Reac
     }
 }
 
-fn predicates_hold(predicates: &[Predicate], node: Node<'_, '_>) -> bool {
-    predicates.iter().all(|predicate| {
-        let found = reached(&predicate.path, node);
-        match &predicate.equals {
-            None => !found.is_empty(),
-            Some(literal) => found.into_iter().any(|r| text_of(r) == *literal),
+/// The siblings a sibling step keeps, from `siblings` (nearest first): the predicates apply in
+/// order, a position picking among what the ones before it kept.
+fn along_siblings<'a, 'input>(
+    step: &Step,
+    siblings: impl Iterator<Item = Node<'a, 'input>>,
+    out: &mut Vec<Reached<'a, 'input>>,
+) {
+    let mut kept: Vec<Node<'a, 'input>> = siblings
+        .filter(|n| {
+            n.is_element()
+                && step
+                    .name
+                    .as_deref()
+                    .is_none_or(|name| n.tag_name().name() == name)
+        })
+        .collect();
+    for predicate in &step.predicates {
+        match predicate {
+            Predicate::Position(n) => kept = kept.get(n - 1).copied().into_iter().collect(),
+            test => kept.retain(|node| predicates_hold(std::slice::from_ref(test), *node)),
         }
+    }
+    out.extend(kept.into_iter().map(Reached::Node));
+}
+
+fn predicates_hold(predicates: &[Predicate], node: Node<'_, '_>) -> bool {
+    predicates.iter().all(|predicate| match predicate {
+        Predicate::Test { path, equals } => {
+            let found = reached(path, node);
+            match equals {
+                None => !found.is_empty(),
+                Some(literal) => found.into_iter().any(|r| text_of(r) == *literal),
+            }
+        }
+        // Only a sibling step has positions (the parser refuses them elsewhere), and
+        // `along_siblings` applies them.
+        Predicate::Position(_) => true,
     })
 }
 
@@ -202,6 +235,40 @@ mod tests {
         assert!(records.is_err());
         assert_eq!(
             text("/r/Order/ID", lines[1]),
+            Selected::Text {
+                text: "1".into(),
+                count: 2
+            }
+        );
+    }
+
+    #[test]
+    fn a_sibling_axis_counts_positions_nearest_first() {
+        const LIST: &str = r#"<m xmlns="urn:q"><A id="1"><I>15</I></A><B id="2"><I>15</I></B>
+            <A id="3"><I>25</I></A><B id="4"><I>25</I></B></m>"#;
+        let doc = roxmltree::Document::parse(LIST).unwrap();
+        let items: Vec<_> = doc
+            .root_element()
+            .children()
+            .filter(Node::is_element)
+            .collect();
+        assert_eq!(text("preceding-sibling::*[1]/I", items[1]), one("15"));
+        assert_eq!(text("preceding-sibling::*[1]/@id", items[2]), one("2"));
+        assert_eq!(text("preceding-sibling::A[1]/@id", items[3]), one("3"));
+        assert_eq!(
+            text("preceding-sibling::*[I='15'][2]/@id", items[3]),
+            one("1")
+        );
+        assert_eq!(
+            text("preceding-sibling::*[1]/I", items[0]),
+            Selected::Nothing
+        );
+        assert_eq!(text("following-sibling::*[1]/@id", items[0]), one("2"));
+        assert_eq!(text("following-sibling::B[2]/@id", items[0]), one("4"));
+        assert_eq!(text("count(preceding-sibling::*)", items[3]), one("3"));
+        // Without a position, the nodes are in document order and the first is read.
+        assert_eq!(
+            text("preceding-sibling::*/@id", items[2]),
             Selected::Text {
                 text: "1".into(),
                 count: 2

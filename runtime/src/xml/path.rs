@@ -7,8 +7,10 @@
 //! path       := ["/"] step (("/" | "//") step)*  |  "//" step (("/" | "//") step)*
 //! step       := name predicate* | "*" predicate* | ".." | "." | "@" name
 //!             | "ancestor::" (name | "*") predicate*
+//!             | ("preceding-sibling::" | "following-sibling::") (name | "*") predicate*
 //! name       := [prefix ":"] local-name          (matched by local name; the prefix is ignored)
 //! predicate  := "[" path "]" | "[" path "=" literal "]"     (literal: '...' or "...")
+//!             | "[" digits "]"                            (only after a sibling axis)
 //! ```
 //!
 //! Names match elements by local name in any namespace: real documents mix prefixes and default
@@ -16,6 +18,13 @@
 //! `@name` may only end a path. `ancestor::` reaches an enclosing element at any depth
 //! (`ancestor::ProductionRequest/ID` from a material requirement in segments nested to any depth,
 //! which `..` steps cannot).
+//!
+//! `preceding-sibling::*[1]` is the element just before the context element, as in XPath: a
+//! position counts along the axis, nearest first, among the nodes the name and the predicates
+//! before it kept. QIF needs it: a measurement that repeats the one before it is known only by
+//! comparing the two (`preceding-sibling::*[1]/CharacteristicItemId`). Positions are allowed
+//! only after a sibling axis: elsewhere a path that selects several nodes reads the first, and
+//! content predicates say which.
 
 use std::fmt;
 
@@ -56,16 +65,25 @@ pub(crate) enum Axis {
     Parent,
     /// `ancestor::`: any enclosing element.
     Ancestor,
+    /// `preceding-sibling::`: the elements before the context element under the same parent.
+    PrecedingSibling,
+    /// `following-sibling::`: the elements after it under the same parent.
+    FollowingSibling,
     SelfNode,
     Attribute,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Predicate {
-    pub(crate) path: Path,
-    /// `[path='literal']`: some node the path selects has this text; `None`: the path selects
-    /// something.
-    pub(crate) equals: Option<String>,
+pub(crate) enum Predicate {
+    Test {
+        path: Path,
+        /// `[path='literal']`: some node the path selects has this text; `None`: the path
+        /// selects something.
+        equals: Option<String>,
+    },
+    /// `[N]` after a sibling axis: the N-th node along the axis (1: the nearest) of those the
+    /// name and the predicates before it kept.
+    Position(usize),
 }
 
 /// A path that does not parse: where (a byte range of the path's text) and why.
@@ -284,15 +302,23 @@ impl Parser<'_> {
             });
         }
         let mut axis = axis;
-        if rest.starts_with("ancestor::") {
+        for (written, named) in [
+            ("ancestor::", Axis::Ancestor),
+            ("preceding-sibling::", Axis::PrecedingSibling),
+            ("following-sibling::", Axis::FollowingSibling),
+        ] {
+            if !self.rest().starts_with(written) {
+                continue;
+            }
             if axis == Axis::Descendant {
                 return Err(self.error_here(
-                    "`//ancestor::` mixes two axes",
-                    "write `/ancestor::Name` or `ancestor::Name`",
+                    format!("`//{written}` mixes two axes"),
+                    format!("write `/{written}Name` or `{written}Name`"),
                 ));
             }
-            self.at += "ancestor::".len();
-            axis = Axis::Ancestor;
+            self.at += written.len();
+            axis = named;
+            break;
         }
         let name = if self.rest().starts_with('*') {
             self.at += 1;
@@ -302,7 +328,7 @@ impl Parser<'_> {
         };
         let mut predicates = Vec::new();
         while self.rest().starts_with('[') {
-            predicates.push(self.predicate()?);
+            predicates.push(self.predicate(axis)?);
         }
         Ok(Step {
             axis,
@@ -358,14 +384,17 @@ impl Parser<'_> {
         Ok(local.to_string())
     }
 
-    fn predicate(&mut self) -> Result<Predicate, PathError> {
+    fn predicate(&mut self, axis: Axis) -> Result<Predicate, PathError> {
         self.at += 1; // `[`
         self.skip_spaces();
         if self.rest().starts_with(|c: char| c.is_ascii_digit()) {
-            return Err(self.error_here(
-                "positions (`[1]`) are not part of fdi's path language",
-                "select by content instead, `[ID='A1']`, or read the first match: a path that selects several nodes reads the first",
-            ));
+            if !matches!(axis, Axis::PrecedingSibling | Axis::FollowingSibling) {
+                return Err(self.error_here(
+                    "positions (`[1]`) are only part of fdi's path language after a sibling axis",
+                    "select by content instead, `[ID='A1']`, or read the first match: a path that selects several nodes reads the first",
+                ));
+            }
+            return self.position();
         }
         let path = self.path()?;
         self.skip_spaces();
@@ -378,7 +407,32 @@ impl Parser<'_> {
         };
         self.skip_spaces();
         self.expect(']', "a predicate is `[Path]` or `[Path='text']`")?;
-        Ok(Predicate { path, equals })
+        Ok(Predicate::Test { path, equals })
+    }
+
+    /// `N]` of a position predicate, counted from 1.
+    fn position(&mut self) -> Result<Predicate, PathError> {
+        let start = self.at;
+        let digits = self.rest().len()
+            - self
+                .rest()
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
+        self.at += digits;
+        let position = match self.text[start..self.at].parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                return Err(PathError {
+                    start,
+                    end: self.at,
+                    message: format!("`{}` is not a position", &self.text[start..self.at]),
+                    help: "positions count from 1: `[1]` is the nearest".into(),
+                })
+            }
+        };
+        self.skip_spaces();
+        self.expect(']', "a position is `[N]`")?;
+        Ok(Predicate::Position(position))
     }
 
     fn literal(&mut self) -> Result<String, PathError> {
@@ -464,6 +518,34 @@ mod tests {
         assert_eq!(parents("count(../Line)"), 1);
         assert_eq!(parents("ID/.."), 0);
         assert_eq!(parents("/a/.."), 0);
+        assert_eq!(
+            steps("preceding-sibling::*[1]/CharacteristicItemId"),
+            [
+                (Axis::PrecedingSibling, None, 1),
+                (Axis::Child, Some("CharacteristicItemId".into()), 0)
+            ]
+        );
+        assert_eq!(
+            steps("following-sibling::Line[Status][2]"),
+            [(Axis::FollowingSibling, Some("Line".into()), 2)]
+        );
+    }
+
+    #[test]
+    fn positions_only_after_a_sibling_axis_and_from_one() {
+        let error = |text: &str| XmlPath::parse(text).unwrap_err();
+        assert!(error("ancestor::a[1]")
+            .message
+            .contains("after a sibling axis"));
+        assert!(error("preceding-sibling::*[0]")
+            .message
+            .contains("not a position"));
+        assert!(error("preceding-sibling::*[1")
+            .message
+            .contains("expected `]`"));
+        assert!(error("//preceding-sibling::a")
+            .message
+            .contains("mixes two axes"));
     }
 
     #[test]
@@ -498,6 +580,7 @@ mod tests {
             "count(a)",
             "/a",
             "ancestor::a/b",
+            "preceding-sibling::a[1]",
         ] {
             assert_eq!(writable(selecting), None, "{selecting}");
         }
