@@ -65,6 +65,13 @@ pub fn type_sources(
         let mut facts = Vec::new();
         let mut reported = HashSet::new();
         for item in data_items {
+            if ASSET_COMMANDS.contains(&item.item.text.as_str()) {
+                // An adapter's asset command, not a data item of the model: its value is the
+                // asset document (or the removed asset's id), text.
+                typing.asset_value(&item.item, &mut problems);
+                facts.push(None);
+                continue;
+            }
             let found = typing.data_item(&item.item, &read, &mut problems);
             if let Some(data_item) = found {
                 typing.value(&item.item, data_item, &mut reported, &mut problems);
@@ -92,6 +99,14 @@ pub fn type_sources(
     }
     Ok(program)
 }
+
+/// The adapter's asset commands a source may read beside data items (docs/connectors/mtconnect.md).
+const ASSET_COMMANDS: &[&str] = &[
+    "@ASSET@",
+    "@UPDATE_ASSET@",
+    "@REMOVE_ASSET@",
+    "@REMOVE_ALL_ASSETS@",
+];
 
 /// The device `device:` names in the models, or their only `Device`; E0711 otherwise.
 fn find_device<'m>(
@@ -287,6 +302,29 @@ impl<'a> Typing<'a> {
             units: item.units.clone(),
             representation: Some(item.representation.clone()),
         }
+    }
+
+    /// The entity's `value` field against an asset command's value, which is text (E0713).
+    fn asset_value(&self, item: &TextItem, problems: &mut Vec<Diagnostic>) {
+        let Some(field) = self.value else { return };
+        if field.ty == FieldType::String {
+            return;
+        }
+        problems.push(
+            Diagnostic::error(
+                Code::DataItemTypeMismatch,
+                format!(
+                    "`{}` is an asset command, whose value is the asset's document as text, and `{}.{}` is not a `string`",
+                    item.text, self.entity.name, field.name
+                ),
+            )
+            .label(item.span, "an asset command: its value is text")
+            .label(field.span, "declared here")
+            .help(format!(
+                "declare `{}: {{ type: string, quality: true }}` in the schema, or read the asset commands in a source of their own",
+                field.name
+            )),
+        );
     }
 
     /// The entity's `value` field against the data item's values (E0713, E0714).
