@@ -293,13 +293,14 @@ mod tests {
         same("2A", "rad/s");
         same("MTS", "m/s");
         same("MSK", "m/s^2");
+        same("SIE", "S");
     }
 
     #[test]
     fn what_fdi_has_no_unit_for_stays_unknown() {
-        // Siemens, a qualified name, a code that is not in the table, a symbol fdi reads as
-        // another unit (UNECE's `rad` of absorbed dose).
-        assert_eq!(unit_of("SIE"), None);
+        // Microsiemens per centimetre, a qualified name, a code that is not in the table, a
+        // symbol fdi reads as another unit (UNECE's `rad` of absorbed dose).
+        assert_eq!(unit_of("G42"), None);
         assert_eq!(unit_of("C80"), None);
         assert_eq!(unit_of("N14"), None);
         assert_eq!(unit_of("ZZZ"), None);
