@@ -18,27 +18,40 @@ struct Stmt<'a> {
 fn statements(f: &FlowDecl) -> Vec<Stmt<'_>> {
     f.statements
         .iter()
-        .map(|s| match s {
+        .filter_map(|s| match s {
             Statement::Let {
                 name,
                 value,
                 else_reject,
-            } => Stmt {
+            } => Some(Stmt {
                 is_let: true,
                 name: &name.name,
                 value,
                 else_reject: else_reject.as_ref(),
-            },
+            }),
             Statement::Assign {
                 field,
                 value,
                 else_reject,
-            } => Stmt {
+            } => Some(Stmt {
                 is_let: false,
                 name: &field.name,
                 value,
                 else_reject: else_reject.as_ref(),
-            },
+            }),
+            // Compared apart, by `skips`.
+            Statement::Skip { .. } => None,
+        })
+        .collect()
+}
+
+/// The conditions of a flow's `skip when` statements, as formatted.
+fn skips(f: &FlowDecl) -> Vec<String> {
+    f.statements
+        .iter()
+        .filter_map(|s| match s {
+            Statement::Skip { condition, .. } => Some(format_expression(condition)),
+            _ => None,
         })
         .collect()
 }
@@ -89,6 +102,28 @@ pub fn compare(old: &FlowDecl, new: &FlowDecl, out: &mut Vec<Change>) {
             a.as_ref().map(format_expression),
             b.as_ref().map(format_expression),
         )),
+    }
+
+    // A `skip when` has no name: one added or removed is a change of what the flow filters,
+    // as a `where` is; one whose condition changed is one removed and one added.
+    let (old_skips, new_skips) = (skips(old), skips(new));
+    for removed in old_skips.iter().filter(|s| !new_skips.contains(s)) {
+        out.push(change(
+            "skip when".to_string(),
+            ChangeKind::Dropped,
+            Aspect::Filter,
+            Some(removed.clone()),
+            None,
+        ));
+    }
+    for added in new_skips.iter().filter(|s| !old_skips.contains(s)) {
+        out.push(change(
+            "skip when".to_string(),
+            ChangeKind::Added,
+            Aspect::Filter,
+            None,
+            Some(added.clone()),
+        ));
     }
 
     let (before, after) = (statements(old), statements(new));

@@ -288,7 +288,7 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
         params_read,
         lookups: Vec::new(),
     };
-    let filter = flow.filter.as_ref().map(|f| walker.expr(&f.condition));
+    let mut filter = flow.filter.as_ref().map(|f| walker.expr(&f.condition));
     let mut fields = Vec::new();
     for step in &flow.steps {
         match step {
@@ -314,6 +314,15 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
                 fields.push(FieldLineage {
                     field: field.clone(),
                     deps,
+                });
+            }
+            // A `skip when` decides the whole record as the `where` does: its inputs (through
+            // the bindings it reads) are the flow's filter inputs.
+            Step::Skip { condition, .. } => {
+                let deps = walker.expr(condition);
+                filter = Some(match filter.take() {
+                    Some(before) => before.union(deps),
+                    None => deps,
                 });
             }
         }
