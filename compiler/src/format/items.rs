@@ -306,13 +306,13 @@ fn statement_end(s: &Statement) -> usize {
         | Statement::Assign {
             value, else_reject, ..
         } => else_reject.as_ref().map_or(value.span.end, |r| r.span.end),
-        Statement::Skip { span, .. } => span.end,
+        Statement::Skip { condition, .. } => condition.span.end,
     }
 }
 
 /// `skip when CONDITION`, on one line until the condition breaks where its source did.
 fn skip_statement(w: &mut Writer, condition: &Expr, span: Span) {
-    let first = first_break(w.trivia(), condition).unwrap_or(span.end);
+    let first = first_break(w.trivia(), condition).unwrap_or(condition.span.end);
     w.node_line(span.start, first);
     w.write("skip when ");
     expr(w, condition);
