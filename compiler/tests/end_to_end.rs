@@ -351,13 +351,16 @@ enum Inspected {
     Written(serde_json::Value),
 }
 
-fn inspect(row: &serde_json::Value, tolerances: &BTreeMap<String, (f64, f64)>) -> Inspected {
+/// A feature's tolerance: nominal, plus or minus, and whether its note is filled in.
+type Tolerances = BTreeMap<String, (f64, f64, bool)>;
+
+fn inspect(row: &serde_json::Value, tolerances: &Tolerances) -> Inspected {
     let status = row["status"].as_str().expect("status");
     if status == "SCRAPPED" {
         return Inspected::Filtered;
     }
     let feature = row["feature"].as_str().expect("feature");
-    let Some((nominal, tolerance)) = tolerances.get(feature) else {
+    let Some((nominal, tolerance, noted)) = tolerances.get(feature) else {
         return Inspected::Rejected;
     };
     let deviation = row["measured"].as_f64().expect("measured") - nominal;
@@ -383,6 +386,8 @@ fn inspect(row: &serde_json::Value, tolerances: &BTreeMap<String, (f64, f64)>) -
         "alarm_raised": row["alarm"].is_string(),
         "spindle_good": quality == "GOOD",
         "spindle_certain": quality == "GOOD",
+        // An empty CSV cell of an optional field is no value.
+        "tolerance_noted": noted,
     }))
 }
 
@@ -406,12 +411,15 @@ fn skips_after_bindings_count_as_filtered_and_present_tests_fields() {
     assert_eq!(code, 0, "{summary}");
     assert_balanced(&summary);
 
-    let mut tolerances = BTreeMap::new();
+    let mut tolerances = Tolerances::new();
     let mut reader = csv::Reader::from_path(dir.join("tolerances.csv")).expect("tolerances");
     for row in reader.records() {
         let row = row.expect("tolerance row");
         let number = |i: usize| row[i].parse::<f64>().expect("a number");
-        tolerances.insert(row[0].to_string(), (number(1), number(2)));
+        tolerances.insert(
+            row[0].to_string(),
+            (number(1), number(2), !row[3].is_empty()),
+        );
     }
     let input = read_jsonl(&dir.join("input.jsonl"));
     let outcomes: Vec<Inspected> = input.iter().map(|r| inspect(r, &tolerances)).collect();
@@ -441,7 +449,9 @@ fn skips_after_bindings_count_as_filtered_and_present_tests_fields() {
     assert!(
         written.iter().any(|r| r["alarm_raised"] == false)
             && written.iter().any(|r| r["alarm_raised"] == true)
-            && written.iter().any(|r| r["spindle_good"] == false),
+            && written.iter().any(|r| r["spindle_good"] == false)
+            && written.iter().any(|r| r["tolerance_noted"] == false)
+            && written.iter().any(|r| r["tolerance_noted"] == true),
         "{written:?}"
     );
     let dead = read_jsonl(&dir.join("out/inspection_filters.dead-letter.jsonl"));
