@@ -423,9 +423,9 @@ impl ExprEmitter<'_> {
                 let parts: Vec<String> = args.iter().map(|a| self.text(a)).collect();
                 format!("[{}].concat()", parts.join(", "))
             }
+            Builtin::Present => self.present(&args[0]),
             // The first argument that has a value: each next argument is the default of what came
             // before. Once an argument cannot fail, those after it are never reached.
-            Builtin::Present => self.present(&args[0]),
             Builtin::Coalesce => {
                 let (first, rest) = args
                     .split_first()
