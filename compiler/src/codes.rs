@@ -124,6 +124,10 @@ codes! {
     IntegerDivisionAsFloat = "E0344": "warning: an integer division's result is used as a float, after its fraction was dropped",
     NoTopic = "E0345": "`source.topic` or `source.levels` is read from a source whose records have no topic",
     TopicLevelNotNamed = "E0346": "a topic level is read that not every topic filter of the source names",
+    // Presence tests, filters after bindings, flow-sensitive exhaustiveness (issue 16)
+    PresentAlwaysTrue = "E0355": "`present(...)` tests a value that always has one, so it is always true",
+    PresentNotAField = "E0356": "`present(...)` is given a value whose absence is not a field left empty",
+    ArmExcludedByFilter = "E0357": "warning: a match arm names a code that a filter of the flow has already excluded",
 
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",

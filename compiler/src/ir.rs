@@ -401,6 +401,7 @@ impl Flow {
     pub fn expressions(&self) -> impl Iterator<Item = &Expr> {
         let steps = self.steps.iter().map(|step| match step {
             Step::Let { value, .. } | Step::Assign { value, .. } => value,
+            Step::Skip { condition, .. } => condition,
         });
         self.filter.iter().map(|f| &f.condition).chain(steps)
     }
@@ -495,13 +496,16 @@ pub enum Step {
         on_failure: Option<String>,
         span: Span,
     },
+    /// `skip when condition`: the record is filtered (as by `where`) when `condition`, a plain
+    /// bool, holds; evaluated in order, after the steps above it.
+    Skip { condition: Expr, span: Span },
 }
 
 impl Step {
     /// Where the statement is written.
     pub fn span(&self) -> Span {
         match self {
-            Step::Let { span, .. } | Step::Assign { span, .. } => *span,
+            Step::Let { span, .. } | Step::Assign { span, .. } | Step::Skip { span, .. } => *span,
         }
     }
 }
@@ -756,6 +760,9 @@ pub enum Builtin {
     FromEpochMillis,
     ToEpochMillis,
     FormatTimestamp,
+    /// `present(field)`: whether an optional field (or a quality-carrying field's GOOD value)
+    /// has a value; see `check/presence.rs`.
+    Present,
 }
 
 impl Builtin {
@@ -776,6 +783,7 @@ impl Builtin {
         Builtin::FromEpochMillis,
         Builtin::ToEpochMillis,
         Builtin::FormatTimestamp,
+        Builtin::Present,
     ];
 
     pub fn name(self) -> &'static str {
@@ -796,6 +804,7 @@ impl Builtin {
             Builtin::FromEpochMillis => "from_epoch_millis",
             Builtin::ToEpochMillis => "to_epoch_millis",
             Builtin::FormatTimestamp => "format_timestamp",
+            Builtin::Present => "present",
         }
     }
 

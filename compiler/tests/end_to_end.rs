@@ -340,3 +340,125 @@ fn bindings_and_literals_map_as_written() {
         "{dead:?}"
     );
 }
+
+/// What the inspection feed's mapping does with one input row, computed here from the row and
+/// the tolerance table, in the order of its statements: `where` first, then the lookup that
+/// may reject, then the two `skip when`s.
+#[derive(Debug, PartialEq)]
+enum Inspected {
+    Filtered,
+    Rejected,
+    Written(serde_json::Value),
+}
+
+/// A feature's tolerance: nominal, plus or minus, and whether its note is filled in.
+type Tolerances = BTreeMap<String, (f64, f64, bool)>;
+
+fn inspect(row: &serde_json::Value, tolerances: &Tolerances) -> Inspected {
+    let status = row["status"].as_str().expect("status");
+    if status == "SCRAPPED" {
+        return Inspected::Filtered;
+    }
+    let feature = row["feature"].as_str().expect("feature");
+    let Some((nominal, tolerance, noted)) = tolerances.get(feature) else {
+        return Inspected::Rejected;
+    };
+    let deviation = row["measured"].as_f64().expect("measured") - nominal;
+    if !(deviation <= *tolerance && deviation >= -tolerance) {
+        return Inspected::Filtered;
+    }
+    // An UNAVAILABLE value is BAD whatever its quality says (docs/language.md, section 16).
+    let unavailable = row["spindle"] == "UNAVAILABLE";
+    let quality = if unavailable {
+        "BAD"
+    } else {
+        row["spindle_quality"].as_str().expect("quality")
+    };
+    if quality == "BAD" {
+        return Inspected::Filtered;
+    }
+    Inspected::Written(serde_json::json!({
+        "part": row["part"],
+        "feature": feature,
+        "deviation": deviation,
+        "disposition": if status == "OK" { "accept" } else { "rework" },
+        // A JSON string is a value, the empty one too; `null` or no key is none.
+        "alarm_raised": row["alarm"].is_string(),
+        "spindle_good": quality == "GOOD",
+        "spindle_certain": quality == "GOOD",
+        // An empty CSV cell of an optional field is no value.
+        "tolerance_noted": noted,
+    }))
+}
+
+/// `present(...)`, `skip when` after the bindings it reads, and matches that leave out the
+/// codes a filter excluded: each written record, and the filtered and rejected counts, are
+/// computed from the input; a record a `let ... else reject` rejects before a `skip` would
+/// have skipped it counts as rejected.
+#[test]
+fn skips_after_bindings_count_as_filtered_and_present_tests_fields() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("inspection");
+    copy_dir(
+        &workspace_root().join("tests/programs/inspection_filters"),
+        &dir,
+    );
+    let binary = build(
+        &dir.join("inspection_filters.fdi"),
+        &tmp.path().join("crate"),
+    );
+    let (code, summary) = run_json(&binary, &[]);
+    assert_eq!(code, 0, "{summary}");
+    assert_balanced(&summary);
+
+    let mut tolerances = Tolerances::new();
+    let mut reader = csv::Reader::from_path(dir.join("tolerances.csv")).expect("tolerances");
+    for row in reader.records() {
+        let row = row.expect("tolerance row");
+        let number = |i: usize| row[i].parse::<f64>().expect("a number");
+        tolerances.insert(
+            row[0].to_string(),
+            (number(1), number(2), !row[3].is_empty()),
+        );
+    }
+    let input = read_jsonl(&dir.join("input.jsonl"));
+    let outcomes: Vec<Inspected> = input.iter().map(|r| inspect(r, &tolerances)).collect();
+    let count = |want: fn(&Inspected) -> bool| outcomes.iter().filter(|o| want(o)).count() as u64;
+    let filtered = count(|o| *o == Inspected::Filtered);
+    let rejected = count(|o| *o == Inspected::Rejected);
+    let qms = flow(&summary, "qms");
+    assert_eq!(qms["read"].as_u64(), Some(input.len() as u64));
+    assert_eq!(qms["filtered"].as_u64(), Some(filtered), "{summary}");
+    assert_eq!(qms["rejected"].as_u64(), Some(rejected), "{summary}");
+    assert_eq!(
+        qms["reasons"]["feature has no tolerance"].as_u64(),
+        Some(rejected)
+    );
+    // The input has each case the test is about, so the counts above mean something.
+    assert!(filtered >= 3 && rejected >= 2, "{outcomes:?}");
+
+    let expected: Vec<serde_json::Value> = outcomes
+        .into_iter()
+        .filter_map(|o| match o {
+            Inspected::Written(record) => Some(record),
+            _ => None,
+        })
+        .collect();
+    let written = read_jsonl(&dir.join("out/results.jsonl"));
+    assert_eq!(written, expected);
+    assert!(
+        written.iter().any(|r| r["alarm_raised"] == false)
+            && written.iter().any(|r| r["alarm_raised"] == true)
+            && written.iter().any(|r| r["spindle_good"] == false)
+            && written.iter().any(|r| r["tolerance_noted"] == false)
+            && written.iter().any(|r| r["tolerance_noted"] == true),
+        "{written:?}"
+    );
+    let dead = read_jsonl(&dir.join("out/inspection_filters.dead-letter.jsonl"));
+    assert_eq!(dead.len() as u64, rejected);
+    // The BAD row whose feature has no tolerance: rejected by the lookup above the skips.
+    assert!(
+        dead.iter().any(|d| d["record"]["spindle_quality"] == "BAD"),
+        "{dead:?}"
+    );
+}

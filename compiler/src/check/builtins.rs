@@ -176,6 +176,7 @@ pub(super) fn call(
             (vec![first], Type::String, None)
         }
         Builtin::Coalesce => unreachable!("handled above"),
+        Builtin::Present => unreachable!("checked by `Checker::present_call`"),
     };
     Some(expr(
         ExprKind::Call {

@@ -126,6 +126,9 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
+        if builtin == Builtin::Present {
+            return self.present_call(whole, args, scope);
+        }
         super::builtins::call(self, builtin, whole, args, scope)
     }
 

@@ -28,6 +28,7 @@ impl<'a> Checker<'a> {
                 scope.bind_later(name, self.line_of(name.span));
             }
         }
+        self.excluded.clear();
         let filter = flow.filter.as_ref().and_then(|f| {
             let checked = self.expr(f, &mut scope)?;
             self.expect_plain(&checked, f.span, "a `where` filter")?;
@@ -39,6 +40,8 @@ impl<'a> Checker<'a> {
                 );
                 return None;
             }
+            // Records go on when the condition is true.
+            self.note_exclusions(&checked, true, f.span);
             Some(ir::Filter {
                 condition: checked,
                 span: f.span,
@@ -125,9 +128,17 @@ impl<'a> Checker<'a> {
                         None => complete = false,
                     }
                 }
+                ast::Statement::Skip { condition, span } => {
+                    self.statement_reject = None;
+                    match self.skip(condition, *span, &mut scope) {
+                        Some(step) => steps.push(step),
+                        None => complete = false,
+                    }
+                }
             }
         }
         self.statement_reject = None;
+        self.excluded.clear();
         if let Some(entity) = target_entity {
             let meant = self.unknown_target_fields(entity, &unknown_fields, &assigned);
             assigned.extend(meant.into_iter().map(|name| (name, flow.header_span)));
@@ -493,5 +504,6 @@ fn flow_reads(flow: &ast::FlowDecl, name: &str) -> bool {
             ast::Statement::Let { value, .. } | ast::Statement::Assign { value, .. } => {
                 reads(value, name)
             }
+            ast::Statement::Skip { condition, .. } => reads(condition, name),
         })
 }

@@ -80,6 +80,10 @@ impl Checker<'_> {
             ir_arms.push(patterns);
         }
 
+        // Codes a filter of the flow has excluded above need no arm (flow-sensitive
+        // exhaustiveness, `excluded.rs`); an arm that names one cannot run.
+        let excluded = self.excluded_codes(&value);
+        self.arms_excluded_by_filter(&seen, &excluded);
         let missing_codes: Vec<String> = match (&value.ty, &meant) {
             (_, None) => Vec::new(),
             (Type::Enum(name), Some(meant)) if !has_wildcard => self.schema.enums[name]
@@ -89,6 +93,7 @@ impl Checker<'_> {
                     !seen.iter().any(
                         |(p, _)| matches!(p, ir::Pattern::EnumCode { code: c, .. } if c == *code),
                     ) && !meant.contains(code)
+                        && !excluded.iter().any(|(c, _)| c == *code)
                 })
                 .cloned()
                 .collect(),
@@ -225,6 +230,32 @@ impl Checker<'_> {
             result_ty,
             maybe,
         ))
+    }
+
+    /// Warns of each arm pattern naming a code a filter of the flow has excluded: no record
+    /// that reaches the match has it.
+    fn arms_excluded_by_filter(
+        &mut self,
+        seen: &[(ir::Pattern, crate::source_map::Span)],
+        excluded: &[(String, crate::source_map::Span)],
+    ) {
+        for (pattern, span) in seen {
+            let ir::Pattern::EnumCode { enum_name, code } = pattern else {
+                continue;
+            };
+            let Some((_, filter)) = excluded.iter().find(|(c, _)| c == code) else {
+                continue;
+            };
+            self.report(
+                Diagnostic::warning(
+                    Code::ArmExcludedByFilter,
+                    format!("no record reaching this match is `{enum_name}.{code}`: a filter of the flow has excluded it"),
+                )
+                .label(*span, "this pattern never matches")
+                .label(*filter, format!("`{enum_name}.{code}` is filtered out here"))
+                .help(format!("remove `{enum_name}.{code}` from the match; the match need not cover it")),
+            );
+        }
     }
 
     /// The code of the matched enum a pattern that failed most likely means: its code

@@ -12,6 +12,7 @@ mod builtins;
 mod calls;
 mod declarations;
 mod delivery;
+mod excluded;
 mod expr;
 mod flow;
 mod functions;
@@ -22,7 +23,9 @@ mod matching;
 mod mismatch;
 mod modbus;
 mod operators;
+mod presence;
 mod quality;
+mod skip;
 mod source_fields;
 mod tests;
 mod types;
@@ -56,6 +59,7 @@ pub fn check(
         units: HashMap::new(),
         divisions: HashMap::new(),
         statement_reject: None,
+        excluded: Vec::new(),
         runtime_features: Default::default(),
     };
     let declared = checker.declarations(file);
@@ -152,6 +156,9 @@ struct Checker<'a> {
     divisions: HashMap<String, int_division::Division>,
     /// The `else reject` of the statement being checked, if it has one.
     statement_reject: Option<Span>,
+    /// The enum codes the filters of the flow being checked have excluded so far (its `where`,
+    /// its `skip when`s above the statement being checked); empty outside flows.
+    excluded: Vec<excluded::Exclusion>,
     /// Every declared name with its kind and the span of its name.
     decls: BTreeMap<String, (DeclKind, Span)>,
     /// Functions whose declaration checked, by name.

@@ -18,27 +18,40 @@ struct Stmt<'a> {
 fn statements(f: &FlowDecl) -> Vec<Stmt<'_>> {
     f.statements
         .iter()
-        .map(|s| match s {
+        .filter_map(|s| match s {
             Statement::Let {
                 name,
                 value,
                 else_reject,
-            } => Stmt {
+            } => Some(Stmt {
                 is_let: true,
                 name: &name.name,
                 value,
                 else_reject: else_reject.as_ref(),
-            },
+            }),
             Statement::Assign {
                 field,
                 value,
                 else_reject,
-            } => Stmt {
+            } => Some(Stmt {
                 is_let: false,
                 name: &field.name,
                 value,
                 else_reject: else_reject.as_ref(),
-            },
+            }),
+            // Compared apart, by `skips`.
+            Statement::Skip { .. } => None,
+        })
+        .collect()
+}
+
+/// The conditions of a flow's `skip when` statements, as formatted.
+fn skips(f: &FlowDecl) -> Vec<String> {
+    f.statements
+        .iter()
+        .filter_map(|s| match s {
+            Statement::Skip { condition, .. } => Some(format_expression(condition)),
+            _ => None,
         })
         .collect()
 }
@@ -89,6 +102,28 @@ pub fn compare(old: &FlowDecl, new: &FlowDecl, out: &mut Vec<Change>) {
             a.as_ref().map(format_expression),
             b.as_ref().map(format_expression),
         )),
+    }
+
+    // A `skip when` has no name: one added or removed is a change of what the flow filters,
+    // as a `where` is; one whose condition changed is one removed and one added.
+    let (old_skips, new_skips) = (skips(old), skips(new));
+    for removed in old_skips.iter().filter(|s| !new_skips.contains(s)) {
+        out.push(change(
+            "skip when".to_string(),
+            ChangeKind::Dropped,
+            Aspect::Filter,
+            Some(removed.clone()),
+            None,
+        ));
+    }
+    for added in new_skips.iter().filter(|s| !old_skips.contains(s)) {
+        out.push(change(
+            "skip when".to_string(),
+            ChangeKind::Added,
+            Aspect::Filter,
+            None,
+            Some(added.clone()),
+        ));
     }
 
     let (before, after) = (statements(old), statements(new));
@@ -208,6 +243,55 @@ pub fn compare(old: &FlowDecl, new: &FlowDecl, out: &mut Vec<Change>) {
             Some(new_rules.join(", ")),
         ));
     }
+
+    // A `skip when` moved past a reject rule changes what a record both would stop becomes:
+    // the first to run decides whether it is filtered or rejected.
+    let (old_order, new_order) = (
+        skips_among_rules(old, &old_rules, &new_skips),
+        skips_among_rules(new, &new_rules, &old_skips),
+    );
+    let rules_above = |order: &[String], skip: &str| -> BTreeSet<String> {
+        let at = order.iter().position(|d| d == skip).unwrap_or(0);
+        order[..at]
+            .iter()
+            .filter(|d| !d.starts_with("skip when "))
+            .cloned()
+            .collect()
+    };
+    let moved = old_order
+        .iter()
+        .filter(|d| d.starts_with("skip when "))
+        .any(|skip| rules_above(&old_order, skip) != rules_above(&new_order, skip));
+    if moved {
+        out.push(change(
+            "order of skip when and reject rules".to_string(),
+            ChangeKind::Changed,
+            Aspect::Filter,
+            Some(old_order.join(", ")),
+            Some(new_order.join(", ")),
+        ));
+    }
+}
+
+/// The flow's reject rules (`rules`, named as the reject-order change names them, those of
+/// both versions) and its `skip when`s (those whose condition `other_skips` also has), in the
+/// order the flow runs them.
+fn skips_among_rules(f: &FlowDecl, rules: &[String], other_skips: &[String]) -> Vec<String> {
+    let target = &f.target.name;
+    f.statements
+        .iter()
+        .filter_map(|s| match s {
+            Statement::Let { name, .. } => Some(format!("let {}", name.name)),
+            Statement::Assign { field, .. } => Some(format!("{target}.{}", field.name)),
+            Statement::Skip { condition, .. } => {
+                let condition = format_expression(condition);
+                other_skips
+                    .contains(&condition)
+                    .then(|| format!("skip when {condition}"))
+            }
+        })
+        .filter(|d| d.starts_with("skip when ") || rules.contains(d))
+        .collect()
 }
 
 fn kind_of(before: bool, after: bool) -> ChangeKind {

@@ -198,6 +198,11 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &
                 assigned.insert(field, field_value);
                 statement
             }
+            // `skip when`: counted as filtered, as a `where` is, but here, after the steps above.
+            Step::Skip { condition, .. } => format!(
+                "if {} {{\n    return Ok(::fdi_runtime::MapOutcome::Filtered);\n}}",
+                emitter.value(condition)
+            ),
         };
         function.line(format!("{}{statement}", origins.comment(step.span())));
     }
@@ -242,7 +247,7 @@ fn local_names(flow: &ir::Flow, topic: &BTreeSet<Option<String>>) -> FlowLocals 
         .iter()
         .filter_map(|step| match step {
             Step::Let { name, .. } => Some(name),
-            Step::Assign { .. } => None,
+            Step::Assign { .. } | Step::Skip { .. } => None,
         })
         .collect();
     let fields: Vec<&String> = flow
@@ -250,7 +255,7 @@ fn local_names(flow: &ir::Flow, topic: &BTreeSet<Option<String>>) -> FlowLocals 
         .iter()
         .filter_map(|step| match step {
             Step::Assign { field, .. } => Some(field),
-            Step::Let { .. } => None,
+            Step::Let { .. } | Step::Skip { .. } => None,
         })
         .collect();
     // A binding no expression reads is still evaluated (it may reject the record), under a
@@ -321,6 +326,7 @@ impl Uses {
         };
         uses.or_reject = flow.steps.iter().any(|s| match s {
             Step::Let { on_failure, .. } | Step::Assign { on_failure, .. } => on_failure.is_some(),
+            Step::Skip { .. } => false,
         });
         for expr in flow.expressions() {
             expr.walk(&mut |e| match &e.kind {

@@ -6,6 +6,8 @@
 
 use super::expr::{expr, first_break, string_lit};
 use super::writer::{Blank, Writer};
+use crate::source_map::Span;
+use crate::syntax::ast::Expr;
 use crate::syntax::ast::{
     Connector, FlowDecl, FnDecl, Item, LookupDecl, MappingFile, OptionValue, OptionValueKind,
     SourceDecl, Statement, StringLit, TargetDecl, TypeRef,
@@ -281,6 +283,7 @@ fn statement(w: &mut Writer, s: &Statement) {
             value,
             else_reject,
         } => (field.span.start, "", field, value, else_reject),
+        Statement::Skip { condition, span } => return skip_statement(w, condition, *span),
     };
     let first = first_break(w.trivia(), value).unwrap_or_else(|| statement_end(s));
     w.node_line(start, first);
@@ -303,5 +306,14 @@ fn statement_end(s: &Statement) -> usize {
         | Statement::Assign {
             value, else_reject, ..
         } => else_reject.as_ref().map_or(value.span.end, |r| r.span.end),
+        Statement::Skip { condition, .. } => condition.span.end,
     }
+}
+
+/// `skip when CONDITION`, on one line until the condition breaks where its source did.
+fn skip_statement(w: &mut Writer, condition: &Expr, span: Span) {
+    let first = first_break(w.trivia(), condition).unwrap_or(condition.span.end);
+    w.node_line(span.start, first);
+    w.write("skip when ");
+    expr(w, condition);
 }

@@ -113,6 +113,9 @@ pub struct FlowLineage {
     /// What the `where` condition reads. A filter decides whether the record is written at
     /// all, so it is a dependency of every field of the flow, shown once per flow.
     pub filter: Option<Deps>,
+    /// What the flow's `skip when` conditions read (through the bindings they read): like the
+    /// `where`, they decide whether the record is written at all.
+    pub skips: Option<Deps>,
     /// Every lookup indexed in the flow (each distinct key once), in the order first read.
     pub lookups: Vec<LookupUse>,
     /// The assigned fields, in the order written.
@@ -178,6 +181,7 @@ pub fn lineage(program: &Program) -> Lineage {
         let source_fields = used_by_source.entry(&flow.source).or_default();
         let mut all_deps: Vec<&Deps> = flow.fields.iter().map(|f| &f.deps).collect();
         all_deps.extend(flow.filter.iter());
+        all_deps.extend(flow.skips.iter());
         all_deps.extend(flow.lookups.iter().map(|l| &l.key));
         for deps in all_deps {
             let origins = deps.values.iter().chain(deps.keys.iter().map(|(_, o)| o));
@@ -289,6 +293,7 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
         lookups: Vec::new(),
     };
     let filter = flow.filter.as_ref().map(|f| walker.expr(&f.condition));
+    let mut skips: Option<Deps> = None;
     let mut fields = Vec::new();
     for step in &flow.steps {
         match step {
@@ -316,6 +321,15 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
                     deps,
                 });
             }
+            // A `skip when` decides the whole record as the `where` does; what it reads through
+            // the bindings above it counts.
+            Step::Skip { condition, .. } => {
+                let deps = walker.expr(condition);
+                skips = Some(match skips.take() {
+                    Some(before) => before.union(deps),
+                    None => deps,
+                });
+            }
         }
     }
     FlowLineage {
@@ -323,6 +337,10 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
         source: flow.source.clone(),
         target: flow.target.clone(),
         filter: filter.map(|mut d| {
+            d.rows.clear();
+            d
+        }),
+        skips: skips.map(|mut d| {
             d.rows.clear();
             d
         }),

@@ -104,6 +104,9 @@ pub fn picture(lineage: &Lineage) -> Picture {
         if f.filter.is_some() {
             rows.push("where".to_string());
         }
+        if f.skips.is_some() {
+            rows.push("skip when".to_string());
+        }
         rows.extend(f.fields.iter().map(|field| {
             if field.deps.is_constant() {
                 format!("{} (constant)", field.field)
@@ -180,6 +183,20 @@ pub fn picture(lineage: &Lineage) -> Picture {
             }
             key_edges(&f.source, filter, &mut edges);
             row = 1;
+        }
+        // The `skip when` row, below the `where` row when there is one.
+        if let Some(skips) = &f.skips {
+            for origin in &skips.values {
+                if let Some(from) = origin_end(&f.source, origin) {
+                    edges.insert(Edge {
+                        from,
+                        to: (flow, Some(row)),
+                        kind: EdgeKind::Filter,
+                    });
+                }
+            }
+            key_edges(&f.source, skips, &mut edges);
+            row += 1;
         }
         for field in &f.fields {
             for origin in &field.deps.values {

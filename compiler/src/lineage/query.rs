@@ -24,6 +24,8 @@ pub struct FlowAnswer {
     pub deps: Deps,
     /// What the flow's `where` reads: it decides whether the record is written at all.
     pub filter: Option<Deps>,
+    /// What the flow's `skip when` conditions read: they decide it too.
+    pub skips: Option<Deps>,
 }
 
 /// Answers `query` (`TARGET.FIELD`, the whole text of file `query_file`, as the command line
@@ -114,6 +116,7 @@ pub fn field_lineage(
                 source: f.source.clone(),
                 deps: field.deps.clone(),
                 filter: f.filter.clone(),
+                skips: f.skips.clone(),
             })
         })
         .collect();

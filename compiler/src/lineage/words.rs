@@ -128,6 +128,32 @@ fn describe_flow(out: &mut String, answer: &FieldAnswer, flow: &FlowAnswer) {
             )],
         );
     }
+    if let Some(skips) = &flow.skips {
+        line(
+            out,
+            "skip when",
+            vec![format!(
+                "the record is filtered when one holds; it reads {}",
+                filter_reads(skips, &flow.source)
+            )],
+        );
+    }
+}
+
+/// What a filter's condition reads, for the words: its values and lookup keys, in order.
+fn filter_reads(d: &Deps, source: &str) -> String {
+    let mut reads: Vec<String> = d
+        .values
+        .iter()
+        .chain(d.keys.iter().map(|(_, o)| o))
+        .map(|o| o.describe(source))
+        .collect();
+    reads.dedup();
+    if reads.is_empty() {
+        "constants only".to_string()
+    } else {
+        reads.join(", ")
+    }
 }
 
 /// The origins of lookup keys, per lookup.
@@ -182,6 +208,9 @@ pub fn to_json(answer: &FieldAnswer) -> serde_json::Value {
                 "rejects": d.rejects,
                 "filter": f.filter.as_ref().map(|filter| serde_json::json!({
                     "reads": filter.values.iter().map(|o| origin_json(o, &f.source)).collect::<Vec<_>>(),
+                })),
+                "skips": f.skips.as_ref().map(|skips| serde_json::json!({
+                    "reads": skips.values.iter().map(|o| origin_json(o, &f.source)).collect::<Vec<_>>(),
                 })),
             })
         })

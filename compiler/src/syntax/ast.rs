@@ -229,6 +229,9 @@ pub enum Statement {
         value: Expr,
         else_reject: Option<StringLit>,
     },
+    /// `skip when condition`: the record is filtered when the condition holds, evaluated
+    /// after the statements above it. `span` covers the whole statement.
+    Skip { condition: Expr, span: Span },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -381,6 +381,14 @@ impl Builder {
                 Rule::where_clause => {
                     filter = Some(self.expr(part.into_inner().next()?.into_inner()))
                 }
+                Rule::skip_stmt => {
+                    let span = self.span(&part);
+                    let condition = part.into_inner().find(|p| p.as_rule() == Rule::expr)?;
+                    statements.push(Statement::Skip {
+                        condition: self.expr(condition.into_inner()),
+                        span,
+                    });
+                }
                 Rule::let_stmt | Rule::assign_stmt => {
                     let is_let = part.as_rule() == Rule::let_stmt;
                     let mut s = part.into_inner();
@@ -445,6 +453,7 @@ impl Builder {
                 .iter()
                 .chain(flow.statements.iter().map(|s| match s {
                     Statement::Let { value, .. } | Statement::Assign { value, .. } => value,
+                    Statement::Skip { condition, .. } => condition,
                 }))
                 .find_map(|e| depth_exceeded(e, 0))
                 .map(too_deep),

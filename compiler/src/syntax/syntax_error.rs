@@ -316,6 +316,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::div
         | Rule::rem => "an operator",
         Rule::EOI => "end of file",
+        Rule::skip_stmt => "a statement",
+        Rule::skip_word | Rule::when_word => "`skip when CONDITION`",
         _ => return None,
     })
 }

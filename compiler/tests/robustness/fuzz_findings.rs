@@ -47,6 +47,7 @@ fn names_that_begin_with_let_or_match_are_names() {
             Statement::Let { name, value, .. } => {
                 format!("let {} = {}", name.name, shape(&value.kind))
             }
+            Statement::Skip { condition, .. } => format!("skip when {}", shape(&condition.kind)),
         })
         .collect();
     assert_eq!(

@@ -8,7 +8,7 @@ use crate::ir::{Expr, ExprKind, SamplePart, Type};
 impl ExprEmitter<'_> {
     /// The `Option` an optional field is, in place, when `e` is one (of the source record, of a
     /// lookup record already found, or a source timestamp).
-    fn optional_place(&self, e: &Expr) -> Option<String> {
+    pub(super) fn optional_place(&self, e: &Expr) -> Option<String> {
         match &e.kind {
             ExprKind::SourceField {
                 name,

@@ -7,6 +7,7 @@
 
 mod absent;
 mod operators;
+mod presence;
 
 use std::collections::HashMap;
 
@@ -422,6 +423,7 @@ impl ExprEmitter<'_> {
                 let parts: Vec<String> = args.iter().map(|a| self.text(a)).collect();
                 format!("[{}].concat()", parts.join(", "))
             }
+            Builtin::Present => self.present(&args[0]),
             // The first argument that has a value: each next argument is the default of what came
             // before. Once an argument cannot fail, those after it are never reached.
             Builtin::Coalesce => {
@@ -483,6 +485,21 @@ impl ExprEmitter<'_> {
             };
             let body = body.replace('\n', "\n    ");
             lines.push(format!("    {pattern} => {body},"));
+        }
+        // The checker let the match leave out codes a filter of the flow excluded above
+        // (`check/excluded.rs`). Rust still wants them: should one arrive after all, the record
+        // is rejected, saying so, rather than the program stopping.
+        let wildcard = arms.iter().any(|arm| arm.patterns.is_empty());
+        if !wildcard
+            && matches!(scrutinee.ty, Type::Enum(_))
+            && !self.covers_every_value(&scrutinee.ty, arms)
+        {
+            lines.push(
+                "    // Excluded by a filter of the flow above: no record reaching here has these codes.".into(),
+            );
+            lines.push(
+                "    value => return Err(::fdi_runtime::Reject::unmatched(\"code excluded by the flow's filter\", value)),".into(),
+            );
         }
         lines.push("}".into());
         lines.join("\n")
