@@ -125,6 +125,12 @@ codes! {
     NoTopic = "E0345": "`source.topic` or `source.levels` is read from a source whose records have no topic",
     TopicLevelNotNamed = "E0346": "a topic level is read that not every topic filter of the source names",
 
+    // Composite lookup keys (issue 16)
+    KeyValueCount = "E0350": "a composite lookup key is given a different number of values than it has fields",
+    CompositeKeyOneValue = "E0351": "a lookup with a composite key is indexed with one value",
+    SingleKeyTuple = "E0352": "a lookup with a single key field is indexed with several values",
+    TupleOutsideKey = "E0353": "values in parentheses `(a, b)` are used where no composite lookup key is",
+
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use codegen::{Function, Scope};
 
+use super::composite_key::composite_lookup;
 use super::names::{self, Names};
 use crate::ir::{self, FileFormat, MessagePayload, SourceKind, TargetKind};
 
@@ -454,6 +455,10 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         "let {lookups_local} = ::std::sync::Arc::new(crate::flows::Lookups {{"
     )];
     for l in &program.lookups {
+        if l.key_fields.len() > 1 {
+            lookups.push(composite_lookup(program, names, l));
+            continue;
+        }
         let load = match l.format {
             FileFormat::Csv => "lookup_csv",
             FileFormat::Jsonl => "lookup_jsonl",
@@ -465,7 +470,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
             l.path,
             l.entity,
             names.type_path(&l.entity),
-            names.field_ident(&l.key_field)
+            names.field_ident(&l.key_fields[0])
         ));
     }
     lookups.push("});".into());
