@@ -42,8 +42,8 @@ impl<'a> Checker<'a> {
                 )
                 .label(key.span, format!("{given} values"))
                 .help(format!(
-                    "index `{}` with one value of its key field `{}`; to find a row by several fields, declare the lookup with a composite key, `key ({}, ...)`",
-                    lookup.name, fields[0], fields[0]
+                    "index `{}` with one value, of its key field `{}`; to find rows by several fields, declare the lookup with a composite key of those fields, `key (FIELD, FIELD)`",
+                    lookup.name, fields[0]
                 )),
             ),
             (wanted, 1) => Some(
@@ -56,7 +56,7 @@ impl<'a> Checker<'a> {
                 )
                 .label(key.span, "one value")
                 .help(format!(
-                    "give one value per key field ({listed}), in that order and in parentheses: `{}[(a, b)]`; joining them into one text is not the same key",
+                    "give `{}` one value per key field, in parentheses and in this order: {listed}; a text joined from them is not the key (`A/B` + `C` and `A` + `B/C` join alike)",
                     lookup.name
                 )),
             ),
