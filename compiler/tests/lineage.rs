@@ -28,6 +28,11 @@ const PICTURED: &[(&str, &str)] = &[
         "tests/cases/quality/quality_handled_every_way.fdi",
     ),
     ("functions", "tests/cases/reuse/functions_and_imports.fdi"),
+    // Composite lookup keys: an edge from each value of the key to its own key field.
+    (
+        "composite_keys",
+        "tests/cases/keys/composite_keys_of_text_identifier_and_int.fdi",
+    ),
 ];
 
 fn program(relative: &str) -> fdi_compiler::ir::Program {

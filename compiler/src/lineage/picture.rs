@@ -88,7 +88,9 @@ pub fn picture(lineage: &Lineage) -> Picture {
     let lookup_base = nodes.len();
     for (i, l) in lineage.lookups.iter().enumerate() {
         let mut rows = l.fields.clone();
-        if let Some(key) = rows.first_mut() {
+        // The key fields come first: one, or each field of a composite key.
+        let key_fields = lineage.lookup_keys.get(&l.name).map_or(1, Vec::len);
+        for key in rows.iter_mut().take(key_fields) {
             *key = format!("{key} (key)");
         }
         nodes.push(Node {
