@@ -524,8 +524,16 @@ impl<'a> Checker<'a> {
                             })),
                         );
                     }
-                    // The key is still checked, for its own errors.
-                    self.expr(key, scope);
+                    // The key is still checked, for its own errors (a composite key's values
+                    // one by one: in brackets, values in parentheses are no mistake).
+                    match &key.kind {
+                        ast::ExprKind::Tuple(values) => values.iter().for_each(|v| {
+                            self.expr(v, scope);
+                        }),
+                        _ => {
+                            self.expr(key, scope);
+                        }
+                    }
                     return None;
                 }
             }
