@@ -129,6 +129,12 @@ codes! {
     PresentNotAField = "E0356": "`present(...)` is given a value whose absence is not a field left empty",
     ArmExcludedByFilter = "E0357": "warning: a match arm names a code that a filter of the flow has already excluded",
 
+    // Composite lookup keys (issue 16)
+    KeyValueCount = "E0350": "a composite lookup key is given a different number of values than it has fields",
+    CompositeKeyOneValue = "E0351": "a lookup with a composite key is indexed with one value",
+    SingleKeyTuple = "E0352": "a lookup with a single key field is indexed with several values",
+    TupleOutsideKey = "E0353": "values in parentheses `(a, b)` are used where no composite lookup key is",
+
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",
 

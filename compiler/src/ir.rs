@@ -246,7 +246,8 @@ pub struct Lookup {
     pub format: FileFormat,
     pub path: String,
     pub entity: String,
-    pub key_field: String,
+    /// The key fields: one, or several for a composite key (`key (line, machine)`).
+    pub key_fields: Vec<String>,
     /// The `records:` path of an XML lookup (`format` is [`FileFormat::Xml`]).
     pub records: Option<String>,
 }
@@ -554,15 +555,14 @@ impl Expr {
             | ExprKind::EnumCode { .. }
             | ExprKind::Reject { .. } => {}
             ExprKind::EntityField { base: inner, .. }
-            | ExprKind::Lookup { key: inner, .. }
             | ExprKind::MakeIdentifier { value: inner, .. }
             | ExprKind::IntToFloat(inner)
             | ExprKind::Convert { value: inner, .. }
             | ExprKind::Not(inner)
             | ExprKind::Neg(inner) => inner.walk(visit),
-            ExprKind::Call { args, .. } | ExprKind::CallFunction { args, .. } => {
-                args.iter().for_each(|a| a.walk(visit))
-            }
+            ExprKind::Call { args, .. }
+            | ExprKind::CallFunction { args, .. }
+            | ExprKind::Lookup { key: args, .. } => args.iter().for_each(|a| a.walk(visit)),
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.walk(visit);
                 rhs.walk(visit);
@@ -652,10 +652,11 @@ pub enum ExprKind {
         field: String,
         optional: bool,
     },
-    /// `lookup[key]`
+    /// `lookup[key]`, or `lookup[(a, b)]` for a composite key: one value per key field, in
+    /// the order of the lookup's `key_fields`, each of its field's type.
     Lookup {
         lookup: String,
-        key: Box<Expr>,
+        key: Vec<Expr>,
     },
     EnumCode {
         enum_name: String,

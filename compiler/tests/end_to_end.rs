@@ -462,3 +462,91 @@ fn skips_after_bindings_count_as_filtered_and_present_tests_fields() {
         "{dead:?}"
     );
 }
+
+/// Equipment keyed by (line, machine) and cells by (line, cell): `A/B` + `C` and `A` + `B/C`
+/// are different rows, and each event finds its own. The expected output is computed here from
+/// the master data and the events, with the csv crate and serde_json alone.
+#[test]
+fn composite_keys_find_each_record_its_own_row() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("keys");
+    copy_dir(
+        &workspace_root().join("tests/programs/composite_keys"),
+        &dir,
+    );
+    let binary = build(&dir.join("composite_keys.fdi"), &tmp.path().join("crate"));
+    let (code, summary) = run_json(&binary, &[]);
+    assert_eq!(code, 0, "{summary}");
+    assert_balanced(&summary);
+
+    let csv_rows = |path: &Path| -> Vec<csv::StringRecord> {
+        csv::Reader::from_path(path)
+            .expect("csv")
+            .records()
+            .map(|r| r.expect("row"))
+            .collect()
+    };
+    let equipment: BTreeMap<(String, String), String> = csv_rows(&dir.join("master/equipment.csv"))
+        .iter()
+        .map(|r| ((r[0].to_string(), r[1].to_string()), r[2].to_string()))
+        .collect();
+    let cells: BTreeMap<(String, i64), String> = read_jsonl(&dir.join("master/cells.jsonl"))
+        .iter()
+        .map(|c| {
+            let line = c["line"].as_str().expect("line").to_string();
+            let cell = c["cell"].as_i64().expect("cell");
+            (
+                (line, cell),
+                c["cell_name"].as_str().expect("name").to_string(),
+            )
+        })
+        .collect();
+    // The machine code's pattern, `[A-Z0-9/-]+`, anchored as identifier patterns are.
+    let is_code = |m: &str| {
+        !m.is_empty()
+            && m.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '/' || c == '-')
+    };
+    let mut expected = Vec::new();
+    let mut reasons = Vec::new();
+    for event in csv_rows(&dir.join("events.csv")) {
+        let (line, machine, state) = (&event[0], &event[1], &event[3]);
+        let cell: i64 = event[2].parse().expect("cell");
+        if !is_code(machine) {
+            reasons.push("not a machine code");
+            continue;
+        }
+        let Some(equipment_id) = equipment.get(&(line.to_string(), machine.to_string())) else {
+            reasons.push("unknown equipment");
+            continue;
+        };
+        let Some(cell_name) = cells.get(&(line.to_string(), cell)) else {
+            reasons.push("unknown cell");
+            continue;
+        };
+        expected.push(serde_json::json!({
+            "equipment_id": equipment_id,
+            "cell_name": cell_name,
+            "state": state,
+        }));
+    }
+    // The collision the composite key exists for is in the data: both rows are found.
+    let ids: Vec<&str> = expected
+        .iter()
+        .filter_map(|e| e["equipment_id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"EQ-0001") && ids.contains(&"EQ-0002"),
+        "{ids:?}"
+    );
+    assert_eq!(read_jsonl(&dir.join("out/states.jsonl")), expected);
+    let dead = read_jsonl(&dir.join("out/composite_keys.dead-letter.jsonl"));
+    let dead_reasons: Vec<&str> = dead.iter().filter_map(|d| d["reason"].as_str()).collect();
+    assert_eq!(dead_reasons, reasons);
+    // A miss names the whole key, as the mapping would write it.
+    assert!(
+        dead.iter()
+            .any(|d| d["detail"] == "lookup equipment has no entry (\"A\", \"B\")"),
+        "{dead:?}"
+    );
+}

@@ -32,6 +32,11 @@ const PICTURED: &[(&str, &str)] = &[
         "skip_when",
         "tests/programs/inspection_filters/inspection_filters.fdi",
     ),
+    // Composite lookup keys: an edge from each value of the key to its own key field.
+    (
+        "composite_keys",
+        "tests/cases/keys/composite_keys_of_text_identifier_and_int.fdi",
+    ),
 ];
 
 fn program(relative: &str) -> fdi_compiler::ir::Program {

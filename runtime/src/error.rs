@@ -73,12 +73,13 @@ pub enum RunError {
 
     /// Two master-data rows with the same key: the lookup would be ambiguous.
     #[error(
-        "lookup {lookup}: key {key:?} appears in row {first_row} and again in row {row} of {path}; \
+        "lookup {lookup}: key {key} appears in row {first_row} and again in row {row} of {path}; \
          keys must be unique, fix the master data"
     )]
     DuplicateKey {
         lookup: String,
         path: PathBuf,
+        /// The key as the mapping would write it: `"MILL-01"`, or `("LINE-A", "M-1")`.
         key: String,
         first_row: u64,
         row: u64,

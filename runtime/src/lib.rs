@@ -95,6 +95,10 @@ pub use identifier::{
     IdSpec, RoundTripProblem,
 };
 pub use lookup::Lookup;
+
+// Lookups with a composite key (`key (line, machine)`).
+pub mod composite_lookup;
+pub use composite_lookup::{CompositeKey, CompositeLookup, KeyPart};
 pub use manifest::{InputFile, Manifest};
 #[cfg(feature = "modbus")]
 pub use modbus::{Emit, ModbusPoll};

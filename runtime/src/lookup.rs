@@ -1,6 +1,8 @@
 //! Master data: tables loaded whole before any source is read, looked up by key while mapping.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -54,36 +56,50 @@ impl<T: DeserializeOwned> Lookup<T> {
         path: &Path,
         type_name: &str,
         key: fn(&T) -> String,
-        mut source: impl Source,
+        source: impl Source,
     ) -> Result<Self, RunError> {
-        let mut rows = foldhash::HashMap::default();
-        let mut first_row_of_key: HashMap<String, Position> = HashMap::new();
-        while let Some(raw) = source.read()? {
-            let row: T = decode(&raw, type_name).map_err(|reject| RunError::BadMasterData {
-                lookup: name.to_string(),
-                path: PathBuf::from(path),
-                row: raw.position(),
-                type_name: type_name.to_string(),
-                detail: reject.detail.unwrap_or(reject.reason),
-            })?;
-            let row_key = key(&row);
-            if let Some(&first_row) = first_row_of_key.get(&row_key) {
-                return Err(RunError::DuplicateKey {
-                    lookup: name.to_string(),
-                    path: PathBuf::from(path),
-                    key: row_key,
-                    first_row,
-                    row: raw.position(),
-                });
-            }
-            first_row_of_key.insert(row_key.clone(), raw.position());
-            rows.insert(row_key, row);
-        }
+        let rows = load_rows(name, path, type_name, key, source)?;
         Ok(Lookup {
             name: name.to_string(),
-            rows,
+            rows: rows.into_iter().collect(),
         })
     }
+}
+
+/// Every row of a master-data table with its key, in file order: the strict load that single
+/// and composite keys share. A row that does not decode, or a key seen before (shown as its
+/// `Debug` text, `"MILL-01"` or `("LINE-A", "M-1")`), is a fatal `RunError`.
+pub(crate) fn load_rows<K: Hash + Eq + Clone + fmt::Debug, T: DeserializeOwned>(
+    name: &str,
+    path: &Path,
+    type_name: &str,
+    key: fn(&T) -> K,
+    mut source: impl Source,
+) -> Result<Vec<(K, T)>, RunError> {
+    let mut rows = Vec::new();
+    let mut first_row_of_key: HashMap<K, Position> = HashMap::new();
+    while let Some(raw) = source.read()? {
+        let row: T = decode(&raw, type_name).map_err(|reject| RunError::BadMasterData {
+            lookup: name.to_string(),
+            path: PathBuf::from(path),
+            row: raw.position(),
+            type_name: type_name.to_string(),
+            detail: reject.detail.unwrap_or(reject.reason),
+        })?;
+        let row_key = key(&row);
+        if let Some(&first_row) = first_row_of_key.get(&row_key) {
+            return Err(RunError::DuplicateKey {
+                lookup: name.to_string(),
+                path: PathBuf::from(path),
+                key: format!("{row_key:?}"),
+                first_row,
+                row: raw.position(),
+            });
+        }
+        first_row_of_key.insert(row_key.clone(), raw.position());
+        rows.push((row_key, row));
+    }
+    Ok(rows)
 }
 
 impl<T> Lookup<T> {

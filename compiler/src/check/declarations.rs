@@ -65,7 +65,7 @@ impl<'a> Checker<'a> {
                     let named = self.declare(&decl.name, DeclKind::Lookup);
                     let file = self.lookup_file(&decl.connector);
                     let entity = self.entity(&decl.entity);
-                    let key_ok = entity.is_some_and(|e| self.lookup_key(e, &decl.key));
+                    let key_ok = entity.is_some_and(|e| self.lookup_key_fields(e, &decl.key));
                     let plain =
                         entity.is_none_or(|e| self.no_quality_fields(e, "lookup", &decl.name));
                     let paths_ok = match (&file, entity) {
@@ -85,7 +85,7 @@ impl<'a> Checker<'a> {
                             format,
                             path,
                             entity: entity.name.clone(),
-                            key_field: decl.key.name.clone(),
+                            key_fields: decl.key.iter().map(|k| k.name.clone()).collect(),
                             records,
                         });
                     }
@@ -593,6 +593,28 @@ impl<'a> Checker<'a> {
             .help(help),
         );
         false
+    }
+
+    /// The key fields of a lookup: each a usable key field (E0315), listed once. A composite key
+    /// (`key (line, machine)`) is checked field by field, as a single key is.
+    fn lookup_key_fields(&mut self, entity: &Entity, key: &[Ident]) -> bool {
+        let mut ok = true;
+        for (i, k) in key.iter().enumerate() {
+            if key[..i].iter().any(|earlier| earlier.name == k.name) {
+                self.report(
+                    Diagnostic::error(
+                        Code::BadLookupKey,
+                        format!("`{}` is listed twice in the key", k.name),
+                    )
+                    .label(k.span, "listed again")
+                    .help("list each key field once"),
+                );
+                ok = false;
+                continue;
+            }
+            ok &= self.lookup_key(entity, k);
+        }
+        ok
     }
 
     fn lookup_key(&mut self, entity: &Entity, key: &Ident) -> bool {

@@ -170,6 +170,7 @@ impl<'a> Checker<'a> {
                 self.convert(checked, value, unit)
             }
             ast::ExprKind::Reject(reason) => self.reject_arm(e.span, &reason.value, scope),
+            ast::ExprKind::Tuple(values) => self.tuple_outside_key(e.span, values, scope),
         }
     }
 
@@ -523,8 +524,16 @@ impl<'a> Checker<'a> {
                             })),
                         );
                     }
-                    // The key is still checked, for its own errors.
-                    self.expr(key, scope);
+                    // The key is still checked, for its own errors (a composite key's values
+                    // one by one: in brackets, values in parentheses are no mistake).
+                    match &key.kind {
+                        ast::ExprKind::Tuple(values) => values.iter().for_each(|v| {
+                            self.expr(v, scope);
+                        }),
+                        _ => {
+                            self.expr(key, scope);
+                        }
+                    }
                     return None;
                 }
             }
@@ -538,26 +547,11 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
-        let key_value = self.expr(key, scope)?;
-        self.expect_plain(
-            &key_value,
-            key.span,
-            &format!("the key of lookup `{}`", lookup.name),
-        )?;
-        let entity = &self.schema.entities[&lookup.entity];
-        let key_field = entity.field(&lookup.key_field)?;
-        let key_ty = value_type(key_field);
-        let key_value = self.coerce(
-            key_value,
-            &key_ty,
-            key,
-            &format!("the key of lookup `{}`", lookup.name),
-            Some(key_field.span),
-        )?;
+        let values = self.key_values(lookup, key, scope)?;
         Some(expr(
             ExprKind::Lookup {
                 lookup: lookup.name.clone(),
-                key: Box::new(key_value),
+                key: values,
             },
             Type::Entity(lookup.entity.clone()),
             Some(Maybe::LookupMiss {

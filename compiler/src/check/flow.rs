@@ -495,7 +495,7 @@ fn flow_reads(flow: &ast::FlowDecl, name: &str) -> bool {
             K::Literal(_) | K::Quantity(..) | K::Reject(_) => false,
             K::Field(b, _) | K::Unary(_, b) | K::As(b, _) => reads(b, name),
             K::Index(a, b) | K::Binary(_, a, b) => reads(a, name) || reads(b, name),
-            K::Call(_, args) => args.iter().any(|a| reads(a, name)),
+            K::Call(_, args) | K::Tuple(args) => args.iter().any(|a| reads(a, name)),
             K::Match(s, arms) => reads(s, name) || arms.iter().any(|a| reads(&a.body, name)),
         }
     }

@@ -260,6 +260,7 @@ fn calls<'e>(e: &'e ast::Expr, known: &BTreeMap<&str, &FnDecl>, out: &mut Vec<(&
             calls(a, known, out);
             calls(b, known, out);
         }
+        K::Tuple(values) => values.iter().for_each(|v| calls(v, known, out)),
         K::Match(s, arms) => {
             calls(s, known, out);
             arms.iter().for_each(|a| calls(&a.body, known, out));

@@ -18,6 +18,7 @@ mod flow;
 mod functions;
 mod http;
 mod int_division;
+mod lookup_keys;
 mod matching;
 
 mod mismatch;

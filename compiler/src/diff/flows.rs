@@ -333,7 +333,7 @@ fn rejects(e: &Expr) -> bool {
         ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Quantity(..) => false,
         ExprKind::Field(x, _) | ExprKind::Unary(_, x) | ExprKind::As(x, _) => rejects(x),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => rejects(a) || rejects(b),
-        ExprKind::Call(_, args) => args.iter().any(rejects),
+        ExprKind::Call(_, args) | ExprKind::Tuple(args) => args.iter().any(rejects),
         ExprKind::Match(x, arms) => rejects(x) || arms.iter().any(|a| rejects(&a.body)),
     }
 }
@@ -353,7 +353,7 @@ fn names(e: &Expr) -> BTreeSet<String> {
                 todo.push(a);
                 todo.push(b);
             }
-            ExprKind::Call(_, args) => todo.extend(args.iter()),
+            ExprKind::Call(_, args) | ExprKind::Tuple(args) => todo.extend(args.iter()),
             ExprKind::Match(x, arms) => {
                 todo.push(x);
                 todo.extend(arms.iter().map(|a: &MatchArm| &a.body));

@@ -45,12 +45,21 @@ pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
         lookups
             .new_field(
                 names.lookup(&lookup.name),
-                format!("::fdi_runtime::Lookup<{}>", names.type_path(&lookup.entity)),
+                if lookup.key_fields.len() > 1 {
+                    format!(
+                        "::fdi_runtime::CompositeLookup<{}>",
+                        names.type_path(&lookup.entity)
+                    )
+                } else {
+                    format!("::fdi_runtime::Lookup<{}>", names.type_path(&lookup.entity))
+                },
             )
             .vis("pub")
             .doc(format!(
                 "`{}`: `{}` records by `{}`.",
-                lookup.name, lookup.entity, lookup.key_field
+                lookup.name,
+                lookup.entity,
+                lookup.key_fields.join("`, `")
             ));
     }
     scope.to_string() + "\n"

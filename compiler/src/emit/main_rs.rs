@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use codegen::{Function, Scope};
 
+use super::composite_key::composite_lookup;
 use super::names::{self, Names};
 use crate::ir::{self, FileFormat, MessagePayload, SourceKind, TargetKind};
 
@@ -360,7 +361,7 @@ fn mtconnect_source(
 
 /// The `::fdi_runtime::XmlRecords` of an XML source or lookup of `entity`: each column it reads
 /// (as a CSV file's: required, then optional) with its field's `xml:` path, else its own name.
-fn xml_records(program: &ir::Program, entity: &str, records: &str) -> String {
+pub(super) fn xml_records(program: &ir::Program, entity: &str, records: &str) -> String {
     let entity = &program.schema.entities[entity];
     let path_of = |column: &str| {
         entity
@@ -503,6 +504,10 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
         "let {lookups_local} = ::std::sync::Arc::new(crate::flows::Lookups {{"
     )];
     for l in &program.lookups {
+        if l.key_fields.len() > 1 {
+            lookups.push(composite_lookup(program, names, l));
+            continue;
+        }
         let (load, records) = match (l.format, &l.records) {
             (FileFormat::Csv, _) => ("lookup_csv", String::new()),
             (FileFormat::Xml, Some(records)) => (
@@ -518,7 +523,7 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
             l.path,
             l.entity,
             names.type_path(&l.entity),
-            names.field_ident(&l.key_field)
+            names.field_ident(&l.key_fields[0])
         ));
     }
     lookups.push("});".into());

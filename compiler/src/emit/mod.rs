@@ -6,6 +6,7 @@
 //! `crate::types::...`; every Rust name made from a mapping's name comes from [`names`], which
 //! keeps user names clear of keywords, of each other and of what the generated code uses.
 
+mod composite_key;
 mod expr;
 mod flow;
 mod format;

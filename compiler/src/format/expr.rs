@@ -156,6 +156,17 @@ pub fn expr(w: &mut Writer, e: &Expr) {
             operand(w, r, right_needs_brackets(*op, r));
         }
         ExprKind::Match(scrutinee, arms) => match_expr(w, e, scrutinee, arms),
+        // `(line, machine)`: a composite lookup key.
+        ExprKind::Tuple(values) => {
+            w.write("(");
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    w.write(", ");
+                }
+                expr(w, value);
+            }
+            w.write(")");
+        }
         ExprKind::Quantity(number, unit) => {
             // The number as written (`1500`, `25.4`), then its unit.
             let written = w
@@ -240,7 +251,9 @@ pub fn first_break(t: &Trivia, e: &Expr) -> Option<usize> {
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
             first_break(t, a).or_else(|| first_break(t, b))
         }
-        ExprKind::Call(_, args) => args.iter().find_map(|a| first_break(t, a)),
+        ExprKind::Call(_, args) | ExprKind::Tuple(args) => {
+            args.iter().find_map(|a| first_break(t, a))
+        }
         ExprKind::Match(scrutinee, arms) => first_break(t, scrutinee).or_else(|| {
             if arms.is_empty() {
                 None

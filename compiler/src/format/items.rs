@@ -148,13 +148,21 @@ fn source(w: &mut Writer, d: &SourceDecl) {
 
 fn lookup(w: &mut Writer, d: &LookupDecl) {
     let start = keyword_start(w, "lookup", d.name.span.start);
-    w.node_line(start, d.key.span.end);
+    let end = d.key.last().map_or(d.entity.span.end, |k| k.span.end);
+    w.node_line(start, end);
+    // One key field is written bare (`key machine_code`), a composite key in parentheses.
+    let key = match d.key.as_slice() {
+        [one] => one.name.clone(),
+        several => {
+            let names: Vec<&str> = several.iter().map(|k| k.name.as_str()).collect();
+            format!("({})", names.join(", "))
+        }
+    };
     w.write(&format!(
-        "lookup {}: {} as {} key {}",
+        "lookup {}: {} as {} key {key}",
         d.name.name,
         connector(w, &d.connector),
         d.entity.name,
-        d.key.name
     ));
 }
 

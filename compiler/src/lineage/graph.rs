@@ -103,6 +103,9 @@ pub struct FieldLineage {
 pub struct LookupUse {
     pub lookup: String,
     pub key: Deps,
+    /// What each value of the key reads, in the order of the lookup's key fields: one for a
+    /// single key, one per field for a composite key (whose edges go to their own fields).
+    pub components: Vec<Deps>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,8 +141,8 @@ pub struct Lineage {
     pub mapping: String,
     pub sources: Vec<Endpoint>,
     pub lookups: Vec<Endpoint>,
-    /// The key field of each lookup, by lookup name.
-    pub lookup_keys: BTreeMap<String, String>,
+    /// The key fields of each lookup (several for a composite key), by lookup name.
+    pub lookup_keys: BTreeMap<String, Vec<String>>,
     pub targets: Vec<Endpoint>,
     pub flows: Vec<FlowLineage>,
 }
@@ -232,8 +235,10 @@ pub fn lineage(program: &Program) -> Lineage {
                 .get(l.name.as_str())
                 .cloned()
                 .unwrap_or_default();
-            used.remove(&l.key_field);
-            let mut fields = vec![l.key_field.clone()];
+            for key in &l.key_fields {
+                used.remove(key);
+            }
+            let mut fields = l.key_fields.clone();
             fields.extend(entity_order(&l.entity, &used));
             Endpoint {
                 name: l.name.clone(),
@@ -261,7 +266,7 @@ pub fn lineage(program: &Program) -> Lineage {
         lookup_keys: program
             .lookups
             .iter()
-            .map(|l| (l.name.clone(), l.key_field.clone()))
+            .map(|l| (l.name.clone(), l.key_fields.clone()))
             .collect(),
         targets,
         flows,
@@ -400,10 +405,15 @@ impl Walker<'_> {
                 deps
             }
             ExprKind::Lookup { lookup, key } => {
-                let key_deps = self.expr(key);
+                let components: Vec<Deps> = key.iter().map(|k| self.expr(k)).collect();
+                let key_deps = components
+                    .iter()
+                    .cloned()
+                    .fold(Deps::default(), Deps::union);
                 let use_ = LookupUse {
                     lookup: lookup.clone(),
                     key: key_deps.clone(),
+                    components,
                 };
                 if !self.lookups.contains(&use_) {
                     self.lookups.push(use_);
@@ -519,9 +529,8 @@ fn locals_read(e: &Expr, read: &BTreeMap<String, Vec<bool>>, out: &mut BTreeSet<
                 .map(|(_, a)| a)
                 .collect()
         }
-        ExprKind::Call { args, .. } => args.iter().collect(),
+        ExprKind::Call { args, .. } | ExprKind::Lookup { key: args, .. } => args.iter().collect(),
         ExprKind::EntityField { base: x, .. }
-        | ExprKind::Lookup { key: x, .. }
         | ExprKind::MakeIdentifier { value: x, .. }
         | ExprKind::IntToFloat(x)
         | ExprKind::Convert { value: x, .. }

@@ -88,7 +88,9 @@ pub fn picture(lineage: &Lineage) -> Picture {
     let lookup_base = nodes.len();
     for (i, l) in lineage.lookups.iter().enumerate() {
         let mut rows = l.fields.clone();
-        if let Some(key) = rows.first_mut() {
+        // The key fields come first: one, or each field of a composite key.
+        let key_fields = lineage.lookup_keys.get(&l.name).map_or(1, Vec::len);
+        for key in rows.iter_mut().take(key_fields) {
             *key = format!("{key} (key)");
         }
         nodes.push(Node {
@@ -155,7 +157,12 @@ pub fn picture(lineage: &Lineage) -> Picture {
     let mut edges = BTreeSet::new();
     let key_edges = |source: &str, deps: &Deps, edges: &mut BTreeSet<Edge>| {
         for (lookup, origin) in &deps.keys {
-            let key_field = lineage.lookup_keys.get(lookup).map(String::as_str);
+            // A composite key's edges are drawn per key field from the flow's lookup uses
+            // below, which hold what each value of the key reads.
+            let key_field = match lineage.lookup_keys.get(lookup).map(Vec::as_slice) {
+                Some([single]) => Some(single.as_str()),
+                _ => None,
+            };
             if let (Some(from), Some(to)) = (
                 origin_end(source, origin),
                 key_field.and_then(|k| lookup_end(lookup, k)),
@@ -212,11 +219,22 @@ pub fn picture(lineage: &Lineage) -> Picture {
             row += 1;
         }
         for use_ in &f.lookups {
-            let mut deps = use_.key.clone();
-            let key_values = std::mem::take(&mut deps.values);
-            deps.keys
-                .extend(key_values.into_iter().map(|o| (use_.lookup.clone(), o)));
-            key_edges(&f.source, &deps, &mut edges);
+            let key_fields = lineage.lookup_keys.get(&use_.lookup);
+            for (i, component) in use_.components.iter().enumerate() {
+                let to = key_fields
+                    .and_then(|fields| fields.get(i))
+                    .and_then(|k| lookup_end(&use_.lookup, k));
+                for origin in &component.values {
+                    if let (Some(from), Some(to)) = (origin_end(&f.source, origin), to) {
+                        edges.insert(Edge {
+                            from,
+                            to,
+                            kind: EdgeKind::Key,
+                        });
+                    }
+                }
+                key_edges(&f.source, component, &mut edges);
+            }
         }
         if let Some(t) = lineage.targets.iter().position(|t| t.name == f.target) {
             edges.insert(Edge {

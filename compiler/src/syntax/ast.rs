@@ -139,13 +139,15 @@ pub struct SourceDecl {
     pub time: Option<Ident>,
 }
 
-/// `lookup machines: csv("master/machines.csv") as Machine key machine_code`
+/// `lookup machines: csv("master/machines.csv") as Machine key machine_code`, or with a
+/// composite key `key (line, machine)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LookupDecl {
     pub name: Ident,
     pub connector: Connector,
     pub entity: Ident,
-    pub key: Ident,
+    /// The key fields as written: one, or several for a composite key.
+    pub key: Vec<Ident>,
 }
 
 /// `target history: sqlite("out/line.db", table: "spindle_history") as SpindleReading key (a, b) with provenance`
@@ -259,6 +261,9 @@ pub enum ExprKind {
     /// `reject "reason"`, which the grammar allows only as the body of a match arm: the record
     /// is rejected with this reason instead of the match giving a value.
     Reject(StringLit),
+    /// `(line, machine)`: two or more values in parentheses, the key of a composite lookup
+    /// (`equipment[(line, machine)]`); the checker refuses a tuple anywhere else.
+    Tuple(Vec<Expr>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -116,6 +116,17 @@ impl Builder {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
             Rule::expr => return self.expr(pair.into_inner()),
+            Rule::group => {
+                let mut values: Vec<Expr> = pair
+                    .into_inner()
+                    .map(|e| self.expr(e.into_inner()))
+                    .collect();
+                if values.len() == 1 {
+                    // `(a + b)`: the parentheses only group.
+                    return values.remove(0);
+                }
+                ExprKind::Tuple(values)
+            }
             Rule::ident => ExprKind::Name(self.ident(pair)),
             Rule::call => {
                 let mut p = pair.into_inner();

@@ -203,7 +203,7 @@ impl Builder {
                         name: self.ident(p.next()?),
                         connector: self.connector(p.next()?)?,
                         entity: self.ident(p.next()?),
-                        key: self.ident(p.next()?),
+                        key: p.next()?.into_inner().map(|i| self.ident(i)).collect(),
                     })
                 }
                 Rule::target_decl => {
@@ -442,7 +442,9 @@ impl Builder {
                 ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
                     depth_exceeded(a, d).or_else(|| depth_exceeded(b, d))
                 }
-                ExprKind::Call(_, args) => args.iter().find_map(|a| depth_exceeded(a, d)),
+                ExprKind::Call(_, args) | ExprKind::Tuple(args) => {
+                    args.iter().find_map(|a| depth_exceeded(a, d))
+                }
                 ExprKind::Match(s, arms) => depth_exceeded(s, d)
                     .or_else(|| arms.iter().find_map(|a| depth_exceeded(&a.body, d))),
             }

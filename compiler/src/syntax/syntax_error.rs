@@ -267,6 +267,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::float
         | Rule::boolean
         | Rule::call
+        | Rule::group
         | Rule::match_expr
         | Rule::not
         | Rule::neg => "an expression",

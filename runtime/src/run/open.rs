@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::Run;
 use super::TargetId;
+use crate::composite_lookup::{CompositeKey, CompositeLookup};
 use crate::error::RunError;
 use crate::lookup::Lookup;
 use crate::source::{CsvSource, EntityColumns, JsonlSource};
@@ -81,6 +82,29 @@ impl Run {
         key: fn(&T) -> String,
     ) -> Result<Lookup<T>, RunError> {
         Lookup::load_jsonl(name, &self.lookup_path(name, path), type_name, key)
+    }
+
+    /// Loads a CSV master-data table with a composite key (see [`CompositeLookup::load_csv`]) from `path` or
+    /// its replacement.
+    pub fn composite_lookup_csv<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        path: &str,
+        type_name: &str,
+        key: fn(&T) -> CompositeKey,
+    ) -> Result<CompositeLookup<T>, RunError> {
+        CompositeLookup::load_csv(name, &self.lookup_path(name, path), type_name, key)
+    }
+
+    /// Loads a JSON Lines master-data table with a composite key (see [`CompositeLookup::load_jsonl`]).
+    pub fn composite_lookup_jsonl<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        path: &str,
+        type_name: &str,
+        key: fn(&T) -> CompositeKey,
+    ) -> Result<CompositeLookup<T>, RunError> {
+        CompositeLookup::load_jsonl(name, &self.lookup_path(name, path), type_name, key)
     }
 
     /// Opens an SQLite target writing `table` of the database at `path`. Targets on the same file share one

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{OpenSource, Run, TargetId};
 use crate::error::RunError;
+use crate::composite_lookup::{CompositeKey, CompositeLookup};
 use crate::lookup::Lookup;
 use crate::source::JsonlSource;
 use crate::xml::{XmlDocument, XmlRecords, XmlSource, XmlTarget};
@@ -56,6 +57,30 @@ impl Run {
         };
         let source = XmlSource::open(&format!("lookup {name}"), &path, records)?;
         Lookup::load_from(name, &path, type_name, key, source)
+    }
+
+    /// Loads master data keyed by several fields from an XML document, like
+    /// [`Run::lookup_xml`] (see [`CompositeLookup`]).
+    pub fn composite_lookup_xml<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        path: &str,
+        records: &XmlRecords<'_>,
+        type_name: &str,
+        key: fn(&T) -> CompositeKey,
+    ) -> Result<CompositeLookup<T>, RunError> {
+        let replacement = self.config.lookup_paths.get(name).cloned();
+        if let Some(replaced) = replacement.as_deref().filter(|p| is_json_lines(Some(p))) {
+            let replaced = self.base_dir.join(replaced);
+            let source = JsonlSource::open(&format!("lookup {name}"), &replaced)?;
+            return CompositeLookup::load_from(name, &replaced, type_name, key, source);
+        }
+        let path = match replacement {
+            Some(replacement) => self.base_dir.join(replacement),
+            None => self.resolve(path),
+        };
+        let source = XmlSource::open(&format!("lookup {name}"), &path, records)?;
+        CompositeLookup::load_from(name, &path, type_name, key, source)
     }
 
     /// Opens an XML target (see [`XmlTarget`]): one document at `path` for a batch run, one per checkpoint beside

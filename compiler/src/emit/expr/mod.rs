@@ -283,13 +283,23 @@ impl ExprEmitter<'_> {
                 let place = self.place(e).unwrap_or_default();
                 format!("{place}{}", clone_unless_copy(&e.ty))
             }
-            ExprKind::Lookup { lookup, key } => {
-                format!(
+            ExprKind::Lookup { lookup, key } => match key.as_slice() {
+                [single] => format!(
                     "lookups.{}.get({})",
                     self.names.lookup(lookup),
-                    self.text(key)
-                )
-            }
+                    self.text(single)
+                ),
+                // A composite key is looked up by its values as the record holds them,
+                // borrowed: nothing is allocated per record.
+                several => {
+                    let parts: Vec<String> = several.iter().map(|k| self.key_part(k)).collect();
+                    format!(
+                        "lookups.{}.get(&[{}])",
+                        self.names.lookup(lookup),
+                        parts.join(", ")
+                    )
+                }
+            },
             ExprKind::EnumCode { enum_name, code } => self.names.variant_path(enum_name, code),
             ExprKind::MakeIdentifier {
                 id_type,
