@@ -4,7 +4,7 @@
 //! starts in the original text (so comments before it come first) and where its first line
 //! ends (so comments inside it can be moved before it).
 
-use super::expr::{expr, first_break, string_lit};
+use super::expr::{first_break, string_lit};
 use super::writer::{Blank, Writer};
 use crate::syntax::ast::{
     Connector, FlowDecl, FnDecl, Item, LookupDecl, MappingFile, OptionValue, OptionValueKind,
@@ -99,12 +99,12 @@ fn function(w: &mut Writer, f: &FnDecl) {
         .map(|p| format!("{}: {}", p.name.name, type_ref(&p.ty)))
         .collect();
     w.write(&format!(
-        "fn {}({}) -> {} = ",
+        "fn {}({}) -> {} =",
         f.name.name,
         params.join(", "),
         type_ref(&f.returns)
     ));
-    expr(w, &f.body);
+    super::wrap::body_within_width(w, &f.body);
 }
 
 fn type_ref(t: &TypeRef) -> String {
@@ -247,9 +247,10 @@ fn flow(w: &mut Writer, f: &FlowDecl) {
     }
     if let Some(filter) = &f.filter {
         w.write(" where ");
-        expr(w, filter);
+        super::wrap::expr_within_width(w, filter, " {", false);
+    } else {
+        w.write(" {");
     }
-    w.write(" {");
     let body_end = f.statements.last().map_or(open + 1, statement_end);
     let close = trivia
         .code_char_after(body_end.max(open + 1), '}')
@@ -287,12 +288,10 @@ fn statement(w: &mut Writer, s: &Statement) {
     w.write(keyword);
     w.write(&name.name);
     w.write(" = ");
-    expr(w, value);
-    if let Some(reason) = else_reject {
-        let reason = string_lit(w, reason);
-        w.write(" else reject ");
-        w.write(&reason);
-    }
+    let tail = else_reject.as_ref().map_or(String::new(), |reason| {
+        format!(" else reject {}", string_lit(w, reason))
+    });
+    super::wrap::expr_within_width(w, value, &tail, true);
 }
 
 fn statement_end(s: &Statement) -> usize {
