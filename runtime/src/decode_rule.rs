@@ -63,8 +63,6 @@ pub enum DecodeRule {
     RepeatedLocalTime,
     /// An instant outside the years 0000 to 9999, or a second 60 that was no leap second.
     TimeOutOfRange,
-    /// A unit (from a field's unit column) that is not one of the field's units.
-    UnknownUnit,
 }
 
 impl DecodeRule {
@@ -118,7 +116,6 @@ impl fmt::Display for DecodeRule {
             DecodeRule::SkippedLocalTime => f.write_str("local time skipped by a clock change"),
             DecodeRule::RepeatedLocalTime => f.write_str("local time repeated by a clock change"),
             DecodeRule::TimeOutOfRange => f.write_str("time out of range"),
-            DecodeRule::UnknownUnit => f.write_str("unknown unit"),
         }
     }
 }
