@@ -97,7 +97,7 @@ fn failures_as_json_for_ci() {
 #[test]
 fn exit_codes() {
     let cases: &[(&[&str], i32, &str)] = &[
-        (&[PASSING], 0, "5 passed, 0 failed"),
+        (&[PASSING], 0, "6 passed, 0 failed"),
         (
             &["tests/programs/escaped_literal/escaped_literal.fdi"],
             0,

@@ -15,20 +15,29 @@ use serde::de::{
     self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor,
 };
 
+use crate::decode_rule::{self, DecodeRule};
 use crate::outcome::Reject;
 use crate::record::{Payload, RawRecord};
 
 /// Decode stage: a raw record to the source's typed struct.
 ///
-/// On failure: `Err(Reject)` with reason "record does not match MillSample" (from the caller-supplied type
-/// name) and as detail the error text, which names the column. A CSV row whose number of fields differs from
+/// On failure: `Err(Reject)` with as reason the kind of rule the record broke ("not a number",
+/// "Gtin14 check digit", "missing column": see [`DecodeRule`]) and as detail the error text,
+/// which names the column. A failure no rule claims (a bug, or a value kind fdi does not
+/// classify) has the reason "record does not match MillSample" (from the caller-supplied type
+/// name). A CSV row whose number of fields differs from
 /// the header's is rejected (a missing or unquoted separator would otherwise shift values into the wrong
 /// columns); so is a record that is not valid UTF-8 or (JSON Lines) not valid JSON.
 /// The record may borrow text from `raw` (a generated source struct's `Cow<str>` fields do), so
 /// that a field read as it is does not copy it.
 pub fn decode<'r, T: Deserialize<'r>>(raw: &'r RawRecord, type_name: &str) -> Result<T, Reject> {
+    decode_rule::clear();
     decode_payload(&raw.payload).map_err(|detail| {
-        Reject::new(format!("record does not match {type_name}")).with_detail(detail)
+        let reason = match decode_rule::take() {
+            Some(rule) => rule.reason(matches!(raw.payload, Payload::Csv { .. })),
+            None => format!("record does not match {type_name}"),
+        };
+        Reject::new(reason).with_detail(detail)
     })
 }
 
@@ -41,15 +50,25 @@ fn decode_payload<'r, T: Deserialize<'r>>(payload: &'r Payload) -> Result<T, Str
         | Payload::JsonLine {
             encoding_error: Some(error),
             ..
+        } => {
+            DecodeRule::NotUtf8.note();
+            Err(error.clone())
         }
-        | Payload::Message {
+        Payload::Message {
             unreadable: Some(error),
             ..
+        } => {
+            DecodeRule::UnreadableMessage.note();
+            Err(error.clone())
         }
-        | Payload::Xml {
+        // A required field's path selected nothing in the element.
+        Payload::Xml {
             absent: Some(error),
             ..
-        } => Err(error.clone()),
+        } => {
+            DecodeRule::Missing.note();
+            Err(error.clone())
+        }
         // An XML record's texts are decoded exactly as a CSV row's (the source makes one text per
         // column).
         Payload::Csv {
@@ -59,6 +78,7 @@ fn decode_payload<'r, T: Deserialize<'r>>(payload: &'r Payload) -> Result<T, Str
             headers, fields, ..
         } => {
             if fields.len() != headers.len() {
+                DecodeRule::FieldCount.note();
                 return Err(format!(
                     "the row has {} fields but the header has {} columns",
                     fields.len(),
@@ -70,6 +90,7 @@ fn decode_payload<'r, T: Deserialize<'r>>(payload: &'r Payload) -> Result<T, Str
         Payload::JsonLine { text, .. } => decode_json(text, "line"),
         Payload::Message { bytes, .. } => {
             let text = std::str::from_utf8(bytes).map_err(|e| {
+                DecodeRule::NotUtf8.note();
                 format!(
                     "the message is not UTF-8 text (invalid byte at offset {})",
                     e.valid_up_to()
@@ -88,13 +109,23 @@ fn decode_json<'r, T: Deserialize<'r>>(text: &'r str, what: &str) -> Result<T, S
     if let Ok(decoded) = serde_json::from_str::<T>(text) {
         return Ok(decoded);
     }
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("the {what} is not valid JSON: {e}"))?;
+    // The fast path may have noted a rule before it failed: the slow path notes it again.
+    decode_rule::clear();
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        DecodeRule::NotJson.note();
+        format!("the {what} is not valid JSON: {e}")
+    })?;
     match value {
         serde_json::Value::Object(members) => {
-            T::deserialize(NamedFields::new("field", members.into_iter())).map_err(|e| e.0)
+            let fields = members
+                .into_iter()
+                .map(|(name, value)| (name, crate::decode_json::JsonField(value)));
+            T::deserialize(NamedFields::new("field", fields)).map_err(|e| e.0)
         }
-        other => T::deserialize(other).map_err(|e| e.to_string()),
+        other => T::deserialize(other).map_err(|e| {
+            DecodeRule::NotAnObject.note();
+            e.to_string()
+        }),
     }
 }
 
@@ -113,6 +144,11 @@ impl std::error::Error for DecodeError {}
 impl de::Error for DecodeError {
     fn custom<M: Display>(msg: M) -> Self {
         DecodeError(msg.to_string())
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        DecodeRule::Missing.note();
+        DecodeError(format!("missing field `{field}`"))
     }
 }
 
@@ -204,24 +240,29 @@ pub(crate) fn trim_if_padded(text: &str) -> &str {
 pub(crate) struct CsvField<'a>(pub(crate) &'a str);
 
 impl CsvField<'_> {
-    fn parse<N: std::str::FromStr>(&self, what: &str) -> Result<N, DecodeError> {
-        trim_if_padded(self.0)
-            .parse::<N>()
-            .map_err(|_| DecodeError(format!("{:?} is not {what}", self.0)))
+    /// The text as an `N`; otherwise the error "... is not {rule}" (`rule`: "a number"...).
+    fn parse<N: std::str::FromStr>(&self, rule: DecodeRule) -> Result<N, DecodeError> {
+        trim_if_padded(self.0).parse::<N>().map_err(|_| {
+            rule.note();
+            DecodeError(format!("{:?} is {rule}", self.0))
+        })
     }
 
     fn parse_finite(&self) -> Result<f64, DecodeError> {
-        match self.parse::<f64>("a number")? {
+        match self.parse::<f64>(DecodeRule::NotANumber)? {
             x if x.is_finite() => Ok(x),
-            _ => Err(DecodeError(format!("{:?} is not a finite number", self.0))),
+            _ => {
+                DecodeRule::NotFinite.note();
+                Err(DecodeError(format!("{:?} is not a finite number", self.0)))
+            }
         }
     }
 }
 
 macro_rules! parse_as {
-    ($($method:ident => $visit:ident: $ty:ty, $what:literal;)*) => {
+    ($($method:ident => $visit:ident: $ty:ty, $rule:ident;)*) => {
         $(fn $method<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
-            visitor.$visit(self.parse::<$ty>($what)?)
+            visitor.$visit(self.parse::<$ty>(DecodeRule::$rule)?)
         })*
     };
 }
@@ -235,17 +276,17 @@ impl<'de> Deserializer<'de> for CsvField<'de> {
     }
 
     parse_as! {
-        deserialize_i8 => visit_i8: i8, "an integer";
-        deserialize_i16 => visit_i16: i16, "an integer";
-        deserialize_i32 => visit_i32: i32, "an integer";
-        deserialize_i64 => visit_i64: i64, "an integer";
-        deserialize_i128 => visit_i128: i128, "an integer";
-        deserialize_u8 => visit_u8: u8, "a non-negative integer";
-        deserialize_u16 => visit_u16: u16, "a non-negative integer";
-        deserialize_u32 => visit_u32: u32, "a non-negative integer";
-        deserialize_u64 => visit_u64: u64, "a non-negative integer";
-        deserialize_u128 => visit_u128: u128, "a non-negative integer";
-        deserialize_char => visit_char: char, "a single character";
+        deserialize_i8 => visit_i8: i8, NotAnInteger;
+        deserialize_i16 => visit_i16: i16, NotAnInteger;
+        deserialize_i32 => visit_i32: i32, NotAnInteger;
+        deserialize_i64 => visit_i64: i64, NotAnInteger;
+        deserialize_i128 => visit_i128: i128, NotAnInteger;
+        deserialize_u8 => visit_u8: u8, NotANonNegativeInteger;
+        deserialize_u16 => visit_u16: u16, NotANonNegativeInteger;
+        deserialize_u32 => visit_u32: u32, NotANonNegativeInteger;
+        deserialize_u64 => visit_u64: u64, NotANonNegativeInteger;
+        deserialize_u128 => visit_u128: u128, NotANonNegativeInteger;
+        deserialize_char => visit_char: char, NotACharacter;
     }
 
     fn deserialize_f32<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {
@@ -261,7 +302,10 @@ impl<'de> Deserializer<'de> for CsvField<'de> {
         match self.0.trim().to_ascii_lowercase().as_str() {
             "true" => visitor.visit_bool(true),
             "false" => visitor.visit_bool(false),
-            _ => Err(DecodeError(format!("{:?} is not true or false", self.0))),
+            _ => {
+                DecodeRule::NotABoolean.note();
+                Err(DecodeError(format!("{:?} is not true or false", self.0)))
+            }
         }
     }
 
@@ -309,12 +353,14 @@ impl<'de> Deserializer<'de> for CsvField<'de> {
     /// Generated enums are unit variants named by their code: the field's text is the variant.
     fn deserialize_enum<W: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         _variants: &'static [&'static str],
         visitor: W,
     ) -> Result<W::Value, DecodeError> {
         let variant: StringDeserializer<DecodeError> = self.0.to_string().into_deserializer();
-        visitor.visit_enum(variant)
+        visitor
+            .visit_enum(variant)
+            .inspect_err(|_| DecodeRule::NotACode(name).note())
     }
 
     fn deserialize_ignored_any<W: Visitor<'de>>(self, visitor: W) -> Result<W::Value, DecodeError> {

@@ -37,6 +37,9 @@ pub mod cli;
 pub mod dead_letter;
 pub mod decode;
 mod decode_csv;
+// A reason per decode rule (issue 16).
+mod decode_json;
+pub mod decode_rule;
 pub mod error;
 mod files;
 #[cfg(feature = "http")]
@@ -89,6 +92,7 @@ pub mod delivery;
 pub use delivery::{Delivery, FlowDelivery};
 
 pub use decode::decode;
+pub use decode_rule::DecodeRule;
 pub use error::RunError;
 pub use identifier::{
     round_trip_problem, validate_id, validate_id_spec, CheckDigit, Id, IdBase, IdPattern, IdRule,

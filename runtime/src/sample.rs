@@ -217,6 +217,18 @@ impl<T: DeserializeOwned> SampleValue<T> {
     /// What `text` means as a value of `T`, read as a CSV field is: numbers and booleans are parsed (surrounding
     /// whitespace allowed), text is taken as it is.
     pub fn from_text(text: &str) -> Self {
+        // Garbled text is a value, not a failure: the rule it broke is not the record's reason.
+        let noted_before = crate::decode_rule::is_noted();
+        let read = Self::read_text(text);
+        if matches!(read, SampleValue::Garbled(_)) && !noted_before {
+            crate::decode_rule::clear();
+        }
+        read
+    }
+
+    /// [`SampleValue::from_text`], leaving the rule garbled text broke noted, for a caller that
+    /// makes it a decode error.
+    fn read_text(text: &str) -> Self {
         if text == UNAVAILABLE {
             return SampleValue::Unavailable;
         }
@@ -296,7 +308,7 @@ pub fn good<T: Clone + DeserializeOwned>(
 impl<'de, T: DeserializeOwned> Deserialize<'de> for SampleValue<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde_json::Value;
-        let typed = |value: Value, text: String| match SampleValue::from_text(&text) {
+        let typed = |value: Value, text: String| match SampleValue::read_text(&text) {
             SampleValue::Garbled(_) => Err(serde::de::Error::custom(match T::deserialize(value) {
                 Err(e) => e.to_string(),
                 Ok(_) => format!("{text} is not a valid value"),

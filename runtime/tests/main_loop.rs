@@ -47,10 +47,9 @@ fn main_loop_accounts_for_every_record() {
         spindle.reasons.get("machine is not in master data"),
         Some(&1)
     );
-    assert_eq!(
-        spindle.reasons.get("record does not match MillSample"),
-        Some(&2)
-    );
+    // Each decode reject is counted by the rule it broke.
+    assert_eq!(spindle.reasons.get("wrong number of fields"), Some(&1));
+    assert_eq!(spindle.reasons.get("EquipmentId pattern"), Some(&1));
     assert_eq!(
         spindle.reasons.get("value is not a finite number"),
         Some(&1)
@@ -87,7 +86,7 @@ fn main_loop_accounts_for_every_record() {
     );
     assert_eq!(
         dead[1],
-        json!({"flow": null, "stage": "decode", "reason": "record does not match MillSample",
+        json!({"flow": null, "stage": "decode", "reason": "wrong number of fields",
                "detail": "the row has 3 fields but the header has 6 columns", "source": "mill", "position": 3,
                "format": "csv", "columns": 6, "line": 4, "mapping": mapping,
                "record": {"": "2", "machine": "MILL-02", "sample_no": "3"}})
@@ -98,6 +97,7 @@ fn main_loop_accounts_for_every_record() {
     );
     assert_eq!(dead[2]["detail"], json!("field scaled_load is inf"));
     assert_eq!(dead[3]["stage"], json!("decode"));
+    assert_eq!(dead[3]["reason"], json!("EquipmentId pattern"));
     let detail = dead[3]["detail"].as_str().unwrap();
     assert!(
         detail.starts_with("column \"machine\": \"MX-1\" is not a valid EquipmentId"),

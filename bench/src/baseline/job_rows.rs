@@ -71,15 +71,18 @@ impl<'m> Mapper<'m> {
 
     /// The row that the event `text`, read at `position`, becomes.
     pub fn row(&self, text: &str, position: u64) -> Result<JobRow, Rejection> {
-        let decode_failure = |detail: String| Rejection {
+        let decode_failure = |reason: &'static str, detail: String| Rejection {
             stage: "decode",
-            reason: "record does not match CounterEvent",
+            reason,
             detail,
         };
-        let event: CounterEvent =
-            serde_json::from_str(text).map_err(|e| decode_failure(e.to_string()))?;
+        let event: CounterEvent = serde_json::from_str(text)
+            .map_err(|e| decode_failure(super::json_decode_reason(&e), e.to_string()))?;
         let updated_at = DateTime::parse_from_rfc3339(event.timestamp.trim())
-            .map_err(|_| decode_failure(format!("{:?} is not a timestamp", event.timestamp)))?
+            .map_err(|_| {
+                let detail = format!("{:?} is not a timestamp", event.timestamp);
+                decode_failure("not a timestamp", detail)
+            })?
             .to_utc();
         if !self.machine_code.is_match(&event.machine) {
             return Err(rejected("map", "malformed machine code"));

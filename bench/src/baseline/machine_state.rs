@@ -8,7 +8,9 @@ use std::path::Path;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{finish_file, jsonl_writer, utc_timestamp, write_line, Machine, Rejects};
+use super::{
+    finish_file, json_decode_reason, jsonl_writer, utc_timestamp, write_line, Machine, Rejects,
+};
 
 #[derive(Deserialize)]
 struct MachineEvent<'a> {
@@ -65,19 +67,19 @@ pub fn run(
         if text.trim().is_empty() {
             continue;
         }
-        let decode_failure = |detail: String, rejects: &mut Rejects| {
-            let reason = "record does not match MachineEvent";
+        let decode_failure = |reason: &str, detail: String, rejects: &mut Rejects| {
             rejects.reject("decode", reason, &detail, position, text)
         };
         let event: MachineEvent = match serde_json::from_str(text) {
             Ok(event) => event,
             Err(e) => {
-                decode_failure(e.to_string(), &mut rejects)?;
+                decode_failure(json_decode_reason(&e), e.to_string(), &mut rejects)?;
                 continue;
             }
         };
         let Some(event_time) = utc_timestamp(&event.timestamp) else {
             decode_failure(
+                "not a timestamp",
                 format!("{:?} is not a timestamp", event.timestamp),
                 &mut rejects,
             )?;

@@ -194,3 +194,30 @@ pub fn utc_timestamp(text: &str) -> Option<String> {
             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
     )
 }
+
+/// The reason fdi's decode stage gives a JSON record that serde_json refused: the kind of rule
+/// the record broke (docs/language.md, "Decode reasons"), read from serde_json's error as a
+/// hand-written program would. The generated bad records break one field each, so the first
+/// error serde_json meets is the one fdi reports.
+pub fn json_decode_reason(error: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Syntax | Category::Eof | Category::Io => "not valid JSON",
+        Category::Data => {
+            let text = error.to_string();
+            if text.starts_with("missing field") {
+                "missing field"
+            } else if text.contains("expected f64") {
+                "not a number"
+            } else if text.contains("expected i64") {
+                "not an integer"
+            } else if text.contains("expected a borrowed string")
+                || text.contains("expected a string")
+            {
+                "not text"
+            } else {
+                "not a JSON object"
+            }
+        }
+    }
+}

@@ -103,7 +103,7 @@ pub fn run(
                         },
                         Err(e) => rejects.reject(
                             "decode",
-                            "record does not match CounterEvent",
+                            "not UTF-8 text",
                             &format!("the message is not UTF-8 text: {e}"),
                             position,
                             &String::from_utf8_lossy(&message.payload),

@@ -11,7 +11,7 @@ use regex::Regex;
 use rusqlite::{params, Connection};
 use serde::Deserialize;
 
-use super::{utc_timestamp, Machine, Rejects};
+use super::{json_decode_reason, utc_timestamp, Machine, Rejects};
 
 const BATCH: u64 = 1000;
 
@@ -73,15 +73,17 @@ pub fn run(
             continue;
         }
         let decoded = serde_json::from_str::<CounterEvent>(text)
-            .map_err(|e| e.to_string())
+            .map_err(|e| (json_decode_reason(&e), e.to_string()))
             .and_then(|event| match utc_timestamp(&event.timestamp) {
                 Some(time) => Ok((event, time)),
-                None => Err(format!("{:?} is not a timestamp", event.timestamp)),
+                None => Err((
+                    "not a timestamp",
+                    format!("{:?} is not a timestamp", event.timestamp),
+                )),
             });
         let (event, updated_at) = match decoded {
             Ok(decoded) => decoded,
-            Err(detail) => {
-                let reason = "record does not match CounterEvent";
+            Err((reason, detail)) => {
                 rejects.reject("decode", reason, &detail, position, text)?;
                 continue;
             }

@@ -105,7 +105,7 @@ pub fn run(input: &Path, out_dir: &Path, mut rejects: Rejects) -> Result<(), Str
         let row: MillRow = match record.deserialize(Some(&headers)) {
             Ok(row) => row,
             Err(e) => {
-                let reason = "record does not match MillRow";
+                let reason = csv_decode_reason(&e);
                 rejects.reject("decode", reason, &e.to_string(), position, &original())?;
                 continue;
             }
@@ -124,4 +124,21 @@ pub fn run(input: &Path, out_dir: &Path, mut rejects: Rejects) -> Result<(), Str
     }
     finish_file(out)?;
     rejects.finish()
+}
+
+/// The reason fdi's decode stage gives a CSV row that the csv crate refused: the kind of rule
+/// the row broke (docs/language.md, "Decode reasons").
+fn csv_decode_reason(error: &csv::Error) -> &'static str {
+    match error.kind() {
+        csv::ErrorKind::UnequalLengths { .. } => "wrong number of fields",
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text",
+        csv::ErrorKind::Deserialize { err, .. } => match err.kind() {
+            csv::DeserializeErrorKind::ParseFloat(_) => "not a number",
+            csv::DeserializeErrorKind::ParseInt(_) => "not an integer",
+            csv::DeserializeErrorKind::ParseBool(_) => "not true or false",
+            csv::DeserializeErrorKind::InvalidUtf8(_) => "not UTF-8 text",
+            _ => "record does not match MillRow",
+        },
+        _ => "record does not match MillRow",
+    }
 }

@@ -262,7 +262,7 @@ impl<'a> Checker<'a> {
         for record in records {
             let mut fields = Vec::new();
             for (key, value) in &record.fields {
-                match self.test_field(entity, key, value, direction) {
+                match self.test_field(entity, record, key, value, direction) {
                     Some(field) => fields.push(field),
                     None => ok = false,
                 }
@@ -278,6 +278,7 @@ impl<'a> Checker<'a> {
     fn test_field(
         &mut self,
         entity: &Entity,
+        record: &RecordLit,
         key: &Ident,
         value: &ast::ValueLit,
         direction: Direction,
@@ -302,7 +303,17 @@ impl<'a> Checker<'a> {
                 }
             };
         }
-        let Some(field) = entity.field(&key.name) else {
+        let field = entity.field(&key.name).or_else(|| {
+            // A column named as the file names it (`"Speed RPM"` for `speed_rpm`).
+            let by_column = entity.fields.iter().find(|f| f.external_name() == key.name);
+            by_column.filter(|_| direction == Direction::Input)
+        });
+        let Some(field) = field else {
+            if direction == Direction::Input {
+                if let Some(column) = extra_input_column(entity, record, key, value) {
+                    return Some(column);
+                }
+            }
             self.report(
                 Diagnostic::error(
                     Code::BadTest,
@@ -484,4 +495,33 @@ fn test_value(value: &ValueKind) -> TestValue {
         ValueKind::Float(f) => TestValue::Float(*f),
         ValueKind::String(s) => TestValue::String(s.clone()),
     }
+}
+
+/// An input key that is no field of the entity: a column of the real file that the mapping does
+/// not read, written to the test's file as it is (the program ignores columns its entity does not
+/// declare), so that a test record can have the real file's shape. Unless the key is close to a
+/// field's name that the record does not give: that is a misspelt field, which would otherwise
+/// leave the field empty without a word.
+fn extra_input_column(
+    entity: &Entity,
+    record: &RecordLit,
+    key: &Ident,
+    value: &ast::ValueLit,
+) -> Option<(String, TestValue)> {
+    let given = |field: &Field| {
+        let names = [field.name.as_str(), field.external_name()];
+        record
+            .fields
+            .iter()
+            .any(|(k, _)| names.contains(&k.name.as_str()))
+    };
+    let missing = entity
+        .fields
+        .iter()
+        .filter(|field| !given(field))
+        .map(|field| field.name.as_str());
+    if crate::diagnostic::closest(&key.name, missing).is_some() {
+        return None;
+    }
+    Some((key.name.clone(), test_value(&value.kind)))
 }

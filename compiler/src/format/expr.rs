@@ -28,7 +28,7 @@ const NEG: u8 = 9;
 /// Operands, calls, field access, indexing and `match`: nothing can split them.
 const ATOM: u8 = 10;
 
-fn binary_strength(op: BinaryOp) -> u8 {
+pub(super) fn binary_strength(op: BinaryOp) -> u8 {
     match op {
         BinaryOp::Or => OR,
         BinaryOp::And => AND,
@@ -77,7 +77,7 @@ fn right_edge(e: &Expr) -> u8 {
     }
 }
 
-fn left_needs_brackets(op: BinaryOp, left: &Expr) -> bool {
+pub(super) fn left_needs_brackets(op: BinaryOp, left: &Expr) -> bool {
     let edge = right_edge(left);
     let strength = binary_strength(op);
     edge < strength || (edge == strength && right_assoc(op))
@@ -85,7 +85,7 @@ fn left_needs_brackets(op: BinaryOp, left: &Expr) -> bool {
 
 /// A prefix operator on the right needs no brackets: the parser always reads it as the start
 /// of the operand. Whatever follows the whole expression is checked by `right_edge`.
-fn right_needs_brackets(op: BinaryOp, right: &Expr) -> bool {
+pub(super) fn right_needs_brackets(op: BinaryOp, right: &Expr) -> bool {
     match &right.kind {
         ExprKind::Binary(inner, _, _) => {
             let (inner, outer) = (binary_strength(*inner), binary_strength(op));
@@ -228,8 +228,7 @@ fn match_expr(w: &mut Writer, whole: &Expr, scrutinee: &Expr, arms: &[MatchArm])
             w.write(&text);
         }
         w.write(" => ");
-        expr(w, &arm.body);
-        w.write(",");
+        super::wrap::expr_within_width(w, &arm.body, ",", false);
     }
     w.close_block(close);
 }

@@ -4,7 +4,7 @@
 //! starts in the original text (so comments before it come first) and where its first line
 //! ends (so comments inside it can be moved before it).
 
-use super::expr::{expr, first_break, string_lit};
+use super::expr::{first_break, string_lit};
 use super::writer::{Blank, Writer};
 use crate::source_map::Span;
 use crate::syntax::ast::Expr;
@@ -101,12 +101,12 @@ fn function(w: &mut Writer, f: &FnDecl) {
         .map(|p| format!("{}: {}", p.name.name, type_ref(&p.ty)))
         .collect();
     w.write(&format!(
-        "fn {}({}) -> {} = ",
+        "fn {}({}) -> {} =",
         f.name.name,
         params.join(", "),
         type_ref(&f.returns)
     ));
-    expr(w, &f.body);
+    super::wrap::body_within_width(w, &f.body);
 }
 
 fn type_ref(t: &TypeRef) -> String {
@@ -257,9 +257,10 @@ fn flow(w: &mut Writer, f: &FlowDecl) {
     }
     if let Some(filter) = &f.filter {
         w.write(" where ");
-        expr(w, filter);
+        super::wrap::expr_within_width(w, filter, " {", false);
+    } else {
+        w.write(" {");
     }
-    w.write(" {");
     let body_end = f.statements.last().map_or(open + 1, statement_end);
     let close = trivia
         .code_char_after(body_end.max(open + 1), '}')
@@ -298,12 +299,10 @@ fn statement(w: &mut Writer, s: &Statement) {
     w.write(keyword);
     w.write(&name.name);
     w.write(" = ");
-    expr(w, value);
-    if let Some(reason) = else_reject {
-        let reason = string_lit(w, reason);
-        w.write(" else reject ");
-        w.write(&reason);
-    }
+    let tail = else_reject.as_ref().map_or(String::new(), |reason| {
+        format!(" else reject {}", string_lit(w, reason))
+    });
+    super::wrap::expr_within_width(w, value, &tail, true);
 }
 
 fn statement_end(s: &Statement) -> usize {
@@ -318,10 +317,10 @@ fn statement_end(s: &Statement) -> usize {
     }
 }
 
-/// `skip when CONDITION`, on one line until the condition breaks where its source did.
+/// `skip when CONDITION`, broken within the line width as a `where` condition is.
 fn skip_statement(w: &mut Writer, condition: &Expr, span: Span) {
     let first = first_break(w.trivia(), condition).unwrap_or(condition.span.end);
     w.node_line(span.start, first);
     w.write("skip when ");
-    expr(w, condition);
+    super::wrap::expr_within_width(w, condition, "", false);
 }

@@ -17,6 +17,7 @@ mod items;
 mod test_blocks;
 mod trivia;
 mod verify;
+mod wrap;
 mod writer;
 
 use crate::diagnostic::Diagnostic;

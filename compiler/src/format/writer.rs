@@ -65,6 +65,30 @@ impl<'a> Writer<'a> {
         self.out.push_str(code);
     }
 
+    /// The code written so far by a writer that printed no comment: for a measure.
+    pub fn into_code(self) -> String {
+        self.out
+    }
+
+    /// How many characters the current line has.
+    pub fn column(&self) -> usize {
+        let line_start = self.out.rfind('\n').map_or(0, |i| i + 1);
+        self.out[line_start..].chars().count()
+    }
+
+    /// How many columns the current block's lines are indented by.
+    pub fn indent_width(&self) -> usize {
+        self.indent * INDENT.len()
+    }
+
+    /// Continues the current line of code on a new line indented by `columns` (a long
+    /// expression broken at an operator). Comments are not printed here: the comments inside a
+    /// broken expression were moved before its statement, as for any expression.
+    pub fn continue_line(&mut self, columns: usize) {
+        self.out.push('\n');
+        self.out.extend(std::iter::repeat_n(' ', columns));
+    }
+
     pub fn indent(&mut self) {
         self.indent += 1;
     }

@@ -147,8 +147,8 @@ fn sparkplug_messages() -> Vec<(String, Vec<u8>)> {
     messages
 }
 
-/// The kind of malformed record a dead-letter line's detail names (its reason says which
-/// entity the record does not match).
+/// The kind of malformed record a dead-letter line's detail names (its reason names the kind of
+/// decode rule broken, which several kinds of injected damage share).
 fn kind_of(line: &Value) -> Malformed {
     let detail = line["detail"].as_str().unwrap_or_default();
     if detail.contains("not valid UTF-8") || detail.contains("not UTF-8") {

@@ -27,6 +27,8 @@ use smol_str::SmolStr;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, Serializer};
 
+use self::spec::BrokenIdRule;
+use crate::decode_rule::DecodeRule;
 use crate::outcome::Failure;
 
 /// What an identifier is made of.
@@ -73,8 +75,14 @@ impl<R: IdRule> Id<R> {
     /// the rule that failed:
     /// `Err(Failure("\"MX-1\" is not a valid EquipmentId: it does not match ^MILL-[0-9]{2}$"))`.
     pub fn parse(text: &str) -> Result<Self, Failure> {
+        Self::parse_ruled(text).map_err(|(_, failure)| failure)
+    }
+
+    /// [`Id::parse`], saying also which rule failed (`None` for a bug in the rule's pattern), for
+    /// the decode reject's reason.
+    fn parse_ruled(text: &str) -> Result<Self, (Option<BrokenIdRule>, Failure)> {
         let pattern = match R::PATTERN {
-            Some(pattern) => Some(Self::compiled(pattern)?),
+            Some(pattern) => Some(Self::compiled(pattern).map_err(|failure| (None, failure))?),
             None => None,
         };
         // Most identifier types are text with a pattern only: a value that matches is valid,
@@ -90,7 +98,8 @@ impl<R: IdRule> Id<R> {
                 _rule: PhantomData,
             });
         }
-        spec::check(&IdSpec::of::<R>(), pattern, text).map_err(Failure::new)?;
+        spec::check_rules(&IdSpec::of::<R>(), pattern, text)
+            .map_err(|(rule, message)| (Some(rule), Failure::new(message)))?;
         match R::BASE {
             IdBase::Text => Ok(Id {
                 text: SmolStr::new(text),
@@ -102,7 +111,8 @@ impl<R: IdRule> Id<R> {
                 .parse::<i64>()
                 .map(Self::from_number)
                 .map_err(|e| {
-                    Failure::new(format!("{text:?} is not a valid {}: {e}", R::TYPE_NAME))
+                    let message = format!("{text:?} is not a valid {}: {e}", R::TYPE_NAME);
+                    (Some(BrokenIdRule::NotAnInteger), Failure::new(message))
                 }),
         }
     }
@@ -230,15 +240,30 @@ impl<R: IdRule> Visitor<'_> for IdVisitor<R> {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Id<R>, E> {
-        Id::parse(text).map_err(|failure| E::custom(failure.detail()))
+        Id::parse_ruled(text).map_err(|(rule, failure)| {
+            if let Some(rule) = rule {
+                decode_rule_of::<R>(rule).note();
+            }
+            E::custom(failure.detail())
+        })
     }
 
     fn visit_i64<E: de::Error>(self, number: i64) -> Result<Id<R>, E> {
-        Id::from_int(number).map_err(|failure| E::custom(failure.detail()))
+        self.visit_str(&number.to_string())
     }
 
     fn visit_u64<E: de::Error>(self, number: u64) -> Result<Id<R>, E> {
         self.visit_str(&number.to_string())
+    }
+}
+
+/// The decode reject's reason for a value of `R` that broke `rule`.
+fn decode_rule_of<R: IdRule>(rule: BrokenIdRule) -> DecodeRule {
+    match rule {
+        BrokenIdRule::Pattern => DecodeRule::IdPattern(R::TYPE_NAME),
+        BrokenIdRule::NotAnInteger => DecodeRule::IdNotAnInteger(R::TYPE_NAME),
+        BrokenIdRule::Length => DecodeRule::IdLength(R::TYPE_NAME),
+        BrokenIdRule::CheckDigit => DecodeRule::IdCheckDigit(R::TYPE_NAME),
     }
 }
 

@@ -163,6 +163,24 @@ impl RoundTripSearch<'_> {
 /// have surrounding whitespace: `" 007 "` is 7. For an integer identifier `"007"` has three
 /// characters, although the identifier's canonical text is `"7"` (see [`round_trip_problem`]).
 pub(crate) fn check(spec: &IdSpec, pattern: Option<&IdPattern>, text: &str) -> Result<(), String> {
+    check_rules(spec, pattern, text).map_err(|(_, message)| message)
+}
+
+/// The rule of an identifier type that a value broke, for the decode reject's reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BrokenIdRule {
+    Pattern,
+    NotAnInteger,
+    Length,
+    CheckDigit,
+}
+
+/// [`check`], saying also which rule failed.
+pub(crate) fn check_rules(
+    spec: &IdSpec,
+    pattern: Option<&IdPattern>,
+    text: &str,
+) -> Result<(), (BrokenIdRule, String)> {
     let invalid = |why: String| format!("{text:?} is not a valid {}: {why}", spec.type_name);
     let text = match spec.base {
         IdBase::Integer => crate::decode::trim_if_padded(text),
@@ -170,7 +188,10 @@ pub(crate) fn check(spec: &IdSpec, pattern: Option<&IdPattern>, text: &str) -> R
     };
     if let (Some(source), Some(regex)) = (spec.pattern, pattern) {
         if !regex.is_match(text) {
-            return Err(invalid(format!("it does not match ^{source}$")));
+            return Err((
+                BrokenIdRule::Pattern,
+                invalid(format!("it does not match ^{source}$")),
+            ));
         }
     }
     if spec.base == IdBase::Integer {
@@ -181,17 +202,19 @@ pub(crate) fn check(spec: &IdSpec, pattern: Option<&IdPattern>, text: &str) -> R
                 }
                 _ => "it is not an integer",
             };
-            return Err(invalid(why.to_string()));
+            return Err((BrokenIdRule::NotAnInteger, invalid(why.to_string())));
         }
     }
     // Counting characters is a walk over the text: only done when there is a length rule.
     if spec.min_len.is_some() || spec.max_len.is_some() {
         if let Some(why) = length_problem(spec, text.chars().count()) {
-            return Err(invalid(why));
+            return Err((BrokenIdRule::Length, invalid(why)));
         }
     }
     if let Some(scheme) = spec.check_digit {
-        scheme.verify(text).map_err(invalid)?;
+        scheme
+            .verify(text)
+            .map_err(|why| (BrokenIdRule::CheckDigit, invalid(why)))?;
     }
     Ok(())
 }

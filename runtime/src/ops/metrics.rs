@@ -530,8 +530,8 @@ impl RunMetrics {
     }
 
     /// Counts a reject of the flow at `index` by its reason. A reason is a fixed text of the
-    /// mapping (`else reject "..."`, a match arm) or of the runtime ("record does not match
-    /// Reading"), never per-record detail, so the series stay few; each is created at its first
+    /// mapping (`else reject "..."`, a match arm) or of the runtime (the decode rule a record
+    /// broke: "not a number", see `DecodeRule`), never per-record detail, so the series stay few; each is created at its first
     /// reject, the only time this takes the family's lock.
     pub fn count_reject_reason(&mut self, index: usize, stage: Stage, reason: &str) {
         let Some(series) = self.flows.get_mut(index) else {

@@ -385,7 +385,7 @@ impl Run {
     }
 
     /// Decode stage: counts `raw` as read by every flow of its source. When it does not decode, writes ONE
-    /// dead-letter line (flow null, stage "decode"), counts a reject (`"record does not match <Type>"`) for each
+    /// dead-letter line (flow null, stage "decode"), counts a reject (reason: the rule it broke, see `DecodeRule`) for each
     /// of the flows and returns `Ok(None)`.
     pub fn decode<'r, T: serde::Deserialize<'r>>(
         &mut self,

@@ -4,8 +4,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{OpenSource, Run, TargetId};
-use crate::error::RunError;
 use crate::composite_lookup::{CompositeKey, CompositeLookup};
+use crate::error::RunError;
 use crate::lookup::Lookup;
 use crate::source::JsonlSource;
 use crate::xml::{XmlDocument, XmlRecords, XmlSource, XmlTarget};

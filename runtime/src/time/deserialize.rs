@@ -10,6 +10,7 @@ use serde::de::{self, Deserializer, Visitor};
 
 use super::epoch::{from_epoch_f64, from_epoch_millis, from_epoch_text, EpochUnit};
 use super::{parse_timestamp_in, Timestamp};
+use crate::decode_rule::DecodeRule;
 use crate::outcome::Failure;
 
 /// How a timestamp field is written in the data.
@@ -54,9 +55,12 @@ impl TimeFormat<'_> {
 
     fn parse_number_text(&self, text: &str) -> Result<Timestamp, Failure> {
         match self {
-            TimeFormat::Iso8601 => Err(Failure::new(format!(
-                "{text} is a number, not a timestamp (expected e.g. 2024-03-01T12:00:00Z)"
-            ))),
+            TimeFormat::Iso8601 => {
+                DecodeRule::NotATimestamp.note();
+                Err(Failure::new(format!(
+                    "{text} is a number, not a timestamp (expected e.g. 2024-03-01T12:00:00Z)"
+                )))
+            }
             _ => self.parse(text),
         }
     }

@@ -9,6 +9,7 @@ use chrono::{DateTime, TimeDelta};
 
 use super::range;
 use super::Timestamp;
+use crate::decode_rule::DecodeRule;
 use crate::outcome::Failure;
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
@@ -109,6 +110,7 @@ pub(crate) fn from_epoch_text(text: &str, unit: EpochUnit) -> Result<Timestamp, 
         trimmed.parse::<f64>().ok().and_then(|x| f64_nanos(x, unit))
     });
     let nanos = nanos.ok_or_else(|| {
+        DecodeRule::NotAnEpochTime.note();
         Failure::new(format!("{text:?} is not a number of epoch {}", unit.name()))
     })?;
     from_epoch_nanos(nanos, trimmed, unit.name())
@@ -116,13 +118,16 @@ pub(crate) fn from_epoch_text(text: &str, unit: EpochUnit) -> Result<Timestamp, 
 
 /// An epoch time given as a float, for decoding JSON numbers.
 pub(crate) fn from_epoch_f64(value: f64, unit: EpochUnit) -> Result<Timestamp, Failure> {
-    let nanos = f64_nanos(value, unit)
-        .ok_or_else(|| Failure::new(format!("{value} is not a number of epoch {}", unit.name())))?;
+    let nanos = f64_nanos(value, unit).ok_or_else(|| {
+        DecodeRule::NotAnEpochTime.note();
+        Failure::new(format!("{value} is not a number of epoch {}", unit.name()))
+    })?;
     from_epoch_nanos(nanos, &value.to_string(), unit.name())
 }
 
 fn from_epoch_nanos(nanos: i128, shown: &str, unit: &str) -> Result<Timestamp, Failure> {
     let out_of_range = || {
+        DecodeRule::TimeOutOfRange.note();
         Failure::new(format!(
             "{shown} epoch {unit} is out of the timestamp range"
         ))

@@ -32,6 +32,7 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, Serializer};
 
+use crate::decode_rule::DecodeRule;
 use crate::outcome::Failure;
 
 /// A UTC instant in the years 0000 to 9999. Serializes as RFC 3339 text (`"2024-03-01T12:00:00Z"`, with
@@ -78,12 +79,14 @@ impl Timestamp {
             .iter()
             .any(|form| NaiveDateTime::parse_from_str(trimmed, form).is_ok())
         {
+            DecodeRule::NoUtcOffset.note();
             return Err(Failure::new(format!(
                 "{text:?} has no UTC offset, so it is a local time and the instant it means depends on the \
                  time zone: declare the field's format and zone (e.g. \"%Y-%m-%d %H:%M:%S\" in \
                  \"Europe/Berlin\"), or write the offset in the data (2024-03-01T12:00:00+01:00)"
             )));
         }
+        DecodeRule::NotATimestamp.note();
         Err(Failure::new(format!(
             "{text:?} is not a timestamp (expected e.g. 2024-03-01T12:00:00Z or 2024-03-01T13:00:00+01:00)"
         )))

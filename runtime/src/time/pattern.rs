@@ -13,6 +13,7 @@ use chrono::{DateTime, NaiveTime, Offset as _, Utc};
 use super::range;
 use super::zone::Zone;
 use super::Timestamp;
+use crate::decode_rule::DecodeRule;
 use crate::outcome::Failure;
 
 /// Reads `text` with the strftime pattern `format` as a local time in `zone`: an IANA name (`Europe/Berlin`,
@@ -30,8 +31,10 @@ pub fn parse_timestamp_in(text: &str, format: &str, zone: &str) -> Result<Timest
 
 fn parse_with(text: &str, format: &str, zone: &Zone, zone_name: &str) -> Result<Timestamp, String> {
     let mut parsed = Parsed::new();
-    let mismatch =
-        |e: chrono::ParseError| format!("{text:?} does not match the time format {format:?} ({e})");
+    let mismatch = |e: chrono::ParseError| {
+        DecodeRule::NotInTimeFormat.note();
+        format!("{text:?} does not match the time format {format:?} ({e})")
+    };
     with_items(format, |items| {
         chrono::format::parse(&mut parsed, text.trim(), items.iter()).map_err(mismatch)
     })?;

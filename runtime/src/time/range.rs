@@ -14,6 +14,7 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::Timestamp;
+use crate::decode_rule::DecodeRule;
 
 /// 0000-01-01T00:00:00Z in seconds since 1970-01-01T00:00:00Z.
 pub(crate) const FIRST_SECOND: i64 = -62_167_219_200;
@@ -61,12 +62,14 @@ pub(crate) fn checked(
 ) -> Result<Timestamp, String> {
     let seconds = instant.timestamp();
     if !(FIRST_SECOND..=LAST_SECOND).contains(&seconds) {
+        DecodeRule::TimeOutOfRange.note();
         return Err(format!(
             "{} is outside the years 0000 to 9999, the years an RFC 3339 timestamp can write",
             shown()
         ));
     }
     if instant.nanosecond() >= 1_000_000_000 && !is_leap_second(&instant) {
+        DecodeRule::TimeOutOfRange.note();
         let utc = instant.naive_utc();
         return Err(format!(
             "{} has a second 60, which is {} UTC: UTC has a second 60 only at a leap second, \

@@ -15,6 +15,8 @@ use chrono::{
 use jiff::tz::{AmbiguousOffset, TimeZone, TimeZoneDatabase};
 use smol_str::SmolStr;
 
+use crate::decode_rule::DecodeRule;
+
 /// A time zone as a mapping names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Zone {
@@ -66,6 +68,7 @@ impl Zone {
             Zone::Fixed(offset) => offset.local_minus_utc(),
             Zone::Named(tz) => {
                 let civil = civil(local).ok_or_else(|| {
+                    DecodeRule::TimeOutOfRange.note();
                     format!(
                         "{text:?} is outside the years 0000 to 9999, the years an RFC 3339 timestamp can write"
                     )
@@ -73,14 +76,17 @@ impl Zone {
                 match tz.to_ambiguous_timestamp(civil).offset() {
                     AmbiguousOffset::Unambiguous { offset } => offset.seconds(),
                     AmbiguousOffset::Gap { .. } => {
+                        DecodeRule::SkippedLocalTime.note();
                         return Err(format!(
                             "{text:?} is not a time in {zone_name}: the clocks skip {local} when they change for \
                              daylight saving time"
-                        ))
+                        ));
                     }
                     AmbiguousOffset::Fold { before, after } => {
+                        DecodeRule::RepeatedLocalTime.note();
                         let utc_at = |offset: jiff::tz::Offset| {
-                            (*local - TimeDelta::seconds(i64::from(offset.seconds()))).format("%H:%M")
+                            (*local - TimeDelta::seconds(i64::from(offset.seconds())))
+                                .format("%H:%M")
                         };
                         return Err(format!(
                             "{text:?} is ambiguous in {zone_name}: {local} happens twice when the clocks change for \
@@ -107,6 +113,7 @@ impl Zone {
         // chrono holds a leap second only on a second 59; an offset with seconds (a zone's local
         // mean time before 1900) moves it elsewhere, where UTC never had one.
         utc.with_nanosecond(nanos).ok_or_else(|| {
+            DecodeRule::TimeOutOfRange.note();
             format!(
                 "{text:?} has a second 60, which is not 23:59:60 UTC: UTC has a second 60 only at a \
                  leap second"
