@@ -22,6 +22,7 @@ mod matching;
 mod mismatch;
 mod modbus;
 mod operators;
+mod per_source;
 mod quality;
 mod source_fields;
 mod tests;
@@ -57,9 +58,11 @@ pub fn check(
         divisions: HashMap::new(),
         statement_reject: None,
         runtime_features: Default::default(),
+        shared: HashMap::new(),
     };
     let declared = checker.declarations(file);
     let functions = checker.functions(file);
+    let shared = checker.per_sources(file, &declared);
     let flows: Vec<ir::Flow> = file
         .items
         .iter()
@@ -68,6 +71,7 @@ pub fn check(
             _ => None,
         })
         .collect();
+    checker.unused_shared(&shared, &flows);
     checker.deliveries(file, &declared, &flows);
     let tests = checker.tests(file, &declared);
     checker
@@ -90,6 +94,7 @@ pub fn check(
         targets: declared.targets,
         runtime_features: checker.runtime_features.iter().copied().collect(),
         flows,
+        shared,
         functions,
         tests,
         dead_letter: declared
@@ -160,6 +165,9 @@ struct Checker<'a> {
     units: HashMap<String, crate::units::Unit>,
     /// The runtime's cargo features of the connectors declared (see `connectors::Checked`).
     runtime_features: std::collections::BTreeSet<&'static str>,
+    /// Per source with a `per source` block, its bindings and the block's header
+    /// (`per_source.rs`): the scope every flow of the source starts with.
+    shared: HashMap<String, (Vec<per_source::SharedBinding>, Span)>,
 }
 
 impl Checker<'_> {

@@ -207,6 +207,7 @@ fn declarations<'a>(m: &'a MappingFile, kind: &str) -> BTreeMap<String, &'a Item
                 Item::DeadLetter(_) => ("dead_letter", String::new()),
                 Item::Function(f) => ("fn", f.name.name.clone()),
                 Item::Flow(f) => ("flow", f.name.name.clone()),
+                Item::PerSource(p) => ("per source", p.source.name.clone()),
                 Item::Test(t) => ("test", t.name.value.clone()),
             };
             (k == kind).then_some((name, item))
@@ -261,6 +262,7 @@ impl Declaration for Item {
             Item::DeadLetter(_) => ("dead_letter", Aspect::Declaration),
             Item::Function(_) => ("fn", Aspect::Declaration),
             Item::Flow(_) => ("flow", Aspect::Declaration),
+            Item::PerSource(_) => ("per source", Aspect::Declaration),
             Item::Test(_) => ("test", Aspect::Test),
         };
         let text = Some(format_item(self));
