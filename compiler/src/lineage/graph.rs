@@ -10,7 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{Expr, ExprKind, Flow, Function, Literal, Program, SamplePart, Step};
+use crate::ir::{
+    Expr, ExprKind, Flow, Function, Literal, Program, SamplePart, SharedBindings, Step,
+};
 
 /// Where a value comes from. Ordered, so every set of origins prints in one stable order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -147,7 +149,7 @@ pub fn lineage(program: &Program) -> Lineage {
     let flows: Vec<FlowLineage> = program
         .flows
         .iter()
-        .map(|f| flow_lineage(f, &params_read))
+        .map(|f| flow_lineage(f, program.shared_of(&f.source), &params_read))
         .collect();
     let entity_order = |entity: &str, used: &BTreeSet<String>| -> Vec<String> {
         let mut fields: Vec<String> = program
@@ -282,12 +284,37 @@ pub fn port_name(origin: &Origin) -> String {
     }
 }
 
-fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowLineage {
+/// `shared`: the source's `per source` bindings, which the flow reads as its own `let`s. They
+/// are walked first, as they are computed first, and are named in `Deps::bindings` as
+/// `NAME (per source SOURCE)`: one binding that every flow of the source reads, with its
+/// origins and its rejects.
+fn flow_lineage(
+    flow: &Flow,
+    shared: Option<&SharedBindings>,
+    params_read: &BTreeMap<String, Vec<bool>>,
+) -> FlowLineage {
     let mut walker = Walker {
         bindings: BTreeMap::new(),
         params_read,
         lookups: Vec::new(),
+        labels: BTreeMap::new(),
     };
+    for step in shared.iter().flat_map(|s| &s.steps) {
+        if let Step::Let {
+            name,
+            value,
+            on_failure,
+            ..
+        } = step
+        {
+            let mut deps = walker.expr(value);
+            deps.rejects.extend(on_failure.iter().cloned());
+            walker.bindings.insert(name.clone(), deps);
+            walker
+                .labels
+                .insert(name.clone(), format!("{name} (per source {})", flow.source));
+        }
+    }
     let filter = flow.filter.as_ref().map(|f| walker.expr(&f.condition));
     let mut fields = Vec::new();
     for step in &flow.steps {
@@ -333,6 +360,8 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
 
 struct Walker<'a> {
     bindings: BTreeMap<String, Deps>,
+    /// How a binding is named in `Deps::bindings` when not by its name: a shared one's.
+    labels: BTreeMap<String, String>,
     params_read: &'a BTreeMap<String, Vec<bool>>,
     lookups: Vec<LookupUse>,
 }
@@ -368,7 +397,8 @@ impl Walker<'_> {
             ExprKind::SourceTopicLevel { name } => origin(Origin::TopicLevel(name.clone())),
             ExprKind::Local(name) => {
                 let mut deps = self.bindings.get(name).cloned().unwrap_or_default();
-                deps.bindings.insert(name.clone());
+                let label = self.labels.get(name).unwrap_or(name);
+                deps.bindings.insert(label.clone());
                 deps
             }
             ExprKind::EntityField { base, field, .. } => {
