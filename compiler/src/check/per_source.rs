@@ -52,6 +52,9 @@ impl<'a> Checker<'a> {
                     .label(*first, "the first block")
                     .help("move these `let`s into the first block: a source's flows share one set of bindings"),
                 );
+                // Its bindings are still checked, and still in the flows' scope: the flows
+                // that read them are not wrong too.
+                self.per_source(file, block, declared);
                 continue;
             }
             seen.insert(block.source.name.clone(), block.header_span);
@@ -144,7 +147,10 @@ impl<'a> Checker<'a> {
         self.statement_reject = None;
         let source_decl = source_decl?;
         self.shared
-            .insert(source_decl.name.clone(), (bindings, block.header_span));
+            .entry(source_decl.name.clone())
+            .or_insert_with(|| (Vec::new(), block.header_span))
+            .0
+            .extend(bindings);
         complete.then(|| ir::SharedBindings {
             source: source_decl.name.clone(),
             source_entity: source_decl.entity.clone(),
