@@ -601,4 +601,6 @@ mod delivery_tests;
 #[cfg(test)]
 mod replay_tests;
 #[cfg(test)]
+mod share_tests;
+#[cfg(test)]
 mod tests;
