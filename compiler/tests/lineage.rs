@@ -28,6 +28,10 @@ const PICTURED: &[(&str, &str)] = &[
         "tests/cases/quality/quality_handled_every_way.fdi",
     ),
     ("functions", "tests/cases/reuse/functions_and_imports.fdi"),
+    (
+        "per_source",
+        "tests/programs/shared_bindings/shared_bindings.fdi",
+    ),
 ];
 
 fn program(relative: &str) -> fdi_compiler::ir::Program {
