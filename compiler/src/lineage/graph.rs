@@ -374,7 +374,7 @@ fn flow_lineage(
             lookups: Vec::new(),
             labels: BTreeMap::new(),
         };
-        for block in shared {
+        if let Some(block) = shared {
             for (name, deps) in shared_deps(block, params_read, opaque) {
                 walker.bindings.insert(name.clone(), deps);
                 walker
