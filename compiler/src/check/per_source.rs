@@ -71,7 +71,26 @@ impl<'a> Checker<'a> {
         block: &ast::PerSourceDecl,
         declared: &Declared,
     ) -> Option<ir::SharedBindings> {
-        let source = self.flow_end(&block.source, DeclKind::Source, declared);
+        let source = match self.decls.get(&block.source.name).copied() {
+            // Declared as something else: said here, with a help about the block, not a flow.
+            Some((kind, span)) if kind != DeclKind::Source => {
+                self.report(
+                    Diagnostic::error(
+                        Code::UnknownDeclaration,
+                        format!(
+                            "`{}` is {}, not a source",
+                            block.source.name,
+                            kind.describe()
+                        ),
+                    )
+                    .label(block.source.span, "a source is expected here")
+                    .label(span, format!("declared as {} here", kind.describe()))
+                    .help("a `per source` block names the source whose flows share its bindings"),
+                );
+                None
+            }
+            _ => self.flow_end(&block.source, DeclKind::Source, declared),
+        };
         let source_decl = source.and_then(|name| declared.source(&name));
         let source_entity = source_decl.and_then(|s| self.schema.entities.get(&s.entity));
         let mut scope = Scope::new(declared, source_decl, source_entity, source_decl.is_none());
