@@ -135,6 +135,12 @@ codes! {
     SingleKeyTuple = "E0352": "a lookup with a single key field is indexed with several values",
     TupleOutsideKey = "E0353": "values in parentheses `(a, b)` are used where no composite lookup key is",
 
+    // Check: `per source` blocks, bindings shared by the flows of one source (issue 16)
+    SharedBindingClash = "E0360": "a flow binds a name that its source's `per source` block already binds",
+    UnusedSharedBinding = "E0361": "warning: a binding of a `per source` block is read by no flow and cannot reject",
+    SharedBindingReadsTarget = "E0362": "a binding of a `per source` block reads a field of a flow's target",
+    DuplicatePerSource = "E0363": "a source has more than one `per source` block",
+
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",
 

@@ -139,7 +139,7 @@ impl Loader<'_> {
     }
 }
 
-/// Sources, targets, flows, the dead letter and tests belong to a mapping: a module only
+/// Sources, targets, flows, `per source` blocks, the dead letter and tests belong to a mapping: a module only
 /// shares definitions (imports, schemas, lookups, functions).
 fn misplaced_items(file: &MappingFile, is_module: bool) -> Vec<Diagnostic> {
     if !is_module {
@@ -154,6 +154,8 @@ fn misplaced_items(file: &MappingFile, is_module: bool) -> Vec<Diagnostic> {
                 Item::Flow(f) => ("a flow", f.header_span),
                 Item::DeadLetter(c) => ("a dead letter", c.span),
                 Item::Test(t) => ("a test", t.name.span),
+                // Its bindings belong to a source of the mapping.
+                Item::PerSource(p) => ("a `per source` block", p.header_span),
                 _ => return None,
             };
             Some(

@@ -18,6 +18,9 @@ pub struct Program {
     /// The runtime's cargo features its connectors need, sorted (from the connector table).
     pub runtime_features: Vec<&'static str>,
     pub flows: Vec<Flow>,
+    /// The `per source` blocks: per source, the bindings its flows share, computed once per
+    /// record before any of them (a flow reads one as an `ExprKind::Local` of its name).
+    pub shared: Vec<SharedBindings>,
     /// Pure functions declared with `fn`, in an order where each comes after those it calls.
     pub functions: Vec<Function>,
     /// The mapping's `test` blocks.
@@ -29,7 +32,35 @@ pub struct Program {
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
+/// `per source NAME { let ... }`: bindings every flow of `source` reads, evaluated once per
+/// record after decode; a reject there rejects the record for all the source's flows at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedBindings {
+    pub source: String,
+    pub source_entity: String,
+    /// Only `Step::Let`s, in the order written.
+    pub steps: Vec<Step>,
+    /// `per source NAME`, for the generated code's origin comment.
+    pub span: Span,
+}
+
+impl SharedBindings {
+    /// Each binding's name with its value.
+    pub fn bindings(&self) -> impl Iterator<Item = (&str, &Expr)> {
+        self.steps.iter().filter_map(|step| match step {
+            Step::Let { name, value, .. } => Some((name.as_str(), value)),
+            // The block's grammar holds only `let`s.
+            Step::Assign { .. } | Step::Skip { .. } => None,
+        })
+    }
+}
+
 impl Program {
+    /// The bindings the flows of `source` share, if it has a `per source` block.
+    pub fn shared_of(&self, source: &str) -> Option<&SharedBindings> {
+        self.shared.iter().find(|s| s.source == source)
+    }
+
     pub fn flows_of<'a>(&'a self, source: &'a str) -> impl Iterator<Item = &'a Flow> + 'a {
         self.flows.iter().filter(move |f| f.source == source)
     }

@@ -550,3 +550,113 @@ fn composite_keys_find_each_record_its_own_row() {
         "{dead:?}"
     );
 }
+
+/// Two flows of one source share a `per source` block (a lookup, a conversion, a quality check):
+/// a record the block rejects is dead-lettered once, with no flow named, and counted as rejected
+/// by both flows; every output value is computed here from `input.jsonl` and the master data.
+#[test]
+fn shared_bindings_reject_a_record_once_for_all_flows() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("shared");
+    copy_dir(
+        &workspace_root().join("tests/programs/shared_bindings"),
+        &dir,
+    );
+    let binary = build(&dir.join("shared_bindings.fdi"), &tmp.path().join("crate"));
+    let (code, summary) = run_json(&binary, &[]);
+    assert_eq!(code, 0, "{summary}");
+    assert_balanced(&summary);
+
+    // characteristic -> (nominal, lower, upper, description), as master/characteristics.csv says.
+    let mut master = csv::Reader::from_path(dir.join("master/characteristics.csv")).expect("csv");
+    let characteristics: BTreeMap<String, (f64, f64, f64, String)> = master
+        .records()
+        .map(|row| {
+            let row = row.expect("row");
+            let number = |i: usize| row[i].parse::<f64>().expect("number");
+            (
+                row[0].to_string(),
+                (number(1), number(2), number(3), row[4].to_string()),
+            )
+        })
+        .collect();
+    let (mut spc, mut nonconformances, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
+    for (index, row) in read_jsonl(&dir.join("input.jsonl")).iter().enumerate() {
+        let id = row["characteristic"].as_str().expect("characteristic");
+        let serial = row["serial"].as_str().expect("serial");
+        if row["quality"] != "GOOD" {
+            rejected.push((index + 1, "reading is not GOOD quality"));
+            continue;
+        }
+        let Some((nominal, lower, upper, description)) = characteristics.get(id) else {
+            rejected.push((index + 1, "unknown characteristic"));
+            continue;
+        };
+        let measured = row["value"].as_f64().expect("value") * 25.4;
+        let deviation = measured - nominal;
+        let in_tolerance = deviation >= *lower && deviation <= *upper;
+        spc.push((
+            serial.to_string(),
+            id.to_string(),
+            measured,
+            deviation,
+            in_tolerance,
+        ));
+        if !in_tolerance {
+            nonconformances.push((
+                serial.to_string(),
+                deviation,
+                format!("{id} out of tolerance on {serial} ({description})"),
+            ));
+        }
+    }
+    assert!(
+        !rejected.is_empty() && !nonconformances.is_empty(),
+        "the input must exercise both"
+    );
+
+    let close = |a: &serde_json::Value, b: f64| (a.as_f64().expect("float") - b).abs() < 1e-9;
+    let written = read_jsonl(&dir.join("out/spc.jsonl"));
+    assert_eq!(written.len(), spc.len(), "{written:?}");
+    for (line, (serial, id, measured, deviation, in_tolerance)) in written.iter().zip(&spc) {
+        assert_eq!(line["serial"], serial.as_str());
+        assert_eq!(line["characteristic"], id.as_str());
+        assert!(close(&line["measured_mm"], *measured), "{line}");
+        assert!(close(&line["deviation_mm"], *deviation), "{line}");
+        assert_eq!(line["in_tolerance"], *in_tolerance);
+    }
+    let written = read_jsonl(&dir.join("out/nonconformances.jsonl"));
+    assert_eq!(written.len(), nonconformances.len(), "{written:?}");
+    for (line, (serial, deviation, text)) in written.iter().zip(&nonconformances) {
+        assert_eq!(line["serial"], serial.as_str());
+        assert!(close(&line["deviation_mm"], *deviation), "{line}");
+        assert_eq!(line["summary"], text.as_str());
+    }
+
+    // One dead-letter line per rejected record, not one per flow.
+    let dead = read_jsonl(&dir.join("out/shared_bindings.dead-letter.jsonl"));
+    let lines: Vec<(u64, &str)> = dead
+        .iter()
+        .map(|d| {
+            assert_eq!(d["flow"], serde_json::Value::Null, "{d}");
+            assert_eq!(d["stage"], "map", "{d}");
+            (
+                d["position"].as_u64().expect("position"),
+                d["reason"].as_str().expect("reason"),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, &str)> = rejected.iter().map(|(p, r)| (*p as u64, *r)).collect();
+    assert_eq!(lines, expected);
+    assert_eq!(summary["dead_letter"]["records"], rejected.len());
+    for name in ["all_readings", "out_of_tolerance"] {
+        let flow = flow(&summary, name);
+        assert_eq!(flow["read"], 8, "{flow}");
+        assert_eq!(flow["rejected"], rejected.len(), "{flow}");
+    }
+    assert_eq!(flow(&summary, "all_readings")["written"], spc.len());
+    assert_eq!(
+        flow(&summary, "out_of_tolerance")["filtered"],
+        spc.len() - nonconformances.len()
+    );
+}

@@ -57,6 +57,23 @@ fn generated_code_of_the_cases_about_names() {
     });
 }
 
+/// `per source` bindings: `src/shared.rs` (a struct and a function per source), the map
+/// function calling it once through `Run::share`, and each flow taking it as `shared`.
+#[test]
+fn generated_code_of_per_source_bindings() {
+    insta::glob!("../../tests/cases/valid", "per_source_*.fdi", |path| {
+        insta::assert_snapshot!(generated_files(path));
+    });
+}
+
+/// The program of the end-to-end test of `per source` bindings, as it is built there.
+#[test]
+fn generated_code_of_the_shared_bindings_program() {
+    insta::glob!("../../tests/programs", "shared_bindings/*.fdi", |path| {
+        insta::assert_snapshot!(generated_files(path));
+    });
+}
+
 /// The Sparkplug B programs the service tests run: a host into PostgreSQL, and edge nodes (the
 /// MQTT target with `payload: "sparkplug_b"`, opened with its column list).
 #[test]

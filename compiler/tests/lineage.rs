@@ -37,6 +37,10 @@ const PICTURED: &[(&str, &str)] = &[
         "composite_keys",
         "tests/cases/keys/composite_keys_of_text_identifier_and_int.fdi",
     ),
+    (
+        "per_source",
+        "tests/programs/shared_bindings/shared_bindings.fdi",
+    ),
 ];
 
 fn program(relative: &str) -> fdi_compiler::ir::Program {

@@ -17,6 +17,8 @@ impl<'a> Checker<'a> {
                 // Imports are merged by the imports stage; functions and tests are checked
                 // after the declarations (check/functions.rs, check/tests.rs).
                 ast::Item::Import(_) | ast::Item::Function(_) | ast::Item::Test(_) => {}
+                // Checked after the declarations, before the flows (check/per_source.rs).
+                ast::Item::PerSource(_) => {}
                 ast::Item::Source(decl) => {
                     let named = self.declare(&decl.name, DeclKind::Source);
                     let kind = self.source_kind(&decl.connector);

@@ -22,6 +22,11 @@ impl<'a> Checker<'a> {
         // With an unknown source, names in the body cannot be resolved; checking them would
         // only produce knock-on errors.
         let mut scope = Scope::new(declared, source_decl, source_entity, source_decl.is_none());
+        // The bindings of the source's `per source` block come first (`per_source.rs`).
+        let shared = source_decl.and_then(|s| self.shared.get(&s.name)).cloned();
+        for binding in shared.iter().flat_map(|(bindings, _)| bindings) {
+            scope.bind(&binding.name, binding.span, binding.value.clone());
+        }
         // A name used above its `let` is told where it is bound, not that it is unknown.
         for statement in &flow.statements {
             if let ast::Statement::Let { name, .. } = statement {
@@ -69,7 +74,28 @@ impl<'a> Checker<'a> {
                     }
                     let checked =
                         checked.and_then(|c| self.handle(c, value.span, else_reject.as_ref()));
-                    if let Some(previous) = scope.local_span(&name.name) {
+                    let shared_binding = shared.as_ref().and_then(|(bindings, header)| {
+                        let binding = bindings.iter().find(|b| b.name == name.name)?;
+                        Some((binding.span, *header))
+                    });
+                    if let Some((binding, header)) = shared_binding {
+                        self.report(
+                            Diagnostic::error(
+                                Code::SharedBindingClash,
+                                format!(
+                                    "`{}` is already bound for every flow of source `{}`",
+                                    name.name, flow.source.name
+                                ),
+                            )
+                            .label(name.span, "bound again in this flow")
+                            .label(binding, "bound here, in the source's `per source` block")
+                            .label(header, "shared by every flow of the source")
+                            .help(format!(
+                                "read the shared `{}` as it is, or give this flow's binding another name",
+                                name.name
+                            )),
+                        );
+                    } else if let Some(previous) = scope.local_span(&name.name) {
                         self.report(
                             Diagnostic::error(
                                 Code::DuplicateBinding,
@@ -160,7 +186,12 @@ impl<'a> Checker<'a> {
     }
 
     /// Resolves the source or target named in a flow's header.
-    fn flow_end(&mut self, name: &Ident, want: DeclKind, declared: &Declared) -> Option<String> {
+    pub(super) fn flow_end(
+        &mut self,
+        name: &Ident,
+        want: DeclKind,
+        declared: &Declared,
+    ) -> Option<String> {
         match self.decls.get(&name.name).copied() {
             Some((kind, _)) if kind == want => {
                 // Declared, but its declaration may have had errors of its own.

@@ -24,6 +24,7 @@ mod matching;
 mod mismatch;
 mod modbus;
 mod operators;
+mod per_source;
 mod presence;
 mod quality;
 mod skip;
@@ -62,9 +63,11 @@ pub fn check(
         statement_reject: None,
         excluded: Vec::new(),
         runtime_features: Default::default(),
+        shared: HashMap::new(),
     };
     let declared = checker.declarations(file);
     let functions = checker.functions(file);
+    let shared = checker.per_sources(file, &declared);
     let flows: Vec<ir::Flow> = file
         .items
         .iter()
@@ -73,6 +76,7 @@ pub fn check(
             _ => None,
         })
         .collect();
+    checker.unused_shared(&shared, &flows);
     checker.deliveries(file, &declared, &flows);
     let tests = checker.tests(file, &declared);
     checker
@@ -95,6 +99,7 @@ pub fn check(
         targets: declared.targets,
         runtime_features: checker.runtime_features.iter().copied().collect(),
         flows,
+        shared,
         functions,
         tests,
         dead_letter: declared
@@ -168,6 +173,9 @@ struct Checker<'a> {
     units: HashMap<String, crate::units::Unit>,
     /// The runtime's cargo features of the connectors declared (see `connectors::Checked`).
     runtime_features: std::collections::BTreeSet<&'static str>,
+    /// Per source with a `per source` block, its bindings and the block's header
+    /// (`per_source.rs`): the scope every flow of the source starts with.
+    shared: HashMap<String, (Vec<per_source::SharedBinding>, Span)>,
 }
 
 impl Checker<'_> {

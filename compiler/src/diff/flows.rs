@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{same, Aspect, Change, ChangeKind};
 use crate::format::{format_expression, quote};
-use crate::syntax::ast::{Expr, ExprKind, FlowDecl, MatchArm, Statement, StringLit};
+use crate::syntax::ast::{Expr, ExprKind, FlowDecl, MatchArm, PerSourceDecl, Statement, StringLit};
 
 /// One statement of a flow, keyed: `let NAME` or the target field it assigns.
 struct Stmt<'a> {
@@ -292,6 +292,110 @@ fn skips_among_rules(f: &FlowDecl, rules: &[String], other_skips: &[String]) -> 
         })
         .filter(|d| d.starts_with("skip when ") || rules.contains(d))
         .collect()
+}
+
+/// The diff of a `per source` block present in both versions: its bindings and the order of
+/// its reject rules, compared as a flow's are, under the group `per source NAME`. A changed
+/// shared binding changes what every flow of the source reads; each flow's own diff says so
+/// only for its own `let`s, so the group names the source whose flows it reaches.
+/// Returns the names of the bindings that changed, or that read one that changed (added and
+/// dropped ones included), for [`reads_changed_shared`].
+pub fn compare_per_source(
+    old: &PerSourceDecl,
+    new: &PerSourceDecl,
+    out: &mut Vec<Change>,
+) -> BTreeSet<String> {
+    let as_flow = |block: &PerSourceDecl| FlowDecl {
+        name: block.source.clone(),
+        source: block.source.clone(),
+        target: block.source.clone(),
+        delivery: None,
+        filter: None,
+        statements: block.statements.clone(),
+        header_span: block.header_span,
+    };
+    let mut changes = Vec::new();
+    compare(&as_flow(old), &as_flow(new), &mut changes);
+    let group = format!("per source {}", new.source.name);
+    let mut changed: BTreeSet<String> = changes
+        .iter()
+        .filter(|c| c.aspect == super::Aspect::Binding)
+        .filter_map(|c| c.subject.strip_prefix("let ").map(str::to_string))
+        .collect();
+    // A binding that reads a changed one gives other values too.
+    let new_flow = as_flow(new);
+    let lets: Vec<Stmt<'_>> = statements(&new_flow);
+    loop {
+        let more: Vec<String> = lets
+            .iter()
+            .filter(|s| !changed.contains(s.name))
+            .filter(|s| names(s.value).iter().any(|n| changed.contains(n)))
+            .map(|s| s.name.to_string())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        changed.extend(more);
+    }
+    out.extend(changes.into_iter().map(|change| Change {
+        group: group.clone(),
+        ..change
+    }));
+    changed
+}
+
+/// For a flow whose source's `per source` block changed: each field (and the `where`) the flow
+/// did not change but that reads a changed shared binding, as `compare` reports one that reads
+/// a changed `let` of the flow itself.
+pub fn reads_changed_shared(
+    old: &FlowDecl,
+    new: &FlowDecl,
+    changed_shared: &BTreeSet<String>,
+    out: &mut Vec<Change>,
+) {
+    if changed_shared.is_empty() {
+        return;
+    }
+    let (before, after) = (statements(old), statements(new));
+    let note = |value: &Expr, through: BTreeSet<String>| {
+        let lets: Vec<String> = through.iter().map(|l| format!("`let {l}`")).collect();
+        format!(
+            "{} (unchanged, but reads {} of `per source {}`, which changed)",
+            format_expression(value),
+            lets.join(", "),
+            new.source.name
+        )
+    };
+    let group = format!("flow {}", new.name.name);
+    if let (Some(a), Some(b)) = (&old.filter, &new.filter) {
+        let through = reads_through(b, &after, changed_shared);
+        if same(a, b) && !through.is_empty() {
+            out.push(Change {
+                group: group.clone(),
+                subject: "where".to_string(),
+                kind: ChangeKind::Changed,
+                aspect: Aspect::Filter,
+                old: None,
+                new: Some(note(b, through)),
+            });
+        }
+    }
+    for b in after.iter().filter(|s| !s.is_let) {
+        let Some(a) = before.iter().find(|a| !a.is_let && a.name == b.name) else {
+            continue;
+        };
+        let through = reads_through(b.value, &after, changed_shared);
+        if same(a.value, b.value) && !through.is_empty() {
+            out.push(Change {
+                group: group.clone(),
+                subject: format!("{}.{}", new.target.name, b.name),
+                kind: ChangeKind::Changed,
+                aspect: Aspect::Mapping,
+                old: None,
+                new: Some(note(b.value, through)),
+            });
+        }
+    }
 }
 
 fn kind_of(before: bool, after: bool) -> ChangeKind {

@@ -121,6 +121,8 @@ impl MappingDiff {
 pub fn diff(old: &Version, new: &Version) -> MappingDiff {
     let mut changes = Vec::new();
     header(old.tree, new.tree, &mut changes);
+    // Per source, the `per source` bindings that changed: the flows of the source read them.
+    let mut changed_shared: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for kind in DECLARATION_KINDS {
         let before = declarations(old.tree, kind);
         let after = declarations(new.tree, kind);
@@ -128,6 +130,16 @@ pub fn diff(old: &Version, new: &Version) -> MappingDiff {
             if kind == "flow" {
                 if let (Item::Flow(a), Item::Flow(b)) = (a, b) {
                     flows::compare(a, b, out);
+                    if let Some(changed) = changed_shared.get(&b.source.name) {
+                        if a.source.name == b.source.name {
+                            flows::reads_changed_shared(a, b, changed, out);
+                        }
+                    }
+                }
+            } else if kind == "per source" {
+                if let (Item::PerSource(a), Item::PerSource(b)) = (a, b) {
+                    let changed = flows::compare_per_source(a, b, out);
+                    changed_shared.insert(b.source.name.clone(), changed);
                 }
             } else if same(a, b) {
                 // Nothing to report.
@@ -158,7 +170,7 @@ pub fn diff(old: &Version, new: &Version) -> MappingDiff {
 }
 
 /// The kinds of declaration, in the order the diff reports them.
-const DECLARATION_KINDS: [&str; 9] = [
+const DECLARATION_KINDS: [&str; 10] = [
     "import",
     "schema",
     "source",
@@ -166,6 +178,7 @@ const DECLARATION_KINDS: [&str; 9] = [
     "target",
     "dead_letter",
     "fn",
+    "per source",
     "flow",
     "test",
 ];
@@ -207,6 +220,7 @@ fn declarations<'a>(m: &'a MappingFile, kind: &str) -> BTreeMap<String, &'a Item
                 Item::DeadLetter(_) => ("dead_letter", String::new()),
                 Item::Function(f) => ("fn", f.name.name.clone()),
                 Item::Flow(f) => ("flow", f.name.name.clone()),
+                Item::PerSource(p) => ("per source", p.source.name.clone()),
                 Item::Test(t) => ("test", t.name.value.clone()),
             };
             (k == kind).then_some((name, item))
@@ -261,6 +275,7 @@ impl Declaration for Item {
             Item::DeadLetter(_) => ("dead_letter", Aspect::Declaration),
             Item::Function(_) => ("fn", Aspect::Declaration),
             Item::Flow(_) => ("flow", Aspect::Declaration),
+            Item::PerSource(_) => ("per source", Aspect::Declaration),
             Item::Test(_) => ("test", Aspect::Test),
         };
         let text = Some(format_item(self));

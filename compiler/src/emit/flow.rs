@@ -8,11 +8,14 @@ use codegen::{Function, Scope};
 use super::expr::ExprEmitter;
 use super::names::{self, Names};
 use super::origin::Origins;
+use super::shared::SharedNames;
 use crate::ir::{self, ExprKind, Step};
 
 /// Names the generated flow function uses itself: its parameters (also as `_record` when
 /// unused).
-const PARAMETERS: &[&str] = &["record", "raw", "lookups", "_record", "_raw", "_lookups"];
+const PARAMETERS: &[&str] = &[
+    "record", "raw", "lookups", "_record", "_raw", "_lookups", "shared", "_shared",
+];
 
 pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
     let mut scope = Scope::new();
@@ -65,7 +68,15 @@ pub fn flows_mod_rs(program: &ir::Program, names: &Names) -> String {
     scope.to_string() + "\n"
 }
 
-pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &Origins) -> String {
+/// `shared`: the Rust names of the bindings of the flow's source's `per source` block, if it has
+/// one; the flow then takes them as `shared` and reads each as `shared.NAME`.
+pub fn flow_rs(
+    program: &ir::Program,
+    names: &Names,
+    flow: &ir::Flow,
+    origins: &Origins,
+    shared: Option<&SharedNames>,
+) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw(format!(
@@ -77,10 +88,18 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &
         scope.raw("use ::fdi_runtime::OrReject as _;");
     }
     let FlowLocals {
-        lets: let_locals,
+        lets: mut let_locals,
         fields: field_locals,
         topic: topic_locals,
     } = local_names(flow, &uses.topic);
+    // The source's shared bindings: no `let` of the flow has their names (E0360).
+    let read = ir::locals_read(flow.expressions());
+    let reads_shared = shared.is_some_and(|s| s.fields.keys().any(|n| read.contains(n.as_str())));
+    if let Some(shared) = shared {
+        for (name, field) in &shared.fields {
+            let_locals.insert(name.clone(), format!("shared.{field}"));
+        }
+    }
     let emitter = ExprEmitter {
         locals: let_locals,
         topic_locals,
@@ -119,7 +138,14 @@ pub fn flow_rs(program: &ir::Program, names: &Names, flow: &ir::Flow, origins: &
         .arg(
             if uses.raw { "raw" } else { "_raw" },
             "&::fdi_runtime::RawRecord",
-        )
+        );
+    if let Some(shared) = shared {
+        function.arg(
+            if reads_shared { "shared" } else { "_shared" },
+            shared.param_type(),
+        );
+    }
+    function
         .arg(
             if uses.lookups { "lookups" } else { "_lookups" },
             "&super::Lookups",

@@ -118,6 +118,13 @@ pub fn rust_type(ty: &Type, names: &Names) -> String {
 fn called_by_flows(program: &ir::Program) -> HashSet<&str> {
     let mut called = HashSet::new();
     let mut pending: Vec<&ir::Expr> = program.flows.iter().flat_map(|f| f.expressions()).collect();
+    // The `per source` bindings are computed for the flows, so what they call is called too.
+    pending.extend(
+        program
+            .shared
+            .iter()
+            .flat_map(|s| s.bindings().map(|(_, value)| value)),
+    );
     while let Some(expr) = pending.pop() {
         expr.walk(&mut |e| {
             if let ir::ExprKind::CallFunction { name, .. } = &e.kind {

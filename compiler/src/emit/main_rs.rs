@@ -7,6 +7,7 @@ use codegen::{Function, Scope};
 
 use super::composite_key::composite_lookup;
 use super::names::{self, Names};
+use super::shared::SharedNames;
 use crate::ir::{self, FileFormat, MessagePayload, SourceKind, TargetKind};
 
 /// Names `run` declares or uses itself: its parameter and locals, and the crate's items.
@@ -22,6 +23,7 @@ const RUN_OWN: &[&str] = &[
     "functions",
     "types",
     "manifest",
+    "shared",
 ];
 
 /// The locals of `run` that stand for the mapping's targets, sources and flows.
@@ -79,7 +81,11 @@ impl RunLocals {
     }
 }
 
-pub fn main_rs(program: &ir::Program, names: &Names) -> String {
+pub fn main_rs(
+    program: &ir::Program,
+    names: &Names,
+    shared: &HashMap<String, SharedNames>,
+) -> String {
     let mut scope = Scope::new();
     scope.raw(super::header(program));
     scope.raw(format!(
@@ -89,11 +95,20 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
     // A mapping may compare a value with the limits of its type (`n <= 9223372036854775807`);
     // that is the mapping's meaning, written as it is, and not a mistake of the generated code.
     scope.raw("#![allow(unused_comparisons)]");
-    scope.raw(if program.functions.is_empty() {
-        "mod flows;\nmod manifest;\nmod types;"
-    } else {
-        "mod flows;\nmod functions;\nmod manifest;\nmod types;"
-    });
+    // `functions` and `shared` (the `per source` bindings) only when the mapping has them.
+    let modules = [
+        ("flows", true),
+        ("functions", !program.functions.is_empty()),
+        ("manifest", true),
+        ("shared", !program.shared.is_empty()),
+        ("types", true),
+    ];
+    let modules: Vec<String> = modules
+        .iter()
+        .filter(|(_, present)| *present)
+        .map(|(module, _)| format!("mod {module};"))
+        .collect();
+    scope.raw(modules.join("\n"));
     // The names let `--source NAME=PATH` and `--lookup NAME=PATH` refuse a name the mapping does not have.
     let quoted = |names: Vec<&String>| {
         let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
@@ -123,7 +138,7 @@ pub fn main_rs(program: &ir::Program, names: &Names) -> String {
         .new_fn("main")
         .ret("::std::process::ExitCode")
         .line("::fdi_runtime::cli::main(&PROGRAM, run)");
-    scope.push_fn(run_fn(program, names));
+    scope.push_fn(run_fn(program, names, shared));
     scope.to_string() + "\n"
 }
 
@@ -453,7 +468,7 @@ fn record_type(target: &ir::Target, names: &Names) -> String {
     }
 }
 
-fn run_fn(program: &ir::Program, names: &Names) -> Function {
+fn run_fn(program: &ir::Program, names: &Names, shared: &HashMap<String, SharedNames>) -> Function {
     let locals = RunLocals::new(program);
     let mut f = Function::new("run");
     f.doc("Opens the sources, loads the lookups, opens the targets, and gives the runtime each source with the\nfunction that maps its records; the runtime then reads the sources side by side (`Run::drive`).")
@@ -724,11 +739,26 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
             names.type_path(&source.entity),
             source.entity,
         ));
+        // The source's `per source` bindings, computed once for all its flows: a reject there
+        // is dead-lettered once (`Run::share`), and no flow sees the record.
+        let shared = shared.get(&source.name);
+        if let Some(shared) = shared {
+            body.push(format!(
+                "    if let Some(shared) = run.share(raw, crate::shared::{}(&record, raw, &lookups))? {{",
+                shared.function
+            ));
+        }
         for fl in &flows {
-            let mapped = format!(
-                "crate::flows::{}(&record, raw, &lookups)",
-                names.flow(&fl.name)
-            );
+            let mapped = match shared {
+                Some(_) => format!(
+                    "crate::flows::{}(&record, raw, &shared, &lookups)",
+                    names.flow(&fl.name)
+                ),
+                None => format!(
+                    "crate::flows::{}(&record, raw, &lookups)",
+                    names.flow(&fl.name)
+                ),
+            };
             let outcome = if traced(fl) {
                 format!(
                     "::fdi_runtime::FlowTrace::new({:?}, &crate::manifest::MANIFEST).attach({mapped}, raw, {source_time})",
@@ -741,6 +771,9 @@ fn run_fn(program: &ir::Program, names: &Names) -> Function {
                 "    run.deliver({id}, raw, {outcome})?;",
                 id = locals.flows[&fl.name]
             ));
+        }
+        if shared.is_some() {
+            body.push("    }".into());
         }
         body.push("}".into());
         body.push("Ok(())".into());

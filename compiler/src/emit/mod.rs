@@ -16,6 +16,7 @@ mod manifest_rs;
 mod modbus;
 mod names;
 mod origin;
+mod shared;
 mod types;
 
 use std::collections::BTreeMap;
@@ -83,7 +84,11 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
         "Cargo.toml".to_string(),
         cargo_toml(&package, names.bin(), program),
     );
-    files.insert("src/main.rs".to_string(), main_rs::main_rs(program, &names));
+    let shared_names = shared::shared_names(program);
+    files.insert(
+        "src/main.rs".to_string(),
+        main_rs::main_rs(program, &names, &shared_names),
+    );
     if !program.functions.is_empty() {
         files.insert(
             "src/functions.rs".to_string(),
@@ -94,10 +99,22 @@ pub fn emit(program: &ir::Program, options: &EmitOptions) -> GeneratedCrate {
         "src/flows/mod.rs".to_string(),
         flow::flows_mod_rs(program, &names),
     );
+    if !program.shared.is_empty() {
+        files.insert(
+            "src/shared.rs".to_string(),
+            shared::shared_rs(program, &names, &shared_names, &options.origins),
+        );
+    }
     for f in &program.flows {
         files.insert(
             names.flow_file(&f.name),
-            flow::flow_rs(program, &names, f, &options.origins),
+            flow::flow_rs(
+                program,
+                &names,
+                f,
+                &options.origins,
+                shared_names.get(&f.source),
+            ),
         );
     }
     // Last of the code, since it holds only the types the other files name.

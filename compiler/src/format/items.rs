@@ -10,7 +10,7 @@ use crate::source_map::Span;
 use crate::syntax::ast::Expr;
 use crate::syntax::ast::{
     Connector, FlowDecl, FnDecl, Item, LookupDecl, MappingFile, OptionValue, OptionValueKind,
-    SourceDecl, Statement, StringLit, TargetDecl, TypeRef,
+    PerSourceDecl, SourceDecl, Statement, StringLit, TargetDecl, TypeRef,
 };
 
 /// Top-level declarations are printed in groups separated by one blank line: the header,
@@ -35,6 +35,8 @@ fn group(index: usize, item: &Item) -> Group {
         Item::Source(_) | Item::Lookup(_) => Group::Inputs,
         Item::Target(_) | Item::DeadLetter(_) => Group::Outputs,
         Item::Flow(_) => Group::Flow(index),
+        // A `per source` block stands on its own, as a flow does.
+        Item::PerSource(_) => Group::Flow(index),
     }
 }
 
@@ -62,6 +64,7 @@ pub fn item_node(w: &mut Writer, item: &Item) {
         Item::Target(d) => target(w, d),
         Item::DeadLetter(c) => dead_letter(w, c),
         Item::Flow(f) => flow(w, f),
+        Item::PerSource(p) => per_source(w, p),
         Item::Import(path) => import(w, path),
         Item::Function(f) => function(w, f),
         Item::Test(t) => super::test_blocks::test(w, t),
@@ -272,6 +275,31 @@ fn flow(w: &mut Writer, f: &FlowDecl) {
     w.indent();
     w.set_blank(Blank::Never);
     for s in &f.statements {
+        statement(w, s);
+    }
+    w.close_block(close);
+}
+
+/// `per source NAME { let ... }`: as a flow's body, one binding per line.
+fn per_source(w: &mut Writer, p: &PerSourceDecl) {
+    let trivia = w.trivia();
+    let start = keyword_start(w, "per", p.header_span.start);
+    let open = trivia
+        .code_char_after(p.source.span.end, '{')
+        .unwrap_or(p.source.span.end);
+    w.node_line(start, open);
+    w.write(&format!("per source {} {{", p.source.name));
+    let body_end = p.statements.last().map_or(open + 1, statement_end);
+    let close = trivia
+        .code_char_after(body_end.max(open + 1), '}')
+        .unwrap_or(trivia.text.len());
+    if p.statements.is_empty() && !w.has_comments_before(close) {
+        w.write("}");
+        return;
+    }
+    w.indent();
+    w.set_blank(Blank::Never);
+    for s in &p.statements {
         statement(w, s);
     }
     w.close_block(close);

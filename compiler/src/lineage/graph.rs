@@ -10,7 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{Expr, ExprKind, Flow, Function, Literal, Program, SamplePart, Step};
+use crate::ir::{
+    Expr, ExprKind, Flow, Function, Literal, Program, SamplePart, SharedBindings, Step,
+};
 
 /// Where a value comes from. Ordered, so every set of origins prints in one stable order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,6 +98,10 @@ impl Deps {
 pub struct FieldLineage {
     pub field: String,
     pub deps: Deps,
+    /// What the picture draws into the field: `deps`, but with each `per source` binding as
+    /// itself (its name in `bindings`, none of its origins), since the picture draws the
+    /// binding as a row of its own that its origins feed.
+    pub drawn: Deps,
 }
 
 /// One lookup row a flow reads, with what its key reads.
@@ -119,6 +125,8 @@ pub struct FlowLineage {
     /// What the flow's `skip when` conditions read (through the bindings they read): like the
     /// `where`, they decide whether the record is written at all.
     pub skips: Option<Deps>,
+    /// What the picture draws into the `where` row (see `FieldLineage::drawn`).
+    pub drawn_filter: Option<Deps>,
     /// Every lookup indexed in the flow (each distinct key once), in the order first read.
     pub lookups: Vec<LookupUse>,
     /// The assigned fields, in the order written.
@@ -145,6 +153,21 @@ pub struct Lineage {
     pub lookup_keys: BTreeMap<String, Vec<String>>,
     pub targets: Vec<Endpoint>,
     pub flows: Vec<FlowLineage>,
+    /// The `per source` blocks: each binding once, with what it reads, however many flows
+    /// read it.
+    pub shared: Vec<SharedLineage>,
+}
+
+/// A `per source` block: its bindings, in order, each with what it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedLineage {
+    pub source: String,
+    pub bindings: Vec<(String, Deps)>,
+}
+
+/// How a `per source` binding is named among a value's `Deps::bindings`.
+pub fn shared_label(name: &str, source: &str) -> String {
+    format!("{name} (per source {source})")
 }
 
 /// The lineage stage: what every assigned target field of every flow depends on.
@@ -153,7 +176,7 @@ pub fn lineage(program: &Program) -> Lineage {
     let flows: Vec<FlowLineage> = program
         .flows
         .iter()
-        .map(|f| flow_lineage(f, &params_read))
+        .map(|f| flow_lineage(f, program.shared_of(&f.source), &params_read))
         .collect();
     let entity_order = |entity: &str, used: &BTreeSet<String>| -> Vec<String> {
         let mut fields: Vec<String> = program
@@ -270,7 +293,59 @@ pub fn lineage(program: &Program) -> Lineage {
             .collect(),
         targets,
         flows,
+        shared: program
+            .shared
+            .iter()
+            .map(|block| SharedLineage {
+                source: block.source.clone(),
+                bindings: shared_deps(block, &params_read, false)
+                    .into_iter()
+                    .collect(),
+            })
+            .collect(),
     }
+}
+
+/// Each binding of a `per source` block with what it reads, in order; `opaque`: each as itself
+/// only (its name, and the lookup row it is, for the fields read of it), for `drawn`.
+fn shared_deps(
+    block: &SharedBindings,
+    params_read: &BTreeMap<String, Vec<bool>>,
+    opaque: bool,
+) -> Vec<(String, Deps)> {
+    let mut walker = Walker {
+        bindings: BTreeMap::new(),
+        params_read,
+        lookups: Vec::new(),
+        labels: BTreeMap::new(),
+    };
+    let mut out = Vec::new();
+    for step in &block.steps {
+        if let Step::Let {
+            name,
+            value,
+            on_failure,
+            ..
+        } = step
+        {
+            let mut deps = walker.expr(value);
+            deps.rejects.extend(on_failure.iter().cloned());
+            walker.bindings.insert(name.clone(), deps.clone());
+            walker
+                .labels
+                .insert(name.clone(), shared_label(name, &block.source));
+            let deps = if opaque {
+                Deps {
+                    rows: deps.rows,
+                    ..Deps::default()
+                }
+            } else {
+                deps
+            };
+            out.push((name.clone(), deps));
+        }
+    }
+    out
 }
 
 /// The name of the row that stands for an origin in a source's box: the field, a part of a
@@ -291,12 +366,72 @@ pub fn port_name(origin: &Origin) -> String {
     }
 }
 
-fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowLineage {
-    let mut walker = Walker {
-        bindings: BTreeMap::new(),
-        params_read,
-        lookups: Vec::new(),
+/// `shared`: the source's `per source` bindings, which the flow reads as its own `let`s. They
+/// are computed first, and are named in `Deps::bindings` as `NAME (per source SOURCE)`: one
+/// binding that every flow of the source reads, with its origins and its rejects. The flow is
+/// walked twice: with the bindings' origins (`deps`), and with each binding as itself
+/// (`drawn`).
+fn flow_lineage(
+    flow: &Flow,
+    shared: Option<&SharedBindings>,
+    params_read: &BTreeMap<String, Vec<bool>>,
+) -> FlowLineage {
+    let walk = |opaque: bool| {
+        let mut walker = Walker {
+            bindings: BTreeMap::new(),
+            params_read,
+            lookups: Vec::new(),
+            labels: BTreeMap::new(),
+        };
+        if let Some(block) = shared {
+            for (name, deps) in shared_deps(block, params_read, opaque) {
+                walker.bindings.insert(name.clone(), deps);
+                walker
+                    .labels
+                    .insert(name.clone(), shared_label(&name, &block.source));
+            }
+            if !opaque {
+                // The rows the block looks up are read for this flow too.
+                let mut block_walker = Walker {
+                    bindings: BTreeMap::new(),
+                    params_read,
+                    lookups: Vec::new(),
+                    labels: BTreeMap::new(),
+                };
+                for (_, value) in block.bindings() {
+                    block_walker.expr(value);
+                }
+                walker.lookups = block_walker.lookups;
+            }
+        }
+        let (filter, skips, fields) = walk_statements(&mut walker, flow);
+        (filter, skips, fields, walker.lookups)
     };
+    let (filter, skips, fields, lookups) = walk(false);
+    let (drawn_filter, _, drawn_fields, _) = walk(true);
+    let clear_rows = |mut d: Deps| {
+        d.rows.clear();
+        d
+    };
+    FlowLineage {
+        name: flow.name.clone(),
+        source: flow.source.clone(),
+        target: flow.target.clone(),
+        filter: filter.map(clear_rows),
+        skips: skips.map(clear_rows),
+        drawn_filter: drawn_filter.map(clear_rows),
+        lookups,
+        fields: fields
+            .into_iter()
+            .zip(drawn_fields)
+            .map(|((field, deps), (_, drawn))| FieldLineage { field, deps, drawn })
+            .collect(),
+    }
+}
+
+/// The flow's `where`, its `skip when`s and each assigned field with what it reads, through
+/// the walker's bindings.
+fn walk_statements(walker: &mut Walker, flow: &Flow) -> (Option<Deps>, Option<Deps>, Vec<(String, Deps)>) {
     let filter = flow.filter.as_ref().map(|f| walker.expr(&f.condition));
     let mut skips: Option<Deps> = None;
     let mut fields = Vec::new();
@@ -321,10 +456,7 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
                 let mut deps = walker.expr(value);
                 deps.rejects.extend(on_failure.iter().cloned());
                 deps.rows.clear();
-                fields.push(FieldLineage {
-                    field: field.clone(),
-                    deps,
-                });
+                fields.push((field.clone(), deps));
             }
             // A `skip when` decides the whole record as the `where` does; what it reads through
             // the bindings above it counts.
@@ -337,25 +469,13 @@ fn flow_lineage(flow: &Flow, params_read: &BTreeMap<String, Vec<bool>>) -> FlowL
             }
         }
     }
-    FlowLineage {
-        name: flow.name.clone(),
-        source: flow.source.clone(),
-        target: flow.target.clone(),
-        filter: filter.map(|mut d| {
-            d.rows.clear();
-            d
-        }),
-        skips: skips.map(|mut d| {
-            d.rows.clear();
-            d
-        }),
-        lookups: walker.lookups,
-        fields,
-    }
+    (filter, skips, fields)
 }
 
 struct Walker<'a> {
     bindings: BTreeMap<String, Deps>,
+    /// How a binding is named in `Deps::bindings` when not by its name: a shared one's.
+    labels: BTreeMap<String, String>,
     params_read: &'a BTreeMap<String, Vec<bool>>,
     lookups: Vec<LookupUse>,
 }
@@ -391,7 +511,8 @@ impl Walker<'_> {
             ExprKind::SourceTopicLevel { name } => origin(Origin::TopicLevel(name.clone())),
             ExprKind::Local(name) => {
                 let mut deps = self.bindings.get(name).cloned().unwrap_or_default();
-                deps.bindings.insert(name.clone());
+                let label = self.labels.get(name).unwrap_or(name);
+                deps.bindings.insert(label.clone());
                 deps
             }
             ExprKind::EntityField { base, field, .. } => {

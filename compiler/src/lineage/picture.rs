@@ -7,6 +7,8 @@
 //! - A lookup is a box whose first row is its key field, then the fields the mapping reads.
 //! - A flow is a box whose first row is `where` when it has a filter, then one row per
 //!   assigned target field. A field computed from constants only says `(constant)`.
+//! - A `per source` block is a box whose rows are its bindings: each drawn once, fed by what it
+//!   reads, and feeding every flow row that reads it.
 //! - A target is a box without rows: the flow's rows are its fields, and one thick arrow per
 //!   flow says which target receives them.
 //!
@@ -17,7 +19,7 @@
 
 use std::collections::BTreeSet;
 
-use super::graph::{port_name, Deps, Lineage, Origin};
+use super::graph::{port_name, shared_label, Deps, Lineage, Origin};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BoxKind {
@@ -25,6 +27,8 @@ pub enum BoxKind {
     Lookup,
     Flow,
     Target,
+    /// A `per source` block.
+    Shared,
 }
 
 impl BoxKind {
@@ -34,6 +38,7 @@ impl BoxKind {
             BoxKind::Lookup => "lookup",
             BoxKind::Flow => "flow",
             BoxKind::Target => "target",
+            BoxKind::Shared => "per source",
         }
     }
 }
@@ -98,6 +103,19 @@ pub fn picture(lineage: &Lineage) -> Picture {
             kind: BoxKind::Lookup,
             title: format!("lookup {}: {}", l.name, l.entity),
             rows,
+        });
+    }
+    let shared_base = nodes.len();
+    for (i, block) in lineage.shared.iter().enumerate() {
+        nodes.push(Node {
+            id: format!("p{i}"),
+            kind: BoxKind::Shared,
+            title: format!("per source {}", block.source),
+            rows: block
+                .bindings
+                .iter()
+                .map(|(name, _)| name.clone())
+                .collect(),
         });
     }
     let flow_base = nodes.len();
@@ -175,18 +193,49 @@ pub fn picture(lineage: &Lineage) -> Picture {
             }
         }
     };
+    // Each shared binding's row, fed by what it reads.
+    for (i, block) in lineage.shared.iter().enumerate() {
+        for (row, (_, deps)) in block.bindings.iter().enumerate() {
+            for origin in &deps.values {
+                if let Some(from) = origin_end(&block.source, origin) {
+                    edges.insert(Edge {
+                        from,
+                        to: (shared_base + i, Some(row)),
+                        kind: EdgeKind::Value,
+                    });
+                }
+            }
+            key_edges(&block.source, deps, &mut edges);
+        }
+    }
+    // The shared binding rows a value goes through.
+    let shared_ends = |source: &str, deps: &Deps| -> Vec<End> {
+        let Some(i) = lineage.shared.iter().position(|b| b.source == source) else {
+            return Vec::new();
+        };
+        lineage.shared[i]
+            .bindings
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| deps.bindings.contains(&shared_label(name, source)))
+            .map(|(row, _)| (shared_base + i, Some(row)))
+            .collect()
+    };
     for (i, f) in lineage.flows.iter().enumerate() {
         let flow = flow_base + i;
         let mut row = 0;
-        if let Some(filter) = &f.filter {
-            for origin in &filter.values {
-                if let Some(from) = origin_end(&f.source, origin) {
-                    edges.insert(Edge {
-                        from,
-                        to: (flow, Some(0)),
-                        kind: EdgeKind::Filter,
-                    });
-                }
+        if let Some(filter) = &f.drawn_filter {
+            let shared = shared_ends(&f.source, filter);
+            let origins = filter
+                .values
+                .iter()
+                .filter_map(|o| origin_end(&f.source, o));
+            for from in origins.chain(shared) {
+                edges.insert(Edge {
+                    from,
+                    to: (flow, Some(0)),
+                    kind: EdgeKind::Filter,
+                });
             }
             key_edges(&f.source, filter, &mut edges);
             row = 1;
@@ -206,16 +255,17 @@ pub fn picture(lineage: &Lineage) -> Picture {
             row += 1;
         }
         for field in &f.fields {
-            for origin in &field.deps.values {
-                if let Some(from) = origin_end(&f.source, origin) {
-                    edges.insert(Edge {
-                        from,
-                        to: (flow, Some(row)),
-                        kind: EdgeKind::Value,
-                    });
-                }
+            let drawn = &field.drawn;
+            let shared = shared_ends(&f.source, drawn);
+            let origins = drawn.values.iter().filter_map(|o| origin_end(&f.source, o));
+            for from in origins.chain(shared) {
+                edges.insert(Edge {
+                    from,
+                    to: (flow, Some(row)),
+                    kind: EdgeKind::Value,
+                });
             }
-            key_edges(&f.source, &field.deps, &mut edges);
+            key_edges(&f.source, drawn, &mut edges);
             row += 1;
         }
         for use_ in &f.lookups {

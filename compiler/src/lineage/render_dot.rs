@@ -60,6 +60,7 @@ pub fn color(kind: BoxKind) -> &'static str {
         BoxKind::Lookup => "#1b7837",
         BoxKind::Flow => "#762a83",
         BoxKind::Target => "#b2182b",
+        BoxKind::Shared => "#8c510a",
     }
 }
 

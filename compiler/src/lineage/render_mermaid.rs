@@ -40,6 +40,7 @@ pub fn render_mermaid(picture: &Picture) -> String {
         (BoxKind::Lookup, "lookup"),
         (BoxKind::Flow, "flow"),
         (BoxKind::Target, "target"),
+        (BoxKind::Shared, "shared"),
     ] {
         let ids: Vec<&str> = picture
             .nodes

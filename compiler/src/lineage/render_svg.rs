@@ -185,12 +185,14 @@ fn colors(kind: BoxKind) -> (&'static str, &'static str) {
         BoxKind::Lookup => "#d9f0d3",
         BoxKind::Flow => "#e7d4e8",
         BoxKind::Target => "#fddbc7",
+        BoxKind::Shared => "#f6e8c3",
     };
     (stroke, fill)
 }
 
 /// The column of each box: sources 0; a lookup one right of every box its key reads (so at
-/// least 1); flows right of every lookup; targets right of the flows.
+/// least 1); `per source` blocks right of every lookup; flows right of them; targets right of
+/// the flows.
 fn columns(picture: &Picture) -> Vec<usize> {
     let n = picture.nodes.len();
     let mut column: Vec<usize> = picture
@@ -220,10 +222,13 @@ fn columns(picture: &Picture) -> Vec<usize> {
         .map(|(_, c)| *c)
         .max()
         .unwrap_or(0);
+    // A `per source` block takes a column of its own only when there is one.
+    let shared = usize::from(picture.nodes.iter().any(|n| n.kind == BoxKind::Shared));
     for (node, c) in picture.nodes.iter().zip(column.iter_mut()) {
         match node.kind {
-            BoxKind::Flow => *c = lookups + 1,
-            BoxKind::Target => *c = lookups + 2,
+            BoxKind::Shared => *c = lookups + 1,
+            BoxKind::Flow => *c = lookups + 1 + shared,
+            BoxKind::Target => *c = lookups + 2 + shared,
             _ => {}
         }
     }

@@ -43,6 +43,8 @@ pub enum Item {
     Target(TargetDecl),
     DeadLetter(Connector),
     Flow(FlowDecl),
+    /// `per source NAME { let ... }`
+    PerSource(PerSourceDecl),
     /// `import "common/units.fdi"`
     Import(StringLit),
     Function(FnDecl),
@@ -214,6 +216,16 @@ pub struct FlowDecl {
     pub filter: Option<Expr>,
     pub statements: Vec<Statement>,
     /// The header `flow name: source -> target`, where "missing field" errors point.
+    pub header_span: Span,
+}
+
+/// `per source cmm { let part = parts[part_no] else reject "unknown part" }`: bindings shared
+/// by every flow of the source. Its statements are all `Statement::Let`s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerSourceDecl {
+    pub source: Ident,
+    pub statements: Vec<Statement>,
+    /// `per source NAME`, where errors about the block as a whole point.
     pub header_span: Span,
 }
 

@@ -233,6 +233,7 @@ impl Builder {
                     Item::DeadLetter(self.connector(item.into_inner().next()?)?)
                 }
                 Rule::flow_decl => Item::Flow(self.flow(item)?),
+                Rule::per_source_decl => Item::PerSource(self.per_source(item)?),
                 Rule::import_decl => Item::Import(self.string(item.into_inner().next()?)),
                 Rule::fn_decl => Item::Function(self.function(item)?),
                 Rule::test_decl => Item::Test(self.test(item)?),
@@ -426,6 +427,38 @@ impl Builder {
         })
     }
 
+    fn per_source(&mut self, pair: Pair<Rule>) -> Option<PerSourceDecl> {
+        let start = pair.as_span().start();
+        let mut p = pair
+            .into_inner()
+            .skip_while(|part| part.as_rule() == Rule::per_word);
+        let source = self.ident(p.next()?);
+        let header_span = Span {
+            start,
+            ..source.span
+        };
+        let mut statements = Vec::new();
+        for part in p {
+            let mut s = part.into_inner();
+            let name = self.ident(s.next()?);
+            let value = self.expr(s.next()?.into_inner());
+            let else_reject = match s.next() {
+                Some(e) => Some(self.string(e.into_inner().next()?)),
+                None => None,
+            };
+            statements.push(Statement::Let {
+                name,
+                value,
+                else_reject,
+            });
+        }
+        Some(PerSourceDecl {
+            source,
+            statements,
+            header_span,
+        })
+    }
+
     /// The first expression nested deeper than [`MAX_EXPR_DEPTH`], if any.
     fn check_depth(&self, file: &MappingFile) -> Option<Diagnostic> {
         fn depth_exceeded(e: &Expr, depth: usize) -> Option<Span> {
@@ -460,6 +493,15 @@ impl Builder {
                 .find_map(|e| depth_exceeded(e, 0))
                 .map(too_deep),
             Item::Function(f) => depth_exceeded(&f.body, 0).map(too_deep),
+            Item::PerSource(shared) => shared
+                .statements
+                .iter()
+                .map(|s| match s {
+                    Statement::Let { value, .. } | Statement::Assign { value, .. } => value,
+                    Statement::Skip { condition, .. } => condition,
+                })
+                .find_map(|e| depth_exceeded(e, 0))
+                .map(too_deep),
             _ => None,
         })
     }

@@ -416,6 +416,32 @@ impl Run {
         }
     }
 
+    /// Shared stage, between decode and the flows: the bindings the flows of `raw`'s source share
+    /// (a mapping's `per source` block), computed once per record. When they reject the record,
+    /// writes ONE dead-letter line (flow null, stage "map") and counts the reject, by its reason,
+    /// in each of the source's flows (each counted the record as read at decode, so each still
+    /// balances), and returns `Ok(None)`: no flow of the source sees the record.
+    pub fn share<S>(
+        &mut self,
+        raw: &RawRecord,
+        shared: Result<S, Reject>,
+    ) -> Result<Option<S>, RunError> {
+        match shared {
+            Ok(values) => Ok(Some(values)),
+            Err(reject) => {
+                let source = self.source_index(raw.source());
+                self.dead_letter_reject(None, Stage::Map, &reject, raw)?;
+                for i in 0..self.sources[source].flows.len() {
+                    let flow = self.sources[source].flows[i];
+                    if self.takes(flow) {
+                        self.count_reject(flow, Stage::Map, &reject);
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+
     /// Map outcome to write stage: `Mapped` -> the flow's target (a write reject is dead-lettered, stage
     /// "write"), `Filtered` -> counted, `Rejected` -> dead-lettered (stage "map") and counted by reason.
     /// `outcome` is a `MapOutcome` or what a generated flow returns (`Result<MapOutcome<T>, Reject>`).
@@ -576,5 +602,7 @@ fn unknown_flow(flow: usize) -> RunError {
 mod delivery_tests;
 #[cfg(test)]
 mod replay_tests;
+#[cfg(test)]
+mod share_tests;
 #[cfg(test)]
 mod tests;
