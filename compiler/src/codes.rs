@@ -141,6 +141,13 @@ codes! {
     SharedBindingReadsTarget = "E0362": "a binding of a `per source` block reads a field of a flow's target",
     DuplicatePerSource = "E0363": "a source has more than one `per source` block",
 
+    // Schema: units given by a column (issue 16)
+    UnitColumnWithoutUnit = "E0365": "a field with `unit_column:` has no unit of its own to convert to",
+    UnitColumnShape = "E0366": "`unit_column:` and `units:` are not given together, or `units:` is not a list of unit names",
+    UnitColumnUnknownUnit = "E0367": "a unit in `units:` is not a unit fdi knows",
+    UnitColumnDimension = "E0368": "a unit in `units:` measures something else than the field's unit",
+    UnitColumnNotText = "E0369": "a field's unit column is a field of the entity that is not `string`",
+
     // Emit
     InternalEmit = "E0401": "internal compiler error while generating code",
 

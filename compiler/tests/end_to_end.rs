@@ -660,3 +660,80 @@ fn shared_bindings_reject_a_record_once_for_all_flows() {
         spc.len() - nonconformances.len()
     );
 }
+
+/// Lengths whose unit each row gives (`unit_column:`): rows in `in` are converted to the mm the
+/// mapping sees, rows in `mm` are kept, and a row in `ft` (which the field does not list) is in
+/// the dead letter with reason "unknown unit". Expected values are computed here from
+/// `input.csv` with the csv crate alone.
+#[test]
+fn unit_columns_convert_each_row_and_reject_unknown_units() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("units");
+    copy_dir(&workspace_root().join("tests/programs/unit_column"), &dir);
+    let binary = build(&dir.join("unit_column.fdi"), &tmp.path().join("crate"));
+    let (code, summary) = run_json(&binary, &[]);
+    assert_eq!(code, 0, "{summary}");
+    assert_balanced(&summary);
+
+    let to_mm = |value: &str, unit: &str| -> Result<f64, String> {
+        let v: f64 = value.parse().expect("a number");
+        match unit {
+            "mm" => Ok(v),
+            "in" => Ok(v * 25.4),
+            "um" => Ok(v / 1000.0),
+            other => Err(other.to_string()),
+        }
+    };
+    let mut expected = Vec::new();
+    let mut rejected = Vec::new();
+    let mut reader = csv::Reader::from_path(dir.join("input.csv")).expect("input");
+    for row in reader.records() {
+        let row = row.expect("row");
+        let (part, length, unit, depth, depth_unit) = (&row[0], &row[1], &row[2], &row[3], &row[4]);
+        let length = to_mm(length, unit);
+        let depth = if depth.is_empty() {
+            Ok(None)
+        } else {
+            to_mm(depth, depth_unit).map(Some)
+        };
+        match (length, depth) {
+            (Ok(length), Ok(depth)) => {
+                expected.push((part.to_string(), length, depth, unit.to_string()))
+            }
+            _ => rejected.push(part.to_string()),
+        }
+    }
+    // The data has each case: inches, millimetres, micrometres, and ft in either column.
+    assert_eq!(rejected, ["P-005", "P-006"]);
+    assert!(expected.iter().any(|e| e.3 == "in") && expected.iter().any(|e| e.3 == "mm"));
+
+    let written = read_jsonl(&dir.join("out/measured.jsonl"));
+    assert_eq!(written.len(), expected.len(), "{written:?}");
+    for (w, (part, length, depth, unit)) in written.iter().zip(&expected) {
+        assert_eq!(w["part"], part.as_str(), "{w}");
+        assert_eq!(w["length"].as_f64(), Some(*length), "{w}");
+        assert_eq!(w["depth"].as_f64(), *depth, "{w}");
+        assert_eq!(w["unit_given"], unit.as_str(), "{w}");
+    }
+    let gauge = flow(&summary, "gauge");
+    assert_eq!(
+        gauge["rejected"].as_u64(),
+        Some(rejected.len() as u64),
+        "{summary}"
+    );
+    assert_eq!(
+        gauge["reasons"]["unknown unit"].as_u64(),
+        Some(rejected.len() as u64),
+        "{summary}"
+    );
+    let dead = read_jsonl(&dir.join("out/unit_column.dead-letter.jsonl"));
+    let dead_parts: Vec<&str> = dead
+        .iter()
+        .filter_map(|d| d["record"]["part"].as_str())
+        .collect();
+    assert_eq!(dead_parts, rejected, "{dead:?}");
+    assert!(
+        dead.iter().all(|d| d["reason"] == "unknown unit"),
+        "{dead:?}"
+    );
+}

@@ -63,6 +63,8 @@ pub enum DecodeRule {
     RepeatedLocalTime,
     /// An instant outside the years 0000 to 9999, or a second 60 that was no leap second.
     TimeOutOfRange,
+    /// A row whose unit column gives a unit its field does not list in `units:`.
+    UnknownUnit,
 }
 
 impl DecodeRule {
@@ -116,6 +118,7 @@ impl fmt::Display for DecodeRule {
             DecodeRule::SkippedLocalTime => f.write_str("local time skipped by a clock change"),
             DecodeRule::RepeatedLocalTime => f.write_str("local time repeated by a clock change"),
             DecodeRule::TimeOutOfRange => f.write_str("time out of range"),
+            DecodeRule::UnknownUnit => f.write_str("unknown unit"),
         }
     }
 }
@@ -138,4 +141,49 @@ pub(crate) fn is_noted() -> bool {
 /// The rule noted since the last [`clear`], if any, and clears it.
 pub(crate) fn take() -> Option<DecodeRule> {
     NOTED.with(|noted| noted.take())
+}
+
+/// A value whose unit its row gives (`unit_column:`), converted to its field's unit: `units`
+/// holds each accepted unit's text and its conversion, `x * scale + shift` or, with `divide`,
+/// `(x + shift) / scale`, as the compiler computed it. A unit not in the list is an error, noted
+/// as [`DecodeRule::UnknownUnit`].
+pub fn convert_unit(
+    value: f64,
+    unit: &str,
+    units: &[(&str, f64, f64, bool)],
+) -> Result<f64, String> {
+    let unit = unit.trim();
+    match units.iter().find(|(text, ..)| *text == unit) {
+        Some(&(_, scale, shift, false)) => Ok(value * scale + shift),
+        Some(&(_, divisor, shift, true)) => Ok((value + shift) / divisor),
+        None => {
+            DecodeRule::UnknownUnit.note();
+            let listed: Vec<&str> = units.iter().map(|(text, ..)| *text).collect();
+            Err(format!(
+                "unknown unit `{unit}`: not one of {}",
+                listed.join(", ")
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod unit_column_tests {
+    use super::*;
+
+    #[test]
+    fn converts_listed_units_and_notes_others() {
+        let units = [
+            ("mm", 1.0, 0.0, false),
+            ("in", 25.4, 0.0, false),
+            ("um", 1000.0, 0.0, true),
+        ];
+        assert_eq!(convert_unit(2.0, "in", &units), Ok(2.0 * 25.4));
+        assert_eq!(convert_unit(2.0, " mm ", &units), Ok(2.0));
+        assert_eq!(convert_unit(1500.0, "um", &units), Ok(1.5));
+        clear();
+        assert!(convert_unit(1.0, "ft", &units).is_err());
+        assert_eq!(take(), Some(DecodeRule::UnknownUnit));
+        assert_eq!(DecodeRule::UnknownUnit.to_string(), "unknown unit");
+    }
 }

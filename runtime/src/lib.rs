@@ -92,6 +92,7 @@ pub mod delivery;
 pub use delivery::{Delivery, FlowDelivery};
 
 pub use decode::decode;
+pub use decode_rule::convert_unit;
 pub use decode_rule::DecodeRule;
 pub use error::RunError;
 pub use identifier::{

@@ -223,18 +223,144 @@ fn borrowed_text(field: &crate::schema::Field, borrows: bool) -> bool {
 }
 
 fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool, names: &Names) {
+    if entity.fields.iter().any(|f| f.unit_column.is_some()) {
+        unit_column_structs(scope, entity, names);
+        return;
+    }
+    entity_struct_as(scope, entity, borrows, names, StructRole::Plain);
+}
+
+/// Which of the structs of an entity [`entity_struct_as`] writes: the entity's own, and for
+/// an entity with unit columns, the raw one it is decoded from before its values are converted.
+#[derive(Clone, Copy, PartialEq)]
+enum StructRole {
+    Plain,
+    /// The entity's struct, decoded through its raw struct (`#[serde(try_from)]`).
+    Converted,
+    /// The raw struct: values in their row's unit, and the unit columns the entity lacks.
+    Raw,
+}
+
+/// The name of the raw struct of an entity with unit columns.
+fn raw_name(entity: &Entity, names: &Names) -> String {
+    format!("{}__Raw", names.ty(&entity.name))
+}
+
+/// An entity with unit columns: its raw struct, its own, and the conversion between them.
+/// Neither borrows text from the record.
+fn unit_column_structs(scope: &mut Scope, entity: &Entity, names: &Names) {
+    let raw = raw_name(entity, names);
+    let idents = entity_struct_as(scope, entity, false, names, StructRole::Raw);
+    entity_struct_as(scope, entity, false, names, StructRole::Converted);
+    let mut lines = Vec::new();
+    for (field, ident) in &idents {
+        let Some(field) = field else { continue };
+        let Some(uc) = &field.unit_column else {
+            lines.push(format!("            {ident}: raw.{ident},"));
+            continue;
+        };
+        let units: Vec<String> = uc
+            .units
+            .iter()
+            .map(|(text, c)| match c.arithmetic {
+                crate::units::Arithmetic::MultiplyAdd { scale, shift } => {
+                    format!("({text:?}, {scale:?}, {shift:?}, false)")
+                }
+                crate::units::Arithmetic::AddDivide { shift, divisor } => {
+                    format!("({text:?}, {divisor:?}, {shift:?}, true)")
+                }
+            })
+            .collect();
+        let unit = unit_ident(entity, &uc.column, &idents);
+        let convert = format!(
+            "::fdi_runtime::convert_unit(v, &raw.{unit}, &[{}])?",
+            units.join(", ")
+        );
+        let value = if field.optional {
+            format!("match raw.{ident} {{ Some(v) => Some({convert}), None => None }}")
+        } else {
+            format!("{{ let v = raw.{ident}; {convert} }}")
+        };
+        lines.push(format!("            {ident}: {value},"));
+    }
+    let name = names.ty(&entity.name);
+    scope.raw(format!(
+        "impl ::std::convert::TryFrom<{raw}> for {name} {{
+                 type Error = String;
+
+                 /// Converts each value whose row gives its unit to the field's unit.
+                 fn try_from(raw: {raw}) -> Result<Self, String> {{
+                         Ok({name} {{
+{}
+        }})
+                 }}
+         }}",
+        lines.join("\n")
+    ));
+}
+
+/// The raw struct's field that holds a unit column: the entity's field of that column, or a
+/// field of the raw struct alone.
+fn unit_ident(
+    entity: &Entity,
+    column: &str,
+    idents: &[(Option<&crate::schema::Field>, String)],
+) -> String {
+    idents
+        .iter()
+        .find(|(f, _)| f.is_some_and(|f| f.external_name() == column && f.quality.is_none()))
+        .map(|(_, ident)| ident.clone())
+        .unwrap_or_else(|| {
+            let i = entity
+                .fields
+                .iter()
+                .filter_map(|f| f.unit_column.as_ref())
+                .position(|uc| uc.column == column)
+                .unwrap_or(0);
+            format!("__unit_{i}")
+        })
+}
+
+/// Writes one struct of an entity (see [`StructRole`]); returns its fields' idents, each with
+/// the schema field it holds the value of (`None`: a sample's quality or timestamp, or a raw
+/// unit column).
+fn entity_struct_as<'e>(
+    scope: &mut Scope,
+    entity: &'e Entity,
+    borrows: bool,
+    names: &Names,
+    role: StructRole,
+) -> Vec<(Option<&'e crate::schema::Field>, String)> {
+    let mut idents = Vec::new();
     let lifetime = entity.fields.iter().any(|f| borrowed_text(f, borrows));
-    let st = scope
-        .new_struct(names.ty(&entity.name))
-        .vis("pub")
-        .derive("Debug")
-        .derive("Clone")
-        .derive("PartialEq")
-        .derive("::fdi_runtime::serde::Serialize")
-        .derive("::fdi_runtime::serde::Deserialize")
-        .r#macro("#[serde(crate = \"::fdi_runtime::serde\")]")
-        .allow("non_snake_case");
-    if !is_camel_case(names.ty(&entity.name)) {
+    let raw = raw_name(entity, names);
+    let st = if role == StructRole::Raw {
+        scope
+            .new_struct(&raw)
+            .derive("::fdi_runtime::serde::Deserialize")
+            .r#macro("#[serde(crate = \"::fdi_runtime::serde\")]")
+            .allow("non_snake_case")
+            .allow("non_camel_case_types")
+            .doc(format!(
+                "`{}` as decoded, before its values are converted from their row's unit.",
+                entity.name
+            ))
+    } else {
+        scope
+            .new_struct(names.ty(&entity.name))
+            .vis("pub")
+            .derive("Debug")
+            .derive("Clone")
+            .derive("PartialEq")
+            .derive("::fdi_runtime::serde::Serialize")
+            .derive("::fdi_runtime::serde::Deserialize")
+            .r#macro("#[serde(crate = \"::fdi_runtime::serde\")]")
+            .allow("non_snake_case")
+    };
+    if role == StructRole::Converted {
+        st.r#macro(format!("#[serde(try_from = {raw:?})]"));
+    }
+    if role != StructRole::Raw && !is_camel_case(names.ty(&entity.name)) {
         st.allow("non_camel_case_types");
     }
     if lifetime {
@@ -252,6 +378,19 @@ fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool, names: &Name
                 "::fdi_runtime::SampleValue<{}>",
                 rust_type(&field.ty, names)
             );
+            idents.push((Some(field), names.field_ident(&field.name).to_string()));
+            idents.push((
+                None,
+                names
+                    .sample_ident(&field.name, SampleField::Quality)
+                    .to_string(),
+            ));
+            idents.push((
+                None,
+                names
+                    .sample_ident(&field.name, SampleField::Timestamp)
+                    .to_string(),
+            ));
             st.new_field(names.field_ident(&field.name), value)
                 .vis("pub")
                 .annotation(format!(
@@ -294,6 +433,7 @@ fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool, names: &Name
             ty
         };
         let ident = names.field_ident(&field.name);
+        idents.push((Some(field), ident.to_string()));
         let f = st.new_field(ident, ty).vis("pub");
         if borrowed {
             f.annotation("#[serde(borrow)]");
@@ -310,9 +450,29 @@ fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool, names: &Name
             readers.push(time_reader(reader, format, field.optional));
         }
     }
-    for reader in readers {
-        scope.push_fn(reader);
+    if role == StructRole::Raw {
+        // The unit columns the entity does not declare, read only for the conversion.
+        let mut seen = Vec::new();
+        for uc in entity.fields.iter().filter_map(|f| f.unit_column.as_ref()) {
+            let declared = entity
+                .fields
+                .iter()
+                .any(|f| f.external_name() == uc.column && f.quality.is_none());
+            if declared || seen.contains(&uc.column) {
+                continue;
+            }
+            seen.push(uc.column.clone());
+            let ident = unit_ident(entity, &uc.column, &[]);
+            st.new_field(&ident, "String")
+                .annotation(format!("#[serde(rename = {:?})]", uc.column));
+            idents.push((None, ident));
+        }
+    } else {
+        for reader in readers {
+            scope.push_fn(reader);
+        }
     }
+    idents
 }
 
 /// A serde `deserialize_with` function that reads a timestamp in its declared format.

@@ -431,7 +431,10 @@ fn flow_lineage(
 
 /// The flow's `where`, its `skip when`s and each assigned field with what it reads, through
 /// the walker's bindings.
-fn walk_statements(walker: &mut Walker, flow: &Flow) -> (Option<Deps>, Option<Deps>, Vec<(String, Deps)>) {
+fn walk_statements(
+    walker: &mut Walker,
+    flow: &Flow,
+) -> (Option<Deps>, Option<Deps>, Vec<(String, Deps)>) {
     let filter = flow.filter.as_ref().map(|f| walker.expr(&f.condition));
     let mut skips: Option<Deps> = None;
     let mut fields = Vec::new();

@@ -170,6 +170,20 @@ pub struct Field {
     /// Where an XML document holds the field (`xml:`), relative to the record's element; `None`:
     /// the child element named as its column.
     pub xml: Option<XmlFieldPath>,
+    /// The column that gives each row's unit (`unit_column:`, `units:`), if the data carries one.
+    pub unit_column: Option<UnitColumn>,
+    pub span: Span,
+}
+
+/// A float field whose unit each row gives in a column: the value is converted at decode from
+/// the row's unit, one of `units`, to the field's own (canonical) unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitColumn {
+    /// The column's external name.
+    pub column: String,
+    /// Each accepted unit as the data writes it, and its conversion to the field's unit.
+    pub units: Vec<(String, crate::units::Conversion)>,
+    /// The `unit_column` key in the schema.
     pub span: Span,
 }
 

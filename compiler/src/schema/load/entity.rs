@@ -6,7 +6,7 @@ use super::{FileLoader, PendingType};
 use crate::schema::{Entity, Field, FieldType, SchemaSet};
 
 /// The keys of a field written as a mapping.
-const FIELD_KEYS: [&str; 14] = [
+const FIELD_KEYS: [&str; 16] = [
     "type",
     "optional",
     "column",
@@ -21,6 +21,8 @@ const FIELD_KEYS: [&str; 14] = [
     "zone",
     "modbus",
     "xml",
+    "unit_column",
+    "units",
 ];
 
 impl FileLoader<'_> {
@@ -63,6 +65,7 @@ impl FileLoader<'_> {
             .collect();
         self.columns_distinct(name, &fields);
         self.registers_distinct(name, &fields);
+        self.unit_columns_are_text(name, &fields);
         set.entities.insert(
             name.to_string(),
             Entity {
@@ -150,6 +153,7 @@ impl FileLoader<'_> {
         let xml = options
             .get("xml")
             .and_then(|spec| self.xml_path(&path, spec));
+        let unit_column = self.unit_column(&path, &pending, unit.as_ref(), options);
         self.pending.push(pending);
         // Unresolved for now: an identifier or enum name that `resolve` checks.
         let ty = FieldType::builtin(&type_name).unwrap_or(FieldType::Identifier(type_name));
@@ -163,6 +167,7 @@ impl FileLoader<'_> {
             time_format,
             modbus,
             xml,
+            unit_column,
             span,
         })
     }

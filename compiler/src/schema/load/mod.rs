@@ -8,6 +8,7 @@ mod identifier;
 mod master_data;
 mod register_map;
 mod register_overlap;
+mod unit_column;
 mod xml_path;
 
 use std::collections::BTreeMap;
