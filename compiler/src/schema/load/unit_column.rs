@@ -51,7 +51,7 @@ impl FileLoader<'_> {
                     Code::UnitColumnWithoutUnit,
                     format!("field `{field}` has a unit column, but no unit of its own to convert to"),
                 )
-                .label(column_span, "each row's unit, converted to ... nothing")
+                .label(column_span, "each row's unit is read here, but the field has no unit")
                 .help(format!("give the field the unit the mapping sees, which each row's value is converted to: `type: \"float[{}]\"`", first_text(units).unwrap_or("mm"))),
             );
             return None;
@@ -117,7 +117,7 @@ impl FileLoader<'_> {
                 Code::UnitColumnShape,
                 format!("field `{field}` needs both `unit_column:` (a column's name) and `units:` (a list of units)"),
             )
-            .label(span, "here")
+            .label(span, "given alone, empty, or not a name")
             .help(help.to_string()),
         );
     }
