@@ -4,6 +4,7 @@
 //! so a connector is described once.
 
 mod check;
+pub mod record_keys;
 mod replay;
 mod topics;
 

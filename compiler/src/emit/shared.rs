@@ -22,7 +22,8 @@ pub struct SharedNames {
     pub function: String,
     /// Per binding (by its name in the mapping), the struct's field.
     pub fields: HashMap<String, String>,
-    /// Whether the struct borrows from the lookups (it holds a looked-up record): `<'l>`.
+    /// Whether the struct borrows from the lookups (it holds a looked-up record a flow reads):
+    /// `<'l>`.
     pub borrows: bool,
 }
 
@@ -55,7 +56,10 @@ pub fn shared_names(program: &ir::Program) -> HashMap<String, SharedNames> {
                 .iter()
                 .for_each(|binding| fields.take(binding));
             let field_idents = fields.assign(&bindings);
-            let borrows = block.bindings().any(|(_, value)| borrows(&value.ty));
+            let read = read_by_flows(program, block);
+            let borrows = block
+                .bindings()
+                .any(|(name, value)| read.contains(name) && borrows(&value.ty));
             let shared = SharedNames {
                 struct_name: pair[0].clone(),
                 function: pair[1].clone(),
@@ -110,8 +114,9 @@ pub fn shared_rs(
     }
     for block in &program.shared {
         let own = &shared_names[&block.source];
-        shared_struct(&mut scope, block, own, names);
-        scope.push_fn(shared_fn(program, block, own, names, origins));
+        let read = read_by_flows(program, block);
+        shared_struct(&mut scope, block, own, names, &read);
+        scope.push_fn(shared_fn(program, block, own, names, origins, &read));
     }
     scope.to_string() + "\n"
 }
@@ -128,7 +133,26 @@ fn value_type(value: &ir::Expr, names: &Names) -> String {
     }
 }
 
-fn shared_struct(scope: &mut Scope, block: &ir::SharedBindings, own: &SharedNames, names: &Names) {
+/// The bindings of `block` that a flow of its source reads: the struct's fields. The others are
+/// computed for their rejects, or for the bindings after them, and stay in the function.
+fn read_by_flows(program: &ir::Program, block: &ir::SharedBindings) -> BTreeSet<String> {
+    let flows = program.flows.iter().filter(|f| f.source == block.source);
+    let read = ir::locals_read(flows.flat_map(|f| f.expressions()));
+    block
+        .bindings()
+        .map(|(name, _)| name)
+        .filter(|name| read.contains(*name))
+        .map(str::to_string)
+        .collect()
+}
+
+fn shared_struct(
+    scope: &mut Scope,
+    block: &ir::SharedBindings,
+    own: &SharedNames,
+    names: &Names,
+    read: &BTreeSet<String>,
+) {
     let name = if own.borrows {
         format!("{}<'l>", own.struct_name)
     } else {
@@ -145,6 +169,9 @@ fn shared_struct(scope: &mut Scope, block: &ir::SharedBindings, own: &SharedName
         let Step::Let { name, value, .. } = step else {
             continue;
         };
+        if !read.contains(name) {
+            continue;
+        }
         def.new_field(&own.fields[name], value_type(value, names))
             .vis("pub")
             .doc(format!("`let {name}`"));
@@ -157,8 +184,11 @@ fn shared_fn(
     own: &SharedNames,
     names: &Names,
     origins: &Origins,
+    read: &BTreeSet<String>,
 ) -> Function {
     let exprs: Vec<&ir::Expr> = block.bindings().map(|(_, value)| value).collect();
+    // A binding neither a flow nor a later binding reads is computed for its reject alone.
+    let read_in_block = ir::locals_read(exprs.iter().copied());
     let (mut record, mut raw, mut lookups) = (false, false, false);
     let mut topic: BTreeSet<Option<String>> = BTreeSet::new();
     for expr in &exprs {
@@ -249,7 +279,11 @@ fn shared_fn(
         else {
             continue;
         };
-        let local = &emitter.locals[name];
+        let local = if read.contains(name) || read_in_block.contains(name.as_str()) {
+            emitter.locals[name].as_str()
+        } else {
+            "_"
+        };
         let statement = match on_failure {
             Some(reason) => format!(
                 "let {local} = {}.or_reject({reason:?})?;",
@@ -261,6 +295,7 @@ fn shared_fn(
     }
     let fields: Vec<String> = block
         .bindings()
+        .filter(|(name, _)| read.contains(*name))
         .map(|(name, _)| format!("    {},", own.fields[name]))
         .collect();
     function.line(format!(

@@ -1,24 +1,13 @@
 //! The fields of the record of one OPC UA data change (docs/connectors/opcua.md), against a
-//! source's entity (E0806): a required field the record does not have would reject every record,
-//! a quality or timestamp column it does not have would make every value UNCERTAIN without a
-//! time, and a field of the wrong type would reject every record. Caught at compile time.
+//! source's entity (E0806), by `connectors/record_keys.rs`: a field the record cannot give is
+//! caught at compile time.
 
-use crate::diagnostic::{closest, Code, Diagnostic};
-use crate::schema::{Entity, FieldType, IdBase, SchemaSet};
+use crate::connectors::record_keys::{self, Holds, RecordShape};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::schema::{Entity, SchemaSet};
 
-/// What a record key holds, for the field that reads it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Holds {
-    /// The value, by the node's DataType (typed by a NodeSet, or at run time).
-    Value,
-    Text,
-    Number,
-    Time,
-    /// A status, as a quality column reads it.
-    Quality,
-}
-
-/// The keys of a data change's record and what each holds.
+/// The keys of a data change's record and what each holds (`value` by the node's DataType,
+/// typed by a NodeSet or at run time; `status` as a quality column reads it).
 const RECORD: &[(&str, Holds)] = &[
     ("node", Holds::Text),
     ("node_id", Holds::Text),
@@ -35,112 +24,10 @@ const RECORD: &[(&str, Holds)] = &[
 
 /// Every field of `entity` an OPC UA data change cannot give.
 pub fn check_source_fields(entity: &Entity, schema: &SchemaSet) -> Vec<Diagnostic> {
-    let keys = || RECORD.iter().map(|(key, _)| *key);
-    let mut problems = Vec::new();
-    for field in &entity.fields {
-        let column = field.external_name();
-        let holds = RECORD
-            .iter()
-            .find(|(key, _)| *key == column)
-            .map(|(_, holds)| *holds);
-        // The columns the field reads that no record has: its value's (unless optional), and
-        // its quality's and timestamp's, which would read as UNCERTAIN without a time.
-        let mut missing: Vec<&str> = Vec::new();
-        if holds.is_none() && !field.optional {
-            missing.push(column);
-        }
-        for extra in field
-            .quality
-            .iter()
-            .flat_map(|q| [q.quality.as_str(), q.timestamp.as_str()])
-        {
-            if !keys().any(|key| key == extra) {
-                missing.push(extra);
-            }
-        }
-        if !missing.is_empty() {
-            let near: Vec<String> = missing
-                .iter()
-                .filter_map(|m| closest(m, keys()).map(|key| format!("`{key}` for `{m}`")))
-                .collect();
-            let help = if near.is_empty() {
-                format!("the record of a data change has {}", list(keys()))
-            } else {
-                format!(
-                    "the record has {}: rename the field, or name its columns in the schema (`column:`, `quality_column:`, `timestamp_column:`)",
-                    near.join(", ")
-                )
-            };
-            problems.push(
-                Diagnostic::error(
-                    Code::OpcuaItems,
-                    format!(
-                        "`{}.{}` reads {}, which an OPC UA data change does not have",
-                        entity.name,
-                        field.name,
-                        list(missing.iter().copied())
-                    ),
-                )
-                .label(
-                    field.span,
-                    if holds.is_none() && !field.optional {
-                        "every record would be rejected for it"
-                    } else {
-                        "every value would be UNCERTAIN, without a time"
-                    },
-                )
-                .help(help),
-            );
-            continue;
-        }
-        if let Some(holds) = holds.filter(|h| !fits(*h, &field.ty, schema)) {
-            problems.push(
-                Diagnostic::error(
-                    Code::OpcuaItems,
-                    format!(
-                        "`{column}` of an OPC UA data change is {}, and `{}.{}` is not",
-                        describe(holds),
-                        entity.name,
-                        field.name
-                    ),
-                )
-                .label(field.span, "every record would be rejected for it")
-                .help(format!("declare `{}` as {}", field.name, describe(holds))),
-            );
-        }
-    }
-    problems
-}
-
-fn fits(holds: Holds, ty: &FieldType, schema: &SchemaSet) -> bool {
-    let ty = match ty {
-        FieldType::Identifier(name) => match schema.identifiers.get(name).map(|i| i.base) {
-            Some(IdBase::String) => &FieldType::String,
-            Some(IdBase::Int) => &FieldType::Int,
-            None => return true,
-        },
-        other => other,
+    let shape = RecordShape {
+        keys: RECORD,
+        what: "an OPC UA data change",
+        code: Code::OpcuaItems,
     };
-    match holds {
-        Holds::Value => true,
-        Holds::Text => matches!(ty, FieldType::String | FieldType::Enum(_)),
-        Holds::Number => matches!(ty, FieldType::Int | FieldType::Float),
-        Holds::Time => matches!(ty, FieldType::Timestamp | FieldType::String),
-        Holds::Quality => matches!(ty, FieldType::String | FieldType::Enum(_)),
-    }
-}
-
-fn describe(holds: Holds) -> &'static str {
-    match holds {
-        Holds::Value => "the value",
-        Holds::Text => "text (`string`)",
-        Holds::Number => "a number (`int`)",
-        Holds::Time => "a time (`timestamp`)",
-        Holds::Quality => "a status name (`string`)",
-    }
-}
-
-fn list<'a>(keys: impl Iterator<Item = &'a str>) -> String {
-    let quoted: Vec<String> = keys.map(|k| format!("`{k}`")).collect();
-    quoted.join(", ")
+    record_keys::check_fields(&shape, entity, schema)
 }
