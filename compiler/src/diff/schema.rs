@@ -152,6 +152,14 @@ fn field(f: &Field) -> String {
     if let Some(q) = &f.quality {
         text.push_str(&format!(", quality {} / {}", q.quality, q.timestamp));
     }
+    if let Some(u) = &f.unit_column {
+        let units: Vec<&str> = u.units.iter().map(|(unit, _)| unit.as_str()).collect();
+        text.push_str(&format!(
+            ", unit from column {} ({})",
+            u.column,
+            units.join(", ")
+        ));
+    }
     match &f.time_format {
         None => {}
         Some(TimeFormatSpec::Iso8601) => text.push_str(", format iso8601"),
