@@ -184,13 +184,14 @@ fn the_examples_lineage_is_what_the_mappings_say() {
         reads(&answer(mill, "history.sample_no"), "spindle").0,
         ["mill.position"]
     );
-    // equipment_id = m.equipment_id, m = machines[MachineCode("MILL-01")]: a constant key.
+    // equipment_id = m.equipment_id, m = machines[MachineCode("MILL-01")] in the source's
+    // `per source` block: a constant key, through the shared binding.
     let eq = answer(mill, "history.equipment_id");
     assert_eq!(
         reads(&eq, "spindle"),
         (vec!["machines.equipment_id".to_string()], vec![])
     );
-    assert!(eq.flows[0].deps.bindings.contains("m"));
+    assert!(eq.flows[0].deps.bindings.contains("m (per source mill)"));
     assert!(eq.flows[0]
         .deps
         .rejects
