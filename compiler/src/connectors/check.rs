@@ -678,3 +678,34 @@ mod tests {
         );
     }
 }
+
+/// The texts of a text or text-list option, each with its span: the text inside the quotes when
+/// the literal is written without escapes (its length is then the text's plus the two quotes).
+pub fn text_items(connector: &ast::Connector, name: &str) -> Vec<crate::ir::TextItem> {
+    let Some(option) = connector.option(name) else {
+        return Vec::new();
+    };
+    let values = match &option.value.kind {
+        OptionValueKind::List(items) => items.iter().collect(),
+        _ => vec![&option.value],
+    };
+    values
+        .into_iter()
+        .filter_map(|value| match &value.kind {
+            OptionValueKind::Text(text) => {
+                let exact = value.span.len() == text.len() + 2;
+                let span = if exact {
+                    Span::new(value.span.file, value.span.start + 1, value.span.end - 1)
+                } else {
+                    value.span
+                };
+                Some(crate::ir::TextItem {
+                    text: text.clone(),
+                    span,
+                    exact,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}

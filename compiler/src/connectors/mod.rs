@@ -8,7 +8,7 @@ pub mod record_keys;
 mod replay;
 mod topics;
 
-pub use self::check::{check_connector, Checked, OptionValue};
+pub use self::check::{check_connector, text_items, Checked, OptionValue};
 pub use self::replay::{markdown_delivery_table, SourceReplay, TargetRewrite};
 
 /// What a declaration uses a connector for.

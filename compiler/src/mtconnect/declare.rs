@@ -1,11 +1,10 @@
 //! An MTConnect source (`mtconnect`, `shdr`, `mtconnect_adapter`) after the connector table
 //! checked its options: it reads at least one data item and none twice (E0830).
 
-use crate::connectors::Checked;
+use crate::connectors::{text_items as items, Checked};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::ir::{self, MtconnectDataItem, MtconnectStream, TextItem};
-use crate::source_map::Span;
-use crate::syntax::ast::{self, OptionValueKind};
+use crate::ir::{self, MtconnectDataItem, MtconnectStream};
+use crate::syntax::ast;
 
 /// The source an MTConnect connector declares, or every problem of its data items.
 pub fn source_kind(
@@ -78,35 +77,4 @@ pub fn source_kind(
             .map(|item| MtconnectDataItem { item, facts: None })
             .collect(),
     })
-}
-
-/// The texts of a text or text-list option, each with its span: the text inside the quotes when
-/// the literal is written without escapes (its length is then the text's plus the two quotes).
-fn items(connector: &ast::Connector, name: &str) -> Vec<TextItem> {
-    let Some(option) = connector.option(name) else {
-        return Vec::new();
-    };
-    let values = match &option.value.kind {
-        OptionValueKind::List(items) => items.iter().collect(),
-        _ => vec![&option.value],
-    };
-    values
-        .into_iter()
-        .filter_map(|value| match &value.kind {
-            OptionValueKind::Text(text) => {
-                let exact = value.span.len() == text.len() + 2;
-                let span = if exact {
-                    Span::new(value.span.file, value.span.start + 1, value.span.end - 1)
-                } else {
-                    value.span
-                };
-                Some(TextItem {
-                    text: text.clone(),
-                    span,
-                    exact,
-                })
-            }
-            _ => None,
-        })
-        .collect()
 }

@@ -3,12 +3,12 @@
 //! source monitors something and nothing twice (E0806) at intervals of at most a day (E0809),
 //! a target's `writes` are `field = node id` (E0807) with fields of its entity (E0808).
 
-use crate::connectors::Checked;
+use crate::connectors::{text_items as items, Checked};
 use crate::diagnostic::{closest, did_you_mean, Code, Diagnostic};
 use crate::ir::{self, OpcuaItem, OpcuaWrite};
 use crate::schema::Entity;
 use crate::source_map::Span;
-use crate::syntax::ast::{self, OptionValueKind};
+use crate::syntax::ast;
 
 use super::writes::{self, Placeholder};
 use super::{browse_path, node_id};
@@ -283,37 +283,6 @@ fn repeated_items(items: &[OpcuaItem], problems: &mut Vec<Diagnostic>) {
             );
         }
     }
-}
-
-/// The texts of a text-list option, each with its span: the text inside the quotes when the
-/// literal is written without escapes (its length is then the text's plus the two quotes).
-fn items(connector: &ast::Connector, name: &str) -> Vec<OpcuaItem> {
-    let Some(option) = connector.option(name) else {
-        return Vec::new();
-    };
-    let values = match &option.value.kind {
-        OptionValueKind::List(items) => items.iter().collect(),
-        _ => vec![&option.value],
-    };
-    values
-        .into_iter()
-        .filter_map(|value| match &value.kind {
-            OptionValueKind::Text(text) => {
-                let exact = value.span.len() == text.len() + 2;
-                let span = if exact {
-                    Span::new(value.span.file, value.span.start + 1, value.span.end - 1)
-                } else {
-                    value.span
-                };
-                Some(OpcuaItem {
-                    text: text.clone(),
-                    span,
-                    exact,
-                })
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// The span of `range` of an item's text: exact when the item's span is, else the item's.
