@@ -4,15 +4,14 @@
 //! and misbehaves when told to: 503s, 429s with Retry-After, delays, dropped connections, 422 for given
 //! records, an answer that is not JSON.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::process::{accepts_connections, find_program, free_port, ServerProcess, Shutdown};
+use crate::process::{
+    accepts_connections, control_request, find_program, free_port, ServerProcess, Shutdown,
+};
 use crate::{PeerError, TlsFiles, HOST};
 
 const PEER: &str = "HTTP server";
@@ -150,29 +149,7 @@ impl HttpServer {
 
     /// One control request (HTTP/1.0, the connection closed after the answer), its answer's JSON body.
     fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, PeerError> {
-        let fail = |e: std::io::Error| PeerError::new(PEER, format!("{method} {path}: {e}"));
-        let mut stream = TcpStream::connect((HOST, self.control_port)).map_err(fail)?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .map_err(fail)?;
         let body = body.map(Value::to_string).unwrap_or_default();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.0\r\nHost: {HOST}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .map_err(fail)?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).map_err(fail)?;
-        let text = String::from_utf8_lossy(&answer);
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-            return Err(PeerError::new(
-                PEER,
-                format!("{method} {path} answered {head}"),
-            ));
-        }
-        serde_json::from_str(body)
-            .map_err(|e| PeerError::new(PEER, format!("{method} {path}: not JSON ({e})")))
+        control_request(PEER, self.control_port, method, path, &body)
     }
 }

@@ -11,15 +11,14 @@
 //! which implements what the tests need of the standard: probe, current, sample with `from` and
 //! `count`, the header's sequences and instance, `OUT_OF_RANGE`, a bounded buffer, a restart.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::process::{accepts_connections, find_program, free_port, ServerProcess, Shutdown};
+use crate::process::{
+    accepts_connections, control_request, find_program, free_port, ServerProcess, Shutdown,
+};
 use crate::{PeerError, HOST};
 
 const PEER: &str = "MTConnect agent";
@@ -92,28 +91,6 @@ impl MtconnectAgent {
     }
 
     fn request(&self, method: &str, path: &str, body: &str) -> Result<Value, PeerError> {
-        let fail = |e: std::io::Error| PeerError::new(PEER, format!("{method} {path}: {e}"));
-        let mut stream = TcpStream::connect((HOST, self.port)).map_err(fail)?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .map_err(fail)?;
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .map_err(fail)?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).map_err(fail)?;
-        let text = String::from_utf8_lossy(&answer);
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-            return Err(PeerError::new(
-                PEER,
-                format!("{method} {path} answered {head}"),
-            ));
-        }
-        serde_json::from_str(body)
-            .map_err(|e| PeerError::new(PEER, format!("{method} {path}: not JSON ({e})")))
+        control_request(PEER, self.port, method, path, body)
     }
 }

@@ -185,3 +185,39 @@ impl ServerProcess {
         &mut self.child
     }
 }
+
+/// One request to a peer's control channel on 127.0.0.1:`port` (the connection closed after the
+/// answer, so the body is read to its end), and its answer's JSON body; an answer other than
+/// 200 is an error naming `peer`.
+pub(crate) fn control_request(
+    peer: &'static str,
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Result<serde_json::Value, PeerError> {
+    use std::io::{Read, Write};
+    let fail = |e: std::io::Error| PeerError::new(peer, format!("{method} {path}: {e}"));
+    let mut stream = std::net::TcpStream::connect((HOST, port)).map_err(fail)?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .map_err(fail)?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: {HOST}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(fail)?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).map_err(fail)?;
+    let text = String::from_utf8_lossy(&answer);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+        return Err(PeerError::new(
+            peer,
+            format!("{method} {path} answered {head}"),
+        ));
+    }
+    serde_json::from_str(body)
+        .map_err(|e| PeerError::new(peer, format!("{method} {path}: not JSON ({e})")))
+}
