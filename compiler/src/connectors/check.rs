@@ -662,23 +662,6 @@ fn article(kind: &str) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_in_urls_are_found() {
-        assert!(secret_in_text("postgres://fdi:hunter2@db/mes").is_some());
-        assert!(secret_in_text("mqtt://user:pw@broker:1883/x").is_some());
-        assert!(secret_in_text("postgres://fdi@db/mes").is_none());
-        assert!(secret_in_text("plant/+/state").is_none());
-        assert!(
-            secret_in_text("http://host/a:b@c").is_none(),
-            "a colon after the path is no credential"
-        );
-    }
-}
-
 /// The texts of a text or text-list option, each with its span: the text inside the quotes when
 /// the literal is written without escapes (its length is then the text's plus the two quotes).
 pub fn text_items(connector: &ast::Connector, name: &str) -> Vec<crate::ir::TextItem> {
@@ -708,4 +691,21 @@ pub fn text_items(connector: &ast::Connector, name: &str) -> Vec<crate::ir::Text
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_urls_are_found() {
+        assert!(secret_in_text("postgres://fdi:hunter2@db/mes").is_some());
+        assert!(secret_in_text("mqtt://user:pw@broker:1883/x").is_some());
+        assert!(secret_in_text("postgres://fdi@db/mes").is_none());
+        assert!(secret_in_text("plant/+/state").is_none());
+        assert!(
+            secret_in_text("http://host/a:b@c").is_none(),
+            "a colon after the path is no credential"
+        );
+    }
 }
