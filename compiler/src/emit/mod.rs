@@ -173,6 +173,11 @@ fn cargo_toml(package: &str, bin: &str, program: &ir::Program) -> String {
          # mapping uses, so the program compiles no other.\n\
          fdi-runtime = {runtime}\n\
          \n\
+         # Debug builds (`fdi test`) keep line numbers for backtraces but not the full debug\n\
+         # information: they compile and link in a fraction of the time and disk.\n\
+         [profile.dev]\n\
+         debug = \"line-tables-only\"\n\
+         \n\
          # A crate of its own, even when written inside another workspace.\n\
          [workspace]\n",
         program.name,
