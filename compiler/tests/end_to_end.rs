@@ -463,9 +463,10 @@ fn skips_after_bindings_count_as_filtered_and_present_tests_fields() {
     );
 }
 
-/// Equipment keyed by (line, machine) and cells by (line, cell): `A/B` + `C` and `A` + `B/C`
-/// are different rows, and each event finds its own. The expected output is computed here from
-/// the master data and the events, with the csv crate and serde_json alone.
+/// Equipment keyed by (line, machine), cells by (line, cell) and the stations of an XML
+/// document by (line, machine): `A/B` + `C` and `A` + `B/C` are different rows, in the CSV and
+/// in the XML lookup, and each event finds its own. The expected output is computed here from
+/// the master data and the events, with the csv crate, serde_json and roxmltree alone.
 #[test]
 fn composite_keys_find_each_record_its_own_row() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -501,6 +502,7 @@ fn composite_keys_find_each_record_its_own_row() {
             )
         })
         .collect();
+    let stations = stations_in(&dir.join("master/stations.xml"));
     // The machine code's pattern, `[A-Z0-9/-]+`, anchored as identifier patterns are.
     let is_code = |m: &str| {
         !m.is_empty()
@@ -524,12 +526,27 @@ fn composite_keys_find_each_record_its_own_row() {
             reasons.push("unknown cell");
             continue;
         };
+        let Some(operator) = stations.get(&(line.to_string(), machine.to_string())) else {
+            reasons.push("unknown station");
+            continue;
+        };
         expected.push(serde_json::json!({
             "equipment_id": equipment_id,
             "cell_name": cell_name,
+            "operator": operator,
             "state": state,
         }));
     }
+    // The XML lookup tells the colliding stations apart too, and misses a station it lacks.
+    let operators: Vec<&str> = expected
+        .iter()
+        .filter_map(|e| e["operator"].as_str())
+        .collect();
+    assert!(
+        operators.contains(&"Ines Moreau") && operators.contains(&"Jonas Berg"),
+        "{operators:?}"
+    );
+    assert!(reasons.contains(&"unknown station"), "{reasons:?}");
     // The collision the composite key exists for is in the data: both rows are found.
     let ids: Vec<&str> = expected
         .iter()
@@ -549,6 +566,36 @@ fn composite_keys_find_each_record_its_own_row() {
             .any(|d| d["detail"] == "lookup equipment has no entry (\"A\", \"B\")"),
         "{dead:?}"
     );
+    assert!(
+        dead.iter()
+            .any(|d| d["detail"] == "lookup stations has no entry (\"A\", \"C\")"),
+        "{dead:?}"
+    );
+}
+
+/// The operator of each (line, machine) in the stations document: every `Station` element of a
+/// `Line`, keyed by the line's `name` attribute and the station's `Machine` text, trimmed.
+fn stations_in(path: &Path) -> BTreeMap<(String, String), String> {
+    let text = std::fs::read_to_string(path).expect("the stations document");
+    let document = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let child_text = |node: roxmltree::Node<'_, '_>, name: &str| -> String {
+        node.children()
+            .find(|c| c.has_tag_name(name))
+            .and_then(|c| c.text())
+            .unwrap_or_else(|| panic!("a {name} element"))
+            .trim()
+            .to_string()
+    };
+    let mut stations = BTreeMap::new();
+    for line in document.descendants().filter(|n| n.has_tag_name("Line")) {
+        let name = line.attribute("name").expect("a line's name");
+        for station in line.children().filter(|n| n.has_tag_name("Station")) {
+            let key = (name.to_string(), child_text(station, "Machine"));
+            let operator = child_text(station, "Operator");
+            assert!(stations.insert(key, operator).is_none(), "keys are unique");
+        }
+    }
+    stations
 }
 
 /// Two flows of one source share a `per source` block (a lookup, a conversion, a quality check):

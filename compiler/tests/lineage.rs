@@ -41,6 +41,9 @@ const PICTURED: &[(&str, &str)] = &[
         "per_source",
         "tests/programs/shared_bindings/shared_bindings.fdi",
     ),
+    // Units given by a column: the unit column feeds the field it converts, a declared one as
+    // its field's row, an undeclared one as a row of its own.
+    ("unit_column", "tests/programs/unit_column/unit_column.fdi"),
 ];
 
 fn program(relative: &str) -> fdi_compiler::ir::Program {

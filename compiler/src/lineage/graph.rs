@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::unit_columns::UnitColumns;
 use crate::ir::{
     Expr, ExprKind, Flow, Function, Literal, Program, SamplePart, SharedBindings, Step,
 };
@@ -23,8 +24,13 @@ pub enum Origin {
         field: String,
         part: Option<&'static str>,
     },
+    /// A column of the source's data that its entity does not declare, read at decode as the
+    /// unit of a field with `unit_column:` (a declared one is a `SourceField`).
+    SourceColumn { column: String },
     /// A field of a lookup's row.
     LookupField { lookup: String, field: String },
+    /// A column of a lookup's data that its entity does not declare: a field's unit column.
+    LookupColumn { lookup: String, column: String },
     /// `source.position`: the record's position in its source.
     Position,
     /// `source.name`
@@ -44,7 +50,9 @@ impl Origin {
                 field,
                 part: Some(part),
             } => format!("{source}.{field}.{part}"),
+            Origin::SourceColumn { column } => format!("{source}.{column}"),
             Origin::LookupField { lookup, field } => format!("{lookup}.{field}"),
+            Origin::LookupColumn { lookup, column } => format!("{lookup}.{column}"),
             Origin::Position => format!("{source}.position"),
             Origin::SourceName => format!("{source}.name"),
             Origin::Topic => format!("{source}.topic"),
@@ -58,6 +66,9 @@ impl Origin {
 pub struct Deps {
     /// The origins whose values flow into this one.
     pub values: BTreeSet<Origin>,
+    /// `(field, column)`: a field read whose unit each row gives in `column` (`unit_column:`),
+    /// which is among `values` too, since the value was converted by it.
+    pub units: BTreeSet<(Origin, Origin)>,
     /// `(lookup, origin)`: `origin` is read by the key that chooses a row of `lookup` whose
     /// fields flow into this value (directly, or through a chain of lookups).
     pub keys: BTreeSet<(String, Origin)>,
@@ -77,6 +88,7 @@ pub struct Deps {
 impl Deps {
     fn union(mut self, other: Deps) -> Deps {
         self.values.extend(other.values);
+        self.units.extend(other.units);
         self.keys.extend(other.keys);
         self.rows.extend(other.rows);
         self.constants.extend(other.constants);
@@ -173,10 +185,15 @@ pub fn shared_label(name: &str, source: &str) -> String {
 /// The lineage stage: what every assigned target field of every flow depends on.
 pub fn lineage(program: &Program) -> Lineage {
     let params_read = params_read_by_functions(&program.functions);
+    let units = UnitColumns::of(program);
+    let context = Context {
+        params_read: &params_read,
+        units: &units,
+    };
     let flows: Vec<FlowLineage> = program
         .flows
         .iter()
-        .map(|f| flow_lineage(f, program.shared_of(&f.source), &params_read))
+        .map(|f| flow_lineage(f, program.shared_of(&f.source), &context))
         .collect();
     let entity_order = |entity: &str, used: &BTreeSet<String>| -> Vec<String> {
         let mut fields: Vec<String> = program
@@ -214,6 +231,7 @@ pub fn lineage(program: &Program) -> Lineage {
             for origin in origins {
                 match origin {
                     Origin::SourceField { .. }
+                    | Origin::SourceColumn { .. }
                     | Origin::Position
                     | Origin::SourceName
                     | Origin::Topic
@@ -225,6 +243,12 @@ pub fn lineage(program: &Program) -> Lineage {
                             .entry(lookup.as_str())
                             .or_default()
                             .insert(field.clone());
+                    }
+                    Origin::LookupColumn { lookup, .. } => {
+                        used_by_lookup
+                            .entry(lookup.as_str())
+                            .or_default()
+                            .insert(port_name(origin));
                     }
                 }
             }
@@ -298,9 +322,7 @@ pub fn lineage(program: &Program) -> Lineage {
             .iter()
             .map(|block| SharedLineage {
                 source: block.source.clone(),
-                bindings: shared_deps(block, &params_read, false)
-                    .into_iter()
-                    .collect(),
+                bindings: shared_deps(block, &context, false).into_iter().collect(),
             })
             .collect(),
     }
@@ -308,17 +330,8 @@ pub fn lineage(program: &Program) -> Lineage {
 
 /// Each binding of a `per source` block with what it reads, in order; `opaque`: each as itself
 /// only (its name, and the lookup row it is, for the fields read of it), for `drawn`.
-fn shared_deps(
-    block: &SharedBindings,
-    params_read: &BTreeMap<String, Vec<bool>>,
-    opaque: bool,
-) -> Vec<(String, Deps)> {
-    let mut walker = Walker {
-        bindings: BTreeMap::new(),
-        params_read,
-        lookups: Vec::new(),
-        labels: BTreeMap::new(),
-    };
+fn shared_deps(block: &SharedBindings, context: &Context, opaque: bool) -> Vec<(String, Deps)> {
+    let mut walker = Walker::new(context, &block.source);
     let mut out = Vec::new();
     for step in &block.steps {
         if let Step::Let {
@@ -350,7 +363,8 @@ fn shared_deps(
 
 /// The name of the row that stands for an origin in a source's box: the field, a part of a
 /// quality field (`speed.quality`), or `position` / `name` for the record's built-ins (in
-/// brackets, so they cannot clash with a field).
+/// brackets, so they cannot clash with a field); a unit column the entity does not declare is
+/// `COLUMN (unit column)`.
 pub fn port_name(origin: &Origin) -> String {
     match origin {
         Origin::SourceField { field, part: None } => field.clone(),
@@ -359,6 +373,9 @@ pub fn port_name(origin: &Origin) -> String {
             part: Some(part),
         } => format!("{field}.{part}"),
         Origin::LookupField { field, .. } => field.clone(),
+        Origin::SourceColumn { column } | Origin::LookupColumn { column, .. } => {
+            format!("{column} (unit column)")
+        }
         Origin::Position => "(position)".to_string(),
         Origin::SourceName => "(name)".to_string(),
         Origin::Topic => "(topic)".to_string(),
@@ -371,20 +388,11 @@ pub fn port_name(origin: &Origin) -> String {
 /// binding that every flow of the source reads, with its origins and its rejects. The flow is
 /// walked twice: with the bindings' origins (`deps`), and with each binding as itself
 /// (`drawn`).
-fn flow_lineage(
-    flow: &Flow,
-    shared: Option<&SharedBindings>,
-    params_read: &BTreeMap<String, Vec<bool>>,
-) -> FlowLineage {
+fn flow_lineage(flow: &Flow, shared: Option<&SharedBindings>, context: &Context) -> FlowLineage {
     let walk = |opaque: bool| {
-        let mut walker = Walker {
-            bindings: BTreeMap::new(),
-            params_read,
-            lookups: Vec::new(),
-            labels: BTreeMap::new(),
-        };
+        let mut walker = Walker::new(context, &flow.source);
         if let Some(block) = shared {
-            for (name, deps) in shared_deps(block, params_read, opaque) {
+            for (name, deps) in shared_deps(block, context, opaque) {
                 walker.bindings.insert(name.clone(), deps);
                 walker
                     .labels
@@ -392,12 +400,7 @@ fn flow_lineage(
             }
             if !opaque {
                 // The rows the block looks up are read for this flow too.
-                let mut block_walker = Walker {
-                    bindings: BTreeMap::new(),
-                    params_read,
-                    lookups: Vec::new(),
-                    labels: BTreeMap::new(),
-                };
+                let mut block_walker = Walker::new(context, &block.source);
                 for (_, value) in block.bindings() {
                     block_walker.expr(value);
                 }
@@ -475,32 +478,68 @@ fn walk_statements(
     (filter, skips, fields)
 }
 
+/// What every walk of a program reads besides the expressions: which parameters each function
+/// reads, and which fields have a unit column.
+struct Context<'a> {
+    params_read: &'a BTreeMap<String, Vec<bool>>,
+    units: &'a UnitColumns,
+}
+
 struct Walker<'a> {
     bindings: BTreeMap<String, Deps>,
     /// How a binding is named in `Deps::bindings` when not by its name: a shared one's.
     labels: BTreeMap<String, String>,
     params_read: &'a BTreeMap<String, Vec<bool>>,
+    units: &'a UnitColumns,
+    /// The source whose records the walked expressions read.
+    source: &'a str,
     lookups: Vec<LookupUse>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
+    fn new(context: &Context<'a>, source: &'a str) -> Walker<'a> {
+        Walker {
+            bindings: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            params_read: context.params_read,
+            units: context.units,
+            source,
+            lookups: Vec::new(),
+        }
+    }
+
+    /// A source field's value (not its quality or timestamp), with its unit column if it has
+    /// one.
+    fn source_value(&self, field: &str, part: Option<&'static str>) -> Deps {
+        let read = Origin::SourceField {
+            field: field.to_string(),
+            part,
+        };
+        let mut deps = origin(read.clone());
+        if let Some(unit) = self.units.of_source_field(self.source, field) {
+            deps.values.insert(unit.clone());
+            deps.units.insert((read, unit));
+        }
+        deps
+    }
+
     fn expr(&mut self, e: &Expr) -> Deps {
         match &e.kind {
             ExprKind::Literal(l) => constant(literal_text(l)),
             ExprKind::EnumCode { enum_name, code } => constant(format!("{enum_name}.{code}")),
-            ExprKind::SourceField { name, .. } => origin(Origin::SourceField {
-                field: name.clone(),
-                part: None,
-            }),
-            ExprKind::SourceSample { field, part } => origin(Origin::SourceField {
-                field: field.clone(),
-                part: match part {
-                    SamplePart::Good => None,
-                    SamplePart::Value => Some("value"),
-                    SamplePart::Quality => Some("quality"),
-                    SamplePart::Timestamp => Some("timestamp"),
-                },
-            }),
+            ExprKind::SourceField { name, .. } => self.source_value(name, None),
+            ExprKind::SourceSample { field, part } => match part {
+                SamplePart::Good => self.source_value(field, None),
+                SamplePart::Value => self.source_value(field, Some("value")),
+                SamplePart::Quality => origin(Origin::SourceField {
+                    field: field.clone(),
+                    part: Some("quality"),
+                }),
+                SamplePart::Timestamp => origin(Origin::SourceField {
+                    field: field.clone(),
+                    part: Some("timestamp"),
+                }),
+            },
             // A rejecting match arm gives no value, so the field depends on nothing through
             // it; its reason is one of the rules that may reject the record on this path.
             ExprKind::Reject { reason } => {
@@ -521,11 +560,17 @@ impl Walker<'_> {
             ExprKind::EntityField { base, field, .. } => {
                 let mut deps = self.expr(base);
                 let rows = std::mem::take(&mut deps.rows);
-                deps.values
-                    .extend(rows.into_iter().map(|lookup| Origin::LookupField {
-                        lookup,
+                for lookup in rows {
+                    let read = Origin::LookupField {
+                        lookup: lookup.clone(),
                         field: field.clone(),
-                    }));
+                    };
+                    if let Some(unit) = self.units.of_lookup_field(&lookup, field) {
+                        deps.values.insert(unit.clone());
+                        deps.units.insert((read.clone(), unit));
+                    }
+                    deps.values.insert(read);
+                }
                 deps
             }
             ExprKind::Lookup { lookup, key } => {

@@ -3,7 +3,8 @@
 //! [`lineage`] analyses a checked program (`ir::Program`) into a [`Lineage`]: per flow, what
 //! each assigned field reads (source fields, lookup fields, `source.position`, constants),
 //! through which `let` bindings, functions and `else reject` rules, what the `where` filter
-//! reads, and what each lookup key reads. [`picture`] turns that into boxes and arrows, which
+//! reads, and what each lookup key reads; a field whose unit a column gives (`unit_column:`)
+//! reads that column too. [`picture`] turns that into boxes and arrows, which
 //! [`render_mermaid`], [`render_dot`] and [`render_svg`] spell; [`field_lineage`] answers for
 //! one target field and [`describe`] words the answer.
 //!
@@ -15,6 +16,7 @@ mod query;
 mod render_dot;
 mod render_mermaid;
 mod render_svg;
+mod unit_columns;
 mod words;
 
 pub use graph::{lineage, Deps, Endpoint, FieldLineage, FlowLineage, Lineage, LookupUse, Origin};

@@ -3,7 +3,9 @@
 //! spell it.
 //!
 //! - A source is a box whose rows are the fields the mapping reads (and `(position)` /
-//!   `(name)` when `source.position` / `source.name` are read).
+//!   `(name)` when `source.position` / `source.name` are read). A field whose unit a column
+//!   gives is read with that column: a row of its own (`unit (unit column)`) when the entity
+//!   does not declare it as a field, with its own arrow wherever the field's value goes.
 //! - A lookup is a box whose first row is its key field, then the fields the mapping reads.
 //! - A flow is a box whose first row is `where` when it has a filter, then one row per
 //!   assigned target field. A field computed from constants only says `(constant)`.
@@ -168,6 +170,7 @@ pub fn picture(lineage: &Lineage) -> Picture {
     let origin_end = |source: &str, origin: &Origin| -> Option<End> {
         match origin {
             Origin::LookupField { lookup, field } => lookup_end(lookup, field),
+            Origin::LookupColumn { lookup, .. } => lookup_end(lookup, &port_name(origin)),
             _ => source_end(source, origin),
         }
     };

@@ -75,6 +75,22 @@ fn describe_flow(out: &mut String, answer: &FieldAnswer, flow: &FlowAnswer) {
         "lookup fields",
         reads(|o| matches!(o, Origin::LookupField { .. })),
     );
+    // A value converted at decode by its row's unit names the column that gave the unit (which
+    // the lines above list only when it is a field of its own).
+    line(
+        out,
+        "unit columns",
+        d.units
+            .iter()
+            .map(|(field, column)| {
+                format!(
+                    "{}, the unit of {}",
+                    column.describe(&flow.source),
+                    field.describe(&flow.source)
+                )
+            })
+            .collect(),
+    );
     // Each lookup row as `lookup[what its key reads]`, one per line.
     let mut rows: Vec<String> = keys_by_lookup(d)
         .into_iter()
@@ -201,6 +217,10 @@ pub fn to_json(answer: &FieldAnswer) -> serde_json::Value {
                 "source": f.source,
                 "reads": d.values.iter().map(|o| origin_json(o, &f.source)).collect::<Vec<_>>(),
                 "lookup_keys": keys,
+                "unit_columns": d.units.iter().map(|(field, column)| serde_json::json!({
+                    "field": field.describe(&f.source),
+                    "column": origin_json(column, &f.source),
+                })).collect::<Vec<_>>(),
                 "constant": d.is_constant(),
                 "constants": d.constants,
                 "bindings": d.bindings,
@@ -227,7 +247,9 @@ pub fn to_json(answer: &FieldAnswer) -> serde_json::Value {
 fn origin_json(o: &Origin, source: &str) -> serde_json::Value {
     let kind = match o {
         Origin::SourceField { .. } => "source_field",
+        Origin::SourceColumn { .. } => "source_column",
         Origin::LookupField { .. } => "lookup_field",
+        Origin::LookupColumn { .. } => "lookup_column",
         Origin::Position => "position",
         Origin::SourceName => "source_name",
         Origin::Topic => "topic",
