@@ -17,6 +17,7 @@ mod render_dot;
 mod render_mermaid;
 mod render_svg;
 mod unit_columns;
+mod walk;
 mod words;
 
 pub use graph::{lineage, Deps, Endpoint, FieldLineage, FlowLineage, Lineage, LookupUse, Origin};
