@@ -72,9 +72,9 @@ pub struct Deps {
     /// `(field, column)`: a field read whose unit each row gives in `column` (`unit_column:`),
     /// which is among `values` too, since the value was converted by it.
     pub units: BTreeSet<(Origin, Origin)>,
-    /// `(lookup, origin)`: `origin` is read by the key that chooses a row of `lookup` whose
-    /// fields flow into this value (directly, or through a chain of lookups).
-    pub keys: BTreeSet<(String, Origin)>,
+    /// What the keys that choose the lookup rows whose fields flow into this value read
+    /// (directly, or through a chain of lookups), in each lookup's key order.
+    pub keys: BTreeSet<KeyRead>,
     /// Lookups whose whole row this value is (a `let m = machines[...]`), not yet a field.
     pub(super) rows: BTreeSet<String>,
     /// Constants that take part: literals and enum codes, as written in a mapping.
@@ -106,6 +106,19 @@ impl Deps {
     pub fn is_constant(&self) -> bool {
         self.values.is_empty() && self.keys.is_empty()
     }
+}
+
+/// An origin read by the key that chooses a row of a lookup. Ordered by lookup, then by the
+/// position in the key, so a composite key's reads list in the order its key fields are
+/// declared (`equipment[edge_node, device]` for `key (edge_node, sparkplug_device)`), not in
+/// the order of their names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyRead {
+    pub lookup: String,
+    /// Which value of the key reads `origin`: 0 for a single key, the key field's position
+    /// for a composite one.
+    pub component: usize,
+    pub origin: Origin,
 }
 
 /// One field a flow assigns.
@@ -230,7 +243,10 @@ pub fn lineage(program: &Program) -> Lineage {
         all_deps.extend(flow.skips.iter());
         all_deps.extend(flow.lookups.iter().map(|l| &l.key));
         for deps in all_deps {
-            let origins = deps.values.iter().chain(deps.keys.iter().map(|(_, o)| o));
+            let origins = deps
+                .values
+                .iter()
+                .chain(deps.keys.iter().map(|k| &k.origin));
             for origin in origins {
                 match origin {
                     Origin::SourceField { .. }

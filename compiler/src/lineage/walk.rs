@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::graph::{Deps, LookupUse, Origin};
+use super::graph::{Deps, KeyRead, LookupUse, Origin};
 use super::unit_columns::UnitColumns;
 use crate::ir::{Expr, ExprKind, Function, Literal, SamplePart};
 
@@ -109,6 +109,19 @@ impl<'a> Walker<'a> {
             }
             ExprKind::Lookup { lookup, key } => {
                 let components: Vec<Deps> = key.iter().map(|k| self.expr(k)).collect();
+                // What each value of the key reads chooses the row, with the value's position
+                // in the key.
+                let key_reads: Vec<KeyRead> = components
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(component, deps)| {
+                        deps.values.iter().map(move |origin| KeyRead {
+                            lookup: lookup.clone(),
+                            component,
+                            origin: origin.clone(),
+                        })
+                    })
+                    .collect();
                 let key_deps = components
                     .iter()
                     .cloned()
@@ -122,9 +135,8 @@ impl<'a> Walker<'a> {
                     self.lookups.push(use_);
                 }
                 let mut deps = key_deps;
-                let key_values = std::mem::take(&mut deps.values);
-                deps.keys
-                    .extend(key_values.into_iter().map(|o| (lookup.clone(), o)));
+                deps.values.clear();
+                deps.keys.extend(key_reads);
                 deps.rows.insert(lookup.clone());
                 deps
             }
