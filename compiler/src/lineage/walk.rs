@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::graph::{Deps, KeyRead, LookupUse, Origin};
 use super::unit_columns::UnitColumns;
-use crate::ir::{Expr, ExprKind, Function, Literal, SamplePart};
+use crate::ir::{Builtin, Expr, ExprKind, Function, Literal, SamplePart};
 
 /// What every walk of a program reads besides the expressions: which parameters each function
 /// reads, and which fields have a unit column.
@@ -42,38 +42,76 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// A source field's value (not its quality or timestamp), with its unit column if it has
-    /// one.
-    fn source_value(&self, field: &str, part: Option<&'static str>) -> Deps {
+    /// A source field read; `with_unit`: with the column that gives its unit, if it has one.
+    fn source_field(&self, field: &str, part: Option<&'static str>, with_unit: bool) -> Deps {
         let read = Origin::SourceField {
             field: field.to_string(),
             part,
         };
         let mut deps = origin(read.clone());
-        if let Some(unit) = self.units.of_source_field(self.source, field) {
+        let unit = with_unit
+            .then(|| self.units.of_source_field(self.source, field))
+            .flatten();
+        if let Some(unit) = unit {
             deps.values.insert(unit.clone());
             deps.units.insert((read, unit));
         }
         deps
     }
 
+    /// A field read, of the source (or a part of a quality field) or of a lookup row.
+    /// `with_unit`: with the column that gives the field's unit, if it has one, since a value
+    /// converted at decode by its row's unit depends on that column too. A quality or a
+    /// timestamp is never converted.
+    fn field(&mut self, e: &Expr, with_unit: bool) -> Deps {
+        match &e.kind {
+            ExprKind::SourceField { name, .. } => self.source_field(name, None, with_unit),
+            ExprKind::SourceSample { field, part } => match part {
+                SamplePart::Good => self.source_field(field, None, with_unit),
+                SamplePart::Value => self.source_field(field, Some("value"), with_unit),
+                SamplePart::Quality => self.source_field(field, Some("quality"), false),
+                SamplePart::Timestamp => self.source_field(field, Some("timestamp"), false),
+            },
+            ExprKind::EntityField { base, field, .. } => {
+                // The row's key is read whatever is read of the row.
+                let mut deps = self.expr(base);
+                let rows = std::mem::take(&mut deps.rows);
+                for lookup in rows {
+                    let read = Origin::LookupField {
+                        lookup: lookup.clone(),
+                        field: field.clone(),
+                    };
+                    let unit = with_unit
+                        .then(|| self.units.of_lookup_field(&lookup, field))
+                        .flatten();
+                    if let Some(unit) = unit {
+                        deps.values.insert(unit.clone());
+                        deps.units.insert((read.clone(), unit));
+                    }
+                    deps.values.insert(read);
+                }
+                deps
+            }
+            _ => self.expr(e),
+        }
+    }
+
+    /// What `present(field)` reads: the field alone. Whether a field has a value does not
+    /// depend on the unit its row gives, so its unit column is not read (a lookup row's key
+    /// still is: it chooses the row whose field is tested).
+    fn presence(&mut self, args: &[Expr]) -> Deps {
+        args.iter().fold(Deps::default(), |acc, arg| {
+            acc.union(self.field(arg, false))
+        })
+    }
+
     pub(super) fn expr(&mut self, e: &Expr) -> Deps {
         match &e.kind {
             ExprKind::Literal(l) => constant(literal_text(l)),
             ExprKind::EnumCode { enum_name, code } => constant(format!("{enum_name}.{code}")),
-            ExprKind::SourceField { name, .. } => self.source_value(name, None),
-            ExprKind::SourceSample { field, part } => match part {
-                SamplePart::Good => self.source_value(field, None),
-                SamplePart::Value => self.source_value(field, Some("value")),
-                SamplePart::Quality => origin(Origin::SourceField {
-                    field: field.clone(),
-                    part: Some("quality"),
-                }),
-                SamplePart::Timestamp => origin(Origin::SourceField {
-                    field: field.clone(),
-                    part: Some("timestamp"),
-                }),
-            },
+            ExprKind::SourceField { .. }
+            | ExprKind::SourceSample { .. }
+            | ExprKind::EntityField { .. } => self.field(e, true),
             // A rejecting match arm gives no value, so the field depends on nothing through
             // it; its reason is one of the rules that may reject the record on this path.
             ExprKind::Reject { reason } => {
@@ -89,22 +127,6 @@ impl<'a> Walker<'a> {
                 let mut deps = self.bindings.get(name).cloned().unwrap_or_default();
                 let label = self.labels.get(name).unwrap_or(name);
                 deps.bindings.insert(label.clone());
-                deps
-            }
-            ExprKind::EntityField { base, field, .. } => {
-                let mut deps = self.expr(base);
-                let rows = std::mem::take(&mut deps.rows);
-                for lookup in rows {
-                    let read = Origin::LookupField {
-                        lookup: lookup.clone(),
-                        field: field.clone(),
-                    };
-                    if let Some(unit) = self.units.of_lookup_field(&lookup, field) {
-                        deps.values.insert(unit.clone());
-                        deps.units.insert((read.clone(), unit));
-                    }
-                    deps.values.insert(read);
-                }
                 deps
             }
             ExprKind::Lookup { lookup, key } => {
@@ -146,7 +168,11 @@ impl<'a> Walker<'a> {
                 deps
             }
             ExprKind::Call { function, args } => {
-                let mut deps = self.all(args);
+                let mut deps = if *function == Builtin::Present {
+                    self.presence(args)
+                } else {
+                    self.all(args)
+                };
                 deps.functions.insert(function.name().to_string());
                 deps
             }
