@@ -2,9 +2,10 @@
 //!
 //! `graph.rs` assembles the lineage of flows and of the program from statements; this file
 //! holds the part that reads the typed expressions themselves, since it is the one that grows
-//! with the language (every `ExprKind` is named here): a source field (with its unit column), a
-//! `let` through what it was bound to, a lookup row through its key, a call of a `fn` through
-//! the arguments its body reads, which `params_read_by_functions` works out once per program.
+//! with the language (every `ExprKind` is named here): a source field (with its unit column, but
+//! not under `present`), a `let` through what it was bound to, a lookup row through its key, a
+//! call of a `fn` through the arguments its body reads, which `params_read_by_functions` works
+//! out once per program.
 
 use std::collections::{BTreeMap, BTreeSet};
 
