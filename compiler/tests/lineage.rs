@@ -288,6 +288,20 @@ fn the_examples_lineage_is_what_the_mappings_say() {
             { "kind": "source_field", "name": "cmm.status" },
         ])
     );
+
+    // equipment is keyed by (edge_node, sparkplug_device): its key's reads come in that order,
+    // not in the order of their names.
+    let machines = "examples/machines-to-mes/machines_to_mes.fdi";
+    assert_eq!(
+        reads(&answer(machines, "counts.equipment_id"), "count"),
+        (
+            vec!["equipment.equipment_id".to_string()],
+            vec![
+                "equipment <- part_counts.edge_node".to_string(),
+                "equipment <- part_counts.device".to_string()
+            ]
+        )
+    );
 }
 
 #[test]

@@ -7,13 +7,16 @@
 //! body reads. A lookup row depends on its key: the key's origins are kept apart from the
 //! values (`keys`), so that a picture can draw them into the lookup's key field and a
 //! reader can tell "the value comes from master data" from "the row was chosen by this".
+//!
+//! This file holds what the answer is made of (`Origin`, `Deps`, the per-flow and per-program
+//! records) and walks statements: a flow's `where`, `let`s, `skip when`s and assignments, and
+//! the `per source` blocks. What one expression reads is `walk.rs`'s `Walker`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::unit_columns::UnitColumns;
-use crate::ir::{
-    Expr, ExprKind, Flow, Function, Literal, Program, SamplePart, SharedBindings, Step,
-};
+use super::walk::{params_read_by_functions, Context, Walker};
+use crate::ir::{Flow, Program, SharedBindings, Step};
 
 /// Where a value comes from. Ordered, so every set of origins prints in one stable order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -69,11 +72,11 @@ pub struct Deps {
     /// `(field, column)`: a field read whose unit each row gives in `column` (`unit_column:`),
     /// which is among `values` too, since the value was converted by it.
     pub units: BTreeSet<(Origin, Origin)>,
-    /// `(lookup, origin)`: `origin` is read by the key that chooses a row of `lookup` whose
-    /// fields flow into this value (directly, or through a chain of lookups).
-    pub keys: BTreeSet<(String, Origin)>,
+    /// What the keys that choose the lookup rows whose fields flow into this value read
+    /// (directly, or through a chain of lookups), in each lookup's key order.
+    pub keys: BTreeSet<KeyRead>,
     /// Lookups whose whole row this value is (a `let m = machines[...]`), not yet a field.
-    rows: BTreeSet<String>,
+    pub(super) rows: BTreeSet<String>,
     /// Constants that take part: literals and enum codes, as written in a mapping.
     pub constants: BTreeSet<String>,
     /// `let` bindings the value goes through.
@@ -86,7 +89,7 @@ pub struct Deps {
 }
 
 impl Deps {
-    fn union(mut self, other: Deps) -> Deps {
+    pub(super) fn union(mut self, other: Deps) -> Deps {
         self.values.extend(other.values);
         self.units.extend(other.units);
         self.keys.extend(other.keys);
@@ -103,6 +106,19 @@ impl Deps {
     pub fn is_constant(&self) -> bool {
         self.values.is_empty() && self.keys.is_empty()
     }
+}
+
+/// An origin read by the key that chooses a row of a lookup. Ordered by lookup, then by the
+/// position in the key, so a composite key's reads list in the order its key fields are
+/// declared (`equipment[edge_node, device]` for `key (edge_node, sparkplug_device)`), not in
+/// the order of their names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyRead {
+    pub lookup: String,
+    /// Which value of the key reads `origin`: 0 for a single key, the key field's position
+    /// for a composite one.
+    pub component: usize,
+    pub origin: Origin,
 }
 
 /// One field a flow assigns.
@@ -227,7 +243,10 @@ pub fn lineage(program: &Program) -> Lineage {
         all_deps.extend(flow.skips.iter());
         all_deps.extend(flow.lookups.iter().map(|l| &l.key));
         for deps in all_deps {
-            let origins = deps.values.iter().chain(deps.keys.iter().map(|(_, o)| o));
+            let origins = deps
+                .values
+                .iter()
+                .chain(deps.keys.iter().map(|k| &k.origin));
             for origin in origins {
                 match origin {
                     Origin::SourceField { .. }
@@ -476,251 +495,4 @@ fn walk_statements(
         }
     }
     (filter, skips, fields)
-}
-
-/// What every walk of a program reads besides the expressions: which parameters each function
-/// reads, and which fields have a unit column.
-struct Context<'a> {
-    params_read: &'a BTreeMap<String, Vec<bool>>,
-    units: &'a UnitColumns,
-}
-
-struct Walker<'a> {
-    bindings: BTreeMap<String, Deps>,
-    /// How a binding is named in `Deps::bindings` when not by its name: a shared one's.
-    labels: BTreeMap<String, String>,
-    params_read: &'a BTreeMap<String, Vec<bool>>,
-    units: &'a UnitColumns,
-    /// The source whose records the walked expressions read.
-    source: &'a str,
-    lookups: Vec<LookupUse>,
-}
-
-impl<'a> Walker<'a> {
-    fn new(context: &Context<'a>, source: &'a str) -> Walker<'a> {
-        Walker {
-            bindings: BTreeMap::new(),
-            labels: BTreeMap::new(),
-            params_read: context.params_read,
-            units: context.units,
-            source,
-            lookups: Vec::new(),
-        }
-    }
-
-    /// A source field's value (not its quality or timestamp), with its unit column if it has
-    /// one.
-    fn source_value(&self, field: &str, part: Option<&'static str>) -> Deps {
-        let read = Origin::SourceField {
-            field: field.to_string(),
-            part,
-        };
-        let mut deps = origin(read.clone());
-        if let Some(unit) = self.units.of_source_field(self.source, field) {
-            deps.values.insert(unit.clone());
-            deps.units.insert((read, unit));
-        }
-        deps
-    }
-
-    fn expr(&mut self, e: &Expr) -> Deps {
-        match &e.kind {
-            ExprKind::Literal(l) => constant(literal_text(l)),
-            ExprKind::EnumCode { enum_name, code } => constant(format!("{enum_name}.{code}")),
-            ExprKind::SourceField { name, .. } => self.source_value(name, None),
-            ExprKind::SourceSample { field, part } => match part {
-                SamplePart::Good => self.source_value(field, None),
-                SamplePart::Value => self.source_value(field, Some("value")),
-                SamplePart::Quality => origin(Origin::SourceField {
-                    field: field.clone(),
-                    part: Some("quality"),
-                }),
-                SamplePart::Timestamp => origin(Origin::SourceField {
-                    field: field.clone(),
-                    part: Some("timestamp"),
-                }),
-            },
-            // A rejecting match arm gives no value, so the field depends on nothing through
-            // it; its reason is one of the rules that may reject the record on this path.
-            ExprKind::Reject { reason } => {
-                let mut deps = Deps::default();
-                deps.rejects.insert(reason.clone());
-                deps
-            }
-            ExprKind::SourcePosition => origin(Origin::Position),
-            ExprKind::SourceName => origin(Origin::SourceName),
-            ExprKind::SourceTopic => origin(Origin::Topic),
-            ExprKind::SourceTopicLevel { name } => origin(Origin::TopicLevel(name.clone())),
-            ExprKind::Local(name) => {
-                let mut deps = self.bindings.get(name).cloned().unwrap_or_default();
-                let label = self.labels.get(name).unwrap_or(name);
-                deps.bindings.insert(label.clone());
-                deps
-            }
-            ExprKind::EntityField { base, field, .. } => {
-                let mut deps = self.expr(base);
-                let rows = std::mem::take(&mut deps.rows);
-                for lookup in rows {
-                    let read = Origin::LookupField {
-                        lookup: lookup.clone(),
-                        field: field.clone(),
-                    };
-                    if let Some(unit) = self.units.of_lookup_field(&lookup, field) {
-                        deps.values.insert(unit.clone());
-                        deps.units.insert((read.clone(), unit));
-                    }
-                    deps.values.insert(read);
-                }
-                deps
-            }
-            ExprKind::Lookup { lookup, key } => {
-                let components: Vec<Deps> = key.iter().map(|k| self.expr(k)).collect();
-                let key_deps = components
-                    .iter()
-                    .cloned()
-                    .fold(Deps::default(), Deps::union);
-                let use_ = LookupUse {
-                    lookup: lookup.clone(),
-                    key: key_deps.clone(),
-                    components,
-                };
-                if !self.lookups.contains(&use_) {
-                    self.lookups.push(use_);
-                }
-                let mut deps = key_deps;
-                let key_values = std::mem::take(&mut deps.values);
-                deps.keys
-                    .extend(key_values.into_iter().map(|o| (lookup.clone(), o)));
-                deps.rows.insert(lookup.clone());
-                deps
-            }
-            ExprKind::MakeIdentifier { id_type, value, .. } => {
-                let mut deps = self.expr(value);
-                deps.functions.insert(id_type.clone());
-                deps
-            }
-            ExprKind::Call { function, args } => {
-                let mut deps = self.all(args);
-                deps.functions.insert(function.name().to_string());
-                deps
-            }
-            ExprKind::CallFunction { name, args } => {
-                let read = self.params_read.get(name);
-                let mut deps = Deps::default();
-                for (i, arg) in args.iter().enumerate() {
-                    let arg_deps = self.expr(arg);
-                    if read.is_none_or(|r| r.get(i).copied().unwrap_or(true)) {
-                        deps = deps.union(arg_deps);
-                    } else {
-                        // The value is not read, but the argument is still evaluated: its
-                        // rejects still apply.
-                        deps.rejects.extend(arg_deps.rejects);
-                    }
-                }
-                deps.functions.insert(name.clone());
-                deps
-            }
-            ExprKind::IntToFloat(x) | ExprKind::Not(x) | ExprKind::Neg(x) => self.expr(x),
-            ExprKind::Convert { value, .. } => self.expr(value),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                let l = self.expr(lhs);
-                l.union(self.expr(rhs))
-            }
-            ExprKind::Coalesce { value, default } => {
-                let v = self.expr(value);
-                v.union(self.expr(default))
-            }
-            ExprKind::Match { scrutinee, arms } => {
-                let mut deps = self.expr(scrutinee);
-                for arm in arms {
-                    deps = deps.union(self.expr(&arm.body));
-                }
-                deps
-            }
-        }
-    }
-
-    fn all(&mut self, es: &[Expr]) -> Deps {
-        es.iter()
-            .fold(Deps::default(), |acc, e| acc.union(self.expr(e)))
-    }
-}
-
-fn constant(text: String) -> Deps {
-    let mut deps = Deps::default();
-    deps.constants.insert(text);
-    deps
-}
-
-fn origin(o: Origin) -> Deps {
-    let mut deps = Deps::default();
-    deps.values.insert(o);
-    deps
-}
-
-fn literal_text(l: &Literal) -> String {
-    match l {
-        Literal::String(s) => crate::format::quote(s),
-        Literal::Int(i) => i.to_string(),
-        Literal::Float(f) => format!("{f:?}"),
-        Literal::Bool(b) => b.to_string(),
-    }
-}
-
-/// For each function, which of its parameters its body reads (directly or through the
-/// functions it calls). Functions come callees first, so one pass suffices.
-fn params_read_by_functions(functions: &[Function]) -> BTreeMap<String, Vec<bool>> {
-    let mut read: BTreeMap<String, Vec<bool>> = BTreeMap::new();
-    for f in functions {
-        let mut locals = BTreeSet::new();
-        locals_read(&f.body, &read, &mut locals);
-        let flags = f
-            .params
-            .iter()
-            .map(|(name, _)| locals.contains(name))
-            .collect();
-        read.insert(f.name.clone(), flags);
-    }
-    read
-}
-
-fn locals_read(e: &Expr, read: &BTreeMap<String, Vec<bool>>, out: &mut BTreeSet<String>) {
-    let children: Vec<&Expr> = match &e.kind {
-        ExprKind::Local(name) => {
-            out.insert(name.clone());
-            Vec::new()
-        }
-        ExprKind::CallFunction { name, args } => {
-            let flags = read.get(name);
-            args.iter()
-                .enumerate()
-                .filter(|(i, _)| flags.is_none_or(|f| f.get(*i).copied().unwrap_or(true)))
-                .map(|(_, a)| a)
-                .collect()
-        }
-        ExprKind::Call { args, .. } | ExprKind::Lookup { key: args, .. } => args.iter().collect(),
-        ExprKind::EntityField { base: x, .. }
-        | ExprKind::MakeIdentifier { value: x, .. }
-        | ExprKind::IntToFloat(x)
-        | ExprKind::Convert { value: x, .. }
-        | ExprKind::Not(x)
-        | ExprKind::Neg(x) => vec![x],
-        ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-        ExprKind::Coalesce { value, default } => vec![value, default],
-        ExprKind::Match { scrutinee, arms } => std::iter::once(&**scrutinee)
-            .chain(arms.iter().map(|a| &a.body))
-            .collect(),
-        ExprKind::Literal(_)
-        | ExprKind::EnumCode { .. }
-        | ExprKind::SourceField { .. }
-        | ExprKind::SourceSample { .. }
-        | ExprKind::SourcePosition
-        | ExprKind::SourceName
-        | ExprKind::SourceTopic
-        | ExprKind::SourceTopicLevel { .. }
-        | ExprKind::Reject { .. } => Vec::new(),
-    };
-    for child in children {
-        locals_read(child, read, out);
-    }
 }

@@ -17,9 +17,12 @@ mod render_dot;
 mod render_mermaid;
 mod render_svg;
 mod unit_columns;
+mod walk;
 mod words;
 
-pub use graph::{lineage, Deps, Endpoint, FieldLineage, FlowLineage, Lineage, LookupUse, Origin};
+pub use graph::{
+    lineage, Deps, Endpoint, FieldLineage, FlowLineage, KeyRead, Lineage, LookupUse, Origin,
+};
 pub use picture::{picture, BoxKind, Edge, EdgeKind, Node, Picture};
 pub use query::{field_lineage, FieldAnswer, FlowAnswer};
 pub use render_dot::render_dot;

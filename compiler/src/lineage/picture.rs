@@ -21,7 +21,7 @@
 
 use std::collections::BTreeSet;
 
-use super::graph::{port_name, shared_label, Deps, Lineage, Origin};
+use super::graph::{port_name, shared_label, Deps, KeyRead, Lineage, Origin};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BoxKind {
@@ -177,7 +177,7 @@ pub fn picture(lineage: &Lineage) -> Picture {
 
     let mut edges = BTreeSet::new();
     let key_edges = |source: &str, deps: &Deps, edges: &mut BTreeSet<Edge>| {
-        for (lookup, origin) in &deps.keys {
+        for KeyRead { lookup, origin, .. } in &deps.keys {
             // A composite key's edges are drawn per key field from the flow's lookup uses
             // below, which hold what each value of the key reads.
             let key_field = match lineage.lookup_keys.get(lookup).map(Vec::as_slice) {

@@ -124,23 +124,12 @@ fn describe_flow(out: &mut String, answer: &FieldAnswer, flow: &FlowAnswer) {
         d.rejects.iter().map(|r| crate::format::quote(r)).collect(),
     );
     if let Some(filter) = &flow.filter {
-        let mut reads: Vec<String> = filter
-            .values
-            .iter()
-            .chain(filter.keys.iter().map(|(_, o)| o))
-            .map(|o| o.describe(&flow.source))
-            .collect();
-        reads.dedup();
-        let reads = if reads.is_empty() {
-            "constants only".to_string()
-        } else {
-            reads.join(", ")
-        };
         line(
             out,
             "filter (where)",
             vec![format!(
-                "the record is written only when it holds; it reads {reads}"
+                "the record is written only when it holds; it reads {}",
+                filter_reads(filter, &flow.source)
             )],
         );
     }
@@ -156,15 +145,16 @@ fn describe_flow(out: &mut String, answer: &FieldAnswer, flow: &FlowAnswer) {
     }
 }
 
-/// What a filter's condition reads, for the words: its values and lookup keys, in order.
+/// What a filter's condition reads, for the words: its values, then what its lookup keys read
+/// (in key order), each once.
 fn filter_reads(d: &Deps, source: &str) -> String {
-    let mut reads: Vec<String> = d
-        .values
-        .iter()
-        .chain(d.keys.iter().map(|(_, o)| o))
-        .map(|o| o.describe(source))
-        .collect();
-    reads.dedup();
+    let mut reads: Vec<String> = Vec::new();
+    for origin in d.values.iter().chain(d.keys.iter().map(|k| &k.origin)) {
+        let read = origin.describe(source);
+        if !reads.contains(&read) {
+            reads.push(read);
+        }
+    }
     if reads.is_empty() {
         "constants only".to_string()
     } else {
@@ -172,11 +162,13 @@ fn filter_reads(d: &Deps, source: &str) -> String {
     }
 }
 
-/// The origins of lookup keys, per lookup.
+/// The origins of lookup keys, per lookup, in the order of the lookup's key fields.
 fn keys_by_lookup(d: &Deps) -> BTreeMap<&str, Vec<&Origin>> {
     let mut by: BTreeMap<&str, Vec<&Origin>> = BTreeMap::new();
-    for (lookup, origin) in &d.keys {
-        by.entry(lookup.as_str()).or_default().push(origin);
+    for read in &d.keys {
+        by.entry(read.lookup.as_str())
+            .or_default()
+            .push(&read.origin);
     }
     by
 }
@@ -190,7 +182,7 @@ fn constant_key_lookups(d: &Deps) -> Vec<&str> {
             Origin::LookupField { lookup, .. } => Some(lookup.as_str()),
             _ => None,
         })
-        .filter(|l| !d.keys.iter().any(|(k, _)| k == l))
+        .filter(|l| !d.keys.iter().any(|k| k.lookup == *l))
         .collect();
     out.dedup();
     out
