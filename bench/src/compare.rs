@@ -91,9 +91,12 @@ fn take_identity(identity: &[&str], gv: &mut Value, bv: &mut Value) -> Result<()
         let taken = |v: &mut Value| v.as_object_mut().and_then(|o| o.remove(*field));
         match (taken(gv), taken(bv)) {
             (Some(g), Some(b)) if sha256_shaped(&g) && sha256_shaped(&b) => {}
-            (g, b) => return Err(format!(
-                "{field} must be a SHA-256 in hex in both records: generated {g:?}, baseline {b:?}"
-            )),
+            (g, b) => {
+                let expected = "a SHA-256 in hex in both records";
+                return Err(format!(
+                    "{field}: {expected}: generated {g:?}, baseline {b:?}"
+                ));
+            }
         }
     }
     Ok(())
