@@ -286,9 +286,12 @@ fn compare_outputs(
     let baseline = layout.baseline_dir(workload);
     let mut agreement = Agreement::default();
     match workload.output() {
-        Some(Output::Jsonl(file)) => {
-            compare::jsonl(&generated.join(file), &baseline.join(file), &mut agreement)?
-        }
+        Some(Output::Jsonl(file)) => compare::jsonl(
+            &generated.join(file),
+            &baseline.join(file),
+            workload.identity_fields(),
+            &mut agreement,
+        )?,
         Some(Output::Sqlite(file, table, key)) => compare::sqlite(
             &generated.join(file),
             &baseline.join(file),

@@ -27,6 +27,16 @@ pub enum Workload {
     /// `fdi check` of a 10,000-line mapping and a warm rebuild after a one-line change.
     #[value(name = "compiler")]
     Compiler,
+    /// JSON Lines machine execution events through a lookup keyed by line and machine, a match
+    /// with many arms, `round`, and optional fields handled with `let ... else reject`, `??`,
+    /// `coalesce` and `present`, into JSON Lines; 1% bad records.
+    #[value(name = "machine_events")]
+    MachineEvents,
+    /// CSV historian samples with a quality column, their times moved by a clock offset from
+    /// master data and formatted in the plants' time zones, into JSON Lines with provenance; 1%
+    /// bad records.
+    #[value(name = "zoned_history")]
+    ZonedHistory,
 }
 
 /// Where a workload's mapped output is, for the comparison.
@@ -51,13 +61,15 @@ pub enum Feed {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 8] = [
         Workload::MachineState,
         Workload::WideCsv,
         Workload::SqliteUpsert,
         Workload::PostgresUpsert,
         Workload::MqttToPostgres,
         Workload::Compiler,
+        Workload::MachineEvents,
+        Workload::ZonedHistory,
     ];
 
     pub fn name(self) -> &'static str {
@@ -68,6 +80,8 @@ impl Workload {
             Workload::PostgresUpsert => "postgres_upsert",
             Workload::MqttToPostgres => "mqtt_to_postgres",
             Workload::Compiler => "compiler",
+            Workload::MachineEvents => "machine_events",
+            Workload::ZonedHistory => "zoned_history",
         }
     }
 
@@ -90,6 +104,8 @@ impl Workload {
                 "data/counters.jsonl"
             }
             Workload::Compiler => "generated.fdi",
+            Workload::MachineEvents => "data/events.jsonl",
+            Workload::ZonedHistory => "data/samples.csv",
         }
     }
 
@@ -131,6 +147,8 @@ impl Workload {
                 Some(Output::Postgres("job_counters", "equipment_id, job"))
             }
             Workload::Compiler => None,
+            Workload::MachineEvents => Some(Output::Jsonl("out/machine_status.jsonl")),
+            Workload::ZonedHistory => Some(Output::Jsonl("out/history.jsonl")),
         }
     }
 
@@ -144,10 +162,34 @@ impl Workload {
                 MACHINES,
                 workspace_root().join("bench/workloads/machine_state/master/machines.csv"),
             )),
+            Workload::MachineEvents => Some((
+                EQUIPMENT,
+                workspace_root().join("bench/workloads/machine_events/master/equipment.csv"),
+            )),
+            Workload::ZonedHistory => Some((
+                CLOCKS,
+                workspace_root().join("bench/workloads/zoned_history/master/clocks.csv"),
+            )),
             _ => None,
         }
     }
+
+    /// The output fields that identify the program that wrote a record rather than what the
+    /// record says: compared by presence and shape only, since the baseline is another program.
+    /// `_fdi_mapping` (provenance) is the SHA-256 of the mapping file; the baseline writes the
+    /// SHA-256 of its own source in its place.
+    pub fn identity_fields(self) -> &'static [&'static str] {
+        match self {
+            Workload::ZonedHistory => &["_fdi_mapping"],
+            _ => &[],
+        }
+    }
 }
+
+/// The equipment master data of `machine_events`, relative to the run folder.
+pub const EQUIPMENT: &str = "master/equipment.csv";
+/// The machines' clocks and zones of `zoned_history`, relative to the run folder.
+pub const CLOCKS: &str = "master/clocks.csv";
 
 /// The most messages the MQTT workload queues (see [`Workload::records`]).
 pub const MAX_MQTT_BACKLOG: u64 = 50_000;

@@ -57,6 +57,38 @@ fn every_workload_runs_and_the_outputs_agree() {
             "no {reason:?} rejects:\n{stdout}"
         );
     }
+    // Issue 17's workloads (bench1): each kind of bad record of machine_events and
+    // zoned_history was generated and rejected by both programs alike.
+    for (workload, reasons) in [
+        (
+            "machine_events",
+            &[
+                "unknown equipment",
+                "unknown execution state",
+                "event without program",
+                "not a number",
+            ][..],
+        ),
+        (
+            "zoned_history",
+            &[
+                "unknown machine",
+                "not a timestamp",
+                "record does not match HistorianSample",
+            ][..],
+        ),
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("- `{workload}`")) && l.contains("agree: "))
+            .unwrap_or_else(|| panic!("no agreement reported for {workload}:\n{stdout}"));
+        for reason in reasons {
+            assert!(
+                line.contains(&format!("\"{reason}\": ")),
+                "no {reason:?} rejects in {workload}:\n{line}"
+            );
+        }
+    }
     assert!(
         stdout.contains("`fdi check`, generated mapping of"),
         "{stdout}"

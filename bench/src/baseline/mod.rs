@@ -17,6 +17,9 @@ mod mqtt_to_postgres;
 mod postgres_upsert;
 mod sqlite_upsert;
 mod wide_csv;
+// Issue 17's workloads (bench1).
+mod machine_events;
+mod zoned_history;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -27,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use mqtt_to_postgres::Broker;
 
-use crate::workload::{Workload, DEAD_LETTER};
+use crate::workload::{Workload, CLOCKS, DEAD_LETTER, EQUIPMENT};
 
 /// The servers a network workload's baseline talks to.
 #[derive(Default)]
@@ -69,6 +72,12 @@ pub fn run(
             mqtt_to_postgres::run(&machines(run_dir)?, rejects, postgres()?, broker)
         }
         Workload::Compiler => Err("the compiler workload has no baseline".into()),
+        Workload::MachineEvents => {
+            machine_events::run(&input, &run_dir.join(EQUIPMENT), out_dir, rejects)
+        }
+        Workload::ZonedHistory => {
+            zoned_history::run(&input, &run_dir.join(CLOCKS), out_dir, rejects)
+        }
     }
 }
 

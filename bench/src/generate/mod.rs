@@ -5,6 +5,9 @@ mod compiler;
 mod counters;
 mod machine_state;
 mod wide_csv;
+// Issue 17's workloads (bench1).
+mod machine_events;
+mod zoned_history;
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -52,6 +55,8 @@ pub fn ensure_input(layout: &Layout, workload: Workload, records: u64) -> Result
                 counters::write(&mut out, &mut rng, records, last_is_known)
             }
             Workload::Compiler => Err("the compiler workload has no record input".into()),
+            Workload::MachineEvents => machine_events::write(&mut out, &mut rng, records),
+            Workload::ZonedHistory => zoned_history::write(&mut out, &mut rng, records),
         };
         written.and_then(|()| out.flush().map_err(|e| io_error(&path, e)))?;
         std::fs::write(
