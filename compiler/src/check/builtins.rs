@@ -251,11 +251,15 @@ fn time_literal(
         TimeArg::InputFormat | TimeArg::OutputFormat => "time format",
         TimeArg::Zone => "time zone",
     };
+    let example = match kind {
+        TimeArg::InputFormat | TimeArg::OutputFormat => "\"%Y-%m-%d %H:%M:%S\"",
+        TimeArg::Zone => "\"Europe/Berlin\"",
+    };
     let ExprKind::Literal(ir::Literal::String(text)) = &value.kind else {
         checker.report(
             Diagnostic::error(Code::BadTimeArgument, format!("the {what} must be written as a string literal"))
                 .label(arg.span, "not a literal")
-                .help(format!("write the {what} in the mapping, such as \"Europe/Berlin\" or \"%Y-%m-%d %H:%M:%S\", so it is checked before deployment")),
+                .help(format!("write the {what} in the mapping, such as {example}, so it is checked before deployment")),
         );
         return None;
     };
