@@ -65,6 +65,8 @@ pub enum DecodeRule {
     TimeOutOfRange,
     /// A row whose unit column gives a unit its field does not list in `units:`.
     UnknownUnit,
+    /// A quality (`quality_column:` or a sample's quality) that is no quality name or status code.
+    NotAQuality,
 }
 
 impl DecodeRule {
@@ -119,6 +121,7 @@ impl fmt::Display for DecodeRule {
             DecodeRule::RepeatedLocalTime => f.write_str("local time repeated by a clock change"),
             DecodeRule::TimeOutOfRange => f.write_str("time out of range"),
             DecodeRule::UnknownUnit => f.write_str("unknown unit"),
+            DecodeRule::NotAQuality => f.write_str("not a signal quality"),
         }
     }
 }

@@ -298,3 +298,24 @@ fn garbled_sample_text_is_not_the_reason() {
     let reject = decode::<Observation>(&raw, "Observation").unwrap_err();
     assert_eq!(reject.reason, "missing column");
 }
+
+/// A quality that is no quality name or status code has its own reason, from text and from a
+/// number too large for a status code.
+#[test]
+fn a_quality_that_is_none_is_its_own_reason() {
+    #[derive(Debug, Deserialize)]
+    struct Reading {
+        #[allow(dead_code)]
+        quality: crate::Quality,
+    }
+    let headers = ["quality"];
+    assert!(decode::<Reading>(&csv(&headers, &["GoodClamped"]), "Reading").is_ok());
+    let from_csv = decode::<Reading>(&csv(&headers, &["OK"]), "Reading").unwrap_err();
+    assert_eq!(from_csv.reason, "not a signal quality", "{from_csv}");
+    assert!(from_csv.detail.unwrap().contains("OK"));
+    for line in [r#"{"quality":"OK"}"#, r#"{"quality":99999999999}"#] {
+        let raw = RawRecord::json_line(Arc::from("s"), 1, line);
+        let from_json = decode::<Reading>(&raw, "Reading").unwrap_err();
+        assert_eq!(from_json.reason, "not a signal quality", "{line}: {from_json}");
+    }
+}

@@ -29,6 +29,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::decode::CsvField;
+use crate::decode_rule::DecodeRule;
 use crate::outcome::Failure;
 use crate::stdlib::EnumCode;
 
@@ -140,13 +141,19 @@ impl<'de> Visitor<'de> for QualityVisitor {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Quality, E> {
-        Quality::parse(text).map_err(E::custom)
+        Quality::parse(text).map_err(|message| {
+            DecodeRule::NotAQuality.note();
+            E::custom(message)
+        })
     }
 
     fn visit_u64<E: de::Error>(self, code: u64) -> Result<Quality, E> {
         u32::try_from(code)
             .map(Quality::from_status_code)
-            .map_err(|_| E::custom(format!("{code} is not an OPC UA status code (32 bits)")))
+            .map_err(|_| {
+                DecodeRule::NotAQuality.note();
+                E::custom(format!("{code} is not an OPC UA status code (32 bits)"))
+            })
     }
 
     fn visit_i64<E: de::Error>(self, code: i64) -> Result<Quality, E> {
@@ -154,9 +161,12 @@ impl<'de> Visitor<'de> for QualityVisitor {
             (Ok(code), _) => Ok(Quality::from_status_code(code)),
             // Negative: a 32-bit code stored as a signed integer.
             (_, Ok(signed)) => Ok(Quality::from_status_code(signed as u32)),
-            _ => Err(E::custom(format!(
-                "{code} is not an OPC UA status code (32 bits)"
-            ))),
+            _ => {
+                DecodeRule::NotAQuality.note();
+                Err(E::custom(format!(
+                    "{code} is not an OPC UA status code (32 bits)"
+                )))
+            }
         }
     }
 
