@@ -74,7 +74,7 @@ fn every_workload_runs_and_the_outputs_agree() {
             &[
                 "unknown machine",
                 "not a timestamp",
-                "record does not match HistorianSample",
+                "not a signal quality",
             ][..],
         ),
     ] {

@@ -152,7 +152,7 @@ pub fn run(
         };
         let sample_time = sample_time.to_utc();
         let Some(reported) = quality(sample.value_quality) else {
-            let reason = "record does not match HistorianSample";
+            let reason = "not a signal quality";
             rejects.reject("decode", reason, "", position, &original())?;
             continue;
         };
