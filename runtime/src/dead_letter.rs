@@ -288,11 +288,7 @@ impl DeadLetter {
         if !self.buffered_since.hand_over_due(now) {
             return Ok(());
         }
-        self.writer
-            .flush()
-            .map_err(|e| RunError::io("write the dead letter", &self.path, e))?;
-        self.buffered_since.written(0);
-        Ok(())
+        self.hand_over()
     }
 }
 
@@ -301,9 +297,17 @@ impl Durable for DeadLetter {
         "dead letter"
     }
 
-    /// At a checkpoint of a source that commits no positions: the lines go to the file once
-    /// the oldest has waited `files::HAND_OVER_WITHIN`, as a file target's do.
     fn hand_over(&mut self) -> Result<(), RunError> {
+        self.writer
+            .flush()
+            .map_err(|e| RunError::io("write the dead letter", &self.path, e))?;
+        self.buffered_since.written(0);
+        Ok(())
+    }
+
+    /// The lines go to the file once the oldest has waited `files::HAND_OVER_WITHIN`, as a file
+    /// target's do.
+    fn hand_over_lazily(&mut self) -> Result<(), RunError> {
         self.hand_over_at(std::time::Instant::now())
     }
 

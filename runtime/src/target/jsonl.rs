@@ -123,10 +123,13 @@ impl<T> Durable for JsonlTarget<T> {
         &self.name
     }
 
-    /// At a checkpoint of a source that commits no positions: the lines go to the file once
-    /// the oldest has waited [`HAND_OVER_WITHIN`](crate::files::HAND_OVER_WITHIN), not at every
-    /// checkpoint (see `files::HAND_OVER_WITHIN` for why that loses no guarantee).
     fn hand_over(&mut self) -> Result<(), RunError> {
+        self.write_buffer()
+    }
+
+    /// The lines go to the file once the oldest has waited
+    /// [`HAND_OVER_WITHIN`](crate::files::HAND_OVER_WITHIN), not at every checkpoint.
+    fn hand_over_lazily(&mut self) -> Result<(), RunError> {
         self.hand_over_at(std::time::Instant::now())
     }
 
