@@ -132,6 +132,8 @@ pub struct DeadLetter {
     /// nothing new to make durable costs no fsync (a busy MQTT source checkpoints every 20
     /// messages).
     unsynced: bool,
+    /// Since when the oldest line in the writer's buffer waits, for a hand-over.
+    buffered_since: crate::files::BufferedSince,
     /// The mapping its lines name (see [`DeadLetter::stamped`]).
     mapping: Option<MappingStamp>,
 }
@@ -152,9 +154,10 @@ impl DeadLetter {
         };
         Ok(DeadLetter {
             path: path.to_path_buf(),
-            writer: BufWriter::with_capacity(crate::files::IO_BUFFER_BYTES, file),
+            writer: BufWriter::with_capacity(crate::files::WRITE_BUFFER_BYTES, file),
             records: 0,
             unsynced: true,
+            buffered_since: crate::files::BufferedSince::default(),
             mapping: None,
         })
     }
@@ -256,6 +259,7 @@ impl DeadLetter {
             )
         })?;
         bytes.push(b'\n');
+        self.buffered_since.buffering(self.writer.buffer().len());
         self.writer
             .write_all(&bytes)
             .map_err(|e| RunError::io("write the dead letter", &self.path, e))?;
@@ -279,6 +283,15 @@ impl DeadLetter {
     }
 }
 
+impl DeadLetter {
+    fn hand_over_at(&mut self, now: std::time::Instant) -> Result<(), RunError> {
+        if !self.buffered_since.hand_over_due(now) {
+            return Ok(());
+        }
+        self.hand_over()
+    }
+}
+
 impl Durable for DeadLetter {
     fn name(&self) -> &str {
         "dead letter"
@@ -287,7 +300,15 @@ impl Durable for DeadLetter {
     fn hand_over(&mut self) -> Result<(), RunError> {
         self.writer
             .flush()
-            .map_err(|e| RunError::io("write the dead letter", &self.path, e))
+            .map_err(|e| RunError::io("write the dead letter", &self.path, e))?;
+        self.buffered_since.written(0);
+        Ok(())
+    }
+
+    /// The lines go to the file once the oldest has waited `files::HAND_OVER_WITHIN`, as a file
+    /// target's do.
+    fn hand_over_lazily(&mut self) -> Result<(), RunError> {
+        self.hand_over_at(std::time::Instant::now())
     }
 
     fn flush(&mut self) -> Result<(), RunError> {
@@ -297,6 +318,7 @@ impl Durable for DeadLetter {
         self.writer
             .flush()
             .map_err(|e| RunError::io("write the dead letter", &self.path, e))?;
+        self.buffered_since.written(0);
         self.writer
             .get_ref()
             .sync_data()
@@ -453,5 +475,27 @@ mod tests {
             json!("the payload is not a Sparkplug B payload")
         );
         assert_eq!(line["record"], json!({"base64": "CP8="}));
+    }
+
+    #[test]
+    fn a_hand_over_writes_the_lines_once_the_oldest_has_waited_long_enough() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dl.jsonl");
+        let mut dead_letter = DeadLetter::create(&path).unwrap();
+        let raw = RawRecord::json_line(Arc::from("events"), 3, "{}");
+        dead_letter
+            .write(None, Stage::Decode, &Reject::new("bad"), &raw)
+            .unwrap();
+        let written_at = std::time::Instant::now();
+
+        dead_letter.hand_over_at(written_at).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+        let late =
+            written_at + crate::files::HAND_OVER_WITHIN + std::time::Duration::from_millis(1);
+        dead_letter.hand_over_at(late).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+        // Nothing buffered: a later hand-over has nothing to write.
+        dead_letter.hand_over_at(late).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
     }
 }

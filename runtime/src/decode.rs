@@ -8,11 +8,13 @@
 //! stays `"0042"`), numbers and booleans are parsed (surrounding spaces allowed), and an empty field is `None`
 //! for an `Option` field.
 
+use std::borrow::Cow;
 use std::fmt::{self, Display};
 
 use serde::de::value::{StrDeserializer, StringDeserializer};
 use serde::de::{
-    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor,
+    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Unexpected,
+    Visitor,
 };
 
 use crate::decode_rule::{self, DecodeRule};
@@ -369,6 +371,82 @@ impl<'de> Deserializer<'de> for CsvField<'de> {
 
     serde::forward_to_deserialize_any! {
         unit_struct seq tuple tuple_struct map struct identifier
+    }
+}
+
+/// Deserializes an optional text field of a record read only from a source, borrowing the text
+/// from the raw record when the format allows (no escape in it), as `#[serde(borrow)]` does for
+/// a required `Cow<str>` field. serde's own `Option<Cow<str>>` always copies the text into a
+/// new `String`; this answers the same values and the same errors without that allocation.
+/// The generated code names it with `#[serde(borrow, deserialize_with = ...)]`.
+pub fn optional_text<'de, D>(deserializer: D) -> Result<Option<Cow<'de, str>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    deserializer.deserialize_option(OptionalText)
+}
+
+struct OptionalText;
+
+impl<'de> Visitor<'de> for OptionalText {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("option")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_string(Text).map(Some)
+    }
+}
+
+/// A text as `String`'s own visitor takes it (strings, and bytes that are UTF-8), kept borrowed
+/// when the deserializer lends it for `'de`.
+struct Text;
+
+impl<'de> Visitor<'de> for Text {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+
+    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+        std::str::from_utf8(v)
+            .map(Cow::Borrowed)
+            .map_err(|_| E::invalid_value(Unexpected::Bytes(v), &self))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+        std::str::from_utf8(v)
+            .map(|text| Cow::Owned(text.to_owned()))
+            .map_err(|_| E::invalid_value(Unexpected::Bytes(v), &self))
+    }
+
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
+        String::from_utf8(v)
+            .map(Cow::Owned)
+            .map_err(|e| E::invalid_value(Unexpected::Bytes(&e.into_bytes()), &self))
     }
 }
 

@@ -319,3 +319,66 @@ fn a_quality_that_is_none_is_its_own_reason() {
         assert_eq!(from_json.reason, "not a signal quality", "{line}: {from_json}");
     }
 }
+
+/// A source record's optional text as the generated code declares it: borrowed through
+/// `optional_text`, beside serde's own `Option<Cow<str>>` (the general path, which copies).
+#[derive(Debug, Deserialize)]
+struct OptionalNotes<'r> {
+    #[serde(borrow, default, deserialize_with = "optional_text")]
+    borrowed: Option<std::borrow::Cow<'r, str>>,
+    #[serde(borrow, default)]
+    general: Option<std::borrow::Cow<'r, str>>,
+}
+
+#[test]
+fn optional_text_decodes_as_serde_does_and_borrows_what_it_can() {
+    use std::borrow::Cow;
+    // Both fields get the same value in each line, so each line asks both paths the same thing.
+    for value in [
+        None,
+        Some("null"),
+        Some("\"M-07\""),
+        Some("\"\""),
+        Some("\"with \\\"quotes\\\" and \\u00e9\""),
+        Some("5"),
+        Some("true"),
+        Some("[\"a\"]"),
+    ] {
+        let line = match value {
+            None => "{}".to_string(),
+            Some(v) => format!("{{\"borrowed\":{v},\"general\":{v}}}"),
+        };
+        let raw = RawRecord::json_line(Arc::from("events"), 1, line.clone());
+        let decoded: Result<OptionalNotes, Reject> = decode(&raw, "Notes");
+        match decoded {
+            Ok(notes) => {
+                assert_eq!(notes.borrowed, notes.general, "{line}");
+                let escaped = line.contains('\\');
+                if let Some(text) = &notes.borrowed {
+                    assert_eq!(matches!(text, Cow::Borrowed(_)), !escaped, "{line}");
+                }
+            }
+            Err(reject) => {
+                // The same reject whichever field fails first: decode each path alone.
+                let only = |field: &str| {
+                    let line = format!("{{\"{field}\":{}}}", value.unwrap());
+                    let raw = RawRecord::json_line(Arc::from("events"), 1, line);
+                    decode::<OptionalNotes>(&raw, "Notes").unwrap_err()
+                };
+                let (borrowed, general) = (only("borrowed"), only("general"));
+                assert_eq!(borrowed.reason, general.reason, "{line}: {reject:?}");
+                assert_eq!(
+                    borrowed.detail.map(|d| d.replace("borrowed", "general")),
+                    general.detail,
+                    "{line}"
+                );
+            }
+        }
+    }
+    // CSV: an empty cell is absent, any other text a value, on both paths.
+    for cell in ["", "O1441", " padded "] {
+        let raw = csv(&["borrowed", "general"], &[cell, cell]);
+        let notes: OptionalNotes = decode(&raw, "Notes").unwrap();
+        assert_eq!(notes.borrowed, notes.general, "{cell:?}");
+    }
+}

@@ -444,6 +444,11 @@ fn entity_struct_as<'e>(
         if field.optional {
             f.annotation("#[serde(default)]");
         }
+        if borrowed && field.optional {
+            // serde's own `Option<Cow<str>>` copies the text; this borrows it as the required
+            // fields do.
+            f.annotation("#[serde(deserialize_with = \"::fdi_runtime::decode::optional_text\")]");
+        }
         if let Some(format) = &field.time_format {
             let reader = names.time_reader(&entity.name, &field.name, None);
             f.annotation(format!("#[serde(deserialize_with = \"{reader}\")]"));

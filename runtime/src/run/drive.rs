@@ -43,6 +43,9 @@ pub struct OpenSource {
     commits_positions: bool,
     /// Deliveries the source can have unacknowledged (see `StreamSource::unacknowledged_limit`).
     unacknowledged_limit: Option<u64>,
+    /// Whether the source is read again from its start after a crash: a blocking [`Source`] is a
+    /// file; a stream that commits nothing is live, and what it sent is not sent again.
+    rereads_from_start: bool,
     start: StartReader,
 }
 
@@ -53,6 +56,7 @@ impl OpenSource {
             name: source.name().to_string(),
             commits_positions: source.commits_positions(),
             unacknowledged_limit: None,
+            rereads_from_start: true,
             start: Box::new(move |link, runtime| {
                 reader::spawn_blocking_reader(source, link, runtime)
             }),
@@ -65,6 +69,7 @@ impl OpenSource {
             name: source.name().to_string(),
             commits_positions: source.commits_positions(),
             unacknowledged_limit: source.unacknowledged_limit().map(|limit| limit as u64),
+            rereads_from_start: false,
             start: Box::new(move |link, runtime| {
                 reader::spawn_stream_reader(source, link, runtime)
             }),
@@ -138,6 +143,7 @@ impl Run {
         let index = self.source_index(&source.name);
         self.sources[index].commits_positions = source.commits_positions;
         self.sources[index].unacknowledged_limit = source.unacknowledged_limit;
+        self.sources[index].rereads_from_start = source.rereads_from_start;
         self.readers.push(SourceEntry {
             index,
             start: source.start,

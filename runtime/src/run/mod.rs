@@ -123,6 +123,9 @@ struct SourceStats {
     targets: Vec<usize>,
     /// Whether acknowledging commits the position outside this process (see `Source::commits_positions`).
     commits_positions: bool,
+    /// Whether the source is read again from its start after a crash (a file; see
+    /// `OpenSource::rereads_from_start`).
+    rereads_from_start: bool,
     /// Whether the source's positions are acknowledged when the core takes its records, before they are
     /// written (its flows deliver at most once), else once they are durable; `None` before its first flow.
     acknowledge_on_receipt: Option<bool>,
@@ -149,6 +152,7 @@ impl SourceStats {
             flows: Vec::new(),
             targets: Vec::new(),
             commits_positions: false,
+            rereads_from_start: false,
             acknowledge_on_receipt: None,
             since_checkpoint: 0,
             deliveries_since_checkpoint: 0,
@@ -193,6 +197,9 @@ impl<T> Durable for Output<T> {
     }
     fn hand_over(&mut self) -> Result<(), RunError> {
         self.target.hand_over()
+    }
+    fn hand_over_lazily(&mut self) -> Result<(), RunError> {
+        self.target.hand_over_lazily()
     }
     fn is_transient(&self, error: &RunError) -> bool {
         self.target.is_transient(error)

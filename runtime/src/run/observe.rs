@@ -109,10 +109,11 @@ impl Run {
     ) -> Result<(), RunError> {
         let mut quarantined = Vec::new();
         for &index in indices {
+            let persist = self.persist(Some(index), durable);
             let target = &mut *self.outputs[index];
-            if let Err(error) = flush_once(target, durable) {
+            if let Err(error) = flush_once(target, persist) {
                 self.ops
-                    .with_retries(target, error, |t| flush_once(t, durable))?;
+                    .with_retries(target, error, |t| flush_once(t, persist))?;
             }
             self.dead_letter_refused(index)?;
             if self.dead_letter_quarantined(index)? {
@@ -125,7 +126,8 @@ impl Run {
         if durable || !quarantined.is_empty() {
             self.dead_letter.flush()?;
         } else {
-            self.dead_letter.hand_over()?;
+            let persist = self.persist(None, false);
+            flush_once(&mut self.dead_letter, persist)?;
         }
         for index in quarantined {
             self.outputs[index].quarantine_dead_lettered()?;
@@ -163,10 +165,42 @@ impl Run {
     }
 }
 
-fn flush_once<D: Durable + ?Sized>(target: &mut D, durable: bool) -> Result<(), RunError> {
-    if durable {
-        target.flush()
-    } else {
-        target.hand_over()
+/// What a checkpoint asks of a target or the dead letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Persist {
+    /// Durable (flush).
+    Flush,
+    /// Handed to the operating system.
+    HandOver,
+    /// Handed over when the target sees fit (see `Durable::hand_over_lazily`).
+    HandOverLazily,
+}
+
+impl Run {
+    /// What a checkpoint (`durable` or not) asks of target `index`, or of the dead letter for
+    /// `None`: a hand-over may be lazy when every source that feeds it (every source, for the
+    /// dead letter) is read again from its start after a crash and commits nothing.
+    fn persist(&self, target: Option<usize>, durable: bool) -> Persist {
+        if durable {
+            return Persist::Flush;
+        }
+        let rereadable = self
+            .sources
+            .iter()
+            .filter(|s| target.is_none_or(|t| s.targets.contains(&t)))
+            .all(|s| s.rereads_from_start && !s.commits_positions);
+        if rereadable {
+            Persist::HandOverLazily
+        } else {
+            Persist::HandOver
+        }
+    }
+}
+
+fn flush_once<D: Durable + ?Sized>(target: &mut D, persist: Persist) -> Result<(), RunError> {
+    match persist {
+        Persist::Flush => target.flush(),
+        Persist::HandOver => target.hand_over(),
+        Persist::HandOverLazily => target.hand_over_lazily(),
     }
 }

@@ -102,6 +102,10 @@ impl Durable for Recorder {
         self.log.lock().unwrap().push("hand_over".into());
         Ok(())
     }
+    fn hand_over_lazily(&mut self) -> Result<(), RunError> {
+        self.log.lock().unwrap().push("hand_over_lazily".into());
+        Ok(())
+    }
 }
 
 impl Target<Count> for Recorder {
@@ -186,6 +190,8 @@ impl Source for Scripted {
 
 /// A stream source that delivers one record, then is silent until `release` is set (a quiet topic).
 struct Quiet {
+    /// Whether it commits its positions (a broker), or not (a live stream such as an adapter).
+    commits: bool,
     sent: bool,
     release: Arc<AtomicBool>,
     log: Log,
@@ -213,6 +219,9 @@ impl crate::source::StreamSource for Quiet {
     async fn acknowledge(&mut self, position: Position) -> Result<(), RunError> {
         self.log.lock().unwrap().push(format!("ack {position}"));
         Ok(())
+    }
+    fn commits_positions(&self) -> bool {
+        self.commits
     }
 }
 
@@ -299,7 +308,8 @@ fn assert_flushed_before_acknowledged(log: &[String]) {
 #[test]
 fn every_checkpoint_flushes_before_it_acknowledges() {
     let dir = tempfile::tempdir().unwrap();
-    for (commits, persist) in [(true, "flush"), (false, "hand_over")] {
+    // A file source, read again from its start after a crash, lets its targets hand over lazily.
+    for (commits, persist) in [(true, "flush"), (false, "hand_over_lazily")] {
         let log = Log::default();
         let mut run = start(dir.path(), 2);
         let target = run.add_target::<Count>("counts", Box::new(Recorder { log: log.clone() }));
@@ -322,7 +332,7 @@ fn every_checkpoint_flushes_before_it_acknowledges() {
         let persisted = |entries: &[String]| -> Vec<String> {
             let mut kinds: Vec<String> = entries
                 .iter()
-                .filter(|e| *e == "flush" || *e == "hand_over")
+                .filter(|e| e.starts_with("flush") || e.starts_with("hand_over"))
                 .cloned()
                 .collect();
             kinds.dedup();
@@ -337,6 +347,14 @@ fn every_checkpoint_flushes_before_it_acknowledges() {
 
 #[test]
 fn a_quiet_source_is_made_durable_within_the_checkpoint_interval() {
+    // A live stream that commits nothing is not read again: its checkpoints hand its records to
+    // the operating system at once, never lazily.
+    for (commits, persist) in [(true, "flush"), (false, "hand_over")] {
+        a_quiet_source_persists_within_the_checkpoint_interval(commits, persist);
+    }
+}
+
+fn a_quiet_source_persists_within_the_checkpoint_interval(commits: bool, persist: &str) {
     let dir = tempfile::tempdir().unwrap();
     let log = Log::default();
     let program = program(&["quiet"]);
@@ -352,6 +370,7 @@ fn a_quiet_source_is_made_durable_within_the_checkpoint_interval() {
     // One record, then silence until the test has seen it flushed and acknowledged.
     let release = Arc::new(AtomicBool::new(false));
     let quiet = Quiet {
+        commits,
         sent: false,
         release: release.clone(),
         log: log.clone(),
@@ -377,7 +396,7 @@ fn a_quiet_source_is_made_durable_within_the_checkpoint_interval() {
     let seen_while_quiet = watcher.join().unwrap();
     assert_eq!(
         seen_while_quiet,
-        ["write 1", "flush", "ack 1"],
+        ["write 1", persist, "ack 1"],
         "the one record was flushed and acknowledged while its source was still silent"
     );
 }

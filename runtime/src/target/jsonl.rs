@@ -21,9 +21,12 @@ pub struct JsonlTarget<T> {
     file: File,
     written: u64,
     /// Lines not yet written to the file. Records are serialized straight into it (a line that
-    /// fails is cut off again), and it goes to the file when it holds 64 KiB: a `BufWriter`
-    /// would need each line serialized elsewhere first and copied.
+    /// fails is cut off again), and it goes to the file when it holds
+    /// [`WRITE_BUFFER_BYTES`](crate::files::WRITE_BUFFER_BYTES): a `BufWriter` would need each
+    /// line serialized elsewhere first and copied.
     buffer: Vec<u8>,
+    /// Since when its oldest line waits, for a hand-over (see [`Durable::hand_over`] below).
+    buffered_since: crate::files::BufferedSince,
     /// The record's field names that need no escape, checked on the first record.
     clean_keys: json_line::CleanKeys,
     _record: PhantomData<fn(&T)>,
@@ -49,7 +52,9 @@ impl<T> JsonlTarget<T> {
             path: path.to_path_buf(),
             file,
             written: 0,
-            buffer: Vec::with_capacity(crate::files::IO_BUFFER_BYTES + 4096),
+            // Room for the last line that crosses the size, which is rarely longer than this.
+            buffer: Vec::with_capacity(crate::files::WRITE_BUFFER_BYTES + 16 * 1024),
+            buffered_since: crate::files::BufferedSince::default(),
             clean_keys: json_line::CleanKeys::default(),
             _record: PhantomData,
         })
@@ -85,7 +90,15 @@ impl<T> JsonlTarget<T> {
             }
         };
         self.buffer.drain(..taken);
+        self.buffered_since.written(self.buffer.len());
         result.map_err(|e| self.io_error("write", e))
+    }
+
+    fn hand_over_at(&mut self, now: std::time::Instant) -> Result<(), RunError> {
+        if self.buffered_since.hand_over_due(now) {
+            self.write_buffer()?;
+        }
+        Ok(())
     }
 
     fn io_error(&self, action: &str, error: std::io::Error) -> RunError {
@@ -114,6 +127,12 @@ impl<T> Durable for JsonlTarget<T> {
         self.write_buffer()
     }
 
+    /// The lines go to the file once the oldest has waited
+    /// [`HAND_OVER_WITHIN`](crate::files::HAND_OVER_WITHIN), not at every checkpoint.
+    fn hand_over_lazily(&mut self) -> Result<(), RunError> {
+        self.hand_over_at(std::time::Instant::now())
+    }
+
     fn flush(&mut self) -> Result<(), RunError> {
         self.write_buffer()?;
         self.file.sync_data().map_err(|e| self.io_error("sync", e))
@@ -126,6 +145,7 @@ impl<T: Serialize> Target<T> for JsonlTarget<T> {
         // error cannot leave half a line in the file. A flat record of plain values takes the
         // fast path; anything else is written by serde_json, with the same text.
         let start = self.buffer.len();
+        self.buffered_since.buffering(start);
         if json_line::write_flat(record, &mut self.buffer, &mut self.clean_keys).is_err() {
             self.buffer.truncate(start);
             if let Err(reject) = serialize_with_serde_json(record, &mut self.buffer) {
@@ -135,7 +155,7 @@ impl<T: Serialize> Target<T> for JsonlTarget<T> {
         }
         self.buffer.push(b'\n');
         self.written += 1;
-        if self.buffer.len() >= crate::files::IO_BUFFER_BYTES {
+        if self.buffer.len() >= crate::files::WRITE_BUFFER_BYTES {
             self.write_buffer()?;
         }
         Ok(Ok(()))
@@ -212,6 +232,56 @@ mod tests {
         );
         assert_eq!(target.written(), 1);
         assert_eq!(target.name(), "states");
+    }
+
+    #[test]
+    fn a_hand_over_writes_the_lines_once_the_oldest_has_waited_long_enough() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("states.jsonl");
+        let mut target = JsonlTarget::<State>::create("states", &path).unwrap();
+        let state = State {
+            machine: "M1".into(),
+            load: 1.5,
+        };
+        target.write(&state).unwrap().unwrap();
+        let written_at = std::time::Instant::now();
+        let line = "{\"machine\":\"M1\",\"load\":1.5}\n";
+
+        // A checkpoint right after the write keeps the line buffered...
+        target.hand_over_at(written_at).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+        // ...one after the line has waited HAND_OVER_WITHIN hands it to the file, ...
+        let late =
+            written_at + crate::files::HAND_OVER_WITHIN + std::time::Duration::from_millis(1);
+        target.hand_over_at(late).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), line);
+        // ...and a flush always writes and syncs what is buffered.
+        target.write(&state).unwrap().unwrap();
+        target.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), line.repeat(2));
+    }
+
+    #[test]
+    fn a_full_buffer_goes_to_the_file_without_waiting_for_a_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("states.jsonl");
+        let mut target = JsonlTarget::<State>::create("states", &path).unwrap();
+        let state = State {
+            machine: "M".repeat(1000),
+            load: 1.5,
+        };
+        let lines = crate::files::WRITE_BUFFER_BYTES / 1000 + 1;
+        for _ in 0..lines {
+            target.write(&state).unwrap().unwrap();
+        }
+        let on_disk = std::fs::metadata(&path).unwrap().len() as usize;
+        assert!(
+            on_disk >= crate::files::WRITE_BUFFER_BYTES,
+            "{on_disk} bytes"
+        );
+        target.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), lines);
     }
 
     #[test]

@@ -32,6 +32,16 @@ pub trait Durable {
         self.flush()
     }
 
+    /// At a checkpoint whose every source is read again from its start after a crash (files):
+    /// not even the operating system needs the writes before the end of the sources, so a target
+    /// may keep them buffered a while longer to write them in large pieces (a file target: until
+    /// its buffer is full or its oldest line has waited `files::HAND_OVER_WITHIN`). A live stream
+    /// that commits nothing (Modbus polls, an MTConnect adapter) still gets [`Durable::hand_over`]
+    /// at each checkpoint. By default the same as `hand_over`.
+    fn hand_over_lazily(&mut self) -> Result<(), RunError> {
+        self.hand_over()
+    }
+
     /// Whether this target may refuse records when it flushes (a database that checks a constraint when the
     /// batch is sent): the run then keeps the original of every record written since the last flush, to
     /// dead-letter the ones [`Durable::take_refused`] names. By default, no.
