@@ -37,7 +37,7 @@ pub fn upper(s: &str) -> String {
 pub fn parse_int(s: &str) -> Result<i64, Failure> {
     s.trim()
         .parse::<i64>()
-        .map_err(|_| Failure::new(format!("{s:?} is not an integer")))
+        .map_err(|_| Failure::refused_text(s, "is not an integer"))
 }
 
 /// Parses a finite number, ignoring surrounding whitespace; NaN and infinity texts are not numbers:
@@ -45,7 +45,7 @@ pub fn parse_int(s: &str) -> Result<i64, Failure> {
 pub fn parse_float(s: &str) -> Result<f64, Failure> {
     match s.trim().parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(Failure::new(format!("{s:?} is not a number"))),
+        _ => Err(Failure::refused_text(s, "is not a number")),
     }
 }
 
@@ -58,14 +58,15 @@ pub fn parse_timestamp(s: &str) -> Result<Timestamp, Failure> {
 /// Only whole numbers in `i64` range: `1.0` -> `1`, `1.5` -> `Failure`.
 pub fn to_int(x: f64) -> Result<i64, Failure> {
     if !x.is_finite() || x.fract() != 0.0 {
-        return Err(Failure::new(format!("{x} is not a whole number")));
+        return Err(Failure::refused_number(x, "is not a whole number"));
     }
     // 2^63 is exactly representable; every whole f64 in [-2^63, 2^63) fits in an i64.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     if !(-LIMIT..LIMIT).contains(&x) {
-        return Err(Failure::new(format!(
-            "{x} is out of the 64-bit integer range"
-        )));
+        return Err(Failure::refused_number(
+            x,
+            "is out of the 64-bit integer range",
+        ));
     }
     Ok(x as i64)
 }
