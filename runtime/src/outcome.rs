@@ -90,6 +90,12 @@ enum Detail {
     Text(String),
     /// "field {0} is empty"
     EmptyField(&'static str),
+    /// "{field} {verb}{what}": `speed is UNAVAILABLE`, `speed has quality BAD`.
+    FieldIs {
+        field: &'static str,
+        verb: &'static str,
+        what: &'static str,
+    },
     /// "lookup {lookup} has no entry {key:?}"
     NoEntry {
         lookup: Arc<str>,
@@ -131,6 +137,14 @@ impl Failure {
     pub fn empty_field(field: &'static str) -> Self {
         Failure {
             detail: Detail::EmptyField(field),
+        }
+    }
+
+    /// What a field named by a constant is, when that makes it fail: `verb` and `what` complete
+    /// "speed ..." (`is `, `UNAVAILABLE`); the text is written only if the failure is reported.
+    pub(crate) fn field_is(field: &'static str, verb: &'static str, what: &'static str) -> Self {
+        Failure {
+            detail: Detail::FieldIs { field, verb, what },
         }
     }
 
@@ -213,6 +227,7 @@ impl fmt::Display for Failure {
         match &self.detail {
             Detail::Text(text) => f.write_str(text),
             Detail::EmptyField(field) => write!(f, "field {field} is empty"),
+            Detail::FieldIs { field, verb, what } => write!(f, "{field} {verb}{what}"),
             Detail::NoEntry { lookup, key } => {
                 write!(f, "lookup {lookup} has no entry {:?}", key.as_str())
             }
@@ -272,6 +287,10 @@ mod tests {
             (
                 Failure::no_entry(&name, long_key),
                 Failure::new(format!("lookup machines has no entry {long_key:?}")),
+            ),
+            (
+                Failure::field_is("speed", "has quality ", "BAD"),
+                Failure::new("speed has quality BAD"),
             ),
             (
                 Failure::refused_text(" 12a", "is not an integer"),
