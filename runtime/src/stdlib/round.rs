@@ -73,8 +73,10 @@ pub(super) fn round_scaled(magnitude: f64, digits: i64) -> Option<f64> {
     if scaled >= TWO_POW_52 {
         return None;
     }
-    // Both exact: `whole` is a float below 2^52, and `scaled - whole` loses no bit (Sterbenz).
-    let whole = scaled.floor();
+    // Both exact: `whole` is a float below 2^52 (truncating a positive float is its floor, and
+    // the conversion is one instruction where `floor` may be a call), and `scaled - whole`
+    // loses no bit (Sterbenz).
+    let whole = (scaled as u64) as f64;
     let fraction = scaled - whole;
     if (fraction - 0.5).abs() <= scaled * UNDECIDED {
         return None;
@@ -88,7 +90,9 @@ pub(super) fn round_scaled(magnitude: f64, digits: i64) -> Option<f64> {
 }
 
 /// The rounding decided on the shortest decimal digits of `magnitude` (finite, positive),
-/// printed into and read back from buffers on the stack.
+/// printed into and read back from buffers on the stack. Out of line: the common path stays small.
+#[cold]
+#[inline(never)]
 pub(super) fn round_shortest(magnitude: f64, digits: i64) -> f64 {
     // Shortest round-trip digits in scientific form: "2.675e0" -> digits "2675", exponent 0.
     let mut scientific = StackText::new();
