@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
@@ -19,7 +20,8 @@ use crate::source::{CsvSource, JsonlSource, Source};
 /// because mapping a production line against wrong master data would reject (or worse, mis-map) everything.
 #[derive(Debug, Clone)]
 pub struct Lookup<T> {
-    name: String,
+    /// Shared with the failure of a miss, which writes its text only if it is reported.
+    name: Arc<str>,
     /// Keyed by text with foldhash: every record looks up here, and SipHash (std's default,
     /// built against hash flooding by untrusted keys) cost 2% of the machine_state bench.
     /// foldhash is seeded per process, so keys crafted in advance do not collide.
@@ -60,7 +62,7 @@ impl<T: DeserializeOwned> Lookup<T> {
     ) -> Result<Self, RunError> {
         let rows = load_rows(name, path, type_name, key, source)?;
         Ok(Lookup {
-            name: name.to_string(),
+            name: name.into(),
             rows: rows.into_iter().collect(),
         })
     }
@@ -106,7 +108,7 @@ impl<T> Lookup<T> {
     /// A lookup from rows already in memory (tests, or master data from elsewhere).
     pub fn from_rows(name: &str, rows: HashMap<String, T>) -> Self {
         Lookup {
-            name: name.to_string(),
+            name: name.into(),
             rows: rows.into_iter().collect(),
         }
     }
@@ -115,7 +117,7 @@ impl<T> Lookup<T> {
     pub fn get(&self, key: &str) -> Result<&T, Failure> {
         self.rows
             .get(key)
-            .ok_or_else(|| Failure::new(format!("lookup {} has no entry {key:?}", self.name)))
+            .ok_or_else(|| Failure::no_entry(&self.name, key))
     }
 
     /// Whether there is a row for `key`.

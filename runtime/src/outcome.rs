@@ -1,6 +1,12 @@
 //! The map stage's result types.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
+
+use smol_str::SmolStr;
+
+use crate::identifier::{Broken, IdSpec};
 
 /// What the map stage made of one record for one flow.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,16 +74,56 @@ impl fmt::Display for Reject {
 ///
 /// A `Failure` carries no reason of its own: the mapping decides, with `else reject "..."`, whether an absent
 /// value rejects the record and with which reason (see [`Failure::reject`]), or is replaced by a default.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A mapping replaces most failures with a default (`??`, `coalesce`), so the common ones keep what their
+/// text needs (a field's name, a lookup's name and key, the refused value) and write it only when it is
+/// read ([`Failure::detail`], `Display`, [`Failure::reject`]): a failure nobody reports costs no message.
+/// Two failures are equal when they say the same.
+#[derive(Debug, Clone)]
 pub struct Failure {
-    detail: String,
+    detail: Detail,
+}
+
+/// What a [`Failure`] says, written out or still in parts.
+#[derive(Debug, Clone)]
+enum Detail {
+    Text(String),
+    /// "field {0} is empty"
+    EmptyField(&'static str),
+    /// "{field} {verb}{what}": `speed is UNAVAILABLE`, `speed has quality BAD`.
+    FieldIs {
+        field: &'static str,
+        verb: &'static str,
+        what: &'static str,
+    },
+    /// "lookup {lookup} has no entry {key:?}"
+    NoEntry {
+        lookup: Arc<str>,
+        key: SmolStr,
+    },
+    /// "{text:?} {why}": `"12a" is not an integer`.
+    RefusedText {
+        text: SmolStr,
+        why: &'static str,
+    },
+    /// "{value} {why}": `1.5 is not a whole number`.
+    RefusedNumber {
+        value: f64,
+        why: &'static str,
+    },
+    /// An identifier's broken rule, in the words of [`Broken::message`].
+    Identifier {
+        text: SmolStr,
+        spec: fn() -> IdSpec<'static>,
+        broken: Broken,
+    },
 }
 
 impl Failure {
     /// A failure described by `detail`.
     pub fn new(detail: impl Into<String>) -> Self {
         Failure {
-            detail: detail.into(),
+            detail: Detail::Text(detail.into()),
         }
     }
 
@@ -86,14 +132,81 @@ impl Failure {
         Failure::new(format!("field {field} is empty"))
     }
 
+    /// [`Failure::missing_field`] of a field named by a constant, as generated code names it: the
+    /// text is written only if the failure is reported.
+    pub fn empty_field(field: &'static str) -> Self {
+        Failure {
+            detail: Detail::EmptyField(field),
+        }
+    }
+
+    /// What a field named by a constant is, when that makes it fail: `verb` and `what` complete
+    /// "speed ..." (`is `, `UNAVAILABLE`); the text is written only if the failure is reported.
+    pub(crate) fn field_is(field: &'static str, verb: &'static str, what: &'static str) -> Self {
+        Failure {
+            detail: Detail::FieldIs { field, verb, what },
+        }
+    }
+
+    /// `lookup` has no row for `key`: "lookup machines has no entry \"MILL-09\"".
+    pub(crate) fn no_entry(lookup: &Arc<str>, key: &str) -> Self {
+        Failure {
+            detail: Detail::NoEntry {
+                lookup: Arc::clone(lookup),
+                key: SmolStr::new(key),
+            },
+        }
+    }
+
+    /// A conversion refused `text`: `why` completes "\"12a\" ..." (`is not an integer`).
+    pub(crate) fn refused_text(text: &str, why: &'static str) -> Self {
+        Failure {
+            detail: Detail::RefusedText {
+                text: SmolStr::new(text),
+                why,
+            },
+        }
+    }
+
+    /// A conversion refused `value`: `why` completes "1.5 ..." (`is not a whole number`).
+    pub(crate) fn refused_number(value: f64, why: &'static str) -> Self {
+        Failure {
+            detail: Detail::RefusedNumber { value, why },
+        }
+    }
+
+    /// `text` breaks the rule `broken` of the identifier type whose rules `spec` gives.
+    pub(crate) fn identifier(text: &str, spec: fn() -> IdSpec<'static>, broken: Broken) -> Self {
+        Failure {
+            detail: Detail::Identifier {
+                text: SmolStr::new(text),
+                spec,
+                broken,
+            },
+        }
+    }
+
     /// What failed.
-    pub fn detail(&self) -> &str {
-        &self.detail
+    pub fn detail(&self) -> Cow<'_, str> {
+        match &self.detail {
+            Detail::Text(text) => Cow::Borrowed(text),
+            _ => Cow::Owned(self.to_string()),
+        }
     }
 
     /// Turn into a reject with the mapping's reason; the failure's text becomes the detail.
     pub fn reject(self, reason: &str) -> Reject {
-        Reject::new(reason).with_detail(self.detail)
+        let detail = match self.detail {
+            Detail::Text(text) => text,
+            _ => self.to_string(),
+        };
+        Reject::new(reason).with_detail(detail)
+    }
+}
+
+impl PartialEq for Failure {
+    fn eq(&self, other: &Self) -> bool {
+        self.detail() == other.detail()
     }
 }
 
@@ -111,7 +224,19 @@ impl<T> OrReject<T> for Result<T, Failure> {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.detail)
+        match &self.detail {
+            Detail::Text(text) => f.write_str(text),
+            Detail::EmptyField(field) => write!(f, "field {field} is empty"),
+            Detail::FieldIs { field, verb, what } => write!(f, "{field} {verb}{what}"),
+            Detail::NoEntry { lookup, key } => {
+                write!(f, "lookup {lookup} has no entry {:?}", key.as_str())
+            }
+            Detail::RefusedText { text, why } => write!(f, "{:?} {why}", text.as_str()),
+            Detail::RefusedNumber { value, why } => write!(f, "{value} {why}"),
+            Detail::Identifier { text, spec, broken } => {
+                f.write_str(&broken.message(&spec(), text))
+            }
+        }
     }
 }
 
@@ -119,8 +244,8 @@ impl std::error::Error for Failure {}
 
 /// An optional field's value as a maybe-value: generated code writes
 /// `fdi_runtime::present(record.x.clone(), "x")`.
-pub fn present<T>(value: Option<T>, field: &str) -> Result<T, Failure> {
-    value.ok_or_else(|| Failure::missing_field(field))
+pub fn present<T>(value: Option<T>, field: &'static str) -> Result<T, Failure> {
+    value.ok_or(Failure::empty_field(field))
 }
 
 #[cfg(test)]
@@ -147,6 +272,44 @@ mod tests {
         assert_eq!(present(Some(3), "x"), Ok(3));
         let failure = present::<i64>(None, "M1_CURRENT_PROGRAM_NUMBER").unwrap_err();
         assert_eq!(failure.detail(), "field M1_CURRENT_PROGRAM_NUMBER is empty");
+    }
+
+    /// A failure kept in parts says, everywhere it is read, what the written-out one said.
+    #[test]
+    fn failures_in_parts_say_what_written_failures_say() {
+        let name: Arc<str> = "machines".into();
+        let long_key = "MILL-09 of the north hall, line \"A\"";
+        let cases = [
+            (
+                Failure::empty_field("speed"),
+                Failure::missing_field("speed"),
+            ),
+            (
+                Failure::no_entry(&name, long_key),
+                Failure::new(format!("lookup machines has no entry {long_key:?}")),
+            ),
+            (
+                Failure::field_is("speed", "has quality ", "BAD"),
+                Failure::new("speed has quality BAD"),
+            ),
+            (
+                Failure::refused_text(" 12a", "is not an integer"),
+                Failure::new("\" 12a\" is not an integer"),
+            ),
+            (
+                Failure::refused_number(1.5, "is not a whole number"),
+                Failure::new("1.5 is not a whole number"),
+            ),
+        ];
+        for (in_parts, written) in cases {
+            assert_eq!(in_parts.detail(), written.detail());
+            assert_eq!(in_parts.to_string(), written.to_string());
+            assert_eq!(in_parts, written);
+            assert_eq!(
+                in_parts.clone().reject("why"),
+                written.clone().reject("why")
+            );
+        }
     }
 
     #[test]

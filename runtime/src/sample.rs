@@ -268,11 +268,13 @@ impl<T> SampleValue<T> {
 impl<T: Clone + DeserializeOwned> SampleValue<T> {
     /// The value, whatever its quality. Fails when it is missing, unavailable or garbled; the failure names
     /// `field`: "speed is UNAVAILABLE", "speed: \"abc\" is not a number".
-    pub fn value(&self, field: &str) -> Result<T, Failure> {
+    /// `field` is a constant, as generated code names it: a failure the mapping handles
+    /// (`?? default`) writes no text.
+    pub fn value(&self, field: &'static str) -> Result<T, Failure> {
         match self {
             SampleValue::Value(value) => Ok(value.clone()),
-            SampleValue::Missing => Err(Failure::missing_field(field)),
-            SampleValue::Unavailable => Err(Failure::new(format!("{field} is {UNAVAILABLE}"))),
+            SampleValue::Missing => Err(Failure::empty_field(field)),
+            SampleValue::Unavailable => Err(Failure::field_is(field, "is ", UNAVAILABLE)),
             SampleValue::Garbled(text) => {
                 // The reason is the one decoding found; it is worked out again here, on the rare failure path,
                 // rather than stored in every garbled value.
@@ -295,14 +297,13 @@ impl<T: Clone + DeserializeOwned> SampleValue<T> {
 pub fn good<T: Clone + DeserializeOwned>(
     value: &SampleValue<T>,
     quality: Quality,
-    field: &str,
+    field: &'static str,
 ) -> Result<T, Failure> {
     match value {
         SampleValue::Missing | SampleValue::Unavailable => value.value(field),
-        _ if quality != Quality::Good => Err(Failure::new(format!(
-            "{field} has quality {}",
-            quality.code()
-        ))),
+        _ if quality != Quality::Good => {
+            Err(Failure::field_is(field, "has quality ", quality.code()))
+        }
         _ => value.value(field),
     }
 }

@@ -13,6 +13,11 @@ pub use crate::time::{
     seconds_between, to_epoch_millis,
 };
 
+mod round;
+#[cfg(test)]
+mod round_tests;
+pub use round::round;
+
 /// Removes leading and trailing whitespace.
 pub fn trim(s: &str) -> String {
     s.trim().to_string()
@@ -28,75 +33,11 @@ pub fn upper(s: &str) -> String {
     s.to_uppercase()
 }
 
-/// Round half away from zero to `digits` decimal places (digits may be 0; negative digits round to tens etc.).
-///
-/// Rounds the *decimal* number the value prints as (its shortest round-trip form), so `round(2.675, 2)` is
-/// `2.68` as a person expects, although the binary value closest to 2.675 is slightly below it. Non-finite
-/// values are returned unchanged.
-///
-/// ```
-/// use fdi_runtime::stdlib::round;
-/// assert_eq!(round(2.675, 2), 2.68);
-/// assert_eq!(round(-1.25, 1), -1.3);
-/// assert_eq!(round(1234.0, -2), 1200.0);
-/// ```
-pub fn round(x: f64, digits: i64) -> f64 {
-    if !x.is_finite() || x == 0.0 {
-        return x;
-    }
-    // Shortest round-trip digits in scientific form: "2.675e0" -> digits "2675", exponent 0.
-    let scientific = format!("{:e}", x.abs());
-    let (mantissa, exponent) = match scientific.split_once('e') {
-        Some(parts) => parts,
-        None => return x,
-    };
-    let Ok(exponent) = exponent.parse::<i64>() else {
-        return x;
-    };
-    let significant: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    // Number of significant digits kept: those before the decimal point plus `digits` after it.
-    let keep = (exponent + 1).saturating_add(digits);
-    if keep >= significant.len() as i64 {
-        return x;
-    }
-    if keep < 0 {
-        return 0.0_f64.copysign(x);
-    }
-    let keep = keep as usize;
-    let mut kept: Vec<u8> = significant[..keep].to_vec();
-    if significant[keep] >= b'5' {
-        increment_decimal(&mut kept);
-    }
-    let kept = if kept.is_empty() {
-        "0".to_string()
-    } else {
-        String::from_utf8_lossy(&kept).into_owned()
-    };
-    // The kept digits are an integer M, and the result is M * 10^-digits.
-    let rounded = format!("{kept}e{}", -digits)
-        .parse::<f64>()
-        .unwrap_or(x.abs());
-    rounded.copysign(x)
-}
-
-/// Adds one to a decimal digit string, carrying (`"99"` becomes `"100"`, `""` becomes `"1"`).
-fn increment_decimal(digits: &mut Vec<u8>) {
-    for digit in digits.iter_mut().rev() {
-        if *digit == b'9' {
-            *digit = b'0';
-        } else {
-            *digit += 1;
-            return;
-        }
-    }
-    digits.insert(0, b'1');
-}
-
 /// Parses an integer, ignoring surrounding whitespace: `Failure("\"12a\" is not an integer")`.
 pub fn parse_int(s: &str) -> Result<i64, Failure> {
     s.trim()
         .parse::<i64>()
-        .map_err(|_| Failure::new(format!("{s:?} is not an integer")))
+        .map_err(|_| Failure::refused_text(s, "is not an integer"))
 }
 
 /// Parses a finite number, ignoring surrounding whitespace; NaN and infinity texts are not numbers:
@@ -104,7 +45,7 @@ pub fn parse_int(s: &str) -> Result<i64, Failure> {
 pub fn parse_float(s: &str) -> Result<f64, Failure> {
     match s.trim().parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(Failure::new(format!("{s:?} is not a number"))),
+        _ => Err(Failure::refused_text(s, "is not a number")),
     }
 }
 
@@ -117,14 +58,15 @@ pub fn parse_timestamp(s: &str) -> Result<Timestamp, Failure> {
 /// Only whole numbers in `i64` range: `1.0` -> `1`, `1.5` -> `Failure`.
 pub fn to_int(x: f64) -> Result<i64, Failure> {
     if !x.is_finite() || x.fract() != 0.0 {
-        return Err(Failure::new(format!("{x} is not a whole number")));
+        return Err(Failure::refused_number(x, "is not a whole number"));
     }
     // 2^63 is exactly representable; every whole f64 in [-2^63, 2^63) fits in an i64.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     if !(-LIMIT..LIMIT).contains(&x) {
-        return Err(Failure::new(format!(
-            "{x} is out of the 64-bit integer range"
-        )));
+        return Err(Failure::refused_number(
+            x,
+            "is out of the 64-bit integer range",
+        ));
     }
     Ok(x as i64)
 }

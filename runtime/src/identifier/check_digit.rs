@@ -42,49 +42,100 @@ impl CheckDigit {
     /// Checks `text`, whose last character is its check digit. The error completes the sentence
     /// "... is not a valid Gtin: ", e.g. "its check digit 9 does not match GS1 mod 10 (expected 8)".
     pub fn verify(self, text: &str) -> Result<(), String> {
-        let chars: Vec<char> = text.chars().collect();
-        let Some((&given, payload)) = chars
-            .split_last()
-            .filter(|(_, payload)| !payload.is_empty())
-        else {
-            return Err(format!(
-                "{} needs at least one digit before the check digit",
-                self.title()
-            ));
+        match self.problem(text) {
+            None => Ok(()),
+            Some(problem) => Err(problem.to_string()),
+        }
+    }
+
+    /// What is wrong with `text`'s check digit, if anything: the check without its message,
+    /// which [`CheckDigitProblem`]'s `Display` writes only when the failure is reported.
+    pub(crate) fn problem(self, text: &str) -> Option<CheckDigitProblem> {
+        let mut chars = text.chars();
+        let given = chars.next_back();
+        let payload = chars.as_str();
+        let Some(given) = given.filter(|_| !payload.is_empty()) else {
+            return Some(CheckDigitProblem::NoPayload(self));
         };
-        if let Some(bad) = payload.iter().find(|c| !c.is_ascii_digit()) {
-            return Err(format!(
-                "{} needs digits only before the check digit, found {bad:?}",
-                self.title()
-            ));
+        if let Some(bad) = payload.chars().find(|c| !c.is_ascii_digit()) {
+            return Some(CheckDigitProblem::NotADigit(self, bad));
         }
         // Digits only, so each is its ASCII value minus '0'.
-        let digits = payload.iter().map(|&c| c as u32 - '0' as u32);
+        let digits = payload.bytes().map(|b| u32::from(b - b'0'));
         let expected = match self {
             CheckDigit::Gs1Mod10 => gs1_mod10(digits),
             CheckDigit::Iso7064Mod11_2 => iso7064_mod11_2(digits),
         };
         if given == expected {
-            return Ok(());
+            return None;
         }
         let allowed = match self {
             CheckDigit::Gs1Mod10 => given.is_ascii_digit(),
             CheckDigit::Iso7064Mod11_2 => given.is_ascii_digit() || given == 'X',
         };
-        if !allowed {
-            let what = match self {
-                CheckDigit::Gs1Mod10 => "a digit",
-                CheckDigit::Iso7064Mod11_2 => "a digit or X",
-            };
-            return Err(format!(
-                "its check digit {given:?} is not {what} as {} requires",
-                self.title()
-            ));
+        Some(if allowed {
+            CheckDigitProblem::Mismatch {
+                scheme: self,
+                given,
+                expected,
+            }
+        } else {
+            CheckDigitProblem::NotACheckCharacter(self, given)
+        })
+    }
+}
+
+/// What is wrong with an identifier's check digit; its `Display` completes the sentence "...
+/// is not a valid Gtin: ".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CheckDigitProblem {
+    /// Nothing before the check digit.
+    NoPayload(CheckDigit),
+    /// A character before the check digit that is not a digit.
+    NotADigit(CheckDigit, char),
+    /// A last character the scheme never computes.
+    NotACheckCharacter(CheckDigit, char),
+    Mismatch {
+        scheme: CheckDigit,
+        given: char,
+        expected: char,
+    },
+}
+
+impl fmt::Display for CheckDigitProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            CheckDigitProblem::NoPayload(scheme) => write!(
+                f,
+                "{} needs at least one digit before the check digit",
+                scheme.title()
+            ),
+            CheckDigitProblem::NotADigit(scheme, bad) => write!(
+                f,
+                "{} needs digits only before the check digit, found {bad:?}",
+                scheme.title()
+            ),
+            CheckDigitProblem::NotACheckCharacter(scheme, given) => {
+                let what = match scheme {
+                    CheckDigit::Gs1Mod10 => "a digit",
+                    CheckDigit::Iso7064Mod11_2 => "a digit or X",
+                };
+                write!(
+                    f,
+                    "its check digit {given:?} is not {what} as {} requires",
+                    scheme.title()
+                )
+            }
+            CheckDigitProblem::Mismatch {
+                scheme,
+                given,
+                expected,
+            } => write!(
+                f,
+                "its check digit {given} does not match {} (expected {expected})",
+                scheme.title()
+            ),
         }
-        Err(format!(
-            "its check digit {given} does not match {} (expected {expected})",
-            self.title()
-        ))
     }
 }
 

@@ -27,6 +27,7 @@ use smol_str::SmolStr;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, Serializer};
 
+pub(crate) use self::spec::Broken;
 use self::spec::BrokenIdRule;
 use crate::decode_rule::DecodeRule;
 use crate::outcome::Failure;
@@ -98,8 +99,12 @@ impl<R: IdRule> Id<R> {
                 _rule: PhantomData,
             });
         }
-        spec::check_rules(&IdSpec::of::<R>(), pattern, text)
-            .map_err(|(rule, message)| (Some(rule), Failure::new(message)))?;
+        // The message is written only if the failure is reported: `Id(x) ?? default` on a
+        // value that breaks a rule costs only the check.
+        spec::broken_rule(&IdSpec::of::<R>(), pattern, text).map_err(|broken| {
+            let failure = Failure::identifier(text, IdSpec::of::<R>, broken);
+            (Some(broken.rule()), failure)
+        })?;
         match R::BASE {
             IdBase::Text => Ok(Id {
                 text: SmolStr::new(text),
@@ -311,6 +316,33 @@ mod tests {
         }
     }
     pub type Gtin = crate::Id<GtinRule>;
+
+    /// A value's failure keeps its parts and writes its text when read: the text is the one
+    /// the compiler's check of a literal writes at once, for every rule.
+    #[test]
+    fn a_failure_says_what_the_check_says() {
+        fn same<R: crate::IdRule>(text: &str) {
+            let written =
+                crate::identifier::validate_id(&crate::identifier::IdSpec::of::<R>(), text)
+                    .unwrap_err();
+            let failure = crate::Id::<R>::parse(text).unwrap_err();
+            assert_eq!(failure.detail(), written);
+            assert_eq!(failure.reject("bad").detail.as_deref(), Some(&*written));
+        }
+        same::<EquipmentIdRule>("MX-1");
+        for text in ["x7", "99999999999999999999", " 12 a"] {
+            same::<OrderNoRule>(text);
+        }
+        for text in [
+            "4006381333932",
+            "400638133393",
+            "400638133393X",
+            "40063813339-1",
+            "ü",
+        ] {
+            same::<GtinRule>(text);
+        }
+    }
 
     #[test]
     fn parse_checks_the_whole_value_against_the_pattern() {

@@ -4,7 +4,7 @@
 //! identifier literals in a mapping with [`validate_id`], which runs the same code, so a literal the compiler
 //! accepts never fails at run time and both report the same message.
 
-use super::check_digit::CheckDigit;
+use super::check_digit::{CheckDigit, CheckDigitProblem};
 use super::{IdBase, IdPattern, IdRule};
 
 /// The rules of one identifier type, as the compiler reads them from a schema.
@@ -181,42 +181,85 @@ pub(crate) fn check_rules(
     pattern: Option<&IdPattern>,
     text: &str,
 ) -> Result<(), (BrokenIdRule, String)> {
-    let invalid = |why: String| format!("{text:?} is not a valid {}: {why}", spec.type_name);
+    broken_rule(spec, pattern, text).map_err(|broken| (broken.rule(), broken.message(spec, text)))
+}
+
+/// The rule `text` breaks, found without writing a message: a value whose failure the mapping
+/// handles (`?? default`) costs only the checks.
+pub(crate) fn broken_rule(
+    spec: &IdSpec,
+    pattern: Option<&IdPattern>,
+    text: &str,
+) -> Result<(), Broken> {
     let text = match spec.base {
         IdBase::Integer => crate::decode::trim_if_padded(text),
         IdBase::Text => text,
     };
-    if let (Some(source), Some(regex)) = (spec.pattern, pattern) {
+    if let (Some(_), Some(regex)) = (spec.pattern, pattern) {
         if !regex.is_match(text) {
-            return Err((
-                BrokenIdRule::Pattern,
-                invalid(format!("it does not match ^{source}$")),
-            ));
+            return Err(Broken::Pattern);
         }
     }
     if spec.base == IdBase::Integer {
         if let Err(e) = text.parse::<i64>() {
-            let why = match e.kind() {
-                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
-                    "it is out of the 64-bit integer range"
-                }
-                _ => "it is not an integer",
-            };
-            return Err((BrokenIdRule::NotAnInteger, invalid(why.to_string())));
+            let overflow = matches!(
+                e.kind(),
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+            );
+            return Err(Broken::NotAnInteger { overflow });
         }
     }
     // Counting characters is a walk over the text: only done when there is a length rule.
     if spec.min_len.is_some() || spec.max_len.is_some() {
-        if let Some(why) = length_problem(spec, text.chars().count()) {
-            return Err((BrokenIdRule::Length, invalid(why)));
+        let len = text.chars().count();
+        if length_problem(spec, len).is_some() {
+            return Err(Broken::Length(len));
         }
     }
     if let Some(scheme) = spec.check_digit {
-        scheme
-            .verify(text)
-            .map_err(|why| (BrokenIdRule::CheckDigit, invalid(why)))?;
+        if let Some(problem) = scheme.problem(text) {
+            return Err(Broken::CheckDigit(problem));
+        }
     }
     Ok(())
+}
+
+/// The rule a value broke and what about it the message needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Broken {
+    Pattern,
+    NotAnInteger {
+        overflow: bool,
+    },
+    /// The number of characters.
+    Length(usize),
+    CheckDigit(CheckDigitProblem),
+}
+
+impl Broken {
+    pub(crate) fn rule(self) -> BrokenIdRule {
+        match self {
+            Broken::Pattern => BrokenIdRule::Pattern,
+            Broken::NotAnInteger { .. } => BrokenIdRule::NotAnInteger,
+            Broken::Length(_) => BrokenIdRule::Length,
+            Broken::CheckDigit(_) => BrokenIdRule::CheckDigit,
+        }
+    }
+
+    /// The message of `text` breaking the rule of `spec`:
+    /// `"0614141000419" is not a valid Gtin: its check digit 9 does not match GS1 mod 10 (expected 8)`.
+    pub(crate) fn message(self, spec: &IdSpec, text: &str) -> String {
+        let why = match self {
+            Broken::Pattern => format!("it does not match ^{}$", spec.pattern.unwrap_or("")),
+            Broken::NotAnInteger { overflow: true } => {
+                "it is out of the 64-bit integer range".to_string()
+            }
+            Broken::NotAnInteger { overflow: false } => "it is not an integer".to_string(),
+            Broken::Length(len) => length_problem(spec, len).unwrap_or_default(),
+            Broken::CheckDigit(problem) => problem.to_string(),
+        };
+        format!("{text:?} is not a valid {}: {why}", spec.type_name)
+    }
 }
 
 /// "it has 12 characters, 13 required" and the like, or `None` when the length is allowed.
