@@ -24,6 +24,11 @@ pub enum Workload {
     /// with a persistent session and upserted into PostgreSQL.
     #[value(name = "mqtt_to_postgres")]
     MqttToPostgres,
+    /// CSV measurements of a CMM (GS1 serials, Berlin local times across both clock changes, a
+    /// quality column, a unit column) upserted into SQLite with provenance, the ones outside
+    /// their tolerance also into a JSON Lines feed; 1% bad records.
+    #[value(name = "cmm_quality")]
+    CmmQuality,
     /// `fdi check` of a 10,000-line mapping and a warm rebuild after a one-line change.
     #[value(name = "compiler")]
     Compiler,
@@ -51,12 +56,13 @@ pub enum Feed {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 7] = [
         Workload::MachineState,
         Workload::WideCsv,
         Workload::SqliteUpsert,
         Workload::PostgresUpsert,
         Workload::MqttToPostgres,
+        Workload::CmmQuality,
         Workload::Compiler,
     ];
 
@@ -67,6 +73,7 @@ impl Workload {
             Workload::SqliteUpsert => "sqlite_upsert",
             Workload::PostgresUpsert => "postgres_upsert",
             Workload::MqttToPostgres => "mqtt_to_postgres",
+            Workload::CmmQuality => "cmm_quality",
             Workload::Compiler => "compiler",
         }
     }
@@ -89,6 +96,7 @@ impl Workload {
             Workload::SqliteUpsert | Workload::PostgresUpsert | Workload::MqttToPostgres => {
                 "data/counters.jsonl"
             }
+            Workload::CmmQuality => "data/measurements.csv",
             Workload::Compiler => "generated.fdi",
         }
     }
@@ -130,6 +138,11 @@ impl Workload {
             Workload::PostgresUpsert | Workload::MqttToPostgres => {
                 Some(Output::Postgres("job_counters", "equipment_id, job"))
             }
+            Workload::CmmQuality => Some(Output::Sqlite(
+                "out/spc.db",
+                "spc_measurements",
+                "gtin, serial, characteristic",
+            )),
             Workload::Compiler => None,
         }
     }
@@ -144,10 +157,27 @@ impl Workload {
                 MACHINES,
                 workspace_root().join("bench/workloads/machine_state/master/machines.csv"),
             )),
+            Workload::CmmQuality => Some((
+                CHARACTERISTICS,
+                workspace_root().join("bench/workloads/cmm_quality/master/characteristics.csv"),
+            )),
             _ => None,
         }
     }
 }
+
+/// The outputs a workload writes beside [`Workload::output`], compared the same way after every
+/// run: the further targets of a source that feeds several.
+pub fn further_outputs(workload: Workload) -> &'static [Output] {
+    match workload {
+        Workload::CmmQuality => &[Output::Jsonl("out/failures.jsonl")],
+        _ => &[],
+    }
+}
+
+/// The characteristics (nominal and tolerances by part and characteristic) of `cmm_quality`,
+/// relative to the run folder.
+pub const CHARACTERISTICS: &str = "master/characteristics.csv";
 
 /// The most messages the MQTT workload queues (see [`Workload::records`]).
 pub const MAX_MQTT_BACKLOG: u64 = 50_000;

@@ -42,6 +42,7 @@ fn every_workload_runs_and_the_outputs_agree() {
         "sqlite_upsert",
         "postgres_upsert",
         "mqtt_to_postgres",
+        "cmm_quality",
     ] {
         assert!(
             stdout
@@ -55,6 +56,25 @@ fn every_workload_runs_and_the_outputs_agree() {
         assert!(
             stdout.contains(&format!("\"{reason}\"")),
             "no {reason:?} rejects:\n{stdout}"
+        );
+    }
+    // cmm_quality: each kind of its bad rows, the local times its clocks show twice, and the
+    // readings its probing did not call GOOD, rejected by both programs alike.
+    let cmm_quality = stdout
+        .lines()
+        .find(|l| l.starts_with("- `cmm_quality`"))
+        .unwrap_or_default();
+    for reason in [
+        "Gtin14 check digit",
+        "local time skipped by a clock change",
+        "local time repeated by a clock change",
+        "not a number",
+        "unknown unit",
+        "measurement is not GOOD quality",
+    ] {
+        assert!(
+            cmm_quality.contains(&format!("\"{reason}\"")),
+            "no {reason:?} rejects in cmm_quality:\n{stdout}"
         );
     }
     assert!(
