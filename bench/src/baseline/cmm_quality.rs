@@ -162,7 +162,7 @@ pub fn run(
         .map_err(|e| e.to_string())?
     {
         position += 1;
-        if position % BATCH == 0 {
+        if position.is_multiple_of(BATCH) {
             db.execute_batch("COMMIT; BEGIN").map_err(sql)?;
         }
         let original = || String::from_utf8_lossy(record.as_slice()).into_owned();
