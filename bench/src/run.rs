@@ -11,7 +11,7 @@ use crate::generate::{self, Input, MappingSize};
 use crate::measure::{run_measured, run_service, Measured};
 use crate::peers::{LastRow, Peers, Watchdog, BASELINE_DATABASE, GENERATED_DATABASE};
 use crate::workload::{
-    remove, Feed, Layout, Output, Workload, COUNTERS_SOURCE, DEAD_LETTER, MACHINES,
+    further_outputs, remove, Feed, Layout, Output, Workload, COUNTERS_SOURCE, DEAD_LETTER, MACHINES,
 };
 
 pub struct Settings {
@@ -311,12 +311,48 @@ fn compare_outputs(
         }
         None => return Ok(agreement),
     }
+    compare_further_outputs(&generated, &baseline, workload, &mut agreement)?;
     compare::rejects(
         &generated.join(DEAD_LETTER),
         &baseline.join(DEAD_LETTER),
         &mut agreement,
     )?;
     Ok(agreement)
+}
+
+/// The outputs a workload writes beside its first (`workload::further_outputs`): the file targets
+/// of the other flows of its source.
+fn compare_further_outputs(
+    generated: &Path,
+    baseline: &Path,
+    workload: Workload,
+    agreement: &mut Agreement,
+) -> Result<(), String> {
+    for output in further_outputs(workload) {
+        match output {
+            Output::Jsonl(file) => compare::jsonl(
+                &generated.join(file),
+                &baseline.join(file),
+                workload.identity_fields(),
+                agreement,
+            )
+            .map_err(|e| format!("{file}: {e}"))?,
+            Output::Sqlite(file, table, key) => compare::sqlite(
+                &generated.join(file),
+                &baseline.join(file),
+                table,
+                key,
+                agreement,
+            )
+            .map_err(|e| format!("{file}: {e}"))?,
+            Output::Postgres(table, _) => {
+                return Err(format!(
+                    "{table}: a second PostgreSQL output is not compared by the bench"
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How many warm rebuilds to time: each is a full build of the changed crate, so fewer than

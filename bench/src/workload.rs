@@ -24,6 +24,11 @@ pub enum Workload {
     /// with a persistent session and upserted into PostgreSQL.
     #[value(name = "mqtt_to_postgres")]
     MqttToPostgres,
+    /// CSV measurements of a CMM (GS1 serials, Berlin local times across both clock changes, a
+    /// quality column, a unit column) upserted into SQLite with provenance, the ones outside
+    /// their tolerance also into a JSON Lines feed; 1% bad records.
+    #[value(name = "cmm_quality")]
+    CmmQuality,
     /// `fdi check` of a 10,000-line mapping and a warm rebuild after a one-line change.
     #[value(name = "compiler")]
     Compiler,
@@ -61,15 +66,16 @@ pub enum Feed {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 9] = [
         Workload::MachineState,
         Workload::WideCsv,
         Workload::SqliteUpsert,
         Workload::PostgresUpsert,
         Workload::MqttToPostgres,
-        Workload::Compiler,
+        Workload::CmmQuality,
         Workload::MachineEvents,
         Workload::ZonedHistory,
+        Workload::Compiler,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +85,7 @@ impl Workload {
             Workload::SqliteUpsert => "sqlite_upsert",
             Workload::PostgresUpsert => "postgres_upsert",
             Workload::MqttToPostgres => "mqtt_to_postgres",
+            Workload::CmmQuality => "cmm_quality",
             Workload::Compiler => "compiler",
             Workload::MachineEvents => "machine_events",
             Workload::ZonedHistory => "zoned_history",
@@ -103,6 +110,7 @@ impl Workload {
             Workload::SqliteUpsert | Workload::PostgresUpsert | Workload::MqttToPostgres => {
                 "data/counters.jsonl"
             }
+            Workload::CmmQuality => "data/measurements.csv",
             Workload::Compiler => "generated.fdi",
             Workload::MachineEvents => "data/events.jsonl",
             Workload::ZonedHistory => "data/samples.csv",
@@ -146,6 +154,11 @@ impl Workload {
             Workload::PostgresUpsert | Workload::MqttToPostgres => {
                 Some(Output::Postgres("job_counters", "equipment_id, job"))
             }
+            Workload::CmmQuality => Some(Output::Sqlite(
+                "out/spc.db",
+                "spc_measurements",
+                "gtin, serial, characteristic",
+            )),
             Workload::Compiler => None,
             Workload::MachineEvents => Some(Output::Jsonl("out/machine_status.jsonl")),
             Workload::ZonedHistory => Some(Output::Jsonl("out/history.jsonl")),
@@ -170,6 +183,10 @@ impl Workload {
                 CLOCKS,
                 workspace_root().join("bench/workloads/zoned_history/master/clocks.csv"),
             )),
+            Workload::CmmQuality => Some((
+                CHARACTERISTICS,
+                workspace_root().join("bench/workloads/cmm_quality/master/characteristics.csv"),
+            )),
             _ => None,
         }
     }
@@ -190,6 +207,19 @@ impl Workload {
 pub const EQUIPMENT: &str = "master/equipment.csv";
 /// The machines' clocks and zones of `zoned_history`, relative to the run folder.
 pub const CLOCKS: &str = "master/clocks.csv";
+
+/// The outputs a workload writes beside [`Workload::output`], compared the same way after every
+/// run: the further targets of a source that feeds several.
+pub fn further_outputs(workload: Workload) -> &'static [Output] {
+    match workload {
+        Workload::CmmQuality => &[Output::Jsonl("out/failures.jsonl")],
+        _ => &[],
+    }
+}
+
+/// The characteristics (nominal and tolerances by part and characteristic) of `cmm_quality`,
+/// relative to the run folder.
+pub const CHARACTERISTICS: &str = "master/characteristics.csv";
 
 /// The most messages the MQTT workload queues (see [`Workload::records`]).
 pub const MAX_MQTT_BACKLOG: u64 = 50_000;

@@ -42,6 +42,7 @@ fn every_workload_runs_and_the_outputs_agree() {
         "sqlite_upsert",
         "postgres_upsert",
         "mqtt_to_postgres",
+        "cmm_quality",
     ] {
         assert!(
             stdout
@@ -57,9 +58,21 @@ fn every_workload_runs_and_the_outputs_agree() {
             "no {reason:?} rejects:\n{stdout}"
         );
     }
-    // Issue 17's workloads (bench1): each kind of bad record of machine_events and
-    // zoned_history was generated and rejected by both programs alike.
+    // Issue 17's workloads: each kind of bad record was generated and rejected by both
+    // programs alike (for cmm_quality also the local times its clocks show twice and the
+    // readings its probing did not call GOOD).
     for (workload, reasons) in [
+        (
+            "cmm_quality",
+            &[
+                "Gtin14 check digit",
+                "local time skipped by a clock change",
+                "local time repeated by a clock change",
+                "not a number",
+                "unknown unit",
+                "measurement is not GOOD quality",
+            ][..],
+        ),
         (
             "machine_events",
             &[
@@ -71,11 +84,7 @@ fn every_workload_runs_and_the_outputs_agree() {
         ),
         (
             "zoned_history",
-            &[
-                "unknown machine",
-                "not a timestamp",
-                "not a signal quality",
-            ][..],
+            &["unknown machine", "not a timestamp", "not a signal quality"][..],
         ),
     ] {
         let line = stdout

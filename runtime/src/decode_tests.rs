@@ -316,7 +316,10 @@ fn a_quality_that_is_none_is_its_own_reason() {
     for line in [r#"{"quality":"OK"}"#, r#"{"quality":99999999999}"#] {
         let raw = RawRecord::json_line(Arc::from("s"), 1, line);
         let from_json = decode::<Reading>(&raw, "Reading").unwrap_err();
-        assert_eq!(from_json.reason, "not a signal quality", "{line}: {from_json}");
+        assert_eq!(
+            from_json.reason, "not a signal quality",
+            "{line}: {from_json}"
+        );
     }
 }
 

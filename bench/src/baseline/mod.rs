@@ -11,6 +11,7 @@
 //! Each baseline runs in its own process (`fdi-bench baseline NAME`), like the generated
 //! program, so that its time and peak memory are measured the same way.
 
+mod cmm_quality;
 mod job_rows;
 mod machine_state;
 mod mqtt_to_postgres;
@@ -71,6 +72,7 @@ pub fn run(
                 .ok_or("mqtt_to_postgres needs --mqtt-port and --client-id")?;
             mqtt_to_postgres::run(&machines(run_dir)?, rejects, postgres()?, broker)
         }
+        Workload::CmmQuality => cmm_quality::run(&input, run_dir, out_dir, rejects),
         Workload::Compiler => Err("the compiler workload has no baseline".into()),
         Workload::MachineEvents => {
             machine_events::run(&input, &run_dir.join(EQUIPMENT), out_dir, rejects)

@@ -1,6 +1,7 @@
 //! Deterministic workloads: generated from a seeded PRNG into the work folder, and again only
 //! when they are missing or their parameters changed.
 
+mod cmm_quality;
 mod compiler;
 mod counters;
 mod machine_state;
@@ -54,6 +55,7 @@ pub fn ensure_input(layout: &Layout, workload: Workload, records: u64) -> Result
                 let last_is_known = workload.feed() != Feed::File;
                 counters::write(&mut out, &mut rng, records, last_is_known)
             }
+            Workload::CmmQuality => cmm_quality::write(&mut out, &mut rng, records),
             Workload::Compiler => Err("the compiler workload has no record input".into()),
             Workload::MachineEvents => machine_events::write(&mut out, &mut rng, records),
             Workload::ZonedHistory => zoned_history::write(&mut out, &mut rng, records),

@@ -251,11 +251,12 @@ fn raw_name(entity: &Entity, names: &Names) -> String {
 fn unit_column_structs(scope: &mut Scope, entity: &Entity, names: &Names) {
     let raw = raw_name(entity, names);
     let idents = entity_struct_as(scope, entity, false, names, StructRole::Raw);
-    entity_struct_as(scope, entity, false, names, StructRole::Converted);
+    // The entity's own fields, a sample's quality and timestamp included; not the raw struct's
+    // unit columns, which the entity does not hold.
+    let own = entity_struct_as(scope, entity, false, names, StructRole::Converted);
     let mut lines = Vec::new();
-    for (field, ident) in &idents {
-        let Some(field) = field else { continue };
-        let Some(uc) = &field.unit_column else {
+    for (field, ident) in &own {
+        let Some((field, uc)) = field.and_then(|f| f.unit_column.as_ref().map(|uc| (f, uc))) else {
             lines.push(format!("            {ident}: raw.{ident},"));
             continue;
         };
@@ -276,7 +277,14 @@ fn unit_column_structs(scope: &mut Scope, entity: &Entity, names: &Names) {
             "::fdi_runtime::convert_unit(v, &raw.{unit}, &[{}])?",
             units.join(", ")
         );
-        let value = if field.optional {
+        let value = if field.quality.is_some() {
+            // A sample's value converts when it is a number: a missing, unavailable or garbled
+            // value stays what it is, for the flow to handle as any sample's.
+            format!(
+                "match raw.{ident} {{ ::fdi_runtime::SampleValue::Value(v) => \
+                 ::fdi_runtime::SampleValue::Value({convert}), other => other }}"
+            )
+        } else if field.optional {
             format!("match raw.{ident} {{ Some(v) => Some({convert}), None => None }}")
         } else {
             format!("{{ let v = raw.{ident}; {convert} }}")
