@@ -69,10 +69,10 @@ impl NumericLayout {
             });
         }
         let date = seen[YEAR] && seen[MONTH] && seen[DAY];
-        let time = match (seen[HOUR], seen[MINUTE], seen[SECOND]) {
-            (false, false, false) | (true, true, _) => true,
-            _ => false,
-        };
+        let time = matches!(
+            (seen[HOUR], seen[MINUTE], seen[SECOND]),
+            (false, false, false) | (true, true, _)
+        );
         (date && time).then_some(NumericLayout { steps })
     }
 
