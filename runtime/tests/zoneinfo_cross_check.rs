@@ -8,7 +8,8 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use fdi_runtime::time::parse_timestamp_in;
+use fdi_runtime::time::{parse_timestamp_in, ZonedFormat};
+use fdi_runtime::Timestamp;
 
 /// Zones with daylight saving time in both hemispheres, a half-hour change (Lord Howe) and a
 /// zone whose "standard" time is its summer time (Dublin), whose rules have not changed in years,
@@ -25,6 +26,9 @@ const ZONES: [&str; 8] = [
 ];
 
 const YEARS: [i32; 3] = [2026, 2100, 2250];
+
+/// The format the sampled local times are written in.
+const FORMAT: &str = "%Y-%m-%d %H:%M";
 
 /// Prints `zone<TAB>local time<TAB>epoch seconds | skipped | repeated` for each sampled time.
 const CLASSIFY: &str = r#"
@@ -87,8 +91,23 @@ fn python_classification() -> String {
     String::from_utf8(output.stdout).expect("the script prints ASCII")
 }
 
-fn ours(zone: &str, local: &str) -> String {
-    match parse_timestamp_in(local, "%Y-%m-%d %H:%M", zone) {
+/// What the runtime makes of `local` in `zone`, asked both ways a generated program asks: with the
+/// format and zone given for each value, and resolved once (`ZonedFormat`, as a field's reader).
+fn ours(zone: &str, local: &str, resolved: &[ZonedFormat]) -> String {
+    let each_time = parse_timestamp_in(local, FORMAT, zone);
+    let at = ZONES.iter().position(|name| *name == zone);
+    let once = at.map(|at| resolved[at].parse(local));
+    let outcome = |read: &Result<Timestamp, fdi_runtime::Failure>| {
+        read.as_ref()
+            .map(|instant| instant.as_datetime().timestamp())
+            .map_err(|failure| failure.detail().to_string())
+    };
+    assert_eq!(
+        once.as_ref().map(outcome),
+        Some(outcome(&each_time)),
+        "{zone} {local}: resolved once and each time"
+    );
+    match each_time {
         Ok(instant) => instant.as_datetime().timestamp().to_string(),
         Err(failure) if failure.detail().contains("the clocks skip") => "skipped".to_string(),
         Err(failure) if failure.detail().contains("happens twice") => "repeated".to_string(),
@@ -99,6 +118,7 @@ fn ours(zone: &str, local: &str) -> String {
 #[test]
 fn local_times_agree_with_python_zoneinfo_before_and_after_2100() {
     let expected = python_classification();
+    let resolved = ZONES.map(|zone| ZonedFormat::new(FORMAT, zone));
     let mut compared = 0;
     let (mut skipped, mut repeated) = (0, 0);
     let mut differences = Vec::new();
@@ -106,7 +126,7 @@ fn local_times_agree_with_python_zoneinfo_before_and_after_2100() {
         let [zone, local, theirs] = line.split('\t').collect::<Vec<_>>()[..] else {
             panic!("unexpected line from the script: {line:?}");
         };
-        let ours = ours(zone, local);
+        let ours = ours(zone, local, &resolved);
         compared += 1;
         match theirs {
             "skipped" => skipped += 1,

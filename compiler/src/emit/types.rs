@@ -490,13 +490,16 @@ fn entity_struct_as<'e>(
 
 /// A serde `deserialize_with` function that reads a timestamp in its declared format.
 fn time_reader(name: &str, format: &TimeFormatSpec, optional: bool) -> codegen::Function {
+    // A pattern and its zone are resolved once, on the field's first value, not for every value.
+    let mut resolved = None;
     let format = match format {
         TimeFormatSpec::Iso8601 => "::fdi_runtime::time::TimeFormat::Iso8601".to_string(),
         TimeFormatSpec::EpochSeconds => "::fdi_runtime::time::TimeFormat::EpochSeconds".to_string(),
         TimeFormatSpec::EpochMillis => "::fdi_runtime::time::TimeFormat::EpochMillis".to_string(),
-        TimeFormatSpec::Pattern { format, zone } => format!(
-            "::fdi_runtime::time::TimeFormat::Pattern {{ format: {format:?}, zone: {zone:?} }}"
-        ),
+        TimeFormatSpec::Pattern { format, zone } => {
+            resolved = Some(zoned_format_static("FORMAT", format, zone));
+            "::fdi_runtime::time::TimeFormat::Zoned(&FORMAT)".to_string()
+        }
     };
     let (ty, read) = if optional {
         (
@@ -512,11 +515,23 @@ fn time_reader(name: &str, format: &TimeFormatSpec, optional: bool) -> codegen::
         .generic("'de")
         .generic("D: ::fdi_runtime::serde::Deserializer<'de>")
         .arg("deserializer", "D")
-        .ret(format!("Result<{ty}, D::Error>"))
-        .line(format!(
-            "::fdi_runtime::time::{read}(deserializer, {format})"
-        ));
+        .ret(format!("Result<{ty}, D::Error>"));
+    if let Some(resolved) = resolved {
+        f.line(resolved);
+    }
+    f.line(format!(
+        "::fdi_runtime::time::{read}(deserializer, {format})"
+    ));
     f
+}
+
+/// A `static` named `name` holding a strftime format and its zone, resolved on first use
+/// (`::fdi_runtime::time::ZonedFormat`): for a field's reader, or a call with literal arguments.
+pub(super) fn zoned_format_static(name: &str, format: &str, zone: &str) -> String {
+    format!(
+        "static {name}: ::fdi_runtime::time::ZonedFormat = \
+         ::fdi_runtime::time::ZonedFormat::new({format:?}, {zone:?});"
+    )
 }
 
 /// The column list a SQLite target creates its table from; `traced` adds the provenance

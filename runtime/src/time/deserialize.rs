@@ -9,12 +9,12 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 
 use super::epoch::{from_epoch_f64, from_epoch_millis, from_epoch_text, EpochUnit};
-use super::{parse_timestamp_in, Timestamp};
+use super::{parse_timestamp_in, Timestamp, ZonedFormat};
 use crate::decode_rule::DecodeRule;
 use crate::outcome::Failure;
 
 /// How a timestamp field is written in the data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum TimeFormat<'a> {
     /// RFC 3339 / ISO 8601 with a UTC offset, as [`Timestamp::parse`] reads it.
     Iso8601,
@@ -24,6 +24,9 @@ pub enum TimeFormat<'a> {
     EpochMillis,
     /// A chrono strftime pattern read as local time in `zone` (see [`parse_timestamp_in`]).
     Pattern { format: &'a str, zone: &'a str },
+    /// A pattern and zone resolved once (see [`ZonedFormat`]): what a generated program declares
+    /// for a field, as a `static` of its own.
+    Zoned(&'a ZonedFormat),
 }
 
 impl TimeFormat<'_> {
@@ -34,6 +37,7 @@ impl TimeFormat<'_> {
             TimeFormat::EpochSeconds => from_epoch_text(text, EpochUnit::Seconds),
             TimeFormat::EpochMillis => from_epoch_text(text, EpochUnit::Millis),
             TimeFormat::Pattern { format, zone } => parse_timestamp_in(text, format, zone),
+            TimeFormat::Zoned(format) => format.parse(text),
         }
     }
 
@@ -95,6 +99,9 @@ fn expecting(format: &TimeFormat<'_>, f: &mut fmt::Formatter<'_>) -> fmt::Result
         TimeFormat::EpochSeconds => f.write_str("a number of epoch seconds"),
         TimeFormat::EpochMillis => f.write_str("a number of epoch milliseconds"),
         TimeFormat::Pattern { format, .. } => write!(f, "a timestamp in the format {format:?}"),
+        TimeFormat::Zoned(format) => {
+            write!(f, "a timestamp in the format {:?}", format.format_text())
+        }
     }
 }
 

@@ -2,13 +2,15 @@
 //!
 //! * [`Timestamp::parse`] reads RFC 3339 / ISO 8601 with a UTC offset; text without one is refused, because
 //!   the same wall-clock text means different instants in different plants;
-//! * [`parse_timestamp_in`] reads a declared strftime format as local time in a declared zone;
+//! * [`parse_timestamp_in`] reads a declared strftime format as local time in a declared zone, and
+//!   [`ZonedFormat`] is the same format and zone resolved once, for a field read or written for every record;
 //! * [`TimeFormat`] and [`deserialize_timestamp_with`] decode fields with a declared format;
 //! * [`epoch`] has epoch times and arithmetic;
 //! * [`validate_zone`] and [`validate_format`] are what the compiler checks a mapping's zones and formats with.
 
 mod deserialize;
 pub mod epoch;
+mod numeric_layout;
 mod pattern;
 mod range;
 mod rfc3339;
@@ -22,7 +24,7 @@ pub use self::epoch::{
     to_epoch_millis,
 };
 pub use self::pattern::{
-    format_timestamp, parse_timestamp_in, validate_format, validate_output_format,
+    format_timestamp, parse_timestamp_in, validate_format, validate_output_format, ZonedFormat,
 };
 pub use self::zone::validate_zone;
 
@@ -159,5 +161,7 @@ impl Visitor<'_> for TimestampVisitor {
 
 #[cfg(test)]
 mod future_tests;
+#[cfg(test)]
+mod layout_tests;
 #[cfg(test)]
 mod tests;

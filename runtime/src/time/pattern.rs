@@ -6,10 +6,12 @@
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::{DateTime, NaiveTime, Offset as _, Utc};
 
+use super::numeric_layout::NumericLayout;
 use super::range;
 use super::zone::Zone;
 use super::Timestamp;
@@ -24,20 +26,150 @@ use crate::outcome::Failure;
 ///   and `zone` is not used.
 /// * A format with a date and no time of day means local midnight.
 /// * A local time that does not exist or happens twice in `zone` (a daylight-saving change) is a failure.
+///
+/// A mapping's format and zone are the same for every record: [`ZonedFormat`] resolves them once.
 pub fn parse_timestamp_in(text: &str, format: &str, zone: &str) -> Result<Timestamp, Failure> {
     let zone_value = Zone::named(zone).map_err(Failure::new)?;
-    parse_with(text, format, &zone_value, zone).map_err(Failure::new)
+    with_compiled(format, |compiled| {
+        parse_with(text, format, compiled, &zone_value, zone)
+    })
+    .map_err(Failure::new)
 }
 
-fn parse_with(text: &str, format: &str, zone: &Zone, zone_name: &str) -> Result<Timestamp, String> {
+/// A strftime format and a zone as a mapping declares them for a field or a call, resolved once,
+/// on first use (chrono's items and, for the usual formats, a [`NumericLayout`]; the zone's
+/// rules): what [`parse_timestamp_in`] and [`format_timestamp`] do, with the same results and
+/// failures, without finding the format and the zone again for every value. A generated program
+/// declares one per field as a `static`:
+///
+/// ```
+/// static FORMAT: fdi_runtime::time::ZonedFormat =
+///     fdi_runtime::time::ZonedFormat::new("%d.%m.%Y %H:%M", "Europe/Berlin");
+/// let instant = FORMAT.parse("29.03.2026 03:30").unwrap();
+/// assert_eq!(instant.to_string(), "2026-03-29T01:30:00Z");
+/// assert!(FORMAT.parse("29.03.2026 02:30").is_err(), "the clocks skip 02:00 to 03:00");
+/// ```
+#[derive(Debug)]
+pub struct ZonedFormat {
+    format: &'static str,
+    zone: &'static str,
+    resolved: OnceLock<Resolved>,
+}
+
+/// A format and zone resolved. Either may be wrong only if the compiler's checks were bypassed:
+/// then every value fails, in the words `parse_timestamp_in` would use.
+#[derive(Debug)]
+struct Resolved {
+    zone: Result<Zone, String>,
+    compiled: Result<Compiled, String>,
+}
+
+impl ZonedFormat {
+    /// `format` read as [`parse_timestamp_in`] reads it, in `zone`; resolved when first used, and
+    /// never fails (see `Resolved`).
+    pub const fn new(format: &'static str, zone: &'static str) -> ZonedFormat {
+        ZonedFormat {
+            format,
+            zone,
+            resolved: OnceLock::new(),
+        }
+    }
+
+    /// The format, as the mapping declares it.
+    pub fn format_text(&self) -> &str {
+        self.format
+    }
+
+    fn resolved(&self) -> &Resolved {
+        self.resolved.get_or_init(|| Resolved {
+            zone: Zone::parse(self.zone),
+            compiled: Compiled::new(self.format),
+        })
+    }
+
+    /// The instant `text` means: [`parse_timestamp_in`]`(text, format, zone)`.
+    pub fn parse(&self, text: &str) -> Result<Timestamp, Failure> {
+        let resolved = self.resolved();
+        let zone = resolved
+            .zone
+            .as_ref()
+            .map_err(|e| Failure::new(e.as_str()))?;
+        let compiled = resolved
+            .compiled
+            .as_ref()
+            .map_err(|e| Failure::new(e.as_str()))?;
+        parse_with(text, self.format, compiled, zone, self.zone).map_err(Failure::new)
+    }
+
+    /// `instant` written in the format and zone: [`format_timestamp`]`(instant, format, zone)`.
+    pub fn format(&self, instant: &Timestamp) -> String {
+        match self.resolved() {
+            Resolved {
+                zone: Ok(zone),
+                compiled: Ok(compiled),
+            } => format_with(instant, &compiled.items, zone),
+            _ => instant.to_rfc3339(),
+        }
+    }
+}
+
+/// A format's items, and its numeric layout when it has one.
+#[derive(Debug)]
+struct Compiled {
+    items: Vec<Item<'static>>,
+    layout: Option<NumericLayout>,
+}
+
+impl Compiled {
+    fn new(format: &str) -> Result<Compiled, String> {
+        let items: Vec<Item<'static>> = items(format)?.into_iter().map(Item::to_owned).collect();
+        Ok(Compiled {
+            layout: NumericLayout::of(&items),
+            items,
+        })
+    }
+
+    /// The format without its numeric layout: the general parser only (for tests comparing the two).
+    #[cfg(test)]
+    fn general(format: &str) -> Result<Compiled, String> {
+        Compiled::new(format).map(|compiled| Compiled {
+            layout: None,
+            ..compiled
+        })
+    }
+}
+
+/// Whether `format` is read by its numeric layout when it can be.
+#[cfg(test)]
+pub(super) fn has_numeric_layout(format: &str) -> bool {
+    Compiled::new(format).is_ok_and(|compiled| compiled.layout.is_some())
+}
+
+/// [`parse_timestamp_in`] with the general parser only: the judge of the numeric layout's fast path.
+#[cfg(test)]
+pub(super) fn parse_in_general(text: &str, format: &str, zone: &str) -> Result<Timestamp, String> {
+    let compiled = Compiled::general(format)?;
+    parse_with(text, format, &compiled, &Zone::parse(zone)?, zone)
+}
+
+fn parse_with(
+    text: &str,
+    format: &str,
+    compiled: &Compiled,
+    zone: &Zone,
+    zone_name: &str,
+) -> Result<Timestamp, String> {
+    let trimmed = text.trim();
+    if let Some(local) = compiled.layout.as_ref().and_then(|l| l.read(trimmed)) {
+        let instant = zone.instant_of(&local, text, zone_name)?;
+        return range::checked(instant, || format!("{text:?}"));
+    }
     let mut parsed = Parsed::new();
     let mismatch = |e: chrono::ParseError| {
         DecodeRule::NotInTimeFormat.note();
         format!("{text:?} does not match the time format {format:?} ({e})")
     };
-    with_items(format, |items| {
-        chrono::format::parse(&mut parsed, text.trim(), items.iter()).map_err(mismatch)
-    })?;
+    chrono::format::parse(&mut parsed, trimmed, compiled.items.iter()).map_err(mismatch)?;
     if parsed.offset().is_some() || parsed.timestamp().is_some() {
         let instant = parsed.to_datetime().map_err(mismatch)?;
         return range::checked(instant.with_timezone(&Utc), || format!("{text:?}"));
@@ -68,12 +200,16 @@ pub fn format_timestamp(instant: &Timestamp, format: &str, zone: &str) -> String
     let Ok(zone) = Zone::named(zone) else {
         return instant.to_rfc3339();
     };
+    with_compiled(format, |compiled| {
+        Ok(format_with(instant, &compiled.items, &zone))
+    })
+    .unwrap_or_else(|_| instant.to_rfc3339())
+}
+
+fn format_with(instant: &Timestamp, items: &[Item<'_>], zone: &Zone) -> String {
     let local = instant.0.with_timezone(&zone.offset_at(&instant.0));
     let mut text = String::new();
-    let written = with_items(format, |items| {
-        write!(text, "{}", local.format_with_items(items.iter())).map_err(|_| String::new())
-    });
-    match written {
+    match write!(text, "{}", local.format_with_items(items.iter())) {
         Ok(()) => text,
         Err(_) => instant.to_rfc3339(),
     }
@@ -101,9 +237,11 @@ pub fn validate_format(format: &str) -> Result<(), String> {
              a year and day of the year (%Y, %j), or epoch seconds (%s)"
         ));
     }
-    let read = parse_with(&written, format, &Zone::Fixed(Utc.fix()), "UTC").map_err(|e| {
-        format!("the time format {format:?} cannot be used to read timestamps: {e}")
-    })?;
+    let compiled = Compiled::new(format)?;
+    let read =
+        parse_with(&written, format, &compiled, &Zone::Fixed(Utc.fix()), "UTC").map_err(|e| {
+            format!("the time format {format:?} cannot be used to read timestamps: {e}")
+        })?;
     if read.0.date_naive() != reference.0.date_naive() {
         return Err(format!(
             "the time format {format:?} does not read back the date it writes ({written:?} is read as {read})"
@@ -122,31 +260,29 @@ pub fn validate_output_format(format: &str) -> Result<(), String> {
         .map_err(|_| format!("chrono cannot write timestamps with the time format {format:?}"))
 }
 
-/// How many formats [`with_items`] keeps per thread: a mapping reads and writes few.
+/// How many formats [`with_compiled`] keeps per thread: a mapping reads and writes few.
 const FORMATS_KEPT: usize = 4;
 
-/// Calls `f` with the format's items, which are kept for the last formats a thread used: a
-/// program reads a field's every value with one format, and splitting it into items costs more
-/// than reading a value with them.
-fn with_items<T>(
+/// Calls `f` with the format compiled, which is kept for the last formats a thread used: a
+/// format that is not a literal of the mapping (which [`ZonedFormat`] resolves once) is mostly
+/// the same for every value too, and splitting it into items costs more than reading a value
+/// with them.
+fn with_compiled<T>(
     format: &str,
-    f: impl FnOnce(&[Item<'static>]) -> Result<T, String>,
+    f: impl FnOnce(&Compiled) -> Result<T, String>,
 ) -> Result<T, String> {
     thread_local! {
-        static KEPT: RefCell<Vec<(Box<str>, Vec<Item<'static>>)>> = const { RefCell::new(Vec::new()) };
+        static KEPT: RefCell<Vec<(Box<str>, Compiled)>> = const { RefCell::new(Vec::new()) };
     }
     KEPT.with_borrow_mut(|kept| {
         let at = match kept.iter().position(|(kept, _)| **kept == *format) {
             Some(at) => at,
             None => {
-                let items = self::items(format)?
-                    .into_iter()
-                    .map(Item::to_owned)
-                    .collect();
+                let compiled = Compiled::new(format)?;
                 if kept.len() == FORMATS_KEPT {
                     kept.remove(0);
                 }
-                kept.push((format.into(), items));
+                kept.push((format.into(), compiled));
                 kept.len() - 1
             }
         };

@@ -394,20 +394,28 @@ impl ExprEmitter<'_> {
             | Builtin::ParseFloat => std(function.name(), self.text(&args[0])),
             // The checker allows `parse_timestamp(text)` and `parse_timestamp(text, format, zone)`.
             Builtin::ParseTimestamp => match args {
-                [text, format, zone] => format!(
-                    "::fdi_runtime::time::parse_timestamp_in({}, {}, {})",
-                    self.text(text),
-                    self.text(format),
-                    self.text(zone)
-                ),
+                [text, format, zone] => match zoned_format(format, zone) {
+                    Some(resolved) => format!("({resolved}).parse({})", self.text(text)),
+                    None => format!(
+                        "::fdi_runtime::time::parse_timestamp_in({}, {}, {})",
+                        self.text(text),
+                        self.text(format),
+                        self.text(zone)
+                    ),
+                },
                 _ => std("parse_timestamp", self.text(&args[0])),
             },
-            Builtin::FormatTimestamp => format!(
-                "::fdi_runtime::time::format_timestamp(&{}, {}, {})",
-                paren(self.operand(&args[0])),
-                self.text(&args[1]),
-                self.text(&args[2])
-            ),
+            Builtin::FormatTimestamp => match zoned_format(&args[1], &args[2]) {
+                Some(resolved) => {
+                    format!("({resolved}).format(&{})", paren(self.operand(&args[0])))
+                }
+                None => format!(
+                    "::fdi_runtime::time::format_timestamp(&{}, {}, {})",
+                    paren(self.operand(&args[0])),
+                    self.text(&args[1]),
+                    self.text(&args[2])
+                ),
+            },
             Builtin::FromEpochSeconds | Builtin::FromEpochMillis => format!(
                 "::fdi_runtime::time::{}({})",
                 function.name(),
@@ -559,5 +567,18 @@ fn pattern(p: &Pattern, names: &Names) -> String {
         Pattern::Literal(Literal::Float(f)) => typed_float(*f),
         Pattern::Literal(Literal::Bool(b)) => b.to_string(),
         Pattern::EnumCode { enum_name, code } => names.variant_path(enum_name, code),
+    }
+}
+
+/// A call's format and zone when both are literals: a block that declares a `static` resolving
+/// them once (see `types::zoned_format_static`) and gives it. The call's other argument is
+/// written outside the block, where the `static`'s name cannot hide a binding of the mapping.
+fn zoned_format(format: &Expr, zone: &Expr) -> Option<String> {
+    match (&format.kind, &zone.kind) {
+        (ExprKind::Literal(Literal::String(format)), ExprKind::Literal(Literal::String(zone))) => {
+            let declared = super::types::zoned_format_static("FORMAT", format, zone);
+            Some(format!("{{ {declared} &FORMAT }}"))
+        }
+        _ => None,
     }
 }
