@@ -376,7 +376,7 @@ impl Run {
     /// their order, each as one delivery.
     fn mapped(
         &mut self,
-        mapped: Mapped,
+        mapped: Box<Mapped>,
         running: &[Option<Running>],
         workers: &mut Workers,
     ) -> Result<(), RunError> {

@@ -408,7 +408,7 @@ pub(super) struct Mapped {
 /// the batches that came back before the ones ahead of them.
 pub(super) struct Workers {
     jobs: Option<std::sync::mpsc::SyncSender<Job>>,
-    results: mpsc::UnboundedReceiver<Mapped>,
+    results: mpsc::UnboundedReceiver<Box<Mapped>>,
     threads: Vec<std::thread::JoinHandle<()>>,
     routes: Arc<[Route]>,
     /// Jobs in flight at most: with the workers busy, one more waiting for each.
@@ -418,13 +418,13 @@ pub(super) struct Workers {
     dispatched: Vec<u64>,
     applied: Vec<u64>,
     /// Per source, the batches that came back out of order, by sequence number.
-    waiting: Vec<BTreeMap<u64, Mapped>>,
+    waiting: Vec<BTreeMap<u64, Box<Mapped>>>,
     spare: Vec<OutputBatch>,
 }
 
 /// The next thing for the core: a mapped chunk, or an event of the readers, timer or signals.
 pub(super) enum Next<E> {
-    Mapped(Mapped),
+    Mapped(Box<Mapped>),
     Event(E),
 }
 
@@ -522,7 +522,7 @@ impl Workers {
     }
 
     /// A mapped chunk of source `source`, to wait for ahead of any other event.
-    pub(super) fn next_mapped(&mut self) -> Result<Mapped, RunError> {
+    pub(super) fn next_mapped(&mut self) -> Result<Box<Mapped>, RunError> {
         self.results
             .blocking_recv()
             .ok_or_else(|| RunError::Program("the map workers stopped unexpectedly".into()))
@@ -530,14 +530,14 @@ impl Workers {
 
     /// Takes a mapped chunk back; returns the chunks now ready to apply, in order (none while one
     /// ahead of it is still being mapped).
-    pub(super) fn ready(&mut self, mapped: Mapped) -> Vec<Mapped> {
+    pub(super) fn ready(&mut self, mapped: Box<Mapped>) -> Vec<Mapped> {
         let source = mapped.source;
         self.waiting[source].insert(mapped.sequence, mapped);
         let mut ready = Vec::new();
         while let Some(next) = self.waiting[source].remove(&self.applied[source]) {
             self.applied[source] += 1;
             self.in_flight -= 1;
-            ready.push(next);
+            ready.push(*next);
         }
         ready
     }
@@ -559,7 +559,10 @@ impl Drop for Workers {
 }
 
 /// A map worker: takes chunks until the core lets go of the jobs.
-fn work(jobs: &Mutex<std::sync::mpsc::Receiver<Job>>, results: &mpsc::UnboundedSender<Mapped>) {
+fn work(
+    jobs: &Mutex<std::sync::mpsc::Receiver<Job>>,
+    results: &mpsc::UnboundedSender<Box<Mapped>>,
+) {
     loop {
         let job = match jobs.lock() {
             Ok(jobs) => jobs.recv(),
@@ -581,13 +584,13 @@ fn work(jobs: &Mutex<std::sync::mpsc::Receiver<Job>>, results: &mpsc::UnboundedS
             batch.map_chunk(&map, &records);
             batch
         }));
-        let sent = results.send(Mapped {
+        let sent = results.send(Box::new(Mapped {
             source,
             sequence,
             records,
             ack,
             batch: mapped,
-        });
+        }));
         if sent.is_err() {
             return;
         }
