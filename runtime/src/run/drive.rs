@@ -410,6 +410,9 @@ impl Run {
         running: &[Option<Running>],
     ) -> Result<(), RunError> {
         let stats = &mut self.sources[source];
+        // (A chunk a map worker had while its source was checkpointed waits for the next checkpoint
+        // from now on.)
+        stats.pending_since.get_or_insert_with(Instant::now);
         stats.last_position = Some(ack);
         stats.since_checkpoint += records.len() as u64;
         stats.deliveries_since_checkpoint += 1;
