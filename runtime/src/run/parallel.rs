@@ -220,7 +220,7 @@ impl Run {
                     self.flows[flow].summary.filtered += 1;
                     self.note_outcome(flow, replay_outcome::Filtered);
                 }
-                Op::Line { flow, record, end } => {
+                Op::JsonLine { flow, record, end } => {
                     let raw = &records[record as usize];
                     let line = &lines[*line_start..end];
                     *line_start = end;
@@ -291,7 +291,7 @@ enum Op {
     },
     /// Written to the flow's target as the line that ends at `end` in the batch's lines (and
     /// starts where the line before it ended).
-    Line {
+    JsonLine {
         flow: usize,
         record: u32,
         end: usize,
@@ -354,7 +354,7 @@ impl OutputBatch {
                 // Serialized here, on the worker, as the target would (a failure is the same
                 // write reject the target would have given).
                 match serialize_line(&value, &mut self.lines, &mut self.clean_keys[route.target]) {
-                    Ok(()) => self.ops.push(Op::Line {
+                    Ok(()) => self.ops.push(Op::JsonLine {
                         flow,
                         record: self.record,
                         end: self.lines.len(),
