@@ -52,6 +52,10 @@ struct Cli {
     /// Cargo target directory for the generated programs [default: WORK_DIR/programs].
     #[arg(long, value_name = "DIR")]
     programs_target_dir: Option<PathBuf>,
+    /// Map threads of the generated programs (their `--map-threads`): 1, the default, compares
+    /// one core with the one-threaded baselines; 2 or more measures parallel mapping.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    map_threads: usize,
 }
 
 #[derive(Subcommand)]
@@ -136,6 +140,7 @@ fn bench(cli: &Cli) -> Result<(), String> {
         flows: cli.flows,
         fdi: fdi::Fdi::build(cli.debug, programs_target_dir)?,
         layout: Layout { work },
+        map_threads: cli.map_threads,
     };
     let workloads = if cli.workloads.is_empty() {
         Workload::ALL.to_vec()

@@ -20,6 +20,8 @@ pub struct Settings {
     pub flows: usize,
     pub layout: Layout,
     pub fdi: Fdi,
+    /// The generated programs' `--map-threads`.
+    pub map_threads: usize,
 }
 
 /// Times and peak memory of one program over the runs.
@@ -99,6 +101,8 @@ fn prepare(
         Side::Generated => {
             let mut c = Command::new(program);
             c.arg("--base-dir").arg(&run_dir).args(["--format", "json"]);
+            // Parallel mapping: as many map threads as the bench is asked for.
+            c.args(["--map-threads", &settings.map_threads.to_string()]);
             c
         }
         Side::Baseline => {

@@ -784,3 +784,96 @@ fn unit_columns_convert_each_row_and_reject_unknown_units() {
         "{dead:?}"
     );
 }
+
+/// `--map-threads`: the mill's samples decoded and mapped on two map workers are written,
+/// dead-lettered and counted exactly as on one core, in the same order; checkpoints every 16
+/// records make chunks of 16, which come back from the workers out of order. The rows are
+/// damaged so that every outcome is there: decode rejects, map rejects, filtered samples.
+#[test]
+fn two_map_threads_write_what_one_writes() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let example = example_copy(tmp.path());
+    let binary = build(&example.join("mill_to_mes.fdi"), &tmp.path().join("crate"));
+    let csv_path = example.join("data/experiment_01.csv");
+    let text = std::fs::read_to_string(&csv_path).expect("read CSV");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let column = |name: &str| lines[0].split(',').position(|h| h == name).expect(name);
+    let (power, program) = (
+        column("S1_OutputPower"),
+        column("M1_CURRENT_PROGRAM_NUMBER"),
+    );
+    for (row, col, value) in [(10, power, "n/a"), (300, program, "1.5"), (777, power, "")] {
+        let mut fields: Vec<&str> = lines[row].split(',').collect();
+        fields[col] = value;
+        lines[row] = fields.join(",");
+    }
+    std::fs::write(&csv_path, lines.join("\n") + "\n").expect("write CSV");
+
+    // The provenance's source time is when the record was read: it differs from run to run.
+    let without = |mut value: serde_json::Value, keys: &[&str]| {
+        let fields = value.as_object_mut().expect("an object");
+        keys.iter()
+            .for_each(|k| assert!(fields.remove(*k).is_some(), "{k}"));
+        value
+    };
+    let mut runs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = example.join("out");
+        if out.exists() {
+            std::fs::remove_dir_all(&out).expect("remove the last run's outputs");
+        }
+        let args = ["--map-threads", threads, "--checkpoint-every", "16"];
+        let (code, summary) = run_json(&binary, &args);
+        assert_eq!(code, 0, "{summary}");
+        assert_balanced(&summary);
+        let states: Vec<_> = read_jsonl(&out.join("equipment_state.jsonl"))
+            .into_iter()
+            .map(|line| without(line, &["_fdi_source_time"]))
+            .collect();
+        let dead: Vec<_> = read_jsonl(&out.join("rejected.jsonl"))
+            .into_iter()
+            .map(|line| without(line, &["id", "time"]))
+            .collect();
+        let db = rusqlite::Connection::open(out.join("line.db")).expect("open the database");
+        let mut query = db
+            .prepare("SELECT * FROM spindle_history ORDER BY rowid")
+            .expect("query");
+        let names: Vec<String> = query.column_names().iter().map(|n| n.to_string()).collect();
+        let rows: Vec<Vec<String>> = query
+            .query_map([], |row| {
+                let mut values = Vec::new();
+                for (i, name) in names.iter().enumerate() {
+                    if name != "_fdi_source_time" {
+                        values.push(format!("{:?}", row.get::<_, rusqlite::types::Value>(i)?));
+                    }
+                }
+                Ok(values)
+            })
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        runs.push((summary, states, dead, rows));
+    }
+    let (summary, states, dead, rows) = &runs[0];
+    let count = |flow_name: &str, what: &str| flow(summary, flow_name)[what].as_u64().unwrap_or(0);
+    assert_eq!(
+        count("spindle", "rejected"),
+        2,
+        "two rows do not decode: {summary}"
+    );
+    assert!(
+        count("phase", "rejected") > 2 && count("phase", "filtered") > 0,
+        "{summary}"
+    );
+    assert_eq!(
+        dead.len() as u64,
+        count("phase", "rejected"),
+        "one line per record"
+    );
+    assert_eq!(states.len() as u64, count("phase", "written"));
+    assert_eq!(rows.len() as u64, count("spindle", "written"));
+    assert!(
+        runs[0] == runs[1],
+        "two map threads wrote otherwise than one"
+    );
+}

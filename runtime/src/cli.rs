@@ -74,6 +74,11 @@ pub struct Options {
     /// Store and forward: the queues of queued targets (see `crate::queue`).
     #[command(flatten)]
     pub queue: crate::queue::QueueOptions,
+    /// Threads that decode and map the records of file sources, each a chunk at a time, while one
+    /// thread writes them in their order [default: `FDI_MAP_THREADS`, else the cores the program may
+    /// use; 1 maps on the thread that writes]
+    #[arg(long, value_name = "N", value_parser = parse_map_threads)]
+    pub map_threads: Option<usize>,
     #[command(subcommand)]
     pub command: Option<ProgramCommand>,
 }
@@ -111,6 +116,13 @@ fn parse_checkpoint_every(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("{text:?} is not a positive integer")),
+    }
+}
+
+fn parse_map_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text:?} is not a positive number of threads")),
     }
 }
 
@@ -235,6 +247,14 @@ pub fn config(program: &ProgramInfo, options: &Options) -> Result<RunConfig, Str
     config.queue = crate::queue::QueueOptions {
         queue_dir: options.queue.queue_dir.as_deref().map(absolute),
         ..options.queue.clone()
+    };
+    // A deployment may set the map threads for every program of a machine in its environment.
+    config.map_threads = match options.map_threads {
+        Some(threads) => threads,
+        None => match std::env::var("FDI_MAP_THREADS") {
+            Ok(text) => parse_map_threads(&text).map_err(|e| format!("FDI_MAP_THREADS: {e}"))?,
+            Err(_) => 0,
+        },
     };
     config.settings = crate::settings::Settings::load(
         options.config.as_deref(),

@@ -116,8 +116,10 @@ pub use record::{Position, RawRecord};
 #[cfg(feature = "mqtt")]
 pub use run::MessagePayload;
 pub use run::{FlowId, MapFn, OpenSource, OutputMode, ProgramInfo, Run, RunConfig, TargetId};
+// Parallel mapping (run/parallel.rs): map functions that may run on several cores.
 #[cfg(feature = "http")]
 pub use run::{HttpPoll, HttpPost};
+pub use run::{MapSink, SharedMapFn};
 #[cfg(feature = "opcua")]
 pub use run::{OpcuaSubscription, OpcuaWrites};
 #[cfg(feature = "postgres")]

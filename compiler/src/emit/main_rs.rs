@@ -784,7 +784,9 @@ fn run_fn(program: &ir::Program, names: &Names, shared: &HashMap<String, SharedN
         } else {
             closure
         };
-        f.line(format!("run.source({src}, {map});"));
+        // The map function reads only shared state (`Fn + Send + Sync`), so that the records of a file
+        // source can be decoded and mapped on several cores (`--map-threads`).
+        f.line(format!("run.parallel_source({src}, {map});"));
     }
     f.line("Ok(())");
     f

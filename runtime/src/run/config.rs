@@ -66,6 +66,9 @@ pub struct RunConfig {
     /// Store and forward: where the queues of queued targets live, how large they grow, when they make the
     /// program unhealthy (see `crate::queue`).
     pub queue: crate::queue::QueueOptions,
+    /// Threads that decode and map the records of file sources (`--map-threads`, see
+    /// `run/parallel.rs`); 0: as many as the machine has cores. 1 maps on the core.
+    pub map_threads: usize,
 }
 
 impl RunConfig {
@@ -85,6 +88,15 @@ impl RunConfig {
             operations: crate::ops::OpsOptions::default(),
             settings: crate::settings::Settings::default(),
             queue: crate::queue::QueueOptions::default(),
+            map_threads: 0,
+        }
+    }
+
+    /// The map threads the run starts: `map_threads`, else the cores the process may use.
+    pub fn map_threads(&self) -> usize {
+        match self.map_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
         }
     }
 

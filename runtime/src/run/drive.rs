@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::parallel::{MapSink, Mapped, Next, SharedMapFn, Workers};
 use super::reader::{self, ReaderLink};
 use super::Run;
 use crate::error::RunError;
@@ -41,6 +42,8 @@ type StartReader = Box<dyn FnOnce(ReaderLink, &tokio::runtime::Handle) -> JoinHa
 pub struct OpenSource {
     name: String,
     commits_positions: bool,
+    /// Whether its reader delivers chunks of records (a file), which map workers may take.
+    chunked: bool,
     /// Deliveries the source can have unacknowledged (see `StreamSource::unacknowledged_limit`).
     unacknowledged_limit: Option<u64>,
     /// Whether the source is read again from its start after a crash: a blocking [`Source`] is a
@@ -55,6 +58,7 @@ impl OpenSource {
         OpenSource {
             name: source.name().to_string(),
             commits_positions: source.commits_positions(),
+            chunked: true,
             unacknowledged_limit: None,
             rereads_from_start: true,
             start: Box::new(move |link, runtime| {
@@ -68,6 +72,7 @@ impl OpenSource {
         OpenSource {
             name: source.name().to_string(),
             commits_positions: source.commits_positions(),
+            chunked: false,
             unacknowledged_limit: source.unacknowledged_limit().map(|limit| limit as u64),
             rereads_from_start: false,
             start: Box::new(move |link, runtime| {
@@ -99,7 +104,14 @@ pub(super) struct SourceEntry {
     /// Its index in `Run::sources`.
     index: usize,
     start: StartReader,
-    map: MapFn,
+    map: SourceMap,
+    chunked: bool,
+}
+
+/// A source's map function: one that runs on the core, or one that may run on several cores.
+pub(super) enum SourceMap {
+    Core(MapFn),
+    Shared(SharedMapFn),
 }
 
 /// What readers, the timer and the signal handler tell the core.
@@ -125,7 +137,9 @@ pub(crate) enum Event {
 
 /// The core's link to one running reader.
 struct Running {
-    map: MapFn,
+    map: SourceMap,
+    /// Whether its chunks go to the map workers.
+    parallel: bool,
     acks: mpsc::UnboundedSender<Position>,
     spent: mpsc::Sender<Vec<RawRecord>>,
     ended: bool,
@@ -140,6 +154,10 @@ impl Run {
     {
         // A replay of the dead letter reads the records to replay instead (`replay.rs`).
         let (source, map) = self.for_replay(source.into(), Box::new(map));
+        self.register_source(source, SourceMap::Core(map));
+    }
+
+    pub(super) fn register_source(&mut self, source: OpenSource, map: SourceMap) {
         let index = self.source_index(&source.name);
         self.sources[index].commits_positions = source.commits_positions;
         self.sources[index].unacknowledged_limit = source.unacknowledged_limit;
@@ -148,6 +166,7 @@ impl Run {
             index,
             start: source.start,
             map,
+            chunked: source.chunked,
         });
     }
 
@@ -190,6 +209,15 @@ impl Run {
         let (events, mut incoming) = mpsc::channel(DELIVERIES_IN_FLIGHT);
         let (stop, stopped) = watch::channel(false);
         let mut running: Vec<Option<Running>> = (0..self.sources.len()).map(|_| None).collect();
+        // Map workers when a source can use them and the run has more than one core for them.
+        let threads = self.config.map_threads();
+        let parallel =
+            |entry: &SourceEntry| entry.chunked && matches!(entry.map, SourceMap::Shared(_));
+        let mut workers = if threads > 1 && entries.iter().any(parallel) {
+            Some(Workers::start(threads, self.sources.len(), self.routes())?)
+        } else {
+            None
+        };
         let mut readers = Vec::new();
         for entry in entries {
             let (acks, ack_receiver) = mpsc::unbounded_channel();
@@ -203,8 +231,10 @@ impl Run {
                 stop: stopped.clone(),
                 chunk: reader::CHUNK.min(self.config.checkpoint_every),
             };
+            let on_workers = workers.is_some() && parallel(&entry);
             readers.push((entry.start)(link, &runtime));
             running[entry.index] = Some(Running {
+                parallel: on_workers,
                 map: entry.map,
                 acks,
                 spent,
@@ -213,7 +243,9 @@ impl Run {
         }
         let timer = runtime.spawn(tick(events.clone(), self.config.checkpoint_interval));
         let signals = runtime.spawn(stop_on_signal(events, self.stopping.clone()));
-        let result = self.core(&mut running, &mut incoming, &stop);
+        let result = self.core(&mut running, &mut incoming, &stop, &mut workers);
+        // The workers finish the chunks they have and end (what they made is not written).
+        drop(workers);
         // Readers still running (after an error) see the channel closed and end; readers that ended commit the
         // last positions sent to them, and stop when their link to the core is dropped.
         drop(incoming);
@@ -241,9 +273,11 @@ impl Run {
         running: &mut [Option<Running>],
         incoming: &mut mpsc::Receiver<Event>,
         stop: &watch::Sender<bool>,
+        workers: &mut Option<Workers>,
     ) -> Result<(), RunError> {
         let mut open = running.iter().filter(|r| r.is_some()).count();
         let mut deadline: Option<Instant> = None;
+        let runtime = self.io().clone();
         while open > 0 {
             if deadline.is_some_and(|d| Instant::now() > d) {
                 return Err(RunError::Program(format!(
@@ -252,10 +286,23 @@ impl Run {
                     self.config.shutdown_timeout
                 )));
             }
-            let Some(event) = incoming.blocking_recv() else {
-                return Err(RunError::Program(
-                    "every reader stopped unexpectedly".into(),
-                ));
+            let next = match workers.as_mut() {
+                Some(workers) => workers.next(incoming, &runtime),
+                None => incoming.blocking_recv().map(Next::Event),
+            };
+            let event = match next {
+                None => {
+                    return Err(RunError::Program(
+                        "every reader stopped unexpectedly".into(),
+                    ))
+                }
+                Some(Next::Mapped(mapped)) => {
+                    if let Some(workers) = workers.as_mut() {
+                        self.mapped(mapped, running, workers)?;
+                    }
+                    continue;
+                }
+                Some(Next::Event(event)) => event,
             };
             match event {
                 Event::Delivery {
@@ -276,22 +323,34 @@ impl Run {
                         stats.acknowledged = Some(ack);
                         let _ = reader.acks.send(ack);
                     }
-                    for raw in &records {
-                        (reader.map)(self, raw)?;
+                    match (&mut reader.map, workers.as_mut()) {
+                        // Decode and map on the workers; written when the chunk comes back, in its turn.
+                        (SourceMap::Shared(map), Some(workers)) if reader.parallel => {
+                            workers.dispatch(source, records, ack, map)?;
+                            continue;
+                        }
+                        (SourceMap::Shared(map), _) => {
+                            for raw in &records {
+                                map(&mut MapSink::direct(self), raw)?;
+                            }
+                        }
+                        (SourceMap::Core(map), _) => {
+                            for raw in &records {
+                                map(self, raw)?;
+                            }
+                        }
                     }
-                    let stats = &mut self.sources[source];
-                    stats.last_position = Some(ack);
-                    stats.since_checkpoint += records.len() as u64;
-                    stats.deliveries_since_checkpoint += 1;
-                    // The records' buffers go back to the reader; when it has enough, they are dropped.
-                    let _ = reader.spent.try_send(records);
-                    if self.checkpoint_due(source, Instant::now()) {
-                        self.checkpoint(source, running)?;
-                    }
-                    self.observe(source);
+                    self.delivered(source, records, ack, running)?;
                 }
                 Event::Ended { source, result } => {
                     result?;
+                    // Its chunks still on the workers are written first.
+                    if let Some(workers) = workers.as_mut() {
+                        while workers.in_flight_of(source) > 0 {
+                            let mapped = workers.next_mapped()?;
+                            self.mapped(mapped, running, workers)?;
+                        }
+                    }
                     if let Some(reader) = running[source].as_mut() {
                         if !reader.ended {
                             reader.ended = true;
@@ -316,6 +375,61 @@ impl Run {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// A chunk back from the map workers: it and those behind it that came back before it are applied, in
+    /// their order, each as one delivery.
+    fn mapped(
+        &mut self,
+        mapped: Box<Mapped>,
+        running: &[Option<Running>],
+        workers: &mut Workers,
+    ) -> Result<(), RunError> {
+        for ready in workers.ready(mapped) {
+            let Mapped {
+                source,
+                records,
+                ack,
+                batch,
+                ..
+            } = ready;
+            let mut batch = match batch {
+                Ok(batch) => batch,
+                // The map function panicked on a worker: as it would have on the core.
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            self.apply(source, &mut batch, &records)?;
+            workers.recycle(batch);
+            self.delivered(source, records, ack, running)?;
+        }
+        Ok(())
+    }
+
+    /// The records of a delivery are written (or dead-lettered, or filtered): the source's position moves
+    /// on, its buffers go back to its reader, and it is checkpointed when it is due.
+    fn delivered(
+        &mut self,
+        source: usize,
+        records: Vec<RawRecord>,
+        ack: Position,
+        running: &[Option<Running>],
+    ) -> Result<(), RunError> {
+        let stats = &mut self.sources[source];
+        // (A chunk a map worker had while its source was checkpointed waits for the next checkpoint
+        // from now on.)
+        stats.pending_since.get_or_insert_with(Instant::now);
+        stats.last_position = Some(ack);
+        stats.since_checkpoint += records.len() as u64;
+        stats.deliveries_since_checkpoint += 1;
+        // The records' buffers go back to the reader; when it has enough, they are dropped.
+        if let Some(reader) = &running[source] {
+            let _ = reader.spent.try_send(records);
+        }
+        if self.checkpoint_due(source, Instant::now()) {
+            self.checkpoint(source, running)?;
+        }
+        self.observe(source);
         Ok(())
     }
 

@@ -30,6 +30,7 @@ mod open_opcua;
 mod open_postgres;
 #[cfg(feature = "xml")]
 mod open_xml;
+mod parallel;
 mod queued;
 mod reader;
 mod replay;
@@ -49,6 +50,7 @@ pub use self::open_mqtt::MessagePayload;
 pub use self::open_opcua::{OpcuaSubscription, OpcuaWrites};
 #[cfg(feature = "postgres")]
 pub use self::open_postgres::PostgresPoll;
+pub use self::parallel::{MapSink, SharedMapFn};
 pub use self::replay::{ReplayPlan, ReplayReport, ReplayedEntry};
 #[cfg(feature = "postgres")]
 pub use crate::postgres::PostgresTable;
@@ -224,6 +226,12 @@ impl<T> Durable for Output<T> {
     }
     fn queue_status(&self) -> Option<crate::queue::QueueStatus> {
         self.target.queue_status()
+    }
+    fn takes_lines(&self) -> bool {
+        self.target.takes_lines()
+    }
+    fn write_line(&mut self, line: &[u8]) -> Result<(), RunError> {
+        self.target.write_line(line)
     }
 }
 
@@ -477,12 +485,7 @@ impl Run {
                 self.outputs[target_index].original_of_next_write(&stats.summary.name, raw);
                 match self.write_to(target_index, &record)? {
                     Ok(()) => {
-                        self.flows[flow.index].summary.written += 1;
-                        self.targets[target_index].written += 1;
-                        if let Some(unflushed) = &mut self.unflushed[target_index] {
-                            unflushed.push((flow.index, raw.clone()));
-                        }
-                        self.note_outcome(flow.index, replay_outcome::Written);
+                        self.count_written(flow.index, target_index, raw);
                         return Ok(());
                     }
                     Err(reject) => (Stage::Write, reject),
@@ -492,6 +495,16 @@ impl Run {
         self.dead_letter_reject(Some(flow.index), stage, &reject, raw)?;
         self.count_reject(flow.index, stage, &reject);
         Ok(())
+    }
+
+    /// Counts `raw` as written by flow `flow` to target `target`.
+    fn count_written(&mut self, flow: usize, target: usize, raw: &RawRecord) {
+        self.flows[flow].summary.written += 1;
+        self.targets[target].written += 1;
+        if let Some(unflushed) = &mut self.unflushed[target] {
+            unflushed.push((flow, raw.clone()));
+        }
+        self.note_outcome(flow, replay_outcome::Written);
     }
 
     /// Flushes the dead letter (best effort on the error path, where targets are gone already).
@@ -607,6 +620,8 @@ fn unknown_flow(flow: usize) -> RunError {
 
 #[cfg(test)]
 mod delivery_tests;
+#[cfg(test)]
+mod parallel_tests;
 #[cfg(test)]
 mod replay_tests;
 #[cfg(test)]

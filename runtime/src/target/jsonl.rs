@@ -137,6 +137,21 @@ impl<T> Durable for JsonlTarget<T> {
         self.write_buffer()?;
         self.file.sync_data().map_err(|e| self.io_error("sync", e))
     }
+
+    fn takes_lines(&self) -> bool {
+        true
+    }
+
+    fn write_line(&mut self, line: &[u8]) -> Result<(), RunError> {
+        self.buffered_since.buffering(self.buffer.len());
+        self.buffer.extend_from_slice(line);
+        self.buffer.push(b'\n');
+        self.written += 1;
+        if self.buffer.len() >= crate::files::WRITE_BUFFER_BYTES {
+            self.write_buffer()?;
+        }
+        Ok(())
+    }
 }
 
 impl<T: Serialize> Target<T> for JsonlTarget<T> {
@@ -144,14 +159,9 @@ impl<T: Serialize> Target<T> for JsonlTarget<T> {
         // Serialized into the buffer, and cut off again if it fails, so that a serialization
         // error cannot leave half a line in the file. A flat record of plain values takes the
         // fast path; anything else is written by serde_json, with the same text.
-        let start = self.buffer.len();
-        self.buffered_since.buffering(start);
-        if json_line::write_flat(record, &mut self.buffer, &mut self.clean_keys).is_err() {
-            self.buffer.truncate(start);
-            if let Err(reject) = serialize_with_serde_json(record, &mut self.buffer) {
-                self.buffer.truncate(start);
-                return Ok(Err(reject));
-            }
+        self.buffered_since.buffering(self.buffer.len());
+        if let Err(reject) = serialize_line(record, &mut self.buffer, &mut self.clean_keys) {
+            return Ok(Err(reject));
         }
         self.buffer.push(b'\n');
         self.written += 1;
@@ -160,6 +170,26 @@ impl<T: Serialize> Target<T> for JsonlTarget<T> {
         }
         Ok(Ok(()))
     }
+}
+
+/// Appends `record` as JSON Lines writes it, without the newline: a flat record of plain values
+/// by the fast path, anything else by serde_json, with the same text. On a reject nothing is
+/// appended. The target writes through it, and so do the map workers of a run on several cores
+/// (`run/parallel.rs`), which hand the target finished lines ([`JsonlTarget::write_line`]).
+pub(crate) fn serialize_line<T: Serialize>(
+    record: &T,
+    buffer: &mut Vec<u8>,
+    clean_keys: &mut json_line::CleanKeys,
+) -> Result<(), Reject> {
+    let start = buffer.len();
+    if json_line::write_flat(record, buffer, clean_keys).is_err() {
+        buffer.truncate(start);
+        if let Err(reject) = serialize_with_serde_json(record, buffer) {
+            buffer.truncate(start);
+            return Err(reject);
+        }
+    }
+    Ok(())
 }
 
 /// The general path: serde_json writes NaN and infinities as `null`, so when a line holds a

@@ -11,6 +11,8 @@ mod jsonl;
 mod sql_row;
 mod sqlite;
 
+pub(crate) use self::json_line::CleanKeys;
+pub(crate) use self::jsonl::serialize_line;
 pub use self::jsonl::JsonlTarget;
 pub use self::sqlite::{SqliteDatabase, SqliteTarget};
 
@@ -94,6 +96,25 @@ pub trait Durable {
     /// The state of the target's queue, when it has one.
     fn queue_status(&self) -> Option<crate::queue::QueueStatus> {
         None
+    }
+
+    // Parallel mapping (see `run/parallel.rs`): a target whose records are lines of JSON takes them
+    // serialized by the map workers, so that the single writer only copies bytes.
+
+    /// Whether the target takes [`Durable::write_line`]: records serialized as JSON Lines
+    /// (`jsonl::serialize_line`), one line each, in place of `Target::write`. By default, no.
+    fn takes_lines(&self) -> bool {
+        false
+    }
+
+    /// Writes one record already serialized as a line of JSON (without its newline), as
+    /// `Target::write` would have written it. Only called when [`Durable::takes_lines`].
+    fn write_line(&mut self, line: &[u8]) -> Result<(), RunError> {
+        let _ = line;
+        Err(RunError::Program(format!(
+            "target {} does not take serialized lines",
+            self.name()
+        )))
     }
 }
 
