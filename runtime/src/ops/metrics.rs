@@ -20,7 +20,7 @@
 //! | `fdi_flow_records_rejected_total` | `flow`, `stage` | dead-lettered, by stage: `decode`, `map`, `write` |
 //! | `fdi_flow_records_rejected_by_reason_total` | `flow`, `stage`, `reason` | the same by reason, a fixed text per rule of the mapping or the runtime; a series appears at its first reject |
 //! | `fdi_target_records_written_total` | `target` | records the target took |
-//! | `fdi_target_queue_depth` | `target` | records taken since the target was last made durable (or handed to the OS) |
+//! | `fdi_target_queue_depth` | `target` | records taken since the target's last checkpoint (made durable, or handed on towards the OS: a file target fed by files may still buffer up to 1 MiB of them) |
 //! | `fdi_target_last_flush_timestamp_seconds` | `target` | Unix time of the last successful flush, 0 before it |
 //! | `fdi_target_unreachable_since_timestamp_seconds` | `target` | Unix time of the first failure of an outage, 0 while reachable |
 //! | `fdi_dead_letter_records_total` | | lines written to the dead letter |
@@ -274,7 +274,7 @@ impl RunMetrics {
         );
         registry.register(
             "target_queue_depth",
-            "Records the target took since it was last made durable or handed to the operating system",
+            "Records the target took since its last checkpoint made them durable or let them go towards the operating system",
             f.target_queue_depth,
         );
         registry.register(
