@@ -152,7 +152,7 @@ pub fn run(
     let mut upsert = db.prepare(UPSERT).map_err(sql)?;
     let mut failures = jsonl_writer(&out_dir.join("out/failures.jsonl"))?;
 
-    let mut reader = csv::Reader::from_path(input).map_err(|e| e.to_string())?;
+    let mut reader = super::csv_reader(input)?;
     let headers = reader.byte_headers().map_err(|e| e.to_string())?.clone();
     let mut record = csv::ByteRecord::new();
     let mut position: u64 = 0;

@@ -111,6 +111,15 @@ fn machines(run_dir: &Path) -> Result<HashMap<String, Machine>, String> {
         .collect()
 }
 
+/// A CSV reader of an input file with the generated program's 64 KiB read buffer (csv's default
+/// is 8 KiB), so that neither side reads the file in smaller pieces than the other.
+pub fn csv_reader(path: &Path) -> Result<csv::Reader<File>, String> {
+    csv::ReaderBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_path(path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// A JSON Lines writer for mapped records.
 pub fn jsonl_writer(path: &Path) -> Result<BufWriter<File>, String> {
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -90,7 +90,7 @@ mill_rows! {
 }
 
 pub fn run(input: &Path, out_dir: &Path, mut rejects: Rejects) -> Result<(), String> {
-    let mut reader = csv::Reader::from_path(input).map_err(|e| e.to_string())?;
+    let mut reader = super::csv_reader(input)?;
     let headers = reader.byte_headers().map_err(|e| e.to_string())?.clone();
     let mut out = jsonl_writer(&out_dir.join("out/mill_si.jsonl"))?;
     // One record buffer for the whole file: deserializing borrows the text columns from it.

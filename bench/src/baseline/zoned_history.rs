@@ -125,7 +125,7 @@ pub fn run(
     let local_format: Vec<Item> = StrftimeItems::new(LOCAL_FORMAT)
         .parse()
         .map_err(|e| e.to_string())?;
-    let mut reader = csv::Reader::from_path(input).map_err(|e| e.to_string())?;
+    let mut reader = super::csv_reader(input)?;
     let headers = reader.byte_headers().map_err(|e| e.to_string())?.clone();
     let mut out = jsonl_writer(&out_dir.join("out/history.jsonl"))?;
     let mut record = csv::ByteRecord::new();
