@@ -188,8 +188,9 @@ pub fn run(
         };
         let deviation = measured - c.nominal;
         let in_tolerance = deviation >= c.lower_tol && deviation <= c.upper_tol;
-        // The CSV header is line 1, and no cell holds a line break: row n is on line n + 1.
-        let line = position as i64 + 1;
+        // The line the record starts on, from the csv crate (a quoted cell may hold a line
+        // break, so it is not the record's number plus the header's line).
+        let line = record.position().map_or(0, |p| p.line()) as i64;
         upsert
             .execute(params![
                 m.gtin,
