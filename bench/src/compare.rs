@@ -75,41 +75,8 @@ fn parse(line: &str, path: &Path, n: u64) -> Result<Value, String> {
         .map_err(|e| format!("{} line {n} is not JSON ({e}): {line}", path.display()))
 }
 
-/// Whether `value` is a SHA-256 written as 64 lowercase hex digits, the shape of provenance's
-/// `_fdi_mapping`.
-fn sha256_shaped(value: &Value) -> bool {
-    value
-        .as_str()
-        .is_some_and(|s| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-}
-
-/// Takes the fields that identify the program out of both records (`identity`, see
-/// `Workload::identity_fields`): each must be in both, a SHA-256 in hex; their values differ by
-/// design, since the two records come from two programs.
-fn take_identity(identity: &[&str], gv: &mut Value, bv: &mut Value) -> Result<(), String> {
-    for field in identity {
-        let taken = |v: &mut Value| v.as_object_mut().and_then(|o| o.remove(*field));
-        match (taken(gv), taken(bv)) {
-            (Some(g), Some(b)) if sha256_shaped(&g) && sha256_shaped(&b) => {}
-            (g, b) => {
-                let expected = "a SHA-256 in hex in both records";
-                return Err(format!(
-                    "{field}: {expected}: generated {g:?}, baseline {b:?}"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Compares two JSON Lines files line by line, in order; the `identity` fields by presence and
-/// shape only.
-pub fn jsonl(
-    generated: &Path,
-    baseline: &Path,
-    identity: &[&str],
-    agreement: &mut Agreement,
-) -> Result<(), String> {
+/// Compares two JSON Lines files line by line, in order, every field.
+pub fn jsonl(generated: &Path, baseline: &Path, agreement: &mut Agreement) -> Result<(), String> {
     let (mut g, mut b) = (lines(generated)?, lines(baseline)?);
     let mut n = 0;
     loop {
@@ -119,10 +86,7 @@ pub fn jsonl(
             (None, Some(line)) => return Err(extra("baseline", "records", n, &line)),
             (Some(gl), Some(bl)) => {
                 n += 1;
-                let (mut gv, mut bv) = (parse(&gl, generated, n)?, parse(&bl, baseline, n)?);
-                take_identity(identity, &mut gv, &mut bv).map_err(|e| {
-                    format!("record {n}: {e}\n  generated: {gl}\n  baseline:  {bl}")
-                })?;
+                let (gv, bv) = (parse(&gl, generated, n)?, parse(&bl, baseline, n)?);
                 if !json_agree(&gv, &bv, agreement) {
                     return Err(format!(
                         "record {n} differs:\n  generated: {gl}\n  baseline:  {bl}"
@@ -312,27 +276,5 @@ mod tests {
             &mut a
         ));
         assert!(!json_agree(&json!({"s": "a"}), &json!({"s": "b"}), &mut a));
-    }
-
-    #[test]
-    fn identity_fields_are_compared_by_presence_and_shape() {
-        let hash = |c: char| json!(c.to_string().repeat(64));
-        let (mut g, mut b) = (
-            json!({"x": 1, "id": hash('a')}),
-            json!({"x": 1, "id": hash('0')}),
-        );
-        take_identity(&["id"], &mut g, &mut b).unwrap();
-        assert_eq!((g, b), (json!({"x": 1}), json!({"x": 1})));
-        for wrong in [
-            json!({"x": 1}),
-            json!({"x": 1, "id": "unknown"}),
-            json!({"id": hash('A')}),
-        ] {
-            let mut g = json!({"x": 1, "id": hash('a')});
-            assert!(
-                take_identity(&["id"], &mut g, &mut wrong.clone()).is_err(),
-                "{wrong}"
-            );
-        }
     }
 }

@@ -290,12 +290,9 @@ fn compare_outputs(
     let baseline = layout.baseline_dir(workload);
     let mut agreement = Agreement::default();
     match workload.output() {
-        Some(Output::Jsonl(file)) => compare::jsonl(
-            &generated.join(file),
-            &baseline.join(file),
-            workload.identity_fields(),
-            &mut agreement,
-        )?,
+        Some(Output::Jsonl(file)) => {
+            compare::jsonl(&generated.join(file), &baseline.join(file), &mut agreement)?
+        }
         Some(Output::Sqlite(file, table, key)) => compare::sqlite(
             &generated.join(file),
             &baseline.join(file),
@@ -334,13 +331,10 @@ fn compare_further_outputs(
 ) -> Result<(), String> {
     for output in further_outputs(workload) {
         match output {
-            Output::Jsonl(file) => compare::jsonl(
-                &generated.join(file),
-                &baseline.join(file),
-                workload.identity_fields(),
-                agreement,
-            )
-            .map_err(|e| format!("{file}: {e}"))?,
+            Output::Jsonl(file) => {
+                compare::jsonl(&generated.join(file), &baseline.join(file), agreement)
+                    .map_err(|e| format!("{file}: {e}"))?
+            }
             Output::Sqlite(file, table, key) => compare::sqlite(
                 &generated.join(file),
                 &baseline.join(file),

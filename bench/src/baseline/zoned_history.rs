@@ -2,8 +2,8 @@
 //! time zones are resolved once, when the master data is read (jiff's bundled tz database, the
 //! one the runtime uses, so both agree on the rules); the local time is written with chrono's
 //! formatter from items parsed once. The provenance fields are written as the generated program
-//! writes them; in place of the mapping's SHA-256 (which names the program that wrote a record)
-//! the baseline writes the SHA-256 of its own source.
+//! writes them, `_fdi_mapping` the SHA-256 of the mapping file (read once at start, as
+//! `cmm_quality.rs` does), so every field is compared exactly.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{finish_file, jsonl_writer, write_line, Rejects};
+use crate::workload::Workload;
 
 #[derive(Deserialize)]
 struct HistorianSample<'a> {
@@ -121,7 +122,9 @@ pub fn run(
     mut rejects: Rejects,
 ) -> Result<(), String> {
     let clocks = clocks(master)?;
-    let program_sha256 = format!("{:x}", Sha256::digest(include_str!("zoned_history.rs")));
+    // The provenance names the mapping by its SHA-256, as the generated program's records do.
+    let mapping = std::fs::read(Workload::ZonedHistory.mapping()).map_err(|e| e.to_string())?;
+    let mapping_sha256 = format!("{:x}", Sha256::digest(&mapping));
     let local_format: Vec<Item> = StrftimeItems::new(LOCAL_FORMAT)
         .parse()
         .map_err(|e| e.to_string())?;
@@ -202,7 +205,7 @@ pub fn run(
             _fdi_position: line,
             _fdi_source_time: &source_time,
             _fdi_flow: "archive",
-            _fdi_mapping: &program_sha256,
+            _fdi_mapping: &mapping_sha256,
         };
         if !history.value.is_none_or(f64::is_finite) {
             rejects.reject(
