@@ -17,7 +17,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{finish_file, jsonl_writer, write_line, Rejects};
+use super::{finish_file, jsonl_writer, signal_quality, write_line, Quality, Rejects};
 use crate::workload::Workload;
 
 const BATCH: u64 = 1000;
@@ -255,7 +255,12 @@ fn decode<'a>(row: &Row<'a>, ids: &Identifiers) -> Result<Measurement<'a>, Inval
         &ids.characteristic,
         "CharacteristicId pattern",
     )?;
-    // A value that is not a number, or that the probing did not call GOOD, is no measurement;
+    // The quality column as the runtime reads it: text that is no quality rejects the row.
+    let Some(quality) = signal_quality(row.value_quality) else {
+        let detail = format!("{:?} is not a signal quality", row.value_quality);
+        return Err(("not a signal quality", detail));
+    };
+    // A value that is not a number, or that the probing did not call good, is no measurement;
     // the mapping rejects it, not the decoding.
     let value = row
         .value
@@ -263,7 +268,7 @@ fn decode<'a>(row: &Row<'a>, ids: &Identifiers) -> Result<Measurement<'a>, Inval
         .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite());
-    let good = row.value_quality.trim().eq_ignore_ascii_case("GOOD");
+    let good = quality == Quality::Good;
     let part_temperature = number(row.part_temperature, "part_temperature")?;
     let scale = match row.unit.trim() {
         "mm" => 1.0,

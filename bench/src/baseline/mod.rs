@@ -198,6 +198,45 @@ impl Rejects {
     }
 }
 
+/// The quality of a signal's value.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Quality {
+    Good,
+    Uncertain,
+    Bad,
+}
+
+/// A quality column as the runtime reads it: good, uncertain or bad in any case, or an OPC UA
+/// status name that starts with one of them (`GoodClamped`); empty is uncertain; an OPC UA
+/// numeric status code (decimal, signed or `0x` hex) by its severity, the top two bits. Any other
+/// text is none: the record is a decode reject, "not a signal quality".
+pub fn signal_quality(text: &str) -> Option<Quality> {
+    let text = text.trim();
+    let starts = |prefix: &str| {
+        text.get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    };
+    if text.is_empty() || starts("uncertain") {
+        Some(Quality::Uncertain)
+    } else if starts("good") {
+        Some(Quality::Good)
+    } else if starts("bad") {
+        Some(Quality::Bad)
+    } else {
+        let code = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => {
+                (text.parse::<u32>().ok()).or_else(|| text.parse::<i32>().ok().map(|c| c as u32))
+            }
+        }?;
+        Some(match code >> 30 {
+            0 => Quality::Good,
+            1 => Quality::Uncertain,
+            _ => Quality::Bad,
+        })
+    }
+}
+
 /// `to_int` of the mapping language: whole numbers in 64-bit range only.
 pub fn whole(x: f64) -> Option<i64> {
     (x.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x))
@@ -238,6 +277,32 @@ pub fn json_decode_reason(error: &serde_json::Error) -> &'static str {
             } else {
                 "not a JSON object"
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{signal_quality, Quality};
+
+    #[test]
+    fn signal_qualities_read_as_the_runtime_reads_them() {
+        for (text, quality) in [
+            ("GOOD", Quality::Good),
+            (" good ", Quality::Good),
+            ("GoodClamped", Quality::Good),
+            ("UncertainLastUsableValue", Quality::Uncertain),
+            ("", Quality::Uncertain),
+            ("BadSensorFailure", Quality::Bad),
+            ("0", Quality::Good),
+            ("0x40000000", Quality::Uncertain),
+            ("0x80050000", Quality::Bad),
+            ("-2147155968", Quality::Bad),
+        ] {
+            assert!(signal_quality(text) == Some(quality), "{text:?}");
+        }
+        for none in ["OK", "n/a", "-", "0xZZ", "g"] {
+            assert!(signal_quality(none).is_none(), "{none:?}");
         }
     }
 }

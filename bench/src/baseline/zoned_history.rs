@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{finish_file, jsonl_writer, write_line, Rejects};
+use super::{finish_file, jsonl_writer, signal_quality, write_line, Quality, Rejects};
 use crate::workload::Workload;
 
 #[derive(Deserialize)]
@@ -66,32 +66,6 @@ struct HistoryRecord<'a> {
     _fdi_source_time: &'a str,
     _fdi_flow: &'static str,
     _fdi_mapping: &'a str,
-}
-
-#[derive(Clone, Copy)]
-enum Quality {
-    Good,
-    Uncertain,
-    Bad,
-}
-
-/// A quality as historians write it: good, uncertain or bad in any case, or an OPC UA status name
-/// that starts with one of them; empty is uncertain.
-fn quality(text: &str) -> Option<Quality> {
-    let text = text.trim();
-    let starts = |prefix: &str| {
-        text.get(..prefix.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
-    };
-    if text.is_empty() || starts("uncertain") {
-        Some(Quality::Uncertain)
-    } else if starts("good") {
-        Some(Quality::Good)
-    } else if starts("bad") {
-        Some(Quality::Bad)
-    } else {
-        None
-    }
 }
 
 fn clocks(path: &Path) -> Result<HashMap<String, MachineClock>, String> {
@@ -154,7 +128,7 @@ pub fn run(
             continue;
         };
         let sample_time = sample_time.to_utc();
-        let Some(reported) = quality(sample.value_quality) else {
+        let Some(reported) = signal_quality(sample.value_quality) else {
             let reason = "not a signal quality";
             rejects.reject("decode", reason, "", position, &original())?;
             continue;
