@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::baseline::QUEUE_DIR;
 use crate::compare::{self, Agreement};
 use crate::fdi::Fdi;
 use crate::generate::{self, Input, MappingSize};
@@ -120,6 +121,19 @@ fn prepare(
     };
     if let Some(Output::Postgres(table, _)) = workload.output() {
         peers.drop_table(side.database(), table)?;
+        // The local queues in front of PostgreSQL (the generated program's in its base folder,
+        // the baseline's in its output folder): a batch forwarded but not yet deleted when the
+        // last run stopped would otherwise be forwarded again at this one's start.
+        let queues = match side {
+            Side::Generated => run_dir.join(QUEUE_DIR),
+            Side::Baseline => layout.baseline_dir(workload).join(QUEUE_DIR),
+        };
+        match std::fs::remove_dir_all(&queues) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("{}: {e}", queues.display()))
+            }
+            _ => {}
+        }
     }
     // A client id per run: every run starts with a session of its own.
     let client_id = format!("fdi-bench-{label}");

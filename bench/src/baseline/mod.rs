@@ -5,14 +5,16 @@
 //! reason, as the generated program's dead letter does, so the two can be compared.
 //!
 //! The PostgreSQL baselines use tokio-postgres and rumqttc, the crates the runtime uses, on a
-//! tokio runtime, with batched upserts in transactions and MQTT acknowledgements sent after the
-//! commit (`job_rows.rs`).
+//! tokio runtime, with batched upserts in transactions (`job_rows.rs`) behind a local
+//! store-and-forward queue in SQLite as the generated program has one (`local_queue.rs`); MQTT
+//! acknowledgements are sent after the rows are committed to that queue.
 //!
 //! Each baseline runs in its own process (`fdi-bench baseline NAME`), like the generated
 //! program, so that its time and peak memory are measured the same way.
 
 mod cmm_quality;
 mod job_rows;
+mod local_queue;
 mod machine_state;
 mod mqtt_to_postgres;
 mod postgres_upsert;
@@ -32,6 +34,12 @@ use serde::{Deserialize, Serialize};
 pub use mqtt_to_postgres::Broker;
 
 use crate::workload::{Workload, CLOCKS, DEAD_LETTER, EQUIPMENT};
+
+/// The folder of the local queues, in a PostgreSQL baseline's output folder as in the generated
+/// program's base folder (its `--queue-dir` default): the bench empties both before each run.
+pub const QUEUE_DIR: &str = "queue";
+/// The PostgreSQL baselines' local queue (`local_queue.rs`) in [`QUEUE_DIR`].
+const QUEUE_FILE: &str = "job_counters.sqlite3";
 
 /// The servers a network workload's baseline talks to.
 #[derive(Default)]
@@ -63,14 +71,16 @@ pub fn run(
         Workload::WideCsv => wide_csv::run(&input, out_dir, rejects),
         Workload::SqliteUpsert => sqlite_upsert::run(&input, &machines(run_dir)?, out_dir, rejects),
         Workload::PostgresUpsert => {
-            postgres_upsert::run(&input, &machines(run_dir)?, rejects, postgres()?)
+            let queue = out_dir.join(QUEUE_DIR).join(QUEUE_FILE);
+            postgres_upsert::run(&input, &machines(run_dir)?, rejects, postgres()?, &queue)
         }
         Workload::MqttToPostgres => {
             let broker = servers
                 .broker
                 .as_ref()
                 .ok_or("mqtt_to_postgres needs --mqtt-port and --client-id")?;
-            mqtt_to_postgres::run(&machines(run_dir)?, rejects, postgres()?, broker)
+            let queue = out_dir.join(QUEUE_DIR).join(QUEUE_FILE);
+            mqtt_to_postgres::run(&machines(run_dir)?, rejects, postgres()?, broker, &queue)
         }
         Workload::CmmQuality => cmm_quality::run(&input, run_dir, out_dir, rejects),
         Workload::Compiler => Err("the compiler workload has no baseline".into()),
