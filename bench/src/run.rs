@@ -9,7 +9,7 @@ use crate::baseline::QUEUE_DIR;
 use crate::compare::{self, Agreement};
 use crate::fdi::Fdi;
 use crate::generate::{self, Input, MappingSize};
-use crate::measure::{run_measured, run_service, Measured};
+use crate::measure::{pin_to_cpu, run_measured, run_service, Measured};
 use crate::peers::{LastRow, Peers, Watchdog, BASELINE_DATABASE, GENERATED_DATABASE};
 use crate::workload::{
     further_outputs, remove, Feed, Layout, Output, Workload, COUNTERS_SOURCE, DEAD_LETTER, MACHINES,
@@ -23,18 +23,23 @@ pub struct Settings {
     pub fdi: Fdi,
     /// The generated programs' `--map-threads`.
     pub map_threads: usize,
+    /// The CPU both programs are pinned to when `map_threads` is 1 (see `main.rs`).
+    pub one_cpu: Option<usize>,
 }
 
 /// Times and peak memory of one program over the runs.
 #[derive(Default)]
 pub struct Samples {
     pub walls: Vec<Duration>,
+    /// User and system CPU time of each run.
+    pub cpu: Vec<(Duration, Duration)>,
     pub peak_rss_kib: Vec<u64>,
 }
 
 impl Samples {
     fn add(&mut self, m: &Measured) {
         self.walls.push(m.wall);
+        self.cpu.push((m.user, m.system));
         self.peak_rss_kib.push(m.peak_rss_kib);
     }
 }
@@ -116,6 +121,9 @@ fn prepare(
             c
         }
     };
+    if let Some(cpu) = settings.one_cpu {
+        pin_to_cpu(&mut command, cpu);
+    }
     let Some(peers) = peers else {
         return Ok(command);
     };
@@ -165,6 +173,17 @@ fn prepare(
         peers.publish_backlog(&session, topic, &run_dir.join(workload.input()))?;
     }
     Ok(command)
+}
+
+/// Run `run`'s wall time with its CPU time beside it: `1.23 s (CPU 1.10 user + 0.05 sys)`.
+pub fn run_time(samples: &Samples, run: usize) -> String {
+    let (user, system) = samples.cpu[run];
+    format!(
+        "{:.2} s (CPU {:.2} user + {:.2} sys)",
+        samples.walls[run].as_secs_f64(),
+        user.as_secs_f64(),
+        system.as_secs_f64()
+    )
 }
 
 fn programs(settings: &Settings, workload: Workload) -> Result<ProgramsResult, String> {
@@ -244,10 +263,10 @@ fn programs(settings: &Settings, workload: Workload) -> Result<ProgramsResult, S
         agreement = compare_outputs(settings, workload, peers.as_ref())
             .map_err(|e| format!("{name}, run {}: the outputs disagree: {e}", run + 1))?;
         eprintln!(
-            "{name}: run {}: generated {:.2} s, hand-written {:.2} s, outputs agree",
+            "{name}: run {}: generated {}, hand-written {}, outputs agree",
             run + 1,
-            generated.walls[run].as_secs_f64(),
-            baseline.walls[run].as_secs_f64()
+            run_time(&generated, run),
+            run_time(&baseline, run)
         );
     }
     Ok(ProgramsResult {
