@@ -346,9 +346,13 @@ fn compare_outputs(
         None => return Ok(agreement),
     }
     compare_further_outputs(&generated, &baseline, workload, &mut agreement)?;
+    // The records of rejects from a JSON Lines source are checked against its lines.
+    let input = generated.join(workload.input());
+    let json_input = (input.extension().is_some_and(|e| e == "jsonl")).then_some(input.as_path());
     compare::rejects(
         &generated.join(DEAD_LETTER),
         &baseline.join(DEAD_LETTER),
+        json_input,
         &mut agreement,
     )?;
     Ok(agreement)

@@ -17,7 +17,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{finish_file, jsonl_writer, signal_quality, write_line, Quality, Rejects};
+use super::{finish_file, jsonl_writer, signal_quality, write_line, CsvRecord, Quality, Rejects};
 use crate::workload::Workload;
 
 const BATCH: u64 = 1000;
@@ -165,7 +165,7 @@ pub fn run(
         if position.is_multiple_of(BATCH) {
             db.execute_batch("COMMIT; BEGIN").map_err(sql)?;
         }
-        let original = || String::from_utf8_lossy(record.as_slice()).into_owned();
+        let original = || CsvRecord::new(&headers, &record);
         let decoded = match record.deserialize::<Row>(Some(&headers)) {
             Ok(row) => decode(&row, &ids),
             Err(e) => Err(("record does not match CmmMeasurement", e.to_string())),

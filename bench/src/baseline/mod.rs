@@ -157,12 +157,39 @@ pub struct Rejects {
 }
 
 #[derive(Serialize)]
-struct Reject<'a> {
+struct Reject<'a, R: Serialize + ?Sized> {
     stage: &'a str,
     reason: &'a str,
     detail: &'a str,
     position: u64,
-    record: &'a str,
+    record: &'a R,
+}
+
+/// A CSV record as the dead letter shows it, as the generated program writes it: an object of
+/// header → cell, in header order (cells that are not UTF-8 with replacement characters).
+pub struct CsvRecord<'a> {
+    headers: &'a csv::ByteRecord,
+    record: &'a csv::ByteRecord,
+}
+
+impl<'a> CsvRecord<'a> {
+    pub fn new(headers: &'a csv::ByteRecord, record: &'a csv::ByteRecord) -> Self {
+        CsvRecord { headers, record }
+    }
+}
+
+impl Serialize for CsvRecord<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.record.len()))?;
+        for (header, cell) in self.headers.iter().zip(self.record.iter()) {
+            map.serialize_entry(
+                &String::from_utf8_lossy(header),
+                &String::from_utf8_lossy(cell),
+            )?;
+        }
+        map.end()
+    }
 }
 
 impl Rejects {
@@ -173,14 +200,15 @@ impl Rejects {
         })
     }
 
-    /// `stage` is `decode` (the record does not fit the source's type) or `map`.
+    /// `stage` is `decode` (the record does not fit the source's type) or `map`; `record` is
+    /// the line as read (text) or a [`CsvRecord`].
     pub fn reject(
         &mut self,
         stage: &str,
         reason: &str,
         detail: &str,
         position: u64,
-        record: &str,
+        record: &(impl Serialize + ?Sized),
     ) -> Result<(), String> {
         let reject = Reject {
             stage,

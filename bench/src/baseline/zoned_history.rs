@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{finish_file, jsonl_writer, signal_quality, write_line, Quality, Rejects};
+use super::{finish_file, jsonl_writer, signal_quality, write_line, CsvRecord, Quality, Rejects};
 use crate::workload::Workload;
 
 #[derive(Deserialize)]
@@ -114,7 +114,7 @@ pub fn run(
         .map_err(|e| e.to_string())?
     {
         position += 1;
-        let original = || String::from_utf8_lossy(record.as_slice()).into_owned();
+        let original = || CsvRecord::new(&headers, &record);
         let sample: HistorianSample = match record.deserialize(Some(&headers)) {
             Ok(sample) => sample,
             Err(e) => {
