@@ -15,6 +15,7 @@
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::{params, Connection};
 
@@ -144,11 +145,16 @@ impl LocalQueue {
             if let Some(failed) = &state.failed {
                 return Err(failed.clone());
             }
+            // A forwarder that panicked signals nothing: look at it now and then.
+            if self.forwarder.as_ref().is_none_or(|f| f.is_finished()) {
+                return Err("the local queue's forwarder stopped".into());
+            }
             state = self
                 .shared
                 .removed
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
+                .wait_timeout(state, Duration::from_millis(200))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         Ok(())
     }
