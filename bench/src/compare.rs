@@ -75,41 +75,8 @@ fn parse(line: &str, path: &Path, n: u64) -> Result<Value, String> {
         .map_err(|e| format!("{} line {n} is not JSON ({e}): {line}", path.display()))
 }
 
-/// Whether `value` is a SHA-256 written as 64 lowercase hex digits, the shape of provenance's
-/// `_fdi_mapping`.
-fn sha256_shaped(value: &Value) -> bool {
-    value
-        .as_str()
-        .is_some_and(|s| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-}
-
-/// Takes the fields that identify the program out of both records (`identity`, see
-/// `Workload::identity_fields`): each must be in both, a SHA-256 in hex; their values differ by
-/// design, since the two records come from two programs.
-fn take_identity(identity: &[&str], gv: &mut Value, bv: &mut Value) -> Result<(), String> {
-    for field in identity {
-        let taken = |v: &mut Value| v.as_object_mut().and_then(|o| o.remove(*field));
-        match (taken(gv), taken(bv)) {
-            (Some(g), Some(b)) if sha256_shaped(&g) && sha256_shaped(&b) => {}
-            (g, b) => {
-                let expected = "a SHA-256 in hex in both records";
-                return Err(format!(
-                    "{field}: {expected}: generated {g:?}, baseline {b:?}"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Compares two JSON Lines files line by line, in order; the `identity` fields by presence and
-/// shape only.
-pub fn jsonl(
-    generated: &Path,
-    baseline: &Path,
-    identity: &[&str],
-    agreement: &mut Agreement,
-) -> Result<(), String> {
+/// Compares two JSON Lines files line by line, in order, every field.
+pub fn jsonl(generated: &Path, baseline: &Path, agreement: &mut Agreement) -> Result<(), String> {
     let (mut g, mut b) = (lines(generated)?, lines(baseline)?);
     let mut n = 0;
     loop {
@@ -119,10 +86,7 @@ pub fn jsonl(
             (None, Some(line)) => return Err(extra("baseline", "records", n, &line)),
             (Some(gl), Some(bl)) => {
                 n += 1;
-                let (mut gv, mut bv) = (parse(&gl, generated, n)?, parse(&bl, baseline, n)?);
-                take_identity(identity, &mut gv, &mut bv).map_err(|e| {
-                    format!("record {n}: {e}\n  generated: {gl}\n  baseline:  {bl}")
-                })?;
+                let (gv, bv) = (parse(&gl, generated, n)?, parse(&bl, baseline, n)?);
                 if !json_agree(&gv, &bv, agreement) {
                     return Err(format!(
                         "record {n} differs:\n  generated: {gl}\n  baseline:  {bl}"
@@ -135,15 +99,27 @@ pub fn jsonl(
 }
 
 /// Compares the dead letter with the baseline's rejects: the same positions, in order, each
-/// with the same stage and reason (the detail texts are each program's own words).
-pub fn rejects(generated: &Path, baseline: &Path, agreement: &mut Agreement) -> Result<(), String> {
-    let key = |line: &str, path: &Path, n: u64| -> Result<(u64, String, String), String> {
-        let v = parse(line, path, n)?;
+/// with the same stage and reason (the detail texts are each program's own words), and each with
+/// the record it rejected. For a JSON Lines source (`json_input`, its file; for an MQTT source the
+/// published messages, one a line) that is the input line of the position: the baseline writes
+/// it as text, the generated program as the JSON it parsed from it (or as text when it was no
+/// JSON). For a CSV source both write the header → cell object, which must be equal.
+pub fn rejects(
+    generated: &Path,
+    baseline: &Path,
+    json_input: Option<&Path>,
+    agreement: &mut Agreement,
+) -> Result<(), String> {
+    let key = |v: &Value, line: &str| -> Result<(u64, String, String), String> {
         let position = v["position"]
             .as_u64()
             .ok_or_else(|| format!("no position: {line}"))?;
         let text = |k: &str| v[k].as_str().unwrap_or("").to_string();
         Ok((position, text("stage"), text("reason")))
+    };
+    let mut input = match json_input {
+        Some(path) => Some(InputLines::open(path)?),
+        None => None,
     };
     let (mut g, mut b) = (lines(generated)?, lines(baseline)?);
     let mut n = 0;
@@ -154,16 +130,104 @@ pub fn rejects(generated: &Path, baseline: &Path, agreement: &mut Agreement) -> 
             (None, Some(line)) => return Err(extra("baseline", "rejects", n, &line)),
             (Some(gl), Some(bl)) => {
                 n += 1;
-                let (gk, bk) = (key(&gl, generated, n)?, key(&bl, baseline, n)?);
+                let (gv, bv) = (parse(&gl, generated, n)?, parse(&bl, baseline, n)?);
+                let (gk, bk) = (key(&gv, &gl)?, key(&bv, &bl)?);
                 if gk != bk {
                     return Err(format!(
                         "reject {n} differs (position, stage, reason):\n  generated: {gk:?}\n    {gl}\n  \
                          baseline:  {bk:?}\n    {bl}"
                     ));
                 }
+                let line = match &mut input {
+                    Some(input) => Some(input.line(gk.0)?),
+                    None => None,
+                };
+                rejected_records_agree(&gv["record"], &bv["record"], line.as_deref()).map_err(
+                    |e| {
+                        format!(
+                            "reject {n} (position {}): {e}:\n  generated: {gl}\n  baseline:  {bl}",
+                            gk.0
+                        )
+                    },
+                )?;
                 *agreement.rejects.entry(gk.2).or_default() += 1;
             }
         }
+    }
+}
+
+/// Whether the records of a reject are there and the same: see [`rejects`].
+fn rejected_records_agree(
+    generated: &Value,
+    baseline: &Value,
+    line: Option<&str>,
+) -> Result<(), String> {
+    let present = |v: &Value| match v {
+        Value::String(s) => !s.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => false,
+    };
+    if !present(generated) || !present(baseline) {
+        return Err("a record is missing or empty".into());
+    }
+    match line {
+        Some(line) => {
+            if baseline.as_str() != Some(line) {
+                return Err(format!(
+                    "the baseline's record is not the input line {line:?}"
+                ));
+            }
+            let as_read = match generated {
+                Value::String(text) => text == line,
+                parsed => serde_json::from_str::<Value>(line).is_ok_and(|v| v == *parsed),
+            };
+            if !as_read {
+                return Err(format!(
+                    "the generated program's record is not the input line {line:?}"
+                ));
+            }
+        }
+        None if generated != baseline => return Err("the records differ".into()),
+        None => {}
+    }
+    Ok(())
+}
+
+/// The lines of an input file by their number (1 for the first), read forward only, as the
+/// rejects name them in order.
+struct InputLines {
+    lines: Box<dyn Iterator<Item = Result<String, String>>>,
+    /// The number of the line in `current`.
+    number: u64,
+    current: String,
+}
+
+impl InputLines {
+    fn open(path: &Path) -> Result<Self, String> {
+        Ok(InputLines {
+            lines: Box::new(lines(path)?),
+            number: 0,
+            current: String::new(),
+        })
+    }
+
+    fn line(&mut self, number: u64) -> Result<String, String> {
+        if number < self.number {
+            return Err(format!(
+                "rejects out of order: position {number} after {}",
+                self.number
+            ));
+        }
+        while self.number < number {
+            self.current = self
+                .lines
+                .next()
+                .transpose()?
+                .ok_or_else(|| format!("the input has no line {number}"))?;
+            self.number += 1;
+        }
+        Ok(self.current.clone())
     }
 }
 
@@ -315,24 +379,30 @@ mod tests {
     }
 
     #[test]
-    fn identity_fields_are_compared_by_presence_and_shape() {
-        let hash = |c: char| json!(c.to_string().repeat(64));
-        let (mut g, mut b) = (
-            json!({"x": 1, "id": hash('a')}),
-            json!({"x": 1, "id": hash('0')}),
+    fn rejected_records_must_be_there_and_the_input_line() {
+        let line = r#"{"machine":"M-1","n":1.5}"#;
+        let text = json!(line);
+        let parsed: Value = serde_json::from_str(line).unwrap();
+        assert!(rejected_records_agree(&parsed, &text, Some(line)).is_ok());
+        assert!(rejected_records_agree(&text, &text, Some(line)).is_ok());
+        assert!(rejected_records_agree(
+            &json!("{not json"),
+            &json!("{not json"),
+            Some("{not json")
+        )
+        .is_ok());
+        assert!(rejected_records_agree(&parsed, &json!(""), Some(line)).is_err());
+        assert!(rejected_records_agree(&Value::Null, &text, Some(line)).is_err());
+        assert!(
+            rejected_records_agree(&json!({"machine": "M-2", "n": 1.5}), &text, Some(line))
+                .is_err()
         );
-        take_identity(&["id"], &mut g, &mut b).unwrap();
-        assert_eq!((g, b), (json!({"x": 1}), json!({"x": 1})));
-        for wrong in [
-            json!({"x": 1}),
-            json!({"x": 1, "id": "unknown"}),
-            json!({"id": hash('A')}),
-        ] {
-            let mut g = json!({"x": 1, "id": hash('a')});
-            assert!(
-                take_identity(&["id"], &mut g, &mut wrong.clone()).is_err(),
-                "{wrong}"
-            );
-        }
+        assert!(
+            rejected_records_agree(&parsed, &json!(r#"{"machine":"M-1"}"#), Some(line)).is_err()
+        );
+        let row = json!({"a": "1", "b": "x"});
+        assert!(rejected_records_agree(&row, &row.clone(), None).is_ok());
+        assert!(rejected_records_agree(&row, &json!({"a": "1", "b": "y"}), None).is_err());
+        assert!(rejected_records_agree(&json!({}), &json!({}), None).is_err());
     }
 }

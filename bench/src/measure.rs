@@ -15,6 +15,11 @@ pub struct Measured {
     /// process's high-water mark over into the child at `exec`, so every program would show
     /// at least the bench's own size. It is the fallback for a run too short to be polled.
     pub peak_rss_kib: u64,
+    /// CPU time the child spent in user mode and in the kernel, all its threads together
+    /// (`wait4`'s `ru_utime` and `ru_stime`): beside the wall time, it says whether a program
+    /// was fast by working less or by working on more cores at once.
+    pub user: Duration,
+    pub system: Duration,
     pub exit_code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -102,6 +107,8 @@ fn run_measured_until(
         } else {
             u64::try_from(usage.ru_maxrss).unwrap_or(0)
         },
+        user: duration_of(usage.ru_utime),
+        system: duration_of(usage.ru_stime),
         exit_code,
         stdout: read(&out_path),
         stderr: read(&err_path),
@@ -113,6 +120,49 @@ fn vm_hwm_kib(pid: libc::pid_t) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn duration_of(time: libc::timeval) -> Duration {
+    Duration::from_secs(u64::try_from(time.tv_sec).unwrap_or(0))
+        + Duration::from_micros(u64::try_from(time.tv_usec).unwrap_or(0))
+}
+
+/// The first CPU the bench itself may run on: where a one-core comparison pins both programs.
+pub fn first_allowed_cpu() -> Result<usize, String> {
+    // SAFETY: cpu_set_t is plain old data (a bit set); all-zero is the empty set, which
+    // sched_getaffinity overwrites, and CPU_ISSET reads within its fixed size.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Err(format!(
+                "sched_getaffinity: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .find(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .ok_or_else(|| "the bench may run on no CPU".to_string())
+    }
+}
+
+/// Makes the child of `command` run on CPU `cpu` only, from before its `exec` on (so every
+/// thread it starts inherits it): a one-core comparison must not let a program's reader thread
+/// run beside its mapping on a second core while the other program has one thread.
+pub fn pin_to_cpu(command: &mut Command, cpu: usize) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the forked child before exec; it allocates nothing and makes
+    // one system call (sched_setaffinity is async-signal-safe), on a set on its own stack.
+    unsafe {
+        command.pre_exec(move || {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_ZERO(&mut set);
+            libc::CPU_SET(cpu, &mut set);
+            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Blocks until the child has exited, leaving it to be reaped by [`wait4`].
@@ -245,6 +295,28 @@ mod tests {
         assert_eq!(m.exit_code, Some(3));
         assert_eq!(m.stdout, "hi\n");
         assert!(m.peak_rss_kib > 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_pinned_child_runs_on_its_one_cpu_and_its_cpu_time_is_kept() {
+        let dir = std::env::temp_dir().join(format!("fdi-bench-pin-{}", std::process::id()));
+        let cpu = first_allowed_cpu().unwrap();
+        let mut command = Command::new("sh");
+        // Busy for a moment, so that some CPU time is counted; then the kernel's view of its
+        // allowed CPUs.
+        command.args([
+            "-c",
+            "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; grep Cpus_allowed_list /proc/self/status",
+        ]);
+        pin_to_cpu(&mut command, cpu);
+        let m = run_measured(&mut command, &dir, "pinned").unwrap();
+        assert_eq!(m.exit_code, Some(0), "{}", m.stderr);
+        assert_eq!(
+            m.stdout.split_whitespace().last(),
+            Some(cpu.to_string().as_str())
+        );
+        assert!(m.user + m.system > Duration::ZERO);
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -190,17 +190,6 @@ impl Workload {
             _ => None,
         }
     }
-
-    /// The output fields that identify the program that wrote a record rather than what the
-    /// record says: compared by presence and shape only, since the baseline is another program.
-    /// `_fdi_mapping` (provenance) is the SHA-256 of the mapping file; the baseline writes the
-    /// SHA-256 of its own source in its place.
-    pub fn identity_fields(self) -> &'static [&'static str] {
-        match self {
-            Workload::ZonedHistory => &["_fdi_mapping"],
-            _ => &[],
-        }
-    }
 }
 
 /// The equipment master data of `machine_events`, relative to the run folder.

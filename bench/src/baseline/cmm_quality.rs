@@ -17,7 +17,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{finish_file, jsonl_writer, write_line, Rejects};
+use super::{finish_file, jsonl_writer, signal_quality, write_line, CsvRecord, Quality, Rejects};
 use crate::workload::Workload;
 
 const BATCH: u64 = 1000;
@@ -152,7 +152,7 @@ pub fn run(
     let mut upsert = db.prepare(UPSERT).map_err(sql)?;
     let mut failures = jsonl_writer(&out_dir.join("out/failures.jsonl"))?;
 
-    let mut reader = csv::Reader::from_path(input).map_err(|e| e.to_string())?;
+    let mut reader = super::csv_reader(input)?;
     let headers = reader.byte_headers().map_err(|e| e.to_string())?.clone();
     let mut record = csv::ByteRecord::new();
     let mut position: u64 = 0;
@@ -165,7 +165,7 @@ pub fn run(
         if position.is_multiple_of(BATCH) {
             db.execute_batch("COMMIT; BEGIN").map_err(sql)?;
         }
-        let original = || String::from_utf8_lossy(record.as_slice()).into_owned();
+        let original = || CsvRecord::new(&headers, &record);
         let decoded = match record.deserialize::<Row>(Some(&headers)) {
             Ok(row) => decode(&row, &ids),
             Err(e) => Err(("record does not match CmmMeasurement", e.to_string())),
@@ -188,8 +188,9 @@ pub fn run(
         };
         let deviation = measured - c.nominal;
         let in_tolerance = deviation >= c.lower_tol && deviation <= c.upper_tol;
-        // The CSV header is line 1, and no cell holds a line break: row n is on line n + 1.
-        let line = position as i64 + 1;
+        // The line the record starts on, from the csv crate (a quoted cell may hold a line
+        // break, so it is not the record's number plus the header's line).
+        let line = record.position().map_or(0, |p| p.line()) as i64;
         upsert
             .execute(params![
                 m.gtin,
@@ -254,7 +255,12 @@ fn decode<'a>(row: &Row<'a>, ids: &Identifiers) -> Result<Measurement<'a>, Inval
         &ids.characteristic,
         "CharacteristicId pattern",
     )?;
-    // A value that is not a number, or that the probing did not call GOOD, is no measurement;
+    // The quality column as the runtime reads it: text that is no quality rejects the row.
+    let Some(quality) = signal_quality(row.value_quality) else {
+        let detail = format!("{:?} is not a signal quality", row.value_quality);
+        return Err(("not a signal quality", detail));
+    };
+    // A value that is not a number, or that the probing did not call good, is no measurement;
     // the mapping rejects it, not the decoding.
     let value = row
         .value
@@ -262,7 +268,7 @@ fn decode<'a>(row: &Row<'a>, ids: &Identifiers) -> Result<Measurement<'a>, Inval
         .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite());
-    let good = row.value_quality.trim().eq_ignore_ascii_case("GOOD");
+    let good = quality == Quality::Good;
     let part_temperature = number(row.part_temperature, "part_temperature")?;
     let scale = match row.unit.trim() {
         "mm" => 1.0,

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, NoTls, Statement};
 
 use super::Machine;
@@ -26,7 +26,8 @@ struct CounterEvent<'a> {
     energy: f64,
 }
 
-/// A row of `job_counters`.
+/// A row of `job_counters`; serialized as JSON in the local queue (`local_queue.rs`).
+#[derive(Serialize, Deserialize)]
 pub struct JobRow {
     equipment_id: String,
     job: String,

@@ -5,14 +5,16 @@
 //! reason, as the generated program's dead letter does, so the two can be compared.
 //!
 //! The PostgreSQL baselines use tokio-postgres and rumqttc, the crates the runtime uses, on a
-//! tokio runtime, with batched upserts in transactions and MQTT acknowledgements sent after the
-//! commit (`job_rows.rs`).
+//! tokio runtime, with batched upserts in transactions (`job_rows.rs`) behind a local
+//! store-and-forward queue in SQLite as the generated program has one (`local_queue.rs`); MQTT
+//! acknowledgements are sent after the rows are committed to that queue.
 //!
 //! Each baseline runs in its own process (`fdi-bench baseline NAME`), like the generated
 //! program, so that its time and peak memory are measured the same way.
 
 mod cmm_quality;
 mod job_rows;
+mod local_queue;
 mod machine_state;
 mod mqtt_to_postgres;
 mod postgres_upsert;
@@ -32,6 +34,12 @@ use serde::{Deserialize, Serialize};
 pub use mqtt_to_postgres::Broker;
 
 use crate::workload::{Workload, CLOCKS, DEAD_LETTER, EQUIPMENT};
+
+/// The folder of the local queues, in a PostgreSQL baseline's output folder as in the generated
+/// program's base folder (its `--queue-dir` default): the bench empties both before each run.
+pub const QUEUE_DIR: &str = "queue";
+/// The PostgreSQL baselines' local queue (`local_queue.rs`) in [`QUEUE_DIR`].
+const QUEUE_FILE: &str = "job_counters.sqlite3";
 
 /// The servers a network workload's baseline talks to.
 #[derive(Default)]
@@ -63,14 +71,16 @@ pub fn run(
         Workload::WideCsv => wide_csv::run(&input, out_dir, rejects),
         Workload::SqliteUpsert => sqlite_upsert::run(&input, &machines(run_dir)?, out_dir, rejects),
         Workload::PostgresUpsert => {
-            postgres_upsert::run(&input, &machines(run_dir)?, rejects, postgres()?)
+            let queue = out_dir.join(QUEUE_DIR).join(QUEUE_FILE);
+            postgres_upsert::run(&input, &machines(run_dir)?, rejects, postgres()?, &queue)
         }
         Workload::MqttToPostgres => {
             let broker = servers
                 .broker
                 .as_ref()
                 .ok_or("mqtt_to_postgres needs --mqtt-port and --client-id")?;
-            mqtt_to_postgres::run(&machines(run_dir)?, rejects, postgres()?, broker)
+            let queue = out_dir.join(QUEUE_DIR).join(QUEUE_FILE);
+            mqtt_to_postgres::run(&machines(run_dir)?, rejects, postgres()?, broker, &queue)
         }
         Workload::CmmQuality => cmm_quality::run(&input, run_dir, out_dir, rejects),
         Workload::Compiler => Err("the compiler workload has no baseline".into()),
@@ -111,6 +121,15 @@ fn machines(run_dir: &Path) -> Result<HashMap<String, Machine>, String> {
         .collect()
 }
 
+/// A CSV reader of an input file with the generated program's 64 KiB read buffer (csv's default
+/// is 8 KiB), so that neither side reads the file in smaller pieces than the other.
+pub fn csv_reader(path: &Path) -> Result<csv::Reader<File>, String> {
+    csv::ReaderBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_path(path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// A JSON Lines writer for mapped records.
 pub fn jsonl_writer(path: &Path) -> Result<BufWriter<File>, String> {
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -138,12 +157,39 @@ pub struct Rejects {
 }
 
 #[derive(Serialize)]
-struct Reject<'a> {
+struct Reject<'a, R: Serialize + ?Sized> {
     stage: &'a str,
     reason: &'a str,
     detail: &'a str,
     position: u64,
-    record: &'a str,
+    record: &'a R,
+}
+
+/// A CSV record as the dead letter shows it, as the generated program writes it: an object of
+/// header → cell, in header order (cells that are not UTF-8 with replacement characters).
+pub struct CsvRecord<'a> {
+    headers: &'a csv::ByteRecord,
+    record: &'a csv::ByteRecord,
+}
+
+impl<'a> CsvRecord<'a> {
+    pub fn new(headers: &'a csv::ByteRecord, record: &'a csv::ByteRecord) -> Self {
+        CsvRecord { headers, record }
+    }
+}
+
+impl Serialize for CsvRecord<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.record.len()))?;
+        for (header, cell) in self.headers.iter().zip(self.record.iter()) {
+            map.serialize_entry(
+                &String::from_utf8_lossy(header),
+                &String::from_utf8_lossy(cell),
+            )?;
+        }
+        map.end()
+    }
 }
 
 impl Rejects {
@@ -154,14 +200,15 @@ impl Rejects {
         })
     }
 
-    /// `stage` is `decode` (the record does not fit the source's type) or `map`.
+    /// `stage` is `decode` (the record does not fit the source's type) or `map`; `record` is
+    /// the line as read (text) or a [`CsvRecord`].
     pub fn reject(
         &mut self,
         stage: &str,
         reason: &str,
         detail: &str,
         position: u64,
-        record: &str,
+        record: &(impl Serialize + ?Sized),
     ) -> Result<(), String> {
         let reject = Reject {
             stage,
@@ -186,6 +233,45 @@ impl Rejects {
 
     pub fn finish(self) -> Result<(), String> {
         finish_file(self.out)
+    }
+}
+
+/// The quality of a signal's value.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Quality {
+    Good,
+    Uncertain,
+    Bad,
+}
+
+/// A quality column as the runtime reads it: good, uncertain or bad in any case, or an OPC UA
+/// status name that starts with one of them (`GoodClamped`); empty is uncertain; an OPC UA
+/// numeric status code (decimal, signed or `0x` hex) by its severity, the top two bits. Any other
+/// text is none: the record is a decode reject, "not a signal quality".
+pub fn signal_quality(text: &str) -> Option<Quality> {
+    let text = text.trim();
+    let starts = |prefix: &str| {
+        text.get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    };
+    if text.is_empty() || starts("uncertain") {
+        Some(Quality::Uncertain)
+    } else if starts("good") {
+        Some(Quality::Good)
+    } else if starts("bad") {
+        Some(Quality::Bad)
+    } else {
+        let code = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => {
+                (text.parse::<u32>().ok()).or_else(|| text.parse::<i32>().ok().map(|c| c as u32))
+            }
+        }?;
+        Some(match code >> 30 {
+            0 => Quality::Good,
+            1 => Quality::Uncertain,
+            _ => Quality::Bad,
+        })
     }
 }
 
@@ -229,6 +315,32 @@ pub fn json_decode_reason(error: &serde_json::Error) -> &'static str {
             } else {
                 "not a JSON object"
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{signal_quality, Quality};
+
+    #[test]
+    fn signal_qualities_read_as_the_runtime_reads_them() {
+        for (text, quality) in [
+            ("GOOD", Quality::Good),
+            (" good ", Quality::Good),
+            ("GoodClamped", Quality::Good),
+            ("UncertainLastUsableValue", Quality::Uncertain),
+            ("", Quality::Uncertain),
+            ("BadSensorFailure", Quality::Bad),
+            ("0", Quality::Good),
+            ("0x40000000", Quality::Uncertain),
+            ("0x80050000", Quality::Bad),
+            ("-2147155968", Quality::Bad),
+        ] {
+            assert!(signal_quality(text) == Some(quality), "{text:?}");
+        }
+        for none in ["OK", "n/a", "-", "0xZZ", "g"] {
+            assert!(signal_quality(none).is_none(), "{none:?}");
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Hand-written `mqtt_to_postgres`: the same work as `bench/workloads/mqtt_to_postgres`. An
 //! rumqttc client with a fixed client id, clean session off and manual acknowledgements; its
 //! event loop runs in a task of its own (so the connection keeps its keep-alive while a batch
-//! commits) and forwards the messages. The rows of the messages are upserted in one
-//! transaction per checkpoint, and only then are the messages acknowledged, in order, so that
-//! nothing is lost when the program stops or crashes.
+//! commits) and forwards the messages. The rows of the messages are appended to the local queue
+//! (`local_queue.rs`: SQLite, WAL, `synchronous = FULL`) in one transaction per checkpoint, and
+//! only then are the messages acknowledged, in order, so that nothing is lost when the program
+//! stops or crashes; the queue's forwarder thread upserts them into PostgreSQL.
 //!
 //! A checkpoint comes, as in the generated program, after 1000 messages, when as many messages
 //! wait as the broker sends unacknowledged (mosquitto's `max_inflight_messages`, 20 by default,
@@ -15,6 +16,7 @@
 //! error (the bench's broker does not go away while it runs).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet, Publish, QoS};
@@ -23,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::job_rows::{Database, JobRow, Mapper};
+use super::local_queue::LocalQueue;
 use super::{Machine, Rejects};
 
 const CHECKPOINT_EVERY: usize = 1000;
@@ -49,10 +52,13 @@ pub fn run(
     mut rejects: Rejects,
     postgres: &str,
     broker: &Broker,
+    queue: &Path,
 ) -> Result<(), String> {
     let mapper = Mapper::new(machines)?;
-    super::tokio_runtime()?.block_on(async {
-        let mut database = Database::connect(postgres).await?;
+    let runtime = super::tokio_runtime()?;
+    let database = runtime.block_on(Database::connect(postgres))?;
+    let queue = LocalQueue::open(queue, database, runtime.handle().clone())?;
+    runtime.block_on(async {
         let mut options = MqttOptions::new(&broker.client_id, &broker.host, broker.port);
         options.set_keep_alive(Duration::from_secs(30));
         options.set_clean_session(false);
@@ -112,16 +118,16 @@ pub fn run(
                     pending.messages.push(message);
                     let waiting = pending.messages.len();
                     if waiting >= MAX_IN_FLIGHT || waiting >= CHECKPOINT_EVERY {
-                        checkpoint(&mut pending, &mut database, &mut rejects, &client).await?;
+                        checkpoint(&mut pending, &queue, &mut rejects, &client).await?;
                     }
                 }
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                    checkpoint(&mut pending, &mut database, &mut rejects, &client).await?;
+                    checkpoint(&mut pending, &queue, &mut rejects, &client).await?;
                 }
                 _ = terminate.recv() => break,
             }
         }
-        checkpoint(&mut pending, &mut database, &mut rejects, &client).await?;
+        checkpoint(&mut pending, &queue, &mut rejects, &client).await?;
         client.disconnect().await.map_err(|e| e.to_string())?;
         // Messages that come after the stop are not read (the broker sends them again to the
         // next start): the event loop must not wait for room to forward them.
@@ -131,18 +137,23 @@ pub fn run(
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("while disconnecting: {e}"))?;
+        // What the forwarder has not written yet stays queued on disk, as the generated
+        // program's queue does when it stops (the bench stops it after the last row is written).
+        queue.close()?;
         rejects.finish()
     })
 }
 
-/// Commits the rows, makes the dead letter durable, then acknowledges the messages in order.
+/// Appends the rows to the local queue (durable when it returns), makes the dead letter durable,
+/// then acknowledges the messages in order. (The queue's short blocking transaction runs on the
+/// thread of `block_on`, not on a worker of the runtime, so the event loop goes on meanwhile.)
 async fn checkpoint(
     pending: &mut Pending,
-    database: &mut Database,
+    queue: &LocalQueue,
     rejects: &mut Rejects,
     client: &AsyncClient,
 ) -> Result<(), String> {
-    database.commit(&mut pending.rows).await?;
+    queue.append(&mut pending.rows)?;
     rejects.sync()?;
     for message in pending.messages.drain(..) {
         client.ack(&message).await.map_err(|e| e.to_string())?;

@@ -1,12 +1,15 @@
 //! Hand-written `postgres_upsert`: the same work as `bench/workloads/postgres_upsert`, reading
-//! the file line by line and upserting the rows into PostgreSQL in one transaction per 1000
-//! records read (the generated program's default `--checkpoint-every`).
+//! the file line by line and appending the rows to the local queue (`local_queue.rs`) in one
+//! durable transaction per 1000 records read (the generated program's default
+//! `--checkpoint-every`); the queue's forwarder upserts them into PostgreSQL, and the run ends
+//! once the queue is empty.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use super::job_rows::{Database, Mapper};
+use super::local_queue::LocalQueue;
 use super::{Machine, Rejects};
 
 const BATCH: u64 = 1000;
@@ -16,33 +19,37 @@ pub fn run(
     machines: &HashMap<String, Machine>,
     mut rejects: Rejects,
     postgres: &str,
+    queue: &Path,
 ) -> Result<(), String> {
     let mapper = Mapper::new(machines)?;
     let file = std::fs::File::open(input).map_err(|e| format!("{}: {e}", input.display()))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
-    super::tokio_runtime()?.block_on(async {
-        let mut database = Database::connect(postgres).await?;
-        let mut rows = Vec::with_capacity(BATCH as usize);
-        let mut line = String::new();
-        let mut position = 0;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-                break;
-            }
-            position += 1;
-            let text = line.trim_end_matches(['\n', '\r']);
-            if !text.trim().is_empty() {
-                match mapper.row(text, position) {
-                    Ok(row) => rows.push(row),
-                    Err(r) => rejects.reject(r.stage, r.reason, &r.detail, position, text)?,
-                }
-            }
-            if position % BATCH == 0 {
-                database.commit(&mut rows).await?;
+    let runtime = super::tokio_runtime()?;
+    let database = runtime.block_on(Database::connect(postgres))?;
+    let queue = LocalQueue::open(queue, database, runtime.handle().clone())?;
+    let mut rows = Vec::with_capacity(BATCH as usize);
+    let mut line = String::new();
+    let mut position = 0;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+            break;
+        }
+        position += 1;
+        let text = line.trim_end_matches(['\n', '\r']);
+        if !text.trim().is_empty() {
+            match mapper.row(text, position) {
+                Ok(row) => rows.push(row),
+                Err(r) => rejects.reject(r.stage, r.reason, &r.detail, position, text)?,
             }
         }
-        database.commit(&mut rows).await?;
-        rejects.finish()
-    })
+        if position % BATCH == 0 {
+            queue.append(&mut rows)?;
+        }
+    }
+    queue.append(&mut rows)?;
+    // A batch run ends once its queue has reached PostgreSQL, as the generated program's does.
+    queue.drain()?;
+    queue.close()?;
+    rejects.finish()
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{finish_file, jsonl_writer, whole, write_line, Rejects};
+use super::{finish_file, jsonl_writer, whole, write_line, CsvRecord, Rejects};
 
 const MM_TO_M: f64 = 1e-3;
 const MM_PER_S_TO_M_PER_MIN: f64 = 0.06;
@@ -90,7 +90,7 @@ mill_rows! {
 }
 
 pub fn run(input: &Path, out_dir: &Path, mut rejects: Rejects) -> Result<(), String> {
-    let mut reader = csv::Reader::from_path(input).map_err(|e| e.to_string())?;
+    let mut reader = super::csv_reader(input)?;
     let headers = reader.byte_headers().map_err(|e| e.to_string())?.clone();
     let mut out = jsonl_writer(&out_dir.join("out/mill_si.jsonl"))?;
     // One record buffer for the whole file: deserializing borrows the text columns from it.
@@ -101,7 +101,7 @@ pub fn run(input: &Path, out_dir: &Path, mut rejects: Rejects) -> Result<(), Str
         .map_err(|e| e.to_string())?
     {
         position += 1;
-        let original = || String::from_utf8_lossy(record.as_slice()).into_owned();
+        let original = || CsvRecord::new(&headers, &record);
         let row: MillRow = match record.deserialize(Some(&headers)) {
             Ok(row) => row,
             Err(e) => {

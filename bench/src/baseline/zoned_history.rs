@@ -2,8 +2,8 @@
 //! time zones are resolved once, when the master data is read (jiff's bundled tz database, the
 //! one the runtime uses, so both agree on the rules); the local time is written with chrono's
 //! formatter from items parsed once. The provenance fields are written as the generated program
-//! writes them; in place of the mapping's SHA-256 (which names the program that wrote a record)
-//! the baseline writes the SHA-256 of its own source.
+//! writes them, `_fdi_mapping` the SHA-256 of the mapping file (read once at start, as
+//! `cmm_quality.rs` does), so every field is compared exactly.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -14,7 +14,8 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{finish_file, jsonl_writer, write_line, Rejects};
+use super::{finish_file, jsonl_writer, signal_quality, write_line, CsvRecord, Quality, Rejects};
+use crate::workload::Workload;
 
 #[derive(Deserialize)]
 struct HistorianSample<'a> {
@@ -67,32 +68,6 @@ struct HistoryRecord<'a> {
     _fdi_mapping: &'a str,
 }
 
-#[derive(Clone, Copy)]
-enum Quality {
-    Good,
-    Uncertain,
-    Bad,
-}
-
-/// A quality as historians write it: good, uncertain or bad in any case, or an OPC UA status name
-/// that starts with one of them; empty is uncertain.
-fn quality(text: &str) -> Option<Quality> {
-    let text = text.trim();
-    let starts = |prefix: &str| {
-        text.get(..prefix.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
-    };
-    if text.is_empty() || starts("uncertain") {
-        Some(Quality::Uncertain)
-    } else if starts("good") {
-        Some(Quality::Good)
-    } else if starts("bad") {
-        Some(Quality::Bad)
-    } else {
-        None
-    }
-}
-
 fn clocks(path: &Path) -> Result<HashMap<String, MachineClock>, String> {
     let mut reader = csv::Reader::from_path(path).map_err(|e| e.to_string())?;
     let mut clocks = HashMap::new();
@@ -121,11 +96,13 @@ pub fn run(
     mut rejects: Rejects,
 ) -> Result<(), String> {
     let clocks = clocks(master)?;
-    let program_sha256 = format!("{:x}", Sha256::digest(include_str!("zoned_history.rs")));
+    // The provenance names the mapping by its SHA-256, as the generated program's records do.
+    let mapping = std::fs::read(Workload::ZonedHistory.mapping()).map_err(|e| e.to_string())?;
+    let mapping_sha256 = format!("{:x}", Sha256::digest(&mapping));
     let local_format: Vec<Item> = StrftimeItems::new(LOCAL_FORMAT)
         .parse()
         .map_err(|e| e.to_string())?;
-    let mut reader = csv::Reader::from_path(input).map_err(|e| e.to_string())?;
+    let mut reader = super::csv_reader(input)?;
     let headers = reader.byte_headers().map_err(|e| e.to_string())?.clone();
     let mut out = jsonl_writer(&out_dir.join("out/history.jsonl"))?;
     let mut record = csv::ByteRecord::new();
@@ -137,7 +114,7 @@ pub fn run(
         .map_err(|e| e.to_string())?
     {
         position += 1;
-        let original = || String::from_utf8_lossy(record.as_slice()).into_owned();
+        let original = || CsvRecord::new(&headers, &record);
         let sample: HistorianSample = match record.deserialize(Some(&headers)) {
             Ok(sample) => sample,
             Err(e) => {
@@ -151,7 +128,7 @@ pub fn run(
             continue;
         };
         let sample_time = sample_time.to_utc();
-        let Some(reported) = quality(sample.value_quality) else {
+        let Some(reported) = signal_quality(sample.value_quality) else {
             let reason = "not a signal quality";
             rejects.reject("decode", reason, "", position, &original())?;
             continue;
@@ -202,7 +179,7 @@ pub fn run(
             _fdi_position: line,
             _fdi_source_time: &source_time,
             _fdi_flow: "archive",
-            _fdi_mapping: &program_sha256,
+            _fdi_mapping: &mapping_sha256,
         };
         if !history.value.is_none_or(f64::is_finite) {
             rejects.reject(

@@ -21,7 +21,7 @@ use crate::workload::{Feed, Layout, Workload};
 pub use compiler::{generate_mapping, one_line_change, MappingSize};
 
 /// Bump when a generator changes what it writes, so existing inputs are generated again.
-const GENERATOR_VERSION: u32 = 1;
+const GENERATOR_VERSION: u32 = 2;
 
 /// One generated input.
 pub struct Input {
