@@ -213,7 +213,9 @@ const FORMATTED_CAPACITY: usize = 48;
 fn format_with(instant: &Timestamp, items: &[Item<'_>], zone: &Zone) -> String {
     let local = instant.0.with_timezone(&zone.offset_at(&instant.0));
     let mut text = String::with_capacity(FORMATTED_CAPACITY);
-    match write!(text, "{}", local.format_with_items(items.iter())) {
+    // `write_to`, not `write!`: chrono's `Display` formats into a `String` of its own, grown
+    // from empty, and copies that.
+    match local.format_with_items(items.iter()).write_to(&mut text) {
         Ok(()) => text,
         Err(_) => instant.to_rfc3339(),
     }
