@@ -61,26 +61,34 @@ impl Quality {
     /// * empty text: `Uncertain`, as for a missing quality.
     pub fn parse(text: &str) -> Result<Quality, String> {
         let trimmed = text.trim();
-        let lower = trimmed.to_ascii_lowercase();
-        if lower.is_empty() {
+        if trimmed.is_empty() {
             return Ok(Quality::Uncertain);
         }
+        // Names and the `0x` of a code in any case, compared in place: no lowercase copy per value.
+        let starts_with = |prefix: &str| {
+            trimmed
+                .as_bytes()
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+        };
         for (prefix, quality) in [
             ("good", Quality::Good),
             ("uncertain", Quality::Uncertain),
             ("bad", Quality::Bad),
         ] {
-            if lower.starts_with(prefix) {
+            if starts_with(prefix) {
                 return Ok(quality);
             }
         }
-        let code = match lower.strip_prefix("0x") {
-            Some(hex) => u32::from_str_radix(hex, 16).ok(),
-            None => lower
+        // Hex digits are read in either case; decimal digits and signs have none.
+        let code = if starts_with("0x") {
+            u32::from_str_radix(&trimmed[2..], 16).ok()
+        } else {
+            trimmed
                 .parse::<u32>()
                 .ok()
                 // Some systems store the 32-bit code as a signed integer.
-                .or_else(|| lower.parse::<i32>().ok().map(|signed| signed as u32)),
+                .or_else(|| trimmed.parse::<i32>().ok().map(|signed| signed as u32))
         };
         code.map(Quality::from_status_code).ok_or_else(|| {
             format!(

@@ -188,6 +188,92 @@ fn quality_from_names_and_status_codes() {
     }
 }
 
+/// `Quality::parse` as it was before it compared in place: on a lowercase copy.
+fn quality_through_a_lowercase_copy(text: &str) -> Option<Quality> {
+    let lower = text.trim().to_ascii_lowercase();
+    if lower.is_empty() {
+        return Some(Quality::Uncertain);
+    }
+    for (prefix, quality) in [
+        ("good", Quality::Good),
+        ("uncertain", Quality::Uncertain),
+        ("bad", Quality::Bad),
+    ] {
+        if lower.starts_with(prefix) {
+            return Some(quality);
+        }
+    }
+    let code = match lower.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => lower
+            .parse::<u32>()
+            .ok()
+            .or_else(|| lower.parse::<i32>().ok().map(|signed| signed as u32)),
+    };
+    code.map(Quality::from_status_code)
+}
+
+#[test]
+fn quality_in_place_reads_as_a_lowercase_copy_does() {
+    let words = [
+        "good",
+        "GOOD",
+        "gOoD",
+        "Go",
+        "goo",
+        "g\u{f6}od",
+        "GoodClamped",
+        "uncertain",
+        "UNCERTAIN",
+        "Uncert",
+        "BAD",
+        "bAd",
+        "ba",
+        "BadCommunicationError",
+        "\u{212a}bad",
+        "0",
+        "00",
+        "+5",
+        "-1",
+        "0x",
+        "0X",
+        "0xff",
+        "0XFF",
+        "0xC0000000",
+        "0Xc0000000",
+        "+0x5",
+        "0x+5",
+        "0x-5",
+        "2147483648",
+        "-2147483648",
+        "4294967295",
+        "4294967296",
+        "1.0",
+        "ok",
+        "\u{e9}",
+        "",
+        " ",
+        "\t bad \n",
+        "\u{a0}good\u{a0}",
+        "0x\u{e9}",
+        "\u{130}",
+    ];
+    for word in words {
+        for text in [
+            word.to_string(),
+            format!(" {word}"),
+            format!("{word}x"),
+            format!("{word}7"),
+        ] {
+            assert_eq!(
+                Quality::parse(&text).ok(),
+                quality_through_a_lowercase_copy(&text),
+                "{text:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn quality_errors_are_decode_errors_naming_the_column() {
     let raw = RawRecord::csv(

@@ -25,6 +25,12 @@ use crate::source::{Source, StreamSource};
 /// little more than 512 and cost wide rows 9 MiB more.
 pub(super) const CHUNK: usize = 512;
 
+// A spent chunk comes back whole (`read_in_chunks`): a file source must keep all of it for reuse.
+const _: () = assert!(
+    crate::source::SPARE_RECORDS >= CHUNK,
+    "a file source keeps fewer recycled records than a chunk holds"
+);
+
 /// What a reader is given: where to send, what comes back, when to stop.
 pub(crate) struct ReaderLink {
     /// The source's index in the run.

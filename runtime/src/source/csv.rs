@@ -26,6 +26,9 @@ pub struct CsvSource {
     acknowledged: AcknowledgedPosition,
     /// The buffers of recycled rows (a chunk's worth at most), filled again by the next reads.
     spare: Vec<csv::ByteRecord>,
+    /// The most bytes and fields a row has had: a new row's buffers start this large, rather
+    /// than growing from empty by doubling (a wide row: a dozen reallocations).
+    widest_row: (usize, usize),
     /// The file's size when opened.
     size: Option<u64>,
 }
@@ -55,6 +58,7 @@ impl CsvSource {
             rows_read: 0,
             acknowledged: AcknowledgedPosition::default(),
             spare: Vec::new(),
+            widest_row: (0, 0),
             size,
         })
     }
@@ -73,6 +77,7 @@ impl CsvSource {
             rows_read: 0,
             acknowledged: AcknowledgedPosition::default(),
             spare: Vec::new(),
+            widest_row: (0, 0),
             size: None,
         }
     }
@@ -113,7 +118,10 @@ impl Source for CsvSource {
     }
 
     fn read(&mut self) -> Result<Option<RawRecord>, RunError> {
-        let mut row = self.spare.pop().unwrap_or_default();
+        let mut row = self.spare.pop().unwrap_or_else(|| {
+            let (bytes, fields) = self.widest_row;
+            csv::ByteRecord::with_capacity(bytes, fields)
+        });
         let more = self
             .reader
             .read_byte_record(&mut row)
@@ -126,6 +134,8 @@ impl Source for CsvSource {
             return Ok(None);
         }
         self.rows_read += 1;
+        self.widest_row.0 = self.widest_row.0.max(row.as_slice().len());
+        self.widest_row.1 = self.widest_row.1.max(row.len());
         // The line the row starts on, for provenance: rows may span lines (quoted line breaks).
         let line = row.position().map_or(self.rows_read + 1, |p| p.line());
         // Invalid UTF-8 is a problem of this row only: keep a lossy copy for the dead letter and let the decode
@@ -263,6 +273,29 @@ x
                 json!({"a": "", "b": "", "c": ""}),
             ]
         );
+    }
+
+    #[test]
+    fn a_delivery_of_recycled_rows_is_kept_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: String = (0..SPARE_RECORDS + 10)
+            .map(|i| format!("{i},x\n"))
+            .collect();
+        let path = write_file(&dir, "m.csv", format!("a,b\n{rows}").as_bytes());
+        let mut source = CsvSource::open("mill", &path).unwrap();
+        let chunk: Vec<RawRecord> = std::iter::from_fn(|| source.read().unwrap())
+            .take(SPARE_RECORDS)
+            .collect();
+        for raw in chunk {
+            source.recycle(raw);
+        }
+        assert_eq!(source.spare.len(), SPARE_RECORDS);
+        let next = source.read().unwrap().unwrap();
+        assert_eq!(
+            next.original(),
+            json!({"a": SPARE_RECORDS.to_string(), "b": "x"})
+        );
+        assert_eq!(source.spare.len(), SPARE_RECORDS - 1);
     }
 
     #[test]

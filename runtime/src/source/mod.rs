@@ -18,8 +18,10 @@ pub use self::stream::{Delivery, InFlight, StreamSource};
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
 
-/// How many recycled records a file source keeps for reuse: a delivery's worth (`run/reader.rs`).
-pub(crate) const SPARE_RECORDS: usize = 256;
+/// How many recycled records a file source keeps for reuse: a delivery's worth (`CHUNK` in
+/// `run/reader.rs`, which checks that it is not more). The reader hands back a whole spent chunk
+/// before it reads the next: a smaller spare drops the rest, and their rows are allocated again.
+pub(crate) const SPARE_RECORDS: usize = 512;
 
 /// The read and acknowledge stages of one source.
 pub trait Source {

@@ -5,6 +5,8 @@
 //! results from epoch times such as `1700000000.123`, which as a binary fraction is 122999906 ns (the same
 //! reasoning as [`round`](crate::stdlib::round)).
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, TimeDelta};
 
 use super::range;
@@ -143,8 +145,74 @@ fn f64_nanos(value: f64, unit: EpochUnit) -> Option<i128> {
     if !value.is_finite() {
         return None;
     }
+    if let Some(nanos) = whole_nanos(value, unit) {
+        return Some(nanos);
+    }
     // `{}` never uses an exponent and prints the shortest decimal that reads back as the same value.
-    decimal_nanos(&value.to_string(), unit)
+    let mut text = DecimalText::default();
+    match write!(text, "{value}") {
+        Ok(()) => decimal_nanos(text.as_str(), unit),
+        Err(_) => decimal_nanos(&value.to_string(), unit),
+    }
+}
+
+/// `value` in `unit` as nanoseconds without writing it, when a whole number of nanoseconds reads
+/// back as `value`: then that number is the decimal `value` prints as, to the nanosecond, and
+/// [`f64_nanos`] gives the same. `None` when the amount is too large for that to hold, or needs
+/// digits finer than a nanosecond: [`f64_nanos`] writes those.
+///
+/// Why the same: `value` prints as the shortest decimal that reads back as `value`, that is, one
+/// within half a binary step (ulp) of it. Below the bound here a step is shorter than a
+/// nanosecond, so at most one whole number of nanoseconds lies within half a step either side of
+/// `value`; when `n` ns reads back as `value` it is that one, and a decimal with fewer digits that
+/// reads back as `value` is a whole number of nanoseconds too (fewer digits end no further right),
+/// so it is `n` ns. The unit test `whole_nanos_agrees_with_the_printed_decimal` compares both on
+/// millions of values.
+fn whole_nanos(value: f64, unit: EpochUnit) -> Option<i128> {
+    let per_unit = unit.nanos() as f64;
+    // A step of `value` is at most |value| * 2^-52: less than a nanosecond below this bound.
+    if value.abs() * f64::EPSILON * per_unit >= 0.5 {
+        return None;
+    }
+    let nanos = (value * per_unit).round();
+    // Exact division of two exactly held integers, rounded once: the float that the decimal
+    // `nanos` ns reads as.
+    (nanos / per_unit == value).then_some(nanos as i128)
+}
+
+/// A float written with `{}` on the stack: the longest, the smallest subnormal, takes 326 bytes
+/// (`-0.` and 323 more digits); anything longer reports an error and is written to a `String`.
+struct DecimalText {
+    bytes: [u8; 400],
+    len: usize,
+}
+
+impl Default for DecimalText {
+    fn default() -> Self {
+        DecimalText {
+            bytes: [0; 400],
+            len: 0,
+        }
+    }
+}
+
+impl DecimalText {
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are copied in, so the bytes are UTF-8.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for DecimalText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(std::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// A plain decimal (`-12.345`) in `unit` as nanoseconds; digits finer than a nanosecond are rounded half away
@@ -181,4 +249,98 @@ fn decimal_nanos(text: &str, unit: EpochUnit) -> Option<i128> {
         nanos += 1;
     }
     Some(if negative { -nanos } else { nanos })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`f64_nanos`] computed before [`whole_nanos`]: through the decimal `to_string` prints.
+    fn printed_nanos(value: f64, unit: EpochUnit) -> Option<i128> {
+        value
+            .is_finite()
+            .then(|| decimal_nanos(&value.to_string(), unit))
+            .flatten()
+    }
+
+    fn assert_agrees(value: f64) {
+        for unit in [EpochUnit::Seconds, EpochUnit::Millis] {
+            assert_eq!(
+                f64_nanos(value, unit),
+                printed_nanos(value, unit),
+                "{value:?} {unit:?}"
+            );
+            assert_eq!(
+                f64_nanos(-value, unit),
+                printed_nanos(-value, unit),
+                "{:?} {unit:?}",
+                -value
+            );
+        }
+    }
+
+    #[test]
+    fn whole_nanos_agrees_with_the_printed_decimal() {
+        let chosen = [
+            0.0,
+            0.1,
+            0.2,
+            0.3,
+            1.1,
+            0.5,
+            1.5,
+            2.5,
+            0.000_000_000_5,
+            0.000_000_001_5,
+            0.000_000_002_5,
+            0.000_000_000_499_999,
+            1e-9,
+            1e-10,
+            1e-300,
+            f64::MIN_POSITIVE,
+            5e-324,
+            59.999_999_999_5,
+            3600.0,
+            86_400.123_456_789,
+            4_194_303.999_999_999,
+            4_194_304.000_000_001,
+            8_388_608.5,
+            1_700_000_000.123,
+            1e15,
+            1e300,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for value in chosen {
+            assert_agrees(value);
+        }
+        // Amounts a mapping adds take the way without text.
+        assert_eq!(whole_nanos(0.1, EpochUnit::Seconds), Some(100_000_000));
+        assert_eq!(
+            whole_nanos(-3600.5, EpochUnit::Seconds),
+            Some(-3_600_500_000_000)
+        );
+        assert_eq!(whole_nanos(1.5e-9, EpochUnit::Seconds), None);
+        // Decimals with up to 12 fraction digits at many magnitudes, and floats from their bits:
+        // a seeded xorshift keeps the run repeatable.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..250_000 {
+            let digits = next() % 1_000_000_000_000_000;
+            let places = (next() % 19) as i32;
+            assert_agrees(digits as f64 / 10f64.powi(places));
+            let millis = (next() % 100_000_000_000) as f64;
+            assert_agrees(millis / 1e3);
+            assert_agrees(f64::from_bits(next()));
+            // Around the bound where a step becomes a nanosecond.
+            let near_bound = f64::from_bits(0x4140_0000_0000_0000 + next() % (1 << 52));
+            assert_agrees(near_bound);
+        }
+    }
 }

@@ -206,10 +206,16 @@ pub fn format_timestamp(instant: &Timestamp, format: &str, zone: &str) -> String
     .unwrap_or_else(|_| instant.to_rfc3339())
 }
 
+/// Room for a formatted timestamp from the start: an RFC 3339 time with nanoseconds and an offset
+/// takes 35 bytes, so growing from empty would reallocate four times per value.
+const FORMATTED_CAPACITY: usize = 48;
+
 fn format_with(instant: &Timestamp, items: &[Item<'_>], zone: &Zone) -> String {
     let local = instant.0.with_timezone(&zone.offset_at(&instant.0));
-    let mut text = String::new();
-    match write!(text, "{}", local.format_with_items(items.iter())) {
+    let mut text = String::with_capacity(FORMATTED_CAPACITY);
+    // `write_to`, not `write!`: chrono's `Display` formats into a `String` of its own, grown
+    // from empty, and copies that.
+    match local.format_with_items(items.iter()).write_to(&mut text) {
         Ok(()) => text,
         Err(_) => instant.to_rfc3339(),
     }

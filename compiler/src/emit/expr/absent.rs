@@ -3,7 +3,7 @@
 
 use super::{clone_unless_copy, is_copy, ExprEmitter};
 use crate::emit::names::SampleField;
-use crate::ir::{Expr, ExprKind, SamplePart, Type};
+use crate::ir::{Builtin, Expr, ExprKind, SamplePart, Type};
 
 impl ExprEmitter<'_> {
     /// The `Option` an optional field is, in place, when `e` is one (of the source record, of a
@@ -51,22 +51,16 @@ impl ExprEmitter<'_> {
         if default.is_fallible() || contains_reject(default) {
             return None;
         }
+        if let Some(borrowed) = self.optional_text_or(value, default) {
+            return Some(format!("{borrowed}.to_owned()"));
+        }
         let option = self.optional_place(value)?;
-        // Text is borrowed as it is (`&str`), so a literal or a field read in place costs nothing.
         let cheap = match value.ty {
-            Type::String => {
-                matches!(default.kind, ExprKind::Literal(_)) || self.place(default).is_some()
-            }
+            // Text with a default that is not read in place: `optional_text_or` took the rest.
+            Type::String => false,
             _ => self.is_cheap_copy(default),
         };
         Some(match (&value.ty, cheap) {
-            // Source text may be borrowed (`Cow<str>`) and lookup text owned: both read as `&str`.
-            (Type::String, true) => {
-                format!(
-                    "{option}.as_deref().unwrap_or({}).to_owned()",
-                    self.text(default)
-                )
-            }
             (Type::String, false) => format!(
                 "{option}.as_deref().map_or_else(|| {}, str::to_owned)",
                 self.value(default)
@@ -82,6 +76,42 @@ impl ExprEmitter<'_> {
                 self.value(default)
             ),
         })
+    }
+
+    /// `field ?? default` (or `coalesce(field, default, ...)`) on optional text whose default is
+    /// a literal or text read in place, as a borrowed `&str`: where only the text is needed (a
+    /// lookup key, a comparison, a part of a concatenation) nothing is copied. `None` for any
+    /// other expression.
+    pub(super) fn borrowed_text_default(&self, e: &Expr) -> Option<String> {
+        match &e.kind {
+            ExprKind::Coalesce { value, default } => self.optional_text_or(value, default),
+            // A default that cannot fail ends the chain: later arguments are never reached.
+            ExprKind::Call {
+                function: Builtin::Coalesce,
+                args,
+            } => self.optional_text_or(args.first()?, args.get(1)?),
+            _ => None,
+        }
+    }
+
+    /// `value ?? default` as a `&str` when `value` is optional text and `default` is a literal
+    /// or text read in place (which cannot fail): the field's `Option` with `unwrap_or`.
+    fn optional_text_or(&self, value: &Expr, default: &Expr) -> Option<String> {
+        let in_place =
+            matches!(default.kind, ExprKind::Literal(_)) || self.place(default).is_some();
+        if value.ty != Type::String
+            || !in_place
+            || default.is_fallible()
+            || contains_reject(default)
+        {
+            return None;
+        }
+        // Source text may be borrowed (`Cow<str>`) and lookup text owned: both read as `&str`.
+        let option = self.optional_place(value)?;
+        Some(format!(
+            "{option}.as_deref().unwrap_or({})",
+            self.text(default)
+        ))
     }
 
     /// Whether `e` is a literal or a value read in place that is copied: evaluating it

@@ -143,6 +143,9 @@ impl ExprEmitter<'_> {
 
     /// A `&str` for a string (or identifier) value.
     pub fn text(&self, e: &Expr) -> String {
+        if let Some(borrowed) = self.borrowed_text_default(e) {
+            return borrowed;
+        }
         match (&e.kind, &e.ty) {
             (ExprKind::Literal(Literal::String(s)), _) => format!("{s:?}"),
             (ExprKind::SourceName, _) => "raw.source()".into(),
