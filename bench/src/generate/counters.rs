@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::{event_time, machine_codes};
 use crate::rng::Rng;
+use crate::workload::Workload;
 
 /// `last_is_known`: the last event names a machine of the master data, so that its row marks
 /// the end of a stream whose program does not end by itself (the MQTT workload's).
@@ -15,7 +16,7 @@ pub fn write(
     records: u64,
     last_is_known: bool,
 ) -> Result<(), String> {
-    let machines = machine_codes()?;
+    let machines = machine_codes(Workload::MachineState)?;
     // (machine, job number) of every job started so far.
     let mut jobs: Vec<(usize, u64)> = Vec::new();
     for i in 0..records {

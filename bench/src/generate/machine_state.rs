@@ -5,6 +5,7 @@ use std::io::Write;
 
 use super::{event_time, machine_codes};
 use crate::rng::Rng;
+use crate::workload::Workload;
 
 /// Known execution states, weighted roughly as a shift spends its time.
 const STATES: [&str; 10] = [
@@ -24,7 +25,7 @@ const BAD_NUMBERS: [&str; 3] = ["\"n/a\"", "\"#VALUE!\"", "null"];
 const SHIFTS: [&str; 3] = ["A", "B", "C"];
 
 pub fn write(out: &mut impl Write, rng: &mut Rng, records: u64) -> Result<(), String> {
-    let machines = machine_codes()?;
+    let machines = machine_codes(Workload::MachineState)?;
     let mut part_counts = vec![0i64; machines.len()];
     for i in 0..records {
         let m = rng.below(machines.len() as u64) as usize;

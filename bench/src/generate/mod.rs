@@ -78,11 +78,12 @@ pub fn io_error(path: &Path, e: impl std::fmt::Display) -> String {
     format!("{}: {e}", path.display())
 }
 
-/// The machine codes of the committed master data, so generated events name real machines.
-fn machine_codes() -> Result<Vec<String>, String> {
-    let (_, path) = Workload::MachineState
+/// The machine codes of `workload`'s committed master data (its first column), so generated
+/// events name real machines.
+fn machine_codes(workload: Workload) -> Result<Vec<String>, String> {
+    let (_, path) = workload
         .master_data()
-        .ok_or("machine_state has master data")?;
+        .ok_or_else(|| format!("{} has master data", workload.name()))?;
     let mut reader = csv::Reader::from_path(&path).map_err(|e| io_error(&path, e))?;
     reader
         .records()

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Duration, SecondsFormat};
 
-use super::io_error;
+use super::machine_codes;
 use crate::rng::Rng;
 use crate::workload::Workload;
 
@@ -33,23 +33,8 @@ const TAGS: [&str; 3] = ["hydraulic_pressure", "coolant_pressure", "air_pressure
 const BAD_TIMES: [&str; 3] = ["#N/A", "2024-13-01T00:00:00Z", "yesterday"];
 const BAD_QUALITIES: [&str; 3] = ["OK", "n/a", "-"];
 
-/// The machine codes of the committed master data.
-fn machines() -> Result<Vec<String>, String> {
-    let (_, path) = Workload::ZonedHistory
-        .master_data()
-        .ok_or("zoned_history has master data")?;
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| io_error(&path, e))?;
-    reader
-        .records()
-        .map(|row| {
-            row.map(|r| r[0].to_string())
-                .map_err(|e| io_error(&path, e))
-        })
-        .collect()
-}
-
 pub fn write(out: &mut impl Write, rng: &mut Rng, records: u64) -> Result<(), String> {
-    let machines = machines()?;
+    let machines = machine_codes(Workload::ZonedHistory)?;
     let start = DateTime::parse_from_rfc3339("2024-03-10T06:00:00Z").expect("a valid constant");
     writeln!(out, "machine,tag,sample_time,value,value_quality").map_err(|e| e.to_string())?;
     // The kinds of bad samples take turns, so that each is there also in a small input (a
