@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Display};
 
-use serde::de::value::{StrDeserializer, StringDeserializer};
+use serde::de::value::{BorrowedStrDeserializer, StrDeserializer};
 use serde::de::{
     self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Unexpected,
     Visitor,
@@ -359,7 +359,9 @@ impl<'de> Deserializer<'de> for CsvField<'de> {
         _variants: &'static [&'static str],
         visitor: W,
     ) -> Result<W::Value, DecodeError> {
-        let variant: StringDeserializer<DecodeError> = self.0.to_string().into_deserializer();
+        // Borrowed, not copied: a CSV enum column is read on every row.
+        let variant: BorrowedStrDeserializer<'de, DecodeError> =
+            BorrowedStrDeserializer::new(self.0);
         visitor
             .visit_enum(variant)
             .inspect_err(|_| DecodeRule::NotACode(name).note())
