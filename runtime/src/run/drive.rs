@@ -2,8 +2,10 @@
 //!
 //! [`Run::drive`] starts one reader per source (`reader.rs`): a file source on a blocking thread of its own,
 //! a network source as a tokio task. Readers send [`Event::Delivery`]s on one bounded channel; the core, the
-//! thread that called `drive`, takes them one at a time and runs the source's map function (decode, then
-//! every flow of the source, generated code) on each record. Per source it counts the records since its last
+//! thread that called `drive`, takes them one at a time. It runs the source's map function (decode, then
+//! every flow of the source, generated code) on each record itself, or, for a file source with
+//! `--map-threads` above 1, hands whole chunks to map workers and applies their output batches in chunk
+//! order (`parallel.rs`): either way the core is the only writer. Per source it counts the records since its last
 //! checkpoint and remembers when the oldest arrived; when either reaches `--checkpoint-every` or
 //! `--checkpoint-interval`, it flushes the targets the source feeds and the dead letter, and only then sends
 //! the reader the position to acknowledge (a source whose flows deliver at most once is acknowledged when the core

@@ -21,7 +21,7 @@ use crate::source::{Source, StreamSource};
 
 /// Records per delivery of a file source: enough that a channel send is rare next to the work on each record,
 /// few enough that the chunks in flight stay small. Never more than `--checkpoint-every`. Measured at 1,000,000
-/// records (BENCHMARKS.md): 256 cost the lightest workload a tenth of its speed in thread wake-ups; 1024 won
+/// records (docs/benchmarks-history.md): 256 cost the lightest workload a tenth of its speed in thread wake-ups; 1024 won
 /// little more than 512 and cost wide rows 9 MiB more.
 pub(super) const CHUNK: usize = 512;
 
