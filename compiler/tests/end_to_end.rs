@@ -257,12 +257,7 @@ fn bad_rows_and_missing_master_data_go_to_the_dead_letter_with_their_reason() {
 #[test]
 fn string_literals_survive_as_data() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("escape");
-    copy_dir(
-        &workspace_root().join("tests/programs/escaped_literal"),
-        &dir,
-    );
-    let binary = build(&dir.join("escaped_literal.fdi"), &tmp.path().join("crate"));
+    let (dir, binary) = build_test_program_copy(tmp.path(), "escaped_literal");
     let (code, summary) = run_json(&binary, &[]);
     assert_eq!(code, 0, "the literal must not run as code: {summary}");
     assert_balanced(&summary);
@@ -280,15 +275,7 @@ fn string_literals_survive_as_data() {
 #[test]
 fn bindings_and_literals_map_as_written() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("lets");
-    copy_dir(
-        &workspace_root().join("tests/programs/lets_and_literals"),
-        &dir,
-    );
-    let binary = build(
-        &dir.join("lets_and_literals.fdi"),
-        &tmp.path().join("crate"),
-    );
+    let (dir, binary) = build_test_program_copy(tmp.path(), "lets_and_literals");
     let (code, summary) = run_json(&binary, &[]);
     assert_balanced(&summary);
     let input = read_jsonl(&dir.join("input.jsonl"));
@@ -398,15 +385,7 @@ fn inspect(row: &serde_json::Value, tolerances: &Tolerances) -> Inspected {
 #[test]
 fn skips_after_bindings_count_as_filtered_and_present_tests_fields() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("inspection");
-    copy_dir(
-        &workspace_root().join("tests/programs/inspection_filters"),
-        &dir,
-    );
-    let binary = build(
-        &dir.join("inspection_filters.fdi"),
-        &tmp.path().join("crate"),
-    );
+    let (dir, binary) = build_test_program_copy(tmp.path(), "inspection_filters");
     let (code, summary) = run_json(&binary, &[]);
     assert_eq!(code, 0, "{summary}");
     assert_balanced(&summary);
@@ -470,12 +449,7 @@ fn skips_after_bindings_count_as_filtered_and_present_tests_fields() {
 #[test]
 fn composite_keys_find_each_record_its_own_row() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("keys");
-    copy_dir(
-        &workspace_root().join("tests/programs/composite_keys"),
-        &dir,
-    );
-    let binary = build(&dir.join("composite_keys.fdi"), &tmp.path().join("crate"));
+    let (dir, binary) = build_test_program_copy(tmp.path(), "composite_keys");
     let (code, summary) = run_json(&binary, &[]);
     assert_eq!(code, 0, "{summary}");
     assert_balanced(&summary);
@@ -604,12 +578,7 @@ fn stations_in(path: &Path) -> BTreeMap<(String, String), String> {
 #[test]
 fn shared_bindings_reject_a_record_once_for_all_flows() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("shared");
-    copy_dir(
-        &workspace_root().join("tests/programs/shared_bindings"),
-        &dir,
-    );
-    let binary = build(&dir.join("shared_bindings.fdi"), &tmp.path().join("crate"));
+    let (dir, binary) = build_test_program_copy(tmp.path(), "shared_bindings");
     let (code, summary) = run_json(&binary, &[]);
     assert_eq!(code, 0, "{summary}");
     assert_balanced(&summary);
@@ -715,9 +684,7 @@ fn shared_bindings_reject_a_record_once_for_all_flows() {
 #[test]
 fn unit_columns_convert_each_row_and_reject_unknown_units() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("units");
-    copy_dir(&workspace_root().join("tests/programs/unit_column"), &dir);
-    let binary = build(&dir.join("unit_column.fdi"), &tmp.path().join("crate"));
+    let (dir, binary) = build_test_program_copy(tmp.path(), "unit_column");
     let (code, summary) = run_json(&binary, &[]);
     assert_eq!(code, 0, "{summary}");
     assert_balanced(&summary);

@@ -52,6 +52,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Copies the test program `tests/programs/NAME` into `tmp` (so its run writes nothing into
+/// the repository) and builds its `NAME.fdi`: returns the copy's folder and the program's path.
+pub fn build_test_program_copy(tmp: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let dir = tmp.join(name);
+    copy_dir(&workspace_root().join("tests/programs").join(name), &dir);
+    let binary = build(&dir.join(format!("{name}.fdi")), &tmp.join("crate"));
+    (dir, binary)
+}
+
 /// Builds `mapping` with the `fdi` binary (debug profile) and returns the program's path.
 /// Warnings in the generated code fail the build: generated code must have none.
 pub fn build(mapping: &Path, crate_dir: &Path) -> PathBuf {
