@@ -31,6 +31,11 @@ pub struct BuildOptions {
     /// Fail when the compiler warns about the generated code, which should never happen:
     /// fdi's own tests build with it.
     pub deny_warnings: bool,
+    /// Compile the runtime with every connector, not only those the mapping uses. The runtime
+    /// is compiled once per set of features in a target directory, so many mappings built into
+    /// one (a CI job, fdi's own tests) share one build of it instead of one per set. The
+    /// generated crate is the same either way: the features are given to cargo.
+    pub all_connectors: bool,
 }
 
 /// The commit checked out where the mapping lives, and whether its files differ from it.
@@ -159,6 +164,13 @@ pub fn build(
         .arg(&target_dir);
     if options.release {
         cargo.arg("--release");
+    }
+    if options.all_connectors {
+        let features: Vec<String> = crate::connectors::all_runtime_features()
+            .iter()
+            .map(|feature| format!("fdi-runtime/{feature}"))
+            .collect();
+        cargo.arg("--features").arg(features.join(","));
     }
     let stamp = BuildStamp::for_build(options, &crate_dir, changed);
     stamp.set_env(&mut cargo);

@@ -75,6 +75,9 @@ enum Command {
         /// Cargo target directory shared by generated programs [default: $FDI_TARGET_DIR or ~/.cache/fdi/target].
         #[arg(long, value_name = "DIR")]
         target_dir: Option<PathBuf>,
+        /// Compile the runtime with every connector, so that mappings using different connectors share one build of it.
+        #[arg(long)]
+        all_connectors: bool,
     },
     /// Format mapping files in place, in the one canonical layout.
     Fmt {
@@ -172,6 +175,9 @@ struct BuildArgs {
     /// Fail if the compiler warns about the generated code (it should not: fdi's tests use this).
     #[arg(long)]
     deny_warnings: bool,
+    /// Compile the runtime with every connector, so that mappings using different connectors share one build of it.
+    #[arg(long)]
+    all_connectors: bool,
 }
 
 fn main() -> ExitCode {
@@ -269,7 +275,8 @@ fn run(cli: Cli) -> ExitCode {
             files,
             format,
             target_dir,
-        } => test(&files, format, target_dir),
+            all_connectors,
+        } => test(&files, format, target_dir, all_connectors),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Explain { code, list } => explain(code.as_deref(), list),
         Command::Schema {
@@ -431,9 +438,15 @@ fn schema_import(
     }
 }
 
-fn test(files: &[PathBuf], format: Format, target_dir: Option<PathBuf>) -> ExitCode {
+fn test(
+    files: &[PathBuf],
+    format: Format,
+    target_dir: Option<PathBuf>,
+    all_connectors: bool,
+) -> ExitCode {
     let options = testing::TestOptions {
         target_dir: target_dir.unwrap_or_else(default_target_dir),
+        all_connectors,
     };
     let format = match format {
         Format::Human => testing::ReportFormat::Human,
@@ -714,6 +727,7 @@ fn build_program(file: &Path, crate_dir: &Path, args: &BuildArgs) -> Result<Path
         mapping_dir: fdi_compiler::mapping_dir(file),
         git: git_state(&inputs),
         deny_warnings: args.deny_warnings,
+        all_connectors: args.all_connectors,
     };
     build(&generated, &generated.bin, &options).map_err(|d| {
         report(&[d], &SourceMap::new());

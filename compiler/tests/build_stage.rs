@@ -33,6 +33,7 @@ fn build_in(
         mapping_dir: workspace_root().join("examples/mill-to-mes"),
         git: None,
         deny_warnings,
+        all_connectors: true,
     };
     build(generated, "mill_to_mes", &options).map(|_| ())
 }

@@ -6,10 +6,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use fdi_compiler::source_map::SourceMap;
-use support::{shared_target_dir, workspace_root};
+use support::{fdi_building, workspace_root};
 
 /// Mappings whose tests fail on purpose (relative to the workspace root), and why.
 const MEANT_TO_FAIL: &[(&str, &str)] = &[(
@@ -65,12 +64,9 @@ fn every_mapping_with_tests_in_the_repository_passes_them() {
         files.len() > MEANT_TO_FAIL.len() + 2,
         "found only {files:?}"
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_fdi"))
-        .arg("test")
+    let output = fdi_building("test")
         .arg("--format")
         .arg("json")
-        .arg("--target-dir")
-        .arg(shared_target_dir())
         .args(&files)
         .current_dir(workspace_root())
         .output()

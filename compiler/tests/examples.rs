@@ -3,9 +3,7 @@
 
 mod support;
 
-use std::process::Command;
-
-use support::{shared_target_dir, workspace_root};
+use support::{fdi_building, workspace_root};
 
 #[test]
 fn every_example_passes_its_own_tests() {
@@ -22,11 +20,8 @@ fn every_example_passes_its_own_tests() {
         .collect();
     mappings.sort();
     assert!(mappings.len() >= 2, "found {mappings:?}");
-    let output = Command::new(env!("CARGO_BIN_EXE_fdi"))
-        .arg("test")
+    let output = fdi_building("test")
         .args(&mappings)
-        .arg("--target-dir")
-        .arg(shared_target_dir())
         .output()
         .expect("run fdi test");
     let report = String::from_utf8_lossy(&output.stdout);

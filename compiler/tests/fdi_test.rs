@@ -7,20 +7,17 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use support::{shared_target_dir, workspace_root};
+use support::{fdi_building, workspace_root};
 
 const PASSING: &str = "tests/programs/tested_mapping/tested_mapping.fdi";
 const FAILING: &str = "tests/programs/failing_tests/failing_tests.fdi";
 
 /// `fdi test ARGS...` from the workspace root, building into the tests' shared target dir.
 fn fdi_test(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fdi"))
-        .arg("test")
+    fdi_building("test")
         .args(args)
-        .arg("--target-dir")
-        .arg(shared_target_dir())
         .current_dir(workspace_root())
         .output()
         .expect("run fdi test")

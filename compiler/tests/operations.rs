@@ -495,16 +495,13 @@ fn no_progress_bar_control_characters_when_stderr_is_not_a_terminal() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let example = example_copy(tmp.path());
     let mapping = example.join("mill_to_mes.fdi");
-    let target_dir = shared_target_dir();
     for command in ["build", "run"] {
-        let mut fdi = Command::new(env!("CARGO_BIN_EXE_fdi"));
-        fdi.arg(command).arg(&mapping);
+        let mut fdi = fdi_building(command);
+        fdi.arg(&mapping);
         if command == "build" {
             fdi.arg("-o").arg(tmp.path().join("crate"));
         }
         let output = fdi
-            .arg("--target-dir")
-            .arg(&target_dir)
             .arg("--debug")
             .env_remove("CI")
             .stderr(Stdio::piped())

@@ -147,6 +147,21 @@ const CONNECTION: OptionSpec = OptionSpec {
     when: None,
 };
 
+/// Every cargo feature of the runtime some connector needs, each once, in table order:
+/// `fdi build --all-connectors` compiles the runtime with all of them.
+pub fn all_runtime_features() -> Vec<&'static str> {
+    let mut features = Vec::new();
+    for spec in CONNECTORS {
+        let by_value = spec.value_features.iter().map(|(_, _, feature)| *feature);
+        for feature in spec.feature.into_iter().chain(by_value) {
+            if !features.contains(&feature) {
+                features.push(feature);
+            }
+        }
+    }
+    features
+}
+
 /// Every connector, in the order the docs list them.
 pub const CONNECTORS: &[ConnectorSpec] = &[
     ConnectorSpec {

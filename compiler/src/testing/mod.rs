@@ -31,6 +31,8 @@ pub use report::ReportFormat;
 pub struct TestOptions {
     /// Cargo's target directory shared by generated programs (see [`BuildOptions`]).
     pub target_dir: PathBuf,
+    /// Build with every connector (see [`BuildOptions::all_connectors`]).
+    pub all_connectors: bool,
 }
 
 /// What `fdi test` found for one mapping file.
@@ -122,6 +124,7 @@ pub fn test_mapping(file: &Path, options: &TestOptions) -> MappingOutcome {
                 .collect::<Vec<_>>(),
         ),
         deny_warnings: false,
+        all_connectors: options.all_connectors,
     };
     let binary = match build(&generated, &generated.bin, &build_options) {
         Ok(binary) => binary,

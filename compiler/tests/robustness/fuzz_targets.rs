@@ -1,5 +1,5 @@
 //! The fuzz targets of `fuzz/` (parse, check, emit; see docs/robustness.md) each run for a
-//! minute under libFuzzer with no crash, from a corpus this run seeds with every `.fdi` file of
+//! minute under libFuzzer with no crash, the three at once, from a corpus this run seeds with every `.fdi` file of
 //! the repository. Needs cargo-fuzz (`tests/peers/install` installs it); builds with its own
 //! target folder (`fuzz/target/none`), uninstrumented (`--sanitizer none`: the compiler is safe
 //! Rust, and the AddressSanitizer build costs more than it finds here; docs/robustness.md has
@@ -76,33 +76,22 @@ fn each_fuzz_target_runs_a_minute_without_a_crash() {
         count > 100,
         "only {count} mappings found to seed the corpus"
     );
-    for target in TARGETS {
-        let corpus = fuzz.join("corpus").join(target);
-        std::fs::create_dir_all(&corpus).expect("create the corpus folder");
-        let output = Command::new("cargo")
-            .current_dir(&fuzz)
-            // cargo-fuzz needs nightly flags (-Z); the stable toolchain accepts them so.
-            .env("RUSTC_BOOTSTRAP", "1")
-            .env_remove("CARGO_TARGET_DIR")
-            .args([
-                "fuzz",
-                "run",
-                "--sanitizer",
-                "none",
-                "--target-dir",
-                "target/none",
-            ])
-            .arg(target)
-            .arg(&corpus)
-            .arg(&seeds)
-            .arg("--")
-            .arg(format!("-max_total_time={seconds}"))
-            .arg(format!("-dict={}", fuzz.join("fdi.dict").display()))
-            // An input that takes a minute is a finding too (a hang), not a slow machine.
-            .arg("-timeout=60")
-            .arg("-rss_limit_mb=4096")
-            .output()
-            .expect("run cargo fuzz");
+    // The three targets fuzz at the same time, each for its full time: on CI's two cores
+    // that is a minute of the machine instead of three.
+    let runs: Vec<(&str, std::process::Output)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = TARGETS
+            .iter()
+            .map(|target| {
+                let (fuzz, seeds) = (&fuzz, &seeds);
+                scope.spawn(move || (*target, fuzz_run(fuzz, target, seeds, seconds)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("a fuzzing thread"))
+            .collect()
+    });
+    for (target, output) in runs {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: String = stderr
@@ -123,4 +112,34 @@ fn each_fuzz_target_runs_a_minute_without_a_crash() {
         let done = done_line(&stderr).unwrap_or_else(|| panic!("no DONE line:\n{tail}"));
         eprintln!("fuzz target {target}, {seconds} s: {done}");
     }
+}
+
+/// `cargo fuzz run TARGET` for `seconds`, on its corpus and the seeds.
+fn fuzz_run(fuzz: &Path, target: &str, seeds: &Path, seconds: u64) -> std::process::Output {
+    let corpus = fuzz.join("corpus").join(target);
+    std::fs::create_dir_all(&corpus).expect("create the corpus folder");
+    Command::new("cargo")
+        .current_dir(fuzz)
+        // cargo-fuzz needs nightly flags (-Z); the stable toolchain accepts them so.
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env_remove("CARGO_TARGET_DIR")
+        .args([
+            "fuzz",
+            "run",
+            "--sanitizer",
+            "none",
+            "--target-dir",
+            "target/none",
+        ])
+        .arg(target)
+        .arg(&corpus)
+        .arg(seeds)
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}"))
+        .arg(format!("-dict={}", fuzz.join("fdi.dict").display()))
+        // An input that takes a minute is a finding too (a hang), not a slow machine.
+        .arg("-timeout=60")
+        .arg("-rss_limit_mb=4096")
+        .output()
+        .expect("run cargo fuzz")
 }

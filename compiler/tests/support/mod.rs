@@ -21,6 +21,17 @@ pub fn shared_target_dir() -> PathBuf {
     workspace_root().join("target").join("fdi-test-programs")
 }
 
+/// `fdi COMMAND` (`build`, `run`, `test`) building into the target directory the tests share,
+/// with the runtime compiled for every connector as [`try_build`] does.
+pub fn fdi_building(command: &str) -> Command {
+    let mut fdi = Command::new(env!("CARGO_BIN_EXE_fdi"));
+    fdi.arg(command)
+        .arg("--target-dir")
+        .arg(shared_target_dir())
+        .arg("--all-connectors");
+    fdi
+}
+
 /// Runs the `fdi` binary in the workspace root, so paths in its output read as a user's.
 pub fn fdi(args: &[&str]) -> std::process::Output {
     fdi_in(&workspace_root(), args)
@@ -67,8 +78,24 @@ pub fn build(mapping: &Path, crate_dir: &Path) -> PathBuf {
     try_build(mapping, crate_dir).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// [`build`], returning what went wrong instead of failing the test.
+/// [`build`], returning what went wrong instead of failing the test. The runtime is compiled
+/// with every connector (`--all-connectors`), so that the tests' programs share one build of
+/// it instead of one per set of connectors; `valid_cases_build.rs` builds each case with its
+/// own connectors only, which is what proves that a mapping asks for the ones it needs.
 pub fn try_build(mapping: &Path, crate_dir: &Path) -> Result<PathBuf, String> {
+    fdi_build(mapping, crate_dir, &["--all-connectors"])
+}
+
+/// [`try_build`] with the runtime's features as the generated crate names them: the
+/// connectors the mapping uses and no other, as a user's `fdi build` compiles it.
+pub fn try_build_with_its_connectors_only(
+    mapping: &Path,
+    crate_dir: &Path,
+) -> Result<PathBuf, String> {
+    fdi_build(mapping, crate_dir, &[])
+}
+
+fn fdi_build(mapping: &Path, crate_dir: &Path, options: &[&str]) -> Result<PathBuf, String> {
     let output = Command::new(env!("CARGO_BIN_EXE_fdi"))
         .arg("build")
         .arg(mapping)
@@ -78,6 +105,7 @@ pub fn try_build(mapping: &Path, crate_dir: &Path) -> Result<PathBuf, String> {
         .arg(shared_target_dir())
         .arg("--debug")
         .arg("--deny-warnings")
+        .args(options)
         .output()
         .expect("run fdi build");
     if !output.status.success() {
