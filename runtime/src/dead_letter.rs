@@ -98,13 +98,16 @@ impl MappingStamp {
 pub fn new_line_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // Asked of the OS once: `std::process::id` is a system call on every call.
+    static PROCESS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let process = *PROCESS.get_or_init(std::process::id);
     let micros = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_micros() as u64);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!(
         "{micros:013x}-{:05x}-{:04x}",
-        std::process::id() & 0xf_ffff,
+        process & 0xf_ffff,
         count & 0xffff
     )
 }
