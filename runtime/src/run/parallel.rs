@@ -9,29 +9,34 @@
 //! to a target, filtered, dead-lettered), with each record for a JSON Lines target already
 //! serialized as its line, so that the core only copies bytes.
 //!
-//! The core (`drive.rs`) gives each chunk a reader delivers to the [`Workers`], one chunk per
-//! job, and applies the batches strictly in the order of their chunks per source ([`Run::apply`]):
-//! the outputs, the dead letter, the counters and the metrics are those of one core. Checkpoints
-//! and acknowledgements happen as the batches are applied, so a position is acknowledged only
-//! once every record before it was written and made durable. Jobs in flight are bounded
-//! ([`Workers::limit`]): a reader beyond them waits, as it waits for a busy core.
+//! The reader of such a source (`reader.rs`) submits its chunks straight to the map workers
+//! ([`ChunkQueue`]), without waking the core; a worker maps a whole chunk into an [`OutputBatch`]
+//! and sends it to the core on the channel of every other event. The core (`drive.rs`) applies the
+//! batches strictly in the order of their chunks per source ([`Run::apply`]): the outputs, the dead
+//! letter, the counters and the metrics are those of one core. Checkpoints and acknowledgements
+//! happen as the batches are applied, so a position is acknowledged only once every record before
+//! it was written and made durable. The chunks out, submitted and not yet applied, are bounded
+//! ([`ChunkQueue`]'s limit): a reader beyond them waits until the core has applied one, as it
+//! waits for a busy core.
 //!
 //! Sources whose deliveries come from the network (a broker message, a polled page) stay on the
 //! core: their deliveries are small and come one by one. A replay maps on the core too.
 
 use std::any::Any;
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+use super::drive::Event;
 use super::{unknown_flow, FlowId, Run};
 use crate::dead_letter::Stage;
 use crate::error::RunError;
 use crate::outcome::{MapOutcome, Reject};
 use crate::record::{Position, RawRecord};
 use crate::replay::lines::Outcome as replay_outcome;
+use crate::source::ReadProgress;
 use crate::target::{serialize_line, CleanKeys};
 
 /// The map function of a source that may run on several cores (see [`Run::parallel_source`]).
@@ -307,7 +312,7 @@ enum Op {
 
 /// What a map worker made of one chunk: per record, in order, the steps of the run, and the lines
 /// of the records for JSON Lines targets. Reused from chunk to chunk.
-pub(super) struct OutputBatch {
+pub(crate) struct OutputBatch {
     routes: Arc<[Route]>,
     /// The index of the record being mapped in its chunk.
     record: u32,
@@ -384,148 +389,196 @@ impl OutputBatch {
     }
 }
 
-/// A chunk for a map worker.
-struct Job {
-    source: usize,
-    sequence: u64,
-    records: Vec<RawRecord>,
-    ack: Position,
-    map: SharedMapFn,
-    batch: OutputBatch,
+/// A chunk of a file source for the map workers, as its reader submits it
+/// ([`ChunkQueue::submit`]): numbered in the order it was read.
+pub(super) struct Job {
+    pub source: usize,
+    pub sequence: u64,
+    pub records: Vec<RawRecord>,
+    pub ack: Position,
+    pub progress: Option<ReadProgress>,
+    pub map: SharedMapFn,
 }
 
 /// A chunk mapped: its records (the raw records the batch refers to) and the batch, or the panic
 /// of the map function.
-pub(super) struct Mapped {
+pub(crate) struct Mapped {
     pub source: usize,
     sequence: u64,
     pub records: Vec<RawRecord>,
     pub ack: Position,
+    pub progress: Option<ReadProgress>,
     pub batch: Result<OutputBatch, Box<dyn Any + Send>>,
 }
 
-/// The map workers and the core's bookkeeping of what they have: jobs in flight, and per source
-/// the batches that came back before the ones ahead of them.
-pub(super) struct Workers {
-    jobs: Option<std::sync::mpsc::SyncSender<Job>>,
-    results: mpsc::UnboundedReceiver<Box<Mapped>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+/// What a reader of a source mapped on the workers needs: where its chunks go, and the map
+/// function they go with.
+pub(crate) struct ChunkLink {
+    pub queue: Arc<ChunkQueue>,
+    pub map: SharedMapFn,
+    /// Chunks submitted so far (the sequence number of the next).
+    pub submitted: u64,
+}
+
+/// The chunks between the readers of the parallel sources and the map workers.
+///
+/// A reader hands its chunks straight to the workers, without waking the core; the core sees a
+/// chunk only when it comes back mapped (as [`Event::Mapped`], on the channel of every other
+/// event). The chunks out, submitted and not yet applied by the core, are bounded
+/// ([`ChunkQueue::limit`]): a reader beyond it waits until the core has applied one, so memory
+/// stays bounded and a slow writer holds the readers back.
+pub(crate) struct ChunkQueue {
+    state: Mutex<QueueState>,
+    /// A job was queued, or the queue closed.
+    job_ready: Condvar,
+    /// The core applied a chunk, or the queue closed.
+    room: Condvar,
     routes: Arc<[Route]>,
-    /// Jobs in flight at most: with the workers busy, one more waiting for each.
     limit: usize,
-    in_flight: usize,
-    /// Per source: the sequence number of the next chunk dispatched, and of the next applied.
-    dispatched: Vec<u64>,
+}
+
+struct QueueState {
+    jobs: VecDeque<Job>,
+    /// Chunks submitted and not yet applied.
+    out: usize,
+    /// Output batches applied, for the next jobs.
+    spare: Vec<OutputBatch>,
+    /// The run takes no more chunks (it ended, or stopped on an error).
+    closed: bool,
+}
+
+impl ChunkQueue {
+    /// Called by a reader: waits until fewer than the limit of chunks are out, then queues `job`
+    /// for the workers. `false` once the run takes no more chunks.
+    pub(super) fn submit(&self, job: Job) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        while state.out >= self.limit && !state.closed {
+            state = match self.room.wait(state) {
+                Ok(state) => state,
+                Err(_) => return false,
+            };
+        }
+        if state.closed {
+            return false;
+        }
+        state.out += 1;
+        state.jobs.push_back(job);
+        drop(state);
+        self.job_ready.notify_one();
+        true
+    }
+
+    /// Called by a worker: the next job and a batch to map it into; `None` once the queue closed.
+    fn take(&self) -> Option<(Job, OutputBatch)> {
+        let mut state = self.state.lock().ok()?;
+        loop {
+            if state.closed {
+                return None;
+            }
+            if let Some(job) = state.jobs.pop_front() {
+                let batch = state
+                    .spare
+                    .pop()
+                    .unwrap_or_else(|| OutputBatch::new(self.routes.clone()));
+                return Some((job, batch));
+            }
+            state = self.job_ready.wait(state).ok()?;
+        }
+    }
+
+    /// Called by the core: a chunk is applied, its batch free for another.
+    fn applied(&self, batch: OutputBatch) {
+        if let Ok(mut state) = self.state.lock() {
+            state.out -= 1;
+            state.spare.push(batch);
+        }
+        self.room.notify_all();
+    }
+
+    /// No more chunks: waiting readers and idle workers return; queued jobs are dropped.
+    fn close(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.closed = true;
+            state.jobs.clear();
+        }
+        self.room.notify_all();
+        self.job_ready.notify_all();
+    }
+}
+
+/// The map workers and the core's bookkeeping of what they send back: per source, the batches
+/// that came back before the ones ahead of them.
+pub(super) struct Workers {
+    queue: Arc<ChunkQueue>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    /// Per source: the sequence number of the next chunk to apply.
     applied: Vec<u64>,
     /// Per source, the batches that came back out of order, by sequence number.
     waiting: Vec<BTreeMap<u64, Box<Mapped>>>,
-    spare: Vec<OutputBatch>,
-}
-
-/// The next thing for the core: a mapped chunk, or an event of the readers, timer or signals.
-pub(super) enum Next<E> {
-    Mapped(Box<Mapped>),
-    Event(E),
 }
 
 impl Workers {
-    /// Starts `threads` map workers for a run with `sources` sources.
+    /// Chunks out (submitted, not yet applied) per map worker: with each worker busy, the chunks
+    /// that came back ahead of a slow one, and one more waiting for each.
+    const CHUNKS_OUT_PER_WORKER: usize = 4;
+
+    /// Starts `threads` map workers for a run with `sources` sources; they send what they map to
+    /// the core on `results`.
     pub(super) fn start(
         threads: usize,
         sources: usize,
         routes: Arc<[Route]>,
+        results: &mpsc::Sender<Event>,
     ) -> Result<Self, RunError> {
-        let limit = 2 * threads;
-        let (jobs, job_receiver) = std::sync::mpsc::sync_channel::<Job>(limit);
-        let job_receiver = Arc::new(Mutex::new(job_receiver));
-        let (results_sender, results) = mpsc::unbounded_channel();
-        let mut handles = Vec::new();
-        for n in 0..threads {
-            let job_receiver = job_receiver.clone();
-            let results_sender = results_sender.clone();
-            let handle = std::thread::Builder::new()
-                .name(format!("fdi-map-{n}"))
-                .spawn(move || work(&job_receiver, &results_sender))
-                .map_err(|e| RunError::Program(format!("cannot start the map workers: {e}")))?;
-            handles.push(handle);
-        }
-        Ok(Workers {
-            jobs: Some(jobs),
-            results,
-            threads: handles,
+        let queue = Arc::new(ChunkQueue {
+            state: Mutex::new(QueueState {
+                jobs: VecDeque::new(),
+                out: 0,
+                spare: Vec::new(),
+                closed: false,
+            }),
+            job_ready: Condvar::new(),
+            room: Condvar::new(),
             routes,
-            limit,
-            in_flight: 0,
-            dispatched: vec![0; sources],
+            limit: Self::CHUNKS_OUT_PER_WORKER * threads,
+        });
+        let mut workers = Workers {
+            queue: queue.clone(),
+            threads: Vec::new(),
             applied: vec![0; sources],
             waiting: (0..sources).map(|_| BTreeMap::new()).collect(),
-            spare: Vec::new(),
-        })
-    }
-
-    /// Chunks dispatched and not yet applied, of source `source`.
-    pub(super) fn in_flight_of(&self, source: usize) -> u64 {
-        self.dispatched[source] - self.applied[source]
-    }
-
-    /// Hands a chunk of source `source` to the workers. The core calls it only below the limit
-    /// (see [`Workers::next`]), so it never waits.
-    pub(super) fn dispatch(
-        &mut self,
-        source: usize,
-        records: Vec<RawRecord>,
-        ack: Position,
-        map: &SharedMapFn,
-    ) -> Result<(), RunError> {
-        let batch = self
-            .spare
-            .pop()
-            .unwrap_or_else(|| OutputBatch::new(self.routes.clone()));
-        let job = Job {
-            source,
-            sequence: self.dispatched[source],
-            records,
-            ack,
-            map: map.clone(),
-            batch,
         };
-        self.jobs
-            .as_ref()
-            .and_then(|jobs| jobs.send(job).ok())
-            .ok_or_else(|| RunError::Program("the map workers stopped unexpectedly".into()))?;
-        self.dispatched[source] += 1;
-        self.in_flight += 1;
-        Ok(())
+        for n in 0..threads {
+            let queue = queue.clone();
+            let results = results.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("fdi-map-{n}"))
+                .spawn(move || work(&queue, &results))
+                .map_err(|e| RunError::Program(format!("cannot start the map workers: {e}")))?;
+            workers.threads.push(handle);
+        }
+        Ok(workers)
     }
 
-    /// What comes next for the core: at the limit, only a mapped chunk (the readers wait); else a
-    /// mapped chunk first, or an event.
-    pub(super) fn next<E>(
-        &mut self,
-        events: &mut mpsc::Receiver<E>,
-        runtime: &tokio::runtime::Handle,
-    ) -> Option<Next<E>> {
-        if self.in_flight == 0 {
-            return events.blocking_recv().map(Next::Event);
+    /// Where a reader submits the chunks of a source mapped on the workers.
+    pub(super) fn link(&self, map: &SharedMapFn) -> ChunkLink {
+        ChunkLink {
+            queue: self.queue.clone(),
+            map: map.clone(),
+            submitted: 0,
         }
-        if self.in_flight >= self.limit {
-            return self.results.blocking_recv().map(Next::Mapped);
-        }
-        let results = &mut self.results;
-        runtime.block_on(async {
-            tokio::select! {
-                biased;
-                Some(mapped) = results.recv() => Some(Next::Mapped(mapped)),
-                event = events.recv() => event.map(Next::Event),
-            }
-        })
     }
 
-    /// A mapped chunk of source `source`, to wait for ahead of any other event.
-    pub(super) fn next_mapped(&mut self) -> Result<Box<Mapped>, RunError> {
-        self.results
-            .blocking_recv()
-            .ok_or_else(|| RunError::Program("the map workers stopped unexpectedly".into()))
+    /// Chunks of source `source` applied so far.
+    pub(super) fn applied_of(&self, source: usize) -> u64 {
+        self.applied[source]
+    }
+
+    /// The chunks the readers may have out at most.
+    pub(super) fn limit(&self) -> usize {
+        self.queue.limit
     }
 
     /// Takes a mapped chunk back; returns the chunks now ready to apply, in order (none while one
@@ -536,62 +589,53 @@ impl Workers {
         let mut ready = Vec::new();
         while let Some(next) = self.waiting[source].remove(&self.applied[source]) {
             self.applied[source] += 1;
-            self.in_flight -= 1;
             ready.push(*next);
         }
         ready
     }
 
-    /// A batch applied, for the next chunk.
+    /// A batch applied: room for another chunk, and the batch for it.
     pub(super) fn recycle(&mut self, batch: OutputBatch) {
-        self.spare.push(batch);
+        self.queue.applied(batch);
     }
 }
 
 impl Drop for Workers {
     fn drop(&mut self) {
-        // Workers end when the jobs are gone; each finishes the chunk it maps.
-        self.jobs = None;
+        // Readers waiting for room and idle workers return; each worker finishes the chunk it
+        // maps (the core no longer takes what it sends).
+        self.queue.close();
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
     }
 }
 
-/// A map worker: takes chunks until the core lets go of the jobs.
-fn work(
-    jobs: &Mutex<std::sync::mpsc::Receiver<Job>>,
-    results: &mpsc::UnboundedSender<Box<Mapped>>,
-) {
-    loop {
-        let job = match jobs.lock() {
-            Ok(jobs) => jobs.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else {
-            return;
-        };
+/// A map worker: maps the chunks of the queue and sends them to the core, until the queue closes.
+fn work(queue: &ChunkQueue, results: &mpsc::Sender<Event>) {
+    while let Some((job, mut batch)) = queue.take() {
         let Job {
             source,
             sequence,
             records,
             ack,
+            progress,
             map,
-            mut batch,
         } = job;
         // A panic in the map function is the core's to raise, in its place among the chunks.
         let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             batch.map_chunk(&map, &records);
             batch
         }));
-        let sent = results.send(Box::new(Mapped {
+        let event = Event::Mapped(Box::new(Mapped {
             source,
             sequence,
             records,
             ack,
+            progress,
             batch: mapped,
         }));
-        if sent.is_err() {
+        if results.blocking_send(event).is_err() {
             return;
         }
     }
