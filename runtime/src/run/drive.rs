@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::parallel::{MapSink, Mapped, SharedMapFn, Workers};
+use super::parallel::{CoreJob, Job, MapSink, Mapped, SharedMapFn, Workers};
 use super::reader::{self, ReaderLink};
 use super::Run;
 use crate::error::RunError;
@@ -308,7 +308,11 @@ impl Run {
                     self.config.shutdown_timeout
                 )));
             }
-            let Some(event) = deferred.pop_front().or_else(|| incoming.blocking_recv()) else {
+            let event = match deferred.pop_front() {
+                Some(event) => Some(event),
+                None => self.next_event(incoming, workers.as_mut(), running)?,
+            };
+            let Some(event) = event else {
                 return Err(RunError::Program(
                     "every reader stopped unexpectedly".into(),
                 ));
@@ -352,7 +356,7 @@ impl Run {
                     // Its chunks still on the workers are written first.
                     if let Some(workers) = workers.as_mut() {
                         while workers.applied_of(source) < chunks_on_workers {
-                            match incoming.blocking_recv() {
+                            match self.next_event(incoming, Some(workers), running)? {
                                 Some(Event::Mapped(mapped)) => {
                                     self.mapped(mapped, running, workers)?
                                 }
@@ -392,6 +396,58 @@ impl Run {
         Ok(())
     }
 
+    /// The next event. While there is none and the map workers' queue has a chunk no worker has taken yet,
+    /// the core maps it itself rather than wait: a worker the OS set aside does not hold back the others.
+    fn next_event(
+        &mut self,
+        incoming: &mut mpsc::Receiver<Event>,
+        workers: Option<&mut Workers>,
+        running: &[Option<Running>],
+    ) -> Result<Option<Event>, RunError> {
+        let Some(workers) = workers else {
+            return Ok(incoming.blocking_recv());
+        };
+        loop {
+            match incoming.try_recv() {
+                Ok(event) => return Ok(Some(event)),
+                Err(mpsc::error::TryRecvError::Disconnected) => return Ok(None),
+                Err(mpsc::error::TryRecvError::Empty) => {}
+            }
+            match workers.steal() {
+                None => return Ok(incoming.blocking_recv()),
+                Some(CoreJob::Mapped(mapped)) => self.mapped(mapped, running, workers)?,
+                Some(CoreJob::Next(job)) => self.map_next(job, running, workers)?,
+            }
+        }
+    }
+
+    /// The next chunk of its source, taken from the map workers' queue: mapped straight into the run, as on
+    /// one core; then the chunks behind it that came back before it.
+    fn map_next(
+        &mut self,
+        job: Job,
+        running: &[Option<Running>],
+        workers: &mut Workers,
+    ) -> Result<(), RunError> {
+        let Job {
+            source,
+            records,
+            ack,
+            progress,
+            map,
+            ..
+        } = job;
+        if let Some(reader) = &running[source] {
+            self.received(source, ack, progress, reader);
+        }
+        for raw in &records {
+            map(&mut MapSink::direct(self), raw)?;
+        }
+        let ready = workers.applied_directly(source);
+        self.delivered(source, records, ack, running)?;
+        self.apply_ready(ready, running, workers)
+    }
+
     /// A chunk back from the map workers: it and those behind it that came back before it are applied, in
     /// their order, each as one delivery.
     fn mapped(
@@ -400,7 +456,17 @@ impl Run {
         running: &[Option<Running>],
         workers: &mut Workers,
     ) -> Result<(), RunError> {
-        for ready in workers.ready(mapped) {
+        let ready = workers.ready(mapped);
+        self.apply_ready(ready, running, workers)
+    }
+
+    fn apply_ready(
+        &mut self,
+        ready: Vec<Mapped>,
+        running: &[Option<Running>],
+        workers: &mut Workers,
+    ) -> Result<(), RunError> {
+        for ready in ready {
             let Mapped {
                 source,
                 records,

@@ -488,11 +488,29 @@ impl ChunkQueue {
         }
     }
 
-    /// Called by the core: a chunk is applied, its batch free for another.
-    fn applied(&self, batch: OutputBatch) {
+    /// Called by the core when it has nothing to apply: the next job no worker has taken yet.
+    fn steal(&self) -> Option<Job> {
+        let mut state = self.state.lock().ok()?;
+        if state.closed {
+            return None;
+        }
+        state.jobs.pop_front()
+    }
+
+    /// A batch for a job the core maps itself.
+    fn spare_batch(&self) -> OutputBatch {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|mut state| state.spare.pop())
+            .unwrap_or_else(|| OutputBatch::new(self.routes.clone()))
+    }
+
+    /// Called by the core: a chunk is applied, its batch (if it had one) free for another.
+    fn applied(&self, batch: Option<OutputBatch>) {
         if let Ok(mut state) = self.state.lock() {
             state.out -= 1;
-            state.spare.push(batch);
+            state.spare.extend(batch);
         }
         self.room.notify_all();
     }
@@ -596,8 +614,63 @@ impl Workers {
 
     /// A batch applied: room for another chunk, and the batch for it.
     pub(super) fn recycle(&mut self, batch: OutputBatch) {
-        self.queue.applied(batch);
+        self.queue.applied(Some(batch));
     }
+
+    /// A job for the core, which has nothing to apply: the next chunk no worker has taken yet,
+    /// as the [`CoreJob`] it is.
+    pub(super) fn steal(&mut self) -> Option<CoreJob> {
+        let job = self.queue.steal()?;
+        if job.sequence == self.applied[job.source] {
+            // Next in its source's order: mapped straight into the run, as on one core.
+            return Some(CoreJob::Next(job));
+        }
+        // Behind a chunk a worker still maps: into a batch, applied in its turn.
+        let Job {
+            source,
+            sequence,
+            records,
+            ack,
+            progress,
+            map,
+        } = job;
+        let mut batch = self.queue.spare_batch();
+        // A panic is raised in its place among the chunks, as a worker's is.
+        let batch = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            batch.map_chunk(&map, &records);
+            batch
+        }));
+        Some(CoreJob::Mapped(Box::new(Mapped {
+            source,
+            sequence,
+            records,
+            ack,
+            progress,
+            batch,
+        })))
+    }
+
+    /// The next chunk of source `source` was mapped straight into the run: the chunks behind it
+    /// that came back before it, now ready to apply, in order.
+    pub(super) fn applied_directly(&mut self, source: usize) -> Vec<Mapped> {
+        self.applied[source] += 1;
+        self.queue.applied(None);
+        let mut ready = Vec::new();
+        while let Some(next) = self.waiting[source].remove(&self.applied[source]) {
+            self.applied[source] += 1;
+            ready.push(*next);
+        }
+        ready
+    }
+}
+
+/// A chunk the core took from the workers' queue while it had nothing to apply.
+pub(super) enum CoreJob {
+    /// The next chunk of its source: the core maps it straight into the run
+    /// ([`Workers::applied_directly`] after).
+    Next(Job),
+    /// A chunk behind one a worker still maps, mapped by the core into a batch.
+    Mapped(Box<Mapped>),
 }
 
 impl Drop for Workers {
