@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::parallel::{CoreJob, Job, MapSink, Mapped, SharedMapFn, Workers};
+use super::map_workers::{CoreJob, Job, Mapped, Workers};
+use super::parallel::{MapSink, SharedMapFn};
 use super::reader::{self, ReaderLink};
 use super::Run;
 use crate::error::RunError;

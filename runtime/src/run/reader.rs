@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::drive::Event;
-use super::parallel::{ChunkLink, Job};
+use super::map_workers::{ChunkLink, Job};
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
 use crate::source::{Source, StreamSource};
