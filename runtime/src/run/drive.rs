@@ -4,8 +4,8 @@
 //! a network source as a tokio task. Readers send [`Event::Delivery`]s on one bounded channel; the core, the
 //! thread that called `drive`, takes them one at a time. It runs the source's map function (decode, then
 //! every flow of the source, generated code) on each record itself, or, for a file source with
-//! `--map-threads` above 1, hands whole chunks to map workers and applies their output batches in chunk
-//! order (`parallel.rs`): either way the core is the only writer. Per source it counts the records since its last
+//! `--map-threads` above 1, whose reader hands its chunks straight to the map workers, applies the output
+//! batches the workers send back in chunk order (`parallel.rs`): either way the core is the only writer. Per source it counts the records since its last
 //! checkpoint and remembers when the oldest arrived; when either reaches `--checkpoint-every` or
 //! `--checkpoint-interval`, it flushes the targets the source feeds and the dead letter, and only then sends
 //! the reader the position to acknowledge (a source whose flows deliver at most once is acknowledged when the core
@@ -17,11 +17,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::parallel::{MapSink, Mapped, Next, SharedMapFn, Workers};
+use super::map_workers::{CoreJob, Job, Mapped, Workers};
+use super::parallel::{MapSink, SharedMapFn};
 use super::reader::{self, ReaderLink};
 use super::Run;
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
+use std::collections::VecDeque;
+
 use crate::source::{ReadProgress, Source, StreamSource};
 
 /// The map function of one source, generated per source: decode, then every flow of the source
@@ -126,11 +129,15 @@ pub(crate) enum Event {
         ack: Position,
         progress: Option<ReadProgress>,
     },
-    /// Source `source` has ended (a file at its end, a reader told to stop), or failed.
+    /// Source `source` has ended (a file at its end, a reader told to stop), or failed, after
+    /// submitting `chunks_on_workers` chunks to the map workers.
     Ended {
         source: usize,
         result: Result<(), RunError>,
+        chunks_on_workers: u64,
     },
+    /// A chunk a map worker has mapped, to apply in its turn.
+    Mapped(Box<Mapped>),
     /// Time to look for sources whose oldest unacknowledged record waits too long.
     Tick,
     /// SIGTERM or SIGINT: stop reading, drain, flush, acknowledge, exit.
@@ -140,8 +147,6 @@ pub(crate) enum Event {
 /// The core's link to one running reader.
 struct Running {
     map: SourceMap,
-    /// Whether its chunks go to the map workers.
-    parallel: bool,
     acks: mpsc::UnboundedSender<Position>,
     spent: mpsc::Sender<Vec<RawRecord>>,
     ended: bool,
@@ -216,14 +221,29 @@ impl Run {
         let parallel =
             |entry: &SourceEntry| entry.chunked && matches!(entry.map, SourceMap::Shared(_));
         let mut workers = if threads > 1 && entries.iter().any(parallel) {
-            Some(Workers::start(threads, self.sources.len(), self.routes())?)
+            Some(Workers::start(
+                threads,
+                self.sources.len(),
+                self.routes(),
+                &events,
+            )?)
         } else {
             None
         };
         let mut readers = Vec::new();
         for entry in entries {
             let (acks, ack_receiver) = mpsc::unbounded_channel();
-            let (spent, spent_receiver) = mpsc::channel(2);
+            // Its chunks on the map workers come back in bursts (those mapped ahead of a slow
+            // one): room for every chunk it may have out, so that none is dropped and allocated
+            // again.
+            let on_workers = match (&workers, &entry.map) {
+                (Some(workers), SourceMap::Shared(map)) if parallel(&entry) => {
+                    Some(workers.link(map))
+                }
+                _ => None,
+            };
+            let spent_room = workers.as_ref().map_or(2, |w| w.limit() + 2);
+            let (spent, spent_receiver) = mpsc::channel(spent_room);
             let link = ReaderLink {
                 source: entry.index,
                 name: self.sources[entry.index].name.clone(),
@@ -232,11 +252,10 @@ impl Run {
                 spent: spent_receiver,
                 stop: stopped.clone(),
                 chunk: reader::CHUNK.min(self.config.checkpoint_every),
+                workers: on_workers,
             };
-            let on_workers = workers.is_some() && parallel(&entry);
             readers.push((entry.start)(link, &runtime));
             running[entry.index] = Some(Running {
-                parallel: on_workers,
                 map: entry.map,
                 acks,
                 spent,
@@ -246,11 +265,12 @@ impl Run {
         let timer = runtime.spawn(tick(events.clone(), self.config.checkpoint_interval));
         let signals = runtime.spawn(stop_on_signal(events, self.stopping.clone()));
         let result = self.core(&mut running, &mut incoming, &stop, &mut workers);
-        // The workers finish the chunks they have and end (what they made is not written).
-        drop(workers);
         // Readers still running (after an error) see the channel closed and end; readers that ended commit the
         // last positions sent to them, and stop when their link to the core is dropped.
         drop(incoming);
+        // The workers finish the chunks they have and end (what they made is not written); readers waiting
+        // for room on them end.
+        drop(workers);
         let _ = stop.send(true);
         drop(running);
         let finished = runtime.block_on(async {
@@ -279,7 +299,8 @@ impl Run {
     ) -> Result<(), RunError> {
         let mut open = running.iter().filter(|r| r.is_some()).count();
         let mut deadline: Option<Instant> = None;
-        let runtime = self.io().clone();
+        // Events put aside while the core waited for the last chunks of an ended source.
+        let mut deferred = VecDeque::new();
         while open > 0 {
             if deadline.is_some_and(|d| Instant::now() > d) {
                 return Err(RunError::Program(format!(
@@ -288,25 +309,21 @@ impl Run {
                     self.config.shutdown_timeout
                 )));
             }
-            let next = match workers.as_mut() {
-                Some(workers) => workers.next(incoming, &runtime),
-                None => incoming.blocking_recv().map(Next::Event),
+            let event = match deferred.pop_front() {
+                Some(event) => Some(event),
+                None => self.next_event(incoming, workers.as_mut(), running)?,
             };
-            let event = match next {
-                None => {
-                    return Err(RunError::Program(
-                        "every reader stopped unexpectedly".into(),
-                    ))
-                }
-                Some(Next::Mapped(mapped)) => {
+            let Some(event) = event else {
+                return Err(RunError::Program(
+                    "every reader stopped unexpectedly".into(),
+                ));
+            };
+            match event {
+                Event::Mapped(mapped) => {
                     if let Some(workers) = workers.as_mut() {
                         self.mapped(mapped, running, workers)?;
                     }
-                    continue;
                 }
-                Some(Next::Event(event)) => event,
-            };
-            match event {
                 Event::Delivery {
                     source,
                     records,
@@ -316,27 +333,14 @@ impl Run {
                     let Some(reader) = running[source].as_mut() else {
                         continue;
                     };
-                    let stats = &mut self.sources[source];
-                    stats.progress = progress.or(stats.progress);
-                    stats.pending_since.get_or_insert_with(Instant::now);
-                    if stats.acknowledge_on_receipt == Some(true) {
-                        // At most once: the position goes back before the records are mapped and
-                        // written, so a crash from here on loses them and never writes them twice.
-                        stats.acknowledged = Some(ack);
-                        let _ = reader.acks.send(ack);
-                    }
-                    match (&mut reader.map, workers.as_mut()) {
-                        // Decode and map on the workers; written when the chunk comes back, in its turn.
-                        (SourceMap::Shared(map), Some(workers)) if reader.parallel => {
-                            workers.dispatch(source, records, ack, map)?;
-                            continue;
-                        }
-                        (SourceMap::Shared(map), _) => {
+                    self.received(source, ack, progress, reader);
+                    match &mut reader.map {
+                        SourceMap::Shared(map) => {
                             for raw in &records {
                                 map(&mut MapSink::direct(self), raw)?;
                             }
                         }
-                        (SourceMap::Core(map), _) => {
+                        SourceMap::Core(map) => {
                             for raw in &records {
                                 map(self, raw)?;
                             }
@@ -344,13 +348,26 @@ impl Run {
                     }
                     self.delivered(source, records, ack, running)?;
                 }
-                Event::Ended { source, result } => {
+                Event::Ended {
+                    source,
+                    result,
+                    chunks_on_workers,
+                } => {
                     result?;
                     // Its chunks still on the workers are written first.
                     if let Some(workers) = workers.as_mut() {
-                        while workers.in_flight_of(source) > 0 {
-                            let mapped = workers.next_mapped()?;
-                            self.mapped(mapped, running, workers)?;
+                        while workers.applied_of(source) < chunks_on_workers {
+                            match self.next_event(incoming, Some(workers), running)? {
+                                Some(Event::Mapped(mapped)) => {
+                                    self.mapped(mapped, running, workers)?
+                                }
+                                Some(other) => deferred.push_back(other),
+                                None => {
+                                    return Err(RunError::Program(
+                                        "the map workers stopped unexpectedly".into(),
+                                    ))
+                                }
+                            }
                         }
                     }
                     if let Some(reader) = running[source].as_mut() {
@@ -380,6 +397,58 @@ impl Run {
         Ok(())
     }
 
+    /// The next event. While there is none and the map workers' queue has a chunk no worker has taken yet,
+    /// the core maps it itself rather than wait: a worker the OS set aside does not hold back the others.
+    fn next_event(
+        &mut self,
+        incoming: &mut mpsc::Receiver<Event>,
+        workers: Option<&mut Workers>,
+        running: &[Option<Running>],
+    ) -> Result<Option<Event>, RunError> {
+        let Some(workers) = workers else {
+            return Ok(incoming.blocking_recv());
+        };
+        loop {
+            match incoming.try_recv() {
+                Ok(event) => return Ok(Some(event)),
+                Err(mpsc::error::TryRecvError::Disconnected) => return Ok(None),
+                Err(mpsc::error::TryRecvError::Empty) => {}
+            }
+            match workers.steal() {
+                None => return Ok(incoming.blocking_recv()),
+                Some(CoreJob::Mapped(mapped)) => self.mapped(mapped, running, workers)?,
+                Some(CoreJob::Next(job)) => self.map_next(job, running, workers)?,
+            }
+        }
+    }
+
+    /// The next chunk of its source, taken from the map workers' queue: mapped straight into the run, as on
+    /// one core; then the chunks behind it that came back before it.
+    fn map_next(
+        &mut self,
+        job: Job,
+        running: &[Option<Running>],
+        workers: &mut Workers,
+    ) -> Result<(), RunError> {
+        let Job {
+            source,
+            records,
+            ack,
+            progress,
+            map,
+            ..
+        } = job;
+        if let Some(reader) = &running[source] {
+            self.received(source, ack, progress, reader);
+        }
+        for raw in &records {
+            map(&mut MapSink::direct(self), raw)?;
+        }
+        let ready = workers.applied_directly(source);
+        self.delivered(source, records, ack, running)?;
+        self.apply_ready(ready, running, workers)
+    }
+
     /// A chunk back from the map workers: it and those behind it that came back before it are applied, in
     /// their order, each as one delivery.
     fn mapped(
@@ -388,11 +457,22 @@ impl Run {
         running: &[Option<Running>],
         workers: &mut Workers,
     ) -> Result<(), RunError> {
-        for ready in workers.ready(mapped) {
+        let ready = workers.ready(mapped);
+        self.apply_ready(ready, running, workers)
+    }
+
+    fn apply_ready(
+        &mut self,
+        ready: Vec<Mapped>,
+        running: &[Option<Running>],
+        workers: &mut Workers,
+    ) -> Result<(), RunError> {
+        for ready in ready {
             let Mapped {
                 source,
                 records,
                 ack,
+                progress,
                 batch,
                 ..
             } = ready;
@@ -401,11 +481,34 @@ impl Run {
                 // The map function panicked on a worker: as it would have on the core.
                 Err(panic) => std::panic::resume_unwind(panic),
             };
+            if let Some(reader) = &running[source] {
+                self.received(source, ack, progress, reader);
+            }
             self.apply(source, &mut batch, &records)?;
             workers.recycle(batch);
             self.delivered(source, records, ack, running)?;
         }
         Ok(())
+    }
+
+    /// The core takes a delivery of source `source` (from its reader, or mapped from the map workers), before
+    /// writing any of it.
+    fn received(
+        &mut self,
+        source: usize,
+        ack: Position,
+        progress: Option<ReadProgress>,
+        reader: &Running,
+    ) {
+        let stats = &mut self.sources[source];
+        stats.progress = progress.or(stats.progress);
+        stats.pending_since.get_or_insert_with(Instant::now);
+        if stats.acknowledge_on_receipt == Some(true) {
+            // At most once: the position goes back before the records are written, so a crash from here on
+            // loses them and never writes them twice.
+            stats.acknowledged = Some(ack);
+            let _ = reader.acks.send(ack);
+        }
     }
 
     /// The records of a delivery are written (or dead-lettered, or filtered): the source's position moves

@@ -14,6 +14,7 @@
 
 mod config;
 mod drive;
+mod map_workers;
 mod observe;
 mod open;
 #[cfg(feature = "http")]

@@ -9,28 +9,29 @@
 //! to a target, filtered, dead-lettered), with each record for a JSON Lines target already
 //! serialized as its line, so that the core only copies bytes.
 //!
-//! The core (`drive.rs`) gives each chunk a reader delivers to the [`Workers`], one chunk per
-//! job, and applies the batches strictly in the order of their chunks per source ([`Run::apply`]):
-//! the outputs, the dead letter, the counters and the metrics are those of one core. Checkpoints
-//! and acknowledgements happen as the batches are applied, so a position is acknowledged only
-//! once every record before it was written and made durable. Jobs in flight are bounded
-//! ([`Workers::limit`]): a reader beyond them waits, as it waits for a busy core.
+//! The reader of such a source (`reader.rs`) submits its chunks straight to the map workers
+//! (`map_workers.rs`), without waking the core; a worker maps a whole chunk into an [`OutputBatch`]
+//! and sends it to the core on the channel of every other event. The core (`drive.rs`) applies the
+//! batches strictly in the order of their chunks per source ([`Run::apply`]): the outputs, the dead
+//! letter, the counters and the metrics are those of one core. Checkpoints and acknowledgements
+//! happen as the batches are applied, so a position is acknowledged only once every record before
+//! it was written and made durable. The chunks out, submitted and not yet applied, are bounded
+//! (`map_workers.rs`): a reader beyond them waits until the core has applied one, as it
+//! waits for a busy core.
 //!
 //! Sources whose deliveries come from the network (a broker message, a polled page) stay on the
 //! core: their deliveries are small and come one by one. A replay maps on the core too.
 
 use std::any::Any;
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 
 use super::{unknown_flow, FlowId, Run};
 use crate::dead_letter::Stage;
 use crate::error::RunError;
 use crate::outcome::{MapOutcome, Reject};
-use crate::record::{Position, RawRecord};
+use crate::record::RawRecord;
 use crate::replay::lines::Outcome as replay_outcome;
 use crate::target::{serialize_line, CleanKeys};
 
@@ -307,7 +308,7 @@ enum Op {
 
 /// What a map worker made of one chunk: per record, in order, the steps of the run, and the lines
 /// of the records for JSON Lines targets. Reused from chunk to chunk.
-pub(super) struct OutputBatch {
+pub(crate) struct OutputBatch {
     routes: Arc<[Route]>,
     /// The index of the record being mapped in its chunk.
     record: u32,
@@ -320,7 +321,7 @@ pub(super) struct OutputBatch {
 }
 
 impl OutputBatch {
-    fn new(routes: Arc<[Route]>) -> Self {
+    pub(super) fn new(routes: Arc<[Route]>) -> Self {
         let targets = routes.iter().map(|r| r.target + 1).max().unwrap_or(0);
         OutputBatch {
             routes,
@@ -373,226 +374,13 @@ impl OutputBatch {
     }
 
     /// Runs `map` on each of `records`, in order, stopping at the first error.
-    fn map_chunk(&mut self, map: &SharedMapFn, records: &[RawRecord]) {
+    pub(super) fn map_chunk(&mut self, map: &SharedMapFn, records: &[RawRecord]) {
         for (index, raw) in records.iter().enumerate() {
             self.record = index as u32;
             if let Err(error) = map(&mut MapSink::batch(self), raw) {
                 self.error = Some(error);
                 return;
             }
-        }
-    }
-}
-
-/// A chunk for a map worker.
-struct Job {
-    source: usize,
-    sequence: u64,
-    records: Vec<RawRecord>,
-    ack: Position,
-    map: SharedMapFn,
-    batch: OutputBatch,
-}
-
-/// A chunk mapped: its records (the raw records the batch refers to) and the batch, or the panic
-/// of the map function.
-pub(super) struct Mapped {
-    pub source: usize,
-    sequence: u64,
-    pub records: Vec<RawRecord>,
-    pub ack: Position,
-    pub batch: Result<OutputBatch, Box<dyn Any + Send>>,
-}
-
-/// The map workers and the core's bookkeeping of what they have: jobs in flight, and per source
-/// the batches that came back before the ones ahead of them.
-pub(super) struct Workers {
-    jobs: Option<std::sync::mpsc::SyncSender<Job>>,
-    results: mpsc::UnboundedReceiver<Box<Mapped>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-    routes: Arc<[Route]>,
-    /// Jobs in flight at most: with the workers busy, one more waiting for each.
-    limit: usize,
-    in_flight: usize,
-    /// Per source: the sequence number of the next chunk dispatched, and of the next applied.
-    dispatched: Vec<u64>,
-    applied: Vec<u64>,
-    /// Per source, the batches that came back out of order, by sequence number.
-    waiting: Vec<BTreeMap<u64, Box<Mapped>>>,
-    spare: Vec<OutputBatch>,
-}
-
-/// The next thing for the core: a mapped chunk, or an event of the readers, timer or signals.
-pub(super) enum Next<E> {
-    Mapped(Box<Mapped>),
-    Event(E),
-}
-
-impl Workers {
-    /// Starts `threads` map workers for a run with `sources` sources.
-    pub(super) fn start(
-        threads: usize,
-        sources: usize,
-        routes: Arc<[Route]>,
-    ) -> Result<Self, RunError> {
-        let limit = 2 * threads;
-        let (jobs, job_receiver) = std::sync::mpsc::sync_channel::<Job>(limit);
-        let job_receiver = Arc::new(Mutex::new(job_receiver));
-        let (results_sender, results) = mpsc::unbounded_channel();
-        let mut handles = Vec::new();
-        for n in 0..threads {
-            let job_receiver = job_receiver.clone();
-            let results_sender = results_sender.clone();
-            let handle = std::thread::Builder::new()
-                .name(format!("fdi-map-{n}"))
-                .spawn(move || work(&job_receiver, &results_sender))
-                .map_err(|e| RunError::Program(format!("cannot start the map workers: {e}")))?;
-            handles.push(handle);
-        }
-        Ok(Workers {
-            jobs: Some(jobs),
-            results,
-            threads: handles,
-            routes,
-            limit,
-            in_flight: 0,
-            dispatched: vec![0; sources],
-            applied: vec![0; sources],
-            waiting: (0..sources).map(|_| BTreeMap::new()).collect(),
-            spare: Vec::new(),
-        })
-    }
-
-    /// Chunks dispatched and not yet applied, of source `source`.
-    pub(super) fn in_flight_of(&self, source: usize) -> u64 {
-        self.dispatched[source] - self.applied[source]
-    }
-
-    /// Hands a chunk of source `source` to the workers. The core calls it only below the limit
-    /// (see [`Workers::next`]), so it never waits.
-    pub(super) fn dispatch(
-        &mut self,
-        source: usize,
-        records: Vec<RawRecord>,
-        ack: Position,
-        map: &SharedMapFn,
-    ) -> Result<(), RunError> {
-        let batch = self
-            .spare
-            .pop()
-            .unwrap_or_else(|| OutputBatch::new(self.routes.clone()));
-        let job = Job {
-            source,
-            sequence: self.dispatched[source],
-            records,
-            ack,
-            map: map.clone(),
-            batch,
-        };
-        self.jobs
-            .as_ref()
-            .and_then(|jobs| jobs.send(job).ok())
-            .ok_or_else(|| RunError::Program("the map workers stopped unexpectedly".into()))?;
-        self.dispatched[source] += 1;
-        self.in_flight += 1;
-        Ok(())
-    }
-
-    /// What comes next for the core: at the limit, only a mapped chunk (the readers wait); else a
-    /// mapped chunk first, or an event.
-    pub(super) fn next<E>(
-        &mut self,
-        events: &mut mpsc::Receiver<E>,
-        runtime: &tokio::runtime::Handle,
-    ) -> Option<Next<E>> {
-        if self.in_flight == 0 {
-            return events.blocking_recv().map(Next::Event);
-        }
-        if self.in_flight >= self.limit {
-            return self.results.blocking_recv().map(Next::Mapped);
-        }
-        let results = &mut self.results;
-        runtime.block_on(async {
-            tokio::select! {
-                biased;
-                Some(mapped) = results.recv() => Some(Next::Mapped(mapped)),
-                event = events.recv() => event.map(Next::Event),
-            }
-        })
-    }
-
-    /// A mapped chunk of source `source`, to wait for ahead of any other event.
-    pub(super) fn next_mapped(&mut self) -> Result<Box<Mapped>, RunError> {
-        self.results
-            .blocking_recv()
-            .ok_or_else(|| RunError::Program("the map workers stopped unexpectedly".into()))
-    }
-
-    /// Takes a mapped chunk back; returns the chunks now ready to apply, in order (none while one
-    /// ahead of it is still being mapped).
-    pub(super) fn ready(&mut self, mapped: Box<Mapped>) -> Vec<Mapped> {
-        let source = mapped.source;
-        self.waiting[source].insert(mapped.sequence, mapped);
-        let mut ready = Vec::new();
-        while let Some(next) = self.waiting[source].remove(&self.applied[source]) {
-            self.applied[source] += 1;
-            self.in_flight -= 1;
-            ready.push(*next);
-        }
-        ready
-    }
-
-    /// A batch applied, for the next chunk.
-    pub(super) fn recycle(&mut self, batch: OutputBatch) {
-        self.spare.push(batch);
-    }
-}
-
-impl Drop for Workers {
-    fn drop(&mut self) {
-        // Workers end when the jobs are gone; each finishes the chunk it maps.
-        self.jobs = None;
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// A map worker: takes chunks until the core lets go of the jobs.
-fn work(
-    jobs: &Mutex<std::sync::mpsc::Receiver<Job>>,
-    results: &mpsc::UnboundedSender<Box<Mapped>>,
-) {
-    loop {
-        let job = match jobs.lock() {
-            Ok(jobs) => jobs.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else {
-            return;
-        };
-        let Job {
-            source,
-            sequence,
-            records,
-            ack,
-            map,
-            mut batch,
-        } = job;
-        // A panic in the map function is the core's to raise, in its place among the chunks.
-        let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            batch.map_chunk(&map, &records);
-            batch
-        }));
-        let sent = results.send(Box::new(Mapped {
-            source,
-            sequence,
-            records,
-            ack,
-            batch: mapped,
-        }));
-        if sent.is_err() {
-            return;
         }
     }
 }

@@ -2,6 +2,8 @@
 //! what one core does, in the same order.
 
 use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -81,13 +83,43 @@ struct Outputs {
     error: Option<String>,
 }
 
+/// Holds each map worker at the records it maps until the core has mapped one itself, so that the
+/// core certainly takes chunks from the workers' queue (as it does when the OS sets a worker aside).
+#[derive(Default)]
+struct CoreFirst {
+    core_mapped: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl CoreFirst {
+    fn pass(&self) {
+        let on_worker = std::thread::current()
+            .name()
+            .is_some_and(|name| name.starts_with("fdi-map-"));
+        let core_mapped = self.core_mapped.lock().unwrap();
+        if on_worker {
+            // Bounded: a core that never maps fails the test's assertion instead of hanging it.
+            let _released = self
+                .changed
+                .wait_timeout_while(core_mapped, Duration::from_secs(60), |mapped| !*mapped)
+                .unwrap();
+        } else {
+            let mut core_mapped = core_mapped;
+            *core_mapped = true;
+            self.changed.notify_all();
+        }
+    }
+}
+
 /// Runs the readings through three flows (two JSON Lines targets, one SQLite table) with
-/// `map_threads`, chunks of `checkpoint_every`; the map function fails at record `fail_at`.
+/// `map_threads`, chunks of `checkpoint_every`; the map function fails at record `fail_at`, and
+/// passes `core_first` before each record when given.
 fn run_readings(
     dir: &Path,
     map_threads: usize,
     checkpoint_every: usize,
     fail_at: Option<u64>,
+    core_first: Option<Arc<CoreFirst>>,
 ) -> Outputs {
     std::fs::write(dir.join("events.jsonl"), readings(3000)).unwrap();
     let program = ProgramInfo {
@@ -120,6 +152,9 @@ fn run_readings(
     let alerts = run.flow("alerts", "events", alerts);
     let rows = run.flow("rows", "events", rows);
     run.parallel_source(source, move |run, raw| {
+        if let Some(core_first) = &core_first {
+            core_first.pass();
+        }
         if fail_at == Some(raw.position()) {
             return Err(RunError::Program(format!("failed at {}", raw.position())));
         }
@@ -192,7 +227,7 @@ fn run_readings(
 #[test]
 fn workers_write_dead_letter_and_count_what_one_core_does() {
     let one = tempfile::tempdir().unwrap();
-    let expected = run_readings(one.path(), 1, 7, None);
+    let expected = run_readings(one.path(), 1, 7, None, None);
     // Every outcome is there, so that the comparison covers each.
     let flows = &expected.summary["flows"];
     for (flow, outcome) in [
@@ -223,7 +258,7 @@ fn workers_write_dead_letter_and_count_what_one_core_does() {
     // Small chunks (7 records) on three workers come back out of order: still one core's outputs.
     for (threads, checkpoint_every) in [(2, 7), (3, 7), (2, 1000)] {
         let many = tempfile::tempdir().unwrap();
-        let got = run_readings(many.path(), threads, checkpoint_every, None);
+        let got = run_readings(many.path(), threads, checkpoint_every, None, None);
         if checkpoint_every == 7 {
             assert_eq!(got, expected, "{threads} map threads");
         } else {
@@ -244,9 +279,25 @@ fn workers_write_dead_letter_and_count_what_one_core_does() {
 #[test]
 fn a_map_error_on_a_worker_stops_the_run_where_one_core_stops() {
     let one = tempfile::tempdir().unwrap();
-    let expected = run_readings(one.path(), 1, 7, Some(1234));
+    let expected = run_readings(one.path(), 1, 7, Some(1234), None);
     let error = expected.error.as_deref().unwrap_or_default();
     assert!(error.contains("failed at 1234"), "{error}");
     let many = tempfile::tempdir().unwrap();
-    assert_eq!(run_readings(many.path(), 3, 7, Some(1234)), expected);
+    assert_eq!(run_readings(many.path(), 3, 7, Some(1234), None), expected);
+}
+
+#[test]
+fn chunks_the_core_maps_while_the_workers_are_held_are_written_in_their_turn() {
+    let one = tempfile::tempdir().unwrap();
+    let expected = run_readings(one.path(), 1, 7, None, None);
+    // The workers wait at their first chunks until the core has mapped a chunk from their
+    // queue: one behind theirs, into a batch applied after them (or the first, straight).
+    let core_first = Arc::new(CoreFirst::default());
+    let many = tempfile::tempdir().unwrap();
+    let got = run_readings(many.path(), 2, 7, None, Some(core_first.clone()));
+    assert!(
+        *core_first.core_mapped.lock().unwrap(),
+        "the core mapped no chunk"
+    );
+    assert_eq!(got, expected);
 }

@@ -1,7 +1,8 @@
 //! Readers: the read stage of each source, at the edge, sending deliveries to the core (`drive.rs`).
 //!
 //! A source that reads with blocking calls (a file, [`Source`]) gets a thread of its own from tokio's blocking
-//! pool and sends chunks of up to [`CHUNK`] records, each chunk acknowledged by its last position. It takes the
+//! pool and sends chunks of up to [`CHUNK`] records, each chunk acknowledged by its last position: to the core,
+//! or, for a source mapped on the map workers, straight to them (`parallel.rs`). It takes the
 //! core's spent chunks back to reuse their buffers (`Source::recycle`), and passes the acknowledged positions to
 //! the source (`Source::acknowledge`) between chunks.
 //!
@@ -15,6 +16,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::drive::Event;
+use super::map_workers::{ChunkLink, Job};
 use crate::error::RunError;
 use crate::record::{Position, RawRecord};
 use crate::source::{Source, StreamSource};
@@ -45,6 +47,8 @@ pub(crate) struct ReaderLink {
     pub stop: watch::Receiver<bool>,
     /// Records per delivery at most.
     pub chunk: usize,
+    /// For a file source mapped on the map workers: where its chunks go instead of the core.
+    pub workers: Option<ChunkLink>,
 }
 
 /// Starts the reader of a source that reads with blocking calls on a thread of tokio's blocking pool.
@@ -62,6 +66,7 @@ pub(super) fn spawn_blocking_reader<S: Source + Send + 'static>(
         let _ = link.events.blocking_send(Event::Ended {
             source: link.source,
             result,
+            chunks_on_workers: link.workers.as_ref().map_or(0, |w| w.submitted),
         });
         while let Some(position) = link.acks.blocking_recv() {
             if let Err(error) = source.acknowledge(position) {
@@ -87,6 +92,7 @@ pub(super) fn spawn_stream_reader<S: StreamSource>(
             .send(Event::Ended {
                 source: link.source,
                 result,
+                chunks_on_workers: 0,
             })
             .await;
         while let Some(position) = link.acks.recv().await {
@@ -153,14 +159,32 @@ fn read_in_chunks<S: Source>(source: &mut S, link: &mut ReaderLink) -> Result<()
         }
         let at_end = records.len() < link.chunk;
         if let Some(last) = records.last() {
-            let delivery = Event::Delivery {
-                source: link.source,
-                ack: last.position(),
-                records,
-                progress: source.progress(),
-            };
-            if link.events.blocking_send(delivery).is_err() {
-                return Ok(());
+            let ack = last.position();
+            let progress = source.progress();
+            if let Some(workers) = &mut link.workers {
+                // To the map workers; the core sees the chunk when it comes back mapped.
+                let job = Job {
+                    source: link.source,
+                    sequence: workers.submitted,
+                    records,
+                    ack,
+                    progress,
+                    map: workers.map.clone(),
+                };
+                if !workers.queue.submit(job) {
+                    return Ok(());
+                }
+                workers.submitted += 1;
+            } else {
+                let delivery = Event::Delivery {
+                    source: link.source,
+                    ack,
+                    records,
+                    progress,
+                };
+                if link.events.blocking_send(delivery).is_err() {
+                    return Ok(());
+                }
             }
         }
         if at_end {
