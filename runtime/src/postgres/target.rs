@@ -1,14 +1,16 @@
 //! PostgreSQL tables as a target: the records of a checkpoint in one transaction.
 
+use std::any::Any;
 use std::marker::PhantomData;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use tokio::runtime::Handle;
 use tokio_postgres::{Client, Statement};
 
 use super::connection::PostgresConnection;
 use super::error::{describe, PostgresError};
-use super::row::{row_of, Cells};
+use super::row::{row_of, row_of_json, Cells};
 use super::schema::{create_table_sql, existing_columns, has_unique_key, mismatches, TableName};
 use super::upsert::Upsert;
 use crate::error::RunError;
@@ -257,12 +259,15 @@ impl<T> Durable for PostgresTarget<T> {
     }
 }
 
-impl<T: Serialize> Target<T> for PostgresTarget<T> {
+impl<T: Serialize + 'static> Target<T> for PostgresTarget<T> {
     fn write(&mut self, record: &T) -> Result<Result<(), Reject>, RunError> {
-        if let Err(reject) = check_writable(record) {
-            return Ok(Err(reject));
-        }
-        match row_of(record, self.columns) {
+        // A queue's forwarder hands over the record's JSON text, which holds no NaN and is read into the row
+        // directly; any other record is checked and converted through its serialization.
+        let row = match (record as &dyn Any).downcast_ref::<Box<RawValue>>() {
+            Some(json) => row_of_json(json, self.columns),
+            None => check_writable(record).and_then(|()| row_of(record, self.columns)),
+        };
+        match row {
             Ok(row) => {
                 self.pending.push(row);
                 Ok(Ok(()))
