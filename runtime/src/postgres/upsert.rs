@@ -113,13 +113,10 @@ impl Upsert {
                 continue;
             }
             transaction.batch_execute("SAVEPOINT fdi_part").await?;
-            let indices = self.last_per_key(rows, part.clone());
-            let arrays = self.arrays(rows, &indices);
-            let params: Vec<&(dyn ToSql + Sync)> = arrays
-                .iter()
-                .map(|a| a.as_ref() as &(dyn ToSql + Sync))
-                .collect();
-            match transaction.execute(statement, &params).await {
+            match self
+                .write_part(transaction, statement, rows, part.clone())
+                .await
+            {
                 Ok(_) => {
                     transaction
                         .batch_execute("RELEASE SAVEPOINT fdi_part")
@@ -141,6 +138,23 @@ impl Upsert {
             }
         }
         Ok(refused)
+    }
+
+    /// Writes the rows of `part` as one statement.
+    pub async fn write_part(
+        &self,
+        transaction: &Transaction<'_>,
+        statement: &Statement,
+        rows: &[Cells],
+        part: Range<usize>,
+    ) -> Result<u64, tokio_postgres::Error> {
+        let indices = self.last_per_key(rows, part);
+        let arrays = self.arrays(rows, &indices);
+        let params: Vec<&(dyn ToSql + Sync)> = arrays
+            .iter()
+            .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        transaction.execute(statement, &params).await
     }
 
     /// The rows of `part` to send: with a key, only the last row of each key (one statement may not update
