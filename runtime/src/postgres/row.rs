@@ -413,7 +413,7 @@ mod tests {
         let mut fields: Vec<String> = names
             .iter()
             .enumerate()
-            .filter(|(c, _)| (i / 7 + c) % 11 != 0)
+            .filter(|(c, _)| !(i / 7 + c).is_multiple_of(11))
             .map(|(c, name)| {
                 // Mostly a value of the column's type, so that whole records fit too.
                 let choices = match (i / 3 + c) % 4 {
@@ -431,13 +431,13 @@ mod tests {
         if i % 2 == 1 {
             fields.reverse();
         }
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             fields.push(format!("\"extra\":{}", VALUES[i % VALUES.len()]));
         }
-        if i % 9 == 0 {
+        if i.is_multiple_of(9) {
             fields.push(format!("\"count\":{}", VALUES[(i / 9) % VALUES.len()]));
         }
-        let separator = if i % 3 == 0 { " , " } else { "," };
+        let separator = if i.is_multiple_of(3) { " , " } else { "," };
         format!("{{{}}}", fields.join(separator))
     }
 
