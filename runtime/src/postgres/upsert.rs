@@ -7,6 +7,7 @@
 //! only single batches of 100,000 rows (see `docs/connectors/postgres.md`).
 
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
 use tokio_postgres::types::ToSql;
@@ -112,13 +113,10 @@ impl Upsert {
                 continue;
             }
             transaction.batch_execute("SAVEPOINT fdi_part").await?;
-            let indices = self.last_per_key(rows, part.clone());
-            let arrays = self.arrays(rows, &indices);
-            let params: Vec<&(dyn ToSql + Sync)> = arrays
-                .iter()
-                .map(|a| a.as_ref() as &(dyn ToSql + Sync))
-                .collect();
-            match transaction.execute(statement, &params).await {
+            match self
+                .write_part(transaction, statement, rows, part.clone())
+                .await
+            {
                 Ok(_) => {
                     transaction
                         .batch_execute("RELEASE SAVEPOINT fdi_part")
@@ -142,22 +140,38 @@ impl Upsert {
         Ok(refused)
     }
 
+    /// Writes the rows of `part` as one statement.
+    pub async fn write_part(
+        &self,
+        transaction: &Transaction<'_>,
+        statement: &Statement,
+        rows: &[Cells],
+        part: Range<usize>,
+    ) -> Result<u64, tokio_postgres::Error> {
+        let indices = self.last_per_key(rows, part);
+        let arrays = self.arrays(rows, &indices);
+        let params: Vec<&(dyn ToSql + Sync)> = arrays
+            .iter()
+            .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        transaction.execute(statement, &params).await
+    }
+
     /// The rows of `part` to send: with a key, only the last row of each key (one statement may not update
     /// a row twice, and writing them one by one would leave the last anyway).
     fn last_per_key(&self, rows: &[Cells], part: Range<usize>) -> Vec<usize> {
         if self.keys.is_empty() {
             return part.collect();
         }
-        let mut seen = HashSet::with_capacity(part.len());
+        let mut seen: HashSet<RowKey<'_>, foldhash::fast::RandomState> =
+            HashSet::with_capacity_and_hasher(part.len(), Default::default());
         let mut kept: Vec<usize> = part
             .rev()
             .filter(|&i| {
-                let key: Vec<KeyPart<'_>> = self
-                    .keys
-                    .iter()
-                    .map(|&k| KeyPart::from(&rows[i][k]))
-                    .collect();
-                seen.insert(key)
+                seen.insert(RowKey {
+                    row: &rows[i],
+                    keys: &self.keys,
+                })
             })
             .collect();
         kept.reverse();
@@ -228,6 +242,35 @@ impl Upsert {
     }
 }
 
+/// The key of a row (its cells in the key columns), compared and hashed as those cells' [`KeyPart`]s, without
+/// collecting them.
+struct RowKey<'r> {
+    row: &'r Cells,
+    keys: &'r [usize],
+}
+
+impl RowKey<'_> {
+    fn parts(&self) -> impl Iterator<Item = KeyPart<'_>> {
+        self.keys.iter().map(|&k| KeyPart::from(&self.row[k]))
+    }
+}
+
+impl PartialEq for RowKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts().eq(other.parts())
+    }
+}
+
+impl Eq for RowKey<'_> {}
+
+impl Hash for RowKey<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for part in self.parts() {
+            part.hash(state);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +318,63 @@ mod tests {
         let rows = vec![row("A", 1), row("B", 2), row("A", 3), row("C", 4)];
         assert_eq!(upsert.last_per_key(&rows, 0..4), [1, 2, 3]);
         assert_eq!(upsert.last_per_key(&rows, 0..2), [0, 1]);
+    }
+
+    #[test]
+    fn the_rows_sent_are_those_that_collected_keys_pick() {
+        const KEYED: &[Column] = &[
+            Column {
+                name: "machine",
+                sql_type: SqlType::Text,
+                nullable: true,
+            },
+            Column {
+                name: "load",
+                sql_type: SqlType::Real,
+                nullable: true,
+            },
+            Column {
+                name: "count",
+                sql_type: SqlType::Integer,
+                nullable: true,
+            },
+        ];
+        let upsert = Upsert::new(
+            &TableName::parse("counts"),
+            KEYED,
+            &[false, false, false],
+            &["load", "machine"],
+        );
+        let texts = [Cell::Null, Cell::Text("A".into()), Cell::Text("B".into())];
+        let reals = [
+            Cell::Null,
+            Cell::Real(0.0),
+            Cell::Real(-0.0),
+            Cell::Real(1.5),
+        ];
+        let rows: Vec<Cells> = (0..500_i64)
+            .map(|i| {
+                let i = i as usize;
+                vec![
+                    texts[(i * 7 / 3) % 3].clone(),
+                    reals[(i * 5 / 2) % 4].clone(),
+                    Cell::Integer(i as i64),
+                ]
+            })
+            .collect();
+        // The keys collected, as the rows of a part were picked before.
+        let collected = |part: Range<usize>| {
+            let mut seen = HashSet::new();
+            let mut kept: Vec<usize> = part
+                .rev()
+                .filter(|&i| seen.insert([KeyPart::from(&rows[i][1]), KeyPart::from(&rows[i][0])]))
+                .collect();
+            kept.reverse();
+            kept
+        };
+        for part in [0..500, 0..1, 3..17, 100..400, 499..500] {
+            assert_eq!(upsert.last_per_key(&rows, part.clone()), collected(part));
+        }
+        assert_eq!(upsert.last_per_key(&rows, 0..500).len(), 12);
     }
 }

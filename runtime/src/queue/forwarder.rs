@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::value::RawValue;
 
-use super::store::Stored;
+use super::store::Waiting;
 use super::Shared;
 use crate::error::RunError;
 use crate::outcome::Reject;
@@ -69,12 +69,12 @@ fn forward(shared: &Shared, mut open: OpenForwarded) {
     let mut target = open.opened.take();
     let mut pause = FIRST_PAUSE;
     loop {
-        let batch = match next_batch(shared) {
+        let mut batch = match next_batch(shared) {
             Ok(Some(batch)) => batch,
             Ok(None) => return,
             Err(error) => return fail(shared, &error),
         };
-        match forward_batch(&mut open, &mut target, &batch) {
+        match forward_batch(&mut open, &mut target, &mut batch) {
             Ok(refused) => {
                 pause = FIRST_PAUSE;
                 if let Err(error) = remove(shared, &batch, refused) {
@@ -83,7 +83,7 @@ fn forward(shared: &Shared, mut open: OpenForwarded) {
             }
             Err(Failure::Outage(error)) => {
                 // The target may hold part of the batch in its buffers: it is opened anew, and the batch
-                // written again from the queue.
+                // read and written again from the queue.
                 target = None;
                 unreachable(shared, &error, pause);
                 if pause_or_close(shared, pause) {
@@ -97,7 +97,7 @@ fn forward(shared: &Shared, mut open: OpenForwarded) {
 }
 
 /// The oldest entries, waiting until there are some; `None` once the queue closes.
-fn next_batch(shared: &Shared) -> Result<Option<Vec<Stored>>, RunError> {
+fn next_batch(shared: &Shared) -> Result<Option<Vec<Waiting>>, RunError> {
     let mut state = shared.lock();
     loop {
         if state.closing {
@@ -118,11 +118,12 @@ fn next_batch(shared: &Shared) -> Result<Option<Vec<Stored>>, RunError> {
 }
 
 /// Writes and flushes `batch` to the target (opened first if it is not); the ids of the entries it refused,
-/// with its reasons.
+/// with its reasons. The mapped records are handed over (taken out of `batch`): a batch that fails is read
+/// from the queue again.
 fn forward_batch(
     open: &mut OpenForwarded,
     target: &mut Option<Forwarded>,
-    batch: &[Stored],
+    batch: &mut [Waiting],
 ) -> Result<Vec<(i64, Reject)>, Failure> {
     let real = match target {
         Some(real) => real,
@@ -142,17 +143,17 @@ fn forward_batch(
     let mut refused = Vec::new();
     // The ids of the writes the target took, by their index among them (what `take_refused` names).
     let mut taken = Vec::with_capacity(batch.len());
-    for stored in batch {
-        let record = RawValue::from_string(stored.entry.mapped.clone()).map_err(|e| {
+    for waiting in batch {
+        let record = RawValue::from_string(std::mem::take(&mut waiting.mapped)).map_err(|e| {
             Failure::Fatal(RunError::Program(format!(
                 "the queue of target {} holds a record that is not JSON (entry {}): {e}",
                 real.name(),
-                stored.id
+                waiting.id
             )))
         })?;
         match real.write(&record) {
-            Ok(Ok(())) => taken.push(stored.id),
-            Ok(Err(reject)) => refused.push((stored.id, reject)),
+            Ok(Ok(())) => taken.push(waiting.id),
+            Ok(Err(reject)) => refused.push((waiting.id, reject)),
             Err(error) => return Err(classify(real, error)),
         }
     }
@@ -176,9 +177,9 @@ fn forward_batch(
 }
 
 /// The target made `batch` durable but `refused`: they move to the quarantine, the rest leave the queue.
-fn remove(shared: &Shared, batch: &[Stored], refused: Vec<(i64, Reject)>) -> Result<(), RunError> {
-    let through = batch.last().map_or(0, |s| s.id);
-    let bytes: u64 = batch.iter().map(|s| s.entry.size()).sum();
+fn remove(shared: &Shared, batch: &[Waiting], refused: Vec<(i64, Reject)>) -> Result<(), RunError> {
+    let through = batch.last().map_or(0, |w| w.id);
+    let bytes: u64 = batch.iter().map(|w| w.size).sum();
     let mut state = shared.lock();
     state.store.forwarded(through, &refused)?;
     state.extent.records = state.extent.records.saturating_sub(batch.len() as u64);

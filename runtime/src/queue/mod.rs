@@ -3,7 +3,8 @@
 //!
 //! A queued target ([`QueuedTarget`]) is what the run writes to. `write` appends the mapped record (its JSON,
 //! as the target would serialize it) with what a quarantine needs (flow, the original source record, source,
-//! position, topic) to an in-memory batch; `flush` commits the batch to the target's store (`store.rs`: SQLite
+//! position, topic) to an in-memory batch (a JSON line or a broker message is kept as it was read, a copy of
+//! its bytes; the dead letter's view of it is made only if the target refuses it, see `store::Original`); `flush` commits the batch to the target's store (`store.rs`: SQLite
 //! in WAL mode, `synchronous = FULL`), which is what lets the run acknowledge the source positions behind it:
 //! *written*, for a queued target, means *taken durably by its queue*. When the queue holds
 //! `--queue-max-bytes`, `write` waits until the forwarder has made room: the run stops, the readers' channel
@@ -34,10 +35,10 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use self::store::{Entry, Extent, Store};
+use self::store::{Entry, Extent, Original, Store};
 use crate::error::RunError;
 use crate::outcome::Reject;
-use crate::record::{Position, RawRecord};
+use crate::record::{Payload, Position, RawRecord};
 use crate::target::{check_writable, Durable, Target};
 
 pub use self::forwarder::{Forwarded, OpenForwarded};
@@ -197,7 +198,9 @@ pub struct QueuedTarget<T> {
     pending: Vec<Entry>,
     pending_bytes: u64,
     /// The flow and source record of the next write (`Durable::original_of_next_write`).
-    next: Option<(String, RawRecord)>,
+    next: Option<Origin>,
+    /// The name of the flow that wrote last, shared by its entries.
+    last_flow: Option<Arc<str>>,
     /// Entries from this id on were enqueued by this run.
     first_of_run: i64,
     /// The last quarantined entry handed to the dead letter, removed once it is durable there.
@@ -260,6 +263,7 @@ impl<T> QueuedTarget<T> {
             pending: Vec::new(),
             pending_bytes: 0,
             next: None,
+            last_flow: None,
             first_of_run,
             dead_lettered_through: None,
             stopping,
@@ -281,13 +285,12 @@ impl<T> QueuedTarget<T> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        state.store.append(&self.pending)?;
+        // A record is enqueued when it is durable in the queue: its age (health's) counts from there.
+        let now = unix_millis();
+        state.store.append(&self.pending, now)?;
         state.extent.records += self.pending.len() as u64;
         state.extent.bytes += self.pending_bytes;
-        state
-            .extent
-            .oldest
-            .get_or_insert(self.pending[0].enqueued_at);
+        state.extent.oldest.get_or_insert(now);
         state.disk_bytes = state.store.disk_bytes();
         drop(state);
         self.pending.clear();
@@ -354,7 +357,17 @@ impl<T> Durable for QueuedTarget<T> {
     }
 
     fn original_of_next_write(&mut self, flow: &str, raw: &RawRecord) {
-        self.next = Some((flow.to_string(), raw.clone()));
+        let flow = match &self.last_flow {
+            Some(last) if **last == *flow => last.clone(),
+            _ => self.last_flow.insert(Arc::from(flow)).clone(),
+        };
+        self.next = Some(Origin {
+            flow,
+            source: raw.source_name().clone(),
+            position: raw.position(),
+            topic: raw.topic().map(str::to_string),
+            original: original_of(raw),
+        });
     }
 
     fn take_quarantined(&mut self) -> Result<Vec<Quarantined>, RunError> {
@@ -372,12 +385,7 @@ impl<T> Durable for QueuedTarget<T> {
             let stored = refused.stored;
             let entry = stored.entry;
             self.dead_lettered_through = Some(stored.id);
-            let source: Arc<str> = Arc::from(entry.source.as_str());
-            // The original is the JSON the dead letter shows; a message keeps its topic.
-            let raw = match entry.topic {
-                Some(topic) => RawRecord::message(source, entry.position, topic, entry.original),
-                None => RawRecord::json_line(source, entry.position, entry.original),
-            };
+            let raw = raw_of(entry.source, entry.position, entry.topic, entry.original);
             let mapped = RawValue::from_string(entry.mapped).map_err(|e| {
                 RunError::Program(format!(
                     "the queue of target {} holds a record that is not JSON: {e}",
@@ -385,7 +393,7 @@ impl<T> Durable for QueuedTarget<T> {
                 ))
             })?;
             taken.push(Quarantined {
-                flow: entry.flow,
+                flow: entry.flow.to_string(),
                 reject: refused.reject,
                 raw,
                 mapped,
@@ -459,25 +467,21 @@ impl<T: Serialize> Target<T> for QueuedTarget<T> {
                 ))
             }
         };
-        let (flow, raw) = self.next.take().unzip();
-        let original = match &raw {
-            Some(raw) => {
-                serde_json::to_string(&raw.original_view()).unwrap_or_else(|_| "null".into())
-            }
-            None => "null".into(),
-        };
+        let origin = self.next.take().unwrap_or_else(|| Origin {
+            flow: Arc::from(""),
+            source: Arc::from(""),
+            position: 0,
+            topic: None,
+            original: Original::View("null".into()),
+        });
         let entry = Entry {
-            enqueued_at: SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64),
-            flow: flow.unwrap_or_default(),
-            source: raw
-                .as_ref()
-                .map(|r| r.source().to_string())
-                .unwrap_or_default(),
-            position: raw.as_ref().map_or(0 as Position, RawRecord::position),
-            topic: raw.as_ref().and_then(|r| r.topic().map(str::to_string)),
-            original,
+            // Set when the entry is committed (see `commit`).
+            enqueued_at: 0,
+            flow: origin.flow,
+            source: origin.source,
+            position: origin.position,
+            topic: origin.topic,
+            original: origin.original,
             mapped,
         };
         let size = entry.size();
@@ -490,5 +494,185 @@ impl<T: Serialize> Target<T> for QueuedTarget<T> {
         self.pending_bytes += size;
         self.pending.push(entry);
         Ok(Ok(()))
+    }
+}
+
+/// Where the next write's record came from: what its entry keeps for the quarantine.
+struct Origin {
+    flow: Arc<str>,
+    source: Arc<str>,
+    position: Position,
+    topic: Option<String>,
+    original: Original,
+}
+
+/// What an entry keeps of the source record `raw`: a JSON line's text or a message's payload as they came (a
+/// copy), any other record as the JSON text of the dead letter's view of it.
+fn original_of(raw: &RawRecord) -> Original {
+    match &raw.payload {
+        Payload::JsonLine {
+            text,
+            encoding_error: None,
+        } => Original::Line(text.clone()),
+        Payload::Message {
+            bytes,
+            unreadable: None,
+            ..
+        } => Original::Message(bytes.clone()),
+        _ => Original::View(
+            serde_json::to_string(&raw.original_view()).unwrap_or_else(|_| "null".into()),
+        ),
+    }
+}
+
+/// The source record of a quarantined entry, whose view (`RawRecord::original_view`) the dead letter shows:
+/// the record as it was read, or one that shows the view's JSON text as it was kept; a message keeps its
+/// topic.
+fn raw_of(
+    source: Arc<str>,
+    position: Position,
+    topic: Option<String>,
+    original: Original,
+) -> RawRecord {
+    match (original, topic) {
+        (Original::Message(bytes), topic) => {
+            RawRecord::message(source, position, topic.unwrap_or_default(), bytes)
+        }
+        (Original::Line(text), _) => RawRecord::json_line(source, position, text),
+        (Original::View(text), Some(topic)) => RawRecord::message(source, position, topic, text),
+        (Original::View(text), None) => RawRecord::json_line(source, position, text),
+    }
+}
+
+fn unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the dead letter writes of a record: its view and where it came from.
+    fn shown(raw: &RawRecord) -> (serde_json::Value, &str, Position, Option<&str>) {
+        let view = serde_json::to_value(raw.original_view()).unwrap();
+        (view, raw.source(), raw.position(), raw.topic())
+    }
+
+    /// Records of every kind: JSON lines and messages as they come (objects, other JSON, text that is no
+    /// JSON, escapes, numbers at the edges of a float, bytes that are no UTF-8), and records kept as views.
+    fn records() -> Vec<RawRecord> {
+        let source: Arc<str> = Arc::from("counters");
+        let texts = [
+            r#"{"machine":"M-1","good_parts":3,"energy":1.5}"#,
+            r#" { "b" : [1, 2.50, {"c": null}], "a": "\u00e9\ud83d\ude00\"" } "#,
+            r#"{"big":1e308,"small":5e-324,"int":18446744073709551616,"neg":-0.0}"#,
+            r#"{"dup":1,"dup":2}"#,
+            r#""just a string""#,
+            "42",
+            "null",
+            "not json {",
+            "",
+        ];
+        let mut records = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            let position = i as Position + 1;
+            records.push(RawRecord::json_line(source.clone(), position, *text));
+            records.push(RawRecord::message(
+                source.clone(),
+                position,
+                format!("plant/M-{i}/counters"),
+                text.as_bytes(),
+            ));
+        }
+        records.push(RawRecord::message(
+            source.clone(),
+            20,
+            "plant/raw",
+            vec![0xff, 0xfe, b'{', 0x80],
+        ));
+        records.push(RawRecord::unreadable_message(
+            source.clone(),
+            21,
+            "plant/raw",
+            b"\x08\x01".to_vec(),
+            "not a Sparkplug B payload",
+        ));
+        records.push(RawRecord::json_line_with_encoding_error(
+            source.clone(),
+            22,
+            "{\"a\":\u{fffd}}".into(),
+            Some("not UTF-8".into()),
+        ));
+        let headers = Arc::new(csv::StringRecord::from(vec![
+            "machine", "machine", "energy",
+        ]));
+        records.push(RawRecord::csv(
+            source.clone(),
+            23,
+            headers.clone(),
+            csv::StringRecord::from(vec!["M-1", "M-2", "1.5", "extra"]),
+        ));
+        records.push(RawRecord::xml_element(
+            source,
+            24,
+            headers,
+            csv::StringRecord::from(vec!["M-1", "", "2"]),
+            "<m id=\"M-1\"/>".into(),
+            None,
+        ));
+        records
+    }
+
+    #[test]
+    fn a_quarantined_record_shows_what_the_source_read_as_the_view_kept_before_showed_it() {
+        for raw in records() {
+            let source = raw.source_name().clone();
+            let topic = raw.topic().map(str::to_string);
+            let kept = raw_of(
+                source.clone(),
+                raw.position(),
+                topic.clone(),
+                original_of(&raw),
+            );
+            // The way every original was kept before: the view's JSON text.
+            let view = serde_json::to_string(&raw.original_view()).unwrap();
+            let as_view = raw_of(source, raw.position(), topic, Original::View(view));
+            assert_eq!(shown(&kept), shown(&raw), "{raw:?}");
+            assert_eq!(shown(&kept), shown(&as_view), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn json_lines_and_messages_are_kept_as_they_came_and_other_records_as_their_view() {
+        let kinds: Vec<&str> = records()
+            .iter()
+            .map(|raw| match original_of(raw) {
+                Original::Line(text) => {
+                    assert_eq!(raw.format(), "json");
+                    assert_eq!(
+                        RawRecord::json_line(raw.source_name().clone(), 0, text.clone()).original(),
+                        raw.original()
+                    );
+                    "line"
+                }
+                Original::Message(bytes) => {
+                    assert_eq!(
+                        Some(bytes.as_slice()),
+                        match &raw.payload {
+                            Payload::Message { bytes, .. } => Some(bytes.as_slice()),
+                            _ => None,
+                        }
+                    );
+                    "message"
+                }
+                Original::View(_) => "view",
+            })
+            .collect();
+        assert_eq!(kinds.iter().filter(|k| **k == "line").count(), 9);
+        assert_eq!(kinds.iter().filter(|k| **k == "message").count(), 10);
+        // The unreadable message, the line that is not UTF-8, the CSV row and the XML element.
+        assert_eq!(kinds[kinds.len() - 4..], ["view"; 4]);
     }
 }

@@ -32,7 +32,26 @@ pub(crate) fn check_finite<T: Serialize + ?Sized>(record: &T) -> Result<(), Reje
 
 struct FiniteChecker {
     /// Field names (and sequence indexes) from the record down to the value being checked.
-    path: Vec<String>,
+    path: Vec<Segment>,
+}
+
+/// One step of a field path. A struct's field and an element's index are kept as they are, so that a record
+/// that passes (nearly every one) allocates nothing; the path is written out only for a reject.
+enum Segment {
+    Field(&'static str),
+    Index(usize),
+    /// A map's key that is text.
+    Key(String),
+}
+
+impl Display for Segment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Segment::Field(name) => f.write_str(name),
+            Segment::Index(index) => write!(f, "{index}"),
+            Segment::Key(key) => f.write_str(key),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -63,14 +82,15 @@ impl FiniteChecker {
         if value.is_finite() {
             Ok(())
         } else {
+            let field: Vec<String> = self.path.iter().map(Segment::to_string).collect();
             Err(Problem::NotFinite {
-                field: self.path.join("."),
+                field: field.join("."),
                 value,
             })
         }
     }
 
-    fn nested<T: Serialize + ?Sized>(&mut self, name: String, value: &T) -> Result<(), Problem> {
+    fn nested<T: Serialize + ?Sized>(&mut self, name: Segment, value: &T) -> Result<(), Problem> {
         self.path.push(name);
         let result = value.serialize(&mut *self);
         self.path.pop();
@@ -146,7 +166,7 @@ impl<'a> Serializer for &'a mut FiniteChecker {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Problem> {
-        self.nested(variant.to_string(), value)
+        self.nested(Segment::Field(variant), value)
     }
 
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, Problem> {
@@ -208,9 +228,9 @@ impl<'a> Compound<'a> {
     }
 
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Problem> {
-        let name = self.index.to_string();
+        let index = Segment::Index(self.index);
         self.index += 1;
-        self.checker.nested(name, value)
+        self.checker.nested(index, value)
     }
 
     fn field<T: Serialize + ?Sized>(
@@ -218,7 +238,7 @@ impl<'a> Compound<'a> {
         name: &'static str,
         value: &T,
     ) -> Result<(), Problem> {
-        self.checker.nested(name.to_string(), value)
+        self.checker.nested(Segment::Field(name), value)
     }
 }
 
@@ -286,7 +306,10 @@ impl ser::SerializeMap for Compound<'_> {
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Problem> {
-        let name = self.key.take().unwrap_or_else(|| self.index.to_string());
+        let name = match self.key.take() {
+            Some(key) => Segment::Key(key),
+            None => Segment::Index(self.index),
+        };
         self.index += 1;
         self.checker.nested(name, value)
     }
