@@ -32,6 +32,10 @@ struct BoundText {
     /// The parameter holds exactly `text` (its buffer is kept either way, for the next text).
     holds: bool,
     text: String,
+    /// The field name last found equal to the parameter's column: a record type names its
+    /// fields with the same `&'static str` every time, so comparing the reference (address
+    /// and length) is enough after the first record, and the text is compared only otherwise.
+    key: Option<&'static str>,
 }
 
 impl BoundTexts {
@@ -174,15 +178,21 @@ impl SerializeStruct for RowBinder<'_, '_> {
         // in order (another struct, a skipped field) goes the general way, which finds each
         // column by name.
         let index = self.next;
-        match self.columns.get(index) {
-            Some(column) if column.name == key => {}
-            _ => return Err(GiveUp),
+        let (Some(column), Some(slot)) = (self.columns.get(index), self.slots.get_mut(index))
+        else {
+            return Err(GiveUp);
+        };
+        if !slot.key.is_some_and(|known| std::ptr::eq(known, key)) {
+            if column.name != key {
+                return Err(GiveUp);
+            }
+            slot.key = Some(key);
         }
         self.next += 1;
         value.serialize(FieldBinder {
             statement: self.statement,
             parameter: index + 1,
-            slot: &mut self.slots[index],
+            slot,
         })
     }
 
