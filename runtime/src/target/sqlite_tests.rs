@@ -352,7 +352,7 @@ impl Samples {
                 _ => self.pick(&[0.1, -2.5, 1e300, 0.0]),
             },
             ratio: self.pick(&[0.5, 1.25]),
-            ok: self.next() % 2 == 0,
+            ok: self.next().is_multiple_of(2),
             grade: self.pick(&['A', 'ß', '✓']),
             phase: self.pick(&[Phase::Setup, Phase::Run]),
             at: crate::time::Timestamp::from_datetime(
