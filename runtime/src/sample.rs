@@ -324,17 +324,35 @@ pub fn good<T: Clone + DeserializeOwned>(
 /// may be anything. A JSON number or boolean that is not a `T` (`2.5` or an OPC UA Double's `3.0` for an `int`,
 /// a number for a timestamp) is a decode error instead: its source said what type it is, and that type is not
 /// the schema's, which is a wrong schema or a wrong node, not a bad reading.
+/// A value as `serde_json::Value` reads it (`null`, text, a number, a boolean; anything else kept
+/// as its JSON text), without building that `Value` for the usual text, number or null: a CSV
+/// field's text is read where it lies rather than copied into a `String` first. What cannot be
+/// read without it (a list, an object, a 128-bit integer) still goes through the `Value`, and
+/// every answer, errors included, is the one reading the `Value` first gave
+/// (`sample_tests.rs` compares the two).
 impl<'de, T: DeserializeOwned> Deserialize<'de> for SampleValue<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A value that needs its `Value` is finished here, outside the deserializer, as before:
+        // an error raised inside it would carry a position the reject's text did not have.
+        match deserializer.deserialize_any(SampleVisitor(std::marker::PhantomData))? {
+            Ok(read) => Ok(read),
+            Err(value) => SampleValue::from_json_value(value),
+        }
+    }
+}
+
+impl<T: DeserializeOwned> SampleValue<T> {
+    /// What a value read as a `serde_json::Value` means.
+    fn from_json_value<E: de::Error>(value: serde_json::Value) -> Result<Self, E> {
         use serde_json::Value;
         let typed = |value: Value, text: String| match SampleValue::read_text(&text) {
-            SampleValue::Garbled(_) => Err(serde::de::Error::custom(match T::deserialize(value) {
+            SampleValue::Garbled(_) => Err(E::custom(match T::deserialize(value) {
                 Err(e) => e.to_string(),
                 Ok(_) => format!("{text} is not a valid value"),
             })),
             read => Ok(read),
         };
-        match Value::deserialize(deserializer)? {
+        match value {
             Value::Null => Ok(SampleValue::Missing),
             Value::String(text) => Ok(SampleValue::from_text(&text)),
             Value::Number(number) => {
@@ -344,6 +362,70 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for SampleValue<T> {
             Value::Bool(flag) => typed(Value::Bool(flag), flag.to_string()),
             other => Ok(SampleValue::Garbled(other.to_string())),
         }
+    }
+}
+
+/// Answers each of the calls `serde_json::Value`'s own visitor answers, as that `Value` would.
+struct SampleVisitor<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for SampleVisitor<T> {
+    /// The value read, or the `Value` to read it from.
+    type Value = Result<SampleValue<T>, serde_json::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `serde_json::Value`'s words, for the errors it would give.
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Ok(SampleValue::from_text(text)))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ok(SampleValue::Missing))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ok(SampleValue::Missing))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Self::Value, E> {
+        Ok(Err(serde_json::Value::Bool(flag)))
+    }
+
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Self::Value, E> {
+        Ok(Err(serde_json::Value::Number(number.into())))
+    }
+
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Self::Value, E> {
+        Ok(Err(serde_json::Value::Number(number.into())))
+    }
+
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<Self::Value, E> {
+        Ok(Err(serde_json::Number::from_f64(number).map_or(
+            serde_json::Value::Null,
+            serde_json::Value::Number,
+        )))
+    }
+
+    fn visit_i128<E: de::Error>(self, number: i128) -> Result<Self::Value, E> {
+        serde_json::Value::deserialize(de::value::I128Deserializer::<E>::new(number)).map(Err)
+    }
+
+    fn visit_u128<E: de::Error>(self, number: u128) -> Result<Self::Value, E> {
+        serde_json::Value::deserialize(de::value::U128Deserializer::<E>::new(number)).map(Err)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Err)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Err)
     }
 }
 

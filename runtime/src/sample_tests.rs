@@ -427,3 +427,113 @@ fn an_unavailable_value_is_bad_whatever_its_quality_column_says() {
         );
     }
 }
+
+/// The reading `SampleValue` had before it read text where it lies: every value through a
+/// `serde_json::Value` first. The reference its visitor is compared with.
+fn through_a_json_value<'de, T: serde::de::DeserializeOwned, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<SampleValue<T>, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    SampleValue::from_json_value(value)
+}
+
+/// Texts of every shape a sample's value comes in: numbers at and beyond every integer's range,
+/// floats, booleans, UNAVAILABLE, blanks, garbage, and (in JSON) lists and objects.
+fn sample_texts() -> Vec<String> {
+    let mut texts: Vec<String> = [
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "1.5",
+        " 2.5 ",
+        "1e3",
+        "1E400",
+        "-1e-400",
+        "3.0",
+        "007",
+        "+7",
+        "0x1f",
+        "NaN",
+        "inf",
+        "-inf",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "123456789012345678901234567890",
+        "true",
+        "false",
+        "True",
+        "null",
+        "",
+        " ",
+        "UNAVAILABLE",
+        "unavailable",
+        " UNAVAILABLE",
+        "abc",
+        "12.5.1",
+        "1,5",
+        "ü",
+        "2024-03-01T12:00:00Z",
+        "2024-03-01 12:00:00+01:00",
+    ]
+    .iter()
+    .map(|text| text.to_string())
+    .collect();
+    // Seeded: random floats, integers and short texts of number-like characters.
+    let mut state: u64 = 0x5a3b_1e00_0017_0001;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..3000 {
+        let bits = next();
+        texts.push(serde_json::to_string(&f64::from_bits(bits)).unwrap());
+        texts.push((bits as i64 >> (bits % 64)).to_string());
+        let alphabet = b"0123456789.-+eE x";
+        let len = (next() % 8) as usize;
+        texts.push(
+            (0..len)
+                .map(|_| alphabet[(next() % 17) as usize] as char)
+                .collect(),
+        );
+    }
+    texts
+}
+
+fn same_reading<T>(texts: &[String])
+where
+    T: serde::de::DeserializeOwned + std::fmt::Debug + PartialEq,
+{
+    for text in texts {
+        // As a CSV field, and as JSON: the text itself (when it is JSON) and the text quoted.
+        let csv = SampleValue::<T>::deserialize(CsvField(text)).map_err(|e| e.to_string());
+        let reference = through_a_json_value::<T, _>(CsvField(text)).map_err(|e| e.to_string());
+        assert_eq!(csv, reference, "CSV field {text:?}");
+        let quoted = serde_json::to_string(text).unwrap();
+        for json in [text.as_str(), &quoted] {
+            let read = serde_json::from_str::<SampleValue<T>>(json).map_err(|e| e.to_string());
+            let mut deserializer = serde_json::Deserializer::from_str(json);
+            let reference = through_a_json_value::<T, _>(&mut deserializer)
+                .and_then(|value| deserializer.end().map(|()| value))
+                .map_err(|e| e.to_string());
+            assert_eq!(read, reference, "JSON {json}");
+        }
+        crate::decode_rule::clear();
+    }
+}
+
+#[test]
+fn a_sample_reads_as_it_did_through_a_json_value() {
+    let mut texts = sample_texts();
+    texts.extend(["[]", "[1, \"a\"]", "{}", "{\"a\": 1}", "[null]"].map(String::from));
+    same_reading::<f64>(&texts);
+    same_reading::<i64>(&texts);
+    same_reading::<u8>(&texts);
+    same_reading::<bool>(&texts);
+    same_reading::<String>(&texts);
+    same_reading::<Timestamp>(&texts);
+}

@@ -476,7 +476,8 @@ fn entity_struct_as<'e>(
             }
             seen.push(uc.column.clone());
             let ident = unit_ident(entity, &uc.column, &[]);
-            st.new_field(&ident, "String")
+            // Read only to be compared: kept inline, not copied into a `String` per row.
+            st.new_field(&ident, "::fdi_runtime::UnitText")
                 .annotation(format!("#[serde(rename = {:?})]", uc.column));
             idents.push((None, ident));
         }

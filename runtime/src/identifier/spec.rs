@@ -211,7 +211,12 @@ pub(crate) fn broken_rule(
     }
     // Counting characters is a walk over the text: only done when there is a length rule.
     if spec.min_len.is_some() || spec.max_len.is_some() {
-        let len = text.chars().count();
+        // An ASCII text (the usual identifier) has as many characters as bytes.
+        let len = if text.is_ascii() {
+            text.len()
+        } else {
+            text.chars().count()
+        };
         if length_problem(spec, len).is_some() {
             return Err(Broken::Length(len));
         }

@@ -9,6 +9,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, Statement};
 use serde::Serialize;
 
+use super::sql_row::BoundTexts;
 use super::{check_writable, Column, Durable, Target};
 use crate::error::RunError;
 use crate::outcome::Reject;
@@ -120,12 +121,11 @@ pub struct SqliteTarget<T> {
     insert: PreparedInsert,
     columns: &'static [Column],
     written: u64,
-    /// The row being written and its fields' names, kept between records (see `sql_row`).
-    row: Vec<SqlValue>,
-    row_names: Vec<&'static str>,
-    /// Whether the record type's fields are the table's columns, in order: the same for every
-    /// record of `T`, so compared once, on the first flat record.
-    names_match: Option<bool>,
+    /// The texts the insert's parameters hold (see `sql_row`).
+    bound: BoundTexts,
+    /// Whether records are bound straight from their fields (`sql_row`) when they can be;
+    /// `false` only in the tests that compare that path with the general one.
+    bind_fields: bool,
     _record: PhantomData<fn(&T)>,
 }
 
@@ -209,9 +209,8 @@ impl<T> SqliteTarget<T> {
             insert,
             columns,
             written: 0,
-            row: Vec::new(),
-            row_names: Vec::new(),
-            names_match: None,
+            bound: BoundTexts::default(),
+            bind_fields: true,
             _record: PhantomData,
         })
     }
@@ -238,29 +237,35 @@ impl<T> Durable for SqliteTarget<T> {
 
 impl<T: Serialize> Target<T> for SqliteTarget<T> {
     fn write(&mut self, record: &T) -> Result<Result<(), Reject>, RunError> {
-        // The usual record goes straight into the row; one that is not flat, holds a
-        // non-finite float, or does not list its fields as the table's columns goes the
-        // general way, which also words the reject.
-        let flat = super::sql_row::fill_row(record, &mut self.row, &mut self.row_names)
-            && *self.names_match.get_or_insert_with(|| {
-                self.row_names.len() == self.columns.len()
-                    && self
-                        .row_names
-                        .iter()
-                        .zip(self.columns)
-                        .all(|(name, column)| *name == column.name)
+        // The usual record is bound field by field, straight from the record; one that is not
+        // flat, holds a non-finite float, or does not list its fields as the table's columns
+        // goes the general way, which also words the reject.
+        let (columns, bound) = (self.columns, &mut self.bound);
+        let bound_fields = self.bind_fields
+            && self.insert.with_dependent_mut(|_, statement| {
+                super::sql_row::bind_row(record, statement, columns, bound)
             });
-        if !flat {
-            match self.general_row(record)? {
-                Ok(values) => self.row = values,
+        if !bound_fields {
+            let values = match self.general_row(record)? {
+                Ok(values) => values,
                 Err(reject) => return Ok(Err(reject)),
-            }
+            };
+            self.bound.forget();
+            let bound_values = self.insert.with_dependent_mut(|_, statement| {
+                values
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(i, value)| statement.raw_bind_parameter(i + 1, value))
+            });
+            let database = self.insert.borrow_owner();
+            bound_values
+                .map_err(|e| RunError::sqlite(&self.name, &database.path, "insert a record", e))?;
         }
-        let (name, row) = (&self.name, &self.row);
+        let name = &self.name;
         self.insert.borrow_owner().begin_if_needed(name)?;
-        let executed = self.insert.with_dependent_mut(|_, statement| {
-            statement.execute(rusqlite::params_from_iter(row.iter()))
-        });
+        let executed = self
+            .insert
+            .with_dependent_mut(|_, statement| statement.raw_execute());
         let database = self.insert.borrow_owner();
         let fail = |action: &str, e| RunError::sqlite(name, &database.path, action, e);
         match executed {

@@ -256,3 +256,199 @@ fn identifiers_are_quoted() {
     );
     assert!(insert_sql("t", STATE_COLUMNS, &["equipment_id", "phase"]).ends_with("DO NOTHING"));
 }
+
+/// A record with every kind of field the fast path binds, and the ones it leaves to the general
+/// path: a nested list, a field skipped when absent, integers beyond SQLite's, non-finite floats.
+#[derive(Serialize)]
+struct Sample {
+    seq: i64,
+    part: &'static str,
+    operator: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<&'static str>,
+    count: u64,
+    small: u8,
+    load: f64,
+    ratio: f32,
+    ok: bool,
+    grade: char,
+    phase: Phase,
+    at: crate::time::Timestamp,
+    tags: Option<Vec<&'static str>>,
+}
+
+#[derive(Serialize, Clone, Copy)]
+enum Phase {
+    #[serde(rename = "SETUP")]
+    Setup,
+    #[serde(rename = "RUN")]
+    Run,
+}
+
+const fn sample_column(name: &'static str, sql_type: SqlType, nullable: bool) -> Column {
+    Column {
+        name,
+        sql_type,
+        nullable,
+    }
+}
+
+const SAMPLE_COLUMNS: &[Column] = &[
+    sample_column("seq", SqlType::Integer, false),
+    sample_column("part", SqlType::Text, false),
+    // NOT NULL: a record without an operator is the database's reject.
+    sample_column("operator", SqlType::Text, false),
+    sample_column("batch", SqlType::Text, true),
+    sample_column("count", SqlType::Integer, false),
+    sample_column("small", SqlType::Integer, false),
+    sample_column("load", SqlType::Real, false),
+    sample_column("ratio", SqlType::Real, false),
+    sample_column("ok", SqlType::Integer, false),
+    sample_column("grade", SqlType::Text, false),
+    sample_column("phase", SqlType::Text, false),
+    sample_column("at", SqlType::Timestamp, false),
+    sample_column("tags", SqlType::Text, true),
+];
+
+/// A seeded generator of samples whose texts repeat from record to record, as a part's or a
+/// machine's do, and whose every tenth or so record needs the general path or is rejected.
+struct Samples(u64);
+
+impl Samples {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+
+    fn sample(&mut self, seq: i64) -> Sample {
+        let odd = self.next() % 40;
+        let at = 1_700_000_000 + (self.next() % 4) as i64 * 60;
+        Sample {
+            // A few sequence numbers repeat: the upsert replaces their rows.
+            seq: seq % 900,
+            part: self.pick(&["04012345100495", "04012345100358", "ü-Teil ✓", ""]),
+            operator: self.pick(&[Some("OP-0001"), Some("OP-0002"), None, Some("OP-0001")]),
+            batch: if odd == 1 {
+                None
+            } else {
+                Some(self.pick(&["B1", "B2"]))
+            },
+            count: if odd == 2 {
+                u64::MAX
+            } else {
+                self.next() % 1000
+            },
+            small: self.pick(&[0, 7, 255]),
+            load: match odd {
+                3 => f64::NAN,
+                4 => f64::INFINITY,
+                _ => self.pick(&[0.1, -2.5, 1e300, 0.0]),
+            },
+            ratio: self.pick(&[0.5, 1.25]),
+            ok: self.next().is_multiple_of(2),
+            grade: self.pick(&['A', 'ß', '✓']),
+            phase: self.pick(&[Phase::Setup, Phase::Run]),
+            at: crate::time::Timestamp::from_datetime(
+                chrono::DateTime::from_timestamp(at, 0).unwrap(),
+            )
+            .unwrap(),
+            tags: (odd == 5).then(|| vec!["hot", "late"]),
+        }
+    }
+}
+
+fn all_rows(path: &Path, table: &str) -> Vec<Vec<SqlValue>> {
+    let connection = Connection::open(path).unwrap();
+    let mut statement = connection
+        .prepare(&format!("SELECT * FROM {} ORDER BY 1", quote(table)))
+        .unwrap();
+    let width = statement.column_count();
+    let rows = statement
+        .query_map([], |r| (0..width).map(|i| r.get(i)).collect())
+        .unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+/// Writes the same records through a target binding each record's fields and through one that
+/// takes the general path for every record: the outcomes and the tables must be the same.
+fn fast_and_general_agree<T: Serialize>(
+    columns: &'static [Column],
+    keys: &[&str],
+    records: impl Iterator<Item = T>,
+) -> (usize, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |file: &str| {
+        let path = dir.path().join(file);
+        let target = SqliteTarget::<T>::open("samples", &path, "samples", columns, keys, 97);
+        (path, target.unwrap())
+    };
+    let (fast_path, mut fast) = open("fast.db");
+    let (general_path, mut general) = open("general.db");
+    general.bind_fields = false;
+    let (mut written, mut rejected) = (0, 0);
+    for (i, record) in records.enumerate() {
+        let outcome = fast.write(&record).unwrap();
+        assert_eq!(outcome, general.write(&record).unwrap(), "record {i}");
+        match outcome {
+            Ok(()) => written += 1,
+            Err(_) => rejected += 1,
+        }
+    }
+    fast.flush().unwrap();
+    general.flush().unwrap();
+    let rows = all_rows(&fast_path, "samples");
+    assert!(!rows.is_empty());
+    assert_eq!(rows, all_rows(&general_path, "samples"));
+    (written, rejected)
+}
+
+#[test]
+fn binding_fields_writes_what_the_general_path_writes() {
+    for keys in [&["seq"][..], &[]] {
+        let mut samples = Samples(0x5eed_0017);
+        let records = (0..4000).map(|seq| samples.sample(seq));
+        let (written, rejected) = fast_and_general_agree(SAMPLE_COLUMNS, keys, records);
+        // Both paths were taken, and both kinds of reject were met.
+        assert!(
+            written > 2500 && rejected > 800,
+            "{written} written, {rejected} rejected"
+        );
+    }
+}
+
+#[test]
+fn binding_fields_writes_provenance_as_the_general_path_does() {
+    use crate::provenance::{Provenance, Traced, COLUMNS as PROVENANCE};
+    use std::sync::Arc;
+    static TRACED_COLUMNS: std::sync::OnceLock<Vec<Column>> = std::sync::OnceLock::new();
+    let columns = TRACED_COLUMNS.get_or_init(|| {
+        let mut columns = SAMPLE_COLUMNS.to_vec();
+        columns.extend(PROVENANCE);
+        columns
+    });
+    let mut samples = Samples(42);
+    let sources: [Arc<str>; 2] = [Arc::from("measurements"), Arc::from("rework")];
+    let records = (0..3000).map(|seq| {
+        let record = samples.sample(seq);
+        let source_time = record.at;
+        Traced {
+            record,
+            provenance: Provenance {
+                source: sources[(seq % 7 == 0) as usize].clone(),
+                stream: (seq % 5 == 0).then(|| Arc::from("topic/1")),
+                position: seq as u64 + 2,
+                source_time,
+                flow: if seq % 3 == 0 { "to_spc" } else { "rework" },
+                mapping_sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            },
+        }
+    });
+    fast_and_general_agree(columns, &["seq"], records);
+}
