@@ -8,8 +8,9 @@
 mod absent;
 mod operators;
 mod presence;
+mod text;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::names::{Names, SampleField};
 use crate::ir::{Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
@@ -24,6 +25,9 @@ pub struct ExprEmitter<'p> {
     pub topic_locals: HashMap<Option<String>, String>,
     pub schema: &'p SchemaSet,
     pub names: &'p Names,
+    /// The `let` bindings held as a `&str` borrowed from the record, a lookup record or a
+    /// literal (see [`ExprEmitter::borrowed_let`]): read as they are, copied with `to_owned`.
+    pub borrowed_locals: HashSet<String>,
 }
 
 fn is_copy(ty: &Type) -> bool {
@@ -146,6 +150,11 @@ impl ExprEmitter<'_> {
         if let Some(borrowed) = self.borrowed_text_default(e) {
             return borrowed;
         }
+        if let ExprKind::Local(name) = &e.kind {
+            if self.borrowed_locals.contains(name) {
+                return self.local(name);
+            }
+        }
         match (&e.kind, &e.ty) {
             (ExprKind::Literal(Literal::String(s)), _) => format!("{s:?}"),
             (ExprKind::SourceName, _) => "raw.source()".into(),
@@ -254,6 +263,9 @@ impl ExprEmitter<'_> {
             // again after this use. `fallible` rather than the expression's `maybe`: under
             // `else reject` the checker cleared the `maybe` of what is still a `Result` here.
             ExprKind::Local(name) if fallible => format!("{}.clone()", self.local(name)),
+            ExprKind::Local(name) if self.borrowed_locals.contains(name) => {
+                format!("{}.to_owned()", self.local(name))
+            }
             ExprKind::EntityField {
                 base,
                 field,
@@ -453,6 +465,9 @@ impl ExprEmitter<'_> {
                     .expect("coalesce has at least two arguments");
                 if let Some(code) = self.optional_or(first, &rest[0]) {
                     return code;
+                }
+                if let Some(borrowed) = self.optional_texts_or(args) {
+                    return format!("{borrowed}.to_owned()");
                 }
                 let mut option = self.option(first);
                 let mut code = self.value(first);
