@@ -486,6 +486,23 @@ impl ExprEmitter<'_> {
     /// `fallible`: whether the match's value is a `Result` (then arms that cannot fail are
     /// wrapped in `Ok`).
     fn match_expr(&self, fallible: bool, scrutinee: &Expr, arms: &[crate::ir::MatchArm]) -> String {
+        self.match_with(scrutinee, arms, |body| {
+            let value = self.value(body);
+            if fallible && !body.is_fallible() {
+                format!("Ok({value})")
+            } else {
+                value
+            }
+        })
+    }
+
+    /// A `match` whose arms' values `arm_value` writes (the arms that reject are written here).
+    fn match_with(
+        &self,
+        scrutinee: &Expr,
+        arms: &[crate::ir::MatchArm],
+        arm_value: impl Fn(&Expr) -> String,
+    ) -> String {
         let subject = match scrutinee.ty {
             Type::String | Type::Identifier(_) => self.text(scrutinee),
             _ => self.operand(scrutinee),
@@ -513,13 +530,7 @@ impl ExprEmitter<'_> {
                 ));
                 continue;
             }
-            let body = self.value(&arm.body);
-            let body = if fallible && !arm.body.is_fallible() {
-                format!("Ok({body})")
-            } else {
-                body
-            };
-            let body = body.replace('\n', "\n    ");
+            let body = arm_value(&arm.body).replace('\n', "\n    ");
             lines.push(format!("    {pattern} => {body},"));
         }
         // The checker let the match leave out codes a filter of the flow excluded above

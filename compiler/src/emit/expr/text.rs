@@ -21,6 +21,18 @@ impl ExprEmitter<'_> {
             | ExprKind::SourceName
             | ExprKind::SourceTopic
             | ExprKind::SourceTopicLevel { .. } => Some(self.text(e)),
+            // A match whose every arm gives text in place (`GOOD => "GOOD"`) or rejects.
+            ExprKind::Match { scrutinee, arms } => {
+                let in_place = arms.iter().all(|arm| {
+                    matches!(arm.body.kind, ExprKind::Reject { .. })
+                        || self.text_in_place(&arm.body).is_some()
+                });
+                in_place.then(|| {
+                    self.match_with(scrutinee, arms, |body| {
+                        self.text_in_place(body).unwrap_or_default()
+                    })
+                })
+            }
             _ => self.place(e).map(|_| self.text(e)),
         }
     }
