@@ -5,8 +5,9 @@
 //! allocations a record of the `machine_events` bench, where the hand-written program
 //! serializes borrowed `&str`s). A `Text` keeps up to 23 bytes inline, as identifiers do
 //! ([`crate::Id`]), so copying a field of usual length into a record allocates nothing; a longer
-//! text is held once and shared by its clones. The record stays owned (`'static`), so every
-//! target, the parallel map workers and the queues take it as they take any record.
+//! text is a `String`, and a `String` the flow computed (a formatted time, `concat`) is moved in,
+//! not copied. The record stays owned (`'static`), so every target, the parallel map workers and
+//! the queues take it as they take any record.
 //!
 //! It serializes and deserializes as a plain string, and reads as a `&str` (`Deref`).
 
@@ -18,38 +19,90 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, Serializer};
 use smol_str::SmolStr;
 
-/// Text of a target record's field: inline when short, shared when long.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(SmolStr);
+/// Text of a target record's field: inline when short, a `String` when long.
+#[derive(Clone)]
+pub struct Text(Repr);
+
+/// Text of up to `SmolStr::INLINE_CAP` (23) bytes is always `Inline`, longer text `Heap`.
+#[derive(Clone)]
+enum Repr {
+    Inline(SmolStr),
+    Heap(String),
+}
 
 impl Text {
-    /// A copy of `text`: inline (no allocation) up to 23 bytes.
+    /// A copy of `text`: inline (no allocation) up to 23 bytes. Inlined into the flows (which are
+    /// in another crate): a call per field cost about 20 instructions.
+    #[inline]
     pub fn new(text: &str) -> Text {
-        Text(SmolStr::new(text))
+        if text.len() <= SmolStr::INLINE_CAP {
+            // `SmolStr::new` copies with `memcpy`; `new_inline` is a `const fn` that loops by byte.
+            Text(Repr::Inline(SmolStr::new(text)))
+        } else {
+            Text(Repr::Heap(text.to_owned()))
+        }
     }
 
+    #[inline]
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Inline(text) => text,
+            Repr::Heap(text) => text,
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text::new("")
+    }
+}
+
+/// Texts compare, order and hash as their `str`s.
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
     }
 }
 
 impl Deref for Text {
     type Target = str;
 
+    #[inline]
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Text {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Text {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
@@ -60,10 +113,15 @@ impl From<&str> for Text {
 }
 
 /// Text computed by the flow (`concat`, `upper`, a function's result): a short one is copied
-/// inline and its `String` freed, a long one kept.
+/// inline and its `String` freed, a long one moved in.
 impl From<String> for Text {
+    #[inline]
     fn from(text: String) -> Text {
-        Text(SmolStr::from(text))
+        if text.len() <= SmolStr::INLINE_CAP {
+            Text::new(&text)
+        } else {
+            Text(Repr::Heap(text))
+        }
     }
 }
 
@@ -78,7 +136,10 @@ impl From<Cow<'_, str>> for Text {
 
 impl From<Text> for String {
     fn from(text: Text) -> String {
-        text.0.into()
+        match text.0 {
+            Repr::Inline(text) => text.into(),
+            Repr::Heap(text) => text,
+        }
     }
 }
 
@@ -158,6 +219,8 @@ mod tests {
             "quote \" and \\ and \n",
             "Größe ± 0,1 mm",
             &long,
+            &"x".repeat(23),
+            &"x".repeat(24),
         ] {
             let text = Text::new(s);
             assert_eq!(&*text, s);
@@ -170,6 +233,12 @@ mod tests {
             let back: Text = serde_json::from_str(&json).unwrap();
             assert_eq!(back, text);
             assert_eq!(String::from(back), s);
+            // Equal texts made either way compare, order and hash alike.
+            use std::hash::BuildHasher;
+            let state = std::hash::RandomState::new();
+            let computed = Text::from(s.to_string());
+            assert_eq!(text.cmp(&computed), std::cmp::Ordering::Equal);
+            assert_eq!(state.hash_one(&text), state.hash_one(&computed));
         }
         assert!(serde_json::from_str::<Text>("12").is_err());
     }
