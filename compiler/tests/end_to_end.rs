@@ -315,6 +315,11 @@ fn bindings_and_literals_map_as_written() {
             "big": 3_000_000_000_i64,
             "first_present": first_present,
             "agent_name": if agent == 7 { "Bond" } else { "someone" },
+            // Text copied into the record (`fdi_runtime::Text`), short and long, escaped.
+            "chosen": row["a"].as_str().or(row["b"].as_str()).unwrap_or("neither"),
+            "labelled": row["label"].as_str().unwrap_or("no label"),
+            "kind": if factor == 1 { "flagged" } else { row["code"].as_str().expect("code") },
+            "maybe_a": row["a"],
         }));
     }
     assert_eq!(code, 0, "{summary}");

@@ -140,3 +140,7 @@ pub use time::{
 pub use topic_filter::{TopicFilter, TopicFilterError, TopicLevels};
 #[cfg(feature = "xml")]
 pub use xml::{XmlDocument, XmlField, XmlRecords};
+
+// Issue 17 (text): the text of a target record's field, copied without allocating.
+mod text;
+pub use text::Text;

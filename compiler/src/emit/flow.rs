@@ -100,12 +100,30 @@ pub fn flow_rs(
             let_locals.insert(name.clone(), format!("shared.{field}"));
         }
     }
-    let emitter = ExprEmitter {
+    let mut emitter = ExprEmitter {
         locals: let_locals,
         topic_locals,
         schema: &program.schema,
         names,
+        borrowed_locals: Default::default(),
     };
+    // Text bindings that only copy text held elsewhere borrow it (`&str`); decided before any
+    // expression is written, since every later read of them depends on it.
+    emitter.borrowed_locals = flow
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Let {
+                name,
+                value,
+                on_failure,
+                ..
+            } if emitter.borrowed_let(value, on_failure.as_deref()).is_some() => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let target_entity = &program.schema.entities[&flow.target_entity];
+    let text_target = super::types::holds_text(program, &flow.target_entity);
 
     let mut function = Function::new(names.flow(&flow.name));
     let mut allow = vec!["non_snake_case"];
@@ -194,7 +212,15 @@ pub fn flow_rs(
                 ..
             } => {
                 let local = &emitter.locals[name];
+                let borrowed = emitter
+                    .borrowed_locals
+                    .contains(name)
+                    .then(|| emitter.borrowed_let(value, on_failure.as_deref()))
+                    .flatten();
                 match on_failure {
+                    _ if borrowed.is_some() => {
+                        format!("let {local} = {};", borrowed.unwrap_or_default())
+                    }
                     Some(reason) => format!(
                         "let {local} = {}.or_reject({reason:?})?;",
                         emitter.result(value)
@@ -210,7 +236,28 @@ pub fn flow_rs(
                 ..
             } => {
                 let local = &field_locals[field];
+                let text_field = text_target
+                    && target_entity
+                        .fields
+                        .iter()
+                        .any(|f| f.name == *field && super::types::is_plain_text(f));
                 let (statement, field_value) = match on_failure {
+                    // A text field held as `::fdi_runtime::Text` (`types::holds_text`).
+                    Some(reason) if text_field => (
+                        format!(
+                            "let {local} = {}.or_reject({reason:?})?;",
+                            emitter.target_text_result(value)
+                        ),
+                        wrap_optional(local, *optional_field),
+                    ),
+                    None if text_field && value.is_fallible() => (
+                        format!("let {local} = {};", emitter.target_text_option(value)),
+                        local.clone(),
+                    ),
+                    None if text_field => (
+                        format!("let {local} = {};", emitter.target_text(value)),
+                        wrap_optional(local, *optional_field),
+                    ),
                     Some(reason) => (
                         format!(
                             "let {local} = {}.or_reject({reason:?})?;",
@@ -241,8 +288,7 @@ pub fn flow_rs(
         };
         function.line(format!("{}{statement}", origins.comment(step.span())));
     }
-    let entity = &program.schema.entities[&flow.target_entity];
-    let fields: Vec<String> = entity
+    let fields: Vec<String> = target_entity
         .fields
         .iter()
         .map(|f| {

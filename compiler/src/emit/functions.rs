@@ -54,6 +54,7 @@ fn function_fn(
         locals,
         schema: &program.schema,
         names,
+        borrowed_locals: Default::default(),
     };
     let mut f = Function::new(names.function(&function.name));
     f.vis("pub");

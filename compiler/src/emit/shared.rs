@@ -228,6 +228,7 @@ fn shared_fn(
         topic_locals,
         schema: &program.schema,
         names,
+        borrowed_locals: Default::default(),
     };
     let mut allow = vec!["non_snake_case"];
     if exprs.iter().any(|e| emitter.has_unreachable_wildcard(e)) {

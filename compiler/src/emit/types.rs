@@ -206,7 +206,14 @@ pub fn types_rs(program: &ir::Program, names: &Names) -> String {
     for entity in schema.entities.values().filter(|e| used.contains(&e.name)) {
         let borrows = program.sources.iter().any(|s| s.entity == entity.name)
             && !owned.contains(&entity.name.as_str());
-        entity_struct(&mut scope, entity, borrows, names);
+        let text = if holds_text(program, &entity.name) {
+            TextFields::Text
+        } else if borrows {
+            TextFields::Borrowed
+        } else {
+            TextFields::String
+        };
+        entity_struct(&mut scope, entity, text, names);
         for traced in [false, true] {
             if sql_tables.contains(&(entity.name.as_str(), traced)) {
                 scope.raw(columns(entity, schema, traced, names));
@@ -216,18 +223,51 @@ pub fn types_rs(program: &ir::Program, names: &Names) -> String {
     scope.to_string() + "\n"
 }
 
-/// Whether a field's text is borrowed from the raw record (a `Cow<'r, str>`) in a struct that
-/// borrows.
-fn borrowed_text(field: &crate::schema::Field, borrows: bool) -> bool {
-    borrows && field.ty == FieldType::String && field.quality.is_none()
+/// How an entity's struct holds the text of its plain text fields (not a sample's value).
+#[derive(Clone, Copy, PartialEq)]
+enum TextFields {
+    /// `String`: lookups' records, kept for the whole run, and source records that do not
+    /// borrow.
+    String,
+    /// `Cow<'r, str>` borrowed from the raw record: records read only from sources.
+    Borrowed,
+    /// `::fdi_runtime::Text`: records only targets take, built by flows mostly from copied
+    /// text, which a `Text` of usual length holds without allocating.
+    Text,
 }
 
-fn entity_struct(scope: &mut Scope, entity: &Entity, borrows: bool, names: &Names) {
+/// Whether `entity`'s struct holds its text fields as `::fdi_runtime::Text` (see
+/// [`TextFields::Text`]): an entity that only targets take, with no unit columns (whose structs
+/// are decoded, never built by a flow). The flows then build each such field with
+/// `Text::new(&str)` from text they read in place.
+pub fn holds_text(program: &ir::Program, entity: &str) -> bool {
+    program.targets.iter().any(|t| t.entity == entity)
+        && !program.lookups.iter().any(|l| l.entity == entity)
+        && !program.sources.iter().any(|s| s.entity == entity)
+        && program
+            .schema
+            .entities
+            .get(entity)
+            .is_some_and(|e| e.fields.iter().all(|f| f.unit_column.is_none()))
+}
+
+/// Whether a field's text is borrowed from the raw record (a `Cow<'r, str>`) in a struct that
+/// borrows.
+fn borrowed_text(field: &crate::schema::Field, text: TextFields) -> bool {
+    text == TextFields::Borrowed && is_plain_text(field)
+}
+
+/// A text field that is not a sample's value.
+pub fn is_plain_text(field: &crate::schema::Field) -> bool {
+    field.ty == FieldType::String && field.quality.is_none()
+}
+
+fn entity_struct(scope: &mut Scope, entity: &Entity, text: TextFields, names: &Names) {
     if entity.fields.iter().any(|f| f.unit_column.is_some()) {
         unit_column_structs(scope, entity, names);
         return;
     }
-    entity_struct_as(scope, entity, borrows, names, StructRole::Plain);
+    entity_struct_as(scope, entity, text, names, StructRole::Plain);
 }
 
 /// Which of the structs of an entity [`entity_struct_as`] writes: the entity's own, and for
@@ -250,10 +290,16 @@ fn raw_name(entity: &Entity, names: &Names) -> String {
 /// Neither borrows text from the record.
 fn unit_column_structs(scope: &mut Scope, entity: &Entity, names: &Names) {
     let raw = raw_name(entity, names);
-    let idents = entity_struct_as(scope, entity, false, names, StructRole::Raw);
+    let idents = entity_struct_as(scope, entity, TextFields::String, names, StructRole::Raw);
     // The entity's own fields, a sample's quality and timestamp included; not the raw struct's
     // unit columns, which the entity does not hold.
-    let own = entity_struct_as(scope, entity, false, names, StructRole::Converted);
+    let own = entity_struct_as(
+        scope,
+        entity,
+        TextFields::String,
+        names,
+        StructRole::Converted,
+    );
     let mut lines = Vec::new();
     for (field, ident) in &own {
         let Some((field, uc)) = field.and_then(|f| f.unit_column.as_ref().map(|uc| (f, uc))) else {
@@ -335,12 +381,12 @@ fn unit_ident(
 fn entity_struct_as<'e>(
     scope: &mut Scope,
     entity: &'e Entity,
-    borrows: bool,
+    text: TextFields,
     names: &Names,
     role: StructRole,
 ) -> Vec<(Option<&'e crate::schema::Field>, String)> {
     let mut idents = Vec::new();
-    let lifetime = entity.fields.iter().any(|f| borrowed_text(f, borrows));
+    let lifetime = entity.fields.iter().any(|f| borrowed_text(f, text));
     let raw = raw_name(entity, names);
     let st = if role == StructRole::Raw {
         scope
@@ -429,9 +475,11 @@ fn entity_struct_as<'e>(
             }
             continue;
         }
-        let borrowed = borrowed_text(field, borrows);
+        let borrowed = borrowed_text(field, text);
         let ty = if borrowed {
             "::std::borrow::Cow<'r, str>".to_string()
+        } else if text == TextFields::Text && is_plain_text(field) {
+            "::fdi_runtime::Text".to_string()
         } else {
             rust_type(&field.ty, names)
         };

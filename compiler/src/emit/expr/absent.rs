@@ -89,9 +89,37 @@ impl ExprEmitter<'_> {
             ExprKind::Call {
                 function: Builtin::Coalesce,
                 args,
-            } => self.optional_text_or(args.first()?, args.get(1)?),
+            } => self
+                .optional_text_or(args.first()?, args.get(1)?)
+                .or_else(|| self.optional_texts_or(args)),
             _ => None,
         }
+    }
+
+    /// `coalesce(a, b, ..., default)` over optional text fields ending in a default read in place
+    /// (`coalesce(operator, eq.cell_operator, "unattended")`), as a borrowed `&str`: each field's
+    /// `Option` tried in turn with `or`, then `unwrap_or`. The chain ends at the first argument
+    /// that cannot fail; `None` unless every argument before it is an optional text field.
+    pub(super) fn optional_texts_or(&self, args: &[Expr]) -> Option<String> {
+        let end = args.iter().position(|a| !a.is_fallible())?;
+        let (fields, default) = (&args[..end], &args[end]);
+        let in_place =
+            matches!(default.kind, ExprKind::Literal(_)) || self.place(default).is_some();
+        if fields.len() < 2 || !in_place || default.ty != Type::String || contains_reject(default) {
+            return None;
+        }
+        let options = fields
+            .iter()
+            .map(|f| {
+                (f.ty == Type::String)
+                    .then(|| self.optional_place(f))
+                    .flatten()
+                    .map(|option| format!("{option}.as_deref()"))
+            })
+            .collect::<Option<Vec<String>>>()?;
+        let (first, rest) = options.split_first()?;
+        let tried: String = rest.iter().map(|o| format!(".or({o})")).collect();
+        Some(format!("{first}{tried}.unwrap_or({})", self.text(default)))
     }
 
     /// `value ?? default` as a `&str` when `value` is optional text and `default` is a literal

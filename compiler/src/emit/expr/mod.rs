@@ -8,8 +8,9 @@
 mod absent;
 mod operators;
 mod presence;
+mod text;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::names::{Names, SampleField};
 use crate::ir::{Builtin, Expr, ExprKind, Literal, Pattern, SamplePart, Type};
@@ -24,6 +25,9 @@ pub struct ExprEmitter<'p> {
     pub topic_locals: HashMap<Option<String>, String>,
     pub schema: &'p SchemaSet,
     pub names: &'p Names,
+    /// The `let` bindings held as a `&str` borrowed from the record, a lookup record or a
+    /// literal (see [`ExprEmitter::borrowed_let`]): read as they are, copied with `to_owned`.
+    pub borrowed_locals: HashSet<String>,
 }
 
 fn is_copy(ty: &Type) -> bool {
@@ -146,6 +150,11 @@ impl ExprEmitter<'_> {
         if let Some(borrowed) = self.borrowed_text_default(e) {
             return borrowed;
         }
+        if let ExprKind::Local(name) = &e.kind {
+            if self.borrowed_locals.contains(name) {
+                return self.local(name);
+            }
+        }
         match (&e.kind, &e.ty) {
             (ExprKind::Literal(Literal::String(s)), _) => format!("{s:?}"),
             (ExprKind::SourceName, _) => "raw.source()".into(),
@@ -254,6 +263,9 @@ impl ExprEmitter<'_> {
             // again after this use. `fallible` rather than the expression's `maybe`: under
             // `else reject` the checker cleared the `maybe` of what is still a `Result` here.
             ExprKind::Local(name) if fallible => format!("{}.clone()", self.local(name)),
+            ExprKind::Local(name) if self.borrowed_locals.contains(name) => {
+                format!("{}.to_owned()", self.local(name))
+            }
             ExprKind::EntityField {
                 base,
                 field,
@@ -454,6 +466,9 @@ impl ExprEmitter<'_> {
                 if let Some(code) = self.optional_or(first, &rest[0]) {
                     return code;
                 }
+                if let Some(borrowed) = self.optional_texts_or(args) {
+                    return format!("{borrowed}.to_owned()");
+                }
                 let mut option = self.option(first);
                 let mut code = self.value(first);
                 for arg in rest {
@@ -471,6 +486,23 @@ impl ExprEmitter<'_> {
     /// `fallible`: whether the match's value is a `Result` (then arms that cannot fail are
     /// wrapped in `Ok`).
     fn match_expr(&self, fallible: bool, scrutinee: &Expr, arms: &[crate::ir::MatchArm]) -> String {
+        self.match_with(scrutinee, arms, |body| {
+            let value = self.value(body);
+            if fallible && !body.is_fallible() {
+                format!("Ok({value})")
+            } else {
+                value
+            }
+        })
+    }
+
+    /// A `match` whose arms' values `arm_value` writes (the arms that reject are written here).
+    fn match_with(
+        &self,
+        scrutinee: &Expr,
+        arms: &[crate::ir::MatchArm],
+        arm_value: impl Fn(&Expr) -> String,
+    ) -> String {
         let subject = match scrutinee.ty {
             Type::String | Type::Identifier(_) => self.text(scrutinee),
             _ => self.operand(scrutinee),
@@ -498,13 +530,7 @@ impl ExprEmitter<'_> {
                 ));
                 continue;
             }
-            let body = self.value(&arm.body);
-            let body = if fallible && !arm.body.is_fallible() {
-                format!("Ok({body})")
-            } else {
-                body
-            };
-            let body = body.replace('\n', "\n    ");
+            let body = arm_value(&arm.body).replace('\n', "\n    ");
             lines.push(format!("    {pattern} => {body},"));
         }
         // The checker let the match leave out codes a filter of the flow excluded above
