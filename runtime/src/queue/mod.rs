@@ -513,7 +513,7 @@ fn original_of(raw: &RawRecord) -> Original {
         Payload::JsonLine {
             text,
             encoding_error: None,
-        } => Original::Line(text.clone()),
+        } => Original::JsonLine(text.clone()),
         Payload::Message {
             bytes,
             unreadable: None,
@@ -538,7 +538,7 @@ fn raw_of(
         (Original::Message(bytes), topic) => {
             RawRecord::message(source, position, topic.unwrap_or_default(), bytes)
         }
-        (Original::Line(text), _) => RawRecord::json_line(source, position, text),
+        (Original::JsonLine(text), _) => RawRecord::json_line(source, position, text),
         (Original::View(text), Some(topic)) => RawRecord::message(source, position, topic, text),
         (Original::View(text), None) => RawRecord::json_line(source, position, text),
     }
@@ -649,7 +649,7 @@ mod tests {
         let kinds: Vec<&str> = records()
             .iter()
             .map(|raw| match original_of(raw) {
-                Original::Line(text) => {
+                Original::JsonLine(text) => {
                     assert_eq!(raw.format(), "json");
                     assert_eq!(
                         RawRecord::json_line(raw.source_name().clone(), 0, text.clone()).original(),

@@ -73,7 +73,7 @@ pub(crate) enum Original {
     /// The JSON text of `RawRecord::original_view` (stored kind NULL).
     View(String),
     /// The line of a JSON Lines source, as read (stored kind `line`).
-    Line(String),
+    JsonLine(String),
     /// The payload of a broker message, as received (stored kind `message`, a BLOB).
     Message(Vec<u8>),
 }
@@ -82,7 +82,7 @@ impl Original {
     /// The bytes stored in the `original` column.
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Original::View(text) | Original::Line(text) => text.as_bytes(),
+            Original::View(text) | Original::JsonLine(text) => text.as_bytes(),
             Original::Message(bytes) => bytes,
         }
     }
@@ -91,7 +91,7 @@ impl Original {
     fn kind(&self) -> Option<&'static str> {
         match self {
             Original::View(_) => None,
-            Original::Line(_) => Some(LINE),
+            Original::JsonLine(_) => Some(LINE),
             Original::Message(_) => Some(MESSAGE),
         }
     }
@@ -105,7 +105,7 @@ impl Original {
         };
         match kind {
             Some(MESSAGE) => Original::Message(bytes),
-            Some(LINE) => Original::Line(text(bytes)),
+            Some(LINE) => Original::JsonLine(text(bytes)),
             _ => Original::View(text(bytes)),
         }
     }
@@ -113,7 +113,7 @@ impl Original {
     /// The column's value: text, but for a message's payload (bytes that need not be UTF-8).
     fn sql_value(&self) -> ToSqlOutput<'_> {
         match self {
-            Original::View(text) | Original::Line(text) => {
+            Original::View(text) | Original::JsonLine(text) => {
                 ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes()))
             }
             Original::Message(bytes) => ToSqlOutput::Borrowed(ValueRef::Blob(bytes)),
@@ -479,7 +479,7 @@ mod tests {
             topic: Some("plant/m/readings".into()),
             original: match position % 3 {
                 0 => Original::View(format!("{{\"seq\":{position}}}")),
-                1 => Original::Line(format!("{{\"seq\": {position} }}")),
+                1 => Original::JsonLine(format!("{{\"seq\": {position} }}")),
                 _ => Original::Message(vec![0xff, b'{', position as u8]),
             },
             mapped: format!("{{\"seq\":{position},\"doubled\":{}}}", position * 2),
