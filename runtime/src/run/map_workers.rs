@@ -252,28 +252,8 @@ impl Workers {
             return Some(CoreJob::Next(job));
         }
         // Behind a chunk a worker still maps: into a batch, applied in its turn.
-        let Job {
-            source,
-            sequence,
-            records,
-            ack,
-            progress,
-            map,
-        } = job;
-        let mut batch = self.queue.spare_batch();
-        // A panic is raised in its place among the chunks, as a worker's is.
-        let batch = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            batch.map_chunk(&map, &records);
-            batch
-        }));
-        Some(CoreJob::Mapped(Box::new(Mapped {
-            source,
-            sequence,
-            records,
-            ack,
-            progress,
-            batch,
-        })))
+        let batch = self.queue.spare_batch();
+        Some(CoreJob::Mapped(Box::new(job.map_into(batch))))
     }
 
     /// The next chunk of source `source` was mapped straight into the run: the chunks behind it
@@ -287,6 +267,33 @@ impl Workers {
             ready.push(*next);
         }
         ready
+    }
+}
+
+impl Job {
+    /// Maps the chunk into `batch`, on a worker or on the core. A panic in the map function is
+    /// kept, for the core to raise in its place among the chunks.
+    fn map_into(self, mut batch: OutputBatch) -> Mapped {
+        let Job {
+            source,
+            sequence,
+            records,
+            ack,
+            progress,
+            map,
+        } = self;
+        let batch = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            batch.map_chunk(&map, &records);
+            batch
+        }));
+        Mapped {
+            source,
+            sequence,
+            records,
+            ack,
+            progress,
+            batch,
+        }
     }
 }
 
@@ -312,28 +319,8 @@ impl Drop for Workers {
 
 /// A map worker: maps the chunks of the queue and sends them to the core, until the queue closes.
 fn work(queue: &ChunkQueue, results: &mpsc::Sender<Event>) {
-    while let Some((job, mut batch)) = queue.take() {
-        let Job {
-            source,
-            sequence,
-            records,
-            ack,
-            progress,
-            map,
-        } = job;
-        // A panic in the map function is the core's to raise, in its place among the chunks.
-        let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            batch.map_chunk(&map, &records);
-            batch
-        }));
-        let event = Event::Mapped(Box::new(Mapped {
-            source,
-            sequence,
-            records,
-            ack,
-            progress,
-            batch: mapped,
-        }));
+    while let Some((job, batch)) = queue.take() {
+        let event = Event::Mapped(Box::new(job.map_into(batch)));
         if results.blocking_send(event).is_err() {
             return;
         }
