@@ -6,7 +6,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -84,19 +83,10 @@ pub fn run(
     mut rejects: Rejects,
 ) -> Result<(), String> {
     let equipment = equipment(master)?;
-    let file = std::fs::File::open(input).map_err(|e| format!("{}: {e}", input.display()))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut lines = super::Lines::open(input)?;
     let mut out = jsonl_writer(&out_dir.join("out/machine_status.jsonl"))?;
-    let mut line = String::new();
     let mut digits = String::new();
-    let mut position = 0;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-            break;
-        }
-        position += 1;
-        let text = line.trim_end_matches(['\n', '\r']);
+    while let Some((position, text)) = lines.next_line()? {
         if text.trim().is_empty() {
             continue;
         }

@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use regex::Regex;
@@ -52,18 +51,9 @@ pub fn run(
     // The identifier types' patterns, anchored as the schema's patterns are.
     let machine_code = Regex::new("^(?:[A-Z]+-[0-9]{3})$").map_err(|e| e.to_string())?;
     let program_name = Regex::new("^(?:O[0-9]{4})$").map_err(|e| e.to_string())?;
-    let file = std::fs::File::open(input).map_err(|e| format!("{}: {e}", input.display()))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut lines = super::Lines::open(input)?;
     let mut out = jsonl_writer(&out_dir.join("out/equipment_events.jsonl"))?;
-    let mut line = String::new();
-    let mut position = 0;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-            break;
-        }
-        position += 1;
-        let text = line.trim_end_matches(['\n', '\r']);
+    while let Some((position, text)) = lines.next_line()? {
         if text.trim().is_empty() {
             continue;
         }

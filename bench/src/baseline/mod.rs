@@ -26,7 +26,7 @@ mod zoned_history;
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -128,6 +128,44 @@ pub fn csv_reader(path: &Path) -> Result<csv::Reader<File>, String> {
         .buffer_capacity(1 << 16)
         .from_path(path)
         .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A JSON Lines input read a line at a time into one reused buffer, through the generated
+/// program's 64 KiB read buffer.
+pub struct Lines {
+    reader: BufReader<File>,
+    line: String,
+    position: u64,
+}
+
+impl Lines {
+    pub fn open(path: &Path) -> Result<Lines, String> {
+        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Lines {
+            reader: BufReader::with_capacity(1 << 16, file),
+            line: String::new(),
+            position: 0,
+        })
+    }
+
+    /// The next line without its line ending, with its position (its line number), blank
+    /// lines included; `None` at the end of the file.
+    pub fn next_line(&mut self) -> Result<Option<(u64, &str)>, String> {
+        self.line.clear();
+        if self
+            .reader
+            .read_line(&mut self.line)
+            .map_err(|e| e.to_string())?
+            == 0
+        {
+            return Ok(None);
+        }
+        self.position += 1;
+        Ok(Some((
+            self.position,
+            self.line.trim_end_matches(['\n', '\r']),
+        )))
+    }
 }
 
 /// A JSON Lines writer for mapped records.

@@ -5,7 +5,6 @@
 //! once the queue is empty.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use super::job_rows::{Database, Mapper};
@@ -22,21 +21,12 @@ pub fn run(
     queue: &Path,
 ) -> Result<(), String> {
     let mapper = Mapper::new(machines)?;
-    let file = std::fs::File::open(input).map_err(|e| format!("{}: {e}", input.display()))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut lines = super::Lines::open(input)?;
     let runtime = super::tokio_runtime()?;
     let database = runtime.block_on(Database::connect(postgres))?;
     let queue = LocalQueue::open(queue, database, runtime.handle().clone())?;
     let mut rows = Vec::with_capacity(BATCH as usize);
-    let mut line = String::new();
-    let mut position = 0;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-            break;
-        }
-        position += 1;
-        let text = line.trim_end_matches(['\n', '\r']);
+    while let Some((position, text)) = lines.next_line()? {
         if !text.trim().is_empty() {
             match mapper.row(text, position) {
                 Ok(row) => rows.push(row),

@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use regex::Regex;
@@ -54,21 +53,12 @@ pub fn run(
         .map_err(sql)?;
     db.execute_batch(CREATE).map_err(sql)?;
     let mut upsert = db.prepare(UPSERT).map_err(sql)?;
-    let file = std::fs::File::open(input).map_err(|e| format!("{}: {e}", input.display()))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut line = String::new();
-    let mut position = 0;
+    let mut lines = super::Lines::open(input)?;
     db.execute_batch("BEGIN").map_err(sql)?;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-            break;
-        }
-        position += 1;
+    while let Some((position, text)) = lines.next_line()? {
         if position % BATCH == 0 {
             db.execute_batch("COMMIT; BEGIN").map_err(sql)?;
         }
-        let text = line.trim_end_matches(['\n', '\r']);
         if text.trim().is_empty() {
             continue;
         }
