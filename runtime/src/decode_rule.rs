@@ -146,48 +146,6 @@ pub(crate) fn take() -> Option<DecodeRule> {
     NOTED.with(|noted| noted.take())
 }
 
-/// The text of a unit column (`unit_column:`) as a row gives it, read only to convert the value
-/// beside it: kept inline (units are short), so reading it allocates nothing, where a `String`
-/// did on every row. It reads what a `String` reads, with the same errors.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitText(smol_str::SmolStr);
-
-impl std::ops::Deref for UnitText {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnitText {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_string(UnitTextVisitor)
-    }
-}
-
-struct UnitTextVisitor;
-
-impl serde::de::Visitor<'_> for UnitTextVisitor {
-    type Value = UnitText;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `String`'s words, for the errors it would give.
-        f.write_str("a string")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<UnitText, E> {
-        Ok(UnitText(smol_str::SmolStr::new(text)))
-    }
-
-    fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<UnitText, E> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => self.visit_str(text),
-            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(bytes), &self)),
-        }
-    }
-}
-
 /// A value whose unit its row gives (`unit_column:`), converted to its field's unit: `units`
 /// holds each accepted unit's text and its conversion, `x * scale + shift` or, with `divide`,
 /// `(x + shift) / scale`, as the compiler computed it. A unit not in the list is an error, noted
@@ -215,7 +173,6 @@ pub fn convert_unit(
 #[cfg(test)]
 mod unit_column_tests {
     use super::*;
-    use serde::Deserialize;
 
     #[test]
     fn converts_listed_units_and_notes_others() {
@@ -231,45 +188,5 @@ mod unit_column_tests {
         assert!(convert_unit(1.0, "ft", &units).is_err());
         assert_eq!(take(), Some(DecodeRule::UnknownUnit));
         assert_eq!(DecodeRule::UnknownUnit.to_string(), "unknown unit");
-    }
-
-    /// A unit column reads as a `String` did: the same text, the same errors, from CSV fields
-    /// and from every kind of JSON value.
-    #[test]
-    fn unit_text_reads_what_a_string_reads() {
-        let texts = [
-            "mm",
-            " in ",
-            "",
-            "µm",
-            "a unit longer than twenty-three bytes",
-            "\"q\"",
-        ];
-        for text in texts {
-            let field = crate::decode::CsvField;
-            let unit = UnitText::deserialize(field(text)).map_err(|e| e.to_string());
-            let string = String::deserialize(field(text)).map_err(|e| e.to_string());
-            assert_eq!(unit.as_deref(), string.as_deref());
-        }
-        let quoted = texts.map(|text| serde_json::to_string(text).unwrap());
-        let others = [
-            "1",
-            "-2.5",
-            "true",
-            "null",
-            "[\"mm\"]",
-            "{\"u\": \"mm\"}",
-            "\"\\u00b5m\"",
-        ];
-        for json in quoted.iter().map(String::as_str).chain(others) {
-            let unit = serde_json::from_str::<UnitText>(json).map_err(|e| e.to_string());
-            let string = serde_json::from_str::<String>(json).map_err(|e| e.to_string());
-            assert_eq!(unit.as_deref(), string.as_deref(), "{json}");
-        }
-        let bytes = serde::de::value::BytesDeserializer::<serde::de::value::Error>::new(b"\xff");
-        assert_eq!(
-            UnitText::deserialize(bytes).unwrap_err().to_string(),
-            String::deserialize(bytes).unwrap_err().to_string()
-        );
     }
 }

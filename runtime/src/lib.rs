@@ -94,7 +94,6 @@ pub use delivery::{Delivery, FlowDelivery};
 pub use decode::decode;
 pub use decode_rule::convert_unit;
 pub use decode_rule::DecodeRule;
-pub use decode_rule::UnitText;
 pub use error::RunError;
 pub use identifier::{
     round_trip_problem, validate_id, validate_id_spec, CheckDigit, Id, IdBase, IdPattern, IdRule,

@@ -180,9 +180,10 @@ impl Serialize for Text {
     }
 }
 
+/// Reads what a `String` reads, with the same errors: a unit column is read into a `Text` too.
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(TextVisitor)
+        deserializer.deserialize_string(TextVisitor)
     }
 }
 
@@ -202,10 +203,19 @@ impl Visitor<'_> for TextVisitor {
     fn visit_string<E: de::Error>(self, text: String) -> Result<Text, E> {
         Ok(Text::from(text))
     }
+
+    fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Text, E> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.visit_str(text),
+            Err(_) => Err(E::invalid_value(de::Unexpected::Bytes(bytes), &self)),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde::Deserialize;
+
     use super::Text;
 
     /// Short and long texts, and texts that JSON escapes, read back as the same `String`
@@ -241,5 +251,45 @@ mod tests {
             assert_eq!(state.hash_one(&text), state.hash_one(&computed));
         }
         assert!(serde_json::from_str::<Text>("12").is_err());
+    }
+
+    /// A `Text` reads what a `String` reads (a unit column is read into one, to be compared):
+    /// the same text, the same errors, from CSV fields and from every kind of JSON value.
+    #[test]
+    fn text_reads_what_a_string_reads() {
+        let texts = [
+            "mm",
+            " in ",
+            "",
+            "µm",
+            "a unit longer than twenty-three bytes",
+            "\"q\"",
+        ];
+        for input in texts {
+            let field = crate::decode::CsvField;
+            let text = Text::deserialize(field(input)).map_err(|e| e.to_string());
+            let string = String::deserialize(field(input)).map_err(|e| e.to_string());
+            assert_eq!(text.as_deref(), string.as_deref());
+        }
+        let quoted = texts.map(|text| serde_json::to_string(text).unwrap());
+        let others = [
+            "1",
+            "-2.5",
+            "true",
+            "null",
+            "[\"mm\"]",
+            "{\"u\": \"mm\"}",
+            "\"\\u00b5m\"",
+        ];
+        for json in quoted.iter().map(String::as_str).chain(others) {
+            let text = serde_json::from_str::<Text>(json).map_err(|e| e.to_string());
+            let string = serde_json::from_str::<String>(json).map_err(|e| e.to_string());
+            assert_eq!(text.as_deref(), string.as_deref(), "{json}");
+        }
+        let bytes = serde::de::value::BytesDeserializer::<serde::de::value::Error>::new(b"\xff");
+        assert_eq!(
+            Text::deserialize(bytes).unwrap_err().to_string(),
+            String::deserialize(bytes).unwrap_err().to_string()
+        );
     }
 }

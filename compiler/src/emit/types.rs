@@ -525,7 +525,7 @@ fn entity_struct_as<'e>(
             seen.push(uc.column.clone());
             let ident = unit_ident(entity, &uc.column, &[]);
             // Read only to be compared: kept inline, not copied into a `String` per row.
-            st.new_field(&ident, "::fdi_runtime::UnitText")
+            st.new_field(&ident, "::fdi_runtime::Text")
                 .annotation(format!("#[serde(rename = {:?})]", uc.column));
             idents.push((None, ident));
         }
